@@ -1,0 +1,142 @@
+// Typed domain errors. Transports map `code` to gRPC/HTTP status in one place each
+// (server/src/transport/*/errors.ts); nothing else inspects error classes for wire codes.
+
+/** Canonical error codes, named after gRPC status codes so the mapping is one table. */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'RESOURCE_EXHAUSTED'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'UNAVAILABLE'
+  | 'ABORTED'
+  | 'INTERNAL';
+
+/** Base class of every error Gatehouse raises on purpose. `field` names the offending input, if any. */
+export class GatehouseError extends Error {
+  override readonly name: string = 'GatehouseError';
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  constructor(code: ErrorCode, message: string, options?: { field?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.field = options?.field;
+  }
+}
+
+/** The request is malformed: bad id syntax, unknown type/relation/permission, oversized input. */
+export class InvalidArgumentError extends GatehouseError {
+  override readonly name = 'InvalidArgumentError';
+  constructor(message: string, options?: { field?: string; cause?: unknown }) {
+    super('INVALID_ARGUMENT', message, options);
+  }
+}
+
+/** A write precondition did not hold, or a reload would orphan stored relationships. */
+export class FailedPreconditionError extends GatehouseError {
+  override readonly name = 'FailedPreconditionError';
+  constructor(message: string, options?: { field?: string; cause?: unknown }) {
+    super('FAILED_PRECONDITION', message, options);
+  }
+}
+
+/** A `create` write found the relationship already stored. */
+export class AlreadyExistsError extends GatehouseError {
+  override readonly name = 'AlreadyExistsError';
+  constructor(message: string, options?: { field?: string; cause?: unknown }) {
+    super('ALREADY_EXISTS', message, options);
+  }
+}
+
+/** A configured limit (batch size, depth, page size, payload) was exceeded. */
+export class LimitExceededError extends GatehouseError {
+  override readonly name = 'LimitExceededError';
+  constructor(message: string, options?: { field?: string; cause?: unknown }) {
+    super('RESOURCE_EXHAUSTED', message, options);
+  }
+}
+
+/** Evaluation needed more nested steps than the configured depth limit allows. */
+export class DepthExceededError extends GatehouseError {
+  override readonly name = 'DepthExceededError';
+  constructor(readonly limit: number) {
+    super(
+      'RESOURCE_EXHAUSTED',
+      `evaluation exceeded the depth limit of ${limit} nested steps; the group graph is deeper than allowed (raise --max-depth or flatten the nesting)`,
+    );
+  }
+}
+
+/** The backing store cannot be reached; reads may still be served from local state. */
+export class UnavailableError extends GatehouseError {
+  override readonly name = 'UnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
+/** The request's deadline passed before it could be answered. */
+export class DeadlineExceededError extends GatehouseError {
+  override readonly name = 'DeadlineExceededError';
+  constructor(message: string) {
+    super('DEADLINE_EXCEEDED', message);
+  }
+}
+
+/** A write or admin call arrived without the configured bearer token. */
+export class UnauthenticatedError extends GatehouseError {
+  override readonly name = 'UnauthenticatedError';
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/** A position inside a policy file; line and column are 1-based. */
+export interface SourcePosition {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** One problem found in a policy file. `path` is a JSONPath-like location such as `$.types.contact.permissions.view`. */
+export interface PolicyProblem {
+  readonly position: SourcePosition;
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * The policy files are invalid. Carries every problem found (not only the first), sorted by
+ * file, line and column; `message` renders them as `file:line:column: message` lines.
+ */
+export class PolicyError extends GatehouseError {
+  override readonly name = 'PolicyError';
+  readonly problems: readonly PolicyProblem[];
+  constructor(problems: readonly PolicyProblem[]) {
+    const sorted = [...problems].sort(comparePolicyProblems);
+    super('INVALID_ARGUMENT', sorted.map(formatPolicyProblem).join('\n'));
+    this.problems = sorted;
+  }
+}
+
+export function formatPolicyProblem(p: PolicyProblem): string {
+  return `${p.position.file}:${p.position.line}:${p.position.column}: ${p.message}`;
+}
+
+function comparePolicyProblems(a: PolicyProblem, b: PolicyProblem): number {
+  return (
+    a.position.file.localeCompare(b.position.file) ||
+    a.position.line - b.position.line ||
+    a.position.column - b.position.column ||
+    a.message.localeCompare(b.message)
+  );
+}
+
+/** Narrow an unknown thrown value to a GatehouseError, wrapping anything else as INTERNAL. */
+export function asGatehouseError(err: unknown): GatehouseError {
+  if (err instanceof GatehouseError) return err;
+  return new GatehouseError('INTERNAL', 'internal error', { cause: err });
+}

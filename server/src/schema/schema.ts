@@ -1,0 +1,86 @@
+// The compiled, checked schema: what the engine evaluates. Built only by compileSchema
+// (server/src/schema/compile.ts) from policy ASTs, or by tests from trusted literals; the
+// engine never sees source types or positions.
+import type { SubjectRef } from '../model/relationship.js';
+
+/** A subject type a relation accepts: `user`, `group#member` (subject set) or `user:*` (wildcard). */
+export interface AllowedSubject {
+  readonly type: string;
+  /** Set for a subject set such as `group#member`. */
+  readonly relation?: string | undefined;
+  /** True for `type:*`. A wildcard never has a relation. */
+  readonly wildcard: boolean;
+}
+
+/**
+ * A permission expression, compiled. Names are resolved: `ref` knows whether it points at a
+ * relation or a permission of the same type, and every `arrow` target exists on every type
+ * the tupleset relation can hold.
+ */
+export type Expr =
+  /** A relation or permission of the same object. */
+  | { readonly op: 'ref'; readonly name: string; readonly target: 'relation' | 'permission' }
+  /** `via->name`: follow relation `via` to its objects, evaluate `name` (relation or permission) there. */
+  | { readonly op: 'arrow'; readonly via: string; readonly name: string }
+  | { readonly op: 'union'; readonly operands: readonly Expr[] }
+  | { readonly op: 'intersection'; readonly operands: readonly Expr[] }
+  /** `base but not subtract`. */
+  | { readonly op: 'exclusion'; readonly base: Expr; readonly subtract: Expr };
+
+export interface RelationDef {
+  readonly kind: 'relation';
+  readonly name: string;
+  readonly allowed: readonly AllowedSubject[];
+  /**
+   * Declared consequence of object deletion: when DeleteObject removes this relation's last
+   * subject from a resource, this subject is written in the same revision
+   * (team CRM: a contact whose last viewer group is deleted becomes visible to `user:*`).
+   */
+  readonly ifEmptiedByDelete?: SubjectRef | undefined;
+}
+
+export interface PermissionDef {
+  readonly kind: 'permission';
+  readonly name: string;
+  readonly expr: Expr;
+}
+
+export interface ObjectTypeDef {
+  /** Full name including any namespace prefix: `crm/contact`. */
+  readonly name: string;
+  readonly relations: ReadonlyMap<string, RelationDef>;
+  readonly permissions: ReadonlyMap<string, PermissionDef>;
+}
+
+/**
+ * A compiled schema. Invariants guaranteed by compileSchema:
+ * - every name referenced exists; relation and permission names are unique per type;
+ * - arrow tupleset relations allow only plain object types (no subject sets, no wildcards);
+ * - no `but not` subtracts something that (transitively) depends on the expression itself,
+ *   so the least-fixed-point semantics of recursive relations are well defined.
+ */
+export interface Schema {
+  readonly types: ReadonlyMap<string, ObjectTypeDef>;
+  /** Hex sha256 of the canonical schema: identifies compiled snapshots across replicas. */
+  readonly hash: string;
+}
+
+/** A declared deletion consequence, flattened for the store: see RelationDef.ifEmptiedByDelete. */
+export interface DeletionConsequence {
+  readonly resourceType: string;
+  readonly relation: string;
+  readonly subject: SubjectRef;
+}
+
+/** The deletion consequences a schema declares, for Store.deleteObject. */
+export function deletionConsequences(schema: Schema): DeletionConsequence[] {
+  const out: DeletionConsequence[] = [];
+  for (const type of schema.types.values()) {
+    for (const rel of type.relations.values()) {
+      if (rel.ifEmptiedByDelete !== undefined) {
+        out.push({ resourceType: type.name, relation: rel.name, subject: rel.ifEmptiedByDelete });
+      }
+    }
+  }
+  return out;
+}

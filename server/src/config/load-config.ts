@@ -1,0 +1,207 @@
+// Builds GatehouseConfig once from flags > GATEHOUSE_* env > YAML file > defaults, reporting
+// every problem at once. The only module that reads process.env.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { GatehouseError } from '../errors.js';
+import { DEFAULT_CONFIG, type GatehouseConfig } from './config.js';
+import { formatListenAddress, isLocalOnly, type ListenAddress } from './listen-address.js';
+import { OPTIONS, type OptionSpec, parseOptionValue } from './options.js';
+
+/** Everything the config is built from; injectable so tests need no process state. */
+export interface ConfigSources {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readTextFile: (path: string) => string;
+}
+
+/** The configuration is invalid; `problems` lists every one, one sentence each. */
+export class ConfigError extends GatehouseError {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super('INVALID_ARGUMENT', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const CONFIG_FLAG = 'config';
+const CONFIG_ENV = 'GATEHOUSE_CONFIG';
+
+/** Build the config from this process's argv tail and environment. Throws ConfigError. */
+export function loadConfig(argv: readonly string[]): GatehouseConfig {
+  return buildConfig({ argv, env: process.env, readTextFile: (path) => readFileSync(path, 'utf8') });
+}
+
+/** Build and validate the config from explicit sources. Throws ConfigError listing every problem. */
+export function buildConfig(sources: ConfigSources): GatehouseConfig {
+  const problems: string[] = [];
+  const flags = parseFlags(sources.argv, problems);
+  const configPath = (flags[CONFIG_FLAG] as string | undefined) ?? nonEmpty(sources.env[CONFIG_ENV]);
+  const file = configPath === undefined ? {} : readConfigFile(configPath, sources, problems);
+
+  const values = new Map<string, unknown>();
+  for (const spec of OPTIONS) {
+    const picked = pickRaw(spec, flags, sources.env, file, configPath);
+    if (picked === undefined) continue;
+    const parsed = parseOptionValue(spec, picked.raw);
+    if (parsed.ok) values.set(spec.key, parsed.value);
+    else problems.push(`${picked.origin}: ${parsed.problem}`);
+  }
+
+  const token = resolveToken(values, sources, problems);
+  const config: GatehouseConfig = {
+    policies: (values.get('policies') as string | undefined) ?? DEFAULT_CONFIG.policies,
+    http: (values.get('http') as ListenAddress | undefined) ?? DEFAULT_CONFIG.http,
+    grpc: (values.get('grpc') as ListenAddress | undefined) ?? DEFAULT_CONFIG.grpc,
+    token,
+    allowUnauthenticatedWrites:
+      (values.get('allowUnauthenticatedWrites') as boolean | undefined) ?? DEFAULT_CONFIG.allowUnauthenticatedWrites,
+    logLevel: (values.get('logLevel') as GatehouseConfig['logLevel'] | undefined) ?? DEFAULT_CONFIG.logLevel,
+    shutdownGraceMs: (values.get('shutdownGraceMs') as number | undefined) ?? DEFAULT_CONFIG.shutdownGraceMs,
+    limits: {
+      maxBatchSize: limit(values, 'maxBatchSize'),
+      maxWriteUpdates: limit(values, 'maxWriteUpdates'),
+      maxBodyBytes: limit(values, 'maxBodyBytes'),
+      maxPageSize: limit(values, 'maxPageSize'),
+      defaultDeadlineMs: limit(values, 'defaultDeadlineMs'),
+      maxDepth: limit(values, 'maxDepth'),
+    },
+  };
+  problems.push(...crossCheck(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function limit(values: Map<string, unknown>, name: keyof GatehouseConfig['limits']): number {
+  return (values.get(`limits.${name}`) as number | undefined) ?? DEFAULT_CONFIG.limits[name];
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === '' ? undefined : s;
+}
+
+function parseFlags(argv: readonly string[], problems: string[]): Record<string, string | boolean | undefined> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { [CONFIG_FLAG]: { type: 'string' } };
+  for (const spec of OPTIONS) {
+    if (spec.flag !== undefined) options[spec.flag] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  }
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    // parseArgs names the offending flag; keep its sentence and point at --help.
+    problems.push(`${(err as Error).message} (run 'gatehouse serve --help' for the flags)`);
+    return {};
+  }
+}
+
+function readConfigFile(path: string, sources: ConfigSources, problems: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = sources.readTextFile(path);
+  } catch (err) {
+    problems.push(`config file '${path}' cannot be read: ${(err as Error).message}`);
+    return {};
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    problems.push(`config file '${path}' is not valid YAML: ${(err as Error).message}`);
+    return {};
+  }
+  if (doc === null || doc === undefined) return {};
+  if (!isPlainObject(doc)) {
+    problems.push(`config file '${path}' must be a YAML mapping of settings such as 'http: 127.0.0.1:8080'`);
+    return {};
+  }
+  reportUnknownKeys(doc, '', path, problems);
+  return doc;
+}
+
+const KNOWN_KEYS = new Set(OPTIONS.map((o) => o.key));
+const KNOWN_SECTIONS = new Set(OPTIONS.filter((o) => o.key.includes('.')).map((o) => o.key.split('.')[0]));
+
+function reportUnknownKeys(doc: Record<string, unknown>, prefix: string, path: string, problems: string[]): void {
+  for (const [k, v] of Object.entries(doc)) {
+    const key = prefix === '' ? k : `${prefix}.${k}`;
+    if (prefix === '' && KNOWN_SECTIONS.has(k)) {
+      if (isPlainObject(v)) reportUnknownKeys(v, key, path, problems);
+      else problems.push(`config file '${path}': '${key}' must be a mapping`);
+    } else if (!KNOWN_KEYS.has(key)) {
+      problems.push(`config file '${path}': unknown setting '${key}' (known: ${[...KNOWN_KEYS].join(', ')})`);
+    }
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function fileValue(file: Record<string, unknown>, key: string): unknown {
+  let node: unknown = file;
+  for (const part of key.split('.')) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[part];
+  }
+  return node ?? undefined;
+}
+
+function pickRaw(
+  spec: OptionSpec,
+  flags: Record<string, string | boolean | undefined>,
+  env: ConfigSources['env'],
+  file: Record<string, unknown>,
+  configPath: string | undefined,
+): { raw: unknown; origin: string } | undefined {
+  const flagValue = spec.flag === undefined ? undefined : flags[spec.flag];
+  if (flagValue !== undefined) return { raw: flagValue, origin: `--${spec.flag}` };
+  const envValue = nonEmpty(env[spec.env]);
+  if (envValue !== undefined) return { raw: envValue, origin: spec.env };
+  const fromFile = fileValue(file, spec.key);
+  if (fromFile !== undefined) return { raw: fromFile, origin: `config file '${configPath}' ${spec.key}` };
+  return undefined;
+}
+
+function resolveToken(values: Map<string, unknown>, sources: ConfigSources, problems: string[]): string | undefined {
+  const token = values.get('token') as string | undefined;
+  const tokenFile = values.get('tokenFile') as string | undefined;
+  if (token !== undefined && tokenFile !== undefined) {
+    problems.push('both a token and a token file are set: keep only one (GATEHOUSE_TOKEN or --token-file)');
+    return undefined;
+  }
+  if (tokenFile === undefined) return token;
+  try {
+    const fromFile = sources.readTextFile(tokenFile).trim();
+    if (fromFile === '') problems.push(`token file '${tokenFile}' is empty: put the bearer token in it`);
+    return fromFile === '' ? undefined : fromFile;
+  } catch (err) {
+    problems.push(`token file '${tokenFile}' cannot be read: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
+  if (a.kind === 'unix' || b.kind === 'unix') return a.kind === b.kind && formatListenAddress(a) === formatListenAddress(b);
+  return a.port !== 0 && a.port === b.port && a.host === b.host;
+}
+
+/** Rules spanning several settings. */
+function crossCheck(config: GatehouseConfig): string[] {
+  const problems: string[] = [];
+  if (sameAddress(config.http, config.grpc)) {
+    problems.push(`http and grpc both listen on ${formatListenAddress(config.http)}: give them different addresses`);
+  }
+  if (config.token === undefined && !config.allowUnauthenticatedWrites) {
+    for (const [name, address] of [['http', config.http], ['grpc', config.grpc]] as const) {
+      if (!isLocalOnly(address)) {
+        problems.push(
+          `refusing to serve ${name} on ${formatListenAddress(address)} (reachable beyond loopback) with writes open: ` +
+            'set GATEHOUSE_TOKEN (or --token-file), or pass --allow-unauthenticated-writes to accept that risk',
+        );
+      }
+    }
+  }
+  return problems;
+}

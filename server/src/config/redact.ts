@@ -1,0 +1,17 @@
+// The config as it is safe to log: secrets replaced, addresses in their text form.
+import type { GatehouseConfig } from './config.js';
+import { formatListenAddress } from './listen-address.js';
+
+/** A plain object for the start-up log line; the token is never included, only whether one is set. */
+export function redactConfig(config: GatehouseConfig): Record<string, unknown> {
+  return {
+    policies: config.policies,
+    http: formatListenAddress(config.http),
+    grpc: formatListenAddress(config.grpc),
+    token: config.token === undefined ? '(none)' : '(redacted)',
+    allowUnauthenticatedWrites: config.allowUnauthenticatedWrites,
+    logLevel: config.logLevel,
+    shutdownGraceMs: config.shutdownGraceMs,
+    limits: { ...config.limits },
+  };
+}

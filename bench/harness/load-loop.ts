@@ -1,0 +1,69 @@
+// The closed-loop load generator run inside a worker process: `concurrency` loops, each issuing
+// its next call as soon as the last one settles; warm-up calls are not recorded; calls still in
+// flight when the window closes are awaited but not recorded.
+import { createGrpcClient } from './clients/grpc-client.js';
+import { createHttpClient } from './clients/http-client.js';
+import { createHistogram, encodeHistogram } from './histogram.js';
+import type { LoadClient, LoadSpec, WorkerReport } from './types.js';
+
+const MAX_ERROR_SAMPLES = 5;
+
+export function createClient(spec: LoadSpec): LoadClient {
+  return spec.transport === 'http' ? createHttpClient(spec) : createGrpcClient(spec);
+}
+
+export async function runLoadLoop(
+  spec: LoadSpec,
+  client: LoadClient = createClient(spec),
+): Promise<WorkerReport> {
+  const histogram = createHistogram();
+  const errorSamples = new Set<string>();
+  let calls = 0;
+  let decisions = 0;
+  let errors = 0;
+
+  const start = performance.now();
+  const measureFrom = start + spec.warmupMs;
+  const measureUntil = measureFrom + spec.durationMs;
+  // Spread the loops over the question list so concurrent calls ask different questions.
+  const stride = Math.max(1, Math.floor(spec.questions.length / spec.concurrency));
+
+  async function loop(id: number): Promise<void> {
+    let index = id * stride;
+    for (;;) {
+      const t0 = performance.now();
+      if (t0 >= measureUntil) return;
+      const recorded = t0 >= measureFrom;
+      const began = process.hrtime.bigint();
+      try {
+        const carried = await client.call(spec.operation, index++);
+        if (recorded && performance.now() <= measureUntil) {
+          histogram.recordValue(Number(process.hrtime.bigint() - began));
+          calls++;
+          decisions += carried;
+        }
+      } catch (err) {
+        // Errors count whenever they happen in the window: a failing target must never look fast.
+        if (recorded) {
+          errors++;
+          if (errorSamples.size < MAX_ERROR_SAMPLES)
+            errorSamples.add(err instanceof Error ? err.message : String(err));
+        }
+      }
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: spec.concurrency }, (_, i) => loop(i)));
+  } finally {
+    await client.close();
+  }
+  return {
+    calls,
+    decisions,
+    errors,
+    errorSamples: [...errorSamples],
+    elapsedMs: spec.durationMs,
+    histogram: encodeHistogram(histogram),
+  };
+}

@@ -1,0 +1,451 @@
+// GatehouseClient: every business operation, written once over any Transport.
+import { MicroBatcher, type BatchEntry } from './batcher.js';
+import { deadlineFrom, guard } from './call.js';
+import { InternalError } from './errors.js';
+import { Paged } from './paged.js';
+import { toObjectRef, toSubjectRef } from './refs.js';
+import { checkItemToWire, preconditionsToWire, writeToWire } from './requests.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.js';
+import { readStream } from './stream.js';
+import type { Transport, TransportCallOptions, UnaryMethod, WireMessage } from './transport.js';
+import type {
+  CallOptions,
+  CheckBatchResult,
+  CheckRequest,
+  CheckResult,
+  Consistency,
+  DeleteObjectResult,
+  DeleteRelationshipsRequest,
+  DeleteResult,
+  ExplainResult,
+  LookupResourcesPage,
+  LookupResourcesRequest,
+  LookupSubjectsRequest,
+  LookupSubjectsResult,
+  ObjectInput,
+  PolicyFile,
+  ReadOptions,
+  ReadPage,
+  ReadRequest,
+  Relationship,
+  RevisionToken,
+  SchemaResult,
+  ValidationResult,
+  WatchEvent,
+  WatchOptions,
+  WriteRequest,
+  WriteResult,
+} from './types.js';
+import {
+  allowedFromWire,
+  batchResultFromWire,
+  changeFromWire,
+  consistencyToWire,
+  count,
+  explainNodeFromWire,
+  filterToWire,
+  objectToWire,
+  problemFromWire,
+  type ResolvedConsistency,
+  records,
+  relationshipFromWire,
+  str,
+  strings,
+  subjectToWire,
+  tokenFromWire,
+} from './wire.js';
+
+/** Client-wide settings; every one has a default. */
+export interface ClientOptions {
+  /** Deadline of each call unless the call sets `timeoutMs` (default 5000 ms; `watch` has none). */
+  readonly defaultTimeoutMs?: number | undefined;
+  /** Consistency of reads unless the call sets one (default `'minimize-latency'`). */
+  readonly consistency?: Consistency | undefined;
+  /**
+   * Coalesce `check` calls made in the same event-loop turn into one CheckBatch (default on).
+   * A batch of one is sent as Check; bigger groups are split at `maxBatchSize` (default 1000,
+   * the server's default limit).
+   */
+  readonly batching?: boolean | { readonly maxBatchSize?: number | undefined } | undefined;
+  /** Retries of reads on UNAVAILABLE (default 3 attempts, 50 ms doubling to 1 s); `false` disables. */
+  readonly retries?: false | Partial<RetryPolicy> | undefined;
+}
+
+interface QueuedCheck {
+  readonly wire: WireMessage;
+  readonly consistency: ResolvedConsistency;
+  readonly deadline: number | undefined;
+  readonly requestId: string | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_BATCH_SIZE = 1000;
+
+/**
+ * A client of one Gatehouse server, over the transport you give it.
+ *
+ * @example
+ * import { GatehouseClient } from '@gatehouse/sdk';
+ * import { createGrpcTransport } from '@gatehouse/sdk/grpc';
+ * const client = new GatehouseClient(createGrpcTransport({ address: '127.0.0.1:50051', token }));
+ * const { allowed } = await client.check('contact:prospect1#view@user:mike');
+ */
+export class GatehouseClient {
+  readonly #transport: Transport;
+  readonly #defaultTimeoutMs: number | undefined;
+  readonly #consistency: Consistency;
+  readonly #retry: RetryPolicy;
+  readonly #batcher: MicroBatcher<QueuedCheck, CheckResult> | undefined;
+  #newestWriteToken: RevisionToken | undefined;
+
+  constructor(transport: Transport, options: ClientOptions = {}) {
+    this.#transport = transport;
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#consistency = options.consistency ?? 'minimize-latency';
+    this.#retry =
+      options.retries === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...options.retries };
+    const batching = options.batching ?? true;
+    if (batching !== false) {
+      const maxBatchSize = (batching === true ? undefined : batching.maxBatchSize) ?? DEFAULT_MAX_BATCH_SIZE;
+      this.#batcher = new MicroBatcher((_key, entries) => this.#sendChecks(entries), maxBatchSize);
+    }
+  }
+
+  /**
+   * The token of the newest write this client made (write, deleteRelationships, deleteObject),
+   * which `'read-your-writes'` reads are sent with.
+   */
+  get lastWriteToken(): RevisionToken | undefined {
+    return this.#newestWriteToken;
+  }
+
+  /**
+   * May `subject` do `permission` on `resource`? Checks made in the same event-loop turn are
+   * sent as one CheckBatch unless batching is off; each still settles on its own.
+   *
+   * @example
+   * const { allowed } = await client.check({ resource: 'contact:p1', permission: 'view', subject: 'user:mike' });
+   * const r = await client.check('contact:p1#view@group:marketing#member', { timeoutMs: 50 });
+   */
+  async check(request: CheckRequest | string, options: ReadOptions = {}): Promise<CheckResult> {
+    const wire = checkItemToWire(request);
+    const consistency = this.#resolve(options.consistency);
+    const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
+    if (this.#batcher === undefined) {
+      return this.#checkOne({ wire, consistency, deadline, requestId: options.requestId }, options.signal);
+    }
+    const key = JSON.stringify(consistencyToWire(consistency));
+    const queued = this.#batcher.add(key, { wire, consistency, deadline, requestId: options.requestId });
+    return guard(queued, deadline, options.signal);
+  }
+
+  /**
+   * Many checks in one request, answered at one revision, results in request order. An item
+   * the server rejects carries its own `error`; the others are still answered. Not split: a
+   * batch over the server's limit fails with ResourceExhaustedError.
+   *
+   * @example
+   * const { results } = await client.checkBatch(['contact:p1#view@user:mike', 'contact:p2#view@user:mike']);
+   * const visible = results.map((r) => r.allowed === true);
+   */
+  async checkBatch(items: readonly (CheckRequest | string)[], options: ReadOptions = {}): Promise<CheckBatchResult> {
+    const request = {
+      consistency: consistencyToWire(this.#resolve(options.consistency)),
+      items: items.map((item, i) => checkItemToWire(item, `items[${i}]`)),
+    };
+    const response = await this.#read('CheckBatch', request, options);
+    return { results: records(response.results).map(batchResultFromWire), checkedAt: tokenFromWire(response.checkedAt) };
+  }
+
+  /**
+   * The ids of objects of `resourceType` on which `subject` has `permission`, fetched page by
+   * page as you iterate.
+   *
+   * @example
+   * const ids = await client.lookupResources({ resourceType: 'contact', permission: 'view', subject: 'user:mike' }).toArray();
+   * for await (const page of client.lookupResources({ ...req, pageSize: 100 }).pages()) save(page.nextCursor);
+   */
+  lookupResources(request: LookupResourcesRequest, options: ReadOptions = {}): Paged<string, LookupResourcesPage> {
+    const build = (): WireMessage => ({
+      consistency: consistencyToWire(this.#resolve(options.consistency)),
+      resourceObjectType: request.resourceType,
+      permission: request.permission,
+      subject: subjectToWire(toSubjectRef(request.subject, 'subject')),
+      pageSize: request.pageSize ?? 0,
+      cursor: request.cursor ?? '',
+    });
+    const pages = async function* (this: GatehouseClient): AsyncIterable<LookupResourcesPage> {
+      const callOptions = this.#callOptions(options, deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs));
+      const stream = readStream(this.#transport, 'LookupResources', build(), callOptions, this.#retry);
+      for await (const page of stream) {
+        yield {
+          resourceIds: strings(page.resourceObjectIds),
+          nextCursor: str(page.nextCursor),
+          lookedUpAt: tokenFromWire(page.lookedUpAt),
+        };
+      }
+    };
+    return new Paged(pages.bind(this), (page) => page.resourceIds);
+  }
+
+  /**
+   * The subjects of `subjectType` that have `permission` on `resource`. A wildcard grant
+   * (`user:*`) shows as `wildcard: true` minus `excludedSubjectIds`.
+   *
+   * @example
+   * const { subjectIds, wildcard } = await client.lookupSubjects({ resource: 'contact:p1', permission: 'view', subjectType: 'user' });
+   */
+  async lookupSubjects(request: LookupSubjectsRequest, options: ReadOptions = {}): Promise<LookupSubjectsResult> {
+    const response = await this.#read(
+      'LookupSubjects',
+      {
+        consistency: consistencyToWire(this.#resolve(options.consistency)),
+        resource: objectToWire(toObjectRef(request.resource, 'resource')),
+        permission: request.permission,
+        subjectObjectType: request.subjectType,
+        optionalSubjectRelation: request.subjectRelation ?? '',
+      },
+      options,
+    );
+    return {
+      subjectIds: strings(response.subjectObjectIds),
+      wildcard: response.wildcard === true,
+      excludedSubjectIds: strings(response.excludedSubjectIds),
+      lookedUpAt: tokenFromWire(response.lookedUpAt),
+    };
+  }
+
+  /**
+   * Why a check is allowed or denied: the evaluation tree with each node's result.
+   *
+   * @example
+   * const { allowed, root } = await client.explain('contact:p1#view@user:mike');
+   */
+  async explain(request: CheckRequest | string, options: ReadOptions = {}): Promise<ExplainResult> {
+    const wire = { consistency: consistencyToWire(this.#resolve(options.consistency)), ...checkItemToWire(request) };
+    const response = await this.#read('Explain', wire, options);
+    return {
+      allowed: allowedFromWire(response.permissionship),
+      root: response.root === undefined || response.root === null ? undefined : explainNodeFromWire(response.root),
+      checkedAt: tokenFromWire(response.checkedAt),
+    };
+  }
+
+  /**
+   * Apply relationship updates in one atomic revision, after checking the preconditions.
+   * Never retried. Throws FailedPreconditionError, AlreadyExistsError (a `create` that
+   * exists) or InvalidArgumentError; on any error nothing was written.
+   *
+   * @example
+   * const { writtenAt } = await client.write({
+   *   touch: ['group:marketing#member@user:mike'],
+   *   preconditions: [{ operation: 'must-match', filter: { resourceType: 'group', resourceId: 'marketing' } }],
+   * });
+   */
+  async write(request: WriteRequest, options: CallOptions = {}): Promise<WriteResult> {
+    const response = await this.#mutate('WriteRelationships', writeToWire(request), options);
+    return { writtenAt: this.#remember(tokenFromWire(response.writtenAt)) };
+  }
+
+  /**
+   * Delete every relationship matching `filter` (its `resourceType` is required) in one revision.
+   *
+   * @example
+   * const { deletedCount } = await client.deleteRelationships({ filter: { resourceType: 'group', resourceId: 'g', relation: 'member' } });
+   */
+  async deleteRelationships(request: DeleteRelationshipsRequest, options: CallOptions = {}): Promise<DeleteResult> {
+    const response = await this.#mutate(
+      'DeleteRelationships',
+      { filter: filterToWire(request.filter), preconditions: preconditionsToWire(request.preconditions) },
+      options,
+    );
+    return { deletedAt: this.#remember(tokenFromWire(response.deletedAt)), deletedCount: count(response.deletedCount) };
+  }
+
+  /**
+   * Delete every relationship in which `object` appears, plus the schema's declared deletion
+   * consequences (returned in `consequences`), in one revision.
+   *
+   * @example
+   * const { consequences } = await client.deleteObject('group:marketing');
+   */
+  async deleteObject(object: ObjectInput, options: CallOptions = {}): Promise<DeleteObjectResult> {
+    const response = await this.#mutate('DeleteObject', { object: objectToWire(toObjectRef(object, 'object')) }, options);
+    return {
+      deletedAt: this.#remember(tokenFromWire(response.deletedAt)),
+      deletedCount: count(response.deletedCount),
+      consequences: records(response.consequences).map(relationshipFromWire),
+    };
+  }
+
+  /**
+   * Stored relationships matching `filter`, fetched page by page as you iterate. Pages after
+   * the first are read at least as fresh as the first, so a paged read never goes back in time.
+   *
+   * @example
+   * for await (const r of client.read({ filter: { resourceType: 'group', resourceId: 'marketing' } })) console.log(r);
+   */
+  read(request: ReadRequest, options: ReadOptions = {}): Paged<Relationship, ReadPage> {
+    const pages = async function* (this: GatehouseClient): AsyncIterable<ReadPage> {
+      let cursor = request.cursor ?? '';
+      let consistency = this.#resolve(options.consistency);
+      do {
+        const response = await this.#read(
+          'ReadRelationships',
+          {
+            consistency: consistencyToWire(consistency),
+            filter: filterToWire(request.filter),
+            pageSize: request.pageSize ?? 0,
+            cursor,
+          },
+          options,
+        );
+        const page: ReadPage = {
+          relationships: records(response.relationships).map(relationshipFromWire),
+          nextCursor: str(response.nextCursor),
+          readAt: tokenFromWire(response.readAt),
+        };
+        if (page.readAt !== '' && consistency !== 'fully-consistent') consistency = { atLeastAsFresh: page.readAt };
+        cursor = page.nextCursor;
+        yield page;
+      } while (cursor !== '');
+    };
+    return new Paged(pages.bind(this), (page) => page.relationships);
+  }
+
+  /**
+   * Every change committed after `after` (or from now), one event per revision, until the
+   * signal aborts (the loop then ends quietly) or the connection fails (the loop throws).
+   *
+   * @example
+   * const stop = new AbortController();
+   * for await (const event of client.watch({ signal: stop.signal })) {
+   *   for (const c of event.changes) console.log(c.operation, c.relationship);
+   * }
+   */
+  async *watch(options: WatchOptions = {}): AsyncIterable<WatchEvent> {
+    const request = options.after === undefined ? {} : { optionalStartCursor: { token: options.after } };
+    const callOptions: TransportCallOptions = { signal: options.signal, requestId: options.requestId };
+    for await (const event of this.#transport.serverStream('Watch', request, callOptions)) {
+      yield { changes: records(event.changes).map(changeFromWire), changesThrough: tokenFromWire(event.changesThrough) };
+    }
+  }
+
+  /**
+   * The loaded schema (types, relations, permissions) and its hash.
+   *
+   * @example
+   * const { schemaHash } = await client.readSchema();
+   */
+  async readSchema(options: CallOptions = {}): Promise<SchemaResult> {
+    const response = await this.#read('ReadSchema', {}, options);
+    const schemaJson = str(response.schemaJson);
+    let schema: unknown;
+    try {
+      schema = JSON.parse(schemaJson);
+    } catch (err) {
+      throw new InternalError('server sent a schema that is not valid JSON', { cause: err });
+    }
+    return { schema, schemaJson, schemaHash: str(response.schemaHash) };
+  }
+
+  /**
+   * Validate policy files without loading them: every problem with file, line and column.
+   *
+   * @example
+   * const { valid, problems } = await client.validatePolicies([{ path: 'crm/schema.yaml', content }]);
+   */
+  async validatePolicies(files: readonly PolicyFile[], options: CallOptions = {}): Promise<ValidationResult> {
+    const response = await this.#read(
+      'ValidatePolicies',
+      { files: files.map((f) => ({ path: f.path, content: f.content })) },
+      options,
+    );
+    return { valid: response.valid === true, problems: records(response.problems).map(problemFromWire) };
+  }
+
+  /** Release the transport's connections. Calls made afterwards fail. */
+  async close(): Promise<void> {
+    await this.#transport.close();
+  }
+
+  #resolve(consistency: Consistency | undefined): ResolvedConsistency {
+    const c = consistency ?? this.#consistency;
+    if (c !== 'read-your-writes') return c;
+    return this.#newestWriteToken === undefined ? 'minimize-latency' : { atLeastAsFresh: this.#newestWriteToken };
+  }
+
+  // Tokens are opaque, so "newest" is the one received last; concurrent writers that need
+  // strict ordering should pass `{ atLeastAsFresh }` explicitly.
+  #remember(token: RevisionToken): RevisionToken {
+    if (token !== '') this.#newestWriteToken = token;
+    return token;
+  }
+
+  #callOptions(options: CallOptions, deadline: number | undefined): TransportCallOptions {
+    return { deadline, signal: options.signal, requestId: options.requestId };
+  }
+
+  #read(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
+    const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
+    const callOptions = this.#callOptions(options, deadline);
+    return withRetries(this.#retry, () => this.#transport.unary(method, request, callOptions), deadline, options.signal);
+  }
+
+  #mutate(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
+    const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
+    return this.#transport.unary(method, request, this.#callOptions(options, deadline));
+  }
+
+  async #checkOne(check: QueuedCheck, signal?: AbortSignal): Promise<CheckResult> {
+    const request = { consistency: consistencyToWire(check.consistency), ...check.wire };
+    const callOptions: TransportCallOptions = { deadline: check.deadline, signal, requestId: check.requestId };
+    const response = await withRetries(
+      this.#retry,
+      () => this.#transport.unary('Check', request, callOptions),
+      check.deadline,
+      signal,
+    );
+    return { allowed: allowedFromWire(response.permissionship), checkedAt: tokenFromWire(response.checkedAt) };
+  }
+
+  #sendChecks(entries: readonly BatchEntry<QueuedCheck, CheckResult>[]): void {
+    const [first] = entries;
+    if (first === undefined) return;
+    if (entries.length === 1) {
+      this.#checkOne(first.item).then(first.resolve, first.reject);
+      return;
+    }
+    // The batch waits as long as its most patient member; impatient members stop waiting on their own.
+    const deadlines = entries.map((e) => e.item.deadline);
+    const deadline = deadlines.includes(undefined) ? undefined : Math.max(...(deadlines as number[]));
+    const request = {
+      consistency: consistencyToWire(first.item.consistency),
+      items: entries.map((e) => e.item.wire),
+    };
+    const callOptions: TransportCallOptions = { deadline, requestId: first.item.requestId };
+    withRetries(this.#retry, () => this.#transport.unary('CheckBatch', request, callOptions), deadline, undefined).then(
+      (response) => {
+        const results = records(response.results);
+        const checkedAt = tokenFromWire(response.checkedAt);
+        entries.forEach((entry, i) => {
+          const result = results[i];
+          if (result === undefined) {
+            entry.reject(new InternalError(`server answered ${results.length} results for a batch of ${entries.length}`));
+            return;
+          }
+          try {
+            const outcome = batchResultFromWire(result);
+            if (outcome.error !== undefined) entry.reject(outcome.error);
+            else entry.resolve({ allowed: outcome.allowed, checkedAt });
+          } catch (err) {
+            entry.reject(err);
+          }
+        });
+      },
+      (err: unknown) => {
+        for (const entry of entries) entry.reject(err);
+      },
+    );
+  }
+}

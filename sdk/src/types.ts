@@ -1,0 +1,266 @@
+// Hand-written public types of the SDK: what callers pass and get back, free of protobuf.
+
+/** An object such as `contact:prospect1`. `type` may carry a namespace: `team_crm/contact`. */
+export interface ObjectRef {
+  readonly type: string;
+  readonly id: string;
+}
+
+/**
+ * A subject: an object (`user:mike`), a subject set (`group:marketing#member`: every member
+ * of the group) or a wildcard (`user:*`: every user).
+ */
+export interface SubjectRef {
+  readonly type: string;
+  /** The object id, or `*` for a wildcard. */
+  readonly id: string;
+  /** Present for a subject set only. */
+  readonly relation?: string | undefined;
+}
+
+/** `resource#relation@subject`. */
+export interface Relationship {
+  readonly resource: ObjectRef;
+  readonly relation: string;
+  readonly subject: SubjectRef;
+}
+
+/** An object, or its string form `'contact:p1'`. */
+export type ObjectInput = ObjectRef | string;
+/** A subject, or its string form `'user:mike'`, `'group:g#member'`, `'user:*'`. */
+export type SubjectInput = SubjectRef | string;
+/** A relationship, its string form `'group:g#member@user:mike'`, or parts in either form. */
+export type RelationshipInput =
+  | string
+  | { readonly resource: ObjectInput; readonly relation: string; readonly subject: SubjectInput };
+
+/** An opaque token naming a committed revision. Compare only for equality. */
+export type RevisionToken = string;
+
+/**
+ * How fresh the state a read is answered from must be:
+ * - `'minimize-latency'`: the server's local state now (server default; fastest);
+ * - `'fully-consistent'`: the newest committed revision in the store;
+ * - `{ atLeastAsFresh: token }`: state at least as new as a write's token;
+ * - `'read-your-writes'` (client-wide or per call): `atLeastAsFresh` with the newest token this
+ *   client received from a write, or `'minimize-latency'` before its first write.
+ */
+export type Consistency =
+  | 'minimize-latency'
+  | 'fully-consistent'
+  | 'read-your-writes'
+  | { readonly atLeastAsFresh: RevisionToken };
+
+/** Options every call accepts. */
+export interface CallOptions {
+  /** Give up after this many milliseconds (overrides the client's `defaultTimeoutMs`). */
+  readonly timeoutMs?: number | undefined;
+  /** Abort the call; it then rejects with CancelledError. */
+  readonly signal?: AbortSignal | undefined;
+  /** Sent as `x-request-id` and echoed by the server into its logs. */
+  readonly requestId?: string | undefined;
+}
+
+/** Options of calls that read state. */
+export interface ReadOptions extends CallOptions {
+  /** Overrides the client's default consistency for this call. */
+  readonly consistency?: Consistency | undefined;
+}
+
+/** "May `subject` do `permission` on `resource`?" */
+export interface CheckRequest {
+  readonly resource: ObjectInput;
+  /** A permission or relation name of the resource's type. */
+  readonly permission: string;
+  readonly subject: SubjectInput;
+}
+
+/** The answer to one check. */
+export interface CheckResult {
+  readonly allowed: boolean;
+  /** The revision the answer was computed at. */
+  readonly checkedAt: RevisionToken;
+}
+
+/** One item of an explicit batch: an answer or that item's own error. */
+export type CheckBatchItemResult =
+  | { readonly allowed: boolean; readonly error?: undefined }
+  | { readonly allowed?: undefined; readonly error: Error };
+
+/** The answers of an explicit batch, in request order. */
+export interface CheckBatchResult {
+  readonly results: readonly CheckBatchItemResult[];
+  readonly checkedAt: RevisionToken;
+}
+
+/** Which objects of a type may the subject act on? */
+export interface LookupResourcesRequest {
+  readonly resourceType: string;
+  readonly permission: string;
+  readonly subject: SubjectInput;
+  /** Ids per page; the server default when omitted, capped by the server. */
+  readonly pageSize?: number | undefined;
+  /** Resume after a page's `nextCursor`. */
+  readonly cursor?: string | undefined;
+}
+
+/** One page of lookup results. */
+export interface LookupResourcesPage {
+  readonly resourceIds: readonly string[];
+  /** Pass as `cursor` to resume after this page; empty on the last page. */
+  readonly nextCursor: string;
+  readonly lookedUpAt: RevisionToken;
+}
+
+/** Which subjects of a type may act on the resource? */
+export interface LookupSubjectsRequest {
+  readonly resource: ObjectInput;
+  readonly permission: string;
+  readonly subjectType: string;
+  /** Set to look up subject sets such as `group#member`. */
+  readonly subjectRelation?: string | undefined;
+}
+
+export interface LookupSubjectsResult {
+  readonly subjectIds: readonly string[];
+  /** True when every subject of the type has the permission (a wildcard grant)… */
+  readonly wildcard: boolean;
+  /** …except these. */
+  readonly excludedSubjectIds: readonly string[];
+  readonly lookedUpAt: RevisionToken;
+}
+
+/** A node of the evaluation tree returned by `explain`. */
+export interface ExplainNode {
+  /** `permission`, `relation`, `arrow`, `union`, `intersection`, `exclusion`, `direct` or `cycle`. */
+  readonly kind: string;
+  /** `type:id` the node was evaluated on. */
+  readonly object: string;
+  /** Rule name, `via->name` for arrows, the relationship for `direct`. */
+  readonly label: string;
+  readonly result: boolean;
+  readonly children: readonly ExplainNode[];
+}
+
+export interface ExplainResult {
+  readonly allowed: boolean;
+  readonly root: ExplainNode | undefined;
+  readonly checkedAt: RevisionToken;
+}
+
+/** Matches relationships; omitted fields match anything. `resourceType` is required. */
+export interface RelationshipFilter {
+  readonly resourceType: string;
+  readonly resourceId?: string | undefined;
+  readonly relation?: string | undefined;
+  readonly subjectType?: string | undefined;
+  readonly subjectId?: string | undefined;
+  /** Match subject sets with this relation only. */
+  readonly subjectRelation?: string | undefined;
+}
+
+/** `create` fails the write if present; `touch` inserts or keeps; `delete` removes if present. */
+export type UpdateOperation = 'create' | 'touch' | 'delete';
+
+export interface RelationshipUpdate {
+  readonly operation: UpdateOperation;
+  readonly relationship: RelationshipInput;
+}
+
+/** A condition checked atomically with a write: some (`must-match`) or no (`must-not-match`) relationship matches. */
+export interface Precondition {
+  readonly operation: 'must-match' | 'must-not-match';
+  readonly filter: RelationshipFilter;
+}
+
+/**
+ * One atomic write. `updates` are applied in order; `create`, `touch` and `delete` are
+ * shorthands appended after them in that order.
+ */
+export interface WriteRequest {
+  readonly updates?: readonly RelationshipUpdate[] | undefined;
+  readonly create?: readonly RelationshipInput[] | undefined;
+  readonly touch?: readonly RelationshipInput[] | undefined;
+  readonly delete?: readonly RelationshipInput[] | undefined;
+  readonly preconditions?: readonly Precondition[] | undefined;
+}
+
+export interface WriteResult {
+  readonly writtenAt: RevisionToken;
+}
+
+export interface DeleteRelationshipsRequest {
+  readonly filter: RelationshipFilter;
+  readonly preconditions?: readonly Precondition[] | undefined;
+}
+
+export interface DeleteResult {
+  readonly deletedAt: RevisionToken;
+  readonly deletedCount: number;
+}
+
+export interface DeleteObjectResult extends DeleteResult {
+  /** Relationships written by the schema's declared deletion consequences (e.g. revert to `user:*`). */
+  readonly consequences: readonly Relationship[];
+}
+
+export interface ReadRequest {
+  readonly filter: RelationshipFilter;
+  readonly pageSize?: number | undefined;
+  readonly cursor?: string | undefined;
+}
+
+export interface ReadPage {
+  readonly relationships: readonly Relationship[];
+  readonly nextCursor: string;
+  readonly readAt: RevisionToken;
+}
+
+export interface RelationshipChange {
+  readonly operation: 'insert' | 'delete';
+  readonly relationship: Relationship;
+}
+
+/** One committed revision seen by `watch`. */
+export interface WatchEvent {
+  readonly changes: readonly RelationshipChange[];
+  /** Resume a watch after this event by passing it as `after`. */
+  readonly changesThrough: RevisionToken;
+}
+
+export interface WatchOptions {
+  /** Start after this token; omitted starts from now. */
+  readonly after?: RevisionToken | undefined;
+  /** Stop watching: the iterator ends without error. */
+  readonly signal?: AbortSignal | undefined;
+  readonly requestId?: string | undefined;
+}
+
+export interface SchemaResult {
+  /** The loaded schema (types, relations, permissions) as parsed JSON. */
+  readonly schema: unknown;
+  /** The same, as the server's JSON text. */
+  readonly schemaJson: string;
+  /** sha256 of the compiled schema: equal on replicas serving the same policies. */
+  readonly schemaHash: string;
+}
+
+export interface PolicyFile {
+  /** Path used in problem positions, e.g. `team-crm/schema.yaml`. */
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface PolicyProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** JSONPath-like location, e.g. `$.types.contact.permissions.view`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ValidationResult {
+  readonly valid: boolean;
+  readonly problems: readonly PolicyProblem[];
+}

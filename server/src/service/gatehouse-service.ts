@@ -1,0 +1,353 @@
+// The transport-free use cases of Gatehouse: every gRPC and HTTP operation is one method here.
+// Validates input once, enforces limits and auth, honours consistency, then asks the engine
+// (reads) or the store (writes); results carry the revision token they were computed at.
+import type { Limits } from '../config/config.js';
+import type { BatchCheckResult, CheckRequest } from '../engine/types.js';
+import {
+  DeadlineExceededError,
+  InvalidArgumentError,
+  LimitExceededError,
+  PolicyError,
+  UnavailableError,
+} from '../errors.js';
+import type { Relationship } from '../model/relationship.js';
+import { compilePolicySet } from '../policy/index.js';
+import { type Schema, deletionConsequences } from '../schema/schema.js';
+import { schemaToJson } from '../schema/validate.js';
+import type { ChangeSet, Revision, Store } from '../store/store.js';
+import { BearerAuth } from './bearer-auth.js';
+import { GraphReplica } from './graph-replica.js';
+import type {
+  CallContext,
+  CheckBatchParams,
+  CheckBatchResult,
+  CheckParams,
+  CheckResult,
+  DeleteObjectParams,
+  DeleteRelationshipsParams,
+  DeleteResult,
+  ExplainResult,
+  LookupResourcesParams,
+  LookupResourcesResult,
+  LookupSubjectsParams,
+  LookupSubjectsResult,
+  ReadParams,
+  ReadResult,
+  SchemaResult,
+  ValidatePoliciesParams,
+  ValidatePoliciesResult,
+  ValidatedConsistency,
+  WatchEvent,
+  WatchParams,
+  WriteParams,
+  WriteResult,
+} from './requests.js';
+import { decodeRevisionToken, encodeRevisionToken } from './revision-token.js';
+import {
+  validateCheck,
+  validateCheckBatch,
+  validateFilter,
+  validateLookupResources,
+  validateLookupSubjects,
+  validateObjectRef,
+  validatePreconditions,
+  validateRead,
+  validateTypeName,
+  validateWrite,
+} from './validate-requests.js';
+import { WatchFeed } from './watch-feed.js';
+
+export interface GatehouseServiceOptions {
+  readonly schema: Schema;
+  readonly store: Store;
+  readonly limits: Limits;
+  /** Bearer token for writes and admin calls; undefined leaves them open. */
+  readonly token?: string | undefined;
+  /** Revisions a Watch consumer may fall behind before its stream is ended. */
+  readonly watchBufferRevisions?: number | undefined;
+}
+
+const DEFAULT_WATCH_BUFFER = 4096;
+
+export class GatehouseService {
+  readonly schema: Schema;
+  readonly limits: Limits;
+  readonly #store: Store;
+  readonly #replica: GraphReplica;
+  readonly #auth: BearerAuth;
+  readonly #schemaJson: string;
+  readonly #watchBuffer: number;
+  readonly #feeds = new Set<WatchFeed>();
+  #shuttingDown = false;
+  #tokenRevision = -1;
+  #token = '';
+
+  private constructor(options: GatehouseServiceOptions, replica: GraphReplica) {
+    this.schema = options.schema;
+    this.limits = options.limits;
+    this.#store = options.store;
+    this.#replica = replica;
+    this.#auth = new BearerAuth(options.token);
+    this.#schemaJson = JSON.stringify(schemaToJson(options.schema));
+    this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
+  }
+
+  /** Build the local graph from the store and start following it; ready when this resolves. */
+  static async create(options: GatehouseServiceOptions): Promise<GatehouseService> {
+    const replica = await GraphReplica.start(options.schema, options.store, {
+      maxDepth: options.limits.maxDepth,
+      maxLookupPageSize: options.limits.maxPageSize,
+    });
+    return new GatehouseService(options, replica);
+  }
+
+  /** Ready to answer: in sync with the store and not shutting down. */
+  get ready(): boolean {
+    return !this.#shuttingDown && this.#replica.failure === undefined;
+  }
+
+  /** The revision the local graph stands at. */
+  get revision(): Revision {
+    return this.#replica.revision;
+  }
+
+  get relationshipCount(): number {
+    return this.#replica.relationshipCount;
+  }
+
+  /** Readiness goes false at once so load balancers stop routing; calls in flight still finish. */
+  beginShutdown(): void {
+    this.#shuttingDown = true;
+  }
+
+  /** Stop following the store; end every watch stream. Does not close the store (its owner does). */
+  close(): void {
+    this.#shuttingDown = true;
+    for (const feed of this.#feeds) feed.fail(new UnavailableError('the server is shutting down: reconnect and resume from your last token'));
+    this.#replica.close();
+  }
+
+  async check(params: CheckParams, ctx: CallContext): Promise<CheckResult> {
+    const v = validateCheck(this.schema, params);
+    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    return { allowed: this.#replica.engine.check(v.check), token: this.#currentToken() };
+  }
+
+  async checkBatch(params: CheckBatchParams, ctx: CallContext): Promise<CheckBatchResult> {
+    const v = validateCheckBatch(this.schema, params, this.limits.maxBatchSize);
+    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    const valid: CheckRequest[] = [];
+    for (const item of v.items) if (!(item instanceof Error)) valid.push(item);
+    const answers = valid.length === 0 ? [] : this.#replica.engine.checkBatch(valid);
+    // Weave engine answers back between the items that failed validation, keeping request order.
+    const results: BatchCheckResult[] = new Array(v.items.length);
+    let next = 0;
+    for (let i = 0; i < v.items.length; i++) {
+      const item = v.items[i]!;
+      results[i] = item instanceof Error ? { error: item } : answers[next++]!;
+    }
+    return { results, token: this.#currentToken() };
+  }
+
+  async lookupResources(params: LookupResourcesParams, ctx: CallContext): Promise<LookupResourcesResult> {
+    const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
+    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    const page = this.#replica.engine.lookupResources({
+      resourceType: v.resourceType,
+      permission: v.permission,
+      subject: v.subject,
+      limit: v.pageSize,
+      cursor: v.cursor,
+    });
+    return { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token: this.#currentToken() };
+  }
+
+  /**
+   * Every page of a lookup, delivered to `onPage` synchronously after the consistency wait, so
+   * all pages of one stream are computed at the same revision.
+   */
+  async streamLookupResources(
+    params: LookupResourcesParams,
+    ctx: CallContext,
+    onPage: (page: LookupResourcesResult) => void,
+  ): Promise<void> {
+    const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
+    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    const token = this.#currentToken();
+    let cursor = v.cursor;
+    do {
+      const page = this.#replica.engine.lookupResources({
+        resourceType: v.resourceType,
+        permission: v.permission,
+        subject: v.subject,
+        limit: v.pageSize,
+        cursor,
+      });
+      cursor = page.nextCursor;
+      onPage({ resourceIds: page.resourceIds, nextCursor: cursor, token });
+      if (cursor !== undefined && Date.now() > ctx.deadline) {
+        throw new DeadlineExceededError('the deadline passed while streaming lookup pages: resume with the last nextCursor');
+      }
+    } while (cursor !== undefined);
+  }
+
+  async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
+    const v = validateLookupSubjects(this.schema, params);
+    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    const r = this.#replica.engine.lookupSubjects({
+      resource: v.resource,
+      permission: v.permission,
+      subjectType: v.subjectType,
+      subjectRelation: v.subjectRelation,
+    });
+    return { subjectIds: r.subjectIds, wildcard: r.wildcard, excludedIds: r.excludedIds, token: this.#currentToken() };
+  }
+
+  async explain(params: CheckParams, ctx: CallContext): Promise<ExplainResult> {
+    const v = validateCheck(this.schema, params);
+    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    const e = this.#replica.engine.explain(v.check);
+    return { allowed: e.allowed, root: e.root, token: this.#currentToken() };
+  }
+
+  async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {
+    this.#auth.require(ctx.token, 'WriteRelationships');
+    const v = validateWrite(this.schema, params, this.limits.maxWriteUpdates);
+    const change = await this.#commit(this.#store.write(v.updates, v.preconditions), ctx.deadline);
+    return { token: encodeRevisionToken(change.revision) };
+  }
+
+  async deleteRelationships(params: DeleteRelationshipsParams, ctx: CallContext): Promise<DeleteResult> {
+    this.#auth.require(ctx.token, 'DeleteRelationships');
+    if ((params.preconditions?.length ?? 0) > this.limits.maxWriteUpdates) {
+      throw new LimitExceededError(
+        `${params.preconditions?.length} preconditions exceed the limit of ${this.limits.maxWriteUpdates}: send fewer`,
+        { field: 'preconditions' },
+      );
+    }
+    const filter = validateFilter(this.schema, params.filter, 'filter', true);
+    const preconditions = validatePreconditions(this.schema, params.preconditions);
+    const change = await this.#commit(this.#store.deleteByFilter(filter, preconditions), ctx.deadline);
+    return { token: encodeRevisionToken(change.revision), deletedCount: change.changes.length, consequences: [] };
+  }
+
+  async deleteObject(params: DeleteObjectParams, ctx: CallContext): Promise<DeleteResult> {
+    this.#auth.require(ctx.token, 'DeleteObject');
+    validateObjectRef(params.object, 'object');
+    validateTypeName(this.schema, params.object.type, 'object');
+    const change = await this.#commit(
+      this.#store.deleteObject(params.object, deletionConsequences(this.schema)),
+      ctx.deadline,
+    );
+    const consequences: Relationship[] = [];
+    let deletedCount = 0;
+    for (const c of change.changes) {
+      if (c.operation === 'delete') deletedCount++;
+      else consequences.push(c.relationship);
+    }
+    return { token: encodeRevisionToken(change.revision), deletedCount, consequences };
+  }
+
+  async readRelationships(params: ReadParams, ctx: CallContext): Promise<ReadResult> {
+    this.#auth.require(ctx.token, 'ReadRelationships');
+    const v = validateRead(this.schema, params, this.limits.maxPageSize);
+    // Reads go to the store, which always answers at its newest revision: every consistency is met.
+    const page = await withDeadline(this.#store.read(v.filter, { limit: v.pageSize, cursor: v.cursor }), ctx.deadline);
+    return { relationships: page.relationships, nextCursor: page.nextCursor, token: encodeRevisionToken(page.revision) };
+  }
+
+  /**
+   * Every revision committed after the start token (or after now), as an async iterator. End it
+   * with `return()` (for-await `break`); it fails with RESOURCE_EXHAUSTED if the consumer falls
+   * too far behind, and with UNAVAILABLE at shutdown.
+   */
+  async watch(params: WatchParams, ctx: CallContext): Promise<AsyncIterableIterator<WatchEvent>> {
+    this.#auth.require(ctx.token, 'Watch');
+    const after =
+      params.startToken === undefined || params.startToken === ''
+        ? await withDeadline(this.#store.revision(), ctx.deadline)
+        : decodeRevisionToken(params.startToken, 'optionalStartCursor.token');
+    const feed = new WatchFeed(this.#watchBuffer);
+    // store.watch replays synchronously; a FailedPreconditionError (token too old) surfaces here.
+    const unsubscribe = this.#store.watch(after, (change) =>
+      feed.push({ changes: change.changes, token: encodeRevisionToken(change.revision) }),
+    );
+    this.#feeds.add(feed);
+    feed.onClose = () => {
+      unsubscribe();
+      this.#feeds.delete(feed);
+    };
+    return feed;
+  }
+
+  readSchema(): SchemaResult {
+    return { schemaJson: this.#schemaJson, schemaHash: this.schema.hash };
+  }
+
+  validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): ValidatePoliciesResult {
+    this.#auth.require(ctx.token, 'ValidatePolicies');
+    if (params.files.length === 0) {
+      throw new InvalidArgumentError('files is empty: send the policy files to validate', { field: 'files' });
+    }
+    try {
+      compilePolicySet(params.files);
+      return { valid: true, problems: [] };
+    } catch (err) {
+      if (err instanceof PolicyError) return { valid: false, problems: err.problems };
+      throw err;
+    }
+  }
+
+  /** The token of the graph's current revision, re-encoded only when the revision moves. */
+  #currentToken(): string {
+    const revision = this.#replica.revision;
+    if (revision !== this.#tokenRevision) {
+      this.#token = encodeRevisionToken(revision);
+      this.#tokenRevision = revision;
+    }
+    return this.#token;
+  }
+
+  /** Wait until the local graph satisfies the consistency requirement, bounded by the deadline. */
+  async #reach(c: ValidatedConsistency, deadline: number): Promise<void> {
+    if (c.kind === 'at_least_as_fresh') {
+      if (c.revision <= this.#replica.revision) return;
+      const newest = await withDeadline(this.#store.revision(), deadline);
+      if (c.revision > newest) {
+        throw new InvalidArgumentError(
+          `revision token names revision ${c.revision} but the store's newest is ${newest}: it was issued by another deployment`,
+          { field: 'consistency.atLeastAsFresh.token' },
+        );
+      }
+      return this.#replica.waitFor(c.revision, deadline);
+    }
+    if (c.kind === 'fully_consistent') {
+      const newest = await withDeadline(this.#store.revision(), deadline);
+      return this.#replica.waitFor(newest, deadline);
+    }
+  }
+
+  /** Commit a store write, then wait for the local graph to apply it so this replica reads its own writes. */
+  async #commit(write: Promise<ChangeSet>, deadline: number): Promise<ChangeSet> {
+    const change = await withDeadline(write, deadline);
+    await this.#replica.waitFor(change.revision, deadline);
+    return change;
+  }
+}
+
+/** Race a store call against the deadline. The call itself is not cancelled (stores cannot abort). */
+function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  const ms = deadline - Date.now();
+  if (ms <= 0) {
+    work.catch(() => undefined);
+    return Promise.reject(new DeadlineExceededError('the deadline passed before the store could be asked: retry with a longer deadline'));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DeadlineExceededError(`the store did not answer within the deadline (${ms} ms): retry with a longer deadline`)),
+      ms,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

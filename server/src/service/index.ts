@@ -1,0 +1,5 @@
+// Public surface of the service layer: the use cases and the types transports speak to it in.
+export { GatehouseService, type GatehouseServiceOptions } from './gatehouse-service.js';
+export { BearerAuth, parseBearer } from './bearer-auth.js';
+export { decodeRevisionToken, encodeRevisionToken } from './revision-token.js';
+export type * from './requests.js';

@@ -1,0 +1,195 @@
+// The service's request types: what transports decode into (`*Params`, unvalidated) and what
+// the use cases run on once validated (`Validated*`). No wire or protobuf types here.
+import type { BatchCheckResult, CheckRequest, ExplainNode } from '../engine/types.js';
+import type { GatehouseError, PolicyProblem } from '../errors.js';
+import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
+import type { PolicyFileSource } from '../policy/policy-set.js';
+import type {
+  Precondition,
+  RelationshipChange,
+  RelationshipFilter,
+  RelationshipUpdate,
+  Revision,
+} from '../store/store.js';
+
+/** How fresh the answer must be. Absent means `minimize_latency`. */
+export type ConsistencyParams =
+  | { readonly kind: 'minimize_latency' }
+  | { readonly kind: 'at_least_as_fresh'; readonly token: string }
+  | { readonly kind: 'fully_consistent' };
+
+export type ValidatedConsistency =
+  | { readonly kind: 'minimize_latency' }
+  | { readonly kind: 'at_least_as_fresh'; readonly revision: Revision }
+  | { readonly kind: 'fully_consistent' };
+
+/** Per-call facts the transport knows: who is calling and until when. */
+export interface CallContext {
+  /** Absolute deadline in ms since the epoch (Date.now() clock). */
+  readonly deadline: number;
+  /** The bearer token presented, if any. */
+  readonly token?: string | undefined;
+  readonly requestId?: string | undefined;
+}
+
+export interface CheckParams {
+  readonly consistency?: ConsistencyParams | undefined;
+  readonly resource: ObjectRef;
+  readonly permission: string;
+  readonly subject: SubjectRef;
+}
+
+export interface CheckBatchParams {
+  readonly consistency?: ConsistencyParams | undefined;
+  readonly items: readonly { readonly resource: ObjectRef; readonly permission: string; readonly subject: SubjectRef }[];
+}
+
+export interface LookupResourcesParams {
+  readonly consistency?: ConsistencyParams | undefined;
+  readonly resourceType: string;
+  readonly permission: string;
+  readonly subject: SubjectRef;
+  /** 0 or absent: the server's maximum page size. Larger values are capped to it. */
+  readonly pageSize?: number | undefined;
+  readonly cursor?: string | undefined;
+}
+
+export interface LookupSubjectsParams {
+  readonly consistency?: ConsistencyParams | undefined;
+  readonly resource: ObjectRef;
+  readonly permission: string;
+  readonly subjectType: string;
+  readonly subjectRelation?: string | undefined;
+}
+
+export interface WriteParams {
+  readonly updates: readonly RelationshipUpdate[];
+  readonly preconditions?: readonly Precondition[] | undefined;
+}
+
+export interface DeleteRelationshipsParams {
+  readonly filter: RelationshipFilter;
+  readonly preconditions?: readonly Precondition[] | undefined;
+}
+
+export interface DeleteObjectParams {
+  readonly object: ObjectRef;
+}
+
+export interface ReadParams {
+  readonly consistency?: ConsistencyParams | undefined;
+  readonly filter: RelationshipFilter;
+  readonly pageSize?: number | undefined;
+  readonly cursor?: string | undefined;
+}
+
+export interface WatchParams {
+  /** Start after this token; absent starts from the newest revision. */
+  readonly startToken?: string | undefined;
+}
+
+export interface ValidatePoliciesParams {
+  readonly files: readonly PolicyFileSource[];
+}
+
+export interface ValidatedCheck {
+  readonly consistency: ValidatedConsistency;
+  readonly check: CheckRequest;
+}
+
+export interface ValidatedCheckBatch {
+  readonly consistency: ValidatedConsistency;
+  /** In request order: a validated check, or the error that item gets in its slot. */
+  readonly items: readonly (CheckRequest | GatehouseError)[];
+}
+
+export interface ValidatedLookupResources {
+  readonly consistency: ValidatedConsistency;
+  readonly resourceType: string;
+  readonly permission: string;
+  readonly subject: SubjectRef;
+  readonly pageSize: number;
+  readonly cursor: string | undefined;
+}
+
+export interface ValidatedLookupSubjects {
+  readonly consistency: ValidatedConsistency;
+  readonly resource: ObjectRef;
+  readonly permission: string;
+  readonly subjectType: string;
+  readonly subjectRelation: string | undefined;
+}
+
+export interface ValidatedWrite {
+  readonly updates: readonly RelationshipUpdate[];
+  readonly preconditions: readonly Precondition[];
+}
+
+export interface ValidatedRead {
+  readonly consistency: ValidatedConsistency;
+  readonly filter: RelationshipFilter;
+  readonly pageSize: number;
+  readonly cursor: string | undefined;
+}
+
+/** Results, each stamped with the revision token it was computed at. */
+export interface CheckResult {
+  readonly allowed: boolean;
+  readonly token: string;
+}
+
+export interface CheckBatchResult {
+  readonly results: readonly BatchCheckResult[];
+  readonly token: string;
+}
+
+export interface LookupResourcesResult {
+  readonly resourceIds: readonly string[];
+  readonly nextCursor: string | undefined;
+  readonly token: string;
+}
+
+export interface LookupSubjectsResult {
+  readonly subjectIds: readonly string[];
+  readonly wildcard: boolean;
+  readonly excludedIds: readonly string[];
+  readonly token: string;
+}
+
+export interface ExplainResult {
+  readonly allowed: boolean;
+  readonly root: ExplainNode;
+  readonly token: string;
+}
+
+export interface WriteResult {
+  readonly token: string;
+}
+
+export interface DeleteResult {
+  readonly token: string;
+  readonly deletedCount: number;
+  /** Relationships inserted by declared deletion consequences (DeleteObject only). */
+  readonly consequences: readonly Relationship[];
+}
+
+export interface ReadResult {
+  readonly relationships: readonly Relationship[];
+  readonly nextCursor: string | undefined;
+  readonly token: string;
+}
+
+export interface WatchEvent {
+  readonly changes: readonly RelationshipChange[];
+  readonly token: string;
+}
+
+export interface SchemaResult {
+  readonly schemaJson: string;
+  readonly schemaHash: string;
+}
+
+export interface ValidatePoliciesResult {
+  readonly valid: boolean;
+  readonly problems: readonly PolicyProblem[];
+}

@@ -1,0 +1,262 @@
+// Turns `*Params` from a transport into `Validated*` requests: syntax, schema names, limits.
+// Everything the engine and store see has passed through here exactly once.
+import type { CheckRequest } from '../engine/types.js';
+import { type GatehouseError, InvalidArgumentError, LimitExceededError, asGatehouseError } from '../errors.js';
+import {
+  OBJECT_ID_PATTERN,
+  type ObjectRef,
+  RELATION_NAME_PATTERN,
+  type SubjectRef,
+  TYPE_NAME_PATTERN,
+  WILDCARD_ID,
+} from '../model/relationship.js';
+import { closestName } from '../schema/did-you-mean.js';
+import type { Schema } from '../schema/schema.js';
+import { validateCheckTarget, validateRelationship } from '../schema/validate.js';
+import type { Precondition, RelationshipFilter, RelationshipUpdate } from '../store/store.js';
+import type {
+  CheckBatchParams,
+  CheckParams,
+  ConsistencyParams,
+  LookupResourcesParams,
+  LookupSubjectsParams,
+  ReadParams,
+  ValidatedCheck,
+  ValidatedCheckBatch,
+  ValidatedConsistency,
+  ValidatedLookupResources,
+  ValidatedLookupSubjects,
+  ValidatedRead,
+  ValidatedWrite,
+  WriteParams,
+} from './requests.js';
+import { decodeRevisionToken } from './revision-token.js';
+
+const MINIMIZE_LATENCY: ValidatedConsistency = { kind: 'minimize_latency' };
+const FULLY_CONSISTENT: ValidatedConsistency = { kind: 'fully_consistent' };
+
+function show(s: string): string {
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+export function validateConsistency(c: ConsistencyParams | undefined): ValidatedConsistency {
+  if (c === undefined || c.kind === 'minimize_latency') return MINIMIZE_LATENCY;
+  if (c.kind === 'fully_consistent') return FULLY_CONSISTENT;
+  return { kind: 'at_least_as_fresh', revision: decodeRevisionToken(c.token, 'consistency.atLeastAsFresh.token') };
+}
+
+/** A type name the schema declares; unknown ones fail with a did-you-mean. */
+export function validateTypeName(schema: Schema, type: string, field: string): void {
+  if (schema.types.has(type)) return;
+  if (type === '') throw new InvalidArgumentError(`${field} is required: name an object type`, { field });
+  const near = closestName(type, schema.types.keys());
+  throw new InvalidArgumentError(
+    `unknown object type '${show(type)}'${near === undefined ? '' : ` (did you mean '${near}'?)`}: use a type the loaded schema declares`,
+    { field },
+  );
+}
+
+export function validateObjectRef(o: ObjectRef, field: string): void {
+  if (o.type === '' && o.id === '') {
+    throw new InvalidArgumentError(`${field} is required: set objectType and objectId`, { field });
+  }
+  if (!TYPE_NAME_PATTERN.test(o.type)) {
+    throw new InvalidArgumentError(
+      `invalid ${field} type '${show(o.type)}': must be a lowercase name like 'document' or 'crm/document'`,
+      { field },
+    );
+  }
+  if (!OBJECT_ID_PATTERN.test(o.id)) {
+    throw new InvalidArgumentError(
+      `invalid ${field} id '${show(o.id)}' of '${o.type}': must be 1-1024 characters of A-Z a-z 0-9 _ - = + | / .`,
+      { field },
+    );
+  }
+}
+
+export function validateSubjectRef(s: SubjectRef, field: string): void {
+  if (s.id === WILDCARD_ID) {
+    if (s.relation !== undefined) {
+      throw new InvalidArgumentError(`invalid ${field} '${s.type}:*#${show(s.relation)}': a wildcard cannot name a relation`, {
+        field,
+      });
+    }
+    validateObjectRef({ type: s.type, id: 'x' }, field);
+    return;
+  }
+  validateObjectRef(s, field);
+  if (s.relation !== undefined && !RELATION_NAME_PATTERN.test(s.relation)) {
+    throw new InvalidArgumentError(`invalid ${field} relation '${show(s.relation)}': must be a lowercase name like 'member'`, {
+      field,
+    });
+  }
+}
+
+function validateCheckItem(schema: Schema, resource: ObjectRef, permission: string, subject: SubjectRef, prefix: string): CheckRequest {
+  validateObjectRef(resource, `${prefix}resource`);
+  if (permission === '') {
+    throw new InvalidArgumentError(`${prefix}permission is required: name a permission or relation of '${resource.type}'`, {
+      field: `${prefix}permission`,
+    });
+  }
+  validateSubjectRef(subject, `${prefix}subject`);
+  validateTypeName(schema, resource.type, `${prefix}resource`);
+  validateCheckTarget(schema, resource.type, permission, `${prefix}permission`);
+  validateTypeName(schema, subject.type, `${prefix}subject`);
+  return { resource, permission, subject };
+}
+
+export function validateCheck(schema: Schema, p: CheckParams): ValidatedCheck {
+  return {
+    consistency: validateConsistency(p.consistency),
+    check: validateCheckItem(schema, p.resource, p.permission, p.subject, ''),
+  };
+}
+
+/** Bad items become errors in their own slot; only the batch as a whole can exceed the limit. */
+export function validateCheckBatch(schema: Schema, p: CheckBatchParams, maxBatchSize: number): ValidatedCheckBatch {
+  if (p.items.length > maxBatchSize) {
+    throw new LimitExceededError(
+      `batch of ${p.items.length} checks exceeds the limit of ${maxBatchSize}: split it into smaller batches`,
+      { field: 'items' },
+    );
+  }
+  const consistency = validateConsistency(p.consistency);
+  const items: (CheckRequest | GatehouseError)[] = new Array(p.items.length);
+  for (let i = 0; i < p.items.length; i++) {
+    const item = p.items[i]!;
+    try {
+      items[i] = validateCheckItem(schema, item.resource, item.permission, item.subject, `items[${i}].`);
+    } catch (err) {
+      items[i] = asGatehouseError(err);
+    }
+  }
+  return { consistency, items };
+}
+
+function pageSize(requested: number | undefined, max: number, field: string): number {
+  if (requested === undefined || requested === 0) return max;
+  if (!Number.isSafeInteger(requested) || requested < 0) {
+    throw new InvalidArgumentError(`${field} ${requested} is not a page size: use a positive whole number`, { field });
+  }
+  return Math.min(requested, max);
+}
+
+export function validateLookupResources(schema: Schema, p: LookupResourcesParams, maxPageSize: number): ValidatedLookupResources {
+  const consistency = validateConsistency(p.consistency);
+  validateTypeName(schema, p.resourceType, 'resourceObjectType');
+  if (p.permission === '') {
+    throw new InvalidArgumentError(`permission is required: name a permission or relation of '${p.resourceType}'`, {
+      field: 'permission',
+    });
+  }
+  validateCheckTarget(schema, p.resourceType, p.permission, 'permission');
+  validateSubjectRef(p.subject, 'subject');
+  validateTypeName(schema, p.subject.type, 'subject');
+  return {
+    consistency,
+    resourceType: p.resourceType,
+    permission: p.permission,
+    subject: p.subject,
+    pageSize: pageSize(p.pageSize, maxPageSize, 'pageSize'),
+    cursor: p.cursor === '' ? undefined : p.cursor,
+  };
+}
+
+export function validateLookupSubjects(schema: Schema, p: LookupSubjectsParams): ValidatedLookupSubjects {
+  const consistency = validateConsistency(p.consistency);
+  validateObjectRef(p.resource, 'resource');
+  validateTypeName(schema, p.resource.type, 'resource');
+  if (p.permission === '') {
+    throw new InvalidArgumentError(`permission is required: name a permission or relation of '${p.resource.type}'`, {
+      field: 'permission',
+    });
+  }
+  validateCheckTarget(schema, p.resource.type, p.permission, 'permission');
+  validateTypeName(schema, p.subjectType, 'subjectObjectType');
+  const subjectRelation = p.subjectRelation === '' ? undefined : p.subjectRelation;
+  if (subjectRelation !== undefined) {
+    validateCheckTarget(schema, p.subjectType, subjectRelation, 'optionalSubjectRelation');
+  }
+  return { consistency, resource: p.resource, permission: p.permission, subjectType: p.subjectType, subjectRelation };
+}
+
+/** A filter's names must exist; `requireResourceType` guards deletes against wiping everything. */
+export function validateFilter(schema: Schema, f: RelationshipFilter, field: string, requireResourceType: boolean): RelationshipFilter {
+  const norm = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
+  const filter: RelationshipFilter = {
+    resourceType: norm(f.resourceType),
+    resourceId: norm(f.resourceId),
+    relation: norm(f.relation),
+    subjectType: norm(f.subjectType),
+    subjectId: norm(f.subjectId),
+    // '' is meaningful to the store ("plain subjects only") but the wire cannot express it; absent = any.
+    subjectRelation: norm(f.subjectRelation),
+  };
+  if (filter.resourceType === undefined) {
+    if (requireResourceType) {
+      throw new InvalidArgumentError(`${field}.resourceType is required: a delete must name the resource type it affects`, {
+        field: `${field}.resourceType`,
+      });
+    }
+    if (filter.resourceId !== undefined || filter.relation !== undefined) {
+      throw new InvalidArgumentError(`${field}: optionalResourceId and optionalRelation need resourceType`, {
+        field: `${field}.resourceType`,
+      });
+    }
+  } else {
+    validateTypeName(schema, filter.resourceType, `${field}.resourceType`);
+    if (filter.resourceId !== undefined) {
+      validateObjectRef({ type: filter.resourceType, id: filter.resourceId }, `${field}.optionalResourceId`);
+    }
+    if (filter.relation !== undefined) validateCheckTarget(schema, filter.resourceType, filter.relation, `${field}.optionalRelation`);
+  }
+  if (filter.subjectType !== undefined) {
+    validateTypeName(schema, filter.subjectType, `${field}.optionalSubjectType`);
+    if (filter.subjectId !== undefined && filter.subjectId !== WILDCARD_ID) {
+      validateObjectRef({ type: filter.subjectType, id: filter.subjectId }, `${field}.optionalSubjectId`);
+    }
+  } else if (filter.subjectId !== undefined || filter.subjectRelation !== undefined) {
+    throw new InvalidArgumentError(`${field}: optionalSubjectId and optionalSubjectRelation need optionalSubjectType`, {
+      field: `${field}.optionalSubjectType`,
+    });
+  }
+  return filter;
+}
+
+export function validatePreconditions(schema: Schema, preconditions: readonly Precondition[] | undefined): Precondition[] {
+  return (preconditions ?? []).map((p, i) => ({
+    operation: p.operation,
+    filter: validateFilter(schema, p.filter, `preconditions[${i}].filter`, false),
+  }));
+}
+
+export function validateWrite(schema: Schema, p: WriteParams, maxWriteUpdates: number): ValidatedWrite {
+  const total = p.updates.length + (p.preconditions?.length ?? 0);
+  if (total > maxWriteUpdates) {
+    throw new LimitExceededError(
+      `write of ${p.updates.length} updates and ${p.preconditions?.length ?? 0} preconditions exceeds the limit of ${maxWriteUpdates}: split it into several writes`,
+      { field: 'updates' },
+    );
+  }
+  if (p.updates.length === 0) {
+    throw new InvalidArgumentError('updates is empty: a write needs at least one update', { field: 'updates' });
+  }
+  const updates: RelationshipUpdate[] = p.updates.map((u, i) => {
+    const field = `updates[${i}].relationship`;
+    validateObjectRef(u.relationship.resource, `${field}.resource`);
+    validateSubjectRef(u.relationship.subject, `${field}.subject`);
+    validateRelationship(schema, u.relationship, field);
+    return u;
+  });
+  return { updates, preconditions: validatePreconditions(schema, p.preconditions) };
+}
+
+export function validateRead(schema: Schema, p: ReadParams, maxPageSize: number): ValidatedRead {
+  return {
+    consistency: validateConsistency(p.consistency),
+    filter: validateFilter(schema, p.filter, 'filter', false),
+    pageSize: pageSize(p.pageSize, maxPageSize, 'pageSize'),
+    cursor: p.cursor === '' ? undefined : p.cursor,
+  };
+}

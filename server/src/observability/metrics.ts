@@ -1,0 +1,133 @@
+// Prometheus metrics on a registry owned by one server (never prom-client's global one):
+// request counts and latency per transport/method/outcome, errors by code, graph size and revision.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type TransportName = 'grpc' | 'http';
+/** `allowed`/`denied` for decisions, `ok` for other successes, `error` for failures. */
+export type Outcome = 'allowed' | 'denied' | 'ok' | 'error';
+
+/** What the gauges read at scrape time; nothing is pushed on the request path. */
+export interface MetricsSource {
+  readonly revision: number;
+  readonly relationshipCount: number;
+  readonly ready: boolean;
+}
+
+// Sub-millisecond buckets: an in-memory check answers in microseconds plus transport time.
+const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Pre-bound metric children for one (transport, method): the hot path does no label hashing. */
+export class MethodMetrics {
+  readonly #histogram: Histogram<'transport' | 'method' | 'outcome'>;
+  readonly #errors: Counter<'transport' | 'method' | 'code'>;
+  readonly #transport: TransportName;
+  readonly #method: string;
+  readonly #byOutcome = new Map<Outcome, ReturnType<Histogram<'transport' | 'method' | 'outcome'>['labels']>>();
+
+  constructor(
+    histogram: Histogram<'transport' | 'method' | 'outcome'>,
+    errors: Counter<'transport' | 'method' | 'code'>,
+    transport: TransportName,
+    method: string,
+  ) {
+    this.#histogram = histogram;
+    this.#errors = errors;
+    this.#transport = transport;
+    this.#method = method;
+  }
+
+  /** Record one finished call that started at `startMs` (performance.now()). */
+  observe(outcome: Outcome, startMs: number): void {
+    let child = this.#byOutcome.get(outcome);
+    if (child === undefined) {
+      child = this.#histogram.labels(this.#transport, this.#method, outcome);
+      this.#byOutcome.set(outcome, child);
+    }
+    child.observe((performance.now() - startMs) / 1000);
+  }
+
+  /** Record a failed call by its canonical code (also observe it with outcome `error`). */
+  error(code: string, startMs: number): void {
+    this.#errors.labels(this.#transport, this.#method, code).inc();
+    this.observe('error', startMs);
+  }
+}
+
+export class GatehouseMetrics {
+  readonly registry = new Registry();
+  readonly #histogram: Histogram<'transport' | 'method' | 'outcome'>;
+  readonly #errors: Counter<'transport' | 'method' | 'code'>;
+  readonly #batchChecks: Counter<'outcome'>;
+  readonly #methods = new Map<string, MethodMetrics>();
+
+  constructor(source: MetricsSource, options: { readonly processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.#histogram = new Histogram({
+      name: 'gatehouse_request_duration_seconds',
+      help: 'Time to answer a request, by transport, method and outcome (allowed, denied, ok, error); _count is the request count.',
+      labelNames: ['transport', 'method', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#errors = new Counter({
+      name: 'gatehouse_request_errors_total',
+      help: 'Failed requests by transport, method and canonical error code.',
+      labelNames: ['transport', 'method', 'code'],
+      registers,
+    });
+    this.#batchChecks = new Counter({
+      name: 'gatehouse_batch_checks_total',
+      help: 'Items answered inside CheckBatch calls, by outcome (allowed, denied, error).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    new Gauge({
+      name: 'gatehouse_graph_relationships',
+      help: 'Relationships in the local graph index.',
+      registers,
+      collect() {
+        this.set(source.relationshipCount);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_graph_revision',
+      help: 'Revision the local graph index has applied.',
+      registers,
+      collect() {
+        this.set(source.revision);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_ready',
+      help: '1 when the server is ready to serve (policies loaded, in sync, not shutting down).',
+      registers,
+      collect() {
+        this.set(source.ready ? 1 : 0);
+      },
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+  }
+
+  /** The recorder for one (transport, method); create once per method at adapter build time. */
+  method(transport: TransportName, method: string): MethodMetrics {
+    const key = `${transport} ${method}`;
+    let m = this.#methods.get(key);
+    if (m === undefined) {
+      m = new MethodMetrics(this.#histogram, this.#errors, transport, method);
+      this.#methods.set(key, m);
+    }
+    return m;
+  }
+
+  /** Count the outcomes of one batch's items. */
+  batchItems(allowed: number, denied: number, errors: number): void {
+    if (allowed > 0) this.#batchChecks.labels('allowed').inc(allowed);
+    if (denied > 0) this.#batchChecks.labels('denied').inc(denied);
+    if (errors > 0) this.#batchChecks.labels('error').inc(errors);
+  }
+
+  /** The Prometheus text exposition. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,194 @@
+// MemoryStore: runs the shared Store contract, then checks what only the embedded store
+// promises — synchronous delivery at commit, re-entrant writers, startup loading, options.
+import { describe, expect, it, vi } from 'vitest';
+import { InvalidArgumentError, UnavailableError } from '../../server/src/errors.js';
+import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import type { ChangeSet } from '../../server/src/store/index.js';
+import { MemoryStore } from '../../server/src/store/index.js';
+import { runStoreContract } from './store-contract.js';
+
+runStoreContract(
+  'MemoryStore',
+  async (options) => new MemoryStore({ ...options, onListenerError: () => {} }),
+);
+
+const touch = (s: string) => ({ operation: 'touch' as const, relationship: parseRelationship(s) });
+
+describe('MemoryStore', () => {
+  it('loads startup relationships as revision 1, collapsing duplicates, replayable by watch(0)', async () => {
+    const store = MemoryStore.withRelationships(
+      ['doc:a#viewer@user:x', 'doc:a#viewer@user:x', 'group:g#member@user:y'].map((s) =>
+        parseRelationship(s),
+      ),
+    );
+    expect(await store.revision()).toBe(1);
+    expect(store.size).toBe(2);
+    const seen: ChangeSet[] = [];
+    store.watch(0, (c) => seen.push(c));
+    expect(seen.map((c) => c.changes.length)).toEqual([2]);
+  });
+
+  it('calls listeners synchronously at commit, before the write settles', async () => {
+    const store = new MemoryStore();
+    const seen: number[] = [];
+    store.watch(0, (c) => seen.push(c.revision));
+    const pending = store.write([touch('doc:a#viewer@user:x')]);
+    expect(seen).toEqual([1]);
+    await pending;
+  });
+
+  it('keeps every watcher in revision order when a listener writes while being called', async () => {
+    const store = new MemoryStore();
+    const first: number[] = [];
+    const second: number[] = [];
+    store.watch(0, (c) => {
+      first.push(c.revision);
+      if (c.revision === 1) void store.write([touch('doc:b#viewer@user:x')]);
+    });
+    store.watch(0, (c) => second.push(c.revision));
+    await store.write([touch('doc:a#viewer@user:x')]);
+    expect(first).toEqual([1, 2]);
+    expect(second).toEqual([1, 2]);
+  });
+
+  it('delivers each revision once to a watcher subscribed from inside another listener', async () => {
+    const store = new MemoryStore();
+    const late: number[] = [];
+    store.watch(0, (c) => {
+      if (c.revision === 2) store.watch(0, (d) => late.push(d.revision));
+    });
+    await store.write([touch('doc:a#viewer@user:x')]);
+    await store.write([touch('doc:b#viewer@user:x')]);
+    await store.write([touch('doc:c#viewer@user:x')]);
+    expect(late).toEqual([1, 2, 3]);
+  });
+
+  it('does not repeat a queued revision to a watcher that already got it by replay', async () => {
+    const store = new MemoryStore();
+    const late: number[] = [];
+    store.watch(0, (c) => {
+      if (c.revision !== 1) return;
+      void store.write([touch('doc:b#viewer@user:x')]); // queued behind revision 1
+      store.watch(0, (d) => late.push(d.revision)); // replays 1 and 2 at once
+    });
+    await store.write([touch('doc:a#viewer@user:x')]);
+    expect(late).toEqual([1, 2]);
+  });
+
+  it('delivers writes made by a listener during its own replay after the replay, in order', async () => {
+    const store = new MemoryStore();
+    await store.write([]);
+    await store.write([]);
+    const seen: number[] = [];
+    store.watch(0, (c) => {
+      seen.push(c.revision);
+      if (c.revision === 1) void store.write([]);
+    });
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('reports a throwing listener to onListenerError with the revision', async () => {
+    const onListenerError = vi.fn();
+    const store = new MemoryStore({ onListenerError });
+    const boom = new Error('boom');
+    store.watch(0, () => {
+      throw boom;
+    });
+    const cs = await store.write([touch('doc:a#viewer@user:x')]);
+    expect(cs.revision).toBe(1);
+    expect(onListenerError).toHaveBeenCalledWith(boom, 1);
+  });
+
+  it('keeps only the configured number of revisions for replay', async () => {
+    const store = new MemoryStore({ changelogRetention: 2000 });
+    for (let i = 0; i < 5000; i++) await store.write([]);
+    expect(() => store.watch(2999, () => undefined)).toThrow(/only retains revisions after 3000/);
+    const seen: number[] = [];
+    store.watch(3000, (c) => seen.push(c.revision));
+    expect(seen).toHaveLength(2000);
+    expect(seen[0]).toBe(3001);
+  });
+
+  it('with retention 0 can still watch from the latest revision', async () => {
+    const store = new MemoryStore({ changelogRetention: 0 });
+    await store.write([]);
+    expect(() => store.watch(0, () => undefined)).toThrow(/only retains revisions after 1/);
+    const seen: number[] = [];
+    store.watch(1, (c) => seen.push(c.revision));
+    await store.write([]);
+    expect(seen).toEqual([2]);
+  });
+
+  it('rejects invalid options naming the option', () => {
+    expect(() => new MemoryStore({ changelogRetention: -1 })).toThrow(/changelogRetention=-1/);
+    expect(() => new MemoryStore({ maxReadLimit: 0 })).toThrow(InvalidArgumentError);
+  });
+
+  it('honours maxReadLimit', async () => {
+    const store = new MemoryStore({ maxReadLimit: 3 });
+    await expect(store.read({}, { limit: 4 })).rejects.toThrow(/from 1 to 3/);
+    await expect(store.read({}, { limit: 3 })).resolves.toMatchObject({ relationships: [] });
+  });
+
+  it('rejects an unknown update or precondition operation before changing anything', async () => {
+    const store = new MemoryStore();
+    const bogus = { operation: 'upsert', relationship: parseRelationship('doc:a#viewer@user:x') } as never;
+    await expect(store.write([touch('doc:b#viewer@user:x'), bogus])).rejects.toThrow(/'upsert'/);
+    await expect(
+      store.write([touch('doc:b#viewer@user:x')], [{ operation: 'must_exist', filter: {} } as never]),
+    ).rejects.toThrow(/'must_exist'/);
+    expect(await store.revision()).toBe(0);
+  });
+
+  it('hands out frozen copies that do not alias the caller objects', async () => {
+    const store = new MemoryStore();
+    const mine = {
+      resource: { type: 'doc', id: 'a' },
+      relation: 'viewer',
+      subject: { type: 'user', id: 'x' },
+    };
+    await store.write([{ operation: 'touch', relationship: mine }]);
+    mine.resource.id = 'mutated';
+    const [stored] = (await store.snapshot()).relationships;
+    expect(stored && formatRelationship(stored)).toBe('doc:a#viewer@user:x');
+    expect(Object.isFrozen(stored)).toBe(true);
+  });
+
+  it('fails every call with Unavailable after close, and close is idempotent', async () => {
+    const store = new MemoryStore();
+    const seen: number[] = [];
+    store.watch(0, (c) => seen.push(c.revision));
+    await store.close();
+    await store.close();
+    await expect(store.write([])).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.read({}, { limit: 1 })).rejects.toBeInstanceOf(UnavailableError);
+    expect(() => store.watch(0, () => undefined)).toThrow(UnavailableError);
+    expect(seen).toEqual([]);
+  });
+
+  it('reads by resource and subject stay correct at scale (many blocks in the ordered index)', async () => {
+    const relationships = [];
+    for (let d = 0; d < 3000; d++) {
+      relationships.push(parseRelationship(`doc:d${d}#viewer@user:u${d % 50}`));
+      relationships.push(parseRelationship(`doc:d${d}#owner@user:u${(d * 7) % 50}`));
+    }
+    const store = MemoryStore.withRelationships(relationships);
+    const byResource = await store.read({ resourceType: 'doc', resourceId: 'd1234' }, { limit: 10 });
+    expect(byResource.relationships.map(formatRelationship)).toEqual([
+      'doc:d1234#owner@user:u38',
+      'doc:d1234#viewer@user:u34',
+    ]);
+    let count = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await store.read({ subjectType: 'user', subjectId: 'u7' }, { limit: 17, cursor });
+      for (const r of page.relationships) expect(r.subject.id).toBe('u7');
+      count += page.relationships.length;
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(count).toBe(120);
+    const cs = await store.deleteObject({ type: 'user', id: 'u7' }, []);
+    expect(cs.changes).toHaveLength(120);
+    expect(store.size).toBe(6000 - 120);
+  });
+});

@@ -1,0 +1,605 @@
+// The Store contract suite: the behaviour every Store implementation must share (revisions,
+// write semantics, atomicity, deletes, deleteObject consequences, paging, watch). Each
+// implementation's test file calls runStoreContract with a factory for fresh, empty stores.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  type GatehouseError,
+  InvalidArgumentError,
+} from '../../server/src/errors.js';
+import type { Relationship } from '../../server/src/model/relationship.js';
+import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import type { DeletionConsequence } from '../../server/src/schema/schema.js';
+import type {
+  ChangeSet,
+  RelationshipChange,
+  RelationshipFilter,
+  RelationshipUpdate,
+  Store,
+} from '../../server/src/store/store.js';
+
+/** Options a factory must honour so the suite can exercise retention limits. */
+export interface StoreContractOptions {
+  readonly changelogRetention?: number;
+}
+
+export type StoreFactory = (options?: StoreContractOptions) => Promise<Store>;
+
+const rel = (s: string): Relationship => parseRelationship(s);
+const touch = (s: string): RelationshipUpdate => ({ operation: 'touch', relationship: rel(s) });
+const create = (s: string): RelationshipUpdate => ({ operation: 'create', relationship: rel(s) });
+const del = (s: string): RelationshipUpdate => ({ operation: 'delete', relationship: rel(s) });
+const show = (c: RelationshipChange): string =>
+  `${c.operation === 'insert' ? '+' : '-'}${formatRelationship(c.relationship)}`;
+
+/** The team-CRM consequence: a contact that loses its last viewer becomes visible to everyone. */
+const VISIBLE_TO_EVERYONE: DeletionConsequence = {
+  resourceType: 'contact',
+  relation: 'viewer',
+  subject: { type: 'user', id: '*' },
+};
+
+async function contents(store: Store): Promise<string[]> {
+  const snap = await store.snapshot();
+  return snap.relationships.map(formatRelationship).sort();
+}
+
+async function readAll(store: Store, filter: RelationshipFilter, limit = 1000): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.read(filter, { limit, cursor });
+    out.push(...page.relationships.map(formatRelationship));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return out;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GatehouseError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as GatehouseError;
+  }
+  throw new Error('expected the call to reject, but it resolved');
+}
+
+/** Watch from `after`, recording every ChangeSet (delivery may be asynchronous for remote stores). */
+function record(store: Store, after: number): { received: ChangeSet[]; stop: () => void } {
+  const received: ChangeSet[] = [];
+  const stop = store.watch(after, (c) => received.push(c));
+  return { received, stop };
+}
+
+async function untilReceived(received: readonly ChangeSet[], revision: number): Promise<void> {
+  await vi.waitFor(() => expect(received.at(-1)?.revision).toBeGreaterThanOrEqual(revision), {
+    timeout: 5000,
+    interval: 5,
+  });
+}
+
+export function runStoreContract(name: string, makeStore: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    const open: Store[] = [];
+    const fresh = async (options?: StoreContractOptions): Promise<Store> => {
+      const store = await makeStore(options);
+      open.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((s) => s.close()));
+    });
+
+    describe('revisions', () => {
+      it('starts empty at revision 0', async () => {
+        const store = await fresh();
+        expect(await store.revision()).toBe(0);
+        expect(await store.snapshot()).toEqual({ revision: 0, relationships: [] });
+      });
+
+      it('commits exactly one revision per mutating call, even when nothing changes', async () => {
+        const store = await fresh();
+        const first = await store.write([touch('doc:a#viewer@user:x'), touch('doc:b#viewer@user:x')]);
+        expect(first.revision).toBe(1);
+        const noop = await store.write([touch('doc:a#viewer@user:x')]);
+        expect(noop).toEqual({ revision: 2, changes: [] });
+        expect((await store.write([])).revision).toBe(3);
+        expect((await store.deleteByFilter({ resourceType: 'nothing' })).revision).toBe(4);
+        expect((await store.deleteObject({ type: 'user', id: 'nobody' }, [])).revision).toBe(5);
+        expect(await store.revision()).toBe(5);
+      });
+    });
+
+    describe('write', () => {
+      it('create inserts and reports the insert; a second create fails naming the relationship', async () => {
+        const store = await fresh();
+        const cs = await store.write([create('doc:a#viewer@user:x')]);
+        expect(cs.changes.map(show)).toEqual(['+doc:a#viewer@user:x']);
+        const err = await rejection(store.write([create('doc:a#viewer@user:x')]));
+        expect(err).toBeInstanceOf(AlreadyExistsError);
+        expect(err.message).toContain("'doc:a#viewer@user:x'");
+        expect(await store.revision()).toBe(1);
+      });
+
+      it('touch is idempotent and reports only real inserts', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#viewer@user:x')]);
+        const cs = await store.write([touch('doc:a#viewer@user:x'), touch('doc:a#viewer@user:y')]);
+        expect(cs.changes.map(show)).toEqual(['+doc:a#viewer@user:y']);
+        expect(await contents(store)).toEqual(['doc:a#viewer@user:x', 'doc:a#viewer@user:y']);
+      });
+
+      it('delete is idempotent and reports only real deletes', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#viewer@user:x')]);
+        const cs = await store.write([del('doc:a#viewer@user:x'), del('doc:a#viewer@user:nobody')]);
+        expect(cs.changes.map(show)).toEqual(['-doc:a#viewer@user:x']);
+        expect((await store.write([del('doc:a#viewer@user:x')])).changes).toEqual([]);
+        expect(await contents(store)).toEqual([]);
+      });
+
+      it('applies several updates to one relationship in order', async () => {
+        const store = await fresh();
+        const cs = await store.write([
+          create('doc:a#viewer@user:x'),
+          del('doc:a#viewer@user:x'),
+          create('doc:a#viewer@user:x'),
+        ]);
+        expect(cs.changes.map(show)).toEqual([
+          '+doc:a#viewer@user:x',
+          '-doc:a#viewer@user:x',
+          '+doc:a#viewer@user:x',
+        ]);
+        expect(await contents(store)).toEqual(['doc:a#viewer@user:x']);
+        await store.write([del('doc:a#viewer@user:x'), create('doc:a#viewer@user:x')]);
+        const gone = await store.write([touch('doc:a#viewer@user:y'), del('doc:a#viewer@user:y')]);
+        expect(gone.changes.map(show)).toEqual(['+doc:a#viewer@user:y', '-doc:a#viewer@user:y']);
+        expect(await contents(store)).toEqual(['doc:a#viewer@user:x']);
+      });
+
+      it('keeps plain subjects, subject sets and wildcards distinct', async () => {
+        const store = await fresh();
+        await store.write([
+          create('doc:a#viewer@group:g'),
+          create('doc:a#viewer@group:g#member'),
+          create('doc:a#viewer@user:*'),
+        ]);
+        expect(await contents(store)).toEqual([
+          'doc:a#viewer@group:g',
+          'doc:a#viewer@group:g#member',
+          'doc:a#viewer@user:*',
+        ]);
+      });
+
+      it('is atomic: a duplicate create late in the batch changes nothing and commits no revision', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#viewer@user:x')]);
+        const seen = record(store, 1);
+        const err = await rejection(
+          store.write([
+            touch('doc:b#viewer@user:x'),
+            del('doc:a#viewer@user:x'),
+            create('doc:c#viewer@user:x'),
+            create('doc:c#viewer@user:x'),
+          ]),
+        );
+        expect(err).toBeInstanceOf(AlreadyExistsError);
+        expect(err.message).toContain('doc:c#viewer@user:x');
+        expect(await store.revision()).toBe(1);
+        expect(await contents(store)).toEqual(['doc:a#viewer@user:x']);
+        await store.write([touch('doc:z#viewer@user:x')]);
+        await untilReceived(seen.received, 2);
+        expect(seen.received.map((c) => c.revision)).toEqual([2]);
+        seen.stop();
+      });
+    });
+
+    describe('preconditions', () => {
+      it('must_match aborts the write when nothing matches, quoting the filter', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#owner@user:x')]);
+        const err = await rejection(
+          store.write(
+            [touch('doc:a#viewer@user:y')],
+            [
+              {
+                operation: 'must_match',
+                filter: { resourceType: 'doc', resourceId: 'a', subjectId: 'nobody' },
+              },
+            ],
+          ),
+        );
+        expect(err).toBeInstanceOf(FailedPreconditionError);
+        expect(err.message).toContain('"nobody"');
+        expect(err.message).toContain('must_match');
+        expect(await store.revision()).toBe(1);
+        expect(await contents(store)).toEqual(['doc:a#owner@user:x']);
+      });
+
+      it('must_not_match aborts the write when something matches, naming it', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#owner@user:x')]);
+        const err = await rejection(
+          store.write(
+            [del('doc:a#owner@user:x')],
+            [{ operation: 'must_not_match', filter: { resourceType: 'doc', relation: 'owner' } }],
+          ),
+        );
+        expect(err).toBeInstanceOf(FailedPreconditionError);
+        expect(err.message).toContain('doc:a#owner@user:x');
+        expect(err.message).toContain('"owner"');
+        expect(await contents(store)).toEqual(['doc:a#owner@user:x']);
+        expect(await store.revision()).toBe(1);
+      });
+
+      it('are checked against the state before the write, and let it through when they hold', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#owner@user:x')]);
+        const cs = await store.write(
+          [create('doc:b#owner@user:x')],
+          [
+            { operation: 'must_match', filter: { resourceType: 'doc', resourceId: 'a' } },
+            { operation: 'must_not_match', filter: { resourceType: 'doc', resourceId: 'b' } },
+          ],
+        );
+        expect(cs.changes.map(show)).toEqual(['+doc:b#owner@user:x']);
+      });
+
+      it('guard deleteByFilter too', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#owner@user:x')]);
+        const err = await rejection(
+          store.deleteByFilter({ resourceType: 'doc' }, [
+            { operation: 'must_match', filter: { resourceType: 'folder' } },
+          ]),
+        );
+        expect(err).toBeInstanceOf(FailedPreconditionError);
+        expect(await contents(store)).toEqual(['doc:a#owner@user:x']);
+        expect(await store.revision()).toBe(1);
+      });
+    });
+
+    describe('deleteByFilter', () => {
+      it('refuses an empty filter or one without resourceType, changing nothing', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#viewer@user:x')]);
+        for (const filter of [{}, { subjectType: 'user', subjectId: 'x' }]) {
+          const err = await rejection(store.deleteByFilter(filter));
+          expect(err).toBeInstanceOf(InvalidArgumentError);
+          expect(err.message).toContain('resourceType');
+        }
+        expect(await store.revision()).toBe(1);
+        expect(await contents(store)).toEqual(['doc:a#viewer@user:x']);
+      });
+
+      it('deletes exactly the matching relationships in one revision', async () => {
+        const store = await fresh();
+        await store.write([
+          touch('doc:a#viewer@user:x'),
+          touch('doc:a#viewer@group:g#member'),
+          touch('doc:a#owner@user:x'),
+          touch('doc:b#viewer@user:x'),
+          touch('folder:a#viewer@user:x'),
+        ]);
+        const cs = await store.deleteByFilter({
+          resourceType: 'doc',
+          relation: 'viewer',
+          subjectRelation: '',
+        });
+        expect(cs.revision).toBe(2);
+        expect(cs.changes.map(show).sort()).toEqual(['-doc:a#viewer@user:x', '-doc:b#viewer@user:x']);
+        expect(await contents(store)).toEqual([
+          'doc:a#owner@user:x',
+          'doc:a#viewer@group:g#member',
+          'folder:a#viewer@user:x',
+        ]);
+      });
+
+      it('deletes at most `limit` relationships and rejects a bad limit', async () => {
+        const store = await fresh();
+        await store.write(['a', 'b', 'c', 'd'].map((id) => touch(`doc:${id}#viewer@user:x`)));
+        const cs = await store.deleteByFilter({ resourceType: 'doc' }, [], 3);
+        expect(cs.changes).toHaveLength(3);
+        expect(await contents(store)).toHaveLength(1);
+        for (const limit of [0, -1, 1.5]) {
+          expect(await rejection(store.deleteByFilter({ resourceType: 'doc' }, [], limit))).toBeInstanceOf(
+            InvalidArgumentError,
+          );
+        }
+        expect(await store.revision()).toBe(2);
+      });
+    });
+
+    describe('deleteObject', () => {
+      it('removes the object as resource and as subject, plain or subject set, in one revision', async () => {
+        const store = await fresh();
+        await store.write([
+          touch('group:eng#member@user:ana'),
+          touch('group:eng#member@group:ops#member'),
+          touch('group:all#member@group:eng#member'),
+          touch('group:all#member@group:eng'),
+          touch('doc:a#viewer@group:eng#member'),
+          touch('doc:a#viewer@user:*'),
+          touch('doc:b#viewer@group:engineering#member'),
+        ]);
+        const cs = await store.deleteObject({ type: 'group', id: 'eng' }, []);
+        expect(cs.revision).toBe(2);
+        expect(cs.changes.map(show).sort()).toEqual([
+          '-doc:a#viewer@group:eng#member',
+          '-group:all#member@group:eng',
+          '-group:all#member@group:eng#member',
+          '-group:eng#member@group:ops#member',
+          '-group:eng#member@user:ana',
+        ]);
+        expect(await contents(store)).toEqual([
+          'doc:a#viewer@user:*',
+          'doc:b#viewer@group:engineering#member',
+        ]);
+      });
+
+      it('team CRM: a contact still visible to another group keeps that group and gains nothing', async () => {
+        const store = await fresh();
+        await store.write([
+          touch('group:marketing#member@user:mike'),
+          touch('group:sales#member@user:john'),
+          touch('contact:prospect1#viewer@group:marketing#member'),
+          touch('contact:prospect1#viewer@group:sales#member'),
+        ]);
+        const cs = await store.deleteObject({ type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
+        expect(cs.changes.every((c) => c.operation === 'delete')).toBe(true);
+        expect(await contents(store)).toEqual([
+          'contact:prospect1#viewer@group:sales#member',
+          'group:sales#member@user:john',
+        ]);
+      });
+
+      it('team CRM: a contact visible only to the deleted group becomes visible to everyone in the same revision', async () => {
+        const store = await fresh();
+        await store.write([
+          touch('group:marketing#member@user:mike'),
+          touch('contact:p#viewer@group:marketing#member'),
+          touch('contact:p#owner@user:mike'),
+          touch('contact:q#owner@user:mike'),
+        ]);
+        const seen = record(store, 1);
+        const cs = await store.deleteObject({ type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
+        expect(cs.revision).toBe(2);
+        const shown = cs.changes.map(show);
+        expect(shown.at(-1)).toBe('+contact:p#viewer@user:*');
+        expect(shown.slice(0, -1).sort()).toEqual([
+          '-contact:p#viewer@group:marketing#member',
+          '-group:marketing#member@user:mike',
+        ]);
+        // contact:q never had a viewer, so it lost nothing in this call and gains nothing.
+        expect(await contents(store)).toEqual([
+          'contact:p#owner@user:mike',
+          'contact:p#viewer@user:*',
+          'contact:q#owner@user:mike',
+        ]);
+        expect(await store.revision()).toBe(2);
+        await untilReceived(seen.received, 2);
+        expect(seen.received).toEqual([cs]);
+        seen.stop();
+      });
+
+      it('applies consequences only to the declared resource type and relation', async () => {
+        const store = await fresh();
+        await store.write([
+          touch('contact:p#owner@group:marketing'),
+          touch('account:a#viewer@group:marketing#member'),
+        ]);
+        const cs = await store.deleteObject({ type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
+        expect(cs.changes.filter((c) => c.operation === 'insert')).toEqual([]);
+        expect(await contents(store)).toEqual([]);
+      });
+
+      it('does not re-grant anything on the deleted object itself', async () => {
+        const store = await fresh();
+        await store.write([touch('contact:p#viewer@group:g#member')]);
+        const cs = await store.deleteObject({ type: 'contact', id: 'p' }, [VISIBLE_TO_EVERYONE]);
+        expect(cs.changes.map(show)).toEqual(['-contact:p#viewer@group:g#member']);
+        expect(await contents(store)).toEqual([]);
+      });
+    });
+
+    describe('read', () => {
+      const seed = [
+        'doc:a#owner@user:x',
+        'doc:a#viewer@group:g#member',
+        'doc:a#viewer@user:*',
+        'doc:a#viewer@user:x',
+        'doc:b#viewer@user:x',
+        'doc:b#viewer@user:y',
+        'folder:f#viewer@user:x',
+        'group:g#member@user:x',
+      ];
+      const seeded = async (): Promise<Store> => {
+        const store = await fresh();
+        await store.write(seed.map(touch));
+        return store;
+      };
+
+      it.each<[string, RelationshipFilter, string[]]>([
+        ['everything', {}, seed],
+        ['a resource type', { resourceType: 'doc' }, seed.slice(0, 6)],
+        ['a resource', { resourceType: 'doc', resourceId: 'a' }, seed.slice(0, 4)],
+        [
+          'a resource and relation',
+          { resourceType: 'doc', resourceId: 'a', relation: 'viewer' },
+          seed.slice(1, 4),
+        ],
+        ['a relation across resources', { resourceType: 'doc', relation: 'viewer' }, seed.slice(1, 6)],
+        [
+          'a subject',
+          { subjectType: 'user', subjectId: 'x' },
+          [
+            'doc:a#owner@user:x',
+            'doc:a#viewer@user:x',
+            'doc:b#viewer@user:x',
+            'folder:f#viewer@user:x',
+            'group:g#member@user:x',
+          ],
+        ],
+        [
+          'a subject on a resource type',
+          { resourceType: 'doc', subjectType: 'user', subjectId: 'y' },
+          ['doc:b#viewer@user:y'],
+        ],
+        ['the wildcard subject', { subjectType: 'user', subjectId: '*' }, ['doc:a#viewer@user:*']],
+        [
+          'a subject set',
+          { subjectType: 'group', subjectRelation: 'member' },
+          ['doc:a#viewer@group:g#member'],
+        ],
+        [
+          'plain subjects only',
+          { resourceType: 'doc', resourceId: 'a', subjectRelation: '' },
+          ['doc:a#owner@user:x', 'doc:a#viewer@user:*', 'doc:a#viewer@user:x'],
+        ],
+        ['nothing when no match', { resourceType: 'doc', resourceId: 'zzz' }, []],
+      ])('filters by %s', async (_label, filter, expected) => {
+        const store = await seeded();
+        const all = await readAll(store, filter);
+        expect([...all].sort()).toEqual([...expected].sort());
+        // Paging one at a time yields the same relationships in the same stable order.
+        expect(await readAll(store, filter, 1)).toEqual(all);
+      });
+
+      it('pages with an opaque cursor, absent on the last page, reporting the revision', async () => {
+        const store = await seeded();
+        const first = await store.read({ resourceType: 'doc' }, { limit: 4 });
+        expect(first.relationships).toHaveLength(4);
+        expect(first.revision).toBe(1);
+        expect(first.nextCursor).toEqual(expect.any(String));
+        const second = await store.read({ resourceType: 'doc' }, { limit: 4, cursor: first.nextCursor });
+        expect(second.relationships).toHaveLength(2);
+        expect(second.nextCursor).toBeUndefined();
+        const exact = await store.read({ resourceType: 'doc' }, { limit: 6 });
+        expect(exact.nextCursor).toBeUndefined();
+      });
+
+      it('resumes after the last item even when writes land between pages', async () => {
+        const store = await fresh();
+        const ids = Array.from({ length: 20 }, (_, i) => `d${String(i).padStart(2, '0')}`);
+        await store.write(ids.map((id) => touch(`doc:${id}#viewer@user:x`)));
+        const first = await store.read({ resourceType: 'doc' }, { limit: 5 });
+        const seenFirst = first.relationships.map((r) => r.resource.id);
+        const last = seenFirst.at(-1) as string;
+        const later = ids.filter((id) => id > last);
+        const [gone, kept] = [later[0] as string, later.slice(1)];
+        await store.write([
+          del(`doc:${seenFirst[0]}#viewer@user:x`), // already read
+          del(`doc:${last}#viewer@user:x`), // the cursor's own item
+          del(`doc:${gone}#viewer@user:x`), // not read yet
+          touch('doc:a00#viewer@user:x'), // sorts before the cursor
+          touch('doc:zz#viewer@user:x'), // sorts after the cursor
+        ]);
+        const rest: string[] = [];
+        let cursor = first.nextCursor;
+        while (cursor !== undefined) {
+          const page = await store.read({ resourceType: 'doc' }, { limit: 5, cursor });
+          rest.push(...page.relationships.map((r) => r.resource.id));
+          cursor = page.nextCursor;
+        }
+        expect(rest).toEqual([...kept, 'zz']);
+      });
+
+      it('rejects a limit outside 1..max and a mangled or foreign cursor', async () => {
+        const store = await seeded();
+        for (const limit of [0, -3, 2.5, Number.NaN, 1e9]) {
+          const err = await rejection(store.read({}, { limit }));
+          expect(err).toBeInstanceOf(InvalidArgumentError);
+          expect(err.field).toBe('limit');
+        }
+        const bad = await rejection(store.read({}, { limit: 2, cursor: 'not-a-cursor' }));
+        expect(bad).toBeInstanceOf(InvalidArgumentError);
+        expect(bad.message).toContain('not-a-cursor');
+        const page = await store.read({ resourceType: 'doc' }, { limit: 2 });
+        const foreign = await rejection(
+          store.read({ resourceType: 'folder' }, { limit: 2, cursor: page.nextCursor }),
+        );
+        expect(foreign).toBeInstanceOf(InvalidArgumentError);
+        expect(foreign.field).toBe('cursor');
+      });
+    });
+
+    describe('watch', () => {
+      it('replays every retained ChangeSet after `after`, in order, then delivers new ones', async () => {
+        const store = await fresh();
+        const a = await store.write([touch('doc:a#viewer@user:x')]);
+        const b = await store.write([touch('doc:b#viewer@user:x')]);
+        const fromStart = record(store, 0);
+        const fromOne = record(store, 1);
+        const fromNow = record(store, 2);
+        const c = await store.deleteObject({ type: 'user', id: 'x' }, []);
+        await untilReceived(fromStart.received, 3);
+        await untilReceived(fromOne.received, 3);
+        await untilReceived(fromNow.received, 3);
+        expect(fromStart.received).toEqual([a, b, c]);
+        expect(fromOne.received).toEqual([b, c]);
+        expect(fromNow.received).toEqual([c]);
+        for (const w of [fromStart, fromOne, fromNow]) w.stop();
+      });
+
+      it('delivers each revision once, in order, across many writes', async () => {
+        const store = await fresh();
+        const w = record(store, 0);
+        for (let i = 0; i < 30; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
+        await untilReceived(w.received, 30);
+        expect(w.received.map((c) => c.revision)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        w.stop();
+      });
+
+      it('stops delivering after unsubscribe, without affecting other watchers', async () => {
+        const store = await fresh();
+        const stopped = record(store, 0);
+        const still = record(store, 0);
+        await store.write([touch('doc:a#viewer@user:x')]);
+        await untilReceived(stopped.received, 1);
+        stopped.stop();
+        stopped.stop(); // unsubscribing twice is harmless
+        await store.write([touch('doc:b#viewer@user:x')]);
+        await untilReceived(still.received, 2);
+        expect(stopped.received.map((c) => c.revision)).toEqual([1]);
+        still.stop();
+      });
+
+      it('survives a listener that throws: the store and the other watchers carry on', async () => {
+        const store = await fresh();
+        let calls = 0;
+        const stopFaulty = store.watch(0, () => {
+          calls++;
+          throw new Error('listener bug');
+        });
+        const healthy = record(store, 0);
+        const cs = await store.write([touch('doc:a#viewer@user:x')]);
+        await store.write([touch('doc:b#viewer@user:x')]);
+        await untilReceived(healthy.received, 2);
+        expect(cs.revision).toBe(1);
+        expect(healthy.received.map((c) => c.revision)).toEqual([1, 2]);
+        await vi.waitFor(() => expect(calls).toBe(2));
+        expect(await contents(store)).toEqual(['doc:a#viewer@user:x', 'doc:b#viewer@user:x']);
+        stopFaulty();
+        healthy.stop();
+      });
+
+      it('refuses a revision older than the retained changelog with FailedPrecondition', async () => {
+        const store = await fresh({ changelogRetention: 3 });
+        for (let i = 0; i < 6; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
+        expect(() => store.watch(2, () => undefined)).toThrow(FailedPreconditionError);
+        const w = record(store, 3);
+        await untilReceived(w.received, 6);
+        expect(w.received.map((c) => c.revision)).toEqual([4, 5, 6]);
+        w.stop();
+      });
+
+      it('refuses a negative or future revision', async () => {
+        const store = await fresh();
+        await store.write([]);
+        expect(() => store.watch(-1, () => undefined)).toThrow(InvalidArgumentError);
+        expect(() => store.watch(5, () => undefined)).toThrow(InvalidArgumentError);
+      });
+    });
+  });
+}

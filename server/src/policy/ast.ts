@@ -1,0 +1,113 @@
+// The source AST of policy files: what the parser produces and the compilers consume. Every
+// node carries the position and JSONPath-like path of the text it came from; type names are
+// already resolved to their full namespaced form.
+import type { SourcePosition } from '../errors.js';
+
+/** Where a node came from: `path` is JSONPath-like, e.g. `$.types.contact.permissions.view`. */
+export interface Located {
+  readonly position: SourcePosition;
+  readonly path: string;
+}
+
+/** A permission expression as written. Names are not resolved yet. */
+export type ExprAst =
+  | { readonly op: 'ref'; readonly name: string; readonly position: SourcePosition }
+  | {
+      readonly op: 'arrow';
+      readonly via: string;
+      readonly name: string;
+      readonly position: SourcePosition;
+      /** Where the name after `->` starts, for problems about the target. */
+      readonly namePosition: SourcePosition;
+    }
+  | {
+      readonly op: 'union' | 'intersection';
+      readonly operands: readonly ExprAst[];
+      readonly position: SourcePosition;
+    }
+  | {
+      readonly op: 'exclusion';
+      readonly base: ExprAst;
+      readonly subtract: ExprAst;
+      readonly position: SourcePosition;
+    };
+
+/** One entry of a relation's type list: `user`, `group#member` or `user:*`. */
+export interface SubjectTypeAst {
+  /** Full type name, namespace applied. */
+  readonly type: string;
+  readonly relation?: string | undefined;
+  readonly wildcard: boolean;
+  /** The entry as written, for messages. */
+  readonly source: string;
+  readonly position: SourcePosition;
+}
+
+/** A string value with its location: relationship strings, subjects, check tuples. */
+export interface StringNode extends Located {
+  readonly text: string;
+}
+
+export interface RelationAst extends Located {
+  readonly name: string;
+  readonly allowed: readonly SubjectTypeAst[];
+  /** `if_emptied_by_delete`, unparsed: it is checked against the relation once types are known. */
+  readonly ifEmptiedByDelete?: StringNode | undefined;
+}
+
+export interface PermissionAst extends Located {
+  readonly name: string;
+  readonly expr: ExprAst;
+}
+
+export interface TypeAst extends Located {
+  /** Name as written in the file (the `types:` key). */
+  readonly localName: string;
+  /** Full name: `namespace/localName`, or `localName` in a file without namespace. */
+  readonly name: string;
+  readonly relations: readonly RelationAst[];
+  readonly permissions: readonly PermissionAst[];
+}
+
+interface FileAstBase {
+  readonly path: string;
+  readonly namespace?: string | undefined;
+}
+
+export interface SchemaFileAst extends FileAstBase {
+  readonly kind: 'schema';
+  readonly types: readonly TypeAst[];
+}
+
+export interface RelationshipsFileAst extends FileAstBase {
+  readonly kind: 'relationships';
+  readonly relationships: readonly StringNode[];
+}
+
+export interface CheckAssertionAst extends Located {
+  readonly kind: 'allowed' | 'denied';
+  readonly check: StringNode;
+}
+
+export interface LookupAst extends Located {
+  readonly kind: 'resources' | 'subjects';
+  readonly query: StringNode;
+  readonly expect: readonly StringNode[];
+}
+
+export type StepAst =
+  | CheckAssertionAst
+  | LookupAst
+  | (Located & { readonly kind: 'write' | 'delete'; readonly relationships: readonly StringNode[] })
+  | (Located & { readonly kind: 'delete_object'; readonly object: StringNode });
+
+export interface TestFileAst extends FileAstBase {
+  readonly kind: 'test';
+  readonly name: string;
+  readonly relationships: readonly StringNode[];
+  readonly assertions: readonly CheckAssertionAst[];
+  readonly lookups: readonly LookupAst[];
+  readonly steps: readonly StepAst[];
+}
+
+export type PolicyFileAst = SchemaFileAst | RelationshipsFileAst | TestFileAst;

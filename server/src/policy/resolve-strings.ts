@@ -1,0 +1,168 @@
+// Turns the strings of data and test files (relationships, checks, lookups, objects) into
+// fully namespaced model values checked against the compiled schema; each failure becomes a
+// problem at the string's position.
+import { GatehouseError, InvalidArgumentError } from '../errors.js';
+import type { CheckTuple, ObjectRef, SubjectRef } from '../model/relationship.js';
+import {
+  parseCheckTuple,
+  parseObject,
+  parseRelationship,
+  parseSubject,
+  RELATION_NAME_PATTERN,
+  TYPE_NAME_PATTERN,
+} from '../model/relationship.js';
+import type { Schema } from '../schema/schema.js';
+import {
+  requireType,
+  validateCheckTarget,
+  validateRelationship,
+  validateSubjectType,
+} from '../schema/validate.js';
+import type { StringNode } from './ast.js';
+import { qualifyObject, qualifyRelationship, qualifySubject, qualifyTypeName } from './namespaces.js';
+import type {
+  PositionedRelationship,
+  ResourcesLookupAssertion,
+  SubjectsLookupAssertion,
+} from './policy-set.js';
+import type { ProblemList } from './problem-list.js';
+
+type LookupQuery<K extends 'resources' | 'subjects'> = K extends 'resources'
+  ? Omit<ResourcesLookupAssertion, 'expect' | 'source' | 'position'>
+  : Omit<SubjectsLookupAssertion, 'expect' | 'source' | 'position'>;
+
+/** Split `left@right`, requiring exactly one `@`. */
+function splitAt(text: string, shape: string): [string, string] {
+  const at = text.indexOf('@');
+  if (at < 0 || text.indexOf('@', at + 1) >= 0)
+    throw new InvalidArgumentError(`invalid lookup '${text}': expected '${shape}'`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** `type#name` (no object id), validating both names. */
+function parseTypeAndName(text: string, whole: string, shape: string): [string, string] {
+  const hash = text.indexOf('#');
+  const type = hash < 0 ? text : text.slice(0, hash);
+  const name = hash < 0 ? '' : text.slice(hash + 1);
+  if (!TYPE_NAME_PATTERN.test(type) || !RELATION_NAME_PATTERN.test(name)) {
+    throw new InvalidArgumentError(`invalid lookup '${whole}': expected '${shape}'`);
+  }
+  return [type, name];
+}
+
+export class StringResolver {
+  constructor(
+    private readonly schema: Schema,
+    private readonly namespace: string | undefined,
+    private readonly problems: ProblemList,
+  ) {}
+
+  /** Run `resolve`, turning a GatehouseError into a problem at `node`. */
+  private attempt<T>(node: StringNode, resolve: () => T): T | undefined {
+    try {
+      return resolve();
+    } catch (err) {
+      if (!(err instanceof GatehouseError)) throw err;
+      this.problems.add(node.position, node.path, err.message);
+      return undefined;
+    }
+  }
+
+  relationship(node: StringNode): PositionedRelationship | undefined {
+    return this.attempt(node, () => {
+      const relationship = qualifyRelationship(parseRelationship(node.text), this.namespace);
+      validateRelationship(this.schema, relationship);
+      return { relationship, position: node.position };
+    });
+  }
+
+  relationships(nodes: readonly StringNode[]): PositionedRelationship[] {
+    return nodes.map((n) => this.relationship(n)).filter((r): r is PositionedRelationship => r !== undefined);
+  }
+
+  check(node: StringNode): CheckTuple | undefined {
+    return this.attempt(node, () => {
+      const raw = parseCheckTuple(node.text);
+      const resource = qualifyObject(raw.resource, this.namespace);
+      const subject = qualifySubject(raw.subject, this.namespace);
+      validateCheckTarget(this.schema, resource.type, raw.permission);
+      validateSubjectType(this.schema, subject.type, subject.relation);
+      return { resource, permission: raw.permission, subject };
+    });
+  }
+
+  object(node: StringNode): ObjectRef | undefined {
+    return this.attempt(node, () => {
+      const object = qualifyObject(parseObject(node.text), this.namespace);
+      requireType(this.schema, object.type);
+      return object;
+    });
+  }
+
+  /** `type#permission@subject`. */
+  resourcesQuery(node: StringNode): LookupQuery<'resources'> | undefined {
+    const shape = 'type#permission@type:id';
+    return this.attempt(node, () => {
+      const [left, right] = splitAt(node.text, shape);
+      const [type, permission] = parseTypeAndName(left, node.text, shape);
+      const resourceType = qualifyTypeName(type, this.namespace);
+      const subject = qualifySubject(parseSubject(right), this.namespace);
+      validateCheckTarget(this.schema, resourceType, permission);
+      validateSubjectType(this.schema, subject.type, subject.relation);
+      return { kind: 'resources', resourceType, permission, subject };
+    });
+  }
+
+  /** `type:id#permission@type` or `…@type#relation`. */
+  subjectsQuery(node: StringNode): LookupQuery<'subjects'> | undefined {
+    const shape = 'type:id#permission@type';
+    return this.attempt(node, () => {
+      const [left, right] = splitAt(node.text, shape);
+      const hash = left.lastIndexOf('#');
+      if (hash < 0) throw new InvalidArgumentError(`invalid lookup '${node.text}': expected '${shape}'`);
+      const resource = qualifyObject(parseObject(left.slice(0, hash)), this.namespace);
+      const permission = left.slice(hash + 1);
+      const [type, relation] = right.includes('#')
+        ? parseTypeAndName(right, node.text, shape)
+        : [right, undefined];
+      if (!TYPE_NAME_PATTERN.test(type))
+        throw new InvalidArgumentError(`invalid lookup '${node.text}': expected '${shape}'`);
+      const subjectType = qualifyTypeName(type, this.namespace);
+      validateCheckTarget(this.schema, resource.type, permission);
+      validateSubjectType(this.schema, subjectType, relation);
+      return { kind: 'subjects', resource, permission, subjectType, subjectRelation: relation };
+    });
+  }
+
+  /** An expected object of a resources lookup: it must be of the looked-up type to ever match. */
+  expectedObject(node: StringNode, resourceType: string): ObjectRef | undefined {
+    return this.attempt(node, () => {
+      const object = qualifyObject(parseObject(node.text), this.namespace);
+      if (object.type !== resourceType) {
+        throw new InvalidArgumentError(
+          `expected object '${node.text}' is not of the looked-up type '${resourceType}', so it can never be in the result`,
+        );
+      }
+      return object;
+    });
+  }
+
+  /** An expected subject of a subjects lookup: of the looked-up type (and relation), or its wildcard. */
+  expectedSubject(
+    node: StringNode,
+    subjectType: string,
+    subjectRelation: string | undefined,
+  ): SubjectRef | undefined {
+    return this.attempt(node, () => {
+      const subject = qualifySubject(parseSubject(node.text), this.namespace);
+      const wildcard = subject.id === '*';
+      const wanted = subjectRelation === undefined ? subjectType : `${subjectType}#${subjectRelation}`;
+      if (subject.type !== subjectType || (!wildcard && subject.relation !== subjectRelation)) {
+        throw new InvalidArgumentError(
+          `expected subject '${node.text}' is not a '${wanted}', so it can never be in the result`,
+        );
+      }
+      return subject;
+    });
+  }
+}

@@ -1,0 +1,99 @@
+// Compiles one permission expression: resolves each name to a relation or permission of the
+// owning type and checks every arrow (it starts at a relation that allows only plain object
+// types, and each of those types defines the arrow's target).
+import type { ExprAst, PermissionAst } from '../policy/ast.js';
+import type { ProblemList } from '../policy/problem-list.js';
+import type { DeclaredType, DeclaredTypes } from './declared-types.js';
+import { didYouMean } from './did-you-mean.js';
+import type { Expr } from './schema.js';
+
+interface Scope {
+  readonly owner: DeclaredType;
+  readonly types: DeclaredTypes;
+  readonly permission: PermissionAst;
+  readonly problems: ProblemList;
+}
+
+function memberNames(t: DeclaredType): string[] {
+  return [...t.relations.keys(), ...t.permissions.keys()];
+}
+
+function compileRef(e: Extract<ExprAst, { op: 'ref' }>, s: Scope): Expr | undefined {
+  if (s.owner.relations.has(e.name)) return { op: 'ref', name: e.name, target: 'relation' };
+  if (s.owner.permissions.has(e.name)) return { op: 'ref', name: e.name, target: 'permission' };
+  s.problems.add(
+    e.position,
+    s.permission.path,
+    `unknown relation or permission '${e.name}' on type '${s.owner.ast.name}'${didYouMean(e.name, memberNames(s.owner))}`,
+  );
+  return undefined;
+}
+
+function compileArrow(e: Extract<ExprAst, { op: 'arrow' }>, s: Scope): Expr | undefined {
+  const arrow = `${e.via}->${e.name}`;
+  const via = s.owner.relations.get(e.via);
+  if (via === undefined) {
+    const why = s.owner.permissions.has(e.via)
+      ? `'${e.via}' is a permission; an arrow must start from a relation`
+      : `type '${s.owner.ast.name}' has no relation '${e.via}'${didYouMean(e.via, s.owner.relations.keys())}`;
+    s.problems.add(e.position, s.permission.path, `arrow '${arrow}': ${why}`);
+    return undefined;
+  }
+  let ok = true;
+  const indirect = via.allowed.filter((a) => a.wildcard || a.relation !== undefined);
+  if (indirect.length > 0) {
+    s.problems.add(
+      e.position,
+      s.permission.path,
+      `arrow '${arrow}' goes through relation '${e.via}', which allows ${indirect.map((a) => `'${a.source}'`).join(', ')}; an arrow's relation may allow only plain object types (remove the subject sets and wildcards, or add a separate relation for them)`,
+    );
+    ok = false;
+  }
+  for (const allowed of via.allowed) {
+    if (allowed.wildcard || allowed.relation !== undefined) continue;
+    const target = s.types.get(allowed.type);
+    if (target === undefined) continue; // Reported once, at the relation.
+    if (!target.relations.has(e.name) && !target.permissions.has(e.name)) {
+      s.problems.add(
+        e.namePosition,
+        s.permission.path,
+        `arrow '${arrow}': type '${allowed.type}' (allowed by relation '${e.via}') has no relation or permission '${e.name}'${didYouMean(e.name, memberNames(target))}`,
+      );
+      ok = false;
+    }
+  }
+  return ok ? { op: 'arrow', via: e.via, name: e.name } : undefined;
+}
+
+function compile(e: ExprAst, s: Scope): Expr | undefined {
+  switch (e.op) {
+    case 'ref':
+      return compileRef(e, s);
+    case 'arrow':
+      return compileArrow(e, s);
+    case 'union':
+    case 'intersection': {
+      // Compile every operand (not stopping at the first failure) so every problem is reported.
+      const operands = e.operands.map((o) => compile(o, s));
+      if (operands.some((o) => o === undefined)) return undefined;
+      // `a or (b or c)` is one union: flatten so the engine sees one n-ary node.
+      const flat = (operands as Expr[]).flatMap((o) => (o.op === e.op ? o.operands : [o]));
+      return { op: e.op, operands: flat };
+    }
+    case 'exclusion': {
+      const base = compile(e.base, s);
+      const subtract = compile(e.subtract, s);
+      return base === undefined || subtract === undefined ? undefined : { op: 'exclusion', base, subtract };
+    }
+  }
+}
+
+/** The compiled plan of `permission` on `owner`, or undefined after reporting its problems. */
+export function compileExpression(
+  permission: PermissionAst,
+  owner: DeclaredType,
+  types: DeclaredTypes,
+  problems: ProblemList,
+): Expr | undefined {
+  return compile(permission.expr, { owner, types, permission, problems });
+}

@@ -1,0 +1,111 @@
+// Compiles one relation: checks each allowed subject type (the type exists; a subject set
+// names a relation of it; no entry twice) and its `if_emptied_by_delete` consequence.
+import { GatehouseError } from '../errors.js';
+import type { SubjectRef } from '../model/relationship.js';
+import { parseSubject } from '../model/relationship.js';
+import type { RelationAst } from '../policy/ast.js';
+import { qualifySubject } from '../policy/namespaces.js';
+import type { ProblemList } from '../policy/problem-list.js';
+import type { DeclaredType, DeclaredTypes } from './declared-types.js';
+import { localTypeName } from './declared-types.js';
+import { didYouMean } from './did-you-mean.js';
+import { formatAllowedSubject } from './format-expression.js';
+import type { AllowedSubject, RelationDef } from './schema.js';
+
+/** "unknown type 'usr'; did you mean 'user'?", with names written the way the owner's file writes them. */
+export function unknownTypeMessage(
+  written: string,
+  fullName: string,
+  owner: DeclaredType,
+  types: DeclaredTypes,
+): string {
+  const resolved =
+    written === fullName ? '' : ` (resolved to '${fullName}' in namespace '${owner.namespace}')`;
+  const candidates = [...types.keys()];
+  const local = candidates.map((c) => localTypeName(c, owner.namespace));
+  const suggestion = didYouMean(localTypeName(fullName, owner.namespace), local);
+  return `unknown type '${written}'${resolved}${suggestion}`;
+}
+
+function sameAllowed(a: AllowedSubject, b: AllowedSubject): boolean {
+  return a.type === b.type && a.wildcard === b.wildcard && a.relation === b.relation;
+}
+
+export function allowsSubject(allowed: readonly AllowedSubject[], s: SubjectRef): boolean {
+  const wildcard = s.id === '*';
+  return allowed.some((a) => a.type === s.type && a.wildcard === wildcard && a.relation === s.relation);
+}
+
+function compileConsequence(
+  rel: RelationAst,
+  owner: DeclaredType,
+  allowed: readonly AllowedSubject[],
+  problems: ProblemList,
+): SubjectRef | undefined {
+  const node = rel.ifEmptiedByDelete;
+  if (node === undefined) return undefined;
+  let subject: SubjectRef;
+  try {
+    subject = qualifySubject(parseSubject(node.text), owner.namespace);
+  } catch (err) {
+    if (!(err instanceof GatehouseError)) throw err;
+    problems.add(node.position, node.path, err.message);
+    return undefined;
+  }
+  if (!allowsSubject(allowed, subject)) {
+    const allows = allowed.map(formatAllowedSubject).join(', ');
+    problems.add(
+      node.position,
+      node.path,
+      `if_emptied_by_delete subject '${node.text}' is not allowed by relation '${owner.ast.name}#${rel.name}' (it allows ${allows}); add it to the relation's types or choose one of those`,
+    );
+    return undefined;
+  }
+  return subject;
+}
+
+export function compileRelation(
+  rel: RelationAst,
+  owner: DeclaredType,
+  types: DeclaredTypes,
+  problems: ProblemList,
+): RelationDef {
+  const allowed: AllowedSubject[] = [];
+  for (const entry of rel.allowed) {
+    const target = types.get(entry.type);
+    if (target === undefined) {
+      problems.add(
+        entry.position,
+        rel.path,
+        `${unknownTypeMessage(entry.source.split(/[#:]/)[0]!, entry.type, owner, types)} in relation '${rel.name}'`,
+      );
+      continue;
+    }
+    if (entry.relation !== undefined && !target.relations.has(entry.relation)) {
+      const isPermission = target.permissions.has(entry.relation);
+      const why = isPermission
+        ? `'${entry.relation}' is a permission of '${entry.type}'; a subject set must name a relation`
+        : `type '${entry.type}' has no relation '${entry.relation}'${didYouMean(entry.relation, target.relations.keys())}`;
+      problems.add(
+        entry.position,
+        rel.path,
+        `subject set '${entry.source}' in relation '${rel.name}': ${why}`,
+      );
+      continue;
+    }
+    const compiled: AllowedSubject = { type: entry.type, relation: entry.relation, wildcard: entry.wildcard };
+    if (allowed.some((a) => sameAllowed(a, compiled))) {
+      problems.add(
+        entry.position,
+        rel.path,
+        `'${entry.source}' is listed twice in relation '${rel.name}'; remove the repeat`,
+      );
+      continue;
+    }
+    allowed.push(compiled);
+  }
+  const ifEmptiedByDelete = compileConsequence(rel, owner, allowed, problems);
+  return ifEmptiedByDelete === undefined
+    ? { kind: 'relation', name: rel.name, allowed }
+    : { kind: 'relation', name: rel.name, allowed, ifEmptiedByDelete };
+}

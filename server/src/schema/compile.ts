@@ -1,0 +1,64 @@
+// The schema compiler: policy ASTs of every schema file → one checked Schema. Reports every
+// problem (unknown names, bad arrows, duplicates, unsatisfiable rules, recursive exclusion)
+// with its position; the Schema it returns upholds the invariants documented in schema.ts.
+import type { SchemaFileAst } from '../policy/ast.js';
+import { ProblemList } from '../policy/problem-list.js';
+import { canonicalSchema, schemaHash } from './canonical.js';
+import { compileExpression } from './compile-expression.js';
+import { compileRelation } from './compile-relation.js';
+import { collectDeclaredTypes } from './declared-types.js';
+import type { NodeKey } from './dependency-graph.js';
+import { nodeKey } from './dependency-graph.js';
+import { checkRecursiveExclusions } from './exclusion-check.js';
+import { findUnproductive } from './productivity.js';
+import type { ObjectTypeDef, PermissionDef, RelationDef, Schema } from './schema.js';
+
+/**
+ * Compile into `problems`. Always returns a Schema of what was valid, so later passes (data
+ * and test files) can still be checked and report their own problems; it is only sound to
+ * use when `problems` stayed empty.
+ */
+export function compileSchemaCollecting(files: readonly SchemaFileAst[], problems: ProblemList): Schema {
+  const declared = collectDeclaredTypes(files, problems);
+  const compiled = new Set<NodeKey>();
+  const defs: ObjectTypeDef[] = [];
+  for (const t of declared.values()) {
+    const relations = new Map<string, RelationDef>();
+    for (const r of t.relations.values()) {
+      relations.set(r.name, compileRelation(r, t, declared, problems));
+      compiled.add(nodeKey(t.ast.name, r.name));
+    }
+    const permissions = new Map<string, PermissionDef>();
+    for (const p of t.permissions.values()) {
+      const expr = compileExpression(p, t, declared, problems);
+      if (expr === undefined) continue;
+      permissions.set(p.name, { kind: 'permission', name: p.name, expr });
+      compiled.add(nodeKey(t.ast.name, p.name));
+    }
+    defs.push({ name: t.ast.name, relations, permissions });
+  }
+
+  for (const key of findUnproductive(declared, compiled)) {
+    const [typeName, name] = key.split('#') as [string, string];
+    const t = declared.get(typeName)!;
+    const rule = t.permissions.get(name) ?? t.relations.get(name)!;
+    const what = t.permissions.has(name) ? 'permission' : 'relation';
+    problems.add(
+      rule.position,
+      rule.path,
+      `${what} '${key}' can never be true: every way to satisfy it recurses back into itself without reaching a stored subject; add a base case such as a relation it can be granted through`,
+    );
+  }
+  checkRecursiveExclusions(declared, compiled, problems);
+
+  defs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { types: new Map(defs.map((d) => [d.name, d])), hash: schemaHash(canonicalSchema(defs)) };
+}
+
+/** Compile the schema files of a policy set; throws one PolicyError listing every problem. */
+export function compileSchema(files: readonly SchemaFileAst[]): Schema {
+  const problems = new ProblemList();
+  const schema = compileSchemaCollecting(files, problems);
+  problems.throwIfAny();
+  return schema;
+}

@@ -1,0 +1,116 @@
+// Runtime validation of API input against a compiled schema: relationships to write, check
+// targets and subjects. Also finds stored relationships a new schema could not hold (a reload
+// that would orphan them is refused) and renders the schema as stable JSON for ReadSchema.
+import { InvalidArgumentError } from '../errors.js';
+import type { Relationship, SubjectRef } from '../model/relationship.js';
+import { formatRelationship, formatSubject } from '../model/relationship.js';
+import { canonicalSchema } from './canonical.js';
+import { allowsSubject } from './compile-relation.js';
+import { didYouMean } from './did-you-mean.js';
+import { formatAllowedSubject } from './format-expression.js';
+import type { ObjectTypeDef, PermissionDef, RelationDef, Schema } from './schema.js';
+
+function fail(message: string, field: string | undefined): never {
+  throw new InvalidArgumentError(message, field === undefined ? undefined : { field });
+}
+
+/** The type named `type`, or InvalidArgumentError with a did-you-mean. */
+export function requireType(schema: Schema, type: string, field?: string, role = 'type'): ObjectTypeDef {
+  const def = schema.types.get(type);
+  if (def === undefined) fail(`unknown ${role} '${type}'${didYouMean(type, schema.types.keys())}`, field);
+  return def;
+}
+
+/**
+ * Check that `subject` names an existing type and, for a subject set, an existing relation of
+ * it. Whether a particular relation accepts the subject is validateRelationship's job.
+ */
+export function validateSubjectType(
+  schema: Schema,
+  type: string,
+  relation: string | undefined,
+  field?: string,
+): void {
+  const def = requireType(schema, type, field, 'subject type');
+  if (relation !== undefined && !def.relations.has(relation)) {
+    const why = def.permissions.has(relation)
+      ? `'${relation}' is a permission of '${type}'; a subject set names a relation`
+      : `type '${type}' has no relation '${relation}'${didYouMean(relation, def.relations.keys())}`;
+    fail(`subject set '${type}#${relation}': ${why}`, field);
+  }
+}
+
+/** The relation `name` of `type`, rejecting permissions: relationships are stored only on relations. */
+function requireRelation(def: ObjectTypeDef, name: string, field: string | undefined): RelationDef {
+  const rel = def.relations.get(name);
+  if (rel !== undefined) return rel;
+  if (def.permissions.has(name)) {
+    const relations = [...def.relations.keys()].map((r) => `'${r}'`).join(', ') || 'none';
+    fail(
+      `'${name}' is a permission of '${def.name}', computed from relations; write relationships to one of its relations (${relations})`,
+      field,
+    );
+  }
+  fail(`type '${def.name}' has no relation '${name}'${didYouMean(name, def.relations.keys())}`, field);
+}
+
+function describeSubject(s: SubjectRef): string {
+  return s.id === '*' ? `the wildcard '${formatSubject(s)}'` : `subject '${formatSubject(s)}'`;
+}
+
+/**
+ * Check a relationship against the schema: the resource type and relation exist, the subject's
+ * type (and relation) exist, and the relation allows that kind of subject. Throws
+ * InvalidArgumentError naming the offending part, with a did-you-mean where a name is close.
+ */
+export function validateRelationship(schema: Schema, rel: Relationship, field?: string): void {
+  const type = requireType(schema, rel.resource.type, field);
+  const relation = requireRelation(type, rel.relation, field);
+  validateSubjectType(schema, rel.subject.type, rel.subject.relation, field);
+  if (!allowsSubject(relation.allowed, rel.subject)) {
+    const allows = relation.allowed.map(formatAllowedSubject).join(', ');
+    fail(
+      `relation '${type.name}#${relation.name}' does not allow ${describeSubject(rel.subject)} in '${formatRelationship(rel)}'; it allows ${allows}`,
+      field,
+    );
+  }
+}
+
+/** Check that `permissionOrRelation` exists on `resourceType`; returns its definition. */
+export function validateCheckTarget(
+  schema: Schema,
+  resourceType: string,
+  permissionOrRelation: string,
+  field?: string,
+): RelationDef | PermissionDef {
+  const type = requireType(schema, resourceType, field);
+  const found = type.permissions.get(permissionOrRelation) ?? type.relations.get(permissionOrRelation);
+  if (found !== undefined) return found;
+  const names = [...type.permissions.keys(), ...type.relations.keys()];
+  fail(
+    `type '${resourceType}' has no permission or relation '${permissionOrRelation}'${didYouMean(permissionOrRelation, names)}`,
+    field,
+  );
+}
+
+/** The relationships, in input order, that `schema` could not hold (validateRelationship would reject them). */
+export function findOrphanedRelationships(
+  schema: Schema,
+  relationships: Iterable<Relationship>,
+): Relationship[] {
+  const orphans: Relationship[] = [];
+  for (const rel of relationships) {
+    try {
+      validateRelationship(schema, rel);
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      orphans.push(rel);
+    }
+  }
+  return orphans;
+}
+
+/** The canonical JSON form of the schema (types, relations, permissions sorted by name). */
+export function schemaToJson(schema: Schema): unknown {
+  return canonicalSchema(schema.types.values());
+}

@@ -1,0 +1,280 @@
+// One contract suite for every transport: the same client behaviour over gRPC and HTTP fake servers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatehouseClient, type ClientOptions } from './client.js';
+import {
+  AlreadyExistsError,
+  CancelledError,
+  DeadlineExceededError,
+  type ErrorCode,
+  FailedPreconditionError,
+  GatehouseError,
+  InvalidArgumentError,
+  ResourceExhaustedError,
+  UnauthenticatedError,
+  UnavailableError,
+} from './errors.js';
+import { createGrpcTransport } from './grpc/index.js';
+import { createHttpTransport } from './http/index.js';
+import { delay, type FakeBackend, FakeError, type FakeServer } from './test-support/fake-backend.js';
+import { startFakeGrpcServer } from './test-support/fake-grpc-server.js';
+import { startFakeHttpServer } from './test-support/fake-http-server.js';
+import type { Transport } from './transport.js';
+
+type Kind = 'grpc' | 'http';
+
+const start = (kind: Kind, backend: FakeBackend): Promise<FakeServer> =>
+  kind === 'grpc' ? startFakeGrpcServer(backend) : startFakeHttpServer(backend);
+
+const transportFor = (kind: Kind, address: string, token?: string): Transport =>
+  kind === 'grpc' ? createGrpcTransport({ address, token }) : createHttpTransport({ baseUrl: address, token });
+
+const allowed = { permissionship: 'PERMISSIONSHIP_HAS_PERMISSION', checkedAt: { token: 'r1' } };
+
+describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
+  const open: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const o of open.splice(0).reverse()) await o.close();
+  });
+
+  async function setup(backend: FakeBackend, options: ClientOptions = {}, token?: string) {
+    const server = await start(kind, backend);
+    open.push(server);
+    const client = new GatehouseClient(transportFor(kind, server.address, token), options);
+    open.push(client);
+    return { server, client };
+  }
+
+  it('sends a check in proto3 JSON form with the bearer token and request id', async () => {
+    const { server, client } = await setup({ unary: { Check: () => allowed } }, {}, 'secret');
+    const result = await client.check('contact:p1#view@group:g#member', { requestId: 'req-7' });
+    expect(result).toEqual({ allowed: true, checkedAt: 'r1' });
+    const [call] = server.calls;
+    expect(call?.request).toMatchObject({
+      consistency: { minimizeLatency: true },
+      resource: { objectType: 'contact', objectId: 'p1' },
+      permission: 'view',
+      subject: { object: { objectType: 'group', objectId: 'g' }, optionalRelation: 'member' },
+    });
+    expect(call?.headers.authorization).toBe('Bearer secret');
+    expect(call?.headers['x-request-id']).toBe('req-7');
+  });
+
+  it('coalesces concurrent checks into exactly one CheckBatch and answers each in order', async () => {
+    const { server, client } = await setup({
+      unary: {
+        CheckBatch: ({ request }) => ({
+          results: (request.items as Array<{ resource: { objectId: string } }>).map((item) =>
+            item.resource.objectId === 'bad'
+              ? { error: { code: 'INVALID_ARGUMENT', message: "unknown permission 'vieww'", field: 'permission' } }
+              : {
+                  permissionship: item.resource.objectId.endsWith('y')
+                    ? 'PERMISSIONSHIP_HAS_PERMISSION'
+                    : 'PERMISSIONSHIP_NO_PERMISSION',
+                },
+          ),
+          checkedAt: { token: 'r9' },
+        }),
+      },
+    });
+    const ids = ['ay', 'bn', 'bad', 'cy', 'dn'];
+    const settled = await Promise.allSettled(ids.map((id) => client.check(`doc:${id}#view@user:u`)));
+    expect(server.calls.map((c) => c.method)).toEqual(['CheckBatch']);
+    expect((server.calls[0]?.request.items as unknown[]).length).toBe(5);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.allowed : (s.reason as GatehouseError).code))).toEqual([
+      true,
+      false,
+      'INVALID_ARGUMENT',
+      true,
+      false,
+    ]);
+    expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ field: 'permission' });
+  });
+
+  it.each<[ErrorCode, new (...args: never[]) => GatehouseError]>([
+    ['INVALID_ARGUMENT', InvalidArgumentError],
+    ['UNAUTHENTICATED', UnauthenticatedError],
+    ['FAILED_PRECONDITION', FailedPreconditionError],
+    ['ALREADY_EXISTS', AlreadyExistsError],
+    ['RESOURCE_EXHAUSTED', ResourceExhaustedError],
+  ])('maps a %s answer to its typed error with message and field', async (code, ErrorClass) => {
+    const { client } = await setup({
+      unary: {
+        WriteRelationships: () => {
+          throw new FakeError(code, `failure ${code}`, 'updates[0].relationship');
+        },
+      },
+    });
+    const err = await client.write({ touch: ['group:g#member@user:u'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ErrorClass);
+    expect(err).toMatchObject({ code, message: expect.stringContaining(`failure ${code}`), field: 'updates[0].relationship' });
+  });
+
+  it('retries a read on UNAVAILABLE and succeeds when the server recovers', async () => {
+    let failures = 2;
+    const { server, client } = await setup(
+      {
+        unary: {
+          Check: () => {
+            if (failures-- > 0) throw new FakeError('UNAVAILABLE', 'warming up');
+            return allowed;
+          },
+        },
+      },
+      { retries: { initialBackoffMs: 1, maxBackoffMs: 2 }, batching: false },
+    );
+    await expect(client.check('doc:a#view@user:u')).resolves.toMatchObject({ allowed: true });
+    expect(server.calls).toHaveLength(3);
+  });
+
+  it('does not retry INVALID_ARGUMENT, nor a write that failed with UNAVAILABLE', async () => {
+    const { server, client } = await setup(
+      {
+        unary: {
+          Check: () => {
+            throw new FakeError('INVALID_ARGUMENT', "unknown type 'dco'", 'resource');
+          },
+          WriteRelationships: () => {
+            throw new FakeError('UNAVAILABLE', 'store down');
+          },
+        },
+      },
+      { retries: { initialBackoffMs: 1, maxBackoffMs: 2 }, batching: false },
+    );
+    await expect(client.check('dco:a#view@user:u')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(client.write({ touch: ['doc:a#viewer@user:u'] })).rejects.toBeInstanceOf(UnavailableError);
+    expect(server.calls.map((c) => c.method)).toEqual(['Check', 'WriteRelationships']);
+  });
+
+  it('fails with UnavailableError after bounded retries when nothing listens', async () => {
+    const server = await start(kind, {});
+    const address = server.address;
+    await server.close();
+    const client = new GatehouseClient(transportFor(kind, address), {
+      retries: { maxAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 2 },
+      defaultTimeoutMs: 2000,
+    });
+    open.push(client);
+    await expect(client.check('doc:a#view@user:u')).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('sends the deadline to the server and fails with DeadlineExceededError when it passes', async () => {
+    const { server, client } = await setup(
+      { unary: { Check: async ({ signal }) => (await delay(5_000, signal), allowed) } },
+      { batching: false },
+    );
+    const err = await client.check('doc:a#view@user:u', { timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeadlineExceededError);
+    const timeout = server.calls[0]?.timeoutMs;
+    expect(timeout).toBeGreaterThan(0);
+    expect(timeout).toBeLessThanOrEqual(150);
+  });
+
+  it('cancels a call when its AbortSignal aborts', async () => {
+    const { client } = await setup(
+      { unary: { LookupSubjects: async ({ signal }) => (await delay(5_000, signal), {}) } },
+      {},
+    );
+    const controller = new AbortController();
+    const pending = client.lookupSubjects(
+      { resource: 'doc:a', permission: 'view', subjectType: 'user' },
+      { signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('pages lookupResources to the end, resuming with each cursor', async () => {
+    const pages = [
+      { resourceObjectIds: ['a', 'b'], nextCursor: 'c1', lookedUpAt: { token: 'r3' } },
+      { resourceObjectIds: ['c'], nextCursor: 'c2', lookedUpAt: { token: 'r3' } },
+      { resourceObjectIds: ['d'], lookedUpAt: { token: 'r3' } },
+    ];
+    const { client } = await setup({
+      stream: {
+        // gRPC streams the pages after the cursor; HTTP takes the first of them per call.
+        LookupResources: async function* ({ request }) {
+          const from = request.cursor === 'c1' ? 1 : request.cursor === 'c2' ? 2 : 0;
+          yield* pages.slice(from);
+        },
+      },
+    });
+    const ids = await client
+      .lookupResources({ resourceType: 'doc', permission: 'view', subject: 'user:u', pageSize: 2 })
+      .toArray();
+    expect(ids).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('reads the deletion consequences and uint64 counts of deleteObject', async () => {
+    const { client } = await setup({
+      unary: {
+        DeleteObject: () => ({
+          deletedAt: { token: 'r5' },
+          deletedCount: '3',
+          consequences: [
+            {
+              resource: { objectType: 'contact', objectId: 'p2' },
+              relation: 'viewer',
+              subject: { object: { objectType: 'user', objectId: '*' } },
+            },
+          ],
+        }),
+      },
+    });
+    const result = await client.deleteObject('group:marketing');
+    expect(result).toEqual({
+      deletedAt: 'r5',
+      deletedCount: 3,
+      consequences: [{ resource: { type: 'contact', id: 'p2' }, relation: 'viewer', subject: { type: 'user', id: '*' } }],
+    });
+    expect(client.lastWriteToken).toBe('r5');
+  });
+
+  it('streams watch events until the signal aborts, then ends without error', async () => {
+    const { client } = await setup({
+      stream: {
+        Watch: async function* ({ signal }) {
+          for (let i = 1; !signal.aborted; i++) {
+            yield {
+              changes: [
+                {
+                  operation: i % 2 === 0 ? 'OPERATION_DELETE' : 'OPERATION_INSERT',
+                  relationship: {
+                    resource: { objectType: 'group', objectId: 'g' },
+                    relation: 'member',
+                    subject: { object: { objectType: 'user', objectId: `u${i}` } },
+                  },
+                },
+              ],
+              changesThrough: { token: `r${i}` },
+            };
+            await delay(5, signal);
+          }
+        },
+      },
+    });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    for await (const event of client.watch({ signal: controller.signal })) {
+      const [change] = event.changes;
+      seen.push(`${change?.operation}:${change?.relationship.subject.id}@${event.changesThrough}`);
+      if (seen.length === 3) controller.abort();
+    }
+    expect(seen).toEqual(['insert:u1@r1', 'delete:u2@r2', 'insert:u3@r3']);
+  });
+
+  it('parses the schema JSON and validation problems', async () => {
+    const { client } = await setup({
+      unary: {
+        ReadSchema: () => ({ schemaJson: '{"types":{"user":{}}}', schemaHash: 'abc' }),
+        ValidatePolicies: () => ({
+          problems: [{ file: 'a.yaml', line: 3, column: 7, path: '$.types.doc', message: "unknown type 'usr'" }],
+        }),
+      },
+    });
+    await expect(client.readSchema()).resolves.toMatchObject({ schema: { types: { user: {} } }, schemaHash: 'abc' });
+    await expect(client.validatePolicies([{ path: 'a.yaml', content: 'kind: schema' }])).resolves.toEqual({
+      valid: false,
+      problems: [{ file: 'a.yaml', line: 3, column: 7, path: '$.types.doc', message: "unknown type 'usr'" }],
+    });
+  });
+});

@@ -261,7 +261,7 @@ export class GatehouseService {
    * with `return()` (for-await `break`); it fails with RESOURCE_EXHAUSTED if the consumer falls
    * too far behind, and with UNAVAILABLE at shutdown.
    */
-  async watch(params: WatchParams, ctx: CallContext): Promise<AsyncIterableIterator<WatchEvent>> {
+  async watch(params: WatchParams, ctx: CallContext): Promise<WatchFeed> {
     this.#auth.require(ctx.token, 'Watch');
     const after =
       params.startToken === undefined || params.startToken === ''

@@ -3,3 +3,4 @@ export { GatehouseService, type GatehouseServiceOptions } from './gatehouse-serv
 export { BearerAuth, parseBearer } from './bearer-auth.js';
 export { decodeRevisionToken, encodeRevisionToken } from './revision-token.js';
 export type * from './requests.js';
+export { WatchFeed } from './watch-feed.js';

@@ -1,0 +1,171 @@
+// gRPC handlers for GatehouseService: decode the message, call the service, encode the answer.
+// Cross-cutting work (call context, request-id echo, metrics, error mapping) is done once here.
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import {
+  Metadata,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { asGatehouseError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
+import { parseBearer } from '../../service/bearer-auth.js';
+import type { GatehouseService } from '../../service/gatehouse-service.js';
+import type { CallContext } from '../../service/requests.js';
+import * as decode from '../wire/decode.js';
+import * as encode from '../wire/encode.js';
+import { GRPC_STYLE as S } from '../wire/encode.js';
+import { toServiceError } from './errors.js';
+
+type Message = Record<string, unknown>;
+type Call = ServerUnaryCall<Message, Message> | ServerWritableStream<Message, Message>;
+
+function drainOrCancel(call: ServerWritableStream<Message, Message>): Promise<unknown> {
+  return Promise.race([once(call, 'drain'), once(call, 'cancelled'), once(call, 'close')]);
+}
+
+export interface GrpcHandlerDeps {
+  readonly service: GatehouseService;
+  readonly metrics: GatehouseMetrics;
+  readonly logger: Logger;
+  readonly defaultDeadlineMs: number;
+}
+
+function firstString(metadata: Metadata, key: string): string | undefined {
+  const v = metadata.get(key)[0];
+  return typeof v === 'string' ? v : undefined;
+}
+
+const decided = (r: Message): Outcome => (r.permissionship === S.hasPermission ? 'allowed' : 'denied');
+const ok = (): Outcome => 'ok';
+
+/** The implementation object grpc-js binds to the service definition. */
+export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplementation {
+  const { service, metrics, logger, defaultDeadlineMs } = deps;
+
+  function context(call: Call): CallContext {
+    const d = call.getDeadline();
+    const ms = d instanceof Date ? d.getTime() : d;
+    return {
+      deadline: Number.isFinite(ms) ? ms : Date.now() + defaultDeadlineMs,
+      token: parseBearer(firstString(call.metadata, 'authorization')),
+      requestId: firstString(call.metadata, 'x-request-id'),
+    };
+  }
+
+  function echoRequestId(call: Call, ctx: CallContext): void {
+    if (ctx.requestId === undefined) return;
+    const md = new Metadata();
+    md.set('x-request-id', ctx.requestId);
+    call.sendMetadata(md);
+  }
+
+  function failure(err: unknown, method: string, ctx: CallContext, m: MethodMetrics, start: number): ReturnType<typeof toServiceError> {
+    const e = asGatehouseError(err);
+    m.error(e.code, start);
+    if (e.code === 'INTERNAL') {
+      logger.error({ err, method, requestId: ctx.requestId ?? randomUUID(), transport: 'grpc' }, 'internal error');
+    } else {
+      logger.debug({ method, requestId: ctx.requestId, code: e.code, msg: e.message, transport: 'grpc' }, 'request failed');
+    }
+    return toServiceError(e);
+  }
+
+  function unary(
+    method: string,
+    run: (req: Message, ctx: CallContext) => Promise<Message> | Message,
+    outcomeOf: (res: Message) => Outcome = ok,
+  ) {
+    const m = metrics.method('grpc', method);
+    return (call: ServerUnaryCall<Message, Message>, callback: sendUnaryData<Message>): void => {
+      const start = performance.now();
+      const ctx = context(call);
+      echoRequestId(call, ctx);
+      let pending: Promise<Message> | Message;
+      try {
+        pending = run(call.request, ctx);
+      } catch (err) {
+        callback(failure(err, method, ctx, m, start));
+        return;
+      }
+      Promise.resolve(pending).then(
+        (res) => {
+          m.observe(outcomeOf(res), start);
+          callback(null, res);
+        },
+        (err: unknown) => callback(failure(err, method, ctx, m, start)),
+      );
+    };
+  }
+
+  function stream(method: string, run: (call: ServerWritableStream<Message, Message>, ctx: CallContext) => Promise<void>) {
+    const m = metrics.method('grpc', method);
+    return (call: ServerWritableStream<Message, Message>): void => {
+      const start = performance.now();
+      const ctx = context(call);
+      echoRequestId(call, ctx);
+      run(call, ctx).then(
+        () => {
+          m.observe('ok', start);
+          call.end();
+        },
+        (err: unknown) => call.emit('error', failure(err, method, ctx, m, start)),
+      );
+    };
+  }
+
+  return {
+    Check: unary('Check', (r, ctx) => service.check(decode.decodeCheck(r), ctx).then((x) => encode.encodeCheck(x, S)), decided),
+    CheckBatch: unary('CheckBatch', async (r, ctx) => {
+      const result = await service.checkBatch(decode.decodeCheckBatch(r), ctx);
+      let allowed = 0;
+      let errors = 0;
+      for (const item of result.results) {
+        if (item.error !== undefined) errors++;
+        else if (item.allowed) allowed++;
+      }
+      metrics.batchItems(allowed, result.results.length - allowed - errors, errors);
+      return encode.encodeCheckBatch(result, S);
+    }),
+    LookupResources: stream('LookupResources', async (call, ctx) => {
+      await service.streamLookupResources(decode.decodeLookupResources(call.request), ctx, (page) => {
+        call.write(encode.encodeLookupResources(page));
+      });
+    }),
+    LookupSubjects: unary('LookupSubjects', async (r, ctx) =>
+      encode.encodeLookupSubjects(await service.lookupSubjects(decode.decodeLookupSubjects(r), ctx)),
+    ),
+    Explain: unary('Explain', async (r, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(r), ctx), S), decided),
+    WriteRelationships: unary('WriteRelationships', async (r, ctx) =>
+      encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(r), ctx)),
+    ),
+    DeleteRelationships: unary('DeleteRelationships', async (r, ctx) =>
+      encode.encodeDeleteRelationships(await service.deleteRelationships(decode.decodeDeleteRelationships(r), ctx), S),
+    ),
+    DeleteObject: unary('DeleteObject', async (r, ctx) =>
+      encode.encodeDeleteObject(await service.deleteObject(decode.decodeDeleteObject(r), ctx), S),
+    ),
+    ReadRelationships: unary('ReadRelationships', async (r, ctx) =>
+      encode.encodeRead(await service.readRelationships(decode.decodeRead(r), ctx)),
+    ),
+    Watch: stream('Watch', async (call, ctx) => {
+      const feed = await service.watch(decode.decodeWatch(call.request), ctx);
+      let cancelled = false;
+      call.on('cancelled', () => {
+        cancelled = true;
+        void feed.return();
+      });
+      for await (const event of feed) {
+        // Respect HTTP/2 flow control: a slow reader makes the feed buffer (and then end), not us.
+        if (!call.write(encode.encodeWatch(event, S)) && !cancelled) await drainOrCancel(call);
+      }
+    }),
+    ReadSchema: unary('ReadSchema', () => encode.encodeSchema(service.readSchema())),
+    ValidatePolicies: unary('ValidatePolicies', (r, ctx) =>
+      encode.encodeValidatePolicies(service.validatePolicies(decode.decodeValidatePolicies(r), ctx)),
+    ),
+  };
+}

@@ -1,0 +1,28 @@
+// The grpc-js service definition for GatehouseService with protobufjs codecs: the reflection
+// codecs protobufjs generates at load time, no proto-loader conversion pass on the hot path.
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import type protobuf from 'protobufjs';
+import { SERVICE_NAME } from './proto.js';
+
+type Message = Record<string, unknown>;
+
+/** One method definition per rpc in the proto, keyed by rpc name (`Check`, `Watch`, ...). */
+export function gatehouseServiceDefinition(root: protobuf.Root): ServiceDefinition {
+  const service = root.lookupService(SERVICE_NAME);
+  const definition: Record<string, MethodDefinition<Message, Message>> = {};
+  for (const method of service.methodsArray) {
+    const request = method.resolvedRequestType!;
+    const response = method.resolvedResponseType!;
+    definition[method.name] = {
+      path: `/${SERVICE_NAME}/${method.name}`,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      requestSerialize: (value: Message) => request.encode(value).finish() as Buffer,
+      requestDeserialize: (bytes: Buffer) => request.decode(bytes) as unknown as Message,
+      responseSerialize: (value: Message) => response.encode(value).finish() as Buffer,
+      responseDeserialize: (bytes: Buffer) => response.decode(bytes) as unknown as Message,
+      originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
+    };
+  }
+  return definition;
+}

@@ -1,0 +1,236 @@
+// Wire → service params, shared by both transports. Input is the proto3 JSON shape (camelCase):
+// parsed JSON from HTTP, or protobufjs-decoded messages from gRPC (unset fields read as ''/null/0).
+// Type mistakes in JSON bodies fail here with INVALID_ARGUMENT naming the field.
+import { InvalidArgumentError } from '../../errors.js';
+import type { ObjectRef, Relationship, SubjectRef } from '../../model/relationship.js';
+import type {
+  CheckBatchParams,
+  CheckParams,
+  ConsistencyParams,
+  DeleteObjectParams,
+  DeleteRelationshipsParams,
+  LookupResourcesParams,
+  LookupSubjectsParams,
+  ReadParams,
+  ValidatePoliciesParams,
+  WatchParams,
+  WriteParams,
+} from '../../service/requests.js';
+import type { Precondition, RelationshipFilter, RelationshipUpdate, UpdateOperation } from '../../store/store.js';
+
+type Wire = Record<string, unknown>;
+
+function typeName(v: unknown): string {
+  return Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return '';
+  throw new InvalidArgumentError(`${field} must be a string, got ${typeName(v)}`, { field });
+}
+
+function optStr(v: unknown, field: string): string | undefined {
+  const s = str(v, field);
+  return s === '' ? undefined : s;
+}
+
+function msg(v: unknown, field: string): Wire | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'object' && !Array.isArray(v)) return v as Wire;
+  throw new InvalidArgumentError(`${field} must be an object, got ${typeName(v)}`, { field });
+}
+
+function list(v: unknown, field: string): readonly unknown[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v;
+  throw new InvalidArgumentError(`${field} must be an array, got ${typeName(v)}`, { field });
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  throw new InvalidArgumentError(`${field} must be true or false, got ${typeName(v)}`, { field });
+}
+
+/** uint32 from a JSON number or numeric string (proto3 JSON accepts both). */
+function uint(v: unknown, field: string): number {
+  if (v === undefined || v === null) return 0;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
+  throw new InvalidArgumentError(`${field} must be a non-negative whole number, got ${JSON.stringify(v)}`, { field });
+}
+
+/** An enum by number (gRPC) or name (JSON); `names[i]` is the name of value i. */
+function enumValue(v: unknown, names: readonly string[], field: string): number {
+  if (v === undefined || v === null) return 0;
+  const i = typeof v === 'number' ? v : typeof v === 'string' ? names.indexOf(v) : -1;
+  if (Number.isInteger(i) && i >= 0 && i < names.length) return i;
+  throw new InvalidArgumentError(`${field} '${String(v)}' is not one of ${names.slice(1).join(', ')}`, { field });
+}
+
+export function decodeObjectRef(v: unknown, field: string): ObjectRef {
+  const m = msg(v, field);
+  return { type: str(m?.objectType, `${field}.objectType`), id: str(m?.objectId, `${field}.objectId`) };
+}
+
+export function decodeSubjectRef(v: unknown, field: string): SubjectRef {
+  const m = msg(v, field);
+  const o = decodeObjectRef(m?.object, field);
+  const relation = optStr(m?.optionalRelation, `${field}.optionalRelation`);
+  return relation === undefined ? o : { type: o.type, id: o.id, relation };
+}
+
+export function decodeRelationship(v: unknown, field: string): Relationship {
+  const m = msg(v, field);
+  if (m === undefined) throw new InvalidArgumentError(`${field} is required`, { field });
+  return {
+    resource: decodeObjectRef(m.resource, `${field}.resource`),
+    relation: str(m.relation, `${field}.relation`),
+    subject: decodeSubjectRef(m.subject, `${field}.subject`),
+  };
+}
+
+const MINIMIZE: ConsistencyParams = { kind: 'minimize_latency' };
+const FULLY: ConsistencyParams = { kind: 'fully_consistent' };
+
+export function decodeConsistency(v: unknown): ConsistencyParams | undefined {
+  const m = msg(v, 'consistency');
+  if (m === undefined) return undefined;
+  const fresh = msg(m.atLeastAsFresh, 'consistency.atLeastAsFresh');
+  const fully = bool(m.fullyConsistent, 'consistency.fullyConsistent');
+  const minimize = bool(m.minimizeLatency, 'consistency.minimizeLatency');
+  if (Number(fresh !== undefined) + Number(fully) + Number(minimize) > 1) {
+    throw new InvalidArgumentError(
+      'consistency sets more than one of minimizeLatency, atLeastAsFresh and fullyConsistent: choose one',
+      { field: 'consistency' },
+    );
+  }
+  if (fresh !== undefined) {
+    const token = str(fresh.token, 'consistency.atLeastAsFresh.token');
+    if (token === '') {
+      throw new InvalidArgumentError('consistency.atLeastAsFresh.token is empty: pass a token from a previous response', {
+        field: 'consistency.atLeastAsFresh.token',
+      });
+    }
+    return { kind: 'at_least_as_fresh', token };
+  }
+  return fully ? FULLY : MINIMIZE;
+}
+
+export function decodeCheck(m: Wire): CheckParams {
+  return {
+    consistency: decodeConsistency(m.consistency),
+    resource: decodeObjectRef(m.resource, 'resource'),
+    permission: str(m.permission, 'permission'),
+    subject: decodeSubjectRef(m.subject, 'subject'),
+  };
+}
+
+export function decodeCheckBatch(m: Wire): CheckBatchParams {
+  const items = list(m.items, 'items').map((raw, i) => {
+    const item = msg(raw, `items[${i}]`) ?? {};
+    return {
+      resource: decodeObjectRef(item.resource, `items[${i}].resource`),
+      permission: str(item.permission, `items[${i}].permission`),
+      subject: decodeSubjectRef(item.subject, `items[${i}].subject`),
+    };
+  });
+  return { consistency: decodeConsistency(m.consistency), items };
+}
+
+export function decodeLookupResources(m: Wire): LookupResourcesParams {
+  return {
+    consistency: decodeConsistency(m.consistency),
+    resourceType: str(m.resourceObjectType, 'resourceObjectType'),
+    permission: str(m.permission, 'permission'),
+    subject: decodeSubjectRef(m.subject, 'subject'),
+    pageSize: uint(m.pageSize, 'pageSize'),
+    cursor: optStr(m.cursor, 'cursor'),
+  };
+}
+
+export function decodeLookupSubjects(m: Wire): LookupSubjectsParams {
+  return {
+    consistency: decodeConsistency(m.consistency),
+    resource: decodeObjectRef(m.resource, 'resource'),
+    permission: str(m.permission, 'permission'),
+    subjectType: str(m.subjectObjectType, 'subjectObjectType'),
+    subjectRelation: optStr(m.optionalSubjectRelation, 'optionalSubjectRelation'),
+  };
+}
+
+export function decodeFilter(v: unknown, field: string): RelationshipFilter {
+  const m = msg(v, field) ?? {};
+  return {
+    resourceType: optStr(m.resourceType, `${field}.resourceType`),
+    resourceId: optStr(m.optionalResourceId, `${field}.optionalResourceId`),
+    relation: optStr(m.optionalRelation, `${field}.optionalRelation`),
+    subjectType: optStr(m.optionalSubjectType, `${field}.optionalSubjectType`),
+    subjectId: optStr(m.optionalSubjectId, `${field}.optionalSubjectId`),
+    subjectRelation: optStr(m.optionalSubjectRelation, `${field}.optionalSubjectRelation`),
+  };
+}
+
+const UPDATE_OPS = ['OPERATION_UNSPECIFIED', 'OPERATION_CREATE', 'OPERATION_TOUCH', 'OPERATION_DELETE'] as const;
+const UPDATE_OP_VALUES: readonly (UpdateOperation | undefined)[] = [undefined, 'create', 'touch', 'delete'];
+const PRECONDITION_OPS = ['OPERATION_UNSPECIFIED', 'OPERATION_MUST_MATCH', 'OPERATION_MUST_NOT_MATCH'] as const;
+
+function decodePreconditions(v: unknown): Precondition[] {
+  return list(v, 'preconditions').map((raw, i) => {
+    const field = `preconditions[${i}]`;
+    const m = msg(raw, field) ?? {};
+    const op = enumValue(m.operation, PRECONDITION_OPS, `${field}.operation`);
+    if (op === 0) {
+      throw new InvalidArgumentError(`${field}.operation is required: OPERATION_MUST_MATCH or OPERATION_MUST_NOT_MATCH`, {
+        field: `${field}.operation`,
+      });
+    }
+    return { operation: op === 1 ? 'must_match' : 'must_not_match', filter: decodeFilter(m.filter, `${field}.filter`) };
+  });
+}
+
+export function decodeWrite(m: Wire): WriteParams {
+  const updates: RelationshipUpdate[] = list(m.updates, 'updates').map((raw, i) => {
+    const field = `updates[${i}]`;
+    const u = msg(raw, field) ?? {};
+    const operation = UPDATE_OP_VALUES[enumValue(u.operation, UPDATE_OPS, `${field}.operation`)];
+    if (operation === undefined) {
+      throw new InvalidArgumentError(`${field}.operation is required: OPERATION_CREATE, OPERATION_TOUCH or OPERATION_DELETE`, {
+        field: `${field}.operation`,
+      });
+    }
+    return { operation, relationship: decodeRelationship(u.relationship, `${field}.relationship`) };
+  });
+  return { updates, preconditions: decodePreconditions(m.preconditions) };
+}
+
+export function decodeDeleteRelationships(m: Wire): DeleteRelationshipsParams {
+  return { filter: decodeFilter(m.filter, 'filter'), preconditions: decodePreconditions(m.preconditions) };
+}
+
+export function decodeDeleteObject(m: Wire): DeleteObjectParams {
+  return { object: decodeObjectRef(m.object, 'object') };
+}
+
+export function decodeRead(m: Wire): ReadParams {
+  return {
+    consistency: decodeConsistency(m.consistency),
+    filter: decodeFilter(m.filter, 'filter'),
+    pageSize: uint(m.pageSize, 'pageSize'),
+    cursor: optStr(m.cursor, 'cursor'),
+  };
+}
+
+export function decodeWatch(m: Wire): WatchParams {
+  const start = msg(m.optionalStartCursor, 'optionalStartCursor');
+  return { startToken: optStr(start?.token, 'optionalStartCursor.token') };
+}
+
+export function decodeValidatePolicies(m: Wire): ValidatePoliciesParams {
+  const files = list(m.files, 'files').map((raw, i) => {
+    const f = msg(raw, `files[${i}]`) ?? {};
+    return { path: str(f.path, `files[${i}].path`), content: str(f.content, `files[${i}].content`) };
+  });
+  return { files };
+}

@@ -1,0 +1,151 @@
+// Service results → the proto3 JSON message shape, shared by both transports. The two differ only
+// in enum and uint64 representation, which a WireStyle supplies: numbers for protobufjs encode,
+// names and decimal strings for JSON.
+import type { ExplainNode } from '../../engine/types.js';
+import type { GatehouseError } from '../../errors.js';
+import type { ObjectRef, Relationship, SubjectRef } from '../../model/relationship.js';
+import type {
+  CheckBatchResult,
+  CheckResult,
+  DeleteResult,
+  ExplainResult,
+  LookupResourcesResult,
+  LookupSubjectsResult,
+  ReadResult,
+  SchemaResult,
+  ValidatePoliciesResult,
+  WatchEvent,
+  WriteResult,
+} from '../../service/requests.js';
+
+export interface WireStyle {
+  readonly hasPermission: number | string;
+  readonly noPermission: number | string;
+  readonly insert: number | string;
+  readonly delete: number | string;
+  uint64(n: number): number | string;
+}
+
+export const GRPC_STYLE: WireStyle = { hasPermission: 2, noPermission: 1, insert: 1, delete: 2, uint64: (n) => n };
+export const JSON_STYLE: WireStyle = {
+  hasPermission: 'PERMISSIONSHIP_HAS_PERMISSION',
+  noPermission: 'PERMISSIONSHIP_NO_PERMISSION',
+  insert: 'OPERATION_INSERT',
+  delete: 'OPERATION_DELETE',
+  uint64: (n) => String(n),
+};
+
+type Wire = Record<string, unknown>;
+
+function objectRef(o: ObjectRef): Wire {
+  return { objectType: o.type, objectId: o.id };
+}
+
+function subjectRef(s: SubjectRef): Wire {
+  const object = { objectType: s.type, objectId: s.id };
+  return s.relation === undefined ? { object } : { object, optionalRelation: s.relation };
+}
+
+export function encodeRelationship(r: Relationship): Wire {
+  return { resource: objectRef(r.resource), relation: r.relation, subject: subjectRef(r.subject) };
+}
+
+/** Internal failures never reveal their details to the caller; the adapters log them instead. */
+export const INTERNAL_MESSAGE = 'internal error: the server logged the details under this request id';
+
+export function encodeErrorDetail(e: GatehouseError): Wire {
+  const message = e.code === 'INTERNAL' ? INTERNAL_MESSAGE : e.message;
+  return e.field === undefined ? { code: e.code, message } : { code: e.code, message, field: e.field };
+}
+
+export function encodeCheck(r: CheckResult, s: WireStyle): Wire {
+  return { permissionship: r.allowed ? s.hasPermission : s.noPermission, checkedAt: { token: r.token } };
+}
+
+export function encodeCheckBatch(r: CheckBatchResult, s: WireStyle): Wire {
+  const results = new Array<Wire>(r.results.length);
+  for (let i = 0; i < r.results.length; i++) {
+    const item = r.results[i]!;
+    results[i] =
+      item.error === undefined
+        ? { permissionship: item.allowed ? s.hasPermission : s.noPermission }
+        : { error: encodeErrorDetail(item.error) };
+  }
+  return { results, checkedAt: { token: r.token } };
+}
+
+export function encodeLookupResources(r: LookupResourcesResult): Wire {
+  const out: Wire = { resourceObjectIds: r.resourceIds, lookedUpAt: { token: r.token } };
+  if (r.nextCursor !== undefined) out.nextCursor = r.nextCursor;
+  return out;
+}
+
+export function encodeLookupSubjects(r: LookupSubjectsResult): Wire {
+  return {
+    subjectObjectIds: r.subjectIds,
+    wildcard: r.wildcard,
+    excludedSubjectIds: r.excludedIds,
+    lookedUpAt: { token: r.token },
+  };
+}
+
+function explainNode(n: ExplainNode): Wire {
+  return { kind: n.kind, object: n.object, label: n.label, result: n.result, children: n.children.map(explainNode) };
+}
+
+export function encodeExplain(r: ExplainResult, s: WireStyle): Wire {
+  return {
+    permissionship: r.allowed ? s.hasPermission : s.noPermission,
+    root: explainNode(r.root),
+    checkedAt: { token: r.token },
+  };
+}
+
+export function encodeWrite(r: WriteResult): Wire {
+  return { writtenAt: { token: r.token } };
+}
+
+export function encodeDeleteRelationships(r: DeleteResult, s: WireStyle): Wire {
+  return { deletedAt: { token: r.token }, deletedCount: s.uint64(r.deletedCount) };
+}
+
+export function encodeDeleteObject(r: DeleteResult, s: WireStyle): Wire {
+  return {
+    deletedAt: { token: r.token },
+    deletedCount: s.uint64(r.deletedCount),
+    consequences: r.consequences.map(encodeRelationship),
+  };
+}
+
+export function encodeRead(r: ReadResult): Wire {
+  const out: Wire = { relationships: r.relationships.map(encodeRelationship), readAt: { token: r.token } };
+  if (r.nextCursor !== undefined) out.nextCursor = r.nextCursor;
+  return out;
+}
+
+export function encodeWatch(e: WatchEvent, s: WireStyle): Wire {
+  return {
+    changes: e.changes.map((c) => ({
+      operation: c.operation === 'insert' ? s.insert : s.delete,
+      relationship: encodeRelationship(c.relationship),
+    })),
+    changesThrough: { token: e.token },
+  };
+}
+
+export function encodeSchema(r: SchemaResult): Wire {
+  return { schemaJson: r.schemaJson, schemaHash: r.schemaHash };
+}
+
+export function encodeValidatePolicies(r: ValidatePoliciesResult): Wire {
+  return {
+    valid: r.valid,
+    problems: r.problems.map((p) => ({
+      file: p.position.file,
+      line: p.position.line,
+      column: p.position.column,
+      path: p.path,
+      message: p.message,
+    })),
+  };
+}

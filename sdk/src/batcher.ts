@@ -11,7 +11,9 @@ export interface BatchEntry<I, R> {
 export type Scheduler = (flush: () => void) => void;
 
 const nextTurn: Scheduler =
-  typeof setImmediate === 'function' ? (flush) => void setImmediate(flush) : (flush) => void setTimeout(flush, 0);
+  typeof setImmediate === 'function'
+    ? (flush) => void setImmediate(flush)
+    : (flush) => void setTimeout(flush, 0);
 
 /**
  * Queues items and hands them to `dispatch` in groups: every item added before the scheduled

@@ -2,7 +2,10 @@
 import { CancelledError, DeadlineExceededError } from './errors.js';
 
 /** The absolute deadline (epoch ms) of a call: its own timeout, else the client default, else none. */
-export function deadlineFrom(timeoutMs: number | undefined, defaultTimeoutMs: number | undefined): number | undefined {
+export function deadlineFrom(
+  timeoutMs: number | undefined,
+  defaultTimeoutMs: number | undefined,
+): number | undefined {
   const ms = timeoutMs ?? defaultTimeoutMs;
   return ms === undefined || ms <= 0 || !Number.isFinite(ms) ? undefined : Date.now() + ms;
 }
@@ -23,7 +26,11 @@ export function cancelledError(signal: AbortSignal): CancelledError {
  * where one caller's limits cannot be handed to the transport, e.g. a check that shares a
  * batch with others: the batch goes on, this caller stops waiting.
  */
-export function guard<T>(promise: Promise<T>, deadline: number | undefined, signal: AbortSignal | undefined): Promise<T> {
+export function guard<T>(
+  promise: Promise<T>,
+  deadline: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<T> {
   if (deadline === undefined && signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
     const startedAt = Date.now();

@@ -1,5 +1,5 @@
 // GatehouseClient: every business operation, written once over any Transport.
-import { MicroBatcher, type BatchEntry } from './batcher.js';
+import { type BatchEntry, MicroBatcher } from './batcher.js';
 import { deadlineFrom, guard } from './call.js';
 import { InternalError } from './errors.js';
 import { Paged } from './paged.js';
@@ -103,7 +103,9 @@ export class GatehouseClient {
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#consistency = options.consistency ?? 'minimize-latency';
     this.#retry =
-      options.retries === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...options.retries };
+      options.retries === false
+        ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }
+        : { ...DEFAULT_RETRY_POLICY, ...options.retries };
     const batching = options.batching ?? true;
     if (batching !== false) {
       const maxBatchSize = (batching === true ? undefined : batching.maxBatchSize) ?? DEFAULT_MAX_BATCH_SIZE;
@@ -148,13 +150,19 @@ export class GatehouseClient {
    * const { results } = await client.checkBatch(['contact:p1#view@user:mike', 'contact:p2#view@user:mike']);
    * const visible = results.map((r) => r.allowed === true);
    */
-  async checkBatch(items: readonly (CheckRequest | string)[], options: ReadOptions = {}): Promise<CheckBatchResult> {
+  async checkBatch(
+    items: readonly (CheckRequest | string)[],
+    options: ReadOptions = {},
+  ): Promise<CheckBatchResult> {
     const request = {
       consistency: consistencyToWire(this.#resolve(options.consistency)),
       items: items.map((item, i) => checkItemToWire(item, `items[${i}]`)),
     };
     const response = await this.#read('CheckBatch', request, options);
-    return { results: records(response.results).map(batchResultFromWire), checkedAt: tokenFromWire(response.checkedAt) };
+    return {
+      results: records(response.results).map(batchResultFromWire),
+      checkedAt: tokenFromWire(response.checkedAt),
+    };
   }
 
   /**
@@ -165,7 +173,10 @@ export class GatehouseClient {
    * const ids = await client.lookupResources({ resourceType: 'contact', permission: 'view', subject: 'user:mike' }).toArray();
    * for await (const page of client.lookupResources({ ...req, pageSize: 100 }).pages()) save(page.nextCursor);
    */
-  lookupResources(request: LookupResourcesRequest, options: ReadOptions = {}): Paged<string, LookupResourcesPage> {
+  lookupResources(
+    request: LookupResourcesRequest,
+    options: ReadOptions = {},
+  ): Paged<string, LookupResourcesPage> {
     const build = (): WireMessage => ({
       consistency: consistencyToWire(this.#resolve(options.consistency)),
       resourceObjectType: request.resourceType,
@@ -195,7 +206,10 @@ export class GatehouseClient {
    * @example
    * const { subjectIds, wildcard } = await client.lookupSubjects({ resource: 'contact:p1', permission: 'view', subjectType: 'user' });
    */
-  async lookupSubjects(request: LookupSubjectsRequest, options: ReadOptions = {}): Promise<LookupSubjectsResult> {
+  async lookupSubjects(
+    request: LookupSubjectsRequest,
+    options: ReadOptions = {},
+  ): Promise<LookupSubjectsResult> {
     const response = await this.#read(
       'LookupSubjects',
       {
@@ -222,11 +236,17 @@ export class GatehouseClient {
    * const { allowed, root } = await client.explain('contact:p1#view@user:mike');
    */
   async explain(request: CheckRequest | string, options: ReadOptions = {}): Promise<ExplainResult> {
-    const wire = { consistency: consistencyToWire(this.#resolve(options.consistency)), ...checkItemToWire(request) };
+    const wire = {
+      consistency: consistencyToWire(this.#resolve(options.consistency)),
+      ...checkItemToWire(request),
+    };
     const response = await this.#read('Explain', wire, options);
     return {
       allowed: allowedFromWire(response.permissionship),
-      root: response.root === undefined || response.root === null ? undefined : explainNodeFromWire(response.root),
+      root:
+        response.root === undefined || response.root === null
+          ? undefined
+          : explainNodeFromWire(response.root),
       checkedAt: tokenFromWire(response.checkedAt),
     };
   }
@@ -253,13 +273,19 @@ export class GatehouseClient {
    * @example
    * const { deletedCount } = await client.deleteRelationships({ filter: { resourceType: 'group', resourceId: 'g', relation: 'member' } });
    */
-  async deleteRelationships(request: DeleteRelationshipsRequest, options: CallOptions = {}): Promise<DeleteResult> {
+  async deleteRelationships(
+    request: DeleteRelationshipsRequest,
+    options: CallOptions = {},
+  ): Promise<DeleteResult> {
     const response = await this.#mutate(
       'DeleteRelationships',
       { filter: filterToWire(request.filter), preconditions: preconditionsToWire(request.preconditions) },
       options,
     );
-    return { deletedAt: this.#remember(tokenFromWire(response.deletedAt)), deletedCount: count(response.deletedCount) };
+    return {
+      deletedAt: this.#remember(tokenFromWire(response.deletedAt)),
+      deletedCount: count(response.deletedCount),
+    };
   }
 
   /**
@@ -270,7 +296,11 @@ export class GatehouseClient {
    * const { consequences } = await client.deleteObject('group:marketing');
    */
   async deleteObject(object: ObjectInput, options: CallOptions = {}): Promise<DeleteObjectResult> {
-    const response = await this.#mutate('DeleteObject', { object: objectToWire(toObjectRef(object, 'object')) }, options);
+    const response = await this.#mutate(
+      'DeleteObject',
+      { object: objectToWire(toObjectRef(object, 'object')) },
+      options,
+    );
     return {
       deletedAt: this.#remember(tokenFromWire(response.deletedAt)),
       deletedCount: count(response.deletedCount),
@@ -305,7 +335,8 @@ export class GatehouseClient {
           nextCursor: str(response.nextCursor),
           readAt: tokenFromWire(response.readAt),
         };
-        if (page.readAt !== '' && consistency !== 'fully-consistent') consistency = { atLeastAsFresh: page.readAt };
+        if (page.readAt !== '' && consistency !== 'fully-consistent')
+          consistency = { atLeastAsFresh: page.readAt };
         cursor = page.nextCursor;
         yield page;
       } while (cursor !== '');
@@ -327,7 +358,10 @@ export class GatehouseClient {
     const request = options.after === undefined ? {} : { optionalStartCursor: { token: options.after } };
     const callOptions: TransportCallOptions = { signal: options.signal, requestId: options.requestId };
     for await (const event of this.#transport.serverStream('Watch', request, callOptions)) {
-      yield { changes: records(event.changes).map(changeFromWire), changesThrough: tokenFromWire(event.changesThrough) };
+      yield {
+        changes: records(event.changes).map(changeFromWire),
+        changesThrough: tokenFromWire(event.changesThrough),
+      };
     }
   }
 
@@ -372,7 +406,9 @@ export class GatehouseClient {
   #resolve(consistency: Consistency | undefined): ResolvedConsistency {
     const c = consistency ?? this.#consistency;
     if (c !== 'read-your-writes') return c;
-    return this.#newestWriteToken === undefined ? 'minimize-latency' : { atLeastAsFresh: this.#newestWriteToken };
+    return this.#newestWriteToken === undefined
+      ? 'minimize-latency'
+      : { atLeastAsFresh: this.#newestWriteToken };
   }
 
   // Tokens are opaque, so "newest" is the one received last; concurrent writers that need
@@ -389,7 +425,12 @@ export class GatehouseClient {
   #read(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
     const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
     const callOptions = this.#callOptions(options, deadline);
-    return withRetries(this.#retry, () => this.#transport.unary(method, request, callOptions), deadline, options.signal);
+    return withRetries(
+      this.#retry,
+      () => this.#transport.unary(method, request, callOptions),
+      deadline,
+      options.signal,
+    );
   }
 
   #mutate(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
@@ -399,14 +440,21 @@ export class GatehouseClient {
 
   async #checkOne(check: QueuedCheck, signal?: AbortSignal): Promise<CheckResult> {
     const request = { consistency: consistencyToWire(check.consistency), ...check.wire };
-    const callOptions: TransportCallOptions = { deadline: check.deadline, signal, requestId: check.requestId };
+    const callOptions: TransportCallOptions = {
+      deadline: check.deadline,
+      signal,
+      requestId: check.requestId,
+    };
     const response = await withRetries(
       this.#retry,
       () => this.#transport.unary('Check', request, callOptions),
       check.deadline,
       signal,
     );
-    return { allowed: allowedFromWire(response.permissionship), checkedAt: tokenFromWire(response.checkedAt) };
+    return {
+      allowed: allowedFromWire(response.permissionship),
+      checkedAt: tokenFromWire(response.checkedAt),
+    };
   }
 
   #sendChecks(entries: readonly BatchEntry<QueuedCheck, CheckResult>[]): void {
@@ -424,14 +472,21 @@ export class GatehouseClient {
       items: entries.map((e) => e.item.wire),
     };
     const callOptions: TransportCallOptions = { deadline, requestId: first.item.requestId };
-    withRetries(this.#retry, () => this.#transport.unary('CheckBatch', request, callOptions), deadline, undefined).then(
+    withRetries(
+      this.#retry,
+      () => this.#transport.unary('CheckBatch', request, callOptions),
+      deadline,
+      undefined,
+    ).then(
       (response) => {
         const results = records(response.results);
         const checkedAt = tokenFromWire(response.checkedAt);
         entries.forEach((entry, i) => {
           const result = results[i];
           if (result === undefined) {
-            entry.reject(new InternalError(`server answered ${results.length} results for a batch of ${entries.length}`));
+            entry.reject(
+              new InternalError(`server answered ${results.length} results for a batch of ${entries.length}`),
+            );
             return;
           }
           try {

@@ -170,7 +170,11 @@ export function isErrorCode(code: unknown): code is ErrorCode {
  * Build the typed error for a code. Unknown codes (a newer server) become InternalError with
  * the server's code quoted, so nothing is silently misclassified.
  */
-export function errorFromCode(code: string, message: string, options?: GatehouseErrorOptions): GatehouseError {
+export function errorFromCode(
+  code: string,
+  message: string,
+  options?: GatehouseErrorOptions,
+): GatehouseError {
   if (isErrorCode(code)) return new ERROR_CLASSES[code](message, options);
   return new InternalError(`server answered with unknown error code '${code}': ${message}`, options);
 }

@@ -1,9 +1,5 @@
 // Entry point of @gatehouse/sdk: the transport-free client, its public types and errors.
-export { GatehouseClient, type ClientOptions } from './client.js';
-export { Paged } from './paged.js';
-export type { RetryPolicy } from './retry.js';
-export type { StreamMethod, Transport, TransportCallOptions, UnaryMethod, WireMessage } from './transport.js';
-export { formatObject, formatRelationship, formatSubject, parseObject, parseRelationship, parseSubject } from './refs.js';
+export { type ClientOptions, GatehouseClient } from './client.js';
 export {
   AbortedError,
   AlreadyExistsError,
@@ -23,4 +19,15 @@ export {
   UnauthenticatedError,
   UnavailableError,
 } from './errors.js';
+export { Paged } from './paged.js';
+export {
+  formatObject,
+  formatRelationship,
+  formatSubject,
+  parseObject,
+  parseRelationship,
+  parseSubject,
+} from './refs.js';
+export type { RetryPolicy } from './retry.js';
+export type { StreamMethod, Transport, TransportCallOptions, UnaryMethod, WireMessage } from './transport.js';
 export type * from './types.js';

@@ -16,7 +16,12 @@ function quote(input: string): string {
   return input.length > 120 ? `'${input.slice(0, 117)}...'` : `'${input}'`;
 }
 
-function splitTypeId(input: string, what: string, expected: string, field: string | undefined): [string, string] {
+function splitTypeId(
+  input: string,
+  what: string,
+  expected: string,
+  field: string | undefined,
+): [string, string] {
   const colon = input.indexOf(':');
   if (colon <= 0 || colon === input.length - 1) {
     throw new InvalidArgumentError(`invalid ${what} ${quote(input)}: expected ${expected}`, { field });
@@ -48,7 +53,8 @@ export function parseObject(input: string, field?: string): ObjectRef {
 export function parseSubject(input: string, field?: string): SubjectRef {
   const expected = "'type:id', 'type:id#relation' or 'type:*'";
   const [type, rest] = splitTypeId(input, 'subject', expected, field);
-  if (rest.includes('@')) throw new InvalidArgumentError(`invalid subject ${quote(input)}: expected ${expected}`, { field });
+  if (rest.includes('@'))
+    throw new InvalidArgumentError(`invalid subject ${quote(input)}: expected ${expected}`, { field });
   const hash = rest.indexOf('#');
   if (hash < 0) return { type, id: rest };
   const id = rest.slice(0, hash);
@@ -75,7 +81,9 @@ export function parseRelationship(input: string, field?: string): Relationship {
   }
   const relation = input.slice(hash + 1, at);
   if (relation === '') {
-    throw new InvalidArgumentError(`invalid relationship ${quote(input)}: the relation after '#' is empty`, { field });
+    throw new InvalidArgumentError(`invalid relationship ${quote(input)}: the relation after '#' is empty`, {
+      field,
+    });
   }
   return {
     resource: parseObject(input.slice(0, hash), field),
@@ -111,7 +119,9 @@ export function formatObject(o: ObjectRef): string {
 
 /** `type:id`, `type:id#relation` or `type:*`. */
 export function formatSubject(s: SubjectRef): string {
-  return s.relation === undefined || s.relation === '' ? `${s.type}:${s.id}` : `${s.type}:${s.id}#${s.relation}`;
+  return s.relation === undefined || s.relation === ''
+    ? `${s.type}:${s.id}`
+    : `${s.type}:${s.id}#${s.relation}`;
 }
 
 /**

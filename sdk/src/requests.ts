@@ -1,8 +1,14 @@
 // Builders of wire requests from the public request types, parsing string forms with field names.
 import { InvalidArgumentError } from './errors.js';
 import { parseRelationship, toObjectRef, toRelationship, toSubjectRef } from './refs.js';
-import type { CheckRequest, Precondition, RelationshipInput, UpdateOperation, WriteRequest } from './types.js';
 import type { WireMessage } from './transport.js';
+import type {
+  CheckRequest,
+  Precondition,
+  RelationshipInput,
+  UpdateOperation,
+  WriteRequest,
+} from './types.js';
 import { objectToWire, preconditionToWire, subjectToWire, updateToWire } from './wire.js';
 
 /** A check from its object form or its string form `type:id#permission@subject`. */
@@ -33,9 +39,12 @@ export function writeToWire(request: WriteRequest): WireMessage {
   for (const r of request.touch ?? []) add('touch', r);
   for (const r of request.delete ?? []) add('delete', r);
   if (updates.length === 0) {
-    throw new InvalidArgumentError('a write needs at least one update: pass updates, create, touch or delete', {
-      field: 'updates',
-    });
+    throw new InvalidArgumentError(
+      'a write needs at least one update: pass updates, create, touch or delete',
+      {
+        field: 'updates',
+      },
+    );
   }
   return { updates, preconditions: preconditionsToWire(request.preconditions) };
 }

@@ -50,7 +50,11 @@ export interface Transport {
    * whatever the transport's paging mechanism; `Watch` yields until the signal aborts, at
    * which point the iterator returns without error. Breaking out of the loop cancels the call.
    */
-  serverStream(method: StreamMethod, request: WireMessage, options: TransportCallOptions): AsyncIterable<WireMessage>;
+  serverStream(
+    method: StreamMethod,
+    request: WireMessage,
+    options: TransportCallOptions,
+  ): AsyncIterable<WireMessage>;
   /** Release connections; later calls fail. */
   close(): Promise<void>;
 }

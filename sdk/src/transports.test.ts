@@ -1,13 +1,13 @@
 // One contract suite for every transport: the same client behaviour over gRPC and HTTP fake servers.
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatehouseClient, type ClientOptions } from './client.js';
+import { type ClientOptions, GatehouseClient } from './client.js';
 import {
   AlreadyExistsError,
   CancelledError,
   DeadlineExceededError,
   type ErrorCode,
   FailedPreconditionError,
-  GatehouseError,
+  type GatehouseError,
   InvalidArgumentError,
   ResourceExhaustedError,
   UnauthenticatedError,
@@ -26,7 +26,9 @@ const start = (kind: Kind, backend: FakeBackend): Promise<FakeServer> =>
   kind === 'grpc' ? startFakeGrpcServer(backend) : startFakeHttpServer(backend);
 
 const transportFor = (kind: Kind, address: string, token?: string): Transport =>
-  kind === 'grpc' ? createGrpcTransport({ address, token }) : createHttpTransport({ baseUrl: address, token });
+  kind === 'grpc'
+    ? createGrpcTransport({ address, token })
+    : createHttpTransport({ baseUrl: address, token });
 
 const allowed = { permissionship: 'PERMISSIONSHIP_HAS_PERMISSION', checkedAt: { token: 'r1' } };
 
@@ -65,7 +67,13 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
         CheckBatch: ({ request }) => ({
           results: (request.items as Array<{ resource: { objectId: string } }>).map((item) =>
             item.resource.objectId === 'bad'
-              ? { error: { code: 'INVALID_ARGUMENT', message: "unknown permission 'vieww'", field: 'permission' } }
+              ? {
+                  error: {
+                    code: 'INVALID_ARGUMENT',
+                    message: "unknown permission 'vieww'",
+                    field: 'permission',
+                  },
+                }
               : {
                   permissionship: item.resource.objectId.endsWith('y')
                     ? 'PERMISSIONSHIP_HAS_PERMISSION'
@@ -79,14 +87,10 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     const ids = ['ay', 'bn', 'bad', 'cy', 'dn'];
     const settled = await Promise.allSettled(ids.map((id) => client.check(`doc:${id}#view@user:u`)));
     expect(server.calls.map((c) => c.method)).toEqual(['CheckBatch']);
-    expect((server.calls[0]?.request.items as unknown[]).length).toBe(5);
-    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.allowed : (s.reason as GatehouseError).code))).toEqual([
-      true,
-      false,
-      'INVALID_ARGUMENT',
-      true,
-      false,
-    ]);
+    expect(server.calls[0]?.request.items).toHaveLength(5);
+    expect(
+      settled.map((s) => (s.status === 'fulfilled' ? s.value.allowed : (s.reason as GatehouseError).code)),
+    ).toEqual([true, false, 'INVALID_ARGUMENT', true, false]);
     expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ field: 'permission' });
   });
 
@@ -106,7 +110,11 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     });
     const err = await client.write({ touch: ['group:g#member@user:u'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ErrorClass);
-    expect(err).toMatchObject({ code, message: expect.stringContaining(`failure ${code}`), field: 'updates[0].relationship' });
+    expect(err).toMatchObject({
+      code,
+      message: expect.stringContaining(`failure ${code}`),
+      field: 'updates[0].relationship',
+    });
   });
 
   it('retries a read on UNAVAILABLE and succeeds when the server recovers', async () => {
@@ -159,7 +167,14 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
 
   it('sends the deadline to the server and fails with DeadlineExceededError when it passes', async () => {
     const { server, client } = await setup(
-      { unary: { Check: async ({ signal }) => (await delay(5_000, signal), allowed) } },
+      {
+        unary: {
+          Check: async ({ signal }) => {
+            await delay(5_000, signal);
+            return allowed;
+          },
+        },
+      },
       { batching: false },
     );
     const err = await client.check('doc:a#view@user:u', { timeoutMs: 150 }).catch((e: unknown) => e);
@@ -171,7 +186,14 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
 
   it('cancels a call when its AbortSignal aborts', async () => {
     const { client } = await setup(
-      { unary: { LookupSubjects: async ({ signal }) => (await delay(5_000, signal), {}) } },
+      {
+        unary: {
+          LookupSubjects: async ({ signal }) => {
+            await delay(5_000, signal);
+            return {};
+          },
+        },
+      },
       {},
     );
     const controller = new AbortController();
@@ -224,7 +246,9 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     expect(result).toEqual({
       deletedAt: 'r5',
       deletedCount: 3,
-      consequences: [{ resource: { type: 'contact', id: 'p2' }, relation: 'viewer', subject: { type: 'user', id: '*' } }],
+      consequences: [
+        { resource: { type: 'contact', id: 'p2' }, relation: 'viewer', subject: { type: 'user', id: '*' } },
+      ],
     });
     expect(client.lastWriteToken).toBe('r5');
   });
@@ -267,11 +291,16 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
       unary: {
         ReadSchema: () => ({ schemaJson: '{"types":{"user":{}}}', schemaHash: 'abc' }),
         ValidatePolicies: () => ({
-          problems: [{ file: 'a.yaml', line: 3, column: 7, path: '$.types.doc', message: "unknown type 'usr'" }],
+          problems: [
+            { file: 'a.yaml', line: 3, column: 7, path: '$.types.doc', message: "unknown type 'usr'" },
+          ],
         }),
       },
     });
-    await expect(client.readSchema()).resolves.toMatchObject({ schema: { types: { user: {} } }, schemaHash: 'abc' });
+    await expect(client.readSchema()).resolves.toMatchObject({
+      schema: { types: { user: {} } },
+      schemaHash: 'abc',
+    });
     await expect(client.validatePolicies([{ path: 'a.yaml', content: 'kind: schema' }])).resolves.toEqual({
       valid: false,
       problems: [{ file: 'a.yaml', line: 3, column: 7, path: '$.types.doc', message: "unknown type 'usr'" }],

@@ -1,5 +1,6 @@
 // Converters between the public types and the proto3 JSON wire form both transports carry.
 import { errorFromCode, InternalError } from './errors.js';
+import type { WireMessage } from './transport.js';
 import type {
   CheckBatchItemResult,
   ExplainNode,
@@ -13,10 +14,12 @@ import type {
   SubjectRef,
   UpdateOperation,
 } from './types.js';
-import type { WireMessage } from './transport.js';
 
 /** A consistency the core has resolved: `read-your-writes` already turned into one of these. */
-export type ResolvedConsistency = 'minimize-latency' | 'fully-consistent' | { readonly atLeastAsFresh: RevisionToken };
+export type ResolvedConsistency =
+  | 'minimize-latency'
+  | 'fully-consistent'
+  | { readonly atLeastAsFresh: RevisionToken };
 
 export function objectToWire(o: ObjectRef): WireMessage {
   return { objectType: o.type, objectId: o.id };
@@ -99,7 +102,9 @@ export function tokenFromWire(v: unknown): RevisionToken {
 export function allowedFromWire(v: unknown): boolean {
   if (v === 'PERMISSIONSHIP_HAS_PERMISSION' || v === 2) return true;
   if (v === 'PERMISSIONSHIP_NO_PERMISSION' || v === 1) return false;
-  throw new InternalError(`server answered with permissionship ${JSON.stringify(v ?? null)}; expected HAS_PERMISSION or NO_PERMISSION`);
+  throw new InternalError(
+    `server answered with permissionship ${JSON.stringify(v ?? null)}; expected HAS_PERMISSION or NO_PERMISSION`,
+  );
 }
 
 export function objectFromWire(v: unknown): ObjectRef {
@@ -116,7 +121,11 @@ export function subjectFromWire(v: unknown): SubjectRef {
 
 export function relationshipFromWire(v: unknown): Relationship {
   const r = record(v);
-  return { resource: objectFromWire(r.resource), relation: str(r.relation), subject: subjectFromWire(r.subject) };
+  return {
+    resource: objectFromWire(r.resource),
+    relation: str(r.relation),
+    subject: subjectFromWire(r.subject),
+  };
 }
 
 export function changeFromWire(v: unknown): RelationshipChange {

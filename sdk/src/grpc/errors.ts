@@ -56,6 +56,7 @@ export function mapGrpcError(err: unknown, ctx: FailureContext): GatehouseError 
   const named = metadataString(e.metadata, CODE_METADATA_KEY);
   const code: ErrorCode = isErrorCode(named) ? named : (CODE_BY_STATUS[e.code as status] ?? 'INTERNAL');
   const details = e.details ?? e.message ?? String(err);
-  const message = code === 'UNAVAILABLE' ? `Gatehouse server at ${ctx.address} is unavailable: ${details}` : details;
+  const message =
+    code === 'UNAVAILABLE' ? `Gatehouse server at ${ctx.address} is unavailable: ${details}` : details;
   return errorFromCode(code, message, { field, cause: err });
 }

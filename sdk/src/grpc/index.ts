@@ -1,7 +1,7 @@
 // Entry point of @gatehouse/sdk/grpc: the gRPC transport (grpc-js and protobufjs, optional peers).
 import { GrpcTransport, type GrpcTransportOptions } from './transport.js';
 
-export { GrpcTransport, type GrpcTlsOptions, type GrpcTransportOptions } from './transport.js';
+export { type GrpcTlsOptions, GrpcTransport, type GrpcTransportOptions } from './transport.js';
 
 /**
  * A Transport over gRPC to `address` (`host:port` or `unix:/path`).

@@ -19,7 +19,10 @@ export type Codecs = Readonly<Record<UnaryMethod | StreamMethod, MethodCodec>>;
 
 // The package build copies proto/ into the package root (sdk/proto); running from a workspace
 // checkout without a build, the repository's proto/ is found one level further up.
-const CANDIDATES = ['../../proto/gatehouse/v1/gatehouse.proto', '../../../proto/gatehouse/v1/gatehouse.proto'];
+const CANDIDATES = [
+  '../../proto/gatehouse/v1/gatehouse.proto',
+  '../../../proto/gatehouse/v1/gatehouse.proto',
+];
 
 /** The path of the shipped gatehouse.proto. */
 export function shippedProtoPath(): string {

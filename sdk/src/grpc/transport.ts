@@ -1,13 +1,30 @@
 // GrpcTransport: the Transport over gRPC, using grpc-js and the proto shipped in the package.
-import { type CallOptions, type ChannelCredentials, type ClientOptions, Client, credentials, Metadata } from '@grpc/grpc-js';
-import type { StreamMethod, Transport, TransportCallOptions, UnaryMethod, WireMessage } from '../transport.js';
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  credentials,
+  Metadata,
+} from '@grpc/grpc-js';
+import type {
+  StreamMethod,
+  Transport,
+  TransportCallOptions,
+  UnaryMethod,
+  WireMessage,
+} from '../transport.js';
 import { type FailureContext, mapGrpcError } from './errors.js';
 import { type Codecs, loadCodecs } from './proto.js';
 
 /** TLS settings: `true` uses the system roots; PEM buffers add a CA and/or a client certificate (mTLS). */
 export type GrpcTlsOptions =
   | boolean
-  | { readonly rootCerts?: Buffer | undefined; readonly privateKey?: Buffer | undefined; readonly certChain?: Buffer | undefined };
+  | {
+      readonly rootCerts?: Buffer | undefined;
+      readonly privateKey?: Buffer | undefined;
+      readonly certChain?: Buffer | undefined;
+    };
 
 export interface GrpcTransportOptions {
   /** `host:port` or `unix:/path/to.sock`. */

@@ -43,10 +43,16 @@ export function mapHttpFailure(failure: HttpFailure, ctx: FailureContext): Gateh
     if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) return deadlineError(ctx.deadline);
     // fetch rejects with a TypeError whose cause is the socket error (ECONNREFUSED, ECONNRESET...).
     const cause = (failure.error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-    const detail = typeof cause?.code === 'string' ? cause.code : String((failure.error as Error)?.message ?? failure.error);
-    return new UnavailableError(`cannot reach the Gatehouse server at ${ctx.url} (${detail}); is it running?`, {
-      cause: failure.error,
-    });
+    const detail =
+      typeof cause?.code === 'string'
+        ? cause.code
+        : String((failure.error as Error)?.message ?? failure.error);
+    return new UnavailableError(
+      `cannot reach the Gatehouse server at ${ctx.url} (${detail}); is it running?`,
+      {
+        cause: failure.error,
+      },
+    );
   }
   const parsed = parseErrorBody(failure.body);
   if (parsed !== undefined) return errorFromCode(parsed.code, parsed.message, { field: parsed.field });
@@ -60,7 +66,9 @@ export function malformedResponse(url: string, cause: unknown): GatehouseError {
   return new InternalError(`the server at ${url} answered with a body that is not valid JSON`, { cause });
 }
 
-function parseErrorBody(body: string): { code: string; message: string; field: string | undefined } | undefined {
+function parseErrorBody(
+  body: string,
+): { code: string; message: string; field: string | undefined } | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

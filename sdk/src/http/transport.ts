@@ -1,6 +1,13 @@
 // HttpTransport: the Transport over Gatehouse's HTTP/JSON API, using fetch (Node's, undici's or yours).
-import type { StreamMethod, Transport, TransportCallOptions, UnaryMethod, WireMessage } from '../transport.js';
+
 import { InternalError } from '../errors.js';
+import type {
+  StreamMethod,
+  Transport,
+  TransportCallOptions,
+  UnaryMethod,
+  WireMessage,
+} from '../transport.js';
 import { type FailureContext, malformedResponse, mapHttpFailure } from './errors.js';
 import { readNdjson } from './ndjson.js';
 
@@ -64,7 +71,11 @@ export class HttpTransport implements Transport {
     if (options.token !== undefined) this.#headers.authorization = `Bearer ${options.token}`;
   }
 
-  async unary(method: UnaryMethod, request: WireMessage, options: TransportCallOptions): Promise<WireMessage> {
+  async unary(
+    method: UnaryMethod,
+    request: WireMessage,
+    options: TransportCallOptions,
+  ): Promise<WireMessage> {
     const exchange = await this.#exchange(method, request, options);
     try {
       return await readJson(exchange);
@@ -73,7 +84,11 @@ export class HttpTransport implements Transport {
     }
   }
 
-  serverStream(method: StreamMethod, request: WireMessage, options: TransportCallOptions): AsyncIterable<WireMessage> {
+  serverStream(
+    method: StreamMethod,
+    request: WireMessage,
+    options: TransportCallOptions,
+  ): AsyncIterable<WireMessage> {
     return method === 'Watch' ? this.#watch(request, options) : this.#pages(method, request, options);
   }
 
@@ -85,7 +100,11 @@ export class HttpTransport implements Transport {
   }
 
   // HTTP answers one page per call; follow `nextCursor` so callers see the same stream as over gRPC.
-  async *#pages(method: StreamMethod, request: WireMessage, options: TransportCallOptions): AsyncIterable<WireMessage> {
+  async *#pages(
+    method: StreamMethod,
+    request: WireMessage,
+    options: TransportCallOptions,
+  ): AsyncIterable<WireMessage> {
     let next: WireMessage = request;
     for (;;) {
       const page = await this.unary(method as unknown as UnaryMethod, next, options);

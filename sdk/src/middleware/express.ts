@@ -6,7 +6,9 @@ export type { Checker, Decision, GuardOptions } from './guard.js';
 
 export interface ExpressGuardOptions extends GuardOptions<Request> {
   /** Answer a refusal yourself (403 deny, 401 no subject, error) and return true; false keeps the default JSON answer. */
-  readonly onRefusal?: ((req: Request, res: Response, decision: Exclude<Decision, { kind: 'allow' }>) => boolean) | undefined;
+  readonly onRefusal?:
+    | ((req: Request, res: Response, decision: Exclude<Decision, { kind: 'allow' }>) => boolean)
+    | undefined;
 }
 
 /**

@@ -39,7 +39,8 @@ export async function decide<C>(options: GuardOptions<C>, ctx: C): Promise<Decis
   try {
     const subject = await options.subject(ctx);
     if (subject === undefined) return { kind: 'unauthenticated' };
-    const permission = typeof options.permission === 'string' ? options.permission : await options.permission(ctx);
+    const permission =
+      typeof options.permission === 'string' ? options.permission : await options.permission(ctx);
     const resource = await options.resource(ctx);
     const { allowed } = await options.client.check(
       { resource, permission, subject },
@@ -60,7 +61,10 @@ export function refusal(
     case 'deny':
       return { status: 403, body: { error: { code: 'PERMISSION_DENIED', message: 'permission denied' } } };
     case 'unauthenticated':
-      return { status: 401, body: { error: { code: 'UNAUTHENTICATED', message: 'sign in to access this resource' } } };
+      return {
+        status: 401,
+        body: { error: { code: 'UNAUTHENTICATED', message: 'sign in to access this resource' } },
+      };
     case 'error': {
       // The caller learns only that authorization could not be decided; details belong in logs.
       const code = (decision.error as Partial<GatehouseError>).code ?? 'INTERNAL';

@@ -7,7 +7,9 @@ export type { Checker, Decision, GuardOptions } from './guard.js';
 
 export interface HonoGuardOptions extends GuardOptions<Context> {
   /** Answer a refusal yourself (403 deny, 401 no subject, error); return undefined for the default JSON answer. */
-  readonly onRefusal?: ((c: Context, decision: Exclude<Decision, { kind: 'allow' }>) => Response | undefined) | undefined;
+  readonly onRefusal?:
+    | ((c: Context, decision: Exclude<Decision, { kind: 'allow' }>) => Response | undefined)
+    | undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import protobuf from 'protobufjs';
 import type { ErrorCode } from '../errors.js';
 import { SERVICE_NAME, shippedProtoPath } from '../grpc/proto.js';
 import type { StreamMethod, UnaryMethod, WireMessage } from '../transport.js';
-import { type FakeBackend, FakeError, type FakeCall, type FakeServer } from './fake-backend.js';
+import { type FakeBackend, type FakeCall, FakeError, type FakeServer } from './fake-backend.js';
 
 const STATUS: Readonly<Record<ErrorCode, grpc.status>> = {
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
@@ -59,7 +59,11 @@ export async function startFakeGrpcServer(backend: FakeBackend): Promise<FakeSer
       responseSerialize: (v: WireMessage) => Buffer.from(res.encode(res.fromObject(v)).finish()),
       responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), toObject),
     };
-    const record = (call: grpc.ServerUnaryCall<WireMessage, WireMessage> | grpc.ServerWritableStream<WireMessage, WireMessage>): FakeCall => {
+    const record = (
+      call:
+        | grpc.ServerUnaryCall<WireMessage, WireMessage>
+        | grpc.ServerWritableStream<WireMessage, WireMessage>,
+    ): FakeCall => {
       const controller = new AbortController();
       call.on('cancelled', () => controller.abort());
       const fake: FakeCall = {
@@ -106,11 +110,14 @@ export async function startFakeGrpcServer(backend: FakeBackend): Promise<FakeSer
   const server = new grpc.Server();
   server.addService(definition as grpc.ServiceDefinition, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   return {
     calls,
     address: `127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())).then(() => server.forceShutdown()),
+    close: () =>
+      new Promise<void>((resolve) => server.tryShutdown(() => resolve())).then(() => server.forceShutdown()),
   };
 }

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { ErrorCode } from '../errors.js';
 import type { StreamMethod, UnaryMethod, WireMessage } from '../transport.js';
-import { type FakeBackend, FakeError, type FakeCall, type FakeServer } from './fake-backend.js';
+import { type FakeBackend, type FakeCall, FakeError, type FakeServer } from './fake-backend.js';
 
 const ROUTES: Readonly<Record<string, UnaryMethod | StreamMethod>> = {
   'POST /v1/check': 'Check',
@@ -44,7 +44,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
 function sendError(res: ServerResponse, err: unknown): void {
   const e = err instanceof FakeError ? err : new FakeError('INTERNAL', 'internal error');
   res.writeHead(STATUS[e.code], { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } }));
+  res.end(
+    JSON.stringify({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } }),
+  );
 }
 
 /** Start a fake HTTP server on a free loopback port. `raw` overrides the answer for a path. */

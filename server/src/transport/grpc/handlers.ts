@@ -40,7 +40,7 @@ function firstString(metadata: Metadata, key: string): string | undefined {
 }
 
 const decided = (r: Message): Outcome => (r.permissionship === S.hasPermission ? 'allowed' : 'denied');
-const ok = (): Outcome => 'ok';
+const ok = (_response: Message): Outcome => 'ok';
 
 /** The implementation object grpc-js binds to the service definition. */
 export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplementation {

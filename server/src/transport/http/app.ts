@@ -1,0 +1,214 @@
+// The HTTP/JSON adapter as a hono app: every GatehouseService operation under /v1, plus
+// /healthz, /readyz, /metrics and /openapi.json. Routes only convert, call the service, convert back.
+import { randomUUID } from 'node:crypto';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { GatehouseError, InvalidArgumentError, LimitExceededError, asGatehouseError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
+import { parseBearer } from '../../service/bearer-auth.js';
+import type { GatehouseService } from '../../service/gatehouse-service.js';
+import type { CallContext } from '../../service/requests.js';
+import * as decode from '../wire/decode.js';
+import * as encode from '../wire/encode.js';
+import { JSON_STYLE as S } from '../wire/encode.js';
+import { HTTP_STATUS, errorBody } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { watchStream } from './watch-stream.js';
+
+export interface HttpAppOptions {
+  readonly service: GatehouseService;
+  readonly metrics: GatehouseMetrics;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  readonly defaultDeadlineMs: number;
+}
+
+type Wire = Record<string, unknown>;
+
+const JSON_TYPE = 'application/json';
+const JSON_HEADERS = { 'content-type': JSON_TYPE } as const;
+const decided = (r: Wire): Outcome => (r.permissionship === S.hasPermission ? 'allowed' : 'denied');
+const ok = (_response: Wire): Outcome => 'ok';
+
+/** Thrown for a non-JSON Content-Type: the one error whose status (415) is not the code's. */
+class UnsupportedMediaTypeError extends InvalidArgumentError {}
+
+function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const semi = header.indexOf(';');
+  return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase() === JSON_TYPE;
+}
+
+async function readJson(c: Context): Promise<Wire> {
+  if (!isJsonContentType(c.req.header('content-type'))) {
+    throw new UnsupportedMediaTypeError(
+      `Content-Type '${c.req.header('content-type') ?? '(none)'}' is not supported: send the body as application/json`,
+    );
+  }
+  const text = await c.req.text();
+  let body: unknown;
+  try {
+    body = text === '' ? {} : JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidArgumentError('the request body must be a JSON object (the request message)');
+  }
+  return body as Wire;
+}
+
+/** Build the app. Test it with `app.request()`; serve it with HttpServer. */
+export function createHttpApp(options: HttpAppOptions): Hono {
+  const { service, metrics, logger, maxBodyBytes, defaultDeadlineMs } = options;
+  const app = new Hono();
+
+  function context(c: Context): CallContext {
+    const timeout = c.req.header('gatehouse-timeout-ms');
+    let deadline = Date.now() + defaultDeadlineMs;
+    if (timeout !== undefined) {
+      if (!/^\d{1,9}$/.test(timeout) || Number(timeout) === 0) {
+        throw new InvalidArgumentError(`Gatehouse-Timeout-Ms '${timeout}' must be a positive whole number of milliseconds`, {
+          field: 'Gatehouse-Timeout-Ms',
+        });
+      }
+      deadline = Date.now() + Number(timeout);
+    }
+    return { deadline, token: parseBearer(c.req.header('authorization')), requestId: c.req.header('x-request-id') };
+  }
+
+  function respond(status: number, body: string, requestId: string | undefined): Response {
+    const headers: Record<string, string> = { 'content-type': JSON_TYPE };
+    if (requestId !== undefined) headers['x-request-id'] = requestId;
+    return new Response(body, { status, headers });
+  }
+
+  function failure(err: unknown, method: string, requestId: string | undefined, m: MethodMetrics, start: number): Response {
+    const e = asGatehouseError(err);
+    m.error(e.code, start);
+    if (e.code === 'INTERNAL') {
+      logger.error({ err, method, requestId: requestId ?? randomUUID(), transport: 'http' }, 'internal error');
+    } else {
+      logger.debug({ method, requestId, code: e.code, msg: e.message, transport: 'http' }, 'request failed');
+    }
+    return respond(err instanceof UnsupportedMediaTypeError ? 415 : HTTP_STATUS[e.code], errorBody(e), requestId);
+  }
+
+  function post(
+    path: string,
+    method: string,
+    run: (body: Wire, ctx: CallContext) => Promise<Wire> | Wire,
+    outcomeOf: (response: Wire) => Outcome = ok,
+  ): void {
+    const m = metrics.method('http', method);
+    app.post(path, async (c) => {
+      const start = performance.now();
+      const requestId = c.req.header('x-request-id');
+      try {
+        const ctx = context(c);
+        const res = await run(await readJson(c), ctx);
+        m.observe(outcomeOf(res), start);
+        return respond(200, JSON.stringify(res), requestId);
+      } catch (err) {
+        return failure(err, method, requestId, m, start);
+      }
+    });
+  }
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => {
+        const e = new LimitExceededError(`the request body exceeds the limit of ${maxBodyBytes} bytes: send less per call`);
+        return respond(HTTP_STATUS[e.code], errorBody(e), c.req.header('x-request-id'));
+      },
+    }),
+  );
+
+  post('/v1/check', 'Check', async (b, ctx) => encode.encodeCheck(await service.check(decode.decodeCheck(b), ctx), S), decided);
+  post('/v1/check/batch', 'CheckBatch', async (b, ctx) => {
+    const result = await service.checkBatch(decode.decodeCheckBatch(b), ctx);
+    let allowed = 0;
+    let errors = 0;
+    for (const item of result.results) {
+      if (item.error !== undefined) errors++;
+      else if (item.allowed) allowed++;
+    }
+    metrics.batchItems(allowed, result.results.length - allowed - errors, errors);
+    return encode.encodeCheckBatch(result, S);
+  });
+  post('/v1/lookup/resources', 'LookupResources', async (b, ctx) =>
+    encode.encodeLookupResources(await service.lookupResources(decode.decodeLookupResources(b), ctx)),
+  );
+  post('/v1/lookup/subjects', 'LookupSubjects', async (b, ctx) =>
+    encode.encodeLookupSubjects(await service.lookupSubjects(decode.decodeLookupSubjects(b), ctx)),
+  );
+  post('/v1/explain', 'Explain', async (b, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(b), ctx), S), decided);
+  post('/v1/relationships/write', 'WriteRelationships', async (b, ctx) =>
+    encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(b), ctx)),
+  );
+  post('/v1/relationships/delete', 'DeleteRelationships', async (b, ctx) =>
+    encode.encodeDeleteRelationships(await service.deleteRelationships(decode.decodeDeleteRelationships(b), ctx), S),
+  );
+  post('/v1/objects/delete', 'DeleteObject', async (b, ctx) =>
+    encode.encodeDeleteObject(await service.deleteObject(decode.decodeDeleteObject(b), ctx), S),
+  );
+  post('/v1/relationships/read', 'ReadRelationships', async (b, ctx) =>
+    encode.encodeRead(await service.readRelationships(decode.decodeRead(b), ctx)),
+  );
+  post('/v1/policies/validate', 'ValidatePolicies', (b, ctx) =>
+    encode.encodeValidatePolicies(service.validatePolicies(decode.decodeValidatePolicies(b), ctx)),
+  );
+
+  const schemaMetrics = metrics.method('http', 'ReadSchema');
+  app.get('/v1/schema', (c) => {
+    const start = performance.now();
+    const res = JSON.stringify(encode.encodeSchema(service.readSchema()));
+    schemaMetrics.observe('ok', start);
+    return respond(200, res, c.req.header('x-request-id'));
+  });
+
+  const watchMetrics = metrics.method('http', 'Watch');
+  app.post('/v1/watch', async (c) => {
+    const start = performance.now();
+    const requestId = c.req.header('x-request-id');
+    try {
+      const ctx = context(c);
+      const feed = await service.watch(decode.decodeWatch(await readJson(c)), ctx);
+      watchMetrics.observe('ok', start);
+      const headers: Record<string, string> = { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' };
+      if (requestId !== undefined) headers['x-request-id'] = requestId;
+      return new Response(watchStream(feed, logger), { status: 200, headers });
+    } catch (err) {
+      return failure(err, 'Watch', requestId, watchMetrics, start);
+    }
+  });
+
+  app.get('/healthz', () => new Response('{"status":"ok"}', { headers: JSON_HEADERS }));
+  app.get('/readyz', () =>
+    service.ready
+      ? new Response('{"ready":true}', { headers: JSON_HEADERS })
+      : new Response('{"ready":false}', { status: 503, headers: JSON_HEADERS }),
+  );
+  app.get('/metrics', async () => {
+    const { contentType, body } = await metrics.render();
+    return new Response(body, { headers: { 'content-type': contentType } });
+  });
+  const openapi = JSON.stringify(openApiDocument());
+  app.get('/openapi.json', () => new Response(openapi, { headers: JSON_HEADERS }));
+
+  app.notFound((c) => {
+    const e = new GatehouseError(
+      'NOT_FOUND',
+      `no route ${c.req.method} ${c.req.path}: see /openapi.json (operations are POST /v1/...)`,
+    );
+    return respond(404, errorBody(e), c.req.header('x-request-id'));
+  });
+  app.onError((err, c) => {
+    logger.error({ err, path: c.req.path, transport: 'http' }, 'unhandled error');
+    return respond(500, errorBody(asGatehouseError(new Error('unhandled'))), c.req.header('x-request-id'));
+  });
+  return app;
+}

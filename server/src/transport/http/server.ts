@@ -1,0 +1,59 @@
+// Serves the hono app over node:http on TCP or a unix socket, with a drain-then-force shutdown.
+import { lstat, unlink } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { formatListenAddress, type ListenAddress } from '../../config/listen-address.js';
+
+export class HttpServer {
+  readonly #server: Server;
+
+  constructor(app: Hono) {
+    this.#server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  }
+
+  /** Bind and start; resolves to the bound address (the real port when 0 was asked for). */
+  async listen(address: ListenAddress): Promise<string> {
+    if (address.kind === 'unix') await removeStaleSocket(address.path);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(new Error(`HTTP cannot listen on ${formatListenAddress(address)}: ${err.message}`, { cause: err }));
+      this.#server.once('error', onError);
+      const done = (): void => {
+        this.#server.off('error', onError);
+        resolve();
+      };
+      if (address.kind === 'unix') this.#server.listen(address.path, done);
+      else this.#server.listen(address.port, address.host, done);
+    });
+    if (address.kind === 'unix') return formatListenAddress(address);
+    return formatListenAddress({ ...address, port: (this.#server.address() as AddressInfo).port });
+  }
+
+  /** Stop accepting, let in-flight requests finish for up to `graceMs`, then close every connection. */
+  shutdown(graceMs: number): Promise<void> {
+    if (!this.#server.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#server.closeAllConnections();
+        resolve();
+      }, graceMs);
+      this.#server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      // Idle keep-alive connections would otherwise hold close() open until they time out.
+      this.#server.closeIdleConnections();
+    });
+  }
+}
+
+/** A socket file left by a crashed process blocks listen(); remove it, but never a regular file. */
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    const stat = await lstat(path);
+    if (stat.isSocket()) await unlink(path);
+  } catch {
+    // Absent: nothing to remove.
+  }
+}

@@ -14,8 +14,8 @@ interface Scope {
   readonly problems: ProblemList;
 }
 
-function memberNames(t: DeclaredType): string[] {
-  return [...t.relations.keys(), ...t.permissions.keys()];
+function memberNames(t: DeclaredType, except?: string): string[] {
+  return [...t.relations.keys(), ...t.permissions.keys()].filter((n) => n !== except);
 }
 
 function compileRef(e: Extract<ExprAst, { op: 'ref' }>, s: Scope): Expr | undefined {
@@ -24,7 +24,7 @@ function compileRef(e: Extract<ExprAst, { op: 'ref' }>, s: Scope): Expr | undefi
   s.problems.add(
     e.position,
     s.permission.path,
-    `unknown relation or permission '${e.name}' on type '${s.owner.ast.name}'${didYouMean(e.name, memberNames(s.owner))}`,
+    `unknown relation or permission '${e.name}' on type '${s.owner.ast.name}'${didYouMean(e.name, memberNames(s.owner, s.permission.name))}`,
   );
   return undefined;
 }

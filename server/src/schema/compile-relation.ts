@@ -74,10 +74,11 @@ export function compileRelation(
   for (const entry of rel.allowed) {
     const target = types.get(entry.type);
     if (target === undefined) {
+      const written = entry.source.split(/[#:]/)[0]!;
       problems.add(
         entry.position,
         rel.path,
-        `${unknownTypeMessage(entry.source.split(/[#:]/)[0]!, entry.type, owner, types)} in relation '${rel.name}'`,
+        `relation '${rel.name}': ${unknownTypeMessage(written, entry.type, owner, types)}`,
       );
       continue;
     }

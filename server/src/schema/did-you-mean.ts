@@ -1,19 +1,31 @@
 // "Did you mean …?" suggestions for misspelt names, by edit distance to the declared names.
 
-/** Levenshtein distance, with an early exit once every cell in a row exceeds `limit`. */
+/**
+ * Edit distance counting an insertion, deletion, substitution or swap of two adjacent characters
+ * as one edit (optimal string alignment): `veiw` is one edit from `view`. Stops early and returns
+ * a value above `limit` once every alignment exceeds it.
+ */
 export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFINITY): number {
   if (a === b) return 0;
+  let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let previousMin = 0;
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      let value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, beforePrevious[j - 2]! + 1);
+      }
       current.push(value);
       if (value < rowMin) rowMin = value;
     }
-    if (rowMin > limit) return rowMin;
+    // A swap reaches back two rows, so only two rows over the limit prove the distance is.
+    if (rowMin > limit && previousMin > limit) return Math.min(rowMin, previousMin);
+    previousMin = rowMin;
+    beforePrevious = previous;
     previous = current;
   }
   return previous[b.length]!;

@@ -11,6 +11,7 @@ import {
   shortestPath,
   stronglyConnectedComponents,
 } from './dependency-graph.js';
+import { formatExpression } from './format-expression.js';
 
 function exclusions(e: ExprAst): Array<Extract<ExprAst, { op: 'exclusion' }>> {
   switch (e.op) {
@@ -41,11 +42,11 @@ export function checkRecursiveExclusions(
           (d) => component.has(d) && component.get(d) === component.get(self),
         );
         if (culprit === undefined) continue;
-        const path = shortestPath(graph, culprit, self) ?? [culprit, self];
+        const cycle = [self, ...(shortestPath(graph, culprit, self) ?? [culprit, self])];
         problems.add(
           ex.subtract.position,
           p.path,
-          `'but not' in permission '${self}' subtracts something that depends on '${self}' itself (${path.join(' → ')}); recursion through 'but not' has no well-defined meaning, so subtract a rule that does not lead back to this permission`,
+          `permission '${self}' subtracts '${formatExpression(ex.subtract)}', which depends on '${self}' itself (${cycle.join(' → ')}); recursion through 'but not' has no well-defined meaning, so subtract something that does not lead back to this permission`,
         );
       }
     }

@@ -1,8 +1,15 @@
 // Renders a compiled expression back to policy syntax, with the fewest parentheses the
 // precedence (`but not` < `or` < `and`) needs: for ReadSchema, messages and golden tests.
-import type { AllowedSubject, Expr } from './schema.js';
+import type { AllowedSubject } from './schema.js';
 
-function precedence(e: Expr): number {
+/** The shape both compiled plans (Expr) and source expressions (ExprAst) share. */
+export type FormattableExpr =
+  | { readonly op: 'ref'; readonly name: string }
+  | { readonly op: 'arrow'; readonly via: string; readonly name: string }
+  | { readonly op: 'union' | 'intersection'; readonly operands: readonly FormattableExpr[] }
+  | { readonly op: 'exclusion'; readonly base: FormattableExpr; readonly subtract: FormattableExpr };
+
+function precedence(e: FormattableExpr): number {
   switch (e.op) {
     case 'exclusion':
       return 0;
@@ -15,12 +22,12 @@ function precedence(e: Expr): number {
   }
 }
 
-function wrap(e: Expr, min: number): string {
+function wrap(e: FormattableExpr, min: number): string {
   const text = formatExpression(e);
   return precedence(e) < min ? `(${text})` : text;
 }
 
-export function formatExpression(e: Expr): string {
+export function formatExpression(e: FormattableExpr): string {
   switch (e.op) {
     case 'ref':
       return e.name;

@@ -1,0 +1,397 @@
+// One case per validation rule of docs/policy-format.md: each asserts the exact
+// file:line:column and message, so a moved position or a reworded message fails here.
+import { describe, expect, it } from 'vitest';
+import { problemLines, problemsOf, yaml } from './compile-helpers.js';
+
+/** A schema with users and nested groups, plus more types under `types:` (from line 7, column 3). */
+function schemaWith(extra: string): Record<string, string> {
+  const base = yaml`
+    kind: schema
+    types:
+      user: {}
+      group:
+        relations:
+          member: user or group#member
+  `;
+  const nested = extra
+    .split('\n')
+    .map((line) => (line === '' ? line : `  ${line}`))
+    .join('\n');
+  return { 'schema.yaml': base + nested };
+}
+
+const cases: Array<[rule: string, files: Record<string, string>, expected: string[]]> = [
+  [
+    'unknown type in a relation, with did-you-mean',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: usr or group#member
+    `),
+    ["schema.yaml:9:15: relation 'viewer': unknown type 'usr'; did you mean 'user'?"],
+  ],
+  [
+    'unknown relation or permission in an expression, pointing at the name inside the string',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: user
+        permissions:
+          view: owner or viewr
+    `),
+    [
+      "schema.yaml:11:13: unknown relation or permission 'owner' on type 'doc'",
+      "schema.yaml:11:22: unknown relation or permission 'viewr' on type 'doc'; did you mean 'viewer'?",
+    ],
+  ],
+  [
+    'a subject set naming a relation its type lacks',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: user or group#membr
+    `),
+    [
+      "schema.yaml:9:23: subject set 'group#membr' in relation 'viewer': type 'group' has no relation 'membr'; did you mean 'member'?",
+    ],
+  ],
+  [
+    'a subject set naming a permission',
+    schemaWith(yaml`
+      team:
+        relations:
+          lead: user
+        permissions:
+          manage: lead
+      doc:
+        relations:
+          viewer: team#manage
+    `),
+    [
+      "schema.yaml:14:15: subject set 'team#manage' in relation 'viewer': 'manage' is a permission of 'team'; a subject set must name a relation",
+    ],
+  ],
+  [
+    'the same subject type listed twice',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: user or user
+    `),
+    ["schema.yaml:9:23: 'user' is listed twice in relation 'viewer'; remove the repeat"],
+  ],
+  [
+    'an arrow through a relation that allows subject sets or wildcards',
+    schemaWith(yaml`
+      doc:
+        relations:
+          parent: group#member or user:*
+        permissions:
+          view: parent->member
+    `),
+    [
+      "schema.yaml:11:13: arrow 'parent->member' goes through relation 'parent', which allows 'group#member', 'user:*'; an arrow's relation may allow only plain object types (remove the subject sets and wildcards, or add a separate relation for them)",
+    ],
+  ],
+  [
+    'an arrow whose target types lack the named permission, naming the type that lacks it',
+    schemaWith(yaml`
+      folder:
+        relations:
+          viewer: user
+      doc:
+        relations:
+          parent: folder or group
+        permissions:
+          view: parent->viewer
+    `),
+    [
+      "schema.yaml:14:21: arrow 'parent->viewer': type 'group' (allowed by relation 'parent') has no relation or permission 'viewer'",
+    ],
+  ],
+  [
+    'an arrow starting from a permission or an unknown relation',
+    schemaWith(yaml`
+      doc:
+        relations:
+          parent: group
+        permissions:
+          inherited: parent
+          view: inherited->member or parnt->member
+    `),
+    [
+      "schema.yaml:12:13: arrow 'inherited->member': 'inherited' is a permission; an arrow must start from a relation",
+      "schema.yaml:12:34: arrow 'parnt->member': type 'doc' has no relation 'parnt'; did you mean 'parent'?",
+    ],
+  ],
+  [
+    'a duplicate type across files, pointing at the later file',
+    {
+      ...schemaWith(''),
+      'z-more.yaml': yaml`
+        kind: schema
+        types:
+          group: {}
+      `,
+    },
+    [
+      "z-more.yaml:3:3: duplicate type 'group': already defined at schema.yaml:4:3; define each type in exactly one schema file",
+    ],
+  ],
+  [
+    'a duplicate relation name in one type (a yaml duplicate key)',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: user
+          viewer: group#member
+    `),
+    ['schema.yaml:10:7: YAML syntax error: Map keys must be unique'],
+  ],
+  [
+    "a permission sharing a relation's name",
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: user
+        permissions:
+          viewer: viewer
+    `),
+    [
+      "schema.yaml:11:7: permission 'viewer' of type 'doc' has the same name as the relation declared at schema.yaml:9:7; rename one of them",
+    ],
+  ],
+  [
+    'permissions that can only recurse into themselves',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: user
+        permissions:
+          a: b and viewer
+          b: a or c
+          c: c
+          fine: viewer or fine
+    `),
+    [
+      "schema.yaml:11:7: permission 'doc#a' can never be true: every way to satisfy it recurses back into itself without reaching a stored subject; add a base case such as a relation it can be granted through",
+      "schema.yaml:12:7: permission 'doc#b' can never be true: every way to satisfy it recurses back into itself without reaching a stored subject; add a base case such as a relation it can be granted through",
+      "schema.yaml:13:7: permission 'doc#c' can never be true: every way to satisfy it recurses back into itself without reaching a stored subject; add a base case such as a relation it can be granted through",
+    ],
+  ],
+  [
+    'a relation that allows only subject sets leading back to itself',
+    {
+      'schema.yaml': yaml`
+        kind: schema
+        types:
+          team:
+            relations:
+              member: team#member
+      `,
+    },
+    [
+      "schema.yaml:5:7: relation 'team#member' can never be true: every way to satisfy it recurses back into itself without reaching a stored subject; add a base case such as a relation it can be granted through",
+    ],
+  ],
+  [
+    "'but not' whose subtracted side depends on the permission itself, through an arrow",
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: user
+          parent: doc
+        permissions:
+          view: viewer but not parent->view
+    `),
+    [
+      "schema.yaml:12:28: permission 'doc#view' subtracts 'parent->view', which depends on 'doc#view' itself (doc#view → doc#view); recursion through 'but not' has no well-defined meaning, so subtract something that does not lead back to this permission",
+    ],
+  ],
+  [
+    "'but not' whose subtracted side reaches the permission through another permission and a subject set",
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer: user
+          blocked: doc#audience
+          audience: user
+        permissions:
+          view: viewer but not blocked
+          reach: view
+    `),
+    [],
+  ],
+  [
+    "'but not' in a cycle through another type's permission",
+    schemaWith(yaml`
+      folder:
+        relations:
+          doc: doc
+        permissions:
+          hidden: doc->view
+      doc:
+        relations:
+          viewer: user
+          folder: folder
+        permissions:
+          view: viewer but not folder->hidden
+    `),
+    [
+      "schema.yaml:17:28: permission 'doc#view' subtracts 'folder->hidden', which depends on 'doc#view' itself (doc#view → folder#hidden → doc#view); recursion through 'but not' has no well-defined meaning, so subtract something that does not lead back to this permission",
+    ],
+  ],
+  [
+    'an if_emptied_by_delete subject the relation does not allow',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer:
+            types: group#member
+            if_emptied_by_delete: user:*
+    `),
+    [
+      "schema.yaml:11:31: if_emptied_by_delete subject 'user:*' is not allowed by relation 'doc#viewer' (it allows group#member); add it to the relation's types or choose one of those",
+    ],
+  ],
+  [
+    'a malformed if_emptied_by_delete subject',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer:
+            types: user:*
+            if_emptied_by_delete: everyone
+    `),
+    ["schema.yaml:11:31: invalid subject 'everyone': expected 'type:id', 'type:id#relation' or 'type:*'"],
+  ],
+  [
+    'a long-form relation without types',
+    schemaWith(yaml`
+      doc:
+        relations:
+          viewer:
+            if_emptied_by_delete: user:*
+    `),
+    [
+      "schema.yaml:9:7: relation 'viewer' needs 'types', the subject types it allows (such as 'user or group#member')",
+    ],
+  ],
+  [
+    'invalid and reserved names',
+    schemaWith(yaml`
+      Doc: {}
+      doc:
+        relations:
+          or: user
+        permissions:
+          can-view: user
+    `),
+    [
+      "schema.yaml:7:3: type 'Doc' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters",
+      "schema.yaml:10:7: relation 'or' is a reserved word in expressions; choose another name",
+      "schema.yaml:12:7: permission 'can-view' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters",
+    ],
+  ],
+  [
+    'a namespaced type name written as a key',
+    schemaWith(yaml`
+      crm/doc: {}
+    `),
+    [
+      "schema.yaml:7:3: type 'crm/doc' contains '/': declare types without a namespace prefix and set 'namespace:' at the top of the file instead",
+    ],
+  ],
+  [
+    'unknown keys, with did-you-mean',
+    schemaWith(yaml`
+      doc:
+        relation:
+          viewer: user
+        permisions: {}
+    `),
+    [
+      "schema.yaml:8:5: unknown key 'relation' in type 'doc'; did you mean 'relations'? (expected 'relations', 'permissions')",
+      "schema.yaml:10:5: unknown key 'permisions' in type 'doc'; did you mean 'permissions'? (expected 'relations', 'permissions')",
+    ],
+  ],
+  [
+    'wrong value shapes',
+    schemaWith(yaml`
+      doc:
+        relations: [viewer]
+      page:
+        permissions:
+          view: 42
+    `),
+    [
+      "schema.yaml:8:16: 'relations' must be a mapping, found a list",
+      "schema.yaml:11:13: the expression of permission 'view' must be a string, found number 42",
+    ],
+  ],
+  [
+    'a missing, mistyped or unknown kind',
+    {
+      'a.yaml': 'types: {}\n',
+      'b.yaml': 'kind: [schema]\n',
+      'c.yaml': 'kind: shema\ntypes: {}\n',
+      'd.yaml': '',
+      'e.yaml': '- kind: schema\n',
+    },
+    [
+      "a.yaml:1:1: missing 'kind'; add 'kind: schema', 'kind: relationships' or 'kind: test' at the top of the file",
+      "b.yaml:1:7: 'kind' must be a string, found a list",
+      "c.yaml:1:7: unknown kind 'shema'; did you mean 'schema'? (expected 'schema', 'relationships' or 'test')",
+      "d.yaml:1:1: the file is empty; a policy file is a mapping with 'kind: schema', 'kind: relationships' or 'kind: test'",
+      'e.yaml:1:1: a policy file must be a mapping, found a list',
+    ],
+  ],
+  [
+    'a yaml syntax error',
+    { 'bad.yaml': 'kind: schema\ntypes:\n  user: {\n' },
+    [
+      'bad.yaml:4:1: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }',
+    ],
+  ],
+  [
+    'an invalid namespace',
+    { 'ns.yaml': 'kind: schema\nnamespace: Team-CRM\ntypes: {}\n' },
+    [
+      "ns.yaml:2:12: namespace 'Team-CRM' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters",
+    ],
+  ],
+];
+
+describe('schema validation rules', () => {
+  it.each(cases)('%s', (_rule, files, expected) => {
+    if (expected.length === 0) {
+      expect(() => problemsOf(files)).toThrow(/compiled/);
+      return;
+    }
+    expect(problemLines(files)).toEqual(expected);
+  });
+
+  it('points at the start of a quoted or folded expression when columns inside it are not exact', () => {
+    const lines = problemLines(
+      schemaWith(yaml`
+        doc:
+          permissions:
+            a: "member or \\u0041x"
+            b: >-
+              user or
+              ghost
+      `),
+    );
+    expect(lines).toEqual([
+      "schema.yaml:9:10: 'Ax' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters",
+      "schema.yaml:10:10: unknown relation or permission 'ghost' on type 'doc'",
+      "schema.yaml:10:10: unknown relation or permission 'user' on type 'doc'",
+    ]);
+  });
+
+  it('points inside a quoted expression without escapes', () => {
+    expect(problemLines(schemaWith("doc:\n  permissions:\n    a: 'ghost'\n"))).toEqual([
+      "schema.yaml:9:11: unknown relation or permission 'ghost' on type 'doc'",
+    ]);
+  });
+});

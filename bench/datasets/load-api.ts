@@ -1,7 +1,7 @@
 // Loads a dataset into a running Gatehouse through POST /v1/relationships/write, in batches of
 // touch updates with a few writes in flight, the way a user would seed a sidecar.
-import { Pool } from 'undici';
 import { parseRelationship, type Relationship } from '../../server/src/model/relationship.js';
+import { createPool } from '../harness/clients/http-pool.js';
 import type { Endpoint } from '../harness/types.js';
 
 export interface LoadOptions {
@@ -33,10 +33,7 @@ export async function loadThroughApi(
 ): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
   const concurrency = options.concurrency ?? 4;
-  const pool =
-    http.kind === 'tcp'
-      ? new Pool(`http://${http.host}:${http.port}`, { connections: concurrency })
-      : new Pool('http://localhost', { connections: concurrency, socketPath: http.path });
+  const pool = createPool(http, concurrency);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const iterator = relationships[Symbol.iterator]();

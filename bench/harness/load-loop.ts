@@ -1,6 +1,7 @@
 // The closed-loop load generator run inside a worker process: `concurrency` loops, each issuing
 // its next call as soon as the last one settles; warm-up calls are not recorded; calls still in
 // flight when the window closes are awaited but not recorded.
+import { createCerbosGrpcClient, createCerbosHttpClient } from './clients/cerbos-clients.js';
 import { createGrpcClient } from './clients/grpc-client.js';
 import { createHttpClient } from './clients/http-client.js';
 import { createHistogram, encodeHistogram } from './histogram.js';
@@ -9,6 +10,9 @@ import type { LoadClient, LoadSpec, WorkerReport } from './types.js';
 const MAX_ERROR_SAMPLES = 5;
 
 export function createClient(spec: LoadSpec): LoadClient {
+  if (spec.protocol === 'cerbos') {
+    return spec.transport === 'http' ? createCerbosHttpClient(spec) : createCerbosGrpcClient(spec);
+  }
   return spec.transport === 'http' ? createHttpClient(spec) : createGrpcClient(spec);
 }
 

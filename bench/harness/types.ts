@@ -40,8 +40,13 @@ export interface LoadSpec {
   readonly timeoutMs: number;
   /** Bearer token, sent when set. */
   readonly token?: string | undefined;
-  /** HTTP path prefix override for the check call (echo servers use the same paths as Gatehouse). */
-  readonly httpPaths?: Partial<Record<Operation, string>> | undefined;
+  /** Which API the target speaks; default `gatehouse` (the echo servers speak it too). */
+  readonly protocol?: 'gatehouse' | 'cerbos' | undefined;
+  /**
+   * For `cerbos`: one ready-made CheckResources request per question (proto3 JSON for HTTP,
+   * proto-loader objects for gRPC), since Cerbos must be handed each principal's group set.
+   */
+  readonly payloads?: readonly unknown[] | undefined;
 }
 
 /** What one worker measured during the timed window (warm-up excluded). */

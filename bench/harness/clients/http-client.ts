@@ -1,6 +1,6 @@
 // The HTTP/JSON load client: undici connection pool (one connection per in-flight call), over
 // loopback TCP or a Unix socket. Any non-200 status or malformed answer rejects the call.
-import { Pool } from 'undici';
+
 import type { LoadClient, LoadSpec, Operation } from '../types.js';
 import {
   batchRequest,
@@ -10,6 +10,7 @@ import {
   expectLookupPage,
   lookupRequest,
 } from '../wire.js';
+import { createPool } from './http-pool.js';
 
 const DEFAULT_PATHS: Record<Operation, string> = {
   check: '/v1/check',
@@ -18,11 +19,8 @@ const DEFAULT_PATHS: Record<Operation, string> = {
 };
 
 export function createHttpClient(spec: LoadSpec): LoadClient {
-  const pool =
-    spec.endpoint.kind === 'tcp'
-      ? new Pool(`http://${spec.endpoint.host}:${spec.endpoint.port}`, { connections: spec.concurrency })
-      : new Pool('http://localhost', { connections: spec.concurrency, socketPath: spec.endpoint.path });
-  const paths = { ...DEFAULT_PATHS, ...spec.httpPaths };
+  const pool = createPool(spec.endpoint, spec.concurrency);
+  const paths = DEFAULT_PATHS;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (spec.token !== undefined) headers.authorization = `Bearer ${spec.token}`;
   headers['gatehouse-timeout-ms'] = String(spec.timeoutMs);

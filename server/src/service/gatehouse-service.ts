@@ -116,14 +116,20 @@ export class GatehouseService {
   }
 
   /** Readiness goes false at once so load balancers stop routing; calls in flight still finish. */
+  /**
+   * Watch streams are ended here too: they never finish on their own and would hold the drain
+   * open until the grace period expires.
+   */
   beginShutdown(): void {
     this.#shuttingDown = true;
+    for (const feed of this.#feeds) {
+      feed.fail(new UnavailableError('the server is shutting down: reconnect and resume from your last token'));
+    }
   }
 
-  /** Stop following the store; end every watch stream. Does not close the store (its owner does). */
+  /** Stop following the store and fail pending consistency waits. Does not close the store (its owner does). */
   close(): void {
-    this.#shuttingDown = true;
-    for (const feed of this.#feeds) feed.fail(new UnavailableError('the server is shutting down: reconnect and resume from your last token'));
+    this.beginShutdown();
     this.#replica.close();
   }
 

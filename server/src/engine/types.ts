@@ -51,7 +51,15 @@ export interface LookupSubjectsResult {
 /** One node of an explanation tree: what was evaluated, on which object, and its result. */
 export interface ExplainNode {
   /** `permission`/`relation`: a named rule on `object`; `arrow`: `via->name`; set operators; `direct`: a stored relationship. */
-  readonly kind: 'permission' | 'relation' | 'arrow' | 'union' | 'intersection' | 'exclusion' | 'direct' | 'cycle';
+  readonly kind:
+    | 'permission'
+    | 'relation'
+    | 'arrow'
+    | 'union'
+    | 'intersection'
+    | 'exclusion'
+    | 'direct'
+    | 'cycle';
   /** `type:id` the node was evaluated on. */
   readonly object: string;
   /** Permission/relation name, `via->name` for arrows, the relationship string for `direct`. */

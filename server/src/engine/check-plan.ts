@@ -1,0 +1,214 @@
+// Compiles every relation and permission of a schema once into a closure over the graph's edge
+// sets: a check is then a few array reads and calls, with no name lookups or allocation unless
+// the schema recurses (then a per-check memo detects cycles; see `memoised`).
+import { DepthExceededError } from '../errors.js';
+import type { EdgeSet } from '../graph/edge-set.js';
+import type { GraphIndex } from '../graph/graph-index.js';
+import type { GroupClosure } from '../graph/group-closure.js';
+import type { Expr, ObjectTypeDef } from '../schema/schema.js';
+import { MEMO_FALSE, MEMO_TRUE, Query } from './query.js';
+import type { SchemaModel, SchemaNode } from './schema-model.js';
+
+/** Evaluates one node on object `x` (NOT_INTERNED for an unseen object) at nesting `depth`. */
+export type NodeEval = (x: number, depth: number) => boolean;
+
+const FALSE: NodeEval = () => false;
+
+/** The compiled plans: `evals[node.index]` answers that node for the query in `query`. */
+export interface CheckPlans {
+  readonly query: Query;
+  readonly evals: readonly NodeEval[];
+}
+
+function anyOf(parts: readonly NodeEval[]): NodeEval {
+  if (parts.length === 0) return FALSE;
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 2) {
+    const [a, b] = parts as [NodeEval, NodeEval];
+    return (x, d) => a(x, d) || b(x, d);
+  }
+  if (parts.length === 3) {
+    const [a, b, c] = parts as [NodeEval, NodeEval, NodeEval];
+    return (x, d) => a(x, d) || b(x, d) || c(x, d);
+  }
+  return (x, d) => {
+    for (let i = 0; i < parts.length; i++) if (parts[i]!(x, d)) return true;
+    return false;
+  };
+}
+
+function allOf(parts: readonly NodeEval[]): NodeEval {
+  if (parts.length === 2) {
+    const [a, b] = parts as [NodeEval, NodeEval];
+    return (x, d) => a(x, d) && b(x, d);
+  }
+  return (x, d) => {
+    for (let i = 0; i < parts.length; i++) if (!parts[i]!(x, d)) return false;
+    return true;
+  };
+}
+
+export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDepth: number): CheckPlans {
+  const query = new Query();
+  const evals: NodeEval[] = new Array<NodeEval>(model.nodes.length).fill(FALSE);
+  // Plans call each other through `evals` so that mutually recursive nodes can be compiled in any order.
+  const call =
+    (node: number): NodeEval =>
+    (x, d) =>
+      evals[node]!(x, d);
+  const tooDeep = (): never => {
+    throw new DepthExceededError(maxDepth);
+  };
+
+  /** Follows every edge of `edges` from x and evaluates `target` on the far end, one level deeper. */
+  const followEdges = (edges: EdgeSet, target: number): NodeEval => {
+    const forward = edges.forward;
+    return (x, d) => {
+      const n = forward.degree(x);
+      if (n === 0) return false;
+      if (d >= maxDepth) tooDeep();
+      const f = evals[target]!;
+      for (let i = 0; i < n; i++) if (f(forward.neighbor(x, i), d + 1)) return true;
+      return false;
+    };
+  };
+
+  /** One subject kind of a relation: does x hold the query subject through this edge set? */
+  const edgeSetPart = (edges: EdgeSet): NodeEval => {
+    const subjectType = model.typeIndex(edges.subjectType)!;
+    if (edges.kind === 'object') {
+      return (x) => query.isObjectOf(subjectType) && edges.has(x, query.subjectId);
+    }
+    if (edges.kind === 'wildcard') {
+      // A wildcard grants every plain object of its type, and answers a wildcard query itself.
+      const forward = edges.forward;
+      return (x) => query.subjectType === subjectType && query.subjectNode === -1 && forward.degree(x) > 0;
+    }
+    const setNode = model.requireNode(edges.subjectType, edges.subjectRelation).index;
+    const follow = followEdges(edges, setNode);
+    return (x, d) => {
+      if (query.subjectNode === setNode && query.subjectId >= 0 && edges.has(x, query.subjectId)) return true;
+      return follow(x, d);
+    };
+  };
+
+  /** Identity: a subject set `type:id#name` is contained in `type:id#name`. */
+  const withIdentity =
+    (node: number, inner: NodeEval): NodeEval =>
+    (x, d) =>
+      query.isSubjectSet(node, x) || inner(x, d);
+
+  const memoised = (node: number, inner: NodeEval): NodeEval => {
+    const base = node * 2 ** 32;
+    return (x, d) => {
+      const key = base + (x >>> 0);
+      let memo = query.memo;
+      if (memo === undefined) {
+        memo = new Map();
+        query.memo = memo;
+      }
+      const state = memo.get(key);
+      if (state !== undefined) {
+        if (state === MEMO_TRUE) return true;
+        if (state === MEMO_FALSE) return false;
+        // In progress: cut the cycle. Least fixed point: assume false, and remember the cut so
+        // no false result that depended on the assumption is cached.
+        if (state < query.cutMin) query.cutMin = state;
+        return false;
+      }
+      const pos = query.stackPos++;
+      memo.set(key, pos);
+      const outerCut = query.cutMin;
+      query.cutMin = Query.noCut;
+      const result = inner(x, d);
+      query.stackPos--;
+      if (result) memo.set(key, MEMO_TRUE);
+      else if (query.cutMin >= pos) memo.set(key, MEMO_FALSE);
+      else memo.delete(key);
+      if (outerCut < query.cutMin) query.cutMin = outerCut;
+      return result;
+    };
+  };
+
+  const compileExpr = (type: ObjectTypeDef, e: Expr): NodeEval => {
+    switch (e.op) {
+      case 'ref':
+        return call(model.requireNode(type.name, e.name).index);
+      case 'arrow': {
+        const parts: NodeEval[] = [];
+        for (const edges of graph.relation(type.name, e.via)?.edgeSets ?? []) {
+          parts.push(followEdges(edges, model.requireNode(edges.subjectType, e.name).index));
+        }
+        return anyOf(parts);
+      }
+      case 'union':
+        return anyOf(e.operands.map((o) => compileExpr(type, o)));
+      case 'intersection':
+        return allOf(e.operands.map((o) => compileExpr(type, o)));
+      case 'exclusion': {
+        const base = compileExpr(type, e.base);
+        const subtract = compileExpr(type, e.subtract);
+        return (x, d) => base(x, d) && !subtract(x, d);
+      }
+    }
+  };
+
+  const compileRelation = (node: SchemaNode): NodeEval => {
+    const slot = graph.relation(node.type.name, node.name)!;
+    const generic = anyOf(slot.edgeSets.map(edgeSetPart));
+    const closure = slot.closure;
+    if (closure === undefined) return generic;
+    // Without the closure (it gave up on a very deep graph) the self-nesting edge recurses, so
+    // the fallback needs the cycle-detecting memo (recursive nodes get it around the whole plan).
+    const walk = withIdentity(node.index, generic);
+    const fallback = node.recursive ? walk : memoised(node.index, walk);
+    return closureEval(node, closure, slot.edgeSets, fallback);
+  };
+
+  /** Answers a self-nesting relation with set lookups in the group closure. */
+  const closureEval = (
+    node: SchemaNode,
+    closure: GroupClosure,
+    edgeSets: readonly EdgeSet[],
+    fallback: NodeEval,
+  ): NodeEval => {
+    const self = node.index;
+    const objectSets = edgeSets.filter((s) => s.kind === 'object');
+    const objectTypes = objectSets.map((s) => model.typeIndex(s.subjectType)!);
+    // Wildcards and other subject sets are checked on x and on every group nested in x.
+    const others = anyOf(edgeSets.filter((s) => s.kind !== 'object' && s !== closure.edges).map(edgeSetPart));
+    const hasOthers = others !== FALSE;
+    return (x, d) => {
+      if (!closure.enabled) return fallback(x, d);
+      if (x < 0) return query.isSubjectSet(self, x);
+      const subject = query.subjectId;
+      if (query.subjectNode === self) {
+        if (subject >= 0 && closure.isSelfOrNestedIn(subject, x)) return true;
+      } else if (subject >= 0) {
+        for (let k = 0; k < objectSets.length; k++) {
+          if (!query.isObjectOf(objectTypes[k]!)) continue;
+          const reverse = objectSets[k]!.reverse;
+          for (let i = 0, n = reverse.degree(subject); i < n; i++) {
+            if (closure.isSelfOrNestedIn(reverse.neighbor(subject, i), x)) return true;
+          }
+        }
+      }
+      if (!hasOthers) return false;
+      if (others(x, d)) return true;
+      const nested = closure.descendants(x);
+      if (nested !== undefined) for (const g of nested) if (others(g, d)) return true;
+      return false;
+    };
+  };
+
+  for (const node of model.nodes) {
+    const def = node.def;
+    let plan: NodeEval;
+    if (def.kind === 'permission') plan = withIdentity(node.index, compileExpr(node.type, def.expr));
+    else if (graph.relation(node.type.name, node.name)!.closure === undefined)
+      plan = withIdentity(node.index, compileRelation(node));
+    else plan = compileRelation(node);
+    evals[node.index] = node.recursive ? memoised(node.index, plan) : plan;
+  }
+  return { query, evals };
+}

@@ -1,0 +1,187 @@
+// The in-memory relationship graph the engine evaluates: ids interned per type, one EdgeSet per
+// (resource type, relation, allowed subject kind), and group closures, all updated incrementally.
+import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import type { Relationship, SubjectRef } from '../model/relationship.js';
+import { formatRelationship, WILDCARD_ID } from '../model/relationship.js';
+import type { AllowedSubject, Schema } from '../schema/schema.js';
+import type { ChangeSet, Revision } from '../store/store.js';
+import { EdgeSet, WILDCARD_SUBJECT } from './edge-set.js';
+import { GroupClosure } from './group-closure.js';
+import { IdInterner, NOT_INTERNED } from './interner.js';
+
+/** The edge sets of one relation, one per subject kind the schema allows. */
+export interface RelationEdges {
+  readonly resourceType: string;
+  readonly relation: string;
+  readonly edgeSets: readonly EdgeSet[];
+  /** Present when the relation nests into itself (`member: … or group#member`). */
+  readonly closure: GroupClosure | undefined;
+}
+
+/** The key of a subject kind within a relation: `user`, `group#member` or `user:*`. */
+export function subjectKindKey(type: string, relation: string | undefined, wildcard: boolean): string {
+  if (wildcard) return `${type}:*`;
+  return relation === undefined || relation === '' ? type : `${type}#${relation}`;
+}
+
+function allowedKey(a: AllowedSubject): string {
+  return subjectKindKey(a.type, a.relation, a.wildcard);
+}
+
+function subjectKey(s: SubjectRef): string {
+  return subjectKindKey(s.type, s.relation, s.id === WILDCARD_ID);
+}
+
+interface RelationSlot extends RelationEdges {
+  readonly byKind: ReadonlyMap<string, EdgeSet>;
+}
+
+/**
+ * Every relationship of one schema, indexed for evaluation. Not thread-safe and not versioned:
+ * the owner applies change sets in revision order between evaluations.
+ */
+export class GraphIndex {
+  private readonly interners = new Map<string, IdInterner>();
+  private readonly slots = new Map<string, RelationSlot>();
+  private currentRevision: Revision = 0;
+  private count = 0;
+
+  constructor(readonly schema: Schema) {
+    for (const type of schema.types.values()) {
+      this.interners.set(type.name, new IdInterner());
+      for (const rel of type.relations.values()) {
+        const byKind = new Map<string, EdgeSet>();
+        let closure: GroupClosure | undefined;
+        for (const allowed of rel.allowed) {
+          const kind = allowed.wildcard
+            ? 'wildcard'
+            : allowed.relation === undefined
+              ? 'object'
+              : 'subject-set';
+          const edges = new EdgeSet(type.name, rel.name, allowed.type, allowed.relation ?? '', kind);
+          byKind.set(allowedKey(allowed), edges);
+          if (allowed.type === type.name && allowed.relation === rel.name) {
+            closure = new GroupClosure(edges);
+            edges.closure = closure;
+          }
+        }
+        this.slots.set(`${type.name}#${rel.name}`, {
+          resourceType: type.name,
+          relation: rel.name,
+          edgeSets: [...byKind.values()],
+          byKind,
+          closure,
+        });
+      }
+    }
+  }
+
+  /** An index holding `relationships` at `revision`; closures are computed once at the end. */
+  static build(schema: Schema, relationships: Iterable<Relationship>, revision: Revision): GraphIndex {
+    const graph = new GraphIndex(schema);
+    for (const slot of graph.slots.values()) slot.closure?.suspend();
+    for (const r of relationships) graph.add(r);
+    for (const slot of graph.slots.values()) slot.closure?.rebuild();
+    graph.currentRevision = revision;
+    return graph;
+  }
+
+  /** The revision of the last change set applied (or given to `build`). */
+  get revision(): Revision {
+    return this.currentRevision;
+  }
+
+  get relationshipCount(): number {
+    return this.count;
+  }
+
+  /** The id numbering of `type`, or undefined if the schema has no such type. */
+  interner(type: string): IdInterner | undefined {
+    return this.interners.get(type);
+  }
+
+  /** The edge sets of `type#relation`, or undefined if the schema has no such relation. */
+  relation(type: string, relation: string): RelationEdges | undefined {
+    return this.slots.get(`${type}#${relation}`);
+  }
+
+  /** The edge set of one subject kind of `type#relation`, if the schema allows that kind. */
+  edgeSet(type: string, relation: string, kindKey: string): EdgeSet | undefined {
+    return this.slots.get(`${type}#${relation}`)?.byKind.get(kindKey);
+  }
+
+  /** Every relation's edges, in schema order. */
+  relations(): Iterable<RelationEdges> {
+    return this.slots.values();
+  }
+
+  /**
+   * Adds a relationship; returns false if it was already present. Throws InvalidArgumentError
+   * if the schema does not allow it (the service validates first; this keeps the index sound).
+   */
+  add(rel: Relationship): boolean {
+    const edges = this.edgesFor(rel);
+    const resource = this.interners.get(rel.resource.type)!.intern(rel.resource.id);
+    const subject =
+      rel.subject.id === WILDCARD_ID
+        ? WILDCARD_SUBJECT
+        : this.interners.get(rel.subject.type)!.intern(rel.subject.id);
+    if (!edges.add(resource, subject)) return false;
+    this.count++;
+    if (edges.closure !== undefined) edges.closure.edgeAdded(subject, resource);
+    return true;
+  }
+
+  /** Removes a relationship; returns false if it was not present. */
+  remove(rel: Relationship): boolean {
+    const edges = this.edgesFor(rel);
+    const resource = this.interners.get(rel.resource.type)!.lookup(rel.resource.id);
+    const subject =
+      rel.subject.id === WILDCARD_ID
+        ? WILDCARD_SUBJECT
+        : this.interners.get(rel.subject.type)!.lookup(rel.subject.id);
+    if (resource === NOT_INTERNED || subject === NOT_INTERNED) return false;
+    if (!edges.remove(resource, subject)) return false;
+    this.count--;
+    if (edges.closure !== undefined) edges.closure.edgeRemoved(subject, resource);
+    return true;
+  }
+
+  /**
+   * Applies one committed revision. Change sets must arrive in revision order: one at or below
+   * the current revision is refused (it was applied already, or arrived out of order).
+   */
+  apply(changeSet: ChangeSet): void {
+    if (changeSet.revision <= this.currentRevision) {
+      throw new FailedPreconditionError(
+        `change set for revision ${changeSet.revision} is not newer than the index revision ${this.currentRevision}; apply change sets once each, in revision order`,
+      );
+    }
+    for (const change of changeSet.changes) {
+      if (change.operation === 'insert') this.add(change.relationship);
+      else this.remove(change.relationship);
+    }
+    this.currentRevision = changeSet.revision;
+  }
+
+  private edgesFor(rel: Relationship): EdgeSet {
+    const slot = this.slots.get(`${rel.resource.type}#${rel.relation}`);
+    if (slot === undefined) {
+      const what = this.interners.has(rel.resource.type)
+        ? `type '${rel.resource.type}' has no relation '${rel.relation}'`
+        : `the schema has no type '${rel.resource.type}'`;
+      throw new InvalidArgumentError(`relationship '${formatRelationship(rel)}' is not allowed: ${what}`, {
+        field: 'relationship',
+      });
+    }
+    const edges = slot.byKind.get(subjectKey(rel.subject));
+    if (edges === undefined) {
+      const allowed = [...slot.byKind.keys()].join(' or ');
+      throw new InvalidArgumentError(
+        `relationship '${formatRelationship(rel)}' is not allowed: ${rel.resource.type}#${rel.relation} accepts ${allowed}, not '${subjectKey(rel.subject)}'`,
+        { field: 'relationship' },
+      );
+    }
+    return edges;
+  }
+}

@@ -1,0 +1,171 @@
+// The transitive closure of one self-nesting relation (`group.member: user or group#member`),
+// kept incrementally so "is group A nested anywhere inside group B?" is one set lookup
+// (the Zanzibar "Leopard" idea) instead of a walk down the group tree on every check.
+import type { EdgeSet } from './edge-set.js';
+
+/** Closure entries allowed before giving up: at least this many, or a multiple of the edges. */
+const MIN_BUDGET = 1 << 20;
+const BUDGET_PER_EDGE = 64;
+
+/**
+ * For an edge set `X#R@X:c#R` (c's members are members of the resource p: c is nested in p),
+ * keeps for each group its ancestors (every group it is nested in, through any number of
+ * edges; a group on a cycle is its own ancestor) and, symmetrically, its descendants.
+ *
+ * Adding an edge c→p makes every descendant of c (and c) nested in p and p's ancestors; removing
+ * one recomputes the ancestors of c and its descendants only (the nodes whose paths may have
+ * used the edge). Both are exact with cycles.
+ *
+ * Deep chains make the closure quadratic (a 10k-long chain has 50M pairs), so past a budget the
+ * closure switches itself off (`enabled` false) and the engine walks the edges instead, within
+ * its depth limit. `rebuild()` tries again.
+ */
+export class GroupClosure {
+  private ancestorsOf: (Set<number> | undefined)[] = [];
+  private descendantsOf: (Set<number> | undefined)[] = [];
+  private pairs = 0;
+  private on = true;
+
+  constructor(readonly edges: EdgeSet) {}
+
+  /** False once the closure outgrew its budget; callers must then walk `edges`. */
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  /** Number of (descendant, ancestor) pairs held. */
+  get size(): number {
+    return this.pairs;
+  }
+
+  /** Whether `node` is `ancestor` or nested in it. Only meaningful while enabled. */
+  isSelfOrNestedIn(node: number, ancestor: number): boolean {
+    return node === ancestor || (this.ancestorsOf[node]?.has(ancestor) ?? false);
+  }
+
+  /** The groups `node` is nested in, or undefined for none. Do not mutate. */
+  ancestors(node: number): ReadonlySet<number> | undefined {
+    return this.ancestorsOf[node];
+  }
+
+  /** The groups nested in `node`, or undefined for none. Do not mutate. */
+  descendants(node: number): ReadonlySet<number> | undefined {
+    return this.descendantsOf[node];
+  }
+
+  /** Call after the edge child→parent was added to `edges`. */
+  edgeAdded(child: number, parent: number): void {
+    if (!this.on) return;
+    const up = [parent, ...(this.ancestorsOf[parent] ?? [])];
+    const down = [child, ...(this.descendantsOf[child] ?? [])];
+    const budget = this.budget();
+    for (const d of down) {
+      for (const a of up) {
+        if (this.link(d, a) && this.pairs > budget) {
+          this.disable();
+          return;
+        }
+      }
+    }
+  }
+
+  /** Call after the edge child→parent was removed from `edges`. */
+  edgeRemoved(child: number, _parent: number): void {
+    if (!this.on) return;
+    const affected = [child, ...(this.descendantsOf[child] ?? [])];
+    for (const d of affected) {
+      const before = this.ancestorsOf[d];
+      if (before === undefined) continue;
+      const after = this.reachableParents(d);
+      for (const a of before) {
+        if (!after.has(a)) {
+          this.descendantsOf[a]?.delete(d);
+          if (this.descendantsOf[a]?.size === 0) this.descendantsOf[a] = undefined;
+          this.pairs--;
+        }
+      }
+      this.ancestorsOf[d] = after.size === 0 ? undefined : after;
+    }
+  }
+
+  /** Recomputes the closure from `edges`, re-enabling it if it fits the budget. */
+  rebuild(): void {
+    this.ancestorsOf = [];
+    this.descendantsOf = [];
+    this.pairs = 0;
+    this.on = true;
+    const budget = this.budget();
+    const reverse = this.edges.reverse;
+    for (let node = 0; node < reverse.nodeCapacity; node++) {
+      if (reverse.degree(node) === 0) continue;
+      const up = this.reachableParents(node);
+      this.ancestorsOf[node] = up;
+      for (const a of up) {
+        let down = this.descendantsOf[a];
+        if (down === undefined) {
+          down = new Set();
+          this.descendantsOf[a] = down;
+        }
+        down.add(node);
+      }
+      this.pairs += up.size;
+      if (this.pairs > budget) {
+        this.disable();
+        return;
+      }
+    }
+  }
+
+  /** Stops maintaining the closure (bulk loads call this, then `rebuild()`). */
+  suspend(): void {
+    this.disable();
+  }
+
+  private budget(): number {
+    return Math.max(MIN_BUDGET, BUDGET_PER_EDGE * this.edges.size);
+  }
+
+  private disable(): void {
+    this.on = false;
+    this.ancestorsOf = [];
+    this.descendantsOf = [];
+    this.pairs = 0;
+  }
+
+  /** Records that `d` is nested in `a`; returns whether that is new. */
+  private link(d: number, a: number): boolean {
+    let up = this.ancestorsOf[d];
+    if (up === undefined) {
+      up = new Set();
+      this.ancestorsOf[d] = up;
+    }
+    if (up.has(a)) return false;
+    up.add(a);
+    let down = this.descendantsOf[a];
+    if (down === undefined) {
+      down = new Set();
+      this.descendantsOf[a] = down;
+    }
+    down.add(d);
+    this.pairs++;
+    return true;
+  }
+
+  /** Every group reachable from `node` by one or more parent edges (breadth first, no recursion). */
+  private reachableParents(node: number): Set<number> {
+    const reverse = this.edges.reverse;
+    const seen = new Set<number>();
+    const queue = [node];
+    for (let head = 0; head < queue.length; head++) {
+      const x = queue[head]!;
+      for (let i = 0, n = reverse.degree(x); i < n; i++) {
+        const p = reverse.neighbor(x, i);
+        if (!seen.has(p)) {
+          seen.add(p);
+          queue.push(p);
+        }
+      }
+    }
+    return seen;
+  }
+}

@@ -1,0 +1,8 @@
+// Public surface of the graph index: what the engine, the service and snapshots use.
+export { Adjacency } from './adjacency.js';
+export type { SubjectKind } from './edge-set.js';
+export { EdgeSet, WILDCARD_SUBJECT } from './edge-set.js';
+export type { RelationEdges } from './graph-index.js';
+export { GraphIndex, subjectKindKey } from './graph-index.js';
+export { GroupClosure } from './group-closure.js';
+export { IdInterner, NOT_INTERNED } from './interner.js';

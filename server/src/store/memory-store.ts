@@ -70,7 +70,7 @@ function checkCount(name: string, value: number, min: number): void {
 
 export class MemoryStore implements Store {
   readonly kind = 'memory';
-  private readonly index = new RelationshipIndex();
+  private index = RelationshipIndex.empty();
   private readonly feed: ChangeFeed;
   private readonly maxReadLimit: number;
   private current: Revision = 0;
@@ -93,9 +93,17 @@ export class MemoryStore implements Store {
     options: MemoryStoreOptions = {},
   ): MemoryStore {
     const store = new MemoryStore(options);
-    const updates: RelationshipUpdate[] = [];
-    for (const relationship of relationships) updates.push({ operation: 'touch', relationship });
-    store.commit(store.planUpdates(updates));
+    const byKey = new Map<string, Relationship>();
+    for (const r of relationships) {
+      const key = relationshipKey(r);
+      if (!byKey.has(key)) byKey.set(key, freezeRelationship(r));
+    }
+    const { index, sortedKeys } = RelationshipIndex.build(byKey);
+    store.index = index;
+    const inserts = sortedKeys.map(
+      (key): RelationshipChange => ({ operation: 'insert', relationship: byKey.get(key)! }),
+    );
+    store.publish(inserts);
     return store;
   }
 
@@ -294,6 +302,11 @@ export class MemoryStore implements Store {
       if (change.operation === 'insert') this.index.insert(change.relationship);
       else this.index.remove(relationshipKey(change.relationship));
     }
+    return this.publish(changes);
+  }
+
+  /** Numbers already-applied changes as the next revision and delivers them. */
+  private publish(changes: readonly RelationshipChange[]): ChangeSet {
     this.current += 1;
     const changeSet: ChangeSet = Object.freeze({
       revision: this.current,

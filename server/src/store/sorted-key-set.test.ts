@@ -29,6 +29,29 @@ describe('SortedKeySet', () => {
     );
   });
 
+  it('builds from sorted keys into a set that then behaves like one built by inserts', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ maxLength: 3 })),
+        fc.array(fc.string({ maxLength: 3 })),
+        (initial, more) => {
+          const sorted = [...initial].sort();
+          const set = SortedKeySet.fromSorted(sorted, 2);
+          expect([...set.from('')]).toEqual(sorted);
+          for (const k of more) set.add(k);
+          const model = new Set([...sorted, ...more]);
+          for (const k of sorted.slice(0, sorted.length / 2)) {
+            set.delete(k);
+            model.delete(k);
+          }
+          expect([...set.from('')]).toEqual([...model].sort());
+          expect(set.size).toBe(model.size);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('resumes a prefix scan after a key, whether or not that key is still present', () => {
     const set = new SortedKeySet(2);
     for (const k of ['a:1', 'a:2', 'a:3', 'a:4', 'b:1']) set.add(k);

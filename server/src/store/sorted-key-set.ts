@@ -46,6 +46,18 @@ export class SortedKeySet {
     this.blockSize = blockSize;
   }
 
+  /** Builds a set from keys already in strictly ascending order, in linear time. */
+  static fromSorted(keys: readonly string[], blockSize: number = DEFAULT_BLOCK_SIZE): SortedKeySet {
+    const set = new SortedKeySet(blockSize);
+    for (let i = 0; i < keys.length; i += blockSize) {
+      const block = keys.slice(i, i + blockSize);
+      set.blocks.push(block);
+      set.maxes.push(block[block.length - 1] as string);
+    }
+    set.count = keys.length;
+    return set;
+  }
+
   get size(): number {
     return this.count;
   }

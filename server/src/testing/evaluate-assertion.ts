@@ -1,0 +1,106 @@
+// Evaluates one check or lookup assertion against an engine and says what differed.
+// Depends only on the engine's read questions, so any engine (or a fake) can be tested.
+
+import type { Engine } from '../engine/types.js';
+import { asGatehouseError } from '../errors.js';
+import { formatObject, formatSubject, WILDCARD_ID } from '../model/relationship.js';
+import type {
+  CheckAssertion,
+  LookupAssertion,
+  ResourcesLookupAssertion,
+  SubjectsLookupAssertion,
+} from '../policy/policy-set.js';
+
+/** The engine questions a policy test asks. */
+export type AssertionEngine = Pick<Engine, 'check' | 'lookupResources' | 'lookupSubjects'>;
+
+/** A LookupResources answer longer than this is reported as a runaway rather than paged forever. */
+const MAX_LOOKUP_PAGES = 10_000;
+
+/** Undefined when the assertion holds; otherwise a sentence saying what was expected and got. */
+export function evaluateAssertion(
+  engine: AssertionEngine,
+  assertion: CheckAssertion | LookupAssertion,
+): string | undefined {
+  try {
+    switch (assertion.kind) {
+      case 'allowed':
+      case 'denied':
+        return evaluateCheck(engine, assertion);
+      case 'resources':
+        return compareSets(lookupResources(engine, assertion), assertion.expect.map(formatObject));
+      case 'subjects':
+        return compareSets(lookupSubjects(engine, assertion), assertion.expect.map(formatSubject));
+    }
+  } catch (error) {
+    // An engine error is this assertion's failure, not the run's: the rest still runs.
+    const e = asGatehouseError(error);
+    const detail = e.code === 'INTERNAL' && error instanceof Error ? error.message : e.message;
+    return `the engine raised ${e.name}: ${detail}`;
+  }
+}
+
+function evaluateCheck(engine: AssertionEngine, assertion: CheckAssertion): string | undefined {
+  const allowed = engine.check(assertion.check);
+  const expected = assertion.kind === 'allowed';
+  if (allowed === expected) return undefined;
+  return `expected ${assertion.kind}, got ${allowed ? 'allowed' : 'denied'}`;
+}
+
+function lookupResources(engine: AssertionEngine, assertion: ResourcesLookupAssertion): string[] {
+  const found: string[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+    const result = engine.lookupResources({
+      resourceType: assertion.resourceType,
+      permission: assertion.permission,
+      subject: assertion.subject,
+      cursor,
+    });
+    for (const id of result.resourceIds) found.push(formatObject({ type: assertion.resourceType, id }));
+    cursor = result.nextCursor;
+    if (cursor === undefined) return found;
+  }
+  throw new Error(
+    `lookup returned more than ${MAX_LOOKUP_PAGES} pages; the engine's cursor does not advance`,
+  );
+}
+
+function lookupSubjects(engine: AssertionEngine, assertion: SubjectsLookupAssertion): string[] {
+  const result = engine.lookupSubjects({
+    resource: assertion.resource,
+    permission: assertion.permission,
+    subjectType: assertion.subjectType,
+    subjectRelation: assertion.subjectRelation,
+  });
+  const subject = (id: string): string =>
+    formatSubject({ type: assertion.subjectType, id, relation: assertion.subjectRelation });
+  const found = result.subjectIds.map(subject);
+  if (result.wildcard) {
+    // "Everyone except these" has no spelling in an expect list, so it can never match
+    // silently: it shows up as an unexpected item naming the exceptions.
+    const wildcard = `${assertion.subjectType}:${WILDCARD_ID}`;
+    found.push(
+      result.excludedIds.length === 0
+        ? wildcard
+        : `${wildcard} except ${result.excludedIds.map(subject).join(', ')}`,
+    );
+  }
+  return found;
+}
+
+function compareSets(actual: readonly string[], expected: readonly string[]): string | undefined {
+  const actualSet = new Set(actual);
+  const expectedSet = new Set(expected);
+  const missing = [...expectedSet].filter((item) => !actualSet.has(item));
+  const unexpected = [...actualSet].filter((item) => !expectedSet.has(item));
+  if (missing.length === 0 && unexpected.length === 0) return undefined;
+  const parts = [`expected ${list([...expectedSet])}, got ${list([...actualSet])}`];
+  if (missing.length > 0) parts.push(`missing ${list(missing)}`);
+  if (unexpected.length > 0) parts.push(`unexpected ${list(unexpected)}`);
+  return parts.join('; ');
+}
+
+function list(items: readonly string[]): string {
+  return `[${[...items].sort().join(', ')}]`;
+}

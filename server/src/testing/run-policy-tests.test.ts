@@ -1,0 +1,116 @@
+// runPolicyTests end to end over a compiled in-memory policy set: counts, positions, step
+// order, deletion consequences, and per-file isolation.
+import { describe, expect, it } from 'vitest';
+import { compilePolicySet } from '../policy/index.js';
+import { runPolicyTests } from './run-policy-tests.js';
+
+const SCHEMA = `kind: schema
+types:
+  user: {}
+  group:
+    relations:
+      member: user
+  doc:
+    relations:
+      viewer:
+        types: user:* or group#member
+        if_emptied_by_delete: user:*
+    permissions:
+      view: viewer
+`;
+
+const DATA = `kind: relationships
+relationships:
+  - group:eng#member@user:ann
+  - doc:d1#viewer@group:eng#member
+`;
+
+function policySet(tests: Record<string, string>): ReturnType<typeof compilePolicySet> {
+  return compilePolicySet([
+    { path: 'schema.yaml', content: SCHEMA },
+    { path: 'data.yaml', content: DATA },
+    ...Object.entries(tests).map(([path, content]) => ({ path, content })),
+  ]);
+}
+
+describe('runPolicyTests', () => {
+  it('counts checks and reports each failure at its line with expected and actual', async () => {
+    const report = await runPolicyTests(
+      policySet({
+        'a.test.yaml': `kind: test
+name: mixed
+assertions:
+  - allowed: doc:d1#view@user:ann
+  - allowed: doc:d1#view@user:bob
+lookups:
+  - resources: doc#view@user:ann
+    expect: [doc:d1, doc:d2]
+`,
+      }),
+    );
+    expect(report.passed).toBe(1);
+    expect(report.failed).toBe(2);
+    const [file] = report.files;
+    expect(file).toMatchObject({ path: 'a.test.yaml', name: 'mixed', checks: 3, passed: 1, notRun: 0 });
+    expect(file!.failures).toEqual([
+      {
+        position: expect.objectContaining({ file: 'a.test.yaml', line: 5 }),
+        source: 'allowed: doc:d1#view@user:bob',
+        message: 'expected allowed, got denied',
+      },
+      {
+        position: expect.objectContaining({ file: 'a.test.yaml', line: 7 }),
+        source: 'resources: doc#view@user:ann',
+        message: 'expected [doc:d1, doc:d2], got [doc:d1]; missing [doc:d2]',
+      },
+    ]);
+  });
+
+  it('runs steps in order, applying writes, deletes and deletion consequences to the graph', async () => {
+    const report = await runPolicyTests(
+      policySet({
+        'steps.test.yaml': `kind: test
+name: steps
+steps:
+  - denied: doc:d1#view@user:bob
+  - write: [group:eng#member@user:bob]
+  - allowed: doc:d1#view@user:bob
+  - delete: [group:eng#member@user:bob]
+  - denied: doc:d1#view@user:bob
+  - delete_object: group:eng
+  - allowed: doc:d1#view@user:bob
+  - subjects: doc:d1#view@user
+    expect: ['user:*']
+`,
+      }),
+    );
+    expect(report.files[0]!.failures).toEqual([]);
+    expect(report).toMatchObject({ passed: 5, failed: 0 });
+  });
+
+  it('starts every file from the policy data plus only its own fixtures', async () => {
+    const report = await runPolicyTests(
+      policySet({
+        'a.test.yaml': `kind: test
+name: writes bob in
+relationships: [group:eng#member@user:carl]
+steps:
+  - write: [group:eng#member@user:bob]
+  - allowed: doc:d1#view@user:bob
+  - allowed: doc:d1#view@user:carl
+`,
+        'b.test.yaml': `kind: test
+name: sees neither
+assertions:
+  - denied: doc:d1#view@user:bob
+  - denied: doc:d1#view@user:carl
+  - allowed: doc:d1#view@user:ann
+`,
+      }),
+    );
+    expect(report.files.map((f) => [f.path, f.failures.length, f.checks])).toEqual([
+      ['a.test.yaml', 0, 2],
+      ['b.test.yaml', 0, 3],
+    ]);
+  });
+});

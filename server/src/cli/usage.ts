@@ -1,0 +1,50 @@
+// Help texts for `gatehouse` and each command, and the error a bad command line raises.
+
+export const MAIN_USAGE = `Usage: gatehouse <command> [options]
+
+Commands:
+  serve      run the policy decision point (gRPC and HTTP)
+  validate   check a policy directory and report every problem
+  test       run the policy test files of a directory
+  check      answer one question against a policy directory, with its explanation
+
+Options:
+  -h, --help     show this help, or a command's help: gatehouse <command> --help
+  -V, --version  print the version
+
+Exit codes: 0 success, 1 failure, 2 denied (check), 64 usage error.`;
+
+export const VALIDATE_USAGE = `Usage: gatehouse validate DIR
+
+Load every *.yaml / *.yml policy file under DIR, compile the schema and check every
+relationship and test string. Prints "ok: N files, T types, R relationships", or every
+problem as file:line:column: message.
+
+Exit codes: 0 valid, 1 invalid or unreadable, 64 usage error.`;
+
+export const TEST_USAGE = `Usage: gatehouse test DIR
+
+Run every kind: test file under DIR, each against a fresh store holding the policy set's
+relationships plus the file's fixtures. Prints one PASS/FAIL line per file, each failing
+assertion with its file:line, and "N passed, M failed".
+
+Exit codes: 0 all passed, 1 any failure or invalid policies, 64 usage error.`;
+
+export const CHECK_USAGE = `Usage: gatehouse check DIR RESOURCE#PERMISSION@SUBJECT
+
+Load DIR and answer one check against its relationship files, printing "allowed" or
+"denied" and the explanation tree. Types of namespaced files are written in full:
+  gatehouse check policies 'team_crm/contact:prospect1#view@team_crm/user:mike'
+
+Exit codes: 0 allowed, 2 denied, 1 invalid policies or request, 64 usage error.`;
+
+/** A bad command line: reported with the relevant usage text, exit code 64. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { OPTIONS } from '../../server/src/config/options.js';
 import { compilePolicySet } from '../../server/src/policy/index.js';
+import { runPolicyTests } from '../../server/src/testing/index.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -242,7 +243,7 @@ describe('deploy/kubernetes/sidecar.yaml', () => {
 });
 
 describe('deploy/kubernetes/policies-configmap.yaml', () => {
-  it('holds policy files that compile', () => {
+  it('holds policy files that compile and whose own tests pass', async () => {
     const [configMap, ...rest] = yamlDocuments('deploy/kubernetes/policies-configmap.yaml');
     expect(rest).toEqual([]);
     expect(configMap?.kind).toBe('ConfigMap');
@@ -254,5 +255,8 @@ describe('deploy/kubernetes/policies-configmap.yaml', () => {
     const policySet = compilePolicySet(files);
     expect(policySet.relationships).toHaveLength(7);
     expect(policySet.tests.map((t) => t.name)).toEqual(['notes sharing']);
+    const report = await runPolicyTests(policySet);
+    expect(report.files.flatMap((f) => f.failures)).toEqual([]);
+    expect(report.passed).toBe(7);
   });
 });

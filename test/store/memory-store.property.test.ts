@@ -194,4 +194,27 @@ describe('MemoryStore against a Set model', () => {
       { numRuns: 400 },
     );
   });
+
+  it('pages through any filter to exactly the relationships a full scan of the model finds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.constantFrom(...UNIVERSE), { maxLength: 40 }),
+        filterArb,
+        fc.integer({ min: 1, max: 7 }),
+        async (stored, filter, limit) => {
+          const store = MemoryStore.withRelationships(stored.map((s) => parseRelationship(s)));
+          const paged: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.read(filter, { limit, cursor });
+            expect(page.relationships.length).toBeLessThanOrEqual(limit);
+            paged.push(...page.relationships.map(formatRelationship));
+            cursor = page.nextCursor;
+          } while (cursor !== undefined);
+          expect(paged).toEqual(stored.filter((s) => ModelStore.matches(filter, s)).sort());
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

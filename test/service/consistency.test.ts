@@ -1,0 +1,97 @@
+// Consistency requirements: at_least_as_fresh and fully_consistent wait for the local graph,
+// bounded by the deadline; foreign or malformed tokens are rejected.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../server/src/config/config.js';
+import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
+import { decodeRevisionToken, encodeRevisionToken } from '../../server/src/service/revision-token.js';
+import { MemoryStore } from '../../server/src/store/index.js';
+import { checkOf, ctx, fixturePolicySet } from './fixture.js';
+import { LaggingStore } from './lagging-store.js';
+
+let store: LaggingStore;
+let service: GatehouseService;
+
+beforeEach(async () => {
+  const set = fixturePolicySet();
+  store = new LaggingStore(MemoryStore.withRelationships(set.relationships.map((r) => r.relationship)));
+  service = await GatehouseService.create({ schema: set.schema, store, limits: DEFAULT_LIMITS });
+});
+afterEach(() => service.close());
+
+const carolViewsPlan = checkOf('document:plan', 'view', 'user:carol');
+const grantCarol = {
+  operation: 'touch' as const,
+  relationship: { resource: { type: 'document', id: 'plan' }, relation: 'viewer', subject: { type: 'user', id: 'carol' } },
+};
+
+describe('revision tokens', () => {
+  it('round-trip every revision and reject edits', () => {
+    for (const r of [0, 1, 35, 36, 1_000_000, Number.MAX_SAFE_INTEGER]) {
+      expect(decodeRevisionToken(encodeRevisionToken(r), 'f')).toBe(r);
+    }
+    const t = encodeRevisionToken(41);
+    const tampered = t.replace('GH1.15', 'GH1.16');
+    expect(() => decodeRevisionToken(tampered, 'f')).toThrow(/invalid revision token/);
+    expect(() => decodeRevisionToken('x'.repeat(500), 'f')).toThrow(/\.\.\./);
+  });
+});
+
+describe('at_least_as_fresh', () => {
+  it('waits until the local graph reaches the token, then answers from it', async () => {
+    store.held = true;
+    const written = await store.write([grantCarol]);
+    const token = encodeRevisionToken(written.revision);
+    // minimize_latency answers at once from the lagging graph...
+    expect((await service.check(carolViewsPlan, ctx())).allowed).toBe(false);
+    // ...at_least_as_fresh waits for the change to arrive.
+    const pending = service.check({ ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token } }, ctx());
+    let settled = false;
+    void pending.then(() => {
+      settled = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    store.release();
+    const answer = await pending;
+    expect(answer.allowed).toBe(true);
+    expect(answer.token).toBe(token);
+  });
+
+  it('fails with DEADLINE_EXCEEDED when the graph does not catch up in time', async () => {
+    store.held = true;
+    const written = await store.write([grantCarol]);
+    const check = service.check(
+      { ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token: encodeRevisionToken(written.revision) } },
+      ctx({ ms: 30 }),
+    );
+    await expect(check).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  });
+
+  it('rejects a token newer than anything the store has committed', async () => {
+    const check = service.check(
+      { ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token: encodeRevisionToken(999) } },
+      ctx(),
+    );
+    await expect(check).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'consistency.atLeastAsFresh.token' });
+  });
+});
+
+describe('fully_consistent', () => {
+  it('waits for the newest committed revision', async () => {
+    store.held = true;
+    await store.write([grantCarol]);
+    const pending = service.check({ ...carolViewsPlan, consistency: { kind: 'fully_consistent' } }, ctx());
+    setTimeout(() => store.release(), 5);
+    expect((await pending).allowed).toBe(true);
+  });
+});
+
+describe('writes read their own writes on this replica', () => {
+  it('answers a write only after the local graph has applied it', async () => {
+    store.held = true;
+    const pending = service.writeRelationships({ updates: [grantCarol] }, ctx());
+    setTimeout(() => store.release(), 5);
+    await pending;
+    expect((await service.check(carolViewsPlan, ctx())).allowed).toBe(true);
+  });
+});

@@ -113,4 +113,59 @@ assertions:
       ['b.test.yaml', 0, 3],
     ]);
   });
+
+  it('stops a file at a step the graph rejects, reporting it and the checks it skipped', async () => {
+    const set = policySet({
+      'bad-step.test.yaml': `kind: test
+name: bad step
+steps:
+  - allowed: doc:d1#view@user:ann
+  - write: [group:eng#member@user:bob]
+  - allowed: doc:d1#view@user:bob
+  - denied: doc:d1#view@user:carl
+`,
+    });
+    // Compiled sets never hold such a write; a hand-built one shows the runner survives it.
+    const [test] = set.tests;
+    const write = test!.steps[1]!;
+    if (write.kind !== 'write') throw new Error('fixture out of shape');
+    const relationship = { ...write.relationships[0]!.relationship, relation: 'owner' };
+    const steps = [...test!.steps];
+    steps[1] = { ...write, relationships: [{ ...write.relationships[0]!, relationship }] };
+    const report = await runPolicyTests({ ...set, tests: [{ ...test!, steps }] });
+    const [file] = report.files;
+    expect(file).toMatchObject({ checks: 1, passed: 1, notRun: 2 });
+    expect(file!.failures).toHaveLength(1);
+    expect(file!.failures[0]).toMatchObject({
+      position: expect.objectContaining({ line: 5 }),
+      source: 'write',
+    });
+    expect(file!.failures[0]!.message).toMatch(/^step failed: .*owner/);
+  });
+
+  it('reports fixtures the graph cannot load as a failure of that file only', async () => {
+    const set = policySet({
+      'a.test.yaml': `kind: test
+name: broken fixtures
+relationships: [group:eng#member@user:bob]
+assertions:
+  - allowed: doc:d1#view@user:bob
+`,
+      'b.test.yaml': `kind: test
+name: fine
+assertions:
+  - allowed: doc:d1#view@user:ann
+`,
+    });
+    const [a, b] = set.tests;
+    const fixture = a!.relationships[0]!;
+    const broken = {
+      ...a!,
+      relationships: [{ ...fixture, relationship: { ...fixture.relationship, relation: 'owner' } }],
+    };
+    const report = await runPolicyTests({ ...set, tests: [broken, b!] });
+    expect(report.files[0]).toMatchObject({ checks: 0, notRun: 1 });
+    expect(report.files[0]!.failures[0]!.message).toMatch(/^could not load the fixtures: /);
+    expect(report.files[1]).toMatchObject({ checks: 1, passed: 1, failures: [] });
+  });
 });

@@ -59,7 +59,7 @@ describe('parseExpression precedence', () => {
   it('positions every name at its offset in the string', () => {
     const ast = parseExpression('owner or account->edit', context());
     expect(ast?.op).toBe('union');
-    const [ref, arrow] = (ast as Extract<ExprAst, { op: 'union' }>).operands;
+    const [ref, arrow] = (ast as Extract<ExprAst, { op: 'union' | 'intersection' }>).operands;
     expect(ref?.position.column).toBe(1);
     expect(arrow?.op === 'arrow' && [arrow.position.column, arrow.namePosition.column]).toEqual([10, 19]);
   });

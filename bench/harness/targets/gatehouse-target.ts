@@ -1,0 +1,63 @@
+// Starts `gatehouse serve` (the built server in server/dist, or the sources through tsx) with a
+// dataset's schema files as its policy directory, on the addresses asked for.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RunningTarget, startTarget } from './process-target.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const GATEHOUSE_DIST = join(ROOT, 'server/dist/cli/main.js');
+const GATEHOUSE_SRC = join(ROOT, 'server/src/cli/main.ts');
+
+/** Larger than the defaults so a dataset loads in few round trips; checks are unaffected. */
+export const LOAD_BATCH = 10_000;
+
+export interface GatehouseTargetOptions {
+  readonly schemaFiles: ReadonlyMap<string, string>;
+  /** `HOST:PORT` (port 0 picks one) or `unix:/path`. */
+  readonly http: string;
+  readonly grpc: string;
+  /** Bearer token for writes. */
+  readonly token: string;
+  /** `dist` (default, what users run) or `src` (through tsx, for working on the bench). */
+  readonly build?: 'dist' | 'src' | undefined;
+}
+
+export async function startGatehouse(options: GatehouseTargetOptions): Promise<RunningTarget> {
+  const build = options.build ?? 'dist';
+  if (build === 'dist' && !existsSync(GATEHOUSE_DIST)) {
+    throw new Error(`${GATEHOUSE_DIST} does not exist: run 'npm run build' first (or pass --server src)`);
+  }
+  const policies = mkdtempSync(join(tmpdir(), 'gatehouse-bench-policies-'));
+  for (const [name, text] of options.schemaFiles) writeFileSync(join(policies, name), text);
+  const args = [
+    'serve',
+    '--policies',
+    policies,
+    '--http',
+    options.http,
+    '--grpc',
+    options.grpc,
+    '--max-write-updates',
+    String(LOAD_BATCH),
+    '--max-body-bytes',
+    String(64 * 1024 * 1024),
+    '--log-level',
+    'info',
+  ];
+  const target = await startTarget({
+    name: 'gatehouse',
+    command: process.execPath,
+    args: build === 'dist' ? [GATEHOUSE_DIST, ...args] : ['--import', 'tsx', GATEHOUSE_SRC, ...args],
+    env: { ...process.env, GATEHOUSE_TOKEN: options.token },
+    cwd: ROOT,
+  });
+  return {
+    ...target,
+    stop: async () => {
+      await target.stop();
+      rmSync(policies, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,7 +1,7 @@
 // The deployment files cannot be exercised here (no container engine, no cluster), so this
 // checks what can drift silently: Dockerfile paths and settings against the repository and
 // the serve options table, the Kubernetes manifests' wiring, and the example policies.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -134,6 +134,35 @@ describe('deploy/Dockerfile', () => {
     expect(env.get('GATEHOUSE_GRPC')).toBe('0.0.0.0:50051');
     expect(of('EXPOSE').map((i) => i.args)).toEqual(['8080 50051']);
     expect(of('HEALTHCHECK')[0]?.args).toContain('http://127.0.0.1:8080/healthz');
+  });
+});
+
+/** Every non-test TypeScript file under `dir`, as repository-relative paths. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => join(dir, f));
+}
+
+describe('the runtime image dependencies', () => {
+  it('include every package the server imports at run time (the image installs with --omit=dev)', () => {
+    const declared = Object.keys(
+      (JSON.parse(read('server/package.json')) as { dependencies: Record<string, string> }).dependencies,
+    );
+    const imported = new Set<string>();
+    for (const file of sourceFiles('server/src')) {
+      // Type-only imports are erased by tsc and need nothing at run time.
+      for (const m of read(file).matchAll(
+        /^\s*(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^'.][^']*)'/gm,
+      )) {
+        const specifier = m[1] as string;
+        if (specifier.startsWith('node:')) continue;
+        const parts = specifier.split('/');
+        imported.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string));
+      }
+    }
+    expect(imported.size).toBeGreaterThan(0);
+    for (const name of imported) expect(declared, `${name} is a server dependency`).toContain(name);
   });
 });
 

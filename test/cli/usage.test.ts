@@ -1,9 +1,13 @@
 // Top-level dispatch: help, version, and exit 64 with a usage text for bad command lines.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli-harness.js';
 
 const version = (JSON.parse(readFileSync('server/package.json', 'utf8')) as { version: string }).version;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('gatehouse usage', () => {
   it('prints the command list for --help and -h, exit 0', async () => {
@@ -54,5 +58,18 @@ describe('gatehouse usage', () => {
     expect(sub.code).toBe(64);
     expect(sub.stderr).toContain("'--fast'");
     expect(sub.stderr).toContain('Usage: gatehouse test DIR');
+  });
+
+  it('hands serve and its arguments to runServe', async () => {
+    // runServe writes to the process streams itself (it runs for the life of the process).
+    let printed = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed += String(chunk);
+      return true;
+    });
+    const run = await runCli('serve', '--help');
+    expect(run.code).toBe(0);
+    expect(printed).toContain('Usage: gatehouse serve');
+    expect(printed).toContain('--policies');
   });
 });

@@ -146,6 +146,19 @@ describe('seed tests catch weakened policies', () => {
     );
   });
 
+  it('client portal that forgets the default group when granting permissions', async () => {
+    const failures = await failuresOf(
+      mutate('client_portal/schema.yaml', 'use: granted_to->effective_member', 'use: granted_to->member'),
+    );
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        'client_portal/default-group.test.yaml: allowed: portal_permission:view_invoices#use@client:alice',
+        'client_portal/default-group.test.yaml: allowed: portal_permission:open_tickets#use@client:dave',
+        'client_portal/permissions.test.yaml: allowed: portal_permission:pay_invoices#use@client:alice',
+      ]),
+    );
+  });
+
   it('sales CRM where administrators no longer see unassigned clients', async () => {
     const failures = await failuresOf(
       mutate('sales_crm/schema.yaml', 'view: group->view or crm->admin', 'view: group->view'),

@@ -1,6 +1,6 @@
 // The Store contract: the durable, totally ordered relationship set and its changelog.
 // Implementations: MemoryStore (embedded default) and, later, RedisStore. Both run the
-// shared contract suite in test/store-contract.ts. The engine never calls a Store; the
+// shared contract suite in test/store/store-contract.ts. The engine never calls a Store; the
 // service applies the changes a Store reports to the in-memory graph index.
 import type { ObjectRef, Relationship } from '../model/relationship.js';
 import type { DeletionConsequence } from '../schema/schema.js';

@@ -146,7 +146,9 @@ const cases: Array<[rule: string, files: Record<string, string>, expected: strin
           viewer: user
           viewer: group#member
     `),
-    ['schema.yaml:10:7: YAML syntax error: Map keys must be unique'],
+    [
+      "schema.yaml:10:7: duplicate key 'viewer': a name may appear only once in a mapping; remove or rename the repeat",
+    ],
   ],
   [
     "a permission sharing a relation's name",
@@ -351,6 +353,13 @@ const cases: Array<[rule: string, files: Record<string, string>, expected: strin
     { 'bad.yaml': 'kind: schema\ntypes:\n  user: {\n' },
     [
       'bad.yaml:4:1: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }',
+    ],
+  ],
+  [
+    'several yaml documents in one file',
+    { 'multi.yaml': 'kind: schema\ntypes: {}\n---\nkind: schema\n' },
+    [
+      "multi.yaml:3:1: a policy file holds one YAML document, but this one has another after '---'; move it into a file of its own",
     ],
   ],
   [

@@ -14,6 +14,13 @@ import { YamlReader } from './yaml-reader.js';
 
 export const FILE_KINDS = ['schema', 'relationships', 'test'] as const;
 
+/** The mapping key starting at `offset`: the text up to its `:` on that line. */
+function keyAt(content: string, offset: number): string {
+  const end = content.indexOf('\n', offset);
+  const line = end < 0 ? content.slice(offset) : content.slice(offset, end);
+  return line.split(':')[0]!.trim();
+}
+
 /** Parse one file; returns undefined when the file is too broken to say what it declares. */
 export function parsePolicyFile(
   path: string,
@@ -25,7 +32,13 @@ export function parsePolicyFile(
   const doc = source.document;
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
-      problems.add(source.positionAt(err.pos[0]), '$', `YAML syntax error: ${err.message}`);
+      const message =
+        err.code === 'MULTIPLE_DOCS'
+          ? "a policy file holds one YAML document, but this one has another after '---'; move it into a file of its own"
+          : err.code === 'DUPLICATE_KEY'
+            ? `duplicate key '${keyAt(content, err.pos[0])}': a name may appear only once in a mapping; remove or rename the repeat`
+            : `YAML syntax error: ${err.message}`;
+      problems.add(source.positionAt(err.pos[0]), '$', message);
     }
     return undefined;
   }

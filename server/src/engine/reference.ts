@@ -96,13 +96,24 @@ export function evaluateReference(schema: Schema, relationships: readonly Relati
     return values;
   };
 
+  // Solutions per subject, over the stored objects plus the subject's own object. Objects
+  // outside that universe have no relationships, so adding one changes no other object's facts.
+  const solutions = new Map<string, Map<string, boolean>>();
   const check = (request: CheckRequest): boolean => {
-    const extra: ObjectRef[] = [request.resource];
-    if (request.subject.id !== WILDCARD_ID)
-      extra.push({ type: request.subject.type, id: request.subject.id });
-    return (
-      solve(request.subject, extra).get(`${formatObject(request.resource)}#${request.permission}`) ?? false
-    );
+    const { subject, resource } = request;
+    const subjectObject = subject.id === WILDCARD_ID ? [] : [{ type: subject.type, id: subject.id }];
+    const key = `${formatObject(resource)}#${request.permission}`;
+    const inUniverse =
+      objects.has(formatObject(resource)) || (subject.type === resource.type && subject.id === resource.id);
+    const cacheKey = inUniverse
+      ? formatSubject(subject)
+      : `${formatSubject(subject)} ${formatObject(resource)}`;
+    let values = solutions.get(cacheKey);
+    if (values === undefined) {
+      values = solve(subject, inUniverse ? subjectObject : [...subjectObject, resource]);
+      solutions.set(cacheKey, values);
+    }
+    return values.get(key) ?? false;
   };
 
   const idsOf = (type: string, extra?: ObjectRef): string[] => {

@@ -6,6 +6,8 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { formatListenAddress, type ListenAddress } from '../../config/listen-address.js';
 
+const DRAIN_SWEEP_MS = 25;
+
 export class HttpServer {
   readonly #server: Server;
 
@@ -34,16 +36,17 @@ export class HttpServer {
   shutdown(graceMs: number): Promise<void> {
     if (!this.#server.listening) return Promise.resolve();
     return new Promise((resolve) => {
+      // close() only drops connections idle at the moment it is called; a keep-alive connection
+      // whose request finishes later would hold the drain open until its keep-alive timeout.
+      const sweep = setInterval(() => this.#server.closeIdleConnections(), DRAIN_SWEEP_MS);
       const timer = setTimeout(() => {
         this.#server.closeAllConnections();
-        resolve();
       }, graceMs);
       this.#server.close(() => {
+        clearInterval(sweep);
         clearTimeout(timer);
         resolve();
       });
-      // Idle keep-alive connections would otherwise hold close() open until they time out.
-      this.#server.closeIdleConnections();
     });
   }
 }

@@ -64,7 +64,9 @@ describe('evaluateAssertion', () => {
         throw new TypeError('cannot read properties of undefined');
       },
     });
-    expect(evaluateAssertion(crashing, allowedCheck)).toContain('cannot read properties of undefined');
+    expect(evaluateAssertion(crashing, allowedCheck)).toBe(
+      'the engine raised TypeError: cannot read properties of undefined',
+    );
   });
 
   it('reads every page of a resources lookup and compares the set, order ignored', () => {

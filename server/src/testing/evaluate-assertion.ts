@@ -2,7 +2,6 @@
 // Depends only on the engine's read questions, so any engine (or a fake) can be tested.
 
 import type { Engine } from '../engine/types.js';
-import { asGatehouseError } from '../errors.js';
 import { formatObject, formatSubject, WILDCARD_ID } from '../model/relationship.js';
 import type {
   CheckAssertion,
@@ -34,10 +33,13 @@ export function evaluateAssertion(
     }
   } catch (error) {
     // An engine error is this assertion's failure, not the run's: the rest still runs.
-    const e = asGatehouseError(error);
-    const detail = e.code === 'INTERNAL' && error instanceof Error ? error.message : e.message;
-    return `the engine raised ${e.name}: ${detail}`;
+    return `the engine raised ${describeError(error)}`;
   }
+}
+
+/** `InvalidArgumentError: unknown permission ...`: the class says whose fault it is. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function evaluateCheck(engine: AssertionEngine, assertion: CheckAssertion): string | undefined {

@@ -1,7 +1,6 @@
 // Runs every test file of a policy set: fixtures, assertions, lookups, then steps in order,
 // each file in its own fresh world, collecting every failure with its file:line.
 import type { SourcePosition } from '../errors.js';
-import { asGatehouseError } from '../errors.js';
 import type {
   CheckAssertion,
   LookupAssertion,
@@ -41,13 +40,14 @@ async function runTestFile(policySet: PolicySet, test: PolicyTestFile): Promise<
     world = await PolicyTestWorld.create(policySet.schema, fixtures);
   } catch (error) {
     const position = test.relationships[0]?.position ?? { file: test.path, line: 1, column: 1 };
-    tally.fail(position, 'relationships', `could not load the fixtures: ${asGatehouseError(error).message}`);
+    tally.fail(position, 'relationships', `could not load the fixtures: ${messageOf(error)}`);
     const planned = test.assertions.length + test.lookups.length + test.steps.filter(isAssertion).length;
     return tally.result(test, planned);
   }
   try {
-    for (const assertion of [...test.assertions, ...test.lookups])
+    for (const assertion of [...test.assertions, ...test.lookups]) {
       tally.record(assertion, evaluateAssertion(world.engine, assertion));
+    }
     for (const [index, step] of test.steps.entries()) {
       if (isAssertion(step)) {
         tally.record(step, evaluateAssertion(world.engine, step));
@@ -83,8 +83,12 @@ async function runMutation(world: PolicyTestWorld, step: Mutation): Promise<stri
         return undefined;
     }
   } catch (error) {
-    return asGatehouseError(error).message;
+    return messageOf(error);
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Counts checks and collects failures for one file. */

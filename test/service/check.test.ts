@@ -1,7 +1,7 @@
 // Read use cases of GatehouseService: check, batch, lookups, explain, and their validation.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../server/src/errors.js';
-import { type Fixture, checkOf, ctx, startService } from './fixture.js';
+import { checkOf, ctx, type Fixture, startService } from './fixture.js';
 
 let f: Fixture;
 beforeEach(async () => {
@@ -29,7 +29,12 @@ describe('check', () => {
   });
 
   it.each([
-    ['unknown resource type with a suggestion', checkOf('documnt:readme', 'view', 'user:alice'), 'resource', /did you mean 'document'/],
+    [
+      'unknown resource type with a suggestion',
+      checkOf('documnt:readme', 'view', 'user:alice'),
+      'resource',
+      /did you mean 'document'/,
+    ],
     ['unknown permission', checkOf('document:readme', 'viwe', 'user:alice'), 'permission', /viwe/],
     ['unknown subject type', checkOf('document:readme', 'view', 'robot:r2'), 'subject', /robot/],
     ['malformed id', checkOf('document:read me', 'view', 'user:alice'), 'resource', /read me/],
@@ -43,7 +48,13 @@ describe('check', () => {
 
   it('rejects a garbage revision token with INVALID_ARGUMENT', async () => {
     const err = await rejection(
-      f.service.check({ ...checkOf('document:readme', 'view', 'user:alice'), consistency: { kind: 'at_least_as_fresh', token: 'nope' } }, ctx()),
+      f.service.check(
+        {
+          ...checkOf('document:readme', 'view', 'user:alice'),
+          consistency: { kind: 'at_least_as_fresh', token: 'nope' },
+        },
+        ctx(),
+      ),
     );
     expect(err.code).toBe('INVALID_ARGUMENT');
     expect(err.field).toBe('consistency.atLeastAsFresh.token');
@@ -79,10 +90,26 @@ describe('checkBatch', () => {
 describe('lookups and explain', () => {
   it('pages lookupResources with the configured maximum page size and a cursor', async () => {
     await f.service.writeRelationships(
-      { updates: [{ operation: 'touch', relationship: { resource: { type: 'document', id: 'zeta' }, relation: 'viewer', subject: { type: 'user', id: 'alice' } } }] },
+      {
+        updates: [
+          {
+            operation: 'touch',
+            relationship: {
+              resource: { type: 'document', id: 'zeta' },
+              relation: 'viewer',
+              subject: { type: 'user', id: 'alice' },
+            },
+          },
+        ],
+      },
       ctx(),
     );
-    const params = { resourceType: 'document', permission: 'view', subject: { type: 'user', id: 'alice' }, pageSize: 50 };
+    const params = {
+      resourceType: 'document',
+      permission: 'view',
+      subject: { type: 'user', id: 'alice' },
+      pageSize: 50,
+    };
     const first = await f.service.lookupResources(params, ctx());
     expect(first.resourceIds).toHaveLength(2);
     expect(first.nextCursor).toBeDefined();
@@ -122,7 +149,12 @@ describe('lookups and explain', () => {
   it('rejects an unknown subject relation in lookupSubjects', async () => {
     const err = await rejection(
       f.service.lookupSubjects(
-        { resource: { type: 'document', id: 'plan' }, permission: 'view', subjectType: 'group', subjectRelation: 'membr' },
+        {
+          resource: { type: 'document', id: 'plan' },
+          permission: 'view',
+          subjectType: 'group',
+          subjectRelation: 'membr',
+        },
         ctx(),
       ),
     );
@@ -139,10 +171,17 @@ describe('schema and policies', () => {
   });
 
   it('validates policy files, returning every problem with its position', () => {
-    const ok = f.service.validatePolicies({ files: [{ path: 's.yaml', content: 'kind: schema\ntypes:\n  user: {}\n' }] }, ctx());
+    const ok = f.service.validatePolicies(
+      { files: [{ path: 's.yaml', content: 'kind: schema\ntypes:\n  user: {}\n' }] },
+      ctx(),
+    );
     expect(ok).toEqual({ valid: true, problems: [] });
     const bad = f.service.validatePolicies(
-      { files: [{ path: 's.yaml', content: 'kind: schema\ntypes:\n  doc:\n    relations:\n      owner: usr\n' }] },
+      {
+        files: [
+          { path: 's.yaml', content: 'kind: schema\ntypes:\n  doc:\n    relations:\n      owner: usr\n' },
+        ],
+      },
       ctx(),
     );
     expect(bad.valid).toBe(false);

@@ -21,7 +21,11 @@ afterEach(() => service.close());
 const carolViewsPlan = checkOf('document:plan', 'view', 'user:carol');
 const grantCarol = {
   operation: 'touch' as const,
-  relationship: { resource: { type: 'document', id: 'plan' }, relation: 'viewer', subject: { type: 'user', id: 'carol' } },
+  relationship: {
+    resource: { type: 'document', id: 'plan' },
+    relation: 'viewer',
+    subject: { type: 'user', id: 'carol' },
+  },
 };
 
 describe('revision tokens', () => {
@@ -44,7 +48,10 @@ describe('at_least_as_fresh', () => {
     // minimize_latency answers at once from the lagging graph...
     expect((await service.check(carolViewsPlan, ctx())).allowed).toBe(false);
     // ...at_least_as_fresh waits for the change to arrive.
-    const pending = service.check({ ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token } }, ctx());
+    const pending = service.check(
+      { ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token } },
+      ctx(),
+    );
     let settled = false;
     void pending.then(() => {
       settled = true;
@@ -61,7 +68,10 @@ describe('at_least_as_fresh', () => {
     store.held = true;
     const written = await store.write([grantCarol]);
     const check = service.check(
-      { ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token: encodeRevisionToken(written.revision) } },
+      {
+        ...carolViewsPlan,
+        consistency: { kind: 'at_least_as_fresh', token: encodeRevisionToken(written.revision) },
+      },
       ctx({ ms: 30 }),
     );
     await expect(check).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
@@ -72,7 +82,10 @@ describe('at_least_as_fresh', () => {
       { ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token: encodeRevisionToken(999) } },
       ctx(),
     );
-    await expect(check).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'consistency.atLeastAsFresh.token' });
+    await expect(check).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'consistency.atLeastAsFresh.token',
+    });
   });
 });
 

@@ -47,7 +47,9 @@ export interface Fixture {
   readonly store: MemoryStore;
 }
 
-export async function startService(options: { limits?: Partial<Limits>; token?: string } = {}): Promise<Fixture> {
+export async function startService(
+  options: { limits?: Partial<Limits>; token?: string } = {},
+): Promise<Fixture> {
   const set = fixturePolicySet();
   const store = MemoryStore.withRelationships(set.relationships.map((r) => r.relationship));
   const service = await GatehouseService.create({

@@ -37,13 +37,20 @@ export class LaggingStore implements Store {
   write(updates: readonly RelationshipUpdate[], preconditions?: readonly Precondition[]): Promise<ChangeSet> {
     return this.#inner.write(updates, preconditions);
   }
-  deleteByFilter(filter: RelationshipFilter, preconditions?: readonly Precondition[], limit?: number): Promise<ChangeSet> {
+  deleteByFilter(
+    filter: RelationshipFilter,
+    preconditions?: readonly Precondition[],
+    limit?: number,
+  ): Promise<ChangeSet> {
     return this.#inner.deleteByFilter(filter, preconditions, limit);
   }
   deleteObject(object: ObjectRef, consequences: readonly DeletionConsequence[]): Promise<ChangeSet> {
     return this.#inner.deleteObject(object, consequences);
   }
-  read(filter: RelationshipFilter, page: { readonly limit: number; readonly cursor?: string | undefined }): Promise<ReadPage> {
+  read(
+    filter: RelationshipFilter,
+    page: { readonly limit: number; readonly cursor?: string | undefined },
+  ): Promise<ReadPage> {
     return this.#inner.read(filter, page);
   }
   snapshot(): Promise<Snapshot> {

@@ -2,7 +2,7 @@
 // deleteObject consequences, reads and watch.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RelationshipUpdate } from '../../server/src/store/store.js';
-import { type Fixture, TOKEN, checkOf, ctx, startService } from './fixture.js';
+import { checkOf, ctx, type Fixture, startService, TOKEN } from './fixture.js';
 
 let f: Fixture;
 beforeEach(async () => {
@@ -19,20 +19,36 @@ const touch = (resource: string, relation: string, subject: string): Relationshi
 describe('writeRelationships', () => {
   it('commits one revision and the graph sees it at once', async () => {
     const before = f.service.revision;
-    const r = await f.service.writeRelationships({ updates: [touch('document:plan', 'viewer', 'user:carol')] }, auth());
+    const r = await f.service.writeRelationships(
+      { updates: [touch('document:plan', 'viewer', 'user:carol')] },
+      auth(),
+    );
     expect(f.service.revision).toBe(before + 1);
     expect((await f.service.check(checkOf('document:plan', 'view', 'user:carol'), ctx())).allowed).toBe(true);
-    expect(r.token).toBe((await f.service.check(checkOf('document:plan', 'view', 'user:carol'), ctx())).token);
+    expect(r.token).toBe(
+      (await f.service.check(checkOf('document:plan', 'view', 'user:carol'), ctx())).token,
+    );
   });
 
   it.each([
     ['an unknown relation', touch('document:plan', 'viewr', 'user:carol'), 'updates[1].relationship'],
-    ['a subject type the relation does not allow', touch('document:plan', 'owner', 'group:eng'), 'updates[1].relationship'],
-    ['a wildcard where none is allowed', touch('document:plan', 'owner', 'user:*'), 'updates[1].relationship'],
+    [
+      'a subject type the relation does not allow',
+      touch('document:plan', 'owner', 'group:eng'),
+      'updates[1].relationship',
+    ],
+    [
+      'a wildcard where none is allowed',
+      touch('document:plan', 'owner', 'user:*'),
+      'updates[1].relationship',
+    ],
     ['a malformed id', touch('document:pl an', 'viewer', 'user:carol'), 'updates[1].relationship.resource'],
   ])('rejects %s with INVALID_ARGUMENT and changes nothing', async (_name, bad, field) => {
     const before = await f.store.snapshot();
-    const write = f.service.writeRelationships({ updates: [touch('document:plan', 'viewer', 'user:dan'), bad] }, auth());
+    const write = f.service.writeRelationships(
+      { updates: [touch('document:plan', 'viewer', 'user:dan'), bad] },
+      auth(),
+    );
     await expect(write).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
     const after = await f.store.snapshot();
     expect(after.revision).toBe(before.revision);
@@ -42,7 +58,9 @@ describe('writeRelationships', () => {
   it('refuses writes without the token, or with the wrong one, and changes nothing', async () => {
     const before = f.service.revision;
     const update = { updates: [touch('document:plan', 'viewer', 'user:carol')] };
-    await expect(f.service.writeRelationships(update, ctx())).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(f.service.writeRelationships(update, ctx())).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
     await expect(f.service.writeRelationships(update, ctx({ token: 'wrong' }))).rejects.toMatchObject({
       code: 'UNAUTHENTICATED',
       message: expect.stringMatching(/not valid/),
@@ -52,21 +70,29 @@ describe('writeRelationships', () => {
 
   it('enforces the update limit and preconditions atomically', async () => {
     const many = ['a', 'b', 'c', 'd'].map((u) => touch('document:plan', 'viewer', `user:${u}`));
-    await expect(f.service.writeRelationships({ updates: many }, auth())).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    await expect(f.service.writeRelationships({ updates: many }, auth())).rejects.toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+    });
     const guarded = f.service.writeRelationships(
       {
         updates: [touch('document:plan', 'viewer', 'user:carol')],
-        preconditions: [{ operation: 'must_match', filter: { resourceType: 'document', resourceId: 'nonexistent' } }],
+        preconditions: [
+          { operation: 'must_match', filter: { resourceType: 'document', resourceId: 'nonexistent' } },
+        ],
       },
       auth(),
     );
     await expect(guarded).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
-    expect((await f.service.check(checkOf('document:plan', 'view', 'user:carol'), ctx())).allowed).toBe(false);
+    expect((await f.service.check(checkOf('document:plan', 'view', 'user:carol'), ctx())).allowed).toBe(
+      false,
+    );
   });
 
   it('reports ALREADY_EXISTS for a create of a stored relationship', async () => {
     const create = { ...touch('document:plan', 'owner', 'user:bob'), operation: 'create' as const };
-    await expect(f.service.writeRelationships({ updates: [create] }, auth())).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(f.service.writeRelationships({ updates: [create] }, auth())).rejects.toMatchObject({
+      code: 'ALREADY_EXISTS',
+    });
   });
 });
 
@@ -80,8 +106,12 @@ describe('deletes', () => {
     expect(r.consequences).toEqual([
       { resource: { type: 'document', id: 'plan' }, relation: 'viewer', subject: { type: 'user', id: '*' } },
     ]);
-    expect((await f.service.check(checkOf('document:plan', 'view', 'user:stranger'), ctx())).allowed).toBe(true);
-    expect((await f.service.check(checkOf('document:readme', 'view', 'user:alice'), ctx())).allowed).toBe(false);
+    expect((await f.service.check(checkOf('document:plan', 'view', 'user:stranger'), ctx())).allowed).toBe(
+      true,
+    );
+    expect((await f.service.check(checkOf('document:readme', 'view', 'user:alice'), ctx())).allowed).toBe(
+      false,
+    );
   });
 
   it('deleteRelationships needs a resource type and deletes by filter', async () => {
@@ -89,13 +119,18 @@ describe('deletes', () => {
       code: 'INVALID_ARGUMENT',
       field: 'filter.resourceType',
     });
-    const r = await f.service.deleteRelationships({ filter: { resourceType: 'document', relation: 'owner' } }, auth());
+    const r = await f.service.deleteRelationships(
+      { filter: { resourceType: 'document', relation: 'owner' } },
+      auth(),
+    );
     expect(r.deletedCount).toBe(2);
     expect((await f.service.check(checkOf('document:plan', 'edit', 'user:bob'), ctx())).allowed).toBe(false);
   });
 
   it('rejects deleting an object of an unknown type', async () => {
-    await expect(f.service.deleteObject({ object: { type: 'grop', id: 'eng' } }, auth())).rejects.toMatchObject({
+    await expect(
+      f.service.deleteObject({ object: { type: 'grop', id: 'eng' } }, auth()),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: expect.stringMatching(/did you mean 'group'/),
     });
@@ -104,20 +139,34 @@ describe('deletes', () => {
 
 describe('reads and watch', () => {
   it('reads pages by filter and requires the token', async () => {
-    await expect(f.service.readRelationships({ filter: { resourceType: 'document' } }, ctx())).rejects.toMatchObject({
+    await expect(
+      f.service.readRelationships({ filter: { resourceType: 'document' } }, ctx()),
+    ).rejects.toMatchObject({
       code: 'UNAUTHENTICATED',
     });
-    const page = await f.service.readRelationships({ filter: { resourceType: 'document' }, pageSize: 3 }, auth());
+    const page = await f.service.readRelationships(
+      { filter: { resourceType: 'document' }, pageSize: 3 },
+      auth(),
+    );
     expect(page.relationships).toHaveLength(3);
-    const rest = await f.service.readRelationships({ filter: { resourceType: 'document' }, cursor: page.nextCursor }, auth());
+    const rest = await f.service.readRelationships(
+      { filter: { resourceType: 'document' }, cursor: page.nextCursor },
+      auth(),
+    );
     expect(rest.relationships).toHaveLength(1);
     expect(rest.nextCursor).toBeUndefined();
   });
 
   it('streams changes committed after the start token, in order', async () => {
-    const first = await f.service.writeRelationships({ updates: [touch('document:plan', 'viewer', 'user:w1')] }, auth());
+    const first = await f.service.writeRelationships(
+      { updates: [touch('document:plan', 'viewer', 'user:w1')] },
+      auth(),
+    );
     const feed = await f.service.watch({ startToken: first.token }, auth());
-    const second = await f.service.writeRelationships({ updates: [touch('document:plan', 'viewer', 'user:w2')] }, auth());
+    const second = await f.service.writeRelationships(
+      { updates: [touch('document:plan', 'viewer', 'user:w2')] },
+      auth(),
+    );
     await f.service.writeRelationships({ updates: [touch('document:plan', 'viewer', 'user:w3')] }, auth());
     const a = await feed.next();
     const b = await feed.next();

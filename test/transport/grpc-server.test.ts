@@ -9,19 +9,31 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type GatehouseConfig } from '../../server/src/config/config.js';
 import { encodeRevisionToken } from '../../server/src/service/revision-token.js';
-import { PROTO_PATH } from '../../server/src/transport/grpc/proto.js';
-import { GatehouseServer } from '../../server/src/transport/gatehouse-server.js';
 import { MemoryStore } from '../../server/src/store/index.js';
-import { SCHEMA_YAML, TOKEN, fixturePolicySet } from '../service/fixture.js';
+import { GatehouseServer } from '../../server/src/transport/gatehouse-server.js';
+import { PROTO_PATH } from '../../server/src/transport/grpc/proto.js';
+import { fixturePolicySet, SCHEMA_YAML, TOKEN } from '../service/fixture.js';
 import { LaggingStore } from '../service/lagging-store.js';
 
-const LOADER_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true } as const;
+const LOADER_OPTIONS = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+} as const;
+// biome-ignore lint/suspicious/noExplicitAny: wire messages are dynamic JSON; the assertions check their shape
 type Any = Record<string, any>;
-type Unary = (req: Any, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Any) => void) => grpc.ClientUnaryCall;
+type Unary = (
+  req: Any,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res: Any) => void,
+) => grpc.ClientUnaryCall;
 
 let server: GatehouseServer;
 let store: LaggingStore;
-let client: grpc.Client & Record<string, any>;
+let client: grpc.Client & Any;
 let address: string;
 
 beforeAll(async () => {
@@ -34,7 +46,12 @@ beforeAll(async () => {
     token: TOKEN,
     limits: { ...DEFAULT_CONFIG.limits, maxBodyBytes: 4096, maxBatchSize: 5 },
   };
-  server = await GatehouseServer.start({ config, schema: set.schema, store, logger: pino({ level: 'silent' }) });
+  server = await GatehouseServer.start({
+    config,
+    schema: set.schema,
+    store,
+    logger: pino({ level: 'silent' }),
+  });
   address = server.grpcAddress;
   const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS)) as Any;
   client = new pkg.gatehouse.v1.GatehouseService(address, grpc.credentials.createInsecure());
@@ -45,21 +62,31 @@ afterAll(async () => {
   await server.stop(1000);
 });
 
-function call(method: string, req: Any, options: { token?: string; md?: Record<string, string>; deadlineMs?: number } = {}) {
+function call(
+  method: string,
+  req: Any,
+  options: { token?: string; md?: Record<string, string>; deadlineMs?: number } = {},
+) {
   const md = new grpc.Metadata();
   if (options.token !== undefined) md.set('authorization', `Bearer ${options.token}`);
   for (const [k, v] of Object.entries(options.md ?? {})) md.set(k, v);
   const opts: grpc.CallOptions = { deadline: Date.now() + (options.deadlineMs ?? 3000) };
   return new Promise<{ res?: Any; err?: grpc.ServiceError; headers?: grpc.Metadata }>((resolve) => {
     let headers: grpc.Metadata | undefined;
-    const c = (client[method] as Unary).call(client, req, md, opts, (err, res) => resolve(err === null ? { res, headers } : { err, headers }));
+    const c = (client[method] as Unary).call(client, req, md, opts, (err, res) =>
+      resolve(err === null ? { res, headers } : { err, headers }),
+    );
     c.on('metadata', (m) => {
       headers = m;
     });
   });
 }
 
-function collect(method: string, req: Any, token?: string): Promise<{ messages: Any[]; err?: grpc.ServiceError }> {
+function collect(
+  method: string,
+  req: Any,
+  token?: string,
+): Promise<{ messages: Any[]; err?: grpc.ServiceError }> {
   const md = new grpc.Metadata();
   if (token !== undefined) md.set('authorization', `Bearer ${token}`);
   const stream = client[method](req, md) as grpc.ClientReadableStream<Any>;
@@ -73,15 +100,23 @@ function collect(method: string, req: Any, token?: string): Promise<{ messages: 
 
 const ref = (t: string, id: string) => ({ objectType: t, objectId: id });
 const subj = (t: string, id: string) => ({ object: ref(t, id) });
-const check = (perm: string, user: string) => ({ resource: ref('document', 'plan'), permission: perm, subject: subj('user', user) });
+const check = (perm: string, user: string) => ({
+  resource: ref('document', 'plan'),
+  permission: perm,
+  subject: subj('user', user),
+});
 
 describe('GatehouseService over gRPC', () => {
   it('Check answers and echoes x-request-id in response metadata', async () => {
-    const { res, headers } = await call('Check', check('view', 'alice'), { md: { 'x-request-id': 'abc-123' } });
+    const { res, headers } = await call('Check', check('view', 'alice'), {
+      md: { 'x-request-id': 'abc-123' },
+    });
     expect(res?.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
     expect(res?.checkedAt.token).toMatch(/^GH1\./);
     expect(headers?.get('x-request-id')).toEqual(['abc-123']);
-    expect((await call('Check', check('edit', 'alice'))).res?.permissionship).toBe('PERMISSIONSHIP_NO_PERMISSION');
+    expect((await call('Check', check('edit', 'alice'))).res?.permissionship).toBe(
+      'PERMISSIONSHIP_NO_PERMISSION',
+    );
   });
 
   it('maps INVALID_ARGUMENT with the field and code in trailers', async () => {
@@ -93,13 +128,17 @@ describe('GatehouseService over gRPC', () => {
   });
 
   it('CheckBatch answers in order with per-item errors; RESOURCE_EXHAUSTED over the limit', async () => {
-    const { res } = await call('CheckBatch', { items: [check('view', 'alice'), check('nope', 'alice'), check('edit', 'bob')] });
+    const { res } = await call('CheckBatch', {
+      items: [check('view', 'alice'), check('nope', 'alice'), check('edit', 'bob')],
+    });
     expect(res?.results.map((r: Any) => r.permissionship ?? r.error.code)).toEqual([
       'PERMISSIONSHIP_HAS_PERMISSION',
       'INVALID_ARGUMENT',
       'PERMISSIONSHIP_HAS_PERMISSION',
     ]);
-    const { err } = await call('CheckBatch', { items: Array.from({ length: 6 }, () => check('view', 'alice')) });
+    const { err } = await call('CheckBatch', {
+      items: Array.from({ length: 6 }, () => check('view', 'alice')),
+    });
     expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
   });
 
@@ -113,13 +152,23 @@ describe('GatehouseService over gRPC', () => {
     expect(err).toBeUndefined();
     expect(messages.length).toBe(2);
     expect(messages.flatMap((m) => m.resourceObjectIds).sort()).toEqual(['plan', 'readme']);
-    expect(messages[1].nextCursor).toBe('');
-    const bad = await collect('LookupResources', { resourceObjectType: 'nope', permission: 'view', subject: subj('user', 'alice') });
+    expect(messages[1]?.nextCursor).toBe('');
+    const bad = await collect('LookupResources', {
+      resourceObjectType: 'nope',
+      permission: 'view',
+      subject: subj('user', 'alice'),
+    });
     expect(bad.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
   it('LookupSubjects, Explain and ReadSchema', async () => {
-    const subjects = (await call('LookupSubjects', { resource: ref('document', 'plan'), permission: 'view', subjectObjectType: 'user' })).res;
+    const subjects = (
+      await call('LookupSubjects', {
+        resource: ref('document', 'plan'),
+        permission: 'view',
+        subjectObjectType: 'user',
+      })
+    ).res;
     expect(subjects?.subjectObjectIds.sort()).toEqual(['alice', 'bob']);
     const explain = (await call('Explain', check('view', 'alice'))).res;
     expect(explain?.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
@@ -129,13 +178,21 @@ describe('GatehouseService over gRPC', () => {
   });
 
   it('writes need the token; they commit, read back and stream through Watch', async () => {
-    const update = { operation: 'OPERATION_TOUCH', relationship: { resource: ref('document', 'plan'), relation: 'viewer', subject: subj('user', 'carol') } };
-    expect((await call('WriteRelationships', { updates: [update] })).err?.code).toBe(grpc.status.UNAUTHENTICATED);
-    const watch = client.Watch({}, (() => {
-      const md = new grpc.Metadata();
-      md.set('authorization', `Bearer ${TOKEN}`);
-      return md;
-    })()) as grpc.ClientReadableStream<Any>;
+    const update = {
+      operation: 'OPERATION_TOUCH',
+      relationship: { resource: ref('document', 'plan'), relation: 'viewer', subject: subj('user', 'carol') },
+    };
+    expect((await call('WriteRelationships', { updates: [update] })).err?.code).toBe(
+      grpc.status.UNAUTHENTICATED,
+    );
+    const watch = client.Watch(
+      {},
+      (() => {
+        const md = new grpc.Metadata();
+        md.set('authorization', `Bearer ${TOKEN}`);
+        return md;
+      })(),
+    ) as grpc.ClientReadableStream<Any>;
     const firstChange = new Promise<Any>((resolve) => watch.once('data', resolve));
     watch.on('error', () => undefined);
     await new Promise((r) => setTimeout(r, 50));
@@ -146,18 +203,38 @@ describe('GatehouseService over gRPC', () => {
     expect(change.changesThrough.token).toBe(written?.writtenAt.token);
     watch.cancel();
 
-    const read = (await call('ReadRelationships', { filter: { resourceType: 'document', optionalResourceId: 'plan' } }, { token: TOKEN })).res;
+    const read = (
+      await call(
+        'ReadRelationships',
+        { filter: { resourceType: 'document', optionalResourceId: 'plan' } },
+        { token: TOKEN },
+      )
+    ).res;
     expect(read?.relationships.map((r: Any) => r.subject.object.objectId)).toContain('carol');
-    const del = (await call('DeleteRelationships', { filter: { resourceType: 'document', optionalSubjectType: 'user', optionalSubjectId: 'carol' } }, { token: TOKEN })).res;
+    const del = (
+      await call(
+        'DeleteRelationships',
+        { filter: { resourceType: 'document', optionalSubjectType: 'user', optionalSubjectId: 'carol' } },
+        { token: TOKEN },
+      )
+    ).res;
     expect(del?.deletedCount).toBe('1');
     const obj = (await call('DeleteObject', { object: ref('user', 'bob') }, { token: TOKEN })).res;
     expect(obj?.deletedCount).toBe('2');
   });
 
   it('ValidatePolicies returns problems with positions', async () => {
-    const ok = (await call('ValidatePolicies', { files: [{ path: 's.yaml', content: SCHEMA_YAML }] }, { token: TOKEN })).res;
+    const ok = (
+      await call('ValidatePolicies', { files: [{ path: 's.yaml', content: SCHEMA_YAML }] }, { token: TOKEN })
+    ).res;
     expect(ok?.valid).toBe(true);
-    const bad = (await call('ValidatePolicies', { files: [{ path: 's.yaml', content: 'kind: nope\n' }] }, { token: TOKEN })).res;
+    const bad = (
+      await call(
+        'ValidatePolicies',
+        { files: [{ path: 's.yaml', content: 'kind: nope\n' }] },
+        { token: TOKEN },
+      )
+    ).res;
     expect(bad?.valid).toBe(false);
     expect(bad?.problems[0].file).toBe('s.yaml');
   });
@@ -165,17 +242,29 @@ describe('GatehouseService over gRPC', () => {
   it('answers DEADLINE_EXCEEDED when a consistency wait outlives the deadline', async () => {
     store.held = true;
     const change = await store.write([
-      { operation: 'touch', relationship: { resource: { type: 'document', id: 'plan' }, relation: 'viewer', subject: { type: 'user', id: 'late' } } },
+      {
+        operation: 'touch',
+        relationship: {
+          resource: { type: 'document', id: 'plan' },
+          relation: 'viewer',
+          subject: { type: 'user', id: 'late' },
+        },
+      },
     ]);
     expect(server.service.revision).toBe(change.revision - 1);
     const { err } = await call(
       'Check',
-      { ...check('view', 'late'), consistency: { atLeastAsFresh: { token: encodeRevisionToken(change.revision) } } },
+      {
+        ...check('view', 'late'),
+        consistency: { atLeastAsFresh: { token: encodeRevisionToken(change.revision) } },
+      },
       { deadlineMs: 100 },
     );
     expect(err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     store.release();
-    expect((await call('Check', check('view', 'late'))).res?.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
+    expect((await call('Check', check('view', 'late'))).res?.permissionship).toBe(
+      'PERMISSIONSHIP_HAS_PERMISSION',
+    );
   });
 
   it('refuses a message over the configured size with RESOURCE_EXHAUSTED', async () => {
@@ -199,9 +288,14 @@ describe('standard services', () => {
 
   it('server reflection lists GatehouseService', async () => {
     const require = createRequire(import.meta.url);
-    const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+    const reflectionProto = require.resolve(
+      '@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto',
+    );
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto, LOADER_OPTIONS)) as Any;
-    const reflection = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
+    const reflection = new pkg.grpc.reflection.v1.ServerReflection(
+      address,
+      grpc.credentials.createInsecure(),
+    );
     const stream = reflection.ServerReflectionInfo();
     const answer = new Promise<Any>((resolve, reject) => {
       stream.once('data', resolve);
@@ -210,7 +304,9 @@ describe('standard services', () => {
     stream.write({ listServices: '' });
     const res = await answer;
     stream.end();
-    expect(res.listServicesResponse.service.map((s: Any) => s.name)).toContain('gatehouse.v1.GatehouseService');
+    expect(res.listServicesResponse.service.map((s: Any) => s.name)).toContain(
+      'gatehouse.v1.GatehouseService',
+    );
     reflection.close();
   });
 });

@@ -7,7 +7,7 @@ import { GatehouseMetrics } from '../../server/src/observability/metrics.js';
 import { createHttpApp } from '../../server/src/transport/http/app.js';
 import { HTTP_STATUS } from '../../server/src/transport/http/errors.js';
 import { openApiDocument } from '../../server/src/transport/http/openapi.js';
-import { type Fixture, SCHEMA_YAML, TOKEN, startService } from '../service/fixture.js';
+import { type Fixture, SCHEMA_YAML, startService, TOKEN } from '../service/fixture.js';
 
 let f: Fixture;
 let app: Hono;
@@ -15,12 +15,19 @@ let app: Hono;
 beforeEach(async () => {
   f = await startService({ token: TOKEN, limits: { maxBatchSize: 2 } });
   const metrics = new GatehouseMetrics(f.service, { processMetrics: false });
-  app = createHttpApp({ service: f.service, metrics, logger: pino({ level: 'silent' }), maxBodyBytes: 2048, defaultDeadlineMs: 2000 });
+  app = createHttpApp({
+    service: f.service,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    maxBodyBytes: 2048,
+    defaultDeadlineMs: 2000,
+  });
 });
 afterEach(() => f.service.close());
 
 const ref = (t: string, id: string) => ({ objectType: t, objectId: id });
-const subj = (t: string, id: string, rel?: string) => (rel === undefined ? { object: ref(t, id) } : { object: ref(t, id), optionalRelation: rel });
+const subj = (t: string, id: string, rel?: string) =>
+  rel === undefined ? { object: ref(t, id) } : { object: ref(t, id), optionalRelation: rel };
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return Promise.resolve(
@@ -33,26 +40,52 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 }
 const authed = { authorization: `Bearer ${TOKEN}` };
 
-async function json(res: Response): Promise<Record<string, any>> {
-  return (await res.json()) as Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: wire messages are dynamic JSON; the assertions check their shape
+type Json = Record<string, any>;
+
+async function json(res: Response): Promise<Json> {
+  return (await res.json()) as Json;
 }
 
 describe('decision routes', () => {
   it('POST /v1/check answers with the proto3 JSON enum and a token', async () => {
-    const res = await post('/v1/check', { resource: ref('document', 'readme'), permission: 'view', subject: subj('user', 'alice') });
+    const res = await post('/v1/check', {
+      resource: ref('document', 'readme'),
+      permission: 'view',
+      subject: subj('user', 'alice'),
+    });
     expect(res.status).toBe(200);
     const body = await json(res);
     expect(body.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
     expect(body.checkedAt.token).toMatch(/^GH1\./);
-    const denied = await json(await post('/v1/check', { resource: ref('document', 'readme'), permission: 'edit', subject: subj('user', 'alice') }));
+    const denied = await json(
+      await post('/v1/check', {
+        resource: ref('document', 'readme'),
+        permission: 'edit',
+        subject: subj('user', 'alice'),
+      }),
+    );
     expect(denied.permissionship).toBe('PERMISSIONSHIP_NO_PERMISSION');
   });
 
   it('POST /v1/check honours consistency.atLeastAsFresh and rejects a garbage token', async () => {
     const write = await json(
-      await post('/v1/relationships/write', {
-        updates: [{ operation: 'OPERATION_TOUCH', relationship: { resource: ref('document', 'plan'), relation: 'viewer', subject: subj('user', 'carol') } }],
-      }, authed),
+      await post(
+        '/v1/relationships/write',
+        {
+          updates: [
+            {
+              operation: 'OPERATION_TOUCH',
+              relationship: {
+                resource: ref('document', 'plan'),
+                relation: 'viewer',
+                subject: subj('user', 'carol'),
+              },
+            },
+          ],
+        },
+        authed,
+      ),
     );
     const fresh = await json(
       await post('/v1/check', {
@@ -92,7 +125,12 @@ describe('decision routes', () => {
 
   it('POST /v1/lookup/resources pages with nextCursor', async () => {
     const first = await json(
-      await post('/v1/lookup/resources', { resourceObjectType: 'document', permission: 'view', subject: subj('user', 'alice'), pageSize: 1 }),
+      await post('/v1/lookup/resources', {
+        resourceObjectType: 'document',
+        permission: 'view',
+        subject: subj('user', 'alice'),
+        pageSize: 1,
+      }),
     );
     expect(first.resourceObjectIds).toHaveLength(1);
     const second = await json(
@@ -110,12 +148,20 @@ describe('decision routes', () => {
 
   it('POST /v1/lookup/subjects and /v1/explain', async () => {
     const subjects = await json(
-      await post('/v1/lookup/subjects', { resource: ref('document', 'plan'), permission: 'view', subjectObjectType: 'user' }),
+      await post('/v1/lookup/subjects', {
+        resource: ref('document', 'plan'),
+        permission: 'view',
+        subjectObjectType: 'user',
+      }),
     );
     expect(subjects.subjectObjectIds.sort()).toEqual(['alice', 'bob']);
     expect(subjects.wildcard).toBe(false);
     const explain = await json(
-      await post('/v1/explain', { resource: ref('document', 'plan'), permission: 'view', subject: subj('user', 'alice') }),
+      await post('/v1/explain', {
+        resource: ref('document', 'plan'),
+        permission: 'view',
+        subject: subj('user', 'alice'),
+      }),
     );
     expect(explain.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
     expect(explain.root).toMatchObject({ result: true, object: 'document:plan' });
@@ -124,21 +170,44 @@ describe('decision routes', () => {
 
 describe('write and admin routes', () => {
   it('POST /v1/relationships/write requires the bearer token (401) and validates against the schema', async () => {
-    const update = { operation: 'OPERATION_TOUCH', relationship: { resource: ref('document', 'plan'), relation: 'viewer', subject: subj('user', 'carol') } };
+    const update = {
+      operation: 'OPERATION_TOUCH',
+      relationship: { resource: ref('document', 'plan'), relation: 'viewer', subject: subj('user', 'carol') },
+    };
     expect((await post('/v1/relationships/write', { updates: [update] })).status).toBe(401);
-    expect((await post('/v1/relationships/write', { updates: [update] }, { authorization: 'Bearer nope' })).status).toBe(401);
-    const badType = { ...update, relationship: { ...update.relationship, relation: 'owner', subject: subj('group', 'eng') } };
+    expect(
+      (await post('/v1/relationships/write', { updates: [update] }, { authorization: 'Bearer nope' })).status,
+    ).toBe(401);
+    const badType = {
+      ...update,
+      relationship: { ...update.relationship, relation: 'owner', subject: subj('group', 'eng') },
+    };
     const bad = await post('/v1/relationships/write', { updates: [badType] }, authed);
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.field).toBe('updates[0].relationship');
-    expect((await post('/v1/relationships/write', { updates: [{ relationship: update.relationship }] }, authed)).status).toBe(400);
+    expect(
+      (await post('/v1/relationships/write', { updates: [{ relationship: update.relationship }] }, authed))
+        .status,
+    ).toBe(400);
     const ok = await json(await post('/v1/relationships/write', { updates: [update] }, authed));
     expect(ok.writtenAt.token).toMatch(/^GH1\./);
-    const dup = await post('/v1/relationships/write', { updates: [{ ...update, operation: 'OPERATION_CREATE' }] }, authed);
+    const dup = await post(
+      '/v1/relationships/write',
+      { updates: [{ ...update, operation: 'OPERATION_CREATE' }] },
+      authed,
+    );
     expect(dup.status).toBe(409);
     const pre = await post(
       '/v1/relationships/write',
-      { updates: [update], preconditions: [{ operation: 'OPERATION_MUST_NOT_MATCH', filter: { resourceType: 'document', optionalResourceId: 'plan' } }] },
+      {
+        updates: [update],
+        preconditions: [
+          {
+            operation: 'OPERATION_MUST_NOT_MATCH',
+            filter: { resourceType: 'document', optionalResourceId: 'plan' },
+          },
+        ],
+      },
       authed,
     );
     expect(pre.status).toBe(412);
@@ -146,25 +215,43 @@ describe('write and admin routes', () => {
   });
 
   it('POST /v1/relationships/delete and /v1/objects/delete report counts as uint64 strings', async () => {
-    const del = await json(await post('/v1/relationships/delete', { filter: { resourceType: 'document', optionalRelation: 'owner' } }, authed));
+    const del = await json(
+      await post(
+        '/v1/relationships/delete',
+        { filter: { resourceType: 'document', optionalRelation: 'owner' } },
+        authed,
+      ),
+    );
     expect(del.deletedCount).toBe('2');
     const obj = await json(await post('/v1/objects/delete', { object: ref('group', 'eng') }, authed));
     expect(obj.deletedCount).toBe('3');
-    expect(obj.consequences).toEqual([{ resource: ref('document', 'plan'), relation: 'viewer', subject: subj('user', '*') }]);
+    expect(obj.consequences).toEqual([
+      { resource: ref('document', 'plan'), relation: 'viewer', subject: subj('user', '*') },
+    ]);
   });
 
   it('POST /v1/relationships/read pages stored relationships', async () => {
-    const page = await json(await post('/v1/relationships/read', { filter: { resourceType: 'group' }, pageSize: 1 }, authed));
+    const page = await json(
+      await post('/v1/relationships/read', { filter: { resourceType: 'group' }, pageSize: 1 }, authed),
+    );
     expect(page.relationships).toHaveLength(1);
     expect(page.nextCursor).toEqual(expect.any(String));
     expect(page.readAt.token).toMatch(/^GH1\./);
   });
 
   it('POST /v1/policies/validate returns problems; GET /v1/schema returns the schema', async () => {
-    const good = await json(await post('/v1/policies/validate', { files: [{ path: 'schema.yaml', content: SCHEMA_YAML }] }, authed));
+    const good = await json(
+      await post('/v1/policies/validate', { files: [{ path: 'schema.yaml', content: SCHEMA_YAML }] }, authed),
+    );
     expect(good).toEqual({ valid: true, problems: [] });
     const bad = await json(
-      await post('/v1/policies/validate', { files: [{ path: 'x.yaml', content: 'kind: schema\ntypes:\n  a:\n    relations:\n      r: nope\n' }] }, authed),
+      await post(
+        '/v1/policies/validate',
+        {
+          files: [{ path: 'x.yaml', content: 'kind: schema\ntypes:\n  a:\n    relations:\n      r: nope\n' }],
+        },
+        authed,
+      ),
     );
     expect(bad.valid).toBe(false);
     expect(bad.problems[0]).toMatchObject({ file: 'x.yaml', line: 5 });
@@ -179,12 +266,26 @@ describe('write and admin routes', () => {
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
     const reader = res.body!.getReader();
     await f.service.writeRelationships(
-      { updates: [{ operation: 'touch', relationship: { resource: { type: 'document', id: 'plan' }, relation: 'viewer', subject: { type: 'user', id: 'w' } } }] },
+      {
+        updates: [
+          {
+            operation: 'touch',
+            relationship: {
+              resource: { type: 'document', id: 'plan' },
+              relation: 'viewer',
+              subject: { type: 'user', id: 'w' },
+            },
+          },
+        ],
+      },
       { deadline: Date.now() + 1000, token: TOKEN },
     );
     const { value } = await reader.read();
     const line = JSON.parse(new TextDecoder().decode(value).trim());
-    expect(line.changes[0]).toMatchObject({ operation: 'OPERATION_INSERT', relationship: { subject: subj('user', 'w') } });
+    expect(line.changes[0]).toMatchObject({
+      operation: 'OPERATION_INSERT',
+      relationship: { subject: subj('user', 'w') },
+    });
     expect(line.changesThrough.token).toMatch(/^GH1\./);
     f.service.beginShutdown();
     const { value: last } = await reader.read();
@@ -197,10 +298,16 @@ describe('request errors', () => {
   const check = { resource: ref('document', 'plan'), permission: 'view', subject: subj('user', 'alice') };
 
   it('415 for a wrong content type, 400 for invalid JSON or a non-object body', async () => {
-    const wrong = await app.request('/v1/check', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(check) });
+    const wrong = await app.request('/v1/check', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(check),
+    });
     expect(wrong.status).toBe(415);
     expect((await json(wrong)).error.code).toBe('INVALID_ARGUMENT');
-    const charset = await post('/v1/check', JSON.stringify(check), { 'content-type': 'application/json; charset=utf-8' });
+    const charset = await post('/v1/check', JSON.stringify(check), {
+      'content-type': 'application/json; charset=utf-8',
+    });
     expect(charset.status).toBe(200);
     const invalid = await post('/v1/check', '{"resource": ');
     expect(invalid.status).toBe(400);
@@ -211,8 +318,14 @@ describe('request errors', () => {
   it('400 naming the field for wrongly typed JSON values', async () => {
     const res = await post('/v1/check', { ...check, permission: 7 });
     expect(res.status).toBe(400);
-    expect((await json(res)).error).toMatchObject({ field: 'permission', message: 'permission must be a string, got a number' });
-    const two = await post('/v1/check', { ...check, consistency: { minimizeLatency: true, fullyConsistent: true } });
+    expect((await json(res)).error).toMatchObject({
+      field: 'permission',
+      message: 'permission must be a string, got a number',
+    });
+    const two = await post('/v1/check', {
+      ...check,
+      consistency: { minimizeLatency: true, fullyConsistent: true },
+    });
     expect((await json(two)).error.field).toBe('consistency');
   });
 
@@ -259,11 +372,23 @@ describe('operational routes', () => {
   it('GET /healthz, /readyz (503 once shutting down), /metrics', async () => {
     expect((await app.request('/healthz')).status).toBe(200);
     expect((await app.request('/readyz')).status).toBe(200);
-    await post('/v1/check', { resource: ref('document', 'plan'), permission: 'view', subject: subj('user', 'alice') });
-    await post('/v1/check', { resource: ref('document', 'plan'), permission: 'nope', subject: subj('user', 'alice') });
+    await post('/v1/check', {
+      resource: ref('document', 'plan'),
+      permission: 'view',
+      subject: subj('user', 'alice'),
+    });
+    await post('/v1/check', {
+      resource: ref('document', 'plan'),
+      permission: 'nope',
+      subject: subj('user', 'alice'),
+    });
     const metrics = await (await app.request('/metrics')).text();
-    expect(metrics).toMatch(/gatehouse_request_duration_seconds_count\{transport="http",method="Check",outcome="allowed"\} 1/);
-    expect(metrics).toMatch(/gatehouse_request_errors_total\{transport="http",method="Check",code="INVALID_ARGUMENT"\} 1/);
+    expect(metrics).toMatch(
+      /gatehouse_request_duration_seconds_count\{transport="http",method="Check",outcome="allowed"\} 1/,
+    );
+    expect(metrics).toMatch(
+      /gatehouse_request_errors_total\{transport="http",method="Check",code="INVALID_ARGUMENT"\} 1/,
+    );
     expect(metrics).toMatch(/gatehouse_graph_relationships 6/);
     expect(metrics).toMatch(/gatehouse_graph_revision 1/);
     f.service.beginShutdown();

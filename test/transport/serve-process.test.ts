@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTO_PATH } from '../../server/src/transport/grpc/proto.js';
 import { DATA_YAML, SCHEMA_YAML } from '../service/fixture.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: wire messages are dynamic JSON; the assertions check their shape
+type Json = Record<string, any>;
+
 const ROOT = join(import.meta.dirname, '..', '..');
 let dir: string;
 
@@ -45,7 +48,12 @@ function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null>
 }
 
 /** A check whose body arrives in two parts, `gapMs` apart: in flight on the server meanwhile. */
-function slowCheck(http: string, user: string, sent: () => void, gapMs: number): Promise<{ status: number; body: string }> {
+function slowCheck(
+  http: string,
+  user: string,
+  sent: () => void,
+  gapMs: number,
+): Promise<{ status: number; body: string }> {
   const [host, port] = http.split(':') as [string, string];
   const body = JSON.stringify({
     resource: { objectType: 'document', objectId: 'plan' },
@@ -54,7 +62,13 @@ function slowCheck(http: string, user: string, sent: () => void, gapMs: number):
   });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host, port: Number(port), method: 'POST', path: '/v1/check', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host,
+        port: Number(port),
+        method: 'POST',
+        path: '/v1/check',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => {
@@ -73,20 +87,35 @@ function slowCheck(http: string, user: string, sent: () => void, gapMs: number):
 
 describe('gatehouse serve process', () => {
   it('drains in-flight calls on SIGTERM, ends watch streams cleanly, and exits 0', async () => {
-    const child = startServe(['--policies', dir, '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--shutdown-grace-ms', '5000']);
+    const child = startServe([
+      '--policies',
+      dir,
+      '--http',
+      '127.0.0.1:0',
+      '--grpc',
+      '127.0.0.1:0',
+      '--shutdown-grace-ms',
+      '5000',
+    ]);
     const exited = exitCode(child);
     const { http, grpc: grpcAddress } = await readyLine(child);
     expect(http).toMatch(/^127\.0\.0\.1:\d+$/);
 
-    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { enums: String, longs: String, oneofs: true })) as Record<string, any>;
+    const pkg = grpc.loadPackageDefinition(
+      protoLoader.loadSync(PROTO_PATH, { enums: String, longs: String, oneofs: true }),
+    ) as Json;
     const client = new pkg.gatehouse.v1.GatehouseService(grpcAddress, grpc.credentials.createInsecure());
     const watch = client.Watch({}) as grpc.ClientReadableStream<unknown>;
     const watchEnded = new Promise<grpc.StatusObject>((resolve) => watch.on('status', resolve));
     watch.on('error', () => undefined);
-    const warm = await new Promise<Record<string, any>>((resolve, reject) =>
+    const warm = await new Promise<Json>((resolve, reject) =>
       client.Check(
-        { resource: { objectType: 'document', objectId: 'plan' }, permission: 'view', subject: { object: { objectType: 'user', objectId: 'alice' } } },
-        (err: Error | null, res: Record<string, any>) => (err === null ? resolve(res) : reject(err)),
+        {
+          resource: { objectType: 'document', objectId: 'plan' },
+          permission: 'view',
+          subject: { object: { objectType: 'user', objectId: 'alice' } },
+        },
+        (err: Error | null, res: Json) => (err === null ? resolve(res) : reject(err)),
       ),
     );
     expect(warm.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
@@ -98,9 +127,14 @@ describe('gatehouse serve process', () => {
       onAllSent = resolve;
     });
     const inFlight = users.map((u) =>
-      slowCheck(http, u, () => {
-        if (++started === users.length) onAllSent();
-      }, 300),
+      slowCheck(
+        http,
+        u,
+        () => {
+          if (++started === users.length) onAllSent();
+        },
+        300,
+      ),
     );
     await allSent;
     await new Promise((r) => setTimeout(r, 50));
@@ -122,7 +156,10 @@ describe('gatehouse serve process', () => {
 
   it('prints every policy problem and exits 1 on invalid policies', async () => {
     const bad = mkdtempSync(join(tmpdir(), 'gatehouse-bad-'));
-    writeFileSync(join(bad, 'schema.yaml'), 'kind: schema\ntypes:\n  doc:\n    relations:\n      owner: usr\n      editor: grp\n');
+    writeFileSync(
+      join(bad, 'schema.yaml'),
+      'kind: schema\ntypes:\n  doc:\n    relations:\n      owner: usr\n      editor: grp\n',
+    );
     const child = startServe(['--policies', bad, '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0']);
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => {

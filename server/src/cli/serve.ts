@@ -31,11 +31,15 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof PolicyError)) {
       logger.error({ err, policies: config.policies }, 'cannot load policies');
-      process.stderr.write(`gatehouse serve: cannot load policies from '${config.policies}': ${(err as Error).message}\n`);
+      process.stderr.write(
+        `gatehouse serve: cannot load policies from '${config.policies}': ${(err as Error).message}\n`,
+      );
       return EXIT_FAILURE;
     }
     logger.error({ problems: err.problems.length, policies: config.policies }, 'invalid policies');
-    process.stderr.write(`gatehouse serve: the policies in '${config.policies}' are invalid:\n${err.message}\n`);
+    process.stderr.write(
+      `gatehouse serve: the policies in '${config.policies}' are invalid:\n${err.message}\n`,
+    );
     return EXIT_FAILURE;
   }
 

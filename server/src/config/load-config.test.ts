@@ -2,11 +2,15 @@
 // the loopback-without-token guard, and redaction.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './config.js';
-import { type ConfigSources, ConfigError, buildConfig } from './load-config.js';
+import { buildConfig, ConfigError, type ConfigSources } from './load-config.js';
 import { redactConfig } from './redact.js';
 import { serveUsage } from './usage.js';
 
-function sources(argv: string[] = [], env: Record<string, string> = {}, files: Record<string, string> = {}): ConfigSources {
+function sources(
+  argv: string[] = [],
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+): ConfigSources {
   return {
     argv,
     env,
@@ -38,7 +42,11 @@ describe('buildConfig', () => {
     const config = buildConfig(
       sources(
         ['--config', 'c.yaml', '--http', '127.0.0.1:1003', '--max-batch-size', '30'],
-        { GATEHOUSE_HTTP: '127.0.0.1:1002', GATEHOUSE_GRPC: 'unix:/tmp/g.sock', GATEHOUSE_MAX_BATCH_SIZE: '20' },
+        {
+          GATEHOUSE_HTTP: '127.0.0.1:1002',
+          GATEHOUSE_GRPC: 'unix:/tmp/g.sock',
+          GATEHOUSE_MAX_BATCH_SIZE: '20',
+        },
         { 'c.yaml': file },
       ),
     );
@@ -50,7 +58,11 @@ describe('buildConfig', () => {
 
   it('reports every problem at once, naming where each value came from', () => {
     const found = problems(
-      sources(['--max-batch-size', '0', '--http', 'nowhere'], { GATEHOUSE_LOG_LEVEL: 'loud' }, { 'c.yaml': 'limitz: 1\n' }),
+      sources(
+        ['--max-batch-size', '0', '--http', 'nowhere'],
+        { GATEHOUSE_LOG_LEVEL: 'loud' },
+        { 'c.yaml': 'limitz: 1\n' },
+      ),
     );
     expect(found).toEqual(
       expect.arrayContaining([
@@ -60,7 +72,9 @@ describe('buildConfig', () => {
       ]),
     );
     expect(found).toHaveLength(3);
-    expect(problems(sources(['--config', 'c.yaml'], {}, { 'c.yaml': 'limitz: 1\n' }))[0]).toMatch(/unknown setting 'limitz'/);
+    expect(problems(sources(['--config', 'c.yaml'], {}, { 'c.yaml': 'limitz: 1\n' }))[0]).toMatch(
+      /unknown setting 'limitz'/,
+    );
   });
 
   it('rejects unknown flags and a token passed as a flag', () => {
@@ -71,20 +85,33 @@ describe('buildConfig', () => {
   it('refuses to listen beyond loopback with writes open, unless told so explicitly', () => {
     const open = sources(['--http', '0.0.0.0:8080']);
     expect(problems(open)[0]).toMatch(/refusing to serve http on 0\.0\.0\.0:8080.*GATEHOUSE_TOKEN/);
-    expect(buildConfig(sources(['--http', '0.0.0.0:8080', '--allow-unauthenticated-writes'])).allowUnauthenticatedWrites).toBe(true);
-    expect(buildConfig(sources(['--http', '0.0.0.0:8080'], { GATEHOUSE_TOKEN: 's3cret' })).token).toBe('s3cret');
+    expect(
+      buildConfig(sources(['--http', '0.0.0.0:8080', '--allow-unauthenticated-writes']))
+        .allowUnauthenticatedWrites,
+    ).toBe(true);
+    expect(buildConfig(sources(['--http', '0.0.0.0:8080'], { GATEHOUSE_TOKEN: 's3cret' })).token).toBe(
+      's3cret',
+    );
     expect(buildConfig(sources(['--grpc', 'unix:/run/g.sock'])).grpc.kind).toBe('unix');
   });
 
   it('reads the token from a file and refuses two token sources', () => {
     expect(buildConfig(sources(['--token-file', 't'], {}, { t: '  abc\n' })).token).toBe('abc');
-    expect(problems(sources(['--token-file', 't'], { GATEHOUSE_TOKEN: 'x' }, { t: 'abc' }))[0]).toMatch(/keep only one/);
+    expect(problems(sources(['--token-file', 't'], { GATEHOUSE_TOKEN: 'x' }, { t: 'abc' }))[0]).toMatch(
+      /keep only one/,
+    );
     expect(problems(sources(['--token-file', 'missing']))[0]).toMatch(/token file 'missing' cannot be read/);
   });
 
   it('refuses the same address for both listeners', () => {
-    expect(problems(sources(['--http', '127.0.0.1:9000', '--grpc', '127.0.0.1:9000']))[0]).toMatch(/both listen/);
-    expect(buildConfig(sources(['--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0'])).http.port).toBe(0);
+    expect(problems(sources(['--http', '127.0.0.1:9000', '--grpc', '127.0.0.1:9000']))[0]).toMatch(
+      /both listen/,
+    );
+    expect(buildConfig(sources(['--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0'])).http).toEqual({
+      kind: 'tcp',
+      host: '127.0.0.1',
+      port: 0,
+    });
   });
 
   it('parses IPv6 listeners in brackets', () => {

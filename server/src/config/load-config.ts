@@ -56,7 +56,8 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     grpc: (values.get('grpc') as ListenAddress | undefined) ?? DEFAULT_CONFIG.grpc,
     token,
     allowUnauthenticatedWrites:
-      (values.get('allowUnauthenticatedWrites') as boolean | undefined) ?? DEFAULT_CONFIG.allowUnauthenticatedWrites,
+      (values.get('allowUnauthenticatedWrites') as boolean | undefined) ??
+      DEFAULT_CONFIG.allowUnauthenticatedWrites,
     logLevel: (values.get('logLevel') as GatehouseConfig['logLevel'] | undefined) ?? DEFAULT_CONFIG.logLevel,
     shutdownGraceMs: (values.get('shutdownGraceMs') as number | undefined) ?? DEFAULT_CONFIG.shutdownGraceMs,
     limits: {
@@ -81,10 +82,14 @@ function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s === '' ? undefined : s;
 }
 
-function parseFlags(argv: readonly string[], problems: string[]): Record<string, string | boolean | undefined> {
+function parseFlags(
+  argv: readonly string[],
+  problems: string[],
+): Record<string, string | boolean | undefined> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { [CONFIG_FLAG]: { type: 'string' } };
   for (const spec of OPTIONS) {
-    if (spec.flag !== undefined) options[spec.flag] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+    if (spec.flag !== undefined)
+      options[spec.flag] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
   }
   try {
     const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
@@ -123,7 +128,12 @@ function readConfigFile(path: string, sources: ConfigSources, problems: string[]
 const KNOWN_KEYS = new Set(OPTIONS.map((o) => o.key));
 const KNOWN_SECTIONS = new Set(OPTIONS.filter((o) => o.key.includes('.')).map((o) => o.key.split('.')[0]));
 
-function reportUnknownKeys(doc: Record<string, unknown>, prefix: string, path: string, problems: string[]): void {
+function reportUnknownKeys(
+  doc: Record<string, unknown>,
+  prefix: string,
+  path: string,
+  problems: string[],
+): void {
   for (const [k, v] of Object.entries(doc)) {
     const key = prefix === '' ? k : `${prefix}.${k}`;
     if (prefix === '' && KNOWN_SECTIONS.has(k)) {
@@ -164,7 +174,11 @@ function pickRaw(
   return undefined;
 }
 
-function resolveToken(values: Map<string, unknown>, sources: ConfigSources, problems: string[]): string | undefined {
+function resolveToken(
+  values: Map<string, unknown>,
+  sources: ConfigSources,
+  problems: string[],
+): string | undefined {
   const token = values.get('token') as string | undefined;
   const tokenFile = values.get('tokenFile') as string | undefined;
   if (token !== undefined && tokenFile !== undefined) {
@@ -183,7 +197,8 @@ function resolveToken(values: Map<string, unknown>, sources: ConfigSources, prob
 }
 
 function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
-  if (a.kind === 'unix' || b.kind === 'unix') return a.kind === b.kind && formatListenAddress(a) === formatListenAddress(b);
+  if (a.kind === 'unix' || b.kind === 'unix')
+    return a.kind === b.kind && formatListenAddress(a) === formatListenAddress(b);
   return a.port !== 0 && a.port === b.port && a.host === b.host;
 }
 
@@ -191,10 +206,15 @@ function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
 function crossCheck(config: GatehouseConfig): string[] {
   const problems: string[] = [];
   if (sameAddress(config.http, config.grpc)) {
-    problems.push(`http and grpc both listen on ${formatListenAddress(config.http)}: give them different addresses`);
+    problems.push(
+      `http and grpc both listen on ${formatListenAddress(config.http)}: give them different addresses`,
+    );
   }
   if (config.token === undefined && !config.allowUnauthenticatedWrites) {
-    for (const [name, address] of [['http', config.http], ['grpc', config.grpc]] as const) {
+    for (const [name, address] of [
+      ['http', config.http],
+      ['grpc', config.grpc],
+    ] as const) {
       if (!isLocalOnly(address)) {
         problems.push(
           `refusing to serve ${name} on ${formatListenAddress(address)} (reachable beyond loopback) with writes open: ` +

@@ -4,7 +4,9 @@ import { LOG_LEVELS } from './config.js';
 import { parseListenAddress } from './listen-address.js';
 
 /** A parsed value, or a sentence saying what is wrong with the input. */
-export type ParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
+export type ParseResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly problem: string };
 
 export interface OptionSpec {
   /** Dotted key in GatehouseConfig and in the YAML file: `limits.maxBatchSize`. */
@@ -23,20 +25,118 @@ export interface OptionSpec {
 const MAX_INT = 2 ** 31 - 1;
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { key: 'policies', flag: 'policies', env: 'GATEHOUSE_POLICIES', kind: 'string', description: 'Directory of policy files.' },
-  { key: 'http', flag: 'http', env: 'GATEHOUSE_HTTP', kind: 'address', description: 'HTTP listener: HOST:PORT or unix:/path; port 0 picks a free port.' },
-  { key: 'grpc', flag: 'grpc', env: 'GATEHOUSE_GRPC', kind: 'address', description: 'gRPC listener: HOST:PORT or unix:/path; port 0 picks a free port.' },
-  { key: 'token', env: 'GATEHOUSE_TOKEN', kind: 'string', secret: true, description: 'Bearer token required by writes and admin calls (env or file only, never a flag).' },
-  { key: 'tokenFile', flag: 'token-file', env: 'GATEHOUSE_TOKEN_FILE', kind: 'string', description: 'File holding the bearer token (e.g. a mounted Kubernetes Secret).' },
-  { key: 'allowUnauthenticatedWrites', flag: 'allow-unauthenticated-writes', env: 'GATEHOUSE_ALLOW_UNAUTHENTICATED_WRITES', kind: 'boolean', description: 'Permit writes without a token on a listener reachable beyond loopback.' },
-  { key: 'logLevel', flag: 'log-level', env: 'GATEHOUSE_LOG_LEVEL', kind: 'logLevel', description: `Log level: ${LOG_LEVELS.join(', ')}.` },
-  { key: 'shutdownGraceMs', flag: 'shutdown-grace-ms', env: 'GATEHOUSE_SHUTDOWN_GRACE_MS', kind: 'integer', min: 0, max: 600_000, description: 'Time SIGTERM waits for in-flight calls to finish.' },
-  { key: 'limits.maxBatchSize', flag: 'max-batch-size', env: 'GATEHOUSE_MAX_BATCH_SIZE', kind: 'integer', min: 1, max: 1_000_000, description: 'Items per CheckBatch.' },
-  { key: 'limits.maxWriteUpdates', flag: 'max-write-updates', env: 'GATEHOUSE_MAX_WRITE_UPDATES', kind: 'integer', min: 1, max: 1_000_000, description: 'Updates plus preconditions per WriteRelationships.' },
-  { key: 'limits.maxBodyBytes', flag: 'max-body-bytes', env: 'GATEHOUSE_MAX_BODY_BYTES', kind: 'integer', min: 1024, max: MAX_INT, description: 'Bytes per HTTP request body and per received gRPC message.' },
-  { key: 'limits.maxPageSize', flag: 'max-page-size', env: 'GATEHOUSE_MAX_PAGE_SIZE', kind: 'integer', min: 1, max: 1_000_000, description: 'Results per LookupResources / ReadRelationships page (and the default).' },
-  { key: 'limits.defaultDeadlineMs', flag: 'default-deadline-ms', env: 'GATEHOUSE_DEFAULT_DEADLINE_MS', kind: 'integer', min: 1, max: 3_600_000, description: 'Request deadline when the caller sets none.' },
-  { key: 'limits.maxDepth', flag: 'max-depth', env: 'GATEHOUSE_MAX_DEPTH', kind: 'integer', min: 1, max: 100_000, description: 'Nested evaluation steps before a check fails with RESOURCE_EXHAUSTED.' },
+  {
+    key: 'policies',
+    flag: 'policies',
+    env: 'GATEHOUSE_POLICIES',
+    kind: 'string',
+    description: 'Directory of policy files.',
+  },
+  {
+    key: 'http',
+    flag: 'http',
+    env: 'GATEHOUSE_HTTP',
+    kind: 'address',
+    description: 'HTTP listener: HOST:PORT or unix:/path; port 0 picks a free port.',
+  },
+  {
+    key: 'grpc',
+    flag: 'grpc',
+    env: 'GATEHOUSE_GRPC',
+    kind: 'address',
+    description: 'gRPC listener: HOST:PORT or unix:/path; port 0 picks a free port.',
+  },
+  {
+    key: 'token',
+    env: 'GATEHOUSE_TOKEN',
+    kind: 'string',
+    secret: true,
+    description: 'Bearer token required by writes and admin calls (env or file only, never a flag).',
+  },
+  {
+    key: 'tokenFile',
+    flag: 'token-file',
+    env: 'GATEHOUSE_TOKEN_FILE',
+    kind: 'string',
+    description: 'File holding the bearer token (e.g. a mounted Kubernetes Secret).',
+  },
+  {
+    key: 'allowUnauthenticatedWrites',
+    flag: 'allow-unauthenticated-writes',
+    env: 'GATEHOUSE_ALLOW_UNAUTHENTICATED_WRITES',
+    kind: 'boolean',
+    description: 'Permit writes without a token on a listener reachable beyond loopback.',
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'GATEHOUSE_LOG_LEVEL',
+    kind: 'logLevel',
+    description: `Log level: ${LOG_LEVELS.join(', ')}.`,
+  },
+  {
+    key: 'shutdownGraceMs',
+    flag: 'shutdown-grace-ms',
+    env: 'GATEHOUSE_SHUTDOWN_GRACE_MS',
+    kind: 'integer',
+    min: 0,
+    max: 600_000,
+    description: 'Time SIGTERM waits for in-flight calls to finish.',
+  },
+  {
+    key: 'limits.maxBatchSize',
+    flag: 'max-batch-size',
+    env: 'GATEHOUSE_MAX_BATCH_SIZE',
+    kind: 'integer',
+    min: 1,
+    max: 1_000_000,
+    description: 'Items per CheckBatch.',
+  },
+  {
+    key: 'limits.maxWriteUpdates',
+    flag: 'max-write-updates',
+    env: 'GATEHOUSE_MAX_WRITE_UPDATES',
+    kind: 'integer',
+    min: 1,
+    max: 1_000_000,
+    description: 'Updates plus preconditions per WriteRelationships.',
+  },
+  {
+    key: 'limits.maxBodyBytes',
+    flag: 'max-body-bytes',
+    env: 'GATEHOUSE_MAX_BODY_BYTES',
+    kind: 'integer',
+    min: 1024,
+    max: MAX_INT,
+    description: 'Bytes per HTTP request body and per received gRPC message.',
+  },
+  {
+    key: 'limits.maxPageSize',
+    flag: 'max-page-size',
+    env: 'GATEHOUSE_MAX_PAGE_SIZE',
+    kind: 'integer',
+    min: 1,
+    max: 1_000_000,
+    description: 'Results per LookupResources / ReadRelationships page (and the default).',
+  },
+  {
+    key: 'limits.defaultDeadlineMs',
+    flag: 'default-deadline-ms',
+    env: 'GATEHOUSE_DEFAULT_DEADLINE_MS',
+    kind: 'integer',
+    min: 1,
+    max: 3_600_000,
+    description: 'Request deadline when the caller sets none.',
+  },
+  {
+    key: 'limits.maxDepth',
+    flag: 'max-depth',
+    env: 'GATEHOUSE_MAX_DEPTH',
+    kind: 'integer',
+    min: 1,
+    max: 100_000,
+    description: 'Nested evaluation steps before a check fails with RESOURCE_EXHAUSTED.',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */
@@ -51,7 +151,12 @@ export function parseOptionValue(spec: OptionSpec, raw: unknown): ParseResult {
       if (raw === 'false' || raw === '0') return { ok: true, value: false };
       return { ok: false, problem: `must be true or false, got '${String(raw)}'` };
     case 'integer': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^-?\d+$/.test(raw)
+            ? Number(raw)
+            : Number.NaN;
       const min = spec.min ?? 0;
       const max = spec.max ?? MAX_INT;
       if (!Number.isSafeInteger(n) || n < min || n > max) {
@@ -65,7 +170,8 @@ export function parseOptionValue(spec: OptionSpec, raw: unknown): ParseResult {
       return typeof parsed === 'string' ? { ok: false, problem: parsed } : { ok: true, value: parsed };
     }
     case 'logLevel':
-      if (typeof raw === 'string' && (LOG_LEVELS as readonly string[]).includes(raw)) return { ok: true, value: raw };
+      if (typeof raw === 'string' && (LOG_LEVELS as readonly string[]).includes(raw))
+        return { ok: true, value: raw };
       return { ok: false, problem: `must be one of ${LOG_LEVELS.join(', ')}, got '${String(raw)}'` };
   }
 }

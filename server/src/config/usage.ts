@@ -4,7 +4,9 @@ import { formatListenAddress } from './listen-address.js';
 import { OPTIONS } from './options.js';
 
 function defaultText(key: string): string {
-  const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)?.[part], DEFAULT_CONFIG);
+  const value = key
+    .split('.')
+    .reduce<unknown>((node, part) => (node as Record<string, unknown>)?.[part], DEFAULT_CONFIG);
   if (value === undefined) return '';
   if (typeof value === 'object' && value !== null && 'kind' in value) {
     return ` (default ${formatListenAddress(value as Parameters<typeof formatListenAddress>[0])})`;
@@ -14,7 +16,11 @@ function defaultText(key: string): string {
 
 /** The help text: every flag with its env variable, default and meaning. */
 export function serveUsage(): string {
-  const lines = ['Usage: gatehouse serve [flags]', '', 'Flags (each also settable by env; precedence flags > env > --config file > defaults):'];
+  const lines = [
+    'Usage: gatehouse serve [flags]',
+    '',
+    'Flags (each also settable by env; precedence flags > env > --config file > defaults):',
+  ];
   lines.push('  --config FILE                      YAML config file (env GATEHOUSE_CONFIG)');
   for (const o of OPTIONS) {
     const flag = o.flag === undefined ? '(env only)' : `--${o.flag}${o.kind === 'boolean' ? '' : ' VALUE'}`;

@@ -1,6 +1,6 @@
 // Prometheus metrics on a registry owned by one server (never prom-client's global one):
 // request counts and latency per transport/method/outcome, errors by code, graph size and revision.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type TransportName = 'grpc' | 'http';
 /** `allowed`/`denied` for decisions, `ok` for other successes, `error` for failures. */
@@ -14,7 +14,9 @@ export interface MetricsSource {
 }
 
 // Sub-millisecond buckets: an in-memory check answers in microseconds plus transport time.
-const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LATENCY_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
 
 /** Pre-bound metric children for one (transport, method): the hot path does no label hashing. */
 export class MethodMetrics {
@@ -22,7 +24,10 @@ export class MethodMetrics {
   readonly #errors: Counter<'transport' | 'method' | 'code'>;
   readonly #transport: TransportName;
   readonly #method: string;
-  readonly #byOutcome = new Map<Outcome, ReturnType<Histogram<'transport' | 'method' | 'outcome'>['labels']>>();
+  readonly #byOutcome = new Map<
+    Outcome,
+    ReturnType<Histogram<'transport' | 'method' | 'outcome'>['labels']>
+  >();
 
   constructor(
     histogram: Histogram<'transport' | 'method' | 'outcome'>,
@@ -105,7 +110,8 @@ export class GatehouseMetrics {
         this.set(source.ready ? 1 : 0);
       },
     });
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+    if (options.processMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
   }
 
   /** The recorder for one (transport, method); create once per method at adapter build time. */

@@ -18,7 +18,9 @@ export class BearerAuth {
   require(presented: string | undefined, operation: string): void {
     if (this.#digest === undefined) return;
     if (presented === undefined || presented === '') {
-      throw new UnauthenticatedError(`${operation} requires a bearer token: send 'authorization: Bearer <token>'`);
+      throw new UnauthenticatedError(
+        `${operation} requires a bearer token: send 'authorization: Bearer <token>'`,
+      );
     }
     // Comparing fixed-length digests keeps the comparison time independent of the token's length.
     if (!timingSafeEqual(digest(presented), this.#digest)) {

@@ -12,7 +12,7 @@ import {
 } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
 import { compilePolicySet } from '../policy/index.js';
-import { type Schema, deletionConsequences } from '../schema/schema.js';
+import { deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
 import type { ChangeSet, Revision, Store } from '../store/store.js';
 import { BearerAuth } from './bearer-auth.js';
@@ -34,10 +34,9 @@ import type {
   ReadParams,
   ReadResult,
   SchemaResult,
+  ValidatedConsistency,
   ValidatePoliciesParams,
   ValidatePoliciesResult,
-  ValidatedConsistency,
-  WatchEvent,
   WatchParams,
   WriteParams,
   WriteResult,
@@ -123,7 +122,9 @@ export class GatehouseService {
   beginShutdown(): void {
     this.#shuttingDown = true;
     for (const feed of this.#feeds) {
-      feed.fail(new UnavailableError('the server is shutting down: reconnect and resume from your last token'));
+      feed.fail(
+        new UnavailableError('the server is shutting down: reconnect and resume from your last token'),
+      );
     }
   }
 
@@ -192,7 +193,9 @@ export class GatehouseService {
       cursor = page.nextCursor;
       onPage({ resourceIds: page.resourceIds, nextCursor: cursor, token });
       if (cursor !== undefined && Date.now() > ctx.deadline) {
-        throw new DeadlineExceededError('the deadline passed while streaming lookup pages: resume with the last nextCursor');
+        throw new DeadlineExceededError(
+          'the deadline passed while streaming lookup pages: resume with the last nextCursor',
+        );
       }
     } while (cursor !== undefined);
   }
@@ -206,7 +209,12 @@ export class GatehouseService {
       subjectType: v.subjectType,
       subjectRelation: v.subjectRelation,
     });
-    return { subjectIds: r.subjectIds, wildcard: r.wildcard, excludedIds: r.excludedIds, token: this.#currentToken() };
+    return {
+      subjectIds: r.subjectIds,
+      wildcard: r.wildcard,
+      excludedIds: r.excludedIds,
+      token: this.#currentToken(),
+    };
   }
 
   async explain(params: CheckParams, ctx: CallContext): Promise<ExplainResult> {
@@ -234,7 +242,11 @@ export class GatehouseService {
     const filter = validateFilter(this.schema, params.filter, 'filter', true);
     const preconditions = validatePreconditions(this.schema, params.preconditions);
     const change = await this.#commit(this.#store.deleteByFilter(filter, preconditions), ctx.deadline);
-    return { token: encodeRevisionToken(change.revision), deletedCount: change.changes.length, consequences: [] };
+    return {
+      token: encodeRevisionToken(change.revision),
+      deletedCount: change.changes.length,
+      consequences: [],
+    };
   }
 
   async deleteObject(params: DeleteObjectParams, ctx: CallContext): Promise<DeleteResult> {
@@ -258,8 +270,15 @@ export class GatehouseService {
     this.#auth.require(ctx.token, 'ReadRelationships');
     const v = validateRead(this.schema, params, this.limits.maxPageSize);
     // Reads go to the store, which always answers at its newest revision: every consistency is met.
-    const page = await withDeadline(this.#store.read(v.filter, { limit: v.pageSize, cursor: v.cursor }), ctx.deadline);
-    return { relationships: page.relationships, nextCursor: page.nextCursor, token: encodeRevisionToken(page.revision) };
+    const page = await withDeadline(
+      this.#store.read(v.filter, { limit: v.pageSize, cursor: v.cursor }),
+      ctx.deadline,
+    );
+    return {
+      relationships: page.relationships,
+      nextCursor: page.nextCursor,
+      token: encodeRevisionToken(page.revision),
+    };
   }
 
   /**
@@ -346,12 +365,21 @@ function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
   const ms = deadline - Date.now();
   if (ms <= 0) {
     work.catch(() => undefined);
-    return Promise.reject(new DeadlineExceededError('the deadline passed before the store could be asked: retry with a longer deadline'));
+    return Promise.reject(
+      new DeadlineExceededError(
+        'the deadline passed before the store could be asked: retry with a longer deadline',
+      ),
+    );
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new DeadlineExceededError(`the store did not answer within the deadline (${ms} ms): retry with a longer deadline`)),
+      () =>
+        reject(
+          new DeadlineExceededError(
+            `the store did not answer within the deadline (${ms} ms): retry with a longer deadline`,
+          ),
+        ),
       ms,
     );
   });

@@ -41,7 +41,11 @@ export interface CheckParams {
 
 export interface CheckBatchParams {
   readonly consistency?: ConsistencyParams | undefined;
-  readonly items: readonly { readonly resource: ObjectRef; readonly permission: string; readonly subject: SubjectRef }[];
+  readonly items: readonly {
+    readonly resource: ObjectRef;
+    readonly permission: string;
+    readonly subject: SubjectRef;
+  }[];
 }
 
 export interface LookupResourcesParams {

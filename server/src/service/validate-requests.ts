@@ -1,7 +1,12 @@
 // Turns `*Params` from a transport into `Validated*` requests: syntax, schema names, limits.
 // Everything the engine and store see has passed through here exactly once.
 import type { CheckRequest } from '../engine/types.js';
-import { type GatehouseError, InvalidArgumentError, LimitExceededError, asGatehouseError } from '../errors.js';
+import {
+  asGatehouseError,
+  type GatehouseError,
+  InvalidArgumentError,
+  LimitExceededError,
+} from '../errors.js';
 import {
   OBJECT_ID_PATTERN,
   type ObjectRef,
@@ -42,7 +47,10 @@ function show(s: string): string {
 export function validateConsistency(c: ConsistencyParams | undefined): ValidatedConsistency {
   if (c === undefined || c.kind === 'minimize_latency') return MINIMIZE_LATENCY;
   if (c.kind === 'fully_consistent') return FULLY_CONSISTENT;
-  return { kind: 'at_least_as_fresh', revision: decodeRevisionToken(c.token, 'consistency.atLeastAsFresh.token') };
+  return {
+    kind: 'at_least_as_fresh',
+    revision: decodeRevisionToken(c.token, 'consistency.atLeastAsFresh.token'),
+  };
 }
 
 /** A type name the schema declares; unknown ones fail with a did-you-mean. */
@@ -77,27 +85,42 @@ export function validateObjectRef(o: ObjectRef, field: string): void {
 export function validateSubjectRef(s: SubjectRef, field: string): void {
   if (s.id === WILDCARD_ID) {
     if (s.relation !== undefined) {
-      throw new InvalidArgumentError(`invalid ${field} '${s.type}:*#${show(s.relation)}': a wildcard cannot name a relation`, {
-        field,
-      });
+      throw new InvalidArgumentError(
+        `invalid ${field} '${s.type}:*#${show(s.relation)}': a wildcard cannot name a relation`,
+        {
+          field,
+        },
+      );
     }
     validateObjectRef({ type: s.type, id: 'x' }, field);
     return;
   }
   validateObjectRef(s, field);
   if (s.relation !== undefined && !RELATION_NAME_PATTERN.test(s.relation)) {
-    throw new InvalidArgumentError(`invalid ${field} relation '${show(s.relation)}': must be a lowercase name like 'member'`, {
-      field,
-    });
+    throw new InvalidArgumentError(
+      `invalid ${field} relation '${show(s.relation)}': must be a lowercase name like 'member'`,
+      {
+        field,
+      },
+    );
   }
 }
 
-function validateCheckItem(schema: Schema, resource: ObjectRef, permission: string, subject: SubjectRef, prefix: string): CheckRequest {
+function validateCheckItem(
+  schema: Schema,
+  resource: ObjectRef,
+  permission: string,
+  subject: SubjectRef,
+  prefix: string,
+): CheckRequest {
   validateObjectRef(resource, `${prefix}resource`);
   if (permission === '') {
-    throw new InvalidArgumentError(`${prefix}permission is required: name a permission or relation of '${resource.type}'`, {
-      field: `${prefix}permission`,
-    });
+    throw new InvalidArgumentError(
+      `${prefix}permission is required: name a permission or relation of '${resource.type}'`,
+      {
+        field: `${prefix}permission`,
+      },
+    );
   }
   validateSubjectRef(subject, `${prefix}subject`);
   validateTypeName(schema, resource.type, `${prefix}resource`);
@@ -114,7 +137,11 @@ export function validateCheck(schema: Schema, p: CheckParams): ValidatedCheck {
 }
 
 /** Bad items become errors in their own slot; only the batch as a whole can exceed the limit. */
-export function validateCheckBatch(schema: Schema, p: CheckBatchParams, maxBatchSize: number): ValidatedCheckBatch {
+export function validateCheckBatch(
+  schema: Schema,
+  p: CheckBatchParams,
+  maxBatchSize: number,
+): ValidatedCheckBatch {
   if (p.items.length > maxBatchSize) {
     throw new LimitExceededError(
       `batch of ${p.items.length} checks exceeds the limit of ${maxBatchSize}: split it into smaller batches`,
@@ -137,18 +164,27 @@ export function validateCheckBatch(schema: Schema, p: CheckBatchParams, maxBatch
 function pageSize(requested: number | undefined, max: number, field: string): number {
   if (requested === undefined || requested === 0) return max;
   if (!Number.isSafeInteger(requested) || requested < 0) {
-    throw new InvalidArgumentError(`${field} ${requested} is not a page size: use a positive whole number`, { field });
+    throw new InvalidArgumentError(`${field} ${requested} is not a page size: use a positive whole number`, {
+      field,
+    });
   }
   return Math.min(requested, max);
 }
 
-export function validateLookupResources(schema: Schema, p: LookupResourcesParams, maxPageSize: number): ValidatedLookupResources {
+export function validateLookupResources(
+  schema: Schema,
+  p: LookupResourcesParams,
+  maxPageSize: number,
+): ValidatedLookupResources {
   const consistency = validateConsistency(p.consistency);
   validateTypeName(schema, p.resourceType, 'resourceObjectType');
   if (p.permission === '') {
-    throw new InvalidArgumentError(`permission is required: name a permission or relation of '${p.resourceType}'`, {
-      field: 'permission',
-    });
+    throw new InvalidArgumentError(
+      `permission is required: name a permission or relation of '${p.resourceType}'`,
+      {
+        field: 'permission',
+      },
+    );
   }
   validateCheckTarget(schema, p.resourceType, p.permission, 'permission');
   validateSubjectRef(p.subject, 'subject');
@@ -168,9 +204,12 @@ export function validateLookupSubjects(schema: Schema, p: LookupSubjectsParams):
   validateObjectRef(p.resource, 'resource');
   validateTypeName(schema, p.resource.type, 'resource');
   if (p.permission === '') {
-    throw new InvalidArgumentError(`permission is required: name a permission or relation of '${p.resource.type}'`, {
-      field: 'permission',
-    });
+    throw new InvalidArgumentError(
+      `permission is required: name a permission or relation of '${p.resource.type}'`,
+      {
+        field: 'permission',
+      },
+    );
   }
   validateCheckTarget(schema, p.resource.type, p.permission, 'permission');
   validateTypeName(schema, p.subjectType, 'subjectObjectType');
@@ -178,11 +217,22 @@ export function validateLookupSubjects(schema: Schema, p: LookupSubjectsParams):
   if (subjectRelation !== undefined) {
     validateCheckTarget(schema, p.subjectType, subjectRelation, 'optionalSubjectRelation');
   }
-  return { consistency, resource: p.resource, permission: p.permission, subjectType: p.subjectType, subjectRelation };
+  return {
+    consistency,
+    resource: p.resource,
+    permission: p.permission,
+    subjectType: p.subjectType,
+    subjectRelation,
+  };
 }
 
 /** A filter's names must exist; `requireResourceType` guards deletes against wiping everything. */
-export function validateFilter(schema: Schema, f: RelationshipFilter, field: string, requireResourceType: boolean): RelationshipFilter {
+export function validateFilter(
+  schema: Schema,
+  f: RelationshipFilter,
+  field: string,
+  requireResourceType: boolean,
+): RelationshipFilter {
   const norm = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
   const filter: RelationshipFilter = {
     resourceType: norm(f.resourceType),
@@ -195,9 +245,12 @@ export function validateFilter(schema: Schema, f: RelationshipFilter, field: str
   };
   if (filter.resourceType === undefined) {
     if (requireResourceType) {
-      throw new InvalidArgumentError(`${field}.resourceType is required: a delete must name the resource type it affects`, {
-        field: `${field}.resourceType`,
-      });
+      throw new InvalidArgumentError(
+        `${field}.resourceType is required: a delete must name the resource type it affects`,
+        {
+          field: `${field}.resourceType`,
+        },
+      );
     }
     if (filter.resourceId !== undefined || filter.relation !== undefined) {
       throw new InvalidArgumentError(`${field}: optionalResourceId and optionalRelation need resourceType`, {
@@ -209,7 +262,8 @@ export function validateFilter(schema: Schema, f: RelationshipFilter, field: str
     if (filter.resourceId !== undefined) {
       validateObjectRef({ type: filter.resourceType, id: filter.resourceId }, `${field}.optionalResourceId`);
     }
-    if (filter.relation !== undefined) validateCheckTarget(schema, filter.resourceType, filter.relation, `${field}.optionalRelation`);
+    if (filter.relation !== undefined)
+      validateCheckTarget(schema, filter.resourceType, filter.relation, `${field}.optionalRelation`);
   }
   if (filter.subjectType !== undefined) {
     validateTypeName(schema, filter.subjectType, `${field}.optionalSubjectType`);
@@ -217,14 +271,20 @@ export function validateFilter(schema: Schema, f: RelationshipFilter, field: str
       validateObjectRef({ type: filter.subjectType, id: filter.subjectId }, `${field}.optionalSubjectId`);
     }
   } else if (filter.subjectId !== undefined || filter.subjectRelation !== undefined) {
-    throw new InvalidArgumentError(`${field}: optionalSubjectId and optionalSubjectRelation need optionalSubjectType`, {
-      field: `${field}.optionalSubjectType`,
-    });
+    throw new InvalidArgumentError(
+      `${field}: optionalSubjectId and optionalSubjectRelation need optionalSubjectType`,
+      {
+        field: `${field}.optionalSubjectType`,
+      },
+    );
   }
   return filter;
 }
 
-export function validatePreconditions(schema: Schema, preconditions: readonly Precondition[] | undefined): Precondition[] {
+export function validatePreconditions(
+  schema: Schema,
+  preconditions: readonly Precondition[] | undefined,
+): Precondition[] {
   return (preconditions ?? []).map((p, i) => ({
     operation: p.operation,
     filter: validateFilter(schema, p.filter, `preconditions[${i}].filter`, false),
@@ -240,7 +300,9 @@ export function validateWrite(schema: Schema, p: WriteParams, maxWriteUpdates: n
     );
   }
   if (p.updates.length === 0) {
-    throw new InvalidArgumentError('updates is empty: a write needs at least one update', { field: 'updates' });
+    throw new InvalidArgumentError('updates is empty: a write needs at least one update', {
+      field: 'updates',
+    });
   }
   const updates: RelationshipUpdate[] = p.updates.map((u, i) => {
     const field = `updates[${i}].relationship`;

@@ -6,8 +6,8 @@ import {
   Metadata,
   type ServerUnaryCall,
   type ServerWritableStream,
-  type UntypedServiceImplementation,
   type sendUnaryData,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { asGatehouseError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
@@ -63,13 +63,25 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     call.sendMetadata(md);
   }
 
-  function failure(err: unknown, method: string, ctx: CallContext, m: MethodMetrics, start: number): ReturnType<typeof toServiceError> {
+  function failure(
+    err: unknown,
+    method: string,
+    ctx: CallContext,
+    m: MethodMetrics,
+    start: number,
+  ): ReturnType<typeof toServiceError> {
     const e = asGatehouseError(err);
     m.error(e.code, start);
     if (e.code === 'INTERNAL') {
-      logger.error({ err, method, requestId: ctx.requestId ?? randomUUID(), transport: 'grpc' }, 'internal error');
+      logger.error(
+        { err, method, requestId: ctx.requestId ?? randomUUID(), transport: 'grpc' },
+        'internal error',
+      );
     } else {
-      logger.debug({ method, requestId: ctx.requestId, code: e.code, msg: e.message, transport: 'grpc' }, 'request failed');
+      logger.debug(
+        { method, requestId: ctx.requestId, code: e.code, msg: e.message, transport: 'grpc' },
+        'request failed',
+      );
     }
     return toServiceError(e);
   }
@@ -101,7 +113,10 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     };
   }
 
-  function stream(method: string, run: (call: ServerWritableStream<Message, Message>, ctx: CallContext) => Promise<void>) {
+  function stream(
+    method: string,
+    run: (call: ServerWritableStream<Message, Message>, ctx: CallContext) => Promise<void>,
+  ) {
     const m = metrics.method('grpc', method);
     return (call: ServerWritableStream<Message, Message>): void => {
       const start = performance.now();
@@ -118,7 +133,11 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
   }
 
   return {
-    Check: unary('Check', (r, ctx) => service.check(decode.decodeCheck(r), ctx).then((x) => encode.encodeCheck(x, S)), decided),
+    Check: unary(
+      'Check',
+      (r, ctx) => service.check(decode.decodeCheck(r), ctx).then((x) => encode.encodeCheck(x, S)),
+      decided,
+    ),
     CheckBatch: unary('CheckBatch', async (r, ctx) => {
       const result = await service.checkBatch(decode.decodeCheckBatch(r), ctx);
       let allowed = 0;
@@ -138,12 +157,19 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     LookupSubjects: unary('LookupSubjects', async (r, ctx) =>
       encode.encodeLookupSubjects(await service.lookupSubjects(decode.decodeLookupSubjects(r), ctx)),
     ),
-    Explain: unary('Explain', async (r, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(r), ctx), S), decided),
+    Explain: unary(
+      'Explain',
+      async (r, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(r), ctx), S),
+      decided,
+    ),
     WriteRelationships: unary('WriteRelationships', async (r, ctx) =>
       encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(r), ctx)),
     ),
     DeleteRelationships: unary('DeleteRelationships', async (r, ctx) =>
-      encode.encodeDeleteRelationships(await service.deleteRelationships(decode.decodeDeleteRelationships(r), ctx), S),
+      encode.encodeDeleteRelationships(
+        await service.deleteRelationships(decode.decodeDeleteRelationships(r), ctx),
+        S,
+      ),
     ),
     DeleteObject: unary('DeleteObject', async (r, ctx) =>
       encode.encodeDeleteObject(await service.deleteObject(decode.decodeDeleteObject(r), ctx), S),

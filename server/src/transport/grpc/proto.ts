@@ -5,7 +5,9 @@ import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 
 /** Same depth from src/ and dist/: <repo>/proto/gatehouse/v1/gatehouse.proto. */
-export const PROTO_PATH = fileURLToPath(new URL('../../../../proto/gatehouse/v1/gatehouse.proto', import.meta.url));
+export const PROTO_PATH = fileURLToPath(
+  new URL('../../../../proto/gatehouse/v1/gatehouse.proto', import.meta.url),
+);
 export const SERVICE_NAME = 'gatehouse.v1.GatehouseService';
 
 let cachedRoot: protobuf.Root | undefined;
@@ -21,5 +23,11 @@ export function gatehouseProto(): protobuf.Root {
 
 /** The package definition @grpc/reflection describes to clients such as grpcurl. */
 export function reflectionPackageDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync(PROTO_PATH, { keepCase: false, longs: String, enums: String, defaults: false, oneofs: true });
+  return protoLoader.loadSync(PROTO_PATH, {
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: false,
+    oneofs: true,
+  });
 }

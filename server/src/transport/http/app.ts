@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { GatehouseError, InvalidArgumentError, LimitExceededError, asGatehouseError } from '../../errors.js';
+import { asGatehouseError, GatehouseError, InvalidArgumentError, LimitExceededError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
 import { parseBearer } from '../../service/bearer-auth.js';
@@ -12,7 +12,7 @@ import type { CallContext } from '../../service/requests.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
-import { HTTP_STATUS, errorBody } from './errors.js';
+import { errorBody, HTTP_STATUS } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { watchStream } from './watch-stream.js';
 
@@ -69,13 +69,20 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     let deadline = Date.now() + defaultDeadlineMs;
     if (timeout !== undefined) {
       if (!/^\d{1,9}$/.test(timeout) || Number(timeout) === 0) {
-        throw new InvalidArgumentError(`Gatehouse-Timeout-Ms '${timeout}' must be a positive whole number of milliseconds`, {
-          field: 'Gatehouse-Timeout-Ms',
-        });
+        throw new InvalidArgumentError(
+          `Gatehouse-Timeout-Ms '${timeout}' must be a positive whole number of milliseconds`,
+          {
+            field: 'Gatehouse-Timeout-Ms',
+          },
+        );
       }
       deadline = Date.now() + Number(timeout);
     }
-    return { deadline, token: parseBearer(c.req.header('authorization')), requestId: c.req.header('x-request-id') };
+    return {
+      deadline,
+      token: parseBearer(c.req.header('authorization')),
+      requestId: c.req.header('x-request-id'),
+    };
   }
 
   function respond(status: number, body: string, requestId: string | undefined): Response {
@@ -84,15 +91,28 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     return new Response(body, { status, headers });
   }
 
-  function failure(err: unknown, method: string, requestId: string | undefined, m: MethodMetrics, start: number): Response {
+  function failure(
+    err: unknown,
+    method: string,
+    requestId: string | undefined,
+    m: MethodMetrics,
+    start: number,
+  ): Response {
     const e = asGatehouseError(err);
     m.error(e.code, start);
     if (e.code === 'INTERNAL') {
-      logger.error({ err, method, requestId: requestId ?? randomUUID(), transport: 'http' }, 'internal error');
+      logger.error(
+        { err, method, requestId: requestId ?? randomUUID(), transport: 'http' },
+        'internal error',
+      );
     } else {
       logger.debug({ method, requestId, code: e.code, msg: e.message, transport: 'http' }, 'request failed');
     }
-    return respond(err instanceof UnsupportedMediaTypeError ? 415 : HTTP_STATUS[e.code], errorBody(e), requestId);
+    return respond(
+      err instanceof UnsupportedMediaTypeError ? 415 : HTTP_STATUS[e.code],
+      errorBody(e),
+      requestId,
+    );
   }
 
   function post(
@@ -121,13 +141,20 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     bodyLimit({
       maxSize: maxBodyBytes,
       onError: (c) => {
-        const e = new LimitExceededError(`the request body exceeds the limit of ${maxBodyBytes} bytes: send less per call`);
+        const e = new LimitExceededError(
+          `the request body exceeds the limit of ${maxBodyBytes} bytes: send less per call`,
+        );
         return respond(HTTP_STATUS[e.code], errorBody(e), c.req.header('x-request-id'));
       },
     }),
   );
 
-  post('/v1/check', 'Check', async (b, ctx) => encode.encodeCheck(await service.check(decode.decodeCheck(b), ctx), S), decided);
+  post(
+    '/v1/check',
+    'Check',
+    async (b, ctx) => encode.encodeCheck(await service.check(decode.decodeCheck(b), ctx), S),
+    decided,
+  );
   post('/v1/check/batch', 'CheckBatch', async (b, ctx) => {
     const result = await service.checkBatch(decode.decodeCheckBatch(b), ctx);
     let allowed = 0;
@@ -145,12 +172,20 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   post('/v1/lookup/subjects', 'LookupSubjects', async (b, ctx) =>
     encode.encodeLookupSubjects(await service.lookupSubjects(decode.decodeLookupSubjects(b), ctx)),
   );
-  post('/v1/explain', 'Explain', async (b, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(b), ctx), S), decided);
+  post(
+    '/v1/explain',
+    'Explain',
+    async (b, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(b), ctx), S),
+    decided,
+  );
   post('/v1/relationships/write', 'WriteRelationships', async (b, ctx) =>
     encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(b), ctx)),
   );
   post('/v1/relationships/delete', 'DeleteRelationships', async (b, ctx) =>
-    encode.encodeDeleteRelationships(await service.deleteRelationships(decode.decodeDeleteRelationships(b), ctx), S),
+    encode.encodeDeleteRelationships(
+      await service.deleteRelationships(decode.decodeDeleteRelationships(b), ctx),
+      S,
+    ),
   );
   post('/v1/objects/delete', 'DeleteObject', async (b, ctx) =>
     encode.encodeDeleteObject(await service.deleteObject(decode.decodeDeleteObject(b), ctx), S),
@@ -178,7 +213,10 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const ctx = context(c);
       const feed = await service.watch(decode.decodeWatch(await readJson(c)), ctx);
       watchMetrics.observe('ok', start);
-      const headers: Record<string, string> = { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' };
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-ndjson',
+        'cache-control': 'no-store',
+      };
       if (requestId !== undefined) headers['x-request-id'] = requestId;
       return new Response(watchStream(feed, logger), { status: 200, headers });
     } catch (err) {

@@ -4,7 +4,8 @@
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const str = (description?: string): Schema => (description === undefined ? { type: 'string' } : { type: 'string', description });
+const str = (description?: string): Schema =>
+  description === undefined ? { type: 'string' } : { type: 'string', description };
 const arr = (items: Schema): Schema => ({ type: 'array', items });
 const obj = (properties: Record<string, Schema>, required: string[] = []): Schema =>
   required.length === 0 ? { type: 'object', properties } : { type: 'object', properties, required };
@@ -15,10 +16,14 @@ const PERMISSIONSHIP: Schema = {
 };
 
 const schemas: Record<string, Schema> = {
-  ObjectReference: obj({ objectType: str('Type name, possibly namespaced: team_crm/contact'), objectId: str() }, ['objectType', 'objectId']),
-  SubjectReference: obj({ object: ref('ObjectReference'), optionalRelation: str('Set for a subject set such as group:g#member') }, [
-    'object',
-  ]),
+  ObjectReference: obj(
+    { objectType: str('Type name, possibly namespaced: team_crm/contact'), objectId: str() },
+    ['objectType', 'objectId'],
+  ),
+  SubjectReference: obj(
+    { object: ref('ObjectReference'), optionalRelation: str('Set for a subject set such as group:g#member') },
+    ['object'],
+  ),
   Relationship: obj({ resource: ref('ObjectReference'), relation: str(), subject: ref('SubjectReference') }, [
     'resource',
     'relation',
@@ -34,22 +39,38 @@ const schemas: Record<string, Schema> = {
     ],
   },
   Permissionship: PERMISSIONSHIP,
-  ErrorDetail: obj({ code: str('Canonical code, e.g. INVALID_ARGUMENT'), message: str(), field: str('Request field at fault') }, [
-    'code',
-    'message',
-  ]),
+  ErrorDetail: obj(
+    {
+      code: str('Canonical code, e.g. INVALID_ARGUMENT'),
+      message: str(),
+      field: str('Request field at fault'),
+    },
+    ['code', 'message'],
+  ),
   Error: obj({ error: ref('ErrorDetail') }, ['error']),
   CheckRequest: obj(
-    { consistency: ref('Consistency'), resource: ref('ObjectReference'), permission: str(), subject: ref('SubjectReference') },
+    {
+      consistency: ref('Consistency'),
+      resource: ref('ObjectReference'),
+      permission: str(),
+      subject: ref('SubjectReference'),
+    },
     ['resource', 'permission', 'subject'],
   ),
   CheckResponse: obj({ permissionship: PERMISSIONSHIP, checkedAt: ref('ZedToken') }),
   CheckBatchRequest: obj({
     consistency: ref('Consistency'),
-    items: arr(obj({ resource: ref('ObjectReference'), permission: str(), subject: ref('SubjectReference') })),
+    items: arr(
+      obj({ resource: ref('ObjectReference'), permission: str(), subject: ref('SubjectReference') }),
+    ),
   }),
   CheckBatchResponse: obj({
-    results: arr({ oneOf: [obj({ permissionship: PERMISSIONSHIP }, ['permissionship']), obj({ error: ref('ErrorDetail') }, ['error'])] }),
+    results: arr({
+      oneOf: [
+        obj({ permissionship: PERMISSIONSHIP }, ['permissionship']),
+        obj({ error: ref('ErrorDetail') }, ['error']),
+      ],
+    }),
     checkedAt: ref('ZedToken'),
   }),
   LookupResourcesRequest: obj({
@@ -85,7 +106,11 @@ const schemas: Record<string, Schema> = {
     result: { type: 'boolean' },
     children: arr(ref('ExplainNode')),
   }),
-  ExplainResponse: obj({ permissionship: PERMISSIONSHIP, root: ref('ExplainNode'), checkedAt: ref('ZedToken') }),
+  ExplainResponse: obj({
+    permissionship: PERMISSIONSHIP,
+    root: ref('ExplainNode'),
+    checkedAt: ref('ZedToken'),
+  }),
   RelationshipFilter: obj({
     resourceType: str(),
     optionalResourceId: str(),
@@ -108,8 +133,14 @@ const schemas: Record<string, Schema> = {
     preconditions: arr(ref('Precondition')),
   }),
   WriteRelationshipsResponse: obj({ writtenAt: ref('ZedToken') }),
-  DeleteRelationshipsRequest: obj({ filter: ref('RelationshipFilter'), preconditions: arr(ref('Precondition')) }, ['filter']),
-  DeleteRelationshipsResponse: obj({ deletedAt: ref('ZedToken'), deletedCount: str('uint64 as a decimal string') }),
+  DeleteRelationshipsRequest: obj(
+    { filter: ref('RelationshipFilter'), preconditions: arr(ref('Precondition')) },
+    ['filter'],
+  ),
+  DeleteRelationshipsResponse: obj({
+    deletedAt: ref('ZedToken'),
+    deletedCount: str('uint64 as a decimal string'),
+  }),
   DeleteObjectRequest: obj({ object: ref('ObjectReference') }, ['object']),
   DeleteObjectResponse: obj({
     deletedAt: ref('ZedToken'),
@@ -122,20 +153,38 @@ const schemas: Record<string, Schema> = {
     pageSize: { type: 'integer', minimum: 0 },
     cursor: str(),
   }),
-  ReadRelationshipsResponse: obj({ relationships: arr(ref('Relationship')), nextCursor: str(), readAt: ref('ZedToken') }),
+  ReadRelationshipsResponse: obj({
+    relationships: arr(ref('Relationship')),
+    nextCursor: str(),
+    readAt: ref('ZedToken'),
+  }),
   WatchRequest: obj({ optionalStartCursor: ref('ZedToken') }),
   WatchResponse: obj({
     changes: arr(
-      obj({ operation: { type: 'string', enum: ['OPERATION_INSERT', 'OPERATION_DELETE'] }, relationship: ref('Relationship') }),
+      obj({
+        operation: { type: 'string', enum: ['OPERATION_INSERT', 'OPERATION_DELETE'] },
+        relationship: ref('Relationship'),
+      }),
     ),
     changesThrough: ref('ZedToken'),
   }),
-  ReadSchemaResponse: obj({ schemaJson: str('The loaded schema as JSON text'), schemaHash: str('sha256 hex') }),
-  ValidatePoliciesRequest: obj({ files: arr(obj({ path: str(), content: str() }, ['path', 'content'])) }, ['files']),
+  ReadSchemaResponse: obj({
+    schemaJson: str('The loaded schema as JSON text'),
+    schemaHash: str('sha256 hex'),
+  }),
+  ValidatePoliciesRequest: obj({ files: arr(obj({ path: str(), content: str() }, ['path', 'content'])) }, [
+    'files',
+  ]),
   ValidatePoliciesResponse: obj({
     valid: { type: 'boolean' },
     problems: arr(
-      obj({ file: str(), line: { type: 'integer' }, column: { type: 'integer' }, path: str(), message: str() }),
+      obj({
+        file: str(),
+        line: { type: 'integer' },
+        column: { type: 'integer' },
+        path: str(),
+        message: str(),
+      }),
     ),
   }),
 };
@@ -159,34 +208,119 @@ const ERROR_RESPONSES: Record<string, Schema> = Object.fromEntries(
 );
 
 const HEADERS = [
-  { name: 'X-Request-Id', in: 'header', required: false, schema: str(), description: 'Echoed in the response.' },
-  { name: 'Gatehouse-Timeout-Ms', in: 'header', required: false, schema: { type: 'integer', minimum: 1 }, description: 'Request deadline.' },
+  {
+    name: 'X-Request-Id',
+    in: 'header',
+    required: false,
+    schema: str(),
+    description: 'Echoed in the response.',
+  },
+  {
+    name: 'Gatehouse-Timeout-Ms',
+    in: 'header',
+    required: false,
+    schema: { type: 'integer', minimum: 1 },
+    description: 'Request deadline.',
+  },
 ];
 
-function operation(id: string, summary: string, request: string | undefined, response: string, secured: boolean): Schema {
+function operation(
+  id: string,
+  summary: string,
+  request: string | undefined,
+  response: string,
+  secured: boolean,
+): Schema {
   const op: Schema = {
     operationId: id,
     summary,
     parameters: HEADERS,
-    responses: { '200': { description: 'OK', content: { 'application/json': { schema: ref(response) } } }, ...ERROR_RESPONSES },
+    responses: {
+      '200': { description: 'OK', content: { 'application/json': { schema: ref(response) } } },
+      ...ERROR_RESPONSES,
+    },
   };
-  if (request !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: ref(request) } } };
+  if (request !== undefined)
+    op.requestBody = { required: true, content: { 'application/json': { schema: ref(request) } } };
   if (secured) op.security = [{ bearer: [] }];
   return op;
 }
 
 /** Operations: [path, operationId, summary, request schema, response schema, needs token]. */
 export const API_OPERATIONS: readonly (readonly [string, string, string, string, string, boolean])[] = [
-  ['/v1/check', 'Check', 'May the subject do the permission on the resource?', 'CheckRequest', 'CheckResponse', false],
-  ['/v1/check/batch', 'CheckBatch', 'Many checks at one revision, results in request order', 'CheckBatchRequest', 'CheckBatchResponse', false],
-  ['/v1/lookup/resources', 'LookupResources', 'One page of resources the subject has the permission on', 'LookupResourcesRequest', 'LookupResourcesResponse', false],
-  ['/v1/lookup/subjects', 'LookupSubjects', 'Subjects of a type that have the permission', 'LookupSubjectsRequest', 'LookupSubjectsResponse', false],
+  [
+    '/v1/check',
+    'Check',
+    'May the subject do the permission on the resource?',
+    'CheckRequest',
+    'CheckResponse',
+    false,
+  ],
+  [
+    '/v1/check/batch',
+    'CheckBatch',
+    'Many checks at one revision, results in request order',
+    'CheckBatchRequest',
+    'CheckBatchResponse',
+    false,
+  ],
+  [
+    '/v1/lookup/resources',
+    'LookupResources',
+    'One page of resources the subject has the permission on',
+    'LookupResourcesRequest',
+    'LookupResourcesResponse',
+    false,
+  ],
+  [
+    '/v1/lookup/subjects',
+    'LookupSubjects',
+    'Subjects of a type that have the permission',
+    'LookupSubjectsRequest',
+    'LookupSubjectsResponse',
+    false,
+  ],
   ['/v1/explain', 'Explain', 'Why a check is allowed or denied', 'CheckRequest', 'ExplainResponse', false],
-  ['/v1/relationships/write', 'WriteRelationships', 'Apply updates atomically, with preconditions', 'WriteRelationshipsRequest', 'WriteRelationshipsResponse', true],
-  ['/v1/relationships/delete', 'DeleteRelationships', 'Delete every relationship matching a filter', 'DeleteRelationshipsRequest', 'DeleteRelationshipsResponse', true],
-  ['/v1/objects/delete', 'DeleteObject', 'Delete an object and apply declared deletion consequences', 'DeleteObjectRequest', 'DeleteObjectResponse', true],
-  ['/v1/relationships/read', 'ReadRelationships', 'One page of stored relationships', 'ReadRelationshipsRequest', 'ReadRelationshipsResponse', true],
-  ['/v1/policies/validate', 'ValidatePolicies', 'Validate policy files without loading them', 'ValidatePoliciesRequest', 'ValidatePoliciesResponse', true],
+  [
+    '/v1/relationships/write',
+    'WriteRelationships',
+    'Apply updates atomically, with preconditions',
+    'WriteRelationshipsRequest',
+    'WriteRelationshipsResponse',
+    true,
+  ],
+  [
+    '/v1/relationships/delete',
+    'DeleteRelationships',
+    'Delete every relationship matching a filter',
+    'DeleteRelationshipsRequest',
+    'DeleteRelationshipsResponse',
+    true,
+  ],
+  [
+    '/v1/objects/delete',
+    'DeleteObject',
+    'Delete an object and apply declared deletion consequences',
+    'DeleteObjectRequest',
+    'DeleteObjectResponse',
+    true,
+  ],
+  [
+    '/v1/relationships/read',
+    'ReadRelationships',
+    'One page of stored relationships',
+    'ReadRelationshipsRequest',
+    'ReadRelationshipsResponse',
+    true,
+  ],
+  [
+    '/v1/policies/validate',
+    'ValidatePolicies',
+    'Validate policy files without loading them',
+    'ValidatePoliciesRequest',
+    'ValidatePoliciesResponse',
+    true,
+  ],
 ];
 
 /** The whole document; built on each call (it is cached as a string by the app). */
@@ -195,17 +329,22 @@ export function openApiDocument(): Record<string, unknown> {
   for (const [path, id, summary, request, response, secured] of API_OPERATIONS) {
     paths[path] = { post: operation(id, summary, request, response, secured) };
   }
-  paths['/v1/schema'] = { get: operation('ReadSchema', 'The loaded schema', undefined, 'ReadSchemaResponse', false) };
+  paths['/v1/schema'] = {
+    get: operation('ReadSchema', 'The loaded schema', undefined, 'ReadSchemaResponse', false),
+  };
   const watch = operation('Watch', 'Stream changes after a revision', 'WatchRequest', 'WatchResponse', true);
   watch.responses = {
     ...(watch.responses as Schema),
     '200': {
-      description: 'One WatchResponse JSON per line, kept open; a final {"error": ...} line if the stream ends with an error',
+      description:
+        'One WatchResponse JSON per line, kept open; a final {"error": ...} line if the stream ends with an error',
       content: { 'application/x-ndjson': { schema: ref('WatchResponse') } },
     },
   };
   paths['/v1/watch'] = { post: watch };
-  paths['/healthz'] = { get: { operationId: 'Healthz', summary: 'Liveness', responses: { '200': { description: 'Alive' } } } };
+  paths['/healthz'] = {
+    get: { operationId: 'Healthz', summary: 'Liveness', responses: { '200': { description: 'Alive' } } },
+  };
   paths['/readyz'] = {
     get: {
       operationId: 'Readyz',
@@ -214,10 +353,18 @@ export function openApiDocument(): Record<string, unknown> {
     },
   };
   paths['/metrics'] = {
-    get: { operationId: 'Metrics', summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format' } } },
+    get: {
+      operationId: 'Metrics',
+      summary: 'Prometheus metrics',
+      responses: { '200': { description: 'Prometheus text format' } },
+    },
   };
   paths['/openapi.json'] = {
-    get: { operationId: 'OpenApi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 JSON' } } },
+    get: {
+      operationId: 'OpenApi',
+      summary: 'This document',
+      responses: { '200': { description: 'OpenAPI 3.1 JSON' } },
+    },
   };
   return {
     openapi: '3.1.0',

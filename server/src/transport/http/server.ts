@@ -19,7 +19,10 @@ export class HttpServer {
   async listen(address: ListenAddress): Promise<string> {
     if (address.kind === 'unix') await removeStaleSocket(address.path);
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(new Error(`HTTP cannot listen on ${formatListenAddress(address)}: ${err.message}`, { cause: err }));
+      const onError = (err: Error): void =>
+        reject(
+          new Error(`HTTP cannot listen on ${formatListenAddress(address)}: ${err.message}`, { cause: err }),
+        );
       this.#server.once('error', onError);
       const done = (): void => {
         this.#server.off('error', onError);

@@ -3,7 +3,7 @@
 import { asGatehouseError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { WatchFeed } from '../../service/watch-feed.js';
-import { JSON_STYLE, encodeWatch } from '../wire/encode.js';
+import { encodeWatch, JSON_STYLE } from '../wire/encode.js';
 import { errorBody } from './errors.js';
 
 export function watchStream(feed: WatchFeed, logger: Logger): ReadableStream<Uint8Array> {
@@ -16,7 +16,8 @@ export function watchStream(feed: WatchFeed, logger: Logger): ReadableStream<Uin
         else controller.enqueue(utf8.encode(`${JSON.stringify(encodeWatch(next.value, JSON_STYLE))}\n`));
       } catch (err) {
         const e = asGatehouseError(err);
-        if (e.code === 'INTERNAL') logger.error({ err, method: 'Watch', transport: 'http' }, 'watch stream failed');
+        if (e.code === 'INTERNAL')
+          logger.error({ err, method: 'Watch', transport: 'http' }, 'watch stream failed');
         controller.enqueue(utf8.encode(`${errorBody(e)}\n`));
         controller.close();
       }

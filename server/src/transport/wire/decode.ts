@@ -16,12 +16,23 @@ import type {
   WatchParams,
   WriteParams,
 } from '../../service/requests.js';
-import type { Precondition, RelationshipFilter, RelationshipUpdate, UpdateOperation } from '../../store/store.js';
+import type {
+  Precondition,
+  RelationshipFilter,
+  RelationshipUpdate,
+  UpdateOperation,
+} from '../../store/store.js';
 
 type Wire = Record<string, unknown>;
 
 function typeName(v: unknown): string {
-  return Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+  return Array.isArray(v)
+    ? 'an array'
+    : v === null
+      ? 'null'
+      : typeof v === 'object'
+        ? 'an object'
+        : `a ${typeof v}`;
 }
 
 function str(v: unknown, field: string): string {
@@ -58,7 +69,9 @@ function uint(v: unknown, field: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
-  throw new InvalidArgumentError(`${field} must be a non-negative whole number, got ${JSON.stringify(v)}`, { field });
+  throw new InvalidArgumentError(`${field} must be a non-negative whole number, got ${JSON.stringify(v)}`, {
+    field,
+  });
 }
 
 /** An enum by number (gRPC) or name (JSON); `names[i]` is the name of value i. */
@@ -66,7 +79,9 @@ function enumValue(v: unknown, names: readonly string[], field: string): number 
   if (v === undefined || v === null) return 0;
   const i = typeof v === 'number' ? v : typeof v === 'string' ? names.indexOf(v) : -1;
   if (Number.isInteger(i) && i >= 0 && i < names.length) return i;
-  throw new InvalidArgumentError(`${field} '${String(v)}' is not one of ${names.slice(1).join(', ')}`, { field });
+  throw new InvalidArgumentError(`${field} '${String(v)}' is not one of ${names.slice(1).join(', ')}`, {
+    field,
+  });
 }
 
 export function decodeObjectRef(v: unknown, field: string): ObjectRef {
@@ -109,9 +124,12 @@ export function decodeConsistency(v: unknown): ConsistencyParams | undefined {
   if (fresh !== undefined) {
     const token = str(fresh.token, 'consistency.atLeastAsFresh.token');
     if (token === '') {
-      throw new InvalidArgumentError('consistency.atLeastAsFresh.token is empty: pass a token from a previous response', {
-        field: 'consistency.atLeastAsFresh.token',
-      });
+      throw new InvalidArgumentError(
+        'consistency.atLeastAsFresh.token is empty: pass a token from a previous response',
+        {
+          field: 'consistency.atLeastAsFresh.token',
+        },
+      );
     }
     return { kind: 'at_least_as_fresh', token };
   }
@@ -172,9 +190,18 @@ export function decodeFilter(v: unknown, field: string): RelationshipFilter {
   };
 }
 
-const UPDATE_OPS = ['OPERATION_UNSPECIFIED', 'OPERATION_CREATE', 'OPERATION_TOUCH', 'OPERATION_DELETE'] as const;
+const UPDATE_OPS = [
+  'OPERATION_UNSPECIFIED',
+  'OPERATION_CREATE',
+  'OPERATION_TOUCH',
+  'OPERATION_DELETE',
+] as const;
 const UPDATE_OP_VALUES: readonly (UpdateOperation | undefined)[] = [undefined, 'create', 'touch', 'delete'];
-const PRECONDITION_OPS = ['OPERATION_UNSPECIFIED', 'OPERATION_MUST_MATCH', 'OPERATION_MUST_NOT_MATCH'] as const;
+const PRECONDITION_OPS = [
+  'OPERATION_UNSPECIFIED',
+  'OPERATION_MUST_MATCH',
+  'OPERATION_MUST_NOT_MATCH',
+] as const;
 
 function decodePreconditions(v: unknown): Precondition[] {
   return list(v, 'preconditions').map((raw, i) => {
@@ -182,11 +209,17 @@ function decodePreconditions(v: unknown): Precondition[] {
     const m = msg(raw, field) ?? {};
     const op = enumValue(m.operation, PRECONDITION_OPS, `${field}.operation`);
     if (op === 0) {
-      throw new InvalidArgumentError(`${field}.operation is required: OPERATION_MUST_MATCH or OPERATION_MUST_NOT_MATCH`, {
-        field: `${field}.operation`,
-      });
+      throw new InvalidArgumentError(
+        `${field}.operation is required: OPERATION_MUST_MATCH or OPERATION_MUST_NOT_MATCH`,
+        {
+          field: `${field}.operation`,
+        },
+      );
     }
-    return { operation: op === 1 ? 'must_match' : 'must_not_match', filter: decodeFilter(m.filter, `${field}.filter`) };
+    return {
+      operation: op === 1 ? 'must_match' : 'must_not_match',
+      filter: decodeFilter(m.filter, `${field}.filter`),
+    };
   });
 }
 
@@ -196,9 +229,12 @@ export function decodeWrite(m: Wire): WriteParams {
     const u = msg(raw, field) ?? {};
     const operation = UPDATE_OP_VALUES[enumValue(u.operation, UPDATE_OPS, `${field}.operation`)];
     if (operation === undefined) {
-      throw new InvalidArgumentError(`${field}.operation is required: OPERATION_CREATE, OPERATION_TOUCH or OPERATION_DELETE`, {
-        field: `${field}.operation`,
-      });
+      throw new InvalidArgumentError(
+        `${field}.operation is required: OPERATION_CREATE, OPERATION_TOUCH or OPERATION_DELETE`,
+        {
+          field: `${field}.operation`,
+        },
+      );
     }
     return { operation, relationship: decodeRelationship(u.relationship, `${field}.relationship`) };
   });

@@ -26,7 +26,13 @@ export interface WireStyle {
   uint64(n: number): number | string;
 }
 
-export const GRPC_STYLE: WireStyle = { hasPermission: 2, noPermission: 1, insert: 1, delete: 2, uint64: (n) => n };
+export const GRPC_STYLE: WireStyle = {
+  hasPermission: 2,
+  noPermission: 1,
+  insert: 1,
+  delete: 2,
+  uint64: (n) => n,
+};
 export const JSON_STYLE: WireStyle = {
   hasPermission: 'PERMISSIONSHIP_HAS_PERMISSION',
   noPermission: 'PERMISSIONSHIP_NO_PERMISSION',
@@ -90,7 +96,13 @@ export function encodeLookupSubjects(r: LookupSubjectsResult): Wire {
 }
 
 function explainNode(n: ExplainNode): Wire {
-  return { kind: n.kind, object: n.object, label: n.label, result: n.result, children: n.children.map(explainNode) };
+  return {
+    kind: n.kind,
+    object: n.object,
+    label: n.label,
+    result: n.result,
+    children: n.children.map(explainNode),
+  };
 }
 
 export function encodeExplain(r: ExplainResult, s: WireStyle): Wire {

@@ -338,6 +338,41 @@ describe.each([['grpc'], ['http']] as const)('SDK over %s against gatehouse serv
       });
     });
 
+    it('drains ~200 in-flight checks on SIGTERM: each is answered in full or refused as UNAVAILABLE, exit 0', async () => {
+      const target = await startGatehouse();
+      const c = new GatehouseClient(transportFor(kind, target), {
+        batching: false,
+        retries: false,
+        defaultTimeoutMs: 15_000,
+      });
+      closers.push(c);
+      const expected = (i: number): boolean => i % 2 === 0;
+      const wave = (): Promise<boolean>[] =>
+        Array.from({ length: 200 }, (_, i) =>
+          c
+            .check(expected(i) ? 'contact:prospect1#view@user:john' : 'contact:private1#view@user:john')
+            .then((r) => r.allowed),
+        );
+      // A first wave opens the connections (HTTP keeps ~200 alive), so the second is on the wire at once.
+      await Promise.all(wave());
+      const calls = wave();
+      const settled = Promise.allSettled(calls);
+      await Promise.race(calls); // the server is busy answering them
+      const exitCode = target.stop('SIGTERM');
+      const results = await settled;
+      expect(await exitCode).toBe(0);
+      const answered = results.filter((r) => r.status === 'fulfilled').length;
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') expect(r.value).toBe(expected(i));
+        else expect(r.reason).toBeInstanceOf(UnavailableError);
+      });
+      expect(answered).toBeGreaterThan(0);
+      expect(target.output.join('\n')).not.toContain('internal error');
+      console.info(
+        `graceful shutdown over ${kind}: ${answered}/200 answered, ${200 - answered} refused as UNAVAILABLE`,
+      );
+    });
+
     it('retries reads a bounded number of times, then fails with UnavailableError, when the server is gone', async () => {
       const doomed = await startGatehouse();
       let attempts = 0;

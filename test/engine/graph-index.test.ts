@@ -1,0 +1,127 @@
+// The graph index's own contract: adjacency lists and group closures match simple models under
+// random edits, and GraphIndex add/remove/apply/build report changes and refuse bad input.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FailedPreconditionError, InvalidArgumentError } from '../../server/src/errors.js';
+import { Adjacency } from '../../server/src/graph/adjacency.js';
+import { EdgeSet } from '../../server/src/graph/edge-set.js';
+import { GraphIndex } from '../../server/src/graph/graph-index.js';
+import { GroupClosure } from '../../server/src/graph/group-closure.js';
+import { parseRelationship } from '../../server/src/model/relationship.js';
+import { crmSchema } from './fixtures.js';
+
+const edgeOps = (nodes: number) =>
+  fc.array(
+    fc.tuple(fc.boolean(), fc.integer({ min: 0, max: nodes - 1 }), fc.integer({ min: 0, max: nodes - 1 })),
+    {
+      maxLength: 300,
+    },
+  );
+
+describe('Adjacency', () => {
+  it('holds exactly the edges a Set model holds, through growth, removal and compaction', () => {
+    fc.assert(
+      fc.property(edgeOps(40), (ops) => {
+        const adj = new Adjacency();
+        const model = new Map<number, Set<number>>();
+        for (const [add, from, to] of ops) {
+          const targets = model.get(from) ?? new Set<number>();
+          model.set(from, targets);
+          if (add && !targets.has(to)) {
+            adj.add(from, to);
+            targets.add(to);
+          } else if (!add) {
+            expect(adj.remove(from, to)).toBe(targets.delete(to));
+          }
+        }
+        let total = 0;
+        for (const [from, targets] of model) {
+          const listed = Array.from({ length: adj.degree(from) }, (_, i) => adj.neighbor(from, i));
+          expect(listed.sort((a, b) => a - b)).toEqual([...targets].sort((a, b) => a - b));
+          for (let to = 0; to < 40; to++) expect(adj.has(from, to)).toBe(targets.has(to));
+          total += targets.size;
+        }
+        expect(adj.size).toBe(total);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('GroupClosure', () => {
+  it('keeps ancestors equal to reachability under random edge edits, cycles included', () => {
+    fc.assert(
+      fc.property(edgeOps(8), (ops) => {
+        const edges = new EdgeSet('group', 'member', 'group', 'member', 'subject-set');
+        const closure = new GroupClosure(edges);
+        edges.closure = closure;
+        for (const [add, child, parent] of ops) {
+          if (add && edges.add(parent, child)) closure.edgeAdded(child, parent);
+          if (!add && edges.remove(parent, child)) closure.edgeRemoved(child, parent);
+        }
+        const rebuilt = new GroupClosure(edges);
+        rebuilt.rebuild();
+        for (let node = 0; node < 8; node++) {
+          // Reachability by breadth-first search over parent edges: the model.
+          const reach = new Set<number>();
+          const queue = [node];
+          while (queue.length > 0) {
+            const x = queue.pop()!;
+            for (let i = 0; i < edges.reverse.degree(x); i++) {
+              const p = edges.reverse.neighbor(x, i);
+              if (!reach.has(p)) {
+                reach.add(p);
+                queue.push(p);
+              }
+            }
+          }
+          expect(new Set(closure.ancestors(node) ?? [])).toEqual(reach);
+          expect(new Set(rebuilt.ancestors(node) ?? [])).toEqual(reach);
+          for (const a of reach) expect(closure.descendants(a)?.has(node)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('GraphIndex', () => {
+  const rel = (s: string) => parseRelationship(s);
+
+  it('reports whether add and remove changed anything, and counts relationships', () => {
+    const graph = new GraphIndex(crmSchema);
+    expect(graph.add(rel('group:eng#member@user:mike'))).toBe(true);
+    expect(graph.add(rel('group:eng#member@user:mike'))).toBe(false);
+    expect(graph.add(rel('doc:a#viewer@user:*'))).toBe(true);
+    expect(graph.relationshipCount).toBe(2);
+    expect(graph.remove(rel('group:eng#member@user:john'))).toBe(false);
+    expect(graph.remove(rel('doc:a#viewer@user:*'))).toBe(true);
+    expect(graph.remove(rel('doc:a#viewer@user:*'))).toBe(false);
+    expect(graph.relationshipCount).toBe(1);
+  });
+
+  it('applies change sets in revision order and refuses stale ones', () => {
+    const graph = GraphIndex.build(crmSchema, [rel('group:eng#member@user:mike')], 4);
+    expect(graph.revision).toBe(4);
+    graph.apply({
+      revision: 5,
+      changes: [
+        { operation: 'insert', relationship: rel('group:eng#member@user:ann') },
+        { operation: 'delete', relationship: rel('group:eng#member@user:mike') },
+      ],
+    });
+    expect(graph.revision).toBe(5);
+    expect(graph.relationshipCount).toBe(1);
+    expect(() => graph.apply({ revision: 5, changes: [] })).toThrow(FailedPreconditionError);
+  });
+
+  it('refuses relationships the schema does not allow, quoting them', () => {
+    const graph = new GraphIndex(crmSchema);
+    expect(() => graph.add(rel('doc:a#owner@group:eng#member'))).toThrow(
+      "relationship 'doc:a#owner@group:eng#member' is not allowed: doc#owner accepts user, not 'group#member'",
+    );
+    expect(() => graph.add(rel('doc:a#editor@user:mike'))).toThrow(InvalidArgumentError);
+    expect(() => graph.add(rel('folder:a#owner@user:mike'))).toThrow(/the schema has no type 'folder'/);
+    expect(graph.relationshipCount).toBe(0);
+  });
+});

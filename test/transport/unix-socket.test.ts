@@ -1,0 +1,84 @@
+// Both listeners on unix domain sockets, the natural channel inside one pod.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../server/src/config/config.js';
+import { MemoryStore } from '../../server/src/store/index.js';
+import { GatehouseServer } from '../../server/src/transport/gatehouse-server.js';
+import { PROTO_PATH } from '../../server/src/transport/grpc/proto.js';
+import { fixturePolicySet } from '../service/fixture.js';
+
+let dir: string;
+let server: GatehouseServer;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-sock-'));
+  const set = fixturePolicySet();
+  server = await GatehouseServer.start({
+    config: {
+      ...DEFAULT_CONFIG,
+      http: { kind: 'unix', path: join(dir, 'http.sock') },
+      grpc: { kind: 'unix', path: join(dir, 'grpc.sock') },
+    },
+    schema: set.schema,
+    store: MemoryStore.withRelationships(set.relationships.map((r) => r.relationship)),
+    logger: pino({ level: 'silent' }),
+  });
+});
+
+afterAll(async () => {
+  await server.stop(500);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const checkBody = {
+  resource: { objectType: 'document', objectId: 'readme' },
+  permission: 'view',
+  subject: { object: { objectType: 'user', objectId: 'alice' } },
+};
+
+it('reports the socket addresses and answers HTTP over the unix socket', async () => {
+  expect(server.httpAddress).toBe(`unix:${join(dir, 'http.sock')}`);
+  expect(statSync(join(dir, 'http.sock')).isSocket()).toBe(true);
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = request(
+      {
+        socketPath: join(dir, 'http.sock'),
+        method: 'POST',
+        path: '/v1/check',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on('end', () => resolve(text));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(checkBody));
+  });
+  expect(JSON.parse(body).permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
+});
+
+it('answers gRPC over the unix socket', async () => {
+  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { enums: String })) as Record<
+    string,
+    // biome-ignore lint/suspicious/noExplicitAny: the generated client is dynamic
+    any
+  >;
+  const client = new pkg.gatehouse.v1.GatehouseService(server.grpcAddress, grpc.credentials.createInsecure());
+  const res = await new Promise<{ permissionship: string }>((resolve, reject) =>
+    client.Check(checkBody, (err: Error | null, r: { permissionship: string }) =>
+      err === null ? resolve(r) : reject(err),
+    ),
+  );
+  expect(res.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
+  client.close();
+});

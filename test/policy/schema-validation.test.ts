@@ -332,6 +332,20 @@ const cases: Array<[rule: string, files: Record<string, string>, expected: strin
     ],
   ],
   [
+    'keys without values (explicit `? key` entries), reported at the key rather than read as values',
+    schemaWith(yaml`
+      doc:
+        relations:
+          ? viewer
+        permissions:
+          ? view
+    `),
+    [
+      "schema.yaml:9:9: the type list of relation 'viewer' must be a string, found nothing",
+      "schema.yaml:11:9: the expression of permission 'view' must be a string, found nothing",
+    ],
+  ],
+  [
     'a missing, mistyped or unknown kind',
     {
       'a.yaml': 'types: {}\n',

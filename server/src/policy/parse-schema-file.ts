@@ -38,7 +38,7 @@ function parseRelation(
   namespace: string | undefined,
 ): RelationAst | undefined {
   const resolved = reader.resolve(entry.value);
-  let typesNode: Node | null = entry.value;
+  let typesNode: Node = entry.value;
   let typesPath = entry.path;
   let ifEmptied: RelationAst['ifEmptiedByDelete'];
   if (isMap(resolved)) {
@@ -63,17 +63,9 @@ function parseRelation(
     if (emptied !== undefined)
       ifEmptied = reader.string(emptied.value, emptied.path, "'if_emptied_by_delete'");
   }
-  const text = reader.string(
-    typesNode ?? entry.keyNode,
-    typesPath,
-    `the type list of relation '${entry.key}'`,
-  );
+  const text = reader.string(typesNode, typesPath, `the type list of relation '${entry.key}'`);
   if (text === undefined) return undefined;
-  const allowed = parseTypeList(
-    text.text,
-    namespace,
-    scalarContext(reader, typesNode ?? entry.keyNode, typesPath),
-  );
+  const allowed = parseTypeList(text.text, namespace, scalarContext(reader, typesNode, typesPath));
   if (allowed === undefined) return undefined;
   return {
     name: entry.key,
@@ -85,12 +77,8 @@ function parseRelation(
 }
 
 function parsePermission(reader: YamlReader, entry: MapEntry): PermissionAst | undefined {
-  const text = reader.string(
-    entry.value ?? entry.keyNode,
-    entry.path,
-    `the expression of permission '${entry.key}'`,
-  );
-  if (text === undefined || entry.value === null) return undefined;
+  const text = reader.string(entry.value, entry.path, `the expression of permission '${entry.key}'`);
+  if (text === undefined) return undefined;
   const expr = parseExpression(text.text, scalarContext(reader, entry.value, entry.path));
   if (expr === undefined) return undefined;
   return { name: entry.key, position: reader.source.positionOf(entry.keyNode), path: entry.path, expr };

@@ -2,7 +2,7 @@
 // lists, each failure reported as a positioned problem instead of thrown.
 
 import type { Node } from 'yaml';
-import { isAlias, isMap, isScalar, isSeq } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, Scalar } from 'yaml';
 import { didYouMean } from '../schema/did-you-mean.js';
 import type { StringNode } from './ast.js';
 import type { ProblemList } from './problem-list.js';
@@ -11,8 +11,8 @@ import type { SourceFile } from './source-file.js';
 export interface MapEntry {
   readonly key: string;
   readonly keyNode: Node;
-  /** The value node; null for `key:` with nothing after it. */
-  readonly value: Node | null;
+  /** The value node; a null scalar where the pair has none (`? key`), placed at the key. */
+  readonly value: Node;
   /** JSONPath-like path of the value. */
   readonly path: string;
 }
@@ -36,6 +36,13 @@ function describeNode(node: Node | null): string {
       : `${typeof node.value} ${String(node.value)}`;
   }
   return 'an unsupported value';
+}
+
+/** A null value placed at `key`, for a pair without a value node, so problems point at the key. */
+function nothingAt(key: Node): Node {
+  const node = new Scalar(null);
+  node.range = key.range ?? null;
+  return node;
 }
 
 export class YamlReader {
@@ -94,7 +101,7 @@ export class YamlReader {
       entries.push({
         key,
         keyNode: keyNode as Node,
-        value: (pair.value as Node | null) ?? null,
+        value: (pair.value as Node | null | undefined) ?? nothingAt(keyNode as Node),
         path: entryPath,
       });
     }

@@ -1,0 +1,186 @@
+// In-process engine benchmark on the group-visibility dataset: index build time, heap bytes per
+// relationship, single-core check throughput, per-check p50/p99 latency and LookupResources time.
+// Run: npx tsx --expose-gc bench/engine/engine-bench.ts --size 1m [--seed 1] [--runs 5]
+// (10M: node --max-old-space-size=8192 --expose-gc --import tsx bench/engine/engine-bench.ts --size 10m)
+import { parseArgs } from 'node:util';
+import { createEngine } from '../../server/src/engine/create-engine.js';
+import type { CheckRequest, Engine } from '../../server/src/engine/types.js';
+import { GraphIndex } from '../../server/src/graph/graph-index.js';
+import { generateGroupVisibility } from '../datasets/group-visibility.js';
+
+const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000, '10m': 10_000_000 };
+
+function parseSize(text: string): number {
+  const n = SIZES[text.toLowerCase()] ?? Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 100)
+    throw new Error(`--size '${text}' is not 10k, 100k, 1m, 10m or a count >= 100`);
+  return n;
+}
+
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) throw new Error('run with --expose-gc: heap figures need explicit collections');
+  collect();
+  collect();
+}
+
+/** Heap plus typed-array backing stores: adjacency lives in the latter. */
+function memory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const ms = (ns: bigint): number => Number(ns) / 1e6;
+
+/** Median cost of an empty `hrtime.bigint()` pair: subtracted from every individually timed call. */
+function timerOverheadNs(): number {
+  const samples = new Float64Array(200_000);
+  for (let i = 0; i < samples.length; i++) {
+    const a = process.hrtime.bigint();
+    const b = process.hrtime.bigint();
+    samples[i] = Number(b - a);
+  }
+  return median(Array.from(samples));
+}
+
+function throughput(engine: Engine, questions: readonly CheckRequest[], passes: number): number[] {
+  const rates: number[] = [];
+  let sink = 0;
+  for (let p = 0; p < passes; p++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < questions.length; i++) if (engine.check(questions[i]!)) sink++;
+    const t1 = process.hrtime.bigint();
+    rates.push(questions.length / (Number(t1 - t0) / 1e9));
+  }
+  if (sink < 0) console.log(sink);
+  return rates;
+}
+
+function latencies(
+  engine: Engine,
+  questions: readonly CheckRequest[],
+  overhead: number,
+): { p50: number; p99: number } {
+  const samples = new Float64Array(questions.length);
+  for (let i = 0; i < questions.length; i++) {
+    const q = questions[i]!;
+    const a = process.hrtime.bigint();
+    engine.check(q);
+    const b = process.hrtime.bigint();
+    samples[i] = Math.max(0, Number(b - a) - overhead);
+  }
+  samples.sort();
+  return {
+    p50: samples[Math.floor(samples.length * 0.5)]!,
+    p99: samples[Math.floor(samples.length * 0.99)]!,
+  };
+}
+
+function lookupAll(engine: Engine, userId: string): number {
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const page = engine.lookupResources({
+      resourceType: 'document',
+      permission: 'view',
+      subject: { type: 'user', id: userId },
+      cursor,
+    });
+    count += page.resourceIds.length;
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return count;
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string', default: '1m' },
+      seed: { type: 'string', default: '1' },
+      runs: { type: 'string', default: '5' },
+      questions: { type: 'string', default: '200000' },
+    },
+  });
+  const size = parseSize(values.size!);
+  const runs = Number(values.runs);
+  const dataset = generateGroupVisibility({ relationships: size, seed: Number(values.seed) });
+  const schema = dataset.schema;
+
+  // Generating relationships is part of the loop below; time it alone to subtract it.
+  let t0 = process.hrtime.bigint();
+  let generated = 0;
+  for (const _ of dataset.relationships()) generated++;
+  const generateMs = ms(process.hrtime.bigint() - t0);
+
+  gc();
+  const before = memory();
+  t0 = process.hrtime.bigint();
+  const graph = GraphIndex.build(schema, dataset.relationships(), 0);
+  const buildMs = ms(process.hrtime.bigint() - t0);
+  gc();
+  const bytes = memory() - before;
+  const count = graph.relationshipCount;
+  if (count !== generated)
+    throw new Error(`index holds ${count} relationships, generator yielded ${generated}`);
+
+  const engine = createEngine(schema, graph, { maxLookupPageSize: 10_000 });
+  const questions = dataset.sampleChecks(Number(values.questions), { allowedFraction: 0.5 });
+  let wrong = 0;
+  for (const q of questions) if (engine.check(q) !== q.expected) wrong++;
+  if (wrong > 0) throw new Error(`${wrong} of ${questions.length} answers disagree with the dataset's model`);
+
+  const overhead = timerOverheadNs();
+  const rates: number[] = [];
+  const p50s: number[] = [];
+  const p99s: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    rates.push(median(throughput(engine, questions, 3)));
+    const l = latencies(engine, questions, overhead);
+    p50s.push(l.p50);
+    p99s.push(l.p99);
+  }
+
+  // The user whose visible set is closest to 10k documents, among a sample of ordinary users.
+  let best = { user: 'u0', visible: -1 };
+  for (let i = 0; i < 40; i++) {
+    const user = `u${dataset.admins + Math.floor(((i + 0.5) * (dataset.users - dataset.admins)) / 40)}`;
+    const visible = lookupAll(engine, user);
+    if (best.visible < 0 || Math.abs(visible - 10_000) < Math.abs(best.visible - 10_000))
+      best = { user, visible };
+  }
+  const lookupMs: number[] = [];
+  for (let r = 0; r < Math.max(runs, 9); r++) {
+    const a = process.hrtime.bigint();
+    lookupAll(engine, best.user);
+    lookupMs.push(ms(process.hrtime.bigint() - a));
+  }
+
+  const perMillion = (x: number): number => (x * 1e6) / count;
+  const result = {
+    size: values.size,
+    relationships: count,
+    users: dataset.users,
+    groups: dataset.groups,
+    documents: dataset.documents,
+    generateMs: Math.round(generateMs),
+    buildMs: Math.round(buildMs),
+    buildSecondsPerMillionNet: +(perMillion(buildMs - generateMs) / 1000).toFixed(2),
+    bytesPerRelationship: Math.round(bytes / count),
+    checksPerSecond: Math.round(median(rates)),
+    p50Ns: Math.round(median(p50s)),
+    p99Ns: Math.round(median(p99s)),
+    timerOverheadNs: Math.round(overhead),
+    lookupUser: best.user,
+    lookupVisible: best.visible,
+    lookupMs: +median(lookupMs).toFixed(2),
+    allowedShare: questions.filter((q) => q.expected).length / questions.length,
+    node: process.version,
+  };
+  console.log(JSON.stringify(result));
+}
+
+main();

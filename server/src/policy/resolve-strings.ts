@@ -27,9 +27,9 @@ import type {
 } from './policy-set.js';
 import type { ProblemList } from './problem-list.js';
 
-type LookupQuery<K extends 'resources' | 'subjects'> = K extends 'resources'
-  ? Omit<ResourcesLookupAssertion, 'expect' | 'source' | 'position'>
-  : Omit<SubjectsLookupAssertion, 'expect' | 'source' | 'position'>;
+/** A lookup's query part; the caller adds the expected results and the source location. */
+type ResourcesQuery = Omit<ResourcesLookupAssertion, 'expect' | 'source' | 'position'>;
+type SubjectsQuery = Omit<SubjectsLookupAssertion, 'expect' | 'source' | 'position'>;
 
 /** Split `left@right`, requiring exactly one `@`. */
 function splitAt(text: string, shape: string): [string, string] {
@@ -100,7 +100,7 @@ export class StringResolver {
   }
 
   /** `type#permission@subject`. */
-  resourcesQuery(node: StringNode): LookupQuery<'resources'> | undefined {
+  resourcesQuery(node: StringNode): ResourcesQuery | undefined {
     const shape = 'type#permission@type:id';
     return this.attempt(node, () => {
       const [left, right] = splitAt(node.text, shape);
@@ -114,7 +114,7 @@ export class StringResolver {
   }
 
   /** `type:id#permission@type` or `…@type#relation`. */
-  subjectsQuery(node: StringNode): LookupQuery<'subjects'> | undefined {
+  subjectsQuery(node: StringNode): SubjectsQuery | undefined {
     const shape = 'type:id#permission@type';
     return this.attempt(node, () => {
       const [left, right] = splitAt(node.text, shape);

@@ -1,0 +1,113 @@
+// Compiles a whole policy set: parses every file, compiles the merged schema, then checks every
+// relationship, assertion, lookup and step of the data and test files against it. Throws one
+// PolicyError with every problem of every file, or returns the validated PolicySet.
+
+import { compileSchemaCollecting } from '../schema/compile.js';
+import type { Schema } from '../schema/schema.js';
+import type { PolicyFileAst, SchemaFileAst, StepAst, TestFileAst } from './ast.js';
+import { loadPolicyDirectory } from './load-directory.js';
+import { parsePolicyFile } from './parse-file.js';
+import type {
+  CheckAssertion,
+  LookupAssertion,
+  PolicyFileSource,
+  PolicySet,
+  PolicyTestFile,
+  PositionedRelationship,
+  TestStep,
+} from './policy-set.js';
+import { ProblemList } from './problem-list.js';
+import { StringResolver } from './resolve-strings.js';
+
+/** The items, if every one resolved; otherwise undefined (each failure is already a problem). */
+function allResolved<T>(items: readonly (T | undefined)[]): readonly T[] | undefined {
+  return items.every((item): item is T => item !== undefined) ? items : undefined;
+}
+
+function compileStep(step: StepAst, r: StringResolver): TestStep | undefined {
+  switch (step.kind) {
+    case 'allowed':
+    case 'denied': {
+      const check = r.check(step.check);
+      return check === undefined
+        ? undefined
+        : { kind: step.kind, check, source: step.check.text, position: step.check.position };
+    }
+    case 'resources': {
+      const query = r.resourcesQuery(step.query);
+      if (query === undefined) return undefined;
+      const expect = allResolved(step.expect.map((e) => r.expectedObject(e, query.resourceType)));
+      return expect === undefined
+        ? undefined
+        : { ...query, expect, source: step.query.text, position: step.query.position };
+    }
+    case 'subjects': {
+      const query = r.subjectsQuery(step.query);
+      if (query === undefined) return undefined;
+      const expect = allResolved(
+        step.expect.map((e) => r.expectedSubject(e, query.subjectType, query.subjectRelation)),
+      );
+      return expect === undefined
+        ? undefined
+        : { ...query, expect, source: step.query.text, position: step.query.position };
+    }
+    case 'write':
+    case 'delete':
+      return { kind: step.kind, relationships: r.relationships(step.relationships), position: step.position };
+    case 'delete_object': {
+      const object = r.object(step.object);
+      return object === undefined ? undefined : { kind: 'delete_object', object, position: step.position };
+    }
+  }
+}
+
+function compileTestFile(file: TestFileAst, schema: Schema, problems: ProblemList): PolicyTestFile {
+  const r = new StringResolver(schema, file.namespace, problems);
+  const compileAll = <T extends TestStep>(steps: readonly StepAst[]): T[] =>
+    steps.map((s) => compileStep(s, r)).filter((s): s is T => s !== undefined);
+  return {
+    path: file.path,
+    name: file.name,
+    relationships: r.relationships(file.relationships),
+    assertions: compileAll<CheckAssertion>(file.assertions),
+    lookups: compileAll<LookupAssertion>(file.lookups),
+    steps: compileAll<TestStep>(file.steps),
+  };
+}
+
+/**
+ * Compile policy files into a PolicySet. Files are processed in path order, so the result (and
+ * which of two duplicate definitions is reported) does not depend on the order given.
+ * Throws PolicyError listing every problem of every file, sorted by file, line and column.
+ */
+export function compilePolicySet(files: readonly PolicyFileSource[]): PolicySet {
+  const problems = new ProblemList();
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const asts: PolicyFileAst[] = [];
+  for (const file of sorted) {
+    const ast = parsePolicyFile(file.path, file.content, problems);
+    if (ast !== undefined) asts.push(ast);
+  }
+  const schema = compileSchemaCollecting(
+    asts.filter((a): a is SchemaFileAst => a.kind === 'schema'),
+    problems,
+  );
+  const relationships: PositionedRelationship[] = [];
+  const tests: PolicyTestFile[] = [];
+  for (const ast of asts) {
+    if (ast.kind === 'relationships') {
+      relationships.push(
+        ...new StringResolver(schema, ast.namespace, problems).relationships(ast.relationships),
+      );
+    } else if (ast.kind === 'test') {
+      tests.push(compileTestFile(ast, schema, problems));
+    }
+  }
+  problems.throwIfAny();
+  return { schema, relationships, tests, files: sorted.map((f) => f.path) };
+}
+
+/** Load every policy file under `dir` and compile them: see loadPolicyDirectory and compilePolicySet. */
+export async function loadPolicySet(dir: string): Promise<PolicySet> {
+  return compilePolicySet(await loadPolicyDirectory(dir));
+}

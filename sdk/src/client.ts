@@ -1,6 +1,6 @@
 // GatehouseClient: every business operation, written once over any Transport.
-import { type BatchEntry, MicroBatcher } from './batcher.js';
-import { deadlineFrom, guard } from './call.js';
+import { deadlineFrom } from './call.js';
+import { CheckSender } from './check-sender.js';
 import { InternalError } from './errors.js';
 import { Paged } from './paged.js';
 import { toObjectRef, toSubjectRef } from './refs.js';
@@ -71,13 +71,6 @@ export interface ClientOptions {
   readonly retries?: false | Partial<RetryPolicy> | undefined;
 }
 
-interface QueuedCheck {
-  readonly wire: WireMessage;
-  readonly consistency: ResolvedConsistency;
-  readonly deadline: number | undefined;
-  readonly requestId: string | undefined;
-}
-
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_BATCH_SIZE = 1000;
 
@@ -95,7 +88,7 @@ export class GatehouseClient {
   readonly #defaultTimeoutMs: number | undefined;
   readonly #consistency: Consistency;
   readonly #retry: RetryPolicy;
-  readonly #batcher: MicroBatcher<QueuedCheck, CheckResult> | undefined;
+  readonly #checks: CheckSender;
   #newestWriteToken: RevisionToken | undefined;
 
   constructor(transport: Transport, options: ClientOptions = {}) {
@@ -107,10 +100,11 @@ export class GatehouseClient {
         ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }
         : { ...DEFAULT_RETRY_POLICY, ...options.retries };
     const batching = options.batching ?? true;
-    if (batching !== false) {
-      const maxBatchSize = (batching === true ? undefined : batching.maxBatchSize) ?? DEFAULT_MAX_BATCH_SIZE;
-      this.#batcher = new MicroBatcher((_key, entries) => this.#sendChecks(entries), maxBatchSize);
-    }
+    const maxBatchSize =
+      batching === false
+        ? undefined
+        : ((batching === true ? undefined : batching.maxBatchSize) ?? DEFAULT_MAX_BATCH_SIZE);
+    this.#checks = new CheckSender(transport, this.#retry, maxBatchSize);
   }
 
   /**
@@ -133,12 +127,7 @@ export class GatehouseClient {
     const wire = checkItemToWire(request);
     const consistency = this.#resolve(options.consistency);
     const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
-    if (this.#batcher === undefined) {
-      return this.#checkOne({ wire, consistency, deadline, requestId: options.requestId }, options.signal);
-    }
-    const key = JSON.stringify(consistencyToWire(consistency));
-    const queued = this.#batcher.add(key, { wire, consistency, deadline, requestId: options.requestId });
-    return guard(queued, deadline, options.signal);
+    return this.#checks.check({ wire, consistency, deadline, requestId: options.requestId }, options.signal);
   }
 
   /**
@@ -436,71 +425,5 @@ export class GatehouseClient {
   #mutate(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
     const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
     return this.#transport.unary(method, request, this.#callOptions(options, deadline));
-  }
-
-  async #checkOne(check: QueuedCheck, signal?: AbortSignal): Promise<CheckResult> {
-    const request = { consistency: consistencyToWire(check.consistency), ...check.wire };
-    const callOptions: TransportCallOptions = {
-      deadline: check.deadline,
-      signal,
-      requestId: check.requestId,
-    };
-    const response = await withRetries(
-      this.#retry,
-      () => this.#transport.unary('Check', request, callOptions),
-      check.deadline,
-      signal,
-    );
-    return {
-      allowed: allowedFromWire(response.permissionship),
-      checkedAt: tokenFromWire(response.checkedAt),
-    };
-  }
-
-  #sendChecks(entries: readonly BatchEntry<QueuedCheck, CheckResult>[]): void {
-    const [first] = entries;
-    if (first === undefined) return;
-    if (entries.length === 1) {
-      this.#checkOne(first.item).then(first.resolve, first.reject);
-      return;
-    }
-    // The batch waits as long as its most patient member; impatient members stop waiting on their own.
-    const deadlines = entries.map((e) => e.item.deadline);
-    const deadline = deadlines.includes(undefined) ? undefined : Math.max(...(deadlines as number[]));
-    const request = {
-      consistency: consistencyToWire(first.item.consistency),
-      items: entries.map((e) => e.item.wire),
-    };
-    const callOptions: TransportCallOptions = { deadline, requestId: first.item.requestId };
-    withRetries(
-      this.#retry,
-      () => this.#transport.unary('CheckBatch', request, callOptions),
-      deadline,
-      undefined,
-    ).then(
-      (response) => {
-        const results = records(response.results);
-        const checkedAt = tokenFromWire(response.checkedAt);
-        entries.forEach((entry, i) => {
-          const result = results[i];
-          if (result === undefined) {
-            entry.reject(
-              new InternalError(`server answered ${results.length} results for a batch of ${entries.length}`),
-            );
-            return;
-          }
-          try {
-            const outcome = batchResultFromWire(result);
-            if (outcome.error !== undefined) entry.reject(outcome.error);
-            else entry.resolve({ allowed: outcome.allowed, checkedAt });
-          } catch (err) {
-            entry.reject(err);
-          }
-        });
-      },
-      (err: unknown) => {
-        for (const entry of entries) entry.reject(err);
-      },
-    );
   }
 }

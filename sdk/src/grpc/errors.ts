@@ -48,9 +48,8 @@ function metadataString(metadata: Metadata | undefined, key: string): string | u
 export function mapGrpcError(err: unknown, ctx: FailureContext): GatehouseError {
   const e = (err ?? {}) as GrpcFailure;
   if (ctx.signal?.aborted) return cancelledError(ctx.signal);
-  if (e.code === status.DEADLINE_EXCEEDED && ctx.deadline !== undefined && Date.now() >= ctx.deadline - 5) {
-    return deadlineError(ctx.deadline);
-  }
+  // grpc-js enforces the deadline itself; its message does not say which deadline, ours does.
+  if (e.code === status.DEADLINE_EXCEEDED && ctx.deadline !== undefined) return deadlineError(ctx.deadline);
   const field = metadataString(e.metadata, FIELD_METADATA_KEY);
   // The server's own code name wins when present: it tells ALREADY_EXISTS from ABORTED etc. exactly.
   const named = metadataString(e.metadata, CODE_METADATA_KEY);

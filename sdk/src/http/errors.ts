@@ -34,13 +34,16 @@ export interface FailureContext {
   readonly url: string;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal | undefined;
+  /** True once the transport aborted the exchange because the deadline passed. */
+  readonly timedOut: () => boolean;
 }
 
 /** Map any HTTP failure to a GatehouseError. */
 export function mapHttpFailure(failure: HttpFailure, ctx: FailureContext): GatehouseError {
   if (ctx.signal?.aborted) return cancelledError(ctx.signal);
   if (failure.kind === 'thrown') {
-    if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) return deadlineError(ctx.deadline);
+    if (ctx.deadline !== undefined && (ctx.timedOut() || Date.now() >= ctx.deadline))
+      return deadlineError(ctx.deadline);
     // fetch rejects with a TypeError whose cause is the socket error (ECONNREFUSED, ECONNRESET...).
     const cause = (failure.error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
     const detail =

@@ -58,7 +58,6 @@ interface Exchange {
 export class HttpTransport implements Transport {
   readonly #baseUrl: string;
   readonly #headers: Record<string, string>;
-  readonly #dispatcher: unknown;
   #fetch: Promise<{ fetch: FetchLike; dispatcher: unknown }> | undefined;
   readonly #options: HttpTransportOptions;
   readonly #closing = new AbortController();
@@ -66,22 +65,12 @@ export class HttpTransport implements Transport {
   constructor(options: HttpTransportOptions) {
     this.#options = options;
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#dispatcher = options.dispatcher;
     this.#headers = { accept: 'application/json', ...options.headers };
     if (options.token !== undefined) this.#headers.authorization = `Bearer ${options.token}`;
   }
 
-  async unary(
-    method: UnaryMethod,
-    request: WireMessage,
-    options: TransportCallOptions,
-  ): Promise<WireMessage> {
-    const exchange = await this.#exchange(method, request, options);
-    try {
-      return await readJson(exchange);
-    } finally {
-      exchange.done();
-    }
+  unary(method: UnaryMethod, request: WireMessage, options: TransportCallOptions): Promise<WireMessage> {
+    return this.#call(method, request, options);
   }
 
   serverStream(
@@ -107,11 +96,24 @@ export class HttpTransport implements Transport {
   ): AsyncIterable<WireMessage> {
     let next: WireMessage = request;
     for (;;) {
-      const page = await this.unary(method as unknown as UnaryMethod, next, options);
+      const page = await this.#call(method, next, options);
       yield page;
       const cursor = typeof page.nextCursor === 'string' ? page.nextCursor : '';
       if (cursor === '') return;
       next = { ...request, cursor };
+    }
+  }
+
+  async #call(
+    method: UnaryMethod | StreamMethod,
+    request: WireMessage,
+    options: TransportCallOptions,
+  ): Promise<WireMessage> {
+    const exchange = await this.#exchange(method, request, options);
+    try {
+      return await readJson(exchange);
+    } finally {
+      exchange.done();
     }
   }
 
@@ -137,7 +139,13 @@ export class HttpTransport implements Transport {
     accept?: string,
   ): Promise<Exchange> {
     const url = `${this.#baseUrl}${PATHS[method]}`;
-    const ctx: FailureContext = { url, deadline: options.deadline, signal: options.signal };
+    let timedOut = false;
+    const ctx: FailureContext = {
+      url,
+      deadline: options.deadline,
+      signal: options.signal,
+      timedOut: () => timedOut,
+    };
     const headers: Record<string, string> = { ...this.#headers };
     if (accept !== undefined) headers.accept = accept;
     if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
@@ -154,7 +162,13 @@ export class HttpTransport implements Transport {
     if (options.deadline !== undefined) {
       const remaining = options.deadline - Date.now();
       headers['gatehouse-timeout-ms'] = String(Math.max(1, Math.ceil(remaining)));
-      timer = setTimeout(abort, Math.max(0, remaining));
+      timer = setTimeout(
+        () => {
+          timedOut = true;
+          abort();
+        },
+        Math.max(0, remaining),
+      );
     }
     if (options.signal?.aborted || (options.deadline !== undefined && Date.now() >= options.deadline)) {
       done();
@@ -193,7 +207,10 @@ export class HttpTransport implements Transport {
   async #resolveFetch(): Promise<{ fetch: FetchLike; dispatcher: unknown }> {
     const { socketPath } = this.#options;
     if (socketPath === undefined) {
-      return { fetch: this.#options.fetch ?? (globalThis.fetch as FetchLike), dispatcher: this.#dispatcher };
+      return {
+        fetch: this.#options.fetch ?? (globalThis.fetch as FetchLike),
+        dispatcher: this.#options.dispatcher,
+      };
     }
     // undici is optional: only unix-socket users pay for loading it.
     const undici = await import('undici').catch((err: unknown) => {
@@ -201,7 +218,7 @@ export class HttpTransport implements Transport {
     });
     return {
       fetch: this.#options.fetch ?? (undici.fetch as unknown as FetchLike),
-      dispatcher: this.#dispatcher ?? new undici.Agent({ connect: { socketPath } }),
+      dispatcher: this.#options.dispatcher ?? new undici.Agent({ connect: { socketPath } }),
     };
   }
 }

@@ -1,0 +1,113 @@
+// Sends checks: alone as Check, or coalesced with the same turn's checks into CheckBatch calls.
+import { type BatchEntry, MicroBatcher } from './batcher.js';
+import { guard } from './call.js';
+import { InternalError } from './errors.js';
+import { type RetryPolicy, withRetries } from './retry.js';
+import type { Transport, TransportCallOptions, WireMessage } from './transport.js';
+import type { CheckResult } from './types.js';
+import {
+  allowedFromWire,
+  batchResultFromWire,
+  consistencyToWire,
+  type ResolvedConsistency,
+  records,
+  tokenFromWire,
+} from './wire.js';
+
+/** One check, validated and in wire form. */
+export interface PendingCheck {
+  /** `{resource, permission, subject}` in wire form. */
+  readonly wire: WireMessage;
+  readonly consistency: ResolvedConsistency;
+  readonly deadline: number | undefined;
+  readonly requestId: string | undefined;
+}
+
+/**
+ * Sends checks with read retries. With a batch size, checks of one event-loop turn and one
+ * consistency share CheckBatch calls (a group of one goes as Check); without, each is a Check.
+ */
+export class CheckSender {
+  readonly #transport: Transport;
+  readonly #retry: RetryPolicy;
+  readonly #batcher: MicroBatcher<PendingCheck, CheckResult> | undefined;
+
+  constructor(transport: Transport, retry: RetryPolicy, maxBatchSize: number | undefined) {
+    this.#transport = transport;
+    this.#retry = retry;
+    if (maxBatchSize !== undefined) {
+      this.#batcher = new MicroBatcher((_key, entries) => this.#sendBatch(entries), maxBatchSize);
+    }
+  }
+
+  /** The answer to one check; `signal` and the check's deadline bound this caller's wait only. */
+  check(check: PendingCheck, signal: AbortSignal | undefined): Promise<CheckResult> {
+    if (this.#batcher === undefined) return this.#sendOne(check, signal);
+    const key = JSON.stringify(consistencyToWire(check.consistency));
+    return guard(this.#batcher.add(key, check), check.deadline, signal);
+  }
+
+  async #sendOne(check: PendingCheck, signal: AbortSignal | undefined): Promise<CheckResult> {
+    const request = { consistency: consistencyToWire(check.consistency), ...check.wire };
+    const options: TransportCallOptions = { deadline: check.deadline, signal, requestId: check.requestId };
+    const response = await withRetries(
+      this.#retry,
+      () => this.#transport.unary('Check', request, options),
+      check.deadline,
+      signal,
+    );
+    return {
+      allowed: allowedFromWire(response.permissionship),
+      checkedAt: tokenFromWire(response.checkedAt),
+    };
+  }
+
+  #sendBatch(entries: readonly BatchEntry<PendingCheck, CheckResult>[]): void {
+    const [first] = entries;
+    if (first === undefined) return;
+    if (entries.length === 1) {
+      this.#sendOne(first.item, undefined).then(first.resolve, first.reject);
+      return;
+    }
+    // The batch waits as long as its most patient member; impatient members stop waiting on their own.
+    const deadlines = entries.map((e) => e.item.deadline);
+    const deadline = deadlines.includes(undefined) ? undefined : Math.max(...(deadlines as number[]));
+    const request = {
+      consistency: consistencyToWire(first.item.consistency),
+      items: entries.map((e) => e.item.wire),
+    };
+    const options: TransportCallOptions = { deadline, requestId: first.item.requestId };
+    withRetries(
+      this.#retry,
+      () => this.#transport.unary('CheckBatch', request, options),
+      deadline,
+      undefined,
+    ).then(
+      (response) => settleBatch(entries, response),
+      (err: unknown) => {
+        for (const entry of entries) entry.reject(err);
+      },
+    );
+  }
+}
+
+function settleBatch(entries: readonly BatchEntry<PendingCheck, CheckResult>[], response: WireMessage): void {
+  const results = records(response.results);
+  const checkedAt = tokenFromWire(response.checkedAt);
+  entries.forEach((entry, i) => {
+    const result = results[i];
+    if (result === undefined) {
+      entry.reject(
+        new InternalError(`server answered ${results.length} results for a batch of ${entries.length}`),
+      );
+      return;
+    }
+    try {
+      const outcome = batchResultFromWire(result);
+      if (outcome.error !== undefined) entry.reject(outcome.error);
+      else entry.resolve({ allowed: outcome.allowed, checkedAt });
+    } catch (err) {
+      entry.reject(err);
+    }
+  });
+}

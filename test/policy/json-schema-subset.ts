@@ -16,6 +16,9 @@ export const SUPPORTED_KEYWORDS: ReadonlySet<string> = new Set([
   'pattern',
   'minLength',
   'oneOf',
+  'allOf',
+  'if',
+  'then',
   'not',
   '$ref',
   '$schema',
@@ -91,6 +94,13 @@ export function validate(root: JsonSchema, value: unknown): string[] {
       const failed = !check(s.not as JsonSchema, v, at);
       errors.length = mark;
       if (!failed) errors.push(`${at}: matches a forbidden schema`);
+    }
+    for (const branch of (s.allOf ?? []) as JsonSchema[]) check(branch, v, at);
+    if (s.if !== undefined) {
+      const mark = errors.length;
+      const holds = check(s.if as JsonSchema, v, at);
+      errors.length = mark;
+      if (holds && s.then !== undefined) check(s.then as JsonSchema, v, at);
     }
     if (s.oneOf !== undefined) {
       const mark = errors.length;

@@ -27,6 +27,15 @@ function yamlFilesUnder(dir: string): string[] {
 
 describe('schema/gatehouse-policy.schema.json', () => {
   it('is a draft 2020-12 schema with one branch per kind, using only validated keywords', () => {
+    const branches = schema.allOf as Array<{
+      if: { properties: { kind: { const: string } } };
+      then: { $ref: string };
+    }>;
+    expect(branches.map((b) => [b.if.properties.kind.const, b.then.$ref])).toEqual([
+      ['schema', '#/$defs/schemaFile'],
+      ['relationships', '#/$defs/relationshipsFile'],
+      ['test', '#/$defs/testFile'],
+    ]);
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     const defs = schema.$defs as Record<string, { properties: { kind: { const: string } } }>;
     expect(
@@ -76,6 +85,10 @@ describe('schema/gatehouse-policy.schema.json', () => {
     ['an unknown step', { kind: 'test', steps: [{ wrte: [] }] }],
   ])('rejects %s', (_what, doc) => {
     expect(validate(schema, doc)).not.toEqual([]);
+  });
+
+  it('reports only the errors of the branch the kind selects', () => {
+    expect(validate(schema, { kind: 'schema', types: {}, tipes: {} })).toEqual(['/tipes: not allowed']);
   });
 
   it('accepts exactly the relationship strings the compiler accepts', () => {

@@ -1,6 +1,7 @@
 // The shape every benchmark dataset has: a schema directory, a reproducible stream of
 // relationship strings, and sampled questions whose answers the generator knows.
 import type { Question } from '../harness/types.js';
+import type { VisibilityFacts } from '../peers/visibility-facts.js';
 
 /** Named sizes, in relationships. */
 export const SIZES = { S: 10_000, M: 1_000_000, L: 10_000_000 } as const;
@@ -43,6 +44,11 @@ export interface Dataset {
     n: number,
     options?: { readonly allowedFraction?: number; readonly seed?: number },
   ): AnsweredQuestion[];
+  /**
+   * The group-visibility workload only: the same data as plain facts, for the peers that cannot
+   * take relationships (Cerbos, casbin, cedar-wasm, CASL). Absent on the seed-system datasets.
+   */
+  readonly visibilityFacts?: (() => VisibilityFacts) | undefined;
 }
 
 /** The share of allowed answers in a question set. */

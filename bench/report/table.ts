@@ -1,0 +1,67 @@
+// The results as one text table (stdout) and as Markdown tables (RESULTS.md), in a fixed order:
+// scenario, transport, concurrency, then Gatehouse first.
+import { formatLatency, formatRate, formatRatio } from './format.js';
+import { type ResultRow, ratioToGatehouse, type Scenario } from './row.js';
+
+const SCENARIO_ORDER: Record<Scenario, number> = { check: 0, batch: 1, lookup: 2 };
+const TRANSPORT_ORDER = ['in-process', 'grpc', 'http', 'grpc unix', 'http unix'];
+
+export function sortRows(rows: readonly ResultRow[]): ResultRow[] {
+  const rank = (r: ResultRow): number => (r.system === 'Gatehouse' ? 0 : r.system.includes('echo') ? 1 : 2);
+  return [...rows].sort(
+    (a, b) =>
+      SCENARIO_ORDER[a.scenario] - SCENARIO_ORDER[b.scenario] ||
+      TRANSPORT_ORDER.indexOf(a.transport) - TRANSPORT_ORDER.indexOf(b.transport) ||
+      a.concurrency - b.concurrency ||
+      rank(a) - rank(b) ||
+      a.system.localeCompare(b.system),
+  );
+}
+
+const HEADERS = [
+  'system',
+  'transport',
+  'scenario',
+  'conc.',
+  'per second',
+  'p50',
+  'p99',
+  'p99.9',
+  '× Gatehouse',
+  'errors',
+];
+
+function cells(row: ResultRow, all: readonly ResultRow[]): string[] {
+  return [
+    row.system,
+    row.transport,
+    row.scenario === 'lookup' ? 'lookup' : row.scenario === 'batch' ? 'batch' : 'check',
+    String(row.concurrency),
+    `${formatRate(row.throughput)}${row.scenario === 'lookup' ? ' lookups' : ' checks'}`,
+    formatLatency(row.p50Ms),
+    formatLatency(row.p99Ms),
+    formatLatency(row.p999Ms),
+    formatRatio(ratioToGatehouse(row, all)),
+    String(row.errors),
+  ];
+}
+
+export function textTable(rows: readonly ResultRow[]): string {
+  const sorted = sortRows(rows);
+  const body = sorted.map((r) => cells(r, rows));
+  const widths = HEADERS.map((h, i) => Math.max(h.length, ...body.map((c) => c[i]!.length)));
+  const line = (c: readonly string[]): string =>
+    c.map((v, i) => (i >= 3 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ');
+  return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+export function markdownTable(rows: readonly ResultRow[], all: readonly ResultRow[] = rows): string {
+  const sorted = sortRows(rows);
+  const head = [...HEADERS, 'note'];
+  const out = [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map((_, i) => (i >= 3 && i < 10 ? '---:' : '---')).join(' | ')} |`,
+  ];
+  for (const r of sorted) out.push(`| ${[...cells(r, all), r.note ?? ''].join(' | ')} |`);
+  return out.join('\n');
+}

@@ -1,7 +1,7 @@
 // GatehouseClient: every business operation, written once over any Transport.
 import { deadlineFrom } from './call.js';
 import { CheckSender } from './check-sender.js';
-import { InternalError } from './errors.js';
+import { InternalError, UnavailableError } from './errors.js';
 import { Paged } from './paged.js';
 import { toObjectRef, toSubjectRef } from './refs.js';
 import { checkItemToWire, preconditionsToWire, writeToWire } from './requests.js';
@@ -335,7 +335,8 @@ export class GatehouseClient {
 
   /**
    * Every change committed after `after` (or from now), one event per revision, until the
-   * signal aborts (the loop then ends quietly) or the connection fails (the loop throws).
+   * signal aborts (the loop then ends quietly). If the server goes away (shutdown, network)
+   * the loop throws UnavailableError; resume with `after` set to the last `changesThrough`.
    *
    * @example
    * const stop = new AbortController();
@@ -346,12 +347,17 @@ export class GatehouseClient {
   async *watch(options: WatchOptions = {}): AsyncIterable<WatchEvent> {
     const request = options.after === undefined ? {} : { optionalStartCursor: { token: options.after } };
     const callOptions: TransportCallOptions = { signal: options.signal, requestId: options.requestId };
+    let last = options.after;
     for await (const event of this.#transport.serverStream('Watch', request, callOptions)) {
-      yield {
-        changes: records(event.changes).map(changeFromWire),
-        changesThrough: tokenFromWire(event.changesThrough),
-      };
+      const changesThrough = tokenFromWire(event.changesThrough);
+      if (changesThrough !== '') last = changesThrough;
+      yield { changes: records(event.changes).map(changeFromWire), changesThrough };
     }
+    if (options.signal?.aborted) return;
+    // A watch has no natural end: the server closed it (shutdown, restart), whatever the transport says.
+    throw new UnavailableError(
+      `the server closed the watch stream; watch again with { after: ${last === undefined ? 'undefined' : `'${last}'`} } to resume without missing a change`,
+    );
   }
 
   /**

@@ -47,8 +47,9 @@ export interface Transport {
   unary(method: UnaryMethod, request: WireMessage, options: TransportCallOptions): Promise<WireMessage>;
   /**
    * Yield each response message in order. `LookupResources` yields every page to the end,
-   * whatever the transport's paging mechanism; `Watch` yields until the signal aborts, at
-   * which point the iterator returns without error. Breaking out of the loop cancels the call.
+   * whatever the transport's paging mechanism; `Watch` yields until the signal aborts (the
+   * iterator then returns without error) or the server ends or drops the stream. Breaking
+   * out of the loop cancels the call.
    */
   serverStream(
     method: StreamMethod,

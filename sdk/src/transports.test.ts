@@ -286,6 +286,23 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     expect(seen).toEqual(['insert:u1@r1', 'delete:u2@r2', 'insert:u3@r3']);
   });
 
+  it('throws UnavailableError, after the events it got, when the server ends a watch', async () => {
+    const { client } = await setup({
+      stream: {
+        Watch: async function* () {
+          yield { changes: [], changesThrough: { token: 'r4' } };
+        },
+      },
+    });
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const event of client.watch({ after: 'r3' })) seen.push(event.changesThrough);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['r4']);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as Error).message).toContain("after: 'r4'");
+  });
+
   it('parses the schema JSON and validation problems', async () => {
     const { client } = await setup({
       unary: {

@@ -1,4 +1,8 @@
 // End-to-end: the real SDK against a real `gatehouse serve`, one suite run over gRPC and over HTTP.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AlreadyExistsError,
   DeadlineExceededError,
@@ -357,10 +361,16 @@ describe.each([['grpc'], ['http']] as const)('SDK over %s against gatehouse serv
       await Promise.all(wave());
       const calls = wave();
       const settled = Promise.allSettled(calls);
+      const watching = (async () => {
+        for await (const _ of c.watch()) {
+          // no writes happen: the watcher only waits
+        }
+      })().catch((err: unknown) => err);
       await Promise.race(calls); // the server is busy answering them
       const exitCode = target.stop('SIGTERM');
       const results = await settled;
       expect(await exitCode).toBe(0);
+      expect(await watching).toBeInstanceOf(UnavailableError); // told to resume elsewhere, not left hanging
       const answered = results.filter((r) => r.status === 'fulfilled').length;
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') expect(r.value).toBe(expected(i));
@@ -371,6 +381,33 @@ describe.each([['grpc'], ['http']] as const)('SDK over %s against gatehouse serv
       console.info(
         `graceful shutdown over ${kind}: ${answered}/200 answered, ${200 - answered} refused as UNAVAILABLE`,
       );
+    });
+
+    it('reaches a server listening on unix sockets', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
+      const local = await startGatehouse({
+        listen: { http: `unix:${dir}/http.sock`, grpc: `unix:${dir}/grpc.sock` },
+      });
+      try {
+        expect(local.grpc).toBe(`unix:${dir}/grpc.sock`);
+        const transport =
+          kind === 'grpc'
+            ? createGrpcTransport({ address: local.grpc, token: TOKEN })
+            : createHttpTransport({
+                baseUrl: 'http://gatehouse',
+                socketPath: `${dir}/http.sock`,
+                token: TOKEN,
+              });
+        const c = new GatehouseClient(transport);
+        closers.push(c);
+        const { writtenAt } = await c.write({ touch: ['contact:sock#owner@user:sam'] });
+        await expect(
+          c.check('contact:sock#view@user:sam', { consistency: { atLeastAsFresh: writtenAt } }),
+        ).resolves.toMatchObject({ allowed: true });
+      } finally {
+        expect(await local.stop()).toBe(0);
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('retries reads a bounded number of times, then fails with UnavailableError, when the server is gone', async () => {

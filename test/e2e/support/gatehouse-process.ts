@@ -11,9 +11,9 @@ export const TOKEN = 'secret';
 /** A running server process. */
 export interface GatehouseProcess {
   readonly child: ChildProcess;
-  /** `127.0.0.1:port` of the HTTP listener. */
+  /** The HTTP listener as the ready line names it: `127.0.0.1:port` or `unix:/path`. */
   readonly http: string;
-  /** `127.0.0.1:port` of the gRPC listener. */
+  /** The gRPC listener as the ready line names it: `127.0.0.1:port` or `unix:/path`. */
   readonly grpc: string;
   /** Every line the process wrote to stdout and stderr so far. */
   readonly output: string[];
@@ -29,6 +29,8 @@ export interface StartOptions {
   readonly args?: readonly string[] | undefined;
   readonly env?: Readonly<Record<string, string>> | undefined;
   readonly readyTimeoutMs?: number | undefined;
+  /** Listen addresses instead of free loopback ports, e.g. `unix:/tmp/x/http.sock`. */
+  readonly listen?: { readonly http: string; readonly grpc: string } | undefined;
 }
 
 /** The server binary must be built; the suite fails loudly rather than skipping when it is not. */
@@ -51,9 +53,9 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
       '--policies',
       options.policies ?? FIXTURE_POLICIES,
       '--http',
-      '127.0.0.1:0',
+      options.listen?.http ?? '127.0.0.1:0',
       '--grpc',
-      '127.0.0.1:0',
+      options.listen?.grpc ?? '127.0.0.1:0',
       ...(options.args ?? []),
     ],
     {

@@ -23,7 +23,10 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const logger = createLogger(config.logLevel);
-  logger.info({ config: redactConfig(config) }, 'starting');
+  // Start, ready and stop lines are what tooling waits for (the `ready` line carries the bound
+  // ports), so they are written at info even when the configured level is quieter.
+  const lifecycle = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
+  lifecycle.info({ config: redactConfig(config) }, 'starting');
 
   let policySet: Awaited<ReturnType<typeof loadPolicySet>>;
   try {
@@ -47,12 +50,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const store = MemoryStore.withRelationships(policySet.relationships.map((r) => r.relationship));
   let server: GatehouseServer;
   try {
-    server = await GatehouseServer.start({ config, schema: policySet.schema, store, logger });
+    server = await GatehouseServer.start({ config, schema: policySet.schema, store, logger, lifecycleLogger: lifecycle });
   } catch (err) {
     logger.error({ err }, 'cannot start');
     return EXIT_FAILURE;
   }
-  logger.info(
+  lifecycle.info(
     {
       http: server.httpAddress,
       grpc: server.grpcAddress,
@@ -64,7 +67,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   );
 
   const signal = await nextSignal();
-  logger.info({ signal }, 'signal received');
+  lifecycle.info({ signal }, 'signal received');
   await server.stop(config.shutdownGraceMs);
   return EXIT_OK;
 }

@@ -16,6 +16,8 @@ export interface GatehouseServerOptions {
   /** The server takes ownership: `stop()` closes it. */
   readonly store: Store;
   readonly logger: Logger;
+  /** Receives the shutdown progress lines; defaults to `logger`. */
+  readonly lifecycleLogger?: Logger | undefined;
 }
 
 export class GatehouseServer {
@@ -79,7 +81,7 @@ export class GatehouseServer {
       grpc,
       http,
       store,
-      logger,
+      logger: options.lifecycleLogger ?? logger,
       httpAddress: addresses[0],
       grpcAddress: addresses[1],
     });

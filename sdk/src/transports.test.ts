@@ -2,13 +2,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClientOptions, GatehouseClient } from './client.js';
 import {
+  AbortedError,
   AlreadyExistsError,
   CancelledError,
   DeadlineExceededError,
   type ErrorCode,
   FailedPreconditionError,
   type GatehouseError,
+  InternalError,
   InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
   ResourceExhaustedError,
   UnauthenticatedError,
   UnavailableError,
@@ -97,9 +101,15 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
   it.each<[ErrorCode, new (...args: never[]) => GatehouseError]>([
     ['INVALID_ARGUMENT', InvalidArgumentError],
     ['UNAUTHENTICATED', UnauthenticatedError],
+    ['PERMISSION_DENIED', PermissionDeniedError],
+    ['NOT_FOUND', NotFoundError],
     ['FAILED_PRECONDITION', FailedPreconditionError],
     ['ALREADY_EXISTS', AlreadyExistsError],
+    ['ABORTED', AbortedError],
     ['RESOURCE_EXHAUSTED', ResourceExhaustedError],
+    ['DEADLINE_EXCEEDED', DeadlineExceededError],
+    ['UNAVAILABLE', UnavailableError],
+    ['INTERNAL', InternalError],
   ])('maps a %s answer to its typed error with message and field', async (code, ErrorClass) => {
     const { client } = await setup({
       unary: {

@@ -48,11 +48,13 @@ function metadataString(metadata: Metadata | undefined, key: string): string | u
 export function mapGrpcError(err: unknown, ctx: FailureContext): GatehouseError {
   const e = (err ?? {}) as GrpcFailure;
   if (ctx.signal?.aborted) return cancelledError(ctx.signal);
-  // grpc-js enforces the deadline itself; its message does not say which deadline, ours does.
-  if (e.code === status.DEADLINE_EXCEEDED && ctx.deadline !== undefined) return deadlineError(ctx.deadline);
   const field = metadataString(e.metadata, FIELD_METADATA_KEY);
   // The server's own code name wins when present: it tells ALREADY_EXISTS from ABORTED etc. exactly.
   const named = metadataString(e.metadata, CODE_METADATA_KEY);
+  // Without it the status came from grpc-js itself (deadline, connection): say which deadline passed.
+  if (named === undefined && e.code === status.DEADLINE_EXCEEDED && ctx.deadline !== undefined) {
+    return deadlineError(ctx.deadline);
+  }
   const code: ErrorCode = isErrorCode(named) ? named : (CODE_BY_STATUS[e.code as status] ?? 'INTERNAL');
   const details = e.details ?? e.message ?? String(err);
   const message =

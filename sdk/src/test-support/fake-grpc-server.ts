@@ -24,6 +24,7 @@ const STATUS: Readonly<Record<ErrorCode, grpc.status>> = {
 function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   if (!(err instanceof FakeError)) return { code: grpc.status.INTERNAL, details: 'internal error' };
   const metadata = new grpc.Metadata();
+  metadata.set('gatehouse-error-code', err.code);
   if (err.field !== undefined) metadata.set('gatehouse-error-field', err.field);
   return { code: STATUS[err.code], details: err.message, metadata };
 }

@@ -8,7 +8,9 @@ import {
   InvalidArgumentError,
 } from '../errors.js';
 import type { GraphIndex } from '../graph/graph-index.js';
+import type { IdInterner } from '../graph/interner.js';
 import { NOT_INTERNED } from '../graph/interner.js';
+import { WILDCARD_ID } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
 import type { CheckPlans } from './check-plan.js';
 import { compileCheckPlans } from './check-plan.js';
@@ -50,6 +52,14 @@ class GraphEngine implements Engine {
   private readonly model: SchemaModel;
   private readonly plans: CheckPlans;
   private readonly rules: ReverseRules;
+  // check()'s name caches: valid for the engine's life, since the schema never changes under it.
+  private lastResourceType: string | undefined;
+  private lastPermission: string | undefined;
+  private lastNode = -1;
+  private lastResourceInterner: IdInterner | undefined;
+  private lastSubjectType: string | undefined;
+  private lastSubjectTypeIndex = -1;
+  private lastSubjectInterner: IdInterner | undefined;
 
   constructor(
     private readonly graph: GraphIndex,
@@ -61,7 +71,37 @@ class GraphEngine implements Engine {
   }
 
   check(request: CheckRequest): boolean {
-    return this.evaluate(this.validate(request));
+    // The hot path: the same steps as validate() + evaluate(), without allocating, and with
+    // one-entry caches for the names (services ask the same type/permission over and over).
+    const { resource, permission, subject } = request;
+    if (resource.type !== this.lastResourceType || permission !== this.lastPermission) {
+      requireType(this.model, resource.type, 'resource');
+      this.lastNode = requireNode(this.model, resource.type, permission, 'permission').index;
+      this.lastResourceInterner = this.graph.interner(resource.type)!;
+      this.lastResourceType = resource.type;
+      this.lastPermission = permission;
+    }
+    const node = this.lastNode;
+    if (subject.type !== this.lastSubjectType) {
+      this.lastSubjectTypeIndex = requireType(this.model, subject.type, 'subject');
+      this.lastSubjectInterner = this.graph.interner(subject.type)!;
+      this.lastSubjectType = subject.type;
+    }
+    const wildcard = subject.id === WILDCARD_ID;
+    let subjectNode = -1;
+    if (subject.relation !== undefined) {
+      if (wildcard) resolveSubject(this.model, this.graph, subject, 'subject'); // throws the wildcard error
+      subjectNode = requireNode(this.model, subject.type, subject.relation, 'subject').index;
+    }
+    const subjectId = wildcard ? NOT_INTERNED : this.lastSubjectInterner!.lookup(subject.id);
+    const x = this.lastResourceInterner!.lookup(resource.id);
+    const unseenSelf =
+      subjectNode !== -1 &&
+      subjectId === NOT_INTERNED &&
+      subject.type === resource.type &&
+      subject.id === resource.id;
+    this.plans.query.reset(this.lastSubjectTypeIndex, subjectId, subjectNode, wildcard, unseenSelf);
+    return this.run(node, x);
   }
 
   checkBatch(requests: readonly CheckRequest[]): BatchCheckResult[] {
@@ -186,11 +226,6 @@ class GraphEngine implements Engine {
       subject: resolved,
       subjectOnResource: resolved.node !== -1 && subject.type === resource.type && subject.id === resource.id,
     };
-  }
-
-  private evaluate(v: ValidatedCheck): boolean {
-    this.startQuery(v.subject, v.subjectOnResource);
-    return this.run(v.node, v.resource);
   }
 
   private startQuery(s: ResolvedSubject, subjectOnResource = false): void {

@@ -23,6 +23,8 @@ export class SchemaModel {
   readonly nodes: readonly SchemaNode[];
   private readonly typeNumbers = new Map<string, number>();
   private readonly nodeNumbers = new Map<string, number>();
+  /** type → name → node: two lookups and no string building, for the per-request path. */
+  private readonly nodesByType = new Map<string, Map<string, SchemaNode>>();
 
   constructor(readonly schema: Schema) {
     this.types = [...schema.types.values()];
@@ -51,6 +53,8 @@ export class SchemaModel {
       recursive: recursive[index]!,
       unionOnly: unionOnly[index]!,
     }));
+    for (const type of this.types) this.nodesByType.set(type.name, new Map());
+    for (const node of this.nodes) this.nodesByType.get(node.type.name)!.set(node.name, node);
   }
 
   typeIndex(type: string): number | undefined {
@@ -58,8 +62,7 @@ export class SchemaModel {
   }
 
   node(type: string, name: string): SchemaNode | undefined {
-    const n = this.nodeNumbers.get(`${type}#${name}`);
-    return n === undefined ? undefined : this.nodes[n];
+    return this.nodesByType.get(type)?.get(name);
   }
 
   /** Like `node`, for names the compiled schema guarantees exist. */

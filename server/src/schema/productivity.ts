@@ -4,7 +4,7 @@
 import type { ExprAst } from '../policy/ast.js';
 import type { DeclaredTypes } from './declared-types.js';
 import type { NodeKey } from './dependency-graph.js';
-import { nodeKey } from './dependency-graph.js';
+import { buildDependencyGraph, nodeKey } from './dependency-graph.js';
 
 function productiveExpr(
   e: ExprAst,
@@ -32,38 +32,49 @@ function productiveExpr(
   }
 }
 
+function isRuleProductive(
+  key: NodeKey,
+  types: DeclaredTypes,
+  isProductive: (k: NodeKey) => boolean,
+): boolean {
+  const hash = key.lastIndexOf('#');
+  const owner = key.slice(0, hash);
+  const name = key.slice(hash + 1);
+  const type = types.get(owner);
+  const relation = type?.relations.get(name);
+  if (relation !== undefined) {
+    // A relation is grounded by any plain type or wildcard; through subject sets only if they are.
+    return relation.allowed.some(
+      (a) => a.relation === undefined || isProductive(nodeKey(a.type, a.relation)),
+    );
+  }
+  const permission = type?.permissions.get(name);
+  return permission !== undefined && productiveExpr(permission.expr, owner, types, isProductive);
+}
+
 /**
  * The relations and permissions (among `candidates`, the ones that compiled) that can never be
  * true. Nodes outside `candidates` count as productive so earlier errors do not cascade.
+ * A worklist keeps this linear in the dependency edges: a rule is re-evaluated only when
+ * one of the rules it reads has just become productive.
  */
 export function findUnproductive(types: DeclaredTypes, candidates: ReadonlySet<NodeKey>): Set<NodeKey> {
+  const dependents = new Map<NodeKey, NodeKey[]>();
+  for (const [node, deps] of buildDependencyGraph(types, candidates)) {
+    for (const dep of deps) {
+      const list = dependents.get(dep);
+      if (list === undefined) dependents.set(dep, [node]);
+      else list.push(node);
+    }
+  }
   const productive = new Set<NodeKey>();
   const isProductive = (k: NodeKey): boolean => productive.has(k) || !candidates.has(k);
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const t of types.values()) {
-      for (const r of t.relations.values()) {
-        const key = nodeKey(t.ast.name, r.name);
-        if (productive.has(key)) continue;
-        // A relation is grounded by any plain type or wildcard; through subject sets only if they are.
-        const grounded = r.allowed.some(
-          (a) => a.relation === undefined || isProductive(nodeKey(a.type, a.relation)),
-        );
-        if (grounded) {
-          productive.add(key);
-          changed = true;
-        }
-      }
-      for (const p of t.permissions.values()) {
-        const key = nodeKey(t.ast.name, p.name);
-        if (productive.has(key) || !candidates.has(key)) continue;
-        if (productiveExpr(p.expr, t.ast.name, types, isProductive)) {
-          productive.add(key);
-          changed = true;
-        }
-      }
-    }
+  const work = [...candidates];
+  while (work.length > 0) {
+    const key = work.pop()!;
+    if (productive.has(key) || !isRuleProductive(key, types, isProductive)) continue;
+    productive.add(key);
+    work.push(...(dependents.get(key) ?? []));
   }
   return new Set([...candidates].filter((k) => !productive.has(k)));
 }

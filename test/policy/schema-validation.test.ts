@@ -182,6 +182,36 @@ const cases: Array<[rule: string, files: Record<string, string>, expected: strin
     ],
   ],
   [
+    'a chain of arrows whose base case is declared last is satisfiable',
+    schemaWith(yaml`
+      a:
+        relations: { next: b }
+        permissions: { view: next->view }
+      b:
+        relations: { next: c }
+        permissions: { view: next->view }
+      c:
+        relations: { owner: user }
+        permissions: { view: owner }
+    `),
+    [],
+  ],
+  [
+    'a chain of arrows without a base case is unsatisfiable at every link',
+    schemaWith(yaml`
+      a:
+        relations: { next: b }
+        permissions: { view: next->view }
+      b:
+        relations: { next: a }
+        permissions: { view: next->view }
+    `),
+    [
+      "schema.yaml:9:20: permission 'a#view' can never be true: every way to satisfy it recurses back into itself without reaching a stored subject; add a base case such as a relation it can be granted through",
+      "schema.yaml:12:20: permission 'b#view' can never be true: every way to satisfy it recurses back into itself without reaching a stored subject; add a base case such as a relation it can be granted through",
+    ],
+  ],
+  [
     'a relation that allows only subject sets leading back to itself',
     {
       'schema.yaml': yaml`

@@ -373,7 +373,7 @@ describe('compilePolicySet problems in data and test files', () => {
     ]);
   });
 
-  it('checks the permissions of the second definition only once the duplicate is fixed', () => {
+  it('reports every unknown name in a type, not only the first', () => {
     expect(
       problemLines({
         'a/schema.yaml':

@@ -1,8 +1,7 @@
 // End-to-end over raw HTTP: malformed requests get precise errors and never change state.
-import { GatehouseClient } from '@gatehouse/sdk';
-import { createHttpTransport } from '@gatehouse/sdk/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatehouseProcess, startGatehouse, TOKEN } from './support/gatehouse-process.js';
+import { createHttpTransport, GatehouseClient } from './support/sdk.js';
 
 const MAX_BODY_BYTES = 2048;
 

@@ -3,8 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatehouseProcess, requestCount, startGatehouse, TOKEN } from './support/gatehouse-process.js';
 import {
   AlreadyExistsError,
+  createGrpcTransport,
+  createHttpTransport,
   DeadlineExceededError,
   FailedPreconditionError,
   GatehouseClient,
@@ -15,11 +19,7 @@ import {
   UnauthenticatedError,
   UnavailableError,
   type WatchEvent,
-} from '@gatehouse/sdk';
-import { createGrpcTransport } from '@gatehouse/sdk/grpc';
-import { createHttpTransport } from '@gatehouse/sdk/http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatehouseProcess, requestCount, startGatehouse, TOKEN } from './support/gatehouse-process.js';
+} from './support/sdk.js';
 
 type Kind = 'grpc' | 'http';
 

@@ -5,6 +5,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN_JS = fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
+const SDK_BUILD = [
+  fileURLToPath(new URL('../../../sdk/dist/index.js', import.meta.url)),
+  fileURLToPath(new URL('../../../sdk/proto/gatehouse/v1/gatehouse.proto', import.meta.url)),
+];
 export const FIXTURE_POLICIES = fileURLToPath(new URL('../fixtures/crm', import.meta.url));
 export const TOKEN = 'secret';
 
@@ -33,12 +37,14 @@ export interface StartOptions {
   readonly listen?: { readonly http: string; readonly grpc: string } | undefined;
 }
 
-/** The server binary must be built; the suite fails loudly rather than skipping when it is not. */
+/** The server binary and the SDK package must be built; the suite fails loudly rather than skipping. */
 export function assertBuilt(): void {
-  if (!existsSync(MAIN_JS)) {
-    throw new Error(
-      `${MAIN_JS} is missing: run \`npm run build\` before the end-to-end suite (\`npm test\` does it for you)`,
-    );
+  for (const file of [MAIN_JS, ...SDK_BUILD]) {
+    if (!existsSync(file)) {
+      throw new Error(
+        `${file} is missing: run \`npm run build\` before the end-to-end suite (\`npm test\` does it for you)`,
+      );
+    }
   }
 }
 

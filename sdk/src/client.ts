@@ -57,7 +57,7 @@ import {
 
 /** Client-wide settings; every one has a default. */
 export interface ClientOptions {
-  /** Deadline of each call unless the call sets `timeoutMs` (default 5000 ms; `watch` has none). */
+  /** Deadline of each call unless the call sets `timeoutMs` (default 5000 ms; 0 for none; `watch` has none). */
   readonly defaultTimeoutMs?: number | undefined;
   /** Consistency of reads unless the call sets one (default `'minimize-latency'`). */
   readonly consistency?: Consistency | undefined;
@@ -110,6 +110,10 @@ export class GatehouseClient {
   /**
    * The token of the newest write this client made (write, deleteRelationships, deleteObject),
    * which `'read-your-writes'` reads are sent with.
+   *
+   * @example
+   * await client.write({ touch: ['group:g#member@user:ann'] });
+   * await other.check('doc:1#view@user:ann', { consistency: { atLeastAsFresh: client.lastWriteToken! } });
    */
   get lastWriteToken(): RevisionToken | undefined {
     return this.#newestWriteToken;
@@ -393,7 +397,12 @@ export class GatehouseClient {
     return { valid: response.valid === true, problems: records(response.problems).map(problemFromWire) };
   }
 
-  /** Release the transport's connections. Calls made afterwards fail. */
+  /**
+   * Release the transport's connections. Calls made afterwards fail.
+   *
+   * @example
+   * process.once('SIGTERM', () => void client.close());
+   */
   async close(): Promise<void> {
     await this.#transport.close();
   }

@@ -19,7 +19,12 @@ export class Paged<T, P> implements AsyncIterable<T> {
     this.#itemsOf = itemsOf;
   }
 
-  /** Every page in order, each with the cursor that resumes after it. */
+  /**
+   * Every page in order, each with the cursor that resumes after it.
+   *
+   * @example
+   * for await (const page of client.read({ filter, pageSize: 100 }).pages()) await save(page.relationships, page.nextCursor);
+   */
   pages(): AsyncIterable<P> {
     return this.#fetchPages();
   }
@@ -28,7 +33,12 @@ export class Paged<T, P> implements AsyncIterable<T> {
     for await (const page of this.#fetchPages()) yield* this.#itemsOf(page);
   }
 
-  /** Every item of every page, in order. */
+  /**
+   * Every item of every page, in order.
+   *
+   * @example
+   * const ids = await client.lookupResources({ resourceType: 'contact', permission: 'view', subject: 'user:mike' }).toArray();
+   */
   async toArray(): Promise<T[]> {
     const all: T[] = [];
     for await (const item of this) all.push(item);

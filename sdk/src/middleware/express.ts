@@ -26,14 +26,17 @@ export interface ExpressGuardOptions extends GuardOptions<Request> {
  */
 export function requirePermission(options: ExpressGuardOptions): RequestHandler {
   return (req, res, next) => {
-    void decide(options, req).then((decision) => {
-      if (decision.kind === 'allow') {
-        next();
-        return;
-      }
-      if (options.onRefusal?.(req, res, decision) === true) return;
-      const { status, body } = refusal(decision, options.errorStatus);
-      res.status(status).json(body);
-    });
+    decide(options, req)
+      .then((decision) => {
+        if (decision.kind === 'allow') {
+          next();
+          return;
+        }
+        if (options.onRefusal?.(req, res, decision) === true) return;
+        const { status, body } = refusal(decision, options.errorStatus);
+        res.status(status).json(body);
+      })
+      // Only a throwing onRefusal or a broken response gets here: Express's error handler takes it.
+      .catch(next);
   };
 }

@@ -329,6 +329,30 @@ describe('request errors', () => {
     expect((await json(two)).error.field).toBe('consistency');
   });
 
+  it('counts chunked bodies as they stream: 413 past the limit, answered below it', async () => {
+    const streamed = (text: string): Promise<Response> => {
+      const bytes = new TextEncoder().encode(text);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 512) controller.enqueue(bytes.slice(i, i + 512));
+          controller.close();
+        },
+      });
+      return Promise.resolve(
+        app.request('/v1/check', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          duplex: 'half',
+        } as RequestInit),
+      );
+    };
+    expect((await streamed(JSON.stringify({ ...check, padding: 'x'.repeat(4096) }))).status).toBe(413);
+    const ok = await streamed(JSON.stringify(check));
+    expect(ok.status).toBe(200);
+    expect((await json(ok)).permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
+  });
+
   it('413 for a body over the configured size', async () => {
     const res = await post('/v1/check', { ...check, padding: 'x'.repeat(4096) });
     expect(res.status).toBe(413);

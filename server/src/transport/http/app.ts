@@ -2,8 +2,7 @@
 // /healthz, /readyz, /metrics and /openapi.json. Routes only convert, call the service, convert back.
 import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { asGatehouseError, GatehouseError, InvalidArgumentError, LimitExceededError } from '../../errors.js';
+import { asGatehouseError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
 import { parseBearer } from '../../service/bearer-auth.js';
@@ -14,6 +13,7 @@ import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
 import { errorBody, HTTP_STATUS } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { readBodyText } from './read-body.js';
 import { watchStream } from './watch-stream.js';
 
 export interface HttpAppOptions {
@@ -40,13 +40,13 @@ function isJsonContentType(header: string | undefined): boolean {
   return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase() === JSON_TYPE;
 }
 
-async function readJson(c: Context): Promise<Wire> {
+async function readJson(c: Context, maxBodyBytes: number): Promise<Wire> {
   if (!isJsonContentType(c.req.header('content-type'))) {
     throw new UnsupportedMediaTypeError(
       `Content-Type '${c.req.header('content-type') ?? '(none)'}' is not supported: send the body as application/json`,
     );
   }
-  const text = await c.req.text();
+  const text = await readBodyText(c, maxBodyBytes);
   let body: unknown;
   try {
     body = text === '' ? {} : JSON.parse(text);
@@ -127,7 +127,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const requestId = c.req.header('x-request-id');
       try {
         const ctx = context(c);
-        const res = await run(await readJson(c), ctx);
+        const res = await run(await readJson(c, maxBodyBytes), ctx);
         m.observe(outcomeOf(res), start);
         return respond(200, JSON.stringify(res), requestId);
       } catch (err) {
@@ -135,19 +135,6 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       }
     });
   }
-
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => {
-        const e = new LimitExceededError(
-          `the request body exceeds the limit of ${maxBodyBytes} bytes: send less per call`,
-        );
-        return respond(HTTP_STATUS[e.code], errorBody(e), c.req.header('x-request-id'));
-      },
-    }),
-  );
 
   post(
     '/v1/check',
@@ -211,7 +198,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const requestId = c.req.header('x-request-id');
     try {
       const ctx = context(c);
-      const feed = await service.watch(decode.decodeWatch(await readJson(c)), ctx);
+      const feed = await service.watch(decode.decodeWatch(await readJson(c, maxBodyBytes)), ctx);
       watchMetrics.observe('ok', start);
       const headers: Record<string, string> = {
         'content-type': 'application/x-ndjson',

@@ -55,12 +55,18 @@ export class GatehouseServer {
   /** Build the graph, bind both listeners, report SERVING. Rejects (having cleaned up) if a listener fails. */
   static async start(options: GatehouseServerOptions): Promise<GatehouseServer> {
     const { config, logger, store } = options;
-    const service = await GatehouseService.create({
-      schema: options.schema,
-      store,
-      limits: config.limits,
-      token: config.token,
-    });
+    let service: GatehouseService;
+    try {
+      service = await GatehouseService.create({
+        schema: options.schema,
+        store,
+        limits: config.limits,
+        token: config.token,
+      });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     const metrics = new GatehouseMetrics(service);
     const deps = { service, metrics, logger, defaultDeadlineMs: config.limits.defaultDeadlineMs };
     const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes });

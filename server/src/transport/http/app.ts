@@ -86,8 +86,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   }
 
   function respond(status: number, body: string, requestId: string | undefined): Response {
-    const headers: Record<string, string> = { 'content-type': JSON_TYPE };
-    if (requestId !== undefined) headers['x-request-id'] = requestId;
+    // The shared header object keeps the common case (no request id) allocation-free.
+    const headers =
+      requestId === undefined ? JSON_HEADERS : { 'content-type': JSON_TYPE, 'x-request-id': requestId };
     return new Response(body, { status, headers });
   }
 

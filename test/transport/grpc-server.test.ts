@@ -11,6 +11,7 @@ import { DEFAULT_CONFIG, type GatehouseConfig } from '../../server/src/config/co
 import { encodeRevisionToken } from '../../server/src/service/revision-token.js';
 import { MemoryStore } from '../../server/src/store/index.js';
 import { GatehouseServer } from '../../server/src/transport/gatehouse-server.js';
+import { GRPC_STATUS } from '../../server/src/transport/grpc/errors.js';
 import { PROTO_PATH } from '../../server/src/transport/grpc/proto.js';
 import { fixturePolicySet, SCHEMA_YAML, TOKEN } from '../service/fixture.js';
 import { LaggingStore } from '../service/lagging-store.js';
@@ -265,6 +266,32 @@ describe('GatehouseService over gRPC', () => {
     expect((await call('Check', check('view', 'late'))).res?.permissionship).toBe(
       'PERMISSIONSHIP_HAS_PERMISSION',
     );
+  });
+
+  it('maps every domain code to its gRPC status; ALREADY_EXISTS end to end', async () => {
+    expect(GRPC_STATUS).toEqual({
+      INVALID_ARGUMENT: 3,
+      NOT_FOUND: 5,
+      ALREADY_EXISTS: 6,
+      FAILED_PRECONDITION: 9,
+      RESOURCE_EXHAUSTED: 8,
+      DEADLINE_EXCEEDED: 4,
+      UNAUTHENTICATED: 16,
+      PERMISSION_DENIED: 7,
+      UNAVAILABLE: 14,
+      ABORTED: 10,
+      INTERNAL: 13,
+    });
+    const create = {
+      operation: 'OPERATION_CREATE',
+      relationship: {
+        resource: ref('document', 'readme'),
+        relation: 'viewer',
+        subject: { object: ref('group', 'staff'), optionalRelation: 'member' },
+      },
+    };
+    const { err } = await call('WriteRelationships', { updates: [create] }, { token: TOKEN });
+    expect(err?.code).toBe(grpc.status.ALREADY_EXISTS);
   });
 
   it('refuses a message over the configured size with RESOURCE_EXHAUSTED', async () => {

@@ -280,7 +280,7 @@ describe('compilePolicySet', () => {
 });
 
 describe('compilePolicySet problems in data and test files', () => {
-  it('reports each bad relationship at its list item', () => {
+  it('reports each bad relationship at the part of its list item that is wrong', () => {
     const lines = problemLines({
       'crm/schema.yaml': crmSchema,
       'crm/data.yaml': yaml`
@@ -299,14 +299,33 @@ describe('compilePolicySet problems in data and test files', () => {
       `,
     });
     expect(lines).toEqual([
-      "crm/data.yaml:5:5: type 'crm/group' has no relation 'membr'; did you mean 'member'?",
+      "crm/data.yaml:5:15: type 'crm/group' has no relation 'membr'; did you mean 'member'?",
       "crm/data.yaml:6:5: unknown type 'crm/grup'; did you mean 'crm/group'?",
-      "crm/data.yaml:7:5: relation 'crm/contact#owner' does not allow the wildcard 'crm/user:*' in 'crm/contact:c1#owner@crm/user:*'; it allows crm/user",
-      "crm/data.yaml:8:5: 'view' is a permission of 'crm/contact', computed from relations; write relationships to one of its relations ('account', 'owner', 'frozen', 'viewer')",
-      "crm/data.yaml:9:5: relation 'crm/contact#owner' does not allow subject 'crm/group:eng#member' in 'crm/contact:c1#owner@crm/group:eng#member'; it allows crm/user",
+      "crm/data.yaml:7:22: relation 'crm/contact#owner' does not allow the wildcard 'crm/user:*' in 'crm/contact:c1#owner@crm/user:*'; it allows crm/user",
+      "crm/data.yaml:8:16: 'view' is a permission of 'crm/contact', computed from relations; write relationships to one of its relations ('account', 'owner', 'frozen', 'viewer')",
+      "crm/data.yaml:9:22: relation 'crm/contact#owner' does not allow subject 'crm/group:eng#member' in 'crm/contact:c1#owner@crm/group:eng#member'; it allows crm/user",
       "crm/data.yaml:10:5: invalid relationship 'not a relationship': expected 'type:id#relation@subject'",
-      "crm/data.yaml:11:5: subject set 'crm/group#admin': type 'crm/group' has no relation 'admin'",
+      "crm/data.yaml:11:33: subject set 'crm/group#admin': type 'crm/group' has no relation 'admin'",
       "crm/data.yaml:12:5: each item of 'relationships' must be a string, found number 42",
+    ]);
+  });
+
+  it('points at the whole item when columns inside it are not exact (escapes, aliases)', () => {
+    const lines = problemLines({
+      'crm/schema.yaml': crmSchema,
+      'crm/data.yaml': yaml`
+        kind: relationships
+        namespace: crm
+        relationships:
+          - "group:eng#membr@user:\\u0061na"
+          - &bad group:eng#membr@user:bob
+          - *bad
+      `,
+    });
+    expect(lines).toEqual([
+      "crm/data.yaml:4:5: type 'crm/group' has no relation 'membr'; did you mean 'member'?",
+      "crm/data.yaml:5:20: type 'crm/group' has no relation 'membr'; did you mean 'member'?",
+      "crm/data.yaml:6:5: type 'crm/group' has no relation 'membr'; did you mean 'member'?",
     ]);
   });
 
@@ -340,15 +359,15 @@ describe('compilePolicySet problems in data and test files', () => {
       `,
     });
     expect(lines).toEqual([
-      "crm/t.yaml:4:14: type 'crm/contact' has no permission or relation 'veiw'; did you mean 'view'?",
-      "crm/t.yaml:5:13: unknown subject type 'crm/usr'; did you mean 'crm/user'?",
+      "crm/t.yaml:4:25: type 'crm/contact' has no permission or relation 'veiw'; did you mean 'view'?",
+      "crm/t.yaml:5:29: unknown subject type 'crm/usr'; did you mean 'crm/user'?",
       "crm/t.yaml:6:5: unknown key 'alowed' in an assertion; did you mean 'allowed'? (expected 'allowed', 'denied')",
       "crm/t.yaml:7:5: an assertion does one thing, but has 'allowed' and 'denied'; split it into separate items",
       "crm/t.yaml:11:26: expected object 'group:eng' is not of the looked-up type 'crm/contact', so it can never be in the result",
       "crm/t.yaml:13:32: expected subject 'group:eng' is not a 'crm/user', so it can never be in the result",
       "crm/t.yaml:14:16: invalid lookup 'contact@user:ana': expected 'type#permission@type:id'",
       "crm/t.yaml:16:5: a 'subjects' lookup needs 'expect', the exact list of results ([] for none)",
-      "crm/t.yaml:18:13: relation 'crm/contact#viewer' does not allow subject 'crm/user:x' in 'crm/contact:c1#viewer@crm/user:x'; it allows crm/user:*, crm/group#member",
+      "crm/t.yaml:18:31: relation 'crm/contact#viewer' does not allow subject 'crm/user:x' in 'crm/contact:c1#viewer@crm/user:x'; it allows crm/user:*, crm/group#member",
       "crm/t.yaml:19:20: unknown type 'crm/usr'; did you mean 'crm/user'?",
       "crm/t.yaml:20:5: unknown key 'wrte' in a step; did you mean 'write'? (expected 'allowed', 'denied', 'resources', 'subjects', 'write', 'delete', 'delete_object', 'expect')",
       "crm/t.yaml:22:5: 'expect' belongs to a 'resources' or 'subjects' lookup, not to 'allowed'",
@@ -368,8 +387,8 @@ describe('compilePolicySet problems in data and test files', () => {
     expect(problems.map((p) => `${formatPolicyProblem(p)} @ ${p.path}`)).toEqual([
       "a/schema.yaml:4:3: duplicate type 'doc': already defined at a/extra.yaml:3:3; define each type in exactly one schema file @ $.types.doc",
       "m/broken.yaml:1:7: unknown kind 'tset'; did you mean 'test'? (expected 'schema', 'relationships' or 'test') @ $.kind",
-      "z/data.yaml:3:5: type 'doc' has no relation 'viewer' @ $.relationships[0]",
-      "z/data.yaml:4:5: type 'doc' has no relation 'viewr' @ $.relationships[1]",
+      "z/data.yaml:3:12: type 'doc' has no relation 'viewer' @ $.relationships[0]",
+      "z/data.yaml:4:12: type 'doc' has no relation 'viewr' @ $.relationships[1]",
     ]);
   });
 

@@ -46,6 +46,11 @@ export interface SubjectTypeAst {
 /** A string value with its location: relationship strings, subjects, check tuples. */
 export interface StringNode extends Located {
   readonly text: string;
+  /**
+   * Where character 0 of `text` is, when character i is i columns after it (a single-line
+   * scalar without escapes), so problems can point inside the string; absent otherwise.
+   */
+  readonly textPosition?: SourcePosition | undefined;
 }
 
 export interface RelationAst extends Located {

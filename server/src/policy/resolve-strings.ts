@@ -1,6 +1,8 @@
 // Turns the strings of data and test files (relationships, checks, lookups, objects) into
 // fully namespaced model values checked against the compiled schema; each failure becomes a
 // problem at the string's position.
+
+import type { SourcePosition } from '../errors.js';
 import { GatehouseError, InvalidArgumentError } from '../errors.js';
 import type { CheckTuple, ObjectRef, SubjectRef } from '../model/relationship.js';
 import {
@@ -50,6 +52,41 @@ function parseTypeAndName(text: string, whole: string, shape: string): [string, 
   return [type, name];
 }
 
+/** The names a tuple-shaped string refers to, to tell which of them a problem is about. */
+interface TupleParts {
+  readonly resourceType: string;
+  readonly name: string;
+  /** Relationships are stored on relations; checks and lookups also accept permissions. */
+  readonly relationOnly: boolean;
+  readonly subjectType: string;
+  readonly subjectRelation: string | undefined;
+}
+
+/**
+ * Offset in `text` (`type:id#name@subject` or a lookup shape) of the part a validation problem
+ * is about: the resource type, the name after the first `#`, the subject after `@`, or the
+ * subject's relation. Mirrors the order in which schema/validate.ts checks them.
+ */
+function blameOffset(schema: Schema, text: string, parts: TupleParts): number {
+  const type = schema.types.get(parts.resourceType);
+  if (type === undefined) return 0;
+  const known = type.relations.has(parts.name) || (!parts.relationOnly && type.permissions.has(parts.name));
+  if (!known) return text.indexOf('#') + 1;
+  const at = text.indexOf('@');
+  const subjectType = schema.types.get(parts.subjectType);
+  const relation = parts.subjectRelation;
+  if (subjectType !== undefined && relation !== undefined && !subjectType.relations.has(relation)) {
+    return text.indexOf('#', at) + 1;
+  }
+  return at + 1;
+}
+
+/** Position of character `offset` of the node's text, or the node itself when columns are not exact. */
+function positionWithin(node: StringNode, offset: number): SourcePosition {
+  if (offset === 0 || node.textPosition === undefined) return node.position;
+  return { ...node.textPosition, column: node.textPosition.column + offset };
+}
+
 export class StringResolver {
   constructor(
     private readonly schema: Schema,
@@ -57,20 +94,32 @@ export class StringResolver {
     private readonly problems: ProblemList,
   ) {}
 
-  /** Run `resolve`, turning a GatehouseError into a problem at `node`. */
-  private attempt<T>(node: StringNode, resolve: () => T): T | undefined {
+  /**
+   * Run `resolve`, turning a GatehouseError into a problem at `node`, or at the part of it that
+   * `resolve` had parsed into `parts.current` when the schema rejected it.
+   */
+  private attempt<T>(node: StringNode, resolve: (parts: { current?: TupleParts }) => T): T | undefined {
+    const parts: { current?: TupleParts } = {};
     try {
-      return resolve();
+      return resolve(parts);
     } catch (err) {
       if (!(err instanceof GatehouseError)) throw err;
-      this.problems.add(node.position, node.path, err.message);
+      const offset = parts.current === undefined ? 0 : blameOffset(this.schema, node.text, parts.current);
+      this.problems.add(positionWithin(node, offset), node.path, err.message);
       return undefined;
     }
   }
 
   relationship(node: StringNode): PositionedRelationship | undefined {
-    return this.attempt(node, () => {
+    return this.attempt(node, (parts) => {
       const relationship = qualifyRelationship(parseRelationship(node.text), this.namespace);
+      parts.current = {
+        resourceType: relationship.resource.type,
+        name: relationship.relation,
+        relationOnly: true,
+        subjectType: relationship.subject.type,
+        subjectRelation: relationship.subject.relation,
+      };
       validateRelationship(this.schema, relationship);
       return { relationship, position: node.position };
     });
@@ -81,10 +130,17 @@ export class StringResolver {
   }
 
   check(node: StringNode): CheckTuple | undefined {
-    return this.attempt(node, () => {
+    return this.attempt(node, (parts) => {
       const raw = parseCheckTuple(node.text);
       const resource = qualifyObject(raw.resource, this.namespace);
       const subject = qualifySubject(raw.subject, this.namespace);
+      parts.current = {
+        resourceType: resource.type,
+        name: raw.permission,
+        relationOnly: false,
+        subjectType: subject.type,
+        subjectRelation: subject.relation,
+      };
       validateCheckTarget(this.schema, resource.type, raw.permission);
       validateSubjectType(this.schema, subject.type, subject.relation);
       return { resource, permission: raw.permission, subject };
@@ -102,11 +158,18 @@ export class StringResolver {
   /** `type#permission@subject`. */
   resourcesQuery(node: StringNode): ResourcesQuery | undefined {
     const shape = 'type#permission@type:id';
-    return this.attempt(node, () => {
+    return this.attempt(node, (parts) => {
       const [left, right] = splitAt(node.text, shape);
       const [type, permission] = parseTypeAndName(left, node.text, shape);
       const resourceType = qualifyTypeName(type, this.namespace);
       const subject = qualifySubject(parseSubject(right), this.namespace);
+      parts.current = {
+        resourceType,
+        name: permission,
+        relationOnly: false,
+        subjectType: subject.type,
+        subjectRelation: subject.relation,
+      };
       validateCheckTarget(this.schema, resourceType, permission);
       validateSubjectType(this.schema, subject.type, subject.relation);
       return { kind: 'resources', resourceType, permission, subject };
@@ -116,7 +179,7 @@ export class StringResolver {
   /** `type:id#permission@type` or `…@type#relation`. */
   subjectsQuery(node: StringNode): SubjectsQuery | undefined {
     const shape = 'type:id#permission@type';
-    return this.attempt(node, () => {
+    return this.attempt(node, (parts) => {
       const [left, right] = splitAt(node.text, shape);
       const hash = left.lastIndexOf('#');
       if (hash < 0) throw new InvalidArgumentError(`invalid lookup '${node.text}': expected '${shape}'`);
@@ -128,6 +191,13 @@ export class StringResolver {
       if (!TYPE_NAME_PATTERN.test(type))
         throw new InvalidArgumentError(`invalid lookup '${node.text}': expected '${shape}'`);
       const subjectType = qualifyTypeName(type, this.namespace);
+      parts.current = {
+        resourceType: resource.type,
+        name: permission,
+        relationOnly: false,
+        subjectType,
+        subjectRelation: relation,
+      };
       validateCheckTarget(this.schema, resource.type, permission);
       validateSubjectType(this.schema, subjectType, relation);
       return { kind: 'subjects', resource, permission, subjectType, subjectRelation: relation };

@@ -32,20 +32,25 @@ export class SourceFile {
   }
 
   /**
-   * Position of character `index` of a string scalar's value. Exact when the source text of the
-   * scalar is the value itself (a plain single-line scalar, or a quoted one without escapes);
-   * otherwise the scalar's start, since folding and escapes break the offset correspondence.
+   * Offset in the file of character 0 of a string scalar's value, when every character of the
+   * value sits at its own column after it: a plain single-line scalar, or a quoted one without
+   * escapes. Undefined otherwise, since folding and escapes break the correspondence.
    */
-  positionInScalar(node: Node, index: number): SourcePosition {
-    const start = node.range?.[0] ?? 0;
-    if (!isScalar(node) || typeof node.value !== 'string' || node.range == null)
-      return this.positionAt(start);
-    const raw = this.text.slice(node.range[0], node.range[1]);
+  exactValueStart(node: Node): number | undefined {
+    if (!isScalar(node) || typeof node.value !== 'string' || node.range == null) return undefined;
+    const start = node.range[0];
+    const raw = this.text.slice(start, node.range[1]);
     const value = node.value;
-    if (node.type === Scalar.PLAIN && raw === value) return this.positionAt(start + index);
+    if (node.type === Scalar.PLAIN && raw === value) return start;
     const quote =
       node.type === Scalar.QUOTE_SINGLE ? "'" : node.type === Scalar.QUOTE_DOUBLE ? '"' : undefined;
-    if (quote !== undefined && raw === `${quote}${value}${quote}`) return this.positionAt(start + 1 + index);
-    return this.positionAt(start);
+    if (quote !== undefined && raw === `${quote}${value}${quote}`) return start + 1;
+    return undefined;
+  }
+
+  /** Position of character `index` of a string scalar's value; the scalar's start when not exact. */
+  positionInScalar(node: Node, index: number): SourcePosition {
+    const start = this.exactValueStart(node);
+    return start === undefined ? this.positionOf(node) : this.positionAt(start + index);
   }
 }

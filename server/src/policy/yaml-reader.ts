@@ -115,7 +115,10 @@ export class YamlReader {
       this.report(node ?? resolved, path, `${what} must be a string, found ${describeNode(resolved)}`);
       return undefined;
     }
-    return { text: resolved.value, position: this.source.positionOf(node), path };
+    // Through an alias the text lives at the anchor, not here: point at the alias as a whole.
+    const start = resolved === node ? this.source.exactValueStart(resolved) : undefined;
+    const textPosition = start === undefined ? undefined : this.source.positionAt(start);
+    return { text: resolved.value, position: this.source.positionOf(node), path, textPosition };
   }
 
   /** The items of a list, or undefined after reporting. */

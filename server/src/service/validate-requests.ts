@@ -64,11 +64,15 @@ export function validateTypeName(schema: Schema, type: string, field: string): v
   );
 }
 
-export function validateObjectRef(o: ObjectRef, field: string): void {
+/**
+ * Syntax of `type:id`. With `schema`, a declared type skips the name pattern: every declared
+ * name already matches it, and the check path saves a regex per reference.
+ */
+export function validateObjectRef(o: ObjectRef, field: string, schema?: Schema): void {
   if (o.type === '' && o.id === '') {
     throw new InvalidArgumentError(`${field} is required: set objectType and objectId`, { field });
   }
-  if (!TYPE_NAME_PATTERN.test(o.type)) {
+  if (!schema?.types.has(o.type) && !TYPE_NAME_PATTERN.test(o.type)) {
     throw new InvalidArgumentError(
       `invalid ${field} type '${show(o.type)}': must be a lowercase name like 'document' or 'crm/document'`,
       { field },
@@ -82,7 +86,7 @@ export function validateObjectRef(o: ObjectRef, field: string): void {
   }
 }
 
-export function validateSubjectRef(s: SubjectRef, field: string): void {
+export function validateSubjectRef(s: SubjectRef, field: string, schema?: Schema): void {
   if (s.id === WILDCARD_ID) {
     if (s.relation !== undefined) {
       throw new InvalidArgumentError(
@@ -92,10 +96,10 @@ export function validateSubjectRef(s: SubjectRef, field: string): void {
         },
       );
     }
-    validateObjectRef({ type: s.type, id: 'x' }, field);
+    validateObjectRef({ type: s.type, id: 'x' }, field, schema);
     return;
   }
-  validateObjectRef(s, field);
+  validateObjectRef(s, field, schema);
   if (s.relation !== undefined && !RELATION_NAME_PATTERN.test(s.relation)) {
     throw new InvalidArgumentError(
       `invalid ${field} relation '${show(s.relation)}': must be a lowercase name like 'member'`,
@@ -113,7 +117,7 @@ function validateCheckItem(
   subject: SubjectRef,
   prefix: string,
 ): CheckRequest {
-  validateObjectRef(resource, `${prefix}resource`);
+  validateObjectRef(resource, `${prefix}resource`, schema);
   if (permission === '') {
     throw new InvalidArgumentError(
       `${prefix}permission is required: name a permission or relation of '${resource.type}'`,
@@ -122,7 +126,7 @@ function validateCheckItem(
       },
     );
   }
-  validateSubjectRef(subject, `${prefix}subject`);
+  validateSubjectRef(subject, `${prefix}subject`, schema);
   validateTypeName(schema, resource.type, `${prefix}resource`);
   validateCheckTarget(schema, resource.type, permission, `${prefix}permission`);
   validateTypeName(schema, subject.type, `${prefix}subject`);

@@ -26,7 +26,7 @@ interface PermissionsClient {
       }>;
     }>;
     lookupResources(request: unknown): Promise<Array<{ resourceObjectId: string }>>;
-    writeRelationships(request: unknown): Promise<unknown>;
+    writeRelationships(request: unknown): Promise<{ writtenAt?: unknown }>;
   };
 }
 interface SpiceDbModule {
@@ -41,6 +41,7 @@ interface SpiceDbModule {
     }>;
   };
   v1: {
+    Consistency: { create(value: unknown): unknown };
     CheckPermissionResponse_Permissionship: { HAS_PERMISSION: number };
     CheckBulkPermissionsRequest: { create(value: unknown): unknown };
     CheckPermissionRequest: { create(value: unknown): unknown };
@@ -83,9 +84,12 @@ export async function startSpiceDb(
   const client = db.permissions();
   // SpiceDB caps WriteRelationships at 1000 updates.
   let updates: unknown[] = [];
+  let writtenAt: unknown;
   const flush = async (): Promise<void> => {
-    if (updates.length > 0)
-      await client.promises.writeRelationships(v1.WriteRelationshipsRequest.create({ updates }));
+    if (updates.length > 0) {
+      const res = await client.promises.writeRelationships(v1.WriteRelationshipsRequest.create({ updates }));
+      writtenAt = res.writtenAt;
+    }
     updates = [];
   };
   for (const text of relationships) {
@@ -105,7 +109,13 @@ export async function startSpiceDb(
   }
   await flush();
   const HAS = v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
-  const item = (q: Question): unknown => ({
+  // Reads at least as fresh as the last write: SpiceDB's default (minimize_latency) reads a
+  // quantized revision that can predate writes made seconds ago, and would miss relationships.
+  const consistency =
+    writtenAt === undefined
+      ? undefined
+      : v1.Consistency.create({ requirement: { oneofKind: 'atLeastAsFresh', atLeastAsFresh: writtenAt } });
+  const item = (q: Question): Record<string, unknown> => ({
     resource: obj(q.resourceType, q.resourceId),
     permission: spiceName(q.permission),
     subject: subject(q),
@@ -114,12 +124,14 @@ export async function startSpiceDb(
   return {
     version,
     async check(q) {
-      const res = await client.promises.checkPermission(v1.CheckPermissionRequest.create(item(q)));
+      const res = await client.promises.checkPermission(
+        v1.CheckPermissionRequest.create({ ...item(q), consistency }),
+      );
       return res.permissionship === HAS;
     },
     async checkBulk(questions) {
       const res = await client.promises.checkBulkPermissions(
-        v1.CheckBulkPermissionsRequest.create({ items: questions.map(item) }),
+        v1.CheckBulkPermissionsRequest.create({ items: questions.map(item), consistency }),
       );
       return res.pairs.map((p, i) => {
         if (p.response.oneofKind !== 'item') throw new Error(`spicedb bulk check item ${i} failed`);
@@ -132,6 +144,7 @@ export async function startSpiceDb(
           resourceObjectType: spiceType(q.resourceType),
           permission: spiceName(q.permission),
           subject: subject(q),
+          consistency,
         }),
       );
       return res.length;

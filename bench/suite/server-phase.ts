@@ -60,7 +60,7 @@ async function startLoadedGatehouse(
   });
   try {
     const started = performance.now();
-    let next = 0;
+    let next = 250_000;
     const loaded = await loadThroughApi(target.http!, dataset.relationships(), {
       token,
       batchSize: LOAD_BATCH,

@@ -195,6 +195,24 @@ describe('reads and watch', () => {
     small.service.close();
   });
 
+  it('ends a watch at once when replaying from its start token already overflows the buffer', async () => {
+    const small = await startService({ token: TOKEN });
+    const start = await small.service.writeRelationships(
+      { updates: [touch('document:plan', 'viewer', 'user:s')] },
+      auth(),
+    );
+    for (let i = 0; i < 4100; i++) await small.store.write([touch('document:plan', 'viewer', `user:r${i}`)]);
+    const feed = await small.service.watch({ startToken: start.token }, auth());
+    let events = 0;
+    await expect(
+      (async () => {
+        for await (const _ of feed) events++;
+      })(),
+    ).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    expect(events).toBe(4096);
+    small.service.close();
+  });
+
   it('ends watch streams at shutdown with UNAVAILABLE and stops being ready', async () => {
     const feed = await f.service.watch({}, auth());
     expect(f.service.ready).toBe(true);

@@ -14,7 +14,7 @@ import type { Relationship } from '../model/relationship.js';
 import { compilePolicySet } from '../policy/index.js';
 import { deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
-import type { ChangeSet, Revision, Store } from '../store/store.js';
+import type { ChangeSet, Revision, Store, Unsubscribe } from '../store/store.js';
 import { BearerAuth } from './bearer-auth.js';
 import { GraphReplica } from './graph-replica.js';
 import type {
@@ -293,15 +293,20 @@ export class GatehouseService {
         ? await withDeadline(this.#store.revision(), ctx.deadline)
         : decodeRevisionToken(params.startToken, 'optionalStartCursor.token');
     const feed = new WatchFeed(this.#watchBuffer);
-    // store.watch replays synchronously; a FailedPreconditionError (token too old) surfaces here.
-    const unsubscribe = this.#store.watch(after, (change) =>
-      feed.push({ changes: change.changes, token: encodeRevisionToken(change.revision) }),
-    );
-    this.#feeds.add(feed);
+    let unsubscribe: Unsubscribe | undefined;
+    let ended = false;
+    // Set before subscribing: the synchronous replay may already overflow and end the feed.
     feed.onClose = () => {
-      unsubscribe();
+      ended = true;
+      unsubscribe?.();
       this.#feeds.delete(feed);
     };
+    // store.watch replays synchronously; a FailedPreconditionError (token too old) surfaces here.
+    unsubscribe = this.#store.watch(after, (change) =>
+      feed.push({ changes: change.changes, token: encodeRevisionToken(change.revision) }),
+    );
+    if (ended) unsubscribe();
+    else this.#feeds.add(feed);
     return feed;
   }
 

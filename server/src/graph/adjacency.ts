@@ -6,19 +6,19 @@ const INITIAL_POOL = 64;
 
 /** Slots reserved in the pool for a list of `length` > 1 entries: the next power of two. */
 function capacityFor(length: number): number {
-  return length <= 2 ? 2 : 2 ** Math.ceil(Math.log2(length));
+  return length <= 2 ? 2 : 1 << (32 - Math.clz32(length - 1));
 }
 
 /**
- * Neighbour lists indexed by node number. A node of degree 1 keeps its neighbour inline in
- * `offsets` (most objects have exactly one owner, one parent…); larger lists live in a shared
+ * Neighbour lists indexed by node number. A node of degree 1 keeps its neighbour inline in its
+ * slot (most objects have exactly one owner, one parent…); larger lists live in a shared
  * Int32Array pool with power-of-two capacity and move to the end when they outgrow it. Space
  * left behind is reclaimed by compaction once it exceeds the live part. Neighbour order is not
  * meaningful: removal swaps the last neighbour into the hole.
  */
 export class Adjacency {
-  private lengths = new Int32Array(INITIAL_NODES);
-  private offsets = new Int32Array(INITIAL_NODES);
+  // Per node, [length, offset-or-inline-neighbour] side by side: one cache line serves both.
+  private slots = new Int32Array(2 * INITIAL_NODES);
   private pool = new Int32Array(INITIAL_POOL);
   private top = 0;
   private garbage = 0;
@@ -26,21 +26,22 @@ export class Adjacency {
 
   /** Number of neighbours of `node` (0 for nodes never seen). */
   degree(node: number): number {
-    return node >= 0 && node < this.lengths.length ? this.lengths[node]! : 0;
+    return node >= 0 && 2 * node < this.slots.length ? this.slots[2 * node]! : 0;
   }
 
   /** The `i`-th neighbour of `node`, `0 <= i < degree(node)`. */
   neighbor(node: number, i: number): number {
-    return this.lengths[node] === 1 ? this.offsets[node]! : this.pool[this.offsets[node]! + i]!;
+    const at = 2 * node;
+    return this.slots[at] === 1 ? this.slots[at + 1]! : this.pool[this.slots[at + 1]! + i]!;
   }
 
   /** Whether `to` is a neighbour of `from` (linear in the degree of `from`). */
   has(from: number, to: number): boolean {
     const n = this.degree(from);
     if (n === 0) return false;
-    if (n === 1) return this.offsets[from] === to;
+    if (n === 1) return this.slots[2 * from + 1] === to;
     const pool = this.pool;
-    const start = this.offsets[from]!;
+    const start = this.slots[2 * from + 1]!;
     for (let i = start, end = start + n; i < end; i++) if (pool[i] === to) return true;
     return false;
   }
@@ -52,34 +53,34 @@ export class Adjacency {
 
   /** Number of node slots allocated (an upper bound on node numbers with neighbours). */
   get nodeCapacity(): number {
-    return this.lengths.length;
+    return this.slots.length / 2;
   }
 
   /** Appends `to` to `from`'s list. The caller guarantees it is not already there. */
   add(from: number, to: number): void {
     this.ensureNode(from);
-    const n = this.lengths[from]!;
+    const n = this.slots[2 * from]!;
     if (n === 0) {
-      this.offsets[from] = to;
+      this.slots[2 * from + 1] = to;
     } else if (n === 1) {
       const at = this.allocate(2);
-      this.pool[at] = this.offsets[from]!;
+      this.pool[at] = this.slots[2 * from + 1]!;
       this.pool[at + 1] = to;
-      this.offsets[from] = at;
+      this.slots[2 * from + 1] = at;
     } else {
-      let at = this.offsets[from]!;
+      let at = this.slots[2 * from + 1]!;
       if (n === capacityFor(n)) {
         const moved = this.allocate(capacityFor(n + 1));
         // allocate() may have compacted the pool and moved this very list.
-        at = this.offsets[from]!;
+        at = this.slots[2 * from + 1]!;
         this.pool.copyWithin(moved, at, at + n);
         this.garbage += capacityFor(n);
-        this.offsets[from] = moved;
+        this.slots[2 * from + 1] = moved;
         at = moved;
       }
       this.pool[at + n] = to;
     }
-    this.lengths[from] = n + 1;
+    this.slots[2 * from] = n + 1;
     this.edges++;
   }
 
@@ -88,12 +89,12 @@ export class Adjacency {
     const n = this.degree(from);
     if (n === 0) return false;
     if (n === 1) {
-      if (this.offsets[from] !== to) return false;
-      this.lengths[from] = 0;
+      if (this.slots[2 * from + 1] !== to) return false;
+      this.slots[2 * from] = 0;
       this.edges--;
       return true;
     }
-    const start = this.offsets[from]!;
+    const start = this.slots[2 * from + 1]!;
     const pool = this.pool;
     let i = start;
     const end = start + n;
@@ -101,29 +102,26 @@ export class Adjacency {
     if (i === end) return false;
     pool[i] = pool[end - 1]!;
     if (n === 2) {
-      this.offsets[from] = pool[start]!;
+      this.slots[2 * from + 1] = pool[start]!;
       this.garbage += 2;
     }
-    this.lengths[from] = n - 1;
+    this.slots[2 * from] = n - 1;
     this.edges--;
     return true;
   }
 
   /** Bytes held by the typed arrays (for memory accounting in benchmarks and metrics). */
   get byteLength(): number {
-    return this.lengths.byteLength + this.offsets.byteLength + this.pool.byteLength;
+    return this.slots.byteLength + this.pool.byteLength;
   }
 
   private ensureNode(node: number): void {
-    if (node < this.lengths.length) return;
-    let size = this.lengths.length * 2;
-    while (size <= node) size *= 2;
-    const lengths = new Int32Array(size);
-    lengths.set(this.lengths);
-    const offsets = new Int32Array(size);
-    offsets.set(this.offsets);
-    this.lengths = lengths;
-    this.offsets = offsets;
+    if (2 * node < this.slots.length) return;
+    let size = this.slots.length * 2;
+    while (size <= 2 * node) size *= 2;
+    const slots = new Int32Array(size);
+    slots.set(this.slots);
+    this.slots = slots;
   }
 
   /** Reserves `count` pool slots and returns the first; compacts or grows the pool as needed. */
@@ -148,12 +146,12 @@ export class Adjacency {
     const old = this.pool;
     const pool = new Int32Array(old.length);
     let top = 0;
-    for (let node = 0; node < this.lengths.length; node++) {
-      const n = this.lengths[node]!;
+    for (let node = 0; 2 * node < this.slots.length; node++) {
+      const n = this.slots[2 * node]!;
       if (n < 2) continue;
-      const start = this.offsets[node]!;
+      const start = this.slots[2 * node + 1]!;
       pool.set(old.subarray(start, start + n), top);
-      this.offsets[node] = top;
+      this.slots[2 * node + 1] = top;
       top += capacityFor(n);
     }
     this.pool = pool;

@@ -6,6 +6,9 @@ import type { GroupClosure } from './group-closure.js';
 /** The subject number every wildcard relationship (`type:*`) is stored under. */
 export const WILDCARD_SUBJECT = 0;
 
+/** Forward lists up to this long are scanned without looking at the reverse side. */
+const SHORT_LIST = 8;
+
 /** What kind of subject an edge set holds. */
 export type SubjectKind = 'object' | 'subject-set' | 'wildcard';
 
@@ -28,10 +31,14 @@ export class EdgeSet {
     readonly kind: SubjectKind,
   ) {}
 
-  /** Whether the edge exists, scanning whichever side has the shorter list. */
+  /**
+   * Whether the edge exists. Short forward lists (the common case: a document's owner or
+   * groups) are scanned directly; otherwise the shorter of the two sides is.
+   */
   has(resource: number, subject: number): boolean {
     const f = this.forward.degree(resource);
     if (f === 0) return false;
+    if (f <= SHORT_LIST) return this.forward.has(resource, subject);
     const r = this.reverse.degree(subject);
     if (r === 0) return false;
     return f <= r ? this.forward.has(resource, subject) : this.reverse.has(subject, resource);

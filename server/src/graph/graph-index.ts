@@ -34,6 +34,14 @@ function subjectKey(s: SubjectRef): string {
 
 interface RelationSlot extends RelationEdges {
   readonly byKind: ReadonlyMap<string, EdgeSet>;
+  /** subject type → its edge sets, for finding a relationship's edge set without building keys. */
+  readonly bySubjectType: ReadonlyMap<string, SubjectTypeEdges>;
+}
+
+interface SubjectTypeEdges {
+  object?: EdgeSet;
+  wildcard?: EdgeSet;
+  readonly sets: Map<string, EdgeSet>;
 }
 
 /**
@@ -43,6 +51,8 @@ interface RelationSlot extends RelationEdges {
 export class GraphIndex {
   private readonly interners = new Map<string, IdInterner>();
   private readonly slots = new Map<string, RelationSlot>();
+  /** type → relation → slot: the write path's lookup, without building `type#relation` keys. */
+  private readonly slotsByType = new Map<string, Map<string, RelationSlot>>();
   private currentRevision: Revision = 0;
   private count = 0;
 
@@ -65,13 +75,32 @@ export class GraphIndex {
             edges.closure = closure;
           }
         }
-        this.slots.set(`${type.name}#${rel.name}`, {
+        const bySubjectType = new Map<string, SubjectTypeEdges>();
+        for (const edges of byKind.values()) {
+          let entry = bySubjectType.get(edges.subjectType);
+          if (entry === undefined) {
+            entry = { sets: new Map() };
+            bySubjectType.set(edges.subjectType, entry);
+          }
+          if (edges.kind === 'object') entry.object = edges;
+          else if (edges.kind === 'wildcard') entry.wildcard = edges;
+          else entry.sets.set(edges.subjectRelation, edges);
+        }
+        const slot: RelationSlot = {
           resourceType: type.name,
           relation: rel.name,
           edgeSets: [...byKind.values()],
           byKind,
+          bySubjectType,
           closure,
-        });
+        };
+        this.slots.set(`${type.name}#${rel.name}`, slot);
+        let relations = this.slotsByType.get(type.name);
+        if (relations === undefined) {
+          relations = new Map();
+          this.slotsByType.set(type.name, relations);
+        }
+        relations.set(rel.name, slot);
       }
     }
   }
@@ -165,7 +194,7 @@ export class GraphIndex {
   }
 
   private edgesFor(rel: Relationship): EdgeSet {
-    const slot = this.slots.get(`${rel.resource.type}#${rel.relation}`);
+    const slot = this.slotsByType.get(rel.resource.type)?.get(rel.relation);
     if (slot === undefined) {
       const what = this.interners.has(rel.resource.type)
         ? `type '${rel.resource.type}' has no relation '${rel.relation}'`
@@ -174,11 +203,20 @@ export class GraphIndex {
         field: 'relationship',
       });
     }
-    const edges = slot.byKind.get(subjectKey(rel.subject));
+    const s = rel.subject;
+    const entry = slot.bySubjectType.get(s.type);
+    const edges =
+      entry === undefined
+        ? undefined
+        : s.id === WILDCARD_ID
+          ? entry.wildcard
+          : s.relation === undefined || s.relation === ''
+            ? entry.object
+            : entry.sets.get(s.relation);
     if (edges === undefined) {
       const allowed = [...slot.byKind.keys()].join(' or ');
       throw new InvalidArgumentError(
-        `relationship '${formatRelationship(rel)}' is not allowed: ${rel.resource.type}#${rel.relation} accepts ${allowed}, not '${subjectKey(rel.subject)}'`,
+        `relationship '${formatRelationship(rel)}' is not allowed: ${rel.resource.type}#${rel.relation} accepts ${allowed}, not '${subjectKey(s)}'`,
         { field: 'relationship' },
       );
     }

@@ -25,8 +25,8 @@ function spec(transport: Transport, endpoint: Endpoint, overrides: Partial<LoadS
     batchSize: 10,
     lookupPageSize: 100,
     concurrency: 4,
-    warmupMs: 200,
-    durationMs: 1_200,
+    warmupMs: 100,
+    durationMs: 1_000,
     timeoutMs: 2_000,
     ...overrides,
   };
@@ -82,7 +82,7 @@ describe('load harness against servers of known behaviour', () => {
   ] as const)(
     'counts every answer of a failing %s server as an error, never as a success',
     async (transport, at, why) => {
-      const result = await runLoad(spec(transport, at(), { durationMs: 500 }));
+      const result = await runLoad(spec(transport, at(), { durationMs: 300 }));
       expect(result.calls).toBe(0);
       expect(result.decisions).toBe(0);
       expect(result.errors).toBeGreaterThan(0);
@@ -111,7 +111,7 @@ describe('load harness against servers of known behaviour', () => {
 
   it('counts each item of a CheckBatch answer as one decision', async () => {
     const result = await runLoad(
-      spec('grpc', slowGrpc.grpc!, { operation: 'batch', batchSize: 10, durationMs: 400 }),
+      spec('grpc', slowGrpc.grpc!, { operation: 'batch', batchSize: 10, durationMs: 300 }),
     );
     expect(result.errors).toBe(0);
     expect(result.decisions).toBe(result.calls * 10);

@@ -1,4 +1,6 @@
 // Both listeners on unix domain sockets, the natural channel inside one pod.
+
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,13 @@ let server: GatehouseServer;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-sock-'));
+  // A socket file left behind by a crashed process must not block the next start.
+  const crashed = spawn(process.execPath, [
+    '-e',
+    `require('node:net').createServer().listen(${JSON.stringify(join(dir, 'grpc.sock'))}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
+  await new Promise((resolve) => crashed.once('exit', resolve));
+  expect(statSync(join(dir, 'grpc.sock')).isSocket()).toBe(true);
   const set = fixturePolicySet();
   server = await GatehouseServer.start({
     config: {

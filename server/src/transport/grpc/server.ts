@@ -7,6 +7,7 @@ import { formatListenAddress, type ListenAddress } from '../../config/listen-add
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
+import { removeStaleSocket } from '../unix-socket.js';
 import { gatehouseHandlers } from './handlers.js';
 import { gatehouseProto, reflectionPackageDefinition, SERVICE_NAME } from './proto.js';
 import { gatehouseServiceDefinition } from './service-definition.js';
@@ -36,8 +37,9 @@ export class GrpcServer {
   }
 
   /** Bind and start; resolves to the bound address (the real port when 0 was asked for). */
-  listen(address: ListenAddress): Promise<string> {
+  async listen(address: ListenAddress): Promise<string> {
     const target = formatListenAddress(address);
+    if (address.kind === 'unix') await removeStaleSocket(address.path);
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(target, ServerCredentials.createInsecure(), (err, port) => {
         if (err !== null) {

@@ -1,5 +1,8 @@
 // The grpc-js service definition for GatehouseService with protobufjs codecs: the reflection
 // codecs protobufjs generates at load time, no proto-loader conversion pass on the hot path.
+// Measured on CheckRequest/CheckResponse (median of 5 × 500k, noisy 2-core box): decode 437 ns
+// vs 1553 ns for proto-loader's deserializer (decode + toObject), encode 348 ns vs 844 ns.
+// Static pbjs code would generate the same encode/decode functions protobufjs builds at load.
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { SERVICE_NAME } from './proto.js';

@@ -1,10 +1,10 @@
 // Serves the hono app over node:http on TCP or a unix socket, with a drain-then-force shutdown.
-import { lstat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { formatListenAddress, type ListenAddress } from '../../config/listen-address.js';
+import { removeStaleSocket } from '../unix-socket.js';
 
 const DRAIN_SWEEP_MS = 25;
 
@@ -51,15 +51,5 @@ export class HttpServer {
         resolve();
       });
     });
-  }
-}
-
-/** A socket file left by a crashed process blocks listen(); remove it, but never a regular file. */
-async function removeStaleSocket(path: string): Promise<void> {
-  try {
-    const stat = await lstat(path);
-    if (stat.isSocket()) await unlink(path);
-  } catch {
-    // Absent: nothing to remove.
   }
 }

@@ -1,8 +1,14 @@
 // Write and admin use cases: schema validation leaves state unchanged, bearer auth, limits,
 // deleteObject consequences, reads and watch.
+
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../server/src/config/config.js';
+import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
+import { MemoryStore } from '../../server/src/store/index.js';
 import type { RelationshipUpdate } from '../../server/src/store/store.js';
-import { checkOf, ctx, type Fixture, startService, TOKEN } from './fixture.js';
+import { checkOf, ctx, type Fixture, fixturePolicySet, startService, TOKEN } from './fixture.js';
 
 let f: Fixture;
 beforeEach(async () => {
@@ -93,6 +99,40 @@ describe('writeRelationships', () => {
     await expect(f.service.writeRelationships({ updates: [create] }, auth())).rejects.toMatchObject({
       code: 'ALREADY_EXISTS',
     });
+  });
+});
+
+describe('audit log', () => {
+  it('logs one info line per committed write, with the request id, and nothing for reads', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const set = fixturePolicySet();
+    const service = await GatehouseService.create({
+      schema: set.schema,
+      store: MemoryStore.withRelationships(set.relationships.map((r) => r.relationship)),
+      limits: DEFAULT_LIMITS,
+      logger: pino({ level: 'info' }, sink),
+    });
+    await service.check(checkOf('document:plan', 'view', 'user:alice'), ctx());
+    expect(lines).toHaveLength(0);
+    await service.writeRelationships(
+      { updates: [touch('document:plan', 'viewer', 'user:carol')] },
+      { ...ctx(), requestId: 'w-1' },
+    );
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      msg: 'committed',
+      operation: 'WriteRelationships',
+      requestId: 'w-1',
+      revision: 2,
+      changes: 1,
+    });
+    service.close();
   });
 });
 

@@ -11,6 +11,7 @@ import {
   UnavailableError,
 } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
+import type { Logger } from '../observability/logger.js';
 import { compilePolicySet } from '../policy/index.js';
 import { deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
@@ -64,6 +65,8 @@ export interface GatehouseServiceOptions {
   readonly token?: string | undefined;
   /** Revisions a Watch consumer may fall behind before its stream is ended. */
   readonly watchBufferRevisions?: number | undefined;
+  /** Receives one info line per committed write (an audit trail); reads are never logged. */
+  readonly logger?: Logger | undefined;
 }
 
 const DEFAULT_WATCH_BUFFER = 4096;
@@ -77,6 +80,7 @@ export class GatehouseService {
   readonly #schemaJson: string;
   readonly #watchBuffer: number;
   readonly #feeds = new Set<WatchFeed>();
+  readonly #logger: Logger | undefined;
   #shuttingDown = false;
   #tokenRevision = -1;
   #token = '';
@@ -89,6 +93,7 @@ export class GatehouseService {
     this.#auth = new BearerAuth(options.token);
     this.#schemaJson = JSON.stringify(schemaToJson(options.schema));
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
+    this.#logger = options.logger;
   }
 
   /** Build the local graph from the store and start following it; ready when this resolves. */
@@ -227,7 +232,11 @@ export class GatehouseService {
   async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {
     this.#auth.require(ctx.token, 'WriteRelationships');
     const v = validateWrite(this.schema, params, this.limits.maxWriteUpdates);
-    const change = await this.#commit(this.#store.write(v.updates, v.preconditions), ctx.deadline);
+    const change = await this.#commit(
+      'WriteRelationships',
+      this.#store.write(v.updates, v.preconditions),
+      ctx,
+    );
     return { token: encodeRevisionToken(change.revision) };
   }
 
@@ -241,7 +250,11 @@ export class GatehouseService {
     }
     const filter = validateFilter(this.schema, params.filter, 'filter', true);
     const preconditions = validatePreconditions(this.schema, params.preconditions);
-    const change = await this.#commit(this.#store.deleteByFilter(filter, preconditions), ctx.deadline);
+    const change = await this.#commit(
+      'DeleteRelationships',
+      this.#store.deleteByFilter(filter, preconditions),
+      ctx,
+    );
     return {
       token: encodeRevisionToken(change.revision),
       deletedCount: change.changes.length,
@@ -254,8 +267,9 @@ export class GatehouseService {
     validateObjectRef(params.object, 'object');
     validateTypeName(this.schema, params.object.type, 'object');
     const change = await this.#commit(
+      'DeleteObject',
       this.#store.deleteObject(params.object, deletionConsequences(this.schema)),
-      ctx.deadline,
+      ctx,
     );
     const consequences: Relationship[] = [];
     let deletedCount = 0;
@@ -358,9 +372,13 @@ export class GatehouseService {
   }
 
   /** Commit a store write, then wait for the local graph to apply it so this replica reads its own writes. */
-  async #commit(write: Promise<ChangeSet>, deadline: number): Promise<ChangeSet> {
-    const change = await withDeadline(write, deadline);
-    await this.#replica.waitFor(change.revision, deadline);
+  async #commit(operation: string, write: Promise<ChangeSet>, ctx: CallContext): Promise<ChangeSet> {
+    const change = await withDeadline(write, ctx.deadline);
+    this.#logger?.info(
+      { operation, requestId: ctx.requestId, revision: change.revision, changes: change.changes.length },
+      'committed',
+    );
+    await this.#replica.waitFor(change.revision, ctx.deadline);
     return change;
   }
 }

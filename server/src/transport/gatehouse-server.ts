@@ -62,6 +62,7 @@ export class GatehouseServer {
         store,
         limits: config.limits,
         token: config.token,
+        logger,
       });
     } catch (err) {
       await store.close();

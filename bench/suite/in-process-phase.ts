@@ -99,14 +99,11 @@ export async function runInProcessPhase(ctx: BenchContext): Promise<void> {
     const participants: GateParticipant[] = checkers.map((c) => syncParticipant(c.system, (q) => c.check(q)));
     if (spicedb !== undefined) {
       const db = spicedb;
-      // SpiceDB's memdb answers ~100 checks/s here: gate it on a prefix of the same questions.
-      const prefix = Math.min(gate.length, 200);
+      // SpiceDB's memdb answers ~100 checks/s here: it is gated on a prefix of the same questions.
       participants.push({
         system: 'SpiceDB (embedded)',
-        answer: async (qs) => [
-          ...(await db.checkBulk(qs.slice(0, prefix))),
-          ...qs.slice(prefix).map((q) => (q as AnsweredQuestion).expected),
-        ],
+        maxQuestions: 200,
+        answer: (qs) => db.checkBulk(qs),
       });
     }
     ctx.log(`in-process: correctness gate on ${gate.length} questions`);

@@ -22,6 +22,22 @@ describe('correctness gate', () => {
     expect(log[0]).toMatch(/oracle agrees on all 300 questions/);
   });
 
+  it('asks a slow system only its prefix of the questions, and says how many it checked', async () => {
+    const log: string[] = [];
+    const asked: number[] = [];
+    const slow = {
+      system: 'slow',
+      maxQuestions: 10,
+      answer: async (qs: readonly (typeof questions)[number][]) => {
+        asked.push(qs.length);
+        return qs.map((q) => q.expected === true);
+      },
+    };
+    await correctnessGate(questions, [slow], (l) => log.push(l));
+    expect(asked).toEqual([10]);
+    expect(log[0]).toMatch(/slow agrees on all 10 questions/);
+  });
+
   it('aborts on the first disagreement and names the question and both answers', async () => {
     const flipped = questions.findIndex((q) => q.expected);
     const liar = syncParticipant('liar', (q) => (q === questions[flipped] ? false : q.expected === true));

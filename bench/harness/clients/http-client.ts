@@ -12,7 +12,7 @@ import {
 } from '../wire.js';
 import { createPool } from './http-pool.js';
 
-const DEFAULT_PATHS: Record<Operation, string> = {
+const PATHS: Record<Operation, string> = {
   check: '/v1/check',
   batch: '/v1/check/batch',
   lookup: '/v1/lookup/resources',
@@ -20,7 +20,6 @@ const DEFAULT_PATHS: Record<Operation, string> = {
 
 export function createHttpClient(spec: LoadSpec): LoadClient {
   const pool = createPool(spec.endpoint, spec.concurrency);
-  const paths = DEFAULT_PATHS;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (spec.token !== undefined) headers.authorization = `Bearer ${spec.token}`;
   headers['gatehouse-timeout-ms'] = String(spec.timeoutMs);
@@ -45,11 +44,11 @@ export function createHttpClient(spec: LoadSpec): LoadClient {
       const q = questions[index % questions.length]!;
       switch (operation) {
         case 'check':
-          expectCheckResponse(await post(paths.check, checkRequest(q)));
+          expectCheckResponse(await post(PATHS.check, checkRequest(q)));
           return 1;
         case 'batch':
           return expectBatchResponse(
-            await post(paths.batch, batchRequest(questions, index * spec.batchSize, spec.batchSize)),
+            await post(PATHS.batch, batchRequest(questions, index * spec.batchSize, spec.batchSize)),
             spec.batchSize,
           );
         case 'lookup': {
@@ -57,7 +56,7 @@ export function createHttpClient(spec: LoadSpec): LoadClient {
           let cursor = '';
           do {
             const page = expectLookupPage(
-              await post(paths.lookup, lookupRequest(q, spec.lookupPageSize, cursor)),
+              await post(PATHS.lookup, lookupRequest(q, spec.lookupPageSize, cursor)),
             );
             ids += page.ids;
             cursor = page.nextCursor;

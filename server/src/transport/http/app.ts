@@ -11,7 +11,7 @@ import type { CallContext } from '../../service/requests.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
-import { errorBody, HTTP_STATUS } from './errors.js';
+import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { readBodyText } from './read-body.js';
 import { watchStream } from './watch-stream.js';
@@ -30,9 +30,6 @@ const JSON_TYPE = 'application/json';
 const JSON_HEADERS = { 'content-type': JSON_TYPE } as const;
 const decided = (r: Wire): Outcome => (r.permissionship === S.hasPermission ? 'allowed' : 'denied');
 const ok = (_response: Wire): Outcome => 'ok';
-
-/** Thrown for a non-JSON Content-Type: the one error whose status (415) is not the code's. */
-class UnsupportedMediaTypeError extends InvalidArgumentError {}
 
 function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
@@ -109,11 +106,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     } else {
       logger.debug({ method, requestId, code: e.code, msg: e.message, transport: 'http' }, 'request failed');
     }
-    return respond(
-      err instanceof UnsupportedMediaTypeError ? 415 : HTTP_STATUS[e.code],
-      errorBody(e),
-      requestId,
-    );
+    return respond(httpStatus(e), errorBody(e), requestId);
   }
 
   function post(

@@ -1,5 +1,5 @@
 // The one mapping from domain errors to HTTP status and the JSON error body.
-import type { ErrorCode, GatehouseError } from '../../errors.js';
+import { type ErrorCode, type GatehouseError, InvalidArgumentError } from '../../errors.js';
 import { encodeErrorDetail } from '../wire/encode.js';
 
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -19,4 +19,12 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
 /** `{"error": {"code", "message", "field"?}}`; INTERNAL errors carry a generic message only. */
 export function errorBody(err: GatehouseError): string {
   return JSON.stringify({ error: encodeErrorDetail(err) });
+}
+
+/** A body that is not `application/json`: INVALID_ARGUMENT, but answered 415 as HTTP clients expect. */
+export class UnsupportedMediaTypeError extends InvalidArgumentError {}
+
+/** The HTTP status of an error: the code's row in HTTP_STATUS, except 415 for the media type. */
+export function httpStatus(err: GatehouseError): number {
+  return err instanceof UnsupportedMediaTypeError ? 415 : HTTP_STATUS[err.code];
 }

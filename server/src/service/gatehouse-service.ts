@@ -71,6 +71,13 @@ export interface GatehouseServiceOptions {
 
 const DEFAULT_WATCH_BUFFER = 4096;
 
+/**
+ * One method per API operation. Every method validates its params first (InvalidArgumentError
+ * naming the field, LimitExceededError past a limit) and changes nothing when it throws. Writes
+ * and admin calls need the bearer token when one is configured (UnauthenticatedError). Reads
+ * honour their consistency requirement within `ctx.deadline` (DeadlineExceededError); store
+ * errors pass through with their own codes.
+ */
 export class GatehouseService {
   readonly schema: Schema;
   readonly limits: Limits;
@@ -119,10 +126,10 @@ export class GatehouseService {
     return this.#replica.relationshipCount;
   }
 
-  /** Readiness goes false at once so load balancers stop routing; calls in flight still finish. */
   /**
-   * Watch streams are ended here too: they never finish on their own and would hold the drain
-   * open until the grace period expires.
+   * Readiness goes false at once so load balancers stop routing; calls in flight still finish.
+   * Watch streams end here (UNAVAILABLE): they never finish on their own and would hold the
+   * drain open until the grace period expires.
    */
   beginShutdown(): void {
     this.#shuttingDown = true;

@@ -313,6 +313,14 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     expect((err as Error).message).toContain("after: 'r4'");
   });
 
+  it('fails calls made after close with CancelledError, without retrying', async () => {
+    const { server, client } = await setup({ unary: { Check: () => allowed } }, { batching: false });
+    await client.check('doc:a#view@user:u');
+    await client.close();
+    await expect(client.check('doc:a#view@user:u')).rejects.toBeInstanceOf(CancelledError);
+    expect(server.calls).toHaveLength(1);
+  });
+
   it('parses the schema JSON and validation problems', async () => {
     const { client } = await setup({
       unary: {

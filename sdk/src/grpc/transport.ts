@@ -7,6 +7,7 @@ import {
   credentials,
   Metadata,
 } from '@grpc/grpc-js';
+import { CancelledError } from '../errors.js';
 import type {
   StreamMethod,
   Transport,
@@ -51,6 +52,7 @@ export class GrpcTransport implements Transport {
   readonly #codecs: Codecs;
   readonly #token: string | undefined;
   readonly #address: string;
+  #closed = false;
 
   constructor(options: GrpcTransportOptions) {
     this.#address = options.address;
@@ -62,6 +64,7 @@ export class GrpcTransport implements Transport {
   unary(method: UnaryMethod, request: WireMessage, options: TransportCallOptions): Promise<WireMessage> {
     const codec = this.#codecs[method];
     const ctx = this.#context(options);
+    if (this.#closed) return Promise.reject(this.#closedError());
     return new Promise<WireMessage>((resolve, reject) => {
       if (options.signal?.aborted) {
         reject(mapGrpcError(undefined, ctx));
@@ -92,6 +95,7 @@ export class GrpcTransport implements Transport {
   ): AsyncIterable<WireMessage> {
     const codec = this.#codecs[method];
     const ctx = this.#context(options);
+    if (this.#closed) throw this.#closedError();
     if (options.signal?.aborted) {
       if (method === 'Watch') return;
       throw mapGrpcError(undefined, ctx);
@@ -118,7 +122,12 @@ export class GrpcTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#client.close();
+  }
+
+  #closedError(): CancelledError {
+    return new CancelledError(`the client was closed; create a new one to call ${this.#address}`);
   }
 
   #context(options: TransportCallOptions): FailureContext {

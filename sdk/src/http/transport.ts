@@ -1,6 +1,6 @@
 // HttpTransport: the Transport over Gatehouse's HTTP/JSON API, using fetch (Node's, undici's or yours).
 
-import { InternalError } from '../errors.js';
+import { CancelledError, InternalError } from '../errors.js';
 import type {
   StreamMethod,
   Transport,
@@ -60,7 +60,10 @@ export class HttpTransport implements Transport {
   readonly #headers: Record<string, string>;
   #fetch: Promise<{ fetch: FetchLike; dispatcher: unknown }> | undefined;
   readonly #options: HttpTransportOptions;
-  readonly #closing = new AbortController();
+  // In-flight exchanges, aborted by close(). A Set, not listeners on one shared signal:
+  // thousands of concurrent calls would trip Node's listener-leak warning.
+  readonly #inFlight = new Set<AbortController>();
+  #closed = false;
 
   constructor(options: HttpTransportOptions) {
     this.#options = options;
@@ -82,7 +85,9 @@ export class HttpTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.#closing.abort(new Error('transport closed'));
+    this.#closed = true;
+    for (const controller of this.#inFlight) controller.abort();
+    this.#inFlight.clear();
     const loaded = this.#fetch === undefined ? undefined : await this.#fetch.catch(() => undefined);
     const agent = loaded?.dispatcher as { close?: () => Promise<void> } | undefined;
     if (this.#options.socketPath !== undefined) await agent?.close?.();
@@ -139,6 +144,7 @@ export class HttpTransport implements Transport {
     accept?: string,
   ): Promise<Exchange> {
     const url = `${this.#baseUrl}${PATHS[method]}`;
+    if (this.#closed) throw new CancelledError(`the client was closed; create a new one to call ${url}`);
     let timedOut = false;
     const ctx: FailureContext = {
       url,
@@ -152,12 +158,12 @@ export class HttpTransport implements Transport {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     options.signal?.addEventListener('abort', abort, { once: true });
-    this.#closing.signal.addEventListener('abort', abort, { once: true });
+    this.#inFlight.add(controller);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = (): void => {
       if (timer !== undefined) clearTimeout(timer);
       options.signal?.removeEventListener('abort', abort);
-      this.#closing.signal.removeEventListener('abort', abort);
+      this.#inFlight.delete(controller);
     };
     if (options.deadline !== undefined) {
       const remaining = options.deadline - Date.now();

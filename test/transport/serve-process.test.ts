@@ -3,6 +3,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -169,6 +170,20 @@ describe('gatehouse serve process', () => {
     expect(stderr).toMatch(/schema\.yaml:5:\d+: .*usr/);
     expect(stderr).toMatch(/schema\.yaml:6:\d+: .*grp/);
     rmSync(bad, { recursive: true, force: true });
+  });
+
+  it('exits 1 naming the address when a listener cannot bind', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const child = startServe(['--policies', dir, '--http', `127.0.0.1:${port}`, '--grpc', '127.0.0.1:0']);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    expect(await exitCode(child)).toBe(1);
+    expect(stderr).toContain(`HTTP cannot listen on 127.0.0.1:${port}`);
+    taken.close();
   });
 
   it('exits 64 listing every config problem', async () => {

@@ -50,9 +50,16 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const store = MemoryStore.withRelationships(policySet.relationships.map((r) => r.relationship));
   let server: GatehouseServer;
   try {
-    server = await GatehouseServer.start({ config, schema: policySet.schema, store, logger, lifecycleLogger: lifecycle });
+    server = await GatehouseServer.start({
+      config,
+      schema: policySet.schema,
+      store,
+      logger,
+      lifecycleLogger: lifecycle,
+    });
   } catch (err) {
     logger.error({ err }, 'cannot start');
+    process.stderr.write(`gatehouse serve: cannot start: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
   lifecycle.info(

@@ -72,15 +72,19 @@ export class GatehouseServer {
     const deps = { service, metrics, logger, defaultDeadlineMs: config.limits.defaultDeadlineMs };
     const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes });
     const http = new HttpServer(createHttpApp({ ...deps, maxBodyBytes: config.limits.maxBodyBytes }));
-    let addresses: [string, string];
-    try {
-      addresses = await Promise.all([http.listen(config.http), grpc.listen(config.grpc)]);
-    } catch (err) {
+    // Wait for both binds to settle: shutting a server down while its bind is still in flight
+    // would leave it listening once the bind completes.
+    const [httpBound, grpcBound] = await Promise.allSettled([
+      http.listen(config.http),
+      grpc.listen(config.grpc),
+    ]);
+    if (httpBound.status === 'rejected' || grpcBound.status === 'rejected') {
       await Promise.all([http.shutdown(0), grpc.shutdown(0)]);
       service.close();
       await store.close();
-      throw err;
+      throw httpBound.status === 'rejected' ? httpBound.reason : (grpcBound as PromiseRejectedResult).reason;
     }
+    const addresses = [httpBound.value, grpcBound.value] as const;
     grpc.setServing(true);
     return new GatehouseServer({
       service,

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatehouseProcess, requestCount, startGatehouse, TOKEN } from './support/gatehouse-process.js';
 import {
@@ -15,6 +16,7 @@ import {
   type GatehouseError,
   InvalidArgumentError,
   ResourceExhaustedError,
+  requirePermission,
   type Transport,
   UnauthenticatedError,
   UnavailableError,
@@ -152,6 +154,25 @@ describe.each([['grpc'], ['http']] as const)('SDK over %s against gatehouse serv
       };
       walk(root!);
       expect(labels).toContain('group:leads#member@user:lena');
+    });
+
+    it('guards a Hono route with the real decision', async () => {
+      const app = new Hono();
+      app.get(
+        '/contacts/:id',
+        requirePermission({
+          client,
+          permission: 'view',
+          resource: (c) => `contact:${c.req.param('id')}`,
+          subject: (c) => `user:${c.req.header('x-user') ?? ''}`,
+        }),
+        (c) => c.text(`contact ${c.req.param('id')}`),
+      );
+      const as = async (user: string): Promise<Response> =>
+        app.request('/contacts/prospect1', { headers: { 'x-user': user } });
+      expect((await as('lena')).status).toBe(200);
+      expect((await as('olivia')).status).toBe(403);
+      expect((await as('bad id!')).status).toBe(503); // the check itself failed: INVALID_ARGUMENT
     });
 
     it('reads the schema and validates policy files with positions', async () => {

@@ -7,6 +7,7 @@ assertBuilt();
 const core = await import('@gatehouse/sdk');
 const grpc = await import('@gatehouse/sdk/grpc');
 const http = await import('@gatehouse/sdk/http');
+const hono = await import('@gatehouse/sdk/hono');
 
 export const {
   AlreadyExistsError,
@@ -22,3 +23,4 @@ export type GatehouseClient = InstanceType<typeof core.GatehouseClient>;
 export type { GatehouseError, Transport, WatchEvent } from '@gatehouse/sdk';
 export const { createGrpcTransport } = grpc;
 export const { createHttpTransport } = http;
+export const { requirePermission } = hono;

@@ -1,4 +1,5 @@
 // MicroBatcher: grouping by key, order, splitting at the size limit, and failure of a whole chunk.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type BatchEntry, MicroBatcher } from './batcher.js';
 
@@ -79,5 +80,35 @@ describe('MicroBatcher', () => {
 
   it('refuses a non-positive batch size', () => {
     expect(() => new MicroBatcher(() => undefined, 0)).toThrow(/maxBatchSize/);
+  });
+
+  it('loses, repeats and reorders nothing, and never exceeds maxBatchSize, for any sequence of adds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), value: fc.integer() }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 8 }),
+        async (adds, maxBatchSize) => {
+          const chunks: Array<{ key: string; items: number[] }> = [];
+          const scheduler = manualScheduler();
+          const batcher = new MicroBatcher<number, number>(
+            (key, entries) => {
+              chunks.push({ key, items: entries.map((e) => e.item) });
+              for (const e of entries) e.resolve(e.item);
+            },
+            maxBatchSize,
+            scheduler.schedule,
+          );
+          const results = adds.map((a) => batcher.add(a.key, a.value));
+          scheduler.run();
+          expect(await Promise.all(results)).toEqual(adds.map((a) => a.value));
+          for (const key of ['a', 'b', 'c']) {
+            const sent = chunks.filter((c) => c.key === key).flatMap((c) => c.items);
+            expect(sent).toEqual(adds.filter((a) => a.key === key).map((a) => a.value));
+          }
+          expect(chunks.every((c) => c.items.length >= 1 && c.items.length <= maxBatchSize)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -57,7 +57,10 @@ export interface CallOptions {
   readonly timeoutMs?: number | undefined;
   /** Abort the call; it then rejects with CancelledError. */
   readonly signal?: AbortSignal | undefined;
-  /** Sent as `x-request-id` and echoed by the server into its logs. */
+  /**
+   * Sent as `x-request-id` and echoed by the server into its logs. Checks coalesced into one
+   * CheckBatch travel under the first one's id.
+   */
   readonly requestId?: string | undefined;
 }
 

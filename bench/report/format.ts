@@ -1,11 +1,12 @@
 // Number formatting shared by the console table, RESULTS.md and the chart.
 
-/** Latency with a unit that keeps 3 significant digits: ns, µs or ms. */
+/** Latency with a unit that keeps 3 significant digits: ns, µs, ms or s. */
 export function formatLatency(ms: number): string {
   if (ms === 0) return '-';
   if (ms < 0.001) return `${(ms * 1e6).toPrecision(3)} ns`;
   if (ms < 1) return `${(ms * 1000).toPrecision(3)} µs`;
-  return `${ms.toPrecision(3)} ms`;
+  if (ms < 1000) return `${ms.toPrecision(3)} ms`;
+  return `${(ms / 1000).toPrecision(3)} s`;
 }
 
 /** 1234567 → `1.23M`, 45678 → `45.7k`, 812 → `812`. */

@@ -5,7 +5,7 @@ import type { ResultRow } from './row.js';
 import { sortRows } from './table.js';
 
 const ROW_HEIGHT = 18;
-const LABEL_WIDTH = 270;
+const LABEL_WIDTH = 370;
 const PANEL_WIDTH = 330;
 const GAP = 40;
 const TOP = 56;

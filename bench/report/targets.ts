@@ -1,5 +1,5 @@
 // Where the run stands against the issues' targets, each computed from rows of the same run.
-import { formatRatio } from './format.js';
+import { formatLatency, formatRatio } from './format.js';
 import type { ResultRow } from './row.js';
 
 function find(rows: readonly ResultRow[], p: (r: ResultRow) => boolean): ResultRow | undefined {
@@ -40,9 +40,10 @@ export function targetLines(rows: readonly ResultRow[]): string[] {
       );
       if (g === undefined || floor === undefined) continue;
       const ratio = g.throughput / floor.throughput;
+      const delta = g.p50Ms - floor.p50Ms;
       const p50 =
         transport === 'grpc'
-          ? ` p50 ${(g.p50Ms - floor.p50Ms >= 0 ? '+' : '') + ((g.p50Ms - floor.p50Ms) * 1000).toFixed(0)} µs vs the floor (target ≤ +100 µs).`
+          ? ` p50 ${delta >= 0 ? '+' : '−'}${formatLatency(Math.abs(delta))} vs the floor (target ≤ +100 µs): ${mark(delta <= 0.1)}.`
           : '';
       out.push(
         `- Single checks over ${transport}, c=${c}: Gatehouse does ${formatRatio(ratio)} the ${floorName}'s throughput (target ≥ ${share}×): ${mark(ratio >= share)}.${p50}`,

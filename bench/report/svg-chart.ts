@@ -45,6 +45,7 @@ export function renderChart(rows: readonly ResultRow[], title: string, subtitle:
   const x2 = LABEL_WIDTH + PANEL_WIDTH + GAP + 60;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="11">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="10" y="18" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="10" y="34" fill="#57606a">${escapeXml(subtitle)}</text>`,

@@ -55,13 +55,14 @@ export function textTable(rows: readonly ResultRow[]): string {
   return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
+/** A Markdown table, cells padded the way the repository's formatter (biome) lays them out. */
 export function markdownTable(rows: readonly ResultRow[], all: readonly ResultRow[] = rows): string {
-  const sorted = sortRows(rows);
   const head = [...HEADERS, 'note'];
-  const out = [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map((_, i) => (i >= 3 && i < 10 ? '---:' : '---')).join(' | ')} |`,
-  ];
-  for (const r of sorted) out.push(`| ${[...cells(r, all), r.note ?? ''].join(' | ')} |`);
-  return out.join('\n');
+  const right = (i: number): boolean => i >= 3 && i < HEADERS.length;
+  const body = sortRows(rows).map((r) => [...cells(r, all), r.note ?? '']);
+  const widths = head.map((h, i) => Math.max(3, h.length, ...body.map((c) => c[i]!.length)));
+  const line = (c: readonly string[]): string =>
+    `| ${c.map((v, i) => (right(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (right(i) ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(head), rule, ...body.map(line)].join('\n');
 }

@@ -186,3 +186,22 @@ describe('request errors', () => {
     expect(() => createEngine(other, new GraphIndex(crmSchema))).toThrow(/built for schema/);
   });
 });
+
+describe('empty subject relation', () => {
+  it("treats '' as no relation, as proto3 clients send it", () => {
+    const { engine } = engineOf(crmSchema, ['doc:a#owner@user:mike']);
+    const subject = { type: 'user', id: 'mike', relation: '' };
+    expect(engine.check({ resource: { type: 'doc', id: 'a' }, permission: 'view', subject })).toBe(true);
+    expect(engine.lookupResources({ resourceType: 'doc', permission: 'view', subject }).resourceIds).toEqual([
+      'a',
+    ]);
+    expect(
+      engine.lookupSubjects({
+        resource: { type: 'doc', id: 'a' },
+        permission: 'view',
+        subjectType: 'user',
+        subjectRelation: '',
+      }),
+    ).toEqual({ subjectIds: ['mike'], wildcard: false, excludedIds: [] });
+  });
+});

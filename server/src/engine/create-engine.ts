@@ -89,7 +89,8 @@ class GraphEngine implements Engine {
     }
     const wildcard = subject.id === WILDCARD_ID;
     let subjectNode = -1;
-    if (subject.relation !== undefined) {
+    // '' means "no relation", as in store filters (proto3 strings cannot be absent).
+    if (subject.relation !== undefined && subject.relation !== '') {
       if (wildcard) resolveSubject(this.model, this.graph, subject, 'subject'); // throws the wildcard error
       subjectNode = requireNode(this.model, subject.type, subject.relation, 'subject').index;
     }
@@ -162,7 +163,7 @@ class GraphEngine implements Engine {
     const node = requireNode(this.model, resourceType, request.permission, 'permission');
     const subjectTypeIndex = requireType(this.model, request.subjectType, 'subjectType');
     const subjectNode =
-      request.subjectRelation === undefined
+      request.subjectRelation === undefined || request.subjectRelation === ''
         ? -1
         : requireNode(this.model, request.subjectType, request.subjectRelation, 'subjectRelation').index;
     const x = this.graph.interner(resourceType)!.lookup(request.resource.id);

@@ -55,14 +55,15 @@ export function resolveSubject(
 ): ResolvedSubject {
   const typeIndex = requireType(model, subject.type, field);
   const wildcard = subject.id === WILDCARD_ID;
-  if (wildcard && subject.relation !== undefined) {
+  // '' means "no relation", as in store filters (proto3 strings cannot be absent).
+  const relation = subject.relation === '' ? undefined : subject.relation;
+  if (wildcard && relation !== undefined) {
     throw new InvalidArgumentError(
-      `${field} '${subject.type}:*#${subject.relation}' is not valid: a wildcard cannot name a relation`,
+      `${field} '${subject.type}:*#${relation}' is not valid: a wildcard cannot name a relation`,
       { field },
     );
   }
-  const node =
-    subject.relation === undefined ? -1 : requireNode(model, subject.type, subject.relation, field).index;
+  const node = relation === undefined ? -1 : requireNode(model, subject.type, relation, field).index;
   const id = wildcard ? NOT_INTERNED : graph.interner(subject.type)!.lookup(subject.id);
   return { typeIndex, id, node, wildcard };
 }

@@ -10,6 +10,8 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const GATEHOUSE_DIST = join(ROOT, 'server/dist/cli/main.js');
 const GATEHOUSE_SRC = join(ROOT, 'server/src/cli/main.ts');
 
+const HEAP = '--max-old-space-size=12288';
+
 /** Larger than the defaults so a dataset loads in few round trips; checks are unaffected. */
 export const LOAD_BATCH = 10_000;
 
@@ -49,7 +51,8 @@ export async function startGatehouse(options: GatehouseTargetOptions): Promise<R
   const target = await startTarget({
     name: 'gatehouse',
     command: process.execPath,
-    args: build === 'dist' ? [GATEHOUSE_DIST, ...args] : ['--import', 'tsx', GATEHOUSE_SRC, ...args],
+    // Size L keeps 10M relationships in the store and the index: more than Node's default heap.
+    args: [HEAP, ...(build === 'dist' ? [GATEHOUSE_DIST] : ['--import', 'tsx', GATEHOUSE_SRC]), ...args],
     env: { ...process.env, GATEHOUSE_TOKEN: options.token },
     cwd: ROOT,
   });

@@ -1,6 +1,7 @@
 // Prometheus metrics on a registry owned by one server (never prom-client's global one):
 // request counts and latency per transport/method/outcome, errors by code, graph size and revision.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { LatencyHistogram, type Series } from './latency-histogram.js';
 
 export type TransportName = 'grpc' | 'http';
 /** `allowed`/`denied` for decisions, `ok` for other successes, `error` for failures. */
@@ -18,24 +19,24 @@ const LATENCY_BUCKETS = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 
-/** Pre-bound metric children for one (transport, method): the hot path does no label hashing. */
+const OUTCOMES: readonly Outcome[] = ['allowed', 'denied', 'ok', 'error'];
+
+/** Pre-resolved series for one (transport, method): observing does no label work at all. */
 export class MethodMetrics {
-  readonly #histogram: Histogram<'transport' | 'method' | 'outcome'>;
+  readonly #series: Readonly<Record<Outcome, Series>>;
   readonly #errors: Counter<'transport' | 'method' | 'code'>;
   readonly #transport: TransportName;
   readonly #method: string;
-  readonly #byOutcome = new Map<
-    Outcome,
-    ReturnType<Histogram<'transport' | 'method' | 'outcome'>['labels']>
-  >();
 
   constructor(
-    histogram: Histogram<'transport' | 'method' | 'outcome'>,
+    histogram: LatencyHistogram,
     errors: Counter<'transport' | 'method' | 'code'>,
     transport: TransportName,
     method: string,
   ) {
-    this.#histogram = histogram;
+    const series = {} as Record<Outcome, Series>;
+    for (const outcome of OUTCOMES) series[outcome] = histogram.series({ transport, method, outcome });
+    this.#series = series;
     this.#errors = errors;
     this.#transport = transport;
     this.#method = method;
@@ -43,15 +44,10 @@ export class MethodMetrics {
 
   /** Record one finished call that started at `startMs` (performance.now()). */
   observe(outcome: Outcome, startMs: number): void {
-    let child = this.#byOutcome.get(outcome);
-    if (child === undefined) {
-      child = this.#histogram.labels(this.#transport, this.#method, outcome);
-      this.#byOutcome.set(outcome, child);
-    }
-    child.observe((performance.now() - startMs) / 1000);
+    this.#series[outcome].observe((performance.now() - startMs) / 1000);
   }
 
-  /** Record a failed call by its canonical code (also observe it with outcome `error`). */
+  /** Record a failed call by its canonical code (also observed with outcome `error`). */
   error(code: string, startMs: number): void {
     this.#errors.labels(this.#transport, this.#method, code).inc();
     this.observe('error', startMs);
@@ -60,19 +56,18 @@ export class MethodMetrics {
 
 export class GatehouseMetrics {
   readonly registry = new Registry();
-  readonly #histogram: Histogram<'transport' | 'method' | 'outcome'>;
+  readonly #histogram: LatencyHistogram;
   readonly #errors: Counter<'transport' | 'method' | 'code'>;
   readonly #batchChecks: Counter<'outcome'>;
   readonly #methods = new Map<string, MethodMetrics>();
 
   constructor(source: MetricsSource, options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.#histogram = new Histogram({
+    this.#histogram = new LatencyHistogram({
       name: 'gatehouse_request_duration_seconds',
       help: 'Time to answer a request, by transport, method and outcome (allowed, denied, ok, error); _count is the request count.',
-      labelNames: ['transport', 'method', 'outcome'],
       buckets: LATENCY_BUCKETS,
-      registers,
+      registry: this.registry,
     });
     this.#errors = new Counter({
       name: 'gatehouse_request_errors_total',

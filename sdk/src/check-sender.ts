@@ -21,6 +21,8 @@ export interface PendingCheck {
   readonly consistency: ResolvedConsistency;
   readonly deadline: number | undefined;
   readonly requestId: string | undefined;
+  /** The caller's signal: it cancels the RPC when the check travels alone, else only the wait. */
+  readonly signal: AbortSignal | undefined;
 }
 
 /**
@@ -40,20 +42,21 @@ export class CheckSender {
     }
   }
 
-  /** The answer to one check; `signal` and the check's deadline bound this caller's wait only. */
-  check(check: PendingCheck, signal: AbortSignal | undefined): Promise<CheckResult> {
-    if (this.#batcher === undefined) return this.#sendOne(check, signal);
+  /** The answer to one check; in a batch its signal and deadline bound this caller's wait only. */
+  check(check: PendingCheck): Promise<CheckResult> {
+    if (this.#batcher === undefined) return this.#sendOne(check);
     const key = JSON.stringify(consistencyToWire(check.consistency));
-    return guard(this.#batcher.add(key, check), check.deadline, signal);
+    return guard(this.#batcher.add(key, check), check.deadline, check.signal);
   }
 
-  async #sendOne(check: PendingCheck, signal: AbortSignal | undefined): Promise<CheckResult> {
+  async #sendOne(check: PendingCheck): Promise<CheckResult> {
     const request = { consistency: consistencyToWire(check.consistency), ...check.wire };
-    const options: TransportCallOptions = { deadline: check.deadline, signal, requestId: check.requestId };
+    const { deadline, signal, requestId } = check;
+    const options: TransportCallOptions = { deadline, signal, requestId };
     const response = await withRetries(
       this.#retry,
       () => this.#transport.unary('Check', request, options),
-      check.deadline,
+      deadline,
       signal,
     );
     return {
@@ -66,7 +69,7 @@ export class CheckSender {
     const [first] = entries;
     if (first === undefined) return;
     if (entries.length === 1) {
-      this.#sendOne(first.item, undefined).then(first.resolve, first.reject);
+      this.#sendOne(first.item).then(first.resolve, first.reject);
       return;
     }
     // The batch waits as long as its most patient member; impatient members stop waiting on their own.

@@ -121,6 +121,16 @@ describe('automatic batching', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('hands a lone batched check its signal, so aborting cancels the RPC itself', async () => {
+    const transport = new ScriptedTransport({ Check: () => hasPermission });
+    const client = new GatehouseClient(transport);
+    const controller = new AbortController();
+    await client.check('doc:a#view@user:u', { signal: controller.signal });
+    expect(transport.sent[0]?.options.signal).toBe(controller.signal);
+  });
+});
+
 describe('consistency', () => {
   it('sends read-your-writes reads at least as fresh as the newest write token', async () => {
     let revision = 0;

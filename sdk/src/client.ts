@@ -131,7 +131,13 @@ export class GatehouseClient {
     const wire = checkItemToWire(request);
     const consistency = this.#resolve(options.consistency);
     const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
-    return this.#checks.check({ wire, consistency, deadline, requestId: options.requestId }, options.signal);
+    return this.#checks.check({
+      wire,
+      consistency,
+      deadline,
+      requestId: options.requestId,
+      signal: options.signal,
+    });
   }
 
   /**

@@ -205,3 +205,21 @@ describe('empty subject relation', () => {
     ).toEqual({ subjectIds: ['mike'], wildcard: false, excludedIds: [] });
   });
 });
+
+describe('group closure budget', () => {
+  it('switches the closure back on once a deep chain is taken apart, answering the same throughout', () => {
+    const n = 2_000;
+    const links = Array.from({ length: n }, (_, i) => `group:g${i + 1}#member@group:g${i}#member`);
+    const { engine, graph } = engineOf(crmSchema, [...links, 'group:g0#member@user:mike']);
+    const closure = graph.relation('group', 'member')!.closure!;
+    // 2M ancestor pairs exceed the budget: the closure is off and checks walk the edges.
+    expect(closure.enabled).toBe(false);
+    expect(engine.check(q('group:g30#member@user:mike'))).toBe(true);
+    for (let i = n - 1; i >= 40; i--) graph.remove(parseRelationship(links[i]!));
+    expect(closure.enabled).toBe(true);
+    expect(engine.check(q('group:g40#member@user:mike'))).toBe(true);
+    expect(engine.check(q('group:g41#member@user:mike'))).toBe(false);
+    graph.add(parseRelationship('group:g41#member@group:g40#member'));
+    expect(engine.check(q('group:g41#member@user:mike'))).toBe(true);
+  });
+});

@@ -18,13 +18,17 @@ const BUDGET_PER_EDGE = 64;
  *
  * Deep chains make the closure quadratic (a 10k-long chain has 50M pairs), so past a budget the
  * closure switches itself off (`enabled` false) and the engine walks the edges instead, within
- * its depth limit. `rebuild()` tries again.
+ * its depth limit. It tries again by itself once removals halve the edges (or on `rebuild()`).
  */
 export class GroupClosure {
   private ancestorsOf: (Set<number> | undefined)[] = [];
   private descendantsOf: (Set<number> | undefined)[] = [];
   private pairs = 0;
   private on = true;
+  /** True between suspend() and rebuild(): a bulk load is in progress, do not retry. */
+  private suspended = false;
+  /** Edge count when the budget was last exceeded. */
+  private edgesWhenDisabled = 0;
 
   constructor(readonly edges: EdgeSet) {}
 
@@ -71,7 +75,11 @@ export class GroupClosure {
 
   /** Call after the edge child→parent was removed from `edges`. */
   edgeRemoved(child: number, _parent: number): void {
-    if (!this.on) return;
+    if (!this.on) {
+      // Once the nesting has shrunk to half of what overflowed the budget, try again.
+      if (!this.suspended && this.edges.size * 2 <= this.edgesWhenDisabled) this.rebuild();
+      return;
+    }
     const affected = [child, ...(this.descendantsOf[child] ?? [])];
     for (const d of affected) {
       const before = this.ancestorsOf[d];
@@ -90,6 +98,7 @@ export class GroupClosure {
 
   /** Recomputes the closure from `edges`, re-enabling it if it fits the budget. */
   rebuild(): void {
+    this.suspended = false;
     this.ancestorsOf = [];
     this.descendantsOf = [];
     this.pairs = 0;
@@ -119,6 +128,7 @@ export class GroupClosure {
   /** Stops maintaining the closure (bulk loads call this, then `rebuild()`). */
   suspend(): void {
     this.disable();
+    this.suspended = true;
   }
 
   private budget(): number {
@@ -127,6 +137,7 @@ export class GroupClosure {
 
   private disable(): void {
     this.on = false;
+    this.edgesWhenDisabled = this.edges.size;
     this.ancestorsOf = [];
     this.descendantsOf = [];
     this.pairs = 0;

@@ -12,9 +12,10 @@ const BUDGET_PER_EDGE = 64;
  * keeps for each group its ancestors (every group it is nested in, through any number of
  * edges; a group on a cycle is its own ancestor) and, symmetrically, its descendants.
  *
- * Adding an edge c→p makes every descendant of c (and c) nested in p and p's ancestors; removing
- * one recomputes the ancestors of c and its descendants only (the nodes whose paths may have
- * used the edge). Both are exact with cycles.
+ * Adding an edge c→p makes every descendant of c (and c) nested in p and p's ancestors. Removing
+ * one touches c and its descendants only (the groups whose paths may have used the edge): without
+ * a cycle among them, each drops those of p and p's ancestors none of its remaining parents still
+ * reaches; with one, their ancestors are recomputed by search. Both are exact.
  *
  * Deep chains make the closure quadratic (a 10k-long chain has 50M pairs), so past a budget the
  * closure switches itself off (`enabled` false) and the engine walks the edges instead, within
@@ -74,26 +75,87 @@ export class GroupClosure {
   }
 
   /** Call after the edge child→parent was removed from `edges`. */
-  edgeRemoved(child: number, _parent: number): void {
+  edgeRemoved(child: number, parent: number): void {
     if (!this.on) {
       // Once the nesting has shrunk to half of what overflowed the budget, try again.
       if (!this.suspended && this.edges.size * 2 <= this.edgesWhenDisabled) this.rebuild();
       return;
     }
     const affected = [child, ...(this.descendantsOf[child] ?? [])];
+    const order = this.topologicalOrder(affected);
+    if (order === undefined) this.recomputeAncestors(affected);
+    else this.dropUnreachable(order, [parent, ...(this.ancestorsOf[parent] ?? [])]);
+  }
+
+  /**
+   * Acyclic case: only `parent` and its ancestors can have been lost, and `parent`'s own
+   * ancestors did not change. Visiting the affected groups parents-first, a group keeps a
+   * candidate iff one of its remaining parents is that candidate or still has it.
+   */
+  private dropUnreachable(order: readonly number[], candidates: readonly number[]): void {
+    const reverse = this.edges.reverse;
+    for (const d of order) {
+      const up = this.ancestorsOf[d];
+      if (up === undefined) continue;
+      for (const a of candidates) {
+        if (!up.has(a)) continue;
+        let kept = false;
+        for (let i = 0, n = reverse.degree(d); i < n && !kept; i++) {
+          const q = reverse.neighbor(d, i);
+          kept = q === a || (this.ancestorsOf[q]?.has(a) ?? false);
+        }
+        if (kept) continue;
+        up.delete(a);
+        this.unlinkDescendant(a, d);
+      }
+      if (up.size === 0) this.ancestorsOf[d] = undefined;
+    }
+  }
+
+  /** General case (the affected groups contain a cycle): recompute each one's ancestors. */
+  private recomputeAncestors(affected: readonly number[]): void {
     for (const d of affected) {
       const before = this.ancestorsOf[d];
       if (before === undefined) continue;
       const after = this.reachableParents(d);
-      for (const a of before) {
-        if (!after.has(a)) {
-          this.descendantsOf[a]?.delete(d);
-          if (this.descendantsOf[a]?.size === 0) this.descendantsOf[a] = undefined;
-          this.pairs--;
-        }
-      }
+      for (const a of before) if (!after.has(a)) this.unlinkDescendant(a, d);
       this.ancestorsOf[d] = after.size === 0 ? undefined : after;
     }
+  }
+
+  private unlinkDescendant(a: number, d: number): void {
+    const down = this.descendantsOf[a];
+    down?.delete(d);
+    if (down?.size === 0) this.descendantsOf[a] = undefined;
+    this.pairs--;
+  }
+
+  /** `nodes` ordered parents before children (Kahn), or undefined if they contain a cycle. */
+  private topologicalOrder(nodes: readonly number[]): number[] | undefined {
+    const inSet = new Set(nodes);
+    const pending = new Map<number, number>();
+    const reverse = this.edges.reverse;
+    const forward = this.edges.forward;
+    const ready: number[] = [];
+    for (const d of nodes) {
+      let count = 0;
+      for (let i = 0, n = reverse.degree(d); i < n; i++) if (inSet.has(reverse.neighbor(d, i))) count++;
+      pending.set(d, count);
+      if (count === 0) ready.push(d);
+    }
+    const order: number[] = [];
+    while (ready.length > 0) {
+      const x = ready.pop()!;
+      order.push(x);
+      for (let i = 0, n = forward.degree(x); i < n; i++) {
+        const c = forward.neighbor(x, i);
+        const left = pending.get(c);
+        if (left === undefined) continue;
+        pending.set(c, left - 1);
+        if (left === 1) ready.push(c);
+      }
+    }
+    return order.length === nodes.length ? order : undefined;
   }
 
   /** Recomputes the closure from `edges`, re-enabling it if it fits the budget. */

@@ -1,6 +1,7 @@
 // Explain trees and their text rendering: the path that grants, the steps that deny, cycles.
 import { describe, expect, it } from 'vitest';
 import { formatExplanation } from '../../server/src/engine/format-explanation.js';
+import type { ExplainNode } from '../../server/src/engine/types.js';
 import { crmSchema, engineOf, q } from './fixtures.js';
 
 describe('explain', () => {
@@ -46,5 +47,27 @@ describe('explain', () => {
       expect(explanation.allowed).toBe(engine.check(q(tuple)));
       expect(explanation.root.children[0]!.kind).toBe('intersection');
     }
+  });
+});
+
+describe('explain on shared nesting', () => {
+  it('expands a group reached twice only the first time', () => {
+    const { engine } = engineOf(crmSchema, [
+      'doc:d#viewer@group:a#member',
+      'doc:d#viewer@group:b#member',
+      'group:a#member@group:c#member',
+      'group:b#member@group:c#member',
+      'group:c#member@group:e#member',
+      'group:e#member@user:ann',
+    ]);
+    const explanation = engine.explain(q('doc:d#view@user:mike'));
+    expect(explanation.allowed).toBe(false);
+    const visits: number[] = [];
+    const walk = (n: ExplainNode): void => {
+      if (n.kind === 'relation' && n.object === 'group:c') visits.push(n.children.length);
+      for (const c of n.children) walk(c);
+    };
+    walk(explanation.root);
+    expect(visits).toEqual([1, 0]);
   });
 });

@@ -34,7 +34,9 @@ export class Explainer {
     const object = this.objectName(info.type.name, x);
     const key = node * 2 ** 32 + (x >>> 0);
     const cached = this.done.get(key);
-    if (cached !== undefined) return cached;
+    // A step met again is shown once: repeating its subtree would make the tree (and its JSON)
+    // grow exponentially on graphs full of diamonds.
+    if (cached !== undefined) return cached.children.length === 0 ? cached : { ...cached, children: [] };
     const pos = this.inProgress.get(key);
     if (pos !== undefined) {
       if (pos < this.cutMin) this.cutMin = pos;

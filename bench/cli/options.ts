@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly durationMs: number;
   /** Runs per load measurement; the median by throughput is kept. */
   readonly repeat: number;
+  /** Load-generator processes per measurement (the concurrency is split between them). */
+  readonly loadWorkers: number;
   readonly concurrency: readonly number[];
   readonly scenarios: ReadonlySet<BenchScenario>;
   readonly peers: ReadonlySet<BenchPeer>;
@@ -46,6 +48,8 @@ export const USAGE = `Usage: npm run bench [-- flags]      (npm run bench:compar
   --duration SECONDS      timed window per measurement (default 5)
   --warmup SECONDS        untimed warm-up per measurement (default 1)
   --repeat N              runs per load measurement, median kept (default 1)
+  --load-workers N        load-generator processes per measurement (default 1: on 2 cores a
+                          second one takes the server's core)
   --concurrency LIST      closed-loop concurrency levels (default 1,16,64)
   --scenarios LIST        ${ALL_SCENARIOS.join(',')} (default all)
   --peers LIST            ${ALL_PEERS.join(',')} (default all, with --compare)
@@ -99,6 +103,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       duration: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
       repeat: { type: 'string', default: '1' },
+      'load-workers': { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '1,16,64' },
       scenarios: { type: 'string', default: ALL_SCENARIOS.join(',') },
       peers: { type: 'string', default: ALL_PEERS.join(',') },
@@ -136,6 +141,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     warmupMs: positive(values.warmup, '--warmup', problems, false) * 1000,
     durationMs: positive(values.duration, '--duration', problems, false) * 1000,
     repeat: positive(values.repeat, '--repeat', problems),
+    loadWorkers: positive(values['load-workers'], '--load-workers', problems),
     concurrency,
     scenarios: list(values.scenarios, ALL_SCENARIOS, '--scenarios', problems),
     peers: values.compare ? list(values.peers, ALL_PEERS, '--peers', problems) : new Set(),

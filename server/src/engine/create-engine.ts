@@ -140,8 +140,8 @@ class GraphEngine implements Engine {
       if (this.run(node.index, NOT_INTERNED)) ids.push(s.id);
     }
 
-    // The default sort compares strings by UTF-16 code units, as compareIds does, without a JS
-    // callback per comparison: about a third faster on ~10k ids.
+    // The default sort orders strings by UTF-16 code units (locale-independent, the same on every
+    // replica) without a JS callback per comparison: about a third faster on ~10k ids.
     ids.sort();
     let start = 0;
     if (after !== undefined) {

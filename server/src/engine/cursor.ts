@@ -1,5 +1,5 @@
 // The opaque LookupResources cursor: the last id returned, so the next page starts after it in
-// the stable (code-unit) order of ids. Self-contained, so any replica can continue a listing.
+// the stable order of ids (UTF-16 code units, as Array.prototype.sort() orders strings). Self-contained, so any replica can continue a listing.
 import { InvalidArgumentError } from '../errors.js';
 
 const PREFIX = 'r1:';
@@ -18,9 +18,4 @@ export function decodeCursor(cursor: string): string {
     );
   }
   return text.slice(PREFIX.length);
-}
-
-/** Code-unit order: stable, locale-independent and the same on every replica. */
-export function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 // The opaque LookupResources cursor: the last id returned, so the next page starts after it in
-// the stable order of ids (UTF-16 code units, as Array.prototype.sort() orders strings). Self-contained, so any replica can continue a listing.
+// the stable order of ids (UTF-16 code units, as Array.prototype.sort() orders strings).
+// Self-contained, so any replica can continue a listing.
 import { InvalidArgumentError } from '../errors.js';
 
 const PREFIX = 'r1:';

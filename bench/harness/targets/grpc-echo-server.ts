@@ -1,11 +1,12 @@
 // The gRPC transport floor: a bare grpc-js server for GatehouseService whose unary methods decode
-// the request and answer a constant decision, with no decision logic behind it.
+// the request with the server's own protobufjs codecs and answer a constant decision, with no
+// decision logic behind it.
 import * as grpc from '@grpc/grpc-js';
-import { loadGatehouseService } from '../proto.js';
+import { gatehouseProtobufServiceDefinition, PERMISSIONSHIP } from '../proto.js';
 import { logReady, parseEchoArgs, sleep } from './echo-args.js';
 
 const args = parseEchoArgs(process.argv.slice(2), 'grpc');
-const Service = loadGatehouseService();
+const ALLOWED = { permissionship: PERMISSIONSHIP.hasPermission };
 
 function unary<Req>(respond: (request: Req) => unknown): grpc.handleUnaryCall<Req, unknown> {
   return (call, callback) => {
@@ -19,12 +20,12 @@ function unary<Req>(respond: (request: Req) => unknown): grpc.handleUnaryCall<Re
 }
 
 const server = new grpc.Server();
-server.addService(Service.service, {
-  check: unary(() => ({ permissionship: 'PERMISSIONSHIP_HAS_PERMISSION' })),
-  checkBatch: unary((request: { items?: unknown[] }) => ({
-    results: (request.items ?? []).map(() => ({ permissionship: 'PERMISSIONSHIP_HAS_PERMISSION' })),
+server.addService(gatehouseProtobufServiceDefinition(), {
+  Check: unary(() => ALLOWED),
+  CheckBatch: unary((request: { items?: unknown[] }) => ({
+    results: (request.items ?? []).map(() => ALLOWED),
   })),
-  lookupResources: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+  LookupResources: (call: grpc.ServerWritableStream<unknown, unknown>) => {
     void sleep(args.delayMs).then(() => {
       if (args.fail !== undefined)
         call.emit('error', { code: args.fail, details: 'echo server told to fail' });

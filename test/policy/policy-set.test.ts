@@ -37,6 +37,18 @@ const crmSchema = yaml`
 `;
 
 describe('compilePolicySet', () => {
+  it('loads a data file with more relationships than an argument list can carry', () => {
+    // 140k relationships in one file: spreading them into one push() overflowed the stack.
+    const count = 140_000;
+    const lines = ['kind: relationships', 'namespace: crm', 'relationships:'];
+    for (let i = 0; i < count; i++) lines.push(`  - contact:c${i}#viewer@user:*`);
+    const set = compileFiles({ 'crm/schema.yaml': crmSchema, 'crm/data.yaml': `${lines.join('\n')}\n` });
+    expect(set.relationships).toHaveLength(count);
+    expect(formatRelationship(set.relationships[count - 1]!.relationship)).toBe(
+      `crm/contact:c${count - 1}#viewer@crm/user:*`,
+    );
+  });
+
   it('compiles the example schema into the documented plans', () => {
     const set = compileFiles({ 'crm/schema.yaml': crmSchema });
     const contact = (schemaToJson(set.schema) as { types: Array<{ name: string }> }).types.find(

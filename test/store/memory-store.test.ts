@@ -15,6 +15,20 @@ runStoreContract(
 const touch = (s: string) => ({ operation: 'touch' as const, relationship: parseRelationship(s) });
 
 describe('MemoryStore', () => {
+  it('deletes an object that is the subject of more relationships than an argument list can carry', async () => {
+    // 150k subject-set links to one group: spreading them into one call overflowed the stack.
+    const links = 150_000;
+    const store = MemoryStore.withRelationships(
+      (function* () {
+        for (let i = 0; i < links; i++) yield parseRelationship(`doc:d${i}#viewer@group:g#member`);
+        yield parseRelationship('group:g#member@user:x');
+      })(),
+    );
+    const change = await store.deleteObject({ type: 'group', id: 'g' }, []);
+    expect(change.changes).toHaveLength(links + 1);
+    expect(store.size).toBe(0);
+  });
+
   it('loads startup relationships as revision 1, collapsing duplicates, replayable by watch(0)', async () => {
     const store = MemoryStore.withRelationships(
       ['doc:a#viewer@user:x', 'doc:a#viewer@user:x', 'group:g#member@user:y'].map((s) =>

@@ -96,9 +96,11 @@ export function compilePolicySet(files: readonly PolicyFileSource[]): PolicySet 
   const tests: PolicyTestFile[] = [];
   for (const ast of asts) {
     if (ast.kind === 'relationships') {
-      relationships.push(
-        ...new StringResolver(schema, ast.namespace, problems).relationships(ast.relationships),
-      );
+      // A loop, not push(...spread): a data file may hold millions of relationships, more
+      // than a call's argument list can carry.
+      for (const r of new StringResolver(schema, ast.namespace, problems).relationships(ast.relationships)) {
+        relationships.push(r);
+      }
     } else if (ast.kind === 'test') {
       tests.push(compileTestFile(ast, schema, problems));
     }

@@ -74,7 +74,7 @@ export function findUnproductive(types: DeclaredTypes, candidates: ReadonlySet<N
     const key = work.pop()!;
     if (productive.has(key) || !isRuleProductive(key, types, isProductive)) continue;
     productive.add(key);
-    work.push(...(dependents.get(key) ?? []));
+    for (const d of dependents.get(key) ?? []) work.push(d);
   }
   return new Set([...candidates].filter((k) => !productive.has(k)));
 }

@@ -104,7 +104,9 @@ export class RelationshipIndex {
   keysMentioning(object: ObjectRef): string[] {
     const keys = [...this.ordered.withPrefix(resourcePrefix(object))];
     const asSubject = this.bySubject.get(formatObject(object));
-    if (asSubject !== undefined) keys.push(...asSubject.withPrefix(''));
+    // A loop, not push(...spread): a group can be the subject of more relationships than a
+    // call's argument list can carry.
+    if (asSubject !== undefined) for (const key of asSubject.withPrefix('')) keys.push(key);
     return keys;
   }
 

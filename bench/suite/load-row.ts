@@ -11,7 +11,8 @@ export async function measureLoad(
   spec: LoadSpec,
 ): Promise<ResultRow> {
   const runs: LoadSummary[] = [];
-  for (let r = 0; r < ctx.options.repeat; r++) runs.push(await runLoad(spec, { workers: ctx.options.loadWorkers }));
+  for (let r = 0; r < ctx.options.repeat; r++)
+    runs.push(await runLoad(spec, { workers: ctx.options.loadWorkers }));
   runs.sort((a, b) => a.decisionsPerSecond - b.decisionsPerSecond);
   const median = runs[Math.floor(runs.length / 2)]!;
   const scenario: Scenario = spec.operation;

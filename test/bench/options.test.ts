@@ -24,7 +24,16 @@ describe('bench flags', () => {
 
   it('report every bad flag value together', () => {
     const parse = (): unknown =>
-      parseBenchOptions(['--size', 'XL', '--concurrency', '1,0', '--scenarios', 'grpc,smoke', '--server', 'docker']);
+      parseBenchOptions([
+        '--size',
+        'XL',
+        '--concurrency',
+        '1,0',
+        '--scenarios',
+        'grpc,smoke',
+        '--server',
+        'docker',
+      ]);
     expect(parse).toThrow(OptionsError);
     let message = '';
     try {

@@ -7,9 +7,12 @@ describe('selectPage', () => {
   it('equals sort-then-slice for any ids, cursor and limit', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', '1', '_', 'é'), maxLength: 5 }), {
-          maxLength: 200,
-        }),
+        fc.uniqueArray(
+          fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', '1', '_', 'é'), maxLength: 5 }),
+          {
+            maxLength: 200,
+          },
+        ),
         fc.option(fc.string({ unit: fc.constantFrom('a', 'b', 'c', '1'), maxLength: 3 }), { nil: undefined }),
         fc.integer({ min: 1, max: 60 }),
         (ids, after, limit) => {

@@ -113,7 +113,9 @@ export function createGrpcClient(spec: LoadSpec): LoadClient {
           const r = await unary('CheckBatch', bytes);
           const results = r.results as { permissionship?: unknown }[] | undefined;
           if (!Array.isArray(results) || results.length !== spec.batchSize) {
-            throw new Error(`batch answer has ${results?.length ?? 'no'} results, expected ${spec.batchSize}`);
+            throw new Error(
+              `batch answer has ${results?.length ?? 'no'} results, expected ${spec.batchSize}`,
+            );
           }
           for (const item of results) {
             if (!isDecision(item.permissionship)) throw new Error('batch item without a decision');
@@ -122,7 +124,9 @@ export function createGrpcClient(spec: LoadSpec): LoadClient {
         }
         case 'lookup':
           return lookup(
-            Buffer.from(types.lookup[0].encode(lookupRequest(questions[qi]!, spec.lookupPageSize, '')).finish()),
+            Buffer.from(
+              types.lookup[0].encode(lookupRequest(questions[qi]!, spec.lookupPageSize, '')).finish(),
+            ),
           );
       }
     },

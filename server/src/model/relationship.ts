@@ -53,7 +53,10 @@ export function formatRelationship(r: Relationship): string {
 }
 
 function fail(what: string, input: string, why: string, field?: string): never {
-  throw new InvalidArgumentError(`invalid ${what} '${truncate(input)}': ${why}`, field === undefined ? undefined : { field });
+  throw new InvalidArgumentError(
+    `invalid ${what} '${truncate(input)}': ${why}`,
+    field === undefined ? undefined : { field },
+  );
 }
 
 function truncate(s: string): string {
@@ -62,13 +65,23 @@ function truncate(s: string): string {
 
 function checkType(what: string, input: string, type: string, field?: string): void {
   if (!TYPE_NAME_PATTERN.test(type)) {
-    fail(what, input, `type '${truncate(type)}' must be a lowercase name like 'document' or 'crm/document'`, field);
+    fail(
+      what,
+      input,
+      `type '${truncate(type)}' must be a lowercase name like 'document' or 'crm/document'`,
+      field,
+    );
   }
 }
 
 function checkId(what: string, input: string, id: string, field?: string): void {
   if (!OBJECT_ID_PATTERN.test(id)) {
-    fail(what, input, `object id '${truncate(id)}' must be 1-1024 characters of A-Z a-z 0-9 _ - = + | / .`, field);
+    fail(
+      what,
+      input,
+      `object id '${truncate(id)}' must be 1-1024 characters of A-Z a-z 0-9 _ - = + | / .`,
+      field,
+    );
   }
 }
 
@@ -115,7 +128,8 @@ export function parseRelationship(input: string, field?: string): Relationship {
   if (at < 0) fail('relationship', input, "expected 'type:id#relation@subject'", field);
   const left = input.slice(0, at);
   const hash = left.indexOf('#');
-  if (hash < 0) fail('relationship', input, "the resource needs a relation: 'type:id#relation@subject'", field);
+  if (hash < 0)
+    fail('relationship', input, "the resource needs a relation: 'type:id#relation@subject'", field);
   const resource = parseObject(left.slice(0, hash), field);
   const relation = left.slice(hash + 1);
   checkRelation('relationship', input, relation, field);

@@ -54,8 +54,16 @@ export type LookupAssertion = ResourcesLookupAssertion | SubjectsLookupAssertion
 export type TestStep =
   | CheckAssertion
   | LookupAssertion
-  | { readonly kind: 'write'; readonly relationships: readonly PositionedRelationship[]; readonly position: SourcePosition }
-  | { readonly kind: 'delete'; readonly relationships: readonly PositionedRelationship[]; readonly position: SourcePosition }
+  | {
+      readonly kind: 'write';
+      readonly relationships: readonly PositionedRelationship[];
+      readonly position: SourcePosition;
+    }
+  | {
+      readonly kind: 'delete';
+      readonly relationships: readonly PositionedRelationship[];
+      readonly position: SourcePosition;
+    }
   | { readonly kind: 'delete_object'; readonly object: ObjectRef; readonly position: SourcePosition };
 
 export interface PolicyTestFile {

@@ -93,7 +93,10 @@ export interface Store {
   deleteObject(object: ObjectRef, consequences: readonly DeletionConsequence[]): Promise<ChangeSet>;
 
   /** Relationships matching the filter, in a stable order, at most `limit` per page. */
-  read(filter: RelationshipFilter, page: { readonly limit: number; readonly cursor?: string | undefined }): Promise<ReadPage>;
+  read(
+    filter: RelationshipFilter,
+    page: { readonly limit: number; readonly cursor?: string | undefined },
+  ): Promise<ReadPage>;
 
   /** Every relationship at one revision: how a replica builds its graph at startup. */
   snapshot(): Promise<Snapshot>;

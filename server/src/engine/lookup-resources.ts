@@ -4,7 +4,7 @@
 import type { EdgeSet } from '../graph/edge-set.js';
 import { WILDCARD_SUBJECT } from '../graph/edge-set.js';
 import type { GraphIndex } from '../graph/graph-index.js';
-import type { Expr } from '../schema/schema.js';
+import { forEachExprLeaf } from '../schema/schema.js';
 import type { ResolvedSubject } from './resolve.js';
 import type { SchemaModel } from './schema-model.js';
 
@@ -46,27 +46,20 @@ export class ReverseRules {
     for (const node of model.nodes) {
       if (node.def.kind !== 'permission') continue;
       const to = node.index;
-      const walk = (e: Expr): void => {
-        switch (e.op) {
-          case 'ref':
+      // The subtracted side of `but not` can only take objects away: it never makes one a candidate.
+      forEachExprLeaf(
+        node.def.expr,
+        (e) => {
+          if (e.op === 'ref') {
             this.sameObject[model.requireNode(node.type.name, e.name).index]!.push(to);
             return;
-          case 'arrow':
-            for (const edges of graph.relation(node.type.name, e.via)?.edgeSets ?? []) {
-              this.acrossEdges[model.requireNode(edges.subjectType, e.name).index]!.push({ to, edges });
-            }
-            return;
-          case 'union':
-          case 'intersection':
-            for (const o of e.operands) walk(o);
-            return;
-          case 'exclusion':
-            // The subtracted side can only take objects away: it never makes one a candidate.
-            walk(e.base);
-            return;
-        }
-      };
-      walk(node.def.expr);
+          }
+          for (const edges of graph.relation(node.type.name, e.via)?.edgeSets ?? []) {
+            this.acrossEdges[model.requireNode(edges.subjectType, e.name).index]!.push({ to, edges });
+          }
+        },
+        { subtracted: false },
+      );
     }
   }
 }

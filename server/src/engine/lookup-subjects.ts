@@ -2,7 +2,7 @@
 // can use (the subtracted side of `but not` too) and collects the subjects of the requested
 // kind found on the way. Every subject that is not collected answers like a never-seen one.
 import type { GraphIndex } from '../graph/graph-index.js';
-import type { Expr } from '../schema/schema.js';
+import { forEachExprLeaf } from '../schema/schema.js';
 import type { SchemaModel } from './schema-model.js';
 
 /** What to collect: plain objects of `typeName`, or subject sets `typeName#<node's name>`. */
@@ -53,28 +53,16 @@ export function collectSubjectCandidates(
       }
       continue;
     }
-    const walk = (e: Expr): void => {
-      switch (e.op) {
-        case 'ref':
-          push(model.requireNode(node.type.name, e.name).index, y);
-          return;
-        case 'arrow':
-          for (const edges of graph.relation(node.type.name, e.via)!.edgeSets) {
-            const next = model.requireNode(edges.subjectType, e.name).index;
-            for (let i = 0, n = edges.forward.degree(y); i < n; i++) push(next, edges.forward.neighbor(y, i));
-          }
-          return;
-        case 'union':
-        case 'intersection':
-          for (const o of e.operands) walk(o);
-          return;
-        case 'exclusion':
-          walk(e.base);
-          walk(e.subtract);
-          return;
+    forEachExprLeaf(def.expr, (e) => {
+      if (e.op === 'ref') {
+        push(model.requireNode(node.type.name, e.name).index, y);
+        return;
       }
-    };
-    walk(def.expr);
+      for (const edges of graph.relation(node.type.name, e.via)!.edgeSets) {
+        const next = model.requireNode(edges.subjectType, e.name).index;
+        for (let i = 0, n = edges.forward.degree(y); i < n; i++) push(next, edges.forward.neighbor(y, i));
+      }
+    });
   }
   return [...candidates];
 }

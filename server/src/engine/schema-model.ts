@@ -1,6 +1,7 @@
 // Numbers every type and every (type, relation-or-permission) "node" of a Schema, and finds the
 // nodes that can recurse, so plans can index arrays instead of looking names up per check.
 import type { Expr, ObjectTypeDef, PermissionDef, RelationDef, Schema } from '../schema/schema.js';
+import { forEachExprLeaf } from '../schema/schema.js';
 
 /** One relation or permission of one type. */
 export interface SchemaNode {
@@ -88,25 +89,10 @@ export class SchemaModel {
       }
       return out;
     }
-    const walk = (e: Expr): void => {
-      switch (e.op) {
-        case 'ref':
-          add(type.name, e.name);
-          return;
-        case 'arrow':
-          for (const a of type.relations.get(e.via)?.allowed ?? []) add(a.type, e.name);
-          return;
-        case 'union':
-        case 'intersection':
-          for (const o of e.operands) walk(o);
-          return;
-        case 'exclusion':
-          walk(e.base);
-          walk(e.subtract);
-          return;
-      }
-    };
-    walk(def.expr);
+    forEachExprLeaf(def.expr, (e) => {
+      if (e.op === 'ref') add(type.name, e.name);
+      else for (const a of type.relations.get(e.via)?.allowed ?? []) add(a.type, e.name);
+    });
     return out;
   }
 }

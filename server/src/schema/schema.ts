@@ -84,3 +84,31 @@ export function deletionConsequences(schema: Schema): DeletionConsequence[] {
   }
   return out;
 }
+
+/** A leaf of a compiled expression: what it reads on the object itself or across a relation. */
+export type ExprLeaf = Extract<Expr, { op: 'ref' | 'arrow' }>;
+
+/**
+ * Calls `visit` on every ref and arrow of `expr`, left to right. `subtracted: false` skips the
+ * right side of `but not`, for walks that only look for what can grant.
+ */
+export function forEachExprLeaf(
+  expr: Expr,
+  visit: (leaf: ExprLeaf) => void,
+  options: { readonly subtracted: boolean } = { subtracted: true },
+): void {
+  switch (expr.op) {
+    case 'ref':
+    case 'arrow':
+      visit(expr);
+      return;
+    case 'union':
+    case 'intersection':
+      for (const o of expr.operands) forEachExprLeaf(o, visit, options);
+      return;
+    case 'exclusion':
+      forEachExprLeaf(expr.base, visit, options);
+      if (options.subtracted) forEachExprLeaf(expr.subtract, visit, options);
+      return;
+  }
+}

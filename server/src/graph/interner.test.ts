@@ -63,3 +63,55 @@ function fnv(id: string): number {
 function sameSlot(a: string, b: string): boolean {
   return (fnv(a) & 255) === (fnv(b) & 255);
 }
+
+describe('IdInterner key forms', () => {
+  it('keeps inline, out-of-line and non-Latin-1 ids apart, including prefixes and NULs', () => {
+    // Lengths around the inline limit (11), characters above 0xff, and ids that differ only in
+    // length or a trailing NUL: each must get its own number and be found again exactly.
+    const ids = [
+      '',
+      'a',
+      'a\0',
+      '\0',
+      'abcdefghijk',
+      'abcdefghijkl',
+      'abcdefghij',
+      'ÿÿÿÿÿÿÿÿÿÿÿ',
+      'ā',
+      'aā',
+      '0123456789abcdef0123456789abcdef0123',
+      '0123456789abcdef0123456789abcdef0124',
+      '\u{1F600}',
+    ];
+    const interner = new IdInterner();
+    for (const [n, id] of ids.entries()) expect(interner.intern(id)).toBe(n);
+    for (let i = 0; i < 2_000; i++) interner.intern(`filler-${i}-${'x'.repeat(i % 20)}`);
+    ids.forEach((id, n) => {
+      expect(interner.lookup(id)).toBe(n);
+      expect(interner.id(n)).toBe(id);
+    });
+    expect(interner.lookup('abcdefghijklm')).toBe(NOT_INTERNED);
+    expect(interner.lookup('ab')).toBe(NOT_INTERNED);
+    expect(interner.lookup('\0\0')).toBe(NOT_INTERNED);
+  });
+
+  it('agrees with a Map on arbitrary unicode ids of any length', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { maxLength: 300 }),
+        fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { maxLength: 50 }),
+        (ids, probes) => {
+          const interner = new IdInterner();
+          const model = new Map<string, number>();
+          for (const id of ids) {
+            if (!model.has(id)) model.set(id, model.size);
+            expect(interner.intern(id)).toBe(model.get(id));
+          }
+          for (const [id, n] of model) expect(interner.lookup(id)).toBe(n);
+          for (const p of probes) expect(interner.lookup(p)).toBe(model.get(p) ?? NOT_INTERNED);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -5,43 +5,54 @@
 export const NOT_INTERNED = -1;
 
 const INITIAL_SLOTS = 1 << 8;
+/** Int32 words per slot: [number + 1, key word 1, key word 2, key word 3]. */
+const SLOT_WORDS = 4;
+/** Longest id kept inside its slot: one length byte and 11 Latin-1 characters fill 12 bytes. */
+const MAX_INLINE = 11;
+/** Length byte marking a key too long for its slot: word 2 then holds its hash. */
+const OUT_OF_LINE = 0xff;
 
-/** FNV-1a over UTF-16 code units: cheap for short ids, and spreads sequential ids well. */
+/** FNV-1a over UTF-16 code units; `encode` computes the same while packing the key. */
 function hashId(id: string): number {
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h | 0;
+  return h;
 }
 
 /**
  * Dense id numbering for one object type. Numbers are never reused: an object whose last
  * relationship is removed keeps its number, so numbers stay stable while the index lives.
  *
- * An open-addressing hash table over one Int32Array rather than a Map: resolving ids is most of
- * a check's cost once the maps outgrow the CPU caches (bench/RESULTS.md), and here a probe
- * reads the stored hash and number from one cache line, touching the id string only when the
- * hashes match. Measured ~1.5× faster than Map.get on 250k random ids.
+ * An open-addressing hash table over one Int32Array. Resolving the two ids of a check was most
+ * of its cost on large graphs (bench/RESULTS.md): every probe that has to look at a separate id
+ * string is another cache miss, or several (the slot, the array of ids, the string). So a slot
+ * holds the key itself when it is short and Latin-1 (most ids: `u123`, `d2458461`, `acme-42`),
+ * and a hit reads one 16-byte slot and nothing else. For a longer key (a UUID) the slot holds its
+ * hash, and the id string is compared only on a hash match (V8 compares strings faster than a
+ * loop over a character arena could: measured in bench/RESULTS.md).
  */
 export class IdInterner {
   private readonly ids: string[] = [];
-  /** Pairs [hash, number + 1] per slot; 0 in the second word marks an empty slot. */
-  private slots = new Int32Array(INITIAL_SLOTS * 2);
+  private slots = new Int32Array(INITIAL_SLOTS * SLOT_WORDS);
   private mask = INITIAL_SLOTS - 1;
+  // The key of the id being looked up, set by `encode` (fields, not a returned tuple: no allocation).
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
 
   /** The number of `id`, assigning the next one if it is new. */
   intern(id: string): number {
-    const hash = hashId(id);
-    let i = hash & this.mask;
-    for (;;) {
-      const stored = this.slots[2 * i + 1]!;
-      if (stored === 0) break;
-      if (this.slots[2 * i] === hash && this.ids[stored - 1] === id) return stored - 1;
-      i = (i + 1) & this.mask;
-    }
+    const hash = this.encode(id);
+    const i = this.find(id, hash);
+    const stored = this.slots[SLOT_WORDS * i]!;
+    if (stored !== 0) return stored - 1;
     const n = this.ids.length;
     this.ids.push(id);
-    this.slots[2 * i] = hash;
-    this.slots[2 * i + 1] = n + 1;
+    const at = SLOT_WORDS * i;
+    this.slots[at] = n + 1;
+    this.slots[at + 1] = this.k1;
+    this.slots[at + 2] = this.k2;
+    this.slots[at + 3] = this.k3;
     // Keep the load factor at most 1/2 so probe sequences stay short.
     if (this.ids.length * 2 > this.mask + 1) this.grow();
     return n;
@@ -49,16 +60,8 @@ export class IdInterner {
 
   /** The number of `id`, or NOT_INTERNED. */
   lookup(id: string): number {
-    const hash = hashId(id);
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = hash & mask;
-    for (;;) {
-      const stored = slots[2 * i + 1]!;
-      if (stored === 0) return NOT_INTERNED;
-      if (slots[2 * i] === hash && this.ids[stored - 1] === id) return stored - 1;
-      i = (i + 1) & mask;
-    }
+    const hash = this.encode(id);
+    return this.slots[SLOT_WORDS * this.find(id, hash)]! - 1;
   }
 
   /** The id numbered `n`; `n` must come from this interner. */
@@ -71,18 +74,81 @@ export class IdInterner {
     return this.ids.length;
   }
 
+  /** Bytes held by the slot table (the id strings themselves are not counted). */
+  get byteLength(): number {
+    return this.slots.byteLength;
+  }
+
+  /**
+   * Hashes `id` (FNV-1a over UTF-16 code units) and sets k1..k3 to its slot key: packed
+   * characters if it fits inline, else the out-of-line marker and the hash.
+   */
+  private encode(id: string): number {
+    const length = id.length;
+    if (length > MAX_INLINE) return this.outOfLine(hashId(id));
+    let h = 0x811c9dc5 | 0;
+    let k1 = length;
+    let k2 = 0;
+    let k3 = 0;
+    for (let i = 0; i < length; i++) {
+      const c = id.charCodeAt(i);
+      if (c > 0xff) return this.outOfLine(hashId(id));
+      h = Math.imul(h ^ c, 0x01000193);
+      // Byte j of the 12-byte key (byte 0 is the length) goes to word j >> 2.
+      const j = i + 1;
+      if (j < 4) k1 |= c << (8 * j);
+      else if (j < 8) k2 |= c << (8 * (j - 4));
+      else k3 |= c << (8 * (j - 8));
+    }
+    this.k1 = k1;
+    this.k2 = k2;
+    this.k3 = k3;
+    return h;
+  }
+
+  private outOfLine(hash: number): number {
+    this.k1 = OUT_OF_LINE;
+    this.k2 = hash;
+    this.k3 = 0;
+    return hash;
+  }
+
+  /** The slot holding the key just encoded, or the empty slot where it belongs. */
+  private find(id: string, hash: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const { k1, k2, k3 } = this;
+    let i = hash & mask;
+    for (;;) {
+      const at = SLOT_WORDS * i;
+      if (slots[at] === 0) return i;
+      if (slots[at + 1] === k1 && slots[at + 2] === k2) {
+        if (k1 !== OUT_OF_LINE) {
+          if (slots[at + 3] === k3) return i;
+        } else if (this.ids[slots[at]! - 1] === id) return i;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
   private grow(): void {
     const old = this.slots;
     const capacity = (this.mask + 1) * 2;
-    this.slots = new Int32Array(capacity * 2);
-    this.mask = capacity - 1;
-    for (let j = 0; j < old.length; j += 2) {
-      const stored = old[j + 1]!;
+    const slots = new Int32Array(capacity * SLOT_WORDS);
+    const mask = capacity - 1;
+    for (let at = 0; at < old.length; at += SLOT_WORDS) {
+      const stored = old[at]!;
       if (stored === 0) continue;
-      let i = old[j]! & this.mask;
-      while (this.slots[2 * i + 1] !== 0) i = (i + 1) & this.mask;
-      this.slots[2 * i] = old[j]!;
-      this.slots[2 * i + 1] = stored;
+      const hash = old[at + 1] === OUT_OF_LINE ? old[at + 2]! : hashId(this.ids[stored - 1]!);
+      let i = hash & mask;
+      while (slots[SLOT_WORDS * i] !== 0) i = (i + 1) & mask;
+      const to = SLOT_WORDS * i;
+      slots[to] = stored;
+      slots[to + 1] = old[at + 1]!;
+      slots[to + 2] = old[at + 2]!;
+      slots[to + 3] = old[at + 3]!;
     }
+    this.slots = slots;
+    this.mask = mask;
   }
 }

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FailedPreconditionError, InvalidArgumentError } from '../../server/src/errors.js';
-import { Adjacency } from '../../server/src/graph/adjacency.js';
+import { Adjacency, AdjacencyTable } from '../../server/src/graph/adjacency.js';
 import { EdgeSet } from '../../server/src/graph/edge-set.js';
 import { GraphIndex } from '../../server/src/graph/graph-index.js';
 import { GroupClosure } from '../../server/src/graph/group-closure.js';
@@ -45,6 +45,91 @@ describe('Adjacency', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('AdjacencyTable', () => {
+  it('keeps the columns of one table independent through shared growth and compaction', () => {
+    // Columns share node rows and one pool: a list moving or compacting in one column must not
+    // disturb another's, whatever the interleaving of edits.
+    const columns = 3;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: columns - 1 }),
+            fc.boolean(),
+            // Few nodes with long lists: lists keep outgrowing their space, so the shared pool
+            // fills with abandoned space and compacts.
+            fc.integer({ min: 0, max: 7 }),
+            fc.integer({ min: 0, max: 40 }),
+          ),
+          { maxLength: 600 },
+        ),
+        (ops) => {
+          const table = new AdjacencyTable(columns);
+          const adjs = Array.from({ length: columns }, (_, c) => table.column(c));
+          const models = adjs.map(() => new Map<number, Set<number>>());
+          for (const [c, add, from, to] of ops) {
+            const targets = models[c]!.get(from) ?? new Set<number>();
+            models[c]!.set(from, targets);
+            if (add && !targets.has(to)) {
+              adjs[c]!.add(from, to);
+              targets.add(to);
+            } else if (!add) {
+              expect(adjs[c]!.remove(from, to)).toBe(targets.delete(to));
+            }
+          }
+          for (let c = 0; c < columns; c++) {
+            let total = 0;
+            for (let from = 0; from <= 8; from++) {
+              const targets = models[c]!.get(from) ?? new Set<number>();
+              const adj = adjs[c]!;
+              const listed = Array.from({ length: adj.degree(from) }, (_, i) => adj.neighbor(from, i));
+              expect(listed.sort((a, b) => a - b)).toEqual([...targets].sort((a, b) => a - b));
+              total += targets.size;
+            }
+            expect(adjs[c]!.size).toBe(total);
+            expect(adjs[c]!.degree(-1)).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reclaims abandoned pool space by compaction without disturbing live lists', () => {
+    const table = new AdjacencyTable(2);
+    const lists = table.column(0);
+    const churn = table.column(1);
+    // Two live lists, side by side after compaction: a short one with spare capacity (3 of 4)
+    // in the row before a long one.
+    for (let i = 0; i < 3; i++) lists.add(0, i);
+    for (let i = 0; i < 100; i++) lists.add(1, i);
+    // Each round pools a two-entry list and drops it again: 20k rounds abandon 40k slots, which
+    // only compaction can give back.
+    for (let round = 0; round < 20_000; round++) {
+      churn.add(2, round);
+      churn.add(2, round + 1);
+      churn.remove(2, round);
+      churn.remove(2, round + 1);
+    }
+    expect(table.byteLength).toBeLessThan(16 * 1024);
+    // Compacted lists keep their spare capacity: growing in place must not overwrite a neighbour.
+    lists.add(0, 3);
+    for (let i = 100; i < 140; i++) lists.add(1, i);
+    for (let i = 0; i < 9; i++) churn.add(2, i);
+    const list = (adj: Adjacency, node: number): number[] =>
+      Array.from({ length: adj.degree(node) }, (_, i) => adj.neighbor(node, i)).sort((a, b) => a - b);
+    expect(list(lists, 0)).toEqual([0, 1, 2, 3]);
+    expect(list(lists, 1)).toEqual(Array.from({ length: 140 }, (_, i) => i));
+    expect(list(churn, 2)).toEqual(Array.from({ length: 9 }, (_, i) => i));
+  });
+
+  it('refuses columns outside the table', () => {
+    const table = new AdjacencyTable(2);
+    expect(() => table.column(2)).toThrow(RangeError);
+    expect(() => new AdjacencyTable(0)).toThrow(RangeError);
   });
 });
 

@@ -1,5 +1,6 @@
-// One direction of an edge set: for each node number, its neighbour numbers, packed into
-// typed arrays so millions of edges cost a few bytes each and create no per-node objects.
+// Neighbour lists indexed by node number, packed into typed arrays so millions of edges cost a
+// few bytes each and create no per-node objects. The lists of several relations of one object
+// type share a table, so all of one object's lists sit side by side in memory.
 
 const INITIAL_NODES = 16;
 const INITIAL_POOL = 64;
@@ -10,104 +11,35 @@ function capacityFor(length: number): number {
 }
 
 /**
- * Neighbour lists indexed by node number. A node of degree 1 keeps its neighbour inline in its
- * slot (most objects have exactly one owner, one parent…); larger lists live in a shared
- * Int32Array pool with power-of-two capacity and move to the end when they outgrow it. Space
- * left behind is reclaimed by compaction once it exceeds the live part. Neighbour order is not
- * meaningful: removal swaps the last neighbour into the hole.
+ * The storage behind one or more Adjacency columns: per node, one row of [length,
+ * offset-or-inline-neighbour] pairs, a pair per column. A check on a document reads its owner,
+ * its viewers and its org: with a row per document those are one cache line, where separate
+ * arrays per relation cost a cache miss each on a graph larger than the caches.
+ *
+ * A list of one neighbour lives inline in its pair (most objects have exactly one owner, one
+ * parent…); longer lists live in a shared Int32Array pool with power-of-two capacity and move to
+ * the end when they outgrow it. Space left behind is reclaimed by compaction once it exceeds the
+ * live part.
  */
-export class Adjacency {
-  // Per node, [length, offset-or-inline-neighbour] side by side: one cache line serves both.
-  private slots = new Int32Array(2 * INITIAL_NODES);
-  private pool = new Int32Array(INITIAL_POOL);
+export class AdjacencyTable {
+  /** Int32 words per node row: two per column. */
+  readonly stride: number;
+  slots: Int32Array;
+  pool = new Int32Array(INITIAL_POOL);
   private top = 0;
-  private garbage = 0;
-  private edges = 0;
+  garbage = 0;
 
-  /** Number of neighbours of `node` (0 for nodes never seen). */
-  degree(node: number): number {
-    return node >= 0 && 2 * node < this.slots.length ? this.slots[2 * node]! : 0;
+  constructor(readonly columns: number) {
+    if (!Number.isInteger(columns) || columns < 1) throw new RangeError(`columns ${columns} must be >= 1`);
+    this.stride = 2 * columns;
+    this.slots = new Int32Array(this.stride * INITIAL_NODES);
   }
 
-  /** The `i`-th neighbour of `node`, `0 <= i < degree(node)`. */
-  neighbor(node: number, i: number): number {
-    const at = 2 * node;
-    return this.slots[at] === 1 ? this.slots[at + 1]! : this.pool[this.slots[at + 1]! + i]!;
-  }
-
-  /** Whether `to` is a neighbour of `from` (linear in the degree of `from`). */
-  has(from: number, to: number): boolean {
-    const n = this.degree(from);
-    if (n === 0) return false;
-    if (n === 1) return this.slots[2 * from + 1] === to;
-    const pool = this.pool;
-    const start = this.slots[2 * from + 1]!;
-    for (let i = start, end = start + n; i < end; i++) if (pool[i] === to) return true;
-    return false;
-  }
-
-  /** Total number of edges stored. */
-  get size(): number {
-    return this.edges;
-  }
-
-  /** Number of node slots allocated (an upper bound on node numbers with neighbours). */
-  get nodeCapacity(): number {
-    return this.slots.length / 2;
-  }
-
-  /** Appends `to` to `from`'s list. The caller guarantees it is not already there. */
-  add(from: number, to: number): void {
-    this.ensureNode(from);
-    const n = this.slots[2 * from]!;
-    if (n === 0) {
-      this.slots[2 * from + 1] = to;
-    } else if (n === 1) {
-      const at = this.allocate(2);
-      this.pool[at] = this.slots[2 * from + 1]!;
-      this.pool[at + 1] = to;
-      this.slots[2 * from + 1] = at;
-    } else {
-      let at = this.slots[2 * from + 1]!;
-      if (n === capacityFor(n)) {
-        const moved = this.allocate(capacityFor(n + 1));
-        // allocate() may have compacted the pool and moved this very list.
-        at = this.slots[2 * from + 1]!;
-        this.pool.copyWithin(moved, at, at + n);
-        this.garbage += capacityFor(n);
-        this.slots[2 * from + 1] = moved;
-        at = moved;
-      }
-      this.pool[at + n] = to;
-    }
-    this.slots[2 * from] = n + 1;
-    this.edges++;
-  }
-
-  /** Removes `to` from `from`'s list; returns whether it was there. */
-  remove(from: number, to: number): boolean {
-    const n = this.degree(from);
-    if (n === 0) return false;
-    if (n === 1) {
-      if (this.slots[2 * from + 1] !== to) return false;
-      this.slots[2 * from] = 0;
-      this.edges--;
-      return true;
-    }
-    const start = this.slots[2 * from + 1]!;
-    const pool = this.pool;
-    let i = start;
-    const end = start + n;
-    while (i < end && pool[i] !== to) i++;
-    if (i === end) return false;
-    pool[i] = pool[end - 1]!;
-    if (n === 2) {
-      this.slots[2 * from + 1] = pool[start]!;
-      this.garbage += 2;
-    }
-    this.slots[2 * from] = n - 1;
-    this.edges--;
-    return true;
+  /** The adjacency stored in column `c`. */
+  column(c: number): Adjacency {
+    if (!Number.isInteger(c) || c < 0 || c >= this.columns)
+      throw new RangeError(`column ${c} is outside 0..${this.columns - 1}`);
+    return new Adjacency(this, c);
   }
 
   /** Bytes held by the typed arrays (for memory accounting in benchmarks and metrics). */
@@ -115,17 +47,22 @@ export class Adjacency {
     return this.slots.byteLength + this.pool.byteLength;
   }
 
-  private ensureNode(node: number): void {
-    if (2 * node < this.slots.length) return;
+  /** Number of node rows allocated (an upper bound on node numbers with neighbours). */
+  get nodeCapacity(): number {
+    return this.slots.length / this.stride;
+  }
+
+  ensureNode(node: number): void {
+    if (this.stride * (node + 1) <= this.slots.length) return;
     let size = this.slots.length * 2;
-    while (size <= 2 * node) size *= 2;
+    while (size < this.stride * (node + 1)) size *= 2;
     const slots = new Int32Array(size);
     slots.set(this.slots);
     this.slots = slots;
   }
 
   /** Reserves `count` pool slots and returns the first; compacts or grows the pool as needed. */
-  private allocate(count: number): number {
+  allocate(count: number): number {
     if (this.top + count > this.pool.length) {
       if (this.garbage > this.top / 2) this.compact();
       if (this.top + count > this.pool.length) {
@@ -145,17 +82,134 @@ export class Adjacency {
   private compact(): void {
     const old = this.pool;
     const pool = new Int32Array(old.length);
+    const slots = this.slots;
     let top = 0;
-    for (let node = 0; 2 * node < this.slots.length; node++) {
-      const n = this.slots[2 * node]!;
+    for (let at = 0; at < slots.length; at += 2) {
+      const n = slots[at]!;
       if (n < 2) continue;
-      const start = this.slots[2 * node + 1]!;
+      const start = slots[at + 1]!;
       pool.set(old.subarray(start, start + n), top);
-      this.slots[2 * node + 1] = top;
+      slots[at + 1] = top;
       top += capacityFor(n);
     }
     this.pool = pool;
     this.top = top;
     this.garbage = 0;
+  }
+}
+
+/**
+ * One column of an AdjacencyTable: the neighbour lists of one relation's edges, by node.
+ * Neighbour order is not meaningful: removal swaps the last neighbour into the hole.
+ */
+export class Adjacency {
+  private readonly table: AdjacencyTable;
+  /** Offset of this column's pair within a row. */
+  private readonly offset: number;
+  private edges = 0;
+
+  /** A column of `table`, or a table of its own when none is given. */
+  constructor(table?: AdjacencyTable, column = 0) {
+    this.table = table ?? new AdjacencyTable(1);
+    this.offset = 2 * column;
+  }
+
+  /** Number of neighbours of `node` (0 for nodes never seen). */
+  degree(node: number): number {
+    const slots = this.table.slots;
+    const at = this.table.stride * node + this.offset;
+    return node >= 0 && at < slots.length ? slots[at]! : 0;
+  }
+
+  /** The `i`-th neighbour of `node`, `0 <= i < degree(node)`. */
+  neighbor(node: number, i: number): number {
+    const slots = this.table.slots;
+    const at = this.table.stride * node + this.offset;
+    return slots[at] === 1 ? slots[at + 1]! : this.table.pool[slots[at + 1]! + i]!;
+  }
+
+  /** Whether `to` is a neighbour of `from` (linear in the degree of `from`). */
+  has(from: number, to: number): boolean {
+    const n = this.degree(from);
+    if (n === 0) return false;
+    const slots = this.table.slots;
+    const at = this.table.stride * from + this.offset;
+    if (n === 1) return slots[at + 1] === to;
+    const pool = this.table.pool;
+    const start = slots[at + 1]!;
+    for (let i = start, end = start + n; i < end; i++) if (pool[i] === to) return true;
+    return false;
+  }
+
+  /** Total number of edges stored. */
+  get size(): number {
+    return this.edges;
+  }
+
+  /** Number of node slots allocated (an upper bound on node numbers with neighbours). */
+  get nodeCapacity(): number {
+    return this.table.nodeCapacity;
+  }
+
+  /** Appends `to` to `from`'s list. The caller guarantees it is not already there. */
+  add(from: number, to: number): void {
+    const table = this.table;
+    table.ensureNode(from);
+    const at = table.stride * from + this.offset;
+    const n = table.slots[at]!;
+    if (n === 0) {
+      table.slots[at + 1] = to;
+    } else if (n === 1) {
+      const start = table.allocate(2);
+      table.pool[start] = table.slots[at + 1]!;
+      table.pool[start + 1] = to;
+      table.slots[at + 1] = start;
+    } else {
+      if (n === capacityFor(n)) {
+        const moved = table.allocate(capacityFor(n + 1));
+        // allocate() may have compacted the pool and moved this very list.
+        const start = table.slots[at + 1]!;
+        table.pool.copyWithin(moved, start, start + n);
+        table.garbage += capacityFor(n);
+        table.slots[at + 1] = moved;
+      }
+      table.pool[table.slots[at + 1]! + n] = to;
+    }
+    table.slots[at] = n + 1;
+    this.edges++;
+  }
+
+  /** Removes `to` from `from`'s list; returns whether it was there. */
+  remove(from: number, to: number): boolean {
+    const n = this.degree(from);
+    if (n === 0) return false;
+    const table = this.table;
+    const slots = table.slots;
+    const at = table.stride * from + this.offset;
+    if (n === 1) {
+      if (slots[at + 1] !== to) return false;
+      slots[at] = 0;
+      this.edges--;
+      return true;
+    }
+    const start = slots[at + 1]!;
+    const pool = table.pool;
+    let i = start;
+    const end = start + n;
+    while (i < end && pool[i] !== to) i++;
+    if (i === end) return false;
+    pool[i] = pool[end - 1]!;
+    if (n === 2) {
+      slots[at + 1] = pool[start]!;
+      table.garbage += 2;
+    }
+    slots[at] = n - 1;
+    this.edges--;
+    return true;
+  }
+
+  /** Bytes held by the table's typed arrays (shared with the table's other columns). */
+  get byteLength(): number {
+    return this.table.byteLength;
   }
 }

@@ -13,10 +13,6 @@ const SHORT_LIST = 8;
 export type SubjectKind = 'object' | 'subject-set' | 'wildcard';
 
 export class EdgeSet {
-  /** resource number → subject numbers. */
-  readonly forward = new Adjacency();
-  /** subject number → resource numbers. */
-  readonly reverse = new Adjacency();
   /** Set by the index when this is the self-nesting edge set of a relation with a closure. */
   closure: GroupClosure | undefined = undefined;
 
@@ -29,6 +25,10 @@ export class EdgeSet {
     /** The subject relation, for subject sets; '' otherwise. */
     readonly subjectRelation: string,
     readonly kind: SubjectKind,
+    /** resource number → subject numbers (a column of the resource type's table, or its own). */
+    readonly forward: Adjacency = new Adjacency(),
+    /** subject number → resource numbers. */
+    readonly reverse: Adjacency = new Adjacency(),
   ) {}
 
   /**
@@ -61,9 +61,5 @@ export class EdgeSet {
 
   get size(): number {
     return this.forward.size;
-  }
-
-  get byteLength(): number {
-    return this.forward.byteLength + this.reverse.byteLength;
   }
 }

@@ -5,6 +5,7 @@ import type { Relationship, SubjectRef } from '../model/relationship.js';
 import { formatRelationship, WILDCARD_ID } from '../model/relationship.js';
 import type { AllowedSubject, Schema } from '../schema/schema.js';
 import type { ChangeSet, Revision } from '../store/store.js';
+import { Adjacency, AdjacencyTable } from './adjacency.js';
 import { EdgeSet, WILDCARD_SUBJECT } from './edge-set.js';
 import { GroupClosure } from './group-closure.js';
 import { IdInterner, NOT_INTERNED } from './interner.js';
@@ -44,6 +45,45 @@ interface SubjectTypeEdges {
   readonly sets: Map<string, EdgeSet>;
 }
 
+/** Hands out the columns of one table in order. */
+class ColumnDealer {
+  private readonly table: AdjacencyTable;
+  private used = 0;
+  constructor(columns: number) {
+    this.table = new AdjacencyTable(columns);
+  }
+  next(): Adjacency {
+    return this.table.column(this.used++);
+  }
+}
+
+/**
+ * One adjacency table per object type for the edges leaving its objects (every relation of the
+ * type, every subject kind), and one for the edges arriving at them as subjects: a check reads
+ * one row per object instead of one array per relation.
+ */
+function adjacencyTables(schema: Schema): {
+  forward: Map<string, ColumnDealer>;
+  reverse: Map<string, ColumnDealer>;
+} {
+  const outgoing = new Map<string, number>();
+  const incoming = new Map<string, number>();
+  const count = (m: Map<string, number>, type: string): void => {
+    m.set(type, (m.get(type) ?? 0) + 1);
+  };
+  for (const type of schema.types.values()) {
+    for (const rel of type.relations.values()) {
+      for (const allowed of rel.allowed) {
+        count(outgoing, type.name);
+        if (!allowed.wildcard) count(incoming, allowed.type);
+      }
+    }
+  }
+  const dealers = (m: Map<string, number>): Map<string, ColumnDealer> =>
+    new Map([...m].map(([type, columns]) => [type, new ColumnDealer(columns)]));
+  return { forward: dealers(outgoing), reverse: dealers(incoming) };
+}
+
 /**
  * Every relationship of one schema, indexed for evaluation. Not thread-safe and not versioned:
  * the owner applies change sets in revision order between evaluations.
@@ -57,6 +97,7 @@ export class GraphIndex {
   private count = 0;
 
   constructor(readonly schema: Schema) {
+    const tables = adjacencyTables(schema);
     for (const type of schema.types.values()) {
       this.interners.set(type.name, new IdInterner());
       for (const rel of type.relations.values()) {
@@ -68,7 +109,16 @@ export class GraphIndex {
             : allowed.relation === undefined
               ? 'object'
               : 'subject-set';
-          const edges = new EdgeSet(type.name, rel.name, allowed.type, allowed.relation ?? '', kind);
+          const edges = new EdgeSet(
+            type.name,
+            rel.name,
+            allowed.type,
+            allowed.relation ?? '',
+            kind,
+            tables.forward.get(type.name)!.next(),
+            // Wildcards all hang off subject 0: a column in every subject row would waste a slot each.
+            kind === 'wildcard' ? new Adjacency() : tables.reverse.get(allowed.type)!.next(),
+          );
           byKind.set(allowedKey(allowed), edges);
           if (allowed.type === type.name && allowed.relation === rel.name) {
             closure = new GroupClosure(edges);

@@ -1,10 +1,21 @@
-// The memory store's changelog: a bounded window of recent ChangeSets and the watchers that
+// The memory store's changelog: a bounded window of recent revisions and the watchers that
 // receive them, each exactly once and in revision order, even when a listener writes to the
-// store or subscribes another watcher while it is being called.
+// store or subscribes another watcher while it is being called. Retained revisions are kept
+// packed (seven numbers a change, see ChangeCodec) and rebuilt as ChangeSets only for replay,
+// so a window holding a million loaded relationships costs megabytes, not objects.
 import { FailedPreconditionError } from '../errors.js';
-import type { ChangeSet, Revision, Unsubscribe } from './store.js';
+import type { ChangeSet, RelationshipChange, Revision, Unsubscribe } from './store.js';
 
 export type ListenerErrorHandler = (error: unknown, revision: Revision) => void;
+
+/** Turns retained packed changes back into changes, and lets go of what they refer to. */
+export interface ChangeCodec {
+  unpack(packed: Int32Array): RelationshipChange[];
+  releasePacked(packed: Int32Array): void;
+}
+
+/** What a retention of 0, or a revision without changes, keeps. */
+export const NO_CHANGES = new Int32Array(0);
 
 interface Subscription {
   readonly listener: (change: ChangeSet) => void;
@@ -14,8 +25,8 @@ interface Subscription {
 }
 
 export class ChangeFeed {
-  /** Retained ChangeSets live in entries[start..]; the dead prefix is dropped in bulk. */
-  private entries: ChangeSet[] = [];
+  /** Retained revisions' packed changes live in entries[start..]; the dead prefix is dropped in bulk. */
+  private entries: Int32Array[] = [];
   private start = 0;
   private latest: Revision;
   private readonly subscriptions = new Set<Subscription>();
@@ -25,10 +36,16 @@ export class ChangeFeed {
 
   constructor(
     private readonly retention: number,
+    private readonly codec: ChangeCodec,
     private readonly onListenerError: ListenerErrorHandler,
     initialRevision: Revision = 0,
   ) {
     this.latest = initialRevision;
+  }
+
+  /** False when nothing is kept for replay: committers need not pack their changes. */
+  get retains(): boolean {
+    return this.retention > 0;
   }
 
   /** The oldest revision `subscribe` can replay from: watching after `oldestWatchable()` works. */
@@ -36,17 +53,25 @@ export class ChangeFeed {
     return this.latest - (this.entries.length - this.start);
   }
 
-  /** Records a committed ChangeSet (revisions must be consecutive) and delivers it. */
-  append(change: ChangeSet): void {
-    this.latest = change.revision;
-    this.entries.push(change);
-    if (this.entries.length - this.start > this.retention) this.start++;
+  /**
+   * Records the next revision (revisions must be consecutive), taking ownership of its packed
+   * changes, and delivers it: as `change` when given, else rebuilt from `packed` if anyone listens.
+   */
+  append(revision: Revision, packed: Int32Array, change?: ChangeSet): void {
+    this.latest = revision;
+    this.entries.push(packed);
+    if (this.entries.length - this.start > this.retention) {
+      this.codec.releasePacked(this.entries[this.start] as Int32Array);
+      this.entries[this.start] = NO_CHANGES;
+      this.start++;
+    }
     // Compact only when the dead prefix dominates, so trimming stays amortised O(1).
     if (this.start >= 1024 && this.start * 2 >= this.entries.length) {
       this.entries = this.entries.slice(this.start);
       this.start = 0;
     }
-    this.pending.push(change);
+    if (change === undefined && this.subscriptions.size === 0) return;
+    this.pending.push(change ?? this.rebuild(revision, packed));
     this.drain();
   }
 
@@ -61,8 +86,10 @@ export class ChangeFeed {
     }
     const sub: Subscription = { listener, delivered: after, active: true };
     this.subscriptions.add(sub);
-    // Copy first: commits a listener makes during replay land in `pending`, delivered after.
-    const replay = this.entries.slice(this.start + (after - oldest));
+    // Rebuild first: commits a listener makes during replay land in `pending`, delivered after,
+    // and may trim (and release) the entries being replayed.
+    const first = this.start + (after - oldest);
+    const replay = this.entries.slice(first).map((packed, i) => this.rebuild(after + 1 + i, packed));
     const nested = this.delivering;
     this.delivering = true;
     try {
@@ -83,6 +110,10 @@ export class ChangeFeed {
     for (const sub of this.subscriptions) sub.active = false;
     this.subscriptions.clear();
     this.pending.length = 0;
+  }
+
+  private rebuild(revision: Revision, packed: Int32Array): ChangeSet {
+    return Object.freeze({ revision, changes: Object.freeze(this.codec.unpack(packed)) });
   }
 
   private drain(): void {

@@ -9,13 +9,14 @@ import {
   UnavailableError,
 } from '../errors.js';
 import type { ObjectRef, Relationship } from '../model/relationship.js';
-import { formatObject, formatRelationship, relationshipKey } from '../model/relationship.js';
+import { formatObject, relationshipKey } from '../model/relationship.js';
 import type { DeletionConsequence } from '../schema/schema.js';
 import type { ListenerErrorHandler } from './change-feed.js';
-import { ChangeFeed } from './change-feed.js';
+import { ChangeFeed, NO_CHANGES } from './change-feed.js';
 import { decodeReadCursor, encodeReadCursor } from './read-cursor.js';
 import { describeFilter } from './relationship-filter.js';
-import { freezeRelationship, RelationshipIndex, resourcePrefix } from './relationship-index.js';
+import { RelationshipIndex, resourcePrefix } from './relationship-index.js';
+import { freezeRelationship, PACKED_DELETE, PACKED_INSERT, PACKED_WIDTH } from './relationship-table.js';
 import type {
   ChangeSet,
   Precondition,
@@ -71,7 +72,9 @@ function checkCount(name: string, value: number, min: number): void {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   private index = RelationshipIndex.empty();
-  private readonly feed: ChangeFeed;
+  private feed: ChangeFeed;
+  private readonly retention: number;
+  private readonly onListenerError: ListenerErrorHandler;
   private readonly maxReadLimit: number;
   private current: Revision = 0;
   private closed = false;
@@ -81,7 +84,9 @@ export class MemoryStore implements Store {
     this.maxReadLimit = options.maxReadLimit ?? DEFAULT_MAX_READ_LIMIT;
     checkCount('changelogRetention', retention, 0);
     checkCount('maxReadLimit', this.maxReadLimit, 1);
-    this.feed = new ChangeFeed(retention, options.onListenerError ?? defaultListenerErrorHandler);
+    this.retention = retention;
+    this.onListenerError = options.onListenerError ?? defaultListenerErrorHandler;
+    this.feed = new ChangeFeed(retention, this.index.rows, this.onListenerError);
   }
 
   /**
@@ -93,17 +98,18 @@ export class MemoryStore implements Store {
     options: MemoryStoreOptions = {},
   ): MemoryStore {
     const store = new MemoryStore(options);
-    const byKey = new Map<string, Relationship>();
-    for (const r of relationships) {
-      const key = relationshipKey(r);
-      if (!byKey.has(key)) byKey.set(key, freezeRelationship(r));
-    }
-    const { index, sortedKeys } = RelationshipIndex.build(byKey);
+    const { index, sortedRows } = RelationshipIndex.build(relationships);
+    // Nobody can be watching yet: swap in the loaded index and a feed over its strings.
     store.index = index;
-    const inserts = sortedKeys.map(
-      (key): RelationshipChange => ({ operation: 'insert', relationship: byKey.get(key)! }),
-    );
-    store.publish(inserts);
+    store.feed = new ChangeFeed(store.retention, index.rows, store.onListenerError);
+    let packed = NO_CHANGES;
+    if (store.feed.retains && sortedRows.length > 0) {
+      packed = new Int32Array(sortedRows.length * PACKED_WIDTH);
+      for (let i = 0; i < sortedRows.length; i++)
+        index.rows.pack(packed, i, PACKED_INSERT, sortedRows[i] as number);
+    }
+    store.current = 1;
+    store.feed.append(1, packed);
     return store;
   }
 
@@ -137,19 +143,24 @@ export class MemoryStore implements Store {
     checkDeleteLimit(limit);
     this.checkPreconditions(preconditions);
     const changes: RelationshipChange[] = [];
-    for (const [, relationship] of this.index.scan(filter)) {
+    for (const row of this.index.scan(filter)) {
       if (limit !== undefined && changes.length >= limit) break;
-      changes.push({ operation: 'delete', relationship });
+      changes.push({ operation: 'delete', relationship: this.index.rows.relationship(row) });
     }
     return this.commit(changes);
   }
 
   async deleteObject(object: ObjectRef, consequences: readonly DeletionConsequence[]): Promise<ChangeSet> {
     this.assertOpen();
-    const doomed = new Set(this.index.keysMentioning(object));
+    const doomed = this.index.rowsMentioning(object);
     const deletes = [...doomed]
-      .sort()
-      .map((key): RelationshipChange => ({ operation: 'delete', relationship: this.index.get(key)! }));
+      .sort((a, b) => this.index.compare(a, b))
+      .map(
+        (row): RelationshipChange => ({
+          operation: 'delete',
+          relationship: this.index.rows.relationship(row),
+        }),
+      );
     const inserts = this.consequencesOf(object, deletes, doomed, consequences);
     return this.commit([...deletes, ...inserts]);
   }
@@ -162,18 +173,19 @@ export class MemoryStore implements Store {
     checkReadLimit(page.limit, this.maxReadLimit);
     const after = page.cursor === undefined ? undefined : decodeReadCursor(filter, page.cursor);
     const relationships: Relationship[] = [];
-    let lastKey: string | undefined;
+    let lastRow = -1;
     let more = false;
     // Read one past the limit so the last page says so instead of handing out a cursor to nothing.
-    for (const [key, relationship] of this.index.scan(filter, after)) {
+    for (const row of this.index.scan(filter, after)) {
       if (relationships.length === page.limit) {
         more = true;
         break;
       }
-      relationships.push(relationship);
-      lastKey = key;
+      relationships.push(this.index.rows.relationship(row));
+      lastRow = row;
     }
-    const nextCursor = more && lastKey !== undefined ? encodeReadCursor(filter, lastKey) : undefined;
+    const nextCursor =
+      more && lastRow >= 0 ? encodeReadCursor(filter, this.index.rows.key(lastRow)) : undefined;
     return { relationships, nextCursor, revision: this.current };
   }
 
@@ -212,7 +224,7 @@ export class MemoryStore implements Store {
       }
       if (p.operation === 'must_not_match' && !first.done) {
         throw new FailedPreconditionError(
-          `precondition must_not_match failed: relationship '${formatRelationship(first.value[1])}' matches filter ${describeFilter(p.filter)}; re-read the current state and retry`,
+          `precondition must_not_match failed: relationship '${this.index.rows.key(first.value)}' matches filter ${describeFilter(p.filter)}; re-read the current state and retry`,
           { field: `preconditions[${i}]` },
         );
       }
@@ -228,13 +240,9 @@ export class MemoryStore implements Store {
     const changes: RelationshipChange[] = [];
     updates.forEach((u, i) => {
       const key = relationshipKey(u.relationship);
-      const present = overlay.get(key) ?? this.index.has(key);
+      const present = overlay.get(key) ?? this.index.find(u.relationship) >= 0;
       if (u.operation === 'delete') {
-        if (present)
-          changes.push({
-            operation: 'delete',
-            relationship: this.index.get(key) ?? freezeRelationship(u.relationship),
-          });
+        if (present) changes.push({ operation: 'delete', relationship: freezeRelationship(u.relationship) });
         overlay.set(key, false);
         return;
       }
@@ -257,7 +265,7 @@ export class MemoryStore implements Store {
   private consequencesOf(
     object: ObjectRef,
     deletes: readonly RelationshipChange[],
-    doomed: ReadonlySet<string>,
+    doomed: ReadonlySet<number>,
     consequences: readonly DeletionConsequence[],
   ): RelationshipChange[] {
     if (consequences.length === 0) return [];
@@ -291,28 +299,35 @@ export class MemoryStore implements Store {
   }
 
   /** True when some relationship under `prefix` is not about to be deleted. */
-  private anySurvivor(prefix: string, doomed: ReadonlySet<string>): boolean {
-    for (const key of this.index.keysWithPrefix(prefix)) if (!doomed.has(key)) return true;
+  private anySurvivor(prefix: string, doomed: ReadonlySet<number>): boolean {
+    for (const row of this.index.rowsWithPrefix(prefix)) if (!doomed.has(row)) return true;
     return false;
   }
 
-  /** Applies planned changes as the next revision and hands the ChangeSet to watchers. */
+  /**
+   * Applies planned changes as the next revision, packing them for the changelog as they go
+   * (a delete is packed before its row is released), and hands the ChangeSet to watchers.
+   */
   private commit(changes: readonly RelationshipChange[]): ChangeSet {
-    for (const change of changes) {
-      if (change.operation === 'insert') this.index.insert(change.relationship);
-      else this.index.remove(relationshipKey(change.relationship));
-    }
-    return this.publish(changes);
-  }
-
-  /** Numbers already-applied changes as the next revision and delivers them. */
-  private publish(changes: readonly RelationshipChange[]): ChangeSet {
+    const { index } = this;
+    const retains = this.feed.retains && changes.length > 0;
+    const packed = retains ? new Int32Array(changes.length * PACKED_WIDTH) : NO_CHANGES;
+    changes.forEach((change, i) => {
+      if (change.operation === 'insert') {
+        const row = index.insert(change.relationship);
+        if (retains) index.rows.pack(packed, i, PACKED_INSERT, row);
+        return;
+      }
+      const row = index.find(change.relationship);
+      if (retains) index.rows.pack(packed, i, PACKED_DELETE, row);
+      index.remove(row);
+    });
     this.current += 1;
     const changeSet: ChangeSet = Object.freeze({
       revision: this.current,
       changes: Object.freeze([...changes]),
     });
-    this.feed.append(changeSet);
+    this.feed.append(this.current, packed, changeSet);
     return changeSet;
   }
 }

@@ -1,12 +1,18 @@
-// The memory store's indexed relationship set. Relationships are ordered by their canonical
-// string (`resource#relation@subject`), which doubles as a prefix index by resource type,
-// resource and relation; a second index by subject object serves subject reads and
-// deleteObject without scanning the whole set.
-
+// The memory store's indexed relationship set: rows in a RelationshipTable, one ordered index by
+// canonical key (`resource#relation@subject`, which doubles as a prefix index by resource type,
+// resource and relation) and one by subject object then key, which serves subject reads and
+// deleteObject without scanning the whole set. Both indexes hold row numbers only.
 import type { ObjectRef, Relationship } from '../model/relationship.js';
-import { formatObject, relationshipKey } from '../model/relationship.js';
-import { matchesFilter } from './relationship-filter.js';
-import { SortedKeySet } from './sorted-key-set.js';
+import {
+  RELATION,
+  RESOURCE_ID,
+  RESOURCE_TYPE,
+  RelationshipTable,
+  SUBJECT_ID,
+  SUBJECT_RELATION,
+  SUBJECT_TYPE,
+} from './relationship-table.js';
+import { type RowPosition, SortedRows } from './sorted-rows.js';
 import type { RelationshipFilter } from './store.js';
 
 /** `type:id#`: the key prefix of every relationship whose resource is `object`. */
@@ -14,113 +20,122 @@ export function resourcePrefix(object: ObjectRef): string {
   return `${object.type}:${object.id}#`;
 }
 
-/** A frozen copy holding only the contract's fields, so callers can neither alias nor mutate stored values. */
-export function freezeRelationship(r: Relationship): Relationship {
-  const subject =
-    r.subject.relation === undefined
-      ? { type: r.subject.type, id: r.subject.id }
-      : { type: r.subject.type, id: r.subject.id, relation: r.subject.relation };
-  return Object.freeze({
-    resource: Object.freeze({ type: r.resource.type, id: r.resource.id }),
-    relation: r.relation,
-    subject: Object.freeze(subject),
-  });
+/** A filter resolved to interned numbers: ANY where the filter leaves a field open. */
+const ANY = -2;
+
+interface ResolvedFilter {
+  readonly fields: Int32Array;
+  /** `subjectRelation: ''`: plain subjects, and the (ill-formed) empty subject relation if held. */
+  readonly plainOnly: boolean;
+  readonly emptyRelation: number;
 }
 
 export class RelationshipIndex {
+  private readonly ordered: SortedRows;
+  /** Ordered by subject type and id numbers, then by key: each subject's rows are a key-ordered run. */
+  private readonly bySubject: SortedRows;
+
   private constructor(
-    private readonly byKey: Map<string, Relationship>,
-    private readonly ordered: SortedKeySet,
-    /** Subject object `type:id` (any subject relation; `type:*` for wildcards) → relationship keys. */
-    private readonly bySubject: Map<string, SortedKeySet>,
-  ) {}
+    private readonly table: RelationshipTable,
+    sortedRows?: ArrayLike<number>,
+  ) {
+    const byKey = (a: number, b: number): number => this.table.compare(a, b);
+    const bySubject = (a: number, b: number): number => this.subjectOrder(a, b) || this.table.compare(a, b);
+    if (sortedRows === undefined) {
+      this.ordered = new SortedRows(byKey);
+      this.bySubject = new SortedRows(bySubject);
+      return;
+    }
+    this.ordered = SortedRows.fromSorted(byKey, sortedRows);
+    // A stable sort by subject alone keeps each subject's rows in key order.
+    const subjectRows = Array.from(sortedRows).sort((a, b) => this.subjectOrder(a, b));
+    this.bySubject = SortedRows.fromSorted(bySubject, subjectRows);
+  }
 
   static empty(): RelationshipIndex {
-    return new RelationshipIndex(new Map(), new SortedKeySet(), new Map());
+    return new RelationshipIndex(new RelationshipTable());
   }
 
   /**
-   * An index over `byKey` (relationshipKey → frozen relationship), built with one sort rather
-   * than one ordered insert per relationship: how startup data is loaded. Takes ownership of
-   * the map. Also returns the keys in index order.
+   * An index over `relationships` (duplicates collapse), built with one sort rather than one
+   * ordered insert per relationship: how startup data is loaded. Also returns the rows in key order.
    */
-  static build(byKey: Map<string, Relationship>): { index: RelationshipIndex; sortedKeys: string[] } {
-    const sortedKeys = [...byKey.keys()].sort();
-    // Walking the keys in order fills each subject's list already sorted.
-    const bySubject = new Map<string, string[]>();
-    for (const key of sortedKeys) {
-      const subjectKey = formatObject((byKey.get(key) as Relationship).subject);
-      const keys = bySubject.get(subjectKey);
-      if (keys === undefined) bySubject.set(subjectKey, [key]);
-      else keys.push(key);
+  static build(relationships: Iterable<Relationship>): { index: RelationshipIndex; sortedRows: Int32Array } {
+    const table = new RelationshipTable();
+    const rows: number[] = [];
+    for (const r of relationships) {
+      const row = table.insert(r);
+      if (row >= 0) rows.push(row);
     }
-    const subjectSets = new Map<string, SortedKeySet>();
-    for (const [subjectKey, keys] of bySubject) subjectSets.set(subjectKey, SortedKeySet.fromSorted(keys));
-    const index = new RelationshipIndex(byKey, SortedKeySet.fromSorted(sortedKeys), subjectSets);
-    return { index, sortedKeys };
+    rows.sort((a, b) => table.compare(a, b));
+    const sortedRows = Int32Array.from(rows);
+    return { index: new RelationshipIndex(table, sortedRows), sortedRows };
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.table.size;
   }
 
-  has(key: string): boolean {
-    return this.byKey.has(key);
+  /** The rows' storage: for packing changes and materialising rows. */
+  get rows(): RelationshipTable {
+    return this.table;
   }
 
-  get(key: string): Relationship | undefined {
-    return this.byKey.get(key);
+  /** The row holding `r`, or -1. */
+  find(r: Relationship): number {
+    return this.table.find(r);
   }
 
-  /** Stores a frozen relationship under `relationshipKey(r)`; a no-op if present. */
-  insert(r: Relationship): void {
-    const key = relationshipKey(r);
-    if (this.byKey.has(key)) return;
-    this.byKey.set(key, r);
-    this.ordered.add(key);
-    const subjectKey = formatObject(r.subject);
-    let keys = this.bySubject.get(subjectKey);
-    if (keys === undefined) {
-      keys = new SortedKeySet();
-      this.bySubject.set(subjectKey, keys);
+  /** Stores `r`; a no-op if present. Returns its row. */
+  insert(r: Relationship): number {
+    const row = this.table.insert(r);
+    if (row < 0) return -1 - row;
+    this.ordered.add(row);
+    this.bySubject.add(row);
+    return row;
+  }
+
+  remove(row: number): void {
+    // Out of the orderings first: they compare by the row's strings, which removal may release.
+    this.ordered.delete(row);
+    this.bySubject.delete(row);
+    this.table.remove(row);
+  }
+
+  compare(a: number, b: number): number {
+    return this.table.compare(a, b);
+  }
+
+  /** Rows of every relationship whose resource or subject object is `object`, each once. */
+  rowsMentioning(object: ObjectRef): Set<number> {
+    const rows = new Set<number>(this.rowsWithPrefix(resourcePrefix(object)));
+    const type = this.table.pool.idOf(object.type);
+    const id = this.table.pool.idOf(object.id);
+    if (type >= 0 && id >= 0) {
+      for (const row of this.bySubject.from(this.bySubject.seek((r) => this.subjectIs(r, type, id)))) {
+        if (this.subjectIs(row, type, id) !== 0) break;
+        rows.add(row);
+      }
     }
-    keys.add(key);
+    return rows;
   }
 
-  remove(key: string): void {
-    const r = this.byKey.get(key);
-    if (r === undefined) return;
-    this.byKey.delete(key);
-    this.ordered.delete(key);
-    const subjectKey = formatObject(r.subject);
-    const keys = this.bySubject.get(subjectKey);
-    if (keys !== undefined) {
-      keys.delete(key);
-      if (keys.size === 0) this.bySubject.delete(subjectKey);
+  /** Rows whose key starts with `prefix` (a resource, or a resource and relation), ascending. */
+  *rowsWithPrefix(prefix: string): Generator<number, void, undefined> {
+    for (const row of this.ordered.from(this.ordered.seek(this.keyProbe(prefix, false)))) {
+      if (!this.table.startsWith(row, prefix)) return;
+      yield row;
     }
-  }
-
-  /** Keys of every relationship whose resource or subject object is `object`. */
-  keysMentioning(object: ObjectRef): string[] {
-    const keys = [...this.ordered.withPrefix(resourcePrefix(object))];
-    const asSubject = this.bySubject.get(formatObject(object));
-    // A loop, not push(...spread): a group can be the subject of more relationships than a
-    // call's argument list can carry.
-    if (asSubject !== undefined) for (const key of asSubject.withPrefix('')) keys.push(key);
-    return keys;
-  }
-
-  /** Keys starting with `prefix` (a resource, or a resource and relation), ascending. */
-  keysWithPrefix(prefix: string): Generator<string, void, undefined> {
-    return this.ordered.withPrefix(prefix);
   }
 
   /**
-   * Matching relationships in key order, starting after `afterKey`. Picks the narrowest index
+   * Matching rows in key order, starting after the key `afterKey`. Picks the narrowest index
    * the filter allows: a resource prefix, the subject index, or (only for filters naming
    * neither resource type nor subject) the whole ordered set.
    */
-  *scan(filter: RelationshipFilter, afterKey?: string): Generator<[string, Relationship], void, undefined> {
+  *scan(filter: RelationshipFilter, afterKey?: string): Generator<number, void, undefined> {
+    const resolved = this.resolve(filter);
+    if (resolved === undefined) return;
     let prefix = '';
     if (filter.resourceType !== undefined) {
       prefix = `${filter.resourceType}:`;
@@ -129,20 +144,95 @@ export class RelationshipIndex {
         if (filter.relation !== undefined) prefix += `${filter.relation}@`;
       }
     }
-    let source = this.ordered;
-    const bySubject = filter.subjectType !== undefined && filter.subjectId !== undefined;
-    if (bySubject && filter.resourceId === undefined) {
-      const keys = this.bySubject.get(`${filter.subjectType}:${filter.subjectId}`);
-      if (keys === undefined) return;
-      source = keys;
+    const resume = afterKey !== undefined && afterKey >= prefix;
+    const keyProbe = this.keyProbe(resume ? (afterKey as string) : prefix, resume);
+    const { table } = this;
+    if (
+      filter.subjectType !== undefined &&
+      filter.subjectId !== undefined &&
+      filter.resourceId === undefined
+    ) {
+      const type = resolved.fields[SUBJECT_TYPE] as number;
+      const id = resolved.fields[SUBJECT_ID] as number;
+      const start = this.bySubject.seek((r) => this.subjectIs(r, type, id) || keyProbe(r));
+      for (const row of this.bySubject.from(start)) {
+        if (this.subjectIs(row, type, id) !== 0) return;
+        if (prefix !== '' && !table.startsWith(row, prefix)) return;
+        if (this.matches(resolved, row)) yield row;
+      }
+      return;
     }
-    for (const key of source.withPrefix(prefix, afterKey)) {
-      const r = this.byKey.get(key) as Relationship;
-      if (matchesFilter(filter, r)) yield [key, r];
+    for (const row of this.ordered.from(this.ordered.seek(keyProbe))) {
+      if (prefix !== '' && !table.startsWith(row, prefix)) return;
+      if (this.matches(resolved, row)) yield row;
     }
   }
 
+  /** Every relationship, in key order. */
   all(): Relationship[] {
-    return [...this.byKey.values()];
+    const out: Relationship[] = [];
+    for (const row of this.ordered.from({ block: 0, offset: 0 } satisfies RowPosition))
+      out.push(this.table.relationship(row));
+    return out;
+  }
+
+  /** -1 for rows before `key` (or at it, when `exclusive`), 1 for the rest. */
+  private keyProbe(key: string, exclusive: boolean): (row: number) => number {
+    return (row) => {
+      const c = this.table.compareToString(row, key);
+      return c < 0 || (exclusive && c === 0) ? -1 : 1;
+    };
+  }
+
+  private subjectOrder(a: number, b: number): number {
+    const { table } = this;
+    return (
+      table.field(a, SUBJECT_TYPE) - table.field(b, SUBJECT_TYPE) ||
+      table.field(a, SUBJECT_ID) - table.field(b, SUBJECT_ID)
+    );
+  }
+
+  /** Where `row`'s subject object sorts relative to (type, id): 0 when it is that object. */
+  private subjectIs(row: number, type: number, id: number): number {
+    const { table } = this;
+    return table.field(row, SUBJECT_TYPE) - type || table.field(row, SUBJECT_ID) - id;
+  }
+
+  /** The filter as numbers, or undefined when it names a string no relationship holds. */
+  private resolve(filter: RelationshipFilter): ResolvedFilter | undefined {
+    const { pool } = this.table;
+    const fields = new Int32Array(6).fill(ANY);
+    const named: Array<[number, string | undefined]> = [
+      [RESOURCE_TYPE, filter.resourceType],
+      [RESOURCE_ID, filter.resourceId],
+      [RELATION, filter.relation],
+      [SUBJECT_TYPE, filter.subjectType],
+      [SUBJECT_ID, filter.subjectId],
+    ];
+    for (const [field, value] of named) {
+      if (value === undefined) continue;
+      const id = pool.idOf(value);
+      if (id < 0) return undefined;
+      fields[field] = id;
+    }
+    const plainOnly = filter.subjectRelation === '';
+    if (filter.subjectRelation !== undefined && !plainOnly) {
+      const id = pool.idOf(filter.subjectRelation);
+      if (id < 0) return undefined;
+      fields[SUBJECT_RELATION] = id;
+    }
+    return { fields, plainOnly, emptyRelation: plainOnly ? pool.idOf('') : -1 };
+  }
+
+  private matches(filter: ResolvedFilter, row: number): boolean {
+    const { table } = this;
+    for (let f = 0; f < SUBJECT_RELATION; f++) {
+      const want = filter.fields[f] as number;
+      if (want !== ANY && table.field(row, f) !== want) return false;
+    }
+    const relation = table.field(row, SUBJECT_RELATION);
+    if (filter.plainOnly) return relation < 0 || relation === filter.emptyRelation;
+    const want = filter.fields[SUBJECT_RELATION] as number;
+    return want === ANY || relation === want;
   }
 }

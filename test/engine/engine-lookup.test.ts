@@ -69,6 +69,25 @@ describe('lookupResources', () => {
     expect(() => engine.lookupResources({ ...base, limit: -1 })).toThrow(/limit -1 is not a valid page size/);
     expect(() => engine.lookupResources({ ...base, resourceType: 'docs' })).toThrow(/did you mean 'doc'/);
   });
+
+  it('streams the same pages as repeated calls, from any cursor, in one walk', () => {
+    const base = { resourceType: 'doc', permission: 'view', subject: user('mike') };
+    for (const limit of [1, 3, 10, 24, 25]) {
+      for (const cursor of [undefined, engine.lookupResources({ ...base, limit: 5 }).nextCursor]) {
+        const repeated = [];
+        let next = cursor;
+        do {
+          const page = engine.lookupResources({ ...base, limit, cursor: next });
+          repeated.push(page);
+          next = page.nextCursor;
+        } while (next !== undefined);
+        expect([...engine.lookupResourcePages({ ...base, limit, cursor })]).toEqual(repeated);
+      }
+    }
+    // An empty answer is one empty page, as a single call gives.
+    expect([...engine.lookupResourcePages({ ...base, subject: user('ghost') })]).toEqual([{ resourceIds: [] }]);
+    expect(() => [...engine.lookupResourcePages({ ...base, cursor: 'not-ours' })]).toThrow(InvalidArgumentError);
+  });
 });
 
 describe('lookupSubjects', () => {

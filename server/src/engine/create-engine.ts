@@ -117,11 +117,38 @@ class GraphEngine implements Engine {
   }
 
   lookupResources(request: LookupResourcesRequest): LookupResourcesPage {
+    const limit = this.pageSize(request.limit);
+    const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+    // Ids in UTF-16 code-unit order: locale-independent and the same on every replica.
+    const { page, more } = selectPage(this.visibleResources(request), after, limit);
+    return more
+      ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
+      : { resourceIds: page };
+  }
+
+  *lookupResourcePages(request: LookupResourcesRequest): Generator<LookupResourcesPage> {
+    const limit = this.pageSize(request.limit);
+    const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+    let ids = this.visibleResources(request);
+    if (after !== undefined) ids = ids.filter((id) => id > after);
+    ids.sort();
+    if (ids.length === 0) {
+      yield { resourceIds: [] };
+      return;
+    }
+    for (let start = 0; start < ids.length; start += limit) {
+      const page = ids.slice(start, start + limit);
+      yield start + limit < ids.length
+        ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
+        : { resourceIds: page };
+    }
+  }
+
+  /** Every id of `request.resourceType` on which the subject has the permission, unordered. */
+  private visibleResources(request: LookupResourcesRequest): string[] {
     requireType(this.model, request.resourceType, 'resourceType');
     const node = requireNode(this.model, request.resourceType, request.permission, 'permission');
     const subject = resolveSubject(this.model, this.graph, request.subject, 'subject');
-    const limit = this.pageSize(request.limit);
-    const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
 
     const candidates = collectCandidates(this.model, this.graph, this.rules, node.index, subject);
     const interner = this.graph.interner(request.resourceType)!;
@@ -140,12 +167,7 @@ class GraphEngine implements Engine {
       this.startQuery(subject, true);
       if (this.run(node.index, NOT_INTERNED)) ids.push(s.id);
     }
-
-    // Ids in UTF-16 code-unit order: locale-independent and the same on every replica.
-    const { page, more } = selectPage(ids, after, limit);
-    return more
-      ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
-      : { resourceIds: page };
+    return ids;
   }
 
   lookupSubjects(request: LookupSubjectsRequest): LookupSubjectsResult {

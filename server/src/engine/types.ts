@@ -84,6 +84,12 @@ export interface Engine extends Checker {
   /** Results in request order; one bad item yields an error in its slot, not a failed batch. */
   checkBatch(requests: readonly CheckRequest[]): BatchCheckResult[];
   lookupResources(request: LookupResourcesRequest): LookupResourcesPage;
+  /**
+   * Every page of one lookup from `request.cursor` on, the same pages repeated lookupResources
+   * calls would give, from one walk of the graph: a stream of N ids costs O(N log N), not a walk
+   * per page. The walk runs at the first `next()`; do not write to the graph while iterating.
+   */
+  lookupResourcePages(request: LookupResourcesRequest): Iterable<LookupResourcesPage>;
   lookupSubjects(request: LookupSubjectsRequest): LookupSubjectsResult;
   explain(request: CheckRequest): Explanation;
 }

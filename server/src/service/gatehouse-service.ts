@@ -193,23 +193,21 @@ export class GatehouseService {
     const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
     if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
     const token = this.#currentToken();
-    let cursor = v.cursor;
-    do {
-      const page = this.#replica.engine.lookupResources({
-        resourceType: v.resourceType,
-        permission: v.permission,
-        subject: v.subject,
-        limit: v.pageSize,
-        cursor,
-      });
-      cursor = page.nextCursor;
-      onPage({ resourceIds: page.resourceIds, nextCursor: cursor, token });
-      if (cursor !== undefined && Date.now() > ctx.deadline) {
+    const pages = this.#replica.engine.lookupResourcePages({
+      resourceType: v.resourceType,
+      permission: v.permission,
+      subject: v.subject,
+      limit: v.pageSize,
+      cursor: v.cursor,
+    });
+    for (const page of pages) {
+      onPage({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
+      if (page.nextCursor !== undefined && Date.now() > ctx.deadline) {
         throw new DeadlineExceededError(
           'the deadline passed while streaming lookup pages: resume with the last nextCursor',
         );
       }
-    } while (cursor !== undefined);
+    }
   }
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {

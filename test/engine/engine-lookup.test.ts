@@ -2,6 +2,7 @@
 // errors both raise for bad requests.
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../server/src/errors.js';
+import { parseRelationship } from '../../server/src/model/relationship.js';
 import { crmSchema, engineOf } from './fixtures.js';
 
 const user = (id: string) => ({ type: 'user', id });
@@ -68,6 +69,23 @@ describe('lookupResources', () => {
     expect(() => engine.lookupResources({ ...base, cursor: 'not-ours' })).toThrow(InvalidArgumentError);
     expect(() => engine.lookupResources({ ...base, limit: -1 })).toThrow(/limit -1 is not a valid page size/);
     expect(() => engine.lookupResources({ ...base, resourceType: 'docs' })).toThrow(/did you mean 'doc'/);
+  });
+
+  it('pages from a cached answer that a write to the graph invalidates', () => {
+    const { engine: paged, graph } = engineOf(crmSchema, [...docs, 'group:eng#member@user:mike']);
+    const base = { resourceType: 'doc', permission: 'view', subject: user('mike'), limit: 10 };
+    const first = paged.lookupResources(base);
+    const second = paged.lookupResources({ ...base, cursor: first.nextCursor });
+    expect(second.resourceIds).toEqual(Array.from({ length: 10 }, (_, i) => `d${10 + i}`));
+    // A document appears inside the next page's range and one leaves it: the next call sees both.
+    graph.add(parseRelationship('doc:d205#viewer@group:eng#member'));
+    graph.remove(parseRelationship('doc:d21#viewer@group:eng#member'));
+    const third = paged.lookupResources({ ...base, cursor: second.nextCursor });
+    expect(third.resourceIds).toEqual(['d20', 'd205', 'd22', 'd23', 'd24']);
+    expect(third.nextCursor).toBeUndefined();
+    // Another subject's answer is its own, not the cached one.
+    const other = paged.lookupResources({ ...base, subject: user('john'), cursor: first.nextCursor });
+    expect(other.resourceIds).toEqual([]);
   });
 
   it('streams the same pages as repeated calls, from any cursor, in one walk', () => {

@@ -45,6 +45,21 @@ interface ValidatedCheck {
   readonly subjectOnResource: boolean;
 }
 
+/** Answers kept for clients paging through LookupResources (each holds one pointer per id). */
+const LOOKUP_CACHE_ENTRIES = 4;
+
+/** Index of the first id in sorted `ids` greater than `after`. */
+function upperBound(ids: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! > after) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 function isStackOverflow(err: unknown): boolean {
   return err instanceof RangeError && /call stack/i.test(err.message);
 }
@@ -53,6 +68,8 @@ class GraphEngine implements Engine {
   private readonly model: SchemaModel;
   private readonly plans: CheckPlans;
   private readonly rules: ReverseRules;
+  /** Sorted LookupResources answers being paged through, most recently used first. */
+  private readonly lookupCache: { key: string; version: number; ids: string[] }[] = [];
   // check()'s name caches: valid for the engine's life, since the schema never changes under it.
   private lastResourceType: string | undefined;
   private lastPermission: string | undefined;
@@ -118,10 +135,23 @@ class GraphEngine implements Engine {
 
   lookupResources(request: LookupResourcesRequest): LookupResourcesPage {
     const limit = this.pageSize(request.limit);
-    const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
-    // Ids in UTF-16 code-unit order: locale-independent and the same on every replica.
-    const { page, more } = selectPage(this.visibleResources(request), after, limit);
-    return more
+    if (request.cursor === undefined) {
+      // A first page is often the only one asked for: select it without sorting everything.
+      // Ids in UTF-16 code-unit order: locale-independent and the same on every replica.
+      const { page, more } = selectPage(this.visibleResources(request), undefined, limit);
+      return more
+        ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
+        : { resourceIds: page };
+    }
+    // A later page: a client is paging through the answer. Sort it once and keep it until the
+    // graph changes, so N ids in pages cost one walk, not one per page.
+    const after = decodeCursor(request.cursor);
+    const ids = this.sortedVisibleResources(request);
+    let start = upperBound(ids, after);
+    const end = Math.min(start + limit, ids.length);
+    const page = ids.slice(start, end);
+    start = end;
+    return start < ids.length
       ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
       : { resourceIds: page };
   }
@@ -142,6 +172,26 @@ class GraphEngine implements Engine {
         ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
         : { resourceIds: page };
     }
+  }
+
+  /** visibleResources, sorted, from the cache while the graph is unchanged. */
+  private sortedVisibleResources(request: LookupResourcesRequest): readonly string[] {
+    const s = request.subject;
+    const key = JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation ?? '']);
+    const version = this.graph.version;
+    const cache = this.lookupCache;
+    for (let i = 0; i < cache.length; i++) {
+      const entry = cache[i]!;
+      if (entry.key !== key || entry.version !== version) continue;
+      // Most recently used first.
+      cache.splice(i, 1);
+      cache.unshift(entry);
+      return entry.ids;
+    }
+    const ids = this.visibleResources(request).sort();
+    cache.unshift({ key, version, ids });
+    if (cache.length > LOOKUP_CACHE_ENTRIES) cache.length = LOOKUP_CACHE_ENTRIES;
+    return ids;
   }
 
   /** Every id of `request.resourceType` on which the subject has the permission, unordered. */

@@ -95,6 +95,7 @@ export class GraphIndex {
   private readonly slotsByType = new Map<string, Map<string, RelationSlot>>();
   private currentRevision: Revision = 0;
   private count = 0;
+  private mutations = 0;
 
   constructor(readonly schema: Schema) {
     const tables = adjacencyTables(schema);
@@ -174,6 +175,11 @@ export class GraphIndex {
     return this.count;
   }
 
+  /** Changes with every relationship added or removed: lets readers cache derived answers. */
+  get version(): number {
+    return this.mutations;
+  }
+
   /** The id numbering of `type`, or undefined if the schema has no such type. */
   interner(type: string): IdInterner | undefined {
     return this.interners.get(type);
@@ -207,6 +213,7 @@ export class GraphIndex {
         : this.interners.get(rel.subject.type)!.intern(rel.subject.id);
     if (!edges.add(resource, subject)) return false;
     this.count++;
+    this.mutations++;
     if (edges.closure !== undefined) edges.closure.edgeAdded(subject, resource);
     return true;
   }
@@ -222,6 +229,7 @@ export class GraphIndex {
     if (resource === NOT_INTERNED || subject === NOT_INTERNED) return false;
     if (!edges.remove(resource, subject)) return false;
     this.count--;
+    this.mutations++;
     if (edges.closure !== undefined) edges.closure.edgeRemoved(subject, resource);
     return true;
   }

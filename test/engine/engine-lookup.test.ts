@@ -103,8 +103,12 @@ describe('lookupResources', () => {
       }
     }
     // An empty answer is one empty page, as a single call gives.
-    expect([...engine.lookupResourcePages({ ...base, subject: user('ghost') })]).toEqual([{ resourceIds: [] }]);
-    expect(() => [...engine.lookupResourcePages({ ...base, cursor: 'not-ours' })]).toThrow(InvalidArgumentError);
+    expect([...engine.lookupResourcePages({ ...base, subject: user('ghost') })]).toEqual([
+      { resourceIds: [] },
+    ]);
+    expect(() => [...engine.lookupResourcePages({ ...base, cursor: 'not-ours' })]).toThrow(
+      InvalidArgumentError,
+    );
   });
 });
 

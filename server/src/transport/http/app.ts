@@ -1,19 +1,21 @@
 // The HTTP/JSON adapter as a hono app: every GatehouseService operation under /v1, plus
 // /healthz, /readyz, /metrics and /openapi.json. Routes only convert, call the service, convert back.
 import { randomUUID } from 'node:crypto';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import { asGatehouseError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
-import type { CallContext } from '../../service/requests.js';
+import type { CallContext, CheckResult } from '../../service/requests.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
+import { createCheckBodies } from './check-body.js';
 import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { readBodyText } from './read-body.js';
+import { headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
 import { watchStream } from './watch-stream.js';
 
 export interface HttpAppOptions {
@@ -28,8 +30,11 @@ type Wire = Record<string, unknown>;
 
 const JSON_TYPE = 'application/json';
 const JSON_HEADERS = { 'content-type': JSON_TYPE } as const;
+const TIMEOUT_MS = /^\d{1,9}$/;
 const decided = (r: Wire): Outcome => (r.permissionship === S.hasPermission ? 'allowed' : 'denied');
-const ok = (_response: Wire): Outcome => 'ok';
+const checkOutcome = (r: CheckResult): Outcome => (r.allowed ? 'allowed' : 'denied');
+const ok = (_response: unknown): Outcome => 'ok';
+const toJson = (response: unknown): string => JSON.stringify(response);
 
 function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
@@ -37,13 +42,17 @@ function isJsonContentType(header: string | undefined): boolean {
   return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase() === JSON_TYPE;
 }
 
-async function readJson(c: Context, maxBodyBytes: number): Promise<Wire> {
-  if (!isJsonContentType(c.req.header('content-type'))) {
+function requireJsonContentType(headers: RequestHeaders): void {
+  const contentType = headerValue(headers, 'content-type');
+  if (!isJsonContentType(contentType)) {
     throw new UnsupportedMediaTypeError(
-      `Content-Type '${c.req.header('content-type') ?? '(none)'}' is not supported: send the body as application/json`,
+      `Content-Type '${contentType ?? '(none)'}' is not supported: send the body as application/json`,
     );
   }
-  const text = await readBodyText(c, maxBodyBytes);
+}
+
+/** The request message from the body text: INVALID_ARGUMENT unless it is a JSON object. */
+function parseMessage(text: string): Wire {
   let body: unknown;
   try {
     body = text === '' ? {} : JSON.parse(text);
@@ -61,11 +70,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   const { service, metrics, logger, maxBodyBytes, defaultDeadlineMs } = options;
   const app = new Hono();
 
-  function context(c: Context): CallContext {
-    const timeout = c.req.header('gatehouse-timeout-ms');
-    let deadline = Date.now() + defaultDeadlineMs;
+  function context(headers: RequestHeaders, requestId: string | undefined): CallContext {
+    const now = Date.now();
+    const timeout = headerValue(headers, 'gatehouse-timeout-ms');
+    let deadline = now + defaultDeadlineMs;
     if (timeout !== undefined) {
-      if (!/^\d{1,9}$/.test(timeout) || Number(timeout) === 0) {
+      if (!TIMEOUT_MS.test(timeout) || Number(timeout) === 0) {
         throw new InvalidArgumentError(
           `Gatehouse-Timeout-Ms '${timeout}' must be a positive whole number of milliseconds`,
           {
@@ -73,13 +83,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
           },
         );
       }
-      deadline = Date.now() + Number(timeout);
+      deadline = now + Number(timeout);
     }
-    return {
-      deadline,
-      token: parseBearer(c.req.header('authorization')),
-      requestId: c.req.header('x-request-id'),
-    };
+    return { deadline, token: parseBearer(headerValue(headers, 'authorization')), requestId };
   }
 
   function respond(status: number, body: string, requestId: string | undefined): Response {
@@ -109,21 +115,30 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     return respond(httpStatus(e), errorBody(e), requestId);
   }
 
-  function post(
+  /**
+   * One POST operation: `run` answers the decoded request, `render` turns its result into the
+   * response text (JSON.stringify by default). One await for the body and one for the answer.
+   */
+  function post<R = Wire>(
     path: string,
     method: string,
-    run: (body: Wire, ctx: CallContext) => Promise<Wire> | Wire,
-    outcomeOf: (response: Wire) => Outcome = ok,
+    run: (body: Wire, ctx: CallContext) => Promise<R> | R,
+    outcomeOf: (result: R) => Outcome = ok,
+    render: (result: R) => string = toJson,
   ): void {
     const m = metrics.method('http', method);
     app.post(path, async (c) => {
       const start = performance.now();
-      const requestId = c.req.header('x-request-id');
+      const headers = requestHeaders(c);
+      const requestId = headerValue(headers, 'x-request-id');
       try {
-        const ctx = context(c);
-        const res = await run(await readJson(c, maxBodyBytes), ctx);
-        m.observe(outcomeOf(res), start);
-        return respond(200, JSON.stringify(res), requestId);
+        const ctx = context(headers, requestId);
+        // Inline rather than an async helper: a check awaits twice (body, answer), no more.
+        requireJsonContentType(headers);
+        const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
+        const result = await run(body, ctx);
+        m.observe(outcomeOf(result), start);
+        return respond(200, render(result), requestId);
       } catch (err) {
         return failure(err, method, requestId, m, start);
       }
@@ -133,8 +148,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   post(
     '/v1/check',
     'Check',
-    async (b, ctx) => encode.encodeCheck(await service.check(decode.decodeCheck(b), ctx), S),
-    decided,
+    (b, ctx) => service.check(decode.decodeCheck(b), ctx),
+    checkOutcome,
+    createCheckBodies(),
   );
   post('/v1/check/batch', 'CheckBatch', async (b, ctx) => {
     const result = await service.checkBatch(decode.decodeCheckBatch(b), ctx);
@@ -183,23 +199,26 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const start = performance.now();
     const res = JSON.stringify(encode.encodeSchema(service.readSchema()));
     schemaMetrics.observe('ok', start);
-    return respond(200, res, c.req.header('x-request-id'));
+    return respond(200, res, headerValue(requestHeaders(c), 'x-request-id'));
   });
 
   const watchMetrics = metrics.method('http', 'Watch');
   app.post('/v1/watch', async (c) => {
     const start = performance.now();
-    const requestId = c.req.header('x-request-id');
+    const headers = requestHeaders(c);
+    const requestId = headerValue(headers, 'x-request-id');
     try {
-      const ctx = context(c);
-      const feed = await service.watch(decode.decodeWatch(await readJson(c, maxBodyBytes)), ctx);
+      const ctx = context(headers, requestId);
+      requireJsonContentType(headers);
+      const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
+      const feed = await service.watch(decode.decodeWatch(body), ctx);
       watchMetrics.observe('ok', start);
-      const headers: Record<string, string> = {
+      const responseHeaders: Record<string, string> = {
         'content-type': 'application/x-ndjson',
         'cache-control': 'no-store',
       };
-      if (requestId !== undefined) headers['x-request-id'] = requestId;
-      return new Response(watchStream(feed, logger), { status: 200, headers });
+      if (requestId !== undefined) responseHeaders['x-request-id'] = requestId;
+      return new Response(watchStream(feed, logger), { status: 200, headers: responseHeaders });
     } catch (err) {
       return failure(err, 'Watch', requestId, watchMetrics, start);
     }

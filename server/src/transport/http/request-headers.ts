@@ -1,0 +1,28 @@
+// Request headers for the routes, read once per request. Served by @hono/node-server, the app
+// reads Node's already-parsed `IncomingMessage.headers` (plain properties, lower-case names):
+// hono's `c.req.header(name)` goes through the adapter's lazy Headers, which validates and
+// normalises the name and the value with regular expressions on every call, and a check reads
+// six headers. Node's parser keeps the first of duplicated singleton headers (content-type,
+// content-length, authorization) and joins the others with ", ", as it does for every Node server.
+// Anywhere else (`app.request()` in tests, other runtimes) the web Request's headers are used.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Context } from 'hono';
+
+/** Header values by lower-case name. */
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+interface NodeBindings {
+  readonly incoming?: { readonly headers: IncomingHttpHeaders };
+}
+
+/** The request's headers; cheap to call once per request on the Node path. */
+export function requestHeaders(c: Context): RequestHeaders {
+  const incoming = (c.env as NodeBindings | undefined)?.incoming;
+  return incoming !== undefined ? incoming.headers : c.req.header();
+}
+
+/** One header's value; `name` must be lower-case. Only `set-cookie` is ever a list, never read here. */
+export function headerValue(headers: RequestHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value : undefined;
+}

@@ -2,6 +2,7 @@
 // relationship, single-core check throughput, per-check p50/p99 latency and LookupResources time.
 // Run: npx tsx --expose-gc bench/engine/engine-bench.ts --size 1m [--seed 1] [--runs 5]
 // (10M: node --max-old-space-size=8192 --expose-gc --import tsx bench/engine/engine-bench.ts --size 10m)
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../../server/src/engine/create-engine.js';
@@ -24,6 +25,20 @@ function gc(): void {
   if (collect === undefined) throw new Error('run with --expose-gc: heap figures need explicit collections');
   collect();
   collect();
+}
+
+/**
+ * Kilobytes of this process's memory on transparent huge pages (Linux), or undefined elsewhere:
+ * typed arrays get them when glibc is told to ask (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, see
+ * docs/configuration.md), which spares the TLB misses of random access over a large graph.
+ */
+function hugePagesKb(): number | undefined {
+  try {
+    const m = /AnonHugePages:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Heap plus typed-array backing stores: adjacency lives in the latter. */
@@ -227,6 +242,7 @@ function main(): void {
     lookupVisible: best.visible,
     lookupMs: +median(lookupMs).toFixed(2),
     allowedShare: questions.filter((q) => q.expected).length / questions.length,
+    hugePagesKb: hugePagesKb(),
     node: process.version,
     loadAverage: os.loadavg().map((x) => +x.toFixed(1)),
   };

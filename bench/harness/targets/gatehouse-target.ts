@@ -53,7 +53,8 @@ export async function startGatehouse(options: GatehouseTargetOptions): Promise<R
     command: process.execPath,
     // Size L keeps 10M relationships in the store and the index: more than Node's default heap.
     args: [HEAP, ...(build === 'dist' ? [GATEHOUSE_DIST] : ['--import', 'tsx', GATEHOUSE_SRC]), ...args],
-    env: { ...process.env, GATEHOUSE_TOKEN: options.token },
+    // Huge pages for the graph's typed arrays, as the container image runs it (docs/configuration.md).
+    env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1', ...process.env, GATEHOUSE_TOKEN: options.token },
     cwd: ROOT,
   });
   return {

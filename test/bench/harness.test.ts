@@ -69,9 +69,11 @@ describe('load harness against servers of known behaviour', () => {
       expect(result.p50Ms).toBeGreaterThanOrEqual(19.5);
       expect(result.p50Ms).toBeLessThan(35);
       expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
-      // Closed loop: 4 loops of ~20 ms calls make at most 200 calls/s.
+      // Closed loop: 4 loops of ~20 ms calls make at most 200 calls/s. The floor is loose (half
+      // of what 35 ms calls imply) because a few slow calls on an overloaded machine drag the
+      // rate without moving p50; it still catches a harness counting one loop of the four.
       expect(result.callsPerSecond).toBeLessThanOrEqual(4 * (1000 / 19.5));
-      expect(result.callsPerSecond).toBeGreaterThan(4 * (1000 / 35));
+      expect(result.callsPerSecond).toBeGreaterThan((4 * (1000 / 35)) / 2);
       expect(result.decisions).toBe(result.calls);
     },
   );

@@ -18,7 +18,14 @@ import { type RunningTarget, startTarget, tsxCommand } from '../harness/targets/
 import type { LoadSpec, LoadSummary, Operation } from '../harness/types.js';
 
 const SCRIPT = fileURLToPath(new URL('./echo-variants.ts', import.meta.url));
-const ALL = ['grpc-js/reflection', 'grpc-js/static', 'grpc-js/hand', 'connect-node', 'node-http2/reflection'];
+const ALL = [
+  'grpc-js/reflection',
+  'grpc-js/no-channelz',
+  'grpc-js/static',
+  'grpc-js/hand',
+  'connect-node',
+  'node-http2/reflection',
+];
 
 const { values } = parseArgs({
   options: {

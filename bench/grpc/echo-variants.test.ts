@@ -58,6 +58,7 @@ function unimplementedStatus(endpoint: Endpoint): Promise<number> {
 
 describe.each([
   ['grpc-js/reflection', '127.0.0.1:0'],
+  ['grpc-js/no-channelz', '127.0.0.1:0'],
   ['grpc-js/static', '127.0.0.1:0'],
   ['grpc-js/hand', '127.0.0.1:0'],
   ['connect-node', '127.0.0.1:0'],

@@ -1,8 +1,8 @@
 // Echo servers for GatehouseService Check and CheckBatch that differ in one thing each, so the
 // end-to-end bench can tell what raises the gRPC floor: the codec (grpc-js with protobufjs
-// reflection, pbjs static or hand-written codecs) or the server implementation (grpc-js,
-// @connectrpc/connect-node speaking the gRPC protocol, or a bare node:http2 handler that frames
-// gRPC itself). Every variant answers every check "allowed", as the bench's floor does.
+// reflection, pbjs static or hand-written codecs), grpc-js's channelz bookkeeping, or the server
+// implementation (grpc-js, @connectrpc/connect-node speaking the gRPC protocol, or a bare
+// node:http2 handler that frames gRPC itself). Every variant answers every check "allowed", as the bench's floor does.
 //
 //   node --import tsx bench/grpc/echo-variants.ts --variant grpc-js/static --grpc 127.0.0.1:0
 import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
@@ -25,6 +25,7 @@ import { loadStaticCodecs } from './static-codecs.js';
 
 const VARIANTS = [
   'grpc-js/reflection',
+  'grpc-js/no-channelz',
   'grpc-js/static',
   'grpc-js/hand',
   'connect-node',
@@ -79,7 +80,7 @@ const handCodec: Codec = {
   encodeBatch: (m) => hand.encodeCheckBatchResponse(m as Parameters<typeof hand.encodeCheckBatchResponse>[0]),
 };
 
-function grpcJsServer(codec: Codec): grpc.Server {
+function grpcJsServer(codec: Codec, options: grpc.ServerOptions = {}): grpc.Server {
   const method = (name: string, decode: (b: Buffer) => Msg, encode: (m: Msg) => Buffer) => ({
     path: `/${SERVICE_NAME}/${name}`,
     requestStream: false,
@@ -89,7 +90,7 @@ function grpcJsServer(codec: Codec): grpc.Server {
     responseSerialize: encode,
     responseDeserialize: decode,
   });
-  const server = new grpc.Server();
+  const server = new grpc.Server(options);
   server.addService(
     {
       Check: method('Check', codec.decodeCheck, codec.encodeCheck),
@@ -246,12 +247,13 @@ const address = values.grpc!;
 
 if (variant.startsWith('grpc-js/')) {
   const codec =
-    variant === 'grpc-js/reflection'
-      ? reflectionCodec()
-      : variant === 'grpc-js/static'
-        ? await staticCodec()
-        : handCodec;
-  const server = grpcJsServer(codec);
+    variant === 'grpc-js/static'
+      ? await staticCodec()
+      : variant === 'grpc-js/hand'
+        ? handCodec
+        : reflectionCodec();
+  // channelz keeps per-call counters and timestamps for grpc-js's introspection service.
+  const server = grpcJsServer(codec, variant === 'grpc-js/no-channelz' ? { 'grpc.enable_channelz': 0 } : {});
   server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
     if (err) throw err;
     logReady({

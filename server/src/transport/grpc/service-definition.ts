@@ -2,7 +2,10 @@
 // codecs protobufjs generates at load time, no proto-loader conversion pass on the hot path.
 // Measured on CheckRequest/CheckResponse (median of 5 × 500k, noisy 2-core box): decode 437 ns
 // vs 1553 ns for proto-loader's deserializer (decode + toObject), encode 348 ns vs 844 ns.
-// Static pbjs code would generate the same encode/decode functions protobufjs builds at load.
+// pbjs static-module codecs were measured against these and not adopted: they are the same
+// encode/decode functions protobufjs generates at load time, and bench/grpc/codec-bench.ts finds
+// them within ±10% CPU per call with no consistent winner, nor any gain end to end in
+// bench/grpc/e2e-bench.ts, so a generated file and its sync check would buy nothing.
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { SERVICE_NAME } from './proto.js';

@@ -64,6 +64,28 @@ describe('MemoryStore order', () => {
     );
   });
 
+  it('stays ordered and consistent after deleting thousands of relationships in one revision', async () => {
+    const keys: string[] = [];
+    for (let d = 0; d < 3000; d++) {
+      keys.push(`doc:d${d}#viewer@user:u${d % 40}`, `doc:d${d}#owner@group:g${d % 9}#member`);
+    }
+    const store = new MemoryStore();
+    await store.write(keys.map((k) => ({ operation: 'touch', relationship: parseRelationship(k) })));
+    const removed = await store.deleteByFilter({ resourceType: 'doc', relation: 'viewer' });
+    expect(removed.changes).toHaveLength(3000);
+    const left = keys.filter((k) => k.includes('#owner@')).sort();
+    expect(await readAll(store, {}, 997)).toEqual(left);
+    expect(await readAll(store, { subjectType: 'group', subjectId: 'g4' }, 50)).toEqual(
+      left.filter((k) => k.endsWith('@group:g4#member')),
+    );
+    await store.write([{ operation: 'create', relationship: parseRelationship('doc:d5#viewer@user:u5') }]);
+    expect(await readAll(store, { resourceType: 'doc', resourceId: 'd5' }, 10)).toEqual([
+      'doc:d5#owner@group:g5#member',
+      'doc:d5#viewer@user:u5',
+    ]);
+    expect(store.size).toBe(3001);
+  });
+
   it('replays deleted relationships and startup data from the changelog after their rows are gone', async () => {
     const store = MemoryStore.withRelationships([parseRelationship('doc:a#viewer@user:x')]);
     await store.write([

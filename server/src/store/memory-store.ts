@@ -312,16 +312,22 @@ export class MemoryStore implements Store {
     const { index } = this;
     const retains = this.feed.retains && changes.length > 0;
     const packed = retains ? new Int32Array(changes.length * PACKED_WIDTH) : NO_CHANGES;
+    // Consecutive deletes are removed together once the run ends: one pass over the indexes
+    // instead of one seek each when an object with many relationships goes.
+    const doomed: number[] = [];
     changes.forEach((change, i) => {
       if (change.operation === 'insert') {
+        index.removeAll(doomed);
+        doomed.length = 0;
         const row = index.insert(change.relationship);
         if (retains) index.rows.pack(packed, i, PACKED_INSERT, row);
         return;
       }
       const row = index.find(change.relationship);
       if (retains) index.rows.pack(packed, i, PACKED_DELETE, row);
-      index.remove(row);
+      doomed.push(row);
     });
+    index.removeAll(doomed);
     this.current += 1;
     const changeSet: ChangeSet = Object.freeze({
       revision: this.current,

@@ -20,6 +20,9 @@ export function resourcePrefix(object: ObjectRef): string {
   return `${object.type}:${object.id}#`;
 }
 
+/** From this many rows on, removing them by one pass over the orderings beats one seek each. */
+const BULK_REMOVAL = 1024;
+
 /** A filter resolved to interned numbers: ANY where the filter leaves a field open. */
 const ANY = -2;
 
@@ -102,6 +105,19 @@ export class RelationshipIndex {
     this.table.remove(row);
   }
 
+  /** Removes distinct present rows; many at once are filtered out of the orderings in one pass. */
+  removeAll(rows: readonly number[]): void {
+    if (rows.length < BULK_REMOVAL) {
+      for (const row of rows) this.remove(row);
+      return;
+    }
+    const marked = new Uint8Array(this.table.rowLimit);
+    for (const row of rows) marked[row] = 1;
+    this.ordered.deleteMarked(marked);
+    this.bySubject.deleteMarked(marked);
+    for (const row of rows) this.table.remove(row);
+  }
+
   compare(a: number, b: number): number {
     return this.table.compare(a, b);
   }
@@ -136,34 +152,46 @@ export class RelationshipIndex {
   *scan(filter: RelationshipFilter, afterKey?: string): Generator<number, void, undefined> {
     const resolved = this.resolve(filter);
     if (resolved === undefined) return;
+    // The key prefix the filter fixes: its resource type, then resource id, then relation.
     let prefix = '';
+    let fixed = 0;
     if (filter.resourceType !== undefined) {
       prefix = `${filter.resourceType}:`;
+      fixed = 1;
       if (filter.resourceId !== undefined) {
         prefix += `${filter.resourceId}#`;
-        if (filter.relation !== undefined) prefix += `${filter.relation}@`;
+        fixed = 2;
+        if (filter.relation !== undefined) {
+          prefix += `${filter.relation}@`;
+          fixed = 3;
+        }
       }
     }
-    const resume = afterKey !== undefined && afterKey >= prefix;
-    const keyProbe = this.keyProbe(resume ? (afterKey as string) : prefix, resume);
     const { table } = this;
+    const { fields } = resolved;
+    const inPrefix = (row: number): boolean => table.compareToPrefix(row, fields, fixed, prefix) === 2;
+    // Resuming from a cursor seeks to its key; otherwise to the start of the prefix.
+    const resume = afterKey !== undefined && afterKey >= prefix;
+    const seekProbe = resume
+      ? this.keyProbe(afterKey as string, true)
+      : (row: number): number => (table.compareToPrefix(row, fields, fixed, prefix) < 0 ? -1 : 1);
     if (
       filter.subjectType !== undefined &&
       filter.subjectId !== undefined &&
       filter.resourceId === undefined
     ) {
-      const type = resolved.fields[SUBJECT_TYPE] as number;
-      const id = resolved.fields[SUBJECT_ID] as number;
-      const start = this.bySubject.seek((r) => this.subjectIs(r, type, id) || keyProbe(r));
+      const type = fields[SUBJECT_TYPE] as number;
+      const id = fields[SUBJECT_ID] as number;
+      const start = this.bySubject.seek((r) => this.subjectIs(r, type, id) || seekProbe(r));
       for (const row of this.bySubject.from(start)) {
         if (this.subjectIs(row, type, id) !== 0) return;
-        if (prefix !== '' && !table.startsWith(row, prefix)) return;
+        if (fixed > 0 && !inPrefix(row)) return;
         if (this.matches(resolved, row)) yield row;
       }
       return;
     }
-    for (const row of this.ordered.from(this.ordered.seek(keyProbe))) {
-      if (prefix !== '' && !table.startsWith(row, prefix)) return;
+    for (const row of this.ordered.from(this.ordered.seek(seekProbe))) {
+      if (fixed > 0 && !inPrefix(row)) return;
       if (this.matches(resolved, row)) yield row;
     }
   }
@@ -185,11 +213,7 @@ export class RelationshipIndex {
   }
 
   private subjectOrder(a: number, b: number): number {
-    const { table } = this;
-    return (
-      table.field(a, SUBJECT_TYPE) - table.field(b, SUBJECT_TYPE) ||
-      table.field(a, SUBJECT_ID) - table.field(b, SUBJECT_ID)
-    );
+    return this.table.compareSubjects(a, b);
   }
 
   /** Where `row`'s subject object sorts relative to (type, id): 0 when it is that object. */
@@ -202,19 +226,14 @@ export class RelationshipIndex {
   private resolve(filter: RelationshipFilter): ResolvedFilter | undefined {
     const { pool } = this.table;
     const fields = new Int32Array(6).fill(ANY);
-    const named: Array<[number, string | undefined]> = [
-      [RESOURCE_TYPE, filter.resourceType],
-      [RESOURCE_ID, filter.resourceId],
-      [RELATION, filter.relation],
-      [SUBJECT_TYPE, filter.subjectType],
-      [SUBJECT_ID, filter.subjectId],
-    ];
-    for (const [field, value] of named) {
-      if (value === undefined) continue;
-      const id = pool.idOf(value);
-      if (id < 0) return undefined;
-      fields[field] = id;
-    }
+    if (
+      !this.resolveField(fields, RESOURCE_TYPE, filter.resourceType) ||
+      !this.resolveField(fields, RESOURCE_ID, filter.resourceId) ||
+      !this.resolveField(fields, RELATION, filter.relation) ||
+      !this.resolveField(fields, SUBJECT_TYPE, filter.subjectType) ||
+      !this.resolveField(fields, SUBJECT_ID, filter.subjectId)
+    )
+      return undefined;
     const plainOnly = filter.subjectRelation === '';
     if (filter.subjectRelation !== undefined && !plainOnly) {
       const id = pool.idOf(filter.subjectRelation);
@@ -222,6 +241,14 @@ export class RelationshipIndex {
       fields[SUBJECT_RELATION] = id;
     }
     return { fields, plainOnly, emptyRelation: plainOnly ? pool.idOf('') : -1 };
+  }
+
+  /** Sets `fields[field]` to the number of `value` if given; false when the pool lacks it. */
+  private resolveField(fields: Int32Array, field: number, value: string | undefined): boolean {
+    if (value === undefined) return true;
+    const id = this.table.pool.idOf(value);
+    fields[field] = id;
+    return id >= 0;
   }
 
   private matches(filter: ResolvedFilter, row: number): boolean {

@@ -3,7 +3,7 @@
 // chunks, with an open-addressing hash from a row's numbers to the row. Rows compare exactly as
 // their canonical strings `type:id#relation@subject` do (UTF-16 code units), which is the order
 // reads and cursors have always used, without building those strings.
-import type { Relationship } from '../model/relationship.js';
+import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
 import type { RelationshipChange } from './store.js';
 import { StringPool } from './string-pool.js';
 
@@ -28,6 +28,7 @@ const CHUNK_MASK = CHUNK_ROWS - 1;
 
 /** The separators after each string of a canonical key; index 4 (before a subject relation) is '#'. */
 const SEPARATORS = [':', '#', '@', ':', '#'];
+const SEPARATOR_CODES = SEPARATORS.map((c) => c.charCodeAt(0));
 
 /** A frozen relationship holding only the contract's fields. */
 function frozen(
@@ -90,9 +91,28 @@ export class RelationshipTable {
   private slots = new Int32Array(1024);
   /** The numbers of the relationship last resolved: reused, so lookups allocate nothing. */
   private readonly scratch = new Int32Array(FIELDS);
+  private readonly recentStrings: (string | undefined)[] = new Array(FIELDS).fill(undefined);
+  private readonly recentIds = new Int32Array(FIELDS);
+  private recentGeneration = -1;
+  /** What `materialize` built last, by number. */
+  private readonly lastRefs: {
+    generation: number;
+    rt: number;
+    ri: number;
+    st: number;
+    si: number;
+    sr: number;
+    resource: ObjectRef | undefined;
+    subject: SubjectRef | undefined;
+  } = { generation: -1, rt: -1, ri: -1, st: -1, si: -1, sr: -1, resource: undefined, subject: undefined };
 
   get size(): number {
     return this.count;
+  }
+
+  /** One more than the highest row number handed out so far. */
+  get rowLimit(): number {
+    return this.rowEnd;
   }
 
   /** Field `field` of `row`. */
@@ -143,17 +163,15 @@ export class RelationshipTable {
     this.count--;
   }
 
-  /** The relationship stored in `row`, as a fresh frozen object. */
+  /** The relationship stored in `row`, as a frozen object of its own. */
   relationship(row: number): Relationship {
-    const { pool } = this;
-    const subjectRelation = this.field(row, SUBJECT_RELATION);
-    return frozen(
-      pool.get(this.field(row, RESOURCE_TYPE)),
-      pool.get(this.field(row, RESOURCE_ID)),
-      pool.get(this.field(row, RELATION)),
-      pool.get(this.field(row, SUBJECT_TYPE)),
-      pool.get(this.field(row, SUBJECT_ID)),
-      subjectRelation < 0 ? undefined : pool.get(subjectRelation),
+    return this.materialize(
+      this.field(row, RESOURCE_TYPE),
+      this.field(row, RESOURCE_ID),
+      this.field(row, RELATION),
+      this.field(row, SUBJECT_TYPE),
+      this.field(row, SUBJECT_ID),
+      this.field(row, SUBJECT_RELATION),
     );
   }
 
@@ -179,19 +197,17 @@ export class RelationshipTable {
     }
   }
 
-  /** The changes `packed` holds, as fresh frozen relationships. */
+  /** The changes `packed` holds, as frozen relationships. */
   unpack(packed: Int32Array): RelationshipChange[] {
-    const { pool } = this;
     const changes: RelationshipChange[] = [];
     for (let at = 0; at < packed.length; at += PACKED_WIDTH) {
-      const subjectRelation = packed[at + 1 + SUBJECT_RELATION] as number;
-      const relationship = frozen(
-        pool.get(packed[at + 1 + RESOURCE_TYPE] as number),
-        pool.get(packed[at + 1 + RESOURCE_ID] as number),
-        pool.get(packed[at + 1 + RELATION] as number),
-        pool.get(packed[at + 1 + SUBJECT_TYPE] as number),
-        pool.get(packed[at + 1 + SUBJECT_ID] as number),
-        subjectRelation < 0 ? undefined : pool.get(subjectRelation),
+      const relationship = this.materialize(
+        packed[at + 1 + RESOURCE_TYPE] as number,
+        packed[at + 1 + RESOURCE_ID] as number,
+        packed[at + 1 + RELATION] as number,
+        packed[at + 1 + SUBJECT_TYPE] as number,
+        packed[at + 1 + SUBJECT_ID] as number,
+        packed[at + 1 + SUBJECT_RELATION] as number,
       );
       changes.push({ operation: packed[at] === PACKED_INSERT ? 'insert' : 'delete', relationship });
     }
@@ -216,30 +232,53 @@ export class RelationshipTable {
    */
   compare(a: number, b: number): number {
     if (a === b) return 0;
+    const chunkA = this.chunks[a >>> CHUNK_SHIFT] as Int32Array;
+    const chunkB = this.chunks[b >>> CHUNK_SHIFT] as Int32Array;
+    const baseA = (a & CHUNK_MASK) * FIELDS;
+    const baseB = (b & CHUNK_MASK) * FIELDS;
     for (let f = 0; f < SUBJECT_RELATION; f++) {
-      const x = this.field(a, f);
-      const y = this.field(b, f);
-      if (x === y) continue;
-      const sx = this.pool.get(x);
-      const sy = this.pool.get(y);
-      const aShorter = sx.length <= sy.length;
-      const shorter = aShorter ? sx : sy;
-      const longer = aShorter ? sy : sx;
-      if (!longer.startsWith(shorter)) return sx < sy ? -1 : 1;
-      const next = this.codeAfter(aShorter ? a : b, f);
-      const other = longer.charCodeAt(shorter.length);
-      if (next !== other) return next < other === aShorter ? -1 : 1;
-      const ka = this.key(a);
-      const kb = this.key(b);
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
+      const x = chunkA[baseA + f] as number;
+      const y = chunkB[baseB + f] as number;
+      if (x !== y) return this.compareAt(a, b, f, this.pool.get(x), this.pool.get(y));
     }
     // Same subject object: a plain subject's key is a prefix of any subject set's on it.
-    const x = this.field(a, SUBJECT_RELATION);
-    const y = this.field(b, SUBJECT_RELATION);
+    const x = chunkA[baseA + SUBJECT_RELATION] as number;
+    const y = chunkB[baseB + SUBJECT_RELATION] as number;
     if (x === y) return 0;
     if (x < 0) return -1;
     if (y < 0) return 1;
     return this.pool.get(x) < this.pool.get(y) ? -1 : 1;
+  }
+
+  /** Rows `a` and `b` whose keys agree up to their different strings `sa` and `sb` of `field`. */
+  private compareAt(a: number, b: number, field: number, sa: string, sb: string): number {
+    // Different strings of one length: neither is a prefix of the other, so they decide natively.
+    if (sa.length === sb.length) return sa < sb ? -1 : 1;
+    const aShorter = sa.length < sb.length;
+    const n = aShorter ? sa.length : sb.length;
+    for (let i = 0; i < n; i++) {
+      const d = sa.charCodeAt(i) - sb.charCodeAt(i);
+      if (d !== 0) return d < 0 ? -1 : 1;
+    }
+    // One is a prefix of the other: the shorter's next key character (separator or end) decides.
+    const next = this.codeAfter(aShorter ? a : b, field);
+    const other = (aShorter ? sb : sa).charCodeAt(n);
+    if (next !== other) return next < other === aShorter ? -1 : 1;
+    const ka = this.key(a);
+    const kb = this.key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  }
+
+  /** Rows by subject type number, then subject id number: the grouping of the subject index. */
+  compareSubjects(a: number, b: number): number {
+    const chunkA = this.chunks[a >>> CHUNK_SHIFT] as Int32Array;
+    const chunkB = this.chunks[b >>> CHUNK_SHIFT] as Int32Array;
+    const baseA = (a & CHUNK_MASK) * FIELDS;
+    const baseB = (b & CHUNK_MASK) * FIELDS;
+    return (
+      (chunkA[baseA + SUBJECT_TYPE] as number) - (chunkB[baseB + SUBJECT_TYPE] as number) ||
+      (chunkA[baseA + SUBJECT_ID] as number) - (chunkB[baseB + SUBJECT_ID] as number)
+    );
   }
 
   /** The code unit after string `field` in `row`'s key: its separator, or -1 at the end of the key. */
@@ -253,12 +292,20 @@ export class RelationshipTable {
    * 1 when it is greater and does not start with `probe`; 2 when it starts with `probe` and is longer.
    */
   compareToString(row: number, probe: string): number {
-    let pos = 0;
+    const chunk = this.chunks[row >>> CHUNK_SHIFT] as Int32Array;
+    const base = (row & CHUNK_MASK) * FIELDS;
+    const { pool } = this;
     const end = probe.length;
-    const subjectRelation = this.field(row, SUBJECT_RELATION);
-    const pieces = subjectRelation < 0 ? 9 : 11;
-    for (let p = 0; p < pieces; p++) {
-      const piece = (p & 1) === 1 ? (SEPARATORS[p >>> 1] as string) : this.pool.get(this.field(row, p >>> 1));
+    let pos = 0;
+    for (let f = 0; f < FIELDS; f++) {
+      const id = chunk[base + f] as number;
+      if (id < 0) break; // a plain subject: the key ends after the subject id
+      if (f > 0) {
+        if (pos === end) return 2;
+        const d = (SEPARATOR_CODES[f - 1] as number) - probe.charCodeAt(pos++);
+        if (d !== 0) return d < 0 ? -1 : 1;
+      }
+      const piece = pool.get(id);
       for (let i = 0; i < piece.length; i++, pos++) {
         if (pos === end) return 2;
         const d = piece.charCodeAt(i) - probe.charCodeAt(pos);
@@ -268,19 +315,95 @@ export class RelationshipTable {
     return pos === end ? 0 : -1;
   }
 
+  /**
+   * How `row`'s key compares with the key prefix made of the first `count` strings of `ids`,
+   * each followed by its separator (`type:`, `type:id#`, `type:id#relation@`), with the same
+   * results as compareToString(row, that prefix) but mostly by comparing numbers. `prefix` is
+   * that string, for the rare names that hold a separator.
+   */
+  compareToPrefix(row: number, ids: Int32Array, count: number, prefix: string): number {
+    for (let f = 0; f < count; f++) {
+      const x = this.field(row, f);
+      const y = ids[f] as number;
+      if (x === y) continue;
+      const sx = this.pool.get(x);
+      const sy = this.pool.get(y);
+      const rowShorter = sx.length <= sy.length;
+      const shorter = rowShorter ? sx : sy;
+      const longer = rowShorter ? sy : sx;
+      if (!longer.startsWith(shorter)) return sx < sy ? -1 : 1;
+      const next = rowShorter ? this.codeAfter(row, f) : (SEPARATOR_CODES[f] as number);
+      const other = longer.charCodeAt(shorter.length);
+      if (next !== other) return next < other === rowShorter ? -1 : 1;
+      return this.compareToString(row, prefix);
+    }
+    return 2;
+  }
+
   /** True when `row`'s canonical key starts with `prefix`. */
   startsWith(row: number, prefix: string): boolean {
     const c = this.compareToString(row, prefix);
     return c === 0 || c === 2;
   }
 
+  /**
+   * A frozen relationship from its numbers. Freezing costs more than building (V8: ~130 ns an
+   * object), and consecutive rows in key order often share a resource or subject, so the last
+   * frozen resource and subject are reused while the pool has forgotten nothing. They are
+   * frozen, so sharing them between relationships is safe.
+   */
+  private materialize(rt: number, ri: number, rel: number, st: number, si: number, sr: number): Relationship {
+    const { pool, lastRefs } = this;
+    if (lastRefs.generation !== pool.generation) {
+      lastRefs.generation = pool.generation;
+      lastRefs.resource = undefined;
+      lastRefs.subject = undefined;
+    }
+    let resource = lastRefs.resource;
+    if (resource === undefined || lastRefs.rt !== rt || lastRefs.ri !== ri) {
+      resource = Object.freeze({ type: pool.get(rt), id: pool.get(ri) });
+      lastRefs.resource = resource;
+      lastRefs.rt = rt;
+      lastRefs.ri = ri;
+    }
+    let subject = lastRefs.subject;
+    if (subject === undefined || lastRefs.st !== st || lastRefs.si !== si || lastRefs.sr !== sr) {
+      subject = Object.freeze(
+        sr < 0
+          ? { type: pool.get(st), id: pool.get(si) }
+          : { type: pool.get(st), id: pool.get(si), relation: pool.get(sr) },
+      );
+      lastRefs.subject = subject;
+      lastRefs.st = st;
+      lastRefs.si = si;
+      lastRefs.sr = sr;
+    }
+    return Object.freeze({ resource, relation: pool.get(rel), subject });
+  }
+
   /** Fills `scratch` with `r`'s numbers (NOT_HELD for strings not in the pool); true if all are held. */
   private resolve(r: Relationship): boolean {
-    const { scratch, pool } = this;
+    const { scratch, pool, recentStrings, recentIds } = this;
+    // Types and relations repeat from one relationship to the next: remember the last of each
+    // field, for as long as the pool has forgotten nothing.
+    if (this.recentGeneration !== pool.generation) {
+      recentStrings.fill(undefined);
+      this.recentGeneration = pool.generation;
+    }
     let held = true;
     for (let f = 0; f < FIELDS; f++) {
       const s = fieldString(r, f);
-      const id = s === undefined ? -1 : pool.idOf(s);
+      let id = -1;
+      if (s !== undefined) {
+        if (s === recentStrings[f]) id = recentIds[f] as number;
+        else {
+          id = pool.idOf(s);
+          if (id >= 0) {
+            recentStrings[f] = s;
+            recentIds[f] = id;
+          }
+        }
+      }
       scratch[f] = s === undefined ? -1 : id < 0 ? NOT_HELD : id;
       if (s !== undefined && id < 0) held = false;
     }

@@ -56,6 +56,31 @@ describe('SortedRows', () => {
     );
   });
 
+  it('removes marked rows in one pass, merging thinned blocks, and stays ordered for later adds', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 1008 }), { maxLength: 200 }),
+        fc.array(fc.integer({ min: 0, max: 1008 })),
+        fc.array(fc.integer({ min: 0, max: 1008 })),
+        (initial, doomed, later) => {
+          const set = SortedRows.fromSorted(byKey, [...initial].sort(byKey), 3);
+          const marked = new Uint8Array(1009);
+          for (const row of doomed) marked[row] = 1;
+          set.deleteMarked(marked);
+          const model = new Set(initial.filter((row) => marked[row] !== 1));
+          expect(all(set)).toEqual([...model].sort(byKey));
+          for (const row of later) {
+            expect(set.add(row)).toBe(!model.has(row));
+            model.add(row);
+          }
+          expect(all(set)).toEqual([...model].sort(byKey));
+          expect(set.size).toBe(model.size);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('seeks past the end when every row is before the target', () => {
     const set = SortedRows.fromSorted(byKey, [1, 2, 3].sort(byKey), 1);
     expect([...set.from(set.seek(() => -1))]).toEqual([]);

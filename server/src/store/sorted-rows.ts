@@ -94,6 +94,34 @@ export class SortedRows {
     return true;
   }
 
+  /** Removes every row `marked` flags (marked[row] === 1), in one pass over the blocks. */
+  deleteMarked(marked: Uint8Array): void {
+    let kept = 0;
+    for (let b = 0; b < this.blocks.length; b++) {
+      const block = this.blocks[b] as Int32Array;
+      const length = this.lengths[b] as number;
+      let n = 0;
+      for (let i = 0; i < length; i++) {
+        const row = block[i] as number;
+        if (marked[row] !== 1) block[n++] = row;
+      }
+      this.count -= length - n;
+      if (n === 0) continue;
+      // Thinned blocks merge into the previous one while it stays at most half full.
+      const previous = kept - 1;
+      if (previous >= 0 && (this.lengths[previous] as number) + n <= this.capacity >>> 1) {
+        (this.blocks[previous] as Int32Array).set(block.subarray(0, n), this.lengths[previous] as number);
+        this.lengths[previous] = (this.lengths[previous] as number) + n;
+        continue;
+      }
+      this.blocks[kept] = block;
+      this.lengths[kept] = n;
+      kept++;
+    }
+    this.blocks.length = kept;
+    this.lengths.length = kept;
+  }
+
   /**
    * The first position whose row `probe` does not call "before the target" (probe < 0): rows
    * must be ordered so that those rows form a prefix. Past the end when there is none.

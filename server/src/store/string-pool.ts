@@ -20,6 +20,8 @@ export class StringPool {
   private refs = new Int32Array(256);
   /** Numbers of forgotten strings, reused before new ones are handed out. */
   private readonly free: number[] = [];
+  /** Bumped whenever a string is forgotten: numbers remembered before then may be stale. */
+  generation = 0;
 
   /** How many distinct strings are held. */
   get size(): number {
@@ -68,5 +70,6 @@ export class StringPool {
     this.ids.delete(this.strings[id] as string);
     this.strings[id] = undefined;
     this.free.push(id);
+    this.generation++;
   }
 }

@@ -410,26 +410,27 @@ export class RelationshipTable {
     return held;
   }
 
-  private hashOf(ids: ArrayLike<number>): number {
+  /** The hash of the six numbers at `ids[base..]`. */
+  private hashOf(ids: Int32Array, base: number): number {
     let h = 0x811c9dc5;
-    for (let f = 0; f < FIELDS; f++) h = mix(h, ids[f] as number);
+    for (let f = 0; f < FIELDS; f++) h = mix(h, ids[base + f] as number);
     return (h ^ (h >>> 16)) >>> 0;
   }
 
   private rowHash(row: number): number {
-    const chunk = this.chunks[row >>> CHUNK_SHIFT] as Int32Array;
-    const base = (row & CHUNK_MASK) * FIELDS;
-    return this.hashOf(chunk.subarray(base, base + FIELDS));
+    return this.hashOf(this.chunks[row >>> CHUNK_SHIFT] as Int32Array, (row & CHUNK_MASK) * FIELDS);
   }
 
   private lookup(ids: Int32Array): number {
     const mask = this.slots.length - 1;
-    for (let i = this.hashOf(ids) & mask; ; i = (i + 1) & mask) {
+    for (let i = this.hashOf(ids, 0) & mask; ; i = (i + 1) & mask) {
       const slot = this.slots[i] as number;
       if (slot === 0) return -1;
       const row = slot - 1;
+      const chunk = this.chunks[row >>> CHUNK_SHIFT] as Int32Array;
+      const base = (row & CHUNK_MASK) * FIELDS;
       let same = true;
-      for (let f = 0; f < FIELDS && same; f++) same = this.field(row, f) === ids[f];
+      for (let f = 0; f < FIELDS && same; f++) same = chunk[base + f] === ids[f];
       if (same) return row;
     }
   }

@@ -2,7 +2,7 @@
 // them, so the measurements compare static code against the reflection codecs without the bench
 // depending on generated files being committed anywhere.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,8 +41,13 @@ export async function loadStaticCodecs(): Promise<Record<string, StaticType>> {
   const minimal = pathToFileURL(join(ROOT, 'node_modules/protobufjs/minimal.js')).href;
   const source = readFileSync(out, 'utf8').replace('"protobufjs/minimal.js"', JSON.stringify(minimal));
   writeFileSync(out, source);
-  const mod = (await import(pathToFileURL(out).href)) as {
-    gatehouse: { v1: Record<string, StaticType> };
-  };
-  return mod.gatehouse.v1;
+  try {
+    const mod = (await import(pathToFileURL(out).href)) as {
+      gatehouse: { v1: Record<string, StaticType> };
+    };
+    return mod.gatehouse.v1;
+  } finally {
+    // Once imported the module lives in memory; leave no generated file behind.
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -163,6 +163,10 @@ describe('GroupClosure', () => {
           expect(new Set(closure.ancestors(node) ?? [])).toEqual(reach);
           expect(new Set(rebuilt.ancestors(node) ?? [])).toEqual(reach);
           for (const a of reach) expect(closure.descendants(a)?.has(node)).toBe(true);
+          for (let a = 0; a < 8; a++) {
+            expect(closure.isSelfOrNestedIn(node, a)).toBe(node === a || reach.has(a));
+            expect(rebuilt.isSelfOrNestedIn(node, a)).toBe(node === a || reach.has(a));
+          }
         }
       }),
       { numRuns: 300 },

@@ -1,5 +1,6 @@
 // Writes bench/RESULTS.md: the header (machine, versions, dataset, command) and every section but
-// `## In-process engine`, which the engine bench (bench/engine/) owns and this writer keeps as is.
+// `## In-process engine`, which the engine bench (bench/engine/) owns, and `## Components`, written
+// by hand from the component benches (bench/store, bench/grpc); this writer keeps both as they are.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { ResultRow } from './row.js';
@@ -7,6 +8,8 @@ import { markdownTable } from './table.js';
 import { targetLines } from './targets.js';
 
 export const ENGINE_SECTION = '## In-process engine';
+/** Measurements of single components (store, codecs, lookups), written by hand with their commands. */
+export const COMPONENTS_SECTION = '## Components';
 
 export interface ResultsContext {
   readonly command: string;
@@ -21,17 +24,22 @@ export interface ResultsContext {
   readonly load: string;
 }
 
+/** Section `heading` of an existing file, verbatim, or undefined. */
+function keptSection(existing: string | undefined, heading: string): string | undefined {
+  if (existing === undefined) return undefined;
+  const start = existing.indexOf(`\n${heading}\n`);
+  if (start < 0) return undefined;
+  const rest = existing.slice(start + 1);
+  const next = rest.indexOf('\n## ', heading.length);
+  return (next < 0 ? rest : rest.slice(0, next)).trimEnd();
+}
+
 /** The `## In-process engine` section of an existing file, verbatim, or a pointer to its owner. */
 export function keepEngineSection(existing: string | undefined): string {
-  if (existing !== undefined) {
-    const start = existing.indexOf(`\n${ENGINE_SECTION}`);
-    if (start >= 0) {
-      const rest = existing.slice(start + 1);
-      const next = rest.indexOf('\n## ', ENGINE_SECTION.length);
-      return (next < 0 ? rest : rest.slice(0, next)).trimEnd();
-    }
-  }
-  return `${ENGINE_SECTION}\n\nWritten by the engine bench (bench/engine/); not run yet.`;
+  return (
+    keptSection(existing, ENGINE_SECTION) ??
+    `${ENGINE_SECTION}\n\nWritten by the engine bench (bench/engine/); not run yet.`
+  );
 }
 
 const SPICEDB_PUBLISHED =
@@ -64,6 +72,8 @@ export function renderResults(ctx: ResultsContext, existing: string | undefined)
     keepEngineSection(existing),
     '',
   ];
+  const components = keptSection(existing, COMPONENTS_SECTION);
+  if (components !== undefined) sections.push(components, '');
   const inProcess = pick((r) => r.transport === 'in-process');
   if (inProcess.length > 0) {
     sections.push(

@@ -1,7 +1,12 @@
 // The reports: ratios compare like with like, RESULTS.md keeps the engine bench's section
 // verbatim while replacing its own, and the chart draws one bar pair per measured row.
 import { describe, expect, it } from 'vitest';
-import { ENGINE_SECTION, type ResultsContext, renderResults } from '../../bench/report/results-md.js';
+import {
+  COMPONENTS_SECTION,
+  ENGINE_SECTION,
+  type ResultsContext,
+  renderResults,
+} from '../../bench/report/results-md.js';
 import { type ResultRow, ratioToGatehouse } from '../../bench/report/row.js';
 import { renderChart } from '../../bench/report/svg-chart.js';
 import { targetLines } from '../../bench/report/targets.js';
@@ -73,11 +78,12 @@ describe('ratios to Gatehouse', () => {
 });
 
 describe('RESULTS.md', () => {
-  const existing = `# Benchmark results\n\nold header\n\n${ENGINE_SECTION}\n\nengine numbers | 2.1M/s\n\n## Service: single checks over gRPC and HTTP\n\nstale table\n`;
+  const existing = `# Benchmark results\n\nold header\n\n${ENGINE_SECTION}\n\nengine numbers | 2.1M/s\n\n${COMPONENTS_SECTION}\n\nstore: 104 B/rel\n\n## Service: single checks over gRPC and HTTP\n\nstale table\n`;
 
-  it('keeps the engine section verbatim and replaces everything else', () => {
+  it('keeps the engine and components sections verbatim and replaces everything else', () => {
     const text = renderResults(context(ROWS), existing);
     expect(text).toContain(`${ENGINE_SECTION}\n\nengine numbers | 2.1M/s\n`);
+    expect(text).toContain(`${COMPONENTS_SECTION}\n\nstore: 104 B/rel\n`);
     expect(text).not.toContain('stale table');
     expect(text).not.toContain('old header');
     expect(text).toContain('Produced by `npm run bench:compare`');
@@ -85,10 +91,10 @@ describe('RESULTS.md', () => {
     expect(text).toContain('- casbin skipped: offline');
   });
 
-  it('leaves a placeholder for the engine section when there is none yet', () => {
-    expect(renderResults(context(ROWS), undefined)).toContain(
-      `${ENGINE_SECTION}\n\nWritten by the engine bench`,
-    );
+  it('leaves a placeholder for the engine section when there is none yet, and no components section', () => {
+    const text = renderResults(context(ROWS), undefined);
+    expect(text).toContain(`${ENGINE_SECTION}\n\nWritten by the engine bench`);
+    expect(text).not.toContain(COMPONENTS_SECTION);
   });
 });
 

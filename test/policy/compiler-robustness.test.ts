@@ -92,6 +92,20 @@ const dataFile = fc
   .map((rels) => `kind: relationships\nrelationships:\n${rels.map((r) => `  - ${quote(r)}\n`).join('')}`);
 
 describe('compiler robustness', () => {
+  it('places an error at the very end of a file after its last newline (found by fast-check)', () => {
+    // yaml's own line counter stopped registering lines after this syntax error and put the
+    // second problem at line 1, column 14 of a 12-character line.
+    const files = [{ path: 'n.yaml', content: "[expect: []'\n" }];
+    expect(() => compilePolicySet(files)).toThrow(PolicyError);
+    try {
+      compilePolicySet(files);
+    } catch (err) {
+      const positions = (err as PolicyError).problems.map((p) => `${p.position.line}:${p.position.column}`);
+      expect(positions).toEqual(['1:12', '2:1']);
+    }
+    expectCleanOutcome(files);
+  });
+
   it('handles arbitrary text without crashing', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (content) =>

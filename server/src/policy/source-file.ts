@@ -2,28 +2,41 @@
 // strings into 1-based file:line:column positions.
 
 import type { Document, Node } from 'yaml';
-import { isScalar, LineCounter, parseDocument, Scalar } from 'yaml';
+import { isScalar, parseDocument, Scalar } from 'yaml';
 import type { SourcePosition } from '../errors.js';
 
 export class SourceFile {
   readonly path: string;
   readonly text: string;
-  private readonly lines: LineCounter;
+  /** Offset of the first character of each line. */
+  private readonly lineStarts: number[];
   /** The parsed document; yaml syntax errors are in `document.errors`. */
   readonly document: Document.Parsed;
 
   constructor(path: string, text: string) {
     this.path = path;
     this.text = text;
-    this.lines = new LineCounter();
+    // Our own line table rather than yaml's LineCounter: the parser registers line starts as it
+    // lexes, and stops registering them after some syntax errors, which put positions past
+    // the end of a line (found by test/policy/compiler-robustness.test.ts).
+    this.lineStarts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
     // prettyErrors off: we render positions ourselves, in the same format as every other problem.
-    this.document = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    this.document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   }
 
   /** Position of a character offset in the file. */
   positionAt(offset: number): SourcePosition {
-    const { line, col } = this.lines.linePos(Math.max(0, Math.min(offset, this.text.length)));
-    return { file: this.path, line, column: col };
+    const at = Math.max(0, Math.min(offset, this.text.length));
+    // The last line starting at or before `at`.
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.lineStarts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: this.path, line: lo + 1, column: at - this.lineStarts[lo]! + 1 };
   }
 
   /** Position of a node's first character; the file start for nodes without a range. */

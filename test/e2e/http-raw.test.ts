@@ -76,6 +76,46 @@ describe('raw HTTP requests against gatehouse serve', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('refuses unknown fields, naming the path and the field meant, and writes nothing', async () => {
+    const before = await snapshot();
+    // A snake_case subject relation would otherwise be dropped and the subject set written as
+    // a plain object: a different relationship than the one asked for.
+    const write = JSON.stringify({
+      updates: [
+        {
+          operation: 'OPERATION_TOUCH',
+          relationship: {
+            resource: { objectType: 'group', objectId: 'unknown-field' },
+            relation: 'member',
+            subject: { object: { objectType: 'group', objectId: 'eng' }, optional_relation: 'member' },
+          },
+        },
+      ],
+    });
+    const response = await post('/v1/relationships/write', write);
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain(
+      "unknown field 'updates[0].relationship.subject.optional_relation' (did you mean 'optionalRelation'?)",
+    );
+    expect(await snapshot()).toEqual(before);
+
+    const check = await post(
+      '/v1/check',
+      JSON.stringify({
+        resource: { objectType: 'contact', objectId: 'p1' },
+        permission: 'view',
+        subject: { object: { objectType: 'user', objectId: 'mike' } },
+        consistency: { fullyConsistant: true },
+      }),
+    );
+    expect(check.status).toBe(400);
+    expect((await errorOf(check)).message).toMatch(
+      /'consistency\.fullyConsistant' \(did you mean 'fullyConsistent'\?\)/,
+    );
+  });
+
   it('answers a body over the limit with 413 RESOURCE_EXHAUSTED and writes nothing', async () => {
     const before = await snapshot();
     const updates = Array.from({ length: 40 }, (_, i) => ({

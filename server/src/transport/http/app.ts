@@ -2,6 +2,7 @@
 // /healthz, /readyz, /metrics and /openapi.json. Routes only convert, call the service, convert back.
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import type protobuf from 'protobufjs';
 import { asGatehouseError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
@@ -11,8 +12,10 @@ import type { CallContext, CheckResult } from '../../service/requests.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
+import { gatehouseProto, SERVICE_NAME } from '../grpc/proto.js';
 import { createCheckBodies } from './check-body.js';
 import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
+import { rejectUnknownFields } from './known-fields.js';
 import { openApiDocument } from './openapi.js';
 import { readBodyText } from './read-body.js';
 import { headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
@@ -35,6 +38,13 @@ const decided = (r: Wire): Outcome => (r.permissionship === S.hasPermission ? 'a
 const checkOutcome = (r: CheckResult): Outcome => (r.allowed ? 'allowed' : 'denied');
 const ok = (_response: unknown): Outcome => 'ok';
 const toJson = (response: unknown): string => JSON.stringify(response);
+
+/** The request message of RPC `method`: the HTTP body has its proto3 JSON form. */
+function requestTypeOf(method: string): protobuf.Type {
+  const type = gatehouseProto().lookupService(SERVICE_NAME).methods[method]?.resolvedRequestType;
+  if (type == null) throw new Error(`the proto has no RPC '${method}' for the HTTP route`);
+  return type;
+}
 
 function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
@@ -127,6 +137,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     render: (result: R) => string = toJson,
   ): void {
     const m = metrics.method('http', method);
+    const requestType = requestTypeOf(method);
     app.post(path, async (c) => {
       const start = performance.now();
       const headers = requestHeaders(c);
@@ -136,6 +147,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         // Inline rather than an async helper: a check awaits twice (body, answer), no more.
         requireJsonContentType(headers);
         const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
+        rejectUnknownFields(body, requestType);
         const result = await run(body, ctx);
         m.observe(outcomeOf(result), start);
         return respond(200, render(result), requestId);
@@ -203,6 +215,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   });
 
   const watchMetrics = metrics.method('http', 'Watch');
+  const watchRequest = requestTypeOf('Watch');
   app.post('/v1/watch', async (c) => {
     const start = performance.now();
     const headers = requestHeaders(c);
@@ -211,6 +224,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const ctx = context(headers, requestId);
       requireJsonContentType(headers);
       const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
+      rejectUnknownFields(body, watchRequest);
       const feed = await service.watch(decode.decodeWatch(body), ctx);
       watchMetrics.observe('ok', start);
       const responseHeaders: Record<string, string> = {

@@ -9,10 +9,10 @@ import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observabili
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
 import type { CallContext, CheckResult } from '../../service/requests.js';
+import { gatehouseProto, SERVICE_NAME } from '../grpc/proto.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
-import { gatehouseProto, SERVICE_NAME } from '../grpc/proto.js';
 import { createCheckBodies } from './check-body.js';
 import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { rejectUnknownFields } from './known-fields.js';

@@ -147,11 +147,10 @@ class GraphEngine implements Engine {
     // graph changes, so N ids in pages cost one walk, not one per page.
     const after = decodeCursor(request.cursor);
     const ids = this.sortedVisibleResources(request);
-    let start = upperBound(ids, after);
+    const start = upperBound(ids, after);
     const end = Math.min(start + limit, ids.length);
     const page = ids.slice(start, end);
-    start = end;
-    return start < ids.length
+    return end < ids.length
       ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
       : { resourceIds: page };
   }

@@ -28,8 +28,8 @@ function hashId(id: string): number {
  * string is another cache miss, or several (the slot, the array of ids, the string). So a slot
  * holds the key itself when it is short and Latin-1 (most ids: `u123`, `d2458461`, `acme-42`),
  * and a hit reads one 16-byte slot and nothing else. For a longer key (a UUID) the slot holds its
- * hash, and the id string is compared only on a hash match (V8 compares strings faster than a
- * loop over a character arena could: measured in bench/RESULTS.md).
+ * hash, and the id string is compared only on a hash match. (A character arena compared in a
+ * JS loop was tried for those: 0.8x the speed of V8's own string compare on 40-character ids.)
  */
 export class IdInterner {
   private readonly ids: string[] = [];

@@ -157,9 +157,16 @@ export function validateCheckBatch(
   for (let i = 0; i < p.items.length; i++) {
     const item = p.items[i]!;
     try {
-      items[i] = validateCheckItem(schema, item.resource, item.permission, item.subject, `items[${i}].`);
-    } catch (err) {
-      items[i] = asGatehouseError(err);
+      // Unprefixed first: building `items[i].…` field names for every valid item costed more
+      // than the checks themselves. Validation is deterministic, so a failing item fails again
+      // below, this time with the field names that point into the batch.
+      items[i] = validateCheckItem(schema, item.resource, item.permission, item.subject, '');
+    } catch {
+      try {
+        items[i] = validateCheckItem(schema, item.resource, item.permission, item.subject, `items[${i}].`);
+      } catch (err) {
+        items[i] = asGatehouseError(err);
+      }
     }
   }
   return { consistency, items };

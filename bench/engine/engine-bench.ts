@@ -10,22 +10,7 @@ import type { CheckRequest, Engine } from '../../server/src/engine/types.js';
 import { GraphIndex } from '../../server/src/graph/graph-index.js';
 import type { Relationship } from '../../server/src/model/relationship.js';
 import { generateGroupVisibility } from '../datasets/group-visibility.js';
-
-const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000, '10m': 10_000_000 };
-
-function parseSize(text: string): number {
-  const n = SIZES[text.toLowerCase()] ?? Number(text.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 100)
-    throw new Error(`--size '${text}' is not 10k, 100k, 1m, 10m or a count >= 100`);
-  return n;
-}
-
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect === undefined) throw new Error('run with --expose-gc: heap figures need explicit collections');
-  collect();
-  collect();
-}
+import { gc, parseSize } from './bench-support.js';
 
 /**
  * Kilobytes of this process's memory on transparent huge pages (Linux), or undefined elsewhere:

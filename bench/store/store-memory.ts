@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import type { Relationship } from '../../server/src/model/relationship.js';
 import type { RelationshipUpdate, Store } from '../../server/src/store/index.js';
 import { generateGroupVisibility } from '../datasets/group-visibility.js';
+import { gc, parseSize } from '../engine/bench-support.js';
 
-const SIZES: Record<string, number> = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000, '10m': 10_000_000 };
 /** What the bench loader sends per call (it starts serve with --max-write-updates 10000). */
 const BATCH = 10_000;
 
@@ -21,22 +21,8 @@ interface StoreModule {
   MemoryStore: new () => Store;
 }
 
-function parseSize(text: string): number {
-  const n = SIZES[text.toLowerCase()] ?? Number(text.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 100)
-    throw new Error(`--size '${text}' is not 10k, 100k, 1m, 10m or a count >= 100`);
-  return n;
-}
-
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect === undefined)
-    throw new Error('run with --expose-gc: memory figures need explicit collections');
-  for (let i = 0; i < 3; i++) collect();
-}
-
 function memory(): { heap: number; rss: number } {
-  gc();
+  gc(3);
   const m = process.memoryUsage();
   return { heap: m.heapUsed + m.arrayBuffers, rss: m.rss };
 }

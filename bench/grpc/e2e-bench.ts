@@ -17,15 +17,9 @@ import { runLoad } from '../harness/run-load.js';
 import { type RunningTarget, startTarget, tsxCommand } from '../harness/targets/process-target.js';
 import type { LoadSpec, LoadSummary, Operation } from '../harness/types.js';
 
+import { VARIANTS } from './variants.js';
+
 const SCRIPT = fileURLToPath(new URL('./echo-variants.ts', import.meta.url));
-const ALL = [
-  'grpc-js/reflection',
-  'grpc-js/no-channelz',
-  'grpc-js/static',
-  'grpc-js/hand',
-  'connect-node',
-  'node-http2/reflection',
-];
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +28,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '1,16,64' },
     operations: { type: 'string', default: 'check' },
-    variants: { type: 'string', default: ALL.join(',') },
+    variants: { type: 'string', default: VARIANTS.join(',') },
     'no-unix': { type: 'boolean', default: false },
   },
 });
@@ -42,7 +36,9 @@ const rounds = Number(values.rounds);
 const levels = values.concurrency.split(',').map(Number);
 const operations = values.operations.split(',') as Operation[];
 const variants = values.variants.split(',');
-for (const v of variants) if (!ALL.includes(v)) throw new Error(`unknown variant '${v}': ${ALL.join(', ')}`);
+for (const v of variants)
+  if (!(VARIANTS as readonly string[]).includes(v))
+    throw new Error(`unknown variant '${v}': ${VARIANTS.join(', ')}`);
 
 /** utime + stime of a process, in clock ticks (100 Hz on Linux). */
 function cpuTicks(pid: number): number {

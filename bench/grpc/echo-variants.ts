@@ -22,16 +22,7 @@ import { gatehouseProto, PROTO_PATH, SERVICE_NAME } from '../../server/src/trans
 import { logReady } from '../harness/targets/echo-args.js';
 import * as hand from './hand-codec.js';
 import { loadStaticCodecs } from './static-codecs.js';
-
-const VARIANTS = [
-  'grpc-js/reflection',
-  'grpc-js/no-channelz',
-  'grpc-js/static',
-  'grpc-js/hand',
-  'connect-node',
-  'node-http2/reflection',
-] as const;
-type Variant = (typeof VARIANTS)[number];
+import { VARIANTS, type Variant } from './variants.js';
 
 type Msg = Record<string, unknown>;
 interface Codec {

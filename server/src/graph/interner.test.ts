@@ -4,26 +4,29 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IdInterner, NOT_INTERNED } from './interner.js';
 
+/** Interns `ids` and answers lookups exactly like a Map numbering ids in first-seen order. */
+function agreesWithMap(ids: readonly string[], probes: readonly string[]): void {
+  const interner = new IdInterner();
+  const model = new Map<string, number>();
+  for (const id of ids) {
+    if (!model.has(id)) model.set(id, model.size);
+    expect(interner.intern(id)).toBe(model.get(id));
+  }
+  expect(interner.size).toBe(model.size);
+  for (const [id, n] of model) {
+    expect(interner.lookup(id)).toBe(n);
+    expect(interner.id(n)).toBe(id);
+  }
+  for (const p of probes) expect(interner.lookup(p)).toBe(model.get(p) ?? NOT_INTERNED);
+}
+
 describe('IdInterner', () => {
   it('numbers ids densely in first-seen order and answers lookups exactly like a Map', () => {
     fc.assert(
       fc.property(
         fc.array(fc.string({ minLength: 1, maxLength: 12 }), { maxLength: 600 }),
         fc.array(fc.string({ minLength: 1, maxLength: 12 }), { maxLength: 100 }),
-        (ids, probes) => {
-          const interner = new IdInterner();
-          const model = new Map<string, number>();
-          for (const id of ids) {
-            if (!model.has(id)) model.set(id, model.size);
-            expect(interner.intern(id)).toBe(model.get(id));
-          }
-          expect(interner.size).toBe(model.size);
-          for (const [id, n] of model) {
-            expect(interner.lookup(id)).toBe(n);
-            expect(interner.id(n)).toBe(id);
-          }
-          for (const p of probes) expect(interner.lookup(p)).toBe(model.get(p) ?? NOT_INTERNED);
-        },
+        agreesWithMap,
       ),
       { numRuns: 200 },
     );
@@ -100,16 +103,7 @@ describe('IdInterner key forms', () => {
       fc.property(
         fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { maxLength: 300 }),
         fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { maxLength: 50 }),
-        (ids, probes) => {
-          const interner = new IdInterner();
-          const model = new Map<string, number>();
-          for (const id of ids) {
-            if (!model.has(id)) model.set(id, model.size);
-            expect(interner.intern(id)).toBe(model.get(id));
-          }
-          for (const [id, n] of model) expect(interner.lookup(id)).toBe(n);
-          for (const p of probes) expect(interner.lookup(p)).toBe(model.get(p) ?? NOT_INTERNED);
-        },
+        agreesWithMap,
       ),
       { numRuns: 200 },
     );

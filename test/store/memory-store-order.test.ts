@@ -4,8 +4,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
-import type { ChangeSet, RelationshipFilter, Store } from '../../server/src/store/index.js';
+import type { ChangeSet } from '../../server/src/store/index.js';
 import { MemoryStore } from '../../server/src/store/index.js';
+import { readAll } from './store-contract.js';
 
 const TYPES = ['a', 'a1', 'a/b', 'ab'];
 const IDS = ['x', 'x1', 'x.', 'X'];
@@ -21,17 +22,6 @@ const keyArb = fc
     fc.constantFrom('', ...RELATIONS),
   )
   .map(([t, i, r, st, si, sr]) => `${t}:${i}#${r}@${st}:${si}${sr === '' || si === '*' ? '' : `#${sr}`}`);
-
-async function readAll(store: Store, filter: RelationshipFilter, limit: number): Promise<string[]> {
-  const out: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.read(filter, { limit, cursor });
-    out.push(...page.relationships.map(formatRelationship));
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return out;
-}
 
 describe('MemoryStore order', () => {
   it('pages by resource type, subject and everything in canonical string order', async () => {

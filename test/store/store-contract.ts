@@ -45,7 +45,8 @@ async function contents(store: Store): Promise<string[]> {
   return snap.relationships.map(formatRelationship).sort();
 }
 
-async function readAll(store: Store, filter: RelationshipFilter, limit = 1000): Promise<string[]> {
+/** Every relationship matching `filter`, formatted, paging `limit` at a time. */
+export async function readAll(store: Store, filter: RelationshipFilter, limit = 1000): Promise<string[]> {
   const out: string[] = [];
   let cursor: string | undefined;
   do {

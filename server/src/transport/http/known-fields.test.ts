@@ -48,6 +48,13 @@ describe('rejectUnknownFields', () => {
     expect(item.field).toMatch(/^items\[1\]\.subject\./);
   });
 
+  it('refuses keys that name Object.prototype members as unknown, not as a crash', () => {
+    for (const text of ['{"toString": 1}', '{"__proto__": {"x": 1}}', '{"constructor": {}}']) {
+      const key = Object.keys(JSON.parse(text))[0];
+      expect(problem(JSON.parse(text), 'CheckRequest').field).toBe(key);
+    }
+  });
+
   it('leaves wrongly shaped values to the decoder', () => {
     expect(problem('not an object', 'CheckRequest').message).toBe('accepted');
     expect(problem({ ...check, resource: 'document:d1' }, 'CheckRequest').message).toBe('accepted');

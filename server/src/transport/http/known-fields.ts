@@ -20,7 +20,8 @@ function isObject(v: unknown): v is Json {
 export function rejectUnknownFields(body: unknown, type: protobuf.Type, path = ''): void {
   if (!isObject(body)) return;
   for (const key in body) {
-    const field = type.fields[key];
+    // Own properties only: `toString` or `__proto__` in a body must not find Object.prototype's.
+    const field = Object.hasOwn(type.fields, key) ? type.fields[key] : undefined;
     const at = path === '' ? key : `${path}.${key}`;
     if (field === undefined) {
       const near = closestName(key, Object.keys(type.fields));

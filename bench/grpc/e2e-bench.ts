@@ -7,13 +7,20 @@
 //
 //   npx tsx bench/grpc/e2e-bench.ts [--rounds 3] [--duration 3] [--warmup 1] [--concurrency 1,16,64]
 //                                   [--operations check,batch] [--variants a,b] [--no-unix]
+//                                   [--gatehouse M]
+// --gatehouse SIZE also starts the built `gatehouse serve` loaded with the group-visibility
+// dataset at SIZE (S, M, L or a number) and alternates it with the echo variants, on that
+// dataset's questions: the same client, rounds and CPU accounting for the real server.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseSize } from '../datasets/dataset.js';
 import { createDataset } from '../datasets/index.js';
+import { loadThroughApi } from '../datasets/load-api.js';
 import { runLoad } from '../harness/run-load.js';
+import { LOAD_BATCH, startGatehouse } from '../harness/targets/gatehouse-target.js';
 import { type RunningTarget, startTarget, tsxCommand } from '../harness/targets/process-target.js';
 import type { LoadSpec, LoadSummary, Operation } from '../harness/types.js';
 
@@ -30,6 +37,7 @@ const { values } = parseArgs({
     operations: { type: 'string', default: 'check' },
     variants: { type: 'string', default: VARIANTS.join(',') },
     'no-unix': { type: 'boolean', default: false },
+    gatehouse: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -65,9 +73,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     });
   });
 }
-const questions = (await createDataset('group-visibility', { relationships: 10_000, seed: 7 })).sampleChecks(
-  1000,
-);
+const dataset = await createDataset('group-visibility', {
+  relationships: values.gatehouse === undefined ? 10_000 : parseSize(values.gatehouse),
+  seed: 7,
+});
+const questions = dataset.sampleChecks(1000);
 
 interface Sample {
   readonly summary: LoadSummary;
@@ -86,6 +96,21 @@ try {
   for (const [label, transport, address] of plan) {
     const { command, args } = tsxCommand(SCRIPT, ['--variant', label, '--grpc', address]);
     targets.push({ label, transport, running: await startTarget({ name: label, command, args }) });
+  }
+  if (values.gatehouse !== undefined) {
+    const token = 'e2e-bench';
+    const running = await startGatehouse({
+      schemaFiles: dataset.schemaFiles,
+      http: '127.0.0.1:0',
+      grpc: '127.0.0.1:0',
+      token,
+    });
+    targets.push({ label: 'gatehouse', transport: 'tcp', running });
+    const loaded = await loadThroughApi(running.http!, dataset.relationships(), {
+      token,
+      batchSize: LOAD_BATCH,
+    });
+    process.stderr.write(`gatehouse: loaded ${loaded} relationships\n`);
   }
   const spec = (t: Target, operation: Operation, concurrency: number, seconds: number): LoadSpec => ({
     transport: 'grpc',

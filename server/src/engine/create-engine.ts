@@ -22,18 +22,20 @@ import { selectPage } from './page-select.js';
 import type { ResolvedSubject } from './resolve.js';
 import { requireNode, requireType, resolveSubject } from './resolve.js';
 import { SchemaModel } from './schema-model.js';
-import type {
-  BatchCheckResult,
-  CheckRequest,
-  Engine,
-  EngineOptions,
-  Explanation,
-  LookupResourcesPage,
-  LookupResourcesRequest,
-  LookupSubjectsRequest,
-  LookupSubjectsResult,
+import {
+  ALLOWED_RESULT,
+  type BatchCheckResult,
+  type CheckRequest,
+  DEFAULT_ENGINE_OPTIONS,
+  DENIED_RESULT,
+  type Engine,
+  type EngineOptions,
+  type Explanation,
+  type LookupResourcesPage,
+  type LookupResourcesRequest,
+  type LookupSubjectsRequest,
+  type LookupSubjectsResult,
 } from './types.js';
-import { DEFAULT_ENGINE_OPTIONS } from './types.js';
 
 /** A request whose names all exist, resolved to numbers. */
 interface ValidatedCheck {
@@ -126,7 +128,7 @@ class GraphEngine implements Engine {
   checkBatch(requests: readonly CheckRequest[]): BatchCheckResult[] {
     return requests.map((request) => {
       try {
-        return { allowed: this.check(request) };
+        return this.check(request) ? ALLOWED_RESULT : DENIED_RESULT;
       } catch (err) {
         return { error: asGatehouseError(err) };
       }

@@ -15,6 +15,10 @@ export type BatchCheckResult =
   | { readonly allowed: boolean; readonly error?: undefined }
   | { readonly allowed?: undefined; readonly error: GatehouseError };
 
+/** The two answers every batch shares (results are read-only): no object per item. */
+export const ALLOWED_RESULT: BatchCheckResult = Object.freeze({ allowed: true });
+export const DENIED_RESULT: BatchCheckResult = Object.freeze({ allowed: false });
+
 export interface LookupResourcesRequest {
   readonly resourceType: string;
   readonly permission: string;

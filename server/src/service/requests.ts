@@ -105,6 +105,8 @@ export interface ValidatedCheckBatch {
   readonly consistency: ValidatedConsistency;
   /** In request order: a validated check, or the error that item gets in its slot. */
   readonly items: readonly (CheckRequest | GatehouseError)[];
+  /** How many of `items` are errors: with none, `items` can go to the engine as they are. */
+  readonly invalid: number;
 }
 
 export interface ValidatedLookupResources {

@@ -110,13 +110,9 @@ export function validateSubjectRef(s: SubjectRef, field: string, schema?: Schema
   }
 }
 
-function validateCheckItem(
-  schema: Schema,
-  resource: ObjectRef,
-  permission: string,
-  subject: SubjectRef,
-  prefix: string,
-): CheckRequest {
+/** `item` itself when it is a valid check: a batch of them goes to the engine without copies. */
+function validateCheckItem(schema: Schema, item: CheckRequest, prefix: string): CheckRequest {
+  const { resource, permission, subject } = item;
   validateObjectRef(resource, `${prefix}resource`, schema);
   if (permission === '') {
     throw new InvalidArgumentError(
@@ -130,13 +126,14 @@ function validateCheckItem(
   validateTypeName(schema, resource.type, `${prefix}resource`);
   validateCheckTarget(schema, resource.type, permission, `${prefix}permission`);
   validateTypeName(schema, subject.type, `${prefix}subject`);
-  return { resource, permission, subject };
+  return item;
 }
 
 export function validateCheck(schema: Schema, p: CheckParams): ValidatedCheck {
+  const { resource, permission, subject } = p;
   return {
     consistency: validateConsistency(p.consistency),
-    check: validateCheckItem(schema, p.resource, p.permission, p.subject, ''),
+    check: validateCheckItem(schema, { resource, permission, subject }, ''),
   };
 }
 
@@ -154,22 +151,24 @@ export function validateCheckBatch(
   }
   const consistency = validateConsistency(p.consistency);
   const items: (CheckRequest | GatehouseError)[] = new Array(p.items.length);
+  let invalid = 0;
   for (let i = 0; i < p.items.length; i++) {
     const item = p.items[i]!;
     try {
       // Unprefixed first: building `items[i].…` field names for every valid item costed more
       // than the checks themselves. Validation is deterministic, so a failing item fails again
       // below, this time with the field names that point into the batch.
-      items[i] = validateCheckItem(schema, item.resource, item.permission, item.subject, '');
+      items[i] = validateCheckItem(schema, item, '');
     } catch {
       try {
-        items[i] = validateCheckItem(schema, item.resource, item.permission, item.subject, `items[${i}].`);
+        items[i] = validateCheckItem(schema, item, `items[${i}].`);
       } catch (err) {
         items[i] = asGatehouseError(err);
+        invalid++;
       }
     }
   }
-  return { consistency, items };
+  return { consistency, items, invalid };
 }
 
 function pageSize(requested: number | undefined, max: number, field: string): number {

@@ -35,21 +35,29 @@ function typeName(v: unknown): string {
         : `a ${typeof v}`;
 }
 
-function str(v: unknown, field: string): string {
+// The field-name helpers take the name in two parts, `field` + `suffix`, joined only when the
+// value is wrong: concatenating names for every field of every valid batch item cost more than
+// decoding it.
+
+function str(v: unknown, field: string, suffix = ''): string {
   if (typeof v === 'string') return v;
   if (v === undefined || v === null) return '';
-  throw new InvalidArgumentError(`${field} must be a string, got ${typeName(v)}`, { field });
+  throw new InvalidArgumentError(`${field}${suffix} must be a string, got ${typeName(v)}`, {
+    field: field + suffix,
+  });
 }
 
-function optStr(v: unknown, field: string): string | undefined {
-  const s = str(v, field);
+function optStr(v: unknown, field: string, suffix = ''): string | undefined {
+  const s = str(v, field, suffix);
   return s === '' ? undefined : s;
 }
 
-function msg(v: unknown, field: string): Wire | undefined {
+function msg(v: unknown, field: string, suffix = ''): Wire | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'object' && !Array.isArray(v)) return v as Wire;
-  throw new InvalidArgumentError(`${field} must be an object, got ${typeName(v)}`, { field });
+  throw new InvalidArgumentError(`${field}${suffix} must be an object, got ${typeName(v)}`, {
+    field: field + suffix,
+  });
 }
 
 function list(v: unknown, field: string): readonly unknown[] {
@@ -84,16 +92,23 @@ function enumValue(v: unknown, names: readonly string[], field: string): number 
   });
 }
 
-export function decodeObjectRef(v: unknown, field: string): ObjectRef {
-  const m = msg(v, field);
-  return { type: str(m?.objectType, `${field}.objectType`), id: str(m?.objectId, `${field}.objectId`) };
+export function decodeObjectRef(v: unknown, field: string, suffix = ''): ObjectRef {
+  const m = msg(v, field, suffix);
+  if (m === undefined) return { type: '', id: '' };
+  const type = m.objectType;
+  const id = m.objectId;
+  // Both strings (always, from protobufjs): no field names needed.
+  if (typeof type === 'string' && typeof id === 'string') return { type, id };
+  const name = field + suffix;
+  return { type: str(type, name, '.objectType'), id: str(id, name, '.objectId') };
 }
 
-export function decodeSubjectRef(v: unknown, field: string): SubjectRef {
-  const m = msg(v, field);
-  const o = decodeObjectRef(m?.object, field);
-  const relation = optStr(m?.optionalRelation, `${field}.optionalRelation`);
-  return relation === undefined ? o : { type: o.type, id: o.id, relation };
+export function decodeSubjectRef(v: unknown, field: string, suffix = ''): SubjectRef {
+  const m = msg(v, field, suffix);
+  const o = decodeObjectRef(m?.object, field, suffix);
+  const relation = m?.optionalRelation;
+  if (relation === undefined || relation === null || relation === '') return o;
+  return { type: o.type, id: o.id, relation: str(relation, field + suffix, '.optionalRelation') };
 }
 
 export function decodeRelationship(v: unknown, field: string): Relationship {
@@ -145,14 +160,24 @@ export function decodeCheck(m: Wire): CheckParams {
   };
 }
 
+function decodeCheckItem(raw: unknown, field: string): CheckBatchParams['items'][number] {
+  const item = msg(raw, field) ?? {};
+  return {
+    resource: decodeObjectRef(item.resource, field, '.resource'),
+    permission: str(item.permission, field, '.permission'),
+    subject: decodeSubjectRef(item.subject, field, '.subject'),
+  };
+}
+
 export function decodeCheckBatch(m: Wire): CheckBatchParams {
   const items = list(m.items, 'items').map((raw, i) => {
-    const item = msg(raw, `items[${i}]`) ?? {};
-    return {
-      resource: decodeObjectRef(item.resource, `items[${i}].resource`),
-      permission: str(item.permission, `items[${i}].permission`),
-      subject: decodeSubjectRef(item.subject, `items[${i}].subject`),
-    };
+    try {
+      // A placeholder name first (decoding is deterministic): only an item that fails pays for
+      // `items[i]` names, and fails again with them.
+      return decodeCheckItem(raw, 'items[]');
+    } catch {
+      return decodeCheckItem(raw, `items[${i}]`);
+    }
   });
   return { consistency: decodeConsistency(m.consistency), items };
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 // The deployment files cannot be exercised here (no container engine, no cluster), so this
 // checks what can drift silently: Dockerfile paths and settings against the repository and
 // the serve options table, the Kubernetes manifests' wiring, and the example policies.
@@ -115,9 +116,20 @@ describe('deploy/Dockerfile', () => {
     expect(tsconfig.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
     expect(existsSync(join(ROOT, 'server/src/cli/main.ts'))).toBe(true);
     expect(of('ENTRYPOINT').map((i) => JSON.parse(i.args))).toEqual([
-      ['node', 'server/dist/cli/main.js', 'serve'],
+      ['node', '--no-allocation-site-pretenuring', 'server/dist/cli/main.js', 'serve'],
     ]);
     expect(of('COPY').map((i) => i.args)).toContain('--from=build /src/server/dist server/dist');
+  });
+
+  it('gives node the same flags as `npm start`, and this node accepts them', () => {
+    const [entrypoint] = of('ENTRYPOINT').map((i) => JSON.parse(i.args) as string[]);
+    const flags = entrypoint!.slice(1, entrypoint!.indexOf('server/dist/cli/main.js'));
+    expect(flags.length).toBeGreaterThan(0);
+    const rootPackage = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(rootPackage.scripts.start).toContain(`node ${flags.join(' ')} server/dist/cli/main.js serve`);
+    const run = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('runs as a numeric non-root user', () => {

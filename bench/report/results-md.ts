@@ -67,6 +67,8 @@ export function renderResults(ctx: ResultsContext, existing: string | undefined)
     `- **Method**: closed-loop load from a separate worker process (bench/harness), ${ctx.warmupMs / 1000} s warm-up then ` +
       `${ctx.durationMs / 1000} s measured per row; latencies from HDR histograms; failed calls are counted as errors, ` +
       'never as throughput. Every system first answers the same sampled questions (the correctness gate); a disagreement aborts the run. ' +
+      'Gatehouse and its transport floor run side by side and are measured in alternating pairs (one pair per --repeat); ' +
+      'each row keeps its median run, and the targets below use the medians of the per-pair ratios. ' +
       '"× Gatehouse" is the row\'s throughput divided by Gatehouse\'s on the same scenario, transport and concurrency.',
     '',
     keepEngineSection(existing),
@@ -101,6 +103,20 @@ export function renderResults(ctx: ResultsContext, existing: string | undefined)
         'group set, computed by the harness, because Cerbos has no group graph). Unix rows use `--http unix:` / `--grpc unix:`.',
       '',
       markdownTable(service, rows),
+      '',
+    );
+  }
+  const steady = pick((r) => r.scenario === 'steady');
+  if (steady.length > 0) {
+    sections.push(
+      '## Latency at a steady load',
+      '',
+      'Single checks with the load paced instead of closed: the given number of clients each send their next call on a ' +
+        "fixed schedule, together at a share of the floor's closed-loop throughput (the note gives the rate), for Gatehouse " +
+        'and the floor alike. In a closed loop p50 is about concurrency ÷ throughput, so there it measures capacity; here ' +
+        'calls meet a server with headroom, and p50 is the latency a caller sees at that load.',
+      '',
+      markdownTable(steady, rows),
       '',
     );
   }

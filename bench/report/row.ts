@@ -1,6 +1,21 @@
 // One measured line of the results: what every phase produces and every report consumes.
 
-export type Scenario = 'check' | 'batch' | 'lookup';
+/**
+ * `check` and `batch` under closed-loop load (saturation), `steady` single checks at a paced
+ * load below it (latency at a given load), `lookup` LookupResources reading every page.
+ */
+export type Scenario = 'check' | 'steady' | 'batch' | 'lookup';
+
+/** Gatehouse against its transport floor, from runs taken in alternating pairs. */
+export interface FloorComparison {
+  /** The floor's system name, e.g. `grpc-js echo`. */
+  readonly system: string;
+  /** Median over the pairs of Gatehouse's throughput divided by the floor's. */
+  readonly throughputRatio: number;
+  /** Median over the pairs of Gatehouse's p50 minus the floor's, in ms. */
+  readonly p50DeltaMs: number;
+  readonly pairs: number;
+}
 
 export interface ResultRow {
   /** `Gatehouse`, `grpc-js echo`, `Cerbos 0.55.0`, ... */
@@ -17,6 +32,8 @@ export interface ResultRow {
   readonly errors: number;
   /** What the system was given or how it was run, when that matters for reading the number. */
   readonly note?: string | undefined;
+  /** On a Gatehouse row measured in pairs with its transport floor. */
+  readonly vsFloor?: FloorComparison | undefined;
 }
 
 /**

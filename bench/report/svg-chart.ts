@@ -29,7 +29,12 @@ function decades(min: number, max: number): number[] {
 }
 
 export function renderChart(rows: readonly ResultRow[], title: string, subtitle: string): string {
-  const shown = sortRows(rows.filter((r) => r.scenario !== 'lookup' && r.throughput > 0 && r.errors === 0));
+  // Steady rows run at a rate the bench chose: their throughput says nothing about the system.
+  const shown = sortRows(
+    rows.filter(
+      (r) => r.scenario !== 'lookup' && r.scenario !== 'steady' && r.throughput > 0 && r.errors === 0,
+    ),
+  );
   const systems = [...new Set(shown.map((r) => r.system.replace(/ \d.*$/, '')))];
   const colour = (r: ResultRow): string =>
     PALETTE[systems.indexOf(r.system.replace(/ \d.*$/, '')) % PALETTE.length]!;

@@ -3,7 +3,7 @@
 import { formatLatency, formatRate, formatRatio } from './format.js';
 import { type ResultRow, ratioToGatehouse, type Scenario } from './row.js';
 
-const SCENARIO_ORDER: Record<Scenario, number> = { check: 0, batch: 1, lookup: 2 };
+const SCENARIO_ORDER: Record<Scenario, number> = { check: 0, steady: 1, batch: 2, lookup: 3 };
 const TRANSPORT_ORDER = ['in-process', 'grpc', 'http', 'grpc unix', 'http unix'];
 
 export function sortRows(rows: readonly ResultRow[]): ResultRow[] {
@@ -35,7 +35,7 @@ function cells(row: ResultRow, all: readonly ResultRow[]): string[] {
   return [
     row.system,
     row.transport,
-    row.scenario === 'lookup' ? 'lookup' : row.scenario === 'batch' ? 'batch' : 'check',
+    row.scenario,
     String(row.concurrency),
     `${formatRate(row.throughput)}${row.scenario === 'lookup' ? ' lookups' : ' checks'}`,
     formatLatency(row.p50Ms),

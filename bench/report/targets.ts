@@ -1,5 +1,5 @@
 // Where the run stands against the issues' targets, each computed from rows of the same run.
-import { formatLatency, formatRatio } from './format.js';
+import { formatLatency, formatRate, formatRatio } from './format.js';
 import type { ResultRow } from './row.js';
 
 function find(rows: readonly ResultRow[], p: (r: ResultRow) => boolean): ResultRow | undefined {
@@ -24,29 +24,45 @@ export function targetLines(rows: readonly ResultRow[]): string[] {
     ),
   ].sort((a, b) => a - b);
 
+  const floorRow = (system: string, transport: string, scenario: string, c: number): ResultRow | undefined =>
+    find(
+      rows,
+      (r) =>
+        r.system === system && r.transport === transport && r.scenario === scenario && r.concurrency === c,
+    );
+  /** Gatehouse minus the floor: the median of paired runs when measured in pairs. */
+  const p50Delta = (g: ResultRow, floor: ResultRow): number => g.vsFloor?.p50DeltaMs ?? g.p50Ms - floor.p50Ms;
+  const signed = (ms: number): string => `${ms >= 0 ? '+' : '−'}${formatLatency(Math.abs(ms))}`;
+
   for (const [transport, floorName, share] of [
     ['grpc', 'grpc-js echo', 0.9],
     ['http', 'hono echo', 0.8],
   ] as const) {
     for (const c of levels) {
       const g = gh(transport, 'check', c);
-      const floor = find(
-        rows,
-        (r) =>
-          r.system === floorName &&
-          r.transport === transport &&
-          r.scenario === 'check' &&
-          r.concurrency === c,
-      );
+      const floor = floorRow(floorName, transport, 'check', c);
       if (g === undefined || floor === undefined) continue;
-      const ratio = g.throughput / floor.throughput;
-      const delta = g.p50Ms - floor.p50Ms;
-      const p50 =
-        transport === 'grpc'
-          ? ` p50 ${delta >= 0 ? '+' : '−'}${formatLatency(Math.abs(delta))} vs the floor (target ≤ +100 µs): ${mark(delta <= 0.1)}.`
-          : '';
+      const ratio = g.vsFloor?.throughputRatio ?? g.throughput / floor.throughput;
+      const pairs = g.vsFloor === undefined ? '' : ` (median of ${g.vsFloor.pairs} alternating runs)`;
+      let p50 = '';
+      if (transport === 'grpc') {
+        // In a closed loop above one call in flight, p50 is about c ÷ throughput: it restates
+        // capacity. Latency is read at a steady load, where both servers have headroom.
+        const steady = gh(transport, 'steady', c);
+        const steadyFloor = floorRow(floorName, transport, 'steady', c);
+        if (c === 1) {
+          const d = p50Delta(g, floor);
+          p50 = ` p50 ${signed(d)} vs the floor, one call at a time (target ≤ +100 µs): ${mark(d <= 0.1)}.`;
+        } else if (steady !== undefined && steadyFloor !== undefined) {
+          const d = p50Delta(steady, steadyFloor);
+          p50 = ` At a steady ${formatRate(steady.throughput)} checks/s, p50 ${signed(d)} vs the floor's (target ≤ +100 µs): ${mark(d <= 0.1)}.`;
+        } else {
+          const d = p50Delta(g, floor);
+          p50 = ` p50 ${signed(d)} vs the floor in a closed loop (target ≤ +100 µs): ${mark(d <= 0.1)}.`;
+        }
+      }
       out.push(
-        `- Single checks over ${transport}, c=${c}: Gatehouse does ${formatRatio(ratio)} the ${floorName}'s throughput (target ≥ ${share}×): ${mark(ratio >= share)}.${p50}`,
+        `- Single checks over ${transport}, c=${c}: Gatehouse does ${formatRatio(ratio)} the ${floorName}'s throughput${pairs} (target ≥ ${share}×): ${mark(ratio >= share)}.${p50}`,
       );
     }
   }

@@ -1,6 +1,7 @@
 // The service bench: Gatehouse serving the dataset over gRPC and HTTP (loopback TCP, then Unix
-// sockets), the bare transport floors, each gated on the sampled questions and then loaded from
-// a separate process at every concurrency level.
+// sockets) beside the bare transport floors, each gated on the sampled questions and then loaded
+// from a separate process at every concurrency level. Gatehouse and the floors run at the same
+// time and are measured in alternating pairs, so a ratio compares runs seconds apart.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import type { Endpoint, LoadSpec, Operation, Question, Transport } from '../harn
 import type { BenchContext } from './context.js';
 import { correctnessGate } from './gate.js';
 import { lookupQuestions } from './in-process-phase.js';
-import { measureLoad } from './load-row.js';
+import { type LoadTask, measureLoad, measurePair } from './load-row.js';
 import { grpcParticipant, httpParticipant } from './server-answers.js';
 
 const HTTP_ECHO = fileURLToPath(new URL('../harness/targets/http-echo-server.ts', import.meta.url));
@@ -28,7 +29,7 @@ function spec(
   endpoint: Endpoint,
   questions: readonly Question[],
   concurrency: number,
-  token?: string,
+  ratePerSecond?: number,
 ): LoadSpec {
   return {
     transport,
@@ -41,7 +42,7 @@ function spec(
     warmupMs: ctx.options.warmupMs,
     durationMs: ctx.options.durationMs,
     timeoutMs: 30_000,
-    token,
+    ratePerSecond,
   };
 }
 
@@ -91,168 +92,169 @@ async function startLoadedGatehouse(
   }
 }
 
+/** Where one round of rows runs: loopback TCP, or Unix sockets in `dir`. */
+type Network = { readonly kind: 'tcp' } | { readonly kind: 'unix'; readonly dir: string };
+
+const FLOOR_SYSTEM: Record<Transport, string> = { grpc: 'grpc-js echo', http: 'hono echo' };
+const FLOOR_SCRIPT: Record<Transport, string> = { grpc: GRPC_ECHO, http: HTTP_ECHO };
+const FLOOR_NOTE = 'transport floor: decodes, answers a constant';
+
+function address(network: Network, name: string): string {
+  return network.kind === 'tcp' ? '127.0.0.1:0' : `unix:${join(network.dir, `${name}.sock`)}`;
+}
+
+/** Both transport floors, started side by side on `network`. */
+async function startFloors(ctx: BenchContext, network: Network): Promise<Record<Transport, RunningTarget>> {
+  const started: RunningTarget[] = [];
+  try {
+    for (const t of ['grpc', 'http'] as const) {
+      ctx.log(
+        `server: starting the ${FLOOR_SYSTEM[t]} floor (${t}${network.kind === 'unix' ? ' unix' : ''})`,
+      );
+      const { command, args } = tsxCommand(FLOOR_SCRIPT[t], [`--${t}`, address(network, `echo-${t}`)]);
+      started.push(await startTarget({ name: FLOOR_SYSTEM[t], command, args }));
+    }
+  } catch (err) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw err;
+  }
+  return { grpc: started[0]!, http: started[1]! };
+}
+
+/** One round of rows on `network`: Gatehouse and the floors, paired where both run. */
+async function runOn(
+  ctx: BenchContext,
+  network: Network,
+  dataset: Dataset,
+  questions: readonly AnsweredQuestion[],
+  token: string,
+): Promise<void> {
+  const { options, rows } = ctx;
+  const has = (s: Parameters<typeof options.scenarios.has>[0]): boolean => options.scenarios.has(s);
+  const tcp = network.kind === 'tcp';
+  const label = (t: Transport): string => (tcp ? t : `${t} unix`);
+  // Single checks on these transports (over Unix sockets: both, under --scenarios unix).
+  const checked = (['grpc', 'http'] as const).filter((t) => !tcp || has(t));
+  const runGatehouse = tcp ? checked.length > 0 || has('batch') || has('lookup') : has('unix');
+  const runFloors = has('floor');
+  if (!runGatehouse && !runFloors) return;
+  const note = `${options.sizeLabel}: ${dataset.relationshipCount.toLocaleString('en-US')} relationships`;
+
+  const floors = runFloors ? await startFloors(ctx, network) : undefined;
+  let gh: RunningTarget | undefined;
+  try {
+    if (runGatehouse) {
+      ctx.log(`server: starting Gatehouse on ${tcp ? 'loopback TCP' : 'Unix sockets'}`);
+      const addresses = { http: address(network, 'gh-http'), grpc: address(network, 'gh-grpc') };
+      gh = await startLoadedGatehouse(
+        ctx,
+        dataset,
+        questions.slice(0, options.gateQuestions),
+        addresses,
+        token,
+      );
+    }
+    const at = (target: RunningTarget, t: Transport): Endpoint =>
+      t === 'grpc' ? target.grpc! : target.http!;
+    const gatehouseTask = (
+      t: Transport,
+      operation: Operation,
+      c: number,
+      extra: string,
+      rate?: number,
+    ): LoadTask => ({
+      label: {
+        system: 'Gatehouse',
+        transport: label(t),
+        scenario: rate === undefined ? undefined : 'steady',
+        note: extra + note,
+      },
+      spec: spec(ctx, t, operation, at(gh!, t), questions, c, rate),
+    });
+    const floorTask = (
+      t: Transport,
+      operation: Operation,
+      c: number,
+      floorNote: string,
+      rate?: number,
+    ): LoadTask => ({
+      label: {
+        system: FLOOR_SYSTEM[t],
+        transport: label(t),
+        scenario: rate === undefined ? undefined : 'steady',
+        note: floorNote,
+      },
+      spec: spec(ctx, t, operation, at(floors![t], t), questions, c, rate),
+    });
+    /** Gatehouse and the floor in pairs when both run, else whichever runs. */
+    const measure = async (g: LoadTask | undefined, f: LoadTask | undefined): Promise<void> => {
+      if (g !== undefined && f !== undefined) rows.push(...(await measurePair(ctx, g, f)));
+      else if (g !== undefined) rows.push(await measureLoad(ctx, g.label, g.spec));
+      else if (f !== undefined) rows.push(await measureLoad(ctx, f.label, f.spec));
+    };
+
+    for (const c of options.concurrency) {
+      for (const t of ['grpc', 'http'] as const) {
+        const g = gh !== undefined && checked.includes(t) ? gatehouseTask(t, 'check', c, '') : undefined;
+        await measure(g, floors === undefined ? undefined : floorTask(t, 'check', c, FLOOR_NOTE));
+        // Latency at a steady load: both paced at one rate, a share of the floor's capacity.
+        if (!tcp || !has('steady') || c < 2 || g === undefined || floors === undefined) continue;
+        const capacity = rows.find(
+          (r) =>
+            r.system === FLOOR_SYSTEM[t] &&
+            r.transport === label(t) &&
+            r.scenario === 'check' &&
+            r.concurrency === c,
+        )?.throughput;
+        if (capacity === undefined || capacity === 0) continue;
+        const rate = Math.round(capacity * options.steadyLoad);
+        const paced = `paced at ${rate.toLocaleString('en-US')} checks/s (${options.steadyLoad} × the floor's closed loop), `;
+        await measure(
+          gatehouseTask(t, 'check', c, paced, rate),
+          floorTask(t, 'check', c, paced + FLOOR_NOTE, rate),
+        );
+      }
+    }
+    if (tcp && has('batch')) {
+      for (const c of options.concurrency) {
+        for (const t of ['grpc', 'http'] as const) {
+          await measure(
+            gh === undefined ? undefined : gatehouseTask(t, 'batch', c, `CheckBatch(${options.batchSize}), `),
+            floors === undefined
+              ? undefined
+              : floorTask(t, 'batch', c, `transport floor for CheckBatch(${options.batchSize})`),
+          );
+        }
+      }
+    }
+    if (tcp && has('lookup') && gh !== undefined) {
+      const lookups = lookupQuestions(dataset, questions, options.lookupSubjects);
+      for (const c of options.concurrency.filter((x) => x <= 16)) {
+        for (const t of ['grpc', 'http'] as const) {
+          await measure(
+            gatehouseTask(t, 'lookup', c, `all pages of 1000, ${lookups.length} subjects, `),
+            undefined,
+          );
+        }
+      }
+    }
+  } finally {
+    await Promise.all([gh?.stop(), floors?.grpc.stop(), floors?.http.stop()]);
+  }
+}
+
 export async function runServerPhase(
   ctx: BenchContext,
   dataset: Dataset,
   questions: readonly AnsweredQuestion[],
 ): Promise<void> {
-  const { options, rows } = ctx;
-  const has = (s: Parameters<typeof options.scenarios.has>[0]): boolean => options.scenarios.has(s);
   const token = randomBytes(16).toString('hex');
-  const gate = questions.slice(0, options.gateQuestions);
-  const note = `${options.sizeLabel}: ${dataset.relationshipCount.toLocaleString('en-US')} relationships`;
-
-  if (has('grpc') || has('http') || has('batch') || has('lookup')) {
-    ctx.log('server: starting Gatehouse on loopback TCP');
-    const gh = await startLoadedGatehouse(
-      ctx,
-      dataset,
-      gate,
-      { http: '127.0.0.1:0', grpc: '127.0.0.1:0' },
-      token,
-    );
-    try {
-      for (const c of options.concurrency) {
-        if (has('grpc'))
-          rows.push(
-            await measureLoad(
-              ctx,
-              { system: 'Gatehouse', transport: 'grpc', note },
-              spec(ctx, 'grpc', 'check', gh.grpc!, questions, c),
-            ),
-          );
-        if (has('http'))
-          rows.push(
-            await measureLoad(
-              ctx,
-              { system: 'Gatehouse', transport: 'http', note },
-              spec(ctx, 'http', 'check', gh.http!, questions, c),
-            ),
-          );
-      }
-      if (has('batch')) {
-        for (const c of options.concurrency) {
-          for (const t of ['grpc', 'http'] as const) {
-            const endpoint = t === 'grpc' ? gh.grpc! : gh.http!;
-            rows.push(
-              await measureLoad(
-                ctx,
-                { system: 'Gatehouse', transport: t, note: `CheckBatch(${options.batchSize}), ${note}` },
-                spec(ctx, t, 'batch', endpoint, questions, c),
-              ),
-            );
-          }
-        }
-      }
-      if (has('lookup')) {
-        const lookups = lookupQuestions(dataset, questions, options.lookupSubjects);
-        for (const c of options.concurrency.filter((x) => x <= 16)) {
-          for (const t of ['grpc', 'http'] as const) {
-            const endpoint = t === 'grpc' ? gh.grpc! : gh.http!;
-            rows.push(
-              await measureLoad(
-                ctx,
-                {
-                  system: 'Gatehouse',
-                  transport: t,
-                  note: `all pages of 1000, ${lookups.length} subjects, ${note}`,
-                },
-                spec(ctx, t, 'lookup', endpoint, lookups, c),
-              ),
-            );
-          }
-        }
-      }
-    } finally {
-      await gh.stop();
-    }
-  }
-
-  const socketDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-sock-'));
+  await runOn(ctx, { kind: 'tcp' }, dataset, questions, token);
+  if (!ctx.options.scenarios.has('unix')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-sock-'));
   try {
-    if (has('unix')) {
-      ctx.log('server: starting Gatehouse on Unix sockets');
-      const addresses = {
-        http: `unix:${join(socketDir, 'gh-http.sock')}`,
-        grpc: `unix:${join(socketDir, 'gh-grpc.sock')}`,
-      };
-      const gh = await startLoadedGatehouse(ctx, dataset, gate, addresses, token);
-      try {
-        for (const c of options.concurrency) {
-          rows.push(
-            await measureLoad(
-              ctx,
-              { system: 'Gatehouse', transport: 'grpc unix', note },
-              spec(ctx, 'grpc', 'check', gh.grpc!, questions, c),
-            ),
-          );
-          rows.push(
-            await measureLoad(
-              ctx,
-              { system: 'Gatehouse', transport: 'http unix', note },
-              spec(ctx, 'http', 'check', gh.http!, questions, c),
-            ),
-          );
-        }
-      } finally {
-        await gh.stop();
-      }
-    }
-
-    if (has('floor')) {
-      const floors: Array<[string, string, string, Transport, string]> = [
-        ['grpc-js echo', 'grpc', GRPC_ECHO, 'grpc', '127.0.0.1:0'],
-        ['hono echo', 'http', HTTP_ECHO, 'http', '127.0.0.1:0'],
-      ];
-      if (has('unix')) {
-        floors.push([
-          'grpc-js echo',
-          'grpc unix',
-          GRPC_ECHO,
-          'grpc',
-          `unix:${join(socketDir, 'echo-grpc.sock')}`,
-        ]);
-        floors.push([
-          'hono echo',
-          'http unix',
-          HTTP_ECHO,
-          'http',
-          `unix:${join(socketDir, 'echo-http.sock')}`,
-        ]);
-      }
-      for (const [system, transport, script, kind, address] of floors) {
-        ctx.log(`server: starting the ${system} floor (${transport})`);
-        const { command, args } = tsxCommand(script, [`--${kind}`, address]);
-        const echo = await startTarget({ name: system, command, args });
-        try {
-          for (const c of options.concurrency) {
-            const endpoint = kind === 'grpc' ? echo.grpc! : echo.http!;
-            rows.push(
-              await measureLoad(
-                ctx,
-                { system, transport, note: 'transport floor: decodes, answers a constant' },
-                spec(ctx, kind, 'check', endpoint, questions, c),
-              ),
-            );
-          }
-          if (has('batch') && !transport.includes('unix')) {
-            for (const c of options.concurrency) {
-              const endpoint = kind === 'grpc' ? echo.grpc! : echo.http!;
-              rows.push(
-                await measureLoad(
-                  ctx,
-                  { system, transport, note: `transport floor for CheckBatch(${options.batchSize})` },
-                  spec(ctx, kind, 'batch', endpoint, questions, c),
-                ),
-              );
-            }
-          }
-        } finally {
-          await echo.stop();
-        }
-      }
-    }
+    await runOn(ctx, { kind: 'unix', dir }, dataset, questions, token);
   } finally {
-    rmSync(socketDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -9,7 +9,17 @@ describe('bench flags', () => {
     expect(o.size).toBe(1_000_000);
     expect(o.peerSize).toBe(10_000);
     expect(o.concurrency).toEqual([1, 16, 64]);
-    expect([...o.scenarios]).toEqual(['engine', 'grpc', 'http', 'batch', 'lookup', 'unix', 'floor']);
+    expect([...o.scenarios]).toEqual([
+      'engine',
+      'grpc',
+      'http',
+      'batch',
+      'steady',
+      'lookup',
+      'unix',
+      'floor',
+    ]);
+    expect(o.steadyLoad).toBe(0.5);
     expect(o.peers.size).toBe(0);
     expect(o.command).toBe('npm run bench');
   });
@@ -33,6 +43,8 @@ describe('bench flags', () => {
         'grpc,smoke',
         '--server',
         'docker',
+        '--steady-load',
+        '1.5',
       ]);
     expect(parse).toThrow(OptionsError);
     let message = '';
@@ -45,6 +57,7 @@ describe('bench flags', () => {
     expect(message).toMatch(/--concurrency '0' must be a positive integer/);
     expect(message).toMatch(/--scenarios 'smoke' is not one of engine, grpc/);
     expect(message).toMatch(/--server 'docker' must be dist or src/);
+    expect(message).toMatch(/--steady-load '1.5' must be a number above 0 and at most 1/);
     expect(message).toMatch(/Usage: npm run bench/);
   });
 });

@@ -77,6 +77,49 @@ describe('ratios to Gatehouse', () => {
   });
 });
 
+describe('targets from paired and steady rows', () => {
+  const paired: ResultRow[] = [
+    // The medians of the rows alone say 0.80×; the pairs, run seconds apart, say 0.95×.
+    {
+      ...row('Gatehouse', 'grpc', 16, 8_000, 3),
+      vsFloor: { system: 'grpc-js echo', throughputRatio: 0.95, p50DeltaMs: 0.4, pairs: 3 },
+    },
+    row('grpc-js echo', 'grpc', 16, 10_000, 2),
+    {
+      ...row('Gatehouse', 'grpc', 16, 4_980, 1),
+      scenario: 'steady',
+      p50Ms: 0.45,
+      vsFloor: { system: 'grpc-js echo', throughputRatio: 1, p50DeltaMs: 0.06, pairs: 3 },
+    },
+    { ...row('grpc-js echo', 'grpc', 16, 5_000, 1), scenario: 'steady', p50Ms: 0.39 },
+  ];
+
+  it('read throughput from the pairs and p50 at the steady load', () => {
+    const lines = targetLines(paired).join('\n');
+    expect(lines).toMatch(
+      /over grpc, c=16: Gatehouse does 0\.95× the grpc-js echo's throughput \(median of 3 alternating runs\) \(target ≥ 0\.9×\): met\./,
+    );
+    expect(lines).toMatch(
+      /At a steady 4\.98k checks\/s, p50 \+60\.0 µs vs the floor's \(target ≤ \+100 µs\): met\./,
+    );
+  });
+
+  it('fall back to the closed-loop p50 when no steady rows ran, and mark it', () => {
+    const lines = targetLines(paired.slice(0, 2)).join('\n');
+    expect(lines).toMatch(
+      /p50 \+400 µs vs the floor in a closed loop \(target ≤ \+100 µs\): \*\*not met\*\*/,
+    );
+  });
+
+  it('get their own RESULTS.md section and stay out of the chart', () => {
+    const text = renderResults(context(paired), undefined);
+    expect(text).toMatch(/## Latency at a steady load\n\n[^\n]+\n\n\| system/);
+    expect(text).toMatch(/\| Gatehouse +\| grpc +\| steady +\| +16 \|/);
+    const svg = renderChart(paired, 'title', 'subtitle');
+    expect(svg.match(/<rect x=/g)).toHaveLength(2 * 2);
+  });
+});
+
 describe('RESULTS.md', () => {
   const existing = `# Benchmark results\n\nold header\n\n${ENGINE_SECTION}\n\nengine numbers | 2.1M/s\n\n${COMPONENTS_SECTION}\n\nstore: 104 B/rel\n\n## Service: single checks over gRPC and HTTP\n\nstale table\n`;
 

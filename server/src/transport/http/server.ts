@@ -1,18 +1,39 @@
 // Serves the hono app over node:http on TCP or a unix socket, with a drain-then-force shutdown.
-import type { Server } from 'node:http';
+import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { formatListenAddress, type ListenAddress } from '../../config/listen-address.js';
 import { removeStaleSocket } from '../unix-socket.js';
 
-const DRAIN_SWEEP_MS = 25;
+/**
+ * node:http's response, except that once the server drains, headers written carry
+ * `Connection: close` and the connection closes after the response. Without it a keep-alive
+ * client would send its next request on a connection the drain is about to close, and see it
+ * reset instead of answered or refused. Decided as headers are written, so a response to a
+ * request that was already in flight when the drain began is covered too.
+ */
+function drainAwareResponse(isDraining: () => boolean): typeof ServerResponse {
+  return class DrainAwareResponse<
+    Request extends IncomingMessage = IncomingMessage,
+  > extends ServerResponse<Request> {
+    // biome-ignore lint/suspicious/noExplicitAny: forwards every writeHead overload unchanged
+    override writeHead(...args: any[]): this {
+      if (isDraining()) this.shouldKeepAlive = false;
+      return super.writeHead(...(args as Parameters<ServerResponse['writeHead']>));
+    }
+  };
+}
 
 export class HttpServer {
   readonly #server: Server;
+  #draining = false;
 
   constructor(app: Hono) {
-    this.#server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    this.#server = createAdaptorServer({
+      fetch: app.fetch,
+      serverOptions: { ServerResponse: drainAwareResponse(() => this.#draining) },
+    }) as Server;
   }
 
   /** Bind and start; resolves to the bound address (the real port when 0 was asked for). */
@@ -35,18 +56,19 @@ export class HttpServer {
     return formatListenAddress({ ...address, port: (this.#server.address() as AddressInfo).port });
   }
 
-  /** Stop accepting, let in-flight requests finish for up to `graceMs`, then close every connection. */
+  /**
+   * Stop accepting, let in-flight requests finish for up to `graceMs`, then close every
+   * connection. Connections idle at the start close at once (node:http's close()); busy ones
+   * get `Connection: close` on their last response and close after it.
+   */
   shutdown(graceMs: number): Promise<void> {
     if (!this.#server.listening) return Promise.resolve();
+    this.#draining = true;
     return new Promise((resolve) => {
-      // close() only drops connections idle at the moment it is called; a keep-alive connection
-      // whose request finishes later would hold the drain open until its keep-alive timeout.
-      const sweep = setInterval(() => this.#server.closeIdleConnections(), DRAIN_SWEEP_MS);
       const timer = setTimeout(() => {
         this.#server.closeAllConnections();
       }, graceMs);
       this.#server.close(() => {
-        clearInterval(sweep);
         clearTimeout(timer);
         resolve();
       });

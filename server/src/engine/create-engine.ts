@@ -16,6 +16,7 @@ import type { CheckPlans } from './check-plan.js';
 import { compileCheckPlans } from './check-plan.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { Explainer } from './explain.js';
+import { LookupCache } from './lookup-cache.js';
 import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
 import { selectPage } from './page-select.js';
@@ -47,9 +48,6 @@ interface ValidatedCheck {
   readonly subjectOnResource: boolean;
 }
 
-/** Answers kept for clients paging through LookupResources (each holds one pointer per id). */
-const LOOKUP_CACHE_ENTRIES = 4;
-
 /** Index of the first id in sorted `ids` greater than `after`. */
 function upperBound(ids: readonly string[], after: string): number {
   let lo = 0;
@@ -70,8 +68,8 @@ class GraphEngine implements Engine {
   private readonly model: SchemaModel;
   private readonly plans: CheckPlans;
   private readonly rules: ReverseRules;
-  /** Sorted LookupResources answers being paged through, most recently used first. */
-  private readonly lookupCache: { key: string; version: number; ids: string[] }[] = [];
+  /** Sorted LookupResources answers being paged through. */
+  private readonly lookupCache = new LookupCache();
   // check()'s name caches: valid for the engine's life, since the schema never changes under it.
   private lastResourceType: string | undefined;
   private lastPermission: string | undefined;
@@ -180,18 +178,10 @@ class GraphEngine implements Engine {
     const s = request.subject;
     const key = JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation ?? '']);
     const version = this.graph.version;
-    const cache = this.lookupCache;
-    for (let i = 0; i < cache.length; i++) {
-      const entry = cache[i]!;
-      if (entry.key !== key || entry.version !== version) continue;
-      // Most recently used first.
-      cache.splice(i, 1);
-      cache.unshift(entry);
-      return entry.ids;
-    }
+    const cached = this.lookupCache.get(key, version);
+    if (cached !== undefined) return cached;
     const ids = this.visibleResources(request).sort();
-    cache.unshift({ key, version, ids });
-    if (cache.length > LOOKUP_CACHE_ENTRIES) cache.length = LOOKUP_CACHE_ENTRIES;
+    this.lookupCache.set(key, version, ids);
     return ids;
   }
 

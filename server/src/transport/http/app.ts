@@ -13,7 +13,7 @@ import { gatehouseProto, SERVICE_NAME } from '../grpc/proto.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
-import { createCheckBodies } from './check-body.js';
+import { createCheckBatchBodies, createCheckBodies } from './check-body.js';
 import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { rejectUnknownFields } from './known-fields.js';
 import { openApiDocument } from './openapi.js';
@@ -164,17 +164,23 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     checkOutcome,
     createCheckBodies(),
   );
-  post('/v1/check/batch', 'CheckBatch', async (b, ctx) => {
-    const result = await service.checkBatch(decode.decodeCheckBatch(b), ctx);
-    let allowed = 0;
-    let errors = 0;
-    for (const item of result.results) {
-      if (item.error !== undefined) errors++;
-      else if (item.allowed) allowed++;
-    }
-    metrics.batchItems(allowed, result.results.length - allowed - errors, errors);
-    return encode.encodeCheckBatch(result, S);
-  });
+  post(
+    '/v1/check/batch',
+    'CheckBatch',
+    async (b, ctx) => {
+      const result = await service.checkBatch(decode.decodeCheckBatch(b), ctx);
+      let allowed = 0;
+      let errors = 0;
+      for (const item of result.results) {
+        if (item.error !== undefined) errors++;
+        else if (item.allowed) allowed++;
+      }
+      metrics.batchItems(allowed, result.results.length - allowed - errors, errors);
+      return result;
+    },
+    ok,
+    createCheckBatchBodies(),
+  );
   post('/v1/lookup/resources', 'LookupResources', async (b, ctx) =>
     encode.encodeLookupResources(await service.lookupResources(decode.decodeLookupResources(b), ctx)),
   );

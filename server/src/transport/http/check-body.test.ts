@@ -1,7 +1,11 @@
-// The cached /v1/check bodies are exactly what the wire encoder produces, for the current token.
+// The cached /v1/check and /v1/check/batch bodies are exactly what the wire encoder produces,
+// for the current token.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeCheck, JSON_STYLE } from '../wire/encode.js';
-import { createCheckBodies } from './check-body.js';
+import { ALLOWED_RESULT, type BatchCheckResult, DENIED_RESULT } from '../../engine/types.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { encodeCheck, encodeCheckBatch, JSON_STYLE } from '../wire/encode.js';
+import { createCheckBatchBodies, createCheckBodies } from './check-body.js';
 
 describe('createCheckBodies', () => {
   it('renders what encodeCheck + JSON.stringify would, following the token as it changes', () => {
@@ -11,5 +15,36 @@ describe('createCheckBodies', () => {
         expect(render({ allowed, token })).toBe(JSON.stringify(encodeCheck({ allowed, token }, JSON_STYLE)));
       }
     }
+  });
+});
+
+describe('createCheckBatchBodies', () => {
+  const item = fc.oneof(
+    fc.constant(ALLOWED_RESULT),
+    fc.constant(DENIED_RESULT),
+    fc.constant<BatchCheckResult>({ allowed: true }),
+    fc
+      .string()
+      .map(
+        (why): BatchCheckResult => ({
+          error: new InvalidArgumentError(`bad "${why}"`, { field: 'items[0]' }),
+        }),
+      ),
+  );
+
+  it('renders what encodeCheckBatch + JSON.stringify would, for any mix of items and tokens', () => {
+    const render = createCheckBatchBodies();
+    fc.assert(
+      fc.property(
+        fc.array(item, { maxLength: 30 }),
+        fc.constantFrom('GH1.1.a', 'GH1.2.b'),
+        (results, token) => {
+          const text = render({ results, token });
+          expect(text).toBe(JSON.stringify(encodeCheckBatch({ results, token }, JSON_STYLE)));
+          expect(JSON.parse(text).results).toHaveLength(results.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

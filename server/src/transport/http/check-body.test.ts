@@ -23,13 +23,11 @@ describe('createCheckBatchBodies', () => {
     fc.constant(ALLOWED_RESULT),
     fc.constant(DENIED_RESULT),
     fc.constant<BatchCheckResult>({ allowed: true }),
-    fc
-      .string()
-      .map(
-        (why): BatchCheckResult => ({
-          error: new InvalidArgumentError(`bad "${why}"`, { field: 'items[0]' }),
-        }),
-      ),
+    fc.string().map(
+      (why): BatchCheckResult => ({
+        error: new InvalidArgumentError(`bad "${why}"`, { field: 'items[0]' }),
+      }),
+    ),
   );
 
   it('renders what encodeCheckBatch + JSON.stringify would, for any mix of items and tokens', () => {

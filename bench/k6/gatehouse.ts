@@ -4,6 +4,7 @@
 //
 //   node --import tsx bench/datasets/cli.ts --dataset group-visibility --size M --out bench/out/gv
 //   k6 run -e SCENARIO=grpc-check -e CONCURRENCY=16 -e QUESTIONS=../out/gv/questions.json bench/k6/gatehouse.ts
+//   k6 run -e SCENARIO=grpc-check -e CONCURRENCY=16 -e RATE=2000 ...   (a steady load, as the steady rows)
 import { check } from 'k6';
 import { SharedArray } from 'k6/data';
 import exec from 'k6/execution';
@@ -35,14 +36,27 @@ const questions: Question[] = new SharedArray(
   () => JSON.parse(open(__ENV.QUESTIONS ?? '../out/questions.json')) as Question[],
 );
 
-/** Closed loop like the Node harness: CONCURRENCY virtual users for DURATION. */
+const VUS = Number(__ENV.CONCURRENCY ?? '16');
+const DURATION = __ENV.DURATION ?? '30s';
+
+/**
+ * Closed loop like the Node harness: CONCURRENCY virtual users for DURATION. With RATE (calls
+ * per second), a steady load like the harness's `steady` rows instead: k6 starts calls at that
+ * rate on at most CONCURRENCY virtual users (an open model; the harness paces each client).
+ */
 export const options: Options = {
   scenarios: {
-    load: {
-      executor: 'constant-vus',
-      vus: Number(__ENV.CONCURRENCY ?? '16'),
-      duration: __ENV.DURATION ?? '30s',
-    },
+    load:
+      __ENV.RATE === undefined
+        ? { executor: 'constant-vus', vus: VUS, duration: DURATION }
+        : {
+            executor: 'constant-arrival-rate',
+            rate: Number(__ENV.RATE),
+            timeUnit: '1s',
+            preAllocatedVUs: VUS,
+            maxVUs: VUS,
+            duration: DURATION,
+          },
   },
   summaryTrendStats: ['avg', 'p(50)', 'p(90)', 'p(99)', 'p(99.9)', 'max'],
   // An error or a wrong answer fails the run instead of counting as throughput.

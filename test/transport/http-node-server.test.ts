@@ -137,4 +137,24 @@ describe('HTTP over @hono/node-server', () => {
       /gatehouse_request_errors_total\{transport="http",method="Check",code="RESOURCE_EXHAUSTED"\} [1-9]/,
     );
   });
+
+  it('counts the items of a CheckBatch by outcome', async () => {
+    const count = async (outcome: string): Promise<number> => {
+      const text = (await metrics.render()).body;
+      const m = new RegExp(`gatehouse_batch_checks_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text);
+      return m === null ? 0 : Number(m[1]);
+    };
+    const before = [await count('allowed'), await count('denied'), await count('error')];
+    const res = await post('/v1/check/batch', {
+      items: [
+        check('view'),
+        check('view'),
+        { ...check('view'), subject: { object: { objectType: 'user', objectId: 'nobody' } } },
+        { ...check('view'), permission: 'nope' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const after = [await count('allowed'), await count('denied'), await count('error')];
+    expect(after.map((n, i) => n - before[i]!)).toEqual([2, 1, 1]);
+  });
 });

@@ -1,6 +1,7 @@
 // Prometheus metrics on a registry owned by one server (never prom-client's global one):
 // request counts and latency per transport/method/outcome, errors by code, graph size and revision.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { BatchCheckResult } from '../engine/types.js';
 import { LatencyHistogram, type Series } from './latency-histogram.js';
 
 export type TransportName = 'grpc' | 'http';
@@ -121,7 +122,14 @@ export class GatehouseMetrics {
   }
 
   /** Count the outcomes of one batch's items. */
-  batchItems(allowed: number, denied: number, errors: number): void {
+  batchItems(results: readonly BatchCheckResult[]): void {
+    let allowed = 0;
+    let errors = 0;
+    for (const item of results) {
+      if (item.error !== undefined) errors++;
+      else if (item.allowed) allowed++;
+    }
+    const denied = results.length - allowed - errors;
     if (allowed > 0) this.#batchChecks.labels('allowed').inc(allowed);
     if (denied > 0) this.#batchChecks.labels('denied').inc(denied);
     if (errors > 0) this.#batchChecks.labels('error').inc(errors);

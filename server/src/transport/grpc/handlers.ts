@@ -140,13 +140,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     ),
     CheckBatch: unary('CheckBatch', async (r, ctx) => {
       const result = await service.checkBatch(decode.decodeCheckBatch(r), ctx);
-      let allowed = 0;
-      let errors = 0;
-      for (const item of result.results) {
-        if (item.error !== undefined) errors++;
-        else if (item.allowed) allowed++;
-      }
-      metrics.batchItems(allowed, result.results.length - allowed - errors, errors);
+      metrics.batchItems(result.results);
       return encode.encodeCheckBatch(result, S);
     }),
     LookupResources: stream('LookupResources', async (call, ctx) => {

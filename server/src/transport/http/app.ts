@@ -169,13 +169,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     'CheckBatch',
     async (b, ctx) => {
       const result = await service.checkBatch(decode.decodeCheckBatch(b), ctx);
-      let allowed = 0;
-      let errors = 0;
-      for (const item of result.results) {
-        if (item.error !== undefined) errors++;
-        else if (item.allowed) allowed++;
-      }
-      metrics.batchItems(allowed, result.results.length - allowed - errors, errors);
+      metrics.batchItems(result.results);
       return result;
     },
     ok,

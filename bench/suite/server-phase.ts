@@ -138,6 +138,11 @@ async function runOn(
   const runGatehouse = tcp ? checked.length > 0 || has('batch') || has('lookup') : has('unix');
   const runFloors = has('floor');
   if (!runGatehouse && !runFloors) return;
+  if (tcp && has('steady') && !runFloors) {
+    ctx.notes.push(
+      "steady rows skipped: they are paced at a share of the floor's throughput, and --scenarios has no floor",
+    );
+  }
   const note = `${options.sizeLabel}: ${dataset.relationshipCount.toLocaleString('en-US')} relationships`;
 
   const floors = runFloors ? await startFloors(ctx, network) : undefined;

@@ -89,6 +89,15 @@ describe('load harness against servers of known behaviour', () => {
     expect(result.p50Ms).toBeLessThan(35);
   });
 
+  it('splits a paced load between load workers instead of multiplying it', async () => {
+    const result = await runLoad(spec('http', slowHttp.http!, { ratePerSecond: 40, durationMs: 1_500 }), {
+      workers: 2,
+    });
+    expect(result.errors).toBe(0);
+    expect(result.callsPerSecond).toBeGreaterThan(30);
+    expect(result.callsPerSecond).toBeLessThan(50);
+  });
+
   it('caps a paced load above capacity at the clients it has', async () => {
     const result = await runLoad(spec('grpc', slowGrpc.grpc!, { ratePerSecond: 5_000, durationMs: 500 }));
     expect(result.errors).toBe(0);

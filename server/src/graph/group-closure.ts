@@ -130,14 +130,18 @@ export class GroupClosure {
     this.pairs--;
   }
 
-  /** `nodes` ordered parents before children (Kahn), or undefined if they contain a cycle. */
+  /**
+   * `nodes` ordered parents before children (Kahn), each once, or undefined if they contain a
+   * cycle. `nodes` may name a group twice (a group on a cycle is among its own descendants): it
+   * is taken as a set, since a repeated group counted twice could make a cycle look complete.
+   */
   private topologicalOrder(nodes: readonly number[]): number[] | undefined {
     const inSet = new Set(nodes);
     const pending = new Map<number, number>();
     const reverse = this.edges.reverse;
     const forward = this.edges.forward;
     const ready: number[] = [];
-    for (const d of nodes) {
+    for (const d of inSet) {
       let count = 0;
       for (let i = 0, n = reverse.degree(d); i < n; i++) if (inSet.has(reverse.neighbor(d, i))) count++;
       pending.set(d, count);
@@ -155,7 +159,7 @@ export class GroupClosure {
         if (left === 1) ready.push(c);
       }
     }
-    return order.length === nodes.length ? order : undefined;
+    return order.length === inSet.size ? order : undefined;
   }
 
   /** Recomputes the closure from `edges`, re-enabling it if it fits the budget. */

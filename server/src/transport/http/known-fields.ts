@@ -63,17 +63,18 @@ function hasUnknownField(body: unknown, type: protobuf.Type): boolean {
 /** The same walk as hasUnknownField, in the same order, throwing at the first unknown field. */
 function throwUnknownField(body: unknown, type: protobuf.Type, path: string): void {
   if (!isObject(body)) return;
+  const shape = shapeOf(type);
   for (const key in body) {
     const at = path === '' ? key : `${path}.${key}`;
-    if (!Object.hasOwn(type.fields, key)) {
-      const near = closestName(key, Object.keys(type.fields));
+    const nested = shape.get(key);
+    if (nested === undefined) {
+      const near = closestName(key, shape.keys());
       throw new InvalidArgumentError(
-        `unknown field '${at}'${near === undefined ? '' : ` (did you mean '${near}'?)`}: ${type.name} has ${Object.keys(type.fields).join(', ')}`,
+        `unknown field '${at}'${near === undefined ? '' : ` (did you mean '${near}'?)`}: ${type.name} has ${[...shape.keys()].join(', ')}`,
         { field: at },
       );
     }
-    const nested = messageType(type.fields[key]!);
-    if (nested === undefined) continue;
+    if (nested === null) continue;
     const value = body[key];
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) throwUnknownField(value[i], nested, `${at}[${i}]`);

@@ -108,3 +108,42 @@ describe('writes read their own writes on this replica', () => {
     expect((await service.check(carolViewsPlan, ctx())).allowed).toBe(true);
   });
 });
+
+describe('checkNow and checkBatchNow (the transports’ entry points)', () => {
+  it('answer synchronously when the local graph already satisfies the requirement', async () => {
+    const written = await store.write([grantCarol]);
+    await service.check(carolViewsPlan, ctx()); // let the replica apply it
+    await new Promise((r) => setImmediate(r));
+    const token = encodeRevisionToken(written.revision);
+    for (const consistency of [undefined, { kind: 'at_least_as_fresh' as const, token }]) {
+      const answer = service.checkNow({ ...carolViewsPlan, consistency }, ctx());
+      expect(answer).not.toBeInstanceOf(Promise);
+      expect(answer).toMatchObject({ allowed: true, token });
+      const batch = service.checkBatchNow({ items: [carolViewsPlan], consistency }, ctx());
+      expect(batch).not.toBeInstanceOf(Promise);
+      expect(batch).toMatchObject({ results: [{ allowed: true }], token });
+    }
+  });
+
+  it('return a promise that waits when the graph is behind, and answer from the caught-up graph', async () => {
+    store.held = true;
+    const written = await store.write([grantCarol]);
+    const consistency = { kind: 'at_least_as_fresh' as const, token: encodeRevisionToken(written.revision) };
+    const single = service.checkNow({ ...carolViewsPlan, consistency }, ctx());
+    const batch = service.checkBatchNow({ items: [carolViewsPlan], consistency }, ctx());
+    expect(single).toBeInstanceOf(Promise);
+    expect(batch).toBeInstanceOf(Promise);
+    store.release();
+    expect((await single).allowed).toBe(true);
+    expect((await batch).results).toMatchObject([{ allowed: true }]);
+  });
+
+  it('throw invalid input at once, where check() rejects with the same error', async () => {
+    const bad = checkOf('document:plan', 'viwe', 'user:carol');
+    expect(() => service.checkNow(bad, ctx())).toThrow(expect.objectContaining({ field: 'permission' }));
+    expect(() =>
+      service.checkBatchNow({ items: [], consistency: { kind: 'at_least_as_fresh', token: 'x' } }, ctx()),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    await expect(service.check(bad, ctx())).rejects.toMatchObject({ field: 'permission' });
+  });
+});

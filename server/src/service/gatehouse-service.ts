@@ -35,6 +35,7 @@ import type {
   ReadParams,
   ReadResult,
   SchemaResult,
+  ValidatedCheckBatch,
   ValidatedConsistency,
   ValidatePoliciesParams,
   ValidatePoliciesResult,
@@ -147,14 +148,41 @@ export class GatehouseService {
   }
 
   async check(params: CheckParams, ctx: CallContext): Promise<CheckResult> {
+    return this.checkNow(params, ctx);
+  }
+
+  /**
+   * `check` for the transports: the answer itself, synchronously, when the consistency choice
+   * needs no wait (minimize_latency, or a token the local graph already covers), so a call is
+   * answered in the tick that decoded it, without promises; a promise otherwise. Throws
+   * synchronously what `check` rejects with.
+   */
+  checkNow(params: CheckParams, ctx: CallContext): CheckResult | Promise<CheckResult> {
     const v = validateCheck(this.schema, params);
-    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
-    return { allowed: this.#replica.engine.check(v.check), token: this.#currentToken() };
+    if (!this.#reached(v.consistency)) {
+      return this.#reach(v.consistency, ctx.deadline).then(() => this.#answerCheck(v.check));
+    }
+    return this.#answerCheck(v.check);
+  }
+
+  #answerCheck(check: CheckRequest): CheckResult {
+    return { allowed: this.#replica.engine.check(check), token: this.#currentToken() };
   }
 
   async checkBatch(params: CheckBatchParams, ctx: CallContext): Promise<CheckBatchResult> {
+    return this.checkBatchNow(params, ctx);
+  }
+
+  /** `checkBatch` for the transports, synchronous when it can be, as `checkNow`. */
+  checkBatchNow(params: CheckBatchParams, ctx: CallContext): CheckBatchResult | Promise<CheckBatchResult> {
     const v = validateCheckBatch(this.schema, params, this.limits.maxBatchSize);
-    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    if (!this.#reached(v.consistency)) {
+      return this.#reach(v.consistency, ctx.deadline).then(() => this.#answerBatch(v));
+    }
+    return this.#answerBatch(v);
+  }
+
+  #answerBatch(v: ValidatedCheckBatch): CheckBatchResult {
     const engine = this.#replica.engine;
     if (v.invalid === 0)
       return { results: engine.checkBatch(v.items as CheckRequest[]), token: this.#currentToken() };
@@ -358,6 +386,14 @@ export class GatehouseService {
       this.#tokenRevision = revision;
     }
     return this.#token;
+  }
+
+  /** True when the local graph already satisfies the requirement without asking the store. */
+  #reached(c: ValidatedConsistency): boolean {
+    return (
+      c.kind === 'minimize_latency' ||
+      (c.kind === 'at_least_as_fresh' && c.revision <= this.#replica.revision)
+    );
   }
 
   /** Wait until the local graph satisfies the consistency requirement, bounded by the deadline. */

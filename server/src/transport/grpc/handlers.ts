@@ -14,7 +14,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
-import type { CallContext } from '../../service/requests.js';
+import type { CallContext, CheckBatchResult } from '../../service/requests.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { GRPC_STYLE as S } from '../wire/encode.js';
@@ -103,7 +103,13 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
         callback(failure(err, method, ctx, m, start));
         return;
       }
-      Promise.resolve(pending).then(
+      // A check that needs no consistency wait is answered in this tick: no promise, no hop.
+      if (!(pending instanceof Promise)) {
+        m.observe(outcomeOf(pending), start);
+        callback(null, pending);
+        return;
+      }
+      pending.then(
         (res) => {
           m.observe(outcomeOf(res), start);
           callback(null, res);
@@ -135,13 +141,21 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
   return {
     Check: unary(
       'Check',
-      (r, ctx) => service.check(decode.decodeCheck(r), ctx).then((x) => encode.encodeCheck(x, S)),
+      (r, ctx) => {
+        const result = service.checkNow(decode.decodeCheck(r), ctx);
+        return result instanceof Promise
+          ? result.then((x) => encode.encodeCheck(x, S))
+          : encode.encodeCheck(result, S);
+      },
       decided,
     ),
-    CheckBatch: unary('CheckBatch', async (r, ctx) => {
-      const result = await service.checkBatch(decode.decodeCheckBatch(r), ctx);
-      metrics.batchItems(result.results);
-      return encode.encodeCheckBatch(result, S);
+    CheckBatch: unary('CheckBatch', (r, ctx) => {
+      const answer = (result: CheckBatchResult): Message => {
+        metrics.batchItems(result.results);
+        return encode.encodeCheckBatch(result, S);
+      };
+      const result = service.checkBatchNow(decode.decodeCheckBatch(r), ctx);
+      return result instanceof Promise ? result.then(answer) : answer(result);
     }),
     LookupResources: stream('LookupResources', async (call, ctx) => {
       await service.streamLookupResources(decode.decodeLookupResources(call.request), ctx, (page) => {

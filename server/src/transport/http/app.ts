@@ -8,7 +8,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
-import type { CallContext, CheckResult } from '../../service/requests.js';
+import type { CallContext, CheckBatchResult, CheckResult } from '../../service/requests.js';
 import { gatehouseProto, SERVICE_NAME } from '../grpc/proto.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
@@ -160,17 +160,20 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   post(
     '/v1/check',
     'Check',
-    (b, ctx) => service.check(decode.decodeCheck(b), ctx),
+    (b, ctx) => service.checkNow(decode.decodeCheck(b), ctx),
     checkOutcome,
     createCheckBodies(),
   );
   post(
     '/v1/check/batch',
     'CheckBatch',
-    async (b, ctx) => {
-      const result = await service.checkBatch(decode.decodeCheckBatch(b), ctx);
-      metrics.batchItems(result.results);
-      return result;
+    (b, ctx) => {
+      const counted = (result: CheckBatchResult): CheckBatchResult => {
+        metrics.batchItems(result.results);
+        return result;
+      };
+      const result = service.checkBatchNow(decode.decodeCheckBatch(b), ctx);
+      return result instanceof Promise ? result.then(counted) : counted(result);
     },
     ok,
     createCheckBatchBodies(),

@@ -35,12 +35,18 @@ export interface GatehouseTargetOptions {
   readonly token: string;
   /** `dist` (default, what users run) or `src` (through tsx, for working on the bench). */
   readonly build?: 'dist' | 'src' | undefined;
+  /**
+   * With `dist`: the built entry point to run instead of this checkout's, e.g. another
+   * checkout's `server/dist/cli/main.js`, to measure two builds side by side.
+   */
+  readonly entry?: string | undefined;
 }
 
 export async function startGatehouse(options: GatehouseTargetOptions): Promise<RunningTarget> {
   const build = options.build ?? 'dist';
-  if (build === 'dist' && !existsSync(GATEHOUSE_DIST)) {
-    throw new Error(`${GATEHOUSE_DIST} does not exist: run 'npm run build' first (or pass --server src)`);
+  const entry = options.entry ?? GATEHOUSE_DIST;
+  if (build === 'dist' && !existsSync(entry)) {
+    throw new Error(`${entry} does not exist: run 'npm run build' first (or pass --server src)`);
   }
   const policies = mkdtempSync(join(tmpdir(), 'gatehouse-bench-policies-'));
   for (const [name, text] of options.schemaFiles) writeFileSync(join(policies, name), text);
@@ -67,7 +73,7 @@ export async function startGatehouse(options: GatehouseTargetOptions): Promise<R
       HEAP,
       NO_PRETENURING,
       ...extraNodeArgs(),
-      ...(build === 'dist' ? [GATEHOUSE_DIST] : ['--import', 'tsx', GATEHOUSE_SRC]),
+      ...(build === 'dist' ? [entry] : ['--import', 'tsx', GATEHOUSE_SRC]),
       ...args,
     ],
     // Huge pages for the graph's typed arrays, as the container image runs it (docs/configuration.md).

@@ -138,6 +138,11 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     };
   }
 
+  const answerBatch = (result: CheckBatchResult): Message => {
+    metrics.batchItems(result.results);
+    return encode.encodeCheckBatch(result, S);
+  };
+
   return {
     Check: unary(
       'Check',
@@ -150,12 +155,8 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       decided,
     ),
     CheckBatch: unary('CheckBatch', (r, ctx) => {
-      const answer = (result: CheckBatchResult): Message => {
-        metrics.batchItems(result.results);
-        return encode.encodeCheckBatch(result, S);
-      };
       const result = service.checkBatchNow(decode.decodeCheckBatch(r), ctx);
-      return result instanceof Promise ? result.then(answer) : answer(result);
+      return result instanceof Promise ? result.then(answerBatch) : answerBatch(result);
     }),
     LookupResources: stream('LookupResources', async (call, ctx) => {
       await service.streamLookupResources(decode.decodeLookupResources(call.request), ctx, (page) => {

@@ -157,6 +157,10 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     });
   }
 
+  const countedBatch = (result: CheckBatchResult): CheckBatchResult => {
+    metrics.batchItems(result.results);
+    return result;
+  };
   post(
     '/v1/check',
     'Check',
@@ -168,12 +172,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     '/v1/check/batch',
     'CheckBatch',
     (b, ctx) => {
-      const counted = (result: CheckBatchResult): CheckBatchResult => {
-        metrics.batchItems(result.results);
-        return result;
-      };
       const result = service.checkBatchNow(decode.decodeCheckBatch(b), ctx);
-      return result instanceof Promise ? result.then(counted) : counted(result);
+      return result instanceof Promise ? result.then(countedBatch) : countedBatch(result);
     },
     ok,
     createCheckBatchBodies(),

@@ -201,7 +201,7 @@ export class GatehouseService {
 
   async lookupResources(params: LookupResourcesParams, ctx: CallContext): Promise<LookupResourcesResult> {
     const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
-    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
     const page = this.#replica.engine.lookupResources({
       resourceType: v.resourceType,
       permission: v.permission,
@@ -222,7 +222,7 @@ export class GatehouseService {
     onPage: (page: LookupResourcesResult) => void,
   ): Promise<void> {
     const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
-    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
     const token = this.#currentToken();
     const pages = this.#replica.engine.lookupResourcePages({
       resourceType: v.resourceType,
@@ -243,7 +243,7 @@ export class GatehouseService {
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
     const v = validateLookupSubjects(this.schema, params);
-    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
     const r = this.#replica.engine.lookupSubjects({
       resource: v.resource,
       permission: v.permission,
@@ -260,7 +260,7 @@ export class GatehouseService {
 
   async explain(params: CheckParams, ctx: CallContext): Promise<ExplainResult> {
     const v = validateCheck(this.schema, params);
-    if (v.consistency.kind !== 'minimize_latency') await this.#reach(v.consistency, ctx.deadline);
+    if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
     const e = this.#replica.engine.explain(v.check);
     return { allowed: e.allowed, root: e.root, token: this.#currentToken() };
   }
@@ -396,10 +396,12 @@ export class GatehouseService {
     );
   }
 
-  /** Wait until the local graph satisfies the consistency requirement, bounded by the deadline. */
+  /**
+   * Wait until the local graph satisfies the consistency requirement, bounded by the deadline.
+   * Callers ask `#reached` first, so this only runs when the store must be consulted.
+   */
   async #reach(c: ValidatedConsistency, deadline: number): Promise<void> {
     if (c.kind === 'at_least_as_fresh') {
-      if (c.revision <= this.#replica.revision) return;
       const newest = await withDeadline(this.#store.revision(), deadline);
       if (c.revision > newest) {
         throw new InvalidArgumentError(

@@ -78,6 +78,37 @@ export class UnavailableError extends GatehouseError {
   }
 }
 
+/**
+ * A watch asked for revisions the changelog no longer holds (trimmed behind the caller). The
+ * follower cannot catch up change by change: it must resync from a snapshot.
+ */
+export class ChangelogTruncatedError extends GatehouseError {
+  override readonly name = 'ChangelogTruncatedError';
+  constructor(
+    message: string,
+    /** The oldest revision a watch can still start after. */
+    readonly oldestWatchable: number,
+  ) {
+    super('FAILED_PRECONDITION', message);
+  }
+}
+
+/**
+ * The store's data was started anew (a Redis that came back empty, a FLUSHALL): its epoch
+ * changed, so its revision numbers say nothing about the ones a follower has applied. Never
+ * taken as "the revision went backwards, carry on".
+ */
+export class StoreEpochChangedError extends GatehouseError {
+  override readonly name = 'StoreEpochChangedError';
+  constructor(
+    message: string,
+    readonly previousEpoch: string,
+    readonly currentEpoch: string | undefined,
+  ) {
+    super('UNAVAILABLE', message);
+  }
+}
+
 /** The request's deadline passed before it could be answered. */
 export class DeadlineExceededError extends GatehouseError {
   override readonly name = 'DeadlineExceededError';

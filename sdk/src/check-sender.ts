@@ -1,6 +1,6 @@
 // Sends checks: alone as Check, or coalesced with the same turn's checks into CheckBatch calls.
 import { type BatchEntry, MicroBatcher } from './batcher.js';
-import { guard } from './call.js';
+import { cancelledError, guard } from './call.js';
 import { InternalError } from './errors.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 import type { Transport, TransportCallOptions, WireMessage } from './transport.js';
@@ -15,14 +15,11 @@ import {
 } from './wire.js';
 
 /** One check, validated and in wire form. */
-export interface PendingCheck {
+export interface PendingCheck extends TransportCallOptions {
   /** `{resource, permission, subject}` in wire form. */
   readonly wire: WireMessage;
   readonly consistency: ResolvedConsistency;
-  readonly deadline: number | undefined;
-  readonly requestId: string | undefined;
-  /** The caller's signal: it cancels the RPC when the check travels alone, else only the wait. */
-  readonly signal: AbortSignal | undefined;
+  // `signal` cancels the RPC when the check travels alone; in a batch it ends only this caller's wait.
 }
 
 /**
@@ -45,14 +42,16 @@ export class CheckSender {
   /** The answer to one check; in a batch its signal and deadline bound this caller's wait only. */
   check(check: PendingCheck): Promise<CheckResult> {
     if (this.#batcher === undefined) return this.#sendOne(check);
+    // A caller that has already gone costs no queue slot and no RPC.
+    if (check.signal?.aborted) return Promise.reject(cancelledError(check.signal));
     const key = JSON.stringify(consistencyToWire(check.consistency));
     return guard(this.#batcher.add(key, check), check.deadline, check.signal);
   }
 
   async #sendOne(check: PendingCheck): Promise<CheckResult> {
-    const request = { consistency: consistencyToWire(check.consistency), ...check.wire };
-    const { deadline, signal, requestId } = check;
-    const options: TransportCallOptions = { deadline, signal, requestId };
+    const { wire, consistency, ...options } = check;
+    const { deadline, signal } = options;
+    const request = { consistency: consistencyToWire(consistency), ...wire };
     const response = await withRetries(
       this.#retry,
       () => this.#transport.unary('Check', request, options),
@@ -65,7 +64,14 @@ export class CheckSender {
     };
   }
 
-  #sendBatch(entries: readonly BatchEntry<PendingCheck, CheckResult>[]): void {
+  #sendBatch(queued: readonly BatchEntry<PendingCheck, CheckResult>[]): void {
+    // Callers that aborted while queued stopped waiting already (see guard): send only the rest.
+    const entries: BatchEntry<PendingCheck, CheckResult>[] = [];
+    for (const entry of queued) {
+      const { signal } = entry.item;
+      if (signal?.aborted) entry.reject(cancelledError(signal));
+      else entries.push(entry);
+    }
     const [first] = entries;
     if (first === undefined) return;
     if (entries.length === 1) {
@@ -80,17 +86,12 @@ export class CheckSender {
       items: entries.map((e) => e.item.wire),
     };
     const options: TransportCallOptions = { deadline, requestId: first.item.requestId };
-    withRetries(
-      this.#retry,
-      () => this.#transport.unary('CheckBatch', request, options),
-      deadline,
-      undefined,
-    ).then(
-      (response) => settleBatch(entries, response),
-      (err: unknown) => {
+    withRetries(this.#retry, () => this.#transport.unary('CheckBatch', request, options), deadline, undefined)
+      .then((response) => settleBatch(entries, response))
+      // One handler for both: a failed call, or a response settleBatch could not read.
+      .catch((err: unknown) => {
         for (const entry of entries) entry.reject(err);
-      },
-    );
+      });
   }
 }
 

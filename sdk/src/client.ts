@@ -1,5 +1,5 @@
 // GatehouseClient: every business operation, written once over any Transport.
-import { deadlineFrom } from './call.js';
+import { checkRequestId, deadlineFrom } from './call.js';
 import { CheckSender } from './check-sender.js';
 import { InternalError, UnavailableError } from './errors.js';
 import { Paged } from './paged.js';
@@ -130,14 +130,8 @@ export class GatehouseClient {
   async check(request: CheckRequest | string, options: ReadOptions = {}): Promise<CheckResult> {
     const wire = checkItemToWire(request);
     const consistency = this.#resolve(options.consistency);
-    const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
-    return this.#checks.check({
-      wire,
-      consistency,
-      deadline,
-      requestId: options.requestId,
-      signal: options.signal,
-    });
+    const call = this.#callOptions(options, deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs));
+    return this.#checks.check({ wire, consistency, ...call });
   }
 
   /**
@@ -158,8 +152,12 @@ export class GatehouseClient {
       items: items.map((item, i) => checkItemToWire(item, `items[${i}]`)),
     };
     const response = await this.#read('CheckBatch', request, options);
+    const results = records(response.results);
+    if (results.length !== items.length) {
+      throw new InternalError(`server answered ${results.length} results for a batch of ${items.length}`);
+    }
     return {
-      results: records(response.results).map(batchResultFromWire),
+      results: results.map(batchResultFromWire),
       checkedAt: tokenFromWire(response.checkedAt),
     };
   }
@@ -356,7 +354,7 @@ export class GatehouseClient {
    */
   async *watch(options: WatchOptions = {}): AsyncIterable<WatchEvent> {
     const request = options.after === undefined ? {} : { optionalStartCursor: { token: options.after } };
-    const callOptions: TransportCallOptions = { signal: options.signal, requestId: options.requestId };
+    const callOptions = this.#callOptions(options, undefined);
     let last = options.after;
     for await (const event of this.#transport.serverStream('Watch', request, callOptions)) {
       const changesThrough = tokenFromWire(event.changesThrough);
@@ -428,8 +426,8 @@ export class GatehouseClient {
     return token;
   }
 
-  #callOptions(options: CallOptions, deadline: number | undefined): TransportCallOptions {
-    return { deadline, signal: options.signal, requestId: options.requestId };
+  #callOptions(options: CallOptions | WatchOptions, deadline: number | undefined): TransportCallOptions {
+    return { deadline, signal: options.signal, requestId: checkRequestId(options.requestId) };
   }
 
   #read(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {

@@ -4,6 +4,7 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientUnaryCall,
   credentials,
   Metadata,
 } from '@grpc/grpc-js';
@@ -70,7 +71,10 @@ export class GrpcTransport implements Transport {
         reject(mapGrpcError(undefined, ctx));
         return;
       }
-      const call = this.#client.makeUnaryRequest(
+      // Declared before the call: grpc-js may report a failure before makeUnaryRequest returns.
+      let call: ClientUnaryCall | undefined;
+      const cancel = (): void => call?.cancel();
+      call = this.#client.makeUnaryRequest(
         codec.path,
         codec.serialize,
         codec.deserialize,
@@ -83,7 +87,6 @@ export class GrpcTransport implements Transport {
           else resolve(response);
         },
       );
-      const cancel = (): void => call.cancel();
       options.signal?.addEventListener('abort', cancel, { once: true });
     });
   }

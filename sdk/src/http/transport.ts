@@ -123,7 +123,14 @@ export class HttpTransport implements Transport {
   }
 
   async *#watch(request: WireMessage, options: TransportCallOptions): AsyncIterable<WireMessage> {
-    const exchange = await this.#exchange('Watch', request, options, 'application/x-ndjson');
+    let exchange: Exchange;
+    try {
+      exchange = await this.#exchange('Watch', request, options, 'application/x-ndjson');
+    } catch (err) {
+      // As over gRPC: a watch whose signal aborted (even before it started) ends quietly.
+      if (options.signal?.aborted) return;
+      throw err;
+    }
     const body = exchange.response.body;
     try {
       if (body === null) return;

@@ -1,5 +1,5 @@
 // Per-call deadlines and cancellation: computing the absolute deadline and enforcing it locally.
-import { CancelledError, DeadlineExceededError, InvalidArgumentError } from './errors.js';
+import { CancelledError, DeadlineExceededError } from './errors.js';
 
 /** The absolute deadline (epoch ms) of a call: its own timeout, else the client default, else none. */
 export function deadlineFrom(
@@ -8,19 +8,6 @@ export function deadlineFrom(
 ): number | undefined {
   const ms = timeoutMs ?? defaultTimeoutMs;
   return ms === undefined || ms <= 0 || !Number.isFinite(ms) ? undefined : Date.now() + ms;
-}
-
-// Printable ASCII without surrounding spaces: what an HTTP header and gRPC metadata both carry
-// unchanged (fetch trims surrounding spaces, grpc-js refuses control characters).
-const HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
-
-/** `requestId` as given, or InvalidArgumentError when no transport could send it unchanged. */
-export function checkRequestId(requestId: string | undefined): string | undefined {
-  if (requestId === undefined || (requestId.length <= 256 && HEADER_VALUE.test(requestId))) return requestId;
-  throw new InvalidArgumentError(
-    `requestId ${JSON.stringify(requestId.slice(0, 80))} cannot be sent as a header: use 1-256 printable ASCII characters without surrounding spaces`,
-    { field: 'requestId' },
-  );
 }
 
 export function deadlineError(deadline: number, startedAt?: number): DeadlineExceededError {

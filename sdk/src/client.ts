@@ -1,7 +1,8 @@
 // GatehouseClient: every business operation, written once over any Transport.
-import { checkRequestId, deadlineFrom } from './call.js';
+import { deadlineFrom } from './call.js';
 import { CheckSender } from './check-sender.js';
 import { InternalError, UnavailableError } from './errors.js';
+import { checkRequestId } from './headers.js';
 import { Paged } from './paged.js';
 import { toObjectRef, toSubjectRef } from './refs.js';
 import { checkItemToWire, preconditionsToWire, writeToWire } from './requests.js';

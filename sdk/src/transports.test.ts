@@ -65,6 +65,18 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     expect(call?.headers['x-request-id']).toBe('req-7');
   });
 
+  it('sends the token exactly, and refuses one it could not send exactly before any call', async () => {
+    const token = 'a.B-c_d~e+f/g=';
+    const { server, client } = await setup({ unary: { Check: () => allowed } }, {}, token);
+    await client.check('doc:a#view@user:u');
+    expect(server.calls[0]?.headers.authorization).toBe(`Bearer ${token}`);
+    for (const bad of [' secret', 'secret ', 'secret\n', 'sec ret', '', '   ', 'caf\u00e9']) {
+      expect(() => transportFor(kind, server.address, bad), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'token' }),
+      );
+    }
+  });
+
   it('coalesces concurrent checks into exactly one CheckBatch and answers each in order', async () => {
     const { server, client } = await setup({
       unary: {

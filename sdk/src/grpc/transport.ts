@@ -9,6 +9,7 @@ import {
   Metadata,
 } from '@grpc/grpc-js';
 import { CancelledError } from '../errors.js';
+import { authorizationHeader } from '../headers.js';
 import type {
   StreamMethod,
   Transport,
@@ -51,15 +52,15 @@ function channelCredentials(tls: GrpcTlsOptions | undefined): ChannelCredentials
 export class GrpcTransport implements Transport {
   readonly #client: Client;
   readonly #codecs: Codecs;
-  readonly #token: string | undefined;
+  readonly #authorization: string | undefined;
   readonly #address: string;
   #closed = false;
 
   constructor(options: GrpcTransportOptions) {
     this.#address = options.address;
+    this.#authorization = authorizationHeader(options.token);
     this.#codecs = loadCodecs(options.protoPath);
     this.#client = new Client(options.address, channelCredentials(options.tls), options.channelOptions);
-    this.#token = options.token;
   }
 
   unary(method: UnaryMethod, request: WireMessage, options: TransportCallOptions): Promise<WireMessage> {
@@ -139,7 +140,7 @@ export class GrpcTransport implements Transport {
 
   #metadata(options: TransportCallOptions): Metadata {
     const metadata = new Metadata();
-    if (this.#token !== undefined) metadata.set('authorization', `Bearer ${this.#token}`);
+    if (this.#authorization !== undefined) metadata.set('authorization', this.#authorization);
     if (options.requestId !== undefined) metadata.set('x-request-id', options.requestId);
     return metadata;
   }

@@ -1,6 +1,7 @@
 // HttpTransport: the Transport over Gatehouse's HTTP/JSON API, using fetch (Node's, undici's or yours).
 
 import { CancelledError, InternalError } from '../errors.js';
+import { authorizationHeader } from '../headers.js';
 import type {
   StreamMethod,
   Transport,
@@ -11,8 +12,34 @@ import type {
 import { type FailureContext, malformedResponse, mapHttpFailure } from './errors.js';
 import { readNdjson } from './ndjson.js';
 
-/** The fetch signature the transport needs; Node's global fetch and undici's both fit. */
-export type FetchLike = (input: string, init: RequestInit & { dispatcher?: unknown }) => Promise<Response>;
+/** What the transport passes to fetch: a subset of `RequestInit` every fetch accepts. */
+export interface FetchInit {
+  readonly method: 'GET' | 'POST';
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  readonly signal: AbortSignal;
+  /** `HttpTransportOptions.dispatcher` as given: its type is whatever your fetch takes (undici: a Dispatcher). */
+  // biome-ignore lint/suspicious/noExplicitAny: any fetch's own dispatcher type must fit here
+  readonly dispatcher?: any;
+}
+
+/** What the transport reads of fetch's answer: a subset of `Response` every fetch returns. */
+export interface FetchResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  text(): Promise<string>;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/**
+ * The fetch signature the transport needs. Node's global fetch, undici's `fetch` (whose
+ * `RequestInit` and `Response` are undici's own types) and most wrappers fit as they are.
+ * Declared as a method so its parameters compare bivariantly: undici's `dispatcher` is its
+ * `Dispatcher`, ours is whatever you pass as `dispatcher`.
+ */
+export type FetchLike = {
+  fetch(input: string, init: FetchInit): Promise<FetchResponse>;
+}['fetch'];
 
 export interface HttpTransportOptions {
   /** Where the server listens, e.g. `http://127.0.0.1:8080`. With `socketPath`, the host part is only sent as Host. */
@@ -48,7 +75,7 @@ const PATHS: Readonly<Record<UnaryMethod | StreamMethod, string>> = {
 };
 
 interface Exchange {
-  readonly response: Response;
+  readonly response: FetchResponse;
   readonly ctx: FailureContext;
   /** Stops the exchange's timer and listeners; call once the body is consumed. */
   readonly done: () => void;
@@ -69,7 +96,8 @@ export class HttpTransport implements Transport {
     this.#options = options;
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#headers = { accept: 'application/json', ...options.headers };
-    if (options.token !== undefined) this.#headers.authorization = `Bearer ${options.token}`;
+    const authorization = authorizationHeader(options.token);
+    if (authorization !== undefined) this.#headers.authorization = authorization;
   }
 
   unary(method: UnaryMethod, request: WireMessage, options: TransportCallOptions): Promise<WireMessage> {
@@ -189,16 +217,16 @@ export class HttpTransport implements Transport {
     }
     const isGet = method === 'ReadSchema';
     if (!isGet) headers['content-type'] = 'application/json';
-    let response: Response;
+    let response: FetchResponse;
     try {
       const { fetch, dispatcher } = await this.#loadFetch();
-      const init: RequestInit & { dispatcher?: unknown } = {
+      const init: FetchInit = {
         method: isGet ? 'GET' : 'POST',
         headers,
         signal: controller.signal,
+        ...(isGet ? {} : { body: JSON.stringify(request) }),
+        ...(dispatcher === undefined ? {} : { dispatcher }),
       };
-      if (!isGet) init.body = JSON.stringify(request);
-      if (dispatcher !== undefined) init.dispatcher = dispatcher;
       response = await fetch(url, init);
     } catch (err) {
       done();

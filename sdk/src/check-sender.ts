@@ -39,6 +39,11 @@ export class CheckSender {
     }
   }
 
+  /** Send the checks queued for the next batch now. */
+  flush(): void {
+    this.#batcher?.flush();
+  }
+
   /** The answer to one check; in a batch its signal and deadline bound this caller's wait only. */
   check(check: PendingCheck): Promise<CheckResult> {
     if (this.#batcher === undefined) return this.#sendOne(check);

@@ -1,7 +1,7 @@
 // GatehouseClient: every business operation, written once over any Transport.
 import { deadlineFrom } from './call.js';
 import { CheckSender } from './check-sender.js';
-import { InternalError, UnavailableError } from './errors.js';
+import { CancelledError, InternalError, UnavailableError } from './errors.js';
 import { checkRequestId } from './headers.js';
 import { Paged } from './paged.js';
 import { toObjectRef, toSubjectRef } from './refs.js';
@@ -91,6 +91,9 @@ export class GatehouseClient {
   readonly #retry: RetryPolicy;
   readonly #checks: CheckSender;
   #newestWriteToken: RevisionToken | undefined;
+  // Unary calls not yet settled, which close() lets finish; streams are cut by the transport.
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed = false;
 
   constructor(transport: Transport, options: ClientOptions = {}) {
     this.#transport = transport;
@@ -132,7 +135,7 @@ export class GatehouseClient {
     const wire = checkItemToWire(request);
     const consistency = this.#resolve(options.consistency);
     const call = this.#callOptions(options, deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs));
-    return this.#checks.check({ wire, consistency, ...call });
+    return this.#track(this.#checks.check({ wire, consistency, ...call }));
   }
 
   /**
@@ -403,13 +406,26 @@ export class GatehouseClient {
   }
 
   /**
-   * Release the transport's connections. Calls made afterwards fail.
+   * Stop taking calls, let the ones already made finish, then release the transport's
+   * connections: checks still queued for a batch are sent at once, unary calls in flight
+   * settle (each within its own deadline), streams (`watch`, `lookupResources`) are cut.
+   * Calls made afterwards fail with CancelledError.
    *
    * @example
    * process.once('SIGTERM', () => void client.close());
    */
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#checks.flush();
+    await Promise.allSettled([...this.#inFlight]);
     await this.#transport.close();
+  }
+
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#inFlight.add(call);
+    const forget = (): void => void this.#inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
   }
 
   #resolve(consistency: Consistency | undefined): ResolvedConsistency {
@@ -428,22 +444,25 @@ export class GatehouseClient {
   }
 
   #callOptions(options: CallOptions | WatchOptions, deadline: number | undefined): TransportCallOptions {
+    if (this.#closed) throw new CancelledError('the client was closed; create a new one to make calls');
     return { deadline, signal: options.signal, requestId: checkRequestId(options.requestId) };
   }
 
   #read(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
     const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
     const callOptions = this.#callOptions(options, deadline);
-    return withRetries(
-      this.#retry,
-      () => this.#transport.unary(method, request, callOptions),
-      deadline,
-      options.signal,
+    return this.#track(
+      withRetries(
+        this.#retry,
+        () => this.#transport.unary(method, request, callOptions),
+        deadline,
+        options.signal,
+      ),
     );
   }
 
   #mutate(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
     const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
-    return this.#transport.unary(method, request, this.#callOptions(options, deadline));
+    return this.#track(this.#transport.unary(method, request, this.#callOptions(options, deadline)));
   }
 }

@@ -61,6 +61,8 @@ describe('the SDK under --unhandled-rejections=strict, against fake servers', ()
       const outcomes = outcomesOf(run, 'unreachable', kind);
       expect(Object.keys(outcomes)).toEqual([...OPERATION_NAMES, 'check racing close']);
       for (const op of OPERATION_NAMES) expect([op, outcomes[op]]).toEqual([op, 'UnavailableError']);
+      // A check still queued when close() is called is sent, not dropped as cancelled.
+      expect(outcomes['check racing close']).toBe('UnavailableError');
     });
 
     it('rejects answers it cannot read with a typed error, never a raw one', () => {

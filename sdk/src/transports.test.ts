@@ -333,6 +333,57 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     expect(server.calls).toHaveLength(1);
   });
 
+  it('sends queued checks on close and lets calls in flight finish before closing', async () => {
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { server, client } = await setup({
+      unary: {
+        Check: async () => {
+          await released;
+          return allowed;
+        },
+        LookupSubjects: async () => {
+          await released;
+          return { subjectObjectIds: ['ann'] };
+        },
+      },
+    });
+    const lookup = client.lookupSubjects({ resource: 'doc:a', permission: 'view', subjectType: 'user' });
+    const queued = client.check('doc:a#view@user:u'); // still queued for its batch when close() starts
+    const closed = client.close();
+    await expect(client.check('doc:b#view@user:u')).rejects.toBeInstanceOf(CancelledError);
+    for (let i = 0; server.calls.length < 2 && i < 2000; i++) await delay(5);
+    release();
+    await expect(queued).resolves.toMatchObject({ allowed: true });
+    await expect(lookup).resolves.toMatchObject({ subjectIds: ['ann'] });
+    await closed;
+    await expect(client.readSchema()).rejects.toBeInstanceOf(CancelledError);
+    expect(server.calls.map((c) => c.method).sort()).toEqual(['Check', 'LookupSubjects']);
+  });
+
+  it('ends a watch in progress with CancelledError when the client closes', async () => {
+    const { server, client } = await setup({
+      stream: {
+        Watch: async function* ({ signal }) {
+          yield { changes: [], changesThrough: { token: 'r1' } };
+          await delay(60_000, signal);
+        },
+      },
+    });
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const event of client.watch()) {
+        seen.push(event.changesThrough);
+        void client.close();
+      }
+    })();
+    await expect(watching).rejects.toBeInstanceOf(CancelledError);
+    expect(seen).toEqual(['r1']);
+    expect(server.calls).toHaveLength(1);
+  });
+
   it('parses the schema JSON and validation problems', async () => {
     const { client } = await setup({
       unary: {

@@ -55,6 +55,8 @@ export class GrpcTransport implements Transport {
   readonly #authorization: string | undefined;
   readonly #address: string;
   #closed = false;
+  // Streams in progress, cancelled by close(): a channel's close leaves its calls running.
+  readonly #streams = new Set<{ cancel(): void }>();
 
   constructor(options: GrpcTransportOptions) {
     this.#address = options.address;
@@ -114,12 +116,15 @@ export class GrpcTransport implements Transport {
     );
     const cancel = (): void => call.cancel();
     options.signal?.addEventListener('abort', cancel, { once: true });
+    this.#streams.add(call);
     try {
       for await (const message of call) yield message as WireMessage;
     } catch (err) {
       if (method === 'Watch' && options.signal?.aborted) return; // the caller stopped watching
+      if (this.#closed) throw this.#closedError();
       throw mapGrpcError(err, ctx);
     } finally {
+      this.#streams.delete(call);
       options.signal?.removeEventListener('abort', cancel);
       call.cancel(); // no-op after a clean end; stops the server when the consumer breaks early
     }
@@ -127,6 +132,7 @@ export class GrpcTransport implements Transport {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const stream of this.#streams) stream.cancel();
     this.#client.close();
   }
 

@@ -145,6 +145,8 @@ export class HttpTransport implements Transport {
     const exchange = await this.#exchange(method, request, options);
     try {
       return await readJson(exchange);
+    } catch (err) {
+      throw this.#closed ? this.#closedError(exchange.ctx.url) : err;
     } finally {
       exchange.done();
     }
@@ -166,6 +168,7 @@ export class HttpTransport implements Transport {
       for await (const message of readNdjson(body, malformed)) yield message as WireMessage;
     } catch (err) {
       if (options.signal?.aborted) return; // the caller stopped watching: not an error
+      if (this.#closed) throw this.#closedError(exchange.ctx.url);
       throw err instanceof InternalError ? err : mapHttpFailure({ kind: 'thrown', error: err }, exchange.ctx);
     } finally {
       exchange.done();
@@ -179,7 +182,7 @@ export class HttpTransport implements Transport {
     accept?: string,
   ): Promise<Exchange> {
     const url = `${this.#baseUrl}${PATHS[method]}`;
-    if (this.#closed) throw new CancelledError(`the client was closed; create a new one to call ${url}`);
+    if (this.#closed) throw this.#closedError(url);
     let timedOut = false;
     const ctx: FailureContext = {
       url,
@@ -230,7 +233,7 @@ export class HttpTransport implements Transport {
       response = await fetch(url, init);
     } catch (err) {
       done();
-      throw mapHttpFailure({ kind: 'thrown', error: err }, ctx);
+      throw this.#closed ? this.#closedError(url) : mapHttpFailure({ kind: 'thrown', error: err }, ctx);
     }
     if (!response.ok) {
       const body = await response.text().catch(() => '');
@@ -238,6 +241,10 @@ export class HttpTransport implements Transport {
       throw mapHttpFailure({ kind: 'status', status: response.status, body }, ctx);
     }
     return { response, ctx, done };
+  }
+
+  #closedError(url: string): CancelledError {
+    return new CancelledError(`the client was closed; create a new one to call ${url}`);
   }
 
   #loadFetch(): Promise<{ fetch: FetchLike; dispatcher: unknown }> {

@@ -90,7 +90,9 @@ export class CheckSender {
       consistency: consistencyToWire(first.item.consistency),
       items: entries.map((e) => e.item.wire),
     };
-    const options: TransportCallOptions = { deadline, requestId: first.item.requestId };
+    // One request, one request id and one trace parent: the first caller's.
+    const { requestId, traceContext } = first.item;
+    const options: TransportCallOptions = { deadline, requestId, traceContext };
     withRetries(this.#retry, () => this.#transport.unary('CheckBatch', request, options), deadline, undefined)
       .then((response) => settleBatch(entries, response))
       // One handler for both: a failed call, or a response settleBatch could not read.

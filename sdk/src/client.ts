@@ -8,6 +8,7 @@ import { toObjectRef, toSubjectRef } from './refs.js';
 import { checkItemToWire, preconditionsToWire, writeToWire } from './requests.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.js';
 import { readStream } from './stream.js';
+import { traceContextHeaders } from './trace-context.js';
 import type { Transport, TransportCallOptions, UnaryMethod, WireMessage } from './transport.js';
 import type {
   CallOptions,
@@ -445,7 +446,12 @@ export class GatehouseClient {
 
   #callOptions(options: CallOptions | WatchOptions, deadline: number | undefined): TransportCallOptions {
     if (this.#closed) throw new CancelledError('the client was closed; create a new one to make calls');
-    return { deadline, signal: options.signal, requestId: checkRequestId(options.requestId) };
+    return {
+      deadline,
+      signal: options.signal,
+      requestId: checkRequestId(options.requestId),
+      traceContext: traceContextHeaders(),
+    };
   }
 
   #read(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {

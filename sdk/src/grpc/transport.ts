@@ -148,6 +148,7 @@ export class GrpcTransport implements Transport {
     const metadata = new Metadata();
     if (this.#authorization !== undefined) metadata.set('authorization', this.#authorization);
     if (options.requestId !== undefined) metadata.set('x-request-id', options.requestId);
+    for (const [key, value] of Object.entries(options.traceContext ?? {})) metadata.set(key, value);
     return metadata;
   }
 

@@ -193,6 +193,7 @@ export class HttpTransport implements Transport {
     const headers: Record<string, string> = { ...this.#headers };
     if (accept !== undefined) headers.accept = accept;
     if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
+    if (options.traceContext !== undefined) Object.assign(headers, options.traceContext);
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     options.signal?.addEventListener('abort', abort, { once: true });

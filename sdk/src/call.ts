@@ -1,13 +1,35 @@
 // Per-call deadlines and cancellation: computing the absolute deadline and enforcing it locally.
-import { CancelledError, DeadlineExceededError } from './errors.js';
+import { CancelledError, DeadlineExceededError, InvalidArgumentError } from './errors.js';
 
-/** The absolute deadline (epoch ms) of a call: its own timeout, else the client default, else none. */
+/**
+ * The absolute deadline (epoch ms) of a call: its own `timeoutMs`, else the client default,
+ * else none. A call's `timeoutMs` of 0 or less has already run out (a caller passing what is
+ * left of its own budget must not get an unbounded call); `Infinity` means no deadline. The
+ * client default of 0 means none, as documented.
+ */
 export function deadlineFrom(
   timeoutMs: number | undefined,
   defaultTimeoutMs: number | undefined,
 ): number | undefined {
-  const ms = timeoutMs ?? defaultTimeoutMs;
-  return ms === undefined || ms <= 0 || !Number.isFinite(ms) ? undefined : Date.now() + ms;
+  if (timeoutMs !== undefined) {
+    if (Number.isNaN(timeoutMs)) {
+      throw new InvalidArgumentError(
+        'timeoutMs is NaN: pass a number of milliseconds, or Infinity for none',
+        {
+          field: 'timeoutMs',
+        },
+      );
+    }
+    return timeoutMs === Number.POSITIVE_INFINITY ? undefined : Date.now() + Math.max(0, timeoutMs);
+  }
+  return defaultTimeoutMs === undefined || defaultTimeoutMs === 0 || !Number.isFinite(defaultTimeoutMs)
+    ? undefined
+    : Date.now() + defaultTimeoutMs;
+}
+
+/** True once `deadline` has passed. */
+export function expired(deadline: number | undefined): boolean {
+  return deadline !== undefined && Date.now() >= deadline;
 }
 
 export function deadlineError(deadline: number, startedAt?: number): DeadlineExceededError {

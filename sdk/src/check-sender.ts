@@ -1,6 +1,6 @@
 // Sends checks: alone as Check, or coalesced with the same turn's checks into CheckBatch calls.
 import { type BatchEntry, MicroBatcher } from './batcher.js';
-import { cancelledError, guard } from './call.js';
+import { cancelledError, deadlineError, expired, guard } from './call.js';
 import { InternalError } from './errors.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 import type { Transport, TransportCallOptions, WireMessage } from './transport.js';
@@ -47,8 +47,11 @@ export class CheckSender {
   /** The answer to one check; in a batch its signal and deadline bound this caller's wait only. */
   check(check: PendingCheck): Promise<CheckResult> {
     if (this.#batcher === undefined) return this.#sendOne(check);
-    // A caller that has already gone costs no queue slot and no RPC.
+    // A caller that has already gone, or whose time is up, costs no queue slot and no RPC.
     if (check.signal?.aborted) return Promise.reject(cancelledError(check.signal));
+    if (check.deadline !== undefined && expired(check.deadline)) {
+      return Promise.reject(deadlineError(check.deadline));
+    }
     const key = JSON.stringify(consistencyToWire(check.consistency));
     return guard(this.#batcher.add(key, check), check.deadline, check.signal);
   }
@@ -70,11 +73,13 @@ export class CheckSender {
   }
 
   #sendBatch(queued: readonly BatchEntry<PendingCheck, CheckResult>[]): void {
-    // Callers that aborted while queued stopped waiting already (see guard): send only the rest.
+    // Callers that aborted or ran out of time while queued stopped waiting already (see
+    // guard): send only the rest.
     const entries: BatchEntry<PendingCheck, CheckResult>[] = [];
     for (const entry of queued) {
-      const { signal } = entry.item;
+      const { signal, deadline } = entry.item;
       if (signal?.aborted) entry.reject(cancelledError(signal));
+      else if (deadline !== undefined && expired(deadline)) entry.reject(deadlineError(deadline));
       else entries.push(entry);
     }
     const [first] = entries;

@@ -266,6 +266,32 @@ describe('requests', () => {
     });
   });
 
+  it('fails a call whose timeoutMs has already run out without sending it, and never waits unbounded', async () => {
+    const transport = new ScriptedTransport({
+      Check: () => hasPermission,
+      ReadSchema: () => ({ schemaJson: '{}' }),
+      WriteRelationships: () => ({}),
+    });
+    const client = new GatehouseClient(transport);
+    for (const timeoutMs of [0, -5]) {
+      await expect(client.check('doc:a#view@user:u', { timeoutMs })).rejects.toBeInstanceOf(
+        DeadlineExceededError,
+      );
+      await expect(client.readSchema({ timeoutMs })).rejects.toBeInstanceOf(DeadlineExceededError);
+      await expect(client.write({ touch: ['doc:a#viewer@user:u'] }, { timeoutMs })).rejects.toBeInstanceOf(
+        DeadlineExceededError,
+      );
+    }
+    expect(transport.sent).toEqual([]);
+    await client.check('doc:a#view@user:u', { timeoutMs: Number.POSITIVE_INFINITY });
+    expect(transport.sent[0]?.options.deadline).toBeUndefined();
+    await expect(client.check('doc:a#view@user:u', { timeoutMs: Number.NaN })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'timeoutMs',
+    });
+    expect(() => new GatehouseClient(transport, { defaultTimeoutMs: -1 })).toThrow(/defaultTimeoutMs/);
+  });
+
   it('applies the client default deadline to every call', async () => {
     const transport = new ScriptedTransport({ ReadSchema: () => ({ schemaJson: '{}' }) });
     const client = new GatehouseClient(transport, { defaultTimeoutMs: 1234 });

@@ -1,7 +1,7 @@
 // GatehouseClient: every business operation, written once over any Transport.
-import { deadlineFrom } from './call.js';
+import { deadlineError, deadlineFrom, expired } from './call.js';
 import { CheckSender } from './check-sender.js';
-import { CancelledError, InternalError, UnavailableError } from './errors.js';
+import { CancelledError, InternalError, InvalidArgumentError, UnavailableError } from './errors.js';
 import { checkRequestId } from './headers.js';
 import { Paged } from './paged.js';
 import { toObjectRef, toSubjectRef } from './refs.js';
@@ -99,6 +99,12 @@ export class GatehouseClient {
   constructor(transport: Transport, options: ClientOptions = {}) {
     this.#transport = transport;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (Number.isNaN(this.#defaultTimeoutMs) || this.#defaultTimeoutMs < 0) {
+      throw new InvalidArgumentError(
+        `defaultTimeoutMs must be 0 (no deadline) or more, got ${this.#defaultTimeoutMs}`,
+        { field: 'defaultTimeoutMs' },
+      );
+    }
     this.#consistency = options.consistency ?? 'minimize-latency';
     this.#retry =
       options.retries === false
@@ -446,6 +452,7 @@ export class GatehouseClient {
 
   #callOptions(options: CallOptions | WatchOptions, deadline: number | undefined): TransportCallOptions {
     if (this.#closed) throw new CancelledError('the client was closed; create a new one to make calls');
+    if (expired(deadline)) throw deadlineError(deadline as number);
     return {
       deadline,
       signal: options.signal,

@@ -1,4 +1,5 @@
 // Per-call deadlines and cancellation: computing the absolute deadline and enforcing it locally.
+import { onAbort } from './abort.js';
 import { CancelledError, DeadlineExceededError, InvalidArgumentError } from './errors.js';
 
 /**
@@ -57,11 +58,12 @@ export function guard<T>(
   return new Promise<T>((resolve, reject) => {
     const startedAt = Date.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let unsubscribe: (() => void) | undefined;
     const cleanup = (): void => {
       if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
     };
-    const onAbort = (): void => {
+    const abort = (): void => {
       cleanup();
       reject(cancelledError(signal as AbortSignal));
     };
@@ -79,10 +81,10 @@ export function guard<T>(
       },
     );
     if (signal?.aborted) {
-      onAbort();
+      abort();
       return;
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal !== undefined) unsubscribe = onAbort(signal, abort);
     if (deadline !== undefined) {
       timer = setTimeout(
         () => {

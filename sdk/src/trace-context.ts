@@ -1,5 +1,4 @@
 // W3C trace context (traceparent, tracestate) of the caller's active OpenTelemetry span, for the transports to send.
-import { createRequire } from 'node:module';
 
 /** The two members of `@opentelemetry/api` the SDK uses; typed here so the API stays optional. */
 interface OpenTelemetryApi {
@@ -17,8 +16,11 @@ let api: OpenTelemetryApi | null | undefined;
 
 function loadApi(): OpenTelemetryApi | null {
   try {
-    // Synchronous, so the context is read in the caller's turn; the package ships CommonJS.
-    return createRequire(import.meta.url)('@opentelemetry/api') as OpenTelemetryApi;
+    // Synchronous, so the context is read in the caller's turn (the package ships CommonJS);
+    // node:module is reached through the process, so the core keeps no import of its own.
+    const nodeModule = globalThis.process?.getBuiltinModule?.('node:module');
+    if (nodeModule === undefined) return null;
+    return nodeModule.createRequire(import.meta.url)('@opentelemetry/api') as OpenTelemetryApi;
   } catch {
     return null;
   }

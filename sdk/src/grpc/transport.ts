@@ -8,6 +8,7 @@ import {
   credentials,
   Metadata,
 } from '@grpc/grpc-js';
+import { onAbort } from '../abort.js';
 import { CancelledError } from '../errors.js';
 import { authorizationHeader } from '../headers.js';
 import type {
@@ -76,7 +77,8 @@ export class GrpcTransport implements Transport {
       }
       // Declared before the call: grpc-js may report a failure before makeUnaryRequest returns.
       let call: ClientUnaryCall | undefined;
-      const cancel = (): void => call?.cancel();
+      let unsubscribe: (() => void) | undefined;
+      let settled = false;
       call = this.#client.makeUnaryRequest(
         codec.path,
         codec.serialize,
@@ -85,12 +87,14 @@ export class GrpcTransport implements Transport {
         this.#metadata(options),
         this.#callOptions(options),
         (err, response) => {
-          options.signal?.removeEventListener('abort', cancel);
+          settled = true;
+          unsubscribe?.();
           if (err !== null || response === undefined) reject(mapGrpcError(err, ctx));
           else resolve(response);
         },
       );
-      options.signal?.addEventListener('abort', cancel, { once: true });
+      if (options.signal !== undefined && !settled)
+        unsubscribe = onAbort(options.signal, () => call?.cancel());
     });
   }
 
@@ -114,8 +118,8 @@ export class GrpcTransport implements Transport {
       this.#metadata(options),
       this.#callOptions(options),
     );
-    const cancel = (): void => call.cancel();
-    options.signal?.addEventListener('abort', cancel, { once: true });
+    const unsubscribe =
+      options.signal === undefined ? undefined : onAbort(options.signal, () => call.cancel());
     this.#streams.add(call);
     try {
       for await (const message of call) yield message as WireMessage;
@@ -125,7 +129,7 @@ export class GrpcTransport implements Transport {
       throw mapGrpcError(err, ctx);
     } finally {
       this.#streams.delete(call);
-      options.signal?.removeEventListener('abort', cancel);
+      unsubscribe?.();
       call.cancel(); // no-op after a clean end; stops the server when the consumer breaks early
     }
   }

@@ -1,5 +1,6 @@
 // HttpTransport: the Transport over Gatehouse's HTTP/JSON API, using fetch (Node's, undici's or yours).
 
+import { onAbort } from '../abort.js';
 import { CancelledError, InternalError } from '../errors.js';
 import { authorizationHeader } from '../headers.js';
 import type {
@@ -196,12 +197,12 @@ export class HttpTransport implements Transport {
     if (options.traceContext !== undefined) Object.assign(headers, options.traceContext);
     const controller = new AbortController();
     const abort = (): void => controller.abort();
-    options.signal?.addEventListener('abort', abort, { once: true });
+    const unsubscribe = options.signal === undefined ? undefined : onAbort(options.signal, abort);
     this.#inFlight.add(controller);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = (): void => {
       if (timer !== undefined) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', abort);
+      unsubscribe?.();
       this.#inFlight.delete(controller);
     };
     if (options.deadline !== undefined) {

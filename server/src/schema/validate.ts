@@ -22,8 +22,8 @@ export function requireType(schema: Schema, type: string, field?: string, role =
 }
 
 /**
- * Check that `subject` names an existing type and, for a subject set, an existing relation of
- * it. Whether a particular relation accepts the subject is validateRelationship's job.
+ * Check that `subject` names an existing type and, for a subject set, an existing relation or
+ * permission of it. Whether a particular relation accepts the subject is validateRelationship's job.
  */
 export function validateSubjectType(
   schema: Schema,
@@ -32,11 +32,12 @@ export function validateSubjectType(
   field?: string,
 ): void {
   const def = requireType(schema, type, field, 'subject type');
-  if (relation !== undefined && !def.relations.has(relation)) {
-    const why = def.permissions.has(relation)
-      ? `'${relation}' is a permission of '${type}'; a subject set names a relation`
-      : `type '${type}' has no relation '${relation}'${didYouMean(relation, def.relations.keys())}`;
-    fail(`subject set '${type}#${relation}': ${why}`, field);
+  if (relation !== undefined && !def.relations.has(relation) && !def.permissions.has(relation)) {
+    const names = [...def.relations.keys(), ...def.permissions.keys()];
+    fail(
+      `subject set '${type}#${relation}': type '${type}' has no relation or permission '${relation}'${didYouMean(relation, names)}`,
+      field,
+    );
   }
 }
 

@@ -14,13 +14,21 @@ Options:
 
 Exit codes: 0 success, 1 failure, 2 denied (check), 64 usage error.`;
 
-export const VALIDATE_USAGE = `Usage: gatehouse validate DIR
+export const VALIDATE_USAGE = `Usage: gatehouse validate DIR [--strict] [--relationships FILE]...
 
 Load every *.yaml / *.yml policy file under DIR, compile the schema and check every
 relationship and test string. Prints "ok: N files, T types, R relationships", or every
-problem as file:line:column: message.
+problem as file:line:column: message. Warnings (such as a permission that can never be
+true) are printed as file:line:column: warning: message and do not fail validation.
 
-Exit codes: 0 valid, 1 invalid or unreadable, 64 usage error.`;
+Options:
+  --strict              treat warnings as errors
+  --relationships FILE  relationships a server stores (one per line, '#' comments), e.g. before
+                        a schema change: report each one the schema can no longer hold
+                        (file:line, relationship, why). Repeat for several files.
+
+Exit codes: 0 valid, 1 invalid, unreadable, warnings with --strict or orphaned
+relationships, 64 usage error.`;
 
 export const TEST_USAGE = `Usage: gatehouse test DIR
 

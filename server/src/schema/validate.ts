@@ -94,6 +94,29 @@ export function validateCheckTarget(
   );
 }
 
+/** A stored relationship a schema could not hold, and why (validateRelationship's message). */
+export interface OrphanedRelationship {
+  readonly relationship: Relationship;
+  readonly reason: string;
+}
+
+/** Like findOrphanedRelationships, with the reason each one is refused. */
+export function explainOrphanedRelationships(
+  schema: Schema,
+  relationships: Iterable<Relationship>,
+): OrphanedRelationship[] {
+  const orphans: OrphanedRelationship[] = [];
+  for (const relationship of relationships) {
+    try {
+      validateRelationship(schema, relationship);
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      orphans.push({ relationship, reason: err.message });
+    }
+  }
+  return orphans;
+}
+
 /** The relationships, in input order, that `schema` could not hold (validateRelationship would reject them). */
 export function findOrphanedRelationships(
   schema: Schema,

@@ -30,7 +30,13 @@ export function compileSchemaCollecting(files: readonly SchemaFileAst[], problem
     const permissions = new Map<string, PermissionDef>();
     for (const p of t.permissions.values()) {
       const expr = compileExpression(p, t, declared, problems);
-      if (expr === undefined) continue;
+      if (expr === undefined) {
+        // Still declared: checks and lookups in test files that name it must not be told it
+        // does not exist ("did you mean 'writer'?") when its expression has a typo. The
+        // schema is unusable anyway once a problem is reported.
+        permissions.set(p.name, { kind: 'permission', name: p.name, expr: { op: 'union', operands: [] } });
+        continue;
+      }
       permissions.set(p.name, { kind: 'permission', name: p.name, expr });
       compiled.add(nodeKey(t.ast.name, p.name));
     }

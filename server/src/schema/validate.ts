@@ -6,7 +6,7 @@ import type { Relationship, SubjectRef } from '../model/relationship.js';
 import { formatRelationship, formatSubject } from '../model/relationship.js';
 import { canonicalSchema } from './canonical.js';
 import { allowsSubject } from './compile-relation.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean, didYouMeanType } from './did-you-mean.js';
 import { formatAllowedSubject } from './format-expression.js';
 import type { ObjectTypeDef, PermissionDef, RelationDef, Schema } from './schema.js';
 
@@ -17,7 +17,7 @@ function fail(message: string, field: string | undefined): never {
 /** The type named `type`, or InvalidArgumentError with a did-you-mean. */
 export function requireType(schema: Schema, type: string, field?: string, role = 'type'): ObjectTypeDef {
   const def = schema.types.get(type);
-  if (def === undefined) fail(`unknown ${role} '${type}'${didYouMean(type, schema.types.keys())}`, field);
+  if (def === undefined) fail(`unknown ${role} '${type}'${didYouMeanType(type, schema.types.keys())}`, field);
   return def;
 }
 
@@ -69,7 +69,10 @@ export function validateRelationship(schema: Schema, rel: Relationship, field?: 
   const relation = requireRelation(type, rel.relation, field);
   validateSubjectType(schema, rel.subject.type, rel.subject.relation, field);
   if (!allowsSubject(relation.allowed, rel.subject)) {
-    const allows = relation.allowed.map(formatAllowedSubject).join(', ');
+    const allows =
+      relation.allowed.length === 0
+        ? 'no subject type (its type list has errors)'
+        : relation.allowed.map(formatAllowedSubject).join(', ');
     fail(
       `relation '${type.name}#${relation.name}' does not allow ${describeSubject(rel.subject)} in '${formatRelationship(rel)}'; it allows ${allows}`,
       field,

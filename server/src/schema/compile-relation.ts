@@ -53,8 +53,7 @@ function compileConsequence(
     return undefined;
   }
   if (!allowsSubject(allowed, subject)) {
-    const allows =
-      allowed.length === 0 ? 'no subject type' : allowed.map(formatAllowedSubject).join(', ');
+    const allows = allowed.length === 0 ? 'no subject type' : allowed.map(formatAllowedSubject).join(', ');
     problems.add(
       node.position,
       node.path,

@@ -3,6 +3,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { Unsupported } from './model.js';
 import { parseOpenFgaDsl } from './openfga/parse-dsl.js';
+import { parseOpenFgaJson } from './openfga/parse-json.js';
 import { importOpenFgaModel, openFgaTupleToRelationship } from './openfga/to-gatehouse.js';
 import type { ImportedAssertion, PolicyFileText } from './render.js';
 import { renderPolicyFiles } from './render.js';
@@ -21,9 +22,10 @@ export interface OpenFgaTuple {
   readonly condition?: unknown;
 }
 
-/** An OpenFGA model (DSL text) and optional tuples → policy files. */
+/** An OpenFGA model (DSL text, or the JSON form when it starts with `{`) and optional tuples → policy files. */
 export function importOpenFga(dsl: string, tuples: readonly OpenFgaTuple[], source: string): ImportResult {
-  const model = importOpenFgaModel(parseOpenFgaDsl(dsl));
+  const parsed = dsl.trimStart().startsWith('{') ? parseOpenFgaJson(dsl) : parseOpenFgaDsl(dsl);
+  const model = importOpenFgaModel(parsed);
   const relationships: string[] = [];
   for (const t of tuples) {
     if (t.condition !== undefined) {
@@ -79,7 +81,14 @@ export function parseSpiceDbValidationFile(text: string): SpiceDbValidationFile 
           .filter((s) => s !== '')
       : [];
   const assertions = (doc.assertions ?? {}) as Record<string, unknown>;
-  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  // An unquoted `… with {"x": 2}` reads as a one-key mapping in YAML: put it back together.
+  const item = (v: unknown): string =>
+    v !== null && typeof v === 'object'
+      ? Object.entries(v as Record<string, unknown>)
+          .map(([k, x]) => `${k}: ${String(x)}`)
+          .join(', ')
+      : String(v);
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(item) : []);
   const expected = new Map<string, string[]>();
   for (const [key, subjects] of Object.entries((doc.validation ?? {}) as Record<string, unknown>)) {
     expected.set(

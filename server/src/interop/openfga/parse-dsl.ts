@@ -69,7 +69,7 @@ function lex(text: string, line: number, offset: number): Tok[] {
       i++;
       continue;
     }
-    const m = /^[A-Za-z0-9_\-.]+/.exec(text.slice(i));
+    const m = /^[A-Za-z0-9_\-./]+/.exec(text.slice(i));
     if (m === null) throw new OpenFgaSyntaxError(line, offset + i + 1, `unexpected character '${ch}'`);
     out.push({ kind: 'name', text: m[0], column: offset + i + 1 });
     i += m[0].length;

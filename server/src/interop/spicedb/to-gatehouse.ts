@@ -66,7 +66,7 @@ export function importSpiceDbSchema(schema: ZedSchema): ImportedModel {
     }
     let nilName: string | undefined;
     if (d.permissions.some((p) => usesNil(p.expr))) {
-      nilName = freeName(out, 'nil');
+      nilName = freeName(out, 'nil_relation');
       out.relations.push({
         name: nilName,
         allowed: [d.name],

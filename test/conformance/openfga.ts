@@ -116,6 +116,7 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
         }
       };
       let schema: Schema;
+      let typeNames: ReadonlyMap<string, string> = new Map();
       try {
         const imported = importOpenFga(stage.model, [], join(file, test.name));
         if (imported.unsupported.length > 0) {
@@ -123,10 +124,17 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
           continue;
         }
         schema = compilePolicySet(imported.files).schema;
+        typeNames = imported.typeNames;
       } catch (err) {
         notImportable((err as Error).message);
         continue;
       }
+      /** `type:id…` or `type` with the type renamed as the import renamed it. */
+      const rename = (ref: string): string => {
+        const colon = ref.indexOf(':');
+        const type = colon < 0 ? ref : ref.slice(0, colon);
+        return (typeNames.get(type) ?? type) + (colon < 0 ? '' : ref.slice(colon));
+      };
       const stageTuples = [...(stage.tuples ?? [])];
       if (options.dropOneTuplePerStage === true) stageTuples.shift();
       kept.push(...stageTuples);
@@ -196,9 +204,9 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
             const t = c.tuple;
             const allowed = withContext(c.contextualTuples, (e) =>
               e.check({
-                resource: parseRelationship(`${t.object}#x@user:x`).resource,
+                resource: parseRelationship(`${rename(t.object)}#x@user:x`).resource,
                 permission: t.relation,
-                subject: parseRelationship(`x:x#x@${t.user}`).subject,
+                subject: parseRelationship(`x:x#x@${rename(t.user)}`).subject,
               }),
             );
             record(
@@ -212,9 +220,9 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
             const ids = withContext(l.contextualTuples ?? r.contextualTuples, (e) => {
               const out: string[] = [];
               for (const page of e.lookupResourcePages({
-                resourceType: r.type,
+                resourceType: rename(r.type),
                 permission: r.relation,
-                subject: parseRelationship(`x:x#x@${r.user}`).subject,
+                subject: parseRelationship(`x:x#x@${rename(r.user)}`).subject,
               }))
                 out.push(...page.resourceIds.map((id) => `${r.type}:${id}`));
               return out;
@@ -228,11 +236,12 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
           } else {
             const l = a as NonNullable<Stage['listUsersAssertions']>[number];
             const r = l.request;
-            const resource = parseRelationship(`${r.object}#x@user:x`).resource;
+            const resource = parseRelationship(`${rename(r.object)}#x@user:x`).resource;
             const got = withContext(l.contextualTuples ?? r.contextualTuples, (e) => {
               const out = new Set<string>();
               for (const filter of r.filters) {
-                const [type, relation] = filter.split('#') as [string, string | undefined];
+                const [written, relation] = filter.split('#') as [string, string | undefined];
+                const type = rename(written);
                 const answer = e.lookupSubjects({
                   resource,
                   permission: r.relation,
@@ -241,7 +250,7 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
                 });
                 if (answer.wildcard) {
                   // OpenFGA lists the wildcard and the concrete subjects met on the way to it.
-                  out.add(`${type}:*`);
+                  out.add(`${written}:*`);
                   const node = model.requireNode(resource.type, r.relation).index;
                   const x = graph.interner(resource.type)!.lookup(resource.id);
                   for (const id of collectSubjectCandidates(model, graph, node, x, {
@@ -250,11 +259,11 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
                   })) {
                     const subject = graph.interner(type)!.id(id);
                     if (e.check({ resource, permission: r.relation, subject: { type, id: subject } }))
-                      out.add(`${type}:${subject}`);
+                      out.add(`${written}:${subject}`);
                   }
                 }
                 for (const id of answer.subjectIds)
-                  out.add(relation === undefined ? `${type}:${id}` : `${type}:${id}#${relation}`);
+                  out.add(relation === undefined ? `${written}:${id}` : `${written}:${id}#${relation}`);
               }
               return sortStrings(out);
             });

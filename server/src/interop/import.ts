@@ -13,6 +13,8 @@ import { importSpiceDbSchema, spiceDbRelationship } from './spicedb/to-gatehouse
 export interface ImportResult {
   readonly files: PolicyFileText[];
   readonly unsupported: readonly Unsupported[];
+  /** Source type names renamed on import (`scopeA` → `scope_a`), to translate requests. */
+  readonly typeNames: ReadonlyMap<string, string>;
 }
 
 export interface OpenFgaTuple {
@@ -38,7 +40,11 @@ export function importOpenFga(dsl: string, tuples: readonly OpenFgaTuple[], sour
     }
     relationships.push(openFgaTupleToRelationship(model, t));
   }
-  return { files: renderPolicyFiles(model, relationships, [], source), unsupported: model.unsupported };
+  return {
+    files: renderPolicyFiles(model, relationships, [], source),
+    unsupported: model.unsupported,
+    typeNames: model.typeNames,
+  };
 }
 
 /** Read tuples from YAML or JSON: a list, or `{tuples: [...]}` / `{tuple_keys: [...]}`. */
@@ -162,5 +168,6 @@ export function importSpiceDb(text: string, source: string, isValidationFile: bo
   return {
     files: renderPolicyFiles(model, relationships, assertions, source),
     unsupported: model.unsupported,
+    typeNames: model.typeNames,
   };
 }

@@ -23,6 +23,8 @@ export interface ImportedType {
   readonly name: string;
   readonly relations: ImportedRelation[];
   readonly permissions: ImportedPermission[];
+  /** Set when the type was renamed on import. */
+  readonly comment?: string | undefined;
 }
 
 /** Something the source uses that Gatehouse cannot express yet: reported, never dropped silently. */
@@ -41,6 +43,8 @@ export interface ImportedModel {
    * `viewer_direct` when OpenFGA's `viewer` is both assignable and computed): `type#from` → `to`.
    */
   readonly storedAs: Map<string, string>;
+  /** Source type names Gatehouse does not accept (`scopeA`) → the names used (`scope_a`). */
+  readonly typeNames: Map<string, string>;
   readonly unsupported: Unsupported[];
 }
 

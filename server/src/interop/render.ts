@@ -44,6 +44,7 @@ function schemaFile(namespace: string | undefined, types: readonly ImportedType[
   lines.push('types:');
   for (const t of types) {
     const name = local(t.name, namespace);
+    if (t.comment !== undefined) lines.push(`  # ${t.comment}`);
     if (t.relations.length === 0 && t.permissions.length === 0) {
       lines.push(`  ${name}: {}`);
       continue;

@@ -36,9 +36,6 @@ function directTypes(e: FgaExpr): FgaTypeRef[] {
   }
 }
 
-const formatRef = (t: FgaTypeRef): string =>
-  t.wildcard ? `${t.type}:*` : t.relation === undefined ? t.type : `${t.type}#${t.relation}`;
-
 export function importOpenFgaModel(model: FgaModel): ImportedModel {
   const unsupported: Unsupported[] = [];
   const storedAs = new Map<string, string>();
@@ -49,16 +46,48 @@ export function importOpenFgaModel(model: FgaModel): ImportedModel {
       detail: `condition '${c.name}' (CEL) is not imported`,
     });
   }
-  const types: ImportedType[] = [];
+  // Type names Gatehouse does not accept (OpenFGA allows `scopeA`) are renamed (`scope_a`);
+  // tuples and answers are translated with the same map.
+  const typeNames = new Map<string, string>();
+  const taken = new Set(model.types.map((t) => t.name));
   for (const t of model.types) {
-    if (!TYPE_NAME_PATTERN.test(t.name)) {
+    if (TYPE_NAME_PATTERN.test(t.name)) continue;
+    let renamed = t.name
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toLowerCase()
+      .replace(/[^a-z0-9_/]/g, '_');
+    if (!/^[a-z]/.test(renamed)) renamed = `t_${renamed}`;
+    while (taken.has(renamed)) renamed += '_';
+    if (!TYPE_NAME_PATTERN.test(renamed)) {
       unsupported.push({
         feature: 'name',
         where: `type ${t.name}`,
         detail: 'not a valid Gatehouse type name',
       });
+      continue;
     }
-    const out: ImportedType = { name: t.name, relations: [], permissions: [] };
+    taken.add(renamed);
+    typeNames.set(t.name, renamed);
+  }
+  const typeName = (n: string): string => typeNames.get(n) ?? n;
+  const formatRef = (t: FgaTypeRef): string =>
+    t.wildcard
+      ? `${typeName(t.type)}:*`
+      : t.relation === undefined
+        ? typeName(t.type)
+        : `${typeName(t.type)}#${t.relation}`;
+  const types: ImportedType[] = [];
+  for (const t of model.types) {
+    const renamed = typeNames.get(t.name);
+    const out: ImportedType = {
+      name: typeName(t.name),
+      relations: [],
+      permissions: [],
+      comment:
+        renamed === undefined
+          ? undefined
+          : `OpenFGA type '${t.name}', renamed: Gatehouse type names are lowercase`,
+    };
     const reserved = new Set(t.relations.map((r) => r.name));
     for (const r of t.relations) {
       if (!RELATION_NAME_PATTERN.test(r.name)) {
@@ -113,15 +142,23 @@ export function importOpenFgaModel(model: FgaModel): ImportedModel {
     }
     types.push(out);
   }
-  return { types, storedAs, unsupported };
+  return { types, storedAs, typeNames, unsupported };
 }
 
-/** An OpenFGA tuple as a Gatehouse relationship string (relation renamed where stored apart). */
+/** `type:id` or `type:id#rel` with the type renamed as the import renamed it. */
+export function renameObjectType(model: ImportedModel, ref: string): string {
+  const colon = ref.indexOf(':');
+  if (colon < 0) return model.typeNames.get(ref) ?? ref;
+  const type = ref.slice(0, colon);
+  return `${model.typeNames.get(type) ?? type}${ref.slice(colon)}`;
+}
+
+/** An OpenFGA tuple as a Gatehouse relationship string (types and stored relations renamed). */
 export function openFgaTupleToRelationship(
   model: ImportedModel,
   tuple: { readonly object: string; readonly relation: string; readonly user: string },
 ): string {
   const type = tuple.object.slice(0, tuple.object.indexOf(':'));
   const relation = model.storedAs.get(`${type}#${tuple.relation}`) ?? tuple.relation;
-  return `${tuple.object}#${relation}@${tuple.user}`;
+  return `${renameObjectType(model, tuple.object)}#${relation}@${renameObjectType(model, tuple.user)}`;
 }

@@ -100,7 +100,7 @@ export function importSpiceDbSchema(schema: ZedSchema): ImportedModel {
     }
     types.push(out);
   }
-  return { types, storedAs: new Map(), unsupported };
+  return { types, storedAs: new Map(), typeNames: new Map(), unsupported };
 }
 
 /**

@@ -91,6 +91,22 @@ condition in_office(ip: ipaddress) {
     );
   });
 
+  it('renames type names Gatehouse does not accept, in the schema and in tuples', () => {
+    const result = importOpenFga(
+      'model\n  schema 1.1\ntype user\ntype scopeA\n  relations\n    define public: [user:*]\ntype resource\n  relations\n    define access: [scopeA#public]\n',
+      [{ object: 'resource:1', relation: 'access', user: 'scopeA:A#public' }],
+      'model.fga',
+    );
+    expect(result.unsupported).toEqual([]);
+    expect(result.typeNames).toEqual(new Map([['scopeA', 'scope_a']]));
+    const schema = result.files.find((f) => f.path === 'schema.yaml')!.content;
+    expect(schema).toContain("# OpenFGA type 'scopeA', renamed: Gatehouse type names are lowercase");
+    expect(schema).toContain('access: "scope_a#public"');
+    expect(result.files.find((f) => f.path === 'relationships.yaml')!.content).toContain(
+      '"resource:1#access@scope_a:A#public"',
+    );
+  });
+
   it('points syntax errors at their line and column', () => {
     expect(() =>
       parseOpenFgaDsl('model\n  schema 1.1\ntype doc\n  relations\n    define a: [user,\n'),

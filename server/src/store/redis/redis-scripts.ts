@@ -1,0 +1,247 @@
+// The Lua scripts that make each RedisStore mutation one atomic server-side step. They know
+// the data layout (redis-layout.ts) and relationship filters, never schema rules. Every
+// script receives the store's five keys (one hash tag, so one Cluster slot) and checks the
+// epoch first, so nothing is written into a store whose data started anew behind its back.
+// Mutations plan everything before the first write, so a failed check leaves no trace.
+
+/** Helpers shared by every script: filter matching, the two member forms, range scans. */
+const PRELUDE = `
+local UNSET = '!'
+local find, sub = string.find, string.sub
+
+local function to_subject(m)
+  local at = find(m, '@', 1, true)
+  local s = sub(m, at + 1)
+  if not find(s, '#', 1, true) then s = s .. '#' end
+  return s .. '@' .. sub(m, 1, at - 1)
+end
+
+local function to_resource(m)
+  local at = find(m, '@', 1, true)
+  local s = sub(m, 1, at - 1)
+  if sub(s, -1) == '#' then s = sub(s, 1, -2) end
+  return sub(m, at + 1) .. '@' .. s
+end
+
+-- f: {index, min, max, rt, rid, rel, st, sid, srel}; m: a by-resource member.
+local function matches(m, f)
+  local at = find(m, '@', 1, true)
+  local c = find(m, ':', 1, true)
+  local h = find(m, '#', c + 1, true)
+  if f[4] ~= UNSET and sub(m, 1, c - 1) ~= f[4] then return false end
+  if f[5] ~= UNSET and sub(m, c + 1, h - 1) ~= f[5] then return false end
+  if f[6] ~= UNSET and sub(m, h + 1, at - 1) ~= f[6] then return false end
+  local c2 = find(m, ':', at + 1, true)
+  if f[7] ~= UNSET and sub(m, at + 1, c2 - 1) ~= f[7] then return false end
+  local h2 = find(m, '#', c2 + 1, true)
+  if f[8] ~= UNSET and (h2 and sub(m, c2 + 1, h2 - 1) or sub(m, c2 + 1)) ~= f[8] then return false end
+  if f[9] ~= UNSET and (h2 and sub(m, h2 + 1) or '') ~= f[9] then return false end
+  return true
+end
+
+local function read_filter(i)
+  local f = {}
+  for k = 0, 8 do f[k + 1] = ARGV[i + k] end
+  return f, i + 9
+end
+
+-- Visits matching members (by-resource form) in index order after 'from' (exclusive, raw
+-- index form) until visit returns true or 'budget' members were scanned. Returns the last raw
+-- member scanned when it stopped early, and whether the budget ran out.
+local function scan(f, from, budget, visit)
+  local key = f[1] == 's' and KEYS[2] or KEYS[1]
+  local lo = from and ('(' .. from) or f[2]
+  local scanned = 0
+  while true do
+    local batch = redis.call('ZRANGEBYLEX', key, lo, f[3], 'LIMIT', 0, 256)
+    for i = 1, #batch do
+      local raw = batch[i]
+      scanned = scanned + 1
+      local m = raw
+      if f[1] == 's' then m = to_resource(raw) end
+      if matches(m, f) and visit(m, raw) then return raw, false end
+      if budget and scanned >= budget then return raw, true end
+    end
+    if #batch < 256 then return nil, false end
+    lo = '(' .. batch[#batch]
+  end
+end
+
+local function check_epoch(expected)
+  local e = redis.call('GET', KEYS[4])
+  if e ~= expected then return {'epoch', e or ''} end
+  return nil
+end
+
+local function current_revision()
+  return tonumber(redis.call('GET', KEYS[3]) or '0')
+end
+
+-- Returns an error reply table for the first failing precondition, else nil and the next ARGV index.
+local function check_preconditions(i)
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  for p = 1, n do
+    local op = ARGV[i]
+    local f
+    f, i = read_filter(i + 1)
+    local found = nil
+    scan(f, nil, nil, function(m) found = m return true end)
+    if op == 'm' and not found then return {'precondition', p, 'm', ''}, i end
+    if op == 'n' and found then return {'precondition', p, 'n', found}, i end
+  end
+  return nil, i
+end
+
+-- Applies planned changes ('+member' / '-member'), bumps the revision and appends the change
+-- set to the changelog, trimmed to 'retention' entries.
+local function commit(epoch, retention, changes)
+  for k = 1, #changes do
+    local c = changes[k]
+    local m = sub(c, 2)
+    if string.byte(c, 1) == 43 then
+      redis.call('ZADD', KEYS[1], 0, m)
+      redis.call('ZADD', KEYS[2], 0, to_subject(m))
+    else
+      redis.call('ZREM', KEYS[1], m)
+      redis.call('ZREM', KEYS[2], to_subject(m))
+    end
+  end
+  local rev = redis.call('INCR', KEYS[3])
+  local t = redis.call('TIME')
+  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0',
+    'e', epoch, 't', string.format('%d', at), 'c', table.concat(changes, '\\n'))
+  local reply = {'ok', rev, string.format('%d', at)}
+  for k = 1, #changes do reply[k + 3] = changes[k] end
+  return reply
+end
+`;
+
+export interface ScriptDefinition {
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 5, lua: `#!lua\n${PRELUDE}\n${body}` });
+const reading = (body: string): ScriptDefinition => ({
+  numberOfKeys: 5,
+  lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}`,
+});
+
+/**
+ * ARGV: epoch, expectRevision ('' = any), retention, #preconditions, preconditions (op 'm'|'n'
+ * + 9 filter args each), then pairs (op 'c'|'t'|'d', by-resource member).
+ * Reply: {'ok', revision, committedAtMs, changes...} or {'epoch'|'revision'|'precondition'|'exists', ...}.
+ */
+const WRITE = writing(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+local rev = current_revision()
+if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= rev then return {'revision', rev} end
+local failed, i = check_preconditions(4)
+if failed then return failed end
+local overlay, changes, n = {}, {}, 0
+while i < #ARGV do
+  local op, m = ARGV[i], ARGV[i + 1]
+  i = i + 2
+  n = n + 1
+  local present = overlay[m]
+  if present == nil then present = redis.call('ZSCORE', KEYS[1], m) ~= false end
+  if op == 'd' then
+    if present then changes[#changes + 1] = '-' .. m end
+    overlay[m] = false
+  else
+    if present and op == 'c' then return {'exists', n, m} end
+    if not present then changes[#changes + 1] = '+' .. m end
+    overlay[m] = true
+  end
+end
+return commit(ARGV[1], ARGV[3], changes)
+`);
+
+/** ARGV: epoch, retention, limit ('' = none), #preconditions, preconditions, the filter's 9 args. */
+const DELETE_BY_FILTER = writing(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+local failed, i = check_preconditions(4)
+if failed then return failed end
+local f = read_filter(i)
+local limit = tonumber(ARGV[3])
+local changes = {}
+if limit == nil or limit > 0 then
+  scan(f, nil, nil, function(m)
+    changes[#changes + 1] = '-' .. m
+    return limit ~= nil and #changes >= limit
+  end)
+end
+return commit(ARGV[1], ARGV[2], changes)
+`);
+
+/** ARGV: epoch, retention, members... Seeds revision 1 only into an empty store. Reply {'ok', ...} or {'busy'}. */
+const SEED = writing(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+if current_revision() ~= 0 or redis.call('ZCARD', KEYS[1]) ~= 0 then return {'busy'} end
+local seen, changes = {}, {}
+for i = 3, #ARGV do
+  local m = ARGV[i]
+  if not seen[m] then
+    seen[m] = true
+    changes[#changes + 1] = '+' .. m
+  end
+end
+return commit(ARGV[1], ARGV[2], changes)
+`);
+
+/** ARGV: candidate epoch. Returns the store's epoch, creating it when absent (a new or emptied store). */
+const IDENTITY = writing(`
+local e = redis.call('GET', KEYS[4])
+if e then return e end
+redis.call('SET', KEYS[4], ARGV[1])
+return ARGV[1]
+`);
+
+/**
+ * ARGV: the filter's 9 args, cursor (raw index member, '' = start), limit, scan budget.
+ * Reply: {revision, cursor ('' = none), raw members...}. The page stops early (with a cursor)
+ * once 'budget' members were scanned, so a sparse filter never blocks Redis for long.
+ */
+const READ = reading(`
+local f = read_filter(1)
+local limit, budget = tonumber(ARGV[11]), tonumber(ARGV[12])
+local out, last, more = {}, nil, false
+local from = nil
+if ARGV[10] ~= '' then from = ARGV[10] end
+local stopped, exhausted = scan(f, from, budget, function(m, raw)
+  if #out == limit then more = true return true end
+  out[#out + 1] = raw
+  last = raw
+  return false
+end)
+if exhausted then more = true last = stopped end
+local reply = {current_revision(), more and last or ''}
+for k = 1, #out do reply[k + 2] = out[k] end
+return reply
+`);
+
+/** ARGV: epoch, after (raw by-resource member, '' = start), count. Reply {'ok', revision, members} or {'epoch', e}. */
+const CHUNK = reading(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+local lo = '-'
+if ARGV[2] ~= '' then lo = '(' .. ARGV[2] end
+return {'ok', current_revision(), redis.call('ZRANGEBYLEX', KEYS[1], lo, '+', 'LIMIT', 0, tonumber(ARGV[3]))}
+`);
+
+/** The scripts by the command name RedisStore defines them under (EVALSHA with EVAL fallback). */
+export const SCRIPTS = {
+  gatehouseWrite: WRITE,
+  gatehouseDeleteByFilter: DELETE_BY_FILTER,
+  gatehouseSeed: SEED,
+  gatehouseIdentity: IDENTITY,
+  gatehouseRead: READ,
+  gatehouseChunk: CHUNK,
+} as const satisfies Record<string, ScriptDefinition>;
+
+export type ScriptName = keyof typeof SCRIPTS;

@@ -63,9 +63,10 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
         continue;
       }
       for (const changeSet of decodeEntries(p.storeName, p.epoch, last, reply[0]?.[1] ?? [])) {
+        // A reply that raced with the abort is dropped: nothing is delivered after stop.
+        if (aborted(p)) return;
         yield changeSet;
         last = changeSet.revision;
-        if (aborted(p)) return;
       }
     }
   } finally {

@@ -4,14 +4,15 @@ import { createEngine } from '../engine/index.js';
 import type { Engine, EngineOptions } from '../engine/types.js';
 import { GraphIndex } from '../graph/index.js';
 import type { Schema } from '../schema/schema.js';
-import type { ChangeSet, Revision, Store, Unsubscribe } from '../store/store.js';
+import { collectSnapshot } from '../store/collect-snapshot.js';
+import type { ChangeSet, Revision, Store } from '../store/store.js';
 import { RevisionWaiters } from './revision-waiters.js';
 
 export class GraphReplica {
   readonly engine: Engine;
   readonly #graph: GraphIndex;
   readonly #waiters = new RevisionWaiters();
-  #unsubscribe: Unsubscribe | undefined;
+  readonly #stop = new AbortController();
   #failure: Error | undefined;
 
   private constructor(graph: GraphIndex, engine: Engine) {
@@ -22,9 +23,9 @@ export class GraphReplica {
   /** Build from the store's snapshot and follow its changes from that revision on. */
   static async start(schema: Schema, store: Store, engineOptions: EngineOptions): Promise<GraphReplica> {
     const snapshot = await store.snapshot();
-    const graph = GraphIndex.build(schema, snapshot.relationships, snapshot.revision);
+    const graph = GraphIndex.build(schema, await collectSnapshot(snapshot), snapshot.revision);
     const replica = new GraphReplica(graph, createEngine(schema, graph, engineOptions));
-    replica.#unsubscribe = store.watch(snapshot.revision, (change) => replica.#apply(change));
+    void replica.#follow(store, snapshot.revision);
     return replica;
   }
 
@@ -47,9 +48,16 @@ export class GraphReplica {
   }
 
   close(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    this.#stop.abort();
     this.#waiters.rejectAll('the server is shutting down: retry against another replica');
+  }
+
+  async #follow(store: Store, after: Revision): Promise<void> {
+    try {
+      for await (const change of store.watch(after, this.#stop.signal)) this.#apply(change);
+    } catch (err) {
+      this.#failure = err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   #apply(change: ChangeSet): void {

@@ -93,28 +93,70 @@ local function check_preconditions(i)
   return nil, i
 end
 
--- Applies planned changes ('+member' / '-member'), bumps the revision and appends the change
--- set to the changelog, trimmed to 'retention' entries.
-local function commit(epoch, retention, changes)
+-- Calls 'command key <prefix...> items...' in slices: Lua's unpack has a stack limit.
+local function in_slices(command, key, items, pairs_with)
+  local SLICE = 500
+  for k = 1, #items, SLICE do
+    local args = {}
+    for j = k, math.min(k + SLICE - 1, #items) do
+      if pairs_with then args[#args + 1] = pairs_with end
+      args[#args + 1] = items[j]
+    end
+    redis.call(command, key, unpack(args))
+  end
+end
+
+-- Whether each member is stored now: ZMSCORE in slices. Returns member -> boolean.
+local function stored(members)
+  local present = {}
+  local SLICE = 500
+  for k = 1, #members, SLICE do
+    local slice = {}
+    for j = k, math.min(k + SLICE - 1, #members) do slice[#slice + 1] = members[j] end
+    local scores = redis.call('ZMSCORE', KEYS[1], unpack(slice))
+    for j = 1, #slice do present[slice[j]] = scores[j] ~= false end
+  end
+  return present
+end
+
+-- Applies planned changes ('+member' / '-member', in order) as their net effect with batched
+-- ZADD/ZREM, bumps the revision and appends the change set to the changelog, trimmed to
+-- 'retention' entries. With 'echo' the reply carries the changes back, joined like the changelog's.
+local function commit(epoch, retention, changes, echo)
+  local first, last, order = {}, {}, {}
   for k = 1, #changes do
     local c = changes[k]
     local m = sub(c, 2)
-    if string.byte(c, 1) == 43 then
-      redis.call('ZADD', KEYS[1], 0, m)
-      redis.call('ZADD', KEYS[2], 0, to_subject(m))
-    else
-      redis.call('ZREM', KEYS[1], m)
-      redis.call('ZREM', KEYS[2], to_subject(m))
+    if first[m] == nil then
+      first[m] = string.byte(c, 1)
+      order[#order + 1] = m
+    end
+    last[m] = string.byte(c, 1)
+  end
+  local adds, removes, sadds, sremoves = {}, {}, {}, {}
+  for k = 1, #order do
+    local m = order[k]
+    -- Present before iff the first change is a delete; after iff the last is an insert (43 '+').
+    local before, after = first[m] ~= 43, last[m] == 43
+    if after and not before then
+      adds[#adds + 1] = m
+      sadds[#sadds + 1] = to_subject(m)
+    elseif before and not after then
+      removes[#removes + 1] = m
+      sremoves[#sremoves + 1] = to_subject(m)
     end
   end
+  in_slices('ZADD', KEYS[1], adds, 0)
+  in_slices('ZADD', KEYS[2], sadds, 0)
+  in_slices('ZREM', KEYS[1], removes, nil)
+  in_slices('ZREM', KEYS[2], sremoves, nil)
   local rev = redis.call('INCR', KEYS[3])
   local t = redis.call('TIME')
   local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0',
-    'e', epoch, 't', string.format('%d', at), 'c', table.concat(changes, '\\n'))
-  local reply = {'ok', rev, string.format('%d', at)}
-  for k = 1, #changes do reply[k + 3] = changes[k] end
-  return reply
+  local joined = table.concat(changes, '\\n')
+  redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0', 'e', epoch, 't', string.format('%d', at), 'c', joined)
+  if echo then return {'ok', rev, string.format('%d', at), joined} end
+  return {'ok', rev, string.format('%d', at), #changes}
 end
 `;
 
@@ -131,8 +173,9 @@ const reading = (body: string): ScriptDefinition => ({
 
 /**
  * ARGV: epoch, expectRevision ('' = any), retention, #preconditions, preconditions (op 'm'|'n'
- * + 9 filter args each), then pairs (op 'c'|'t'|'d', by-resource member).
- * Reply: {'ok', revision, committedAtMs, changes...} or {'epoch'|'revision'|'precondition'|'exists', ...}.
+ * + 9 filter args each), then the updates packed in one argument: a line per update, its op
+ * ('c'|'t'|'d') then its by-resource member (one string costs far less than two per update).
+ * Reply: {'ok', revision, committedAtMs, changes joined by newlines} or {'epoch'|'revision'|'precondition'|'exists', ...}.
  */
 const WRITE = writing(`
 local bad = check_epoch(ARGV[1])
@@ -141,13 +184,15 @@ local rev = current_revision()
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= rev then return {'revision', rev} end
 local failed, i = check_preconditions(4)
 if failed then return failed end
-local overlay, changes, n = {}, {}, 0
-while i < #ARGV do
-  local op, m = ARGV[i], ARGV[i + 1]
-  i = i + 2
-  n = n + 1
+local ops, members = {}, {}
+for line in string.gmatch(ARGV[i], '[^\\n]+') do
+  ops[#ops + 1] = sub(line, 1, 1)
+  members[#members + 1] = sub(line, 2)
+end
+local overlay, changes = stored(members), {}
+for n = 1, #members do
+  local op, m = ops[n], members[n]
   local present = overlay[m]
-  if present == nil then present = redis.call('ZSCORE', KEYS[1], m) ~= false end
   if op == 'd' then
     if present then changes[#changes + 1] = '-' .. m end
     overlay[m] = false
@@ -157,7 +202,7 @@ while i < #ARGV do
     overlay[m] = true
   end
 end
-return commit(ARGV[1], ARGV[3], changes)
+return commit(ARGV[1], ARGV[3], changes, true)
 `);
 
 /** ARGV: epoch, retention, limit ('' = none), #preconditions, preconditions, the filter's 9 args. */
@@ -175,23 +220,22 @@ if limit == nil or limit > 0 then
     return limit ~= nil and #changes >= limit
   end)
 end
-return commit(ARGV[1], ARGV[2], changes)
+return commit(ARGV[1], ARGV[2], changes, true)
 `);
 
-/** ARGV: epoch, retention, members... Seeds revision 1 only into an empty store. Reply {'ok', ...} or {'busy'}. */
+/** ARGV: epoch, retention, members joined by newlines. Seeds revision 1 only into an empty store. Reply {'ok', ...} or {'busy'}. */
 const SEED = writing(`
 local bad = check_epoch(ARGV[1])
 if bad then return bad end
 if current_revision() ~= 0 or redis.call('ZCARD', KEYS[1]) ~= 0 then return {'busy'} end
 local seen, changes = {}, {}
-for i = 3, #ARGV do
-  local m = ARGV[i]
+for m in string.gmatch(ARGV[3], '[^\\n]+') do
   if not seen[m] then
     seen[m] = true
     changes[#changes + 1] = '+' .. m
   end
 end
-return commit(ARGV[1], ARGV[2], changes)
+return commit(ARGV[1], ARGV[2], changes, false)
 `);
 
 /** ARGV: candidate epoch. Returns the store's epoch, creating it when absent (a new or emptied store). */

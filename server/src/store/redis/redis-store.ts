@@ -38,7 +38,7 @@ import {
 import { epochChanged, type StreamEntry } from './redis-changelog.js';
 import { openRedisClient, type RedisClient, unavailable } from './redis-connection.js';
 import {
-  decodeChange,
+  decodeChanges,
   filterArgs,
   keyList,
   parseResourceMember,
@@ -226,7 +226,7 @@ export class RedisStore implements Store {
     checkExpectRevision(expect);
     const args: (string | number)[] = [this.epoch, expect ?? '', this.settings.retention];
     pushPreconditions(args, preconditions);
-    for (const u of updates) args.push(UPDATE_CODES[u.operation], resourceMember(u.relationship));
+    args.push(updates.map((u) => `${UPDATE_CODES[u.operation]}${resourceMember(u.relationship)}`).join('\n'));
     const reply = await this.mutate('gatehouseWrite', args, 'writing');
     return this.changeSetOf(reply, preconditions, expect);
   }
@@ -341,7 +341,9 @@ export class RedisStore implements Store {
   async seedIfEmpty(relationships: Iterable<Relationship>): Promise<boolean> {
     this.assertOpen();
     const args: (string | number)[] = [this.epoch, this.settings.retention];
-    for (const r of relationships) args.push(resourceMember(r));
+    const members: string[] = [];
+    for (const r of relationships) members.push(resourceMember(r));
+    args.push(members.join('\n'));
     const seeder = await this.openConnection(SEED_TIMEOUT_MS, false, 'seed');
     try {
       defineScripts(seeder);
@@ -436,8 +438,7 @@ export class RedisStore implements Store {
   ): ChangeSet {
     const [status] = reply;
     if (status === 'ok') {
-      const changes = [];
-      for (let i = 3; i < reply.length; i++) changes.push(decodeChange(String(reply[i])));
+      const changes = decodeChanges(String(reply[3] ?? ''));
       return { revision: Number(reply[1]), changes, committedAt: Number(reply[2]) };
     }
     if (status === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));

@@ -224,10 +224,12 @@ describe('MemoryStore', () => {
   it('refuses a malformed expectRevision before changing anything', async () => {
     const store = new MemoryStore();
     for (const expectRevision of [-1, 1.5, Number.NaN]) {
-      await expect(store.write([touch('doc:a#viewer@user:x')], [], { expectRevision })).rejects.toMatchObject({
-        code: 'INVALID_ARGUMENT',
-        field: 'expectRevision',
-      });
+      await expect(store.write([touch('doc:a#viewer@user:x')], [], { expectRevision })).rejects.toMatchObject(
+        {
+          code: 'INVALID_ARGUMENT',
+          field: 'expectRevision',
+        },
+      );
     }
     expect(await store.revision()).toBe(0);
   });

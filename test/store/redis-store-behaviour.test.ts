@@ -17,7 +17,7 @@ import {
   WriteNotReplicatedError,
 } from '../../server/src/store/redis/redis-store.js';
 import type { ChangeSet, RelationshipUpdate, Store } from '../../server/src/store/store.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisSentinel, RedisServer } from '../support/redis-server.js';
 
 const touch = (s: string): RelationshipUpdate => ({ operation: 'touch', relationship: parseRelationship(s) });
 const del = (s: string): RelationshipUpdate => ({ operation: 'delete', relationship: parseRelationship(s) });
@@ -274,5 +274,40 @@ describe('RedisStore on a standalone redis-server', () => {
       RedisStore.connect({ url: 'redis://127.0.0.1:1', storeName: 'x', connectTimeoutMs: 300 }),
     );
     expect(err).toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe('RedisStore through Sentinel', () => {
+  let master: RedisServer;
+  let sentinel: RedisSentinel;
+
+  beforeAll(async () => {
+    master = await RedisServer.start();
+    sentinel = await RedisSentinel.start(master, 'gatehouse');
+  });
+  afterAll(async () => {
+    await sentinel?.stop();
+    await master?.stop();
+  });
+
+  it('finds the master through redis+sentinel:// and serves writes, reads and watches', async () => {
+    const store = await RedisStore.connect({
+      url: `redis+sentinel://127.0.0.1:${sentinel.port}/gatehouse`,
+      storeName: 'via-sentinel',
+      watchBlockMs: 100,
+    });
+    try {
+      const w = record(store, 0);
+      const cs = await store.write([touch('doc:a#viewer@user:x')]);
+      await vi.waitFor(() => expect(w.received).toEqual([cs]));
+      const page = await store.read({ subjectType: 'user', subjectId: 'x' }, { limit: 10 });
+      expect(page.relationships.map(formatRelationship)).toEqual(['doc:a#viewer@user:x']);
+      // The data really is on the master Sentinel named.
+      expect(await master.cli('GET', '{gatehouse:via-sentinel}:revision')).toBe('1');
+      w.stop();
+      expect(await w.ended).toBeUndefined();
+    } finally {
+      await store.close();
+    }
   });
 });

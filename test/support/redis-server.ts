@@ -2,7 +2,7 @@
 // shared 6379) — one standalone server with a given config, or a three-master Cluster — that
 // tests can stop, kill, freeze and restart.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,5 +200,48 @@ export class RedisCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+}
+
+/** One redis-sentinel watching `master` under `masterName` (quorum 1), in its own temp dir. */
+export class RedisSentinel {
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    private readonly process: ChildProcess,
+  ) {}
+
+  static async start(master: RedisServer, masterName = 'gatehouse'): Promise<RedisSentinel> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sentinel-'));
+    const config = join(dir, 'sentinel.conf');
+    // Sentinel rewrites its config file, so it must be a writable file of its own.
+    writeFileSync(
+      config,
+      [
+        `port ${port}`,
+        `bind ${HOST}`,
+        `dir ${dir}`,
+        `logfile ${join(dir, 'sentinel.log')}`,
+        `sentinel monitor ${masterName} ${HOST} ${master.port} 1`,
+        `sentinel down-after-milliseconds ${masterName} 1000`,
+        `sentinel failover-timeout ${masterName} 5000`,
+        '',
+      ].join('\n'),
+    );
+    // `redis-server --sentinel` is redis-sentinel, without needing that package installed.
+    const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+    const sentinel = new RedisSentinel(port, dir, child);
+    await waitUntil(`redis-sentinel on port ${port}`, async () =>
+      (await ask(port, `SENTINEL get-master-addr-by-name ${masterName}`)).includes(String(master.port)),
+    );
+    return sentinel;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    this.process.kill('SIGKILL');
+    await exited;
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

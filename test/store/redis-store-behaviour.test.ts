@@ -101,6 +101,7 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(await store.revision()).toBe(1);
     expect((await snapshotOf(store)).rels).toEqual(['doc:a#owner@user:x']);
     expect(await server.cli('XLEN', `{gatehouse:t${storeCount}}:changelog`)).toBe(before);
+    expect(await store.changelogLength()).toBe(Number(before));
   });
 
   it('a snapshot stays exact at its revision while writes land between its chunks', async () => {
@@ -245,6 +246,7 @@ describe('RedisStore on a standalone redis-server', () => {
     } finally {
       server.thaw();
     }
+    expect(store.stats().errors.timeout).toBe(2);
     await vi.waitFor(async () => expect(await store.revision()).toBe(2), { timeout: 10_000, interval: 50 });
   });
 
@@ -262,6 +264,8 @@ describe('RedisStore on a standalone redis-server', () => {
     await server.restart();
     // AOF with appendfsync always: the acknowledged write survived the kill, and the epoch too.
     await vi.waitFor(async () => expect(await store.revision()).toBe(1), { timeout: 10_000, interval: 50 });
+    expect(store.stats().reconnects).toBeGreaterThan(0);
+    expect(store.stats().errors.connection).toBeGreaterThanOrEqual(2);
     const again = record(store, first.revision);
     const next = await store.write([touch('doc:b#viewer@user:x')]);
     await vi.waitFor(() => expect(again.received).toEqual([next]));

@@ -36,7 +36,13 @@ import {
   DEFAULT_MAX_READ_LIMIT,
 } from '../store-arguments.js';
 import { epochChanged, type StreamEntry } from './redis-changelog.js';
-import { openRedisClient, type RedisClient, unavailable } from './redis-connection.js';
+import {
+  classifyRedisError,
+  openRedisClient,
+  type RedisClient,
+  type RedisErrorKind,
+  unavailable,
+} from './redis-connection.js';
 import {
   decodeChanges,
   filterArgs,
@@ -92,6 +98,12 @@ export class WriteNotReplicatedError extends GatehouseError {
       `the write committed at revision ${changeSet.revision} on the Redis master, but only ${acknowledged} of ${wanted} Redis replicas acknowledged it in time: it is not yet replicated and could be lost if the master fails now; do not blindly retry (re-read first)`,
     );
   }
+}
+
+/** Counters for metrics since connect: failed Redis calls by kind, and background reconnects. */
+export interface RedisStoreStats {
+  readonly errors: Readonly<Partial<Record<RedisErrorKind, number>>>;
+  readonly reconnects: number;
 }
 
 export const DEFAULT_REDIS_CHANGELOG_RETENTION = 10_000;
@@ -153,6 +165,8 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   private closed = false;
   private readonly watchers = new Set<AbortController>();
+  private readonly errors: Partial<Record<RedisErrorKind, number>> = {};
+  private reconnects = 0;
 
   private constructor(
     private readonly client: RedisClient,
@@ -178,6 +192,9 @@ export class RedisStore implements Store {
     });
     defineScripts(client);
     const store = new RedisStore(client, target, options, settings, keys, '');
+    client.on('reconnecting', () => {
+      store.reconnects++;
+    });
     try {
       await store.identity();
     } catch (err) {
@@ -357,6 +374,17 @@ export class RedisStore implements Store {
     }
   }
 
+  /** Failed calls by kind and reconnects since connect: for the service's metrics. */
+  stats(): RedisStoreStats {
+    return { errors: { ...this.errors }, reconnects: this.reconnects };
+  }
+
+  /** Change sets the changelog holds now (XLEN): for the changelog-length metric. */
+  async changelogLength(): Promise<number> {
+    this.assertOpen();
+    return this.call('reading the changelog length', () => this.client.xlen(this.keys.changelog));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -392,6 +420,8 @@ export class RedisStore implements Store {
     try {
       return await fn();
     } catch (err) {
+      const kind = classifyRedisError(err);
+      this.errors[kind] = (this.errors[kind] ?? 0) + 1;
       const failure = unavailable(err, doing);
       this.options.logger?.warn(
         { err, store: this.options.storeName },

@@ -198,6 +198,34 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(w.received).toEqual([]);
   });
 
+  it('a store that went back below a revision it reported (lost writes) gets a new epoch, seen by every replica', async () => {
+    const store = await connect();
+    const other = await RedisStore.connect({ url: server.url, storeName: `t${storeCount}` });
+    open.push(other);
+    const { epoch } = await store.identity();
+    for (let i = 0; i < 3; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
+    // A restart from an AOF that missed the last write: revision 3 is gone, the epoch is not.
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '2');
+    await server.cli('XDEL', `{gatehouse:t${storeCount}}:changelog`, '3-0');
+    const err = (await rejection(store.revision())) as StoreEpochChangedError;
+    expect(err).toBeInstanceOf(StoreEpochChangedError);
+    expect(err.previousEpoch).toBe(epoch);
+    expect(err.currentEpoch).not.toBe(epoch);
+    // The other replica never saw revision 3, but the replaced epoch tells it too.
+    expect(await rejection(other.write([touch('doc:z#viewer@user:x')]))).toBeInstanceOf(
+      StoreEpochChangedError,
+    );
+    expect((await other.identity()).epoch).toBe(err.currentEpoch);
+    // A follower that applied revision 3 and watches from it is told the same way.
+    const third = await RedisStore.connect({ url: server.url, storeName: `t${storeCount}` });
+    open.push(third);
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '3');
+    expect(await third.revision()).toBe(3);
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '2');
+    const w = record(third, 3);
+    expect(await w.ended).toBeInstanceOf(StoreEpochChangedError);
+  });
+
   it('seedIfEmpty is atomic and race-safe: exactly one of several replicas seeds', async () => {
     const stores = [await connect()];
     for (let i = 0; i < 3; i++) {

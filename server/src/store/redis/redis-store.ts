@@ -166,6 +166,8 @@ export class RedisStore implements Store {
   private closed = false;
   private readonly watchers = new Set<AbortController>();
   private readonly errors: Partial<Record<RedisErrorKind, number>> = {};
+  /** The highest revision this instance has seen in the current epoch: a store below it lost writes. */
+  private highWater = 0;
   private reconnects = 0;
 
   private constructor(
@@ -218,6 +220,7 @@ export class RedisStore implements Store {
         'the Redis store started anew (new epoch)',
       );
     }
+    if (epoch !== this.epoch) this.highWater = 0;
     this.epoch = epoch;
     return { name: this.options.storeName, epoch };
   }
@@ -228,7 +231,24 @@ export class RedisStore implements Store {
       this.client.mget(this.keys.revision, this.keys.epoch),
     );
     if (epoch !== this.epoch) throw epochChanged(this.options.storeName, this.epoch, epoch);
-    return Number(rev ?? 0);
+    const revision = Number(rev ?? 0);
+    if (revision < this.highWater) throw await this.rolledBack(this.epoch, this.highWater);
+    this.highWater = revision;
+    return revision;
+  }
+
+  /**
+   * The store went back below a revision it had reported in this epoch: it lost acknowledged
+   * writes. Replaces the epoch (once, atomically, whichever replica notices first) so every
+   * replica resyncs, and returns the error to throw.
+   */
+  private async rolledBack(epoch: string, seen: Revision): Promise<Error> {
+    const now = String(await this.run('gatehouseRollback', [epoch, newEpoch(), seen], 'replacing the epoch'));
+    this.options.logger?.error(
+      { store: this.options.storeName, epoch, newEpoch: now, revisionSeen: seen },
+      'the Redis store went back below a revision it had reported: acknowledged writes were lost; its epoch was replaced',
+    );
+    return epochChanged(this.options.storeName, epoch, now);
   }
 
   async write(
@@ -327,13 +347,19 @@ export class RedisStore implements Store {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted === true) controller.abort();
+    const epoch = this.epoch;
     const iteration = watchChangelog({
       storeName: this.options.storeName,
       keys: this.keys,
-      epoch: this.epoch,
+      epoch,
       after,
       signal: controller.signal,
       open: () => this.openWatcher(),
+      highWater: () => this.highWater,
+      saw: (revision) => {
+        if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
+      },
+      rolledBack: (epoch, seen) => this.rolledBack(epoch, seen),
       blockMs: this.settings.watchBlockMs,
       batch: 1000,
     });
@@ -469,7 +495,9 @@ export class RedisStore implements Store {
     const [status] = reply;
     if (status === 'ok') {
       const changes = decodeChanges(String(reply[3] ?? ''));
-      return { revision: Number(reply[1]), changes, committedAt: Number(reply[2]) };
+      const revision = Number(reply[1]);
+      if (revision > this.highWater) this.highWater = revision;
+      return { revision, changes, committedAt: Number(reply[2]) };
     }
     if (status === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));
     if (status === 'revision') {

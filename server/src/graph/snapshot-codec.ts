@@ -19,7 +19,8 @@ import type { ClosureState } from './group-closure.js';
  *
  * Body, every section padded to 4 bytes:
  * - per schema type, in schema order: u32 name length, name, u32 id count, u32 byte length,
- *   the ids joined by '\n' (object ids never contain one) — numbered 0, 1, … in that order;
+ *   the ids joined by '\n' (object ids never contain one) — numbered 0, 1, … in that order —
+ *   and u32 words, the Int32 slot table of the type's IdInterner (so no id is hashed again);
  * - u32 table count, then per adjacency table (in the order the index's edge sets first use
  *   them): u32 columns, u32 slot words, the Int32 row slots, u32 pool words, the Int32 pool
  *   with every list packed back to back;
@@ -98,11 +99,11 @@ class BodyReader {
     return v;
   }
 
-  int32s(): Int32Array {
+  int32s(): Int32Array<ArrayBuffer> {
     const n = this.u32();
     this.need(4 * n);
-    const start = this.body.byteOffset + this.at;
-    const words = new Int32Array(this.body.buffer.slice(start, start + 4 * n));
+    const words = new Int32Array(n);
+    new Uint8Array(words.buffer).set(this.body.subarray(this.at, this.at + 4 * n));
     this.at += 4 * n;
     return words;
   }
@@ -176,6 +177,7 @@ export function encodeGraphSnapshot(
     body.bytes(Buffer.from(type.name, 'utf8'));
     body.u32(ids.length);
     body.bytes(Buffer.from(ids.join('\n'), 'utf8'));
+    body.int32s(interner.table);
   }
   const tables = tablesOf(graph);
   body.u32(tables.length);
@@ -333,7 +335,7 @@ function decodeBody(schema: Schema, header: GraphSnapshotHeader, r: BodyReader):
     if (joined.length > MAX_ID_SECTION) malformed('id section too long');
     const ids = count === 0 ? [] : joined.split('\n');
     if (ids.length !== count) malformed(`type '${name}' lists ${ids.length} ids, expected ${count}`);
-    graph.interner(type.name)!.internAll(ids);
+    graph.interner(type.name)!.restore(ids, r.int32s());
   }
   const tables = tablesOf(graph);
   if (r.u32() !== tables.length) malformed('adjacency table count does not match the schema');

@@ -85,42 +85,30 @@ export class AdjacencyTable {
   }
 
   /**
-   * Replaces the table's contents with `rows` rows of `slots` whose pooled lists sit packed
-   * back to back in `packed` (each list exactly its length, the row's offset pointing into
-   * `packed`), as a snapshot stores them: lists are laid out again with their usual capacity.
+   * Takes over `slots` (whole rows) and `pool` as `packed()` produced them: lists laid out with
+   * their usual capacity, no garbage. Throws RangeError if a row points outside the pool.
    */
-  restore(slots: Int32Array, packed: Int32Array): void {
+  restore(slots: Int32Array<ArrayBuffer>, pool: Int32Array<ArrayBuffer>): void {
     if (slots.length % this.stride !== 0) throw new RangeError('slot count is not a whole number of rows');
-    let rows = INITIAL_NODES;
-    while (rows * this.stride < slots.length) rows *= 2;
-    const restored = new Int32Array(rows * this.stride);
-    restored.set(slots);
     let top = 0;
     for (let at = 0; at < slots.length; at += 2) {
       const n = slots[at]!;
       if (n < 0) throw new RangeError('negative list length');
-      if (n >= 2) top += capacityFor(n);
-    }
-    const pool = new Int32Array(Math.max(INITIAL_POOL, top));
-    top = 0;
-    for (let at = 0; at < slots.length; at += 2) {
-      const n = slots[at]!;
       if (n < 2) continue;
       const start = slots[at + 1]!;
-      if (start < 0 || start + n > packed.length) throw new RangeError('list outside the packed pool');
-      pool.set(packed.subarray(start, start + n), top);
-      restored[at + 1] = top;
-      top += capacityFor(n);
+      if (start < 0 || start + capacityFor(n) > pool.length) throw new RangeError('list outside the pool');
+      top = Math.max(top, start + capacityFor(n));
     }
-    this.slots = restored;
-    this.pool = pool;
+    this.slots = slots.length > 0 ? slots : new Int32Array(this.stride * INITIAL_NODES);
+    this.pool = pool.length > 0 ? pool : new Int32Array(INITIAL_POOL);
     this.top = top;
     this.garbage = 0;
   }
 
   /**
-   * The rows up to the last one holding a list, with pooled lists packed back to back (no
-   * spare capacity, no garbage): what a snapshot stores. The table itself is not changed.
+   * The rows up to the last one holding a list, with the pooled lists compacted (each at its
+   * usual capacity, no garbage, nothing after the last): what a snapshot stores, so a decode
+   * takes both arrays as they are. The table itself is not changed.
    */
   packed(): { slots: Int32Array; pool: Int32Array } {
     const src = this.slots;
@@ -128,7 +116,7 @@ export class AdjacencyTable {
     while (end > 0 && rowEmpty(src, end - this.stride, this.stride)) end -= this.stride;
     const slots = src.slice(0, end);
     let size = 0;
-    for (let at = 0; at < end; at += 2) if (slots[at]! >= 2) size += slots[at]!;
+    for (let at = 0; at < end; at += 2) if (slots[at]! >= 2) size += capacityFor(slots[at]!);
     const pool = new Int32Array(size);
     let top = 0;
     for (let at = 0; at < end; at += 2) {
@@ -139,7 +127,7 @@ export class AdjacencyTable {
       const start = slots[at + 1]!;
       pool.set(this.pool.subarray(start, start + n), top);
       slots[at + 1] = top;
-      top += n;
+      top += capacityFor(n);
     }
     return { slots, pool };
   }

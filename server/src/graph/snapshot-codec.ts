@@ -23,7 +23,7 @@ import type { ClosureState } from './group-closure.js';
  *   and u32 words, the Int32 slot table of the type's IdInterner (so no id is hashed again);
  * - u32 table count, then per adjacency table (in the order the index's edge sets first use
  *   them): u32 columns, u32 slot words, the Int32 row slots, u32 pool words, the Int32 pool
- *   with every list packed back to back;
+ *   compacted (AdjacencyTable.packed) — both taken by the decoded table as they are;
  * - u32 edge set count, then per edge set: u32 forward edges, u32 reverse edges;
  * - u32 closure count, then per self-nesting relation: u32 enabled, u32 edges when last
  *   disabled, u32 word count, Int32 words [group, n, n ancestors]….
@@ -84,45 +84,92 @@ class BodyWriter {
   }
 }
 
-/** Reads the body with a bounds check on every step: a malformed body throws, never misreads. */
+/**
+ * Reads the body straight out of the chunks (no concatenated copy), with a bounds check on
+ * every step: a malformed body throws, never misreads.
+ */
 class BodyReader {
-  private at = 0;
-  private readonly view: DataView;
-  constructor(private readonly body: Uint8Array) {
-    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  private chunk = 0;
+  private at: number;
+  private left: number;
+
+  constructor(
+    private readonly chunks: readonly Uint8Array[],
+    headerBytes: number,
+    bodyBytes: number,
+  ) {
+    this.at = headerBytes;
+    this.left = bodyBytes;
   }
 
   u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.at, true);
-    this.at += 4;
-    return v;
+    const b = new Uint8Array(4);
+    this.into(b);
+    return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
   }
 
   int32s(): Int32Array<ArrayBuffer> {
     const n = this.u32();
     this.need(4 * n);
     const words = new Int32Array(n);
-    new Uint8Array(words.buffer).set(this.body.subarray(this.at, this.at + 4 * n));
-    this.at += 4 * n;
+    this.into(new Uint8Array(words.buffer));
     return words;
   }
 
   text(): string {
     const n = this.u32();
     this.need(n);
-    const s = Buffer.from(this.body.buffer, this.body.byteOffset + this.at, n).toString('utf8');
-    this.at += n + ((4 - (n % 4)) % 4);
+    const c = this.chunks[this.chunk]!;
+    let s: string;
+    if (this.at + n <= c.length) {
+      s = Buffer.from(c.buffer, c.byteOffset + this.at, n).toString('utf8');
+      this.skip(n);
+    } else {
+      const b = Buffer.allocUnsafe(n);
+      this.into(b);
+      s = b.toString('utf8');
+    }
+    this.skip((4 - (n % 4)) % 4);
     return s;
   }
 
   end(): void {
-    if (this.at !== this.body.length)
-      malformed(`${this.body.length - this.at} bytes left over after the body`);
+    if (this.left !== 0) malformed(`${this.left} bytes left over after the body`);
+  }
+
+  /** Fills `dest` from the next bytes, across chunk boundaries. */
+  private into(dest: Uint8Array): void {
+    this.need(dest.length);
+    let filled = 0;
+    while (filled < dest.length) {
+      const c = this.chunks[this.chunk]!;
+      const n = Math.min(dest.length - filled, c.length - this.at);
+      dest.set(c.subarray(this.at, this.at + n), filled);
+      filled += n;
+      this.advance(n);
+    }
+  }
+
+  private skip(n: number): void {
+    this.need(n);
+    while (n > 0) {
+      const step = Math.min(n, this.chunks[this.chunk]!.length - this.at);
+      this.advance(step);
+      n -= step;
+    }
+  }
+
+  private advance(n: number): void {
+    this.at += n;
+    this.left -= n;
+    while (this.chunk < this.chunks.length && this.at === this.chunks[this.chunk]!.length && this.left > 0) {
+      this.chunk++;
+      this.at = 0;
+    }
   }
 
   private need(n: number): void {
-    if (n < 0 || this.at + n > this.body.length) malformed('the body ends inside a section');
+    if (n < 0 || n > this.left) malformed('the body ends inside a section');
   }
 }
 
@@ -301,20 +348,15 @@ export function decodeGraphSnapshot(schema: Schema, chunks: readonly Uint8Array[
       `graph snapshot is incomplete: ${chunks.length} chunks of ${received} bytes, expected ${header.chunkCount} of ${total}`,
     );
   }
-  const body = new Uint8Array(header.bodyBytes);
-  let at = -header.headerBytes;
-  for (const c of chunks) {
-    const skip = Math.max(0, -at);
-    if (skip < c.length) body.set(skip === 0 ? c : c.subarray(skip), at + skip);
-    at += c.length;
-  }
-  const bodyCrc = Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength).readUInt32LE(
+  let bodyCrc = crc32(chunks[0]!.subarray(header.headerBytes));
+  for (let i = 1; i < chunks.length; i++) bodyCrc = crc32(chunks[i]!, bodyCrc);
+  const stored = Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength).readUInt32LE(
     36,
   );
-  if (crc32(body) !== bodyCrc)
+  if (bodyCrc !== stored)
     throw new SnapshotCorruptError('checksum', 'graph snapshot body fails its checksum');
   try {
-    return decodeBody(schema, header, new BodyReader(body));
+    return decodeBody(schema, header, new BodyReader(chunks, header.headerBytes, header.bodyBytes));
   } catch (err) {
     if (err instanceof SnapshotCorruptError) throw err;
     throw new SnapshotCorruptError(

@@ -172,6 +172,14 @@ export function asGatehouseError(err: unknown): GatehouseError {
   return new GatehouseError('INTERNAL', 'internal error', { cause: err });
 }
 
+/** A write kept losing a race with other writers after its bounded retries: retry later. */
+export class AbortedError extends GatehouseError {
+  override readonly name = 'AbortedError';
+  constructor(message: string) {
+    super('ABORTED', message);
+  }
+}
+
 /** Why a compiled graph snapshot was refused. */
 export type SnapshotCorruptReason = 'magic' | 'version' | 'schema' | 'checksum' | 'truncated' | 'malformed';
 

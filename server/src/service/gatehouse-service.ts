@@ -15,9 +15,10 @@ import type { Logger } from '../observability/logger.js';
 import { compilePolicySet } from '../policy/index.js';
 import { deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
-import type { ChangeSet, Revision, Store, Unsubscribe } from '../store/store.js';
+import type { ChangeSet, Revision, Store } from '../store/store.js';
 import { BearerAuth } from './bearer-auth.js';
 import { GraphReplica } from './graph-replica.js';
+import { deleteObject } from './object-deletion.js';
 import type {
   CallContext,
   CheckBatchParams,
@@ -304,7 +305,7 @@ export class GatehouseService {
     validateTypeName(this.schema, params.object.type, 'object');
     const change = await this.#commit(
       'DeleteObject',
-      this.#store.deleteObject(params.object, deletionConsequences(this.schema)),
+      deleteObject(this.#store, params.object, deletionConsequences(this.schema)),
       ctx,
     );
     const consequences: Relationship[] = [];
@@ -343,20 +344,38 @@ export class GatehouseService {
         ? await withDeadline(this.#store.revision(), ctx.deadline)
         : decodeRevisionToken(params.startToken, 'optionalStartCursor.token');
     const feed = new WatchFeed(this.#watchBuffer);
-    let unsubscribe: Unsubscribe | undefined;
-    let ended = false;
-    // Set before subscribing: the synchronous replay may already overflow and end the feed.
+    const stop = new AbortController();
     feed.onClose = () => {
-      ended = true;
-      unsubscribe?.();
+      stop.abort();
       this.#feeds.delete(feed);
     };
-    // store.watch replays synchronously; a FailedPreconditionError (token too old) surfaces here.
-    unsubscribe = this.#store.watch(after, (change) =>
-      feed.push({ changes: change.changes, token: encodeRevisionToken(change.revision) }),
-    );
-    if (ended) unsubscribe();
-    else this.#feeds.add(feed);
+    this.#feeds.add(feed);
+    const changes = this.#store.watch(after, stop.signal)[Symbol.asyncIterator]();
+    const pump = async (first: Promise<IteratorResult<ChangeSet>>): Promise<void> => {
+      try {
+        for (let step = await first; !step.done; step = await changes.next()) {
+          feed.push({ changes: step.value.changes, token: encodeRevisionToken(step.value.revision) });
+        }
+      } catch (err) {
+        feed.fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    if (after >= this.#replica.revision) {
+      void pump(changes.next());
+      return feed;
+    }
+    // A start token behind the local graph has changes to replay, so the store's first answer
+    // (a ChangeSet, or the failure of a token too old) is due now: settle it before answering,
+    // so the caller gets that failure as the call's own error rather than mid-stream.
+    let first: IteratorResult<ChangeSet>;
+    try {
+      first = await withDeadline(changes.next(), ctx.deadline);
+    } catch (err) {
+      stop.abort();
+      this.#feeds.delete(feed);
+      throw err;
+    }
+    void pump(Promise.resolve(first));
     return feed;
   }
 

@@ -1,5 +1,5 @@
-// Footprint of `gatehouse serve`: time from spawn to /readyz 200 and resident memory once ready
-// (after a short settle), started as `npm start` starts it, from a policy directory.
+// Footprint of `gatehouse serve`: time from spawn to /readyz 200 (wall, and CPU seconds used by
+// then) and resident memory once ready (after a short settle), started as `npm start` starts it, from a policy directory.
 // Run (after `npm run build`):
 //   node --import tsx bench/datasets/cli.ts --dataset group-visibility --size M --out /tmp/gv-M
 //   node --import tsx bench/footprint/footprint-bench.ts --policies /tmp/gv-M [--runs 3] [--settle-ms 3000]
@@ -26,9 +26,15 @@ function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/** CPU seconds (user + system) the process has used: on a shared machine, wall time alone misleads. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function once(): Promise<{ readyMs: number; rssMb: number; relationships: number }> {
+async function once(): Promise<{ readyMs: number; cpuS: number; rssMb: number; relationships: number }> {
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
@@ -67,14 +73,15 @@ async function once(): Promise<{ readyMs: number; rssMb: number; relationships: 
     await sleep(5);
   }
   const readyMs = performance.now() - t0;
+  const cpuS = cpuSeconds(child.pid!);
   await sleep(Number(values['settle-ms']));
   const rssMb = rssBytes(child.pid!) / 2 ** 20;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  return { readyMs, rssMb, relationships: ready.relationships };
+  return { readyMs, cpuS, rssMb, relationships: ready.relationships };
 }
 
-const rows: { readyMs: number; rssMb: number; relationships: number }[] = [];
+const rows: { readyMs: number; cpuS: number; rssMb: number; relationships: number }[] = [];
 for (let i = 0; i < Number(values.runs); i++) rows.push(await once());
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const relationships = rows[0]!.relationships;
@@ -84,8 +91,9 @@ console.log(
     relationships,
     readyS: Number((median(rows.map((r) => r.readyMs)) / 1000).toFixed(2)),
     readySPerM: Number(((median(rows.map((r) => r.readyMs)) / 1000) * perMillion).toFixed(2)),
+    readyCpuS: Number(median(rows.map((r) => r.cpuS)).toFixed(2)),
     rssMb: Math.round(median(rows.map((r) => r.rssMb))),
     rssMbPerM: Math.round(median(rows.map((r) => r.rssMb)) * perMillion),
-    runs: rows.map((r) => [Math.round(r.readyMs), Math.round(r.rssMb)]),
+    runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb)]),
   }),
 );

@@ -3,7 +3,7 @@
 import { ConfigError, loadConfig, redactConfig, serveUsage } from '../config/index.js';
 import { PolicyError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
-import { loadPolicySet } from '../policy/index.js';
+import { loadPolicySet, policyRelationshipChunks } from '../policy/index.js';
 import { MemoryStore } from '../store/index.js';
 import { GatehouseServer } from '../transport/gatehouse-server.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
@@ -47,12 +47,26 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
 
   // The policy data files are the store's first revision; API writes build on top of them.
-  const store = MemoryStore.withRelationships(policySet.relationships.map((r) => r.relationship));
+  // Bulk files are streamed in chunks; the schema is all that is kept of the policy set after.
+  let store: MemoryStore;
+  try {
+    store = await MemoryStore.withRelationshipChunks(policyRelationshipChunks(policySet));
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    logger.error({ problems: err.problems.length, policies: config.policies }, 'invalid policies');
+    process.stderr.write(
+      `gatehouse serve: the policies in '${config.policies}' are invalid:\n${err.message}\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  const schema = policySet.schema;
+  // Drop the policy set's positioned relationships (an object and a position each): they are in the store now.
+  policySet = { ...policySet, relationships: [] };
   let server: GatehouseServer;
   try {
     server = await GatehouseServer.start({
       config,
-      schema: policySet.schema,
+      schema,
       store,
       logger,
       lifecycleLogger: lifecycle,
@@ -68,7 +82,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       grpc: server.grpcAddress,
       revision: server.service.revision,
       relationships: server.service.relationshipCount,
-      schemaHash: policySet.schema.hash,
+      schemaHash: schema.hash,
     },
     'ready',
   );

@@ -14,6 +14,7 @@ import type {
   PolicySet,
   PolicyTestFile,
   PositionedRelationship,
+  RelationshipFileRef,
   TestStep,
 } from './policy-set.js';
 import { ProblemList } from './problem-list.js';
@@ -93,9 +94,17 @@ export function compilePolicySet(files: readonly PolicyFileSource[]): PolicySet 
     problems,
   );
   const relationships: PositionedRelationship[] = [];
+  const relationshipFiles: RelationshipFileRef[] = [];
   const tests: PolicyTestFile[] = [];
   for (const ast of asts) {
-    if (ast.kind === 'relationships') {
+    if (ast.kind === 'relationships' && ast.file !== undefined) {
+      relationshipFiles.push({
+        policyFile: ast.path,
+        file: ast.file.text,
+        namespace: ast.namespace,
+        position: ast.file.position,
+      });
+    } else if (ast.kind === 'relationships') {
       // A loop, not push(...spread): a data file may hold millions of relationships, more
       // than a call's argument list can carry.
       for (const r of new StringResolver(schema, ast.namespace, problems).relationships(ast.relationships)) {
@@ -106,10 +115,13 @@ export function compilePolicySet(files: readonly PolicyFileSource[]): PolicySet 
     }
   }
   problems.throwIfAny();
-  return { schema, relationships, tests, files: sorted.map((f) => f.path) };
+  return { schema, relationships, tests, files: sorted.map((f) => f.path), relationshipFiles };
 }
 
-/** Load every policy file under `dir` and compile them: see loadPolicyDirectory and compilePolicySet. */
+/**
+ * Load every policy file under `dir` and compile them: see loadPolicyDirectory and
+ * compilePolicySet. Bulk relationship files are not read here (see policyRelationshipChunks).
+ */
 export async function loadPolicySet(dir: string): Promise<PolicySet> {
-  return compilePolicySet(await loadPolicyDirectory(dir));
+  return { ...compilePolicySet(await loadPolicyDirectory(dir)), root: dir };
 }

@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import type { PolicyProblem, SourcePosition } from '../errors.js';
 import { PolicyError } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
+import { parseRelationship } from '../model/relationship.js';
+import { validateRelationship } from '../schema/validate.js';
 import type { PolicySet, PositionedRelationship, RelationshipFileRef } from './policy-set.js';
 import { ProblemList } from './problem-list.js';
 import { StringResolver } from './resolve-strings.js';
@@ -20,6 +22,9 @@ const FORMATS: Readonly<Record<string, RelationshipFileFormat>> = {
   '.jsonl': 'ndjson',
   '.csv': 'csv',
 };
+
+/** Stands in for the position of a relationship loaded without one (see streamFile's fast path). */
+const NO_POSITION: SourcePosition = Object.freeze({ file: '', line: 0, column: 0 });
 
 /** Relationships per chunk handed to the loader. */
 export const DEFAULT_RELATIONSHIP_CHUNK = 10_000;
@@ -102,7 +107,10 @@ async function* streamFile(
   set: PolicySet,
   ref: RelationshipFileRef,
   chunkSize: number,
+  positions: boolean,
 ): AsyncGenerator<PositionedRelationship[]> {
+  // Without a namespace a string needs no qualifying; positions are wanted only by the dev commands.
+  const fast = !positions && ref.namespace === undefined;
   const problems = new ProblemList();
   if (set.root === undefined) {
     problems.add(ref.position, '$.file', 'relationship files need a policy directory to be resolved in');
@@ -127,15 +135,38 @@ async function* streamFile(
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let chunk: PositionedRelationship[] = [];
   let line = 0;
+  const quick = (text: string): Relationship | undefined => {
+    try {
+      const r = parseRelationship(text);
+      validateRelationship(set.schema, r);
+      return r;
+    } catch {
+      return undefined;
+    }
+  };
   try {
     for await (const raw of lines) {
       line++;
       const found = lineText(format, raw, line);
       if (found === undefined) continue;
-      const position: SourcePosition = { file: display, line, column: 1 };
       if (typeof found === 'string') {
-        problems.add(position, '$', found);
-      } else {
+        problems.add({ file: display, line, column: 1 }, '$', found);
+      } else if (fast) {
+        // The common case, a valid line: no position objects. A line that fails is resolved
+        // again through the resolver, which says where and why.
+        const r = quick(found.text);
+        if (r !== undefined) {
+          if (problems.size === 0) {
+            chunk.push({ relationship: r, position: NO_POSITION });
+            if (chunk.length >= chunkSize) {
+              yield chunk;
+              chunk = [];
+            }
+          }
+          continue;
+        }
+      }
+      if (typeof found !== 'string') {
         const r = resolver.relationship({
           text: found.text,
           position: { file: display, line, column: found.column },
@@ -175,7 +206,7 @@ export async function* policyRelationshipChunks(
   const problems: PolicyProblem[] = [];
   for (const ref of set.relationshipFiles ?? []) {
     try {
-      for await (const chunk of streamFile(set, ref, chunkSize)) {
+      for await (const chunk of streamFile(set, ref, chunkSize, false)) {
         if (problems.length === 0) yield chunk.map((r) => r.relationship);
       }
     } catch (err) {
@@ -194,7 +225,7 @@ export async function withRelationshipFiles(set: PolicySet): Promise<PolicySet> 
   if ((set.relationshipFiles ?? []).length === 0) return set;
   const relationships = [...set.relationships];
   for (const ref of set.relationshipFiles ?? []) {
-    for await (const chunk of streamFile(set, ref, DEFAULT_RELATIONSHIP_CHUNK)) {
+    for await (const chunk of streamFile(set, ref, DEFAULT_RELATIONSHIP_CHUNK, true)) {
       for (const r of chunk) relationships.push(r);
     }
   }

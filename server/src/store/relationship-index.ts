@@ -12,6 +12,7 @@ import {
   SUBJECT_RELATION,
   SUBJECT_TYPE,
 } from './relationship-table.js';
+import { keyOrder, subjectOrder } from './row-order.js';
 import { type RowPosition, SortedRows } from './sorted-rows.js';
 import type { RelationshipFilter } from './store.js';
 
@@ -41,6 +42,8 @@ export class RelationshipIndex {
   private constructor(
     private readonly table: RelationshipTable,
     sortedRows?: ArrayLike<number>,
+    /** `sortedRows` grouped by subject (see row-order.ts), when the caller has them. */
+    subjectSorted?: ArrayLike<number>,
   ) {
     const byKey = (a: number, b: number): number => this.table.compare(a, b);
     const bySubject = (a: number, b: number): number => this.subjectOrder(a, b) || this.table.compare(a, b);
@@ -51,7 +54,7 @@ export class RelationshipIndex {
     }
     this.ordered = SortedRows.fromSorted(byKey, sortedRows);
     // A stable sort by subject alone keeps each subject's rows in key order.
-    const subjectRows = Array.from(sortedRows).sort((a, b) => this.subjectOrder(a, b));
+    const subjectRows = subjectSorted ?? Array.from(sortedRows).sort((a, b) => this.subjectOrder(a, b));
     this.bySubject = SortedRows.fromSorted(bySubject, subjectRows);
   }
 
@@ -92,9 +95,8 @@ export class RelationshipIndex {
     table: RelationshipTable,
     rows: number[],
   ): { index: RelationshipIndex; sortedRows: Int32Array } {
-    rows.sort((a, b) => table.compare(a, b));
-    const sortedRows = Int32Array.from(rows);
-    return { index: new RelationshipIndex(table, sortedRows), sortedRows };
+    const sortedRows = keyOrder(table, Int32Array.from(rows));
+    return { index: new RelationshipIndex(table, sortedRows, subjectOrder(table, sortedRows)), sortedRows };
   }
 
   get size(): number {

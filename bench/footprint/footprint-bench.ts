@@ -3,6 +3,7 @@
 // Run (after `npm run build`):
 //   node --import tsx bench/datasets/cli.ts --dataset group-visibility --size M --out /tmp/gv-M
 //   node --import tsx bench/footprint/footprint-bench.ts --policies /tmp/gv-M [--runs 3] [--settle-ms 3000]
+//     [--server OTHER/server/dist/cli/main.js]   (another build, e.g. `git archive` of a base commit)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,6 +14,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     'settle-ms': { type: 'string', default: '3000' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    /** Another build's entry point, for a before/after compare in one run. */
+    server: { type: 'string', default: 'server/dist/cli/main.js' },
   },
 });
 if (values.policies === undefined) {
@@ -32,16 +35,26 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+interface Row {
+  readyMs: number;
+  cpuS: number;
+  rssMb: number;
+  relationships: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function once(): Promise<{ readyMs: number; cpuS: number; rssMb: number; relationships: number }> {
+async function once(): Promise<Row> {
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
     [
       '--no-allocation-site-pretenuring',
       ...(values['node-arg'] ?? []),
-      'server/dist/cli/main.js',
+      values.server!,
       'serve',
       '--policies',
       values.policies!,
@@ -76,12 +89,23 @@ async function once(): Promise<{ readyMs: number; cpuS: number; rssMb: number; r
   const cpuS = cpuSeconds(child.pid!);
   await sleep(Number(values['settle-ms']));
   const rssMb = rssBytes(child.pid!) / 2 ** 20;
+  // Where the resident memory is, from the server's own process metrics.
+  const metrics = await (await fetch(`http://${ready.http}/metrics`)).text();
+  const mb = (name: string): number =>
+    Math.round(
+      Number(new RegExp(`^gatehouse_${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? Number.NaN) / 2 ** 20,
+    );
+  const split = {
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+  };
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  return { readyMs, cpuS, rssMb, relationships: ready.relationships };
+  return { readyMs, cpuS, rssMb, relationships: ready.relationships, ...split };
 }
 
-const rows: { readyMs: number; cpuS: number; rssMb: number; relationships: number }[] = [];
+const rows: Row[] = [];
 for (let i = 0; i < Number(values.runs); i++) rows.push(await once());
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const relationships = rows[0]!.relationships;
@@ -95,5 +119,10 @@ console.log(
     rssMb: Math.round(median(rows.map((r) => r.rssMb))),
     rssMbPerM: Math.round(median(rows.map((r) => r.rssMb)) * perMillion),
     runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb)]),
+    lastRunHeapUsedTotalExternalMb: [
+      rows.at(-1)!.heapUsedMb,
+      rows.at(-1)!.heapTotalMb,
+      rows.at(-1)!.externalMb,
+    ],
   }),
 );

@@ -6,6 +6,7 @@ import { createLogger } from '../observability/logger.js';
 import { loadPolicySet, policyRelationshipChunks } from '../policy/index.js';
 import { MemoryStore } from '../store/index.js';
 import { GatehouseServer } from '../transport/gatehouse-server.js';
+import { collectGarbageOnce } from './collect-garbage.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 /** Run `gatehouse serve` with the arguments after `serve`; resolves to the process exit code. */
@@ -86,6 +87,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     },
     'ready',
   );
+  collectGarbageOnce();
 
   const signal = await nextSignal();
   lifecycle.info({ signal }, 'signal received');

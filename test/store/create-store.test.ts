@@ -11,7 +11,9 @@ import { collectSnapshot, MemoryStore } from '../../server/src/store/index.js';
 const seed = ['doc:a#viewer@user:x', 'doc:b#viewer@user:y'].map((s) => parseRelationship(s));
 
 it('opens a memory store named by the config, holding the seed at revision 1', async () => {
-  const { store, seeded } = await createStore({ redis: undefined, store: 'crm', redisWaitReplicas: 0 }, seed);
+  const { store, seeded } = await createStore({ redis: undefined, store: 'crm', redisWaitReplicas: 0 }, [
+    seed,
+  ]);
   expect(seeded).toBe(true);
   expect(store.kind).toBe('memory');
   expect((await store.identity()).name).toBe('crm');
@@ -32,7 +34,7 @@ it('connects the Redis module with the config settings and seeds only an empty s
   }) as MemoryStore & SeedableStore;
   const { store, seeded } = await createStore(
     { redis: 'redis://127.0.0.1:7777/0', store: 'crm', redisWaitReplicas: 2 },
-    seed,
+    [seed],
     {
       loadRedis: async () => ({
         RedisStore: {
@@ -62,7 +64,7 @@ it('closes the Redis store again when seeding fails', async () => {
     },
   }) as MemoryStore & SeedableStore;
   await expect(
-    createStore({ redis: 'redis://h:1', store: 'default', redisWaitReplicas: 0 }, seed, {
+    createStore({ redis: 'redis://h:1', store: 'default', redisWaitReplicas: 0 }, [seed], {
       loadRedis: async () => ({ RedisStore: { connect: async () => fake } }),
     }),
   ).rejects.toThrow('READONLY');

@@ -2,7 +2,7 @@
 // problem (as file:line:column: message) on stderr instead of throwing.
 import { stat } from 'node:fs/promises';
 import { formatPolicyProblem, GatehouseError, PolicyError } from '../errors.js';
-import { loadPolicySet } from '../policy/index.js';
+import { loadPolicySet, withRelationshipFiles } from '../policy/index.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { displayPath } from './display-path.js';
 import type { CliIo } from './io.js';
@@ -16,7 +16,7 @@ export async function loadPoliciesForCommand(dir: string, io: CliIo): Promise<Po
     return undefined;
   }
   try {
-    return await loadPolicySet(dir);
+    return await withRelationshipFiles(await loadPolicySet(dir));
   } catch (error) {
     if (error instanceof PolicyError) {
       for (const p of error.problems) {

@@ -4,11 +4,12 @@
 import { ConfigError, loadConfig, redactConfig, serveUsage } from '../config/index.js';
 import { PolicyError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
-import { loadPolicySet } from '../policy/index.js';
+import { loadPolicySet, policyRelationshipChunks } from '../policy/index.js';
 import { PolicyReloader } from '../service/policy-reload.js';
 import { createStore } from '../store/create-store.js';
 import type { Store } from '../store/store.js';
 import { GatehouseServer } from '../transport/gatehouse-server.js';
+import { collectGarbageOnce } from './collect-garbage.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { watchPolicyDirectory } from './watch-policies.js';
 
@@ -52,27 +53,34 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   }
 
   // The policy data files seed an empty store (the memory store's first revision); API writes
-  // build on top of them, and they are never re-applied over live data.
+  // build on top of them, and they are never re-applied over live data. Bulk files are streamed
+  // in chunks; the schema is all that is kept of the policy set after.
   let store: Store;
   try {
-    const created = await createStore(
-      config,
-      policySet.relationships.map((r) => r.relationship),
-      { logger },
-    );
+    const created = await createStore(config, policyRelationshipChunks(policySet), { logger });
     store = created.store;
     lifecycle.info({ storeKind: store.kind, store: config.store, seeded: created.seeded }, 'store open');
   } catch (err) {
     signals.dispose();
+    if (err instanceof PolicyError) {
+      logger.error({ problems: err.problems.length, policies: config.policies }, 'invalid policies');
+      process.stderr.write(
+        `gatehouse serve: the policies in '${config.policies}' are invalid:\n${err.message}\n`,
+      );
+      return EXIT_FAILURE;
+    }
     logger.error({ err }, 'cannot open the store');
     process.stderr.write(`gatehouse serve: cannot open the store: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
+  // Drop the policy set's positioned relationships (an object and a position each): they are in the store now.
+  const schema = policySet.schema;
+  policySet = { ...policySet, relationships: [] };
   let server: GatehouseServer;
   try {
     server = await GatehouseServer.start({
       config,
-      schema: policySet.schema,
+      schema,
       store,
       logger,
       lifecycleLogger: lifecycle,
@@ -101,10 +109,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       grpc: server.grpcAddress,
       revision: server.service.revision,
       relationships: server.service.relationshipCount,
-      schemaHash: policySet.schema.hash,
+      schemaHash: schema.hash,
     },
     'ready',
   );
+  collectGarbageOnce();
+  collectGarbageOnce();
 
   const signal = await signals.stop;
   lifecycle.info({ signal }, 'signal received');

@@ -32,7 +32,7 @@ function hashId(id: string): number {
  * JS loop was tried for those: 0.8x the speed of V8's own string compare on 40-character ids.)
  */
 export class IdInterner {
-  private readonly ids: string[] = [];
+  private ids: string[] = [];
   private slots = new Int32Array(INITIAL_SLOTS * SLOT_WORDS);
   private mask = INITIAL_SLOTS - 1;
   // The key of the id being looked up, set by `encode` (fields, not a returned tuple: no allocation).
@@ -56,6 +56,35 @@ export class IdInterner {
     // Keep the load factor at most 1/2 so probe sequences stay short.
     if (this.ids.length * 2 > this.mask + 1) this.grow();
     return n;
+  }
+
+  /** The slot table, for a snapshot (see `restore`). Do not mutate. */
+  get table(): Int32Array {
+    return this.slots;
+  }
+
+  /**
+   * Takes back the state of an interner whose ids (in number order) and slot table a snapshot
+   * stored: no id is hashed again. Throws RangeError on a table that cannot be this interner's.
+   */
+  restore(ids: string[], table: Int32Array<ArrayBuffer>): void {
+    if (this.ids.length !== 0) throw new RangeError('restore needs an empty interner');
+    const capacity = table.length / SLOT_WORDS;
+    if (!Number.isInteger(capacity) || capacity < INITIAL_SLOTS || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError('id table size is not a power of two');
+    }
+    if (ids.length * 2 > capacity) throw new RangeError('id table too small for its ids');
+    let used = 0;
+    for (let at = 0; at < table.length; at += SLOT_WORDS) {
+      const stored = table[at]!;
+      if (stored === 0) continue;
+      if (stored < 0 || stored > ids.length) throw new RangeError('id table names an id it does not hold');
+      used++;
+    }
+    if (used !== ids.length) throw new RangeError('id table and id list disagree');
+    this.ids = ids;
+    this.slots = table;
+    this.mask = capacity - 1;
   }
 
   /** The number of `id`, or NOT_INTERNED. */

@@ -87,6 +87,8 @@ export interface SchemaFileAst extends FileAstBase {
 export interface RelationshipsFileAst extends FileAstBase {
   readonly kind: 'relationships';
   readonly relationships: readonly StringNode[];
+  /** `file: data.txt`: a bulk file of relationship strings, streamed when the data is loaded. */
+  readonly file?: StringNode | undefined;
 }
 
 export interface CheckAssertionAst extends Located {

@@ -15,6 +15,7 @@ import type {
   PolicySet,
   PolicyTestFile,
   PositionedRelationship,
+  RelationshipFileRef,
   TestStep,
 } from './policy-set.js';
 import { ProblemList } from './problem-list.js';
@@ -108,9 +109,17 @@ export function compilePolicySet(files: readonly PolicyFileSource[]): PolicySet 
     problems,
   );
   const relationships: PositionedRelationship[] = [];
+  const relationshipFiles: RelationshipFileRef[] = [];
   const tests: PolicyTestFile[] = [];
   for (const ast of asts) {
-    if (ast.kind === 'relationships') {
+    if (ast.kind === 'relationships' && ast.file !== undefined) {
+      relationshipFiles.push({
+        policyFile: ast.path,
+        file: ast.file.text,
+        namespace: ast.namespace,
+        position: ast.file.position,
+      });
+    } else if (ast.kind === 'relationships') {
       // A loop, not push(...spread): a data file may hold millions of relationships, more
       // than a call's argument list can carry.
       for (const r of new StringResolver(schema, ast.namespace, problems).relationships(ast.relationships)) {
@@ -127,6 +136,7 @@ export function compilePolicySet(files: readonly PolicyFileSource[]): PolicySet 
     tests,
     files: sorted.map((f) => f.path),
     warnings: new PolicyError(problems.warnings).problems,
+    relationshipFiles,
   };
 }
 
@@ -135,7 +145,10 @@ function mayDeclareTypes(content: string): boolean {
   return /^\s*kind\s*:\s*['"]?schema\b/m.test(content) || /^\s*types\s*:/m.test(content);
 }
 
-/** Load every policy file under `dir` and compile them: see loadPolicyDirectory and compilePolicySet. */
+/**
+ * Load every policy file under `dir` and compile them: see loadPolicyDirectory and
+ * compilePolicySet. Bulk relationship files are not read here (see policyRelationshipChunks).
+ */
 export async function loadPolicySet(dir: string): Promise<PolicySet> {
-  return compilePolicySet(await loadPolicyDirectory(dir));
+  return { ...compilePolicySet(await loadPolicyDirectory(dir)), root: dir };
 }

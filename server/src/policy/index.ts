@@ -18,7 +18,9 @@ export type {
   PolicySet,
   PolicyTestFile,
   PositionedRelationship,
+  RelationshipFileRef,
   ResourcesLookupAssertion,
   SubjectsLookupAssertion,
   TestStep,
 } from './policy-set.js';
+export { policyRelationshipChunks, withRelationshipFiles } from './relationship-file.js';

@@ -88,4 +88,21 @@ export interface PolicySet {
    * and column. `validate` prints them; `validate --strict` treats them as errors.
    */
   readonly warnings: readonly PolicyProblem[];
+  /**
+   * Bulk relationship files (`kind: relationships` with `file:`), in file order: not read by
+   * the compiler, streamed by `policyRelationshipChunks` (server/src/policy/relationship-file.ts).
+   */
+  readonly relationshipFiles?: readonly RelationshipFileRef[] | undefined;
+  /** The policy directory the set was loaded from: relationship files are resolved inside it. */
+  readonly root?: string | undefined;
+}
+
+/** A `file:` reference of a relationships file, as written, with where it was written. */
+export interface RelationshipFileRef {
+  /** The policy file that names it (relative to the policy root, `/` separators). */
+  readonly policyFile: string;
+  /** The bulk file's path as written, relative to the policy file's directory. */
+  readonly file: string;
+  readonly namespace: string | undefined;
+  readonly position: SourcePosition;
 }

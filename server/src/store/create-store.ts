@@ -46,17 +46,22 @@ export interface CreatedStore {
   readonly seeded: boolean;
 }
 
+/** The policy files' relationships, in chunks (bulk files are streamed, never held whole). */
+export type SeedChunks = AsyncIterable<readonly Relationship[]> | Iterable<readonly Relationship[]>;
+
 /**
  * Open the configured store and seed it with `seed` (the policy files' `kind: relationships`
- * data) when it is empty. The seed is never re-applied over live data.
+ * data) when it is empty. The seed is never re-applied over live data. A PolicyError from the
+ * seed (a bad line in a bulk file) propagates, and nothing is left open.
  */
 export async function createStore(
   settings: StoreSettings,
-  seed: readonly Relationship[],
+  seed: SeedChunks,
   options: { readonly logger?: Logger; readonly loadRedis?: RedisModuleLoader } = {},
 ): Promise<CreatedStore> {
   if (settings.redis === undefined) {
-    return { store: MemoryStore.withRelationships(seed, { storeName: settings.store }), seeded: true };
+    const store = await MemoryStore.withRelationshipChunks(toAsync(seed), { storeName: settings.store });
+    return { store, seeded: true };
   }
   const { RedisStore } = await (options.loadRedis ?? loadRedisModule)();
   const store = await RedisStore.connect({
@@ -66,9 +71,18 @@ export async function createStore(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   try {
-    return { store, seeded: await store.seedIfEmpty(seed) };
+    // Redis seeds in one atomic step, so the set is gathered first (only when it is empty,
+    // where the seed is all the data there is).
+    if ((await store.revision()) !== 0) return { store, seeded: false };
+    const all: Relationship[] = [];
+    for await (const chunk of toAsync(seed)) for (const r of chunk) all.push(r);
+    return { store, seeded: await store.seedIfEmpty(all) };
   } catch (err) {
     await store.close();
     throw err;
   }
+}
+
+async function* toAsync(chunks: SeedChunks): AsyncGenerator<readonly Relationship[]> {
+  yield* chunks;
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   AlreadyExistsError,
+  ChangelogTruncatedError,
   FailedPreconditionError,
   InvalidArgumentError,
   UnavailableError,
@@ -108,6 +109,8 @@ export class MemoryStore implements Store {
   private readonly clock: () => number;
   private readonly storeIdentity: StoreIdentity;
   private readonly watchers = new Set<WatchQueue>();
+  /** Open snapshots, told before a commit changes the rows they read (see `snapshot`). */
+  private readonly beforeCommit = new Set<() => void>();
   private current: Revision = 0;
   private closed = false;
 
@@ -148,8 +151,25 @@ export class MemoryStore implements Store {
     relationships: Iterable<Relationship>,
     options: MemoryStoreOptions = {},
   ): MemoryStore {
+    return MemoryStore.loaded(RelationshipIndex.build(relationships), options);
+  }
+
+  /**
+   * As `withRelationships`, from chunks that arrive over time (a streamed bulk data file), so
+   * the caller never holds every relationship as objects at once. If `chunks` throws, so does this.
+   */
+  static async withRelationshipChunks(
+    chunks: AsyncIterable<readonly Relationship[]>,
+    options: MemoryStoreOptions = {},
+  ): Promise<MemoryStore> {
+    return MemoryStore.loaded(await RelationshipIndex.buildFromChunks(chunks), options);
+  }
+
+  private static loaded(
+    { index, sortedRows }: { index: RelationshipIndex; sortedRows: Int32Array },
+    options: MemoryStoreOptions,
+  ): MemoryStore {
     const store = new MemoryStore(options);
-    const { index, sortedRows } = RelationshipIndex.build(relationships);
     // Nobody can be watching yet: swap in the loaded index and a feed over its strings.
     store.index = index;
     store.feed = new ChangeFeed(store.retention, index.rows, store.onListenerError);
@@ -239,14 +259,52 @@ export class MemoryStore implements Store {
   }
 
   /** The set as it stands now, copied out, so later writes never show through. */
+  /**
+   * Holds only the row numbers in key order (4 bytes a relationship) and builds each chunk's
+   * objects as it is read, so a snapshot of millions costs no object graph of millions. The
+   * next commit would change the rows, so it first turns them into objects if an iteration is
+   * in progress or none has completed yet (the reader still gets the snapshot's revision);
+   * a snapshot already read through and idle fails its next iteration with
+   * ChangelogTruncatedError instead (take a new one), as the contract allows.
+   */
   async snapshot(): Promise<StoreSnapshot> {
     this.assertOpen();
-    const relationships = this.index.all();
-    const size = this.chunkSize;
+    const { index, chunkSize: size } = this;
+    const revision = this.current;
+    const rows = index.orderedRows();
+    let frozen: Relationship[] | undefined;
+    let stale = false;
+    let reading = 0;
+    let completed = false;
+    const beforeCommit = (): void => {
+      if (reading > 0 || !completed) frozen = Array.from(rows, (row) => index.relationshipAt(row));
+      else stale = true;
+      this.beforeCommit.delete(beforeCommit);
+    };
+    this.beforeCommit.add(beforeCommit);
+    const current = (): Revision => this.current;
     return {
-      revision: this.current,
+      revision,
       async *chunks(): AsyncIterable<readonly Relationship[]> {
-        for (let i = 0; i < relationships.length; i += size) yield relationships.slice(i, i + size);
+        if (stale && frozen === undefined) {
+          throw new ChangelogTruncatedError(
+            `the snapshot at revision ${revision} is no longer readable: the store has moved on to ${current()}; take a new snapshot`,
+            current(),
+          );
+        }
+        reading++;
+        try {
+          for (let i = 0; i < rows.length; i += size) {
+            const end = Math.min(rows.length, i + size);
+            const chunk: Relationship[] = [];
+            if (frozen !== undefined) for (let j = i; j < end; j++) chunk.push(frozen[j]!);
+            else for (let j = i; j < end; j++) chunk.push(index.relationshipAt(rows[j]!));
+            yield chunk;
+          }
+          completed = true;
+        } finally {
+          reading--;
+        }
       },
     };
   }
@@ -353,6 +411,7 @@ export class MemoryStore implements Store {
    * (a delete is packed before its row is released), and hands the ChangeSet to watchers.
    */
   private commit(changes: readonly RelationshipChange[]): ChangeSet {
+    for (const hook of [...this.beforeCommit]) hook();
     const { index } = this;
     const retains = this.feed.retains && changes.length > 0;
     const packed = retains ? new Int32Array(changes.length * PACKED_WIDTH) : NO_CHANGES;

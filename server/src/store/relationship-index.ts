@@ -12,6 +12,7 @@ import {
   SUBJECT_RELATION,
   SUBJECT_TYPE,
 } from './relationship-table.js';
+import { keyOrder, subjectOrder } from './row-order.js';
 import { type RowPosition, SortedRows } from './sorted-rows.js';
 import type { RelationshipFilter } from './store.js';
 
@@ -41,6 +42,8 @@ export class RelationshipIndex {
   private constructor(
     private readonly table: RelationshipTable,
     sortedRows?: ArrayLike<number>,
+    /** `sortedRows` grouped by subject (see row-order.ts), when the caller has them. */
+    subjectSorted?: ArrayLike<number>,
   ) {
     const byKey = (a: number, b: number): number => this.table.compare(a, b);
     const bySubject = (a: number, b: number): number => this.subjectOrder(a, b) || this.table.compare(a, b);
@@ -51,7 +54,7 @@ export class RelationshipIndex {
     }
     this.ordered = SortedRows.fromSorted(byKey, sortedRows);
     // A stable sort by subject alone keeps each subject's rows in key order.
-    const subjectRows = Array.from(sortedRows).sort((a, b) => this.subjectOrder(a, b));
+    const subjectRows = subjectSorted ?? Array.from(sortedRows).sort((a, b) => this.subjectOrder(a, b));
     this.bySubject = SortedRows.fromSorted(bySubject, subjectRows);
   }
 
@@ -70,9 +73,30 @@ export class RelationshipIndex {
       const row = table.insert(r);
       if (row >= 0) rows.push(row);
     }
-    rows.sort((a, b) => table.compare(a, b));
-    const sortedRows = Int32Array.from(rows);
-    return { index: new RelationshipIndex(table, sortedRows), sortedRows };
+    return RelationshipIndex.sorted(table, rows);
+  }
+
+  /** As `build`, from chunks that arrive over time (a streamed data file): each chunk can be dropped once inserted. */
+  static async buildFromChunks(
+    chunks: AsyncIterable<readonly Relationship[]>,
+  ): Promise<{ index: RelationshipIndex; sortedRows: Int32Array }> {
+    const table = new RelationshipTable();
+    const rows: number[] = [];
+    for await (const chunk of chunks) {
+      for (const r of chunk) {
+        const row = table.insert(r);
+        if (row >= 0) rows.push(row);
+      }
+    }
+    return RelationshipIndex.sorted(table, rows);
+  }
+
+  private static sorted(
+    table: RelationshipTable,
+    rows: number[],
+  ): { index: RelationshipIndex; sortedRows: Int32Array } {
+    const sortedRows = keyOrder(table, Int32Array.from(rows));
+    return { index: new RelationshipIndex(table, sortedRows, subjectOrder(table, sortedRows)), sortedRows };
   }
 
   get size(): number {
@@ -197,6 +221,19 @@ export class RelationshipIndex {
   }
 
   /** Every relationship, in key order. */
+  /** Every row number in key order: 4 bytes a relationship, where `all()` costs an object graph each. */
+  orderedRows(): Int32Array {
+    const out = new Int32Array(this.table.size);
+    let i = 0;
+    for (const row of this.ordered.from({ block: 0, offset: 0 } satisfies RowPosition)) out[i++] = row;
+    return out;
+  }
+
+  /** The relationship stored in `row` (a frozen copy). */
+  relationshipAt(row: number): Relationship {
+    return this.table.relationship(row);
+  }
+
   all(): Relationship[] {
     const out: Relationship[] = [];
     for (const row of this.ordered.from({ block: 0, offset: 0 } satisfies RowPosition))

@@ -23,6 +23,11 @@ export class StringPool {
   /** Bumped whenever a string is forgotten: numbers remembered before then may be stale. */
   generation = 0;
 
+  /** One more than the highest number handed out: numbers are below it. */
+  get limit(): number {
+    return this.strings.length;
+  }
+
   /** How many distinct strings are held. */
   get size(): number {
     return this.ids.size;

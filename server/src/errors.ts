@@ -171,3 +171,22 @@ export function asGatehouseError(err: unknown): GatehouseError {
   if (err instanceof GatehouseError) return err;
   return new GatehouseError('INTERNAL', 'internal error', { cause: err });
 }
+
+/** Why a compiled graph snapshot was refused. */
+export type SnapshotCorruptReason = 'magic' | 'version' | 'schema' | 'checksum' | 'truncated' | 'malformed';
+
+/**
+ * A compiled graph snapshot failed validation (wrong magic or format version, made for another
+ * schema, a chunk missing, short or altered). The reader rebuilds from the relationships
+ * instead; a corrupt graph is never served.
+ */
+export class SnapshotCorruptError extends GatehouseError {
+  override readonly name = 'SnapshotCorruptError';
+  constructor(
+    readonly reason: SnapshotCorruptReason,
+    message: string,
+    cause?: unknown,
+  ) {
+    super('INTERNAL', message, cause === undefined ? undefined : { cause });
+  }
+}

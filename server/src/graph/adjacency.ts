@@ -10,6 +10,12 @@ function capacityFor(length: number): number {
   return length <= 2 ? 2 : 1 << (32 - Math.clz32(length - 1));
 }
 
+/** Whether every list of the row at `at` is empty. */
+function rowEmpty(slots: Int32Array, at: number, stride: number): boolean {
+  for (let i = at; i < at + stride; i += 2) if (slots[i] !== 0) return false;
+  return true;
+}
+
 /**
  * The storage behind one or more Adjacency columns: per node, one row of [length,
  * offset-or-inline-neighbour] pairs, a pair per column. A check on a document reads its owner,
@@ -78,6 +84,66 @@ export class AdjacencyTable {
     return at;
   }
 
+  /**
+   * Replaces the table's contents with `rows` rows of `slots` whose pooled lists sit packed
+   * back to back in `packed` (each list exactly its length, the row's offset pointing into
+   * `packed`), as a snapshot stores them: lists are laid out again with their usual capacity.
+   */
+  restore(slots: Int32Array, packed: Int32Array): void {
+    if (slots.length % this.stride !== 0) throw new RangeError('slot count is not a whole number of rows');
+    let rows = INITIAL_NODES;
+    while (rows * this.stride < slots.length) rows *= 2;
+    const restored = new Int32Array(rows * this.stride);
+    restored.set(slots);
+    let top = 0;
+    for (let at = 0; at < slots.length; at += 2) {
+      const n = slots[at]!;
+      if (n < 0) throw new RangeError('negative list length');
+      if (n >= 2) top += capacityFor(n);
+    }
+    const pool = new Int32Array(Math.max(INITIAL_POOL, top));
+    top = 0;
+    for (let at = 0; at < slots.length; at += 2) {
+      const n = slots[at]!;
+      if (n < 2) continue;
+      const start = slots[at + 1]!;
+      if (start < 0 || start + n > packed.length) throw new RangeError('list outside the packed pool');
+      pool.set(packed.subarray(start, start + n), top);
+      restored[at + 1] = top;
+      top += capacityFor(n);
+    }
+    this.slots = restored;
+    this.pool = pool;
+    this.top = top;
+    this.garbage = 0;
+  }
+
+  /**
+   * The rows up to the last one holding a list, with pooled lists packed back to back (no
+   * spare capacity, no garbage): what a snapshot stores. The table itself is not changed.
+   */
+  packed(): { slots: Int32Array; pool: Int32Array } {
+    const src = this.slots;
+    let end = src.length;
+    while (end > 0 && rowEmpty(src, end - this.stride, this.stride)) end -= this.stride;
+    const slots = src.slice(0, end);
+    let size = 0;
+    for (let at = 0; at < end; at += 2) if (slots[at]! >= 2) size += slots[at]!;
+    const pool = new Int32Array(size);
+    let top = 0;
+    for (let at = 0; at < end; at += 2) {
+      const n = slots[at]!;
+      // An emptied list leaves its old neighbour or offset behind: zero it so equal graphs encode alike.
+      if (n === 0) slots[at + 1] = 0;
+      if (n < 2) continue;
+      const start = slots[at + 1]!;
+      pool.set(this.pool.subarray(start, start + n), top);
+      slots[at + 1] = top;
+      top += n;
+    }
+    return { slots, pool };
+  }
+
   /** Rewrites every pooled list contiguously, dropping the space abandoned by moves. */
   private compact(): void {
     const old = this.pool;
@@ -112,6 +178,16 @@ export class Adjacency {
   constructor(table?: AdjacencyTable, column = 0) {
     this.table = table ?? new AdjacencyTable(1);
     this.offset = 2 * column;
+  }
+
+  /** The table this column lives in (shared with the type's other columns). */
+  get storage(): AdjacencyTable {
+    return this.table;
+  }
+
+  /** Sets the edge count after the table was restored from a snapshot. */
+  restoreSize(edges: number): void {
+    this.edges = edges;
   }
 
   /** Number of neighbours of `node` (0 for nodes never seen). */

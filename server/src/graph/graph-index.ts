@@ -166,6 +166,16 @@ export class GraphIndex {
     return graph;
   }
 
+  /**
+   * Sets the counters of an index whose tables a snapshot decoder filled in directly
+   * (server/src/graph/snapshot-codec.ts); nothing else should call this.
+   */
+  restoreCounts(relationshipCount: number, revision: Revision): void {
+    this.count = relationshipCount;
+    this.mutations = relationshipCount;
+    this.currentRevision = revision;
+  }
+
   /** The revision of the last change set applied (or given to `build`). */
   get revision(): Revision {
     return this.currentRevision;

@@ -7,6 +7,14 @@ import type { EdgeSet } from './edge-set.js';
 const MIN_BUDGET = 1 << 20;
 const BUDGET_PER_EDGE = 64;
 
+/** A closure as a snapshot stores it (see GroupClosure.exportState). */
+export interface ClosureState {
+  readonly enabled: boolean;
+  readonly edgesWhenDisabled: number;
+  /** [group, its ancestors] for each group nested in at least one other. */
+  readonly ancestors: Iterable<readonly [number, readonly number[]]>;
+}
+
 /**
  * For an edge set `X#R@X:c#R` (c's members are members of the resource p: c is nested in p),
  * keeps for each group its ancestors (every group it is nested in, through any number of
@@ -160,6 +168,42 @@ export class GroupClosure {
       }
     }
     return order.length === inSet.size ? order : undefined;
+  }
+
+  /**
+   * What a snapshot stores: whether the closure is on, the edge count when it last switched
+   * itself off, and each group's ancestors (empty when off).
+   */
+  exportState(): ClosureState {
+    const ancestors: [number, readonly number[]][] = [];
+    this.ancestorsOf.forEach((up, node) => {
+      if (up !== undefined && up.size > 0) ancestors.push([node, [...up]]);
+    });
+    return { enabled: this.on, edgesWhenDisabled: this.edgesWhenDisabled, ancestors };
+  }
+
+  /** Takes the state `exportState` gave, for the same edges; descendants are derived from it. */
+  restoreState(state: ClosureState): void {
+    this.suspended = false;
+    this.on = state.enabled;
+    this.edgesWhenDisabled = state.edgesWhenDisabled;
+    this.ancestorsOf = [];
+    this.descendantsOf = [];
+    this.pairs = 0;
+    if (!state.enabled) return;
+    for (const [node, up] of state.ancestors) {
+      if (up.length === 0) continue;
+      this.ancestorsOf[node] = new Set(up);
+      for (const a of up) {
+        let down = this.descendantsOf[a];
+        if (down === undefined) {
+          down = new Set();
+          this.descendantsOf[a] = down;
+        }
+        down.add(node);
+      }
+      this.pairs += up.length;
+    }
   }
 
   /** Recomputes the closure from `edges`, re-enabling it if it fits the budget. */

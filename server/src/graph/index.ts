@@ -6,3 +6,11 @@ export type { RelationEdges } from './graph-index.js';
 export { GraphIndex, subjectKindKey } from './graph-index.js';
 export { GroupClosure } from './group-closure.js';
 export { IdInterner, NOT_INTERNED } from './interner.js';
+export type { EncodeGraphSnapshotOptions, GraphSnapshotHeader } from './snapshot-codec.js';
+export {
+  DEFAULT_SNAPSHOT_CHUNK_BYTES,
+  decodeGraphSnapshot,
+  encodeGraphSnapshot,
+  GRAPH_SNAPSHOT_FORMAT_VERSION,
+  readGraphSnapshotHeader,
+} from './snapshot-codec.js';

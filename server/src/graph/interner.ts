@@ -58,6 +58,21 @@ export class IdInterner {
     return n;
   }
 
+  /**
+   * Numbers `ids` in order (0, 1, …) into this empty interner, sizing the table once: a
+   * snapshot restores the numbering this way. Throws RangeError on a repeated id.
+   */
+  internAll(ids: readonly string[]): void {
+    if (this.ids.length !== 0) throw new RangeError('internAll needs an empty interner');
+    let capacity = INITIAL_SLOTS;
+    while (ids.length * 2 > capacity) capacity *= 2;
+    this.slots = new Int32Array(capacity * SLOT_WORDS);
+    this.mask = capacity - 1;
+    for (let n = 0; n < ids.length; n++) {
+      if (this.intern(ids[n]!) !== n) throw new RangeError(`id '${ids[n]}' is repeated`);
+    }
+  }
+
   /** The number of `id`, or NOT_INTERNED. */
   lookup(id: string): number {
     const hash = this.encode(id);

@@ -1,0 +1,382 @@
+// The compiled graph snapshot format: a GraphIndex (interned ids, adjacency tables, group
+// closures) as versioned, checksummed binary chunks that decode without rebuilding anything.
+import { endianness } from 'node:os';
+import { crc32 } from 'node:zlib';
+import { SnapshotCorruptError } from '../errors.js';
+import type { Schema } from '../schema/schema.js';
+import type { Revision } from '../store/store.js';
+import type { AdjacencyTable } from './adjacency.js';
+import { GraphIndex } from './graph-index.js';
+import type { ClosureState } from './group-closure.js';
+
+/**
+ * Layout (all integers little-endian). The byte stream is the header then the body, cut into
+ * chunks of `chunkBytes` (the last one shorter); the header always fits in the first chunk.
+ *
+ * Header: magic `GHGS`, u16 format version, u16 header length, u64 revision, u64 relationship
+ * count, u64 body length, u32 chunk count, u32 CRC-32 of the body, u16 schema hash length and
+ * the hash (UTF-8), zero padding to 4 bytes, u32 CRC-32 of the header bytes before it.
+ *
+ * Body, every section padded to 4 bytes:
+ * - per schema type, in schema order: u32 name length, name, u32 id count, u32 byte length,
+ *   the ids joined by '\n' (object ids never contain one) — numbered 0, 1, … in that order;
+ * - u32 table count, then per adjacency table (in the order the index's edge sets first use
+ *   them): u32 columns, u32 slot words, the Int32 row slots, u32 pool words, the Int32 pool
+ *   with every list packed back to back;
+ * - u32 edge set count, then per edge set: u32 forward edges, u32 reverse edges;
+ * - u32 closure count, then per self-nesting relation: u32 enabled, u32 edges when last
+ *   disabled, u32 word count, Int32 words [group, n, n ancestors]….
+ */
+export const GRAPH_SNAPSHOT_FORMAT_VERSION = 1;
+export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
+/** Smallest chunk accepted: the header must fit in the first one. */
+export const MIN_SNAPSHOT_CHUNK_BYTES = 1024;
+
+const MAGIC = 0x53474847; // 'GHGS' read as a little-endian u32
+const FIXED_HEADER = 42;
+const MAX_SCHEMA_HASH = 255;
+const MAX_ID_SECTION = 0x1fff_ffe8; // V8's longest string, in bytes
+
+/** What the header of a snapshot says, readable without decoding the body. */
+export interface GraphSnapshotHeader {
+  readonly formatVersion: number;
+  readonly schemaHash: string;
+  readonly revision: Revision;
+  readonly relationshipCount: number;
+  readonly bodyBytes: number;
+  readonly chunkCount: number;
+  readonly headerBytes: number;
+}
+
+export interface EncodeGraphSnapshotOptions {
+  /** Largest chunk, in bytes (default 1 MiB, at least 1 KiB). */
+  readonly chunkBytes?: number | undefined;
+}
+
+/** Appends the body's pieces without copying large arrays twice. */
+class BodyWriter {
+  readonly parts: Uint8Array[] = [];
+  length = 0;
+
+  u32(...values: number[]): void {
+    const words = new Uint32Array(values.length);
+    for (let i = 0; i < values.length; i++) words[i] = values[i]!;
+    this.push(new Uint8Array(words.buffer));
+  }
+
+  int32s(words: Int32Array): void {
+    this.u32(words.length);
+    this.push(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+  }
+
+  bytes(data: Uint8Array): void {
+    this.u32(data.length);
+    this.push(data);
+    const pad = (4 - (data.length % 4)) % 4;
+    if (pad > 0) this.push(new Uint8Array(pad));
+  }
+
+  private push(part: Uint8Array): void {
+    if (part.length === 0) return;
+    this.parts.push(part);
+    this.length += part.length;
+  }
+}
+
+/** Reads the body with a bounds check on every step: a malformed body throws, never misreads. */
+class BodyReader {
+  private at = 0;
+  private readonly view: DataView;
+  constructor(private readonly body: Uint8Array) {
+    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.at, true);
+    this.at += 4;
+    return v;
+  }
+
+  int32s(): Int32Array {
+    const n = this.u32();
+    this.need(4 * n);
+    const start = this.body.byteOffset + this.at;
+    const words = new Int32Array(this.body.buffer.slice(start, start + 4 * n));
+    this.at += 4 * n;
+    return words;
+  }
+
+  text(): string {
+    const n = this.u32();
+    this.need(n);
+    const s = Buffer.from(this.body.buffer, this.body.byteOffset + this.at, n).toString('utf8');
+    this.at += n + ((4 - (n % 4)) % 4);
+    return s;
+  }
+
+  end(): void {
+    if (this.at !== this.body.length)
+      malformed(`${this.body.length - this.at} bytes left over after the body`);
+  }
+
+  private need(n: number): void {
+    if (n < 0 || this.at + n > this.body.length) malformed('the body ends inside a section');
+  }
+}
+
+function malformed(message: string): never {
+  throw new SnapshotCorruptError('malformed', `graph snapshot is malformed: ${message}`);
+}
+
+function assertLittleEndian(): void {
+  // Typed arrays are written as the machine lays them out; every supported platform is little-endian.
+  if (endianness() !== 'LE') throw new Error('graph snapshots need a little-endian machine');
+}
+
+/** The adjacency tables behind `graph`'s edge sets, in the order they are first used. */
+function tablesOf(graph: GraphIndex): AdjacencyTable[] {
+  const seen = new Set<AdjacencyTable>();
+  for (const rel of graph.relations()) {
+    for (const edges of rel.edgeSets) {
+      seen.add(edges.forward.storage);
+      seen.add(edges.reverse.storage);
+    }
+  }
+  return [...seen];
+}
+
+/**
+ * Encodes `graph` as snapshot chunks of at most `chunkBytes` each. `schemaHash` names the schema
+ * the graph was built for (`schema.hash`); a decode against any other schema is refused.
+ */
+export function encodeGraphSnapshot(
+  graph: GraphIndex,
+  schemaHash: string,
+  options: EncodeGraphSnapshotOptions = {},
+): Uint8Array[] {
+  assertLittleEndian();
+  const chunkBytes = options.chunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES;
+  if (!Number.isInteger(chunkBytes) || chunkBytes < MIN_SNAPSHOT_CHUNK_BYTES) {
+    throw new RangeError(`chunkBytes ${chunkBytes} must be an integer >= ${MIN_SNAPSHOT_CHUNK_BYTES}`);
+  }
+  const hash = Buffer.from(schemaHash, 'utf8');
+  if (hash.length === 0 || hash.length > MAX_SCHEMA_HASH) {
+    throw new RangeError(`schema hash must be 1..${MAX_SCHEMA_HASH} bytes`);
+  }
+  const body = new BodyWriter();
+  for (const type of graph.schema.types.values()) {
+    const interner = graph.interner(type.name)!;
+    const ids = new Array<string>(interner.size);
+    for (let n = 0; n < interner.size; n++) {
+      const id = interner.id(n);
+      if (id.includes('\n')) throw new RangeError(`object id ${JSON.stringify(id)} contains a newline`);
+      ids[n] = id;
+    }
+    body.bytes(Buffer.from(type.name, 'utf8'));
+    body.u32(ids.length);
+    body.bytes(Buffer.from(ids.join('\n'), 'utf8'));
+  }
+  const tables = tablesOf(graph);
+  body.u32(tables.length);
+  for (const table of tables) {
+    const { slots, pool } = table.packed();
+    body.u32(table.columns);
+    body.int32s(slots);
+    body.int32s(pool);
+  }
+  const edgeSets = [...graph.relations()].flatMap((r) => r.edgeSets);
+  body.u32(edgeSets.length);
+  for (const edges of edgeSets) body.u32(edges.forward.size, edges.reverse.size);
+  const closures = [...graph.relations()].flatMap((r) => (r.closure === undefined ? [] : [r.closure]));
+  body.u32(closures.length);
+  for (const closure of closures) {
+    const state = closure.exportState();
+    const words: number[] = [];
+    for (const [node, up] of state.ancestors) words.push(node, up.length, ...up);
+    body.u32(state.enabled ? 1 : 0, state.edgesWhenDisabled);
+    body.int32s(Int32Array.from(words));
+  }
+
+  let bodyCrc = 0;
+  for (const part of body.parts) bodyCrc = crc32(part, bodyCrc);
+  const hashPadded = FIXED_HEADER + hash.length + ((4 - ((FIXED_HEADER + hash.length) % 4)) % 4);
+  const headerBytes = hashPadded + 4;
+  const total = headerBytes + body.length;
+  const chunkCount = Math.ceil(total / chunkBytes);
+  const header = Buffer.alloc(headerBytes);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt16LE(GRAPH_SNAPSHOT_FORMAT_VERSION, 4);
+  header.writeUInt16LE(headerBytes, 6);
+  header.writeBigUInt64LE(BigInt(graph.revision), 8);
+  header.writeBigUInt64LE(BigInt(graph.relationshipCount), 16);
+  header.writeBigUInt64LE(BigInt(body.length), 24);
+  header.writeUInt32LE(chunkCount, 32);
+  header.writeUInt32LE(bodyCrc, 36);
+  header.writeUInt16LE(hash.length, 40);
+  hash.copy(header, FIXED_HEADER);
+  header.writeUInt32LE(crc32(header.subarray(0, hashPadded)), hashPadded);
+
+  // Copy header and body parts into chunks of exactly chunkBytes (the last one shorter).
+  const chunks: Uint8Array[] = [];
+  let chunk = new Uint8Array(Math.min(chunkBytes, total));
+  let filled = 0;
+  let left = total;
+  for (const part of [header, ...body.parts]) {
+    let from = 0;
+    while (from < part.length) {
+      const n = Math.min(part.length - from, chunk.length - filled);
+      chunk.set(part.subarray(from, from + n), filled);
+      from += n;
+      filled += n;
+      if (filled === chunk.length) {
+        chunks.push(chunk);
+        left -= filled;
+        filled = 0;
+        chunk = new Uint8Array(Math.min(chunkBytes, left));
+      }
+    }
+  }
+  return chunks;
+}
+
+/** Reads and checks the header at the start of the first chunk; throws SnapshotCorruptError. */
+export function readGraphSnapshotHeader(first: Uint8Array): GraphSnapshotHeader {
+  const b = Buffer.from(first.buffer, first.byteOffset, first.byteLength);
+  if (b.length < FIXED_HEADER + 4) {
+    throw new SnapshotCorruptError('truncated', 'graph snapshot is truncated: the header is incomplete');
+  }
+  if (b.readUInt32LE(0) !== MAGIC) {
+    throw new SnapshotCorruptError('magic', 'not a graph snapshot: the magic number is wrong');
+  }
+  const formatVersion = b.readUInt16LE(4);
+  const headerBytes = b.readUInt16LE(6);
+  if (headerBytes < FIXED_HEADER + 4 || headerBytes > b.length) {
+    throw new SnapshotCorruptError('truncated', 'graph snapshot is truncated: the header is incomplete');
+  }
+  if (crc32(b.subarray(0, headerBytes - 4)) !== b.readUInt32LE(headerBytes - 4)) {
+    throw new SnapshotCorruptError('checksum', 'graph snapshot header fails its checksum');
+  }
+  if (formatVersion !== GRAPH_SNAPSHOT_FORMAT_VERSION) {
+    throw new SnapshotCorruptError(
+      'version',
+      `graph snapshot format version ${formatVersion} is not supported (this build reads ${GRAPH_SNAPSHOT_FORMAT_VERSION})`,
+    );
+  }
+  const hashLength = b.readUInt16LE(40);
+  if (FIXED_HEADER + hashLength > headerBytes - 4) malformed('the schema hash overruns the header');
+  return {
+    formatVersion,
+    schemaHash: b.toString('utf8', FIXED_HEADER, FIXED_HEADER + hashLength),
+    revision: Number(b.readBigUInt64LE(8)),
+    relationshipCount: Number(b.readBigUInt64LE(16)),
+    bodyBytes: Number(b.readBigUInt64LE(24)),
+    chunkCount: b.readUInt32LE(32),
+    headerBytes,
+  };
+}
+
+/**
+ * The graph `chunks` hold, for `schema`. Throws SnapshotCorruptError — never returns a graph —
+ * if a chunk is missing, short, long or altered, the format version is unknown, or the snapshot
+ * was made for another schema (reason 'schema': compile and publish a fresh one).
+ */
+export function decodeGraphSnapshot(schema: Schema, chunks: readonly Uint8Array[]): GraphIndex {
+  assertLittleEndian();
+  if (chunks.length === 0) throw new SnapshotCorruptError('truncated', 'graph snapshot has no chunks');
+  const header = readGraphSnapshotHeader(chunks[0]!);
+  if (header.schemaHash !== schema.hash) {
+    throw new SnapshotCorruptError(
+      'schema',
+      `graph snapshot was compiled for schema ${header.schemaHash}, not ${schema.hash}`,
+    );
+  }
+  const total = header.headerBytes + header.bodyBytes;
+  const received = chunks.reduce((sum, c) => sum + c.length, 0);
+  if (chunks.length !== header.chunkCount || received !== total) {
+    throw new SnapshotCorruptError(
+      'truncated',
+      `graph snapshot is incomplete: ${chunks.length} chunks of ${received} bytes, expected ${header.chunkCount} of ${total}`,
+    );
+  }
+  const body = new Uint8Array(header.bodyBytes);
+  let at = -header.headerBytes;
+  for (const c of chunks) {
+    const skip = Math.max(0, -at);
+    if (skip < c.length) body.set(skip === 0 ? c : c.subarray(skip), at + skip);
+    at += c.length;
+  }
+  const bodyCrc = Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength).readUInt32LE(
+    36,
+  );
+  if (crc32(body) !== bodyCrc)
+    throw new SnapshotCorruptError('checksum', 'graph snapshot body fails its checksum');
+  try {
+    return decodeBody(schema, header, new BodyReader(body));
+  } catch (err) {
+    if (err instanceof SnapshotCorruptError) throw err;
+    throw new SnapshotCorruptError(
+      'malformed',
+      `graph snapshot is malformed: ${(err as Error).message}`,
+      err,
+    );
+  }
+}
+
+function decodeBody(schema: Schema, header: GraphSnapshotHeader, r: BodyReader): GraphIndex {
+  const graph = new GraphIndex(schema);
+  for (const type of schema.types.values()) {
+    const name = r.text();
+    if (name !== type.name) malformed(`type '${name}' where the schema has '${type.name}'`);
+    const count = r.u32();
+    const joined = r.text();
+    if (joined.length > MAX_ID_SECTION) malformed('id section too long');
+    const ids = count === 0 ? [] : joined.split('\n');
+    if (ids.length !== count) malformed(`type '${name}' lists ${ids.length} ids, expected ${count}`);
+    graph.interner(type.name)!.internAll(ids);
+  }
+  const tables = tablesOf(graph);
+  if (r.u32() !== tables.length) malformed('adjacency table count does not match the schema');
+  for (const table of tables) {
+    if (r.u32() !== table.columns) malformed('adjacency table columns do not match the schema');
+    const slots = r.int32s();
+    const pool = r.int32s();
+    table.restore(slots, pool);
+  }
+  const relations = [...graph.relations()];
+  const edgeSets = relations.flatMap((rel) => rel.edgeSets);
+  if (r.u32() !== edgeSets.length) malformed('edge set count does not match the schema');
+  let edges = 0;
+  for (const set of edgeSets) {
+    const forward = r.u32();
+    const reverse = r.u32();
+    if (forward !== reverse) malformed('an edge set has different forward and reverse sizes');
+    set.forward.restoreSize(forward);
+    set.reverse.restoreSize(reverse);
+    edges += forward;
+  }
+  if (edges !== header.relationshipCount) {
+    malformed(`edge sets hold ${edges} relationships, the header says ${header.relationshipCount}`);
+  }
+  const closures = relations.flatMap((rel) => (rel.closure === undefined ? [] : [rel.closure]));
+  if (r.u32() !== closures.length) malformed('closure count does not match the schema');
+  for (const closure of closures) {
+    const enabled = r.u32() === 1;
+    const edgesWhenDisabled = r.u32();
+    const words = r.int32s();
+    const ancestors: [number, number[]][] = [];
+    for (let i = 0; i < words.length; ) {
+      if (i + 2 > words.length) malformed('a closure entry overruns its section');
+      const node = words[i]!;
+      const n = words[i + 1]!;
+      if (node < 0 || n < 0 || i + 2 + n > words.length) malformed('a closure entry overruns its section');
+      ancestors.push([node, Array.from(words.subarray(i + 2, i + 2 + n))]);
+      i += 2 + n;
+    }
+    const state: ClosureState = { enabled, edgesWhenDisabled, ancestors };
+    closure.restoreState(state);
+  }
+  r.end();
+  graph.restoreCounts(header.relationshipCount, header.revision);
+  return graph;
+}

@@ -34,7 +34,7 @@ export interface SnapshotKey {
 }
 
 export type LoadResult =
-  | { readonly status: 'hit'; readonly key: SnapshotKey; readonly bytes: Uint8Array }
+  | { readonly status: 'hit'; readonly key: SnapshotKey; readonly chunks: readonly Uint8Array[] }
   | { readonly status: 'miss' }
   /** The newest snapshot failed its checksum or lost a chunk: rebuild from the relationships. */
   | { readonly status: 'corrupt'; readonly key: SnapshotKey; readonly reason: string };
@@ -72,7 +72,8 @@ export class GraphSnapshotCache {
 
   /**
    * Store one snapshot unless another replica holds the publishing lease or it exists already.
-   * `parts` may be any sizes; they are re-cut into chunks of at most `chunkBytes`. The entry becomes
+   * Each of `parts` is stored as one chunk (cut only if larger than `chunkBytes`) and loaded back as
+   * one, so a codec's chunk boundaries survive. The entry becomes
    * visible to loaders only once every chunk is written (its metadata and index entry go last).
    */
   async publish(
@@ -106,23 +107,14 @@ export class GraphSnapshotCache {
           if (renewed !== 1) throw new Error('lost the snapshot publishing lease while writing chunks');
         }
       };
-      let pending: Uint8Array[] = [];
-      let pendingBytes = 0;
+      // Each part stays one chunk (a codec's chunk boundaries survive the round trip); only a part
+      // larger than chunkBytes is cut.
       for await (const part of parts) {
-        let offset = 0;
-        while (offset < part.byteLength) {
-          const take = Math.min(this.#chunkBytes - pendingBytes, part.byteLength - offset);
-          pending.push(part.subarray(offset, offset + take));
-          pendingBytes += take;
-          offset += take;
-          if (pendingBytes === this.#chunkBytes) {
-            await writeChunk(concat(pending, pendingBytes));
-            pending = [];
-            pendingBytes = 0;
-          }
+        for (let offset = 0; offset < part.byteLength; offset += this.#chunkBytes) {
+          await writeChunk(part.subarray(offset, Math.min(part.byteLength, offset + this.#chunkBytes)));
         }
       }
-      if (pendingBytes > 0 || chunks === 0) await writeChunk(concat(pending, pendingBytes));
+      if (chunks === 0) await writeChunk(new Uint8Array(0));
       const now = this.#now();
       await this.#redis
         .multi()
@@ -238,7 +230,7 @@ export class GraphSnapshotCache {
     if (!Number.isSafeInteger(chunks) || !Number.isSafeInteger(bytes) || chunks < 1) {
       return { status: 'corrupt', key, reason: 'metadata names no chunk count or size' };
     }
-    const out = new Uint8Array(bytes);
+    const out: Uint8Array[] = [];
     const hash = createHash('sha256');
     let offset = 0;
     for (let i = 0; i < chunks; i++) {
@@ -247,14 +239,14 @@ export class GraphSnapshotCache {
       if (offset + chunk.byteLength > bytes) {
         return { status: 'corrupt', key, reason: `chunk ${i} runs past the recorded size ${bytes}` };
       }
-      out.set(chunk, offset);
+      out.push(chunk);
       hash.update(chunk);
       offset += chunk.byteLength;
     }
     if (offset !== bytes)
       return { status: 'corrupt', key, reason: `${offset} bytes read, ${bytes} recorded` };
     if (hash.digest('hex') !== meta.sha256) return { status: 'corrupt', key, reason: 'checksum mismatch' };
-    return { status: 'hit', key, bytes: out };
+    return { status: 'hit', key, chunks: out };
   }
 
   async #prune(schemaHash: string): Promise<void> {
@@ -320,15 +312,4 @@ function checkKey(key: SnapshotKey): void {
   }
   if (!Number.isSafeInteger(key.revision) || key.revision < 0)
     throw new RangeError('revision must be a non-negative integer');
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }

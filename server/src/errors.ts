@@ -190,3 +190,11 @@ export class SnapshotCorruptError extends GatehouseError {
     super('INTERNAL', message, cause === undefined ? undefined : { cause });
   }
 }
+
+/** A write kept losing a race with other writers after its bounded retries: retry later. */
+export class AbortedError extends GatehouseError {
+  override readonly name = 'AbortedError';
+  constructor(message: string) {
+    super('ABORTED', message);
+  }
+}

@@ -348,8 +348,12 @@ export function openApiDocument(): Record<string, unknown> {
   paths['/readyz'] = {
     get: {
       operationId: 'Readyz',
-      summary: 'Readiness: policies loaded, graph in sync, not shutting down',
-      responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+      summary:
+        'Readiness: serving from a local graph, not shutting down, replication lag within --redis-max-lag. The JSON detail: ready, state (ok|degraded), lagRevisions, lagSeconds, storeKind, policyHash, lastError, lastReloadError',
+      responses: {
+        '200': { description: 'Ready (state ok or degraded)' },
+        '503': { description: 'Not ready (reason in the detail)' },
+      },
     },
   };
   paths['/metrics'] = {

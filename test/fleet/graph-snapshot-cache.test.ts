@@ -10,9 +10,8 @@ import {
   type SnapshotRedis,
   SnapshotSchedule,
 } from '../../server/src/store/redis/graph-snapshot-cache.js';
-import { waitUntil } from '../support/free-port.js';
-import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { RedisCluster, RedisServer } from '../support/redis-server.js';
+import { waitUntil } from '../support/wait-until.js';
 
 let redis: RedisServer;
 let client: Redis;
@@ -20,7 +19,7 @@ let prefixCounter = 0;
 const freshPrefix = (): string => `{gatehouse:snaptest${prefixCounter++}}`;
 
 beforeAll(async () => {
-  redis = await startRedis();
+  redis = await RedisServer.start();
   client = new Redis(redis.port, '127.0.0.1');
 });
 afterAll(async () => {
@@ -173,7 +172,7 @@ describe('GraphSnapshotCache on a Redis Cluster', () => {
   let cluster: RedisCluster;
   let clusterClient: SnapshotRedis;
   beforeAll(async () => {
-    cluster = await startRedisCluster();
+    cluster = await RedisCluster.start();
     clusterClient = new Cluster(cluster.nodes.map((n) => ({ host: n.host, port: n.port })));
   });
   afterAll(async () => {

@@ -11,14 +11,14 @@ import type { Schema } from '../../server/src/schema/schema.js';
 import { GraphSnapshotCache } from '../../server/src/store/redis/graph-snapshot-cache.js';
 import { RedisCompiledGraphSource } from '../../server/src/store/redis/graph-snapshot-source.js';
 import { DOC_PERMISSIONS, ID_POOLS, scenarioArb } from '../engine/arbitraries.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { RedisCluster, RedisServer } from '../support/redis-server.js';
 
 let redis: RedisServer;
 let client: Redis;
 let n = 0;
 
 beforeAll(async () => {
-  redis = await startRedis();
+  redis = await RedisServer.start();
   client = new Redis(redis.port, '127.0.0.1');
 });
 afterAll(async () => {

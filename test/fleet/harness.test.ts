@@ -2,21 +2,20 @@
 // real processes (a harness that silently did nothing would make every fault test pass vacuously).
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../support/free-port.js';
-import { startRedisCluster } from '../support/redis-cluster.js';
 import { MASTER_NAME, startRedisSentinel } from '../support/redis-sentinel.js';
-import { redisCli, startRedis } from '../support/redis-server.js';
+import { RedisCluster, RedisServer, redisCli } from '../support/redis-server.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
-describe('startRedis', () => {
+describe('RedisServer', () => {
   it('keeps acknowledged data across kill -9 with AOF always, and loses it on an empty restart', async () => {
-    const redis = await startRedis({ appendfsync: 'always' });
-    cleanups.push(redis.stop);
+    const redis = await RedisServer.start({ config: { appendonly: 'yes', appendfsync: 'always' } });
+    cleanups.push(() => redis.stop());
     expect(redis.port).not.toBe(6379);
     await redis.cli('SET', 'k', 'v1');
     await redis.kill();
@@ -26,25 +25,25 @@ describe('startRedis', () => {
     expect(await redis.cli('GET', 'k')).toBe('');
   });
 
-  it('freezes on pause() and answers again after resume()', async () => {
-    const redis = await startRedis();
-    cleanups.push(redis.stop);
-    redis.pause();
+  it('freezes on freeze() and answers again after thaw()', async () => {
+    const redis = await RedisServer.start();
+    cleanups.push(() => redis.stop());
+    redis.freeze();
     await expect(
       redisCli(redis.port, ['PING'], 1_000).then(
         () => 'answered',
         () => 'no answer',
       ),
     ).resolves.toBe('no answer');
-    redis.resume();
+    redis.thaw();
     await waitUntil('PING after SIGCONT', async () => (await redis.cli('PING')) === 'PONG');
   }, 40_000);
 });
 
-describe('startRedisCluster', () => {
+describe('RedisCluster', () => {
   it('forms three masters that share every slot, reachable through a cluster client', async () => {
-    const cluster = await startRedisCluster();
-    cleanups.push(cluster.stop);
+    const cluster = await RedisCluster.start();
+    cleanups.push(() => cluster.stop());
     const nodes = await cluster.nodes[0]!.cli('CLUSTER', 'NODES');
     expect(nodes.split('\n').filter((l) => l.includes('master')).length).toBe(3);
     const client = new Cluster(cluster.nodes.map((n) => ({ host: n.host, port: n.port })));
@@ -84,8 +83,8 @@ describe('startRedisSentinel', () => {
 
 describe('startTcpProxy', () => {
   it('relays, cuts a reply mid-read, and lets the client reconnect', async () => {
-    const redis = await startRedis();
-    cleanups.push(redis.stop);
+    const redis = await RedisServer.start();
+    cleanups.push(() => redis.stop());
     const proxy = await startTcpProxy(redis.port);
     cleanups.push(proxy.close);
     const client = new Redis(proxy.port, '127.0.0.1', { maxRetriesPerRequest: 0 });

@@ -4,9 +4,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitUntil } from './free-port.js';
 import { track, trackDir, untrackDir } from './process-registry.js';
-import { type RedisServer, type RedisServerOptions, redisCli, startRedis } from './redis-server.js';
+import { freePort, RedisServer, redisCli } from './redis-server.js';
+import { waitUntil } from './wait-until.js';
 
 export const MASTER_NAME = 'gatehouse';
 
@@ -37,7 +37,7 @@ function sentinelCommand(config: string): [string, string[]] {
 }
 
 export async function startRedisSentinel(
-  options: { readonly appendfsync?: RedisServerOptions['appendfsync'] } = {},
+  options: { readonly appendfsync?: 'always' | 'everysec' | undefined } = {},
 ): Promise<RedisSentinelSetup> {
   const servers: RedisServer[] = [];
   const sentinels: SentinelProcess[] = [];
@@ -59,13 +59,14 @@ export async function startRedisSentinel(
     untrackDir(dir);
   };
   try {
-    const master = await startRedis({ appendfsync: options.appendfsync });
+    const config: Record<string, string> = options.appendfsync
+      ? { appendonly: 'yes', appendfsync: options.appendfsync }
+      : {};
+    const master = await RedisServer.start({ config });
     servers.push(master);
-    const replica = await startRedis({
-      appendfsync: options.appendfsync,
-      replicaOf: { host: '127.0.0.1', port: master.port },
-    });
+    const replica = await RedisServer.start({ config });
     servers.push(replica);
+    await replica.cli('REPLICAOF', '127.0.0.1', String(master.port));
     await waitUntil('the replica to finish its first sync', async () =>
       (await replica.cli('INFO', 'replication')).includes('master_link_status:up'),
     );

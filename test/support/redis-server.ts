@@ -1,170 +1,230 @@
-// Test support: a real `redis-server` on a free loopback port in a temp dir, with the controls the
-// fault tests need (kill -9, SIGSTOP/SIGCONT, restart with or without its data) and a clean stop.
+// Test harness: real redis-server processes on free loopback ports in temp dirs (never the
+// shared 6379) — one standalone server with a given config, or a three-master Cluster — that
+// tests can stop, kill, freeze and restart. Every process and directory is also removed when the
+// test process exits (process-registry.ts), so an interrupted suite leaves nothing behind.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeClusterPort, freePort, waitUntil } from './free-port.js';
+import { promisify } from 'node:util';
+
 import { track, trackDir, untrackDir } from './process-registry.js';
 
+const run = promisify(execFile);
+const HOST = '127.0.0.1';
+
+/** A free loopback port (bus ports of Cluster nodes are picked the same way). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends one inline command and resolves with the raw reply, or rejects if nothing answers. */
+function ask(port: number, command: string, timeoutMs = 500): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: HOST, port });
+    let data = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no reply from ${HOST}:${port}`));
+    }, timeoutMs);
+    socket.on('connect', () => socket.write(`${command}\r\n`));
+    socket.on('data', (chunk) => {
+      data += chunk.toString('utf8');
+      if (data.endsWith('\r\n')) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(data);
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await ok().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export interface RedisServerOptions {
-  /** Append-only file with this fsync policy; omitted = no persistence at all. */
-  readonly appendfsync?: 'always' | 'everysec' | 'no' | undefined;
-  /** Start as a replica of this master. */
-  readonly replicaOf?: { readonly host: string; readonly port: number } | undefined;
-  /** Start as a Cluster node (port chosen so the bus port P+10000 is free too). */
-  readonly cluster?: boolean | undefined;
-  /** Extra `redis-server` arguments, e.g. `['--maxmemory', '100mb']`. */
-  readonly args?: readonly string[] | undefined;
-  readonly readyTimeoutMs?: number | undefined;
+  /** Extra `--name value` settings, e.g. { appendonly: 'yes', appendfsync: 'always' }. */
+  readonly config?: Readonly<Record<string, string>>;
+  /** Port to listen on; a free one by default. */
+  readonly port?: number;
 }
 
-export interface RedisServer {
-  readonly host: string;
-  readonly port: number;
-  /** `redis://127.0.0.1:PORT` */
-  readonly url: string;
-  /** The data directory (AOF, RDB, nodes.conf); removed by stop(). */
-  readonly dir: string;
-  readonly pid: number | undefined;
-  /** Every line the server logged so far. */
-  readonly output: readonly string[];
-  /** Run one command through `redis-cli` and return its raw output, trimmed. */
-  cli(...args: string[]): Promise<string>;
-  /** SIGKILL the server and wait for it to be gone (its files stay, as after a crash). */
-  kill(): Promise<void>;
-  /** SIGSTOP: the process freezes with its sockets open. */
-  pause(): void;
-  /** SIGCONT after pause(). */
-  resume(): void;
-  /** Start again on the same port; `empty` deletes the data directory's files first. */
-  restart(options?: { readonly empty?: boolean | undefined }): Promise<void>;
-  /** Stop the server (SIGTERM, then SIGKILL after a bound) and delete its directory. */
-  stop(): Promise<void>;
-}
+/** One standalone redis-server. Its data directory survives restarts until stop(). */
+export class RedisServer {
+  private process: ChildProcess | undefined;
 
-const REDIS_SERVER = 'redis-server';
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    private readonly config: Readonly<Record<string, string>>,
+  ) {}
 
-/** Start a redis-server on a free loopback port; resolves once it answers PING. */
-export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const port = options.cluster ? await freeClusterPort() : await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `gatehouse-redis-${port}-`));
-  trackDir(dir);
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--daemonize',
-    'no',
-    '--logfile',
-    '',
-    ...(options.appendfsync
-      ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync]
-      : ['--appendonly', 'no']),
-    ...(options.replicaOf ? ['--replicaof', options.replicaOf.host, String(options.replicaOf.port)] : []),
-    ...(options.cluster
-      ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']
-      : []),
-    ...(options.args ?? []),
-  ];
-  const output: string[] = [];
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-
-  const launch = async (): Promise<void> => {
-    const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    track(proc);
-    child = proc;
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') output.push(line);
-      if (output.length > 2000) output.splice(0, output.length - 2000);
-    };
-    proc.stdout?.on('data', collect);
-    proc.stderr?.on('data', collect);
-    proc.once('error', (err) => output.push(`spawn error: ${err.message}`));
-    await waitUntil(
-      `redis-server on port ${port} to answer PING`,
-      async () => {
-        if (proc.exitCode !== null) throw new Error(`redis-server exited: ${output.slice(-5).join(' | ')}`);
-        return (await redisCli(port, ['PING']).catch(() => '')) === 'PONG';
-      },
-      options.readyTimeoutMs ?? 20_000,
-    );
-  };
-
-  const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
-  const killNow = async (): Promise<void> => {
-    if (!alive()) return;
-    child?.kill('SIGCONT');
-    child?.kill('SIGKILL');
-    await exited;
-  };
-
-  try {
-    await launch();
-  } catch (err) {
-    await killNow();
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const port = options.port ?? (await freePort());
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-'));
+    trackDir(dir);
+    const server = new RedisServer(port, dir, options.config ?? {});
+    await server.launch();
+    return server;
   }
 
-  return {
-    host: '127.0.0.1',
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    dir,
-    get pid() {
-      return child?.pid;
-    },
-    output,
-    cli: (...cmd) => redisCli(port, cmd),
-    kill: killNow,
-    pause: () => {
-      if (alive()) child?.kill('SIGSTOP');
-    },
-    resume: () => {
-      if (alive()) child?.kill('SIGCONT');
-    },
-    restart: async (restartOptions = {}) => {
-      await killNow();
-      if (restartOptions.empty) {
-        // redis-server refuses a missing --dir, so empty it rather than leave it gone.
-        rmSync(dir, { recursive: true, force: true });
-        mkdirSync(dir, { recursive: true });
+  get url(): string {
+    return `redis://${HOST}:${this.port}`;
+  }
+
+  get host(): string {
+    return HOST;
+  }
+
+  get running(): boolean {
+    return this.process !== undefined;
+  }
+
+  /** Runs redis-cli against this server and returns its output (bounded: a frozen server fails it). */
+  async cli(...args: string[]): Promise<string> {
+    return redisCli(this.port, args);
+  }
+
+  /** Sends a signal (SIGKILL by default) and waits for the process to exit; data on disk stays. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.process;
+    if (child === undefined) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+    this.process = undefined;
+  }
+
+  /** SIGSTOP / SIGCONT: a server that holds its connections but answers nothing. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.process?.kill('SIGCONT');
+  }
+
+  /**
+   * Starts the server again on the same port and directory (after kill or stop of the process);
+   * `empty` deletes its data first, as a Redis without persistence comes back.
+   */
+  async restart(options: { readonly empty?: boolean } = {}): Promise<void> {
+    this.thaw();
+    await this.kill('SIGTERM');
+    if (options.empty) {
+      // redis-server refuses a missing --dir, so empty it rather than leave it gone.
+      rmSync(this.dir, { recursive: true, force: true });
+      mkdirSync(this.dir, { recursive: true });
+    }
+    await this.launch();
+  }
+
+  /** Stops the server and removes its directory. */
+  async stop(): Promise<void> {
+    this.thaw();
+    await this.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+    untrackDir(this.dir);
+  }
+
+  private async launch(): Promise<void> {
+    const settings: Record<string, string> = {
+      port: String(this.port),
+      bind: HOST,
+      dir: this.dir,
+      save: '',
+      appendonly: 'no',
+      'protected-mode': 'yes',
+      logfile: join(this.dir, 'redis.log'),
+      ...this.config,
+    };
+    const args = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, v]);
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    track(child);
+    this.process = child;
+    child.once('exit', () => {
+      if (this.process === child) this.process = undefined;
+    });
+    await waitUntil(`redis-server on port ${this.port}`, async () => {
+      if (this.process !== child)
+        throw new Error(`redis-server on port ${this.port} exited; see ${settings.logfile}`);
+      const reply = await ask(this.port, 'PING');
+      return reply.startsWith('+PONG');
+    });
+  }
+}
+
+/** A Cluster of three masters (no replicas) on loopback, slots spread by redis-cli. */
+export class RedisCluster {
+  private constructor(readonly nodes: readonly RedisServer[]) {}
+
+  static async start(masters = 3): Promise<RedisCluster> {
+    const nodes: RedisServer[] = [];
+    try {
+      for (let i = 0; i < masters; i++) {
+        nodes.push(
+          await RedisServer.start({
+            config: {
+              'cluster-enabled': 'yes',
+              'cluster-config-file': 'nodes.conf',
+              'cluster-port': String(await freePort()),
+              'cluster-node-timeout': '2000',
+            },
+          }),
+        );
       }
-      await launch();
-    },
-    stop: async () => {
-      if (alive()) {
-        child?.kill('SIGCONT');
-        child?.kill('SIGTERM');
-        const timer = setTimeout(() => child?.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
+      await run('redis-cli', [
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `${HOST}:${n.port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ]);
+      for (const node of nodes) {
+        await waitUntil('cluster_state:ok', async () =>
+          (await node.cli('cluster', 'info')).includes('cluster_state:ok'),
+        );
       }
-      rmSync(dir, { recursive: true, force: true });
-      untrackDir(dir);
-    },
-  };
+      return new RedisCluster(nodes);
+    } catch (err) {
+      await Promise.all(nodes.map((n) => n.stop()));
+      throw err;
+    }
+  }
+
+  get url(): string {
+    return `redis+cluster://${this.nodes.map((n) => `${HOST}:${n.port}`).join(',')}`;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
 }
 
 /** `redis-cli -h 127.0.0.1 -p PORT ...` with a bounded run time; resolves with trimmed stdout. */
-export function redisCli(port: number, args: readonly string[], timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'redis-cli',
-      ['-h', '127.0.0.1', '-p', String(port), ...args],
-      { timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`redis-cli -p ${port} ${args.join(' ')}: ${err.message} ${stderr}`));
-        else resolve(stdout.trim());
-      },
-    );
+export async function redisCli(port: number, args: readonly string[], timeoutMs = 10_000): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-h', HOST, '-p', String(port), ...args], {
+    timeout: timeoutMs,
   });
+  return stdout.trim();
 }

@@ -63,6 +63,7 @@ export class GatehouseServer {
         limits: config.limits,
         token: config.token,
         logger,
+        maxLagMs: config.redisMaxLagMs,
       });
     } catch (err) {
       await store.close();

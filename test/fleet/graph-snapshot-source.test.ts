@@ -11,7 +11,7 @@ import type { Schema } from '../../server/src/schema/schema.js';
 import { GraphSnapshotCache } from '../../server/src/store/redis/graph-snapshot-cache.js';
 import { RedisCompiledGraphSource } from '../../server/src/store/redis/graph-snapshot-source.js';
 import { DOC_PERMISSIONS, ID_POOLS, scenarioArb } from '../engine/arbitraries.js';
-import { RedisCluster, RedisServer } from '../support/redis-server.js';
+import { RedisServer } from '../support/redis-server.js';
 
 let redis: RedisServer;
 let client: Redis;

@@ -5,10 +5,12 @@ import { ConfigError, loadConfig, redactConfig, serveUsage } from '../config/ind
 import { PolicyError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { loadPolicySet } from '../policy/index.js';
+import { PolicyReloader } from '../service/policy-reload.js';
 import { createStore } from '../store/create-store.js';
 import type { Store } from '../store/store.js';
 import { GatehouseServer } from '../transport/gatehouse-server.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { watchPolicyDirectory } from './watch-policies.js';
 
 /** Run `gatehouse serve` with the arguments after `serve`; resolves to the process exit code. */
 export async function runServe(argv: readonly string[]): Promise<number> {
@@ -81,6 +83,18 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stderr.write(`gatehouse serve: cannot start: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
+  // Hot reload: file changes (debounced), SIGHUP and POST /v1/admin/reload all land here.
+  const reloader = new PolicyReloader({
+    service: server.service,
+    load: () => loadPolicySet(config.policies),
+    logger: lifecycle,
+    onResult: (result) => server.metrics.policyReloaded(result),
+  });
+  server.service.setReloader(reloader);
+  const watcher = watchPolicyDirectory(config.policies, (why) => void reloader.reload(`changed: ${why}`), {
+    logger,
+  });
+  signals.onHangup = () => void reloader.reload('SIGHUP');
   lifecycle.info(
     {
       http: server.httpAddress,
@@ -94,6 +108,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
 
   const signal = await signals.stop;
   lifecycle.info({ signal }, 'signal received');
+  watcher.close();
   await server.stop(config.shutdownGraceMs);
   signals.dispose();
   return EXIT_OK;

@@ -8,6 +8,7 @@ import type { Limits } from '../config/config.js';
 import type { BatchCheckResult, CheckRequest } from '../engine/types.js';
 import {
   DeadlineExceededError,
+  FailedPreconditionError,
   InvalidArgumentError,
   LimitExceededError,
   PolicyError,
@@ -27,6 +28,7 @@ import {
   type ReplicaStatus,
 } from './graph-replica.js';
 import { deleteObject } from './object-deletion.js';
+import type { ReloadOutcome } from './policy-reload.js';
 import type {
   CallContext,
   CheckBatchParams,
@@ -160,6 +162,7 @@ export class GatehouseService {
   readonly #logger: Logger | undefined;
   #shuttingDown = false;
   #lastReloadError: string | undefined;
+  #reloader: { reload(reason: string): Promise<ReloadOutcome> } | undefined;
   #tokenRevision = -1;
   #tokenIdentity: StoreIdentity | undefined;
   #token = '';
@@ -261,6 +264,28 @@ export class GatehouseService {
       const timer = setTimeout(() => void old.replica.close(), graceMs);
       timer.unref();
     }
+  }
+
+  /** Where `reloadPolicies` goes: set by `serve` when it has a policy directory to reload from. */
+  setReloader(reloader: { reload(reason: string): Promise<ReloadOutcome> }): void {
+    this.#reloader = reloader;
+  }
+
+  /**
+   * Admin: reload the policies now (as a file change or SIGHUP would). Resolves with the outcome
+   * when they were applied or unchanged; rejects with the reason (INVALID_ARGUMENT with every
+   * file:line:column problem, FAILED_PRECONDITION listing orphans) while the old ones keep serving.
+   */
+  async reloadPolicies(
+    ctx: CallContext,
+  ): Promise<{ result: string; policyHash: string; previousHash: string }> {
+    this.#auth.require(ctx.token, 'ReloadPolicies');
+    if (this.#reloader === undefined) {
+      throw new FailedPreconditionError('this server has no policy directory to reload from');
+    }
+    const outcome = await this.#reloader.reload('api');
+    if (outcome.error !== undefined) throw outcome.error;
+    return { result: outcome.result, policyHash: outcome.policyHash, previousHash: outcome.previousHash };
   }
 
   /** Recorded for /readyz: the last policy reload's failure, or undefined after a success. */

@@ -342,6 +342,18 @@ export function openApiDocument(): Record<string, unknown> {
     },
   };
   paths['/v1/watch'] = { post: watch };
+  paths['/v1/admin/reload'] = {
+    post: {
+      operationId: 'ReloadPolicies',
+      summary:
+        'Reload the policy files now (bearer token). 200 {result: success|unchanged, policyHash, previousHash}; 400 with every file:line:column problem, or 412 listing orphaned relationships, while the last good policies keep serving',
+      responses: {
+        '200': { description: 'Applied, or unchanged' },
+        '400': { description: 'The policies are invalid' },
+        '412': { description: 'Refused: stored relationships would be orphaned' },
+      },
+    },
+  };
   paths['/healthz'] = {
     get: { operationId: 'Healthz', summary: 'Liveness', responses: { '200': { description: 'Alive' } } },
   };

@@ -17,7 +17,7 @@ import {
   WriteNotReplicatedError,
 } from '../../server/src/store/redis/redis-store.js';
 import type { ChangeSet, RelationshipUpdate, Store } from '../../server/src/store/store.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisSentinel, RedisServer } from '../support/redis-server.js';
 
 const touch = (s: string): RelationshipUpdate => ({ operation: 'touch', relationship: parseRelationship(s) });
 const del = (s: string): RelationshipUpdate => ({ operation: 'delete', relationship: parseRelationship(s) });
@@ -101,6 +101,7 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(await store.revision()).toBe(1);
     expect((await snapshotOf(store)).rels).toEqual(['doc:a#owner@user:x']);
     expect(await server.cli('XLEN', `{gatehouse:t${storeCount}}:changelog`)).toBe(before);
+    expect(await store.changelogLength()).toBe(Number(before));
   });
 
   it('a snapshot stays exact at its revision while writes land between its chunks', async () => {
@@ -197,6 +198,34 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(w.received).toEqual([]);
   });
 
+  it('a store that went back below a revision it reported (lost writes) gets a new epoch, seen by every replica', async () => {
+    const store = await connect();
+    const other = await RedisStore.connect({ url: server.url, storeName: `t${storeCount}` });
+    open.push(other);
+    const { epoch } = await store.identity();
+    for (let i = 0; i < 3; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
+    // A restart from an AOF that missed the last write: revision 3 is gone, the epoch is not.
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '2');
+    await server.cli('XDEL', `{gatehouse:t${storeCount}}:changelog`, '3-0');
+    const err = (await rejection(store.revision())) as StoreEpochChangedError;
+    expect(err).toBeInstanceOf(StoreEpochChangedError);
+    expect(err.previousEpoch).toBe(epoch);
+    expect(err.currentEpoch).not.toBe(epoch);
+    // The other replica never saw revision 3, but the replaced epoch tells it too.
+    expect(await rejection(other.write([touch('doc:z#viewer@user:x')]))).toBeInstanceOf(
+      StoreEpochChangedError,
+    );
+    expect((await other.identity()).epoch).toBe(err.currentEpoch);
+    // A follower that applied revision 3 and watches from it is told the same way.
+    const third = await RedisStore.connect({ url: server.url, storeName: `t${storeCount}` });
+    open.push(third);
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '3');
+    expect(await third.revision()).toBe(3);
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '2');
+    const w = record(third, 3);
+    expect(await w.ended).toBeInstanceOf(StoreEpochChangedError);
+  });
+
   it('seedIfEmpty is atomic and race-safe: exactly one of several replicas seeds', async () => {
     const stores = [await connect()];
     for (let i = 0; i < 3; i++) {
@@ -245,6 +274,7 @@ describe('RedisStore on a standalone redis-server', () => {
     } finally {
       server.thaw();
     }
+    expect(store.stats().errors.timeout).toBe(2);
     await vi.waitFor(async () => expect(await store.revision()).toBe(2), { timeout: 10_000, interval: 50 });
   });
 
@@ -262,6 +292,8 @@ describe('RedisStore on a standalone redis-server', () => {
     await server.restart();
     // AOF with appendfsync always: the acknowledged write survived the kill, and the epoch too.
     await vi.waitFor(async () => expect(await store.revision()).toBe(1), { timeout: 10_000, interval: 50 });
+    expect(store.stats().reconnects).toBeGreaterThan(0);
+    expect(store.stats().errors.connection).toBeGreaterThanOrEqual(2);
     const again = record(store, first.revision);
     const next = await store.write([touch('doc:b#viewer@user:x')]);
     await vi.waitFor(() => expect(again.received).toEqual([next]));
@@ -274,5 +306,40 @@ describe('RedisStore on a standalone redis-server', () => {
       RedisStore.connect({ url: 'redis://127.0.0.1:1', storeName: 'x', connectTimeoutMs: 300 }),
     );
     expect(err).toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe('RedisStore through Sentinel', () => {
+  let master: RedisServer;
+  let sentinel: RedisSentinel;
+
+  beforeAll(async () => {
+    master = await RedisServer.start();
+    sentinel = await RedisSentinel.start(master, 'gatehouse');
+  });
+  afterAll(async () => {
+    await sentinel?.stop();
+    await master?.stop();
+  });
+
+  it('finds the master through redis+sentinel:// and serves writes, reads and watches', async () => {
+    const store = await RedisStore.connect({
+      url: `redis+sentinel://127.0.0.1:${sentinel.port}/gatehouse`,
+      storeName: 'via-sentinel',
+      watchBlockMs: 100,
+    });
+    try {
+      const w = record(store, 0);
+      const cs = await store.write([touch('doc:a#viewer@user:x')]);
+      await vi.waitFor(() => expect(w.received).toEqual([cs]));
+      const page = await store.read({ subjectType: 'user', subjectId: 'x' }, { limit: 10 });
+      expect(page.relationships.map(formatRelationship)).toEqual(['doc:a#viewer@user:x']);
+      // The data really is on the master Sentinel named.
+      expect(await master.cli('GET', '{gatehouse:via-sentinel}:revision')).toBe('1');
+      w.stop();
+      expect(await w.ended).toBeUndefined();
+    } finally {
+      await store.close();
+    }
   });
 });

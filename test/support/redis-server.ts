@@ -3,7 +3,7 @@
 // tests can stop, kill, freeze and restart. Every process and directory is also removed when the
 // test process exits (process-registry.ts), so an interrupted suite leaves nothing behind.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,4 +227,48 @@ export async function redisCli(port: number, args: readonly string[], timeoutMs 
     timeout: timeoutMs,
   });
   return stdout.trim();
+}
+
+/** One redis-sentinel watching `master` under `masterName` (quorum 1), in its own temp dir. */
+export class RedisSentinel {
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    private readonly process: ChildProcess,
+  ) {}
+
+  static async start(master: RedisServer, masterName = 'gatehouse'): Promise<RedisSentinel> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sentinel-'));
+    const config = join(dir, 'sentinel.conf');
+    // Sentinel rewrites its config file, so it must be a writable file of its own.
+    writeFileSync(
+      config,
+      [
+        `port ${port}`,
+        `bind ${HOST}`,
+        `dir ${dir}`,
+        `logfile ${join(dir, 'sentinel.log')}`,
+        `sentinel monitor ${masterName} ${HOST} ${master.port} 1`,
+        `sentinel down-after-milliseconds ${masterName} 1000`,
+        `sentinel failover-timeout ${masterName} 5000`,
+        '',
+      ].join('\n'),
+    );
+    // `redis-server --sentinel` is redis-sentinel, without needing that package installed.
+    const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+    track(child);
+    const sentinel = new RedisSentinel(port, dir, child);
+    await waitUntil(`redis-sentinel on port ${port}`, async () =>
+      (await ask(port, `SENTINEL get-master-addr-by-name ${masterName}`)).includes(String(master.port)),
+    );
+    return sentinel;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    this.process.kill('SIGKILL');
+    await exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

@@ -100,3 +100,32 @@ export function unavailable(err: unknown, doing: string): UnavailableError {
   const detail = err instanceof Error ? err.message : String(err);
   return new UnavailableError(`the Redis store is unavailable while ${doing}: ${detail}`, { cause: err });
 }
+
+/** Bounded error kinds for metrics: what went wrong talking to Redis, never the message itself. */
+export type RedisErrorKind =
+  | 'timeout'
+  | 'connection'
+  | 'readonly'
+  | 'oom'
+  | 'loading'
+  | 'busy'
+  | 'cluster'
+  | 'other';
+
+export function classifyRedisError(err: unknown): RedisErrorKind {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/timed? ?out/i.test(message)) return 'timeout';
+  if (/^READONLY/.test(message)) return 'readonly';
+  if (/^OOM/.test(message)) return 'oom';
+  if (/^LOADING/.test(message)) return 'loading';
+  if (/^BUSY/.test(message)) return 'busy';
+  if (/^(CLUSTERDOWN|MOVED|ASK|TRYAGAIN|CROSSSLOT|MASTERDOWN)/.test(message)) return 'cluster';
+  if (
+    /Connection is closed|isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EHOSTUNREACH|not ready|startup nodes/i.test(
+      message,
+    )
+  ) {
+    return 'connection';
+  }
+  return 'other';
+}

@@ -4,9 +4,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { Relationship } from '../../model/relationship.js';
 import type { RelationshipChange, RelationshipFilter } from '../store.js';
-
-/** Store names: they become part of every key, inside a Cluster hash tag. */
-export const STORE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+import { STORE_NAME_PATTERN } from '../store.js';
 
 /** Every key of one store, in the order the scripts receive them as KEYS[1..5]. */
 export interface StoreKeys {
@@ -22,10 +20,11 @@ export interface StoreKeys {
   readonly changelog: string;
 }
 
+/** Store names (the contract's pattern): part of every key, inside a Cluster hash tag. */
 export function checkStoreName(name: string): void {
   if (!STORE_NAME_PATTERN.test(name)) {
     throw new InvalidArgumentError(
-      `invalid store name '${name.slice(0, 80)}': use 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit`,
+      `invalid store name '${name.slice(0, 80)}': use 1-64 characters of A-Z a-z 0-9 _ - (it travels in revision tokens and Redis keys)`,
       { field: 'store' },
     );
   }

@@ -247,6 +247,21 @@ return ARGV[1]
 `);
 
 /**
+ * ARGV: the epoch a caller saw, a fresh epoch, the highest revision the caller saw in it. When
+ * the store still has that epoch but a lower revision, it lost acknowledged writes (a restart
+ * from an AOF or RDB that missed them): the epoch is replaced, so every replica resyncs instead
+ * of carrying on by revision number. Returns the epoch now.
+ */
+const ROLLBACK = writing(`
+local e = redis.call('GET', KEYS[4])
+if e == ARGV[1] and current_revision() < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[4], ARGV[2])
+  return ARGV[2]
+end
+return e or ''
+`);
+
+/**
  * ARGV: the filter's 9 args, cursor (raw index member, '' = start), limit, scan budget.
  * Reply: {revision, cursor ('' = none), raw members...}. The page stops early (with a cursor)
  * once 'budget' members were scanned, so a sparse filter never blocks Redis for long.
@@ -284,6 +299,7 @@ export const SCRIPTS = {
   gatehouseDeleteByFilter: DELETE_BY_FILTER,
   gatehouseSeed: SEED,
   gatehouseIdentity: IDENTITY,
+  gatehouseRollback: ROLLBACK,
   gatehouseRead: READ,
   gatehouseChunk: CHUNK,
 } as const satisfies Record<string, ScriptDefinition>;

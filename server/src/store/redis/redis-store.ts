@@ -36,7 +36,13 @@ import {
   DEFAULT_MAX_READ_LIMIT,
 } from '../store-arguments.js';
 import { epochChanged, type StreamEntry } from './redis-changelog.js';
-import { openRedisClient, type RedisClient, unavailable } from './redis-connection.js';
+import {
+  classifyRedisError,
+  openRedisClient,
+  type RedisClient,
+  type RedisErrorKind,
+  unavailable,
+} from './redis-connection.js';
 import {
   decodeChanges,
   filterArgs,
@@ -92,6 +98,12 @@ export class WriteNotReplicatedError extends GatehouseError {
       `the write committed at revision ${changeSet.revision} on the Redis master, but only ${acknowledged} of ${wanted} Redis replicas acknowledged it in time: it is not yet replicated and could be lost if the master fails now; do not blindly retry (re-read first)`,
     );
   }
+}
+
+/** Counters for metrics since connect: failed Redis calls by kind, and background reconnects. */
+export interface RedisStoreStats {
+  readonly errors: Readonly<Partial<Record<RedisErrorKind, number>>>;
+  readonly reconnects: number;
 }
 
 export const DEFAULT_REDIS_CHANGELOG_RETENTION = 10_000;
@@ -153,6 +165,10 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   private closed = false;
   private readonly watchers = new Set<AbortController>();
+  private readonly errors: Partial<Record<RedisErrorKind, number>> = {};
+  /** The highest revision this instance has seen in the current epoch: a store below it lost writes. */
+  private highWater = 0;
+  private reconnects = 0;
 
   private constructor(
     private readonly client: RedisClient,
@@ -178,6 +194,9 @@ export class RedisStore implements Store {
     });
     defineScripts(client);
     const store = new RedisStore(client, target, options, settings, keys, '');
+    client.on('reconnecting', () => {
+      store.reconnects++;
+    });
     try {
       await store.identity();
     } catch (err) {
@@ -201,6 +220,7 @@ export class RedisStore implements Store {
         'the Redis store started anew (new epoch)',
       );
     }
+    if (epoch !== this.epoch) this.highWater = 0;
     this.epoch = epoch;
     return { name: this.options.storeName, epoch };
   }
@@ -211,7 +231,24 @@ export class RedisStore implements Store {
       this.client.mget(this.keys.revision, this.keys.epoch),
     );
     if (epoch !== this.epoch) throw epochChanged(this.options.storeName, this.epoch, epoch);
-    return Number(rev ?? 0);
+    const revision = Number(rev ?? 0);
+    if (revision < this.highWater) throw await this.rolledBack(this.epoch, this.highWater);
+    this.highWater = revision;
+    return revision;
+  }
+
+  /**
+   * The store went back below a revision it had reported in this epoch: it lost acknowledged
+   * writes. Replaces the epoch (once, atomically, whichever replica notices first) so every
+   * replica resyncs, and returns the error to throw.
+   */
+  private async rolledBack(epoch: string, seen: Revision): Promise<Error> {
+    const now = String(await this.run('gatehouseRollback', [epoch, newEpoch(), seen], 'replacing the epoch'));
+    this.options.logger?.error(
+      { store: this.options.storeName, epoch, newEpoch: now, revisionSeen: seen },
+      'the Redis store went back below a revision it had reported: acknowledged writes were lost; its epoch was replaced',
+    );
+    return epochChanged(this.options.storeName, epoch, now);
   }
 
   async write(
@@ -310,13 +347,19 @@ export class RedisStore implements Store {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted === true) controller.abort();
+    const epoch = this.epoch;
     const iteration = watchChangelog({
       storeName: this.options.storeName,
       keys: this.keys,
-      epoch: this.epoch,
+      epoch,
       after,
       signal: controller.signal,
       open: () => this.openWatcher(),
+      highWater: () => this.highWater,
+      saw: (revision) => {
+        if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
+      },
+      rolledBack: (epoch, seen) => this.rolledBack(epoch, seen),
       blockMs: this.settings.watchBlockMs,
       batch: 1000,
     });
@@ -357,6 +400,17 @@ export class RedisStore implements Store {
     }
   }
 
+  /** Failed calls by kind and reconnects since connect: for the service's metrics. */
+  stats(): RedisStoreStats {
+    return { errors: { ...this.errors }, reconnects: this.reconnects };
+  }
+
+  /** Change sets the changelog holds now (XLEN): for the changelog-length metric. */
+  async changelogLength(): Promise<number> {
+    this.assertOpen();
+    return this.call('reading the changelog length', () => this.client.xlen(this.keys.changelog));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -392,6 +446,8 @@ export class RedisStore implements Store {
     try {
       return await fn();
     } catch (err) {
+      const kind = classifyRedisError(err);
+      this.errors[kind] = (this.errors[kind] ?? 0) + 1;
       const failure = unavailable(err, doing);
       this.options.logger?.warn(
         { err, store: this.options.storeName },
@@ -439,7 +495,9 @@ export class RedisStore implements Store {
     const [status] = reply;
     if (status === 'ok') {
       const changes = decodeChanges(String(reply[3] ?? ''));
-      return { revision: Number(reply[1]), changes, committedAt: Number(reply[2]) };
+      const revision = Number(reply[1]);
+      if (revision > this.highWater) this.highWater = revision;
+      return { revision, changes, committedAt: Number(reply[2]) };
     }
     if (status === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));
     if (status === 'revision') {

@@ -21,6 +21,11 @@ export interface WatchParams {
   readonly blockMs: number;
   /** Entries fetched per XREAD. */
   readonly batch: number;
+  /** The highest revision the store instance has seen in this epoch, and telling it of a new one. */
+  readonly highWater: () => Revision;
+  readonly saw: (revision: Revision) => void;
+  /** Called when the store is below a revision it reported: replaces the epoch, returns the error. */
+  readonly rolledBack: (epoch: string, seen: Revision) => Promise<Error>;
 }
 
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
@@ -36,6 +41,8 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
     if (start === undefined) return;
     const [rev, epoch] = start;
     if (epoch !== p.epoch) throw epochChanged(p.storeName, p.epoch, epoch);
+    // Asking for a revision this store reported but no longer has: it lost writes.
+    if (p.after > rev && p.after <= p.highWater()) throw await p.rolledBack(p.epoch, p.after);
     checkWatchRevision(p.after, rev);
     let last = p.after;
     while (!aborted(p)) {
@@ -59,12 +66,14 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
         const state = await stateOf(conn, p, 'watching the changelog');
         if (state === undefined) return;
         const [now, current] = state;
-        if (current !== p.epoch || now < last) throw epochChanged(p.storeName, p.epoch, current);
+        if (current !== p.epoch) throw epochChanged(p.storeName, p.epoch, current);
+        if (now < last) throw await p.rolledBack(p.epoch, last);
         continue;
       }
       for (const changeSet of decodeEntries(p.storeName, p.epoch, last, reply[0]?.[1] ?? [])) {
         // A reply that raced with the abort is dropped: nothing is delivered after stop.
         if (aborted(p)) return;
+        p.saw(changeSet.revision);
         yield changeSet;
         last = changeSet.revision;
       }

@@ -301,3 +301,61 @@ describe('deploy/kubernetes/policies-configmap.yaml', () => {
     expect(report.passed).toBe(7);
   });
 });
+
+describe('deploy/kubernetes/redis-sidecar.yaml', () => {
+  const docs = yamlDocuments('deploy/kubernetes/redis-sidecar.yaml');
+  const byKind = (kind: string): Yaml => docs.find((d) => d.kind === kind) as Yaml;
+  const podOf = (workload: Yaml): Yaml => asRecord(asRecord(asRecord(workload.spec).template).spec);
+  const app = podOf(byKind('Deployment'));
+  const redisPod = podOf(byKind('StatefulSet'));
+  const gatehouse = asList(app.initContainers).find((c) => c.name === 'gatehouse') as Yaml;
+  const env = new Map(asList(gatehouse.env).map((e) => [e.name as string, e]));
+  const redis = asList(redisPod.containers)[0] as Yaml;
+  const redisArgs = (redis.args as string[]).join(' ');
+
+  it('holds Redis (Service, StatefulSet, NetworkPolicy) and the app Deployment with its sidecar', () => {
+    expect(docs.map((d) => d.kind).sort()).toEqual(['Deployment', 'NetworkPolicy', 'Service', 'StatefulSet']);
+    expect(gatehouse.restartPolicy).toBe('Always');
+  });
+
+  it('points every sidecar at the Redis Service through a Secret, with only serve settings that exist', () => {
+    for (const name of env.keys()) expect(KNOWN_ENV).toContain(name);
+    const url = asRecord(asRecord(env.get('GATEHOUSE_REDIS')?.valueFrom).secretKeyRef);
+    expect(url).toMatchObject({ name: 'gatehouse-redis', key: 'url' });
+    expect(env.get('GATEHOUSE_REDIS')?.value).toBeUndefined();
+    expect(env.get('GATEHOUSE_STORE')?.value).toMatch(/^[A-Za-z0-9_-]+$/);
+    const service = byKind('Service');
+    expect(asRecord(service.spec).selector).toEqual(
+      asRecord(asRecord(asRecord(byKind('StatefulSet').spec).template).metadata).labels,
+    );
+    // The URL in the header comment names the Service and its port.
+    const port = (asList(asRecord(service.spec).ports)[0] as Yaml).port;
+    expect(read('deploy/kubernetes/redis-sidecar.yaml')).toContain(
+      `@${asRecord(service.metadata).name}:${port}/0`,
+    );
+  });
+
+  it('runs Redis with AOF appendfsync always on a persistent volume, a password, and locked down', () => {
+    expect(redisArgs).toMatch(/--appendonly yes/);
+    expect(redisArgs).toMatch(/--appendfsync always/);
+    expect(redisArgs).toMatch(/--requirepass \$\(REDIS_PASSWORD\)/);
+    const dataMount = asList(redis.volumeMounts).find((m) => m.mountPath === '/data') as Yaml;
+    const claims = asList(asRecord(byKind('StatefulSet').spec).volumeClaimTemplates);
+    expect(claims.map((c) => asRecord(c.metadata).name)).toContain(dataMount.name);
+    expect(asRecord(redis.securityContext)).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(asRecord(redisPod.securityContext)).toMatchObject({ runAsNonRoot: true });
+  });
+
+  it('admits only the app pods to Redis', () => {
+    const policy = asRecord(byKind('NetworkPolicy').spec);
+    const from = asList(asList(policy.ingress)[0]?.from)[0] as Yaml;
+    expect(asRecord(from.podSelector).matchLabels).toEqual(
+      asRecord(asRecord(asRecord(byKind('Deployment').spec).selector).matchLabels),
+    );
+    expect(asRecord(policy.podSelector).matchLabels).toEqual(asRecord(byKind('Service').spec).selector);
+  });
+});

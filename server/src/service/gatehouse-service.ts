@@ -21,7 +21,12 @@ import { type DeletionConsequence, deletionConsequences, type Schema } from '../
 import { schemaToJson } from '../schema/validate.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
 import { BearerAuth } from './bearer-auth.js';
-import { type EpochChange, GraphReplica, type ReplicaStatus } from './graph-replica.js';
+import {
+  type EpochChange,
+  GraphReplica,
+  type GraphReplicaOptions,
+  type ReplicaStatus,
+} from './graph-replica.js';
 import { deleteObject } from './object-deletion.js';
 import type { ReloadOutcome } from './policy-reload.js';
 import type {
@@ -80,6 +85,8 @@ export interface GatehouseServiceOptions {
   readonly onEpochChanged?: ((change: EpochChange) => Promise<void> | void) | undefined;
   /** ms since the epoch, for replication lag; injectable for tests. Default Date.now. */
   readonly clock?: (() => number) | undefined;
+  /** Compiled graphs cached outside the process (GraphReplicaOptions.graphSource). */
+  readonly graphSource?: GraphReplicaOptions['graphSource'];
 }
 
 const DEFAULT_WATCH_BUFFER = 4096;
@@ -118,13 +125,14 @@ export interface Readiness {
 export async function buildGeneration(
   schema: Schema,
   store: Store,
-  options: Pick<GatehouseServiceOptions, 'limits' | 'logger' | 'onEpochChanged' | 'clock'>,
+  options: Pick<GatehouseServiceOptions, 'limits' | 'logger' | 'onEpochChanged' | 'clock' | 'graphSource'>,
 ): Promise<Generation> {
   const replica = await GraphReplica.start(schema, store, {
     engine: { maxDepth: options.limits.maxDepth, maxLookupPageSize: options.limits.maxPageSize },
     logger: options.logger,
     onEpochChanged: options.onEpochChanged,
     clock: options.clock,
+    graphSource: options.graphSource,
   });
   return Object.freeze({
     schema,

@@ -16,7 +16,7 @@ import { compilePolicySet } from '../policy/index.js';
 import { deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
 import type { ChangeSet, Revision, Store, Unsubscribe } from '../store/store.js';
-import { BearerAuth } from './bearer-auth.js';
+import { type Authorizer, OPEN_AUTHORIZER } from './auth/token-authorizer.js';
 import { GraphReplica } from './graph-replica.js';
 import type {
   CallContext,
@@ -62,8 +62,8 @@ export interface GatehouseServiceOptions {
   readonly schema: Schema;
   readonly store: Store;
   readonly limits: Limits;
-  /** Bearer token for writes and admin calls; undefined leaves them open. */
-  readonly token?: string | undefined;
+  /** Decides which calls may run (token scopes); absent, every call is allowed. */
+  readonly authorizer?: Authorizer | undefined;
   /** Revisions a Watch consumer may fall behind before its stream is ended. */
   readonly watchBufferRevisions?: number | undefined;
   /** Receives one info line per committed write (an audit trail); reads are never logged. */
@@ -74,8 +74,8 @@ const DEFAULT_WATCH_BUFFER = 4096;
 
 /**
  * One method per API operation. Every method validates its params first (InvalidArgumentError
- * naming the field, LimitExceededError past a limit) and changes nothing when it throws. Writes
- * and admin calls need the bearer token when one is configured (UnauthenticatedError). Reads
+ * naming the field, LimitExceededError past a limit) and changes nothing when it throws. Each
+ * first asks the authorizer (UnauthenticatedError, PermissionDeniedError). Reads
  * honour their consistency requirement within `ctx.deadline` (DeadlineExceededError); store
  * errors pass through with their own codes.
  */
@@ -84,7 +84,7 @@ export class GatehouseService {
   readonly limits: Limits;
   readonly #store: Store;
   readonly #replica: GraphReplica;
-  readonly #auth: BearerAuth;
+  readonly #auth: Authorizer;
   readonly #schemaJson: string;
   readonly #watchBuffer: number;
   readonly #feeds = new Set<WatchFeed>();
@@ -98,7 +98,7 @@ export class GatehouseService {
     this.limits = options.limits;
     this.#store = options.store;
     this.#replica = replica;
-    this.#auth = new BearerAuth(options.token);
+    this.#auth = options.authorizer ?? OPEN_AUTHORIZER;
     this.#schemaJson = JSON.stringify(schemaToJson(options.schema));
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
     this.#logger = options.logger;
@@ -158,6 +158,7 @@ export class GatehouseService {
    * synchronously what `check` rejects with.
    */
   checkNow(params: CheckParams, ctx: CallContext): CheckResult | Promise<CheckResult> {
+    this.#auth.authorize(ctx, 'Check');
     const v = validateCheck(this.schema, params);
     if (!this.#reached(v.consistency)) {
       return this.#reach(v.consistency, ctx.deadline).then(() => this.#answerCheck(v.check));
@@ -175,6 +176,7 @@ export class GatehouseService {
 
   /** `checkBatch` for the transports, synchronous when it can be, as `checkNow`. */
   checkBatchNow(params: CheckBatchParams, ctx: CallContext): CheckBatchResult | Promise<CheckBatchResult> {
+    this.#auth.authorize(ctx, 'CheckBatch');
     const v = validateCheckBatch(this.schema, params, this.limits.maxBatchSize);
     if (!this.#reached(v.consistency)) {
       return this.#reach(v.consistency, ctx.deadline).then(() => this.#answerBatch(v));
@@ -200,6 +202,7 @@ export class GatehouseService {
   }
 
   async lookupResources(params: LookupResourcesParams, ctx: CallContext): Promise<LookupResourcesResult> {
+    this.#auth.authorize(ctx, 'LookupResources');
     const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
     if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
     const page = this.#replica.engine.lookupResources({
@@ -221,6 +224,7 @@ export class GatehouseService {
     ctx: CallContext,
     onPage: (page: LookupResourcesResult) => void,
   ): Promise<void> {
+    this.#auth.authorize(ctx, 'LookupResources');
     const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
     if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
     const token = this.#currentToken();
@@ -242,6 +246,7 @@ export class GatehouseService {
   }
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
+    this.#auth.authorize(ctx, 'LookupSubjects');
     const v = validateLookupSubjects(this.schema, params);
     if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
     const r = this.#replica.engine.lookupSubjects({
@@ -259,6 +264,7 @@ export class GatehouseService {
   }
 
   async explain(params: CheckParams, ctx: CallContext): Promise<ExplainResult> {
+    this.#auth.authorize(ctx, 'Explain');
     const v = validateCheck(this.schema, params);
     if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
     const e = this.#replica.engine.explain(v.check);
@@ -266,7 +272,7 @@ export class GatehouseService {
   }
 
   async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {
-    this.#auth.require(ctx.token, 'WriteRelationships');
+    this.#auth.authorize(ctx, 'WriteRelationships');
     const v = validateWrite(this.schema, params, this.limits.maxWriteUpdates);
     const change = await this.#commit(
       'WriteRelationships',
@@ -277,7 +283,7 @@ export class GatehouseService {
   }
 
   async deleteRelationships(params: DeleteRelationshipsParams, ctx: CallContext): Promise<DeleteResult> {
-    this.#auth.require(ctx.token, 'DeleteRelationships');
+    this.#auth.authorize(ctx, 'DeleteRelationships');
     if ((params.preconditions?.length ?? 0) > this.limits.maxWriteUpdates) {
       throw new LimitExceededError(
         `${params.preconditions?.length} preconditions exceed the limit of ${this.limits.maxWriteUpdates}: send fewer`,
@@ -299,7 +305,7 @@ export class GatehouseService {
   }
 
   async deleteObject(params: DeleteObjectParams, ctx: CallContext): Promise<DeleteResult> {
-    this.#auth.require(ctx.token, 'DeleteObject');
+    this.#auth.authorize(ctx, 'DeleteObject');
     validateObjectRef(params.object, 'object');
     validateTypeName(this.schema, params.object.type, 'object');
     const change = await this.#commit(
@@ -317,7 +323,7 @@ export class GatehouseService {
   }
 
   async readRelationships(params: ReadParams, ctx: CallContext): Promise<ReadResult> {
-    this.#auth.require(ctx.token, 'ReadRelationships');
+    this.#auth.authorize(ctx, 'ReadRelationships');
     const v = validateRead(this.schema, params, this.limits.maxPageSize);
     // Reads go to the store, which always answers at its newest revision: every consistency is met.
     const page = await withDeadline(
@@ -337,7 +343,7 @@ export class GatehouseService {
    * too far behind, and with UNAVAILABLE at shutdown.
    */
   async watch(params: WatchParams, ctx: CallContext): Promise<WatchFeed> {
-    this.#auth.require(ctx.token, 'Watch');
+    this.#auth.authorize(ctx, 'Watch');
     const after =
       params.startToken === undefined || params.startToken === ''
         ? await withDeadline(this.#store.revision(), ctx.deadline)
@@ -360,12 +366,13 @@ export class GatehouseService {
     return feed;
   }
 
-  readSchema(): SchemaResult {
+  readSchema(ctx: CallContext): SchemaResult {
+    this.#auth.authorize(ctx, 'ReadSchema');
     return { schemaJson: this.#schemaJson, schemaHash: this.schema.hash };
   }
 
   validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): ValidatePoliciesResult {
-    this.#auth.require(ctx.token, 'ValidatePolicies');
+    this.#auth.authorize(ctx, 'ValidatePolicies');
     if (params.files.length === 0) {
       throw new InvalidArgumentError('files is empty: send the policy files to validate', { field: 'files' });
     }

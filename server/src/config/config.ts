@@ -36,6 +36,10 @@ export interface GatehouseConfig {
   readonly health?: ListenAddress | undefined;
   /** How often the token and TLS files are re-read. */
   readonly fileReloadMs?: number | undefined;
+  /** TLS on every listener; with `clientCa`, mutual TLS on the API listeners. Unset: plaintext. */
+  readonly tls?:
+    | { readonly cert: string; readonly key: string; readonly clientCa?: string | undefined }
+    | undefined;
   /** Permit open writes on a listener reachable beyond loopback (explicit opt-in). */
   readonly allowUnauthenticatedWrites: boolean;
   readonly logLevel: LogLevel;

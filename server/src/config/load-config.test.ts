@@ -115,6 +115,16 @@ describe('buildConfig', () => {
     ).toMatch(/writes open/);
   });
 
+  it('takes the TLS certificate and key together, and a client CA only with them', () => {
+    expect(buildConfig(sources(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'])).tls).toEqual({
+      cert: 'c.pem',
+      key: 'k.pem',
+      clientCa: undefined,
+    });
+    expect(problems(sources(['--tls-cert', 'c.pem']))[0]).toMatch(/go together/);
+    expect(problems(sources(['--tls-client-ca', 'ca.pem']))[0]).toMatch(/needs --tls-cert and --tls-key/);
+  });
+
   it('reads the token from a file and refuses two token sources', () => {
     expect(buildConfig(sources(['--token-file', 't'], {}, { t: '  abc\n' })).tokenFile).toBe('t');
     expect(problems(sources(['--token-file', 't'], {}, { t: '# none yet\n' }))[0]).toMatch(

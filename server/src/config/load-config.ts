@@ -61,6 +61,7 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     openScopes: (values.get('openScopes') as Scope[] | undefined) ?? DEFAULT_CONFIG.openScopes,
     health: values.get('health') as ListenAddress | undefined,
     fileReloadMs: (values.get('fileReloadMs') as number | undefined) ?? DEFAULT_CONFIG.fileReloadMs,
+    tls: resolveTls(values, problems),
     allowUnauthenticatedWrites:
       (values.get('allowUnauthenticatedWrites') as boolean | undefined) ??
       DEFAULT_CONFIG.allowUnauthenticatedWrites,
@@ -216,6 +217,23 @@ function resolveToken(
     problems.push(err.message);
   }
   return { token: undefined, tokenFile };
+}
+
+/** The TLS files: certificate and key together, a client CA only with them. */
+function resolveTls(values: Map<string, unknown>, problems: string[]): GatehouseConfig['tls'] {
+  const cert = values.get('tlsCert') as string | undefined;
+  const key = values.get('tlsKey') as string | undefined;
+  const clientCa = values.get('tlsClientCa') as string | undefined;
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined)
+      problems.push('--tls-client-ca needs --tls-cert and --tls-key: set all three');
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) {
+    problems.push('--tls-cert and --tls-key go together: set both (or neither, for plaintext)');
+    return undefined;
+  }
+  return { cert, key, clientCa };
 }
 
 function sameAddress(a: ListenAddress, b: ListenAddress): boolean {

@@ -163,6 +163,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 3_600_000,
     description: 'How often the token file and TLS files are re-read to pick up rotation.',
   },
+  {
+    key: 'tlsCert',
+    flag: 'tls-cert',
+    env: 'GATEHOUSE_TLS_CERT',
+    kind: 'string',
+    description:
+      'PEM certificate chain: every listener serves TLS (with --tls-key); re-read when it changes.',
+  },
+  {
+    key: 'tlsKey',
+    flag: 'tls-key',
+    env: 'GATEHOUSE_TLS_KEY',
+    kind: 'string',
+    description: 'PEM private key of --tls-cert.',
+  },
+  {
+    key: 'tlsClientCa',
+    flag: 'tls-client-ca',
+    env: 'GATEHOUSE_TLS_CLIENT_CA',
+    kind: 'string',
+    description: 'PEM CA bundle: the API listeners require client certificates it signed (mutual TLS).',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */

@@ -13,6 +13,7 @@ export function redactConfig(config: GatehouseConfig): Record<string, unknown> {
     openScopes: config.openScopes ?? [],
     health: config.health === undefined ? '(none)' : formatListenAddress(config.health),
     fileReloadMs: config.fileReloadMs,
+    tls: config.tls === undefined ? '(none)' : { ...config.tls },
     allowUnauthenticatedWrites: config.allowUnauthenticatedWrites,
     logLevel: config.logLevel,
     shutdownGraceMs: config.shutdownGraceMs,

@@ -12,6 +12,7 @@ import { GrpcServer } from './grpc/server.js';
 import { createHttpApp } from './http/app.js';
 import { createHealthApp } from './http/probes.js';
 import { HttpServer } from './http/server.js';
+import { TlsFiles } from './tls/tls-files.js';
 
 export interface GatehouseServerOptions {
   readonly config: GatehouseConfig;
@@ -34,6 +35,7 @@ export class GatehouseServer {
   readonly #grpc: GrpcServer;
   readonly #health: HttpServer | undefined;
   readonly #auth: RunningAuth;
+  readonly #tls: TlsFiles | undefined;
   readonly #http: HttpServer;
   readonly #store: Store;
   readonly #logger: Logger;
@@ -51,6 +53,7 @@ export class GatehouseServer {
     health: HttpServer | undefined;
     healthAddress: string | undefined;
     auth: RunningAuth;
+    tls: TlsFiles | undefined;
   }) {
     this.service = parts.service;
     this.metrics = parts.metrics;
@@ -63,6 +66,7 @@ export class GatehouseServer {
     this.#health = parts.health;
     this.healthAddress = parts.healthAddress;
     this.#auth = parts.auth;
+    this.#tls = parts.tls;
   }
 
   /** Build the graph, bind both listeners, report SERVING. Rejects (having cleaned up) if a listener fails. */
@@ -70,7 +74,10 @@ export class GatehouseServer {
     const { config, logger, store } = options;
     let service: GatehouseService;
     let auth: RunningAuth | undefined;
+    let tls: TlsFiles | undefined;
     try {
+      tls =
+        config.tls === undefined ? undefined : TlsFiles.load(config.tls, config.fileReloadMs ?? 1000, logger);
       auth = startAuth(
         {
           token: config.token,
@@ -89,15 +96,25 @@ export class GatehouseServer {
       });
     } catch (err) {
       auth?.close();
+      tls?.close();
       await store.close();
       throw err;
     }
     const metrics = new GatehouseMetrics(service);
     const deps = { service, metrics, logger, defaultDeadlineMs: config.limits.defaultDeadlineMs };
-    const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes });
+    const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes, tls });
     const probes = config.health === undefined;
-    const http = new HttpServer(createHttpApp({ ...deps, maxBodyBytes: config.limits.maxBodyBytes, probes }));
-    const health = probes ? undefined : new HttpServer(createHealthApp({ service, metrics }));
+    const http = new HttpServer(
+      createHttpApp({ ...deps, maxBodyBytes: config.limits.maxBodyBytes, probes }),
+      tls === undefined ? undefined : { files: tls, requireClientCert: true },
+    );
+    // TLS without client certificates: the kubelet's probes cannot present one.
+    const health = probes
+      ? undefined
+      : new HttpServer(
+          createHealthApp({ service, metrics }),
+          tls === undefined ? undefined : { files: tls, requireClientCert: false },
+        );
     // Wait for every bind to settle: shutting a server down while its bind is still in flight
     // would leave it listening once the bind completes.
     const [httpBound, grpcBound, healthBound] = await Promise.allSettled([
@@ -110,6 +127,7 @@ export class GatehouseServer {
       await Promise.all([http.shutdown(0), grpc.shutdown(0), health?.shutdown(0)]);
       service.close();
       auth.close();
+      tls?.close();
       await store.close();
       throw failed.reason;
     }
@@ -130,6 +148,7 @@ export class GatehouseServer {
       health,
       healthAddress: healthBound.status === 'fulfilled' ? healthBound.value : undefined,
       auth,
+      tls,
     });
   }
 
@@ -150,6 +169,7 @@ export class GatehouseServer {
     // The health listener goes last: /readyz answers 503 while the API drains.
     await this.#health?.shutdown(0);
     this.#auth.close();
+    this.#tls?.close();
     this.service.close();
     await this.#store.close();
     this.#logger.info('stopped');

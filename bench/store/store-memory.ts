@@ -10,15 +10,17 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Relationship } from '../../server/src/model/relationship.js';
-import type { RelationshipUpdate, Store } from '../../server/src/store/index.js';
+import type { ChangeSet, RelationshipUpdate, Store } from '../../server/src/store/index.js';
 import { generateGroupVisibility } from '../datasets/group-visibility.js';
 import { gc, parseSize } from '../engine/bench-support.js';
 
 /** What the bench loader sends per call (it starts serve with --max-write-updates 10000). */
 const BATCH = 10_000;
 
+/** The memory store's synchronous listener: `subscribe` now, `watch(after, listener)` in older builds (--store A/B). */
+type Listen = (after: number, listener: (change: ChangeSet) => void) => unknown;
 interface StoreModule {
-  MemoryStore: new () => Store;
+  MemoryStore: new () => Store & { subscribe?: Listen };
 }
 
 function memory(): { heap: number; rss: number } {
@@ -77,7 +79,8 @@ async function main(): Promise<void> {
   const store = new MemoryStore();
   // The graph replica watches every commit; a listener that keeps nothing stands in for it.
   let delivered = 0;
-  store.watch(0, (change) => {
+  const listen = (store.subscribe ?? (store.watch as unknown as Listen)).bind(store);
+  listen(0, (change) => {
     delivered += change.changes.length;
   });
 

@@ -56,6 +56,11 @@ export class MicroBatcher<I, R> {
     });
   }
 
+  /** Dispatch every queued item now instead of at the scheduled turn (e.g. before closing). */
+  flush(): void {
+    if (this.#scheduled) this.#flush();
+  }
+
   #flush(): void {
     this.#scheduled = false;
     const queues = [...this.#queues];

@@ -1,13 +1,36 @@
 // Per-call deadlines and cancellation: computing the absolute deadline and enforcing it locally.
-import { CancelledError, DeadlineExceededError } from './errors.js';
+import { onAbort } from './abort.js';
+import { CancelledError, DeadlineExceededError, InvalidArgumentError } from './errors.js';
 
-/** The absolute deadline (epoch ms) of a call: its own timeout, else the client default, else none. */
+/**
+ * The absolute deadline (epoch ms) of a call: its own `timeoutMs`, else the client default,
+ * else none. A call's `timeoutMs` of 0 or less has already run out (a caller passing what is
+ * left of its own budget must not get an unbounded call); `Infinity` means no deadline. The
+ * client default of 0 means none, as documented.
+ */
 export function deadlineFrom(
   timeoutMs: number | undefined,
   defaultTimeoutMs: number | undefined,
 ): number | undefined {
-  const ms = timeoutMs ?? defaultTimeoutMs;
-  return ms === undefined || ms <= 0 || !Number.isFinite(ms) ? undefined : Date.now() + ms;
+  if (timeoutMs !== undefined) {
+    if (Number.isNaN(timeoutMs)) {
+      throw new InvalidArgumentError(
+        'timeoutMs is NaN: pass a number of milliseconds, or Infinity for none',
+        {
+          field: 'timeoutMs',
+        },
+      );
+    }
+    return timeoutMs === Number.POSITIVE_INFINITY ? undefined : Date.now() + Math.max(0, timeoutMs);
+  }
+  return defaultTimeoutMs === undefined || defaultTimeoutMs === 0 || !Number.isFinite(defaultTimeoutMs)
+    ? undefined
+    : Date.now() + defaultTimeoutMs;
+}
+
+/** True once `deadline` has passed. */
+export function expired(deadline: number | undefined): boolean {
+  return deadline !== undefined && Date.now() >= deadline;
 }
 
 export function deadlineError(deadline: number, startedAt?: number): DeadlineExceededError {
@@ -35,28 +58,18 @@ export function guard<T>(
   return new Promise<T>((resolve, reject) => {
     const startedAt = Date.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let unsubscribe: (() => void) | undefined;
     const cleanup = (): void => {
       if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
     };
-    const onAbort = (): void => {
+    const abort = (): void => {
       cleanup();
       reject(cancelledError(signal as AbortSignal));
     };
-    if (signal?.aborted) {
-      onAbort();
-      return;
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (deadline !== undefined) {
-      timer = setTimeout(
-        () => {
-          cleanup();
-          reject(deadlineError(deadline, startedAt));
-        },
-        Math.max(0, deadline - startedAt),
-      );
-    }
+    // Handlers go on `promise` before anything can settle this one early: once the caller has
+    // stopped waiting, a later rejection of `promise` must still be handled, or Node's default
+    // `--unhandled-rejections=throw` ends the caller's process.
     promise.then(
       (value) => {
         cleanup();
@@ -67,5 +80,19 @@ export function guard<T>(
         reject(err);
       },
     );
+    if (signal?.aborted) {
+      abort();
+      return;
+    }
+    if (signal !== undefined) unsubscribe = onAbort(signal, abort);
+    if (deadline !== undefined) {
+      timer = setTimeout(
+        () => {
+          cleanup();
+          reject(deadlineError(deadline, startedAt));
+        },
+        Math.max(0, deadline - startedAt),
+      );
+    }
   });
 }

@@ -1,6 +1,6 @@
 // Sends checks: alone as Check, or coalesced with the same turn's checks into CheckBatch calls.
 import { type BatchEntry, MicroBatcher } from './batcher.js';
-import { guard } from './call.js';
+import { cancelledError, deadlineError, expired, guard } from './call.js';
 import { InternalError } from './errors.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 import type { Transport, TransportCallOptions, WireMessage } from './transport.js';
@@ -15,14 +15,11 @@ import {
 } from './wire.js';
 
 /** One check, validated and in wire form. */
-export interface PendingCheck {
+export interface PendingCheck extends TransportCallOptions {
   /** `{resource, permission, subject}` in wire form. */
   readonly wire: WireMessage;
   readonly consistency: ResolvedConsistency;
-  readonly deadline: number | undefined;
-  readonly requestId: string | undefined;
-  /** The caller's signal: it cancels the RPC when the check travels alone, else only the wait. */
-  readonly signal: AbortSignal | undefined;
+  // `signal` cancels the RPC when the check travels alone; in a batch it ends only this caller's wait.
 }
 
 /**
@@ -42,17 +39,27 @@ export class CheckSender {
     }
   }
 
+  /** Send the checks queued for the next batch now. */
+  flush(): void {
+    this.#batcher?.flush();
+  }
+
   /** The answer to one check; in a batch its signal and deadline bound this caller's wait only. */
   check(check: PendingCheck): Promise<CheckResult> {
     if (this.#batcher === undefined) return this.#sendOne(check);
+    // A caller that has already gone, or whose time is up, costs no queue slot and no RPC.
+    if (check.signal?.aborted) return Promise.reject(cancelledError(check.signal));
+    if (check.deadline !== undefined && expired(check.deadline)) {
+      return Promise.reject(deadlineError(check.deadline));
+    }
     const key = JSON.stringify(consistencyToWire(check.consistency));
     return guard(this.#batcher.add(key, check), check.deadline, check.signal);
   }
 
   async #sendOne(check: PendingCheck): Promise<CheckResult> {
-    const request = { consistency: consistencyToWire(check.consistency), ...check.wire };
-    const { deadline, signal, requestId } = check;
-    const options: TransportCallOptions = { deadline, signal, requestId };
+    const { wire, consistency, ...options } = check;
+    const { deadline, signal } = options;
+    const request = { consistency: consistencyToWire(consistency), ...wire };
     const response = await withRetries(
       this.#retry,
       () => this.#transport.unary('Check', request, options),
@@ -65,7 +72,16 @@ export class CheckSender {
     };
   }
 
-  #sendBatch(entries: readonly BatchEntry<PendingCheck, CheckResult>[]): void {
+  #sendBatch(queued: readonly BatchEntry<PendingCheck, CheckResult>[]): void {
+    // Callers that aborted or ran out of time while queued stopped waiting already (see
+    // guard): send only the rest.
+    const entries: BatchEntry<PendingCheck, CheckResult>[] = [];
+    for (const entry of queued) {
+      const { signal, deadline } = entry.item;
+      if (signal?.aborted) entry.reject(cancelledError(signal));
+      else if (deadline !== undefined && expired(deadline)) entry.reject(deadlineError(deadline));
+      else entries.push(entry);
+    }
     const [first] = entries;
     if (first === undefined) return;
     if (entries.length === 1) {
@@ -79,18 +95,15 @@ export class CheckSender {
       consistency: consistencyToWire(first.item.consistency),
       items: entries.map((e) => e.item.wire),
     };
-    const options: TransportCallOptions = { deadline, requestId: first.item.requestId };
-    withRetries(
-      this.#retry,
-      () => this.#transport.unary('CheckBatch', request, options),
-      deadline,
-      undefined,
-    ).then(
-      (response) => settleBatch(entries, response),
-      (err: unknown) => {
+    // One request, one request id and one trace parent: the first caller's.
+    const { requestId, traceContext } = first.item;
+    const options: TransportCallOptions = { deadline, requestId, traceContext };
+    withRetries(this.#retry, () => this.#transport.unary('CheckBatch', request, options), deadline, undefined)
+      .then((response) => settleBatch(entries, response))
+      // One handler for both: a failed call, or a response settleBatch could not read.
+      .catch((err: unknown) => {
         for (const entry of entries) entry.reject(err);
-      },
-    );
+      });
   }
 }
 

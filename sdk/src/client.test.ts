@@ -107,8 +107,8 @@ describe('automatic batching', () => {
     expect(transport.sent).toHaveLength(1);
   });
 
-  it('rejects a batch member with CancelledError when its own signal aborts', async () => {
-    const transport = new ScriptedTransport({ CheckBatch: batchAnswer });
+  it('rejects an already-aborted check at once and sends it nowhere', async () => {
+    const transport = new ScriptedTransport({ Check: () => hasPermission, CheckBatch: batchAnswer });
     const client = new GatehouseClient(transport);
     const controller = new AbortController();
     controller.abort();
@@ -118,6 +118,26 @@ describe('automatic batching', () => {
     ]);
     expect(results[0]).toMatchObject({ status: 'rejected', reason: expect.any(CancelledError) });
     expect(results[1]).toMatchObject({ status: 'fulfilled' });
+    expect(transport.sent.map((s) => [s.method, s.request.resource])).toEqual([
+      ['Check', { objectType: 'doc', objectId: 'b' }],
+    ]);
+  });
+
+  it('leaves a check aborted while queued out of the batch it would have joined', async () => {
+    const transport = new ScriptedTransport({ CheckBatch: batchAnswer });
+    const client = new GatehouseClient(transport);
+    const controller = new AbortController();
+    const results = Promise.allSettled([
+      client.check('doc:a#view@user:u'),
+      client.check('doc:b#view@user:u', { signal: controller.signal }),
+      client.check('doc:c#view@user:u'),
+    ]);
+    controller.abort();
+    const [a, b, c] = await results;
+    expect([a?.status, b?.status, c?.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const items = (transport.sent[0]?.request.items ?? []) as Array<{ resource: { objectId: string } }>;
+    const ids = items.map((i) => i.resource.objectId);
+    expect(ids).toEqual(['a', 'c']);
   });
 });
 
@@ -223,6 +243,53 @@ describe('requests', () => {
     const transport = new ScriptedTransport({ Check: () => ({}) });
     const client = new GatehouseClient(transport);
     await expect(client.check('doc:a#view@user:u')).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+
+  it('refuses a requestId no header can carry unchanged, before sending', async () => {
+    const transport = new ScriptedTransport({ Check: () => hasPermission });
+    const client = new GatehouseClient(transport);
+    for (const requestId of ['', ' padded ', 'line\nbreak', 'caf\u00e9']) {
+      await expect(client.check('doc:a#view@user:u', { requestId })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'requestId',
+      });
+    }
+    await client.check('doc:a#view@user:u', { requestId: 'req 42/a' });
+    expect(transport.sent.map((s) => s.options.requestId)).toEqual(['req 42/a']);
+  });
+
+  it('rejects a CheckBatch answer with fewer results than items as a broken server', async () => {
+    const transport = new ScriptedTransport({ CheckBatch: () => ({ results: [{}] }) });
+    const client = new GatehouseClient(transport);
+    await expect(client.checkBatch(['doc:a#view@user:u', 'doc:b#view@user:u'])).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+  });
+
+  it('fails a call whose timeoutMs has already run out without sending it, and never waits unbounded', async () => {
+    const transport = new ScriptedTransport({
+      Check: () => hasPermission,
+      ReadSchema: () => ({ schemaJson: '{}' }),
+      WriteRelationships: () => ({}),
+    });
+    const client = new GatehouseClient(transport);
+    for (const timeoutMs of [0, -5]) {
+      await expect(client.check('doc:a#view@user:u', { timeoutMs })).rejects.toBeInstanceOf(
+        DeadlineExceededError,
+      );
+      await expect(client.readSchema({ timeoutMs })).rejects.toBeInstanceOf(DeadlineExceededError);
+      await expect(client.write({ touch: ['doc:a#viewer@user:u'] }, { timeoutMs })).rejects.toBeInstanceOf(
+        DeadlineExceededError,
+      );
+    }
+    expect(transport.sent).toEqual([]);
+    await client.check('doc:a#view@user:u', { timeoutMs: Number.POSITIVE_INFINITY });
+    expect(transport.sent[0]?.options.deadline).toBeUndefined();
+    await expect(client.check('doc:a#view@user:u', { timeoutMs: Number.NaN })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'timeoutMs',
+    });
+    expect(() => new GatehouseClient(transport, { defaultTimeoutMs: -1 })).toThrow(/defaultTimeoutMs/);
   });
 
   it('applies the client default deadline to every call', async () => {

@@ -1,12 +1,14 @@
 // GatehouseClient: every business operation, written once over any Transport.
-import { deadlineFrom } from './call.js';
+import { deadlineError, deadlineFrom, expired } from './call.js';
 import { CheckSender } from './check-sender.js';
-import { InternalError, UnavailableError } from './errors.js';
+import { CancelledError, InternalError, InvalidArgumentError, UnavailableError } from './errors.js';
+import { checkRequestId } from './headers.js';
 import { Paged } from './paged.js';
 import { toObjectRef, toSubjectRef } from './refs.js';
 import { checkItemToWire, preconditionsToWire, writeToWire } from './requests.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.js';
 import { readStream } from './stream.js';
+import { traceContextHeaders } from './trace-context.js';
 import type { Transport, TransportCallOptions, UnaryMethod, WireMessage } from './transport.js';
 import type {
   CallOptions,
@@ -90,10 +92,19 @@ export class GatehouseClient {
   readonly #retry: RetryPolicy;
   readonly #checks: CheckSender;
   #newestWriteToken: RevisionToken | undefined;
+  // Unary calls not yet settled, which close() lets finish; streams are cut by the transport.
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed = false;
 
   constructor(transport: Transport, options: ClientOptions = {}) {
     this.#transport = transport;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (Number.isNaN(this.#defaultTimeoutMs) || this.#defaultTimeoutMs < 0) {
+      throw new InvalidArgumentError(
+        `defaultTimeoutMs must be 0 (no deadline) or more, got ${this.#defaultTimeoutMs}`,
+        { field: 'defaultTimeoutMs' },
+      );
+    }
     this.#consistency = options.consistency ?? 'minimize-latency';
     this.#retry =
       options.retries === false
@@ -130,14 +141,8 @@ export class GatehouseClient {
   async check(request: CheckRequest | string, options: ReadOptions = {}): Promise<CheckResult> {
     const wire = checkItemToWire(request);
     const consistency = this.#resolve(options.consistency);
-    const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
-    return this.#checks.check({
-      wire,
-      consistency,
-      deadline,
-      requestId: options.requestId,
-      signal: options.signal,
-    });
+    const call = this.#callOptions(options, deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs));
+    return this.#track(this.#checks.check({ wire, consistency, ...call }));
   }
 
   /**
@@ -158,8 +163,12 @@ export class GatehouseClient {
       items: items.map((item, i) => checkItemToWire(item, `items[${i}]`)),
     };
     const response = await this.#read('CheckBatch', request, options);
+    const results = records(response.results);
+    if (results.length !== items.length) {
+      throw new InternalError(`server answered ${results.length} results for a batch of ${items.length}`);
+    }
     return {
-      results: records(response.results).map(batchResultFromWire),
+      results: results.map(batchResultFromWire),
       checkedAt: tokenFromWire(response.checkedAt),
     };
   }
@@ -356,7 +365,7 @@ export class GatehouseClient {
    */
   async *watch(options: WatchOptions = {}): AsyncIterable<WatchEvent> {
     const request = options.after === undefined ? {} : { optionalStartCursor: { token: options.after } };
-    const callOptions: TransportCallOptions = { signal: options.signal, requestId: options.requestId };
+    const callOptions = this.#callOptions(options, undefined);
     let last = options.after;
     for await (const event of this.#transport.serverStream('Watch', request, callOptions)) {
       const changesThrough = tokenFromWire(event.changesThrough);
@@ -404,13 +413,26 @@ export class GatehouseClient {
   }
 
   /**
-   * Release the transport's connections. Calls made afterwards fail.
+   * Stop taking calls, let the ones already made finish, then release the transport's
+   * connections: checks still queued for a batch are sent at once, unary calls in flight
+   * settle (each within its own deadline), streams (`watch`, `lookupResources`) are cut.
+   * Calls made afterwards fail with CancelledError.
    *
    * @example
    * process.once('SIGTERM', () => void client.close());
    */
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#checks.flush();
+    await Promise.allSettled([...this.#inFlight]);
     await this.#transport.close();
+  }
+
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#inFlight.add(call);
+    const forget = (): void => void this.#inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
   }
 
   #resolve(consistency: Consistency | undefined): ResolvedConsistency {
@@ -428,23 +450,32 @@ export class GatehouseClient {
     return token;
   }
 
-  #callOptions(options: CallOptions, deadline: number | undefined): TransportCallOptions {
-    return { deadline, signal: options.signal, requestId: options.requestId };
+  #callOptions(options: CallOptions | WatchOptions, deadline: number | undefined): TransportCallOptions {
+    if (this.#closed) throw new CancelledError('the client was closed; create a new one to make calls');
+    if (expired(deadline)) throw deadlineError(deadline as number);
+    return {
+      deadline,
+      signal: options.signal,
+      requestId: checkRequestId(options.requestId),
+      traceContext: traceContextHeaders(),
+    };
   }
 
   #read(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
     const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
     const callOptions = this.#callOptions(options, deadline);
-    return withRetries(
-      this.#retry,
-      () => this.#transport.unary(method, request, callOptions),
-      deadline,
-      options.signal,
+    return this.#track(
+      withRetries(
+        this.#retry,
+        () => this.#transport.unary(method, request, callOptions),
+        deadline,
+        options.signal,
+      ),
     );
   }
 
   #mutate(method: UnaryMethod, request: WireMessage, options: CallOptions): Promise<WireMessage> {
     const deadline = deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs);
-    return this.#transport.unary(method, request, this.#callOptions(options, deadline));
+    return this.#track(this.#transport.unary(method, request, this.#callOptions(options, deadline)));
   }
 }

@@ -1,4 +1,5 @@
 // Retries with exponential backoff and jitter, for reads that failed with UNAVAILABLE only.
+import { onAbort } from './abort.js';
 import { CancelledError, GatehouseError } from './errors.js';
 
 /** How reads are retried. Writes are never retried: a lost answer to a write cannot be told from a lost write. */
@@ -34,15 +35,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(new CancelledError('call cancelled by its AbortSignal', { cause: signal.reason }));
       return;
     }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new CancelledError('call cancelled by its AbortSignal', { cause: signal?.reason }));
-    };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe =
+      signal === undefined
+        ? undefined
+        : onAbort(signal, () => {
+            clearTimeout(timer);
+            reject(new CancelledError('call cancelled by its AbortSignal', { cause: signal.reason }));
+          });
   });
 }
 

@@ -31,6 +31,11 @@ export interface TransportCallOptions {
   readonly signal?: AbortSignal | undefined;
   /** Sent as `x-request-id`. */
   readonly requestId?: string | undefined;
+  /**
+   * Trace-context headers of the caller's OpenTelemetry span (W3C `traceparent`, `tracestate`),
+   * lower-case names: sent as HTTP headers or gRPC metadata, as they are.
+   */
+  readonly traceContext?: Readonly<Record<string, string>> | undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 // One contract suite for every transport: the same client behaviour over gRPC and HTTP fake servers.
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClientOptions, GatehouseClient } from './client.js';
 import {
@@ -63,6 +64,18 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     });
     expect(call?.headers.authorization).toBe('Bearer secret');
     expect(call?.headers['x-request-id']).toBe('req-7');
+  });
+
+  it('sends the token exactly, and refuses one it could not send exactly before any call', async () => {
+    const token = 'a.B-c_d~e+f/g=';
+    const { server, client } = await setup({ unary: { Check: () => allowed } }, {}, token);
+    await client.check('doc:a#view@user:u');
+    expect(server.calls[0]?.headers.authorization).toBe(`Bearer ${token}`);
+    for (const bad of [' secret', 'secret ', 'secret\n', 'sec ret', '', '   ', 'caf\u00e9']) {
+      expect(() => transportFor(kind, server.address, bad), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'token' }),
+      );
+    }
   });
 
   it('coalesces concurrent checks into exactly one CheckBatch and answers each in order', async () => {
@@ -187,11 +200,12 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
       },
       { batching: false },
     );
-    const err = await client.check('doc:a#view@user:u', { timeoutMs: 150 }).catch((e: unknown) => e);
+    // Generous: the call must reach the server before its deadline even on a loaded machine.
+    const err = await client.check('doc:a#view@user:u', { timeoutMs: 2_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeadlineExceededError);
     const timeout = server.calls[0]?.timeoutMs;
     expect(timeout).toBeGreaterThan(0);
-    expect(timeout).toBeLessThanOrEqual(150);
+    expect(timeout).toBeLessThanOrEqual(2_000);
   });
 
   it('cancels a call when its AbortSignal aborts', async () => {
@@ -319,6 +333,93 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
     await client.close();
     await expect(client.check('doc:a#view@user:u')).rejects.toBeInstanceOf(CancelledError);
     expect(server.calls).toHaveLength(1);
+  });
+
+  it('sends queued checks on close and lets calls in flight finish before closing', async () => {
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { server, client } = await setup({
+      unary: {
+        Check: async () => {
+          await released;
+          return allowed;
+        },
+        LookupSubjects: async () => {
+          await released;
+          return { subjectObjectIds: ['ann'] };
+        },
+      },
+    });
+    const lookup = client.lookupSubjects({ resource: 'doc:a', permission: 'view', subjectType: 'user' });
+    const queued = client.check('doc:a#view@user:u'); // still queued for its batch when close() starts
+    const closed = client.close();
+    await expect(client.check('doc:b#view@user:u')).rejects.toBeInstanceOf(CancelledError);
+    for (let i = 0; server.calls.length < 2 && i < 2000; i++) await delay(5);
+    release();
+    await expect(queued).resolves.toMatchObject({ allowed: true });
+    await expect(lookup).resolves.toMatchObject({ subjectIds: ['ann'] });
+    await closed;
+    await expect(client.readSchema()).rejects.toBeInstanceOf(CancelledError);
+    expect(server.calls.map((c) => c.method).sort()).toEqual(['Check', 'LookupSubjects']);
+  });
+
+  it('ends a watch in progress with CancelledError when the client closes', async () => {
+    const { server, client } = await setup({
+      stream: {
+        Watch: async function* ({ signal }) {
+          yield { changes: [], changesThrough: { token: 'r1' } };
+          await delay(60_000, signal);
+        },
+      },
+    });
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const event of client.watch()) {
+        seen.push(event.changesThrough);
+        void client.close();
+      }
+    })();
+    await expect(watching).rejects.toBeInstanceOf(CancelledError);
+    expect(seen).toEqual(['r1']);
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it('adds one abort listener to a signal shared by many concurrent calls, and removes it', async () => {
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { server, client } = await setup(
+      {
+        unary: {
+          Check: async () => {
+            await released;
+            return allowed;
+          },
+        },
+      },
+      { batching: false },
+    );
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const request = new AbortController();
+      const checks = Array.from({ length: 30 }, (_, i) =>
+        client.check(`doc:d${i}#view@user:u`, { signal: request.signal }),
+      );
+      for (let i = 0; server.calls.length < 30 && i < 4000; i++) await delay(5);
+      expect(getEventListeners(request.signal, 'abort')).toHaveLength(1);
+      release();
+      await Promise.all(checks);
+      expect(getEventListeners(request.signal, 'abort')).toHaveLength(0);
+      await delay(10); // warnings are emitted on the next tick
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('parses the schema JSON and validation problems', async () => {

@@ -53,7 +53,10 @@ export type Consistency =
 
 /** Options every call accepts. */
 export interface CallOptions {
-  /** Give up after this many milliseconds (overrides the client's `defaultTimeoutMs`). */
+  /**
+   * Give up after this many milliseconds (overrides the client's `defaultTimeoutMs`). 0 or less
+   * has already run out (DeadlineExceededError, nothing sent); `Infinity` sets no deadline.
+   */
   readonly timeoutMs?: number | undefined;
   /** Abort the call; it then rejects with CancelledError. */
   readonly signal?: AbortSignal | undefined;

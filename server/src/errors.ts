@@ -179,3 +179,11 @@ export function asGatehouseError(err: unknown): GatehouseError {
   if (err instanceof GatehouseError) return err;
   return new GatehouseError('INTERNAL', 'internal error', { cause: err });
 }
+
+/** A write kept losing a race with other writers after its bounded retries: retry later. */
+export class AbortedError extends GatehouseError {
+  override readonly name = 'AbortedError';
+  constructor(message: string) {
+    super('ABORTED', message);
+  }
+}

@@ -1,5 +1,7 @@
 // `gatehouse validate`: the summary line for a valid directory, every problem with its
 // position for an invalid one, and clear errors for a missing directory.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DOCS_DATA, DOCS_SCHEMA, removePolicyDir, runCli, writePolicyDir } from './cli-harness.js';
 
@@ -43,6 +45,64 @@ describe('gatehouse validate', () => {
     expect(lines[0]).toMatch(new RegExp(`^${dir}/docs/data\\.yaml:4:\\d+: .*membr`));
     expect(lines[1]).toMatch(new RegExp(`^${dir}/docs/schema\\.yaml:13:22: .*viewr.*did you mean 'viewer'`));
     expect(lines[2]).toBe(`2 problems in ${dir}`);
+  });
+
+  it('prints warnings without failing, and fails on them with --strict', async () => {
+    const schema = DOCS_SCHEMA.replace(
+      'view: owner or viewer',
+      'view: owner or viewer\n      never: never and owner\n      blocked: never',
+    );
+    const dir = await policyDir({ 'docs/schema.yaml': schema });
+    const run = await runCli('validate', dir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('ok: 1 files, 3 types, 0 relationships, 2 warnings\n');
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      `${dir}/docs/schema.yaml:14:7: warning: permission 'docs/contact#never' can never be true: every way to satisfy it recurses back into itself (docs/contact#never → docs/contact#never) without reaching a stored subject; add a base case such as a relation it can be granted through`,
+      `${dir}/docs/schema.yaml:15:7: warning: permission 'docs/contact#blocked' can never be true: it depends only on 'docs/contact#never', which can never be true; fix that rule first`,
+    ]);
+    const strict = await runCli('validate', '--strict', dir);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toBe('');
+    expect(strict.stderr).toContain(`2 warnings in ${dir} (--strict makes warnings errors)`);
+  });
+
+  it('reports stored relationships the schema can no longer hold: file, line, relationship, why', async () => {
+    const dir = await policyDir({
+      'docs/schema.yaml': DOCS_SCHEMA.replace('viewer: user:* or group#member', 'viewer: group#member'),
+    });
+    const stored = join(dir, 'stored.txt');
+    await writeFile(
+      stored,
+      '# exported from the server\ndocs/contact:p1#viewer@docs/user:*\n\ndocs/contact:p1#viewer@docs/group:eng#member\ndocs/contact:p1#editor@docs/user:ana\n',
+    );
+    const run = await runCli('validate', dir, '--relationships', stored);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([
+      `${stored}:2: stored relationship 'docs/contact:p1#viewer@docs/user:*' cannot be held by this schema: relation 'docs/contact#viewer' does not allow the wildcard 'docs/user:*' in 'docs/contact:p1#viewer@docs/user:*'; it allows docs/group#member`,
+      `${stored}:5: stored relationship 'docs/contact:p1#editor@docs/user:ana' cannot be held by this schema: type 'docs/contact' has no relation 'editor'`,
+      `2 stored relationships cannot be held by the schema in ${dir}; delete them or keep the schema able to hold them`,
+    ]);
+    const ok = await runCli('validate', dir, '--relationships', stored.replace('stored', 'missing'));
+    expect(ok.code).toBe(1);
+    expect(ok.stderr).toContain('cannot read relationships file');
+  });
+
+  it('reports a broken schema file first and alone, not the unknown types that follow from it', async () => {
+    const dir = await policyDir({
+      'docs/schema.yaml': DOCS_SCHEMA.replace('  user: {}', '  user: {\n'),
+      'docs/data.yaml': DOCS_DATA,
+      'docs/a.test.yaml':
+        'kind: test\nnamespace: docs\nname: t\nassertions:\n  - allowed: contact:prospect1#view@user:mike\n',
+    });
+    const run = await runCli('validate', dir);
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${dir}/docs/schema\\.yaml:\\d+:\\d+: YAML syntax error`));
+    expect(lines[0]).toContain(
+      '(the types this schema file declares stay unknown until it can be read, so 2 other files were not checked)',
+    );
+    expect(run.stderr).not.toContain('unknown type');
   });
 
   it('says so when the directory does not exist', async () => {

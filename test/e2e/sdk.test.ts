@@ -172,7 +172,10 @@ describe.each([['grpc'], ['http']] as const)('SDK over %s against gatehouse serv
         app.request('/contacts/prospect1', { headers: { 'x-user': user } });
       expect((await as('lena')).status).toBe(200);
       expect((await as('olivia')).status).toBe(403);
-      expect((await as('bad id!')).status).toBe(503); // the check itself failed: INVALID_ARGUMENT
+      // A malformed id is the request's fault (the server's INVALID_ARGUMENT on the subject): 400.
+      const malformed = await as('bad id!');
+      expect(malformed.status).toBe(400);
+      expect(await malformed.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
     });
 
     it('reads the schema and validates policy files with positions', async () => {

@@ -1,6 +1,7 @@
 // fast-check generators for engine property tests: random but valid compiled schemas (nested
-// and mutually nested groups, wildcards, subject sets on permissions, recursive arrows,
-// intersection and stratified exclusion) and random relationship sets over small id pools.
+// and mutually nested groups, wildcards, subject sets on permissions, recursive arrows, arrows
+// through subject sets and to targets only some types define, intersection, and exclusion —
+// stratified or recursing through `but not`) and random relationship sets over small id pools.
 import fc from 'fast-check';
 import type { Relationship } from '../../server/src/model/relationship.js';
 import type { Schema } from '../../server/src/schema/schema.js';
@@ -21,24 +22,39 @@ export const DOC_PERMISSIONS = ['p0', 'p1', 'p2'] as const;
 function exprArb(i: number): fc.Arbitrary<ExprSpec> {
   const earlier = DOC_PERMISSIONS.slice(0, i);
   const upToSelf = DOC_PERMISSIONS.slice(0, i + 1);
-  // Positive leaves may recurse (ref to itself, `parent->self`); subtracted leaves use only
-  // relations and earlier permissions, which never depend on permission i: the schema stays stratified.
+  // Positive leaves may recurse (ref to itself, `parent->self`). Subtracted leaves usually use
+  // only relations and earlier permissions (stratified), but may also name any permission, so
+  // some schemas recurse through `but not` (evaluated by the well-founded semantics).
   const positiveLeaf = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...DOC_RELATIONS.filter((r) => r !== 'parent')).map(ref) },
     { weight: 2, arbitrary: fc.constantFrom(...upToSelf).map((p) => arrow('parent', p)) },
     { weight: 1, arbitrary: fc.constantFrom('owner', 'viewer').map((r) => arrow('parent', r)) },
+    // Defined only on groups, which `parent` may hold as subject sets: a partial arrow target.
+    { weight: 1, arbitrary: fc.constantFrom('member', 'any').map((r) => arrow('parent', r)) },
     {
       weight: earlier.length > 0 ? 2 : 0,
       arbitrary: fc.constantFrom(...(earlier.length > 0 ? earlier : ['p0'])).map(ref),
     },
     { weight: 1, arbitrary: fc.constant(ref(DOC_PERMISSIONS[i]!)) },
   );
-  const subtractLeaf = fc.constantFrom<ExprSpec>(
-    ref('banned'),
-    ref('owner'),
-    ref('viewer'),
-    ...earlier.map(ref),
-    ...earlier.map((p) => arrow('parent', p)),
+  const subtractLeaf = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom<ExprSpec>(
+        ref('banned'),
+        ref('owner'),
+        ref('viewer'),
+        ...earlier.map(ref),
+        ...earlier.map((p) => arrow('parent', p)),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<ExprSpec>(
+        ...DOC_PERMISSIONS.map(ref),
+        ...DOC_PERMISSIONS.map((p) => arrow('parent', p)),
+      ),
+    },
   );
   const { expr } = fc.letrec<{ expr: ExprSpec }>((tie) => ({
     expr: fc.oneof(
@@ -68,12 +84,15 @@ export const schemaArb: fc.Arbitrary<Schema> = fc
     viewer: subsetOf(['user', 'user:*', 'group#member', 'group#any', 'team#member'], []).filter(
       (s) => s !== '',
     ),
-    banned: subsetOf(['group#member', 'user:*'], ['user']),
+    // `doc#p2` makes a cycle through `but not` possible in the data (OpenFGA's "restricted").
+    banned: subsetOf(['group#member', 'user:*', 'doc#p2'], ['user']),
+    // Arrows through `parent` walk to the object of a subject set too (SpiceDB).
+    parent: subsetOf(['group#member', 'doc#p0'], ['doc']),
     exprs: fc.tuple(exprArb(0), exprArb(1), exprArb(2)),
   })
-  .map(({ groupMember, teamMember, viewer, banned, exprs }) => {
+  .map(({ groupMember, teamMember, viewer, banned, parent, exprs }) => {
     const doc: TypeSpec = {
-      relations: { owner: 'user', viewer, banned, parent: 'doc' },
+      relations: { owner: 'user', viewer, banned, parent },
       permissions: { p0: exprs[0], p1: exprs[1], p2: exprs[2] },
     };
     return defineSchema({

@@ -317,7 +317,7 @@ describe('compilePolicySet problems in data and test files', () => {
       "crm/data.yaml:8:16: 'view' is a permission of 'crm/contact', computed from relations; write relationships to one of its relations ('account', 'owner', 'frozen', 'viewer')",
       "crm/data.yaml:9:22: relation 'crm/contact#owner' does not allow subject 'crm/group:eng#member' in 'crm/contact:c1#owner@crm/group:eng#member'; it allows crm/user",
       "crm/data.yaml:10:5: invalid relationship 'not a relationship': expected 'type:id#relation@subject'",
-      "crm/data.yaml:11:33: subject set 'crm/group#admin': type 'crm/group' has no relation 'admin'",
+      "crm/data.yaml:11:33: subject set 'crm/group#admin': type 'crm/group' has no relation or permission 'admin'",
       "crm/data.yaml:12:5: each item of 'relationships' must be a string, found number 42",
     ]);
   });

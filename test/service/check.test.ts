@@ -25,7 +25,7 @@ describe('check', () => {
     expect(allowed.allowed).toBe(true);
     expect(denied.allowed).toBe(false);
     expect(allowed.token).toBe(denied.token);
-    expect(allowed.token).toMatch(/^GH1\./);
+    expect(allowed.token).toMatch(/^GH2\./);
   });
 
   it.each([

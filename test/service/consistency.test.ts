@@ -28,15 +28,82 @@ const grantCarol = {
   },
 };
 
+const ID = { name: 'default', epoch: 'e1' };
+/** A token of this test's store at `revision`. */
+const tokenAt = async (revision: number): Promise<string> =>
+  encodeRevisionToken(revision, await store.identity());
+
 describe('revision tokens', () => {
-  it('round-trip every revision and reject edits', () => {
+  it('round-trip every revision, store and epoch, and reject edits', () => {
     for (const r of [0, 1, 35, 36, 1_000_000, Number.MAX_SAFE_INTEGER]) {
-      expect(decodeRevisionToken(encodeRevisionToken(r), 'f')).toBe(r);
+      expect(decodeRevisionToken(encodeRevisionToken(r, ID), 'f')).toEqual({
+        store: 'default',
+        epoch: 'e1',
+        revision: r,
+      });
     }
-    const t = encodeRevisionToken(41);
-    const tampered = t.replace('GH1.15', 'GH1.16');
-    expect(() => decodeRevisionToken(tampered, 'f')).toThrow(/invalid revision token/);
+    const long = { name: 'x'.repeat(64), epoch: 'z'.repeat(16) };
+    expect(decodeRevisionToken(encodeRevisionToken(Number.MAX_SAFE_INTEGER, long), 'f').store).toBe(
+      long.name,
+    );
+    const t = encodeRevisionToken(41, ID);
+    expect(t).toMatch(/^GH2\.default\.e1\.15\./);
+    for (const tampered of [
+      t.replace('.15.', '.16.'),
+      t.replace('.e1.', '.e2.'),
+      t.replace('default', 'defaulu'),
+    ]) {
+      expect(() => decodeRevisionToken(tampered, 'f')).toThrow(/invalid revision token/);
+    }
     expect(() => decodeRevisionToken('x'.repeat(500), 'f')).toThrow(/\.\.\./);
+  });
+
+  it('refuse a token of the old format, which names no store or epoch, with FAILED_PRECONDITION', () => {
+    expect(() => decodeRevisionToken('GH1.15.0k3q', 'f')).toThrow(
+      expect.objectContaining({
+        code: 'FAILED_PRECONDITION',
+        message: expect.stringMatching(/older Gatehouse/),
+      }),
+    );
+  });
+
+  it('from another store or epoch get FAILED_PRECONDITION naming both, never a comparison by number', async () => {
+    const mine = await store.identity();
+    for (const other of [
+      { name: 'default', epoch: 'otherepoch' },
+      { name: 'tenant2', epoch: mine.epoch },
+    ]) {
+      const token = encodeRevisionToken(1, other); // revision 1 exists here too
+      const answer = service.check(
+        { ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token } },
+        ctx(),
+      );
+      await expect(answer).rejects.toMatchObject({
+        code: 'FAILED_PRECONDITION',
+        field: 'consistency.atLeastAsFresh.token',
+        message: expect.stringContaining(
+          `issued by store '${other.name}' epoch ${other.epoch}; this is store '${mine.name}' epoch ${mine.epoch}`,
+        ),
+      });
+      await expect(service.watch({ startToken: token }, ctx())).rejects.toMatchObject({
+        code: 'FAILED_PRECONDITION',
+      });
+    }
+  });
+
+  it('are not shared by two servers with separate memory stores, even at the same revision', async () => {
+    const set = fixturePolicySet();
+    const other = await GatehouseService.create({
+      schema: set.schema,
+      store: MemoryStore.withRelationships(set.relationships.map((r) => r.relationship)),
+      limits: DEFAULT_LIMITS,
+    });
+    const theirs = (await other.check(carolViewsPlan, ctx())).token;
+    other.close();
+    expect(service.revision).toBe(other.revision);
+    await expect(
+      service.check({ ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token: theirs } }, ctx()),
+    ).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
   });
 });
 
@@ -44,7 +111,7 @@ describe('at_least_as_fresh', () => {
   it('waits until the local graph reaches the token, then answers from it', async () => {
     store.held = true;
     const written = await store.write([grantCarol]);
-    const token = encodeRevisionToken(written.revision);
+    const token = await tokenAt(written.revision);
     // minimize_latency answers at once from the lagging graph...
     expect((await service.check(carolViewsPlan, ctx())).allowed).toBe(false);
     // ...at_least_as_fresh waits for the change to arrive.
@@ -70,7 +137,7 @@ describe('at_least_as_fresh', () => {
     const check = service.check(
       {
         ...carolViewsPlan,
-        consistency: { kind: 'at_least_as_fresh', token: encodeRevisionToken(written.revision) },
+        consistency: { kind: 'at_least_as_fresh', token: await tokenAt(written.revision) },
       },
       ctx({ ms: 30 }),
     );
@@ -79,7 +146,7 @@ describe('at_least_as_fresh', () => {
 
   it('rejects a token newer than anything the store has committed', async () => {
     const check = service.check(
-      { ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token: encodeRevisionToken(999) } },
+      { ...carolViewsPlan, consistency: { kind: 'at_least_as_fresh', token: await tokenAt(999) } },
       ctx(),
     );
     await expect(check).rejects.toMatchObject({
@@ -114,7 +181,7 @@ describe('checkNow and checkBatchNow (the transports’ entry points)', () => {
     const written = await store.write([grantCarol]);
     await service.check(carolViewsPlan, ctx()); // let the replica apply it
     await new Promise((r) => setImmediate(r));
-    const token = encodeRevisionToken(written.revision);
+    const token = await tokenAt(written.revision);
     for (const consistency of [undefined, { kind: 'at_least_as_fresh' as const, token }]) {
       const answer = service.checkNow({ ...carolViewsPlan, consistency }, ctx());
       expect(answer).not.toBeInstanceOf(Promise);
@@ -128,7 +195,7 @@ describe('checkNow and checkBatchNow (the transports’ entry points)', () => {
   it('return a promise that waits when the graph is behind, and answer from the caught-up graph', async () => {
     store.held = true;
     const written = await store.write([grantCarol]);
-    const consistency = { kind: 'at_least_as_fresh' as const, token: encodeRevisionToken(written.revision) };
+    const consistency = { kind: 'at_least_as_fresh' as const, token: await tokenAt(written.revision) };
     const single = service.checkNow({ ...carolViewsPlan, consistency }, ctx());
     const batch = service.checkBatchNow({ items: [carolViewsPlan], consistency }, ctx());
     expect(single).toBeInstanceOf(Promise);

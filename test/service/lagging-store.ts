@@ -1,6 +1,4 @@
 // A Store wrapper whose watch feed can be held back, to simulate a replica that lags the store.
-import type { ObjectRef } from '../../server/src/model/relationship.js';
-import type { DeletionConsequence } from '../../server/src/schema/schema.js';
 import type {
   ChangeSet,
   Precondition,
@@ -8,16 +6,17 @@ import type {
   RelationshipFilter,
   RelationshipUpdate,
   Revision,
-  Snapshot,
   Store,
-  Unsubscribe,
+  StoreIdentity,
+  StoreSnapshot,
+  WriteOptions,
 } from '../../server/src/store/store.js';
 
 export class LaggingStore implements Store {
   readonly kind = 'lagging';
   held = false;
   readonly #inner: Store;
-  #queued: { listener: (c: ChangeSet) => void; change: ChangeSet }[] = [];
+  #releases: (() => void)[] = [];
 
   constructor(inner: Store) {
     this.#inner = inner;
@@ -26,16 +25,23 @@ export class LaggingStore implements Store {
   /** Deliver every held change, in order, and stop holding. */
   release(): void {
     this.held = false;
-    const queued = this.#queued;
-    this.#queued = [];
-    for (const q of queued) q.listener(q.change);
+    const releases = this.#releases;
+    this.#releases = [];
+    for (const r of releases) r();
   }
 
+  identity(): Promise<StoreIdentity> {
+    return this.#inner.identity();
+  }
   revision(): Promise<Revision> {
     return this.#inner.revision();
   }
-  write(updates: readonly RelationshipUpdate[], preconditions?: readonly Precondition[]): Promise<ChangeSet> {
-    return this.#inner.write(updates, preconditions);
+  write(
+    updates: readonly RelationshipUpdate[],
+    preconditions?: readonly Precondition[],
+    options?: WriteOptions,
+  ): Promise<ChangeSet> {
+    return this.#inner.write(updates, preconditions, options);
   }
   deleteByFilter(
     filter: RelationshipFilter,
@@ -44,23 +50,20 @@ export class LaggingStore implements Store {
   ): Promise<ChangeSet> {
     return this.#inner.deleteByFilter(filter, preconditions, limit);
   }
-  deleteObject(object: ObjectRef, consequences: readonly DeletionConsequence[]): Promise<ChangeSet> {
-    return this.#inner.deleteObject(object, consequences);
-  }
   read(
     filter: RelationshipFilter,
     page: { readonly limit: number; readonly cursor?: string | undefined },
   ): Promise<ReadPage> {
     return this.#inner.read(filter, page);
   }
-  snapshot(): Promise<Snapshot> {
+  snapshot(): Promise<StoreSnapshot> {
     return this.#inner.snapshot();
   }
-  watch(after: Revision, listener: (change: ChangeSet) => void): Unsubscribe {
-    return this.#inner.watch(after, (change) => {
-      if (this.held) this.#queued.push({ listener, change });
-      else listener(change);
-    });
+  async *watch(after: Revision, signal?: AbortSignal): AsyncGenerator<ChangeSet> {
+    for await (const change of this.#inner.watch(after, signal)) {
+      while (this.held) await new Promise<void>((resolve) => this.#releases.push(resolve));
+      yield change;
+    }
   }
   close(): Promise<void> {
     return this.#inner.close();

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
 import type { DeletionConsequence } from '../../server/src/schema/schema.js';
+import { deleteObject } from '../../server/src/service/object-deletion.js';
 import type {
   ChangeSet,
   Precondition,
@@ -12,7 +13,7 @@ import type {
   RelationshipUpdate,
   UpdateOperation,
 } from '../../server/src/store/index.js';
-import { MemoryStore } from '../../server/src/store/index.js';
+import { collectSnapshot, MemoryStore } from '../../server/src/store/index.js';
 
 const SUBJECTS = ['user:x', 'user:y', 'user:*', 'group:g', 'group:g#member', 'group:h#member'];
 const RESOURCES: Array<[string, string[]]> = [
@@ -155,14 +156,14 @@ async function run(store: MemoryStore, op: Op): Promise<{ outcome: 'ok' | 'error
     if (op.kind === 'deleteByFilter')
       return { outcome: 'ok', change: await store.deleteByFilter(op.filter, [], op.limit) };
     const [type = '', id = ''] = op.object.split(':');
-    return { outcome: 'ok', change: await store.deleteObject({ type, id }, CONSEQUENCES) };
+    return { outcome: 'ok', change: await deleteObject(store, { type, id }, CONSEQUENCES) };
   } catch {
     return { outcome: 'error' };
   }
 }
 
 async function contents(store: MemoryStore): Promise<string[]> {
-  return (await store.snapshot()).relationships.map(formatRelationship).sort();
+  return (await collectSnapshot(await store.snapshot())).map(formatRelationship).sort();
 }
 
 describe('MemoryStore against a Set model', () => {

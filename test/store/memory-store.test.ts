@@ -1,10 +1,12 @@
 // MemoryStore: runs the shared Store contract, then checks what only the embedded store
-// promises — synchronous delivery at commit, re-entrant writers, startup loading, options.
+// promises — synchronous delivery to `subscribe` at commit, re-entrant writers, startup
+// loading, options, its identity and how close() ends watches.
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, UnavailableError } from '../../server/src/errors.js';
 import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import { deleteObject } from '../../server/src/service/object-deletion.js';
 import type { ChangeSet } from '../../server/src/store/index.js';
-import { MemoryStore } from '../../server/src/store/index.js';
+import { collectSnapshot, MemoryStore } from '../../server/src/store/index.js';
 import { runStoreContract } from './store-contract.js';
 
 runStoreContract(
@@ -24,7 +26,7 @@ describe('MemoryStore', () => {
         yield parseRelationship('group:g#member@user:x');
       })(),
     );
-    const change = await store.deleteObject({ type: 'group', id: 'g' }, []);
+    const change = await deleteObject(store, { type: 'group', id: 'g' }, []);
     expect(change.changes).toHaveLength(links + 1);
     expect(store.size).toBe(0);
   });
@@ -38,14 +40,14 @@ describe('MemoryStore', () => {
     expect(await store.revision()).toBe(1);
     expect(store.size).toBe(2);
     const seen: ChangeSet[] = [];
-    store.watch(0, (c) => seen.push(c));
+    store.subscribe(0, (c) => seen.push(c));
     expect(seen.map((c) => c.changes.length)).toEqual([2]);
   });
 
   it('calls listeners synchronously at commit, before the write settles', async () => {
     const store = new MemoryStore();
     const seen: number[] = [];
-    store.watch(0, (c) => seen.push(c.revision));
+    store.subscribe(0, (c) => seen.push(c.revision));
     const pending = store.write([touch('doc:a#viewer@user:x')]);
     expect(seen).toEqual([1]);
     await pending;
@@ -55,11 +57,11 @@ describe('MemoryStore', () => {
     const store = new MemoryStore();
     const first: number[] = [];
     const second: number[] = [];
-    store.watch(0, (c) => {
+    store.subscribe(0, (c) => {
       first.push(c.revision);
       if (c.revision === 1) void store.write([touch('doc:b#viewer@user:x')]);
     });
-    store.watch(0, (c) => second.push(c.revision));
+    store.subscribe(0, (c) => second.push(c.revision));
     await store.write([touch('doc:a#viewer@user:x')]);
     expect(first).toEqual([1, 2]);
     expect(second).toEqual([1, 2]);
@@ -68,8 +70,8 @@ describe('MemoryStore', () => {
   it('delivers each revision once to a watcher subscribed from inside another listener', async () => {
     const store = new MemoryStore();
     const late: number[] = [];
-    store.watch(0, (c) => {
-      if (c.revision === 2) store.watch(0, (d) => late.push(d.revision));
+    store.subscribe(0, (c) => {
+      if (c.revision === 2) store.subscribe(0, (d) => late.push(d.revision));
     });
     await store.write([touch('doc:a#viewer@user:x')]);
     await store.write([touch('doc:b#viewer@user:x')]);
@@ -80,10 +82,10 @@ describe('MemoryStore', () => {
   it('does not repeat a queued revision to a watcher that already got it by replay', async () => {
     const store = new MemoryStore();
     const late: number[] = [];
-    store.watch(0, (c) => {
+    store.subscribe(0, (c) => {
       if (c.revision !== 1) return;
       void store.write([touch('doc:b#viewer@user:x')]); // queued behind revision 1
-      store.watch(0, (d) => late.push(d.revision)); // replays 1 and 2 at once
+      store.subscribe(0, (d) => late.push(d.revision)); // replays 1 and 2 at once
     });
     await store.write([touch('doc:a#viewer@user:x')]);
     expect(late).toEqual([1, 2]);
@@ -94,7 +96,7 @@ describe('MemoryStore', () => {
     await store.write([]);
     await store.write([]);
     const seen: number[] = [];
-    store.watch(0, (c) => {
+    store.subscribe(0, (c) => {
       seen.push(c.revision);
       if (c.revision === 1) void store.write([]);
     });
@@ -105,7 +107,7 @@ describe('MemoryStore', () => {
     const onListenerError = vi.fn();
     const store = new MemoryStore({ onListenerError });
     const boom = new Error('boom');
-    store.watch(0, () => {
+    store.subscribe(0, () => {
       throw boom;
     });
     const cs = await store.write([touch('doc:a#viewer@user:x')]);
@@ -116,9 +118,9 @@ describe('MemoryStore', () => {
   it('keeps only the configured number of revisions for replay', async () => {
     const store = new MemoryStore({ changelogRetention: 2000 });
     for (let i = 0; i < 5000; i++) await store.write([]);
-    expect(() => store.watch(2999, () => undefined)).toThrow(/only retains revisions after 3000/);
+    expect(() => store.subscribe(2999, () => undefined)).toThrow(/only retains revisions after 3000/);
     const seen: number[] = [];
-    store.watch(3000, (c) => seen.push(c.revision));
+    store.subscribe(3000, (c) => seen.push(c.revision));
     expect(seen).toHaveLength(2000);
     expect(seen[0]).toBe(3001);
   });
@@ -126,9 +128,9 @@ describe('MemoryStore', () => {
   it('with retention 0 can still watch from the latest revision', async () => {
     const store = new MemoryStore({ changelogRetention: 0 });
     await store.write([]);
-    expect(() => store.watch(0, () => undefined)).toThrow(/only retains revisions after 1/);
+    expect(() => store.subscribe(0, () => undefined)).toThrow(/only retains revisions after 1/);
     const seen: number[] = [];
-    store.watch(1, (c) => seen.push(c.revision));
+    store.subscribe(1, (c) => seen.push(c.revision));
     await store.write([]);
     expect(seen).toEqual([2]);
   });
@@ -163,7 +165,7 @@ describe('MemoryStore', () => {
     };
     await store.write([{ operation: 'touch', relationship: mine }]);
     mine.resource.id = 'mutated';
-    const [stored] = (await store.snapshot()).relationships;
+    const [stored] = await collectSnapshot(await store.snapshot());
     expect(stored && formatRelationship(stored)).toBe('doc:a#viewer@user:x');
     expect(Object.isFrozen(stored)).toBe(true);
   });
@@ -171,12 +173,13 @@ describe('MemoryStore', () => {
   it('fails every call with Unavailable after close, and close is idempotent', async () => {
     const store = new MemoryStore();
     const seen: number[] = [];
-    store.watch(0, (c) => seen.push(c.revision));
+    store.subscribe(0, (c) => seen.push(c.revision));
     await store.close();
     await store.close();
     await expect(store.write([])).rejects.toBeInstanceOf(UnavailableError);
     await expect(store.read({}, { limit: 1 })).rejects.toBeInstanceOf(UnavailableError);
-    expect(() => store.watch(0, () => undefined)).toThrow(UnavailableError);
+    expect(() => store.subscribe(0, () => undefined)).toThrow(UnavailableError);
+    expect(() => store.watch(0)).toThrow(UnavailableError);
     expect(seen).toEqual([]);
   });
 
@@ -201,8 +204,78 @@ describe('MemoryStore', () => {
       cursor = page.nextCursor;
     } while (cursor !== undefined);
     expect(count).toBe(120);
-    const cs = await store.deleteObject({ type: 'user', id: 'u7' }, []);
+    const cs = await deleteObject(store, { type: 'user', id: 'u7' }, []);
     expect(cs.changes).toHaveLength(120);
     expect(store.size).toBe(6000 - 120);
+  });
+
+  it('has a fresh random epoch per store, or the one it is given; bad names and epochs are refused', async () => {
+    const a = await new MemoryStore().identity();
+    const b = await new MemoryStore().identity();
+    expect(a.epoch).not.toBe(b.epoch);
+    expect(await new MemoryStore({ storeName: 'crm', epoch: 'e1' }).identity()).toEqual({
+      name: 'crm',
+      epoch: 'e1',
+    });
+    expect(() => new MemoryStore({ epoch: 'UPPER' })).toThrow(/invalid store epoch 'UPPER'/);
+    expect(() => new MemoryStore({ storeName: 'a b' })).toThrow(/invalid store name 'a b'/);
+  });
+
+  it('refuses a malformed expectRevision before changing anything', async () => {
+    const store = new MemoryStore();
+    for (const expectRevision of [-1, 1.5, Number.NaN]) {
+      await expect(store.write([touch('doc:a#viewer@user:x')], [], { expectRevision })).rejects.toMatchObject(
+        {
+          code: 'INVALID_ARGUMENT',
+          field: 'expectRevision',
+        },
+      );
+    }
+    expect(await store.revision()).toBe(0);
+  });
+
+  it('stamps commits with its clock and keeps the stamp for replay', async () => {
+    const store = new MemoryStore({ clock: () => 1234 });
+    const cs = await store.write([touch('doc:a#viewer@user:x')]);
+    expect(cs.committedAt).toBe(1234);
+    for await (const replayed of store.watch(0)) {
+      expect(replayed).toEqual(cs);
+      break;
+    }
+  });
+
+  it('fails a waiting watch with Unavailable when closed', async () => {
+    const store = new MemoryStore();
+    const iterator = store.watch(0)[Symbol.asyncIterator]();
+    const waiting = iterator.next();
+    await store.close();
+    await expect(waiting).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('tells a watch consumer that falls further behind than its buffer that the changelog moved on', async () => {
+    const store = new MemoryStore({ watchBuffer: 3 });
+    const iterator = store.watch(0)[Symbol.asyncIterator]();
+    for (let i = 0; i < 5; i++) await store.write([]);
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for (;;) {
+          const step = await iterator.next();
+          if (step.done) return;
+          seen.push(step.value.revision);
+        }
+      })(),
+    ).rejects.toMatchObject({ name: 'ChangelogTruncatedError' });
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('splits its snapshot into chunks of the configured size', async () => {
+    const store = MemoryStore.withRelationships(
+      Array.from({ length: 7 }, (_, i) => parseRelationship(`doc:d${i}#viewer@user:x`)),
+      { snapshotChunkSize: 3 },
+    );
+    const sizes: number[] = [];
+    for await (const chunk of (await store.snapshot()).chunks()) sizes.push(chunk.length);
+    expect(sizes).toEqual([3, 3, 1]);
   });
 });

@@ -1,16 +1,19 @@
-// The Store contract suite: the behaviour every Store implementation must share (revisions,
-// write semantics, atomicity, deletes, deleteObject consequences, paging, watch). Each
+// The Store contract suite: the behaviour every Store implementation must share (identity,
+// revisions, write semantics, expectRevision, atomicity, deletes, object deletion planned by the
+// service over the store, paging, chunked snapshots, async watch with typed failures). Each
 // implementation's test file calls runStoreContract with a factory for fresh, empty stores.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AlreadyExistsError,
+  ChangelogTruncatedError,
   FailedPreconditionError,
   type GatehouseError,
   InvalidArgumentError,
 } from '../../server/src/errors.js';
-import type { Relationship } from '../../server/src/model/relationship.js';
+import type { ObjectRef, Relationship } from '../../server/src/model/relationship.js';
 import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
 import type { DeletionConsequence } from '../../server/src/schema/schema.js';
+import { deleteObject as deleteObjectVia } from '../../server/src/service/object-deletion.js';
 import type {
   ChangeSet,
   RelationshipChange,
@@ -18,10 +21,12 @@ import type {
   RelationshipUpdate,
   Store,
 } from '../../server/src/store/store.js';
+import { STORE_EPOCH_PATTERN } from '../../server/src/store/store.js';
 
-/** Options a factory must honour so the suite can exercise retention limits. */
+/** Options a factory must honour so the suite can exercise retention limits and names. */
 export interface StoreContractOptions {
   readonly changelogRetention?: number;
+  readonly storeName?: string;
 }
 
 export type StoreFactory = (options?: StoreContractOptions) => Promise<Store>;
@@ -40,9 +45,30 @@ const VISIBLE_TO_EVERYONE: DeletionConsequence = {
   subject: { type: 'user', id: '*' },
 };
 
-async function contents(store: Store): Promise<string[]> {
+/** The service's object deletion (plan at R, write with expectRevision R) over `store`. */
+function deleteObject(
+  store: Store,
+  object: ObjectRef,
+  consequences: readonly DeletionConsequence[],
+): Promise<ChangeSet> {
+  return deleteObjectVia(store, object, consequences);
+}
+
+/** Every relationship of a snapshot, and how many chunks carried them. */
+async function snapshotContents(store: Store): Promise<{ revision: number; rels: string[]; chunks: number }> {
   const snap = await store.snapshot();
-  return snap.relationships.map(formatRelationship).sort();
+  const rels: string[] = [];
+  let chunks = 0;
+  for await (const chunk of snap.chunks()) {
+    chunks++;
+    expect(chunk.length).toBeGreaterThan(0);
+    rels.push(...chunk.map(formatRelationship));
+  }
+  return { revision: snap.revision, rels: rels.sort(), chunks };
+}
+
+async function contents(store: Store): Promise<string[]> {
+  return (await snapshotContents(store)).rels;
 }
 
 /** Every relationship matching `filter`, formatted, paging `limit` at a time. */
@@ -66,11 +92,38 @@ async function rejection(promise: Promise<unknown>): Promise<GatehouseError> {
   throw new Error('expected the call to reject, but it resolved');
 }
 
-/** Watch from `after`, recording every ChangeSet (delivery may be asynchronous for remote stores). */
-function record(store: Store, after: number): { received: ChangeSet[]; stop: () => void } {
+interface Recording {
+  readonly received: ChangeSet[];
+  /** Abort the watch; the iteration then ends normally. */
+  stop(): void;
+  /** Settles when the iteration ends: undefined when it ended normally, else its failure. */
+  readonly ended: Promise<unknown>;
+}
+
+/** Watch from `after` in a for-await loop, recording every ChangeSet. */
+function record(store: Store, after: number): Recording {
   const received: ChangeSet[] = [];
-  const stop = store.watch(after, (c) => received.push(c));
-  return { received, stop };
+  const abort = new AbortController();
+  const ended = (async (): Promise<unknown> => {
+    try {
+      for await (const c of store.watch(after, abort.signal)) received.push(c);
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  })();
+  return { received, stop: () => abort.abort(), ended };
+}
+
+/** How a watch fails: synchronously at the call, or as the iteration's first failure. */
+async function watchFailure(start: () => AsyncIterable<ChangeSet>): Promise<unknown> {
+  try {
+    for await (const _ of start())
+      return new Error('expected the watch to fail, but it delivered a ChangeSet');
+  } catch (err) {
+    return err;
+  }
+  return new Error('expected the watch to fail, but it ended normally');
 }
 
 async function untilReceived(received: readonly ChangeSet[], revision: number): Promise<void> {
@@ -96,7 +149,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       it('starts empty at revision 0', async () => {
         const store = await fresh();
         expect(await store.revision()).toBe(0);
-        expect(await store.snapshot()).toEqual({ revision: 0, relationships: [] });
+        expect(await snapshotContents(store)).toEqual({ revision: 0, rels: [], chunks: 0 });
       });
 
       it('commits exactly one revision per mutating call, even when nothing changes', async () => {
@@ -104,10 +157,10 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         const first = await store.write([touch('doc:a#viewer@user:x'), touch('doc:b#viewer@user:x')]);
         expect(first.revision).toBe(1);
         const noop = await store.write([touch('doc:a#viewer@user:x')]);
-        expect(noop).toEqual({ revision: 2, changes: [] });
+        expect(noop).toMatchObject({ revision: 2, changes: [] });
         expect((await store.write([])).revision).toBe(3);
         expect((await store.deleteByFilter({ resourceType: 'nothing' })).revision).toBe(4);
-        expect((await store.deleteObject({ type: 'user', id: 'nobody' }, [])).revision).toBe(5);
+        expect((await deleteObject(store, { type: 'user', id: 'nobody' }, [])).revision).toBe(5);
         expect(await store.revision()).toBe(5);
       });
     });
@@ -312,7 +365,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
-    describe('deleteObject', () => {
+    describe('object deletion (planned by the service at R, committed with expectRevision R)', () => {
       it('removes the object as resource and as subject, plain or subject set, in one revision', async () => {
         const store = await fresh();
         await store.write([
@@ -324,7 +377,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
           touch('doc:a#viewer@user:*'),
           touch('doc:b#viewer@group:engineering#member'),
         ]);
-        const cs = await store.deleteObject({ type: 'group', id: 'eng' }, []);
+        const cs = await deleteObject(store, { type: 'group', id: 'eng' }, []);
         expect(cs.revision).toBe(2);
         expect(cs.changes.map(show).sort()).toEqual([
           '-doc:a#viewer@group:eng#member',
@@ -347,7 +400,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
           touch('contact:prospect1#viewer@group:marketing#member'),
           touch('contact:prospect1#viewer@group:sales#member'),
         ]);
-        const cs = await store.deleteObject({ type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
+        const cs = await deleteObject(store, { type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
         expect(cs.changes.every((c) => c.operation === 'delete')).toBe(true);
         expect(await contents(store)).toEqual([
           'contact:prospect1#viewer@group:sales#member',
@@ -364,7 +417,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
           touch('contact:q#owner@user:mike'),
         ]);
         const seen = record(store, 1);
-        const cs = await store.deleteObject({ type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
+        const cs = await deleteObject(store, { type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
         expect(cs.revision).toBe(2);
         const shown = cs.changes.map(show);
         expect(shown.at(-1)).toBe('+contact:p#viewer@user:*');
@@ -390,7 +443,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
           touch('contact:p#owner@group:marketing'),
           touch('account:a#viewer@group:marketing#member'),
         ]);
-        const cs = await store.deleteObject({ type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
+        const cs = await deleteObject(store, { type: 'group', id: 'marketing' }, [VISIBLE_TO_EVERYONE]);
         expect(cs.changes.filter((c) => c.operation === 'insert')).toEqual([]);
         expect(await contents(store)).toEqual([]);
       });
@@ -398,7 +451,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       it('does not re-grant anything on the deleted object itself', async () => {
         const store = await fresh();
         await store.write([touch('contact:p#viewer@group:g#member')]);
-        const cs = await store.deleteObject({ type: 'contact', id: 'p' }, [VISIBLE_TO_EVERYONE]);
+        const cs = await deleteObject(store, { type: 'contact', id: 'p' }, [VISIBLE_TO_EVERYONE]);
         expect(cs.changes.map(show)).toEqual(['-contact:p#viewer@group:g#member']);
         expect(await contents(store)).toEqual([]);
       });
@@ -533,7 +586,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         const fromStart = record(store, 0);
         const fromOne = record(store, 1);
         const fromNow = record(store, 2);
-        const c = await store.deleteObject({ type: 'user', id: 'x' }, []);
+        const c = await deleteObject(store, { type: 'user', id: 'x' }, []);
         await untilReceived(fromStart.received, 3);
         await untilReceived(fromOne.received, 3);
         await untilReceived(fromNow.received, 3);
@@ -566,40 +619,183 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         still.stop();
       });
 
-      it('survives a listener that throws: the store and the other watchers carry on', async () => {
+      it('survives a consumer that throws: the store and the other watchers carry on', async () => {
         const store = await fresh();
         let calls = 0;
-        const stopFaulty = store.watch(0, () => {
-          calls++;
-          throw new Error('listener bug');
-        });
+        const faulty = (async (): Promise<unknown> => {
+          try {
+            for await (const _ of store.watch(0)) {
+              calls++;
+              throw new Error('consumer bug');
+            }
+          } catch (err) {
+            return err;
+          }
+          return undefined;
+        })();
         const healthy = record(store, 0);
         const cs = await store.write([touch('doc:a#viewer@user:x')]);
         await store.write([touch('doc:b#viewer@user:x')]);
         await untilReceived(healthy.received, 2);
         expect(cs.revision).toBe(1);
         expect(healthy.received.map((c) => c.revision)).toEqual([1, 2]);
-        await vi.waitFor(() => expect(calls).toBe(2));
+        expect(((await faulty) as Error).message).toBe('consumer bug');
+        expect(calls).toBe(1);
         expect(await contents(store)).toEqual(['doc:a#viewer@user:x', 'doc:b#viewer@user:x']);
-        stopFaulty();
         healthy.stop();
+        expect(await healthy.ended).toBeUndefined();
       });
 
-      it('refuses a revision older than the retained changelog with FailedPrecondition', async () => {
+      it('fails with ChangelogTruncatedError for a revision older than the retained changelog', async () => {
         const store = await fresh({ changelogRetention: 3 });
         for (let i = 0; i < 6; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
-        expect(() => store.watch(2, () => undefined)).toThrow(FailedPreconditionError);
+        const err = await watchFailure(() => store.watch(2));
+        expect(err).toBeInstanceOf(ChangelogTruncatedError);
+        expect((err as GatehouseError).code).toBe('FAILED_PRECONDITION');
         const w = record(store, 3);
         await untilReceived(w.received, 6);
         expect(w.received.map((c) => c.revision)).toEqual([4, 5, 6]);
         w.stop();
       });
 
-      it('refuses a negative or future revision', async () => {
+      it('refuses a negative or future revision with InvalidArgument', async () => {
         const store = await fresh();
         await store.write([]);
-        expect(() => store.watch(-1, () => undefined)).toThrow(InvalidArgumentError);
-        expect(() => store.watch(5, () => undefined)).toThrow(InvalidArgumentError);
+        expect(await watchFailure(() => store.watch(-1))).toBeInstanceOf(InvalidArgumentError);
+        expect(await watchFailure(() => store.watch(5))).toBeInstanceOf(InvalidArgumentError);
+      });
+
+      it('ends normally when its signal aborts, even while waiting, and from an already aborted signal', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#viewer@user:x')]);
+        const w = record(store, 0);
+        await untilReceived(w.received, 1);
+        w.stop();
+        expect(await w.ended).toBeUndefined();
+        await store.write([touch('doc:b#viewer@user:x')]);
+        expect(w.received.map((c) => c.revision)).toEqual([1]);
+        const aborted = new AbortController();
+        aborted.abort();
+        const seen: ChangeSet[] = [];
+        for await (const c of store.watch(0, aborted.signal)) seen.push(c);
+        expect(seen).toEqual([]);
+      });
+
+      it('stamps each ChangeSet it delivers live with a plausible commit time', async () => {
+        const store = await fresh();
+        const w = record(store, 0);
+        const before = Date.now();
+        const cs = await store.write([touch('doc:a#viewer@user:x')]);
+        await untilReceived(w.received, 1);
+        const at = w.received[0]?.committedAt ?? cs.committedAt;
+        expect(at).toEqual(expect.any(Number));
+        // Generous bounds: a store clock within a minute of ours.
+        expect(Math.abs((at as number) - before)).toBeLessThan(60_000);
+        w.stop();
+      });
+    });
+
+    describe('expectRevision', () => {
+      it('commits when the store is still at the expected revision', async () => {
+        const store = await fresh();
+        const first = await store.write([touch('doc:a#viewer@user:x')]);
+        const cs = await store.write([touch('doc:b#viewer@user:x')], [], { expectRevision: first.revision });
+        expect(cs.revision).toBe(first.revision + 1);
+        expect(cs.changes.map(show)).toEqual(['+doc:b#viewer@user:x']);
+        expect((await store.write([], [], { expectRevision: 2 })).revision).toBe(3);
+      });
+
+      it('refuses, changing nothing, when the store moved on: FailedPrecondition saying so', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#viewer@user:x')]);
+        await store.write([touch('doc:b#viewer@user:x')]);
+        const err = await rejection(store.write([del('doc:a#viewer@user:x')], [], { expectRevision: 1 }));
+        expect(err).toBeInstanceOf(FailedPreconditionError);
+        expect(err.message).toMatch(/moved on/);
+        expect(await store.revision()).toBe(2);
+        expect(await contents(store)).toEqual(['doc:a#viewer@user:x', 'doc:b#viewer@user:x']);
+        const stale = await rejection(store.write([], [], { expectRevision: 0 }));
+        expect(stale).toBeInstanceOf(FailedPreconditionError);
+      });
+
+      it('lets object deletion re-plan when a write lands between its reads and its commit', async () => {
+        const store = await fresh();
+        await store.write([touch('contact:p#viewer@group:m#member'), touch('contact:p#viewer@user:ann')]);
+        // A competing writer removes ann after the first plan was read: the re-plan must grant everyone.
+        let raced = false;
+        const racing: Store = {
+          kind: store.kind,
+          identity: () => store.identity(),
+          revision: () => store.revision(),
+          write: async (updates, preconditions, options) => {
+            if (!raced) {
+              raced = true;
+              await store.write([del('contact:p#viewer@user:ann')]);
+            }
+            return store.write(updates, preconditions, options);
+          },
+          deleteByFilter: (filter, preconditions, limit) =>
+            store.deleteByFilter(filter, preconditions, limit),
+          read: (filter, page) => store.read(filter, page),
+          snapshot: () => store.snapshot(),
+          watch: (after, signal) => store.watch(after, signal),
+          close: () => store.close(),
+        };
+        const cs = await deleteObject(racing, { type: 'group', id: 'm' }, [VISIBLE_TO_EVERYONE]);
+        expect(cs.revision).toBe(3);
+        expect(await contents(store)).toEqual(['contact:p#viewer@user:*']);
+      });
+    });
+
+    describe('identity', () => {
+      it('names the store and an epoch of the documented shape, the same on every call', async () => {
+        const store = await fresh();
+        const id = await store.identity();
+        expect(id.name).toBe('default');
+        expect(id.epoch).toMatch(STORE_EPOCH_PATTERN);
+        await store.write([touch('doc:a#viewer@user:x')]);
+        expect(await store.identity()).toEqual(id);
+      });
+
+      it('carries the configured store name', async () => {
+        const store = await fresh({ storeName: 'tenant_7' });
+        expect((await store.identity()).name).toBe('tenant_7');
+      });
+    });
+
+    describe('snapshot', () => {
+      it('delivers the whole set in chunks, again on every iteration, at the revision it names', async () => {
+        const store = await fresh();
+        const all = Array.from(
+          { length: 2500 },
+          (_, i) => `doc:d${String(i).padStart(4, '0')}#viewer@user:x`,
+        );
+        for (let i = 0; i < all.length; i += 500) await store.write(all.slice(i, i + 500).map(touch));
+        const snap = await store.snapshot();
+        expect(snap.revision).toBe(5);
+        for (let round = 0; round < 2; round++) {
+          const seen: string[] = [];
+          for await (const chunk of snap.chunks()) {
+            expect(chunk.length).toBeGreaterThan(0);
+            seen.push(...chunk.map(formatRelationship));
+          }
+          expect(seen.sort()).toEqual(all);
+        }
+      });
+
+      it('is not changed by writes made after it was taken (or tells the reader it cannot keep up)', async () => {
+        const store = await fresh();
+        await store.write([touch('doc:a#viewer@user:x'), touch('doc:b#viewer@user:x')]);
+        const snap = await store.snapshot();
+        await store.write([del('doc:a#viewer@user:x'), touch('doc:c#viewer@user:x')]);
+        try {
+          const seen: string[] = [];
+          for await (const chunk of snap.chunks()) seen.push(...chunk.map(formatRelationship));
+          expect(seen.sort()).toEqual(['doc:a#viewer@user:x', 'doc:b#viewer@user:x']);
+        } catch (err) {
+          expect(err).toBeInstanceOf(ChangelogTruncatedError);
+        }
+        expect(snap.revision).toBe(1);
       });
     });
   });

@@ -69,9 +69,11 @@ function grpcClient(address: string): grpc.Client & Any {
 
 beforeAll(async () => {
   writeFileSync(tokenFile, tokenFileText(TOKENS));
-  server = await startServer(
-    { tokenFile, health: { kind: 'tcp', host: '127.0.0.1', port: 0 } },
-    pino({ level: 'info' }, { write: (line: string) => logLines.push(line) }),
+  server = withReloader(
+    await startServer(
+      { tokenFile, health: { kind: 'tcp', host: '127.0.0.1', port: 0 } },
+      pino({ level: 'info' }, { write: (line: string) => logLines.push(line) }),
+    ),
   );
   client = grpcClient(server.grpcAddress);
 });
@@ -100,7 +102,9 @@ const touch = (): Any => ({
 });
 
 /** Each operation's HTTP route and a request that succeeds when the call is authorized. */
-const CALLS: Readonly<Record<Operation, { path: string; body: () => Any | undefined }>> = {
+const CALLS: Readonly<
+  Record<Operation, { path: string; body: () => Any | undefined; method?: 'POST'; httpOnly?: true }>
+> = {
   Check: { path: '/v1/check', body: () => check },
   CheckBatch: { path: '/v1/check/batch', body: () => ({ items: [check] }) },
   LookupResources: {
@@ -128,16 +132,27 @@ const CALLS: Readonly<Record<Operation, { path: string; body: () => Any | undefi
     path: '/v1/policies/validate',
     body: () => ({ files: [{ path: 'schema.yaml', content: SCHEMA_YAML }] }),
   },
+  // HTTP only (no gRPC method); answered by the stub reloader `withReloader` installs.
+  ReloadPolicies: { path: '/v1/admin/reload', body: () => undefined, method: 'POST', httpOnly: true },
 };
+
+/** A reloader that always finds the policies unchanged, so an authorized reload answers 200. */
+function withReloader(s: GatehouseServer): GatehouseServer {
+  const policyHash = s.service.policyHash;
+  s.service.setReloader({
+    reload: async () => ({ result: 'unchanged', policyHash, previousHash: policyHash }),
+  });
+  return s;
+}
 
 const authHeader = (token: string | undefined): Record<string, string> =>
   token === undefined ? {} : { authorization: token };
 
 async function overHttp(s: GatehouseServer, op: Operation, authorization?: string): Promise<Outcome> {
-  const { path, body } = CALLS[op];
+  const { path, body, method } = CALLS[op];
   const payload = body();
   const res = await fetch(`http://${s.httpAddress}${path}`, {
-    method: payload === undefined ? 'GET' : 'POST',
+    method: method ?? (payload === undefined ? 'GET' : 'POST'),
     headers: { 'content-type': 'application/json', ...authHeader(authorization) },
     body: payload === undefined ? undefined : JSON.stringify(payload),
   });
@@ -206,26 +221,28 @@ async function overGrpc(c: grpc.Client & Any, op: Operation, authorization?: str
 }
 
 const OPERATIONS = Object.keys(OPERATION_SCOPE) as Operation[];
-const cases = OPERATIONS.flatMap((op) => [
-  { op, who: 'no token', authorization: undefined, expected: 'UNAUTHENTICATED' as Outcome },
-  {
-    op,
-    who: 'an unknown token',
-    authorization: 'Bearer not-a-known-token',
-    expected: 'UNAUTHENTICATED' as Outcome,
-  },
-  ...SCOPES.map((scope) => ({
-    op,
-    who: `a '${scope}' token`,
-    authorization: `Bearer ${TOKENS[scope]}`,
-    expected: (OPERATION_SCOPE[op] === scope ? 'ok' : 'PERMISSION_DENIED') as Outcome,
-  })),
-]);
+const casesFor = (ops: readonly Operation[]) =>
+  ops.flatMap((op) => [
+    { op, who: 'no token', authorization: undefined, expected: 'UNAUTHENTICATED' as Outcome },
+    {
+      op,
+      who: 'an unknown token',
+      authorization: 'Bearer not-a-known-token',
+      expected: 'UNAUTHENTICATED' as Outcome,
+    },
+    ...SCOPES.map((scope) => ({
+      op,
+      who: `a '${scope}' token`,
+      authorization: `Bearer ${TOKENS[scope]}`,
+      expected: (OPERATION_SCOPE[op] === scope ? 'ok' : 'PERMISSION_DENIED') as Outcome,
+    })),
+  ]);
+const GRPC_OPERATIONS = OPERATIONS.filter((op) => CALLS[op].httpOnly !== true);
 
 describe.each([
-  ['HTTP', (op: Operation, a?: string) => overHttp(server, op, a)],
-  ['gRPC', (op: Operation, a?: string) => overGrpc(client, op, a)],
-] as const)('scopes over %s', (_transport, call) => {
+  ['HTTP', casesFor(OPERATIONS), (op: Operation, a?: string) => overHttp(server, op, a)],
+  ['gRPC', casesFor(GRPC_OPERATIONS), (op: Operation, a?: string) => overGrpc(client, op, a)],
+] as const)('scopes over %s', (_transport, cases, call) => {
   it.each(cases)('$op with $who: $expected', async ({ op, authorization, expected }) => {
     expect(await call(op, authorization)).toBe(expected);
   });
@@ -275,7 +292,7 @@ describe('open scopes', () => {
   });
 
   it('with no token configured, every call is open (the loopback default)', async () => {
-    const open = await startServer({});
+    const open = withReloader(await startServer({}));
     try {
       for (const op of OPERATIONS.filter((o) => o !== 'Watch')) expect(await overHttp(open, op)).toBe('ok');
     } finally {
@@ -288,7 +305,12 @@ describe('the health listener', () => {
   it('serves only /healthz, /readyz and /metrics, which the API listener no longer serves', async () => {
     const health = `http://${server.healthAddress}`;
     expect((await fetch(`${health}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${health}/readyz`)).json()).toEqual({ ready: true });
+    // main's readiness detail, the same as the API listener serves without --health.
+    expect(await (await fetch(`${health}/readyz`)).json()).toMatchObject({
+      ready: true,
+      state: 'ok',
+      policyHash: server.service.policyHash,
+    });
     const metrics = await fetch(`${health}/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('# TYPE');

@@ -115,7 +115,7 @@ describe('GatehouseService over gRPC', () => {
       md: { 'x-request-id': 'abc-123' },
     });
     expect(res?.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
-    expect(res?.checkedAt.token).toMatch(/^GH1\./);
+    expect(res?.checkedAt.token).toMatch(/^GH2\./);
     expect(headers?.get('x-request-id')).toEqual(['abc-123']);
     expect((await call('Check', check('edit', 'alice'))).res?.permissionship).toBe(
       'PERMISSIONSHIP_NO_PERMISSION',
@@ -200,7 +200,7 @@ describe('GatehouseService over gRPC', () => {
     watch.on('error', () => undefined);
     await new Promise((r) => setTimeout(r, 50));
     const written = (await call('WriteRelationships', { updates: [update] }, { token: TOKEN })).res;
-    expect(written?.writtenAt.token).toMatch(/^GH1\./);
+    expect(written?.writtenAt.token).toMatch(/^GH2\./);
     const change = await firstChange;
     expect(change.changes[0].operation).toBe('OPERATION_INSERT');
     expect(change.changesThrough.token).toBe(written?.writtenAt.token);
@@ -259,7 +259,9 @@ describe('GatehouseService over gRPC', () => {
       'Check',
       {
         ...check('view', 'late'),
-        consistency: { atLeastAsFresh: { token: encodeRevisionToken(change.revision) } },
+        consistency: {
+          atLeastAsFresh: { token: encodeRevisionToken(change.revision, await store.identity()) },
+        },
       },
       { deadlineMs: 100 },
     );

@@ -58,7 +58,7 @@ describe('decision routes', () => {
     expect(res.status).toBe(200);
     const body = await json(res);
     expect(body.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
-    expect(body.checkedAt.token).toMatch(/^GH1\./);
+    expect(body.checkedAt.token).toMatch(/^GH2\./);
     const denied = await json(
       await post('/v1/check', {
         resource: ref('document', 'readme'),
@@ -191,7 +191,7 @@ describe('write and admin routes', () => {
         .status,
     ).toBe(400);
     const ok = await json(await post('/v1/relationships/write', { updates: [update] }, authed));
-    expect(ok.writtenAt.token).toMatch(/^GH1\./);
+    expect(ok.writtenAt.token).toMatch(/^GH2\./);
     const dup = await post(
       '/v1/relationships/write',
       { updates: [{ ...update, operation: 'OPERATION_CREATE' }] },
@@ -237,7 +237,7 @@ describe('write and admin routes', () => {
     );
     expect(page.relationships).toHaveLength(1);
     expect(page.nextCursor).toEqual(expect.any(String));
-    expect(page.readAt.token).toMatch(/^GH1\./);
+    expect(page.readAt.token).toMatch(/^GH2\./);
   });
 
   it('POST /v1/policies/validate returns problems; GET /v1/schema returns the schema', async () => {
@@ -287,7 +287,7 @@ describe('write and admin routes', () => {
       operation: 'OPERATION_INSERT',
       relationship: { subject: subj('user', 'w') },
     });
-    expect(line.changesThrough.token).toMatch(/^GH1\./);
+    expect(line.changesThrough.token).toMatch(/^GH2\./);
     f.service.beginShutdown();
     const { value: last } = await reader.read();
     expect(JSON.parse(new TextDecoder().decode(last).trim()).error.code).toBe('UNAVAILABLE');
@@ -396,7 +396,16 @@ describe('request errors', () => {
 describe('operational routes', () => {
   it('GET /healthz, /readyz (503 once shutting down), /metrics', async () => {
     expect((await app.request('/healthz')).status).toBe(200);
-    expect((await app.request('/readyz')).status).toBe(200);
+    const ready = await app.request('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      ready: true,
+      state: 'ok',
+      lagRevisions: 0,
+      lagSeconds: 0,
+      storeKind: 'memory',
+      policyHash: f.service.schema.hash,
+    });
     await post('/v1/check', {
       resource: ref('document', 'plan'),
       permission: 'view',
@@ -417,7 +426,9 @@ describe('operational routes', () => {
     expect(metrics).toMatch(/gatehouse_graph_relationships 6/);
     expect(metrics).toMatch(/gatehouse_graph_revision 1/);
     f.service.beginShutdown();
-    expect((await app.request('/readyz')).status).toBe(503);
+    const down = await app.request('/readyz');
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ ready: false, reason: 'shutting down' });
   });
 
   it('GET /openapi.json documents every route the app serves', async () => {

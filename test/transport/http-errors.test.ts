@@ -49,7 +49,9 @@ it('answers 504 when a consistency wait outlives Gatehouse-Timeout-Ms', async ()
     method: 'POST',
     headers: { 'content-type': 'application/json', 'gatehouse-timeout-ms': '40' },
     body: JSON.stringify({
-      consistency: { atLeastAsFresh: { token: encodeRevisionToken(change.revision) } },
+      consistency: {
+        atLeastAsFresh: { token: encodeRevisionToken(change.revision, await store.identity()) },
+      },
       resource: { objectType: 'document', objectId: 'plan' },
       permission: 'view',
       subject: { object: { objectType: 'user', objectId: 'zed' } },
@@ -70,7 +72,7 @@ it('answers 412 for a Watch start token older than the retained changelog', asyn
   const res = await app.request('/v1/watch', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ optionalStartCursor: { token: encodeRevisionToken(1) } }),
+    body: JSON.stringify({ optionalStartCursor: { token: encodeRevisionToken(1, await store.identity()) } }),
   });
   expect(res.status).toBe(412);
   expect(((await res.json()) as { error: { code: string } }).error.code).toBe('FAILED_PRECONDITION');

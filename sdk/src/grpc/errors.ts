@@ -55,7 +55,10 @@ export function mapGrpcError(err: unknown, ctx: FailureContext): GatehouseError 
   if (named === undefined && e.code === status.DEADLINE_EXCEEDED && ctx.deadline !== undefined) {
     return deadlineError(ctx.deadline);
   }
-  const code: ErrorCode = isErrorCode(named) ? named : (CODE_BY_STATUS[e.code as status] ?? 'INTERNAL');
+  let code: ErrorCode = isErrorCode(named) ? named : (CODE_BY_STATUS[e.code as status] ?? 'INTERNAL');
+  // CancelledError means "your signal aborted"; a call the server side cancelled (shutdown, a
+  // proxy) was not the caller's doing, and may succeed against the server again.
+  if (code === 'CANCELLED') code = 'UNAVAILABLE';
   const details = e.details ?? e.message ?? String(err);
   const message =
     code === 'UNAVAILABLE' ? `Gatehouse server at ${ctx.address} is unavailable: ${details}` : details;

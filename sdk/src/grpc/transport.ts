@@ -4,10 +4,13 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientUnaryCall,
   credentials,
   Metadata,
 } from '@grpc/grpc-js';
+import { onAbort } from '../abort.js';
 import { CancelledError } from '../errors.js';
+import { authorizationHeader } from '../headers.js';
 import type {
   StreamMethod,
   Transport,
@@ -50,15 +53,17 @@ function channelCredentials(tls: GrpcTlsOptions | undefined): ChannelCredentials
 export class GrpcTransport implements Transport {
   readonly #client: Client;
   readonly #codecs: Codecs;
-  readonly #token: string | undefined;
+  readonly #authorization: string | undefined;
   readonly #address: string;
   #closed = false;
+  // Streams in progress, cancelled by close(): a channel's close leaves its calls running.
+  readonly #streams = new Set<{ cancel(): void }>();
 
   constructor(options: GrpcTransportOptions) {
     this.#address = options.address;
+    this.#authorization = authorizationHeader(options.token);
     this.#codecs = loadCodecs(options.protoPath);
     this.#client = new Client(options.address, channelCredentials(options.tls), options.channelOptions);
-    this.#token = options.token;
   }
 
   unary(method: UnaryMethod, request: WireMessage, options: TransportCallOptions): Promise<WireMessage> {
@@ -70,7 +75,11 @@ export class GrpcTransport implements Transport {
         reject(mapGrpcError(undefined, ctx));
         return;
       }
-      const call = this.#client.makeUnaryRequest(
+      // Declared before the call: grpc-js may report a failure before makeUnaryRequest returns.
+      let call: ClientUnaryCall | undefined;
+      let unsubscribe: (() => void) | undefined;
+      let settled = false;
+      call = this.#client.makeUnaryRequest(
         codec.path,
         codec.serialize,
         codec.deserialize,
@@ -78,13 +87,14 @@ export class GrpcTransport implements Transport {
         this.#metadata(options),
         this.#callOptions(options),
         (err, response) => {
-          options.signal?.removeEventListener('abort', cancel);
+          settled = true;
+          unsubscribe?.();
           if (err !== null || response === undefined) reject(mapGrpcError(err, ctx));
           else resolve(response);
         },
       );
-      const cancel = (): void => call.cancel();
-      options.signal?.addEventListener('abort', cancel, { once: true });
+      if (options.signal !== undefined && !settled)
+        unsubscribe = onAbort(options.signal, () => call?.cancel());
     });
   }
 
@@ -108,21 +118,25 @@ export class GrpcTransport implements Transport {
       this.#metadata(options),
       this.#callOptions(options),
     );
-    const cancel = (): void => call.cancel();
-    options.signal?.addEventListener('abort', cancel, { once: true });
+    const unsubscribe =
+      options.signal === undefined ? undefined : onAbort(options.signal, () => call.cancel());
+    this.#streams.add(call);
     try {
       for await (const message of call) yield message as WireMessage;
     } catch (err) {
       if (method === 'Watch' && options.signal?.aborted) return; // the caller stopped watching
+      if (this.#closed) throw this.#closedError();
       throw mapGrpcError(err, ctx);
     } finally {
-      options.signal?.removeEventListener('abort', cancel);
+      this.#streams.delete(call);
+      unsubscribe?.();
       call.cancel(); // no-op after a clean end; stops the server when the consumer breaks early
     }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const stream of this.#streams) stream.cancel();
     this.#client.close();
   }
 
@@ -136,8 +150,9 @@ export class GrpcTransport implements Transport {
 
   #metadata(options: TransportCallOptions): Metadata {
     const metadata = new Metadata();
-    if (this.#token !== undefined) metadata.set('authorization', `Bearer ${this.#token}`);
+    if (this.#authorization !== undefined) metadata.set('authorization', this.#authorization);
     if (options.requestId !== undefined) metadata.set('x-request-id', options.requestId);
+    for (const [key, value] of Object.entries(options.traceContext ?? {})) metadata.set(key, value);
     return metadata;
   }
 

@@ -58,6 +58,9 @@ export function mapHttpFailure(failure: HttpFailure, ctx: FailureContext): Gateh
     );
   }
   const parsed = parseErrorBody(failure.body);
+  // CancelledError means "your signal aborted": a server that says it cancelled the call is
+  // going away (or a proxy dropped it), which a later attempt may survive.
+  if (parsed?.code === 'CANCELLED') return new UnavailableError(`${ctx.url}: ${parsed.message}`);
   if (parsed !== undefined) return errorFromCode(parsed.code, parsed.message, { field: parsed.field });
   const code = CODE_BY_STATUS[failure.status] ?? (failure.status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT');
   const excerpt = failure.body.slice(0, 200).trim();

@@ -1,7 +1,13 @@
 // Entry point of @gatehouse/sdk/http: the HTTP/JSON transport, with no gRPC dependency.
 import { HttpTransport, type HttpTransportOptions } from './transport.js';
 
-export { type FetchLike, HttpTransport, type HttpTransportOptions } from './transport.js';
+export {
+  type FetchInit,
+  type FetchLike,
+  type FetchResponse,
+  HttpTransport,
+  type HttpTransportOptions,
+} from './transport.js';
 
 /**
  * A Transport over Gatehouse's HTTP/JSON API.

@@ -1,6 +1,8 @@
 // HttpTransport: the Transport over Gatehouse's HTTP/JSON API, using fetch (Node's, undici's or yours).
 
+import { onAbort } from '../abort.js';
 import { CancelledError, InternalError } from '../errors.js';
+import { authorizationHeader } from '../headers.js';
 import type {
   StreamMethod,
   Transport,
@@ -11,8 +13,34 @@ import type {
 import { type FailureContext, malformedResponse, mapHttpFailure } from './errors.js';
 import { readNdjson } from './ndjson.js';
 
-/** The fetch signature the transport needs; Node's global fetch and undici's both fit. */
-export type FetchLike = (input: string, init: RequestInit & { dispatcher?: unknown }) => Promise<Response>;
+/** What the transport passes to fetch: a subset of `RequestInit` every fetch accepts. */
+export interface FetchInit {
+  readonly method: 'GET' | 'POST';
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  readonly signal: AbortSignal;
+  /** `HttpTransportOptions.dispatcher` as given: its type is whatever your fetch takes (undici: a Dispatcher). */
+  // biome-ignore lint/suspicious/noExplicitAny: any fetch's own dispatcher type must fit here
+  readonly dispatcher?: any;
+}
+
+/** What the transport reads of fetch's answer: a subset of `Response` every fetch returns. */
+export interface FetchResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  text(): Promise<string>;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/**
+ * The fetch signature the transport needs. Node's global fetch, undici's `fetch` (whose
+ * `RequestInit` and `Response` are undici's own types) and most wrappers fit as they are.
+ * Declared as a method so its parameters compare bivariantly: undici's `dispatcher` is its
+ * `Dispatcher`, ours is whatever you pass as `dispatcher`.
+ */
+export type FetchLike = {
+  fetch(input: string, init: FetchInit): Promise<FetchResponse>;
+}['fetch'];
 
 export interface HttpTransportOptions {
   /** Where the server listens, e.g. `http://127.0.0.1:8080`. With `socketPath`, the host part is only sent as Host. */
@@ -48,7 +76,7 @@ const PATHS: Readonly<Record<UnaryMethod | StreamMethod, string>> = {
 };
 
 interface Exchange {
-  readonly response: Response;
+  readonly response: FetchResponse;
   readonly ctx: FailureContext;
   /** Stops the exchange's timer and listeners; call once the body is consumed. */
   readonly done: () => void;
@@ -69,7 +97,8 @@ export class HttpTransport implements Transport {
     this.#options = options;
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#headers = { accept: 'application/json', ...options.headers };
-    if (options.token !== undefined) this.#headers.authorization = `Bearer ${options.token}`;
+    const authorization = authorizationHeader(options.token);
+    if (authorization !== undefined) this.#headers.authorization = authorization;
   }
 
   unary(method: UnaryMethod, request: WireMessage, options: TransportCallOptions): Promise<WireMessage> {
@@ -117,13 +146,22 @@ export class HttpTransport implements Transport {
     const exchange = await this.#exchange(method, request, options);
     try {
       return await readJson(exchange);
+    } catch (err) {
+      throw this.#closed ? this.#closedError(exchange.ctx.url) : err;
     } finally {
       exchange.done();
     }
   }
 
   async *#watch(request: WireMessage, options: TransportCallOptions): AsyncIterable<WireMessage> {
-    const exchange = await this.#exchange('Watch', request, options, 'application/x-ndjson');
+    let exchange: Exchange;
+    try {
+      exchange = await this.#exchange('Watch', request, options, 'application/x-ndjson');
+    } catch (err) {
+      // As over gRPC: a watch whose signal aborted (even before it started) ends quietly.
+      if (options.signal?.aborted) return;
+      throw err;
+    }
     const body = exchange.response.body;
     try {
       if (body === null) return;
@@ -131,6 +169,7 @@ export class HttpTransport implements Transport {
       for await (const message of readNdjson(body, malformed)) yield message as WireMessage;
     } catch (err) {
       if (options.signal?.aborted) return; // the caller stopped watching: not an error
+      if (this.#closed) throw this.#closedError(exchange.ctx.url);
       throw err instanceof InternalError ? err : mapHttpFailure({ kind: 'thrown', error: err }, exchange.ctx);
     } finally {
       exchange.done();
@@ -144,7 +183,7 @@ export class HttpTransport implements Transport {
     accept?: string,
   ): Promise<Exchange> {
     const url = `${this.#baseUrl}${PATHS[method]}`;
-    if (this.#closed) throw new CancelledError(`the client was closed; create a new one to call ${url}`);
+    if (this.#closed) throw this.#closedError(url);
     let timedOut = false;
     const ctx: FailureContext = {
       url,
@@ -155,14 +194,15 @@ export class HttpTransport implements Transport {
     const headers: Record<string, string> = { ...this.#headers };
     if (accept !== undefined) headers.accept = accept;
     if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
+    if (options.traceContext !== undefined) Object.assign(headers, options.traceContext);
     const controller = new AbortController();
     const abort = (): void => controller.abort();
-    options.signal?.addEventListener('abort', abort, { once: true });
+    const unsubscribe = options.signal === undefined ? undefined : onAbort(options.signal, abort);
     this.#inFlight.add(controller);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = (): void => {
       if (timer !== undefined) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', abort);
+      unsubscribe?.();
       this.#inFlight.delete(controller);
     };
     if (options.deadline !== undefined) {
@@ -182,20 +222,20 @@ export class HttpTransport implements Transport {
     }
     const isGet = method === 'ReadSchema';
     if (!isGet) headers['content-type'] = 'application/json';
-    let response: Response;
+    let response: FetchResponse;
     try {
       const { fetch, dispatcher } = await this.#loadFetch();
-      const init: RequestInit & { dispatcher?: unknown } = {
+      const init: FetchInit = {
         method: isGet ? 'GET' : 'POST',
         headers,
         signal: controller.signal,
+        ...(isGet ? {} : { body: JSON.stringify(request) }),
+        ...(dispatcher === undefined ? {} : { dispatcher }),
       };
-      if (!isGet) init.body = JSON.stringify(request);
-      if (dispatcher !== undefined) init.dispatcher = dispatcher;
       response = await fetch(url, init);
     } catch (err) {
       done();
-      throw mapHttpFailure({ kind: 'thrown', error: err }, ctx);
+      throw this.#closed ? this.#closedError(url) : mapHttpFailure({ kind: 'thrown', error: err }, ctx);
     }
     if (!response.ok) {
       const body = await response.text().catch(() => '');
@@ -203,6 +243,10 @@ export class HttpTransport implements Transport {
       throw mapHttpFailure({ kind: 'status', status: response.status, body }, ctx);
     }
     return { response, ctx, done };
+  }
+
+  #closedError(url: string): CancelledError {
+    return new CancelledError(`the client was closed; create a new one to call ${url}`);
   }
 
   #loadFetch(): Promise<{ fetch: FetchLike; dispatcher: unknown }> {

@@ -24,7 +24,7 @@ export interface GuardOptions<C> {
   readonly consistency?: Consistency | undefined;
   /** Deadline of the check (default: the client's). */
   readonly timeoutMs?: number | undefined;
-  /** Status when the check itself fails (Gatehouse down, deadline passed, bad ids): default 503. */
+  /** Status when the check itself fails (Gatehouse down, deadline passed): default 503. A malformed id is always 400. */
   readonly errorStatus?: number | undefined;
 }
 
@@ -66,6 +66,15 @@ export function refusal(
         body: { error: { code: 'UNAUTHENTICATED', message: 'sign in to access this resource' } },
       };
     case 'error': {
+      // An id that is not an id (`/contacts/a%23b` → `contact:a#b`) is the request's fault, not
+      // an outage: 400, naming only which part was invalid.
+      const invalid = invalidPart(decision.error);
+      if (invalid !== undefined) {
+        return {
+          status: 400,
+          body: { error: { code: 'INVALID_ARGUMENT', message: `the request names an invalid ${invalid}` } },
+        };
+      }
       // The caller learns only that authorization could not be decided; details belong in logs.
       const code = (decision.error as Partial<GatehouseError>).code ?? 'INTERNAL';
       return {
@@ -74,4 +83,16 @@ export function refusal(
       };
     }
   }
+}
+
+/**
+ * 'resource' or 'subject' when `error` says that part of the check was malformed (by the
+ * SDK's parser or the server's validation); undefined for every other failure, including an
+ * unknown permission, which is the route's configuration and not the request's fault.
+ */
+function invalidPart(error: unknown): 'resource' | 'subject' | undefined {
+  const e = error as Partial<GatehouseError> | null;
+  if (e?.code !== 'INVALID_ARGUMENT' || typeof e.field !== 'string') return undefined;
+  const part = e.field.split(/[.[]/, 1)[0];
+  return part === 'resource' || part === 'subject' ? part : undefined;
 }

@@ -14,7 +14,8 @@ export interface HonoGuardOptions extends GuardOptions<Context> {
 
 /**
  * Let the request through only if the subject has the permission on the resource; deny → 403,
- * no subject → 401, a failed check → 503 (or `errorStatus`).
+ * no subject → 401, a malformed resource or subject id → 400, a failed check → 503 (or
+ * `errorStatus`).
  *
  * @example
  * import { requirePermission } from '@gatehouse/sdk/hono';

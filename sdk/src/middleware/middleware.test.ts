@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { UnavailableError } from '../errors.js';
+import { GatehouseClient } from '../client.js';
+import { InvalidArgumentError, UnavailableError } from '../errors.js';
+import type { Transport, UnaryMethod, WireMessage } from '../transport.js';
 import { requirePermission as expressGuard } from './express.js';
 import type { Checker } from './guard.js';
 import { requirePermission as honoGuard } from './hono.js';
@@ -99,6 +101,91 @@ describe('express requirePermission', () => {
       expect(await denied.json()).toMatchObject({ error: { code: 'PERMISSION_DENIED' } });
       const failed = await fetch(`${base}/docs/down`, { headers: { 'x-user': 'alice' } });
       expect(failed.status).toBe(503);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+/** A transport that allows every check the client sends, refusing ids the way the server does. */
+class ServerLikeTransport implements Transport {
+  readonly sent: WireMessage[] = [];
+  async unary(method: UnaryMethod, request: WireMessage): Promise<WireMessage> {
+    this.sent.push(request);
+    const id = (request.resource as { objectId: string }).objectId;
+    if (!/^[\w|/.+=-]{1,1024}$/.test(id)) {
+      throw new InvalidArgumentError(`invalid resource id '${id}'`, { field: 'resource' });
+    }
+    if (request.permission === 'bogus') {
+      throw new InvalidArgumentError("unknown permission 'bogus'", { field: 'permission' });
+    }
+    return { permissionship: 'PERMISSIONSHIP_HAS_PERMISSION', checkedAt: { token: method } };
+  }
+  // biome-ignore lint/correctness/useYield: no streams here
+  async *serverStream(): AsyncIterable<WireMessage> {
+    throw new Error('unused');
+  }
+  async close(): Promise<void> {}
+}
+
+describe('a malformed id in a guarded route', () => {
+  const transport = new ServerLikeTransport();
+  const client = new GatehouseClient(transport);
+  const app = new Hono();
+  for (const permission of ['view', 'bogus']) {
+    app.get(
+      `/${permission}/:id`,
+      honoGuard({
+        client,
+        permission,
+        resource: (c) => `doc:${c.req.param('id')}`,
+        subject: () => 'user:alice',
+      }),
+      (c) => c.text('ok'),
+    );
+  }
+
+  it('answers 400 when the SDK cannot parse the id, without calling Gatehouse', async () => {
+    const res = await app.request('/view/a%23b');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: { code: 'INVALID_ARGUMENT', message: 'the request names an invalid resource' },
+    });
+    expect(transport.sent).toEqual([]);
+  });
+
+  it('answers 400 when the server refuses the id', async () => {
+    const res = await app.request('/view/a%20b');
+    expect(res.status).toBe(400);
+    expect(transport.sent).toHaveLength(1);
+  });
+
+  it('still answers 503 for an unknown permission: the route is misconfigured, not the request', async () => {
+    expect((await app.request('/bogus/a')).status).toBe(503);
+    expect((await app.request('/view/a')).status).toBe(200);
+  });
+
+  it('answers 400 through the Express guard too', async () => {
+    const express_ = express();
+    express_.get(
+      '/docs/:id',
+      expressGuard({
+        client,
+        permission: 'view',
+        resource: (req) => `doc:${String(req.params.id)}`,
+        subject: () => 'user:alice',
+      }),
+      (_req, res) => {
+        res.send('ok');
+      },
+    );
+    const server = express_.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      expect((await fetch(`${base}/docs/a%40b`)).status).toBe(400);
+      expect((await fetch(`${base}/docs/ok`)).status).toBe(200);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -39,6 +39,8 @@ export interface FakeServer {
   /** `host:port` for gRPC, `http://host:port` for HTTP. */
   readonly address: string;
   close(): Promise<void>;
+  /** Drop every connection at once, calls in progress included, and stop listening. */
+  kill(): void;
 }
 
 /** Resolve after `ms`, or when `signal` aborts. */

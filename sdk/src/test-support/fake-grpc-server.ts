@@ -120,5 +120,6 @@ export async function startFakeGrpcServer(backend: FakeBackend): Promise<FakeSer
     address: `127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => server.tryShutdown(() => resolve())).then(() => server.forceShutdown()),
+    kill: () => server.forceShutdown(),
   };
 }

@@ -121,5 +121,9 @@ export async function startFakeHttpServer(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+    kill: () => {
+      server.closeAllConnections();
+      server.close();
+    },
   };
 }

@@ -5,6 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCheck } from './check-command.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { runExport, runImport } from './interop-commands.js';
 import type { CliIo } from './io.js';
 import { writeLine } from './io.js';
 import { runTest } from './test-command.js';
@@ -19,6 +20,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   validate: runValidate,
   test: runTest,
   check: runCheck,
+  import: runImport,
+  export: runExport,
 };
 
 /** Run `gatehouse` with `argv` (the arguments after the program name); resolves to the exit code. */

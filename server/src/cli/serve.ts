@@ -1,12 +1,16 @@
-// `gatehouse serve`: config → policies → memory store → service → gRPC and HTTP servers →
-// the `ready` log line; SIGTERM/SIGINT drain in-flight calls and exit 0.
+// `gatehouse serve`: config → signal handlers → policies → store (memory, or Redis) → service →
+// gRPC and HTTP servers → the `ready` log line; SIGTERM/SIGINT drain in-flight calls and exit 0.
+// The handlers go in before anything slow, so a SIGTERM at any moment after `ready` drains.
 import { ConfigError, loadConfig, redactConfig, serveUsage } from '../config/index.js';
 import { PolicyError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { loadPolicySet } from '../policy/index.js';
-import { MemoryStore } from '../store/index.js';
+import { PolicyReloader } from '../service/policy-reload.js';
+import { createStore } from '../store/create-store.js';
+import type { Store } from '../store/store.js';
 import { GatehouseServer } from '../transport/gatehouse-server.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { watchPolicyDirectory } from './watch-policies.js';
 
 /** Run `gatehouse serve` with the arguments after `serve`; resolves to the process exit code. */
 export async function runServe(argv: readonly string[]): Promise<number> {
@@ -27,6 +31,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // ports), so they are written at info even when the configured level is quieter.
   const lifecycle = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
   lifecycle.info({ config: redactConfig(config) }, 'starting');
+  const signals = new ServeSignals();
 
   let policySet: Awaited<ReturnType<typeof loadPolicySet>>;
   try {
@@ -46,8 +51,23 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return EXIT_FAILURE;
   }
 
-  // The policy data files are the store's first revision; API writes build on top of them.
-  const store = MemoryStore.withRelationships(policySet.relationships.map((r) => r.relationship));
+  // The policy data files seed an empty store (the memory store's first revision); API writes
+  // build on top of them, and they are never re-applied over live data.
+  let store: Store;
+  try {
+    const created = await createStore(
+      config,
+      policySet.relationships.map((r) => r.relationship),
+      { logger },
+    );
+    store = created.store;
+    lifecycle.info({ storeKind: store.kind, store: config.store, seeded: created.seeded }, 'store open');
+  } catch (err) {
+    signals.dispose();
+    logger.error({ err }, 'cannot open the store');
+    process.stderr.write(`gatehouse serve: cannot open the store: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
   let server: GatehouseServer;
   try {
     server = await GatehouseServer.start({
@@ -58,10 +78,23 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       lifecycleLogger: lifecycle,
     });
   } catch (err) {
+    signals.dispose();
     logger.error({ err }, 'cannot start');
     process.stderr.write(`gatehouse serve: cannot start: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
+  // Hot reload: file changes (debounced), SIGHUP and POST /v1/admin/reload all land here.
+  const reloader = new PolicyReloader({
+    service: server.service,
+    load: () => loadPolicySet(config.policies),
+    logger: lifecycle,
+    onResult: (result) => server.metrics.policyReloaded(result),
+  });
+  server.service.setReloader(reloader);
+  const watcher = watchPolicyDirectory(config.policies, (why) => void reloader.reload(`changed: ${why}`), {
+    logger,
+  });
+  signals.onHangup = () => void reloader.reload('SIGHUP');
   lifecycle.info(
     {
       http: server.httpAddress,
@@ -74,23 +107,43 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     'ready',
   );
 
-  const signal = await nextSignal();
+  const signal = await signals.stop;
   lifecycle.info({ signal }, 'signal received');
+  watcher.close();
   await server.stop(config.shutdownGraceMs);
+  signals.dispose();
   return EXIT_OK;
 }
 
-/** Resolves with the first SIGTERM/SIGINT; a second one while draining exits at once. */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      process.once('SIGTERM', () => process.exit(EXIT_FAILURE));
-      process.once('SIGINT', () => process.exit(EXIT_FAILURE));
+/**
+ * The process's signal handlers, installed at once: the first SIGTERM/SIGINT resolves `stop`
+ * (a second one while draining exits at once); SIGHUP calls `onHangup` once it is set.
+ */
+class ServeSignals {
+  readonly stop: Promise<NodeJS.Signals>;
+  onHangup: (() => void) | undefined;
+  #stopped = false;
+  readonly #onStop: (signal: NodeJS.Signals) => void;
+  readonly #onHup = (): void => this.onHangup?.();
+
+  constructor() {
+    let resolve: (signal: NodeJS.Signals) => void = () => undefined;
+    this.stop = new Promise((r) => {
+      resolve = r;
+    });
+    this.#onStop = (signal) => {
+      if (this.#stopped) process.exit(EXIT_FAILURE);
+      this.#stopped = true;
       resolve(signal);
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+    process.on('SIGTERM', this.#onStop);
+    process.on('SIGINT', this.#onStop);
+    process.on('SIGHUP', this.#onHup);
+  }
+
+  dispose(): void {
+    process.off('SIGTERM', this.#onStop);
+    process.off('SIGINT', this.#onStop);
+    process.off('SIGHUP', this.#onHup);
+  }
 }

@@ -7,6 +7,8 @@ Commands:
   validate   check a policy directory and report every problem
   test       run the policy test files of a directory
   check      answer one question against a policy directory, with its explanation
+  import     write a policy directory from an OpenFGA or SpiceDB model
+  export     print a policy directory's schema as an OpenFGA or SpiceDB model
 
 Options:
   -h, --help     show this help, or a command's help: gatehouse <command> --help
@@ -14,13 +16,21 @@ Options:
 
 Exit codes: 0 success, 1 failure, 2 denied (check), 64 usage error.`;
 
-export const VALIDATE_USAGE = `Usage: gatehouse validate DIR
+export const VALIDATE_USAGE = `Usage: gatehouse validate DIR [--strict] [--relationships FILE]...
 
 Load every *.yaml / *.yml policy file under DIR, compile the schema and check every
 relationship and test string. Prints "ok: N files, T types, R relationships", or every
-problem as file:line:column: message.
+problem as file:line:column: message. Warnings (such as a permission that can never be
+true) are printed as file:line:column: warning: message and do not fail validation.
 
-Exit codes: 0 valid, 1 invalid or unreadable, 64 usage error.`;
+Options:
+  --strict              treat warnings as errors
+  --relationships FILE  relationships a server stores (one per line, '#' comments), e.g. before
+                        a schema change: report each one the schema can no longer hold
+                        (file:line, relationship, why). Repeat for several files.
+
+Exit codes: 0 valid, 1 invalid, unreadable, warnings with --strict or orphaned
+relationships, 64 usage error.`;
 
 export const TEST_USAGE = `Usage: gatehouse test DIR
 
@@ -37,6 +47,27 @@ Load DIR and answer one check against its relationship files, printing "allowed"
   gatehouse check policies 'team_crm/contact:prospect1#view@team_crm/user:mike'
 
 Exit codes: 0 allowed, 2 denied, 1 invalid policies or request, 64 usage error.`;
+
+export const IMPORT_USAGE = `Usage: gatehouse import openfga MODEL.fga|model.json [--tuples FILE] --out DIR
+       gatehouse import spicedb SCHEMA.zed|validation.yaml --out DIR
+
+Write a Gatehouse policy directory (schema.yaml, relationships.yaml, imported.test.yaml)
+from another system's model: OpenFGA's DSL or JSON model with tuples (YAML or JSON list of
+{object, relation, user}); a SpiceDB schema, or a validation file with its relationships and
+assertTrue / assertFalse / validation entries. Each construct carries a comment saying what it
+came from. What cannot be imported yet (conditions, caveats, expiration, '.all()' arrows) is
+listed on stderr and in the schema file's header, never dropped silently. DIR must not hold
+the files already; nothing is written if the result does not compile.
+
+Exit codes: 0 imported, 1 unreadable or not importable, 64 usage error.`;
+
+export const EXPORT_USAGE = `Usage: gatehouse export openfga|spicedb DIR
+
+Print the schema of the policy directory DIR as an OpenFGA model (schema 1.1 DSL) or a
+SpiceDB schema. Deletion consequences (if_emptied_by_delete) have no equivalent there and are
+written as comments.
+
+Exit codes: 0 printed, 1 invalid policies, 64 usage error.`;
 
 /** A bad command line: reported with the relevant usage text, exit code 64. */
 export class UsageError extends Error {

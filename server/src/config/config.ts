@@ -46,6 +46,14 @@ export interface GatehouseConfig {
   /** How long SIGTERM waits for in-flight calls before closing connections. */
   readonly shutdownGraceMs: number;
   readonly limits: Limits;
+  /** Redis URL: the relationships live in Redis, shared by every replica; undefined: the embedded memory store. */
+  readonly redis: string | undefined;
+  /** The store's name: one Redis holds many stores, each under its own hash tag. */
+  readonly store: string;
+  /** Readiness fails once replication lags by more than this (ms); 0: never. */
+  readonly redisMaxLagMs: number;
+  /** Redis replicas every write waits for (WAIT) before it is acknowledged; 0: none. */
+  readonly redisWaitReplicas: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -70,4 +78,8 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   openScopes: [],
   health: undefined,
   fileReloadMs: 1000,
+  redis: undefined,
+  store: 'default',
+  redisMaxLagMs: 0,
+  redisWaitReplicas: 0,
 };

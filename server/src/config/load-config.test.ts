@@ -170,4 +170,39 @@ describe('redactConfig and usage', () => {
     expect(usage).toContain('[GATEHOUSE_MAX_BATCH_SIZE]');
     expect(usage).toContain('(default 127.0.0.1:8080)');
   });
+
+  it('reads the store settings from flags, env and file', () => {
+    const config = buildConfig(
+      sources(['--redis', 'redis://127.0.0.1:7001/0', '--store', 'crm', '--redis-max-lag', '5000'], {
+        GATEHOUSE_REDIS_WAIT_REPLICAS: '1',
+      }),
+    );
+    expect(config).toMatchObject({
+      redis: 'redis://127.0.0.1:7001/0',
+      store: 'crm',
+      redisMaxLagMs: 5000,
+      redisWaitReplicas: 1,
+    });
+    expect(buildConfig(sources(['--config', 'c.yaml'], {}, { 'c.yaml': 'store: tenant_2\n' }))).toMatchObject(
+      {
+        store: 'tenant_2',
+        redis: undefined,
+      },
+    );
+  });
+
+  it('refuses a store name that cannot travel in tokens and keys, and a URL that is not Redis', () => {
+    expect(problems(sources(['--store', 'a.b']))).toEqual([
+      "store: must be 1 to 64 letters, digits, '_' or '-', got 'a.b'",
+    ]);
+    expect(problems(sources(['--redis', 'http://x']))[0]).toMatch(/redis: must be a redis:\/\//);
+    expect(problems(sources(['--redis-wait-replicas', '-1']))[0]).toMatch(/--redis-wait-replicas/);
+  });
+
+  it('never prints a Redis password', () => {
+    const config = buildConfig(sources([], { GATEHOUSE_REDIS: 'rediss://app:s3cret@redis.internal:6380/2' }));
+    const shown = JSON.stringify(redactConfig(config));
+    expect(shown).not.toContain('s3cret');
+    expect(shown).toContain('rediss://app:(redacted)@redis.internal:6380/2');
+  });
 });

@@ -75,7 +75,13 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
       defaultDeadlineMs: limit(values, 'defaultDeadlineMs'),
       maxDepth: limit(values, 'maxDepth'),
     },
+    redis: values.get('redis') as string | undefined,
+    store: (values.get('store') as string | undefined) ?? DEFAULT_CONFIG.store,
+    redisMaxLagMs: (values.get('redisMaxLagMs') as number | undefined) ?? DEFAULT_CONFIG.redisMaxLagMs,
+    redisWaitReplicas:
+      (values.get('redisWaitReplicas') as number | undefined) ?? DEFAULT_CONFIG.redisWaitReplicas,
   };
+  problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -277,6 +283,23 @@ function crossCheck(config: GatehouseConfig): string[] {
         );
       }
     }
+  }
+  return problems;
+}
+
+/** The store name travels in revision tokens and Redis keys; the URL must name a Redis. */
+function storeProblems(config: GatehouseConfig): string[] {
+  const problems: string[] = [];
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.store)) {
+    problems.push(`store: must be 1 to 64 letters, digits, '_' or '-', got '${config.store}'`);
+  }
+  if (
+    config.redis !== undefined &&
+    !/^(redis|rediss|redis\+sentinel|redis\+cluster):\/\//.test(config.redis)
+  ) {
+    problems.push(
+      'redis: must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (see docs/configuration.md)',
+    );
   }
   return problems;
 }

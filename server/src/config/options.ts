@@ -185,6 +185,41 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     description: 'PEM CA bundle: the API listeners require client certificates it signed (mutual TLS).',
   },
+  {
+    key: 'redis',
+    flag: 'redis',
+    env: 'GATEHOUSE_REDIS',
+    kind: 'string',
+    description:
+      'Keep relationships in Redis, shared by every replica: redis://host:port/db, rediss://..., redis+sentinel://host:port,host:port/master or redis+cluster://host:port,host:port. Unset: the embedded memory store.',
+  },
+  {
+    key: 'store',
+    flag: 'store',
+    env: 'GATEHOUSE_STORE',
+    kind: 'string',
+    description: 'Name of the store this replica serves (one Redis holds many); default `default`.',
+  },
+  {
+    key: 'redisMaxLagMs',
+    flag: 'redis-max-lag',
+    env: 'GATEHOUSE_REDIS_MAX_LAG_MS',
+    kind: 'integer',
+    min: 0,
+    max: 86_400_000,
+    description:
+      'Readiness fails once replication lags the store by more than this many ms; 0 never fails it.',
+  },
+  {
+    key: 'redisWaitReplicas',
+    flag: 'redis-wait-replicas',
+    env: 'GATEHOUSE_REDIS_WAIT_REPLICAS',
+    kind: 'integer',
+    min: 0,
+    max: 100,
+    description:
+      'Redis replicas each write waits for (WAIT) before it is acknowledged, so it survives a failover.',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */

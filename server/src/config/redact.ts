@@ -18,5 +18,14 @@ export function redactConfig(config: GatehouseConfig): Record<string, unknown> {
     logLevel: config.logLevel,
     shutdownGraceMs: config.shutdownGraceMs,
     limits: { ...config.limits },
+    redis: config.redis === undefined ? '(none)' : redactUrl(config.redis),
+    store: config.store,
+    redisMaxLagMs: config.redisMaxLagMs,
+    redisWaitReplicas: config.redisWaitReplicas,
   };
+}
+
+/** A URL with any password replaced: `redis://user:secret@host` → `redis://user:(redacted)@host`. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:@/]*):[^@/]*@/, '$1:(redacted)@');
 }

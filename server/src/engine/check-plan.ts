@@ -8,6 +8,7 @@ import type { GroupClosure } from '../graph/group-closure.js';
 import type { Expr, ObjectTypeDef } from '../schema/schema.js';
 import { MEMO_FALSE, MEMO_TRUE, Query } from './query.js';
 import type { SchemaModel, SchemaNode } from './schema-model.js';
+import { wellFoundedPlans } from './well-founded.js';
 
 /** Evaluates one node on object `x` (NOT_INTERNED for an unseen object) at nesting `depth`. */
 export type NodeEval = (x: number, depth: number) => boolean;
@@ -135,9 +136,12 @@ export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDept
       case 'ref':
         return call(model.requireNode(type.name, e.name).index);
       case 'arrow': {
+        // Subject-set edges lead to their subject's object too (SpiceDB walks the arrow to it);
+        // types without the target are skipped, as SpiceDB and OpenFGA skip them.
         const parts: NodeEval[] = [];
         for (const edges of graph.relation(type.name, e.via)?.edgeSets ?? []) {
-          parts.push(followEdges(edges, model.requireNode(edges.subjectType, e.name).index));
+          const target = edges.kind === 'wildcard' ? undefined : model.node(edges.subjectType, e.name);
+          if (target !== undefined) parts.push(followEdges(edges, target.index));
         }
         return anyOf(parts);
       }
@@ -201,9 +205,14 @@ export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDept
     };
   };
 
+  const wellFounded = wellFoundedPlans(model, graph, query, evals);
   for (const node of model.nodes) {
     const def = node.def;
     let plan: NodeEval;
+    if (node.wellFounded) {
+      evals[node.index] = wellFounded(node);
+      continue;
+    }
     if (def.kind === 'permission') plan = withIdentity(node.index, compileExpr(node.type, def.expr));
     else if (graph.relation(node.type.name, node.name)!.closure === undefined)
       plan = withIdentity(node.index, compileRelation(node));

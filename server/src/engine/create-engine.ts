@@ -260,6 +260,10 @@ class GraphEngine implements Engine {
       v.subject,
       object,
       unseenSelf,
+      (node, x) => {
+        this.startQuery(v.subject, v.subjectOnResource);
+        return this.run(node, x);
+      },
     );
     try {
       const root = explainer.explainNode(v.node, v.resource, 0);

@@ -27,6 +27,11 @@ export class Explainer {
     private readonly rootName: string,
     /** See Query.unseenSelf. */
     private readonly unseenSelf: boolean,
+    /**
+     * The answer for a node evaluated by the well-founded semantics (SchemaNode.wellFounded):
+     * a path through a cycle in `but not` is not a derivation, so it is shown as one step.
+     */
+    private readonly decideWellFounded: (node: number, x: number) => boolean = () => false,
   ) {}
 
   explainNode(node: number, x: number, depth: number): ExplainNode {
@@ -48,7 +53,23 @@ export class Explainer {
     this.cutMin = NO_CUT;
 
     let result: ExplainNode;
-    if (this.subject.node === node && this.subject.id === x && (x >= 0 || this.unseenSelf)) {
+    if (info.wellFounded) {
+      result = {
+        kind: info.def.kind,
+        object,
+        label: info.name,
+        result: this.decideWellFounded(node, x),
+        children: [
+          {
+            kind: 'direct',
+            object,
+            label: `${object}#${info.name} recurses through 'but not': decided by the well-founded semantics (an undetermined cycle denies)`,
+            result: this.decideWellFounded(node, x),
+            children: [],
+          },
+        ],
+      };
+    } else if (this.subject.node === node && this.subject.id === x && (x >= 0 || this.unseenSelf)) {
       result = {
         kind: info.def.kind,
         object,
@@ -160,7 +181,10 @@ export class Explainer {
         const children: ExplainNode[] = [];
         let result = false;
         for (const edges of this.graph.relation(type.name, e.via)!.edgeSets) {
-          const target = this.model.requireNode(edges.subjectType, e.name).index;
+          const targetNode =
+            edges.kind === 'wildcard' ? undefined : this.model.node(edges.subjectType, e.name);
+          if (targetNode === undefined) continue;
+          const target = targetNode.index;
           const n = edges.forward.degree(x);
           if (n > 0 && depth >= this.maxDepth) throw new DepthExceededError(this.maxDepth);
           for (let i = 0; i < n && !result; i++) {

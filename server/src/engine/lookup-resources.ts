@@ -55,7 +55,8 @@ export class ReverseRules {
             return;
           }
           for (const edges of graph.relation(node.type.name, e.via)?.edgeSets ?? []) {
-            this.acrossEdges[model.requireNode(edges.subjectType, e.name).index]!.push({ to, edges });
+            const target = edges.kind === 'wildcard' ? undefined : model.node(edges.subjectType, e.name);
+            if (target !== undefined) this.acrossEdges[target.index]!.push({ to, edges });
           }
         },
         { subtracted: false },

@@ -59,7 +59,9 @@ export function collectSubjectCandidates(
         return;
       }
       for (const edges of graph.relation(node.type.name, e.via)!.edgeSets) {
-        const next = model.requireNode(edges.subjectType, e.name).index;
+        const target = edges.kind === 'wildcard' ? undefined : model.node(edges.subjectType, e.name);
+        if (target === undefined) continue;
+        const next = target.index;
         for (let i = 0, n = edges.forward.degree(y); i < n; i++) push(next, edges.forward.neighbor(y, i));
       }
     });

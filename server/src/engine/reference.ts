@@ -1,6 +1,8 @@
 // A deliberately naive evaluator of the same semantics as the engine, for property tests: no
-// interning, no closure, no plans — a least fixed point over every fact, computed stratum by
-// stratum (the strata come from the schema's `but not` dependencies). Slow and obviously right.
+// interning, no closure, no plans — every fact over the whole universe, one group of mutually
+// recursive rules at a time (dependencies first), each group by the well-founded semantics (the
+// alternating fixpoint; for a group without `but not` inside it, simply the least fixed point).
+// Undetermined facts (a cycle through `but not` in the data) are false. Slow and obviously right.
 import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
 import { formatObject, formatSubject, WILDCARD_ID } from '../model/relationship.js';
 import type { Expr, ObjectTypeDef, Schema } from '../schema/schema.js';
@@ -29,8 +31,7 @@ export function evaluateReference(schema: Schema, relationships: readonly Relati
   for (const type of schema.types.values()) {
     for (const name of [...type.relations.keys(), ...type.permissions.keys()]) nodes.push({ type, name });
   }
-  const strata = computeStrata(schema);
-  const maxStratum = Math.max(0, ...strata.values());
+  const components = orderedComponents(schema);
 
   const byResource = new Map<string, Relationship[]>();
   const objects = new Map<string, ObjectRef>();
@@ -47,52 +48,83 @@ export function evaluateReference(schema: Schema, relationships: readonly Relati
     const universe = new Map(objects);
     for (const o of extra) universe.set(formatObject(o), o);
     const subjectKey = formatSubject(subject);
+    /** Final values of the components solved so far. */
     const values = new Map<string, boolean>();
-    const value = (o: string, name: string): boolean => values.get(`${o}#${name}`) ?? false;
+    let component = new Set<string>();
+    let current = new Set<string>();
+    let fixed = new Set<string>();
+    const value = (o: string, type: string, name: string, negated: boolean): boolean => {
+      const fact = `${o}#${name}`;
+      if (!component.has(`${type}#${name}`)) return values.get(fact) ?? false;
+      return (negated ? fixed : current).has(fact);
+    };
 
-    const evalExpr = (type: ObjectTypeDef, o: string, e: Expr): boolean => {
+    const evalExpr = (type: ObjectTypeDef, o: string, e: Expr, negated: boolean): boolean => {
       switch (e.op) {
         case 'ref':
-          return value(o, e.name);
+          return value(o, type.name, e.name, negated);
         case 'arrow':
-          return (byResource.get(`${o}#${e.via}`) ?? []).some((r) => value(formatSubject(r.subject), e.name));
+          // To the subject's object, for plain subjects and subject sets alike; wildcards name none.
+          return (byResource.get(`${o}#${e.via}`) ?? []).some(
+            (r) =>
+              r.subject.id !== WILDCARD_ID &&
+              value(`${r.subject.type}:${r.subject.id}`, r.subject.type, e.name, negated),
+          );
         case 'union':
-          return e.operands.some((x) => evalExpr(type, o, x));
+          return e.operands.some((x) => evalExpr(type, o, x, negated));
         case 'intersection':
-          return e.operands.every((x) => evalExpr(type, o, x));
+          return e.operands.every((x) => evalExpr(type, o, x, negated));
         case 'exclusion':
-          return evalExpr(type, o, e.base) && !evalExpr(type, o, e.subtract);
+          return evalExpr(type, o, e.base, negated) && !evalExpr(type, o, e.subtract, true);
       }
     };
     const evalNode = (type: ObjectTypeDef, o: string, name: string): boolean => {
       if (subjectKey === `${o}#${name}`) return true;
       const permission = type.permissions.get(name);
-      if (permission !== undefined) return evalExpr(type, o, permission.expr);
+      if (permission !== undefined) return evalExpr(type, o, permission.expr, false);
       return (byResource.get(`${o}#${name}`) ?? []).some((r) => {
         const s = r.subject;
         if (formatSubject(s) === subjectKey) return true;
         if (s.id === WILDCARD_ID) return subject.type === s.type && subject.relation === undefined;
-        if (s.relation !== undefined) return value(`${s.type}:${s.id}`, s.relation);
+        if (s.relation !== undefined) return value(`${s.type}:${s.id}`, s.type, s.relation, false);
         return false;
       });
     };
 
-    for (let stratum = 0; stratum <= maxStratum; stratum++) {
-      let changed = true;
-      while (changed) {
-        changed = false;
-        for (const obj of universe.values()) {
-          const o = formatObject(obj);
-          for (const { type, name } of nodes) {
-            if (type.name !== obj.type || strata.get(`${type.name}#${name}`) !== stratum) continue;
-            if (!value(o, name) && evalNode(type, o, name)) {
-              values.set(`${o}#${name}`, true);
-              changed = true;
+    // Components in dependency order; within one, the well-founded semantics by the alternating
+    // fixpoint: Γ(J) is the least set of facts derivable when everything under `but not` is
+    // read from J. Undetermined facts (in Γ(T) but not in T) end up false.
+    for (const members of components) {
+      component = new Set(members);
+      const gamma = (j: Set<string>): Set<string> => {
+        fixed = j;
+        current = new Set();
+        for (let changed = true; changed; ) {
+          changed = false;
+          for (const obj of universe.values()) {
+            const o = formatObject(obj);
+            const type = schema.types.get(obj.type)!;
+            for (const key of members) {
+              const [t, name] = key.split('#') as [string, string];
+              if (t !== obj.type || current.has(`${o}#${name}`)) continue;
+              if (evalNode(type, o, name)) {
+                current.add(`${o}#${name}`);
+                changed = true;
+              }
             }
           }
         }
+        return current;
+      };
+      let truth = new Set<string>();
+      for (;;) {
+        const next = gamma(gamma(truth));
+        if (next.size === truth.size) break;
+        truth = next;
       }
+      for (const fact of truth) values.set(fact, true);
     }
+    component = new Set();
     return values;
   };
 
@@ -148,49 +180,62 @@ export function evaluateReference(schema: Schema, relationships: readonly Relati
 }
 
 /**
- * Stratum of every `type#name`: at least that of everything it uses, and one more than anything
- * it subtracts with `but not`. Terminates because compiled schemas never subtract a dependant.
+ * The schema's `type#name` nodes grouped into strongly connected components of the dependency
+ * graph (through refs, arrows, subject sets and both sides of `but not`), dependencies first.
  */
-function computeStrata(schema: Schema): Map<string, number> {
-  const strata = new Map<string, number>();
-  const deps: { key: string; positive: string[]; negative: string[] }[] = [];
+function orderedComponents(schema: Schema): string[][] {
+  const deps = new Map<string, string[]>();
   for (const type of schema.types.values()) {
     for (const rel of type.relations.values()) {
-      const positive = rel.allowed
-        .filter((a) => a.relation !== undefined)
-        .map((a) => `${a.type}#${a.relation}`);
-      deps.push({ key: `${type.name}#${rel.name}`, positive, negative: [] });
+      deps.set(
+        `${type.name}#${rel.name}`,
+        rel.allowed.filter((a) => a.relation !== undefined).map((a) => `${a.type}#${a.relation}`),
+      );
     }
     for (const perm of type.permissions.values()) {
-      const positive: string[] = [];
-      const negative: string[] = [];
-      const walk = (e: Expr, into: string[]): void => {
-        if (e.op === 'ref') into.push(`${type.name}#${e.name}`);
+      const out: string[] = [];
+      const walk = (e: Expr): void => {
+        if (e.op === 'ref') out.push(`${type.name}#${e.name}`);
         else if (e.op === 'arrow') {
-          for (const a of type.relations.get(e.via)?.allowed ?? []) into.push(`${a.type}#${e.name}`);
+          for (const a of type.relations.get(e.via)?.allowed ?? []) out.push(`${a.type}#${e.name}`);
         } else if (e.op === 'exclusion') {
-          walk(e.base, into);
-          walk(e.subtract, negative);
-        } else for (const o of e.operands) walk(o, into);
+          walk(e.base);
+          walk(e.subtract);
+        } else for (const o of e.operands) walk(o);
       };
-      walk(perm.expr, positive);
-      deps.push({ key: `${type.name}#${perm.name}`, positive, negative });
+      walk(perm.expr);
+      deps.set(`${type.name}#${perm.name}`, out);
     }
   }
-  for (const d of deps) strata.set(d.key, 0);
-  for (let changed = true, rounds = 0; changed; rounds++) {
-    if (rounds > deps.length + 1)
-      throw new Error('schema is not stratified: a `but not` subtracts one of its dependants');
-    changed = false;
-    for (const d of deps) {
-      let s = strata.get(d.key)!;
-      for (const p of d.positive) s = Math.max(s, strata.get(p) ?? 0);
-      for (const n of d.negative) s = Math.max(s, (strata.get(n) ?? 0) + 1);
-      if (s !== strata.get(d.key)) {
-        strata.set(d.key, s);
-        changed = true;
-      }
+  // Tarjan's algorithm emits each component after every component it depends on.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of deps.get(v) ?? []) {
+      if (!deps.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
     }
-  }
-  return strata;
+    if (low.get(v) === index.get(v)) {
+      const members: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        members.push(w);
+      } while (w !== v);
+      out.push(members);
+    }
+  };
+  for (const v of deps.keys()) if (!index.has(v)) visit(v);
+  return out;
 }

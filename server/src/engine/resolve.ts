@@ -5,7 +5,7 @@ import type { GraphIndex } from '../graph/graph-index.js';
 import { NOT_INTERNED } from '../graph/interner.js';
 import type { SubjectRef } from '../model/relationship.js';
 import { WILDCARD_ID } from '../model/relationship.js';
-import { closestName } from '../schema/did-you-mean.js';
+import { closestName, didYouMeanType } from '../schema/did-you-mean.js';
 import type { SchemaModel, SchemaNode } from './schema-model.js';
 
 /** A subject resolved to numbers: see Query for the meaning of each field. */
@@ -21,12 +21,18 @@ function suggestion(name: string, candidates: Iterable<string>): string {
   return close === undefined ? '' : ` (did you mean '${close}'?)`;
 }
 
+/** A suggestion among types, comparing unqualified names within the namespace (see didYouMeanType). */
+function typeSuggestion(name: string, candidates: Iterable<string>): string {
+  const hint = didYouMeanType(name, candidates);
+  return hint === '' ? '' : ` (${hint.slice(2, -1)}?)`;
+}
+
 /** Throws unless `type` is a type of the schema. */
 export function requireType(model: SchemaModel, type: string, field: string): number {
   const index = model.typeIndex(type);
   if (index === undefined) {
     throw new InvalidArgumentError(
-      `${field} type '${type}' is not defined in the schema${suggestion(type, model.schema.types.keys())}; use one of the schema's types`,
+      `${field} type '${type}' is not defined in the schema${typeSuggestion(type, model.schema.types.keys())}; use one of the schema's types`,
       { field },
     );
   }

@@ -17,6 +17,14 @@ export interface SchemaNode {
   readonly recursive: boolean;
   /** True when this node and everything it depends on use only `or` (no `and`, no `but not`). */
   readonly unionOnly: boolean;
+  /** Number of the group of mutually recursive nodes this node belongs to. */
+  readonly component: number;
+  /**
+   * True when this node's group recurses through `but not` (a permission of the group
+   * subtracts something that leads back into the group). Such nodes are evaluated by the
+   * well-founded semantics over the part of the graph they reach: see well-founded.ts.
+   */
+  readonly wellFounded: boolean;
 }
 
 export class SchemaModel {
@@ -43,7 +51,12 @@ export class SchemaModel {
       }
     });
     const deps = drafts.map((d) => this.dependencies(d.type, d.def));
-    const recursive = findRecursive(deps);
+    const { recursive, component } = findRecursive(deps);
+    const negative = drafts.map((d) => this.subtractedDependencies(d.type, d.def));
+    const wellFoundedComponents = new Set<number>();
+    negative.forEach((ns, v) => {
+      for (const w of ns) if (component[w] === component[v]) wellFoundedComponents.add(component[v]!);
+    });
     const unionOnly = findUnionOnly(
       drafts.map((d) => d.def),
       deps,
@@ -53,6 +66,8 @@ export class SchemaModel {
       index,
       recursive: recursive[index]!,
       unionOnly: unionOnly[index]!,
+      component: component[index]!,
+      wellFounded: wellFoundedComponents.has(component[index]!),
     }));
     for (const type of this.types) this.nodesByType.set(type.name, new Map());
     for (const node of this.nodes) this.nodesByType.get(node.type.name)!.set(node.name, node);
@@ -72,6 +87,31 @@ export class SchemaModel {
     if (node === undefined)
       throw new Error(`schema invariant broken: '${type}#${name}' is referenced but not defined`);
     return node;
+  }
+
+  /** The nodes the subtracted sides of `def`'s `but not`s read directly. */
+  private subtractedDependencies(type: ObjectTypeDef, def: RelationDef | PermissionDef): number[] {
+    if (def.kind === 'relation') return [];
+    const out: number[] = [];
+    const leaves = (e: Expr): void =>
+      forEachExprLeaf(e, (leaf) => {
+        if (leaf.op === 'ref') this.addNode(out, type.name, leaf.name);
+        else
+          for (const a of type.relations.get(leaf.via)?.allowed ?? []) this.addNode(out, a.type, leaf.name);
+      });
+    const walk = (e: Expr): void => {
+      if (e.op === 'exclusion') {
+        walk(e.base);
+        leaves(e.subtract);
+      } else if (e.op === 'union' || e.op === 'intersection') e.operands.forEach(walk);
+    };
+    walk(def.expr);
+    return out;
+  }
+
+  private addNode(out: number[], type: string, name: string): void {
+    const n = this.nodeNumbers.get(`${type}#${name}`);
+    if (n !== undefined) out.push(n);
   }
 
   /** The nodes `def` evaluates directly. A relation's own self-nesting edge is left out. */
@@ -97,14 +137,19 @@ export class SchemaModel {
   }
 }
 
-/** Nodes on a dependency cycle (strongly connected components of size > 1, or self-loops). */
-function findRecursive(deps: readonly number[][]): boolean[] {
+/**
+ * Nodes on a dependency cycle (strongly connected components of size > 1, or self-loops), and
+ * the component of every node.
+ */
+function findRecursive(deps: readonly number[][]): { recursive: boolean[]; component: number[] } {
   const n = deps.length;
   const index = new Array<number>(n).fill(-1);
   const low = new Array<number>(n).fill(0);
   const onStack = new Array<boolean>(n).fill(false);
   const stack: number[] = [];
   const result = new Array<boolean>(n).fill(false);
+  const componentOf = new Array<number>(n).fill(-1);
+  let components = 0;
   let counter = 0;
   // Iterative Tarjan: schemas are small, but recursion depth should not depend on user input.
   for (let root = 0; root < n; root++) {
@@ -138,11 +183,15 @@ function findRecursive(deps: readonly number[][]): boolean[] {
           component.push(w);
         } while (w !== v);
         const cyclic = component.length > 1 || deps[v]!.includes(v);
-        for (const c of component) result[c] = cyclic;
+        for (const c of component) {
+          result[c] = cyclic;
+          componentOf[c] = components;
+        }
+        components++;
       }
     }
   }
-  return result;
+  return { recursive: result, component: componentOf };
 }
 
 function usesOnlyUnion(def: RelationDef | PermissionDef): boolean {

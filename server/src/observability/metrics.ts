@@ -13,7 +13,25 @@ export interface MetricsSource {
   readonly revision: number;
   readonly relationshipCount: number;
   readonly ready: boolean;
+  /** The active policy (schema) hash, for gatehouse_policy_info. */
+  readonly policyHash?: string;
+  /** The replica's replication status, read at scrape time. */
+  replicaStatus?(): ReplicationStatus;
 }
+
+/** What the replication gauges read (a GraphReplica's status). */
+export interface ReplicationStatus {
+  readonly state: string;
+  readonly lagRevisions: number;
+  readonly lagSeconds: number;
+  readonly resyncs: number;
+  readonly lostRevisions: number;
+}
+
+/** Replica states, each a series of gatehouse_replica_state (1 for the current one). */
+const REPLICA_STATES = ['building', 'following', 'resyncing', 'degraded', 'closed'] as const;
+/** Outcomes of a policy reload: applied, invalid policies, refused (would orphan stored data), other failure. */
+export type ReloadResult = 'success' | 'invalid' | 'orphaned' | 'error';
 
 // Sub-millisecond buckets: an in-memory check answers in microseconds plus transport time.
 const LATENCY_BUCKETS = [
@@ -61,6 +79,7 @@ export class GatehouseMetrics {
   readonly #errors: Counter<'transport' | 'method' | 'code'>;
   readonly #batchChecks: Counter<'outcome'>;
   readonly #methods = new Map<string, MethodMetrics>();
+  readonly #reloads: Counter<'result'>;
 
   constructor(source: MetricsSource, options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -108,6 +127,18 @@ export class GatehouseMetrics {
     });
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+    this.#reloads = new Counter({
+      name: 'gatehouse_policy_reload_total',
+      help: 'Policy reloads by result: success, invalid (policies do not compile), orphaned (refused: stored relationships would be orphaned), error.',
+      labelNames: ['result'],
+      registers,
+    });
+    addPolicyAndReplicationMetrics(registers, source);
+  }
+
+  /** Count one policy reload attempt. */
+  policyReloaded(result: ReloadResult): void {
+    this.#reloads.labels(result).inc();
   }
 
   /** The recorder for one (transport, method); create once per method at adapter build time. */
@@ -139,4 +170,64 @@ export class GatehouseMetrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** The active policy hash and the replica's replication state, read at scrape time. */
+function addPolicyAndReplicationMetrics(registers: Registry[], source: MetricsSource): void {
+  if (source.policyHash !== undefined) {
+    new Gauge({
+      name: 'gatehouse_policy_info',
+      help: 'Always 1, labelled with the hash of the active policies (the compiled schema).',
+      labelNames: ['hash'],
+      registers,
+      collect() {
+        this.reset();
+        this.labels(source.policyHash as string).set(1);
+      },
+    });
+  }
+  if (source.replicaStatus === undefined) return;
+  const status = (): ReplicationStatus => (source.replicaStatus as () => ReplicationStatus)();
+  new Gauge({
+    name: 'gatehouse_replication_lag_revisions',
+    help: 'Store revisions this replica knows of and has not applied yet.',
+    registers,
+    collect() {
+      this.set(status().lagRevisions);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_replication_lag_seconds',
+    help: 'How far behind the store this replica is in time: 0 when caught up.',
+    registers,
+    collect() {
+      this.set(status().lagSeconds);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_replica_state',
+    help: 'The replica state machine: 1 for the current state, 0 for the others.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const current = status().state;
+      for (const state of REPLICA_STATES) this.labels(state).set(state === current ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_replica_resyncs',
+    help: 'Times the replica rebuilt its graph from a snapshot after the first build (truncated changelog, divergence, new store epoch).',
+    registers,
+    collect() {
+      this.set(status().resyncs);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_replica_lost_revisions',
+    help: 'Revisions known lost because the store data started anew (a new epoch); 0 if none.',
+    registers,
+    collect() {
+      this.set(status().lostRevisions);
+    },
+  });
 }

@@ -2,6 +2,7 @@
 // relationship, assertion, lookup and step of the data and test files against it. Throws one
 // PolicyError with every problem of every file, or returns the validated PolicySet.
 
+import { PolicyError } from '../errors.js';
 import { compileSchemaCollecting } from '../schema/compile.js';
 import type { Schema } from '../schema/schema.js';
 import type { PolicyFileAst, SchemaFileAst, StepAst, TestFileAst } from './ast.js';
@@ -84,9 +85,23 @@ export function compilePolicySet(files: readonly PolicyFileSource[]): PolicySet 
   const problems = new ProblemList();
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const asts: PolicyFileAst[] = [];
+  const unreadable: PolicyFileSource[] = [];
   for (const file of sorted) {
     const ast = parsePolicyFile(file.path, file.content, problems);
     if (ast !== undefined) asts.push(ast);
+    else unreadable.push(file);
+  }
+  // A schema file that could not be read leaves its types undeclared: every other file would
+  // then report each use of them as "unknown type", burying the one real cause. Report only
+  // the cause and say what was not checked.
+  const lostSchema = unreadable.filter((f) => mayDeclareTypes(f.content));
+  if (lostSchema.length > 0 && unreadable.length < sorted.length) {
+    const first = problems.problems.find((p) => p.position.file === lostSchema[0]!.path)!;
+    const others = sorted.length - unreadable.length;
+    const note = ` (the types this schema file declares stay unknown until it can be read, so ${others} other file${others === 1 ? ' was' : 's were'} not checked)`;
+    throw new PolicyError(
+      problems.problems.map((p) => (p === first ? { ...p, message: p.message + note } : p)),
+    );
   }
   const schema = compileSchemaCollecting(
     asts.filter((a): a is SchemaFileAst => a.kind === 'schema'),
@@ -106,7 +121,18 @@ export function compilePolicySet(files: readonly PolicyFileSource[]): PolicySet 
     }
   }
   problems.throwIfAny();
-  return { schema, relationships, tests, files: sorted.map((f) => f.path) };
+  return {
+    schema,
+    relationships,
+    tests,
+    files: sorted.map((f) => f.path),
+    warnings: new PolicyError(problems.warnings).problems,
+  };
+}
+
+/** Whether an unreadable file may have been a schema file: its text mentions `kind: schema` or `types:`. */
+function mayDeclareTypes(content: string): boolean {
+  return /^\s*kind\s*:\s*['"]?schema\b/m.test(content) || /^\s*types\s*:/m.test(content);
 }
 
 /** Load every policy file under `dir` and compile them: see loadPolicyDirectory and compilePolicySet. */

@@ -1,7 +1,7 @@
 // A loaded, validated policy set: the compiled schema plus the relationships and tests its
 // files declare, each with its source position. Produced by compilePolicySet
 // (server/src/policy/compile-policy-set.ts); consumed by the CLI, the test runner and serve.
-import type { SourcePosition } from '../errors.js';
+import type { PolicyProblem, SourcePosition } from '../errors.js';
 import type { CheckTuple, ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
 
@@ -83,4 +83,9 @@ export interface PolicySet {
   readonly tests: readonly PolicyTestFile[];
   /** Every file that was read, for diagnostics. */
   readonly files: readonly string[];
+  /**
+   * Problems that leave the policy valid (a rule that can never be true), sorted by file, line
+   * and column. `validate` prints them; `validate --strict` treats them as errors.
+   */
+  readonly warnings: readonly PolicyProblem[];
 }

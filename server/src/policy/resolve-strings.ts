@@ -75,7 +75,12 @@ function blameOffset(schema: Schema, text: string, parts: TupleParts): number {
   const at = text.indexOf('@');
   const subjectType = schema.types.get(parts.subjectType);
   const relation = parts.subjectRelation;
-  if (subjectType !== undefined && relation !== undefined && !subjectType.relations.has(relation)) {
+  if (
+    subjectType !== undefined &&
+    relation !== undefined &&
+    !subjectType.relations.has(relation) &&
+    !subjectType.permissions.has(relation)
+  ) {
     return text.indexOf('#', at) + 1;
   }
   return at + 1;

@@ -1,6 +1,6 @@
 // Compiles one permission expression: resolves each name to a relation or permission of the
-// owning type and checks every arrow (it starts at a relation that allows only plain object
-// types, and each of those types defines the arrow's target).
+// owning type and checks every arrow (it starts at a relation without wildcards, and at least
+// one type that relation allows defines the arrow's target).
 import type { ExprAst, PermissionAst } from '../policy/ast.js';
 import type { ProblemList } from '../policy/problem-list.js';
 import type { DeclaredType, DeclaredTypes } from './declared-types.js';
@@ -40,27 +40,34 @@ function compileArrow(e: Extract<ExprAst, { op: 'arrow' }>, s: Scope): Expr | un
     return undefined;
   }
   let ok = true;
-  const indirect = via.allowed.filter((a) => a.wildcard || a.relation !== undefined);
-  if (indirect.length > 0) {
+  // A wildcard names no object to walk to; SpiceDB and OpenFGA refuse it here too.
+  const wildcards = via.allowed.filter((a) => a.wildcard);
+  if (wildcards.length > 0) {
     s.problems.add(
       e.position,
       s.permission.path,
-      `arrow '${arrow}' goes through relation '${e.via}', which allows ${indirect.map((a) => `'${a.source}'`).join(', ')}; an arrow's relation may allow only plain object types (remove the subject sets and wildcards, or add a separate relation for them)`,
+      `arrow '${arrow}' goes through relation '${e.via}', which allows ${wildcards.map((a) => `'${a.source}'`).join(', ')}; a wildcard names no object to follow, so remove it from '${e.via}' or add a separate relation for it`,
     );
     ok = false;
   }
-  for (const allowed of via.allowed) {
-    if (allowed.wildcard || allowed.relation !== undefined) continue;
-    const target = s.types.get(allowed.type);
-    if (target === undefined) continue; // Reported once, at the relation.
-    if (!target.relations.has(e.name) && !target.permissions.has(e.name)) {
-      s.problems.add(
-        e.namePosition,
-        s.permission.path,
-        `arrow '${arrow}': type '${allowed.type}' (allowed by relation '${e.via}') has no relation or permission '${e.name}'${didYouMean(e.name, memberNames(target))}`,
-      );
-      ok = false;
-    }
+  // Object types and subject sets (whose object the arrow walks to, as SpiceDB does) count; the
+  // arrow is evaluated on the types that define its target and skipped on the others, as in
+  // SpiceDB and OpenFGA. Only an arrow no allowed type can satisfy is a mistake.
+  const walked = via.allowed.filter((a) => !a.wildcard && s.types.has(a.type));
+  const targets = walked.filter((a) => {
+    const target = s.types.get(a.type)!;
+    return target.relations.has(e.name) || target.permissions.has(e.name);
+  });
+  if (walked.length > 0 && targets.length === 0) {
+    const names = new Set<string>();
+    for (const a of walked) for (const n of memberNames(s.types.get(a.type)!)) names.add(n);
+    const typeNames = [...new Set(walked.map((a) => `'${a.type}'`))].join(', ');
+    s.problems.add(
+      e.namePosition,
+      s.permission.path,
+      `arrow '${arrow}': no type relation '${e.via}' allows (${typeNames}) has a relation or permission '${e.name}'${didYouMean(e.name, names)}`,
+    );
+    ok = false;
   }
   return ok ? { op: 'arrow', via: e.via, name: e.name } : undefined;
 }

@@ -1,5 +1,5 @@
 // Compiles one relation: checks each allowed subject type (the type exists; a subject set
-// names a relation of it; no entry twice) and its `if_emptied_by_delete` consequence.
+// names a relation or permission of it; no entry twice) and its `if_emptied_by_delete` consequence.
 import { GatehouseError } from '../errors.js';
 import type { SubjectRef } from '../model/relationship.js';
 import { parseSubject } from '../model/relationship.js';
@@ -53,7 +53,7 @@ function compileConsequence(
     return undefined;
   }
   if (!allowsSubject(allowed, subject)) {
-    const allows = allowed.map(formatAllowedSubject).join(', ');
+    const allows = allowed.length === 0 ? 'no subject type' : allowed.map(formatAllowedSubject).join(', ');
     problems.add(
       node.position,
       node.path,
@@ -82,15 +82,18 @@ export function compileRelation(
       );
       continue;
     }
-    if (entry.relation !== undefined && !target.relations.has(entry.relation)) {
-      const isPermission = target.permissions.has(entry.relation);
-      const why = isPermission
-        ? `'${entry.relation}' is a permission of '${entry.type}'; a subject set must name a relation`
-        : `type '${entry.type}' has no relation '${entry.relation}'${didYouMean(entry.relation, target.relations.keys())}`;
+    // A subject set may name a relation or a permission (`group#membership`): SpiceDB and
+    // OpenFGA accept both, and the engine evaluates either on the subject's object.
+    if (
+      entry.relation !== undefined &&
+      !target.relations.has(entry.relation) &&
+      !target.permissions.has(entry.relation)
+    ) {
+      const names = [...target.relations.keys(), ...target.permissions.keys()];
       problems.add(
         entry.position,
         rel.path,
-        `subject set '${entry.source}' in relation '${rel.name}': ${why}`,
+        `subject set '${entry.source}' in relation '${rel.name}': type '${entry.type}' has no relation or permission '${entry.relation}'${didYouMean(entry.relation, names)}`,
       );
       continue;
     }

@@ -1,6 +1,6 @@
 // The schema compiler: policy ASTs of every schema file → one checked Schema. Reports every
-// problem (unknown names, bad arrows, duplicates, unsatisfiable rules, recursive exclusion)
-// with its position; the Schema it returns upholds the invariants documented in schema.ts.
+// problem (unknown names, bad arrows, duplicates) with its position, and warns about rules that
+// can never be true; the Schema it returns upholds the invariants documented in schema.ts.
 import type { SchemaFileAst } from '../policy/ast.js';
 import { ProblemList } from '../policy/problem-list.js';
 import { canonicalSchema, schemaHash } from './canonical.js';
@@ -9,8 +9,7 @@ import { compileRelation } from './compile-relation.js';
 import { collectDeclaredTypes } from './declared-types.js';
 import type { NodeKey } from './dependency-graph.js';
 import { nodeKey } from './dependency-graph.js';
-import { checkRecursiveExclusions } from './exclusion-check.js';
-import { findUnproductive } from './productivity.js';
+import { warnNeverTrue } from './never-true.js';
 import type { ObjectTypeDef, PermissionDef, RelationDef, Schema } from './schema.js';
 
 /**
@@ -31,26 +30,20 @@ export function compileSchemaCollecting(files: readonly SchemaFileAst[], problem
     const permissions = new Map<string, PermissionDef>();
     for (const p of t.permissions.values()) {
       const expr = compileExpression(p, t, declared, problems);
-      if (expr === undefined) continue;
+      if (expr === undefined) {
+        // Still declared: checks and lookups in test files that name it must not be told it
+        // does not exist ("did you mean 'writer'?") when its expression has a typo. The
+        // schema is unusable anyway once a problem is reported.
+        permissions.set(p.name, { kind: 'permission', name: p.name, expr: { op: 'union', operands: [] } });
+        continue;
+      }
       permissions.set(p.name, { kind: 'permission', name: p.name, expr });
       compiled.add(nodeKey(t.ast.name, p.name));
     }
     defs.push({ name: t.ast.name, relations, permissions });
   }
 
-  for (const key of findUnproductive(declared, compiled)) {
-    const [typeName, name] = key.split('#') as [string, string];
-    const t = declared.get(typeName)!;
-    const rule = t.permissions.get(name) ?? t.relations.get(name)!;
-    const what = t.permissions.has(name) ? 'permission' : 'relation';
-    problems.add(
-      rule.position,
-      rule.path,
-      `${what} '${key}' can never be true: every way to satisfy it recurses back into itself without reaching a stored subject; add a base case such as a relation it can be granted through`,
-    );
-  }
-  checkRecursiveExclusions(declared, compiled, problems);
-
+  warnNeverTrue(declared, compiled, problems);
   defs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { types: new Map(defs.map((d) => [d.name, d])), hash: schemaHash(canonicalSchema(defs)) };
 }

@@ -11,6 +11,12 @@ export function nodeKey(type: string, name: string): NodeKey {
   return `${type}#${name}`;
 }
 
+/** True when `type` declares a relation or permission `name`. */
+export function declares(types: DeclaredTypes, type: string, name: string): boolean {
+  const t = types.get(type);
+  return t !== undefined && (t.relations.has(name) || t.permissions.has(name));
+}
+
 /** The nodes an expression reads directly: refs on its own type, arrow relations and their targets. */
 export function expressionDependencies(expr: ExprAst, ownerType: string, types: DeclaredTypes): NodeKey[] {
   switch (expr.op) {
@@ -18,8 +24,12 @@ export function expressionDependencies(expr: ExprAst, ownerType: string, types: 
       return [nodeKey(ownerType, expr.name)];
     case 'arrow': {
       const out = [nodeKey(ownerType, expr.via)];
+      // Plain types and subject sets alike: the arrow walks to the object either way, and only
+      // the types that define the target are evaluated.
       for (const allowed of types.get(ownerType)?.relations.get(expr.via)?.allowed ?? []) {
-        if (!allowed.wildcard && allowed.relation === undefined) out.push(nodeKey(allowed.type, expr.name));
+        if (!allowed.wildcard && declares(types, allowed.type, expr.name)) {
+          out.push(nodeKey(allowed.type, expr.name));
+        }
       }
       return out;
     }

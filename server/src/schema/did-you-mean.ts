@@ -56,3 +56,20 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
   const match = closestName(name, candidates);
   return match === undefined ? '' : `; did you mean '${match}'?`;
 }
+
+/**
+ * Like didYouMean for (possibly namespaced) type names: `crm/usr` is compared with the other
+ * types of namespace `crm` by their unqualified names (`usr` against `user`, `customer`), so
+ * the shared prefix does not make distant names look close.
+ */
+export function didYouMeanType(name: string, candidates: Iterable<string>): string {
+  const slash = name.lastIndexOf('/');
+  const prefix = slash < 0 ? '' : name.slice(0, slash + 1);
+  const local: string[] = [];
+  for (const c of candidates) {
+    const cs = c.lastIndexOf('/');
+    if ((cs < 0 ? '' : c.slice(0, cs + 1)) === prefix) local.push(c.slice(prefix.length));
+  }
+  const match = closestName(name.slice(prefix.length), local);
+  return match === undefined ? '' : `; did you mean '${prefix}${match}'?`;
+}

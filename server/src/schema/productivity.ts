@@ -4,7 +4,7 @@
 import type { ExprAst } from '../policy/ast.js';
 import type { DeclaredTypes } from './declared-types.js';
 import type { NodeKey } from './dependency-graph.js';
-import { buildDependencyGraph, nodeKey } from './dependency-graph.js';
+import { buildDependencyGraph, declares, nodeKey } from './dependency-graph.js';
 
 function productiveExpr(
   e: ExprAst,
@@ -19,7 +19,7 @@ function productiveExpr(
       return (
         isProductive(nodeKey(owner, e.via)) &&
         (types.get(owner)?.relations.get(e.via)?.allowed ?? []).some(
-          (a) => !a.wildcard && a.relation === undefined && isProductive(nodeKey(a.type, e.name)),
+          (a) => !a.wildcard && declares(types, a.type, e.name) && isProductive(nodeKey(a.type, e.name)),
         )
       );
     case 'union':

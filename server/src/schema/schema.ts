@@ -14,8 +14,8 @@ export interface AllowedSubject {
 
 /**
  * A permission expression, compiled. Names are resolved: `ref` knows whether it points at a
- * relation or a permission of the same type, and every `arrow` target exists on every type
- * the tupleset relation can hold.
+ * relation or a permission of the same type, and every `arrow` target exists on at least one
+ * type the tupleset relation can hold (the others are skipped when evaluating).
  */
 export type Expr =
   /** A relation or permission of the same object. */
@@ -55,9 +55,10 @@ export interface ObjectTypeDef {
 /**
  * A compiled schema. Invariants guaranteed by compileSchema:
  * - every name referenced exists; relation and permission names are unique per type;
- * - arrow tupleset relations allow only plain object types (no subject sets, no wildcards);
- * - no `but not` subtracts something that (transitively) depends on the expression itself,
- *   so the least-fixed-point semantics of recursive relations are well defined.
+ * - arrow tupleset relations allow no wildcards (a subject set is followed to its object);
+ * - a subject set names a relation or a permission of its type.
+ * Recursion through `but not` is allowed: such groups of rules are evaluated by the
+ * well-founded semantics (engine/well-founded.ts), everything else as a least fixed point.
  */
 export interface Schema {
   readonly types: ReadonlyMap<string, ObjectTypeDef>;

@@ -59,7 +59,7 @@ describe('validateRelationship', () => {
     ['doc:d1#owner@usr:ana', "unknown subject type 'usr'; did you mean 'user'?"],
     [
       'doc:d1#viewer@group:eng#membr',
-      "subject set 'group#membr': type 'group' has no relation 'membr'; did you mean 'member'?",
+      "subject set 'group#membr': type 'group' has no relation or permission 'membr'; did you mean 'member'?",
     ],
     [
       'doc:d1#owner@user:*',

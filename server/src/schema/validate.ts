@@ -6,7 +6,7 @@ import type { Relationship, SubjectRef } from '../model/relationship.js';
 import { formatRelationship, formatSubject } from '../model/relationship.js';
 import { canonicalSchema } from './canonical.js';
 import { allowsSubject } from './compile-relation.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean, didYouMeanType } from './did-you-mean.js';
 import { formatAllowedSubject } from './format-expression.js';
 import type { ObjectTypeDef, PermissionDef, RelationDef, Schema } from './schema.js';
 
@@ -17,13 +17,13 @@ function fail(message: string, field: string | undefined): never {
 /** The type named `type`, or InvalidArgumentError with a did-you-mean. */
 export function requireType(schema: Schema, type: string, field?: string, role = 'type'): ObjectTypeDef {
   const def = schema.types.get(type);
-  if (def === undefined) fail(`unknown ${role} '${type}'${didYouMean(type, schema.types.keys())}`, field);
+  if (def === undefined) fail(`unknown ${role} '${type}'${didYouMeanType(type, schema.types.keys())}`, field);
   return def;
 }
 
 /**
- * Check that `subject` names an existing type and, for a subject set, an existing relation of
- * it. Whether a particular relation accepts the subject is validateRelationship's job.
+ * Check that `subject` names an existing type and, for a subject set, an existing relation or
+ * permission of it. Whether a particular relation accepts the subject is validateRelationship's job.
  */
 export function validateSubjectType(
   schema: Schema,
@@ -32,11 +32,12 @@ export function validateSubjectType(
   field?: string,
 ): void {
   const def = requireType(schema, type, field, 'subject type');
-  if (relation !== undefined && !def.relations.has(relation)) {
-    const why = def.permissions.has(relation)
-      ? `'${relation}' is a permission of '${type}'; a subject set names a relation`
-      : `type '${type}' has no relation '${relation}'${didYouMean(relation, def.relations.keys())}`;
-    fail(`subject set '${type}#${relation}': ${why}`, field);
+  if (relation !== undefined && !def.relations.has(relation) && !def.permissions.has(relation)) {
+    const names = [...def.relations.keys(), ...def.permissions.keys()];
+    fail(
+      `subject set '${type}#${relation}': type '${type}' has no relation or permission '${relation}'${didYouMean(relation, names)}`,
+      field,
+    );
   }
 }
 
@@ -68,7 +69,10 @@ export function validateRelationship(schema: Schema, rel: Relationship, field?: 
   const relation = requireRelation(type, rel.relation, field);
   validateSubjectType(schema, rel.subject.type, rel.subject.relation, field);
   if (!allowsSubject(relation.allowed, rel.subject)) {
-    const allows = relation.allowed.map(formatAllowedSubject).join(', ');
+    const allows =
+      relation.allowed.length === 0
+        ? 'no subject type (its type list has errors)'
+        : relation.allowed.map(formatAllowedSubject).join(', ');
     fail(
       `relation '${type.name}#${relation.name}' does not allow ${describeSubject(rel.subject)} in '${formatRelationship(rel)}'; it allows ${allows}`,
       field,
@@ -91,6 +95,29 @@ export function validateCheckTarget(
     `type '${resourceType}' has no permission or relation '${permissionOrRelation}'${didYouMean(permissionOrRelation, names)}`,
     field,
   );
+}
+
+/** A stored relationship a schema could not hold, and why (validateRelationship's message). */
+export interface OrphanedRelationship {
+  readonly relationship: Relationship;
+  readonly reason: string;
+}
+
+/** Like findOrphanedRelationships, with the reason each one is refused. */
+export function explainOrphanedRelationships(
+  schema: Schema,
+  relationships: Iterable<Relationship>,
+): OrphanedRelationship[] {
+  const orphans: OrphanedRelationship[] = [];
+  for (const relationship of relationships) {
+    try {
+      validateRelationship(schema, relationship);
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      orphans.push({ relationship, reason: err.message });
+    }
+  }
+  return orphans;
 }
 
 /** The relationships, in input order, that `schema` could not hold (validateRelationship would reject them). */

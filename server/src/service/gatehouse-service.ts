@@ -1,10 +1,14 @@
 // The transport-free use cases of Gatehouse: every gRPC and HTTP operation is one method here.
 // Validates input once, enforces limits and auth, honours consistency, then asks the engine
 // (reads) or the store (writes); results carry the revision token they were computed at.
+// What a request reads (schema, compiled schema JSON, replica and engine, deletion
+// consequences) lives in one immutable Generation that the request captures once, so a policy
+// reload replaces it with one assignment between requests.
 import type { Limits } from '../config/config.js';
 import type { BatchCheckResult, CheckRequest } from '../engine/types.js';
 import {
   DeadlineExceededError,
+  FailedPreconditionError,
   InvalidArgumentError,
   LimitExceededError,
   PolicyError,
@@ -13,11 +17,13 @@ import {
 import type { Relationship } from '../model/relationship.js';
 import type { Logger } from '../observability/logger.js';
 import { compilePolicySet } from '../policy/index.js';
-import { deletionConsequences, type Schema } from '../schema/schema.js';
+import { type DeletionConsequence, deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
-import type { ChangeSet, Revision, Store, Unsubscribe } from '../store/store.js';
+import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
 import { type Authorizer, OPEN_AUTHORIZER } from './auth/token-authorizer.js';
-import { GraphReplica } from './graph-replica.js';
+import { type EpochChange, GraphReplica, type ReplicaStatus } from './graph-replica.js';
+import { deleteObject } from './object-deletion.js';
+import type { ReloadOutcome } from './policy-reload.js';
 import type {
   CallContext,
   CheckBatchParams,
@@ -43,7 +49,7 @@ import type {
   WriteParams,
   WriteResult,
 } from './requests.js';
-import { decodeRevisionToken, encodeRevisionToken } from './revision-token.js';
+import { decodeRevisionToken, encodeRevisionToken, tokenIdentityError } from './revision-token.js';
 import {
   validateCheck,
   validateCheckBatch,
@@ -68,9 +74,66 @@ export interface GatehouseServiceOptions {
   readonly watchBufferRevisions?: number | undefined;
   /** Receives one info line per committed write (an audit trail); reads are never logged. */
   readonly logger?: Logger | undefined;
+  /** Readiness fails once the replica lags the store by more than this (ms); 0 or undefined: never. */
+  readonly maxLagMs?: number | undefined;
+  /** Told when the store's data starts anew (new epoch), before the replica resyncs: re-seeding goes here. */
+  readonly onEpochChanged?: ((change: EpochChange) => Promise<void> | void) | undefined;
+  /** ms since the epoch, for replication lag; injectable for tests. Default Date.now. */
+  readonly clock?: (() => number) | undefined;
 }
 
 const DEFAULT_WATCH_BUFFER = 4096;
+const TOKEN_FIELD = 'consistency.atLeastAsFresh.token';
+
+/** Everything a request reads that a policy reload replaces: immutable, captured once per request. */
+export interface Generation {
+  readonly schema: Schema;
+  readonly schemaJson: string;
+  readonly schemaHash: string;
+  readonly replica: GraphReplica;
+  readonly consequences: readonly DeletionConsequence[];
+}
+
+/** The /readyz detail. */
+export interface Readiness {
+  readonly ready: boolean;
+  /** ok: following the store; degraded: answering from local state that may be behind. */
+  readonly state: 'ok' | 'degraded';
+  readonly replicaState: ReplicaStatus['state'];
+  readonly lagRevisions: number;
+  readonly lagSeconds: number;
+  readonly storeKind: string;
+  readonly store: string;
+  readonly epoch: string;
+  readonly revision: Revision;
+  readonly policyHash: string;
+  readonly lastError?: string | undefined;
+  readonly lastReloadError?: string | undefined;
+  readonly lostRevisions?: number | undefined;
+  /** Why not ready, when not. */
+  readonly reason?: string | undefined;
+}
+
+/** Build a generation: the replica's graph is built from the store and follows it. */
+export async function buildGeneration(
+  schema: Schema,
+  store: Store,
+  options: Pick<GatehouseServiceOptions, 'limits' | 'logger' | 'onEpochChanged' | 'clock'>,
+): Promise<Generation> {
+  const replica = await GraphReplica.start(schema, store, {
+    engine: { maxDepth: options.limits.maxDepth, maxLookupPageSize: options.limits.maxPageSize },
+    logger: options.logger,
+    onEpochChanged: options.onEpochChanged,
+    clock: options.clock,
+  });
+  return Object.freeze({
+    schema,
+    schemaJson: JSON.stringify(schemaToJson(schema)),
+    schemaHash: schema.hash,
+    replica,
+    consequences: Object.freeze(deletionConsequences(schema)),
+  });
+}
 
 /**
  * One method per API operation. Every method validates its params first (InvalidArgumentError
@@ -80,51 +143,146 @@ const DEFAULT_WATCH_BUFFER = 4096;
  * errors pass through with their own codes.
  */
 export class GatehouseService {
-  readonly schema: Schema;
   readonly limits: Limits;
   readonly #store: Store;
-  readonly #replica: GraphReplica;
+  readonly #options: GatehouseServiceOptions;
+  /** The one field a policy reload assigns. */
+  #gen: Generation;
   readonly #auth: Authorizer;
-  readonly #schemaJson: string;
   readonly #watchBuffer: number;
   readonly #feeds = new Set<WatchFeed>();
   readonly #logger: Logger | undefined;
   #shuttingDown = false;
+  #lastReloadError: string | undefined;
+  #reloader: { reload(reason: string): Promise<ReloadOutcome> } | undefined;
   #tokenRevision = -1;
+  #tokenIdentity: StoreIdentity | undefined;
   #token = '';
 
-  private constructor(options: GatehouseServiceOptions, replica: GraphReplica) {
-    this.schema = options.schema;
+  private constructor(options: GatehouseServiceOptions, generation: Generation) {
     this.limits = options.limits;
+    this.#options = options;
     this.#store = options.store;
-    this.#replica = replica;
+    this.#gen = generation;
     this.#auth = options.authorizer ?? OPEN_AUTHORIZER;
-    this.#schemaJson = JSON.stringify(schemaToJson(options.schema));
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
     this.#logger = options.logger;
   }
 
   /** Build the local graph from the store and start following it; ready when this resolves. */
   static async create(options: GatehouseServiceOptions): Promise<GatehouseService> {
-    const replica = await GraphReplica.start(options.schema, options.store, {
-      maxDepth: options.limits.maxDepth,
-      maxLookupPageSize: options.limits.maxPageSize,
-    });
-    return new GatehouseService(options, replica);
+    return new GatehouseService(options, await buildGeneration(options.schema, options.store, options));
   }
 
-  /** Ready to answer: in sync with the store and not shutting down. */
+  /** The schema of the current generation. */
+  get schema(): Schema {
+    return this.#gen.schema;
+  }
+
+  /** The current generation: what a request started now reads. */
+  get generation(): Generation {
+    return this.#gen;
+  }
+
+  get store(): Store {
+    return this.#store;
+  }
+
+  /** Ready while serving: answering from a local graph and not shutting down (degraded still serves). */
   get ready(): boolean {
-    return !this.#shuttingDown && this.#replica.failure === undefined;
+    return this.readiness().ready;
   }
 
   /** The revision the local graph stands at. */
   get revision(): Revision {
-    return this.#replica.revision;
+    return this.#gen.replica.revision;
   }
 
   get relationshipCount(): number {
-    return this.#replica.relationshipCount;
+    return this.#gen.replica.relationshipCount;
+  }
+
+  /** The active policy hash: the current generation's schema hash. */
+  get policyHash(): string {
+    return this.#gen.schemaHash;
+  }
+
+  /** The replica's status: state, lag, last error (for metrics and /readyz). */
+  replicaStatus(): ReplicaStatus {
+    return this.#gen.replica.status();
+  }
+
+  /**
+   * The /readyz answer: ready while serving, `degraded` with the lag when the store cannot be
+   * followed; not ready when shutting down, or when the lag passes `maxLagMs` (if set).
+   */
+  readiness(): Readiness {
+    const g = this.#gen;
+    const status = g.replica.status();
+    const degraded = status.state !== 'following';
+    const maxLagMs = this.#options.maxLagMs ?? 0;
+    let reason: string | undefined;
+    if (this.#shuttingDown) reason = 'shutting down';
+    else if (status.state === 'closed' || status.state === 'building') reason = `replica ${status.state}`;
+    else if (maxLagMs > 0 && degraded && status.lagSeconds * 1000 > maxLagMs)
+      reason = `replication lag ${status.lagSeconds.toFixed(1)} s exceeds the configured maximum of ${maxLagMs} ms`;
+    return {
+      ready: reason === undefined,
+      state: degraded ? 'degraded' : 'ok',
+      replicaState: status.state,
+      lagRevisions: status.lagRevisions,
+      lagSeconds: status.lagSeconds,
+      storeKind: this.#store.kind,
+      store: status.identity.name,
+      epoch: status.identity.epoch,
+      revision: status.revision,
+      policyHash: g.schemaHash,
+      lastError: status.lastError,
+      lastReloadError: this.#lastReloadError,
+      lostRevisions: status.lostRevisions === 0 ? undefined : status.lostRevisions,
+      reason,
+    };
+  }
+
+  /**
+   * Serve `next` from now on: one assignment, between requests (requests in flight finish on
+   * the generation they captured). The old replica stops following after `graceMs`, so waits
+   * already pending on it can still be met.
+   */
+  replaceGeneration(next: Generation, graceMs = 10_000): void {
+    const old = this.#gen;
+    this.#gen = next;
+    if (old.replica !== next.replica) {
+      const timer = setTimeout(() => void old.replica.close(), graceMs);
+      timer.unref();
+    }
+  }
+
+  /** Where `reloadPolicies` goes: set by `serve` when it has a policy directory to reload from. */
+  setReloader(reloader: { reload(reason: string): Promise<ReloadOutcome> }): void {
+    this.#reloader = reloader;
+  }
+
+  /**
+   * Admin: reload the policies now (as a file change or SIGHUP would). Resolves with the outcome
+   * when they were applied or unchanged; rejects with the reason (INVALID_ARGUMENT with every
+   * file:line:column problem, FAILED_PRECONDITION listing orphans) while the old ones keep serving.
+   */
+  async reloadPolicies(
+    ctx: CallContext,
+  ): Promise<{ result: string; policyHash: string; previousHash: string }> {
+    this.#auth.authorize(ctx, 'ReloadPolicies');
+    if (this.#reloader === undefined) {
+      throw new FailedPreconditionError('this server has no policy directory to reload from');
+    }
+    const outcome = await this.#reloader.reload('api');
+    if (outcome.error !== undefined) throw outcome.error;
+    return { result: outcome.result, policyHash: outcome.policyHash, previousHash: outcome.previousHash };
+  }
+
+  /** Recorded for /readyz: the last policy reload's failure, or undefined after a success. */
+  setLastReloadError(message: string | undefined): void {
+    this.#lastReloadError = message;
   }
 
   /**
@@ -144,7 +302,7 @@ export class GatehouseService {
   /** Stop following the store and fail pending consistency waits. Does not close the store (its owner does). */
   close(): void {
     this.beginShutdown();
-    this.#replica.close();
+    void this.#gen.replica.close();
   }
 
   async check(params: CheckParams, ctx: CallContext): Promise<CheckResult> {
@@ -159,15 +317,16 @@ export class GatehouseService {
    */
   checkNow(params: CheckParams, ctx: CallContext): CheckResult | Promise<CheckResult> {
     this.#auth.authorize(ctx, 'Check');
-    const v = validateCheck(this.schema, params);
-    if (!this.#reached(v.consistency)) {
-      return this.#reach(v.consistency, ctx.deadline).then(() => this.#answerCheck(v.check));
+    const g = this.#gen;
+    const v = validateCheck(g.schema, params);
+    if (!this.#reached(g, v.consistency)) {
+      return this.#reach(g, v.consistency, ctx.deadline).then(() => this.#answerCheck(g, v.check));
     }
-    return this.#answerCheck(v.check);
+    return this.#answerCheck(g, v.check);
   }
 
-  #answerCheck(check: CheckRequest): CheckResult {
-    return { allowed: this.#replica.engine.check(check), token: this.#currentToken() };
+  #answerCheck(g: Generation, check: CheckRequest): CheckResult {
+    return { allowed: g.replica.engine.check(check), token: this.#currentToken(g) };
   }
 
   async checkBatch(params: CheckBatchParams, ctx: CallContext): Promise<CheckBatchResult> {
@@ -177,17 +336,18 @@ export class GatehouseService {
   /** `checkBatch` for the transports, synchronous when it can be, as `checkNow`. */
   checkBatchNow(params: CheckBatchParams, ctx: CallContext): CheckBatchResult | Promise<CheckBatchResult> {
     this.#auth.authorize(ctx, 'CheckBatch');
-    const v = validateCheckBatch(this.schema, params, this.limits.maxBatchSize);
-    if (!this.#reached(v.consistency)) {
-      return this.#reach(v.consistency, ctx.deadline).then(() => this.#answerBatch(v));
+    const g = this.#gen;
+    const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
+    if (!this.#reached(g, v.consistency)) {
+      return this.#reach(g, v.consistency, ctx.deadline).then(() => this.#answerBatch(g, v));
     }
-    return this.#answerBatch(v);
+    return this.#answerBatch(g, v);
   }
 
-  #answerBatch(v: ValidatedCheckBatch): CheckBatchResult {
-    const engine = this.#replica.engine;
+  #answerBatch(g: Generation, v: ValidatedCheckBatch): CheckBatchResult {
+    const engine = g.replica.engine;
     if (v.invalid === 0)
-      return { results: engine.checkBatch(v.items as CheckRequest[]), token: this.#currentToken() };
+      return { results: engine.checkBatch(v.items as CheckRequest[]), token: this.#currentToken(g) };
     const valid: CheckRequest[] = [];
     for (const item of v.items) if (!(item instanceof Error)) valid.push(item);
     const answers = valid.length === 0 ? [] : engine.checkBatch(valid);
@@ -198,21 +358,22 @@ export class GatehouseService {
       const item = v.items[i]!;
       results[i] = item instanceof Error ? { error: item } : answers[next++]!;
     }
-    return { results, token: this.#currentToken() };
+    return { results, token: this.#currentToken(g) };
   }
 
   async lookupResources(params: LookupResourcesParams, ctx: CallContext): Promise<LookupResourcesResult> {
     this.#auth.authorize(ctx, 'LookupResources');
-    const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
-    if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
-    const page = this.#replica.engine.lookupResources({
+    const g = this.#gen;
+    const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
+    if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
+    const page = g.replica.engine.lookupResources({
       resourceType: v.resourceType,
       permission: v.permission,
       subject: v.subject,
       limit: v.pageSize,
       cursor: v.cursor,
     });
-    return { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token: this.#currentToken() };
+    return { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token: this.#currentToken(g) };
   }
 
   /**
@@ -225,10 +386,11 @@ export class GatehouseService {
     onPage: (page: LookupResourcesResult) => void,
   ): Promise<void> {
     this.#auth.authorize(ctx, 'LookupResources');
-    const v = validateLookupResources(this.schema, params, this.limits.maxPageSize);
-    if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
-    const token = this.#currentToken();
-    const pages = this.#replica.engine.lookupResourcePages({
+    const g = this.#gen;
+    const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
+    if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
+    const token = this.#currentToken(g);
+    const pages = g.replica.engine.lookupResourcePages({
       resourceType: v.resourceType,
       permission: v.permission,
       subject: v.subject,
@@ -247,9 +409,10 @@ export class GatehouseService {
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
     this.#auth.authorize(ctx, 'LookupSubjects');
-    const v = validateLookupSubjects(this.schema, params);
-    if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
-    const r = this.#replica.engine.lookupSubjects({
+    const g = this.#gen;
+    const v = validateLookupSubjects(g.schema, params);
+    if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
+    const r = g.replica.engine.lookupSubjects({
       resource: v.resource,
       permission: v.permission,
       subjectType: v.subjectType,
@@ -259,27 +422,30 @@ export class GatehouseService {
       subjectIds: r.subjectIds,
       wildcard: r.wildcard,
       excludedIds: r.excludedIds,
-      token: this.#currentToken(),
+      token: this.#currentToken(g),
     };
   }
 
   async explain(params: CheckParams, ctx: CallContext): Promise<ExplainResult> {
     this.#auth.authorize(ctx, 'Explain');
-    const v = validateCheck(this.schema, params);
-    if (!this.#reached(v.consistency)) await this.#reach(v.consistency, ctx.deadline);
-    const e = this.#replica.engine.explain(v.check);
-    return { allowed: e.allowed, root: e.root, token: this.#currentToken() };
+    const g = this.#gen;
+    const v = validateCheck(g.schema, params);
+    if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
+    const e = g.replica.engine.explain(v.check);
+    return { allowed: e.allowed, root: e.root, token: this.#currentToken(g) };
   }
 
   async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {
     this.#auth.authorize(ctx, 'WriteRelationships');
-    const v = validateWrite(this.schema, params, this.limits.maxWriteUpdates);
+    const g = this.#gen;
+    const v = validateWrite(g.schema, params, this.limits.maxWriteUpdates);
     const change = await this.#commit(
+      g,
       'WriteRelationships',
       this.#store.write(v.updates, v.preconditions),
       ctx,
     );
-    return { token: encodeRevisionToken(change.revision) };
+    return { token: encodeRevisionToken(change.revision, g.replica.identity) };
   }
 
   async deleteRelationships(params: DeleteRelationshipsParams, ctx: CallContext): Promise<DeleteResult> {
@@ -290,15 +456,17 @@ export class GatehouseService {
         { field: 'preconditions' },
       );
     }
-    const filter = validateFilter(this.schema, params.filter, 'filter', true);
-    const preconditions = validatePreconditions(this.schema, params.preconditions);
+    const g = this.#gen;
+    const filter = validateFilter(g.schema, params.filter, 'filter', true);
+    const preconditions = validatePreconditions(g.schema, params.preconditions);
     const change = await this.#commit(
+      g,
       'DeleteRelationships',
       this.#store.deleteByFilter(filter, preconditions),
       ctx,
     );
     return {
-      token: encodeRevisionToken(change.revision),
+      token: encodeRevisionToken(change.revision, g.replica.identity),
       deletedCount: change.changes.length,
       consequences: [],
     };
@@ -306,11 +474,13 @@ export class GatehouseService {
 
   async deleteObject(params: DeleteObjectParams, ctx: CallContext): Promise<DeleteResult> {
     this.#auth.authorize(ctx, 'DeleteObject');
+    const g = this.#gen;
     validateObjectRef(params.object, 'object');
-    validateTypeName(this.schema, params.object.type, 'object');
+    validateTypeName(g.schema, params.object.type, 'object');
     const change = await this.#commit(
+      g,
       'DeleteObject',
-      this.#store.deleteObject(params.object, deletionConsequences(this.schema)),
+      deleteObject(this.#store, params.object, g.consequences),
       ctx,
     );
     const consequences: Relationship[] = [];
@@ -319,12 +489,13 @@ export class GatehouseService {
       if (c.operation === 'delete') deletedCount++;
       else consequences.push(c.relationship);
     }
-    return { token: encodeRevisionToken(change.revision), deletedCount, consequences };
+    return { token: encodeRevisionToken(change.revision, g.replica.identity), deletedCount, consequences };
   }
 
   async readRelationships(params: ReadParams, ctx: CallContext): Promise<ReadResult> {
     this.#auth.authorize(ctx, 'ReadRelationships');
-    const v = validateRead(this.schema, params, this.limits.maxPageSize);
+    const g = this.#gen;
+    const v = validateRead(g.schema, params, this.limits.maxPageSize);
     // Reads go to the store, which always answers at its newest revision: every consistency is met.
     const page = await withDeadline(
       this.#store.read(v.filter, { limit: v.pageSize, cursor: v.cursor }),
@@ -333,7 +504,7 @@ export class GatehouseService {
     return {
       relationships: page.relationships,
       nextCursor: page.nextCursor,
-      token: encodeRevisionToken(page.revision),
+      token: encodeRevisionToken(page.revision, g.replica.identity),
     };
   }
 
@@ -344,31 +515,61 @@ export class GatehouseService {
    */
   async watch(params: WatchParams, ctx: CallContext): Promise<WatchFeed> {
     this.#auth.authorize(ctx, 'Watch');
-    const after =
-      params.startToken === undefined || params.startToken === ''
-        ? await withDeadline(this.#store.revision(), ctx.deadline)
-        : decodeRevisionToken(params.startToken, 'optionalStartCursor.token');
+    const g = this.#gen;
+    const identity = g.replica.identity;
+    let after: Revision;
+    if (params.startToken === undefined || params.startToken === '') {
+      after = await withDeadline(this.#store.revision(), ctx.deadline);
+    } else {
+      const token = decodeRevisionToken(params.startToken, 'optionalStartCursor.token');
+      if (token.store !== identity.name || token.epoch !== identity.epoch) {
+        throw tokenIdentityError(token, identity, 'optionalStartCursor.token');
+      }
+      after = token.revision;
+    }
     const feed = new WatchFeed(this.#watchBuffer);
-    let unsubscribe: Unsubscribe | undefined;
-    let ended = false;
-    // Set before subscribing: the synchronous replay may already overflow and end the feed.
+    const stop = new AbortController();
     feed.onClose = () => {
-      ended = true;
-      unsubscribe?.();
+      stop.abort();
       this.#feeds.delete(feed);
     };
-    // store.watch replays synchronously; a FailedPreconditionError (token too old) surfaces here.
-    unsubscribe = this.#store.watch(after, (change) =>
-      feed.push({ changes: change.changes, token: encodeRevisionToken(change.revision) }),
-    );
-    if (ended) unsubscribe();
-    else this.#feeds.add(feed);
+    this.#feeds.add(feed);
+    const changes = this.#store.watch(after, stop.signal)[Symbol.asyncIterator]();
+    const pump = async (first: Promise<IteratorResult<ChangeSet>>): Promise<void> => {
+      try {
+        for (let step = await first; !step.done; step = await changes.next()) {
+          feed.push({
+            changes: step.value.changes,
+            token: encodeRevisionToken(step.value.revision, identity),
+          });
+        }
+      } catch (err) {
+        feed.fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    if (after >= g.replica.revision) {
+      void pump(changes.next());
+      return feed;
+    }
+    // A start token behind the local graph has changes to replay, so the store's first answer
+    // (a ChangeSet, or the failure of a token too old) is due now: settle it before answering,
+    // so the caller gets that failure as the call's own error rather than mid-stream.
+    let first: IteratorResult<ChangeSet>;
+    try {
+      first = await withDeadline(changes.next(), ctx.deadline);
+    } catch (err) {
+      stop.abort();
+      this.#feeds.delete(feed);
+      throw err;
+    }
+    void pump(Promise.resolve(first));
     return feed;
   }
 
   readSchema(ctx: CallContext): SchemaResult {
     this.#auth.authorize(ctx, 'ReadSchema');
-    return { schemaJson: this.#schemaJson, schemaHash: this.schema.hash };
+    const g = this.#gen;
+    return { schemaJson: g.schemaJson, schemaHash: g.schemaHash };
   }
 
   validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): ValidatePoliciesResult {
@@ -385,53 +586,80 @@ export class GatehouseService {
     }
   }
 
-  /** The token of the graph's current revision, re-encoded only when the revision moves. */
-  #currentToken(): string {
-    const revision = this.#replica.revision;
-    if (revision !== this.#tokenRevision) {
-      this.#token = encodeRevisionToken(revision);
+  /** The token of the graph's current revision, re-encoded only when the revision (or store epoch) moves. */
+  #currentToken(g: Generation): string {
+    const revision = g.replica.revision;
+    const identity = g.replica.identity;
+    if (revision !== this.#tokenRevision || identity !== this.#tokenIdentity) {
+      this.#token = encodeRevisionToken(revision, identity);
       this.#tokenRevision = revision;
+      this.#tokenIdentity = identity;
     }
     return this.#token;
   }
 
   /** True when the local graph already satisfies the requirement without asking the store. */
-  #reached(c: ValidatedConsistency): boolean {
-    return (
-      c.kind === 'minimize_latency' ||
-      (c.kind === 'at_least_as_fresh' && c.revision <= this.#replica.revision)
-    );
+  #reached(g: Generation, c: ValidatedConsistency): boolean {
+    if (c.kind === 'minimize_latency') return true;
+    if (c.kind !== 'at_least_as_fresh') return false;
+    const identity = g.replica.identity;
+    return c.revision <= g.replica.revision && c.epoch === identity.epoch && c.store === identity.name;
   }
 
   /**
    * Wait until the local graph satisfies the consistency requirement, bounded by the deadline.
-   * Callers ask `#reached` first, so this only runs when the store must be consulted.
+   * Callers ask `#reached` first, so this only runs when the store must be consulted. A token
+   * of other data fails with FAILED_PRECONDITION; a token this replica is behind fails fast with
+   * UNAVAILABLE while the store cannot be followed, instead of hanging until the deadline.
    */
-  async #reach(c: ValidatedConsistency, deadline: number): Promise<void> {
+  async #reach(g: Generation, c: ValidatedConsistency, deadline: number): Promise<void> {
+    const replica = g.replica;
     if (c.kind === 'at_least_as_fresh') {
+      const identity = replica.identity;
+      if (c.store !== identity.name || c.epoch !== identity.epoch) {
+        throw tokenIdentityError(c, identity, TOKEN_FIELD);
+      }
+      this.#failFastWhenDegraded(replica.state, c.revision, replica.revision);
       const newest = await withDeadline(this.#store.revision(), deadline);
+      replica.noteStoreRevision(newest);
       if (c.revision > newest) {
         throw new InvalidArgumentError(
-          `revision token names revision ${c.revision} but the store's newest is ${newest}: it was issued by another deployment`,
-          { field: 'consistency.atLeastAsFresh.token' },
+          `revision token names revision ${c.revision} but the store's newest is ${newest}: it was not issued by this store`,
+          { field: TOKEN_FIELD },
         );
       }
-      return this.#replica.waitFor(c.revision, deadline);
+      return replica.waitFor(c.revision, deadline);
     }
     if (c.kind === 'fully_consistent') {
       const newest = await withDeadline(this.#store.revision(), deadline);
-      return this.#replica.waitFor(newest, deadline);
+      replica.noteStoreRevision(newest);
+      if (newest > replica.revision) this.#failFastWhenDegraded(replica.state, newest, replica.revision);
+      return replica.waitFor(newest, deadline);
+    }
+  }
+
+  #failFastWhenDegraded(state: ReplicaStatus['state'], wanted: Revision, local: Revision): void {
+    if (state === 'degraded') {
+      throw new UnavailableError(
+        `this replica cannot follow the store right now and stands at revision ${local}, behind the requested ${wanted}: retry on another replica, later, or with minimize_latency`,
+      );
     }
   }
 
   /** Commit a store write, then wait for the local graph to apply it so this replica reads its own writes. */
-  async #commit(operation: string, write: Promise<ChangeSet>, ctx: CallContext): Promise<ChangeSet> {
+  async #commit(
+    g: Generation,
+    operation: string,
+    write: Promise<ChangeSet>,
+    ctx: CallContext,
+  ): Promise<ChangeSet> {
     const change = await withDeadline(write, ctx.deadline);
     this.#logger?.info(
       { operation, requestId: ctx.requestId, revision: change.revision, changes: change.changes.length },
       'committed',
     );
-    await this.#replica.waitFor(change.revision, ctx.deadline);
+    g.replica.noteStoreRevision(change.revision);
+    await g.replica.waitFor(change.revision, ctx.deadline);
     return change;
   }
 }

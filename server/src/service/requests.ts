@@ -20,7 +20,13 @@ export type ConsistencyParams =
 
 export type ValidatedConsistency =
   | { readonly kind: 'minimize_latency' }
-  | { readonly kind: 'at_least_as_fresh'; readonly revision: Revision }
+  | {
+      readonly kind: 'at_least_as_fresh';
+      readonly revision: Revision;
+      /** The store and epoch the token was issued by. */
+      readonly store: string;
+      readonly epoch: string;
+    }
   | { readonly kind: 'fully_consistent' };
 
 /** Per-call facts the transport knows: who is calling and until when. */

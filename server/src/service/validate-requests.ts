@@ -47,10 +47,8 @@ function show(s: string): string {
 export function validateConsistency(c: ConsistencyParams | undefined): ValidatedConsistency {
   if (c === undefined || c.kind === 'minimize_latency') return MINIMIZE_LATENCY;
   if (c.kind === 'fully_consistent') return FULLY_CONSISTENT;
-  return {
-    kind: 'at_least_as_fresh',
-    revision: decodeRevisionToken(c.token, 'consistency.atLeastAsFresh.token'),
-  };
+  const { revision, store, epoch } = decodeRevisionToken(c.token, 'consistency.atLeastAsFresh.token');
+  return { kind: 'at_least_as_fresh', revision, store, epoch };
 }
 
 /** A type name the schema declares; unknown ones fail with a did-you-mean. */

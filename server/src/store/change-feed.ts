@@ -3,8 +3,10 @@
 // store or subscribes another watcher while it is being called. Retained revisions are kept
 // packed (seven numbers a change, see ChangeCodec) and rebuilt as ChangeSets only for replay,
 // so a window holding a million loaded relationships costs megabytes, not objects.
-import { FailedPreconditionError } from '../errors.js';
-import type { ChangeSet, RelationshipChange, Revision, Unsubscribe } from './store.js';
+import { ChangelogTruncatedError } from '../errors.js';
+import type { ChangeSet, RelationshipChange, Revision } from './store.js';
+
+export type Unsubscribe = () => void;
 
 export type ListenerErrorHandler = (error: unknown, revision: Revision) => void;
 
@@ -27,6 +29,8 @@ interface Subscription {
 export class ChangeFeed {
   /** Retained revisions' packed changes live in entries[start..]; the dead prefix is dropped in bulk. */
   private entries: Int32Array[] = [];
+  /** Commit times, parallel to `entries` (NaN when unknown). */
+  private times: number[] = [];
   private start = 0;
   private latest: Revision;
   private readonly subscriptions = new Set<Subscription>();
@@ -60,6 +64,7 @@ export class ChangeFeed {
   append(revision: Revision, packed: Int32Array, change?: ChangeSet): void {
     this.latest = revision;
     this.entries.push(packed);
+    this.times.push(change?.committedAt ?? Number.NaN);
     if (this.entries.length - this.start > this.retention) {
       this.codec.releasePacked(this.entries[this.start] as Int32Array);
       this.entries[this.start] = NO_CHANGES;
@@ -68,6 +73,7 @@ export class ChangeFeed {
     // Compact only when the dead prefix dominates, so trimming stays amortised O(1).
     if (this.start >= 1024 && this.start * 2 >= this.entries.length) {
       this.entries = this.entries.slice(this.start);
+      this.times = this.times.slice(this.start);
       this.start = 0;
     }
     if (change === undefined && this.subscriptions.size === 0) return;
@@ -79,9 +85,9 @@ export class ChangeFeed {
   subscribe(after: Revision, listener: (change: ChangeSet) => void): Unsubscribe {
     const oldest = this.oldestWatchable();
     if (after < oldest) {
-      throw new FailedPreconditionError(
+      throw new ChangelogTruncatedError(
         `cannot watch after revision ${after}: the changelog only retains revisions after ${oldest}; take a snapshot and watch from its revision`,
-        { field: 'after' },
+        oldest,
       );
     }
     const sub: Subscription = { listener, delivered: after, active: true };
@@ -89,7 +95,9 @@ export class ChangeFeed {
     // Rebuild first: commits a listener makes during replay land in `pending`, delivered after,
     // and may trim (and release) the entries being replayed.
     const first = this.start + (after - oldest);
-    const replay = this.entries.slice(first).map((packed, i) => this.rebuild(after + 1 + i, packed));
+    const replay = this.entries
+      .slice(first)
+      .map((packed, i) => this.rebuild(after + 1 + i, packed, this.times[first + i]));
     const nested = this.delivering;
     this.delivering = true;
     try {
@@ -112,8 +120,10 @@ export class ChangeFeed {
     this.pending.length = 0;
   }
 
-  private rebuild(revision: Revision, packed: Int32Array): ChangeSet {
-    return Object.freeze({ revision, changes: Object.freeze(this.codec.unpack(packed)) });
+  private rebuild(revision: Revision, packed: Int32Array, committedAt?: number): ChangeSet {
+    const changes = Object.freeze(this.codec.unpack(packed));
+    if (committedAt === undefined || Number.isNaN(committedAt)) return Object.freeze({ revision, changes });
+    return Object.freeze({ revision, changes, committedAt });
   }
 
   private drain(): void {

@@ -2,20 +2,20 @@
 // commits each mutating call as one revision, and keeps a bounded changelog for watchers.
 // Every call validates and checks preconditions before it touches anything, so a failure
 // leaves no trace; commits are synchronous, so calls apply in the order they are made.
+import { randomBytes } from 'node:crypto';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
   InvalidArgumentError,
   UnavailableError,
 } from '../errors.js';
-import type { ObjectRef, Relationship } from '../model/relationship.js';
-import { formatObject, relationshipKey } from '../model/relationship.js';
-import type { DeletionConsequence } from '../schema/schema.js';
-import type { ListenerErrorHandler } from './change-feed.js';
+import type { Relationship } from '../model/relationship.js';
+import { relationshipKey } from '../model/relationship.js';
+import type { ListenerErrorHandler, Unsubscribe } from './change-feed.js';
 import { ChangeFeed, NO_CHANGES } from './change-feed.js';
 import { decodeReadCursor, encodeReadCursor } from './read-cursor.js';
 import { describeFilter } from './relationship-filter.js';
-import { RelationshipIndex, resourcePrefix } from './relationship-index.js';
+import { RelationshipIndex } from './relationship-index.js';
 import { freezeRelationship, PACKED_DELETE, PACKED_INSERT, PACKED_WIDTH } from './relationship-table.js';
 import type {
   ChangeSet,
@@ -25,30 +25,57 @@ import type {
   RelationshipFilter,
   RelationshipUpdate,
   Revision,
-  Snapshot,
   Store,
-  Unsubscribe,
+  StoreIdentity,
+  StoreSnapshot,
+  WriteOptions,
 } from './store.js';
+import { STORE_EPOCH_PATTERN, STORE_NAME_PATTERN } from './store.js';
 import {
   checkDeleteFilter,
   checkDeleteLimit,
+  checkExpectRevision,
   checkPreconditionOperations,
   checkReadLimit,
   checkUpdateOperations,
   checkWatchRevision,
   DEFAULT_MAX_READ_LIMIT,
 } from './store-arguments.js';
+import { WatchQueue } from './watch-queue.js';
 
 export interface MemoryStoreOptions {
   /** How many recent revisions `watch` can replay. Default 10 000. */
   readonly changelogRetention?: number;
   /** The largest page `read` serves. Default 10 000. */
   readonly maxReadLimit?: number;
-  /** Told when a watch listener throws; the store carries on. Default: a process warning. */
+  /** Told when a `subscribe` listener throws; the store carries on. Default: a process warning. */
   readonly onListenerError?: ListenerErrorHandler;
+  /** The store's name (--store NAME). Default 'default'. */
+  readonly storeName?: string;
+  /**
+   * The epoch of this store's data. Default: random, so a fresh process's data (revision 1 again,
+   * different relationships) is never mistaken for a previous one's. A durable store (a data dir)
+   * passes the epoch it recorded.
+   */
+  readonly epoch?: string;
+  /** Relationships per snapshot chunk. Default 10 000. */
+  readonly snapshotChunkSize?: number;
+  /** How many ChangeSets one `watch` consumer may have queued before it is told it fell behind. Default max(retention, 10 000). */
+  readonly watchBuffer?: number;
+  /** Stamps ChangeSet.committedAt. Default Date.now. */
+  readonly clock?: () => number;
 }
 
 export const DEFAULT_CHANGELOG_RETENTION = 10_000;
+const DEFAULT_SNAPSHOT_CHUNK = 10_000;
+const MIN_WATCH_BUFFER = 10_000;
+
+/** A fresh random epoch: 12 base36 characters. */
+export function randomEpoch(): string {
+  let out = '';
+  for (const byte of randomBytes(12)) out += (byte % 36).toString(36);
+  return out;
+}
 
 function defaultListenerErrorHandler(error: unknown, revision: Revision): void {
   const detail = error instanceof Error ? error.message : String(error);
@@ -76,14 +103,38 @@ export class MemoryStore implements Store {
   private readonly retention: number;
   private readonly onListenerError: ListenerErrorHandler;
   private readonly maxReadLimit: number;
+  private readonly chunkSize: number;
+  private readonly watchBuffer: number;
+  private readonly clock: () => number;
+  private readonly storeIdentity: StoreIdentity;
+  private readonly watchers = new Set<WatchQueue>();
   private current: Revision = 0;
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     const retention = options.changelogRetention ?? DEFAULT_CHANGELOG_RETENTION;
     this.maxReadLimit = options.maxReadLimit ?? DEFAULT_MAX_READ_LIMIT;
+    this.chunkSize = options.snapshotChunkSize ?? DEFAULT_SNAPSHOT_CHUNK;
+    this.watchBuffer = options.watchBuffer ?? Math.max(retention, MIN_WATCH_BUFFER);
     checkCount('changelogRetention', retention, 0);
     checkCount('maxReadLimit', this.maxReadLimit, 1);
+    checkCount('snapshotChunkSize', this.chunkSize, 1);
+    checkCount('watchBuffer', this.watchBuffer, 1);
+    const name = options.storeName ?? 'default';
+    const epoch = options.epoch ?? randomEpoch();
+    if (!STORE_NAME_PATTERN.test(name)) {
+      throw new InvalidArgumentError(
+        `invalid store name '${name}': use 1 to 64 letters, digits, '_' or '-'`,
+        { field: 'storeName' },
+      );
+    }
+    if (!STORE_EPOCH_PATTERN.test(epoch)) {
+      throw new InvalidArgumentError(`invalid store epoch '${epoch}': use 1 to 16 of [0-9a-z]`, {
+        field: 'epoch',
+      });
+    }
+    this.storeIdentity = Object.freeze({ name, epoch });
+    this.clock = options.clock ?? Date.now;
     this.retention = retention;
     this.onListenerError = options.onListenerError ?? defaultListenerErrorHandler;
     this.feed = new ChangeFeed(retention, this.index.rows, this.onListenerError);
@@ -118,6 +169,11 @@ export class MemoryStore implements Store {
     return this.index.size;
   }
 
+  async identity(): Promise<StoreIdentity> {
+    this.assertOpen();
+    return this.storeIdentity;
+  }
+
   async revision(): Promise<Revision> {
     this.assertOpen();
     return this.current;
@@ -126,9 +182,17 @@ export class MemoryStore implements Store {
   async write(
     updates: readonly RelationshipUpdate[],
     preconditions: readonly Precondition[] = [],
+    options: WriteOptions = {},
   ): Promise<ChangeSet> {
     this.assertOpen();
     checkUpdateOperations(updates);
+    checkExpectRevision(options.expectRevision);
+    if (options.expectRevision !== undefined && options.expectRevision !== this.current) {
+      throw new FailedPreconditionError(
+        `the store moved on: the write expected revision ${options.expectRevision} but the store is at ${this.current}; re-read and retry`,
+        { field: 'expectRevision' },
+      );
+    }
     this.checkPreconditions(preconditions);
     return this.commit(this.planUpdates(updates));
   }
@@ -148,21 +212,6 @@ export class MemoryStore implements Store {
       changes.push({ operation: 'delete', relationship: this.index.rows.relationship(row) });
     }
     return this.commit(changes);
-  }
-
-  async deleteObject(object: ObjectRef, consequences: readonly DeletionConsequence[]): Promise<ChangeSet> {
-    this.assertOpen();
-    const doomed = this.index.rowsMentioning(object);
-    const deletes = [...doomed]
-      .sort((a, b) => this.index.compare(a, b))
-      .map(
-        (row): RelationshipChange => ({
-          operation: 'delete',
-          relationship: this.index.rows.relationship(row),
-        }),
-      );
-    const inserts = this.consequencesOf(object, deletes, doomed, consequences);
-    return this.commit([...deletes, ...inserts]);
   }
 
   async read(
@@ -189,12 +238,49 @@ export class MemoryStore implements Store {
     return { relationships, nextCursor, revision: this.current };
   }
 
-  async snapshot(): Promise<Snapshot> {
+  /** The set as it stands now, copied out, so later writes never show through. */
+  async snapshot(): Promise<StoreSnapshot> {
     this.assertOpen();
-    return { revision: this.current, relationships: this.index.all() };
+    const relationships = this.index.all();
+    const size = this.chunkSize;
+    return {
+      revision: this.current,
+      async *chunks(): AsyncIterable<readonly Relationship[]> {
+        for (let i = 0; i < relationships.length; i += size) yield relationships.slice(i, i + size);
+      },
+    };
   }
 
-  watch(after: Revision, listener: (change: ChangeSet) => void): Unsubscribe {
+  /**
+   * The async watch of the contract, built on `subscribe`: argument errors throw at once, a
+   * truncated changelog is the iteration's first failure, close() fails it with UnavailableError.
+   */
+  watch(after: Revision, signal?: AbortSignal): AsyncIterable<ChangeSet> {
+    this.assertOpen();
+    checkWatchRevision(after, this.current);
+    let unsubscribe: Unsubscribe | undefined;
+    const queue = new WatchQueue(this.watchBuffer, signal, () => {
+      unsubscribe?.();
+      this.watchers.delete(queue);
+    });
+    if (!queue.active) return queue;
+    this.watchers.add(queue);
+    try {
+      unsubscribe = this.feed.subscribe(after, (change) => queue.push(change));
+    } catch (err) {
+      queue.fail(err as Error);
+    }
+    // The replay may already have overflowed and ended the queue before `unsubscribe` was set.
+    if (!queue.active) unsubscribe?.();
+    return queue;
+  }
+
+  /**
+   * Memory only: `listener` is called synchronously at each commit after `after` (replayed
+   * first), in revision order, exactly once each, even when it writes or subscribes itself.
+   * Throws ChangelogTruncatedError if `after` is older than the retained changelog.
+   */
+  subscribe(after: Revision, listener: (change: ChangeSet) => void): Unsubscribe {
     this.assertOpen();
     checkWatchRevision(after, this.current);
     return this.feed.subscribe(after, listener);
@@ -204,6 +290,10 @@ export class MemoryStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.feed.close();
+    for (const queue of [...this.watchers]) {
+      queue.fail(new UnavailableError('the memory store was closed: it accepts no more calls'));
+    }
+    this.watchers.clear();
   }
 
   private assertOpen(): void {
@@ -259,52 +349,6 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * The consequence inserts of deleting `object`: for each resource (other than the object
-   * itself) that lost its last subject of a relation with a declared consequence.
-   */
-  private consequencesOf(
-    object: ObjectRef,
-    deletes: readonly RelationshipChange[],
-    doomed: ReadonlySet<number>,
-    consequences: readonly DeletionConsequence[],
-  ): RelationshipChange[] {
-    if (consequences.length === 0) return [];
-    const byRelation = new Map<string, DeletionConsequence[]>();
-    for (const c of consequences) {
-      const key = `${c.resourceType}#${c.relation}`;
-      byRelation.set(key, [...(byRelation.get(key) ?? []), c]);
-    }
-    const objectKey = formatObject(object);
-    const inserts = new Map<string, RelationshipChange>();
-    const examined = new Set<string>();
-    for (const { relationship: r } of deletes) {
-      const declared = byRelation.get(`${r.resource.type}#${r.relation}`);
-      if (declared === undefined || formatObject(r.resource) === objectKey) continue;
-      const prefix = `${resourcePrefix(r.resource)}${r.relation}@`;
-      if (examined.has(prefix)) continue;
-      examined.add(prefix);
-      if (this.anySurvivor(prefix, doomed)) continue;
-      for (const c of declared) {
-        // Re-granting to the object being deleted would undo the deletion; skip it.
-        if (formatObject(c.subject) === objectKey) continue;
-        const inserted = freezeRelationship({
-          resource: r.resource,
-          relation: r.relation,
-          subject: c.subject,
-        });
-        inserts.set(relationshipKey(inserted), { operation: 'insert', relationship: inserted });
-      }
-    }
-    return [...inserts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, change]) => change);
-  }
-
-  /** True when some relationship under `prefix` is not about to be deleted. */
-  private anySurvivor(prefix: string, doomed: ReadonlySet<number>): boolean {
-    for (const row of this.index.rowsWithPrefix(prefix)) if (!doomed.has(row)) return true;
-    return false;
-  }
-
-  /**
    * Applies planned changes as the next revision, packing them for the changelog as they go
    * (a delete is packed before its row is released), and hands the ChangeSet to watchers.
    */
@@ -332,6 +376,7 @@ export class MemoryStore implements Store {
     const changeSet: ChangeSet = Object.freeze({
       revision: this.current,
       changes: Object.freeze([...changes]),
+      committedAt: this.clock(),
     });
     this.feed.append(this.current, packed, changeSet);
     return changeSet;

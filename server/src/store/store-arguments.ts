@@ -75,3 +75,13 @@ export function checkWatchRevision(after: number, latest: number): void {
     );
   }
 }
+
+/** expectRevision, when given, must be a revision number. */
+export function checkExpectRevision(expectRevision: number | undefined): void {
+  if (expectRevision !== undefined && (!Number.isInteger(expectRevision) || expectRevision < 0)) {
+    throw new InvalidArgumentError(
+      `invalid expectRevision ${expectRevision}: it must be a non-negative integer, or omitted`,
+      { field: 'expectRevision' },
+    );
+  }
+}

@@ -1,12 +1,35 @@
 // The Store contract: the durable, totally ordered relationship set and its changelog.
-// Implementations: MemoryStore (embedded default) and, later, RedisStore. Both run the
-// shared contract suite in test/store/store-contract.ts. The engine never calls a Store; the
-// service applies the changes a Store reports to the in-memory graph index.
-import type { ObjectRef, Relationship } from '../model/relationship.js';
-import type { DeletionConsequence } from '../schema/schema.js';
+// Implementations: MemoryStore (embedded default) and RedisStore. Both run the shared contract
+// suite in test/store/store-contract.ts. The engine never calls a Store; the service's replica
+// applies the changes a Store reports to the in-memory graph index. Stores know no schema rules.
+import type { Relationship } from '../model/relationship.js';
 
 /** Revisions start at 0 (empty store) and grow by exactly 1 per committed write. */
 export type Revision = number;
+
+/**
+ * Which store this is (one Redis holds many, each under its own hash tag) and the epoch of its
+ * data. A new epoch means the data started anew (a fresh memory store without a data dir, a
+ * Redis that came back empty): revisions of one epoch say nothing about another's.
+ */
+export interface StoreIdentity {
+  /** --store NAME, default 'default'. */
+  readonly name: string;
+  /** Opaque, /^[0-9a-z]{1,16}$/. */
+  readonly epoch: string;
+}
+
+/** The shape every store name and epoch has: they travel inside revision tokens. */
+export const STORE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const STORE_EPOCH_PATTERN = /^[0-9a-z]{1,16}$/;
+
+export interface WriteOptions {
+  /**
+   * Commit only if the store is still at this revision; otherwise FailedPreconditionError whose
+   * message says the store moved on (the caller re-plans and retries).
+   */
+  readonly expectRevision?: Revision | undefined;
+}
 
 /** Every field is optional; an empty filter matches everything (stores may refuse that for deletes). */
 export interface RelationshipFilter {
@@ -43,6 +66,8 @@ export interface RelationshipChange {
 export interface ChangeSet {
   readonly revision: Revision;
   readonly changes: readonly RelationshipChange[];
+  /** When the store committed it (ms since the epoch), for replication lag in seconds. */
+  readonly committedAt?: number | undefined;
 }
 
 export interface ReadPage {
@@ -53,29 +78,41 @@ export interface ReadPage {
   readonly revision: Revision;
 }
 
-export interface Snapshot {
+/** The relationship set at one revision, delivered in chunks of bounded size. */
+export interface StoreSnapshot {
   readonly revision: Revision;
-  readonly relationships: readonly Relationship[];
+  /**
+   * Each call iterates the whole set again, in chunks; the store keeps `revision` readable until
+   * the iteration ends (or fails with ChangelogTruncatedError / UnavailableError).
+   */
+  chunks(): AsyncIterable<readonly Relationship[]>;
 }
-
-export type Unsubscribe = () => void;
 
 /**
  * The relationship store. Every mutating call is atomic: it commits exactly one new revision
  * (even when nothing changed, so a token always names a real revision) or throws and changes
- * nothing. Errors: InvalidArgumentError (bad filter), AlreadyExistsError (create of a present
- * relationship), FailedPreconditionError (precondition), UnavailableError (backend down).
- * Stores trust their input: the service validates relationships against the schema first.
+ * nothing. Errors: InvalidArgumentError (bad filter or option), AlreadyExistsError (create of a
+ * present relationship), FailedPreconditionError (precondition, or expectRevision passed),
+ * UnavailableError (backend down). Stores trust their input: the service validates
+ * relationships against the schema first, and plans schema consequences (object deletion)
+ * itself from reads at one revision, committed with `expectRevision`.
  */
 export interface Store {
   /** 'memory' or 'redis': for logs and metrics. */
   readonly kind: string;
 
+  /** The store's name and the epoch of its data. */
+  identity(): Promise<StoreIdentity>;
+
   /** The latest committed revision. */
   revision(): Promise<Revision>;
 
-  /** Apply updates in order in one revision, after checking every precondition. */
-  write(updates: readonly RelationshipUpdate[], preconditions?: readonly Precondition[]): Promise<ChangeSet>;
+  /** Apply updates in order in one revision, after checking every precondition (and expectRevision). */
+  write(
+    updates: readonly RelationshipUpdate[],
+    preconditions?: readonly Precondition[],
+    options?: WriteOptions,
+  ): Promise<ChangeSet>;
 
   /** Delete every relationship matching the filter (at most `limit`, if given) in one revision. */
   deleteByFilter(
@@ -84,29 +121,26 @@ export interface Store {
     limit?: number,
   ): Promise<ChangeSet>;
 
-  /**
-   * Delete every relationship in which `object` appears, as resource or as subject (plain or
-   * subject set), then apply the deletion consequences: for each resource that lost its last
-   * subject of a consequence's relation, insert `resource#relation@consequence.subject`.
-   * All in one revision.
-   */
-  deleteObject(object: ObjectRef, consequences: readonly DeletionConsequence[]): Promise<ChangeSet>;
-
   /** Relationships matching the filter, in a stable order, at most `limit` per page. */
   read(
     filter: RelationshipFilter,
     page: { readonly limit: number; readonly cursor?: string | undefined },
   ): Promise<ReadPage>;
 
-  /** Every relationship at one revision: how a replica builds its graph at startup. */
-  snapshot(): Promise<Snapshot>;
+  /** Every relationship at one revision, in chunks: how a replica builds its graph. */
+  snapshot(): Promise<StoreSnapshot>;
 
   /**
-   * Deliver every ChangeSet with revision > `after`, in revision order, exactly once each, then
-   * every later one as it commits. The listener is called synchronously with commit for the
-   * memory store. Throws FailedPreconditionError if `after` is older than the retained changelog.
+   * Every ChangeSet with revision > `after`, in revision order, exactly once each, then each later
+   * one as it commits, until `signal` aborts (the iteration then ends normally). Delivery is
+   * asynchronous (a for-await loop). The iteration fails with:
+   *  - ChangelogTruncatedError: `after` is older than the retained changelog → resync from a snapshot;
+   *  - StoreEpochChangedError: the store's data started anew → never carry on by revision number;
+   *  - UnavailableError: the backend cannot be reached → keep serving, retry from the last applied
+   *    revision with backoff.
+   * InvalidArgumentError (synchronously or as the first failure) for after < 0 or after > revision.
    */
-  watch(after: Revision, listener: (change: ChangeSet) => void): Unsubscribe;
+  watch(after: Revision, signal?: AbortSignal): AsyncIterable<ChangeSet>;
 
   close(): Promise<void>;
 }

@@ -7,8 +7,9 @@ import { GraphIndex } from '../graph/index.js';
 import type { ObjectRef, Relationship } from '../model/relationship.js';
 import type { DeletionConsequence, Schema } from '../schema/schema.js';
 import { deletionConsequences } from '../schema/schema.js';
+import { deleteObject } from '../service/object-deletion.js';
 import type { ChangeSet, Store } from '../store/index.js';
-import { MemoryStore } from '../store/index.js';
+import { collectSnapshot, MemoryStore } from '../store/index.js';
 
 export class PolicyTestWorld {
   private constructor(
@@ -22,7 +23,7 @@ export class PolicyTestWorld {
   static async create(schema: Schema, relationships: Iterable<Relationship>): Promise<PolicyTestWorld> {
     const store = MemoryStore.withRelationships(relationships);
     const snapshot = await store.snapshot();
-    const graph = GraphIndex.build(schema, snapshot.relationships, snapshot.revision);
+    const graph = GraphIndex.build(schema, await collectSnapshot(snapshot), snapshot.revision);
     return new PolicyTestWorld(store, graph, deletionConsequences(schema), createEngine(schema, graph));
   }
 
@@ -41,7 +42,7 @@ export class PolicyTestWorld {
 
   /** DeleteObject with the schema's declared deletion consequences, in one revision. */
   async deleteObject(object: ObjectRef): Promise<void> {
-    this.apply(await this.store.deleteObject(object, this.consequences));
+    this.apply(await deleteObject(this.store, object, this.consequences));
   }
 
   async close(): Promise<void> {

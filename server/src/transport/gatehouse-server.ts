@@ -93,6 +93,7 @@ export class GatehouseServer {
         limits: config.limits,
         authorizer: auth.authorizer,
         logger,
+        maxLagMs: config.redisMaxLagMs,
       });
     } catch (err) {
       auth?.close();

@@ -17,7 +17,8 @@ export type Operation =
   | 'WriteRelationships'
   | 'DeleteRelationships'
   | 'DeleteObject'
-  | 'ValidatePolicies';
+  | 'ValidatePolicies'
+  | 'ReloadPolicies';
 
 /**
  * The scope each operation requires. `read` covers everything that discloses the stored graph
@@ -36,6 +37,7 @@ export const OPERATION_SCOPE: Readonly<Record<Operation, Scope>> = {
   DeleteRelationships: 'write',
   DeleteObject: 'write',
   ValidatePolicies: 'admin',
+  ReloadPolicies: 'admin',
 };
 
 export function isScope(s: string): s is Scope {

@@ -226,6 +226,21 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }
   });
 
+  // Admin: reload the policies now. No body; the bearer token like every admin call.
+  const reloadMetrics = metrics.method('http', 'ReloadPolicies');
+  app.post('/v1/admin/reload', async (c) => {
+    const start = performance.now();
+    const headers = requestHeaders(c);
+    const requestId = headerValue(headers, 'x-request-id');
+    try {
+      const outcome = await service.reloadPolicies(context(headers, requestId));
+      reloadMetrics.observe('ok', start);
+      return respond(200, JSON.stringify(outcome), requestId);
+    } catch (err) {
+      return failure(err, 'ReloadPolicies', requestId, reloadMetrics, start);
+    }
+  });
+
   const watchMetrics = metrics.method('http', 'Watch');
   const watchRequest = requestTypeOf('Watch');
   app.post('/v1/watch', async (c) => {

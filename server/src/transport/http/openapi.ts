@@ -342,14 +342,30 @@ export function openApiDocument(): Record<string, unknown> {
     },
   };
   paths['/v1/watch'] = { post: watch };
+  paths['/v1/admin/reload'] = {
+    post: {
+      operationId: 'ReloadPolicies',
+      summary:
+        'Reload the policy files now (bearer token). 200 {result: success|unchanged, policyHash, previousHash}; 400 with every file:line:column problem, or 412 listing orphaned relationships, while the last good policies keep serving',
+      responses: {
+        '200': { description: 'Applied, or unchanged' },
+        '400': { description: 'The policies are invalid' },
+        '412': { description: 'Refused: stored relationships would be orphaned' },
+      },
+    },
+  };
   paths['/healthz'] = {
     get: { operationId: 'Healthz', summary: 'Liveness', responses: { '200': { description: 'Alive' } } },
   };
   paths['/readyz'] = {
     get: {
       operationId: 'Readyz',
-      summary: 'Readiness: policies loaded, graph in sync, not shutting down',
-      responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+      summary:
+        'Readiness: serving from a local graph, not shutting down, replication lag within --redis-max-lag. The JSON detail: ready, state (ok|degraded), lagRevisions, lagSeconds, storeKind, policyHash, lastError, lastReloadError',
+      responses: {
+        '200': { description: 'Ready (state ok or degraded)' },
+        '503': { description: 'Not ready (reason in the detail)' },
+      },
     },
   };
   paths['/metrics'] = {

@@ -7,7 +7,7 @@ import type { GatehouseService } from '../../service/gatehouse-service.js';
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
 export interface ProbeDeps {
-  readonly service: Pick<GatehouseService, 'ready'>;
+  readonly service: Pick<GatehouseService, 'readiness'>;
   readonly metrics: Pick<GatehouseMetrics, 'render'>;
 }
 
@@ -15,11 +15,14 @@ export interface ProbeDeps {
 export function mountProbes(app: Hono, deps: ProbeDeps): void {
   const { service, metrics } = deps;
   app.get('/healthz', () => new Response('{"status":"ok"}', { headers: JSON_HEADERS }));
-  app.get('/readyz', () =>
-    service.ready
-      ? new Response('{"ready":true}', { headers: JSON_HEADERS })
-      : new Response('{"ready":false}', { status: 503, headers: JSON_HEADERS }),
-  );
+  app.get('/readyz', () => {
+    // 200 while serving, degraded included (the detail says so and by how much); 503 otherwise.
+    const readiness = service.readiness();
+    return new Response(JSON.stringify(readiness), {
+      status: readiness.ready ? 200 : 503,
+      headers: JSON_HEADERS,
+    });
+  });
   app.get('/metrics', async () => {
     const { contentType, body } = await metrics.render();
     return new Response(body, { headers: { 'content-type': contentType } });

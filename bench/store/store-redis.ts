@@ -1,0 +1,127 @@
+// RedisStore write speed and Redis memory per relationship, against a redis-server this script
+// starts on a free loopback port (never 6379) and stops: loads N relationships of the
+// group-visibility dataset through the store in batches (relationships/s), then reads Redis's
+// own accounting (INFO memory, MEMORY USAGE per key), then runs single-relationship writes from
+// C concurrent callers (writes/s).
+//
+// Run: npx tsx bench/store/store-redis.ts --size 1m [--batch 1000] [--concurrency 16]
+//      [--singles 20000] [--retention 10000] [--aof no|everysec|always] [--seed 1]
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import type { Relationship } from '../../server/src/model/relationship.js';
+import { keyList, storeKeys } from '../../server/src/store/redis/redis-layout.js';
+import { RedisStore } from '../../server/src/store/redis/redis-store.js';
+import type { RelationshipUpdate } from '../../server/src/store/store.js';
+import { RedisServer } from '../../test/support/redis-server.js';
+import { generateGroupVisibility } from '../datasets/group-visibility.js';
+import { parseSize } from '../engine/bench-support.js';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '1m' },
+    seed: { type: 'string', default: '1' },
+    batch: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '16' },
+    singles: { type: 'string', default: '20000' },
+    retention: { type: 'string', default: '10000' },
+    aof: { type: 'string', default: 'no' },
+  },
+});
+
+const touch = (relationship: Relationship): RelationshipUpdate => ({ operation: 'touch', relationship });
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+}
+
+async function main(): Promise<void> {
+  const size = parseSize(values.size);
+  const batch = Number(values.batch);
+  const concurrency = Number(values.concurrency);
+  const singles = Number(values.singles);
+  const retention = Number(values.retention);
+  const aof = values.aof;
+  const config: Record<string, string> =
+    aof === 'no' ? {} : { appendonly: 'yes', appendfsync: aof, 'aof-use-rdb-preamble': 'yes' };
+  const server = await RedisServer.start({ config });
+  const admin = new Redis(server.port, '127.0.0.1');
+  try {
+    const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1];
+    console.log(`redis-server ${version}, AOF ${aof}, changelog retention ${retention}`);
+    const dataset = generateGroupVisibility({ relationships: size, seed: Number(values.seed) });
+    const baseline = await usedMemory(admin);
+
+    // 1. Batches: the whole dataset, `batch` touches per write (one revision each).
+    const store = await RedisStore.connect({
+      url: server.url,
+      storeName: 'bench',
+      changelogRetention: retention,
+      commandTimeoutMs: 30_000,
+    });
+    let pending: RelationshipUpdate[] = [];
+    let loaded = 0;
+    let writes = 0;
+    const started = performance.now();
+    for (const r of dataset.relationships()) {
+      pending.push(touch(r));
+      if (pending.length === batch) {
+        loaded += (await store.write(pending)).changes.length;
+        writes++;
+        pending = [];
+      }
+    }
+    if (pending.length > 0) {
+      loaded += (await store.write(pending)).changes.length;
+      writes++;
+    }
+    const batchSeconds = (performance.now() - started) / 1000;
+    console.log(
+      `batches of ${batch}: ${loaded} relationships in ${writes} writes, ${batchSeconds.toFixed(1)} s = ${Math.round(loaded / batchSeconds)} relationships/s`,
+    );
+
+    // 2. Memory, as Redis accounts it.
+    const total = (await usedMemory(admin)) - baseline;
+    const keys = storeKeys('bench');
+    const usage: Record<string, number> = {};
+    for (const key of keyList(keys)) usage[key] = Number(await admin.memory('USAGE', key, 'SAMPLES', '0'));
+    const logLength = await admin.xlen(keys.changelog);
+    const indexes = (usage[keys.byResource] ?? 0) + (usage[keys.bySubject] ?? 0);
+    console.log(`used_memory growth: ${mb(total)} = ${Math.round(total / loaded)} B/relationship`);
+    console.log(
+      `  by-resource zset ${mb(usage[keys.byResource] ?? 0)}, by-subject zset ${mb(usage[keys.bySubject] ?? 0)} = ${Math.round(indexes / loaded)} B/relationship`,
+    );
+    console.log(
+      `  changelog stream ${mb(usage[keys.changelog] ?? 0)} holding ${logLength} change sets (${Math.round((usage[keys.changelog] ?? 0) / loaded)} B per retained change)`,
+    );
+
+    // 3. Single-relationship writes from `concurrency` callers, on a separate store.
+    const singlesStore = await RedisStore.connect({ url: server.url, storeName: 'bench-singles' });
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < singles; i = next++) {
+          await singlesStore.write([
+            touch({
+              resource: { type: 'document', id: `s${i}` },
+              relation: 'viewer',
+              subject: { type: 'user', id: `u${i % 1000}` },
+            }),
+          ]);
+        }
+      }),
+    );
+    const singleSeconds = (performance.now() - t0) / 1000;
+    console.log(
+      `single-relationship writes at c=${concurrency}: ${singles} in ${singleSeconds.toFixed(1)} s = ${Math.round(singles / singleSeconds)} writes/s`,
+    );
+    await Promise.all([store.close(), singlesStore.close()]);
+  } finally {
+    admin.disconnect();
+    await server.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,81 @@
+// `gatehouse export openfga|spicedb`: a compiled Gatehouse schema in the OpenFGA modelling
+// language (schema 1.1) or the SpiceDB schema language. Every compound operand is
+// parenthesised (OpenFGA does not mix operators without them; SpiceDB's precedence differs
+// from Gatehouse's). Deletion consequences have no equivalent and are written as comments.
+import { formatSubject } from '../model/relationship.js';
+import { formatAllowedSubject } from '../schema/format-expression.js';
+import type { Expr, Schema } from '../schema/schema.js';
+
+type Dialect = {
+  readonly or: string;
+  readonly and: string;
+  readonly butNot: string;
+  arrow(via: string, name: string): string;
+};
+
+const OPENFGA: Dialect = {
+  or: ' or ',
+  and: ' and ',
+  butNot: ' but not ',
+  arrow: (via, name) => `${name} from ${via}`,
+};
+const SPICEDB: Dialect = { or: ' + ', and: ' & ', butNot: ' - ', arrow: (via, name) => `${via}->${name}` };
+
+function render(e: Expr, d: Dialect, nested = false): string {
+  const wrap = (s: string): string => (nested ? `(${s})` : s);
+  switch (e.op) {
+    case 'ref':
+      return e.name;
+    case 'arrow':
+      return d.arrow(e.via, e.name);
+    case 'union':
+      return wrap(e.operands.map((o) => render(o, d, true)).join(d.or));
+    case 'intersection':
+      return wrap(e.operands.map((o) => render(o, d, true)).join(d.and));
+    case 'exclusion':
+      return wrap(`${render(e.base, d, true)}${d.butNot}${render(e.subtract, d, true)}`);
+  }
+}
+
+const sortedTypes = (schema: Schema) => [...schema.types.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+
+/** The schema as an OpenFGA model (DSL). */
+export function exportOpenFga(schema: Schema): string {
+  const lines = ['model', '  schema 1.1'];
+  for (const t of sortedTypes(schema)) {
+    lines.push('', `type ${t.name}`);
+    if (t.relations.size + t.permissions.size === 0) continue;
+    lines.push('  relations');
+    for (const r of t.relations.values()) {
+      if (r.ifEmptiedByDelete !== undefined) {
+        lines.push(
+          `    # Gatehouse: if_emptied_by_delete ${formatSubject(r.ifEmptiedByDelete)} (no OpenFGA equivalent)`,
+        );
+      }
+      lines.push(`    define ${r.name}: [${r.allowed.map(formatAllowedSubject).join(', ')}]`);
+    }
+    for (const p of t.permissions.values()) lines.push(`    define ${p.name}: ${render(p.expr, OPENFGA)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The schema in the SpiceDB schema language. */
+export function exportSpiceDb(schema: Schema): string {
+  const blocks: string[] = [];
+  for (const t of sortedTypes(schema)) {
+    const body: string[] = [];
+    for (const r of t.relations.values()) {
+      if (r.ifEmptiedByDelete !== undefined) {
+        body.push(
+          `  // Gatehouse: if_emptied_by_delete ${formatSubject(r.ifEmptiedByDelete)} (no SpiceDB equivalent)`,
+        );
+      }
+      body.push(`  relation ${r.name}: ${r.allowed.map(formatAllowedSubject).join(' | ')}`);
+    }
+    for (const p of t.permissions.values()) body.push(`  permission ${p.name} = ${render(p.expr, SPICEDB)}`);
+    blocks.push(
+      body.length === 0 ? `definition ${t.name} {}` : `definition ${t.name} {\n${body.join('\n')}\n}`,
+    );
+  }
+  return `${blocks.join('\n\n')}\n`;
+}

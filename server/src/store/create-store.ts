@@ -1,0 +1,74 @@
+// The store factory of `gatehouse serve`: the embedded memory store, seeded with the policy
+// files' relationships, or with `--redis` a RedisStore, loaded by a dynamic import so the
+// embedded default never loads a Redis client, and seeded only when it is empty.
+
+import type { Relationship } from '../model/relationship.js';
+import type { Logger } from '../observability/logger.js';
+import { MemoryStore } from './memory-store.js';
+import type { Store } from './store.js';
+
+/** What the factory needs of the config. */
+export interface StoreSettings {
+  readonly redis: string | undefined;
+  readonly store: string;
+  readonly redisWaitReplicas: number;
+}
+
+/** The surface of server/src/store/redis/redis-store.ts this factory uses (see STORE-CONTRACT). */
+export interface RedisStoreOptions {
+  readonly url: string;
+  readonly storeName: string;
+  readonly waitReplicas?: number;
+  readonly connectTimeoutMs?: number;
+  readonly logger?: Logger;
+  readonly changelogRetention?: number;
+}
+
+export interface SeedableStore extends Store {
+  /** Writes `relationships` only if the store is empty (atomic); false when another replica won. */
+  seedIfEmpty(relationships: Iterable<Relationship>): Promise<boolean>;
+}
+
+export interface RedisStoreModule {
+  readonly RedisStore: { connect(options: RedisStoreOptions): Promise<SeedableStore> };
+}
+
+/** Loads the Redis store module; a parameter so tests can stand one in. */
+export type RedisModuleLoader = () => Promise<RedisStoreModule>;
+
+// A variable specifier keeps the compiler (and bundlers) from resolving the module eagerly.
+const REDIS_MODULE = './redis/redis-store.js';
+const loadRedisModule: RedisModuleLoader = () => import(REDIS_MODULE) as Promise<RedisStoreModule>;
+
+export interface CreatedStore {
+  readonly store: Store;
+  /** Whether the policy relationships were written (memory: always; Redis: only into an empty store). */
+  readonly seeded: boolean;
+}
+
+/**
+ * Open the configured store and seed it with `seed` (the policy files' `kind: relationships`
+ * data) when it is empty. The seed is never re-applied over live data.
+ */
+export async function createStore(
+  settings: StoreSettings,
+  seed: readonly Relationship[],
+  options: { readonly logger?: Logger; readonly loadRedis?: RedisModuleLoader } = {},
+): Promise<CreatedStore> {
+  if (settings.redis === undefined) {
+    return { store: MemoryStore.withRelationships(seed, { storeName: settings.store }), seeded: true };
+  }
+  const { RedisStore } = await (options.loadRedis ?? loadRedisModule)();
+  const store = await RedisStore.connect({
+    url: settings.redis,
+    storeName: settings.store,
+    waitReplicas: settings.redisWaitReplicas,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  try {
+    return { store, seeded: await store.seedIfEmpty(seed) };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,131 @@
+// Opens ioredis connections for a parsed --redis target so that nothing ever waits for a
+// Redis that is not there: no offline queue (a command while disconnected fails at once), a
+// connect timeout and a command timeout, and background reconnects for the shared client.
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { UnavailableError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { RedisTarget } from './redis-url.js';
+
+export type RedisClient = Redis | Cluster;
+
+export interface ConnectionOptions {
+  readonly connectTimeoutMs: number;
+  /** A command without a reply after this long fails (the connection is then presumed dead). */
+  readonly commandTimeoutMs: number;
+  /** Reconnect in the background (the shared client) or fail for good on loss (a watcher's). */
+  readonly reconnect: boolean;
+  readonly connectionName: string;
+  readonly logger?: Logger | undefined;
+}
+
+/** Background reconnect delay: quick first retries, capped so a returning Redis is seen within a second. */
+function retryDelay(times: number): number {
+  return Math.min(50 * 2 ** Math.min(times, 5), 1000);
+}
+
+export async function openRedisClient(target: RedisTarget, options: ConnectionOptions): Promise<RedisClient> {
+  const { Cluster, Redis } = await import('ioredis');
+  const common: RedisOptions = {
+    username: target.username,
+    password: target.password,
+    tls: target.tls ? {} : undefined,
+    connectTimeout: options.connectTimeoutMs,
+    commandTimeout: options.commandTimeoutMs,
+    connectionName: options.connectionName,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+  };
+  const retryStrategy = options.reconnect ? retryDelay : (): null => null;
+  let client: RedisClient;
+  if (target.mode === 'cluster') {
+    client = new Cluster(
+      target.nodes.map((n) => ({ host: n.host, port: n.port })),
+      {
+        redisOptions: common,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: retryStrategy,
+        slotsRefreshTimeout: options.connectTimeoutMs,
+        lazyConnect: true,
+      },
+    );
+  } else if (target.mode === 'sentinel') {
+    client = new Redis({
+      ...common,
+      sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
+      name: target.masterName,
+      db: target.db,
+      enableTLSForSentinelMode: target.tls,
+      enableOfflineQueue: false,
+      retryStrategy,
+      sentinelRetryStrategy: options.reconnect ? retryDelay : (): null => null,
+    });
+  } else {
+    client = new Redis({
+      ...common,
+      host: target.address.host,
+      port: target.address.port,
+      db: target.db,
+      enableOfflineQueue: false,
+      retryStrategy,
+    });
+  }
+  watchErrors(client, options);
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    throw unavailable(err, 'connecting');
+  }
+  return client;
+}
+
+/** ioredis reports every failed reconnect as an 'error' event; log each distinct failure once. */
+function watchErrors(client: RedisClient, options: ConnectionOptions): void {
+  let last = '';
+  client.on('error', (err: Error) => {
+    if (err.message === last) return;
+    last = err.message;
+    options.logger?.warn({ err, connection: options.connectionName }, 'Redis connection error');
+  });
+  client.on('ready', () => {
+    if (last !== '')
+      options.logger?.info({ connection: options.connectionName }, 'Redis connection ready again');
+    last = '';
+  });
+}
+
+/** Any failure to get an answer from Redis, as the UnavailableError callers retry on. */
+export function unavailable(err: unknown, doing: string): UnavailableError {
+  if (err instanceof UnavailableError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new UnavailableError(`the Redis store is unavailable while ${doing}: ${detail}`, { cause: err });
+}
+
+/** Bounded error kinds for metrics: what went wrong talking to Redis, never the message itself. */
+export type RedisErrorKind =
+  | 'timeout'
+  | 'connection'
+  | 'readonly'
+  | 'oom'
+  | 'loading'
+  | 'busy'
+  | 'cluster'
+  | 'other';
+
+export function classifyRedisError(err: unknown): RedisErrorKind {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/timed? ?out/i.test(message)) return 'timeout';
+  if (/^READONLY/.test(message)) return 'readonly';
+  if (/^OOM/.test(message)) return 'oom';
+  if (/^LOADING/.test(message)) return 'loading';
+  if (/^BUSY/.test(message)) return 'busy';
+  if (/^(CLUSTERDOWN|MOVED|ASK|TRYAGAIN|CROSSSLOT|MASTERDOWN)/.test(message)) return 'cluster';
+  if (
+    /Connection is closed|isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EHOSTUNREACH|not ready|startup nodes/i.test(
+      message,
+    )
+  ) {
+    return 'connection';
+  }
+  return 'other';
+}

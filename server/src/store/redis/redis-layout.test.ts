@@ -1,0 +1,91 @@
+// Tests for the Redis data layout: key names under one hash tag, the two member forms, the
+// changelog encoding and the index range a filter narrows to.
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../errors.js';
+import { parseRelationship } from '../../model/relationship.js';
+import {
+  decodeChanges,
+  encodeChanges,
+  filterArgs,
+  parseResourceMember,
+  resourceMember,
+  storeKeys,
+  subjectToResourceMember,
+  UNSET,
+} from './redis-layout.js';
+
+describe('storeKeys', () => {
+  it('puts every key of a store under one hash tag', () => {
+    const keys = storeKeys('tenant_7');
+    for (const key of Object.values(keys)) expect(key.startsWith('{gatehouse:tenant_7}:')).toBe(true);
+    expect(new Set(Object.values(keys)).size).toBe(5);
+  });
+
+  it.each(['', 'a.b', 'a}b', 'a{b', 'has space', 'x'.repeat(65)])('refuses the store name %j', (name) => {
+    expect(() => storeKeys(name)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('members', () => {
+  it.each([
+    'doc:a#viewer@user:x',
+    'crm/contact:p-1.x=y|z#viewer@crm/group:g_2#member',
+    'doc:a#viewer@user:*',
+  ])('round-trips %s through the by-resource form', (text) => {
+    const r = parseRelationship(text);
+    expect(resourceMember(r)).toBe(text);
+    expect(parseResourceMember(text)).toEqual(r);
+  });
+
+  it('turns by-subject members back into by-resource members', () => {
+    expect(subjectToResourceMember('user:x#@doc:a#viewer')).toBe('doc:a#viewer@user:x');
+    expect(subjectToResourceMember('group:g#member@doc:a#viewer')).toBe('doc:a#viewer@group:g#member');
+  });
+
+  it('encodes change sets in order and decodes them back', () => {
+    const changes = [
+      { operation: 'insert' as const, relationship: parseRelationship('doc:a#viewer@user:x') },
+      { operation: 'delete' as const, relationship: parseRelationship('doc:a#viewer@group:g#member') },
+    ];
+    const text = encodeChanges(changes);
+    expect(text).toBe('+doc:a#viewer@user:x\n-doc:a#viewer@group:g#member');
+    expect(decodeChanges(text)).toEqual(changes);
+    expect(decodeChanges('')).toEqual([]);
+  });
+});
+
+describe('filterArgs', () => {
+  it('narrows to the longest resource prefix the filter fixes, checking every field', () => {
+    expect(filterArgs({ resourceType: 'doc', resourceId: 'a', relation: 'viewer' })).toEqual([
+      'r',
+      '[doc:a#viewer@',
+      '[doc:a#viewer@\x7f',
+      'doc',
+      'a',
+      'viewer',
+      UNSET,
+      UNSET,
+      UNSET,
+    ]);
+    // A relation without an id cannot extend the prefix: it is checked, not ranged.
+    expect(filterArgs({ resourceType: 'doc', relation: 'viewer' }).slice(0, 3)).toEqual([
+      'r',
+      '[doc:',
+      '[doc:\x7f',
+    ]);
+  });
+
+  it('uses the subject index when only the subject is fixed, and everything otherwise', () => {
+    expect(filterArgs({ subjectType: 'user', subjectId: 'x', subjectRelation: '' }).slice(0, 3)).toEqual([
+      's',
+      '[user:x#@',
+      '[user:x#@\x7f',
+    ]);
+    expect(filterArgs({ subjectType: 'group', subjectId: 'g' }).slice(0, 3)).toEqual([
+      's',
+      '[group:g#',
+      '[group:g#\x7f',
+    ]);
+    expect(filterArgs({ relation: 'viewer' }).slice(0, 3)).toEqual(['r', '-', '+']);
+  });
+});

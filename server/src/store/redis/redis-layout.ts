@@ -1,0 +1,140 @@
+// The Redis data layout of one store: key names under the store's hash tag, the two index
+// member forms (by resource, by subject), the change encoding of the changelog, and how a
+// RelationshipFilter becomes a lexicographic range plus the fields the Lua scripts check.
+import { InvalidArgumentError } from '../../errors.js';
+import type { Relationship } from '../../model/relationship.js';
+import type { RelationshipChange, RelationshipFilter } from '../store.js';
+import { STORE_NAME_PATTERN } from '../store.js';
+
+/** Every key of one store, in the order the scripts receive them as KEYS[1..5]. */
+export interface StoreKeys {
+  /** Sorted set, all scores 0, members `type:id#relation@subject`: the set and its resource order. */
+  readonly byResource: string;
+  /** Sorted set, all scores 0, members `stype:sid#srel@type:id#relation` (`srel` empty for plain subjects). */
+  readonly bySubject: string;
+  /** String: the latest committed revision (absent = 0). */
+  readonly revision: string;
+  /** String: the store's epoch, created with the store; absent after a data loss. */
+  readonly epoch: string;
+  /** Stream: one entry per revision, id `<revision>-0`, fields e (epoch), t (commit ms), c (changes). */
+  readonly changelog: string;
+}
+
+/** Store names (the contract's pattern): part of every key, inside a Cluster hash tag. */
+export function checkStoreName(name: string): void {
+  if (!STORE_NAME_PATTERN.test(name)) {
+    throw new InvalidArgumentError(
+      `invalid store name '${name.slice(0, 80)}': use 1-64 characters of A-Z a-z 0-9 _ - (it travels in revision tokens and Redis keys)`,
+      { field: 'store' },
+    );
+  }
+}
+
+/** One hash tag per store: every key lands on one Cluster slot, so scripts may touch them all. */
+export function storeKeys(storeName: string): StoreKeys {
+  checkStoreName(storeName);
+  const tag = `{gatehouse:${storeName}}`;
+  return {
+    byResource: `${tag}:rels`,
+    bySubject: `${tag}:subjects`,
+    revision: `${tag}:revision`,
+    epoch: `${tag}:epoch`,
+    changelog: `${tag}:changelog`,
+  };
+}
+
+export function keyList(keys: StoreKeys): string[] {
+  return [keys.byResource, keys.bySubject, keys.revision, keys.epoch, keys.changelog];
+}
+
+/** The by-resource member: the canonical relationship string. */
+export function resourceMember(r: Relationship): string {
+  const s = r.subject;
+  const subject = s.relation === undefined ? `${s.type}:${s.id}` : `${s.type}:${s.id}#${s.relation}`;
+  return `${r.resource.type}:${r.resource.id}#${r.relation}@${subject}`;
+}
+
+/**
+ * Parses a member this store wrote (by-resource form). Trusts its input: members only ever
+ * come from resourceMember, and ids cannot contain the separators `:#@`.
+ */
+export function parseResourceMember(m: string): Relationship {
+  const at = m.indexOf('@');
+  const c = m.indexOf(':');
+  const h = m.indexOf('#', c);
+  const c2 = m.indexOf(':', at);
+  const h2 = m.indexOf('#', c2);
+  const resource = { type: m.slice(0, c), id: m.slice(c + 1, h) };
+  const subject =
+    h2 < 0
+      ? { type: m.slice(at + 1, c2), id: m.slice(c2 + 1) }
+      : { type: m.slice(at + 1, c2), id: m.slice(c2 + 1, h2), relation: m.slice(h2 + 1) };
+  return { resource, relation: m.slice(h + 1, at), subject };
+}
+
+/** `stype:sid#srel@rest` → `rest@stype:sid[#srel]`. */
+export function subjectToResourceMember(m: string): string {
+  const at = m.indexOf('@');
+  const subject = m[at - 1] === '#' ? m.slice(0, at - 1) : m.slice(0, at);
+  return `${m.slice(at + 1)}@${subject}`;
+}
+
+/** Changelog entry `c` field: one line per change, `+member` or `-member`, in order. */
+export function encodeChanges(changes: readonly RelationshipChange[]): string {
+  return changes
+    .map((c) => `${c.operation === 'insert' ? '+' : '-'}${resourceMember(c.relationship)}`)
+    .join('\n');
+}
+
+export function decodeChange(line: string): RelationshipChange {
+  return {
+    operation: line.charCodeAt(0) === 43 /* + */ ? 'insert' : 'delete',
+    relationship: parseResourceMember(line.slice(1)),
+  };
+}
+
+export function decodeChanges(text: string): RelationshipChange[] {
+  return text === '' ? [] : text.split('\n').map(decodeChange);
+}
+
+/** What the Lua scripts receive for a filter: an index, a lexicographic range, and every field to check. */
+export type FilterArgs = [index: 'r' | 's', min: string, max: string, ...fields: string[]];
+
+/** The scripts' marker for "field not set"; no name or id can contain '!'. */
+export const UNSET = '!';
+
+/**
+ * The narrowest index range covering the filter: the by-resource index when a resource type
+ * is set (prefix type:id#relation@…), else the by-subject index when a subject type is set,
+ * else everything. The range only narrows the scan; the scripts check every set field.
+ */
+export function filterArgs(filter: RelationshipFilter): FilterArgs {
+  const f = filter;
+  const fields = [
+    f.resourceType,
+    f.resourceId,
+    f.relation,
+    f.subjectType,
+    f.subjectId,
+    f.subjectRelation,
+  ].map((v) => v ?? UNSET);
+  let index: 'r' | 's' = 'r';
+  let prefix = '';
+  if (f.resourceType !== undefined) {
+    prefix = `${f.resourceType}:`;
+    if (f.resourceId !== undefined) {
+      prefix += `${f.resourceId}#`;
+      if (f.relation !== undefined) prefix += `${f.relation}@`;
+    }
+  } else if (f.subjectType !== undefined) {
+    index = 's';
+    prefix = `${f.subjectType}:`;
+    if (f.subjectId !== undefined) {
+      prefix += `${f.subjectId}#`;
+      if (f.subjectRelation !== undefined) prefix += `${f.subjectRelation}@`;
+    }
+  }
+  // 0x7f sorts after every character a member can hold, so [prefix .. [prefix\x7f is the prefix.
+  const [min, max] = prefix === '' ? ['-', '+'] : [`[${prefix}`, `[${prefix}\x7f`];
+  return [index, min, max, ...fields];
+}

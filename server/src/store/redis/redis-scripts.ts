@@ -1,0 +1,307 @@
+// The Lua scripts that make each RedisStore mutation one atomic server-side step. They know
+// the data layout (redis-layout.ts) and relationship filters, never schema rules. Every
+// script receives the store's five keys (one hash tag, so one Cluster slot) and checks the
+// epoch first, so nothing is written into a store whose data started anew behind its back.
+// Mutations plan everything before the first write, so a failed check leaves no trace.
+
+/** Helpers shared by every script: filter matching, the two member forms, range scans. */
+const PRELUDE = `
+local UNSET = '!'
+local find, sub = string.find, string.sub
+
+local function to_subject(m)
+  local at = find(m, '@', 1, true)
+  local s = sub(m, at + 1)
+  if not find(s, '#', 1, true) then s = s .. '#' end
+  return s .. '@' .. sub(m, 1, at - 1)
+end
+
+local function to_resource(m)
+  local at = find(m, '@', 1, true)
+  local s = sub(m, 1, at - 1)
+  if sub(s, -1) == '#' then s = sub(s, 1, -2) end
+  return sub(m, at + 1) .. '@' .. s
+end
+
+-- f: {index, min, max, rt, rid, rel, st, sid, srel}; m: a by-resource member.
+local function matches(m, f)
+  local at = find(m, '@', 1, true)
+  local c = find(m, ':', 1, true)
+  local h = find(m, '#', c + 1, true)
+  if f[4] ~= UNSET and sub(m, 1, c - 1) ~= f[4] then return false end
+  if f[5] ~= UNSET and sub(m, c + 1, h - 1) ~= f[5] then return false end
+  if f[6] ~= UNSET and sub(m, h + 1, at - 1) ~= f[6] then return false end
+  local c2 = find(m, ':', at + 1, true)
+  if f[7] ~= UNSET and sub(m, at + 1, c2 - 1) ~= f[7] then return false end
+  local h2 = find(m, '#', c2 + 1, true)
+  if f[8] ~= UNSET and (h2 and sub(m, c2 + 1, h2 - 1) or sub(m, c2 + 1)) ~= f[8] then return false end
+  if f[9] ~= UNSET and (h2 and sub(m, h2 + 1) or '') ~= f[9] then return false end
+  return true
+end
+
+local function read_filter(i)
+  local f = {}
+  for k = 0, 8 do f[k + 1] = ARGV[i + k] end
+  return f, i + 9
+end
+
+-- Visits matching members (by-resource form) in index order after 'from' (exclusive, raw
+-- index form) until visit returns true or 'budget' members were scanned. Returns the last raw
+-- member scanned when it stopped early, and whether the budget ran out.
+local function scan(f, from, budget, visit)
+  local key = f[1] == 's' and KEYS[2] or KEYS[1]
+  local lo = from and ('(' .. from) or f[2]
+  local scanned = 0
+  while true do
+    local batch = redis.call('ZRANGEBYLEX', key, lo, f[3], 'LIMIT', 0, 256)
+    for i = 1, #batch do
+      local raw = batch[i]
+      scanned = scanned + 1
+      local m = raw
+      if f[1] == 's' then m = to_resource(raw) end
+      if matches(m, f) and visit(m, raw) then return raw, false end
+      if budget and scanned >= budget then return raw, true end
+    end
+    if #batch < 256 then return nil, false end
+    lo = '(' .. batch[#batch]
+  end
+end
+
+local function check_epoch(expected)
+  local e = redis.call('GET', KEYS[4])
+  if e ~= expected then return {'epoch', e or ''} end
+  return nil
+end
+
+local function current_revision()
+  return tonumber(redis.call('GET', KEYS[3]) or '0')
+end
+
+-- Returns an error reply table for the first failing precondition, else nil and the next ARGV index.
+local function check_preconditions(i)
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  for p = 1, n do
+    local op = ARGV[i]
+    local f
+    f, i = read_filter(i + 1)
+    local found = nil
+    scan(f, nil, nil, function(m) found = m return true end)
+    if op == 'm' and not found then return {'precondition', p, 'm', ''}, i end
+    if op == 'n' and found then return {'precondition', p, 'n', found}, i end
+  end
+  return nil, i
+end
+
+-- Calls 'command key <prefix...> items...' in slices: Lua's unpack has a stack limit.
+local function in_slices(command, key, items, pairs_with)
+  local SLICE = 500
+  for k = 1, #items, SLICE do
+    local args = {}
+    for j = k, math.min(k + SLICE - 1, #items) do
+      if pairs_with then args[#args + 1] = pairs_with end
+      args[#args + 1] = items[j]
+    end
+    redis.call(command, key, unpack(args))
+  end
+end
+
+-- Whether each member is stored now: ZMSCORE in slices. Returns member -> boolean.
+local function stored(members)
+  local present = {}
+  local SLICE = 500
+  for k = 1, #members, SLICE do
+    local slice = {}
+    for j = k, math.min(k + SLICE - 1, #members) do slice[#slice + 1] = members[j] end
+    local scores = redis.call('ZMSCORE', KEYS[1], unpack(slice))
+    for j = 1, #slice do present[slice[j]] = scores[j] ~= false end
+  end
+  return present
+end
+
+-- Applies planned changes ('+member' / '-member', in order) as their net effect with batched
+-- ZADD/ZREM, bumps the revision and appends the change set to the changelog, trimmed to
+-- 'retention' entries. With 'echo' the reply carries the changes back, joined like the changelog's.
+local function commit(epoch, retention, changes, echo)
+  local first, last, order = {}, {}, {}
+  for k = 1, #changes do
+    local c = changes[k]
+    local m = sub(c, 2)
+    if first[m] == nil then
+      first[m] = string.byte(c, 1)
+      order[#order + 1] = m
+    end
+    last[m] = string.byte(c, 1)
+  end
+  local adds, removes, sadds, sremoves = {}, {}, {}, {}
+  for k = 1, #order do
+    local m = order[k]
+    -- Present before iff the first change is a delete; after iff the last is an insert (43 '+').
+    local before, after = first[m] ~= 43, last[m] == 43
+    if after and not before then
+      adds[#adds + 1] = m
+      sadds[#sadds + 1] = to_subject(m)
+    elseif before and not after then
+      removes[#removes + 1] = m
+      sremoves[#sremoves + 1] = to_subject(m)
+    end
+  end
+  in_slices('ZADD', KEYS[1], adds, 0)
+  in_slices('ZADD', KEYS[2], sadds, 0)
+  in_slices('ZREM', KEYS[1], removes, nil)
+  in_slices('ZREM', KEYS[2], sremoves, nil)
+  local rev = redis.call('INCR', KEYS[3])
+  local t = redis.call('TIME')
+  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local joined = table.concat(changes, '\\n')
+  redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0', 'e', epoch, 't', string.format('%d', at), 'c', joined)
+  if echo then return {'ok', rev, string.format('%d', at), joined} end
+  return {'ok', rev, string.format('%d', at), #changes}
+end
+`;
+
+export interface ScriptDefinition {
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 5, lua: `#!lua\n${PRELUDE}\n${body}` });
+const reading = (body: string): ScriptDefinition => ({
+  numberOfKeys: 5,
+  lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}`,
+});
+
+/**
+ * ARGV: epoch, expectRevision ('' = any), retention, #preconditions, preconditions (op 'm'|'n'
+ * + 9 filter args each), then the updates packed in one argument: a line per update, its op
+ * ('c'|'t'|'d') then its by-resource member (one string costs far less than two per update).
+ * Reply: {'ok', revision, committedAtMs, changes joined by newlines} or {'epoch'|'revision'|'precondition'|'exists', ...}.
+ */
+const WRITE = writing(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+local rev = current_revision()
+if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= rev then return {'revision', rev} end
+local failed, i = check_preconditions(4)
+if failed then return failed end
+local ops, members = {}, {}
+for line in string.gmatch(ARGV[i], '[^\\n]+') do
+  ops[#ops + 1] = sub(line, 1, 1)
+  members[#members + 1] = sub(line, 2)
+end
+local overlay, changes = stored(members), {}
+for n = 1, #members do
+  local op, m = ops[n], members[n]
+  local present = overlay[m]
+  if op == 'd' then
+    if present then changes[#changes + 1] = '-' .. m end
+    overlay[m] = false
+  else
+    if present and op == 'c' then return {'exists', n, m} end
+    if not present then changes[#changes + 1] = '+' .. m end
+    overlay[m] = true
+  end
+end
+return commit(ARGV[1], ARGV[3], changes, true)
+`);
+
+/** ARGV: epoch, retention, limit ('' = none), #preconditions, preconditions, the filter's 9 args. */
+const DELETE_BY_FILTER = writing(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+local failed, i = check_preconditions(4)
+if failed then return failed end
+local f = read_filter(i)
+local limit = tonumber(ARGV[3])
+local changes = {}
+if limit == nil or limit > 0 then
+  scan(f, nil, nil, function(m)
+    changes[#changes + 1] = '-' .. m
+    return limit ~= nil and #changes >= limit
+  end)
+end
+return commit(ARGV[1], ARGV[2], changes, true)
+`);
+
+/** ARGV: epoch, retention, members joined by newlines. Seeds revision 1 only into an empty store. Reply {'ok', ...} or {'busy'}. */
+const SEED = writing(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+if current_revision() ~= 0 or redis.call('ZCARD', KEYS[1]) ~= 0 then return {'busy'} end
+local seen, changes = {}, {}
+for m in string.gmatch(ARGV[3], '[^\\n]+') do
+  if not seen[m] then
+    seen[m] = true
+    changes[#changes + 1] = '+' .. m
+  end
+end
+return commit(ARGV[1], ARGV[2], changes, false)
+`);
+
+/** ARGV: candidate epoch. Returns the store's epoch, creating it when absent (a new or emptied store). */
+const IDENTITY = writing(`
+local e = redis.call('GET', KEYS[4])
+if e then return e end
+redis.call('SET', KEYS[4], ARGV[1])
+return ARGV[1]
+`);
+
+/**
+ * ARGV: the epoch a caller saw, a fresh epoch, the highest revision the caller saw in it. When
+ * the store still has that epoch but a lower revision, it lost acknowledged writes (a restart
+ * from an AOF or RDB that missed them): the epoch is replaced, so every replica resyncs instead
+ * of carrying on by revision number. Returns the epoch now.
+ */
+const ROLLBACK = writing(`
+local e = redis.call('GET', KEYS[4])
+if e == ARGV[1] and current_revision() < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[4], ARGV[2])
+  return ARGV[2]
+end
+return e or ''
+`);
+
+/**
+ * ARGV: the filter's 9 args, cursor (raw index member, '' = start), limit, scan budget.
+ * Reply: {revision, cursor ('' = none), raw members...}. The page stops early (with a cursor)
+ * once 'budget' members were scanned, so a sparse filter never blocks Redis for long.
+ */
+const READ = reading(`
+local f = read_filter(1)
+local limit, budget = tonumber(ARGV[11]), tonumber(ARGV[12])
+local out, last, more = {}, nil, false
+local from = nil
+if ARGV[10] ~= '' then from = ARGV[10] end
+local stopped, exhausted = scan(f, from, budget, function(m, raw)
+  if #out == limit then more = true return true end
+  out[#out + 1] = raw
+  last = raw
+  return false
+end)
+if exhausted then more = true last = stopped end
+local reply = {current_revision(), more and last or ''}
+for k = 1, #out do reply[k + 2] = out[k] end
+return reply
+`);
+
+/** ARGV: epoch, after (raw by-resource member, '' = start), count. Reply {'ok', revision, members} or {'epoch', e}. */
+const CHUNK = reading(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+local lo = '-'
+if ARGV[2] ~= '' then lo = '(' .. ARGV[2] end
+return {'ok', current_revision(), redis.call('ZRANGEBYLEX', KEYS[1], lo, '+', 'LIMIT', 0, tonumber(ARGV[3]))}
+`);
+
+/** The scripts by the command name RedisStore defines them under (EVALSHA with EVAL fallback). */
+export const SCRIPTS = {
+  gatehouseWrite: WRITE,
+  gatehouseDeleteByFilter: DELETE_BY_FILTER,
+  gatehouseSeed: SEED,
+  gatehouseIdentity: IDENTITY,
+  gatehouseRollback: ROLLBACK,
+  gatehouseRead: READ,
+  gatehouseChunk: CHUNK,
+} as const satisfies Record<string, ScriptDefinition>;
+
+export type ScriptName = keyof typeof SCRIPTS;

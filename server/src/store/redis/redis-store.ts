@@ -1,0 +1,548 @@
+// RedisStore: the Store contract on Redis (standalone, Sentinel or Cluster), shared by every
+// replica that names the same store. Each mutation is one Lua script (redis-scripts.ts), so it
+// is atomic and totally ordered by the revision counter; watchers tail the changelog stream.
+// Loaded only through a dynamic import, so the embedded memory store never loads ioredis.
+import { randomBytes } from 'node:crypto';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  GatehouseError,
+  InvalidArgumentError,
+  UnavailableError,
+} from '../../errors.js';
+import type { Relationship } from '../../model/relationship.js';
+import type { Logger } from '../../observability/logger.js';
+import { decodeReadCursor, encodeReadCursor } from '../read-cursor.js';
+import { describeFilter } from '../relationship-filter.js';
+import type {
+  ChangeSet,
+  Precondition,
+  ReadPage,
+  RelationshipFilter,
+  RelationshipUpdate,
+  Revision,
+  Store,
+  StoreIdentity,
+  StoreSnapshot,
+  WriteOptions,
+} from '../store.js';
+import {
+  checkDeleteFilter,
+  checkDeleteLimit,
+  checkExpectRevision,
+  checkPreconditionOperations,
+  checkReadLimit,
+  checkUpdateOperations,
+  DEFAULT_MAX_READ_LIMIT,
+} from '../store-arguments.js';
+import { epochChanged, type StreamEntry } from './redis-changelog.js';
+import {
+  classifyRedisError,
+  openRedisClient,
+  type RedisClient,
+  type RedisErrorKind,
+  unavailable,
+} from './redis-connection.js';
+import {
+  decodeChanges,
+  filterArgs,
+  keyList,
+  parseResourceMember,
+  resourceMember,
+  type StoreKeys,
+  storeKeys,
+  subjectToResourceMember,
+} from './redis-layout.js';
+import { SCRIPTS, type ScriptName } from './redis-scripts.js';
+import { RedisSnapshot } from './redis-snapshot.js';
+import { parseRedisUrl, type RedisTarget, redactRedisUrl } from './redis-url.js';
+import { watchChangelog } from './redis-watch.js';
+
+export interface RedisStoreOptions {
+  /** redis://, rediss://, redis+sentinel://…/master or redis+cluster://… (see docs/redis.md). */
+  readonly url: string;
+  /** The store to serve; its keys live under the hash tag {gatehouse:<storeName>}. */
+  readonly storeName: string;
+  /**
+   * After each write, WAIT until this many Redis replicas hold it. A write the replicas did
+   * not acknowledge in time fails with WriteNotReplicatedError: it IS committed on the master.
+   */
+  readonly waitReplicas?: number | undefined;
+  /** How long WAIT may take. Default 500 ms. */
+  readonly waitTimeoutMs?: number | undefined;
+  /** Connecting gives up after this long. Default 1000 ms. */
+  readonly connectTimeoutMs?: number | undefined;
+  /** A command without a reply after this long fails with UnavailableError. Default 1000 ms. */
+  readonly commandTimeoutMs?: number | undefined;
+  readonly logger?: Logger | undefined;
+  /** Change sets the changelog keeps for watchers and snapshots. Default 10 000. */
+  readonly changelogRetention?: number | undefined;
+  /** Relationships per snapshot chunk. Default 5 000. */
+  readonly snapshotChunkSize?: number | undefined;
+  /** How long a watcher blocks before it re-checks the epoch. Default 1000 ms. */
+  readonly watchBlockMs?: number | undefined;
+  /** The largest page `read` serves. Default 10 000. */
+  readonly maxReadLimit?: number | undefined;
+}
+
+/** A write committed on the Redis master that fewer than `waitReplicas` replicas acknowledged in time. */
+export class WriteNotReplicatedError extends GatehouseError {
+  override readonly name = 'WriteNotReplicatedError';
+  constructor(
+    readonly changeSet: ChangeSet,
+    readonly acknowledged: number,
+    readonly wanted: number,
+  ) {
+    super(
+      'UNAVAILABLE',
+      `the write committed at revision ${changeSet.revision} on the Redis master, but only ${acknowledged} of ${wanted} Redis replicas acknowledged it in time: it is not yet replicated and could be lost if the master fails now; do not blindly retry (re-read first)`,
+    );
+  }
+}
+
+/** Counters for metrics since connect: failed Redis calls by kind, and background reconnects. */
+export interface RedisStoreStats {
+  readonly errors: Readonly<Partial<Record<RedisErrorKind, number>>>;
+  readonly reconnects: number;
+}
+
+export const DEFAULT_REDIS_CHANGELOG_RETENTION = 10_000;
+/** Index members a `read` page may scan before it returns early with a cursor. */
+const READ_SCAN_BUDGET = 10_000;
+/** Seeding large relationship files takes one long script: give it its own patient connection. */
+const SEED_TIMEOUT_MS = 120_000;
+
+function newEpoch(): string {
+  return BigInt(`0x${randomBytes(10).toString('hex')}`)
+    .toString(36)
+    .slice(0, 16)
+    .padStart(16, '0');
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) {
+    throw new InvalidArgumentError(
+      `invalid RedisStore option ${name}=${v}: it must be an integer >= ${min}`,
+      {
+        field: name,
+      },
+    );
+  }
+  return v;
+}
+
+interface Settings {
+  readonly waitReplicas: number;
+  readonly waitTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly retention: number;
+  readonly chunkSize: number;
+  readonly watchBlockMs: number;
+  readonly maxReadLimit: number;
+}
+
+function settingsOf(o: RedisStoreOptions): Settings {
+  return {
+    waitReplicas: positiveInteger('waitReplicas', o.waitReplicas, 0, 0),
+    waitTimeoutMs: positiveInteger('waitTimeoutMs', o.waitTimeoutMs, 500),
+    connectTimeoutMs: positiveInteger('connectTimeoutMs', o.connectTimeoutMs, 1000),
+    commandTimeoutMs: positiveInteger('commandTimeoutMs', o.commandTimeoutMs, 1000),
+    retention: positiveInteger('changelogRetention', o.changelogRetention, DEFAULT_REDIS_CHANGELOG_RETENTION),
+    chunkSize: positiveInteger('snapshotChunkSize', o.snapshotChunkSize, 5000),
+    watchBlockMs: positiveInteger('watchBlockMs', o.watchBlockMs, 1000),
+    maxReadLimit: positiveInteger('maxReadLimit', o.maxReadLimit, DEFAULT_MAX_READ_LIMIT),
+  };
+}
+
+const UPDATE_CODES = { create: 'c', touch: 't', delete: 'd' } as const;
+
+/** A script reply: a status tag first ('ok', 'epoch', ...) then its values. */
+type Reply = (string | number)[];
+
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  private closed = false;
+  private readonly watchers = new Set<AbortController>();
+  private readonly errors: Partial<Record<RedisErrorKind, number>> = {};
+  /** The highest revision this instance has seen in the current epoch: a store below it lost writes. */
+  private highWater = 0;
+  private reconnects = 0;
+
+  private constructor(
+    private readonly client: RedisClient,
+    private readonly target: RedisTarget,
+    private readonly options: RedisStoreOptions,
+    private readonly settings: Settings,
+    private readonly keys: StoreKeys,
+    /** The epoch this store's revisions belong to: set by identity(), checked by every call. */
+    private epoch: string,
+  ) {}
+
+  /** Connects, loads nothing yet (scripts load on first use) and learns or creates the store's epoch. */
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const settings = settingsOf(options);
+    const keys = storeKeys(options.storeName);
+    const target = parseRedisUrl(options.url);
+    const client = await openRedisClient(target, {
+      connectTimeoutMs: settings.connectTimeoutMs,
+      commandTimeoutMs: settings.commandTimeoutMs,
+      reconnect: true,
+      connectionName: `gatehouse:${options.storeName}`,
+      logger: options.logger,
+    });
+    defineScripts(client);
+    const store = new RedisStore(client, target, options, settings, keys, '');
+    client.on('reconnecting', () => {
+      store.reconnects++;
+    });
+    try {
+      await store.identity();
+    } catch (err) {
+      client.disconnect();
+      throw err;
+    }
+    options.logger?.info(
+      { redis: redactRedisUrl(options.url), store: options.storeName, epoch: store.epoch },
+      'connected to the Redis store',
+    );
+    return store;
+  }
+
+  /** The store's name and current epoch, creating the epoch if the store is new or lost its data. */
+  async identity(): Promise<StoreIdentity> {
+    this.assertOpen();
+    const epoch = String(await this.run('gatehouseIdentity', [newEpoch()], 'reading the store identity'));
+    if (this.epoch !== '' && epoch !== this.epoch) {
+      this.options.logger?.warn(
+        { store: this.options.storeName, previousEpoch: this.epoch, epoch },
+        'the Redis store started anew (new epoch)',
+      );
+    }
+    if (epoch !== this.epoch) this.highWater = 0;
+    this.epoch = epoch;
+    return { name: this.options.storeName, epoch };
+  }
+
+  async revision(): Promise<Revision> {
+    this.assertOpen();
+    const [rev, epoch] = await this.call('reading the revision', () =>
+      this.client.mget(this.keys.revision, this.keys.epoch),
+    );
+    if (epoch !== this.epoch) throw epochChanged(this.options.storeName, this.epoch, epoch);
+    const revision = Number(rev ?? 0);
+    if (revision < this.highWater) throw await this.rolledBack(this.epoch, this.highWater);
+    this.highWater = revision;
+    return revision;
+  }
+
+  /**
+   * The store went back below a revision it had reported in this epoch: it lost acknowledged
+   * writes. Replaces the epoch (once, atomically, whichever replica notices first) so every
+   * replica resyncs, and returns the error to throw.
+   */
+  private async rolledBack(epoch: string, seen: Revision): Promise<Error> {
+    const now = String(await this.run('gatehouseRollback', [epoch, newEpoch(), seen], 'replacing the epoch'));
+    this.options.logger?.error(
+      { store: this.options.storeName, epoch, newEpoch: now, revisionSeen: seen },
+      'the Redis store went back below a revision it had reported: acknowledged writes were lost; its epoch was replaced',
+    );
+    return epochChanged(this.options.storeName, epoch, now);
+  }
+
+  async write(
+    updates: readonly RelationshipUpdate[],
+    preconditions: readonly Precondition[] = [],
+    options: WriteOptions = {},
+  ): Promise<ChangeSet> {
+    this.assertOpen();
+    checkUpdateOperations(updates);
+    checkPreconditionOperations(preconditions);
+    const expect = options.expectRevision;
+    checkExpectRevision(expect);
+    const args: (string | number)[] = [this.epoch, expect ?? '', this.settings.retention];
+    pushPreconditions(args, preconditions);
+    args.push(updates.map((u) => `${UPDATE_CODES[u.operation]}${resourceMember(u.relationship)}`).join('\n'));
+    const reply = await this.mutate('gatehouseWrite', args, 'writing');
+    return this.changeSetOf(reply, preconditions, expect);
+  }
+
+  async deleteByFilter(
+    filter: RelationshipFilter,
+    preconditions: readonly Precondition[] = [],
+    limit?: number,
+  ): Promise<ChangeSet> {
+    this.assertOpen();
+    checkDeleteFilter(filter);
+    checkDeleteLimit(limit);
+    checkPreconditionOperations(preconditions);
+    const args: (string | number)[] = [this.epoch, this.settings.retention, limit ?? ''];
+    pushPreconditions(args, preconditions);
+    args.push(...filterArgs(filter));
+    const reply = await this.mutate('gatehouseDeleteByFilter', args, 'deleting by filter');
+    return this.changeSetOf(reply, preconditions, undefined);
+  }
+
+  async read(
+    filter: RelationshipFilter,
+    page: { readonly limit: number; readonly cursor?: string | undefined },
+  ): Promise<ReadPage> {
+    this.assertOpen();
+    checkReadLimit(page.limit, this.settings.maxReadLimit);
+    const after = page.cursor === undefined ? '' : decodeReadCursor(filter, page.cursor);
+    const fa = filterArgs(filter);
+    const reply = (await this.run(
+      'gatehouseRead',
+      [...fa, after, page.limit, page.limit + READ_SCAN_BUDGET],
+      'reading relationships',
+    )) as Reply;
+    const toResource = fa[0] === 's' ? subjectToResourceMember : (m: string): string => m;
+    const relationships: Relationship[] = [];
+    for (let i = 2; i < reply.length; i++)
+      relationships.push(parseResourceMember(toResource(String(reply[i]))));
+    const cursor = String(reply[1]);
+    return {
+      relationships,
+      nextCursor: cursor === '' ? undefined : encodeReadCursor(filter, cursor),
+      revision: Number(reply[0]),
+    };
+  }
+
+  /** See redis-snapshot.ts: chunks exact at one revision, reconciled through the changelog. */
+  async snapshot(): Promise<StoreSnapshot> {
+    const revision = await this.revision();
+    const { keys, epoch } = this;
+    return new RedisSnapshot(
+      {
+        storeName: this.options.storeName,
+        keys,
+        epoch,
+        chunkSize: this.settings.chunkSize,
+        readChunk: async (after) => {
+          const reply = (await this.run(
+            'gatehouseChunk',
+            [epoch, after, this.settings.chunkSize],
+            'reading a snapshot',
+          )) as unknown[];
+          if (reply[0] !== 'ok') return { revision: 0, epoch: String(reply[1]), members: [] };
+          return { revision: Number(reply[1]), epoch, members: reply[2] as string[] };
+        },
+        readChangelog: (from, to, count) =>
+          this.call(
+            'reading the changelog',
+            () =>
+              this.client.xrange(keys.changelog, `${from}-0`, `${to}-0`, 'COUNT', count) as Promise<
+                StreamEntry[]
+              >,
+          ),
+      },
+      revision,
+    );
+  }
+
+  watch(after: Revision, signal?: AbortSignal): AsyncIterable<ChangeSet> {
+    this.assertOpen();
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) controller.abort();
+    const epoch = this.epoch;
+    const iteration = watchChangelog({
+      storeName: this.options.storeName,
+      keys: this.keys,
+      epoch,
+      after,
+      signal: controller.signal,
+      open: () => this.openWatcher(),
+      highWater: () => this.highWater,
+      saw: (revision) => {
+        if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
+      },
+      rolledBack: (epoch, seen) => this.rolledBack(epoch, seen),
+      blockMs: this.settings.watchBlockMs,
+      batch: 1000,
+    });
+    const watchers = this.watchers;
+    watchers.add(controller);
+    return {
+      async *[Symbol.asyncIterator](): AsyncGenerator<ChangeSet, void, undefined> {
+        try {
+          yield* iteration;
+        } finally {
+          watchers.delete(controller);
+          signal?.removeEventListener('abort', onAbort);
+        }
+      },
+    };
+  }
+
+  /**
+   * Writes `relationships` as revision 1 when the store is empty (revision 0), atomically:
+   * true if this call seeded it, false if it held data already (another replica seeded first).
+   */
+  async seedIfEmpty(relationships: Iterable<Relationship>): Promise<boolean> {
+    this.assertOpen();
+    const args: (string | number)[] = [this.epoch, this.settings.retention];
+    const members: string[] = [];
+    for (const r of relationships) members.push(resourceMember(r));
+    args.push(members.join('\n'));
+    const seeder = await this.openConnection(SEED_TIMEOUT_MS, false, 'seed');
+    try {
+      defineScripts(seeder);
+      const reply = (await this.call('seeding', () =>
+        invoke(seeder, 'gatehouseSeed', this.keys, args),
+      )) as Reply;
+      if (reply[0] === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));
+      return reply[0] === 'ok';
+    } finally {
+      seeder.disconnect();
+    }
+  }
+
+  /** Failed calls by kind and reconnects since connect: for the service's metrics. */
+  stats(): RedisStoreStats {
+    return { errors: { ...this.errors }, reconnects: this.reconnects };
+  }
+
+  /** Change sets the changelog holds now (XLEN): for the changelog-length metric. */
+  async changelogLength(): Promise<number> {
+    this.assertOpen();
+    return this.call('reading the changelog length', () => this.client.xlen(this.keys.changelog));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.watchers) w.abort();
+    this.watchers.clear();
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed)
+      throw new UnavailableError('the Redis store is closed: it was shut down and accepts no more calls');
+  }
+
+  private openWatcher(): Promise<RedisClient> {
+    return this.openConnection(this.settings.watchBlockMs + this.settings.commandTimeoutMs, false, 'watch');
+  }
+
+  private openConnection(commandTimeoutMs: number, reconnect: boolean, role: string): Promise<RedisClient> {
+    return openRedisClient(this.target, {
+      connectTimeoutMs: this.settings.connectTimeoutMs,
+      commandTimeoutMs,
+      reconnect,
+      connectionName: `gatehouse:${this.options.storeName}:${role}`,
+      logger: this.options.logger,
+    });
+  }
+
+  private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const kind = classifyRedisError(err);
+      this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+      const failure = unavailable(err, doing);
+      this.options.logger?.warn(
+        { err, store: this.options.storeName },
+        `Redis store call failed while ${doing}`,
+      );
+      throw failure;
+    }
+  }
+
+  private run(name: ScriptName, args: readonly (string | number)[], doing: string): Promise<unknown> {
+    return this.call(doing, () => invoke(this.client, name, this.keys, args));
+  }
+
+  /** Runs a mutating script, then (with waitReplicas) WAIT on the same connection, in one pipeline. */
+  private async mutate(name: ScriptName, args: readonly (string | number)[], doing: string): Promise<Reply> {
+    const { waitReplicas, waitTimeoutMs, commandTimeoutMs } = this.settings;
+    if (waitReplicas === 0) return (await this.run(name, args, doing)) as Reply;
+    const results = await this.call(doing, async () => {
+      const pipeline = this.client.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & {
+        wait(n: number, ms: number): unknown;
+        exec(): Promise<[Error | null, unknown][] | null>;
+      };
+      (pipeline[name] as (...a: unknown[]) => unknown)(...keyList(this.keys), ...args);
+      // WAIT must leave room inside the command timeout, or the write would look unavailable.
+      pipeline.wait(waitReplicas, Math.max(1, Math.min(waitTimeoutMs, commandTimeoutMs - 100)));
+      return (await pipeline.exec()) ?? [];
+    });
+    const [written, waited] = results;
+    if (written === undefined || written[0] !== null) throw unavailable(written?.[0], doing);
+    const reply = written[1] as Reply;
+    if (reply[0] !== 'ok') return reply;
+    const acknowledged = waited !== undefined && waited[0] === null ? Number(waited[1]) : 0;
+    if (acknowledged < waitReplicas) {
+      throw new WriteNotReplicatedError(this.changeSetOf(reply, [], undefined), acknowledged, waitReplicas);
+    }
+    return reply;
+  }
+
+  /** Turns a mutation reply into its ChangeSet, or throws the typed error it reports. */
+  private changeSetOf(
+    reply: Reply,
+    preconditions: readonly Precondition[],
+    expect: Revision | undefined,
+  ): ChangeSet {
+    const [status] = reply;
+    if (status === 'ok') {
+      const changes = decodeChanges(String(reply[3] ?? ''));
+      const revision = Number(reply[1]);
+      if (revision > this.highWater) this.highWater = revision;
+      return { revision, changes, committedAt: Number(reply[2]) };
+    }
+    if (status === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));
+    if (status === 'revision') {
+      throw new FailedPreconditionError(
+        `the store moved on: it is at revision ${reply[1]}, not the expected revision ${expect}; re-read the current state and retry`,
+        { field: 'expectRevision' },
+      );
+    }
+    if (status === 'exists') {
+      throw new AlreadyExistsError(
+        `relationship '${reply[2]}' already exists: use operation 'touch' to write it whether or not it exists`,
+        { field: `updates[${Number(reply[1]) - 1}]` },
+      );
+    }
+    if (status === 'precondition') {
+      const i = Number(reply[1]) - 1;
+      const filter = describeFilter((preconditions[i] as Precondition).filter);
+      throw new FailedPreconditionError(
+        reply[2] === 'm'
+          ? `precondition must_match failed: no relationship matches filter ${filter}; re-read the current state and retry`
+          : `precondition must_not_match failed: relationship '${reply[3]}' matches filter ${filter}; re-read the current state and retry`,
+        { field: `preconditions[${i}]` },
+      );
+    }
+    throw new UnavailableError(`the Redis store returned an unexpected reply '${String(status)}'`);
+  }
+}
+
+function pushPreconditions(args: (string | number)[], preconditions: readonly Precondition[]): void {
+  args.push(preconditions.length);
+  for (const p of preconditions) args.push(p.operation === 'must_match' ? 'm' : 'n', ...filterArgs(p.filter));
+}
+
+function defineScripts(client: RedisClient): void {
+  for (const [name, script] of Object.entries(SCRIPTS)) client.defineCommand(name, script);
+}
+
+/** Calls a script defined by defineScripts (ioredis: EVALSHA, falling back to EVAL on NOSCRIPT). */
+function invoke(
+  client: RedisClient,
+  name: ScriptName,
+  keys: StoreKeys,
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  const command = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name];
+  if (command === undefined) throw new UnavailableError(`the Redis script ${name} is not defined`);
+  return command.apply(client, [...keyList(keys), ...args]);
+}

@@ -1,0 +1,105 @@
+// RedisStore.watch: one dedicated connection per watcher, blocked in XREAD on the changelog.
+// Between blocks it re-reads the epoch, so a Redis that lost its data (FLUSHALL, a restart
+// without persistence) is reported even when nobody writes. A lost connection ends the
+// iteration with UnavailableError; the caller retries from its last applied revision.
+import type { ChangeSet, Revision } from '../store.js';
+import { checkWatchRevision } from '../store-arguments.js';
+import { decodeEntries, epochChanged, type StreamEntry } from './redis-changelog.js';
+import { type RedisClient, unavailable } from './redis-connection.js';
+import type { StoreKeys } from './redis-layout.js';
+
+export interface WatchParams {
+  readonly storeName: string;
+  readonly keys: StoreKeys;
+  /** The epoch the caller's revisions belong to. */
+  readonly epoch: string;
+  readonly after: Revision;
+  readonly signal?: AbortSignal | undefined;
+  /** Opens the watcher's own connection (no reconnects: a loss ends the watch). */
+  readonly open: () => Promise<RedisClient>;
+  /** How long one XREAD blocks before the epoch is checked again. */
+  readonly blockMs: number;
+  /** Entries fetched per XREAD. */
+  readonly batch: number;
+  /** The highest revision the store instance has seen in this epoch, and telling it of a new one. */
+  readonly highWater: () => Revision;
+  readonly saw: (revision: Revision) => void;
+  /** Called when the store is below a revision it reported: replaces the epoch, returns the error. */
+  readonly rolledBack: (epoch: string, seen: Revision) => Promise<Error>;
+}
+
+type XReadReply = [key: string, entries: StreamEntry[]][] | null;
+
+export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet, void, undefined> {
+  checkWatchRevision(p.after, Number.MAX_SAFE_INTEGER);
+  if (aborted(p)) return;
+  const conn = await p.open();
+  const stop = (): void => conn.disconnect();
+  p.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const start = await stateOf(conn, p, 'starting a watch');
+    if (start === undefined) return;
+    const [rev, epoch] = start;
+    if (epoch !== p.epoch) throw epochChanged(p.storeName, p.epoch, epoch);
+    // Asking for a revision this store reported but no longer has: it lost writes.
+    if (p.after > rev && p.after <= p.highWater()) throw await p.rolledBack(p.epoch, p.after);
+    checkWatchRevision(p.after, rev);
+    let last = p.after;
+    while (!aborted(p)) {
+      let reply: XReadReply;
+      try {
+        reply = (await conn.xread(
+          'COUNT',
+          p.batch,
+          'BLOCK',
+          p.blockMs,
+          'STREAMS',
+          p.keys.changelog,
+          `${last}-0`,
+        )) as XReadReply;
+      } catch (err) {
+        if (aborted(p)) return;
+        throw unavailable(err, 'watching the changelog');
+      }
+      if (reply === null) {
+        // Idle: a store that lost its data has no new entries to tell us so.
+        const state = await stateOf(conn, p, 'watching the changelog');
+        if (state === undefined) return;
+        const [now, current] = state;
+        if (current !== p.epoch) throw epochChanged(p.storeName, p.epoch, current);
+        if (now < last) throw await p.rolledBack(p.epoch, last);
+        continue;
+      }
+      for (const changeSet of decodeEntries(p.storeName, p.epoch, last, reply[0]?.[1] ?? [])) {
+        // A reply that raced with the abort is dropped: nothing is delivered after stop.
+        if (aborted(p)) return;
+        p.saw(changeSet.revision);
+        yield changeSet;
+        last = changeSet.revision;
+      }
+    }
+  } finally {
+    p.signal?.removeEventListener('abort', stop);
+    conn.disconnect();
+  }
+}
+
+/** The store's revision and epoch, or undefined when the watch was stopped meanwhile. */
+async function stateOf(
+  conn: RedisClient,
+  p: WatchParams,
+  doing: string,
+): Promise<[Revision, string | null] | undefined> {
+  try {
+    const [rev, epoch] = await conn.mget(p.keys.revision, p.keys.epoch);
+    return aborted(p) ? undefined : [Number(rev ?? 0), epoch ?? null];
+  } catch (err) {
+    if (aborted(p)) return undefined;
+    throw unavailable(err, doing);
+  }
+}
+
+/** Read through a call so TypeScript does not narrow it: an abort lands between awaits. */
+function aborted(p: WatchParams): boolean {
+  return p.signal?.aborted === true;
+}

@@ -1,0 +1,57 @@
+// The peers' conformance suites, read in place from shared/conformance (beside the clone):
+// every OpenFGA check, list-objects and list-users assertion and every SpiceDB assertion of a
+// model Gatehouse can import must pass; the tables printed here are kept in docs/conformance.md.
+// The sanity runs drop one tuple per stage and must fail somewhere, proving the runner can fail.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { locateConformance } from './locate.js';
+import { runOpenFgaSuite } from './openfga.js';
+import { runSpiceDbSuite } from './spicedb.js';
+import type { AssertionResult } from './tally.js';
+import { renderTable } from './tally.js';
+
+const root = locateConformance();
+const OPENFGA = join(root, 'openfga', 'consolidated_1_1_tests.yaml');
+const SPICEDB = join(root, 'spicedb', 'testconfigs');
+
+/** What Gatehouse cannot express yet; a model using anything else must import. */
+const NOT_YET = new Set(['condition', 'caveat', 'expiration', 'all-arrow', 'name']);
+
+function failures(results: readonly AssertionResult[]): string[] {
+  return results.filter((r) => r.outcome === 'failed').map((r) => `${r.test}: ${r.what}: ${r.detail ?? ''}`);
+}
+
+function unexpectedlyNotImportable(results: readonly AssertionResult[]): string[] {
+  return results
+    .filter((r) => r.outcome === 'not importable')
+    .filter(
+      (r) => !(r.detail ?? '').split(/[;,]\s*/).every((part) => NOT_YET.has(part.split(':')[0]!.trim())),
+    )
+    .map((r) => `${r.test}: ${r.detail}`);
+}
+
+describe('conformance', () => {
+  it("passes every assertion of OpenFGA's consolidated suite whose model it can import", () => {
+    const results = runOpenFgaSuite(OPENFGA);
+    console.log(renderTable('OpenFGA consolidated_1_1_tests.yaml (assertions; maxDepth 25)', results));
+    expect(failures(results)).toEqual([]);
+    expect(unexpectedlyNotImportable(results)).toEqual([]);
+    expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThan(900);
+  });
+
+  it("passes every assertion of SpiceDB's validation files without caveats or expiration", () => {
+    const results = runSpiceDbSuite(SPICEDB);
+    console.log(renderTable('SpiceDB testconfigs (assertions; a not-importable row is one file)', results));
+    expect(failures(results)).toEqual([]);
+    expect(unexpectedlyNotImportable(results)).toEqual([]);
+    const importedFiles = new Set(results.filter((r) => r.outcome === 'passed').map((r) => r.test));
+    expect(importedFiles.size).toBeGreaterThanOrEqual(49);
+  });
+
+  it('fails when data is missing (sanity: one tuple dropped per stage)', () => {
+    const openfga = runOpenFgaSuite(OPENFGA, { dropOneTuplePerStage: true });
+    const spicedb = runSpiceDbSuite(SPICEDB, { dropOneTuplePerStage: true });
+    expect(failures(openfga).length).toBeGreaterThan(50);
+    expect(failures(spicedb).length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,35 @@
+// The replication and policy metrics read the service at scrape time: lag, replica state,
+// resyncs, the active policy hash, and reload outcomes.
+import { expect, it, vi } from 'vitest';
+import { DEFAULT_LIMITS } from '../../server/src/config/config.js';
+import { UnavailableError } from '../../server/src/errors.js';
+import { GatehouseMetrics } from '../../server/src/observability/metrics.js';
+import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
+import { MemoryStore } from '../../server/src/store/index.js';
+import { FaultyStore } from './faulty-store.js';
+import { fixturePolicySet } from './fixture.js';
+
+it('exposes lag, replica state, resyncs, the policy hash and reload results', async () => {
+  const set = fixturePolicySet();
+  const store = new FaultyStore(MemoryStore.withRelationships(set.relationships.map((r) => r.relationship)));
+  const service = await GatehouseService.create({ schema: set.schema, store, limits: DEFAULT_LIMITS });
+  const metrics = new GatehouseMetrics(service, { processMetrics: false });
+  let text = (await metrics.render()).body;
+  expect(text).toContain('gatehouse_replica_state{state="following"} 1');
+  expect(text).toContain('gatehouse_replica_state{state="degraded"} 0');
+  expect(text).toContain('gatehouse_replication_lag_revisions 0');
+  expect(text).toContain(`gatehouse_policy_info{hash="${set.schema.hash}"} 1`);
+  store.down = true;
+  store.fault(new UnavailableError('down'));
+  await vi.waitFor(() => expect(service.replicaStatus().state).toBe('degraded'), { timeout: 10_000 });
+  metrics.policyReloaded('success');
+  metrics.policyReloaded('invalid');
+  metrics.policyReloaded('invalid');
+  text = (await metrics.render()).body;
+  expect(text).toContain('gatehouse_replica_state{state="degraded"} 1');
+  expect(text).toContain('gatehouse_policy_reload_total{result="invalid"} 2');
+  expect(text).toContain('gatehouse_policy_reload_total{result="success"} 1');
+  expect(text).toMatch(/gatehouse_replica_resyncs 0/);
+  store.down = false;
+  service.close();
+});

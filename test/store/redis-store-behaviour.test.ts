@@ -1,0 +1,345 @@
+// RedisStore behaviour beyond the shared contract, against a real redis-server: atomicity,
+// snapshots exact at one revision while writers carry on, fast failure when Redis is gone or
+// frozen, data loss (FLUSHALL) seen through the epoch, truncation, reconnect after a restart,
+// WAIT for replicas, race-safe seeding, and stores sharing one Redis without seeing each other.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  ChangelogTruncatedError,
+  FailedPreconditionError,
+  type GatehouseError,
+  StoreEpochChangedError,
+  UnavailableError,
+} from '../../server/src/errors.js';
+import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import {
+  RedisStore,
+  type RedisStoreOptions,
+  WriteNotReplicatedError,
+} from '../../server/src/store/redis/redis-store.js';
+import type { ChangeSet, RelationshipUpdate, Store } from '../../server/src/store/store.js';
+import { RedisSentinel, RedisServer } from '../support/redis-server.js';
+
+const touch = (s: string): RelationshipUpdate => ({ operation: 'touch', relationship: parseRelationship(s) });
+const del = (s: string): RelationshipUpdate => ({ operation: 'delete', relationship: parseRelationship(s) });
+
+async function rejection(promise: Promise<unknown>): Promise<GatehouseError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as GatehouseError;
+  }
+  throw new Error('expected the call to reject, but it resolved');
+}
+
+async function snapshotOf(store: Store): Promise<{ revision: number; rels: string[] }> {
+  const snap = await store.snapshot();
+  const rels: string[] = [];
+  for await (const chunk of snap.chunks()) rels.push(...chunk.map(formatRelationship));
+  return { revision: snap.revision, rels };
+}
+
+/** Watches in the background; `ended` settles with the failure (or undefined on a normal end). */
+function record(
+  store: Store,
+  after: number,
+): { received: ChangeSet[]; stop: () => void; ended: Promise<unknown> } {
+  const received: ChangeSet[] = [];
+  const abort = new AbortController();
+  const ended = (async (): Promise<unknown> => {
+    try {
+      for await (const c of store.watch(after, abort.signal)) received.push(c);
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  })();
+  return { received, stop: () => abort.abort(), ended };
+}
+
+describe('RedisStore on a standalone redis-server', () => {
+  let server: RedisServer;
+  const open: RedisStore[] = [];
+  let storeCount = 0;
+  const connect = async (options: Partial<RedisStoreOptions> = {}): Promise<RedisStore> => {
+    const store = await RedisStore.connect({
+      url: server.url,
+      storeName: `t${++storeCount}`,
+      commandTimeoutMs: 500,
+      connectTimeoutMs: 500,
+      watchBlockMs: 100,
+      ...options,
+    });
+    open.push(store);
+    return store;
+  };
+
+  beforeAll(async () => {
+    server = await RedisServer.start({ config: { appendonly: 'yes', appendfsync: 'always' } });
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+    if (!server.running) await server.restart();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('a failing precondition changes nothing: no relationship, no revision, no changelog entry', async () => {
+    const store = await connect();
+    await store.write([touch('doc:a#owner@user:x')]);
+    const before = await server.cli('XLEN', `{gatehouse:t${storeCount}}:changelog`);
+    const err = await rejection(
+      store.write(
+        [touch('doc:b#owner@user:x'), del('doc:a#owner@user:x')],
+        [{ operation: 'must_not_match', filter: { resourceType: 'doc', subjectId: 'x' } }],
+      ),
+    );
+    expect(err).toBeInstanceOf(FailedPreconditionError);
+    const late = await rejection(store.write([touch('doc:c#owner@user:x')], [], { expectRevision: 0 }));
+    expect(late).toBeInstanceOf(FailedPreconditionError);
+    expect(late.message).toContain('moved on');
+    expect(await store.revision()).toBe(1);
+    expect((await snapshotOf(store)).rels).toEqual(['doc:a#owner@user:x']);
+    expect(await server.cli('XLEN', `{gatehouse:t${storeCount}}:changelog`)).toBe(before);
+    expect(await store.changelogLength()).toBe(Number(before));
+  });
+
+  it('a snapshot stays exact at its revision while writes land between its chunks', async () => {
+    const store = await connect({ snapshotChunkSize: 3 });
+    const ids = Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}`);
+    await store.write(ids.map((id) => touch(`doc:${id}#viewer@user:x`)));
+    const snap = await store.snapshot();
+    const expected = ids.map((id) => `doc:${id}#viewer@user:x`);
+    const seen: string[] = [];
+    let writes = 0;
+    for await (const chunk of snap.chunks()) {
+      seen.push(...chunk.map(formatRelationship));
+      if (writes++ > 0) continue;
+      // After the first chunk: delete read and unread ones, insert before and after the cursor,
+      // and delete-then-recreate one that is not read yet.
+      await store.write([
+        del('doc:d00#viewer@user:x'),
+        del('doc:d07#viewer@user:x'),
+        touch('doc:a#viewer@user:x'),
+      ]);
+      await store.write([touch('doc:zz#viewer@user:x'), del('doc:d09#viewer@user:x')]);
+      await store.write([touch('doc:d09#viewer@user:x'), touch('doc:d05z#viewer@user:x')]);
+    }
+    expect(snap.revision).toBe(1);
+    expect(seen).toEqual(expected);
+    // A later snapshot sees the later state.
+    const now = await snapshotOf(store);
+    expect(now.revision).toBe(4);
+    expect(now.rels).toContain('doc:zz#viewer@user:x');
+    expect(now.rels).not.toContain('doc:d07#viewer@user:x');
+  });
+
+  it('a snapshot fails with ChangelogTruncatedError once the changelog is trimmed past its revision', async () => {
+    const store = await connect({ snapshotChunkSize: 2, changelogRetention: 2 });
+    await store.write(['a', 'b', 'c', 'd'].map((id) => touch(`doc:${id}#viewer@user:x`)));
+    const snap = await store.snapshot();
+    const err = await rejection(
+      (async () => {
+        let first = true;
+        for await (const _chunk of snap.chunks()) {
+          if (!first) continue;
+          first = false;
+          for (let i = 0; i < 4; i++) await store.write([touch(`doc:n${i}#viewer@user:x`)]);
+        }
+      })(),
+    );
+    expect(err).toBeInstanceOf(ChangelogTruncatedError);
+  });
+
+  it('watch after a trimmed revision fails with ChangelogTruncatedError naming the oldest watchable', async () => {
+    const store = await connect({ changelogRetention: 3 });
+    for (let i = 0; i < 6; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
+    const w = record(store, 1);
+    const err = (await w.ended) as ChangelogTruncatedError;
+    expect(err).toBeInstanceOf(ChangelogTruncatedError);
+    expect(err.oldestWatchable).toBe(3);
+    expect(w.received).toEqual([]);
+  });
+
+  it('FLUSHALL is seen as data loss: watchers and writes fail with StoreEpochChangedError, then the store starts anew', async () => {
+    const store = await connect();
+    const { epoch } = await store.identity();
+    await store.write([touch('doc:a#viewer@user:x')]);
+    const w = record(store, 1);
+    await server.cli('FLUSHALL');
+    const err = (await w.ended) as StoreEpochChangedError;
+    expect(err).toBeInstanceOf(StoreEpochChangedError);
+    expect(err.previousEpoch).toBe(epoch);
+    expect(await rejection(store.write([touch('doc:b#viewer@user:x')]))).toBeInstanceOf(
+      StoreEpochChangedError,
+    );
+    expect(await rejection(store.revision())).toBeInstanceOf(StoreEpochChangedError);
+    // identity() adopts (creating) the new epoch; the empty store can then be seeded once.
+    const fresh = await store.identity();
+    expect(fresh.epoch).not.toBe(epoch);
+    expect(await store.revision()).toBe(0);
+    expect(await store.seedIfEmpty([parseRelationship('doc:a#viewer@user:x')])).toBe(true);
+    expect(await store.revision()).toBe(1);
+  });
+
+  it('a watcher also sees an epoch change when new writes follow the flush at once', async () => {
+    const store = await connect({ watchBlockMs: 5000 });
+    const other = await RedisStore.connect({ url: server.url, storeName: `t${storeCount}` });
+    open.push(other);
+    for (let i = 0; i < 3; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
+    const w = record(store, 3);
+    await vi.waitFor(async () =>
+      expect(await server.cli('CLIENT', 'LIST')).toContain(`t${storeCount}:watch`),
+    );
+    await server.cli('FLUSHALL');
+    await other.identity();
+    for (let i = 0; i < 5; i++) await other.write([touch(`doc:n${i}#viewer@user:x`)]);
+    expect(await w.ended).toBeInstanceOf(StoreEpochChangedError);
+    expect(w.received).toEqual([]);
+  });
+
+  it('a store that went back below a revision it reported (lost writes) gets a new epoch, seen by every replica', async () => {
+    const store = await connect();
+    const other = await RedisStore.connect({ url: server.url, storeName: `t${storeCount}` });
+    open.push(other);
+    const { epoch } = await store.identity();
+    for (let i = 0; i < 3; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
+    // A restart from an AOF that missed the last write: revision 3 is gone, the epoch is not.
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '2');
+    await server.cli('XDEL', `{gatehouse:t${storeCount}}:changelog`, '3-0');
+    const err = (await rejection(store.revision())) as StoreEpochChangedError;
+    expect(err).toBeInstanceOf(StoreEpochChangedError);
+    expect(err.previousEpoch).toBe(epoch);
+    expect(err.currentEpoch).not.toBe(epoch);
+    // The other replica never saw revision 3, but the replaced epoch tells it too.
+    expect(await rejection(other.write([touch('doc:z#viewer@user:x')]))).toBeInstanceOf(
+      StoreEpochChangedError,
+    );
+    expect((await other.identity()).epoch).toBe(err.currentEpoch);
+    // A follower that applied revision 3 and watches from it is told the same way.
+    const third = await RedisStore.connect({ url: server.url, storeName: `t${storeCount}` });
+    open.push(third);
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '3');
+    expect(await third.revision()).toBe(3);
+    await server.cli('SET', `{gatehouse:t${storeCount}}:revision`, '2');
+    const w = record(third, 3);
+    expect(await w.ended).toBeInstanceOf(StoreEpochChangedError);
+  });
+
+  it('seedIfEmpty is atomic and race-safe: exactly one of several replicas seeds', async () => {
+    const stores = [await connect()];
+    for (let i = 0; i < 3; i++) {
+      const s = await RedisStore.connect({ url: server.url, storeName: `t${storeCount}` });
+      open.push(s);
+      stores.push(s);
+    }
+    const rels = Array.from({ length: 500 }, (_, i) => parseRelationship(`doc:d${i}#viewer@user:u${i % 7}`));
+    const results = await Promise.all(stores.map((s) => s.seedIfEmpty(rels)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await stores[0]?.revision()).toBe(1);
+    expect((await snapshotOf(stores[1] as Store)).rels).toHaveLength(500);
+  });
+
+  it('stores under different names share one Redis without seeing each other', async () => {
+    const a = await connect();
+    const b = await connect();
+    await a.write([touch('doc:a#viewer@user:x')]);
+    expect(await b.revision()).toBe(0);
+    expect((await a.identity()).epoch).not.toBe((await b.identity()).epoch);
+    expect((await snapshotOf(b)).rels).toEqual([]);
+  });
+
+  it('with waitReplicas and no replica, a write reports that it committed but is not replicated', async () => {
+    const store = await connect({ waitReplicas: 1, waitTimeoutMs: 50 });
+    const err = (await rejection(store.write([touch('doc:a#viewer@user:x')]))) as WriteNotReplicatedError;
+    expect(err).toBeInstanceOf(WriteNotReplicatedError);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.changeSet.revision).toBe(1);
+    expect(err.message).toContain('committed at revision 1');
+    expect(await store.revision()).toBe(1);
+    // A failing precondition is still a plain failure: WAIT only matters for committed writes.
+    const pre = await rejection(
+      store.write([], [{ operation: 'must_match', filter: { resourceType: 'nothing' } }]),
+    );
+    expect(pre).toBeInstanceOf(FailedPreconditionError);
+  });
+
+  it('a frozen Redis (SIGSTOP) fails writes and reads with UnavailableError instead of hanging', async () => {
+    const store = await connect({ commandTimeoutMs: 300 });
+    await store.write([touch('doc:a#viewer@user:x')]);
+    server.freeze();
+    try {
+      expect(await rejection(store.write([touch('doc:b#viewer@user:x')]))).toBeInstanceOf(UnavailableError);
+      expect(await rejection(store.revision())).toBeInstanceOf(UnavailableError);
+    } finally {
+      server.thaw();
+    }
+    expect(store.stats().errors.timeout).toBe(2);
+    await vi.waitFor(async () => expect(await store.revision()).toBe(2), { timeout: 10_000, interval: 50 });
+  });
+
+  it('survives a Redis restart: calls fail with UnavailableError while it is down, then reconnect by themselves', async () => {
+    const store = await connect();
+    const first = await store.write([touch('doc:a#viewer@user:x')]);
+    const w = record(store, 0);
+    await vi.waitFor(() => expect(w.received).toHaveLength(1));
+    await server.kill('SIGKILL');
+    expect(await w.ended).toBeInstanceOf(UnavailableError);
+    expect(await rejection(store.write([touch('doc:b#viewer@user:x')]))).toBeInstanceOf(UnavailableError);
+    expect(await rejection(store.revision())).toBeInstanceOf(UnavailableError);
+    const watchDown = record(store, 1);
+    expect(await watchDown.ended).toBeInstanceOf(UnavailableError);
+    await server.restart();
+    // AOF with appendfsync always: the acknowledged write survived the kill, and the epoch too.
+    await vi.waitFor(async () => expect(await store.revision()).toBe(1), { timeout: 10_000, interval: 50 });
+    expect(store.stats().reconnects).toBeGreaterThan(0);
+    expect(store.stats().errors.connection).toBeGreaterThanOrEqual(2);
+    const again = record(store, first.revision);
+    const next = await store.write([touch('doc:b#viewer@user:x')]);
+    await vi.waitFor(() => expect(again.received).toEqual([next]));
+    again.stop();
+    expect(await again.ended).toBeUndefined();
+  });
+
+  it('refuses to connect to a Redis that is not there, quickly and with UnavailableError', async () => {
+    const err = await rejection(
+      RedisStore.connect({ url: 'redis://127.0.0.1:1', storeName: 'x', connectTimeoutMs: 300 }),
+    );
+    expect(err).toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe('RedisStore through Sentinel', () => {
+  let master: RedisServer;
+  let sentinel: RedisSentinel;
+
+  beforeAll(async () => {
+    master = await RedisServer.start();
+    sentinel = await RedisSentinel.start(master, 'gatehouse');
+  });
+  afterAll(async () => {
+    await sentinel?.stop();
+    await master?.stop();
+  });
+
+  it('finds the master through redis+sentinel:// and serves writes, reads and watches', async () => {
+    const store = await RedisStore.connect({
+      url: `redis+sentinel://127.0.0.1:${sentinel.port}/gatehouse`,
+      storeName: 'via-sentinel',
+      watchBlockMs: 100,
+    });
+    try {
+      const w = record(store, 0);
+      const cs = await store.write([touch('doc:a#viewer@user:x')]);
+      await vi.waitFor(() => expect(w.received).toEqual([cs]));
+      const page = await store.read({ subjectType: 'user', subjectId: 'x' }, { limit: 10 });
+      expect(page.relationships.map(formatRelationship)).toEqual(['doc:a#viewer@user:x']);
+      // The data really is on the master Sentinel named.
+      expect(await master.cli('GET', '{gatehouse:via-sentinel}:revision')).toBe('1');
+      w.stop();
+      expect(await w.ended).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});

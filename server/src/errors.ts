@@ -117,11 +117,19 @@ export class DeadlineExceededError extends GatehouseError {
   }
 }
 
-/** A write or admin call arrived without the configured bearer token. */
+/** A call that needs a bearer token arrived without one, or with one this server does not know. */
 export class UnauthenticatedError extends GatehouseError {
   override readonly name = 'UnauthenticatedError';
   constructor(message: string) {
     super('UNAUTHENTICATED', message);
+  }
+}
+
+/** The bearer token is valid but lacks the scope the operation needs. */
+export class PermissionDeniedError extends GatehouseError {
+  override readonly name = 'PermissionDeniedError';
+  constructor(message: string) {
+    super('PERMISSION_DENIED', message);
   }
 }
 

@@ -45,6 +45,8 @@ beforeAll(async () => {
     http: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     grpc: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     token: TOKEN,
+    // Checks and reads open, as a deployer may choose; every scope is tested in auth-scopes.test.ts.
+    openScopes: ['check', 'read'],
     limits: { ...DEFAULT_CONFIG.limits, maxBodyBytes: 4096, maxBatchSize: 5 },
   };
   server = await GatehouseServer.start({

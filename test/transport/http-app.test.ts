@@ -13,7 +13,8 @@ let f: Fixture;
 let app: Hono;
 
 beforeEach(async () => {
-  f = await startService({ token: TOKEN, limits: { maxBatchSize: 2 } });
+  // Checks and reads open, as a deployer may choose; every scope is tested in auth-scopes.test.ts.
+  f = await startService({ token: TOKEN, openScopes: ['check', 'read'], limits: { maxBatchSize: 2 } });
   const metrics = new GatehouseMetrics(f.service, { processMetrics: false });
   app = createHttpApp({
     service: f.service,

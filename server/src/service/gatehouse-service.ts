@@ -20,7 +20,7 @@ import { compilePolicySet } from '../policy/index.js';
 import { type DeletionConsequence, deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
-import { BearerAuth } from './bearer-auth.js';
+import { type Authorizer, OPEN_AUTHORIZER } from './auth/token-authorizer.js';
 import {
   type EpochChange,
   GraphReplica,
@@ -73,8 +73,8 @@ export interface GatehouseServiceOptions {
   readonly schema: Schema;
   readonly store: Store;
   readonly limits: Limits;
-  /** Bearer token for writes and admin calls; undefined leaves them open. */
-  readonly token?: string | undefined;
+  /** Decides which calls may run (token scopes); absent, every call is allowed. */
+  readonly authorizer?: Authorizer | undefined;
   /** Revisions a Watch consumer may fall behind before its stream is ended. */
   readonly watchBufferRevisions?: number | undefined;
   /** Receives one info line per committed write (an audit trail); reads are never logged. */
@@ -145,8 +145,8 @@ export async function buildGeneration(
 
 /**
  * One method per API operation. Every method validates its params first (InvalidArgumentError
- * naming the field, LimitExceededError past a limit) and changes nothing when it throws. Writes
- * and admin calls need the bearer token when one is configured (UnauthenticatedError). Reads
+ * naming the field, LimitExceededError past a limit) and changes nothing when it throws. Each
+ * first asks the authorizer (UnauthenticatedError, PermissionDeniedError). Reads
  * honour their consistency requirement within `ctx.deadline` (DeadlineExceededError); store
  * errors pass through with their own codes.
  */
@@ -156,7 +156,7 @@ export class GatehouseService {
   readonly #options: GatehouseServiceOptions;
   /** The one field a policy reload assigns. */
   #gen: Generation;
-  readonly #auth: BearerAuth;
+  readonly #auth: Authorizer;
   readonly #watchBuffer: number;
   readonly #feeds = new Set<WatchFeed>();
   readonly #logger: Logger | undefined;
@@ -172,7 +172,7 @@ export class GatehouseService {
     this.#options = options;
     this.#store = options.store;
     this.#gen = generation;
-    this.#auth = new BearerAuth(options.token);
+    this.#auth = options.authorizer ?? OPEN_AUTHORIZER;
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
     this.#logger = options.logger;
   }
@@ -279,7 +279,7 @@ export class GatehouseService {
   async reloadPolicies(
     ctx: CallContext,
   ): Promise<{ result: string; policyHash: string; previousHash: string }> {
-    this.#auth.require(ctx.token, 'ReloadPolicies');
+    this.#auth.authorize(ctx, 'ReloadPolicies');
     if (this.#reloader === undefined) {
       throw new FailedPreconditionError('this server has no policy directory to reload from');
     }
@@ -324,6 +324,7 @@ export class GatehouseService {
    * synchronously what `check` rejects with.
    */
   checkNow(params: CheckParams, ctx: CallContext): CheckResult | Promise<CheckResult> {
+    this.#auth.authorize(ctx, 'Check');
     const g = this.#gen;
     const v = validateCheck(g.schema, params);
     if (!this.#reached(g, v.consistency)) {
@@ -342,6 +343,7 @@ export class GatehouseService {
 
   /** `checkBatch` for the transports, synchronous when it can be, as `checkNow`. */
   checkBatchNow(params: CheckBatchParams, ctx: CallContext): CheckBatchResult | Promise<CheckBatchResult> {
+    this.#auth.authorize(ctx, 'CheckBatch');
     const g = this.#gen;
     const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
     if (!this.#reached(g, v.consistency)) {
@@ -368,6 +370,7 @@ export class GatehouseService {
   }
 
   async lookupResources(params: LookupResourcesParams, ctx: CallContext): Promise<LookupResourcesResult> {
+    this.#auth.authorize(ctx, 'LookupResources');
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -390,6 +393,7 @@ export class GatehouseService {
     ctx: CallContext,
     onPage: (page: LookupResourcesResult) => void,
   ): Promise<void> {
+    this.#auth.authorize(ctx, 'LookupResources');
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -412,6 +416,7 @@ export class GatehouseService {
   }
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
+    this.#auth.authorize(ctx, 'LookupSubjects');
     const g = this.#gen;
     const v = validateLookupSubjects(g.schema, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -430,6 +435,7 @@ export class GatehouseService {
   }
 
   async explain(params: CheckParams, ctx: CallContext): Promise<ExplainResult> {
+    this.#auth.authorize(ctx, 'Explain');
     const g = this.#gen;
     const v = validateCheck(g.schema, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -438,7 +444,7 @@ export class GatehouseService {
   }
 
   async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {
-    this.#auth.require(ctx.token, 'WriteRelationships');
+    this.#auth.authorize(ctx, 'WriteRelationships');
     const g = this.#gen;
     const v = validateWrite(g.schema, params, this.limits.maxWriteUpdates);
     const change = await this.#commit(
@@ -451,7 +457,7 @@ export class GatehouseService {
   }
 
   async deleteRelationships(params: DeleteRelationshipsParams, ctx: CallContext): Promise<DeleteResult> {
-    this.#auth.require(ctx.token, 'DeleteRelationships');
+    this.#auth.authorize(ctx, 'DeleteRelationships');
     if ((params.preconditions?.length ?? 0) > this.limits.maxWriteUpdates) {
       throw new LimitExceededError(
         `${params.preconditions?.length} preconditions exceed the limit of ${this.limits.maxWriteUpdates}: send fewer`,
@@ -475,7 +481,7 @@ export class GatehouseService {
   }
 
   async deleteObject(params: DeleteObjectParams, ctx: CallContext): Promise<DeleteResult> {
-    this.#auth.require(ctx.token, 'DeleteObject');
+    this.#auth.authorize(ctx, 'DeleteObject');
     const g = this.#gen;
     validateObjectRef(params.object, 'object');
     validateTypeName(g.schema, params.object.type, 'object');
@@ -495,7 +501,7 @@ export class GatehouseService {
   }
 
   async readRelationships(params: ReadParams, ctx: CallContext): Promise<ReadResult> {
-    this.#auth.require(ctx.token, 'ReadRelationships');
+    this.#auth.authorize(ctx, 'ReadRelationships');
     const g = this.#gen;
     const v = validateRead(g.schema, params, this.limits.maxPageSize);
     // Reads go to the store, which always answers at its newest revision: every consistency is met.
@@ -516,7 +522,7 @@ export class GatehouseService {
    * too far behind, and with UNAVAILABLE at shutdown.
    */
   async watch(params: WatchParams, ctx: CallContext): Promise<WatchFeed> {
-    this.#auth.require(ctx.token, 'Watch');
+    this.#auth.authorize(ctx, 'Watch');
     const g = this.#gen;
     const identity = g.replica.identity;
     let after: Revision;
@@ -568,13 +574,14 @@ export class GatehouseService {
     return feed;
   }
 
-  readSchema(): SchemaResult {
+  readSchema(ctx: CallContext): SchemaResult {
+    this.#auth.authorize(ctx, 'ReadSchema');
     const g = this.#gen;
     return { schemaJson: g.schemaJson, schemaHash: g.schemaHash };
   }
 
   validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): ValidatePoliciesResult {
-    this.#auth.require(ctx.token, 'ValidatePolicies');
+    this.#auth.authorize(ctx, 'ValidatePolicies');
     if (params.files.length === 0) {
       throw new InvalidArgumentError('files is empty: send the policy files to validate', { field: 'files' });
     }

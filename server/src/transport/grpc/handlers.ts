@@ -198,7 +198,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
         if (!call.write(encode.encodeWatch(event, S)) && !cancelled) await drainOrCancel(call);
       }
     }),
-    ReadSchema: unary('ReadSchema', () => encode.encodeSchema(service.readSchema())),
+    ReadSchema: unary('ReadSchema', (_r, ctx) => encode.encodeSchema(service.readSchema(ctx))),
     ValidatePolicies: unary('ValidatePolicies', (r, ctx) =>
       encode.encodeValidatePolicies(service.validatePolicies(decode.decodeValidatePolicies(r), ctx)),
     ),

@@ -1,5 +1,5 @@
 // The HTTP/JSON adapter as a hono app: every GatehouseService operation under /v1, plus
-// /healthz, /readyz, /metrics and /openapi.json. Routes only convert, call the service, convert back.
+// /healthz, /readyz, /metrics (unless a health listener serves them) and /openapi.json. Routes only convert, call the service, convert back.
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type protobuf from 'protobufjs';
@@ -17,6 +17,7 @@ import { createCheckBatchBodies, createCheckBodies } from './check-body.js';
 import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { rejectUnknownFields } from './known-fields.js';
 import { openApiDocument } from './openapi.js';
+import { mountProbes } from './probes.js';
 import { readBodyText } from './read-body.js';
 import { headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
 import { watchStream } from './watch-stream.js';
@@ -27,6 +28,8 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly defaultDeadlineMs: number;
+  /** Serve /healthz, /readyz and /metrics here (default true; false when --health serves them). */
+  readonly probes?: boolean | undefined;
 }
 
 type Wire = Record<string, unknown>;
@@ -212,9 +215,15 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   const schemaMetrics = metrics.method('http', 'ReadSchema');
   app.get('/v1/schema', (c) => {
     const start = performance.now();
-    const res = JSON.stringify(encode.encodeSchema(service.readSchema()));
-    schemaMetrics.observe('ok', start);
-    return respond(200, res, headerValue(requestHeaders(c), 'x-request-id'));
+    const headers = requestHeaders(c);
+    const requestId = headerValue(headers, 'x-request-id');
+    try {
+      const res = JSON.stringify(encode.encodeSchema(service.readSchema(context(headers, requestId))));
+      schemaMetrics.observe('ok', start);
+      return respond(200, res, requestId);
+    } catch (err) {
+      return failure(err, 'ReadSchema', requestId, schemaMetrics, start);
+    }
   });
 
   // Admin: reload the policies now. No body; the bearer token like every admin call.
@@ -256,19 +265,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }
   });
 
-  app.get('/healthz', () => new Response('{"status":"ok"}', { headers: JSON_HEADERS }));
-  app.get('/readyz', () => {
-    // 200 while serving, degraded included (the detail says so and by how much); 503 otherwise.
-    const readiness = service.readiness();
-    return new Response(JSON.stringify(readiness), {
-      status: readiness.ready ? 200 : 503,
-      headers: JSON_HEADERS,
-    });
-  });
-  app.get('/metrics', async () => {
-    const { contentType, body } = await metrics.render();
-    return new Response(body, { headers: { 'content-type': contentType } });
-  });
+  if (options.probes !== false) mountProbes(app, { service, metrics });
   const openapi = JSON.stringify(openApiDocument());
   app.get('/openapi.json', () => new Response(openapi, { headers: JSON_HEADERS }));
 

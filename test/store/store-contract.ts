@@ -75,7 +75,7 @@ function record(store: Store, after: number): { received: ChangeSet[]; stop: () 
 
 async function untilReceived(received: readonly ChangeSet[], revision: number): Promise<void> {
   await vi.waitFor(() => expect(received.at(-1)?.revision).toBeGreaterThanOrEqual(revision), {
-    timeout: 5000,
+    timeout: 10_000,
     interval: 5,
   });
 }
@@ -579,7 +579,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         await untilReceived(healthy.received, 2);
         expect(cs.revision).toBe(1);
         expect(healthy.received.map((c) => c.revision)).toEqual([1, 2]);
-        await vi.waitFor(() => expect(calls).toBe(2));
+        await vi.waitFor(() => expect(calls).toBe(2), { timeout: 10_000 });
         expect(await contents(store)).toEqual(['doc:a#viewer@user:x', 'doc:b#viewer@user:x']);
         stopFaulty();
         healthy.stop();

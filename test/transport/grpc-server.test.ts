@@ -186,8 +186,9 @@ describe('GatehouseService over gRPC', () => {
     expect((await call('WriteRelationships', { updates: [update] })).err?.code).toBe(
       grpc.status.UNAUTHENTICATED,
     );
+    // Start from the current revision, so the write below is seen however late the stream opens.
     const watch = client.Watch(
-      {},
+      { optionalStartCursor: { token: encodeRevisionToken(server.service.revision) } },
       (() => {
         const md = new grpc.Metadata();
         md.set('authorization', `Bearer ${TOKEN}`);
@@ -196,7 +197,6 @@ describe('GatehouseService over gRPC', () => {
     ) as grpc.ClientReadableStream<Any>;
     const firstChange = new Promise<Any>((resolve) => watch.once('data', resolve));
     watch.on('error', () => undefined);
-    await new Promise((r) => setTimeout(r, 50));
     const written = (await call('WriteRelationships', { updates: [update] }, { token: TOKEN })).res;
     expect(written?.writtenAt.token).toMatch(/^GH1\./);
     const change = await firstChange;

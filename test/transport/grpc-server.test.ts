@@ -281,6 +281,7 @@ describe('GatehouseService over gRPC', () => {
       UNAVAILABLE: 14,
       ABORTED: 10,
       INTERNAL: 13,
+      CANCELLED: 1,
     });
     const create = {
       operation: 'OPERATION_CREATE',

@@ -388,6 +388,7 @@ describe('request errors', () => {
       DEADLINE_EXCEEDED: 504,
       UNAVAILABLE: 503,
       INTERNAL: 500,
+      CANCELLED: 499,
     });
   });
 });

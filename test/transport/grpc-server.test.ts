@@ -71,7 +71,7 @@ function call(
   const md = new grpc.Metadata();
   if (options.token !== undefined) md.set('authorization', `Bearer ${options.token}`);
   for (const [k, v] of Object.entries(options.md ?? {})) md.set(k, v);
-  const opts: grpc.CallOptions = { deadline: Date.now() + (options.deadlineMs ?? 3000) };
+  const opts: grpc.CallOptions = { deadline: Date.now() + (options.deadlineMs ?? 30_000) };
   return new Promise<{ res?: Any; err?: grpc.ServiceError; headers?: grpc.Metadata }>((resolve) => {
     let headers: grpc.Metadata | undefined;
     const c = (client[method] as Unary).call(client, req, md, opts, (err, res) =>

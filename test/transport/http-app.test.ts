@@ -278,7 +278,7 @@ describe('write and admin routes', () => {
           },
         ],
       },
-      { deadline: Date.now() + 1000, token: TOKEN },
+      { deadline: Date.now() + 30_000, token: TOKEN },
     );
     const { value } = await reader.read();
     const line = JSON.parse(new TextDecoder().decode(value).trim());

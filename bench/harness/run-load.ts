@@ -22,9 +22,9 @@ function runWorker(spec: LoadSpec): Promise<WorkerReport> {
     const killAfter = setTimeout(
       () => {
         child.kill('SIGKILL');
-        finish(new Error(`load worker did not report within ${spec.warmupMs + spec.durationMs + 30_000} ms`));
+        finish(new Error(`load worker did not report within ${spec.warmupMs + spec.durationMs + 120_000} ms`));
       },
-      spec.warmupMs + spec.durationMs + 30_000,
+      spec.warmupMs + spec.durationMs + 120_000,
     );
     function finish(err: Error | null, report?: WorkerReport): void {
       if (settled) return;

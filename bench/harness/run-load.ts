@@ -22,7 +22,9 @@ function runWorker(spec: LoadSpec): Promise<WorkerReport> {
     const killAfter = setTimeout(
       () => {
         child.kill('SIGKILL');
-        finish(new Error(`load worker did not report within ${spec.warmupMs + spec.durationMs + 120_000} ms`));
+        finish(
+          new Error(`load worker did not report within ${spec.warmupMs + spec.durationMs + 120_000} ms`),
+        );
       },
       spec.warmupMs + spec.durationMs + 120_000,
     );

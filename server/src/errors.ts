@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
   | 'ABORTED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'CANCELLED';
 
 /** Base class of every error Gatehouse raises on purpose. `field` names the offending input, if any. */
 export class GatehouseError extends Error {
@@ -172,6 +173,17 @@ function comparePolicyProblems(a: PolicyProblem, b: PolicyProblem): number {
     a.position.column - b.position.column ||
     a.message.localeCompare(b.message)
   );
+}
+
+/**
+ * The caller went away (closed its connection, cancelled its call) before it was answered. Not a
+ * Gatehouse failure: counted as CANCELLED and logged at debug, since anyone can cause it.
+ */
+export class CancelledError extends GatehouseError {
+  override readonly name = 'CancelledError';
+  constructor(message = 'the client went away before it was answered', options?: { cause?: unknown }) {
+    super('CANCELLED', message, options);
+  }
 }
 
 /** Narrow an unknown thrown value to a GatehouseError, wrapping anything else as INTERNAL. */

@@ -68,7 +68,7 @@ export async function startService(
 
 /** A call context with a deadline `ms` from now. */
 export function ctx(options: { token?: string; ms?: number } = {}): CallContext {
-  return { deadline: Date.now() + (options.ms ?? 2000), token: options.token };
+  return { deadline: Date.now() + (options.ms ?? 30_000), token: options.token };
 }
 
 export function checkOf(resource: string, permission: string, subject: string): CheckParams {

@@ -279,7 +279,7 @@ describe('write and admin routes', () => {
           },
         ],
       },
-      { deadline: Date.now() + 1000, token: TOKEN },
+      { deadline: Date.now() + 30_000, token: TOKEN },
     );
     const { value } = await reader.read();
     const line = JSON.parse(new TextDecoder().decode(value).trim());
@@ -389,6 +389,7 @@ describe('request errors', () => {
       DEADLINE_EXCEEDED: 504,
       UNAVAILABLE: 503,
       INTERNAL: 500,
+      CANCELLED: 499,
     });
   });
 });

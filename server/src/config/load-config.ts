@@ -165,7 +165,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function fileValue(file: Record<string, unknown>, key: string): unknown {
   let node: unknown = file;
   for (const part of key.split('.')) {
-    if (!isPlainObject(node)) return undefined;
+    // Own keys only: a file's value must never be read from Object.prototype.
+    if (!isPlainObject(node) || !Object.hasOwn(node, part)) return undefined;
     node = node[part];
   }
   return node ?? undefined;

@@ -9,7 +9,7 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { asGatehouseError } from '../../errors.js';
+import { asGatehouseError, CancelledError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
 import { parseBearer } from '../../service/bearer-auth.js';
@@ -19,9 +19,19 @@ import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { GRPC_STYLE as S } from '../wire/encode.js';
 import { toServiceError } from './errors.js';
+import { MalformedRequest } from './service-definition.js';
 
 type Message = Record<string, unknown>;
 type Call = ServerUnaryCall<Message, Message> | ServerWritableStream<Message, Message>;
+
+/** The decoded request; INVALID_ARGUMENT for bytes the deserializer could not decode. */
+function requestOf(call: Call): Message {
+  const request = call.request;
+  if (request instanceof MalformedRequest) {
+    throw new InvalidArgumentError(`the request is not a valid ${request.typeName}: ${request.reason}`);
+  }
+  return request;
+}
 
 function drainOrCancel(call: ServerWritableStream<Message, Message>): Promise<unknown> {
   return Promise.race([once(call, 'drain'), once(call, 'cancelled'), once(call, 'close')]);
@@ -64,13 +74,18 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
   }
 
   function failure(
+    call: Call,
     err: unknown,
     method: string,
     ctx: CallContext,
     m: MethodMetrics,
     start: number,
   ): ReturnType<typeof toServiceError> {
-    const e = asGatehouseError(err);
+    // Whatever failed once the client cancelled (or went away) is CANCELLED: its doing, not ours.
+    const e =
+      call.cancelled && !(err instanceof GatehouseError)
+        ? new CancelledError('the client cancelled the call before it was answered', { cause: err })
+        : asGatehouseError(err);
     m.error(e.code, start);
     if (e.code === 'INTERNAL') {
       logger.error(
@@ -98,9 +113,9 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       echoRequestId(call, ctx);
       let pending: Promise<Message> | Message;
       try {
-        pending = run(call.request, ctx);
+        pending = run(requestOf(call), ctx);
       } catch (err) {
-        callback(failure(err, method, ctx, m, start));
+        callback(failure(call, err, method, ctx, m, start));
         return;
       }
       // A check that needs no consistency wait is answered in this tick: no promise, no hop.
@@ -109,12 +124,29 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
         callback(null, pending);
         return;
       }
+      // A call still waiting (for consistency, say) when its client cancels is counted then,
+      // once; whatever it answers later goes nowhere.
+      let settled = false;
+      const onCancelled = (): void => {
+        if (settled) return;
+        settled = true;
+        failure(call, new CancelledError(), method, ctx, m, start);
+      };
+      call.once('cancelled', onCancelled);
       pending.then(
         (res) => {
+          call.off('cancelled', onCancelled);
+          if (settled) return;
+          settled = true;
           m.observe(outcomeOf(res), start);
           callback(null, res);
         },
-        (err: unknown) => callback(failure(err, method, ctx, m, start)),
+        (err: unknown) => {
+          call.off('cancelled', onCancelled);
+          if (settled) return;
+          settled = true;
+          callback(failure(call, err, method, ctx, m, start));
+        },
       );
     };
   }
@@ -128,12 +160,20 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       const start = performance.now();
       const ctx = context(call);
       echoRequestId(call, ctx);
-      run(call, ctx).then(
+      let running: Promise<void>;
+      try {
+        requestOf(call);
+        running = run(call, ctx);
+      } catch (err) {
+        running = Promise.reject(err);
+      }
+      running.then(
         () => {
-          m.observe('ok', start);
+          if (call.cancelled) failure(call, new CancelledError(), method, ctx, m, start);
+          else m.observe('ok', start);
           call.end();
         },
-        (err: unknown) => call.emit('error', failure(err, method, ctx, m, start)),
+        (err: unknown) => call.emit('error', failure(call, err, method, ctx, m, start)),
       );
     };
   }

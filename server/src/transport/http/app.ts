@@ -1,9 +1,9 @@
 // The HTTP/JSON adapter as a hono app: every GatehouseService operation under /v1, plus
 // /healthz, /readyz, /metrics (unless a health listener serves them) and /openapi.json. Routes only convert, call the service, convert back.
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type protobuf from 'protobufjs';
-import { asGatehouseError, GatehouseError, InvalidArgumentError } from '../../errors.js';
+import { asGatehouseError, CancelledError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
 import { parseBearer } from '../../service/bearer-auth.js';
@@ -19,7 +19,7 @@ import { rejectUnknownFields } from './known-fields.js';
 import { openApiDocument } from './openapi.js';
 import { mountProbes } from './probes.js';
 import { readBodyText } from './read-body.js';
-import { headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
+import { clientGone, headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
 import { watchStream } from './watch-stream.js';
 
 export interface HttpAppOptions {
@@ -109,13 +109,18 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   }
 
   function failure(
+    c: Context,
     err: unknown,
     method: string,
     requestId: string | undefined,
     m: MethodMetrics,
     start: number,
   ): Response {
-    const e = asGatehouseError(err);
+    // A failure caused by the client leaving is CANCELLED (debug), never INTERNAL (error + alert).
+    const e =
+      !(err instanceof GatehouseError) && clientGone(c, err)
+        ? new CancelledError('the client closed the connection before it was answered', { cause: err })
+        : asGatehouseError(err);
     m.error(e.code, start);
     if (e.code === 'INTERNAL') {
       logger.error(
@@ -155,7 +160,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         m.observe(outcomeOf(result), start);
         return respond(200, render(result), requestId);
       } catch (err) {
-        return failure(err, method, requestId, m, start);
+        return failure(c, err, method, requestId, m, start);
       }
     });
   }
@@ -222,7 +227,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       schemaMetrics.observe('ok', start);
       return respond(200, res, requestId);
     } catch (err) {
-      return failure(err, 'ReadSchema', requestId, schemaMetrics, start);
+      return failure(c, err, 'ReadSchema', requestId, schemaMetrics, start);
     }
   });
 
@@ -237,7 +242,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       reloadMetrics.observe('ok', start);
       return respond(200, JSON.stringify(outcome), requestId);
     } catch (err) {
-      return failure(err, 'ReloadPolicies', requestId, reloadMetrics, start);
+      return failure(c, err, 'ReloadPolicies', requestId, reloadMetrics, start);
     }
   });
 
@@ -261,7 +266,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       if (requestId !== undefined) responseHeaders['x-request-id'] = requestId;
       return new Response(watchStream(feed, logger), { status: 200, headers: responseHeaders });
     } catch (err) {
-      return failure(err, 'Watch', requestId, watchMetrics, start);
+      return failure(c, err, 'Watch', requestId, watchMetrics, start);
     }
   });
 

@@ -2,7 +2,7 @@
 // drain-then-force shutdown.
 import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { formatListenAddress, type ListenAddress } from '../../config/listen-address.js';
@@ -87,8 +87,11 @@ export class HttpServer {
 
   /**
    * Stop accepting, let in-flight requests finish for up to `graceMs`, then close every
-   * connection. Connections idle at the start close at once (node:http's close()); busy ones
-   * get `Connection: close` on their last response and close after it.
+   * connection. Every response written from now on carries `Connection: close`, and its
+   * connection closes after it. A connection idle at the start is not cut: its client may have
+   * a request on the wire (or unread in the socket), which must be answered, not reset. It closes
+   * after that answer, or when node:http's keep-alive timeout ends it as it would have anyway
+   * (`Keep-Alive: timeout=5` tells clients when), so the drain adds no reset of its own.
    */
   shutdown(graceMs: number): Promise<void> {
     if (!this.#server.listening) return Promise.resolve();
@@ -97,7 +100,9 @@ export class HttpServer {
       const timer = setTimeout(() => {
         this.#server.closeAllConnections();
       }, graceMs);
-      this.#server.close(() => {
+      // net.Server's close, not http.Server's: the latter also destroys every connection it
+      // deems idle, including those whose next request sits unread in the socket.
+      NetServer.prototype.close.call(this.#server, () => {
         clearTimeout(timer);
         resolve();
       });

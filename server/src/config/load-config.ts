@@ -73,6 +73,12 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     redisMaxLagMs: (values.get('redisMaxLagMs') as number | undefined) ?? DEFAULT_CONFIG.redisMaxLagMs,
     redisWaitReplicas:
       (values.get('redisWaitReplicas') as number | undefined) ?? DEFAULT_CONFIG.redisWaitReplicas,
+    decisionLog: (values.get('decisionLog') as string | undefined) ?? DEFAULT_CONFIG.decisionLog,
+    decisionLogSampleRate:
+      (values.get('decisionLogSampleRate') as number | undefined) ?? DEFAULT_CONFIG.decisionLogSampleRate,
+    decisionLogAlwaysDenials:
+      (values.get('decisionLogAlwaysDenials') as boolean | undefined) ??
+      DEFAULT_CONFIG.decisionLogAlwaysDenials,
   };
   problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));

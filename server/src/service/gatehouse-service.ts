@@ -15,6 +15,7 @@ import {
   UnavailableError,
 } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
+import type { DecisionLog, DecisionScope } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { compilePolicySet } from '../policy/index.js';
 import { type DeletionConsequence, deletionConsequences, type Schema } from '../schema/schema.js';
@@ -80,6 +81,8 @@ export interface GatehouseServiceOptions {
   readonly onEpochChanged?: ((change: EpochChange) => Promise<void> | void) | undefined;
   /** ms since the epoch, for replication lag; injectable for tests. Default Date.now. */
   readonly clock?: (() => number) | undefined;
+  /** Decision log; undefined (the default) logs nothing and costs one comparison per call. */
+  readonly decisionLog?: DecisionLog | undefined;
 }
 
 const DEFAULT_WATCH_BUFFER = 4096;
@@ -158,6 +161,7 @@ export class GatehouseService {
   #tokenRevision = -1;
   #tokenIdentity: StoreIdentity | undefined;
   #token = '';
+  readonly #decisions: DecisionLog | undefined;
 
   private constructor(options: GatehouseServiceOptions, generation: Generation) {
     this.limits = options.limits;
@@ -167,6 +171,7 @@ export class GatehouseService {
     this.#auth = new BearerAuth(options.token);
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
     this.#logger = options.logger;
+    this.#decisions = options.decisionLog;
   }
 
   /** Build the local graph from the store and start following it; ready when this resolves. */
@@ -316,6 +321,7 @@ export class GatehouseService {
    * synchronously what `check` rejects with.
    */
   checkNow(params: CheckParams, ctx: CallContext): CheckResult | Promise<CheckResult> {
+    if (this.#decisions !== undefined) return this.#checkLogged(params, ctx, this.#decisions);
     const g = this.#gen;
     const v = validateCheck(g.schema, params);
     if (!this.#reached(g, v.consistency)) {
@@ -334,6 +340,7 @@ export class GatehouseService {
 
   /** `checkBatch` for the transports, synchronous when it can be, as `checkNow`. */
   checkBatchNow(params: CheckBatchParams, ctx: CallContext): CheckBatchResult | Promise<CheckBatchResult> {
+    if (this.#decisions !== undefined) return this.#checkBatchLogged(params, ctx, this.#decisions);
     const g = this.#gen;
     const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
     if (!this.#reached(g, v.consistency)) {
@@ -360,6 +367,7 @@ export class GatehouseService {
   }
 
   async lookupResources(params: LookupResourcesParams, ctx: CallContext): Promise<LookupResourcesResult> {
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -370,6 +378,8 @@ export class GatehouseService {
       limit: v.pageSize,
       cursor: v.cursor,
     });
+    if (this.#decisions !== undefined)
+      this.#logLookup('lookupResources', g, v, page.resourceIds.length, ctx, start);
     return { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token: this.#currentToken(g) };
   }
 
@@ -382,6 +392,7 @@ export class GatehouseService {
     ctx: CallContext,
     onPage: (page: LookupResourcesResult) => void,
   ): Promise<void> {
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -393,7 +404,9 @@ export class GatehouseService {
       limit: v.pageSize,
       cursor: v.cursor,
     });
+    let count = 0;
     for (const page of pages) {
+      count += page.resourceIds.length;
       onPage({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
       if (page.nextCursor !== undefined && Date.now() > ctx.deadline) {
         throw new DeadlineExceededError(
@@ -401,9 +414,11 @@ export class GatehouseService {
         );
       }
     }
+    if (this.#decisions !== undefined) this.#logLookup('lookupResources', g, v, count, ctx, start);
   }
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupSubjects(g.schema, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -413,6 +428,8 @@ export class GatehouseService {
       subjectType: v.subjectType,
       subjectRelation: v.subjectRelation,
     });
+    if (this.#decisions !== undefined)
+      this.#logLookup('lookupSubjects', g, v, r.subjectIds.length, ctx, start);
     return {
       subjectIds: r.subjectIds,
       wildcard: r.wildcard,
@@ -579,6 +596,73 @@ export class GatehouseService {
     }
   }
 
+  /** `checkNow` with its decision logged (when sampled): the only place checks meet the decision log. */
+  #checkLogged(params: CheckParams, ctx: CallContext, log: DecisionLog): CheckResult | Promise<CheckResult> {
+    const start = performance.now();
+    const g = this.#gen;
+    const v = validateCheck(g.schema, params);
+    const answer = (): CheckResult => {
+      const r = this.#answerCheck(g, v.check);
+      if (log.sample(r.allowed)) log.logCheck('check', scopeOf(g), v.check, r.allowed, ctx.requestId, start);
+      return r;
+    };
+    return this.#reached(g, v.consistency)
+      ? answer()
+      : this.#reach(g, v.consistency, ctx.deadline).then(answer);
+  }
+
+  /** `checkBatchNow` with its items logged (when sampled). */
+  #checkBatchLogged(
+    params: CheckBatchParams,
+    ctx: CallContext,
+    log: DecisionLog,
+  ): CheckBatchResult | Promise<CheckBatchResult> {
+    const start = performance.now();
+    const g = this.#gen;
+    const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
+    const answer = (): CheckBatchResult => {
+      const r = this.#answerBatch(g, v);
+      log.logBatch(scopeOf(g), v.items, r.results, ctx.requestId, start);
+      return r;
+    };
+    return this.#reached(g, v.consistency)
+      ? answer()
+      : this.#reach(g, v.consistency, ctx.deadline).then(answer);
+  }
+
+  #logLookup(
+    kind: 'lookupResources' | 'lookupSubjects',
+    g: Generation,
+    v: {
+      subject?: CheckRequest['subject'];
+      resource?: CheckRequest['resource'];
+      resourceType?: string;
+      subjectType?: string;
+      permission: string;
+    },
+    results: number,
+    ctx: CallContext,
+    start: number,
+  ): void {
+    const log = this.#decisions;
+    if (log === undefined || !log.sample(true)) return;
+    const subject =
+      v.subject === undefined
+        ? `${v.subjectType}:*`
+        : v.subject.relation === undefined
+          ? `${v.subject.type}:${v.subject.id}`
+          : `${v.subject.type}:${v.subject.id}#${v.subject.relation}`;
+    const resource = v.resource === undefined ? `${v.resourceType}:*` : `${v.resource.type}:${v.resource.id}`;
+    log.logLookup(
+      kind,
+      scopeOf(g),
+      { subject, resource, permission: v.permission },
+      results,
+      ctx.requestId,
+      start,
+    );
+  }
+
   /** The token of the graph's current revision, re-encoded only when the revision (or store epoch) moves. */
   #currentToken(g: Generation): string {
     const revision = g.replica.revision;
@@ -655,6 +739,11 @@ export class GatehouseService {
     await g.replica.waitFor(change.revision, ctx.deadline);
     return change;
   }
+}
+
+/** What a decision line names of the generation it was made on. */
+function scopeOf(g: Generation): DecisionScope {
+  return { engine: g.replica.engine, policyHash: g.schemaHash, revision: g.replica.revision };
 }
 
 /** Race a store call against the deadline. The call itself is not cancelled (stores cannot abort). */

@@ -1,6 +1,11 @@
 // Composes a running Gatehouse: service over a store, metrics, and both listeners. Used by
 // `gatehouse serve` and by tests that want a real server in-process.
 import type { GatehouseConfig } from '../config/config.js';
+import {
+  createDecisionLog,
+  type DecisionLog,
+  registerDecisionLogMetrics,
+} from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { GatehouseMetrics } from '../observability/metrics.js';
 import type { Schema } from '../schema/schema.js';
@@ -31,6 +36,7 @@ export class GatehouseServer {
   readonly #store: Store;
   readonly #logger: Logger;
   #stopping: Promise<void> | undefined;
+  readonly #decisionLog: DecisionLog | undefined;
 
   private constructor(parts: {
     service: GatehouseService;
@@ -41,7 +47,9 @@ export class GatehouseServer {
     logger: Logger;
     httpAddress: string;
     grpcAddress: string;
+    decisionLog?: DecisionLog | undefined;
   }) {
+    this.#decisionLog = parts.decisionLog;
     this.service = parts.service;
     this.metrics = parts.metrics;
     this.#grpc = parts.grpc;
@@ -56,6 +64,9 @@ export class GatehouseServer {
   static async start(options: GatehouseServerOptions): Promise<GatehouseServer> {
     const { config, logger, store } = options;
     let service: GatehouseService;
+    const decisionLog = createDecisionLog(config);
+    if (decisionLog !== undefined)
+      decisionLog.onSinkError = (err) => logger.error({ err }, 'cannot write decision logs');
     try {
       service = await GatehouseService.create({
         schema: options.schema,
@@ -64,12 +75,15 @@ export class GatehouseServer {
         token: config.token,
         logger,
         maxLagMs: config.redisMaxLagMs,
+        decisionLog,
       });
     } catch (err) {
+      await decisionLog?.close();
       await store.close();
       throw err;
     }
     const metrics = new GatehouseMetrics(service);
+    registerDecisionLogMetrics(metrics.registry, decisionLog);
     const deps = { service, metrics, logger, defaultDeadlineMs: config.limits.defaultDeadlineMs };
     const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes });
     const http = new HttpServer(createHttpApp({ ...deps, maxBodyBytes: config.limits.maxBodyBytes }));
@@ -82,6 +96,7 @@ export class GatehouseServer {
     if (httpBound.status === 'rejected' || grpcBound.status === 'rejected') {
       await Promise.all([http.shutdown(0), grpc.shutdown(0)]);
       service.close();
+      await decisionLog?.close();
       await store.close();
       throw httpBound.status === 'rejected' ? httpBound.reason : (grpcBound as PromiseRejectedResult).reason;
     }
@@ -96,6 +111,7 @@ export class GatehouseServer {
       logger: options.lifecycleLogger ?? logger,
       httpAddress: addresses[0],
       grpcAddress: addresses[1],
+      decisionLog,
     });
   }
 
@@ -114,6 +130,7 @@ export class GatehouseServer {
     this.#logger.info({ graceMs }, 'shutting down: draining in-flight calls');
     await Promise.all([this.#http.shutdown(graceMs), this.#grpc.shutdown(graceMs)]);
     this.service.close();
+    await this.#decisionLog?.close();
     await this.#store.close();
     this.#logger.info('stopped');
   }

@@ -32,7 +32,7 @@ const rounds = Number(values.rounds);
 
 const dataset = await createDataset('group-visibility', { relationships: parseSize(values.size!), seed: 7 });
 const schema = compileDatasetSchema(dataset);
-const relationships = [...dataset.relationships()].map(parseRelationship);
+const relationships = [...dataset.relationships()].map((r) => parseRelationship(r));
 const questions: CheckParams[] = dataset.sampleChecks(1000).map((q) => ({
   consistency: { kind: 'minimize_latency' },
   resource: { type: q.resourceType, id: q.resourceId },

@@ -47,6 +47,8 @@ export interface GatehouseConfig {
   readonly decisionLogSampleRate: number;
   /** Log every denial whatever the sample rate. */
   readonly decisionLogAlwaysDenials: boolean;
+  /** OpenTelemetry request spans on the globally registered tracer provider. */
+  readonly otel: boolean;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -74,4 +76,5 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   decisionLog: 'off',
   decisionLogSampleRate: 1,
   decisionLogAlwaysDenials: true,
+  otel: false,
 };

@@ -79,6 +79,7 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     decisionLogAlwaysDenials:
       (values.get('decisionLogAlwaysDenials') as boolean | undefined) ??
       DEFAULT_CONFIG.decisionLogAlwaysDenials,
+    otel: (values.get('otel') as boolean | undefined) ?? DEFAULT_CONFIG.otel,
   };
   problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));

@@ -194,6 +194,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'boolean',
     description: 'Log every denial whatever the sample rate. Default true.',
   },
+  {
+    key: 'otel',
+    flag: 'otel',
+    env: 'GATEHOUSE_OTEL',
+    kind: 'boolean',
+    description:
+      'OpenTelemetry: a span per request (parent from W3C traceparent) on the tracer provider the deployer registers (docs/tracing.md). Default off.',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */

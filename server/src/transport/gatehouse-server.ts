@@ -8,6 +8,7 @@ import {
 } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { GatehouseMetrics } from '../observability/metrics.js';
+import { RequestTracing } from '../observability/tracing.js';
 import type { Schema } from '../schema/schema.js';
 import { GatehouseService } from '../service/gatehouse-service.js';
 import type { Store } from '../store/store.js';
@@ -23,6 +24,8 @@ export interface GatehouseServerOptions {
   readonly logger: Logger;
   /** Receives the shutdown progress lines; defaults to `logger`. */
   readonly lifecycleLogger?: Logger | undefined;
+  /** Request spans; default: on the global tracer provider when `config.otel`, else none. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 export class GatehouseServer {
@@ -84,7 +87,13 @@ export class GatehouseServer {
     }
     const metrics = new GatehouseMetrics(service);
     registerDecisionLogMetrics(metrics.registry, decisionLog);
-    const deps = { service, metrics, logger, defaultDeadlineMs: config.limits.defaultDeadlineMs };
+    const deps = {
+      service,
+      metrics,
+      logger,
+      defaultDeadlineMs: config.limits.defaultDeadlineMs,
+      tracing: options.tracing ?? (config.otel ? new RequestTracing() : undefined),
+    };
     const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes });
     const http = new HttpServer(createHttpApp({ ...deps, maxBodyBytes: config.limits.maxBodyBytes }));
     // Wait for both binds to settle: shutting a server down while its bind is still in flight

@@ -8,11 +8,11 @@ import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
 import { removeStaleSocket } from '../unix-socket.js';
-import { gatehouseHandlers } from './handlers.js';
+import { type GrpcHandlerDeps, gatehouseHandlers } from './handlers.js';
 import { gatehouseProto, reflectionPackageDefinition, SERVICE_NAME } from './proto.js';
 import { gatehouseServiceDefinition } from './service-definition.js';
 
-export interface GrpcServerOptions {
+export interface GrpcServerOptions extends Pick<GrpcHandlerDeps, 'tracing'> {
   readonly service: GatehouseService;
   readonly metrics: GatehouseMetrics;
   readonly logger: Logger;

@@ -6,6 +6,7 @@ import type protobuf from 'protobufjs';
 import { asGatehouseError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
+import type { RequestSpan, RequestTracing } from '../../observability/tracing.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
 import type { CallContext, CheckBatchResult, CheckResult } from '../../service/requests.js';
@@ -27,6 +28,8 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly defaultDeadlineMs: number;
+  /** Request spans (OpenTelemetry); undefined: tracing off, no span and no header read. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 type Wire = Record<string, unknown>;
@@ -77,7 +80,7 @@ function parseMessage(text: string): Wire {
 
 /** Build the app. Test it with `app.request()`; serve it with HttpServer. */
 export function createHttpApp(options: HttpAppOptions): Hono {
-  const { service, metrics, logger, maxBodyBytes, defaultDeadlineMs } = options;
+  const { service, metrics, logger, maxBodyBytes, defaultDeadlineMs, tracing } = options;
   const app = new Hono();
 
   function context(headers: RequestHeaders, requestId: string | undefined): CallContext {
@@ -111,9 +114,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     requestId: string | undefined,
     m: MethodMetrics,
     start: number,
+    span?: RequestSpan,
   ): Response {
     const e = asGatehouseError(err);
     m.error(e.code, start);
+    span?.fail(e.code, e.message);
     if (e.code === 'INTERNAL') {
       logger.error(
         { err, method, requestId: requestId ?? randomUUID(), transport: 'http' },
@@ -142,17 +147,27 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const start = performance.now();
       const headers = requestHeaders(c);
       const requestId = headerValue(headers, 'x-request-id');
+      const span = tracing?.start(
+        'http',
+        method,
+        headerValue(headers, 'traceparent'),
+        headerValue(headers, 'tracestate'),
+        requestId,
+      );
       try {
         const ctx = context(headers, requestId);
         // Inline rather than an async helper: a check awaits twice (body, answer), no more.
         requireJsonContentType(headers);
         const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
         rejectUnknownFields(body, requestType);
+        span?.request(body);
         const result = await run(body, ctx);
-        m.observe(outcomeOf(result), start);
+        const outcome = outcomeOf(result);
+        m.observe(outcome, start);
+        span?.end(outcome);
         return respond(200, render(result), requestId);
       } catch (err) {
-        return failure(err, method, requestId, m, start);
+        return failure(err, method, requestId, m, start, span);
       }
     });
   }

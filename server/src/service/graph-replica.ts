@@ -149,11 +149,6 @@ export class GraphReplica {
     return this.#identity;
   }
 
-  /** Kept for callers of the old API: the replica no longer stops on a failure, it resyncs. */
-  get failure(): Error | undefined {
-    return undefined;
-  }
-
   status(): ReplicaStatus {
     const revision = this.#graph.revision;
     const lagRevisions = Math.max(0, this.#knownStoreRevision - revision);

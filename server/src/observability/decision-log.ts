@@ -321,14 +321,15 @@ export function allowedPath(root: ExplainNode): string[] {
 export function denialReason(root: ExplainNode): string {
   const excluded = findExclusion(root);
   if (excluded !== undefined) return `excluded by ${excluded}`;
-  const tried: string[] = [];
+  // A set: the same rule reached along several arrows is named once.
+  const tried = new Set<string>();
   const stack: ExplainNode[] = [root];
-  while (stack.length > 0 && tried.length < MAX_REASON_STEPS) {
+  while (stack.length > 0 && tried.size < MAX_REASON_STEPS) {
     const node = stack.pop()!;
-    if (node.kind === 'cycle') tried.push(`${node.object}#${node.label} (cycle)`);
+    if (node.kind === 'cycle') tried.add(`${node.object}#${node.label} (cycle)`);
     else if (node.children.length === 0) {
       const s = step(node);
-      if (s !== undefined) tried.push(s);
+      if (s !== undefined) tried.add(s);
     }
     for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
   }

@@ -334,9 +334,9 @@ export function denialReason(root: ExplainNode): string {
     for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
   }
   const more = stack.length > 0 ? ', …' : '';
-  return tried.length === 0
+  return tried.size === 0
     ? 'no rule grants it'
-    : `no relationship grants it: tried ${tried.join(', ')}${more}`;
+    : `no relationship grants it: tried ${[...tried].join(', ')}${more}`;
 }
 
 /** The excluding side of an exclusion whose first side held (the `but not` that denied). */

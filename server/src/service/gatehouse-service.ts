@@ -601,14 +601,24 @@ export class GatehouseService {
     const start = performance.now();
     const g = this.#gen;
     const v = validateCheck(g.schema, params);
-    const answer = (): CheckResult => {
-      const r = this.#answerCheck(g, v.check);
-      if (log.sample(r.allowed)) log.logCheck('check', scopeOf(g), v.check, r.allowed, ctx.requestId, start);
-      return r;
-    };
-    return this.#reached(g, v.consistency)
-      ? answer()
-      : this.#reach(g, v.consistency, ctx.deadline).then(answer);
+    if (!this.#reached(g, v.consistency)) {
+      return this.#reach(g, v.consistency, ctx.deadline).then(() =>
+        this.#loggedAnswer(log, g, v.check, ctx, start),
+      );
+    }
+    return this.#loggedAnswer(log, g, v.check, ctx, start);
+  }
+
+  #loggedAnswer(
+    log: DecisionLog,
+    g: Generation,
+    check: CheckRequest,
+    ctx: CallContext,
+    start: number,
+  ): CheckResult {
+    const r = this.#answerCheck(g, check);
+    if (log.sample(r.allowed)) log.logCheck('check', scopeOf(g), check, r.allowed, ctx.requestId, start);
+    return r;
   }
 
   /** `checkBatchNow` with its items logged (when sampled). */

@@ -54,6 +54,14 @@ export interface GatehouseConfig {
   readonly redisMaxLagMs: number;
   /** Redis replicas every write waits for (WAIT) before it is acknowledged; 0: none. */
   readonly redisWaitReplicas: number;
+  /** Decision log destination: 'off', 'stdout' or a file path. */
+  readonly decisionLog: string;
+  /** Fraction of decisions logged, 0..1. */
+  readonly decisionLogSampleRate: number;
+  /** Log every denial whatever the sample rate. */
+  readonly decisionLogAlwaysDenials: boolean;
+  /** OpenTelemetry request spans on the globally registered tracer provider. */
+  readonly otel: boolean;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -82,4 +90,8 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   store: 'default',
   redisMaxLagMs: 0,
   redisWaitReplicas: 0,
+  decisionLog: 'off',
+  decisionLogSampleRate: 1,
+  decisionLogAlwaysDenials: true,
+  otel: false,
 };

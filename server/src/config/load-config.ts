@@ -80,6 +80,13 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     redisMaxLagMs: (values.get('redisMaxLagMs') as number | undefined) ?? DEFAULT_CONFIG.redisMaxLagMs,
     redisWaitReplicas:
       (values.get('redisWaitReplicas') as number | undefined) ?? DEFAULT_CONFIG.redisWaitReplicas,
+    decisionLog: (values.get('decisionLog') as string | undefined) ?? DEFAULT_CONFIG.decisionLog,
+    decisionLogSampleRate:
+      (values.get('decisionLogSampleRate') as number | undefined) ?? DEFAULT_CONFIG.decisionLogSampleRate,
+    decisionLogAlwaysDenials:
+      (values.get('decisionLogAlwaysDenials') as boolean | undefined) ??
+      DEFAULT_CONFIG.decisionLogAlwaysDenials,
+    otel: (values.get('otel') as boolean | undefined) ?? DEFAULT_CONFIG.otel,
   };
   problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));

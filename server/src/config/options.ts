@@ -15,7 +15,7 @@ export interface OptionSpec {
   /** Long flag name without dashes; absent for settings that must not appear in `ps` output. */
   readonly flag?: string | undefined;
   readonly env: string;
-  readonly kind: 'string' | 'boolean' | 'integer' | 'address' | 'logLevel' | 'scopes';
+  readonly kind: 'string' | 'boolean' | 'integer' | 'address' | 'logLevel' | 'scopes' | 'fraction';
   readonly min?: number;
   readonly max?: number;
   /** Never printed: redacted in the start-up log. */
@@ -220,6 +220,36 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'Redis replicas each write waits for (WAIT) before it is acknowledged, so it survives a failover.',
   },
+  {
+    key: 'decisionLog',
+    flag: 'decision-log',
+    env: 'GATEHOUSE_DECISION_LOG',
+    kind: 'string',
+    description:
+      'Decision logs (one JSON line per decision, docs/decision-logs.md): off, stdout, or a file path to append to. Default off.',
+  },
+  {
+    key: 'decisionLogSampleRate',
+    flag: 'decision-log-sample-rate',
+    env: 'GATEHOUSE_DECISION_LOG_SAMPLE_RATE',
+    kind: 'fraction',
+    description: 'Fraction of decisions logged, 0 to 1. Default 1.',
+  },
+  {
+    key: 'decisionLogAlwaysDenials',
+    flag: 'decision-log-always-denials',
+    env: 'GATEHOUSE_DECISION_LOG_ALWAYS_DENIALS',
+    kind: 'boolean',
+    description: 'Log every denial whatever the sample rate. Default true.',
+  },
+  {
+    key: 'otel',
+    flag: 'otel',
+    env: 'GATEHOUSE_OTEL',
+    kind: 'boolean',
+    description:
+      'OpenTelemetry: a span per request (parent from W3C traceparent) on the tracer provider the deployer registers (docs/tracing.md). Default off.',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */
@@ -263,5 +293,16 @@ export function parseOptionValue(spec: OptionSpec, raw: unknown): ParseResult {
       if (typeof raw === 'string' && (LOG_LEVELS as readonly string[]).includes(raw))
         return { ok: true, value: raw };
       return { ok: false, problem: `must be one of ${LOG_LEVELS.join(', ')}, got '${String(raw)}'` };
+    case 'fraction': {
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw)
+            ? Number(raw)
+            : Number.NaN;
+      if (!(n >= 0 && n <= 1))
+        return { ok: false, problem: `must be a number from 0 to 1, got '${String(raw)}'` };
+      return { ok: true, value: n };
+    }
   }
 }

@@ -15,6 +15,7 @@ import {
   UnavailableError,
 } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
+import type { DecisionLog, DecisionScope } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { compilePolicySet } from '../policy/index.js';
 import { type DeletionConsequence, deletionConsequences, type Schema } from '../schema/schema.js';
@@ -87,6 +88,8 @@ export interface GatehouseServiceOptions {
   readonly clock?: (() => number) | undefined;
   /** Compiled graphs cached outside the process (GraphReplicaOptions.graphSource). */
   readonly graphSource?: GraphReplicaOptions['graphSource'];
+  /** Decision log; undefined (the default) logs nothing and costs one comparison per call. */
+  readonly decisionLog?: DecisionLog | undefined;
 }
 
 const DEFAULT_WATCH_BUFFER = 4096;
@@ -166,6 +169,7 @@ export class GatehouseService {
   #tokenRevision = -1;
   #tokenIdentity: StoreIdentity | undefined;
   #token = '';
+  readonly #decisions: DecisionLog | undefined;
 
   private constructor(options: GatehouseServiceOptions, generation: Generation) {
     this.limits = options.limits;
@@ -175,6 +179,7 @@ export class GatehouseService {
     this.#auth = options.authorizer ?? OPEN_AUTHORIZER;
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
     this.#logger = options.logger;
+    this.#decisions = options.decisionLog;
   }
 
   /** Build the local graph from the store and start following it; ready when this resolves. */
@@ -325,6 +330,7 @@ export class GatehouseService {
    */
   checkNow(params: CheckParams, ctx: CallContext): CheckResult | Promise<CheckResult> {
     this.#auth.authorize(ctx, 'Check');
+    if (this.#decisions !== undefined) return this.#checkLogged(params, ctx, this.#decisions);
     const g = this.#gen;
     const v = validateCheck(g.schema, params);
     if (!this.#reached(g, v.consistency)) {
@@ -344,6 +350,7 @@ export class GatehouseService {
   /** `checkBatch` for the transports, synchronous when it can be, as `checkNow`. */
   checkBatchNow(params: CheckBatchParams, ctx: CallContext): CheckBatchResult | Promise<CheckBatchResult> {
     this.#auth.authorize(ctx, 'CheckBatch');
+    if (this.#decisions !== undefined) return this.#checkBatchLogged(params, ctx, this.#decisions);
     const g = this.#gen;
     const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
     if (!this.#reached(g, v.consistency)) {
@@ -371,6 +378,7 @@ export class GatehouseService {
 
   async lookupResources(params: LookupResourcesParams, ctx: CallContext): Promise<LookupResourcesResult> {
     this.#auth.authorize(ctx, 'LookupResources');
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -381,6 +389,8 @@ export class GatehouseService {
       limit: v.pageSize,
       cursor: v.cursor,
     });
+    if (this.#decisions !== undefined)
+      this.#logLookup('lookupResources', g, v, page.resourceIds.length, ctx, start);
     return { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token: this.#currentToken(g) };
   }
 
@@ -394,6 +404,7 @@ export class GatehouseService {
     onPage: (page: LookupResourcesResult) => void,
   ): Promise<void> {
     this.#auth.authorize(ctx, 'LookupResources');
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -405,7 +416,9 @@ export class GatehouseService {
       limit: v.pageSize,
       cursor: v.cursor,
     });
+    let count = 0;
     for (const page of pages) {
+      count += page.resourceIds.length;
       onPage({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
       if (page.nextCursor !== undefined && Date.now() > ctx.deadline) {
         throw new DeadlineExceededError(
@@ -413,10 +426,12 @@ export class GatehouseService {
         );
       }
     }
+    if (this.#decisions !== undefined) this.#logLookup('lookupResources', g, v, count, ctx, start);
   }
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
     this.#auth.authorize(ctx, 'LookupSubjects');
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupSubjects(g.schema, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -426,6 +441,8 @@ export class GatehouseService {
       subjectType: v.subjectType,
       subjectRelation: v.subjectRelation,
     });
+    if (this.#decisions !== undefined)
+      this.#logLookup('lookupSubjects', g, v, r.subjectIds.length, ctx, start);
     return {
       subjectIds: r.subjectIds,
       wildcard: r.wildcard,
@@ -594,6 +611,83 @@ export class GatehouseService {
     }
   }
 
+  /** `checkNow` with its decision logged (when sampled): the only place checks meet the decision log. */
+  #checkLogged(params: CheckParams, ctx: CallContext, log: DecisionLog): CheckResult | Promise<CheckResult> {
+    const start = performance.now();
+    const g = this.#gen;
+    const v = validateCheck(g.schema, params);
+    if (!this.#reached(g, v.consistency)) {
+      return this.#reach(g, v.consistency, ctx.deadline).then(() =>
+        this.#loggedAnswer(log, g, v.check, ctx, start),
+      );
+    }
+    return this.#loggedAnswer(log, g, v.check, ctx, start);
+  }
+
+  #loggedAnswer(
+    log: DecisionLog,
+    g: Generation,
+    check: CheckRequest,
+    ctx: CallContext,
+    start: number,
+  ): CheckResult {
+    const r = this.#answerCheck(g, check);
+    if (log.sample(r.allowed)) log.logCheck('check', scopeOf(g), check, r.allowed, ctx.requestId, start);
+    return r;
+  }
+
+  /** `checkBatchNow` with its items logged (when sampled). */
+  #checkBatchLogged(
+    params: CheckBatchParams,
+    ctx: CallContext,
+    log: DecisionLog,
+  ): CheckBatchResult | Promise<CheckBatchResult> {
+    const start = performance.now();
+    const g = this.#gen;
+    const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
+    const answer = (): CheckBatchResult => {
+      const r = this.#answerBatch(g, v);
+      log.logBatch(scopeOf(g), v.items, r.results, ctx.requestId, start);
+      return r;
+    };
+    return this.#reached(g, v.consistency)
+      ? answer()
+      : this.#reach(g, v.consistency, ctx.deadline).then(answer);
+  }
+
+  #logLookup(
+    kind: 'lookupResources' | 'lookupSubjects',
+    g: Generation,
+    v: {
+      subject?: CheckRequest['subject'];
+      resource?: CheckRequest['resource'];
+      resourceType?: string;
+      subjectType?: string;
+      permission: string;
+    },
+    results: number,
+    ctx: CallContext,
+    start: number,
+  ): void {
+    const log = this.#decisions;
+    if (log === undefined || !log.sample(true)) return;
+    const subject =
+      v.subject === undefined
+        ? `${v.subjectType}:*`
+        : v.subject.relation === undefined
+          ? `${v.subject.type}:${v.subject.id}`
+          : `${v.subject.type}:${v.subject.id}#${v.subject.relation}`;
+    const resource = v.resource === undefined ? `${v.resourceType}:*` : `${v.resource.type}:${v.resource.id}`;
+    log.logLookup(
+      kind,
+      scopeOf(g),
+      { subject, resource, permission: v.permission },
+      results,
+      ctx.requestId,
+      start,
+    );
+  }
+
   /** The token of the graph's current revision, re-encoded only when the revision (or store epoch) moves. */
   #currentToken(g: Generation): string {
     const revision = g.replica.revision;
@@ -670,6 +764,11 @@ export class GatehouseService {
     await g.replica.waitFor(change.revision, ctx.deadline);
     return change;
   }
+}
+
+/** What a decision line names of the generation it was made on. */
+function scopeOf(g: Generation): DecisionScope {
+  return { engine: g.replica.engine, policyHash: g.schemaHash, revision: g.replica.revision };
 }
 
 /** Race a store call against the deadline. The call itself is not cancelled (stores cannot abort). */

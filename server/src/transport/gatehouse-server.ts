@@ -2,8 +2,14 @@
 // optional health listener, with token scopes from configuration. Used by
 // `gatehouse serve` and by tests that want a real server in-process.
 import type { GatehouseConfig } from '../config/config.js';
+import {
+  createDecisionLog,
+  type DecisionLog,
+  registerDecisionLogMetrics,
+} from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { GatehouseMetrics } from '../observability/metrics.js';
+import { RequestTracing } from '../observability/tracing.js';
 import type { Schema } from '../schema/schema.js';
 import { type RunningAuth, startAuth } from '../service/auth/index.js';
 import { GatehouseService } from '../service/gatehouse-service.js';
@@ -22,6 +28,8 @@ export interface GatehouseServerOptions {
   readonly logger: Logger;
   /** Receives the shutdown progress lines; defaults to `logger`. */
   readonly lifecycleLogger?: Logger | undefined;
+  /** Request spans; default: on the global tracer provider when `config.otel`, else none. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 export class GatehouseServer {
@@ -40,6 +48,7 @@ export class GatehouseServer {
   readonly #store: Store;
   readonly #logger: Logger;
   #stopping: Promise<void> | undefined;
+  readonly #decisionLog: DecisionLog | undefined;
 
   private constructor(parts: {
     service: GatehouseService;
@@ -54,7 +63,9 @@ export class GatehouseServer {
     healthAddress: string | undefined;
     auth: RunningAuth;
     tls: TlsFiles | undefined;
+    decisionLog?: DecisionLog | undefined;
   }) {
+    this.#decisionLog = parts.decisionLog;
     this.service = parts.service;
     this.metrics = parts.metrics;
     this.#grpc = parts.grpc;
@@ -75,6 +86,9 @@ export class GatehouseServer {
     let service: GatehouseService;
     let auth: RunningAuth | undefined;
     let tls: TlsFiles | undefined;
+    const decisionLog = createDecisionLog(config);
+    if (decisionLog !== undefined)
+      decisionLog.onSinkError = (err) => logger.error({ err }, 'cannot write decision logs');
     try {
       tls =
         config.tls === undefined ? undefined : TlsFiles.load(config.tls, config.fileReloadMs ?? 1000, logger);
@@ -94,15 +108,24 @@ export class GatehouseServer {
         authorizer: auth.authorizer,
         logger,
         maxLagMs: config.redisMaxLagMs,
+        decisionLog,
       });
     } catch (err) {
       auth?.close();
       tls?.close();
+      await decisionLog?.close();
       await store.close();
       throw err;
     }
     const metrics = new GatehouseMetrics(service);
-    const deps = { service, metrics, logger, defaultDeadlineMs: config.limits.defaultDeadlineMs };
+    registerDecisionLogMetrics(metrics.registry, decisionLog);
+    const deps = {
+      service,
+      metrics,
+      logger,
+      defaultDeadlineMs: config.limits.defaultDeadlineMs,
+      tracing: options.tracing ?? (config.otel ? new RequestTracing() : undefined),
+    };
     const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes, tls });
     const probes = config.health === undefined;
     const http = new HttpServer(
@@ -129,6 +152,7 @@ export class GatehouseServer {
       service.close();
       auth.close();
       tls?.close();
+      await decisionLog?.close();
       await store.close();
       throw failed.reason;
     }
@@ -150,6 +174,7 @@ export class GatehouseServer {
       healthAddress: healthBound.status === 'fulfilled' ? healthBound.value : undefined,
       auth,
       tls,
+      decisionLog,
     });
   }
 
@@ -172,6 +197,7 @@ export class GatehouseServer {
     this.#auth.close();
     this.#tls?.close();
     this.service.close();
+    await this.#decisionLog?.close();
     await this.#store.close();
     this.#logger.info('stopped');
   }

@@ -12,6 +12,7 @@ import {
 import { asGatehouseError, CancelledError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
+import type { RequestSpan, RequestTracing } from '../../observability/tracing.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
 import type { CallContext, CheckBatchResult } from '../../service/requests.js';
@@ -42,6 +43,8 @@ export interface GrpcHandlerDeps {
   readonly metrics: GatehouseMetrics;
   readonly logger: Logger;
   readonly defaultDeadlineMs: number;
+  /** Request spans (OpenTelemetry); undefined: tracing off, no span and no header read. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 function firstString(metadata: Metadata, key: string): string | undefined {
@@ -54,7 +57,20 @@ const ok = (_response: Message): Outcome => 'ok';
 
 /** The implementation object grpc-js binds to the service definition. */
 export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplementation {
-  const { service, metrics, logger, defaultDeadlineMs } = deps;
+  const { service, metrics, logger, defaultDeadlineMs, tracing } = deps;
+
+  function startSpan(call: Call, method: string, ctx: CallContext): RequestSpan | undefined {
+    if (tracing === undefined) return undefined;
+    const span = tracing.start(
+      'grpc',
+      method,
+      firstString(call.metadata, 'traceparent'),
+      firstString(call.metadata, 'tracestate'),
+      ctx.requestId,
+    );
+    span.request(call.request);
+    return span;
+  }
 
   function context(call: Call): CallContext {
     const d = call.getDeadline();
@@ -80,6 +96,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     ctx: CallContext,
     m: MethodMetrics,
     start: number,
+    span?: RequestSpan,
   ): ReturnType<typeof toServiceError> {
     // Whatever failed once the client cancelled (or went away) is CANCELLED: its doing, not ours.
     const e =
@@ -87,6 +104,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
         ? new CancelledError('the client cancelled the call before it was answered', { cause: err })
         : asGatehouseError(err);
     m.error(e.code, start);
+    span?.fail(e.code, e.message);
     if (e.code === 'INTERNAL') {
       logger.error(
         { err, method, requestId: ctx.requestId ?? randomUUID(), transport: 'grpc' },
@@ -110,17 +128,20 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     return (call: ServerUnaryCall<Message, Message>, callback: sendUnaryData<Message>): void => {
       const start = performance.now();
       const ctx = context(call);
+      const span = startSpan(call, method, ctx);
       echoRequestId(call, ctx);
       let pending: Promise<Message> | Message;
       try {
         pending = run(requestOf(call), ctx);
       } catch (err) {
-        callback(failure(call, err, method, ctx, m, start));
+        callback(failure(call, err, method, ctx, m, start, span));
         return;
       }
       // A check that needs no consistency wait is answered in this tick: no promise, no hop.
       if (!(pending instanceof Promise)) {
-        m.observe(outcomeOf(pending), start);
+        const outcome = outcomeOf(pending);
+        m.observe(outcome, start);
+        span?.end(outcome);
         callback(null, pending);
         return;
       }
@@ -130,7 +151,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       const onCancelled = (): void => {
         if (settled) return;
         settled = true;
-        failure(call, new CancelledError(), method, ctx, m, start);
+        failure(call, new CancelledError(), method, ctx, m, start, span);
       };
       call.once('cancelled', onCancelled);
       pending.then(
@@ -138,14 +159,16 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
           call.off('cancelled', onCancelled);
           if (settled) return;
           settled = true;
-          m.observe(outcomeOf(res), start);
+          const outcome = outcomeOf(res);
+          m.observe(outcome, start);
+          span?.end(outcome);
           callback(null, res);
         },
         (err: unknown) => {
           call.off('cancelled', onCancelled);
           if (settled) return;
           settled = true;
-          callback(failure(call, err, method, ctx, m, start));
+          callback(failure(call, err, method, ctx, m, start, span));
         },
       );
     };
@@ -159,6 +182,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     return (call: ServerWritableStream<Message, Message>): void => {
       const start = performance.now();
       const ctx = context(call);
+      const span = startSpan(call, method, ctx);
       echoRequestId(call, ctx);
       let running: Promise<void>;
       try {
@@ -169,11 +193,14 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       }
       running.then(
         () => {
-          if (call.cancelled) failure(call, new CancelledError(), method, ctx, m, start);
-          else m.observe('ok', start);
+          if (call.cancelled) failure(call, new CancelledError(), method, ctx, m, start, span);
+          else {
+            m.observe('ok', start);
+            span?.end('ok');
+          }
           call.end();
         },
-        (err: unknown) => call.emit('error', failure(call, err, method, ctx, m, start)),
+        (err: unknown) => call.emit('error', failure(call, err, method, ctx, m, start, span)),
       );
     };
   }

@@ -10,11 +10,11 @@ import type { GatehouseService } from '../../service/gatehouse-service.js';
 import { grpcServerCredentials } from '../tls/grpc-credentials.js';
 import type { TlsFiles } from '../tls/tls-files.js';
 import { removeStaleSocket } from '../unix-socket.js';
-import { gatehouseHandlers } from './handlers.js';
+import { type GrpcHandlerDeps, gatehouseHandlers } from './handlers.js';
 import { gatehouseProto, reflectionPackageDefinition, SERVICE_NAME } from './proto.js';
 import { gatehouseServiceDefinition } from './service-definition.js';
 
-export interface GrpcServerOptions {
+export interface GrpcServerOptions extends Pick<GrpcHandlerDeps, 'tracing'> {
   readonly service: GatehouseService;
   readonly metrics: GatehouseMetrics;
   readonly logger: Logger;

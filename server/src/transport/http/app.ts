@@ -6,6 +6,7 @@ import type protobuf from 'protobufjs';
 import { asGatehouseError, CancelledError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
+import type { RequestSpan, RequestTracing } from '../../observability/tracing.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
 import type { CallContext, CheckBatchResult, CheckResult } from '../../service/requests.js';
@@ -30,6 +31,8 @@ export interface HttpAppOptions {
   readonly defaultDeadlineMs: number;
   /** Serve /healthz, /readyz and /metrics here (default true; false when --health serves them). */
   readonly probes?: boolean | undefined;
+  /** Request spans (OpenTelemetry); undefined: tracing off, no span and no header read. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 type Wire = Record<string, unknown>;
@@ -80,7 +83,7 @@ function parseMessage(text: string): Wire {
 
 /** Build the app. Test it with `app.request()`; serve it with HttpServer. */
 export function createHttpApp(options: HttpAppOptions): Hono {
-  const { service, metrics, logger, maxBodyBytes, defaultDeadlineMs } = options;
+  const { service, metrics, logger, maxBodyBytes, defaultDeadlineMs, tracing } = options;
   const app = new Hono();
 
   function context(headers: RequestHeaders, requestId: string | undefined): CallContext {
@@ -115,6 +118,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     requestId: string | undefined,
     m: MethodMetrics,
     start: number,
+    span?: RequestSpan,
   ): Response {
     // A failure caused by the client leaving is CANCELLED (debug), never INTERNAL (error + alert).
     const e =
@@ -122,6 +126,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         ? new CancelledError('the client closed the connection before it was answered', { cause: err })
         : asGatehouseError(err);
     m.error(e.code, start);
+    span?.fail(e.code, e.message);
     if (e.code === 'INTERNAL') {
       logger.error(
         { err, method, requestId: requestId ?? randomUUID(), transport: 'http' },
@@ -150,17 +155,27 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const start = performance.now();
       const headers = requestHeaders(c);
       const requestId = headerValue(headers, 'x-request-id');
+      const span = tracing?.start(
+        'http',
+        method,
+        headerValue(headers, 'traceparent'),
+        headerValue(headers, 'tracestate'),
+        requestId,
+      );
       try {
         const ctx = context(headers, requestId);
         // Inline rather than an async helper: a check awaits twice (body, answer), no more.
         requireJsonContentType(headers);
         const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
         rejectUnknownFields(body, requestType);
+        span?.request(body);
         const result = await run(body, ctx);
-        m.observe(outcomeOf(result), start);
+        const outcome = outcomeOf(result);
+        m.observe(outcome, start);
+        span?.end(outcome);
         return respond(200, render(result), requestId);
       } catch (err) {
-        return failure(c, err, method, requestId, m, start);
+        return failure(c, err, method, requestId, m, start, span);
       }
     });
   }

@@ -5,7 +5,7 @@
 // C concurrent callers (writes/s).
 //
 // Run: npx tsx bench/store/store-redis.ts --size 1m [--batch 1000] [--concurrency 16]
-//      [--singles 20000] [--retention 10000] [--aof no|everysec|always] [--seed 1]
+//      [--inflight 1] [--singles 20000] [--retention 10000] [--aof no|everysec|always] [--seed 1]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Relationship } from '../../server/src/model/relationship.js';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '1m' },
     seed: { type: 'string', default: '1' },
     batch: { type: 'string', default: '1000' },
+    inflight: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '16' },
     singles: { type: 'string', default: '20000' },
     retention: { type: 'string', default: '10000' },
@@ -59,6 +60,8 @@ function cpuLine(units: number, unit: string, redisSeconds: number, clientSecond
 async function main(): Promise<void> {
   const size = parseSize(values.size);
   const batch = Number(values.batch);
+  // Batch writes in flight at once: above 1 the client builds the next while Redis runs one.
+  const inflight = Number(values.inflight);
   const concurrency = Number(values.concurrency);
   const singles = Number(values.singles);
   const retention = Number(values.retention);
@@ -84,26 +87,33 @@ async function main(): Promise<void> {
     let pending: RelationshipUpdate[] = [];
     let loaded = 0;
     let writes = 0;
+    const running = new Set<Promise<void>>();
+    const send = async (updates: RelationshipUpdate[]): Promise<void> => {
+      const p = store.write(updates).then((c) => {
+        loaded += c.changes.length;
+        writes++;
+        running.delete(p);
+      });
+      running.add(p);
+      if (running.size >= inflight) await Promise.race(running);
+    };
     const redisCpu0 = await redisCpu(admin);
     const clientCpu0 = clientCpu();
     const started = performance.now();
     for (const r of relationships) {
       pending.push(touch(r));
       if (pending.length === batch) {
-        loaded += (await store.write(pending)).changes.length;
-        writes++;
+        await send(pending);
         pending = [];
       }
     }
-    if (pending.length > 0) {
-      loaded += (await store.write(pending)).changes.length;
-      writes++;
-    }
+    if (pending.length > 0) await send(pending);
+    await Promise.all(running);
     const batchSeconds = (performance.now() - started) / 1000;
     const batchClientCpu = clientCpu() - clientCpu0;
     const batchRedisCpu = (await redisCpu(admin)) - redisCpu0;
     console.log(
-      `batches of ${batch}: ${loaded} relationships in ${writes} writes, ${batchSeconds.toFixed(1)} s = ${Math.round(loaded / batchSeconds)} relationships/s`,
+      `batches of ${batch} (${inflight} in flight): ${loaded} relationships in ${writes} writes, ${batchSeconds.toFixed(1)} s = ${Math.round(loaded / batchSeconds)} relationships/s`,
     );
     console.log(cpuLine(loaded, 'relationship', batchRedisCpu, batchClientCpu));
 

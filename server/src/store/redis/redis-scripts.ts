@@ -186,9 +186,10 @@ const reading = (body: string): ScriptDefinition => ({
  * '.' no change} or {'epoch'|'revision'|'precondition'|'exists', ...}.
  */
 const WRITE = writing(`
-local bad = check_epoch(ARGV[1])
-if bad then return bad end
-local rev = current_revision()
+-- The epoch and the revision in one call: a single-relationship write makes few calls at all.
+local er = redis.call('MGET', KEYS[4], KEYS[3])
+if er[1] ~= ARGV[1] then return {'epoch', er[1] or ''} end
+local rev = tonumber(er[2] or '0')
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= rev then return {'revision', rev} end
 local failed, i = check_preconditions(4)
 if failed then return failed end

@@ -5,7 +5,7 @@
 // C concurrent callers (writes/s).
 //
 // Run: npx tsx bench/store/store-redis.ts --size 1m [--batch 1000] [--concurrency 16]
-//      [--singles 20000] [--retention 10000] [--aof no|everysec|always] [--seed 1]
+//      [--inflight 1] [--singles 20000] [--retention 10000] [--aof no|everysec|always] [--seed 1]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Relationship } from '../../server/src/model/relationship.js';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '1m' },
     seed: { type: 'string', default: '1' },
     batch: { type: 'string', default: '1000' },
+    inflight: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '16' },
     singles: { type: 'string', default: '20000' },
     retention: { type: 'string', default: '10000' },
@@ -36,9 +37,31 @@ async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
 }
 
+/** Redis's own CPU seconds (user + sys) so far, from INFO cpu. */
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  return user + sys;
+}
+
+/** This process's CPU seconds (user + sys) so far. */
+function clientCpu(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** CPU per unit of both sides of a phase: where the time goes. */
+function cpuLine(units: number, unit: string, redisSeconds: number, clientSeconds: number): string {
+  const us = (s: number): string => ((s * 1e6) / units).toFixed(1);
+  return `  CPU per ${unit}: Redis ${us(redisSeconds)} µs, client ${us(clientSeconds)} µs`;
+}
+
 async function main(): Promise<void> {
   const size = parseSize(values.size);
   const batch = Number(values.batch);
+  // Batch writes in flight at once: above 1 the client builds the next while Redis runs one.
+  const inflight = Number(values.inflight);
   const concurrency = Number(values.concurrency);
   const singles = Number(values.singles);
   const retention = Number(values.retention);
@@ -51,6 +74,7 @@ async function main(): Promise<void> {
     const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1];
     console.log(`redis-server ${version}, AOF ${aof}, changelog retention ${retention}`);
     const dataset = generateGroupVisibility({ relationships: size, seed: Number(values.seed) });
+    const relationships = [...dataset.relationships()];
     const baseline = await usedMemory(admin);
 
     // 1. Batches: the whole dataset, `batch` touches per write (one revision each).
@@ -63,23 +87,35 @@ async function main(): Promise<void> {
     let pending: RelationshipUpdate[] = [];
     let loaded = 0;
     let writes = 0;
+    const running = new Set<Promise<void>>();
+    const send = async (updates: RelationshipUpdate[]): Promise<void> => {
+      const p = store.write(updates).then((c) => {
+        loaded += c.changes.length;
+        writes++;
+        running.delete(p);
+      });
+      running.add(p);
+      if (running.size >= inflight) await Promise.race(running);
+    };
+    const redisCpu0 = await redisCpu(admin);
+    const clientCpu0 = clientCpu();
     const started = performance.now();
-    for (const r of dataset.relationships()) {
+    for (const r of relationships) {
       pending.push(touch(r));
       if (pending.length === batch) {
-        loaded += (await store.write(pending)).changes.length;
-        writes++;
+        await send(pending);
         pending = [];
       }
     }
-    if (pending.length > 0) {
-      loaded += (await store.write(pending)).changes.length;
-      writes++;
-    }
+    if (pending.length > 0) await send(pending);
+    await Promise.all(running);
     const batchSeconds = (performance.now() - started) / 1000;
+    const batchClientCpu = clientCpu() - clientCpu0;
+    const batchRedisCpu = (await redisCpu(admin)) - redisCpu0;
     console.log(
-      `batches of ${batch}: ${loaded} relationships in ${writes} writes, ${batchSeconds.toFixed(1)} s = ${Math.round(loaded / batchSeconds)} relationships/s`,
+      `batches of ${batch} (${inflight} in flight): ${loaded} relationships in ${writes} writes, ${batchSeconds.toFixed(1)} s = ${Math.round(loaded / batchSeconds)} relationships/s`,
     );
+    console.log(cpuLine(loaded, 'relationship', batchRedisCpu, batchClientCpu));
 
     // 2. Memory, as Redis accounts it.
     const total = (await usedMemory(admin)) - baseline;
@@ -99,6 +135,8 @@ async function main(): Promise<void> {
     // 3. Single-relationship writes from `concurrency` callers, on a separate store.
     const singlesStore = await RedisStore.connect({ url: server.url, storeName: 'bench-singles' });
     let next = 0;
+    const singlesRedisCpu0 = await redisCpu(admin);
+    const singlesClientCpu0 = clientCpu();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -114,9 +152,12 @@ async function main(): Promise<void> {
       }),
     );
     const singleSeconds = (performance.now() - t0) / 1000;
+    const singlesClientCpu = clientCpu() - singlesClientCpu0;
+    const singlesRedisCpu = (await redisCpu(admin)) - singlesRedisCpu0;
     console.log(
       `single-relationship writes at c=${concurrency}: ${singles} in ${singleSeconds.toFixed(1)} s = ${Math.round(singles / singleSeconds)} writes/s`,
     );
+    console.log(cpuLine(singles, 'write', singlesRedisCpu, singlesClientCpu));
     await Promise.all([store.close(), singlesStore.close()]);
   } finally {
     admin.disconnect();

@@ -104,6 +104,31 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(await store.changelogLength()).toBe(Number(before));
   });
 
+  it('the by-subject index mirrors the by-resource one whether the client or a script built its members', async () => {
+    const store = await connect();
+    const members = async (key: string): Promise<string[]> => {
+      const out = await server.cli('ZRANGE', `{gatehouse:t${storeCount}}:${key}`, '0', '-1');
+      return out === '' ? [] : out.split('\n').sort();
+    };
+    await store.write([
+      touch('doc:a#viewer@user:x'),
+      touch('doc:a#viewer@group:g#member'),
+      touch('doc:b#viewer@user:*'),
+      touch('folder:f#viewer@user:x'),
+    ]);
+    expect(await members('subjects')).toEqual([
+      'group:g#member@doc:a#viewer',
+      'user:*#@doc:b#viewer',
+      'user:x#@doc:a#viewer',
+      'user:x#@folder:f#viewer',
+    ]);
+    // The script derives the by-subject members of what a filter deletes; they must be the same.
+    await store.deleteByFilter({ resourceType: 'doc', resourceId: 'a' });
+    await store.write([del('doc:b#viewer@user:*')]);
+    expect(await members('rels')).toEqual(['folder:f#viewer@user:x']);
+    expect(await members('subjects')).toEqual(['user:x#@folder:f#viewer']);
+  });
+
   it('a snapshot stays exact at its revision while writes land between its chunks', async () => {
     const store = await connect({ snapshotChunkSize: 3 });
     const ids = Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}`);

@@ -10,6 +10,7 @@ import {
   parseResourceMember,
   resourceMember,
   storeKeys,
+  subjectMember,
   subjectToResourceMember,
   UNSET,
 } from './redis-layout.js';
@@ -40,6 +41,15 @@ describe('members', () => {
   it('turns by-subject members back into by-resource members', () => {
     expect(subjectToResourceMember('user:x#@doc:a#viewer')).toBe('doc:a#viewer@user:x');
     expect(subjectToResourceMember('group:g#member@doc:a#viewer')).toBe('doc:a#viewer@group:g#member');
+  });
+
+  it.each([
+    ['doc:a#viewer@user:x', 'user:x#@doc:a#viewer'],
+    ['doc:a#viewer@group:g#member', 'group:g#member@doc:a#viewer'],
+  ])('builds the by-subject member of %s, which turns back into the by-resource member', (text, member) => {
+    const r = parseRelationship(text);
+    expect(subjectMember(r)).toBe(member);
+    expect(subjectToResourceMember(subjectMember(r))).toBe(resourceMember(r));
   });
 
   it('encodes change sets in order and decodes them back', () => {

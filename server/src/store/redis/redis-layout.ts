@@ -54,6 +54,12 @@ export function resourceMember(r: Relationship): string {
   return `${r.resource.type}:${r.resource.id}#${r.relation}@${subject}`;
 }
 
+/** The by-subject member: `stype:sid#srel@type:id#relation` (`srel` empty for plain subjects). */
+export function subjectMember(r: Relationship): string {
+  const s = r.subject;
+  return `${s.type}:${s.id}#${s.relation ?? ''}@${r.resource.type}:${r.resource.id}#${r.relation}`;
+}
+
 /**
  * Parses a member this store wrote (by-resource form). Trusts its input: members only ever
  * come from resourceMember, and ids cannot contain the separators `:#@`.

@@ -106,22 +106,37 @@ local function in_slices(command, key, items, pairs_with)
   end
 end
 
--- Whether each member is stored now: ZMSCORE in slices. Returns member -> boolean.
-local function stored(members)
-  local present = {}
-  local SLICE = 500
+-- Calls 'ZADD key 0 m1 0 m2 ...' in slices: Lua's unpack has a stack limit.
+local function zadd_all(key, members)
+  local SLICE = 1000
   for k = 1, #members, SLICE do
-    local slice = {}
-    for j = k, math.min(k + SLICE - 1, #members) do slice[#slice + 1] = members[j] end
-    local scores = redis.call('ZMSCORE', KEYS[1], unpack(slice))
-    for j = 1, #slice do present[slice[j]] = scores[j] ~= false end
+    local args, n = {}, 0
+    for j = k, math.min(k + SLICE - 1, #members) do
+      args[n + 1] = 0
+      args[n + 2] = members[j]
+      n = n + 2
+    end
+    redis.call('ZADD', key, unpack(args))
   end
-  return present
 end
 
--- Applies planned changes ('+member' / '-member', in order) as their net effect with batched
--- ZADD/ZREM, bumps the revision and appends the change set to the changelog, trimmed to
--- 'retention' entries. With 'echo' the reply carries the changes back, joined like the changelog's.
+-- Writes the net effect (members to add and remove in both indexes), bumps the revision and
+-- appends the change set ('joined': '+member'/'-member' lines, 'count' of them) to the
+-- changelog, trimmed to 'retention' entries. The reply ends with 'result'.
+local function apply(epoch, retention, adds, sadds, removes, sremoves, joined, result)
+  zadd_all(KEYS[1], adds)
+  zadd_all(KEYS[2], sadds)
+  in_slices('ZREM', KEYS[1], removes, nil)
+  in_slices('ZREM', KEYS[2], sremoves, nil)
+  local rev = redis.call('INCR', KEYS[3])
+  local t = redis.call('TIME')
+  local at = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0', 'e', epoch, 't', at, 'c', joined)
+  return {'ok', rev, at, result}
+end
+
+-- Applies planned changes ('+member' / '-member', in order) as their net effect: see apply.
+-- With 'echo' the reply carries the changes back, joined like the changelog's; else their count.
 local function commit(epoch, retention, changes, echo)
   local first, last, order = {}, {}, {}
   for k = 1, #changes do
@@ -146,17 +161,8 @@ local function commit(epoch, retention, changes, echo)
       sremoves[#sremoves + 1] = to_subject(m)
     end
   end
-  in_slices('ZADD', KEYS[1], adds, 0)
-  in_slices('ZADD', KEYS[2], sadds, 0)
-  in_slices('ZREM', KEYS[1], removes, nil)
-  in_slices('ZREM', KEYS[2], sremoves, nil)
-  local rev = redis.call('INCR', KEYS[3])
-  local t = redis.call('TIME')
-  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   local joined = table.concat(changes, '\\n')
-  redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0', 'e', epoch, 't', string.format('%d', at), 'c', joined)
-  if echo then return {'ok', rev, string.format('%d', at), joined} end
-  return {'ok', rev, string.format('%d', at), #changes}
+  return apply(epoch, retention, adds, sadds, removes, sremoves, joined, echo and joined or #changes)
 end
 `;
 
@@ -173,36 +179,75 @@ const reading = (body: string): ScriptDefinition => ({
 
 /**
  * ARGV: epoch, expectRevision ('' = any), retention, #preconditions, preconditions (op 'm'|'n'
- * + 9 filter args each), then the updates packed in one argument: a line per update, its op
- * ('c'|'t'|'d') then its by-resource member (one string costs far less than two per update).
- * Reply: {'ok', revision, committedAtMs, changes joined by newlines} or {'epoch'|'revision'|'precondition'|'exists', ...}.
+ * + 9 filter args each), then the updates: one string of their ops (a character 'c'|'t'|'d'
+ * each), then their by-resource members, then their by-subject members (both computed by the
+ * client, so the script does no string work of its own beyond the changelog's one concat).
+ * Reply: {'ok', revision, committedAtMs, a character per update: '+' inserted, '-' deleted,
+ * '.' no change} or {'epoch'|'revision'|'precondition'|'exists', ...}.
  */
 const WRITE = writing(`
-local bad = check_epoch(ARGV[1])
-if bad then return bad end
-local rev = current_revision()
+-- The epoch and the revision in one call: a single-relationship write makes few calls at all.
+local er = redis.call('MGET', KEYS[4], KEYS[3])
+if er[1] ~= ARGV[1] then return {'epoch', er[1] or ''} end
+local rev = tonumber(er[2] or '0')
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= rev then return {'revision', rev} end
 local failed, i = check_preconditions(4)
 if failed then return failed end
-local ops, members = {}, {}
-for line in string.gmatch(ARGV[i], '[^\\n]+') do
-  ops[#ops + 1] = sub(line, 1, 1)
-  members[#members + 1] = sub(line, 2)
+local ops = ARGV[i]
+local n = #ops
+local base, sbase = i, i + n
+-- Whether each member is stored now (ZMSCORE in slices), then each update in order on top.
+local overlay = {}
+for k = 1, n, 1000 do
+  local last = math.min(k + 999, n)
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, base + k, base + last))
+  for j = k, last do overlay[ARGV[base + j]] = scores[j - k + 1] ~= false end
 end
-local overlay, changes = stored(members), {}
-for n = 1, #members do
-  local op, m = ops[n], members[n]
+local before, order, codes = {}, {}, {}
+local parts, np = {}, 0
+for u = 1, n do
+  local op, m = string.byte(ops, u), ARGV[base + u]
   local present = overlay[m]
-  if op == 'd' then
-    if present then changes[#changes + 1] = '-' .. m end
+  if before[m] == nil then
+    before[m] = present
+    order[#order + 1] = u
+  end
+  if op == 100 then -- 'd'
+    if present then
+      parts[np + 1], parts[np + 2], parts[np + 3] = '-', m, '\\n'
+      np = np + 3
+      codes[u] = '-'
+    else
+      codes[u] = '.'
+    end
     overlay[m] = false
   else
-    if present and op == 'c' then return {'exists', n, m} end
-    if not present then changes[#changes + 1] = '+' .. m end
+    if present and op == 99 then return {'exists', u, m} end -- 'c'
+    if not present then
+      parts[np + 1], parts[np + 2], parts[np + 3] = '+', m, '\\n'
+      np = np + 3
+      codes[u] = '+'
+    else
+      codes[u] = '.'
+    end
     overlay[m] = true
   end
 end
-return commit(ARGV[1], ARGV[3], changes, true)
+parts[np] = nil
+local adds, sadds, removes, sremoves = {}, {}, {}, {}
+for k = 1, #order do
+  local u = order[k]
+  local m = ARGV[base + u]
+  local was, is = before[m], overlay[m]
+  if is and not was then
+    adds[#adds + 1] = m
+    sadds[#sadds + 1] = ARGV[sbase + u]
+  elseif was and not is then
+    removes[#removes + 1] = m
+    sremoves[#sremoves + 1] = ARGV[sbase + u]
+  end
+end
+return apply(ARGV[1], ARGV[3], adds, sadds, removes, sremoves, table.concat(parts), table.concat(codes))
 `);
 
 /** ARGV: epoch, retention, limit ('' = none), #preconditions, preconditions, the filter's 9 args. */

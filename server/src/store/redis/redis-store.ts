@@ -18,6 +18,7 @@ import type {
   ChangeSet,
   Precondition,
   ReadPage,
+  RelationshipChange,
   RelationshipFilter,
   RelationshipUpdate,
   Revision,
@@ -51,6 +52,7 @@ import {
   resourceMember,
   type StoreKeys,
   storeKeys,
+  subjectMember,
   subjectToResourceMember,
 } from './redis-layout.js';
 import { SCRIPTS, type ScriptName } from './redis-scripts.js';
@@ -263,9 +265,10 @@ export class RedisStore implements Store {
     checkExpectRevision(expect);
     const args: (string | number)[] = [this.epoch, expect ?? '', this.settings.retention];
     pushPreconditions(args, preconditions);
-    args.push(updates.map((u) => `${UPDATE_CODES[u.operation]}${resourceMember(u.relationship)}`).join('\n'));
-    const reply = await this.mutate('gatehouseWrite', args, 'writing');
-    return this.changeSetOf(reply, preconditions, expect);
+    pushUpdates(args, updates);
+    const decode = (codes: string): RelationshipChange[] => changesOfCodes(updates, codes);
+    const reply = await this.mutate('gatehouseWrite', args, 'writing', decode);
+    return this.changeSetOf(reply, preconditions, expect, decode);
   }
 
   async deleteByFilter(
@@ -462,7 +465,12 @@ export class RedisStore implements Store {
   }
 
   /** Runs a mutating script, then (with waitReplicas) WAIT on the same connection, in one pipeline. */
-  private async mutate(name: ScriptName, args: readonly (string | number)[], doing: string): Promise<Reply> {
+  private async mutate(
+    name: ScriptName,
+    args: readonly (string | number)[],
+    doing: string,
+    decode: (text: string) => RelationshipChange[] = decodeChanges,
+  ): Promise<Reply> {
     const { waitReplicas, waitTimeoutMs, commandTimeoutMs } = this.settings;
     if (waitReplicas === 0) return (await this.run(name, args, doing)) as Reply;
     const results = await this.call(doing, async () => {
@@ -481,7 +489,11 @@ export class RedisStore implements Store {
     if (reply[0] !== 'ok') return reply;
     const acknowledged = waited !== undefined && waited[0] === null ? Number(waited[1]) : 0;
     if (acknowledged < waitReplicas) {
-      throw new WriteNotReplicatedError(this.changeSetOf(reply, [], undefined), acknowledged, waitReplicas);
+      throw new WriteNotReplicatedError(
+        this.changeSetOf(reply, [], undefined, decode),
+        acknowledged,
+        waitReplicas,
+      );
     }
     return reply;
   }
@@ -491,10 +503,11 @@ export class RedisStore implements Store {
     reply: Reply,
     preconditions: readonly Precondition[],
     expect: Revision | undefined,
+    decode: (text: string) => RelationshipChange[] = decodeChanges,
   ): ChangeSet {
     const [status] = reply;
     if (status === 'ok') {
-      const changes = decodeChanges(String(reply[3] ?? ''));
+      const changes = decode(String(reply[3] ?? ''));
       const revision = Number(reply[1]);
       if (revision > this.highWater) this.highWater = revision;
       return { revision, changes, committedAt: Number(reply[2]) };
@@ -524,6 +537,48 @@ export class RedisStore implements Store {
     }
     throw new UnavailableError(`the Redis store returned an unexpected reply '${String(status)}'`);
   }
+}
+
+/**
+ * The changes of a write from WRITE's reply: a character per update, '+' (inserted), '-'
+ * (deleted) or '.' (no change). Built from the caller's updates, so nothing is parsed back.
+ */
+function changesOfCodes(updates: readonly RelationshipUpdate[], codes: string): RelationshipChange[] {
+  const changes: RelationshipChange[] = [];
+  for (let u = 0; u < codes.length; u++) {
+    const code = codes.charCodeAt(u);
+    if (code === 46 /* . */) continue;
+    const r = (updates[u] as RelationshipUpdate).relationship;
+    const s = r.subject;
+    changes.push({
+      operation: code === 43 /* + */ ? 'insert' : 'delete',
+      relationship: {
+        resource: { type: r.resource.type, id: r.resource.id },
+        relation: r.relation,
+        subject:
+          s.relation === undefined
+            ? { type: s.type, id: s.id }
+            : { type: s.type, id: s.id, relation: s.relation },
+      },
+    });
+  }
+  return changes;
+}
+
+/** The updates as WRITE takes them: their ops in one string, then both index members of each. */
+function pushUpdates(args: (string | number)[], updates: readonly RelationshipUpdate[]): void {
+  let ops = '';
+  const resources: string[] = new Array(updates.length);
+  const subjects: string[] = new Array(updates.length);
+  for (let u = 0; u < updates.length; u++) {
+    const { operation, relationship } = updates[u] as RelationshipUpdate;
+    ops += UPDATE_CODES[operation];
+    resources[u] = resourceMember(relationship);
+    subjects[u] = subjectMember(relationship);
+  }
+  args.push(ops);
+  for (const m of resources) args.push(m);
+  for (const m of subjects) args.push(m);
 }
 
 function pushPreconditions(args: (string | number)[], preconditions: readonly Precondition[]): void {

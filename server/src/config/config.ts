@@ -41,6 +41,8 @@ export interface GatehouseConfig {
   readonly redisMaxLagMs: number;
   /** Redis replicas every write waits for (WAIT) before it is acknowledged; 0: none. */
   readonly redisWaitReplicas: number;
+  /** Data directory of the memory store (write-ahead log + snapshot); undefined: writes live in memory only. */
+  readonly dataDir: string | undefined;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -65,4 +67,5 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   store: 'default',
   redisMaxLagMs: 0,
   redisWaitReplicas: 0,
+  dataDir: undefined,
 };

@@ -73,9 +73,12 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     redisMaxLagMs: (values.get('redisMaxLagMs') as number | undefined) ?? DEFAULT_CONFIG.redisMaxLagMs,
     redisWaitReplicas:
       (values.get('redisWaitReplicas') as number | undefined) ?? DEFAULT_CONFIG.redisWaitReplicas,
+    dataDir: values.get('dataDir') as string | undefined,
   };
   problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));
+  if (config.dataDir !== undefined && config.redis !== undefined)
+    problems.push('dataDir: --data-dir is for the memory store; with --redis the data lives in Redis');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -172,6 +172,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'Redis replicas each write waits for (WAIT) before it is acknowledged, so it survives a failover.',
   },
+  {
+    key: 'dataDir',
+    flag: 'data-dir',
+    env: 'GATEHOUSE_DATA_DIR',
+    kind: 'string',
+    description:
+      'Memory store data directory: every acknowledged write is fsynced to a write-ahead log there and survives a restart.',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */

@@ -90,6 +90,9 @@ export class WriteAheadLog {
 
   private async flushLoop(): Promise<void> {
     try {
+      // One turn of the event loop first, so writers woken by the previous fsync (and requests
+      // parsed in the same tick) join this batch rather than the one after it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.pending.length > 0 && this.failure === undefined) {
         const batch = this.pending;
         const top = this.pendingTop;

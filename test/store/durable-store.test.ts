@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChangelogTruncatedError, InvalidArgumentError, UnavailableError } from '../../server/src/errors.js';
 import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import { createStore } from '../../server/src/store/create-store.js';
 import { DurableStore } from '../../server/src/store/durable/durable-store.js';
 import { decodeRecords, encodeRecord } from '../../server/src/store/durable/record-file.js';
 import { type LogFile, WriteAheadLog } from '../../server/src/store/durable/write-ahead-log.js';
@@ -235,5 +236,25 @@ describe('DurableStore', () => {
     await store.close();
     await rm(join(dir, 'identity.json'));
     await expect(DurableStore.open({ dataDir: dir })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
+describe('createStore with dataDir', () => {
+  it('seeds only a new directory: a restart keeps the data and ignores the policy relationships', async () => {
+    const dataDir = await tempDir();
+    const settings = { redis: undefined, store: 'crm', redisWaitReplicas: 0, dataDir };
+    const first = await createStore(settings, [[parseRelationship('doc:a#viewer@user:seed')]]);
+    expect(first.seeded).toBe(true);
+    expect((await first.store.identity()).name).toBe('crm');
+    await first.store.write([touch('doc:b#viewer@user:written')]);
+    await first.store.close();
+    const second = await createStore(settings, [[parseRelationship('doc:c#viewer@user:new-seed')]]);
+    expect(second.seeded).toBe(false);
+    expect(await second.store.revision()).toBe(2);
+    expect((await collectSnapshot(await second.store.snapshot())).map(formatRelationship).sort()).toEqual([
+      'doc:a#viewer@user:seed',
+      'doc:b#viewer@user:written',
+    ]);
+    await second.store.close();
   });
 });

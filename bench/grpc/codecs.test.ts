@@ -126,7 +126,7 @@ describe('pbjs static codecs', () => {
   let S: Record<string, StaticType>;
   beforeAll(async () => {
     S = await loadStaticCodecs();
-  }, 60_000);
+  }, 180_000);
 
   it('encode and decode the Check messages exactly as the reflection codecs do', () => {
     fc.assert(

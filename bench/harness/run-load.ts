@@ -22,9 +22,11 @@ function runWorker(spec: LoadSpec): Promise<WorkerReport> {
     const killAfter = setTimeout(
       () => {
         child.kill('SIGKILL');
-        finish(new Error(`load worker did not report within ${spec.warmupMs + spec.durationMs + 30_000} ms`));
+        finish(
+          new Error(`load worker did not report within ${spec.warmupMs + spec.durationMs + 120_000} ms`),
+        );
       },
-      spec.warmupMs + spec.durationMs + 30_000,
+      spec.warmupMs + spec.durationMs + 120_000,
     );
     function finish(err: Error | null, report?: WorkerReport): void {
       if (settled) return;
@@ -66,15 +68,19 @@ export function summarize(reports: readonly WorkerReport[]): LoadSummary {
   };
 }
 
-/** Run `spec` from `workers` processes at once (concurrency split between them) and merge. */
-export async function runLoad(spec: LoadSpec, options: RunLoadOptions = {}): Promise<LoadSummary> {
-  const workers = Math.max(1, Math.min(options.workers ?? 1, spec.concurrency));
-  const specs = Array.from({ length: workers }, (_, i) => {
+/** The specs `workers` load workers run for `spec`: its clients and its pace split between them. */
+export function splitSpec(spec: LoadSpec, requestedWorkers: number): LoadSpec[] {
+  const workers = Math.max(1, Math.min(requestedWorkers, spec.concurrency));
+  return Array.from({ length: workers }, (_, i) => {
     const concurrency = Math.floor(spec.concurrency / workers) + (i < spec.concurrency % workers ? 1 : 0);
     // A paced load is split like the clients: each worker paces its share.
     const ratePerSecond =
       spec.ratePerSecond === undefined ? undefined : (spec.ratePerSecond * concurrency) / spec.concurrency;
     return { ...spec, concurrency, ratePerSecond };
   });
-  return summarize(await Promise.all(specs.map(runWorker)));
+}
+
+/** Run `spec` from `workers` processes at once (concurrency split between them) and merge. */
+export async function runLoad(spec: LoadSpec, options: RunLoadOptions = {}): Promise<LoadSummary> {
+  return summarize(await Promise.all(splitSpec(spec, options.workers ?? 1).map(runWorker)));
 }

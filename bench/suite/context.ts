@@ -1,5 +1,7 @@
 // What every phase of a bench run shares: the options, the log, and the results it appends to.
 import type { BenchOptions } from '../cli/options.js';
+import type { RunLoadOptions } from '../harness/run-load.js';
+import type { LoadSpec, LoadSummary } from '../harness/types.js';
 import type { ResultRow } from '../report/row.js';
 
 export interface BenchContext {
@@ -11,4 +13,6 @@ export interface BenchContext {
   readonly notes: string[];
   /** `system → version` of everything measured. */
   readonly versions: Map<string, string>;
+  /** How a load spec is measured; default the harness's `runLoad` (tests hand in known results). */
+  readonly runLoad?: ((spec: LoadSpec, options: RunLoadOptions) => Promise<LoadSummary>) | undefined;
 }

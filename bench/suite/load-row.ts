@@ -60,7 +60,7 @@ function toRow(ctx: BenchContext, task: LoadTask, runs: readonly LoadSummary[]):
 }
 
 function run(ctx: BenchContext, task: LoadTask): Promise<LoadSummary> {
-  return runLoad(task.spec, { workers: ctx.options.loadWorkers });
+  return (ctx.runLoad ?? runLoad)(task.spec, { workers: ctx.options.loadWorkers });
 }
 
 /** `task` measured --repeat times in a row; the median run by throughput becomes the row. */

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
   | 'ABORTED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'CANCELLED';
 
 /** Base class of every error Gatehouse raises on purpose. `field` names the offending input, if any. */
 export class GatehouseError extends Error {
@@ -117,11 +118,19 @@ export class DeadlineExceededError extends GatehouseError {
   }
 }
 
-/** A write or admin call arrived without the configured bearer token. */
+/** A call that needs a bearer token arrived without one, or with one this server does not know. */
 export class UnauthenticatedError extends GatehouseError {
   override readonly name = 'UnauthenticatedError';
   constructor(message: string) {
     super('UNAUTHENTICATED', message);
+  }
+}
+
+/** The bearer token is valid but lacks the scope the operation needs. */
+export class PermissionDeniedError extends GatehouseError {
+  override readonly name = 'PermissionDeniedError';
+  constructor(message: string) {
+    super('PERMISSION_DENIED', message);
   }
 }
 
@@ -164,6 +173,17 @@ function comparePolicyProblems(a: PolicyProblem, b: PolicyProblem): number {
     a.position.column - b.position.column ||
     a.message.localeCompare(b.message)
   );
+}
+
+/**
+ * The caller went away (closed its connection, cancelled its call) before it was answered. Not a
+ * Gatehouse failure: counted as CANCELLED and logged at debug, since anyone can cause it.
+ */
+export class CancelledError extends GatehouseError {
+  override readonly name = 'CancelledError';
+  constructor(message = 'the client went away before it was answered', options?: { cause?: unknown }) {
+    super('CANCELLED', message, options);
+  }
 }
 
 /** Narrow an unknown thrown value to a GatehouseError, wrapping anything else as INTERNAL. */

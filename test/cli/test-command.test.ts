@@ -67,12 +67,23 @@ describe('gatehouse test', () => {
     expect(lines).toEqual([
       `FAIL ${dir}/bad.test.yaml — wrong expectations (4 checks)`,
       `  ${dir}/bad.test.yaml:5: allowed: contact:prospect1#view@user:stranger`,
-      '    expected allowed, got denied',
+      // A failed check says why, as `gatehouse check` does.
+      '    expected allowed, got denied, because:',
+      '    ✗ docs/contact:prospect1#view (permission)',
+      '      ✗ any of (or)',
+      '        ✗ docs/contact:prospect1#owner (relation)',
+      '        ✗ docs/contact:prospect1#viewer (relation)',
+      '          ✗ docs/contact:prospect1#viewer@docs/group:marketing#member',
+      '            ✗ docs/group:marketing#member (relation)',
       `  ${dir}/bad.test.yaml:8: subjects: contact:prospect1#view@user`,
       // Lookup results are reported with full (namespaced) type names, as the API returns them.
       '    expected [docs/user:mike, docs/user:stranger], got [docs/user:mike, docs/user:olga]; missing [docs/user:stranger]; unexpected [docs/user:olga]',
       `  ${dir}/bad.test.yaml:12: allowed: contact:prospect1#view@user:mike`,
-      '    expected allowed, got denied',
+      '    expected allowed, got denied, because:',
+      '    ✗ docs/contact:prospect1#view (permission)',
+      '      ✗ any of (or)',
+      '        ✗ docs/contact:prospect1#owner (relation)',
+      '        ✗ docs/contact:prospect1#viewer (relation)',
       `PASS ${dir}/ok.test.yaml — marketing sees prospect1 (3 checks)`,
       '4 passed, 3 failed',
     ]);

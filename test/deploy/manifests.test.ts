@@ -144,8 +144,9 @@ describe('deploy/Dockerfile', () => {
     expect(env.get('GATEHOUSE_POLICIES')).toBe('/policies');
     expect(env.get('GATEHOUSE_HTTP')).toBe('0.0.0.0:8080');
     expect(env.get('GATEHOUSE_GRPC')).toBe('0.0.0.0:50051');
-    expect(of('EXPOSE').map((i) => i.args)).toEqual(['8080 50051']);
-    expect(of('HEALTHCHECK')[0]?.args).toContain('http://127.0.0.1:8080/healthz');
+    expect(env.get('GATEHOUSE_HEALTH')).toBe('0.0.0.0:9090');
+    expect(of('EXPOSE').map((i) => i.args)).toEqual(['8080 50051 9090']);
+    expect(of('HEALTHCHECK')[0]?.args).toContain('http://127.0.0.1:9090/healthz');
   });
 });
 
@@ -229,24 +230,31 @@ describe('deploy/kubernetes/sidecar.yaml', () => {
     expect(asList(pod.containers).map((c) => c.name)).toContain('app');
   });
 
-  it('configures it only through serve settings that exist, with the token from a Secret', () => {
+  it('configures it only through serve settings that exist, with tokens from a Secret mounted as a file', () => {
     for (const name of env.keys()) expect(KNOWN_ENV).toContain(name);
-    expect(asRecord(asRecord(env.get('GATEHOUSE_TOKEN')?.valueFrom).secretKeyRef)).toMatchObject({
-      name: 'gatehouse-token',
-      key: 'token',
-    });
-    expect(env.get('GATEHOUSE_TOKEN')?.value).toBeUndefined();
+    expect(env.has('GATEHOUSE_TOKEN')).toBe(false);
+    const tokenFile = envValue('GATEHOUSE_TOKEN_FILE');
+    const mount = asList(gatehouse.volumeMounts).find((m) => tokenFile.startsWith(`${m.mountPath}/`)) as Yaml;
+    expect(mount.readOnly).toBe(true);
+    const volume = asList(pod.volumes).find((v) => v.name === mount.name) as Yaml;
+    const secret = asRecord(volume.secret);
+    expect(secret.secretName).toBe('gatehouse-tokens');
+    expect(asList(secret.items).map((i) => `${mount.mountPath}/${i.path}`)).toEqual([tokenFile]);
   });
 
-  it('declares the ports the listeners bind, and probes /healthz and /readyz on the HTTP one', () => {
-    expect(ports.get('gatehouse-http')).toBe(Number(envValue('GATEHOUSE_HTTP').split(':').at(-1)));
-    expect(ports.get('gatehouse-grpc')).toBe(Number(envValue('GATEHOUSE_GRPC').split(':').at(-1)));
+  it('keeps the API on loopback; probes and metrics go to the health listener', () => {
+    expect(envValue('GATEHOUSE_HTTP')).toMatch(/^127\.0\.0\.1:/);
+    expect(envValue('GATEHOUSE_GRPC')).toMatch(/^127\.0\.0\.1:/);
+    // The kubelet probes the pod IP: the health listener must not be loopback-only.
+    expect(envValue('GATEHOUSE_HEALTH')).toMatch(/^0\.0\.0\.0:/);
+    expect([...ports.keys()]).toEqual(['gatehouse-health']);
+    expect(ports.get('gatehouse-health')).toBe(Number(envValue('GATEHOUSE_HEALTH').split(':').at(-1)));
     const probe = (name: string): Yaml => asRecord(asRecord(gatehouse[name]).httpGet);
-    expect(probe('readinessProbe')).toEqual({ path: '/readyz', port: 'gatehouse-http' });
-    expect(probe('livenessProbe')).toEqual({ path: '/healthz', port: 'gatehouse-http' });
-    expect(probe('startupProbe')).toEqual({ path: '/healthz', port: 'gatehouse-http' });
-    // The kubelet probes the pod IP: the HTTP listener must not be loopback-only.
-    expect(envValue('GATEHOUSE_HTTP')).toMatch(/^0\.0\.0\.0:/);
+    expect(probe('readinessProbe')).toEqual({ path: '/readyz', port: 'gatehouse-health' });
+    expect(probe('livenessProbe')).toEqual({ path: '/healthz', port: 'gatehouse-health' });
+    expect(probe('startupProbe')).toEqual({ path: '/healthz', port: 'gatehouse-health' });
+    const annotations = asRecord(asRecord(asRecord(deployment.spec).template).metadata).annotations as Yaml;
+    expect(annotations['prometheus.io/port']).toBe(String(ports.get('gatehouse-health')));
   });
 
   it('mounts the policies ConfigMap read-only where GATEHOUSE_POLICIES points', () => {
@@ -299,5 +307,63 @@ describe('deploy/kubernetes/policies-configmap.yaml', () => {
     const report = await runPolicyTests(policySet);
     expect(report.files.flatMap((f) => f.failures)).toEqual([]);
     expect(report.passed).toBe(7);
+  });
+});
+
+describe('deploy/kubernetes/redis-sidecar.yaml', () => {
+  const docs = yamlDocuments('deploy/kubernetes/redis-sidecar.yaml');
+  const byKind = (kind: string): Yaml => docs.find((d) => d.kind === kind) as Yaml;
+  const podOf = (workload: Yaml): Yaml => asRecord(asRecord(asRecord(workload.spec).template).spec);
+  const app = podOf(byKind('Deployment'));
+  const redisPod = podOf(byKind('StatefulSet'));
+  const gatehouse = asList(app.initContainers).find((c) => c.name === 'gatehouse') as Yaml;
+  const env = new Map(asList(gatehouse.env).map((e) => [e.name as string, e]));
+  const redis = asList(redisPod.containers)[0] as Yaml;
+  const redisArgs = (redis.args as string[]).join(' ');
+
+  it('holds Redis (Service, StatefulSet, NetworkPolicy) and the app Deployment with its sidecar', () => {
+    expect(docs.map((d) => d.kind).sort()).toEqual(['Deployment', 'NetworkPolicy', 'Service', 'StatefulSet']);
+    expect(gatehouse.restartPolicy).toBe('Always');
+  });
+
+  it('points every sidecar at the Redis Service through a Secret, with only serve settings that exist', () => {
+    for (const name of env.keys()) expect(KNOWN_ENV).toContain(name);
+    const url = asRecord(asRecord(env.get('GATEHOUSE_REDIS')?.valueFrom).secretKeyRef);
+    expect(url).toMatchObject({ name: 'gatehouse-redis', key: 'url' });
+    expect(env.get('GATEHOUSE_REDIS')?.value).toBeUndefined();
+    expect(env.get('GATEHOUSE_STORE')?.value).toMatch(/^[A-Za-z0-9_-]+$/);
+    const service = byKind('Service');
+    expect(asRecord(service.spec).selector).toEqual(
+      asRecord(asRecord(asRecord(byKind('StatefulSet').spec).template).metadata).labels,
+    );
+    // The URL in the header comment names the Service and its port.
+    const port = (asList(asRecord(service.spec).ports)[0] as Yaml).port;
+    expect(read('deploy/kubernetes/redis-sidecar.yaml')).toContain(
+      `@${asRecord(service.metadata).name}:${port}/0`,
+    );
+  });
+
+  it('runs Redis with AOF appendfsync always on a persistent volume, a password, and locked down', () => {
+    expect(redisArgs).toMatch(/--appendonly yes/);
+    expect(redisArgs).toMatch(/--appendfsync always/);
+    expect(redisArgs).toMatch(/--requirepass \$\(REDIS_PASSWORD\)/);
+    const dataMount = asList(redis.volumeMounts).find((m) => m.mountPath === '/data') as Yaml;
+    const claims = asList(asRecord(byKind('StatefulSet').spec).volumeClaimTemplates);
+    expect(claims.map((c) => asRecord(c.metadata).name)).toContain(dataMount.name);
+    expect(asRecord(redis.securityContext)).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(asRecord(redisPod.securityContext)).toMatchObject({ runAsNonRoot: true });
+  });
+
+  it('admits only the app pods to Redis', () => {
+    const policy = asRecord(byKind('NetworkPolicy').spec);
+    const from = asList(asList(policy.ingress)[0]?.from)[0] as Yaml;
+    expect(asRecord(from.podSelector).matchLabels).toEqual(
+      asRecord(asRecord(asRecord(byKind('Deployment').spec).selector).matchLabels),
+    );
+    expect(asRecord(policy.podSelector).matchLabels).toEqual(asRecord(byKind('Service').spec).selector);
   });
 });

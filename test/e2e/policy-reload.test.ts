@@ -48,7 +48,7 @@ function start(dir: string): Promise<Server> {
       '--grpc',
       '127.0.0.1:0',
     ],
-    { cwd: ROOT, env: { ...process.env, GATEHOUSE_TOKEN: TOKEN } },
+    { cwd: ROOT, env: { ...process.env, GATEHOUSE_TOKEN: TOKEN, GATEHOUSE_OPEN_SCOPES: 'check,read' } },
   );
   const lines: Record<string, unknown>[] = [];
   return new Promise((resolve, reject) => {

@@ -164,7 +164,7 @@ describe('lookups and explain', () => {
 
 describe('schema and policies', () => {
   it('serves the schema as JSON with its hash', () => {
-    const s = f.service.readSchema();
+    const s = f.service.readSchema(ctx());
     expect(s.schemaHash).toBe(f.service.schema.hash);
     expect(s.schemaJson).toContain('document');
     expect(() => JSON.parse(s.schemaJson)).not.toThrow();

@@ -2,6 +2,8 @@
 import { DEFAULT_LIMITS, type Limits } from '../../server/src/config/config.js';
 import { compilePolicySet } from '../../server/src/policy/index.js';
 import type { PolicySet } from '../../server/src/policy/policy-set.js';
+import { SCOPES, type Scope } from '../../server/src/service/auth/scopes.js';
+import { TokenAuthorizer } from '../../server/src/service/auth/token-authorizer.js';
 import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
 import type { CallContext, CheckParams } from '../../server/src/service/requests.js';
 import { MemoryStore } from '../../server/src/store/index.js';
@@ -48,7 +50,7 @@ export interface Fixture {
 }
 
 export async function startService(
-  options: { limits?: Partial<Limits>; token?: string } = {},
+  options: { limits?: Partial<Limits>; token?: string; openScopes?: readonly Scope[] } = {},
 ): Promise<Fixture> {
   const set = fixturePolicySet();
   const store = MemoryStore.withRelationships(set.relationships.map((r) => r.relationship));
@@ -56,14 +58,17 @@ export async function startService(
     schema: set.schema,
     store,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
-    token: options.token,
+    authorizer:
+      options.token === undefined
+        ? undefined
+        : new TokenAuthorizer([{ token: options.token, scopes: SCOPES }], options.openScopes),
   });
   return { service, store };
 }
 
 /** A call context with a deadline `ms` from now. */
 export function ctx(options: { token?: string; ms?: number } = {}): CallContext {
-  return { deadline: Date.now() + (options.ms ?? 2000), token: options.token };
+  return { deadline: Date.now() + (options.ms ?? 30_000), token: options.token };
 }
 
 export function checkOf(resource: string, permission: string, subject: string): CheckParams {

@@ -12,7 +12,8 @@ import { checkOf, ctx, type Fixture, fixturePolicySet, startService, TOKEN } fro
 
 let f: Fixture;
 beforeEach(async () => {
-  f = await startService({ token: TOKEN, limits: { maxWriteUpdates: 3 } });
+  // Checks open, as a deployer may choose: this suite is about writes and reads (scopes: auth-scopes.test.ts).
+  f = await startService({ token: TOKEN, openScopes: ['check'], limits: { maxWriteUpdates: 3 } });
 });
 afterEach(() => f.service.close());
 
@@ -218,7 +219,7 @@ describe('reads and watch', () => {
   });
 
   it('ends a watch whose consumer falls too far behind with RESOURCE_EXHAUSTED', async () => {
-    const small = await startService({ token: TOKEN });
+    const small = await startService({ token: TOKEN, openScopes: ['check', 'read'] });
     const feed = await small.service.watch({}, auth());
     for (let i = 0; i < 4100; i++) {
       await small.store.write([touch('document:plan', 'viewer', `user:u${i}`)]);
@@ -236,7 +237,7 @@ describe('reads and watch', () => {
   });
 
   it('ends a watch whose replay from its start token overflows the buffer before it is read', async () => {
-    const small = await startService({ token: TOKEN });
+    const small = await startService({ token: TOKEN, openScopes: ['check', 'read'] });
     const start = await small.service.writeRelationships(
       { updates: [touch('document:plan', 'viewer', 'user:s')] },
       auth(),
@@ -256,7 +257,7 @@ describe('reads and watch', () => {
   });
 
   it('replays more revisions than the buffer holds to a consumer that reads along', async () => {
-    const small = await startService({ token: TOKEN });
+    const small = await startService({ token: TOKEN, openScopes: ['check', 'read'] });
     const start = await small.service.writeRelationships(
       { updates: [touch('document:plan', 'viewer', 'user:s')] },
       auth(),

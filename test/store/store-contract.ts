@@ -128,7 +128,7 @@ async function watchFailure(start: () => AsyncIterable<ChangeSet>): Promise<unkn
 
 async function untilReceived(received: readonly ChangeSet[], revision: number): Promise<void> {
   await vi.waitFor(() => expect(received.at(-1)?.revision).toBeGreaterThanOrEqual(revision), {
-    timeout: 5000,
+    timeout: 10_000,
     interval: 5,
   });
 }

@@ -1,12 +1,15 @@
 // Test harness: real redis-server processes on free loopback ports in temp dirs (never the
 // shared 6379) — one standalone server with a given config, or a three-master Cluster — that
-// tests can stop, kill, freeze and restart.
+// tests can stop, kill, freeze and restart. Every process and directory is also removed when the
+// test process exits (process-registry.ts), so an interrupted suite leaves nothing behind.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
+import { track, trackDir, untrackDir } from './process-registry.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -78,6 +81,7 @@ export class RedisServer {
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const port = options.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-'));
+    trackDir(dir);
     const server = new RedisServer(port, dir, options.config ?? {});
     await server.launch();
     return server;
@@ -87,14 +91,17 @@ export class RedisServer {
     return `redis://${HOST}:${this.port}`;
   }
 
+  get host(): string {
+    return HOST;
+  }
+
   get running(): boolean {
     return this.process !== undefined;
   }
 
-  /** Runs redis-cli against this server and returns its output. */
+  /** Runs redis-cli against this server and returns its output (bounded: a frozen server fails it). */
   async cli(...args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-h', HOST, '-p', String(this.port), ...args]);
-    return stdout.trim();
+    return redisCli(this.port, args);
   }
 
   /** Sends a signal (SIGKILL by default) and waits for the process to exit; data on disk stays. */
@@ -116,9 +123,18 @@ export class RedisServer {
     this.process?.kill('SIGCONT');
   }
 
-  /** Starts the server again on the same port and directory (after kill or stop of the process). */
-  async restart(): Promise<void> {
+  /**
+   * Starts the server again on the same port and directory (after kill or stop of the process);
+   * `empty` deletes its data first, as a Redis without persistence comes back.
+   */
+  async restart(options: { readonly empty?: boolean } = {}): Promise<void> {
+    this.thaw();
     await this.kill('SIGTERM');
+    if (options.empty) {
+      // redis-server refuses a missing --dir, so empty it rather than leave it gone.
+      rmSync(this.dir, { recursive: true, force: true });
+      mkdirSync(this.dir, { recursive: true });
+    }
     await this.launch();
   }
 
@@ -127,6 +143,7 @@ export class RedisServer {
     this.thaw();
     await this.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
+    untrackDir(this.dir);
   }
 
   private async launch(): Promise<void> {
@@ -142,6 +159,7 @@ export class RedisServer {
     };
     const args = Object.entries(settings).flatMap(([k, v]) => [`--${k}`, v]);
     const child = spawn('redis-server', args, { stdio: 'ignore' });
+    track(child);
     this.process = child;
     child.once('exit', () => {
       if (this.process === child) this.process = undefined;
@@ -203,6 +221,14 @@ export class RedisCluster {
   }
 }
 
+/** `redis-cli -h 127.0.0.1 -p PORT ...` with a bounded run time; resolves with trimmed stdout. */
+export async function redisCli(port: number, args: readonly string[], timeoutMs = 10_000): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-h', HOST, '-p', String(port), ...args], {
+    timeout: timeoutMs,
+  });
+  return stdout.trim();
+}
+
 /** One redis-sentinel watching `master` under `masterName` (quorum 1), in its own temp dir. */
 export class RedisSentinel {
   private constructor(
@@ -231,6 +257,7 @@ export class RedisSentinel {
     );
     // `redis-server --sentinel` is redis-sentinel, without needing that package installed.
     const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+    track(child);
     const sentinel = new RedisSentinel(port, dir, child);
     await waitUntil(`redis-sentinel on port ${port}`, async () =>
       (await ask(port, `SENTINEL get-master-addr-by-name ${masterName}`)).includes(String(master.port)),

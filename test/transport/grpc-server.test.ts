@@ -45,6 +45,8 @@ beforeAll(async () => {
     http: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     grpc: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     token: TOKEN,
+    // Checks and reads open, as a deployer may choose; every scope is tested in auth-scopes.test.ts.
+    openScopes: ['check', 'read'],
     limits: { ...DEFAULT_CONFIG.limits, maxBodyBytes: 4096, maxBatchSize: 5 },
   };
   server = await GatehouseServer.start({
@@ -71,7 +73,7 @@ function call(
   const md = new grpc.Metadata();
   if (options.token !== undefined) md.set('authorization', `Bearer ${options.token}`);
   for (const [k, v] of Object.entries(options.md ?? {})) md.set(k, v);
-  const opts: grpc.CallOptions = { deadline: Date.now() + (options.deadlineMs ?? 3000) };
+  const opts: grpc.CallOptions = { deadline: Date.now() + (options.deadlineMs ?? 30_000) };
   return new Promise<{ res?: Any; err?: grpc.ServiceError; headers?: grpc.Metadata }>((resolve) => {
     let headers: grpc.Metadata | undefined;
     const c = (client[method] as Unary).call(client, req, md, opts, (err, res) =>
@@ -186,8 +188,13 @@ describe('GatehouseService over gRPC', () => {
     expect((await call('WriteRelationships', { updates: [update] })).err?.code).toBe(
       grpc.status.UNAUTHENTICATED,
     );
+    // Start from the current revision, so the write below is seen however late the stream opens.
     const watch = client.Watch(
-      {},
+      {
+        optionalStartCursor: {
+          token: encodeRevisionToken(server.service.revision, server.service.replicaStatus().identity),
+        },
+      },
       (() => {
         const md = new grpc.Metadata();
         md.set('authorization', `Bearer ${TOKEN}`);
@@ -196,7 +203,6 @@ describe('GatehouseService over gRPC', () => {
     ) as grpc.ClientReadableStream<Any>;
     const firstChange = new Promise<Any>((resolve) => watch.once('data', resolve));
     watch.on('error', () => undefined);
-    await new Promise((r) => setTimeout(r, 50));
     const written = (await call('WriteRelationships', { updates: [update] }, { token: TOKEN })).res;
     expect(written?.writtenAt.token).toMatch(/^GH2\./);
     const change = await firstChange;
@@ -283,6 +289,7 @@ describe('GatehouseService over gRPC', () => {
       UNAVAILABLE: 14,
       ABORTED: 10,
       INTERNAL: 13,
+      CANCELLED: 1,
     });
     const create = {
       operation: 'OPERATION_CREATE',

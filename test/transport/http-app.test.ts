@@ -13,7 +13,8 @@ let f: Fixture;
 let app: Hono;
 
 beforeEach(async () => {
-  f = await startService({ token: TOKEN, limits: { maxBatchSize: 2 } });
+  // Checks and reads open, as a deployer may choose; every scope is tested in auth-scopes.test.ts.
+  f = await startService({ token: TOKEN, openScopes: ['check', 'read'], limits: { maxBatchSize: 2 } });
   const metrics = new GatehouseMetrics(f.service, { processMetrics: false });
   app = createHttpApp({
     service: f.service,
@@ -278,7 +279,7 @@ describe('write and admin routes', () => {
           },
         ],
       },
-      { deadline: Date.now() + 1000, token: TOKEN },
+      { deadline: Date.now() + 30_000, token: TOKEN },
     );
     const { value } = await reader.read();
     const line = JSON.parse(new TextDecoder().decode(value).trim());
@@ -388,6 +389,7 @@ describe('request errors', () => {
       DEADLINE_EXCEEDED: 504,
       UNAVAILABLE: 503,
       INTERNAL: 500,
+      CANCELLED: 499,
     });
   });
 });

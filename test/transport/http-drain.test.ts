@@ -61,8 +61,8 @@ describe('HttpServer drain', () => {
 
     const slow = fetchOn(agent, `${base}/slow`);
     await slowArrived;
-    const started = Date.now();
-    const drained = server.shutdown(10_000);
+    // A grace far beyond the test's timeout: the drain must end with its last request.
+    const drained = server.shutdown(10 * 60_000);
     release();
     const answer = await slow;
     expect(answer.status).toBe(200);
@@ -70,7 +70,5 @@ describe('HttpServer drain', () => {
     expect(answer.connection).toBe('close');
     await answer.socketClosed;
     await drained;
-    // The drain ended with its last request, not at the 10 s grace.
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -14,7 +14,8 @@ let metrics: GatehouseMetrics;
 let base: string;
 
 beforeAll(async () => {
-  f = await startService({ token: TOKEN });
+  // Checks open, as a deployer may choose; every scope is tested in auth-scopes.test.ts.
+  f = await startService({ token: TOKEN, openScopes: ['check'] });
   metrics = new GatehouseMetrics(f.service, { processMetrics: false });
   server = new HttpServer(
     createHttpApp({

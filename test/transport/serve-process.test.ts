@@ -2,7 +2,7 @@
 // in-flight requests answers all of them and exits 0; bad policies and bad config exit non-zero.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,7 @@ function slowCheck(
   user: string,
   sent: () => void,
   gapMs: number,
+  agent?: Agent,
 ): Promise<{ status: number; body: string }> {
   const [host, port] = http.split(':') as [string, string];
   const body = JSON.stringify({
@@ -68,6 +69,7 @@ function slowCheck(
         port: Number(port),
         method: 'POST',
         path: '/v1/check',
+        agent,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
@@ -122,12 +124,16 @@ describe('gatehouse serve process', () => {
     expect(warm.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
 
     const users = ['alice', 'bob', 'mallory', 'alice', 'bob'];
+    // One kept-alive connection per call, opened (and accepted) by a first check: the drain must
+    // answer a request on an open connection whenever its bytes arrive.
+    const agents = users.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+    await Promise.all(users.map((u, i) => slowCheck(http, u, () => undefined, 0, agents[i])));
     let started = 0;
     let onAllSent: () => void = () => undefined;
     const allSent = new Promise<void>((resolve) => {
       onAllSent = resolve;
     });
-    const inFlight = users.map((u) =>
+    const inFlight = users.map((u, i) =>
       slowCheck(
         http,
         u,
@@ -135,10 +141,10 @@ describe('gatehouse serve process', () => {
           if (++started === users.length) onAllSent();
         },
         300,
+        agents[i],
       ),
     );
     await allSent;
-    await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
 
     const answers = await Promise.all(inFlight);
@@ -153,6 +159,7 @@ describe('gatehouse serve process', () => {
     expect((await watchEnded).code).toBe(grpc.status.UNAVAILABLE);
     expect(await exited).toBe(0);
     client.close();
+    for (const agent of agents) agent.destroy();
   });
 
   it('prints every policy problem and exits 1 on invalid policies', async () => {

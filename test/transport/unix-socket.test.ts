@@ -91,3 +91,28 @@ it('answers gRPC over the unix socket', async () => {
   expect(res.permissionship).toBe('PERMISSIONSHIP_HAS_PERMISSION');
   client.close();
 });
+
+it('refuses to start on a socket another live instance answers on, and leaves that one serving', async () => {
+  const set = fixturePolicySet();
+  const second = GatehouseServer.start({
+    config: {
+      ...DEFAULT_CONFIG,
+      http: { kind: 'unix', path: join(dir, 'http.sock') },
+      grpc: { kind: 'unix', path: join(dir, 'grpc.sock') },
+    },
+    schema: set.schema,
+    store: MemoryStore.withRelationships(set.relationships.map((r) => r.relationship)),
+    logger: pino({ level: 'silent' }),
+  });
+  await expect(second).rejects.toThrow(/another process is listening on .*\.sock/);
+  // The first still answers on its socket.
+  const status = await new Promise<number>((resolve, reject) => {
+    request({ socketPath: join(dir, 'http.sock'), path: '/healthz' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    })
+      .on('error', reject)
+      .end();
+  });
+  expect(status).toBe(200);
+});

@@ -64,6 +64,9 @@ export async function startGatehouse(options: GatehouseTargetOptions): Promise<R
     String(64 * 1024 * 1024),
     '--log-level',
     'info',
+    // The load clients send the token with writes only: checks and reads stay open, as before scopes.
+    '--open-scopes',
+    'check,read',
   ];
   const target = await startTarget({
     name: 'gatehouse',

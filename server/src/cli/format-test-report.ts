@@ -19,7 +19,8 @@ function formatFile(file: PolicyTestFileResult, root: string): string[] {
   const lines = [`${ok ? 'PASS' : 'FAIL'} ${displayPath(root, file.path)} — ${file.name} (${checks})`];
   for (const f of file.failures) {
     lines.push(`  ${displayPath(root, f.position.file)}:${f.position.line}: ${f.source}`);
-    lines.push(`    ${f.message}`);
+    // Multi-line messages (a failed check's explanation) stay indented under their failure.
+    for (const line of f.message.split('\n')) lines.push(`    ${line}`);
   }
   if (file.notRun > 0) lines.push(`  ${file.notRun} later check${file.notRun === 1 ? '' : 's'} not run`);
   return lines;

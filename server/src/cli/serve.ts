@@ -107,6 +107,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     {
       http: server.httpAddress,
       grpc: server.grpcAddress,
+      health: server.healthAddress,
       revision: server.service.revision,
       relationships: server.service.relationshipCount,
       schemaHash: schema.hash,

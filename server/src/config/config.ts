@@ -1,4 +1,5 @@
 // The one typed configuration object of `gatehouse serve`, and its documented defaults.
+import type { Scope } from '../service/auth/scopes.js';
 import type { ListenAddress } from './listen-address.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -25,8 +26,20 @@ export interface GatehouseConfig {
   readonly policies: string;
   readonly http: ListenAddress;
   readonly grpc: ListenAddress;
-  /** Bearer token required by writes and admin calls; undefined leaves them open. */
+  /** A bearer token with every scope (GATEHOUSE_TOKEN, trimmed). */
   readonly token: string | undefined;
+  /** A file of `TOKEN [SCOPE...]` lines, re-read every `fileReloadMs`. */
+  readonly tokenFile?: string | undefined;
+  /** Scopes that need no token when tokens are configured (with none, every call is open). */
+  readonly openScopes?: readonly Scope[] | undefined;
+  /** The health listener (/healthz, /readyz, /metrics only); unset, the HTTP API serves them. */
+  readonly health?: ListenAddress | undefined;
+  /** How often the token and TLS files are re-read. */
+  readonly fileReloadMs?: number | undefined;
+  /** TLS on every listener; with `clientCa`, mutual TLS on the API listeners. Unset: plaintext. */
+  readonly tls?:
+    | { readonly cert: string; readonly key: string; readonly clientCa?: string | undefined }
+    | undefined;
   /** Permit open writes on a listener reachable beyond loopback (explicit opt-in). */
   readonly allowUnauthenticatedWrites: boolean;
   readonly logLevel: LogLevel;
@@ -41,6 +54,14 @@ export interface GatehouseConfig {
   readonly redisMaxLagMs: number;
   /** Redis replicas every write waits for (WAIT) before it is acknowledged; 0: none. */
   readonly redisWaitReplicas: number;
+  /** Decision log destination: 'off', 'stdout' or a file path. */
+  readonly decisionLog: string;
+  /** Fraction of decisions logged, 0..1. */
+  readonly decisionLogSampleRate: number;
+  /** Log every denial whatever the sample rate. */
+  readonly decisionLogAlwaysDenials: boolean;
+  /** OpenTelemetry request spans on the globally registered tracer provider. */
+  readonly otel: boolean;
   /** Data directory of the memory store (write-ahead log + snapshot); undefined: writes live in memory only. */
   readonly dataDir: string | undefined;
 }
@@ -63,9 +84,17 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   logLevel: 'info',
   shutdownGraceMs: 10_000,
   limits: DEFAULT_LIMITS,
+  tokenFile: undefined,
+  openScopes: [],
+  health: undefined,
+  fileReloadMs: 1000,
   redis: undefined,
   store: 'default',
   redisMaxLagMs: 0,
   redisWaitReplicas: 0,
+  decisionLog: 'off',
+  decisionLogSampleRate: 1,
+  decisionLogAlwaysDenials: true,
+  otel: false,
   dataDir: undefined,
 };

@@ -95,8 +95,44 @@ describe('buildConfig', () => {
     expect(buildConfig(sources(['--grpc', 'unix:/run/g.sock'])).grpc.kind).toBe('unix');
   });
 
+  it('trims GATEHOUSE_TOKEN and refuses one of only spaces, which no client could present', () => {
+    expect(buildConfig(sources([], { GATEHOUSE_TOKEN: '  abc  ' })).token).toBe('abc');
+    expect(problems(sources([], { GATEHOUSE_TOKEN: '   ' }))[0]).toMatch(
+      /GATEHOUSE_TOKEN: the token is empty/,
+    );
+    expect(problems(sources([], { GATEHOUSE_TOKEN: 'a b' }))[0]).toMatch(/without spaces/);
+  });
+
+  it('reads open scopes and the health listener, and checks them', () => {
+    const c = buildConfig(sources(['--open-scopes', 'check, read', '--health', '0.0.0.0:9090']));
+    expect(c.openScopes).toEqual(['check', 'read']);
+    expect(c.health).toEqual({ kind: 'tcp', host: '0.0.0.0', port: 9090 });
+    expect(problems(sources(['--open-scopes', 'check,everything']))[0]).toMatch(/unknown scope 'everything'/);
+    expect(problems(sources(['--health', '127.0.0.1:8080']))[0]).toMatch(/health and http both listen/);
+    // Opening writes beyond loopback needs the explicit opt-in even with tokens configured.
+    expect(
+      problems(sources(['--http', '0.0.0.0:8080', '--open-scopes', 'write'], { GATEHOUSE_TOKEN: 't' }))[0],
+    ).toMatch(/writes open/);
+  });
+
+  it('takes the TLS certificate and key together, and a client CA only with them', () => {
+    expect(buildConfig(sources(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'])).tls).toEqual({
+      cert: 'c.pem',
+      key: 'k.pem',
+      clientCa: undefined,
+    });
+    expect(problems(sources(['--tls-cert', 'c.pem']))[0]).toMatch(/go together/);
+    expect(problems(sources(['--tls-client-ca', 'ca.pem']))[0]).toMatch(/needs --tls-cert and --tls-key/);
+  });
+
   it('reads the token from a file and refuses two token sources', () => {
-    expect(buildConfig(sources(['--token-file', 't'], {}, { t: '  abc\n' })).token).toBe('abc');
+    expect(buildConfig(sources(['--token-file', 't'], {}, { t: '  abc\n' })).tokenFile).toBe('t');
+    expect(problems(sources(['--token-file', 't'], {}, { t: '# none yet\n' }))[0]).toMatch(
+      /no token in the file/,
+    );
+    expect(problems(sources(['--token-file', 't'], {}, { t: 'abc rule\n' }))[0]).toMatch(
+      /line 1: unknown scope 'rule'/,
+    );
     expect(problems(sources(['--token-file', 't'], { GATEHOUSE_TOKEN: 'x' }, { t: 'abc' }))[0]).toMatch(
       /keep only one/,
     );

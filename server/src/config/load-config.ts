@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { GatehouseError } from '../errors.js';
+import type { Scope } from '../service/auth/scopes.js';
+import { parseTokenFile, TokenFileError, tokenProblem } from '../service/auth/token-file.js';
 import { DEFAULT_CONFIG, type GatehouseConfig } from './config.js';
 import { formatListenAddress, isLocalOnly, type ListenAddress } from './listen-address.js';
 import { OPTIONS, type OptionSpec, parseOptionValue } from './options.js';
@@ -49,12 +51,17 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     else problems.push(`${picked.origin}: ${parsed.problem}`);
   }
 
-  const token = resolveToken(values, sources, problems);
+  const { token, tokenFile } = resolveToken(values, sources, problems);
   const config: GatehouseConfig = {
     policies: (values.get('policies') as string | undefined) ?? DEFAULT_CONFIG.policies,
     http: (values.get('http') as ListenAddress | undefined) ?? DEFAULT_CONFIG.http,
     grpc: (values.get('grpc') as ListenAddress | undefined) ?? DEFAULT_CONFIG.grpc,
     token,
+    tokenFile,
+    openScopes: (values.get('openScopes') as Scope[] | undefined) ?? DEFAULT_CONFIG.openScopes,
+    health: values.get('health') as ListenAddress | undefined,
+    fileReloadMs: (values.get('fileReloadMs') as number | undefined) ?? DEFAULT_CONFIG.fileReloadMs,
+    tls: resolveTls(values, problems),
     allowUnauthenticatedWrites:
       (values.get('allowUnauthenticatedWrites') as boolean | undefined) ??
       DEFAULT_CONFIG.allowUnauthenticatedWrites,
@@ -73,6 +80,13 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     redisMaxLagMs: (values.get('redisMaxLagMs') as number | undefined) ?? DEFAULT_CONFIG.redisMaxLagMs,
     redisWaitReplicas:
       (values.get('redisWaitReplicas') as number | undefined) ?? DEFAULT_CONFIG.redisWaitReplicas,
+    decisionLog: (values.get('decisionLog') as string | undefined) ?? DEFAULT_CONFIG.decisionLog,
+    decisionLogSampleRate:
+      (values.get('decisionLogSampleRate') as number | undefined) ?? DEFAULT_CONFIG.decisionLogSampleRate,
+    decisionLogAlwaysDenials:
+      (values.get('decisionLogAlwaysDenials') as boolean | undefined) ??
+      DEFAULT_CONFIG.decisionLogAlwaysDenials,
+    otel: (values.get('otel') as boolean | undefined) ?? DEFAULT_CONFIG.otel,
     dataDir: values.get('dataDir') as string | undefined,
   };
   problems.push(...storeProblems(config));
@@ -161,7 +175,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function fileValue(file: Record<string, unknown>, key: string): unknown {
   let node: unknown = file;
   for (const part of key.split('.')) {
-    if (!isPlainObject(node)) return undefined;
+    // Own keys only: a file's value must never be read from Object.prototype.
+    if (!isPlainObject(node) || !Object.hasOwn(node, part)) return undefined;
     node = node[part];
   }
   return node ?? undefined;
@@ -183,26 +198,59 @@ function pickRaw(
   return undefined;
 }
 
+/**
+ * GATEHOUSE_TOKEN (trimmed, as presented tokens are) or the token file, checked now so a bad
+ * token refuses to start; the file is read again at run time to follow rotation.
+ */
 function resolveToken(
   values: Map<string, unknown>,
   sources: ConfigSources,
   problems: string[],
-): string | undefined {
-  const token = values.get('token') as string | undefined;
+): { token: string | undefined; tokenFile: string | undefined } {
+  const raw = values.get('token') as string | undefined;
   const tokenFile = values.get('tokenFile') as string | undefined;
-  if (token !== undefined && tokenFile !== undefined) {
+  if (raw !== undefined && tokenFile !== undefined) {
     problems.push('both a token and a token file are set: keep only one (GATEHOUSE_TOKEN or --token-file)');
-    return undefined;
+    return { token: undefined, tokenFile: undefined };
   }
-  if (tokenFile === undefined) return token;
+  const token = raw?.trim();
+  if (token !== undefined) {
+    const bad = tokenProblem(token);
+    if (bad !== undefined) problems.push(`GATEHOUSE_TOKEN: ${bad}`);
+    return { token: bad === undefined ? token : undefined, tokenFile: undefined };
+  }
+  if (tokenFile === undefined) return { token: undefined, tokenFile: undefined };
+  let text: string;
   try {
-    const fromFile = sources.readTextFile(tokenFile).trim();
-    if (fromFile === '') problems.push(`token file '${tokenFile}' is empty: put the bearer token in it`);
-    return fromFile === '' ? undefined : fromFile;
+    text = sources.readTextFile(tokenFile);
   } catch (err) {
     problems.push(`token file '${tokenFile}' cannot be read: ${(err as Error).message}`);
+    return { token: undefined, tokenFile };
+  }
+  try {
+    parseTokenFile(tokenFile, text);
+  } catch (err) {
+    if (!(err instanceof TokenFileError)) throw err;
+    problems.push(err.message);
+  }
+  return { token: undefined, tokenFile };
+}
+
+/** The TLS files: certificate and key together, a client CA only with them. */
+function resolveTls(values: Map<string, unknown>, problems: string[]): GatehouseConfig['tls'] {
+  const cert = values.get('tlsCert') as string | undefined;
+  const key = values.get('tlsKey') as string | undefined;
+  const clientCa = values.get('tlsClientCa') as string | undefined;
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined)
+      problems.push('--tls-client-ca needs --tls-cert and --tls-key: set all three');
     return undefined;
   }
+  if (cert === undefined || key === undefined) {
+    problems.push('--tls-cert and --tls-key go together: set both (or neither, for plaintext)');
+    return undefined;
+  }
+  return { cert, key, clientCa };
 }
 
 function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
@@ -219,14 +267,29 @@ function crossCheck(config: GatehouseConfig): string[] {
       `http and grpc both listen on ${formatListenAddress(config.http)}: give them different addresses`,
     );
   }
-  if (config.token === undefined && !config.allowUnauthenticatedWrites) {
+  if (config.health !== undefined) {
+    for (const [name, address] of [
+      ['http', config.http],
+      ['grpc', config.grpc],
+    ] as const) {
+      if (sameAddress(config.health, address)) {
+        problems.push(
+          `health and ${name} both listen on ${formatListenAddress(address)}: give them different addresses`,
+        );
+      }
+    }
+  }
+  const tokens = config.token !== undefined || config.tokenFile !== undefined;
+  // Without tokens every call is open; with them, only the scopes opened explicitly.
+  const writesOpen = !tokens || (config.openScopes ?? []).includes('write');
+  if (writesOpen && !config.allowUnauthenticatedWrites) {
     for (const [name, address] of [
       ['http', config.http],
       ['grpc', config.grpc],
     ] as const) {
       if (!isLocalOnly(address)) {
         problems.push(
-          `refusing to serve ${name} on ${formatListenAddress(address)} (reachable beyond loopback) with writes open: ` +
+          `refusing to serve ${name} on ${formatListenAddress(address)} (reachable beyond loopback) with ${tokens ? 'writes' : 'every call'} open: ` +
             'set GATEHOUSE_TOKEN (or --token-file), or pass --allow-unauthenticated-writes to accept that risk',
         );
       }

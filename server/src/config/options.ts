@@ -1,5 +1,6 @@
 // The table of every `serve` setting: its config key, flag, env variable and value parser.
 // Flags, env, file and docs all derive from this one table so they cannot drift apart.
+import { parseScopeList } from '../service/auth/scopes.js';
 import { LOG_LEVELS } from './config.js';
 import { parseListenAddress } from './listen-address.js';
 
@@ -14,7 +15,7 @@ export interface OptionSpec {
   /** Long flag name without dashes; absent for settings that must not appear in `ps` output. */
   readonly flag?: string | undefined;
   readonly env: string;
-  readonly kind: 'string' | 'boolean' | 'integer' | 'address' | 'logLevel';
+  readonly kind: 'string' | 'boolean' | 'integer' | 'address' | 'logLevel' | 'scopes' | 'fraction';
   readonly min?: number;
   readonly max?: number;
   /** Never printed: redacted in the start-up log. */
@@ -58,7 +59,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'token-file',
     env: 'GATEHOUSE_TOKEN_FILE',
     kind: 'string',
-    description: 'File holding the bearer token (e.g. a mounted Kubernetes Secret).',
+    description:
+      'File of bearer tokens, one `TOKEN [SCOPE...]` per line (a mounted Secret); re-read when it changes.',
   },
   {
     key: 'allowUnauthenticatedWrites',
@@ -138,6 +140,52 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Nested evaluation steps before a check fails with RESOURCE_EXHAUSTED.',
   },
   {
+    key: 'openScopes',
+    flag: 'open-scopes',
+    env: 'GATEHOUSE_OPEN_SCOPES',
+    kind: 'scopes',
+    description: 'Scopes (check, read, write, admin) that need no token even when tokens are configured.',
+  },
+  {
+    key: 'health',
+    flag: 'health',
+    env: 'GATEHOUSE_HEALTH',
+    kind: 'address',
+    description:
+      'Health listener serving only /healthz, /readyz and /metrics; when set, the HTTP API no longer serves them.',
+  },
+  {
+    key: 'fileReloadMs',
+    flag: 'file-reload-ms',
+    env: 'GATEHOUSE_FILE_RELOAD_MS',
+    kind: 'integer',
+    min: 10,
+    max: 3_600_000,
+    description: 'How often the token file and TLS files are re-read to pick up rotation.',
+  },
+  {
+    key: 'tlsCert',
+    flag: 'tls-cert',
+    env: 'GATEHOUSE_TLS_CERT',
+    kind: 'string',
+    description:
+      'PEM certificate chain: every listener serves TLS (with --tls-key); re-read when it changes.',
+  },
+  {
+    key: 'tlsKey',
+    flag: 'tls-key',
+    env: 'GATEHOUSE_TLS_KEY',
+    kind: 'string',
+    description: 'PEM private key of --tls-cert.',
+  },
+  {
+    key: 'tlsClientCa',
+    flag: 'tls-client-ca',
+    env: 'GATEHOUSE_TLS_CLIENT_CA',
+    kind: 'string',
+    description: 'PEM CA bundle: the API listeners require client certificates it signed (mutual TLS).',
+  },
+  {
     key: 'redis',
     flag: 'redis',
     env: 'GATEHOUSE_REDIS',
@@ -171,6 +219,36 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 100,
     description:
       'Redis replicas each write waits for (WAIT) before it is acknowledged, so it survives a failover.',
+  },
+  {
+    key: 'decisionLog',
+    flag: 'decision-log',
+    env: 'GATEHOUSE_DECISION_LOG',
+    kind: 'string',
+    description:
+      'Decision logs (one JSON line per decision, docs/decision-logs.md): off, stdout, or a file path to append to. Default off.',
+  },
+  {
+    key: 'decisionLogSampleRate',
+    flag: 'decision-log-sample-rate',
+    env: 'GATEHOUSE_DECISION_LOG_SAMPLE_RATE',
+    kind: 'fraction',
+    description: 'Fraction of decisions logged, 0 to 1. Default 1.',
+  },
+  {
+    key: 'decisionLogAlwaysDenials',
+    flag: 'decision-log-always-denials',
+    env: 'GATEHOUSE_DECISION_LOG_ALWAYS_DENIALS',
+    kind: 'boolean',
+    description: 'Log every denial whatever the sample rate. Default true.',
+  },
+  {
+    key: 'otel',
+    flag: 'otel',
+    env: 'GATEHOUSE_OTEL',
+    kind: 'boolean',
+    description:
+      'OpenTelemetry: a span per request (parent from W3C traceparent) on the tracer provider the deployer registers (docs/tracing.md). Default off.',
   },
   {
     key: 'dataDir',
@@ -212,9 +290,27 @@ export function parseOptionValue(spec: OptionSpec, raw: unknown): ParseResult {
       const parsed = parseListenAddress(raw);
       return typeof parsed === 'string' ? { ok: false, problem: parsed } : { ok: true, value: parsed };
     }
+    case 'scopes': {
+      const text = Array.isArray(raw) && raw.every((r) => typeof r === 'string') ? raw.join(',') : raw;
+      if (typeof text !== 'string')
+        return { ok: false, problem: 'must be a list of scopes such as check,read' };
+      const scopes = parseScopeList(text);
+      return typeof scopes === 'string' ? { ok: false, problem: scopes } : { ok: true, value: scopes };
+    }
     case 'logLevel':
       if (typeof raw === 'string' && (LOG_LEVELS as readonly string[]).includes(raw))
         return { ok: true, value: raw };
       return { ok: false, problem: `must be one of ${LOG_LEVELS.join(', ')}, got '${String(raw)}'` };
+    case 'fraction': {
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw)
+            ? Number(raw)
+            : Number.NaN;
+      if (!(n >= 0 && n <= 1))
+        return { ok: false, problem: `must be a number from 0 to 1, got '${String(raw)}'` };
+      return { ok: true, value: n };
+    }
   }
 }

@@ -15,13 +15,19 @@ import {
   UnavailableError,
 } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
+import type { DecisionLog, DecisionScope } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { compilePolicySet } from '../policy/index.js';
 import { type DeletionConsequence, deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
-import { BearerAuth } from './bearer-auth.js';
-import { type EpochChange, GraphReplica, type ReplicaStatus } from './graph-replica.js';
+import { type Authorizer, OPEN_AUTHORIZER } from './auth/token-authorizer.js';
+import {
+  type EpochChange,
+  GraphReplica,
+  type GraphReplicaOptions,
+  type ReplicaStatus,
+} from './graph-replica.js';
 import { deleteObject } from './object-deletion.js';
 import type { ReloadOutcome } from './policy-reload.js';
 import type {
@@ -68,8 +74,8 @@ export interface GatehouseServiceOptions {
   readonly schema: Schema;
   readonly store: Store;
   readonly limits: Limits;
-  /** Bearer token for writes and admin calls; undefined leaves them open. */
-  readonly token?: string | undefined;
+  /** Decides which calls may run (token scopes); absent, every call is allowed. */
+  readonly authorizer?: Authorizer | undefined;
   /** Revisions a Watch consumer may fall behind before its stream is ended. */
   readonly watchBufferRevisions?: number | undefined;
   /** Receives one info line per committed write (an audit trail); reads are never logged. */
@@ -80,6 +86,10 @@ export interface GatehouseServiceOptions {
   readonly onEpochChanged?: ((change: EpochChange) => Promise<void> | void) | undefined;
   /** ms since the epoch, for replication lag; injectable for tests. Default Date.now. */
   readonly clock?: (() => number) | undefined;
+  /** Compiled graphs cached outside the process (GraphReplicaOptions.graphSource). */
+  readonly graphSource?: GraphReplicaOptions['graphSource'];
+  /** Decision log; undefined (the default) logs nothing and costs one comparison per call. */
+  readonly decisionLog?: DecisionLog | undefined;
 }
 
 const DEFAULT_WATCH_BUFFER = 4096;
@@ -118,13 +128,14 @@ export interface Readiness {
 export async function buildGeneration(
   schema: Schema,
   store: Store,
-  options: Pick<GatehouseServiceOptions, 'limits' | 'logger' | 'onEpochChanged' | 'clock'>,
+  options: Pick<GatehouseServiceOptions, 'limits' | 'logger' | 'onEpochChanged' | 'clock' | 'graphSource'>,
 ): Promise<Generation> {
   const replica = await GraphReplica.start(schema, store, {
     engine: { maxDepth: options.limits.maxDepth, maxLookupPageSize: options.limits.maxPageSize },
     logger: options.logger,
     onEpochChanged: options.onEpochChanged,
     clock: options.clock,
+    graphSource: options.graphSource,
   });
   return Object.freeze({
     schema,
@@ -137,8 +148,8 @@ export async function buildGeneration(
 
 /**
  * One method per API operation. Every method validates its params first (InvalidArgumentError
- * naming the field, LimitExceededError past a limit) and changes nothing when it throws. Writes
- * and admin calls need the bearer token when one is configured (UnauthenticatedError). Reads
+ * naming the field, LimitExceededError past a limit) and changes nothing when it throws. Each
+ * first asks the authorizer (UnauthenticatedError, PermissionDeniedError). Reads
  * honour their consistency requirement within `ctx.deadline` (DeadlineExceededError); store
  * errors pass through with their own codes.
  */
@@ -148,7 +159,7 @@ export class GatehouseService {
   readonly #options: GatehouseServiceOptions;
   /** The one field a policy reload assigns. */
   #gen: Generation;
-  readonly #auth: BearerAuth;
+  readonly #auth: Authorizer;
   readonly #watchBuffer: number;
   readonly #feeds = new Set<WatchFeed>();
   readonly #logger: Logger | undefined;
@@ -158,15 +169,17 @@ export class GatehouseService {
   #tokenRevision = -1;
   #tokenIdentity: StoreIdentity | undefined;
   #token = '';
+  readonly #decisions: DecisionLog | undefined;
 
   private constructor(options: GatehouseServiceOptions, generation: Generation) {
     this.limits = options.limits;
     this.#options = options;
     this.#store = options.store;
     this.#gen = generation;
-    this.#auth = new BearerAuth(options.token);
+    this.#auth = options.authorizer ?? OPEN_AUTHORIZER;
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
     this.#logger = options.logger;
+    this.#decisions = options.decisionLog;
   }
 
   /** Build the local graph from the store and start following it; ready when this resolves. */
@@ -271,7 +284,7 @@ export class GatehouseService {
   async reloadPolicies(
     ctx: CallContext,
   ): Promise<{ result: string; policyHash: string; previousHash: string }> {
-    this.#auth.require(ctx.token, 'ReloadPolicies');
+    this.#auth.authorize(ctx, 'ReloadPolicies');
     if (this.#reloader === undefined) {
       throw new FailedPreconditionError('this server has no policy directory to reload from');
     }
@@ -316,6 +329,8 @@ export class GatehouseService {
    * synchronously what `check` rejects with.
    */
   checkNow(params: CheckParams, ctx: CallContext): CheckResult | Promise<CheckResult> {
+    this.#auth.authorize(ctx, 'Check');
+    if (this.#decisions !== undefined) return this.#checkLogged(params, ctx, this.#decisions);
     const g = this.#gen;
     const v = validateCheck(g.schema, params);
     if (!this.#reached(g, v.consistency)) {
@@ -334,6 +349,8 @@ export class GatehouseService {
 
   /** `checkBatch` for the transports, synchronous when it can be, as `checkNow`. */
   checkBatchNow(params: CheckBatchParams, ctx: CallContext): CheckBatchResult | Promise<CheckBatchResult> {
+    this.#auth.authorize(ctx, 'CheckBatch');
+    if (this.#decisions !== undefined) return this.#checkBatchLogged(params, ctx, this.#decisions);
     const g = this.#gen;
     const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
     if (!this.#reached(g, v.consistency)) {
@@ -360,6 +377,8 @@ export class GatehouseService {
   }
 
   async lookupResources(params: LookupResourcesParams, ctx: CallContext): Promise<LookupResourcesResult> {
+    this.#auth.authorize(ctx, 'LookupResources');
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -370,6 +389,8 @@ export class GatehouseService {
       limit: v.pageSize,
       cursor: v.cursor,
     });
+    if (this.#decisions !== undefined)
+      this.#logLookup('lookupResources', g, v, page.resourceIds.length, ctx, start);
     return { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token: this.#currentToken(g) };
   }
 
@@ -382,6 +403,8 @@ export class GatehouseService {
     ctx: CallContext,
     onPage: (page: LookupResourcesResult) => void,
   ): Promise<void> {
+    this.#auth.authorize(ctx, 'LookupResources');
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -393,7 +416,9 @@ export class GatehouseService {
       limit: v.pageSize,
       cursor: v.cursor,
     });
+    let count = 0;
     for (const page of pages) {
+      count += page.resourceIds.length;
       onPage({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
       if (page.nextCursor !== undefined && Date.now() > ctx.deadline) {
         throw new DeadlineExceededError(
@@ -401,9 +426,12 @@ export class GatehouseService {
         );
       }
     }
+    if (this.#decisions !== undefined) this.#logLookup('lookupResources', g, v, count, ctx, start);
   }
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
+    this.#auth.authorize(ctx, 'LookupSubjects');
+    const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupSubjects(g.schema, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -413,6 +441,8 @@ export class GatehouseService {
       subjectType: v.subjectType,
       subjectRelation: v.subjectRelation,
     });
+    if (this.#decisions !== undefined)
+      this.#logLookup('lookupSubjects', g, v, r.subjectIds.length, ctx, start);
     return {
       subjectIds: r.subjectIds,
       wildcard: r.wildcard,
@@ -422,6 +452,7 @@ export class GatehouseService {
   }
 
   async explain(params: CheckParams, ctx: CallContext): Promise<ExplainResult> {
+    this.#auth.authorize(ctx, 'Explain');
     const g = this.#gen;
     const v = validateCheck(g.schema, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
@@ -430,7 +461,7 @@ export class GatehouseService {
   }
 
   async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {
-    this.#auth.require(ctx.token, 'WriteRelationships');
+    this.#auth.authorize(ctx, 'WriteRelationships');
     const g = this.#gen;
     const v = validateWrite(g.schema, params, this.limits.maxWriteUpdates);
     const change = await this.#commit(
@@ -443,7 +474,7 @@ export class GatehouseService {
   }
 
   async deleteRelationships(params: DeleteRelationshipsParams, ctx: CallContext): Promise<DeleteResult> {
-    this.#auth.require(ctx.token, 'DeleteRelationships');
+    this.#auth.authorize(ctx, 'DeleteRelationships');
     if ((params.preconditions?.length ?? 0) > this.limits.maxWriteUpdates) {
       throw new LimitExceededError(
         `${params.preconditions?.length} preconditions exceed the limit of ${this.limits.maxWriteUpdates}: send fewer`,
@@ -467,7 +498,7 @@ export class GatehouseService {
   }
 
   async deleteObject(params: DeleteObjectParams, ctx: CallContext): Promise<DeleteResult> {
-    this.#auth.require(ctx.token, 'DeleteObject');
+    this.#auth.authorize(ctx, 'DeleteObject');
     const g = this.#gen;
     validateObjectRef(params.object, 'object');
     validateTypeName(g.schema, params.object.type, 'object');
@@ -487,7 +518,7 @@ export class GatehouseService {
   }
 
   async readRelationships(params: ReadParams, ctx: CallContext): Promise<ReadResult> {
-    this.#auth.require(ctx.token, 'ReadRelationships');
+    this.#auth.authorize(ctx, 'ReadRelationships');
     const g = this.#gen;
     const v = validateRead(g.schema, params, this.limits.maxPageSize);
     // Reads go to the store, which always answers at its newest revision: every consistency is met.
@@ -508,7 +539,7 @@ export class GatehouseService {
    * too far behind, and with UNAVAILABLE at shutdown.
    */
   async watch(params: WatchParams, ctx: CallContext): Promise<WatchFeed> {
-    this.#auth.require(ctx.token, 'Watch');
+    this.#auth.authorize(ctx, 'Watch');
     const g = this.#gen;
     const identity = g.replica.identity;
     let after: Revision;
@@ -560,13 +591,14 @@ export class GatehouseService {
     return feed;
   }
 
-  readSchema(): SchemaResult {
+  readSchema(ctx: CallContext): SchemaResult {
+    this.#auth.authorize(ctx, 'ReadSchema');
     const g = this.#gen;
     return { schemaJson: g.schemaJson, schemaHash: g.schemaHash };
   }
 
   validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): ValidatePoliciesResult {
-    this.#auth.require(ctx.token, 'ValidatePolicies');
+    this.#auth.authorize(ctx, 'ValidatePolicies');
     if (params.files.length === 0) {
       throw new InvalidArgumentError('files is empty: send the policy files to validate', { field: 'files' });
     }
@@ -577,6 +609,83 @@ export class GatehouseService {
       if (err instanceof PolicyError) return { valid: false, problems: err.problems };
       throw err;
     }
+  }
+
+  /** `checkNow` with its decision logged (when sampled): the only place checks meet the decision log. */
+  #checkLogged(params: CheckParams, ctx: CallContext, log: DecisionLog): CheckResult | Promise<CheckResult> {
+    const start = performance.now();
+    const g = this.#gen;
+    const v = validateCheck(g.schema, params);
+    if (!this.#reached(g, v.consistency)) {
+      return this.#reach(g, v.consistency, ctx.deadline).then(() =>
+        this.#loggedAnswer(log, g, v.check, ctx, start),
+      );
+    }
+    return this.#loggedAnswer(log, g, v.check, ctx, start);
+  }
+
+  #loggedAnswer(
+    log: DecisionLog,
+    g: Generation,
+    check: CheckRequest,
+    ctx: CallContext,
+    start: number,
+  ): CheckResult {
+    const r = this.#answerCheck(g, check);
+    if (log.sample(r.allowed)) log.logCheck('check', scopeOf(g), check, r.allowed, ctx.requestId, start);
+    return r;
+  }
+
+  /** `checkBatchNow` with its items logged (when sampled). */
+  #checkBatchLogged(
+    params: CheckBatchParams,
+    ctx: CallContext,
+    log: DecisionLog,
+  ): CheckBatchResult | Promise<CheckBatchResult> {
+    const start = performance.now();
+    const g = this.#gen;
+    const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
+    const answer = (): CheckBatchResult => {
+      const r = this.#answerBatch(g, v);
+      log.logBatch(scopeOf(g), v.items, r.results, ctx.requestId, start);
+      return r;
+    };
+    return this.#reached(g, v.consistency)
+      ? answer()
+      : this.#reach(g, v.consistency, ctx.deadline).then(answer);
+  }
+
+  #logLookup(
+    kind: 'lookupResources' | 'lookupSubjects',
+    g: Generation,
+    v: {
+      subject?: CheckRequest['subject'];
+      resource?: CheckRequest['resource'];
+      resourceType?: string;
+      subjectType?: string;
+      permission: string;
+    },
+    results: number,
+    ctx: CallContext,
+    start: number,
+  ): void {
+    const log = this.#decisions;
+    if (log === undefined || !log.sample(true)) return;
+    const subject =
+      v.subject === undefined
+        ? `${v.subjectType}:*`
+        : v.subject.relation === undefined
+          ? `${v.subject.type}:${v.subject.id}`
+          : `${v.subject.type}:${v.subject.id}#${v.subject.relation}`;
+    const resource = v.resource === undefined ? `${v.resourceType}:*` : `${v.resource.type}:${v.resource.id}`;
+    log.logLookup(
+      kind,
+      scopeOf(g),
+      { subject, resource, permission: v.permission },
+      results,
+      ctx.requestId,
+      start,
+    );
   }
 
   /** The token of the graph's current revision, re-encoded only when the revision (or store epoch) moves. */
@@ -655,6 +764,11 @@ export class GatehouseService {
     await g.replica.waitFor(change.revision, ctx.deadline);
     return change;
   }
+}
+
+/** What a decision line names of the generation it was made on. */
+function scopeOf(g: Generation): DecisionScope {
+  return { engine: g.replica.engine, policyHash: g.schemaHash, revision: g.replica.revision };
 }
 
 /** Race a store call against the deadline. The call itself is not cancelled (stores cannot abort). */

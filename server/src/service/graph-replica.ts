@@ -11,6 +11,7 @@ import { GraphIndex } from '../graph/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Schema } from '../schema/schema.js';
 import { collectSnapshot } from '../store/collect-snapshot.js';
+import type { CompiledGraphSource } from '../store/redis/graph-snapshot-source.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
 import { RevisionWaiters } from './revision-waiters.js';
 
@@ -65,6 +66,12 @@ export interface GraphReplicaOptions {
   readonly retryMaxMs?: number | undefined;
   /** ms since the epoch; injectable for tests. Default Date.now. */
   readonly clock?: (() => number) | undefined;
+  /**
+   * Compiled graphs cached outside the process (e.g. in Redis): the first build starts from the
+   * newest verified one and replays only the changes after it; the graph is offered back for
+   * publishing after builds and applied changes. Resyncs always rebuild from the store.
+   */
+  readonly graphSource?: CompiledGraphSource | undefined;
 }
 
 /** A ChangeSet the graph could not apply: local state diverged from the store. */
@@ -116,8 +123,9 @@ export class GraphReplica {
     options: GraphReplicaOptions | EngineOptions,
   ): Promise<GraphReplica> {
     const opts: GraphReplicaOptions = 'engine' in options ? options : { engine: options };
-    const built = await build(schema, store);
+    const built = await build(schema, store, opts.graphSource, opts.logger);
     const replica = new GraphReplica(schema, store, opts, built);
+    opts.graphSource?.observe(built.graph, schema, built.identity.epoch);
     replica.#state = 'following';
     replica.#running = replica.#run();
     return replica;
@@ -240,6 +248,7 @@ export class GraphReplica {
   async #follow(signal: AbortSignal): Promise<void> {
     for await (const change of this.#store.watch(this.#graph.revision, signal)) {
       this.#apply(change);
+      this.#options.graphSource?.observe(this.#graph, this.#schema, this.#identity.epoch);
       if (this.#state !== 'following') this.#markFollowing();
     }
   }
@@ -291,6 +300,7 @@ export class GraphReplica {
     this.#engine = engine;
     this.#identity = built.identity;
     this.#resyncs++;
+    this.#options.graphSource?.observe(built.graph, this.#schema, built.identity.epoch);
     this.noteStoreRevision(built.graph.revision);
     this.#waiters.advance(built.graph.revision);
     this.#options.logger?.info(
@@ -338,8 +348,27 @@ export class GraphReplica {
   }
 }
 
-async function build(schema: Schema, store: Store): Promise<{ graph: GraphIndex; identity: StoreIdentity }> {
+async function build(
+  schema: Schema,
+  store: Store,
+  source?: CompiledGraphSource,
+  logger?: Logger,
+): Promise<{ graph: GraphIndex; identity: StoreIdentity }> {
   const identity = await store.identity();
+  if (source !== undefined) {
+    // A cached graph ahead of the store belongs to data the store no longer has: never use it.
+    const cached = await source.load(schema, identity.epoch).catch((err: unknown) => {
+      logger?.warn({ err: describe(err) }, 'cannot load a cached compiled graph; building from the store');
+      return undefined;
+    });
+    if (cached !== undefined && cached.revision <= (await store.revision())) {
+      logger?.info(
+        { revision: cached.revision, relationships: cached.relationshipCount },
+        'replica starting from a cached compiled graph',
+      );
+      return { graph: cached, identity };
+    }
+  }
   const snapshot = await store.snapshot();
   const relationships = await collectSnapshot(snapshot);
   return { graph: GraphIndex.build(schema, relationships, snapshot.revision), identity };

@@ -1,6 +1,7 @@
 // Public surface of the service layer: the use cases and the types transports speak to it in.
 
-export { BearerAuth, parseBearer } from './bearer-auth.js';
+export * from './auth/index.js';
+export { parseBearer } from './bearer-auth.js';
 export { GatehouseService, type GatehouseServiceOptions } from './gatehouse-service.js';
 export type * from './requests.js';
 export { decodeRevisionToken, encodeRevisionToken } from './revision-token.js';

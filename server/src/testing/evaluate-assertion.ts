@@ -1,6 +1,7 @@
 // Evaluates one check or lookup assertion against an engine and says what differed.
 // Depends only on the engine's read questions, so any engine (or a fake) can be tested.
 
+import { formatExplanation } from '../engine/format-explanation.js';
 import type { Engine } from '../engine/types.js';
 import { formatObject, formatSubject, WILDCARD_ID } from '../model/relationship.js';
 import type {
@@ -10,8 +11,9 @@ import type {
   SubjectsLookupAssertion,
 } from '../policy/policy-set.js';
 
-/** The engine questions a policy test asks. */
-export type AssertionEngine = Pick<Engine, 'check' | 'lookupResources' | 'lookupSubjects'>;
+/** The engine questions a policy test asks; `explain`, when there, says why a check failed. */
+export type AssertionEngine = Pick<Engine, 'check' | 'lookupResources' | 'lookupSubjects'> &
+  Partial<Pick<Engine, 'explain'>>;
 
 /** A LookupResources answer longer than this is reported as a runaway rather than paged forever. */
 const MAX_LOOKUP_PAGES = 10_000;
@@ -46,7 +48,10 @@ function evaluateCheck(engine: AssertionEngine, assertion: CheckAssertion): stri
   const allowed = engine.check(assertion.check);
   const expected = assertion.kind === 'allowed';
   if (allowed === expected) return undefined;
-  return `expected ${assertion.kind}, got ${allowed ? 'allowed' : 'denied'}`;
+  const verdict = `expected ${assertion.kind}, got ${allowed ? 'allowed' : 'denied'}`;
+  // The decision's path, as `gatehouse check` prints it, so the failure says why.
+  if (engine.explain === undefined) return verdict;
+  return `${verdict}, because:\n${formatExplanation(engine.explain(assertion.check)).split('\n').slice(1).join('\n')}`;
 }
 
 function lookupResources(engine: AssertionEngine, assertion: ResourcesLookupAssertion): string[] {

@@ -56,7 +56,13 @@ lookups:
       {
         position: expect.objectContaining({ file: 'a.test.yaml', line: 5 }),
         source: 'allowed: doc:d1#view@user:bob',
-        message: 'expected allowed, got denied',
+        message: [
+          'expected allowed, got denied, because:',
+          '✗ doc:d1#view (permission)',
+          '  ✗ doc:d1#viewer (relation)',
+          '    ✗ doc:d1#viewer@group:eng#member',
+          '      ✗ group:eng#member (relation)',
+        ].join('\n'),
       },
       {
         position: expect.objectContaining({ file: 'a.test.yaml', line: 7 }),

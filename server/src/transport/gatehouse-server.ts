@@ -1,14 +1,24 @@
-// Composes a running Gatehouse: service over a store, metrics, and both listeners. Used by
+// Composes a running Gatehouse: service over a store, metrics, both API listeners and the
+// optional health listener, with token scopes from configuration. Used by
 // `gatehouse serve` and by tests that want a real server in-process.
 import type { GatehouseConfig } from '../config/config.js';
+import {
+  createDecisionLog,
+  type DecisionLog,
+  registerDecisionLogMetrics,
+} from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { GatehouseMetrics } from '../observability/metrics.js';
+import { RequestTracing } from '../observability/tracing.js';
 import type { Schema } from '../schema/schema.js';
+import { type RunningAuth, startAuth } from '../service/auth/index.js';
 import { GatehouseService } from '../service/gatehouse-service.js';
 import type { Store } from '../store/store.js';
 import { GrpcServer } from './grpc/server.js';
 import { createHttpApp } from './http/app.js';
+import { createHealthApp } from './http/probes.js';
 import { HttpServer } from './http/server.js';
+import { TlsFiles } from './tls/tls-files.js';
 
 export interface GatehouseServerOptions {
   readonly config: GatehouseConfig;
@@ -18,6 +28,8 @@ export interface GatehouseServerOptions {
   readonly logger: Logger;
   /** Receives the shutdown progress lines; defaults to `logger`. */
   readonly lifecycleLogger?: Logger | undefined;
+  /** Request spans; default: on the global tracer provider when `config.otel`, else none. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 export class GatehouseServer {
@@ -26,11 +38,17 @@ export class GatehouseServer {
   /** Bound addresses as logged in the `ready` line (`host:port` or `unix:/path`). */
   readonly httpAddress: string;
   readonly grpcAddress: string;
+  /** The health listener's bound address, when one is configured. */
+  readonly healthAddress: string | undefined;
   readonly #grpc: GrpcServer;
+  readonly #health: HttpServer | undefined;
+  readonly #auth: RunningAuth;
+  readonly #tls: TlsFiles | undefined;
   readonly #http: HttpServer;
   readonly #store: Store;
   readonly #logger: Logger;
   #stopping: Promise<void> | undefined;
+  readonly #decisionLog: DecisionLog | undefined;
 
   private constructor(parts: {
     service: GatehouseService;
@@ -41,7 +59,13 @@ export class GatehouseServer {
     logger: Logger;
     httpAddress: string;
     grpcAddress: string;
+    health: HttpServer | undefined;
+    healthAddress: string | undefined;
+    auth: RunningAuth;
+    tls: TlsFiles | undefined;
+    decisionLog?: DecisionLog | undefined;
   }) {
+    this.#decisionLog = parts.decisionLog;
     this.service = parts.service;
     this.metrics = parts.metrics;
     this.#grpc = parts.grpc;
@@ -50,42 +74,92 @@ export class GatehouseServer {
     this.#logger = parts.logger;
     this.httpAddress = parts.httpAddress;
     this.grpcAddress = parts.grpcAddress;
+    this.#health = parts.health;
+    this.healthAddress = parts.healthAddress;
+    this.#auth = parts.auth;
+    this.#tls = parts.tls;
   }
 
   /** Build the graph, bind both listeners, report SERVING. Rejects (having cleaned up) if a listener fails. */
   static async start(options: GatehouseServerOptions): Promise<GatehouseServer> {
     const { config, logger, store } = options;
     let service: GatehouseService;
+    let auth: RunningAuth | undefined;
+    let tls: TlsFiles | undefined;
+    const decisionLog = createDecisionLog(config);
+    if (decisionLog !== undefined)
+      decisionLog.onSinkError = (err) => logger.error({ err }, 'cannot write decision logs');
     try {
+      tls =
+        config.tls === undefined ? undefined : TlsFiles.load(config.tls, config.fileReloadMs ?? 1000, logger);
+      auth = startAuth(
+        {
+          token: config.token,
+          tokenFile: config.tokenFile,
+          openScopes: config.openScopes ?? [],
+          reloadMs: config.fileReloadMs ?? 1000,
+        },
+        logger,
+      );
       service = await GatehouseService.create({
         schema: options.schema,
         store,
         limits: config.limits,
-        token: config.token,
+        authorizer: auth.authorizer,
         logger,
         maxLagMs: config.redisMaxLagMs,
+        decisionLog,
       });
     } catch (err) {
+      auth?.close();
+      tls?.close();
+      await decisionLog?.close();
       await store.close();
       throw err;
     }
     const metrics = new GatehouseMetrics(service);
-    const deps = { service, metrics, logger, defaultDeadlineMs: config.limits.defaultDeadlineMs };
-    const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes });
-    const http = new HttpServer(createHttpApp({ ...deps, maxBodyBytes: config.limits.maxBodyBytes }));
-    // Wait for both binds to settle: shutting a server down while its bind is still in flight
+    registerDecisionLogMetrics(metrics.registry, decisionLog);
+    const deps = {
+      service,
+      metrics,
+      logger,
+      defaultDeadlineMs: config.limits.defaultDeadlineMs,
+      tracing: options.tracing ?? (config.otel ? new RequestTracing() : undefined),
+    };
+    const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes, tls });
+    const probes = config.health === undefined;
+    const http = new HttpServer(
+      createHttpApp({ ...deps, maxBodyBytes: config.limits.maxBodyBytes, probes }),
+      tls === undefined ? undefined : { files: tls, requireClientCert: true },
+    );
+    // TLS without client certificates: the kubelet's probes cannot present one.
+    const health = probes
+      ? undefined
+      : new HttpServer(
+          createHealthApp({ service, metrics }),
+          tls === undefined ? undefined : { files: tls, requireClientCert: false },
+        );
+    // Wait for every bind to settle: shutting a server down while its bind is still in flight
     // would leave it listening once the bind completes.
-    const [httpBound, grpcBound] = await Promise.allSettled([
+    const [httpBound, grpcBound, healthBound] = await Promise.allSettled([
       http.listen(config.http),
       grpc.listen(config.grpc),
+      health === undefined || config.health === undefined ? undefined : health.listen(config.health),
     ]);
-    if (httpBound.status === 'rejected' || grpcBound.status === 'rejected') {
-      await Promise.all([http.shutdown(0), grpc.shutdown(0)]);
+    const failed = [httpBound, grpcBound, healthBound].find((b) => b.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all([http.shutdown(0), grpc.shutdown(0), health?.shutdown(0)]);
       service.close();
+      auth.close();
+      tls?.close();
+      await decisionLog?.close();
       await store.close();
-      throw httpBound.status === 'rejected' ? httpBound.reason : (grpcBound as PromiseRejectedResult).reason;
+      throw failed.reason;
     }
-    const addresses = [httpBound.value, grpcBound.value] as const;
+    const addresses = [
+      (httpBound as PromiseFulfilledResult<string>).value,
+      (grpcBound as PromiseFulfilledResult<string>).value,
+    ] as const;
     grpc.setServing(true);
     return new GatehouseServer({
       service,
@@ -96,6 +170,11 @@ export class GatehouseServer {
       logger: options.lifecycleLogger ?? logger,
       httpAddress: addresses[0],
       grpcAddress: addresses[1],
+      health,
+      healthAddress: healthBound.status === 'fulfilled' ? healthBound.value : undefined,
+      auth,
+      tls,
+      decisionLog,
     });
   }
 
@@ -113,7 +192,12 @@ export class GatehouseServer {
     this.#grpc.setServing(false);
     this.#logger.info({ graceMs }, 'shutting down: draining in-flight calls');
     await Promise.all([this.#http.shutdown(graceMs), this.#grpc.shutdown(graceMs)]);
+    // The health listener goes last: /readyz answers 503 while the API drains.
+    await this.#health?.shutdown(0);
+    this.#auth.close();
+    this.#tls?.close();
     this.service.close();
+    await this.#decisionLog?.close();
     await this.#store.close();
     this.#logger.info('stopped');
   }

@@ -78,10 +78,10 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
       () =>
         reject(
           new Error(
-            `gatehouse serve printed no ready line within ${options.readyTimeoutMs ?? 20_000} ms:\n${output.join('\n')}`,
+            `gatehouse serve printed no ready line within ${options.readyTimeoutMs ?? 90_000} ms:\n${output.join('\n')}`,
           ),
         ),
-      options.readyTimeoutMs ?? 20_000,
+      options.readyTimeoutMs ?? 90_000,
     );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);

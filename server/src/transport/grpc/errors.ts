@@ -15,6 +15,7 @@ export const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
   UNAVAILABLE: status.UNAVAILABLE,
   ABORTED: status.ABORTED,
   INTERNAL: status.INTERNAL,
+  CANCELLED: status.CANCELLED,
 };
 
 /**

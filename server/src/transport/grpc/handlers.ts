@@ -9,9 +9,10 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { asGatehouseError } from '../../errors.js';
+import { asGatehouseError, CancelledError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
+import type { RequestSpan, RequestTracing } from '../../observability/tracing.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
 import type { CallContext, CheckBatchResult } from '../../service/requests.js';
@@ -19,9 +20,19 @@ import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { GRPC_STYLE as S } from '../wire/encode.js';
 import { toServiceError } from './errors.js';
+import { MalformedRequest } from './service-definition.js';
 
 type Message = Record<string, unknown>;
 type Call = ServerUnaryCall<Message, Message> | ServerWritableStream<Message, Message>;
+
+/** The decoded request; INVALID_ARGUMENT for bytes the deserializer could not decode. */
+function requestOf(call: Call): Message {
+  const request = call.request;
+  if (request instanceof MalformedRequest) {
+    throw new InvalidArgumentError(`the request is not a valid ${request.typeName}: ${request.reason}`);
+  }
+  return request;
+}
 
 function drainOrCancel(call: ServerWritableStream<Message, Message>): Promise<unknown> {
   return Promise.race([once(call, 'drain'), once(call, 'cancelled'), once(call, 'close')]);
@@ -32,6 +43,8 @@ export interface GrpcHandlerDeps {
   readonly metrics: GatehouseMetrics;
   readonly logger: Logger;
   readonly defaultDeadlineMs: number;
+  /** Request spans (OpenTelemetry); undefined: tracing off, no span and no header read. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 function firstString(metadata: Metadata, key: string): string | undefined {
@@ -44,7 +57,20 @@ const ok = (_response: Message): Outcome => 'ok';
 
 /** The implementation object grpc-js binds to the service definition. */
 export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplementation {
-  const { service, metrics, logger, defaultDeadlineMs } = deps;
+  const { service, metrics, logger, defaultDeadlineMs, tracing } = deps;
+
+  function startSpan(call: Call, method: string, ctx: CallContext): RequestSpan | undefined {
+    if (tracing === undefined) return undefined;
+    const span = tracing.start(
+      'grpc',
+      method,
+      firstString(call.metadata, 'traceparent'),
+      firstString(call.metadata, 'tracestate'),
+      ctx.requestId,
+    );
+    span.request(call.request);
+    return span;
+  }
 
   function context(call: Call): CallContext {
     const d = call.getDeadline();
@@ -64,14 +90,21 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
   }
 
   function failure(
+    call: Call,
     err: unknown,
     method: string,
     ctx: CallContext,
     m: MethodMetrics,
     start: number,
+    span?: RequestSpan,
   ): ReturnType<typeof toServiceError> {
-    const e = asGatehouseError(err);
+    // Whatever failed once the client cancelled (or went away) is CANCELLED: its doing, not ours.
+    const e =
+      call.cancelled && !(err instanceof GatehouseError)
+        ? new CancelledError('the client cancelled the call before it was answered', { cause: err })
+        : asGatehouseError(err);
     m.error(e.code, start);
+    span?.fail(e.code, e.message);
     if (e.code === 'INTERNAL') {
       logger.error(
         { err, method, requestId: ctx.requestId ?? randomUUID(), transport: 'grpc' },
@@ -95,26 +128,48 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     return (call: ServerUnaryCall<Message, Message>, callback: sendUnaryData<Message>): void => {
       const start = performance.now();
       const ctx = context(call);
+      const span = startSpan(call, method, ctx);
       echoRequestId(call, ctx);
       let pending: Promise<Message> | Message;
       try {
-        pending = run(call.request, ctx);
+        pending = run(requestOf(call), ctx);
       } catch (err) {
-        callback(failure(err, method, ctx, m, start));
+        callback(failure(call, err, method, ctx, m, start, span));
         return;
       }
       // A check that needs no consistency wait is answered in this tick: no promise, no hop.
       if (!(pending instanceof Promise)) {
-        m.observe(outcomeOf(pending), start);
+        const outcome = outcomeOf(pending);
+        m.observe(outcome, start);
+        span?.end(outcome);
         callback(null, pending);
         return;
       }
+      // A call still waiting (for consistency, say) when its client cancels is counted then,
+      // once; whatever it answers later goes nowhere.
+      let settled = false;
+      const onCancelled = (): void => {
+        if (settled) return;
+        settled = true;
+        failure(call, new CancelledError(), method, ctx, m, start, span);
+      };
+      call.once('cancelled', onCancelled);
       pending.then(
         (res) => {
-          m.observe(outcomeOf(res), start);
+          call.off('cancelled', onCancelled);
+          if (settled) return;
+          settled = true;
+          const outcome = outcomeOf(res);
+          m.observe(outcome, start);
+          span?.end(outcome);
           callback(null, res);
         },
-        (err: unknown) => callback(failure(err, method, ctx, m, start)),
+        (err: unknown) => {
+          call.off('cancelled', onCancelled);
+          if (settled) return;
+          settled = true;
+          callback(failure(call, err, method, ctx, m, start, span));
+        },
       );
     };
   }
@@ -127,13 +182,25 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     return (call: ServerWritableStream<Message, Message>): void => {
       const start = performance.now();
       const ctx = context(call);
+      const span = startSpan(call, method, ctx);
       echoRequestId(call, ctx);
-      run(call, ctx).then(
+      let running: Promise<void>;
+      try {
+        requestOf(call);
+        running = run(call, ctx);
+      } catch (err) {
+        running = Promise.reject(err);
+      }
+      running.then(
         () => {
-          m.observe('ok', start);
+          if (call.cancelled) failure(call, new CancelledError(), method, ctx, m, start, span);
+          else {
+            m.observe('ok', start);
+            span?.end('ok');
+          }
           call.end();
         },
-        (err: unknown) => call.emit('error', failure(err, method, ctx, m, start)),
+        (err: unknown) => call.emit('error', failure(call, err, method, ctx, m, start, span)),
       );
     };
   }
@@ -198,7 +265,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
         if (!call.write(encode.encodeWatch(event, S)) && !cancelled) await drainOrCancel(call);
       }
     }),
-    ReadSchema: unary('ReadSchema', () => encode.encodeSchema(service.readSchema())),
+    ReadSchema: unary('ReadSchema', (_r, ctx) => encode.encodeSchema(service.readSchema(ctx))),
     ValidatePolicies: unary('ValidatePolicies', (r, ctx) =>
       encode.encodeValidatePolicies(service.validatePolicies(decode.decodeValidatePolicies(r), ctx)),
     ),

@@ -7,24 +7,31 @@ import { formatListenAddress, type ListenAddress } from '../../config/listen-add
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
+import { grpcServerCredentials } from '../tls/grpc-credentials.js';
+import type { TlsFiles } from '../tls/tls-files.js';
 import { removeStaleSocket } from '../unix-socket.js';
-import { gatehouseHandlers } from './handlers.js';
+import { type GrpcHandlerDeps, gatehouseHandlers } from './handlers.js';
 import { gatehouseProto, reflectionPackageDefinition, SERVICE_NAME } from './proto.js';
 import { gatehouseServiceDefinition } from './service-definition.js';
 
-export interface GrpcServerOptions {
+export interface GrpcServerOptions extends Pick<GrpcHandlerDeps, 'tracing'> {
   readonly service: GatehouseService;
   readonly metrics: GatehouseMetrics;
   readonly logger: Logger;
   readonly maxMessageBytes: number;
   readonly defaultDeadlineMs: number;
+  /** Serve TLS (mutual when the files carry a client CA); plaintext when absent. */
+  readonly tls?: TlsFiles | undefined;
 }
 
 export class GrpcServer {
   readonly #server: Server;
   readonly #health: HealthImplementation;
+  readonly #credentials: ServerCredentials;
 
   constructor(options: GrpcServerOptions) {
+    this.#credentials =
+      options.tls === undefined ? ServerCredentials.createInsecure() : grpcServerCredentials(options.tls);
     this.#server = new Server({
       'grpc.max_receive_message_length': options.maxMessageBytes,
       // Keep idle sidecar connections open; the app on the other side of the pod reuses them.
@@ -41,7 +48,7 @@ export class GrpcServer {
     const target = formatListenAddress(address);
     if (address.kind === 'unix') await removeStaleSocket(address.path);
     return new Promise((resolve, reject) => {
-      this.#server.bindAsync(target, ServerCredentials.createInsecure(), (err, port) => {
+      this.#server.bindAsync(target, this.#credentials, (err, port) => {
         if (err !== null) {
           reject(new Error(`gRPC cannot listen on ${target}: ${err.message}`, { cause: err }));
           return;

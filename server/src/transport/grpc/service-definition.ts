@@ -12,6 +12,29 @@ import { SERVICE_NAME } from './proto.js';
 
 type Message = Record<string, unknown>;
 
+/**
+ * What the request deserializer hands the handler for bytes that are not a valid request
+ * message. grpc-js would answer a throwing deserializer with INTERNAL ("Error deserializing
+ * request") before any Gatehouse code ran, so nothing would be counted or logged; the handler
+ * answers this with INVALID_ARGUMENT instead.
+ */
+export class MalformedRequest {
+  constructor(
+    readonly typeName: string,
+    readonly reason: string,
+  ) {}
+}
+
+function decoder(type: protobuf.Type): (bytes: Buffer) => Message {
+  return (bytes) => {
+    try {
+      return type.decode(bytes) as unknown as Message;
+    } catch (err) {
+      return new MalformedRequest(type.name, err instanceof Error ? err.message : String(err)) as never;
+    }
+  };
+}
+
 /** One method definition per rpc in the proto, keyed by rpc name (`Check`, `Watch`, ...). */
 export function gatehouseServiceDefinition(root: protobuf.Root): ServiceDefinition {
   const service = root.lookupService(SERVICE_NAME);
@@ -24,7 +47,7 @@ export function gatehouseServiceDefinition(root: protobuf.Root): ServiceDefiniti
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: (value: Message) => request.encode(value).finish() as Buffer,
-      requestDeserialize: (bytes: Buffer) => request.decode(bytes) as unknown as Message,
+      requestDeserialize: decoder(request),
       responseSerialize: (value: Message) => response.encode(value).finish() as Buffer,
       responseDeserialize: (bytes: Buffer) => response.decode(bytes) as unknown as Message,
       originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),

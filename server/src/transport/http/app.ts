@@ -1,11 +1,12 @@
 // The HTTP/JSON adapter as a hono app: every GatehouseService operation under /v1, plus
-// /healthz, /readyz, /metrics and /openapi.json. Routes only convert, call the service, convert back.
+// /healthz, /readyz, /metrics (unless a health listener serves them) and /openapi.json. Routes only convert, call the service, convert back.
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type protobuf from 'protobufjs';
-import { asGatehouseError, GatehouseError, InvalidArgumentError } from '../../errors.js';
+import { asGatehouseError, CancelledError, GatehouseError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
+import type { RequestSpan, RequestTracing } from '../../observability/tracing.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
 import type { CallContext, CheckBatchResult, CheckResult } from '../../service/requests.js';
@@ -17,8 +18,9 @@ import { createCheckBatchBodies, createCheckBodies } from './check-body.js';
 import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { rejectUnknownFields } from './known-fields.js';
 import { openApiDocument } from './openapi.js';
+import { mountProbes } from './probes.js';
 import { readBodyText } from './read-body.js';
-import { headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
+import { clientGone, headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
 import { watchStream } from './watch-stream.js';
 
 export interface HttpAppOptions {
@@ -27,6 +29,10 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly defaultDeadlineMs: number;
+  /** Serve /healthz, /readyz and /metrics here (default true; false when --health serves them). */
+  readonly probes?: boolean | undefined;
+  /** Request spans (OpenTelemetry); undefined: tracing off, no span and no header read. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 type Wire = Record<string, unknown>;
@@ -77,7 +83,7 @@ function parseMessage(text: string): Wire {
 
 /** Build the app. Test it with `app.request()`; serve it with HttpServer. */
 export function createHttpApp(options: HttpAppOptions): Hono {
-  const { service, metrics, logger, maxBodyBytes, defaultDeadlineMs } = options;
+  const { service, metrics, logger, maxBodyBytes, defaultDeadlineMs, tracing } = options;
   const app = new Hono();
 
   function context(headers: RequestHeaders, requestId: string | undefined): CallContext {
@@ -106,14 +112,21 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   }
 
   function failure(
+    c: Context,
     err: unknown,
     method: string,
     requestId: string | undefined,
     m: MethodMetrics,
     start: number,
+    span?: RequestSpan,
   ): Response {
-    const e = asGatehouseError(err);
+    // A failure caused by the client leaving is CANCELLED (debug), never INTERNAL (error + alert).
+    const e =
+      !(err instanceof GatehouseError) && clientGone(c, err)
+        ? new CancelledError('the client closed the connection before it was answered', { cause: err })
+        : asGatehouseError(err);
     m.error(e.code, start);
+    span?.fail(e.code, e.message);
     if (e.code === 'INTERNAL') {
       logger.error(
         { err, method, requestId: requestId ?? randomUUID(), transport: 'http' },
@@ -142,17 +155,27 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const start = performance.now();
       const headers = requestHeaders(c);
       const requestId = headerValue(headers, 'x-request-id');
+      const span = tracing?.start(
+        'http',
+        method,
+        headerValue(headers, 'traceparent'),
+        headerValue(headers, 'tracestate'),
+        requestId,
+      );
       try {
         const ctx = context(headers, requestId);
         // Inline rather than an async helper: a check awaits twice (body, answer), no more.
         requireJsonContentType(headers);
         const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
         rejectUnknownFields(body, requestType);
+        span?.request(body);
         const result = await run(body, ctx);
-        m.observe(outcomeOf(result), start);
+        const outcome = outcomeOf(result);
+        m.observe(outcome, start);
+        span?.end(outcome);
         return respond(200, render(result), requestId);
       } catch (err) {
-        return failure(err, method, requestId, m, start);
+        return failure(c, err, method, requestId, m, start, span);
       }
     });
   }
@@ -212,9 +235,15 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   const schemaMetrics = metrics.method('http', 'ReadSchema');
   app.get('/v1/schema', (c) => {
     const start = performance.now();
-    const res = JSON.stringify(encode.encodeSchema(service.readSchema()));
-    schemaMetrics.observe('ok', start);
-    return respond(200, res, headerValue(requestHeaders(c), 'x-request-id'));
+    const headers = requestHeaders(c);
+    const requestId = headerValue(headers, 'x-request-id');
+    try {
+      const res = JSON.stringify(encode.encodeSchema(service.readSchema(context(headers, requestId))));
+      schemaMetrics.observe('ok', start);
+      return respond(200, res, requestId);
+    } catch (err) {
+      return failure(c, err, 'ReadSchema', requestId, schemaMetrics, start);
+    }
   });
 
   // Admin: reload the policies now. No body; the bearer token like every admin call.
@@ -228,7 +257,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       reloadMetrics.observe('ok', start);
       return respond(200, JSON.stringify(outcome), requestId);
     } catch (err) {
-      return failure(err, 'ReloadPolicies', requestId, reloadMetrics, start);
+      return failure(c, err, 'ReloadPolicies', requestId, reloadMetrics, start);
     }
   });
 
@@ -252,23 +281,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       if (requestId !== undefined) responseHeaders['x-request-id'] = requestId;
       return new Response(watchStream(feed, logger), { status: 200, headers: responseHeaders });
     } catch (err) {
-      return failure(err, 'Watch', requestId, watchMetrics, start);
+      return failure(c, err, 'Watch', requestId, watchMetrics, start);
     }
   });
 
-  app.get('/healthz', () => new Response('{"status":"ok"}', { headers: JSON_HEADERS }));
-  app.get('/readyz', () => {
-    // 200 while serving, degraded included (the detail says so and by how much); 503 otherwise.
-    const readiness = service.readiness();
-    return new Response(JSON.stringify(readiness), {
-      status: readiness.ready ? 200 : 503,
-      headers: JSON_HEADERS,
-    });
-  });
-  app.get('/metrics', async () => {
-    const { contentType, body } = await metrics.render();
-    return new Response(body, { headers: { 'content-type': contentType } });
-  });
+  if (options.probes !== false) mountProbes(app, { service, metrics });
   const openapi = JSON.stringify(openApiDocument());
   app.get('/openapi.json', () => new Response(openapi, { headers: JSON_HEADERS }));
 

@@ -14,6 +14,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   DEADLINE_EXCEEDED: 504,
   UNAVAILABLE: 503,
   INTERNAL: 500,
+  // Never seen by the client, which has gone; nginx's "client closed request", for logs and metrics.
+  CANCELLED: 499,
 };
 
 /** `{"error": {"code", "message", "field"?}}`; INTERNAL errors carry a generic message only. */

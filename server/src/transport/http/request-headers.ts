@@ -12,7 +12,10 @@ import type { Context } from 'hono';
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 interface NodeBindings {
-  readonly incoming?: { readonly headers: IncomingHttpHeaders };
+  readonly incoming?: {
+    readonly headers: IncomingHttpHeaders;
+    readonly socket: { readonly destroyed: boolean } | null;
+  };
 }
 
 /** The request's headers; cheap to call once per request on the Node path. */
@@ -25,4 +28,15 @@ export function requestHeaders(c: Context): RequestHeaders {
 export function headerValue(headers: RequestHeaders, name: string): string | undefined {
   const value = headers[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Whether the client has gone (its connection closed) while its request was being handled. On
+ * the error path only: a body read that fails because the peer left is the client's doing.
+ */
+export function clientGone(c: Context, err: unknown): boolean {
+  const incoming = (c.env as NodeBindings | undefined)?.incoming;
+  if (incoming !== undefined && (incoming.socket === null || incoming.socket.destroyed)) return true;
+  // Node's IncomingMessage fails a body read with `aborted` / ECONNRESET when the peer leaves.
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ECONNRESET';
 }

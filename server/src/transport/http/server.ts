@@ -1,10 +1,19 @@
-// Serves the hono app over node:http on TCP or a unix socket, with a drain-then-force shutdown.
+// Serves the hono app over node:http (or node:https) on TCP or a unix socket, with a
+// drain-then-force shutdown.
 import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { formatListenAddress, type ListenAddress } from '../../config/listen-address.js';
+import type { TlsFiles } from '../tls/tls-files.js';
 import { removeStaleSocket } from '../unix-socket.js';
+
+/** Serve HTTPS from `files`; `requireClientCert` asks for and verifies a client certificate. */
+export interface HttpTls {
+  readonly files: TlsFiles;
+  readonly requireClientCert: boolean;
+}
 
 /**
  * node:http's response, except that once the server drains, headers written carry
@@ -29,11 +38,31 @@ export class HttpServer {
   readonly #server: Server;
   #draining = false;
 
-  constructor(app: Hono) {
-    this.#server = createAdaptorServer({
+  constructor(app: Hono, tls?: HttpTls) {
+    const ServerResponse = drainAwareResponse(() => this.#draining);
+    if (tls === undefined) {
+      this.#server = createAdaptorServer({ fetch: app.fetch, serverOptions: { ServerResponse } }) as Server;
+      return;
+    }
+    const { cert, key, ca } = tls.files.current;
+    const requireClientCert = tls.requireClientCert && ca !== undefined;
+    const server = createAdaptorServer({
       fetch: app.fetch,
-      serverOptions: { ServerResponse: drainAwareResponse(() => this.#draining) },
-    }) as Server;
+      createServer: createHttpsServer,
+      serverOptions: {
+        ServerResponse,
+        cert,
+        key,
+        ca: requireClientCert ? ca : undefined,
+        requestCert: requireClientCert,
+        rejectUnauthorized: requireClientCert,
+      },
+    }) as HttpsServer;
+    // New connections get the rotated certificate; established ones keep the one they agreed on.
+    tls.files.onChange((m) =>
+      server.setSecureContext({ cert: m.cert, key: m.key, ca: requireClientCert ? m.ca : undefined }),
+    );
+    this.#server = server as unknown as Server;
   }
 
   /** Bind and start; resolves to the bound address (the real port when 0 was asked for). */
@@ -58,8 +87,11 @@ export class HttpServer {
 
   /**
    * Stop accepting, let in-flight requests finish for up to `graceMs`, then close every
-   * connection. Connections idle at the start close at once (node:http's close()); busy ones
-   * get `Connection: close` on their last response and close after it.
+   * connection. Every response written from now on carries `Connection: close`, and its
+   * connection closes after it. A connection idle at the start is not cut: its client may have
+   * a request on the wire (or unread in the socket), which must be answered, not reset. It closes
+   * after that answer, or when node:http's keep-alive timeout ends it as it would have anyway
+   * (`Keep-Alive: timeout=5` tells clients when), so the drain adds no reset of its own.
    */
   shutdown(graceMs: number): Promise<void> {
     if (!this.#server.listening) return Promise.resolve();
@@ -68,7 +100,9 @@ export class HttpServer {
       const timer = setTimeout(() => {
         this.#server.closeAllConnections();
       }, graceMs);
-      this.#server.close(() => {
+      // net.Server's close, not http.Server's: the latter also destroys every connection it
+      // deems idle, including those whose next request sits unread in the socket.
+      NetServer.prototype.close.call(this.#server, () => {
         clearTimeout(timer);
         resolve();
       });

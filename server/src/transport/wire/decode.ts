@@ -87,7 +87,10 @@ function enumValue(v: unknown, names: readonly string[], field: string): number 
   if (v === undefined || v === null) return 0;
   const i = typeof v === 'number' ? v : typeof v === 'string' ? names.indexOf(v) : -1;
   if (Number.isInteger(i) && i >= 0 && i < names.length) return i;
-  throw new InvalidArgumentError(`${field} '${String(v)}' is not one of ${names.slice(1).join(', ')}`, {
+  // Never String(v): an object such as {"toString":1} has no usable conversion and would throw
+  // a TypeError (a 500) while the error message is being built.
+  const shown = typeof v === 'string' || typeof v === 'number' ? `'${String(v)}'` : typeName(v);
+  throw new InvalidArgumentError(`${field} ${shown} is not one of ${names.slice(1).join(', ')}`, {
     field,
   });
 }

@@ -1,0 +1,315 @@
+// Compiled graph snapshots cached in Redis: bounded chunks under the store's hash tag, keyed by
+// schema hash and revision, written by one replica at a time (a lease), the newest few kept, each
+// verified by a SHA-256 over its bytes before a replica trusts it.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { Logger } from '../../observability/index.js';
+import type { Revision } from '../store.js';
+
+/** The Redis client a cache talks to (standalone, Sentinel or Cluster: every key shares one slot). */
+export type SnapshotRedis = Redis | Cluster;
+
+export interface GraphSnapshotCacheOptions {
+  readonly redis: SnapshotRedis;
+  /** The store's key prefix with its hash tag, e.g. `{gatehouse:default}`; every key starts with it. */
+  readonly keyPrefix: string;
+  /** Largest chunk written with one command, so no single SET blocks Redis for long (default 256 KiB). */
+  readonly chunkBytes?: number | undefined;
+  /** Snapshots kept per schema hash (default 2). */
+  readonly keep?: number | undefined;
+  /** How long a publisher's lease lasts unless renewed (default 30 s). */
+  readonly leaseMs?: number | undefined;
+  /** A schema hash with no snapshot published for this long stops pinning the changelog (default 24 h). */
+  readonly staleAfterMs?: number | undefined;
+  readonly logger?: Logger | undefined;
+  /** Injected clock (ms since the epoch). */
+  readonly now?: (() => number) | undefined;
+}
+
+/** What identifies one snapshot: the compiled schema it belongs to, the store epoch and revision. */
+export interface SnapshotKey {
+  readonly schemaHash: string;
+  readonly epoch: string;
+  readonly revision: Revision;
+}
+
+export type LoadResult =
+  | { readonly status: 'hit'; readonly key: SnapshotKey; readonly chunks: readonly Uint8Array[] }
+  | { readonly status: 'miss' }
+  /** The newest snapshot failed its checksum or lost a chunk: rebuild from the relationships. */
+  | { readonly status: 'corrupt'; readonly key: SnapshotKey; readonly reason: string };
+
+export type PublishResult = 'published' | 'exists' | 'lease-held';
+
+/** This cache's entry layout (independent of the graph codec's own format version). */
+const ENTRY_FORMAT = '1';
+const SAFE = /^[0-9A-Za-z_.-]{1,128}$/;
+
+const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const RENEW_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+
+export class GraphSnapshotCache {
+  readonly #redis: SnapshotRedis;
+  readonly #prefix: string;
+  readonly #chunkBytes: number;
+  readonly #keep: number;
+  readonly #leaseMs: number;
+  readonly #staleAfterMs: number;
+  readonly #logger: Logger | undefined;
+  readonly #now: () => number;
+
+  constructor(options: GraphSnapshotCacheOptions) {
+    this.#redis = options.redis;
+    this.#prefix = `${options.keyPrefix}:gsnap`;
+    this.#chunkBytes = options.chunkBytes ?? 256 * 1024;
+    this.#keep = Math.max(1, options.keep ?? 2);
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#staleAfterMs = options.staleAfterMs ?? 24 * 3600_000;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    if (this.#chunkBytes < 1) throw new RangeError('chunkBytes must be at least 1');
+  }
+
+  /**
+   * Store one snapshot unless another replica holds the publishing lease or it exists already.
+   * Each of `parts` is stored as one chunk (cut only if larger than `chunkBytes`) and loaded back as
+   * one, so a codec's chunk boundaries survive. The entry becomes
+   * visible to loaders only once every chunk is written (its metadata and index entry go last).
+   */
+  async publish(
+    key: SnapshotKey,
+    parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  ): Promise<PublishResult> {
+    checkKey(key);
+    const token = randomBytes(12).toString('hex');
+    const lease = `${this.#prefix}:lease`;
+    const acquired = await this.#redis.set(lease, token, 'PX', this.#leaseMs, 'NX');
+    if (acquired !== 'OK') return 'lease-held';
+    try {
+      const revs = this.#revsKey(key.schemaHash);
+      if ((await this.#redis.zscore(revs, this.#member(key))) !== null) return 'exists';
+      const hash = createHash('sha256');
+      let chunks = 0;
+      let bytes = 0;
+      let renewedAt = this.#now();
+      const base = this.#entryKey(key);
+      const writeChunk = async (chunk: Uint8Array): Promise<void> => {
+        hash.update(chunk);
+        await this.#redis.set(
+          `${base}:c:${chunks}`,
+          Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+        );
+        chunks += 1;
+        bytes += chunk.byteLength;
+        if (this.#now() - renewedAt > this.#leaseMs / 3) {
+          renewedAt = this.#now();
+          const renewed = await this.#redis.eval(RENEW_LEASE, 1, lease, token, String(this.#leaseMs));
+          if (renewed !== 1) throw new Error('lost the snapshot publishing lease while writing chunks');
+        }
+      };
+      // Each part stays one chunk (a codec's chunk boundaries survive the round trip); only a part
+      // larger than chunkBytes is cut.
+      for await (const part of parts) {
+        for (let offset = 0; offset < part.byteLength; offset += this.#chunkBytes) {
+          await writeChunk(part.subarray(offset, Math.min(part.byteLength, offset + this.#chunkBytes)));
+        }
+      }
+      if (chunks === 0) await writeChunk(new Uint8Array(0));
+      const now = this.#now();
+      await this.#redis
+        .multi()
+        .hset(`${base}:meta`, {
+          format: ENTRY_FORMAT,
+          schemaHash: key.schemaHash,
+          epoch: key.epoch,
+          revision: String(key.revision),
+          chunks: String(chunks),
+          bytes: String(bytes),
+          sha256: hash.digest('hex'),
+          createdAt: String(now),
+        })
+        .zadd(revs, key.revision, this.#member(key))
+        .zadd(`${this.#prefix}:hashes`, now, key.schemaHash)
+        .exec();
+      await this.#prune(key.schemaHash);
+      this.#logger?.info(
+        { schemaHash: key.schemaHash, revision: key.revision, bytes, chunks },
+        'graph snapshot published',
+      );
+      return 'published';
+    } finally {
+      await this.#redis.eval(RELEASE_LEASE, 1, lease, token).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The newest snapshot for `schemaHash` in `epoch`, at or below `maxRevision` when given, its bytes
+   * verified against the checksum written with it. A corrupt or incomplete entry is removed (so a
+   * later publish replaces it) and reported, never returned.
+   */
+  async loadNewest(schemaHash: string, epoch: string, maxRevision?: Revision): Promise<LoadResult> {
+    if (!SAFE.test(schemaHash) || !SAFE.test(epoch))
+      throw new RangeError('schemaHash and epoch must be plain tokens');
+    const members = await this.#redis.zrevrangebyscore(
+      this.#revsKey(schemaHash),
+      maxRevision === undefined ? '+inf' : String(maxRevision),
+      '-inf',
+    );
+    for (const member of members) {
+      const [memberEpoch, rev] = member.split(':');
+      if (memberEpoch !== epoch) continue;
+      const key: SnapshotKey = { schemaHash, epoch, revision: Number(rev) };
+      const result = await this.#read(key);
+      // Pruned by a publisher between the index read and this one: try the next older entry.
+      if (result === 'vanished') continue;
+      if (result.status === 'corrupt') {
+        this.#logger?.warn(
+          { schemaHash, revision: key.revision, reason: result.reason },
+          'graph snapshot rejected',
+        );
+        await this.#remove(key);
+      }
+      return result;
+    }
+    return { status: 'miss' };
+  }
+
+  /** Every snapshot kept for `schemaHash`, newest first (for operators and tests). */
+  async list(schemaHash: string): Promise<SnapshotKey[]> {
+    const members = await this.#redis.zrevrange(this.#revsKey(schemaHash), '0', '-1');
+    return members.map((m) => {
+      const [epoch, rev] = m.split(':');
+      return { schemaHash, epoch: epoch ?? '', revision: Number(rev) };
+    });
+  }
+
+  /**
+   * The oldest revision a replica may still need from the changelog: the oldest snapshot kept for any
+   * schema hash published within `staleAfterMs` of `now`. The changelog may be trimmed up to (and
+   * including) it; undefined means no snapshot pins the changelog.
+   */
+  async oldestNeededRevision(): Promise<Revision | undefined> {
+    const hashes = await this.#redis.zrangebyscore(
+      `${this.#prefix}:hashes`,
+      this.#now() - this.#staleAfterMs,
+      '+inf',
+    );
+    let oldest: Revision | undefined;
+    for (const schemaHash of hashes) {
+      const first = await this.#redis.zrange(this.#revsKey(schemaHash), '0', '0', 'WITHSCORES');
+      if (first.length < 2) continue;
+      const rev = Number(first[1]);
+      if (oldest === undefined || rev < oldest) oldest = rev;
+    }
+    return oldest;
+  }
+
+  /** The Redis key of one chunk (tests corrupt it to prove the checksum catches it). */
+  chunkKey(key: SnapshotKey, index: number): string {
+    return `${this.#entryKey(key)}:c:${index}`;
+  }
+
+  async #read(key: SnapshotKey): Promise<LoadResult | 'vanished'> {
+    const base = this.#entryKey(key);
+    const meta = await this.#redis.hgetall(`${base}:meta`);
+    if (
+      Object.keys(meta).length === 0 &&
+      (await this.#redis.zscore(this.#revsKey(key.schemaHash), this.#member(key))) === null
+    ) {
+      return 'vanished';
+    }
+    if (meta.format !== ENTRY_FORMAT) {
+      return {
+        status: 'corrupt',
+        key,
+        reason: `entry format ${meta.format ?? 'missing'} is not ${ENTRY_FORMAT}`,
+      };
+    }
+    const chunks = Number(meta.chunks);
+    const bytes = Number(meta.bytes);
+    if (!Number.isSafeInteger(chunks) || !Number.isSafeInteger(bytes) || chunks < 1) {
+      return { status: 'corrupt', key, reason: 'metadata names no chunk count or size' };
+    }
+    const out: Uint8Array[] = [];
+    const hash = createHash('sha256');
+    let offset = 0;
+    for (let i = 0; i < chunks; i++) {
+      const chunk = await this.#redis.getBuffer(`${base}:c:${i}`);
+      if (chunk === null) return { status: 'corrupt', key, reason: `chunk ${i} of ${chunks} is missing` };
+      if (offset + chunk.byteLength > bytes) {
+        return { status: 'corrupt', key, reason: `chunk ${i} runs past the recorded size ${bytes}` };
+      }
+      out.push(chunk);
+      hash.update(chunk);
+      offset += chunk.byteLength;
+    }
+    if (offset !== bytes)
+      return { status: 'corrupt', key, reason: `${offset} bytes read, ${bytes} recorded` };
+    if (hash.digest('hex') !== meta.sha256) return { status: 'corrupt', key, reason: 'checksum mismatch' };
+    return { status: 'hit', key, chunks: out };
+  }
+
+  async #prune(schemaHash: string): Promise<void> {
+    const stale = await this.#redis.zrange(this.#revsKey(schemaHash), '0', String(-(this.#keep + 1)));
+    for (const member of stale) {
+      const [epoch, rev] = member.split(':');
+      await this.#remove({ schemaHash, epoch: epoch ?? '', revision: Number(rev) });
+    }
+  }
+
+  async #remove(key: SnapshotKey): Promise<void> {
+    const base = this.#entryKey(key);
+    const chunks = Number(await this.#redis.hget(`${base}:meta`, 'chunks'));
+    // Index entry first, so no loader starts on an entry whose chunks are going away.
+    await this.#redis.zrem(this.#revsKey(key.schemaHash), this.#member(key));
+    const keys = [`${base}:meta`];
+    for (let i = 0; i < (Number.isSafeInteger(chunks) ? chunks : 0); i++) keys.push(`${base}:c:${i}`);
+    for (let i = 0; i < keys.length; i += 100) await this.#redis.del(...keys.slice(i, i + 100));
+  }
+
+  #revsKey(schemaHash: string): string {
+    return `${this.#prefix}:${schemaHash}:revs`;
+  }
+
+  #member(key: SnapshotKey): string {
+    return `${key.epoch}:${key.revision}`;
+  }
+
+  #entryKey(key: SnapshotKey): string {
+    return `${this.#prefix}:${key.schemaHash}:${key.epoch}:${key.revision}`;
+  }
+}
+
+/** When to publish: after `everyChanges` revisions or `everyMs` with at least one change, whichever first. */
+export class SnapshotSchedule {
+  readonly #everyChanges: number;
+  readonly #everyMs: number;
+  #lastRevision: Revision;
+  #lastAt: number;
+
+  constructor(options: { everyChanges: number; everyMs: number; revision: Revision; now: number }) {
+    this.#everyChanges = options.everyChanges;
+    this.#everyMs = options.everyMs;
+    this.#lastRevision = options.revision;
+    this.#lastAt = options.now;
+  }
+
+  due(revision: Revision, now: number): boolean {
+    if (revision <= this.#lastRevision) return false;
+    return revision - this.#lastRevision >= this.#everyChanges || now - this.#lastAt >= this.#everyMs;
+  }
+
+  /** Record a publish (or an attempt another replica won) at `revision`. */
+  published(revision: Revision, now: number): void {
+    this.#lastRevision = Math.max(this.#lastRevision, revision);
+    this.#lastAt = now;
+  }
+}
+
+function checkKey(key: SnapshotKey): void {
+  if (!SAFE.test(key.schemaHash) || !SAFE.test(key.epoch)) {
+    throw new RangeError('schemaHash and epoch must be plain tokens ([0-9A-Za-z_.-], at most 128)');
+  }
+  if (!Number.isSafeInteger(key.revision) || key.revision < 0)
+    throw new RangeError('revision must be a non-negative integer');
+}

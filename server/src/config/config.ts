@@ -62,6 +62,8 @@ export interface GatehouseConfig {
   readonly decisionLogAlwaysDenials: boolean;
   /** OpenTelemetry request spans on the globally registered tracer provider. */
   readonly otel: boolean;
+  /** Data directory of the memory store (write-ahead log + snapshot); undefined: writes live in memory only. */
+  readonly dataDir: string | undefined;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -94,4 +96,5 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   decisionLogSampleRate: 1,
   decisionLogAlwaysDenials: true,
   otel: false,
+  dataDir: undefined,
 };

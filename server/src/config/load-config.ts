@@ -87,9 +87,12 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
       (values.get('decisionLogAlwaysDenials') as boolean | undefined) ??
       DEFAULT_CONFIG.decisionLogAlwaysDenials,
     otel: (values.get('otel') as boolean | undefined) ?? DEFAULT_CONFIG.otel,
+    dataDir: values.get('dataDir') as string | undefined,
   };
   problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));
+  if (config.dataDir !== undefined && config.redis !== undefined)
+    problems.push('dataDir: --data-dir is for the memory store; with --redis the data lives in Redis');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

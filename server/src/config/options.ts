@@ -250,6 +250,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'OpenTelemetry: a span per request (parent from W3C traceparent) on the tracer provider the deployer registers (docs/tracing.md). Default off.',
   },
+  {
+    key: 'dataDir',
+    flag: 'data-dir',
+    env: 'GATEHOUSE_DATA_DIR',
+    kind: 'string',
+    description:
+      'Memory store data directory: every acknowledged write is fsynced to a write-ahead log there and survives a restart.',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */

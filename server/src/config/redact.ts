@@ -22,6 +22,7 @@ export function redactConfig(config: GatehouseConfig): Record<string, unknown> {
     store: config.store,
     redisMaxLagMs: config.redisMaxLagMs,
     redisWaitReplicas: config.redisWaitReplicas,
+    dataDir: config.dataDir ?? '(none)',
   };
 }
 

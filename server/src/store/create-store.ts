@@ -1,6 +1,7 @@
 // The store factory of `gatehouse serve`: the embedded memory store, seeded with the policy
 // files' relationships, or with `--redis` a RedisStore, loaded by a dynamic import so the
-// embedded default never loads a Redis client, and seeded only when it is empty.
+// embedded default never loads a Redis client, and seeded only when it is empty. With
+// `--data-dir` the memory store is a DurableStore, seeded only when the directory is new.
 
 import type { Relationship } from '../model/relationship.js';
 import type { Logger } from '../observability/logger.js';
@@ -12,6 +13,8 @@ export interface StoreSettings {
   readonly redis: string | undefined;
   readonly store: string;
   readonly redisWaitReplicas: number;
+  /** With the memory store: the data directory that makes it durable (write-ahead log + snapshot). */
+  readonly dataDir?: string | undefined;
 }
 
 /** The surface of server/src/store/redis/redis-store.ts this factory uses (see STORE-CONTRACT). */
@@ -59,6 +62,18 @@ export async function createStore(
   seed: SeedChunks,
   options: { readonly logger?: Logger; readonly loadRedis?: RedisModuleLoader } = {},
 ): Promise<CreatedStore> {
+  if (settings.redis === undefined && settings.dataDir !== undefined) {
+    // Seeded only when the directory is new: the log and snapshot are the data from then on.
+    const { DurableStore } = await import('./durable/durable-store.js');
+    return DurableStore.open(
+      {
+        dataDir: settings.dataDir,
+        storeName: settings.store,
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+      },
+      toAsync(seed),
+    );
+  }
   if (settings.redis === undefined) {
     const store = await MemoryStore.withRelationshipChunks(toAsync(seed), { storeName: settings.store });
     return { store, seeded: true };

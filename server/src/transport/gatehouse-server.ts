@@ -4,7 +4,7 @@ import type { GatehouseConfig } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { GatehouseMetrics } from '../observability/metrics.js';
 import type { Schema } from '../schema/schema.js';
-import { GatehouseService } from '../service/gatehouse-service.js';
+import { GatehouseService, type GatehouseServiceOptions } from '../service/gatehouse-service.js';
 import type { Store } from '../store/store.js';
 import { GrpcServer } from './grpc/server.js';
 import { createHttpApp } from './http/app.js';
@@ -18,6 +18,9 @@ export interface GatehouseServerOptions {
   readonly logger: Logger;
   /** Receives the shutdown progress lines; defaults to `logger`. */
   readonly lifecycleLogger?: Logger | undefined;
+  /** Compiled graphs cached outside the process (--redis); closed by `stop()` after the store. */
+  readonly graphSource?: GatehouseServiceOptions['graphSource'];
+  readonly closeGraphSource?: (() => Promise<void>) | undefined;
 }
 
 export class GatehouseServer {
@@ -30,6 +33,7 @@ export class GatehouseServer {
   readonly #http: HttpServer;
   readonly #store: Store;
   readonly #logger: Logger;
+  readonly #closeGraphSource: (() => Promise<void>) | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -41,6 +45,7 @@ export class GatehouseServer {
     logger: Logger;
     httpAddress: string;
     grpcAddress: string;
+    closeGraphSource?: (() => Promise<void>) | undefined;
   }) {
     this.service = parts.service;
     this.metrics = parts.metrics;
@@ -50,6 +55,7 @@ export class GatehouseServer {
     this.#logger = parts.logger;
     this.httpAddress = parts.httpAddress;
     this.grpcAddress = parts.grpcAddress;
+    this.#closeGraphSource = parts.closeGraphSource;
   }
 
   /** Build the graph, bind both listeners, report SERVING. Rejects (having cleaned up) if a listener fails. */
@@ -64,9 +70,11 @@ export class GatehouseServer {
         token: config.token,
         logger,
         maxLagMs: config.redisMaxLagMs,
+        graphSource: options.graphSource,
       });
     } catch (err) {
       await store.close();
+      await options.closeGraphSource?.();
       throw err;
     }
     const metrics = new GatehouseMetrics(service);
@@ -83,6 +91,7 @@ export class GatehouseServer {
       await Promise.all([http.shutdown(0), grpc.shutdown(0)]);
       service.close();
       await store.close();
+      await options.closeGraphSource?.();
       throw httpBound.status === 'rejected' ? httpBound.reason : (grpcBound as PromiseRejectedResult).reason;
     }
     const addresses = [httpBound.value, grpcBound.value] as const;
@@ -96,6 +105,7 @@ export class GatehouseServer {
       logger: options.lifecycleLogger ?? logger,
       httpAddress: addresses[0],
       grpcAddress: addresses[1],
+      closeGraphSource: options.closeGraphSource,
     });
   }
 
@@ -115,6 +125,7 @@ export class GatehouseServer {
     await Promise.all([this.#http.shutdown(graceMs), this.#grpc.shutdown(graceMs)]);
     this.service.close();
     await this.#store.close();
+    await this.#closeGraphSource?.();
     this.#logger.info('stopped');
   }
 }

@@ -39,7 +39,7 @@ it('connects the Redis module with the config settings and seeds only an empty s
     {
       openGraphSource: async (options) => {
         opened.push(options);
-        return { source: {} as never, close: async () => undefined };
+        return { source: {} as never, reseedHook: () => async () => undefined, close: async () => undefined };
       },
       loadRedis: async () => ({
         RedisStore: {
@@ -77,6 +77,7 @@ it('closes the Redis store and the graph cache again when seeding fails', async 
       loadRedis: async () => ({ RedisStore: { connect: async () => fake } }),
       openGraphSource: async () => ({
         source: {} as never,
+        reseedHook: () => async () => undefined,
         close: async () => {
           cacheClosed = true;
         },

@@ -57,10 +57,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // in chunks; the schema is all that is kept of the policy set after.
   let store: Store;
   let graphSource: CreatedStore['graphSource'];
+  let onEpochChanged: CreatedStore['onEpochChanged'];
   try {
     const created = await createStore(config, policyRelationshipChunks(policySet), { logger });
     store = created.store;
     graphSource = created.graphSource;
+    onEpochChanged = created.onEpochChanged;
     lifecycle.info({ storeKind: store.kind, store: config.store, seeded: created.seeded }, 'store open');
   } catch (err) {
     signals.dispose();
@@ -88,6 +90,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       lifecycleLogger: lifecycle,
       graphSource: graphSource?.source,
       closeGraphSource: graphSource?.close,
+      onEpochChanged,
     });
   } catch (err) {
     signals.dispose();

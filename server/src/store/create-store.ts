@@ -47,6 +47,8 @@ export interface CreatedStore {
   readonly seeded: boolean;
   /** With --redis: the compiled-graph cache in the same Redis; the caller closes it after the store. */
   readonly graphSource?: OpenedGraphSource | undefined;
+  /** With --redis: re-seeds the store from the replica's graph when Redis comes back empty. */
+  readonly onEpochChanged?: ReturnType<OpenedGraphSource['reseedHook']> | undefined;
 }
 
 /** Opens the Redis compiled-graph cache; a parameter so tests can stand one in. */
@@ -93,10 +95,11 @@ export async function createStore(
     });
     // Redis seeds in one atomic step, so the set is gathered first (only when it is empty,
     // where the seed is all the data there is).
-    if ((await store.revision()) !== 0) return { store, seeded: false, graphSource };
+    const onEpochChanged = graphSource.reseedHook(store);
+    if ((await store.revision()) !== 0) return { store, seeded: false, graphSource, onEpochChanged };
     const all: Relationship[] = [];
     for await (const chunk of toAsync(seed)) for (const r of chunk) all.push(r);
-    return { store, seeded: await store.seedIfEmpty(all), graphSource };
+    return { store, seeded: await store.seedIfEmpty(all), graphSource, onEpochChanged };
   } catch (err) {
     await graphSource?.close();
     await store.close();

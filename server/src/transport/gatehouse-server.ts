@@ -21,6 +21,8 @@ export interface GatehouseServerOptions {
   /** Compiled graphs cached outside the process (--redis); closed by `stop()` after the store. */
   readonly graphSource?: GatehouseServiceOptions['graphSource'];
   readonly closeGraphSource?: (() => Promise<void>) | undefined;
+  /** Told when the store's data starts anew (GatehouseServiceOptions.onEpochChanged). */
+  readonly onEpochChanged?: GatehouseServiceOptions['onEpochChanged'];
 }
 
 export class GatehouseServer {
@@ -71,6 +73,7 @@ export class GatehouseServer {
         logger,
         maxLagMs: config.redisMaxLagMs,
         graphSource: options.graphSource,
+        onEpochChanged: options.onEpochChanged,
       });
     } catch (err) {
       await store.close();

@@ -32,10 +32,15 @@ it('connects the Redis module with the config settings and seeds only an empty s
       return false; // another replica seeded first
     },
   }) as MemoryStore & SeedableStore;
-  const { store, seeded } = await createStore(
+  const opened: unknown[] = [];
+  const { store, seeded, graphSource } = await createStore(
     { redis: 'redis://127.0.0.1:7777/0', store: 'crm', redisWaitReplicas: 2 },
     [seed],
     {
+      openGraphSource: async (options) => {
+        opened.push(options);
+        return { source: {} as never, reseedHook: () => async () => undefined, close: async () => undefined };
+      },
       loadRedis: async () => ({
         RedisStore: {
           connect: async (options) => {
@@ -50,10 +55,14 @@ it('connects the Redis module with the config settings and seeds only an empty s
   expect(seeded).toBe(false);
   expect(connected).toEqual([{ url: 'redis://127.0.0.1:7777/0', storeName: 'crm', waitReplicas: 2 }]);
   expect(seededWith).toEqual([2]);
+  // The compiled-graph cache lives in the same Redis, under the same store name.
+  expect(opened).toEqual([{ url: 'redis://127.0.0.1:7777/0', storeName: 'crm', logger: undefined }]);
+  expect(graphSource).toBeDefined();
 });
 
-it('closes the Redis store again when seeding fails', async () => {
+it('closes the Redis store and the graph cache again when seeding fails', async () => {
   let closed = false;
+  let cacheClosed = false;
   const inner = new MemoryStore();
   const fake = Object.assign(inner, {
     seedIfEmpty: async (): Promise<boolean> => {
@@ -66,7 +75,15 @@ it('closes the Redis store again when seeding fails', async () => {
   await expect(
     createStore({ redis: 'redis://h:1', store: 'default', redisWaitReplicas: 0 }, [seed], {
       loadRedis: async () => ({ RedisStore: { connect: async () => fake } }),
+      openGraphSource: async () => ({
+        source: {} as never,
+        reseedHook: () => async () => undefined,
+        close: async () => {
+          cacheClosed = true;
+        },
+      }),
     }),
   ).rejects.toThrow('READONLY');
   expect(closed).toBe(true);
+  expect(cacheClosed).toBe(true);
 });

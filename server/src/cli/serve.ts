@@ -6,7 +6,7 @@ import { PolicyError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { loadPolicySet, policyRelationshipChunks } from '../policy/index.js';
 import { PolicyReloader } from '../service/policy-reload.js';
-import { createStore } from '../store/create-store.js';
+import { type CreatedStore, createStore } from '../store/create-store.js';
 import type { Store } from '../store/store.js';
 import { GatehouseServer } from '../transport/gatehouse-server.js';
 import { collectGarbageOnce } from './collect-garbage.js';
@@ -56,9 +56,13 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // build on top of them, and they are never re-applied over live data. Bulk files are streamed
   // in chunks; the schema is all that is kept of the policy set after.
   let store: Store;
+  let graphSource: CreatedStore['graphSource'];
+  let onEpochChanged: CreatedStore['onEpochChanged'];
   try {
     const created = await createStore(config, policyRelationshipChunks(policySet), { logger });
     store = created.store;
+    graphSource = created.graphSource;
+    onEpochChanged = created.onEpochChanged;
     lifecycle.info({ storeKind: store.kind, store: config.store, seeded: created.seeded }, 'store open');
   } catch (err) {
     signals.dispose();
@@ -84,6 +88,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       store,
       logger,
       lifecycleLogger: lifecycle,
+      graphSource: graphSource?.source,
+      closeGraphSource: graphSource?.close,
+      onEpochChanged,
     });
   } catch (err) {
     signals.dispose();
@@ -111,6 +118,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       revision: server.service.revision,
       relationships: server.service.relationshipCount,
       schemaHash: schema.hash,
+      // With --redis: whether the graph came from a snapshot another replica published (1) or was built (0).
+      ...(graphSource === undefined ? {} : { graphSnapshotLoaded: graphSource.source.stats.hits }),
     },
     'ready',
   );

@@ -211,6 +211,36 @@ export class GraphIndex {
   }
 
   /**
+   * Every relationship the index holds, relation by relation in schema order, read back from the
+   * forward adjacency (what a replica re-seeds an emptied store with). Do not mutate while iterating.
+   */
+  *relationships(): Generator<Relationship> {
+    for (const slot of this.slots.values()) {
+      const resources = this.interners.get(slot.resourceType)!;
+      for (const edges of slot.edgeSets) {
+        const subjects = edges.kind === 'wildcard' ? undefined : this.interners.get(edges.subjectType)!;
+        for (let r = 0; r < resources.size; r++) {
+          const degree = edges.forward.degree(r);
+          for (let i = 0; i < degree; i++) {
+            const n = edges.forward.neighbor(r, i);
+            const subject: SubjectRef =
+              subjects === undefined
+                ? { type: edges.subjectType, id: WILDCARD_ID }
+                : edges.kind === 'subject-set'
+                  ? { type: edges.subjectType, id: subjects.id(n), relation: edges.subjectRelation }
+                  : { type: edges.subjectType, id: subjects.id(n) };
+            yield {
+              resource: { type: slot.resourceType, id: resources.id(r) },
+              relation: slot.relation,
+              subject,
+            };
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Adds a relationship; returns false if it was already present. Throws InvalidArgumentError
    * if the schema does not allow it (the service validates first; this keeps the index sound).
    */

@@ -6,6 +6,7 @@
 import type { Relationship } from '../model/relationship.js';
 import type { Logger } from '../observability/logger.js';
 import { MemoryStore } from './memory-store.js';
+import type { OpenedGraphSource, OpenGraphSourceOptions } from './redis/open-graph-source.js';
 import type { Store } from './store.js';
 
 /** What the factory needs of the config. */
@@ -47,7 +48,18 @@ export interface CreatedStore {
   readonly store: Store;
   /** Whether the policy relationships were written (memory: always; Redis: only into an empty store). */
   readonly seeded: boolean;
+  /** With --redis: the compiled-graph cache in the same Redis; the caller closes it after the store. */
+  readonly graphSource?: OpenedGraphSource | undefined;
+  /** With --redis: re-seeds the store from the replica's graph when Redis comes back empty. */
+  readonly onEpochChanged?: ReturnType<OpenedGraphSource['reseedHook']> | undefined;
 }
+
+/** Opens the Redis compiled-graph cache; a parameter so tests can stand one in. */
+export type GraphSourceOpener = (options: OpenGraphSourceOptions) => Promise<OpenedGraphSource>;
+
+const GRAPH_SOURCE_MODULE = './redis/open-graph-source.js';
+const openRedisGraphSource: GraphSourceOpener = async (o) =>
+  ((await import(GRAPH_SOURCE_MODULE)) as { openGraphSource: GraphSourceOpener }).openGraphSource(o);
 
 /** The policy files' relationships, in chunks (bulk files are streamed, never held whole). */
 export type SeedChunks = AsyncIterable<readonly Relationship[]> | Iterable<readonly Relationship[]>;
@@ -60,7 +72,11 @@ export type SeedChunks = AsyncIterable<readonly Relationship[]> | Iterable<reado
 export async function createStore(
   settings: StoreSettings,
   seed: SeedChunks,
-  options: { readonly logger?: Logger; readonly loadRedis?: RedisModuleLoader } = {},
+  options: {
+    readonly logger?: Logger;
+    readonly loadRedis?: RedisModuleLoader;
+    readonly openGraphSource?: GraphSourceOpener;
+  } = {},
 ): Promise<CreatedStore> {
   if (settings.redis === undefined && settings.dataDir !== undefined) {
     // Seeded only when the directory is new: the log and snapshot are the data from then on.
@@ -85,14 +101,22 @@ export async function createStore(
     waitReplicas: settings.redisWaitReplicas,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
+  let graphSource: OpenedGraphSource | undefined;
   try {
+    graphSource = await (options.openGraphSource ?? openRedisGraphSource)({
+      url: settings.redis,
+      storeName: settings.store,
+      logger: options.logger,
+    });
     // Redis seeds in one atomic step, so the set is gathered first (only when it is empty,
     // where the seed is all the data there is).
-    if ((await store.revision()) !== 0) return { store, seeded: false };
+    const onEpochChanged = graphSource.reseedHook(store);
+    if ((await store.revision()) !== 0) return { store, seeded: false, graphSource, onEpochChanged };
     const all: Relationship[] = [];
     for await (const chunk of toAsync(seed)) for (const r of chunk) all.push(r);
-    return { store, seeded: await store.seedIfEmpty(all) };
+    return { store, seeded: await store.seedIfEmpty(all), graphSource, onEpochChanged };
   } catch (err) {
+    await graphSource?.close();
     await store.close();
     throw err;
   }

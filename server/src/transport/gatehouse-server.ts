@@ -12,7 +12,7 @@ import { GatehouseMetrics } from '../observability/metrics.js';
 import { RequestTracing } from '../observability/tracing.js';
 import type { Schema } from '../schema/schema.js';
 import { type RunningAuth, startAuth } from '../service/auth/index.js';
-import { GatehouseService } from '../service/gatehouse-service.js';
+import { GatehouseService, type GatehouseServiceOptions } from '../service/gatehouse-service.js';
 import type { Store } from '../store/store.js';
 import { GrpcServer } from './grpc/server.js';
 import { createHttpApp } from './http/app.js';
@@ -30,6 +30,11 @@ export interface GatehouseServerOptions {
   readonly lifecycleLogger?: Logger | undefined;
   /** Request spans; default: on the global tracer provider when `config.otel`, else none. */
   readonly tracing?: RequestTracing | undefined;
+  /** Compiled graphs cached outside the process (--redis); closed by `stop()` after the store. */
+  readonly graphSource?: GatehouseServiceOptions['graphSource'];
+  readonly closeGraphSource?: (() => Promise<void>) | undefined;
+  /** Told when the store's data starts anew (GatehouseServiceOptions.onEpochChanged). */
+  readonly onEpochChanged?: GatehouseServiceOptions['onEpochChanged'];
 }
 
 export class GatehouseServer {
@@ -47,6 +52,7 @@ export class GatehouseServer {
   readonly #http: HttpServer;
   readonly #store: Store;
   readonly #logger: Logger;
+  readonly #closeGraphSource: (() => Promise<void>) | undefined;
   #stopping: Promise<void> | undefined;
   readonly #decisionLog: DecisionLog | undefined;
 
@@ -64,6 +70,7 @@ export class GatehouseServer {
     auth: RunningAuth;
     tls: TlsFiles | undefined;
     decisionLog?: DecisionLog | undefined;
+    closeGraphSource?: (() => Promise<void>) | undefined;
   }) {
     this.#decisionLog = parts.decisionLog;
     this.service = parts.service;
@@ -78,6 +85,7 @@ export class GatehouseServer {
     this.healthAddress = parts.healthAddress;
     this.#auth = parts.auth;
     this.#tls = parts.tls;
+    this.#closeGraphSource = parts.closeGraphSource;
   }
 
   /** Build the graph, bind both listeners, report SERVING. Rejects (having cleaned up) if a listener fails. */
@@ -109,12 +117,15 @@ export class GatehouseServer {
         logger,
         maxLagMs: config.redisMaxLagMs,
         decisionLog,
+        graphSource: options.graphSource,
+        onEpochChanged: options.onEpochChanged,
       });
     } catch (err) {
       auth?.close();
       tls?.close();
       await decisionLog?.close();
       await store.close();
+      await options.closeGraphSource?.();
       throw err;
     }
     const metrics = new GatehouseMetrics(service);
@@ -154,6 +165,7 @@ export class GatehouseServer {
       tls?.close();
       await decisionLog?.close();
       await store.close();
+      await options.closeGraphSource?.();
       throw failed.reason;
     }
     const addresses = [
@@ -175,6 +187,7 @@ export class GatehouseServer {
       auth,
       tls,
       decisionLog,
+      closeGraphSource: options.closeGraphSource,
     });
   }
 
@@ -199,6 +212,7 @@ export class GatehouseServer {
     this.service.close();
     await this.#decisionLog?.close();
     await this.#store.close();
+    await this.#closeGraphSource?.();
     this.#logger.info('stopped');
   }
 }

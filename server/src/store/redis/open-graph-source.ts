@@ -1,0 +1,96 @@
+// Opens the compiled-graph cache `gatehouse serve --redis` uses: its own Redis client (chunk
+// transfers must not queue behind the store's commands), keys under the store's hash tag.
+import { randomBytes } from 'node:crypto';
+import type { Relationship } from '../../model/relationship.js';
+import type { Logger } from '../../observability/logger.js';
+import { GraphSnapshotCache } from './graph-snapshot-cache.js';
+import { RedisCompiledGraphSource } from './graph-snapshot-source.js';
+import { openRedisClient } from './redis-connection.js';
+import { checkStoreName } from './redis-layout.js';
+import { parseRedisUrl } from './redis-url.js';
+
+/** A compiled-graph source with the client it owns; `close()` waits for a publish in flight. */
+export interface OpenedGraphSource {
+  readonly source: RedisCompiledGraphSource;
+  /** The GraphReplica `onEpochChanged` hook that re-seeds an emptied `store` from a replica's graph. */
+  reseedHook(store: ReseedableStore): (change: ReseedChange) => Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What the re-seed hook needs of the store (RedisStore.seedIfEmpty). */
+export interface ReseedableStore {
+  seedIfEmpty(relationships: Iterable<Relationship>): Promise<boolean>;
+}
+
+/** The parts of GraphReplica's EpochChange the hook reads (kept structural: the store layer sits below the service). */
+export interface ReseedChange {
+  readonly current?: { readonly epoch: string } | undefined;
+  readonly revision: number;
+  readonly graph: { relationships(): Iterable<Relationship>; readonly relationshipCount: number };
+}
+
+/** How long one replica holds the right to re-seed a new epoch (the seed itself is atomic). */
+const RESEED_LEASE_MS = 120_000;
+
+export interface OpenGraphSourceOptions {
+  readonly url: string;
+  readonly storeName: string;
+  readonly logger?: Logger | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+}
+
+/** Connect a RedisCompiledGraphSource for `storeName` on the Redis named by `url`. */
+export async function openGraphSource(options: OpenGraphSourceOptions): Promise<OpenedGraphSource> {
+  checkStoreName(options.storeName);
+  const client = await openRedisClient(parseRedisUrl(options.url), {
+    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
+    // A snapshot chunk is up to 256 KiB: allow a slow link more than the store's per-command bound.
+    commandTimeoutMs: 10_000,
+    reconnect: true,
+    connectionName: `gatehouse:${options.storeName}:graph-cache`,
+    logger: options.logger,
+  });
+  const cache = new GraphSnapshotCache({
+    redis: client,
+    keyPrefix: `{gatehouse:${options.storeName}}`,
+    logger: options.logger,
+  });
+  const source = new RedisCompiledGraphSource({ cache, logger: options.logger });
+  const tag = `{gatehouse:${options.storeName}}`;
+  const log = options.logger;
+  return {
+    source,
+    reseedHook: (store) => async (change) => {
+      if (change.current === undefined) return; // store unreachable: the replica resyncs later
+      // One replica per new epoch wins the lease and writes its graph; the seed only lands in an
+      // empty store, so data written meanwhile in the new epoch is never overwritten.
+      const won = await client.set(
+        `${tag}:reseed:${change.current.epoch}`,
+        randomBytes(8).toString('hex'),
+        'PX',
+        RESEED_LEASE_MS,
+        'NX',
+      );
+      if (won !== 'OK') {
+        log?.info({ epoch: change.current.epoch }, 'another replica re-seeds the emptied store');
+        return;
+      }
+      const seeded = await store.seedIfEmpty(change.graph.relationships());
+      log?.warn(
+        {
+          epoch: change.current.epoch,
+          seeded,
+          fromRevision: change.revision,
+          relationships: change.graph.relationshipCount,
+        },
+        seeded
+          ? "re-seeded the emptied store from this replica's graph"
+          : 'the new epoch already had data: not re-seeded',
+      );
+    },
+    close: async () => {
+      await source.settled().catch(() => undefined);
+      client.disconnect();
+    },
+  };
+}

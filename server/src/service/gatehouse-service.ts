@@ -11,12 +11,10 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   LimitExceededError,
-  PolicyError,
   UnavailableError,
 } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
 import type { Logger } from '../observability/logger.js';
-import { compilePolicySet } from '../policy/index.js';
 import { type DeletionConsequence, deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
@@ -29,6 +27,7 @@ import {
 } from './graph-replica.js';
 import { deleteObject } from './object-deletion.js';
 import type { ReloadOutcome } from './policy-reload.js';
+import { PolicyValidator, type PolicyValidatorOptions } from './policy-validator.js';
 import type {
   CallContext,
   CheckBatchParams,
@@ -87,6 +86,8 @@ export interface GatehouseServiceOptions {
   readonly clock?: (() => number) | undefined;
   /** Compiled graphs cached outside the process (GraphReplicaOptions.graphSource). */
   readonly graphSource?: GraphReplicaOptions['graphSource'];
+  /** ValidatePolicies workers, queue and heap; the input limit defaults to limits.maxBodyBytes. */
+  readonly validator?: Partial<PolicyValidatorOptions> | undefined;
 }
 
 const DEFAULT_WATCH_BUFFER = 4096;
@@ -166,6 +167,7 @@ export class GatehouseService {
   #tokenRevision = -1;
   #tokenIdentity: StoreIdentity | undefined;
   #token = '';
+  readonly #validator: PolicyValidator;
 
   private constructor(options: GatehouseServiceOptions, generation: Generation) {
     this.limits = options.limits;
@@ -175,6 +177,11 @@ export class GatehouseService {
     this.#auth = options.authorizer ?? OPEN_AUTHORIZER;
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
     this.#logger = options.logger;
+    this.#validator = new PolicyValidator({
+      maxInputBytes: options.limits.maxBodyBytes,
+      logger: options.logger,
+      ...options.validator,
+    });
   }
 
   /** Build the local graph from the store and start following it; ready when this resolves. */
@@ -311,6 +318,7 @@ export class GatehouseService {
   close(): void {
     this.beginShutdown();
     void this.#gen.replica.close();
+    void this.#validator.close();
   }
 
   async check(params: CheckParams, ctx: CallContext): Promise<CheckResult> {
@@ -580,18 +588,13 @@ export class GatehouseService {
     return { schemaJson: g.schemaJson, schemaHash: g.schemaHash };
   }
 
-  validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): ValidatePoliciesResult {
+  /** Compiles in a worker thread (PolicyValidator) so checks keep being answered meanwhile. */
+  async validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): Promise<ValidatePoliciesResult> {
     this.#auth.authorize(ctx, 'ValidatePolicies');
     if (params.files.length === 0) {
       throw new InvalidArgumentError('files is empty: send the policy files to validate', { field: 'files' });
     }
-    try {
-      compilePolicySet(params.files);
-      return { valid: true, problems: [] };
-    } catch (err) {
-      if (err instanceof PolicyError) return { valid: false, problems: err.problems };
-      throw err;
-    }
+    return this.#validator.validate(params.files);
   }
 
   /** The token of the graph's current revision, re-encoded only when the revision (or store epoch) moves. */

@@ -119,14 +119,21 @@ export class PolicyValidator {
 
   #run(worker: Worker, job: Job): void {
     this.#busy.add(worker);
+    // A running validation keeps the process alive; an idle worker does not.
+    worker.ref();
     let settled = false;
     const finish = (reuse: boolean): void => {
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.off('exit', onExit);
       this.#busy.delete(worker);
+      worker.unref();
       if (reuse && !this.#closed) this.#idle.push(worker);
-      else void worker.terminate();
+      else {
+        // A late 'error' from a dying worker must not become an uncaught exception.
+        worker.on('error', () => undefined);
+        void worker.terminate();
+      }
       this.#pump();
     };
     const onMessage = (reply: WorkerReply): void => {

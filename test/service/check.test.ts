@@ -170,13 +170,13 @@ describe('schema and policies', () => {
     expect(() => JSON.parse(s.schemaJson)).not.toThrow();
   });
 
-  it('validates policy files, returning every problem with its position', () => {
-    const ok = f.service.validatePolicies(
+  it('validates policy files, returning every problem with its position', async () => {
+    const ok = await f.service.validatePolicies(
       { files: [{ path: 's.yaml', content: 'kind: schema\ntypes:\n  user: {}\n' }] },
       ctx(),
     );
     expect(ok).toEqual({ valid: true, problems: [] });
-    const bad = f.service.validatePolicies(
+    const bad = await f.service.validatePolicies(
       {
         files: [
           { path: 's.yaml', content: 'kind: schema\ntypes:\n  doc:\n    relations:\n      owner: usr\n' },

@@ -4,7 +4,10 @@ import { compilePolicySet } from '../../server/src/policy/index.js';
 import type { PolicySet } from '../../server/src/policy/policy-set.js';
 import { SCOPES, type Scope } from '../../server/src/service/auth/scopes.js';
 import { TokenAuthorizer } from '../../server/src/service/auth/token-authorizer.js';
-import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
+import {
+  GatehouseService,
+  type GatehouseServiceOptions,
+} from '../../server/src/service/gatehouse-service.js';
 import type { CallContext, CheckParams } from '../../server/src/service/requests.js';
 import { MemoryStore } from '../../server/src/store/index.js';
 
@@ -50,7 +53,12 @@ export interface Fixture {
 }
 
 export async function startService(
-  options: { limits?: Partial<Limits>; token?: string; openScopes?: readonly Scope[] } = {},
+  options: {
+    limits?: Partial<Limits>;
+    token?: string;
+    openScopes?: readonly Scope[];
+    validator?: GatehouseServiceOptions['validator'];
+  } = {},
 ): Promise<Fixture> {
   const set = fixturePolicySet();
   const store = MemoryStore.withRelationships(set.relationships.map((r) => r.relationship));
@@ -58,6 +66,7 @@ export async function startService(
     schema: set.schema,
     store,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    validator: options.validator,
     authorizer:
       options.token === undefined
         ? undefined

@@ -11,13 +11,11 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   LimitExceededError,
-  PolicyError,
   UnavailableError,
 } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
 import type { DecisionLog, DecisionScope } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
-import { compilePolicySet } from '../policy/index.js';
 import { type DeletionConsequence, deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
@@ -30,6 +28,7 @@ import {
 } from './graph-replica.js';
 import { deleteObject } from './object-deletion.js';
 import type { ReloadOutcome } from './policy-reload.js';
+import { PolicyValidator, type PolicyValidatorOptions } from './policy-validator.js';
 import type {
   CallContext,
   CheckBatchParams,
@@ -90,6 +89,8 @@ export interface GatehouseServiceOptions {
   readonly graphSource?: GraphReplicaOptions['graphSource'];
   /** Decision log; undefined (the default) logs nothing and costs one comparison per call. */
   readonly decisionLog?: DecisionLog | undefined;
+  /** ValidatePolicies workers, queue and heap; the input limit defaults to limits.maxBodyBytes. */
+  readonly validator?: Partial<PolicyValidatorOptions> | undefined;
 }
 
 const DEFAULT_WATCH_BUFFER = 4096;
@@ -170,6 +171,7 @@ export class GatehouseService {
   #tokenIdentity: StoreIdentity | undefined;
   #token = '';
   readonly #decisions: DecisionLog | undefined;
+  readonly #validator: PolicyValidator;
 
   private constructor(options: GatehouseServiceOptions, generation: Generation) {
     this.limits = options.limits;
@@ -180,6 +182,11 @@ export class GatehouseService {
     this.#watchBuffer = options.watchBufferRevisions ?? DEFAULT_WATCH_BUFFER;
     this.#logger = options.logger;
     this.#decisions = options.decisionLog;
+    this.#validator = new PolicyValidator({
+      maxInputBytes: options.limits.maxBodyBytes,
+      logger: options.logger,
+      ...options.validator,
+    });
   }
 
   /** Build the local graph from the store and start following it; ready when this resolves. */
@@ -316,6 +323,7 @@ export class GatehouseService {
   close(): void {
     this.beginShutdown();
     void this.#gen.replica.close();
+    void this.#validator.close();
   }
 
   async check(params: CheckParams, ctx: CallContext): Promise<CheckResult> {
@@ -597,18 +605,13 @@ export class GatehouseService {
     return { schemaJson: g.schemaJson, schemaHash: g.schemaHash };
   }
 
-  validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): ValidatePoliciesResult {
+  /** Compiles in a worker thread (PolicyValidator) so checks keep being answered meanwhile. */
+  async validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): Promise<ValidatePoliciesResult> {
     this.#auth.authorize(ctx, 'ValidatePolicies');
     if (params.files.length === 0) {
       throw new InvalidArgumentError('files is empty: send the policy files to validate', { field: 'files' });
     }
-    try {
-      compilePolicySet(params.files);
-      return { valid: true, problems: [] };
-    } catch (err) {
-      if (err instanceof PolicyError) return { valid: false, problems: err.problems };
-      throw err;
-    }
+    return this.#validator.validate(params.files);
   }
 
   /** `checkNow` with its decision logged (when sampled): the only place checks meet the decision log. */

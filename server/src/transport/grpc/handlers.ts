@@ -266,8 +266,8 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       }
     }),
     ReadSchema: unary('ReadSchema', (_r, ctx) => encode.encodeSchema(service.readSchema(ctx))),
-    ValidatePolicies: unary('ValidatePolicies', (r, ctx) =>
-      encode.encodeValidatePolicies(service.validatePolicies(decode.decodeValidatePolicies(r), ctx)),
+    ValidatePolicies: unary('ValidatePolicies', async (r, ctx) =>
+      encode.encodeValidatePolicies(await service.validatePolicies(decode.decodeValidatePolicies(r), ctx)),
     ),
   };
 }

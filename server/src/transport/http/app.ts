@@ -228,8 +228,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   post('/v1/relationships/read', 'ReadRelationships', async (b, ctx) =>
     encode.encodeRead(await service.readRelationships(decode.decodeRead(b), ctx)),
   );
-  post('/v1/policies/validate', 'ValidatePolicies', (b, ctx) =>
-    encode.encodeValidatePolicies(service.validatePolicies(decode.decodeValidatePolicies(b), ctx)),
+  post('/v1/policies/validate', 'ValidatePolicies', async (b, ctx) =>
+    encode.encodeValidatePolicies(await service.validatePolicies(decode.decodeValidatePolicies(b), ctx)),
   );
 
   const schemaMetrics = metrics.method('http', 'ReadSchema');

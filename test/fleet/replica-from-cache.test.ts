@@ -9,9 +9,10 @@ import { GraphReplica } from '../../server/src/service/graph-replica.js';
 import { MemoryStore } from '../../server/src/store/memory-store.js';
 import { GraphSnapshotCache } from '../../server/src/store/redis/graph-snapshot-cache.js';
 import { RedisCompiledGraphSource } from '../../server/src/store/redis/graph-snapshot-source.js';
-import { DOC_PERMISSIONS, ID_POOLS, scenarioArb } from '../engine/arbitraries.js';
+import { scenarioArb } from '../engine/arbitraries.js';
 import { RedisServer } from '../support/redis-server.js';
 import { waitUntil } from '../support/wait-until.js';
+import { replicaAnswers } from './replica-answers.js';
 
 let redis: RedisServer;
 let client: Redis;
@@ -25,24 +26,6 @@ afterAll(async () => {
   client?.disconnect();
   await redis?.stop();
 });
-
-function answers(replica: GraphReplica): unknown[] {
-  const out: unknown[] = [replica.revision, replica.relationshipCount];
-  for (const id of [...ID_POOLS.doc!, 'none']) {
-    for (const permission of DOC_PERMISSIONS) {
-      for (const user of ['u0', 'u1', 'u2']) {
-        out.push(
-          replica.engine.check({
-            resource: { type: 'doc', id },
-            permission,
-            subject: { type: 'user', id: user },
-          }),
-        );
-      }
-    }
-  }
-  return out;
-}
 
 describe('GraphReplica with a Redis compiled-graph source', () => {
   it('a replica started from the cached graph replays only later changes and answers like the first', async () => {
@@ -68,7 +51,7 @@ describe('GraphReplica with a Redis compiled-graph source', () => {
     const b = await GraphReplica.start(schema, store, { engine: ENGINE, graphSource: sourceB });
     expect(sourceB.stats.hits).toBe(1);
     await waitUntil('both replicas at the head', () => a.revision === head && b.revision === head);
-    expect(answers(b)).toEqual(answers(a));
+    expect(replicaAnswers(b)).toEqual(replicaAnswers(a));
     await a.close();
     await b.close();
   });
@@ -91,7 +74,7 @@ describe('GraphReplica with a Redis compiled-graph source', () => {
     const b = await GraphReplica.start(schema, store, { engine: ENGINE, graphSource: sourceB });
     expect(sourceB.stats.hits).toBe(0);
     expect(sourceB.stats.corrupt).toBe(1);
-    expect(answers(b)).toEqual(answers(a));
+    expect(replicaAnswers(b)).toEqual(replicaAnswers(a));
     await a.close();
     await b.close();
   });

@@ -9,9 +9,10 @@ import { GraphReplica } from '../../server/src/service/graph-replica.js';
 import { GraphSnapshotCache } from '../../server/src/store/redis/graph-snapshot-cache.js';
 import { RedisCompiledGraphSource } from '../../server/src/store/redis/graph-snapshot-source.js';
 import { RedisStore } from '../../server/src/store/redis/redis-store.js';
-import { DOC_PERMISSIONS, ID_POOLS, scenarioArb } from '../engine/arbitraries.js';
+import { scenarioArb } from '../engine/arbitraries.js';
 import { RedisServer } from '../support/redis-server.js';
 import { waitUntil } from '../support/wait-until.js';
+import { replicaAnswers } from './replica-answers.js';
 
 let redis: RedisServer;
 let client: Redis;
@@ -24,24 +25,6 @@ afterAll(async () => {
   client?.disconnect();
   await redis?.stop();
 });
-
-function answers(replica: GraphReplica): unknown[] {
-  const out: unknown[] = [replica.revision, replica.relationshipCount];
-  for (const id of [...ID_POOLS.doc!, 'none']) {
-    for (const permission of DOC_PERMISSIONS) {
-      for (const user of ['u0', 'u1', 'u2']) {
-        out.push(
-          replica.engine.check({
-            resource: { type: 'doc', id },
-            permission,
-            subject: { type: 'user', id: user },
-          }),
-        );
-      }
-    }
-  }
-  return out;
-}
 
 describe('a cached graph older than the trimmed changelog', () => {
   it('makes the replica resync from the store, ending at the head with the same answers', async () => {
@@ -72,7 +55,7 @@ describe('a cached graph older than the trimmed changelog', () => {
     expect(sourceB.stats.hits).toBe(1);
     await waitUntil('both replicas at the head', () => a.revision === head && b.revision === head, 30_000);
     expect(b.status().resyncs).toBeGreaterThanOrEqual(1);
-    expect(answers(b)).toEqual(answers(a));
+    expect(replicaAnswers(b)).toEqual(replicaAnswers(a));
     await a.close();
     await b.close();
     await store.close();

@@ -20,11 +20,28 @@ export interface SubjectRef {
   readonly relation?: string | undefined;
 }
 
-/** `resource#relation@subject`. */
+/**
+ * A named condition on a relationship (a CEL expression declared in the schema) with the
+ * parameter values stored with it; the parameters it lacks come from the request's context.
+ */
+export interface RelationshipCondition {
+  readonly name: string;
+  /** JSON values by parameter name; absent or empty when every value comes from the request. */
+  readonly context?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * `resource#relation@subject`, optionally with a condition and an expiry. Its identity (what a
+ * touch replaces, what a delete names) is the `resource#relation@subject` part alone.
+ */
 export interface Relationship {
   readonly resource: ObjectRef;
   readonly relation: string;
   readonly subject: SubjectRef;
+  /** Present when the relationship grants only while its condition holds. */
+  readonly condition?: RelationshipCondition | undefined;
+  /** Milliseconds since the epoch at which the relationship stops granting. */
+  readonly expiresAt?: number | undefined;
 }
 
 export const WILDCARD_ID = '*';
@@ -48,8 +65,34 @@ export function formatSubject(s: SubjectRef): string {
   return s.relation === undefined ? `${s.type}:${s.id}` : `${s.type}:${s.id}#${s.relation}`;
 }
 
+/** The identity form `type:id#relation@subject`, without condition or expiry. */
 export function formatRelationship(r: Relationship): string {
   return `${r.resource.type}:${r.resource.id}#${r.relation}@${formatSubject(r.subject)}`;
+}
+
+/** True when the relationship carries a condition or an expiry. */
+export function hasAttributes(r: Relationship): boolean {
+  return r.condition !== undefined || r.expiresAt !== undefined;
+}
+
+/**
+ * The full form, the one `parseRelationship` reads: the identity followed by
+ * `[name]`/`[name:{json}]` for a condition and `[expiration:RFC3339]` for an expiry (SpiceDB's
+ * relationship-string notation, so strings copied from its tooling read as they are).
+ */
+export function formatRelationshipWithAttributes(r: Relationship): string {
+  const base = formatRelationship(r);
+  if (!hasAttributes(r)) return base;
+  let out = base;
+  if (r.condition !== undefined) {
+    const ctx = r.condition.context;
+    out +=
+      ctx === undefined || Object.keys(ctx).length === 0
+        ? `[${r.condition.name}]`
+        : `[${r.condition.name}:${JSON.stringify(ctx)}]`;
+  }
+  if (r.expiresAt !== undefined) out += `[expiration:${new Date(r.expiresAt).toISOString()}]`;
+  return out;
 }
 
 function fail(what: string, input: string, why: string, field?: string): never {
@@ -122,7 +165,104 @@ export function parseSubject(input: string, field?: string): SubjectRef {
   return { type, id, relation };
 }
 
-/** Parse `type:id#relation@subject`. */
+/** The `expiration` bracket name is reserved: no condition may be called that. */
+export const EXPIRATION_ATTRIBUTE = 'expiration';
+
+/** RFC 3339 with a time zone: `2026-12-31T00:00:00Z`, `2026-12-31T01:00:00.5+01:00`. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** Parses an RFC 3339 timestamp to ms since the epoch; throws InvalidArgumentError. */
+export function parseTimestamp(input: string, field?: string): number {
+  const ms = RFC3339.test(input) ? Date.parse(input) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    fail('expiration', input, "expected an RFC 3339 time such as '2026-12-31T00:00:00Z'", field);
+  }
+  return ms;
+}
+
+/** Index just past the JSON object starting at `start` (a `{`), honouring strings; -1 if unclosed. */
+function endOfJsonObject(s: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < s.length; i++) {
+    const c = s[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+interface Attributes {
+  condition?: RelationshipCondition;
+  expiresAt?: number;
+}
+
+/** Parses the `[...]` groups after a relationship's subject. */
+function parseAttributes(input: string, start: number, field?: string): Attributes {
+  const out: Attributes = {};
+  let i = start;
+  while (i < input.length) {
+    if (input[i] !== '[')
+      fail('relationship', input, "expected '[' to start a condition or expiration", field);
+    const nameEnd = input.slice(i + 1).search(/[:\]]/);
+    if (nameEnd < 0) fail('relationship', input, "unclosed '['", field);
+    const name = input.slice(i + 1, i + 1 + nameEnd);
+    let j = i + 1 + nameEnd;
+    if (name === EXPIRATION_ATTRIBUTE) {
+      if (out.expiresAt !== undefined) fail('relationship', input, 'more than one expiration', field);
+      if (input[j] !== ':') fail('relationship', input, "expected '[expiration:<RFC 3339 time>]'", field);
+      const close = input.indexOf(']', j);
+      if (close < 0) fail('relationship', input, "unclosed '[expiration:'", field);
+      out.expiresAt = parseTimestamp(input.slice(j + 1, close), field);
+      i = close + 1;
+      continue;
+    }
+    if (!RELATION_NAME_PATTERN.test(name)) {
+      fail(
+        'relationship',
+        input,
+        `condition name '${truncate(name)}' must be a lowercase name like 'ip_allowlist'`,
+        field,
+      );
+    }
+    if (out.condition !== undefined) fail('relationship', input, 'more than one condition', field);
+    if (input[j] === ']') {
+      out.condition = { name };
+      i = j + 1;
+      continue;
+    }
+    // input[j] === ':' — a JSON object of parameter values follows.
+    j++;
+    if (input[j] !== '{')
+      fail(
+        'relationship',
+        input,
+        `condition '${name}' expects a JSON object: '[${name}:{"key":value}]'`,
+        field,
+      );
+    const end = endOfJsonObject(input, j);
+    if (end < 0 || input[end] !== ']')
+      fail('relationship', input, `condition '${name}': unclosed JSON object`, field);
+    let context: Record<string, unknown>;
+    try {
+      context = JSON.parse(input.slice(j, end)) as Record<string, unknown>;
+    } catch (e) {
+      fail('relationship', input, `condition '${name}': ${(e as Error).message}`, field);
+    }
+    out.condition = Object.keys(context).length === 0 ? { name } : { name, context };
+    i = end + 1;
+  }
+  return out;
+}
+
+/**
+ * Parse `type:id#relation@subject`, optionally followed by `[condition]`,
+ * `[condition:{"param":value}]` and/or `[expiration:2026-12-31T00:00:00Z]`.
+ */
 export function parseRelationship(input: string, field?: string): Relationship {
   const at = input.indexOf('@');
   if (at < 0) fail('relationship', input, "expected 'type:id#relation@subject'", field);
@@ -133,8 +273,11 @@ export function parseRelationship(input: string, field?: string): Relationship {
   const resource = parseObject(left.slice(0, hash), field);
   const relation = left.slice(hash + 1);
   checkRelation('relationship', input, relation, field);
-  const subject = parseSubject(input.slice(at + 1), field);
-  return { resource, relation, subject };
+  const bracket = input.indexOf('[', at + 1);
+  if (bracket < 0) return { resource, relation, subject: parseSubject(input.slice(at + 1), field) };
+  const subject = parseSubject(input.slice(at + 1, bracket), field);
+  const attributes = parseAttributes(input, bracket, field);
+  return { resource, relation, subject, ...attributes };
 }
 
 /** A check/assertion string `type:id#permission@type:id`: same shape as a relationship. */
@@ -146,9 +289,13 @@ export interface CheckTuple {
 
 export function parseCheckTuple(input: string, field?: string): CheckTuple {
   const r = parseRelationship(input, field);
+  if (hasAttributes(r)) {
+    fail('check', input, 'a check names no condition or expiration (pass request context instead)', field);
+  }
   return { resource: r.resource, permission: r.relation, subject: r.subject };
 }
 
+/** The identity of a relationship: equal for two relationships a touch would replace. */
 export function relationshipKey(r: Relationship): string {
   return formatRelationship(r);
 }

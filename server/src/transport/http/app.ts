@@ -104,6 +104,21 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     return { deadline, token: parseBearer(headerValue(headers, 'authorization')), requestId };
   }
 
+  /** The request's span when tracing is on, child of the caller's `traceparent`. */
+  function startSpan(
+    headers: RequestHeaders,
+    method: string,
+    requestId: string | undefined,
+  ): RequestSpan | undefined {
+    return tracing?.start(
+      'http',
+      method,
+      headerValue(headers, 'traceparent'),
+      headerValue(headers, 'tracestate'),
+      requestId,
+    );
+  }
+
   function respond(status: number, body: string, requestId: string | undefined): Response {
     // The shared header object keeps the common case (no request id) allocation-free.
     const headers =
@@ -155,13 +170,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const start = performance.now();
       const headers = requestHeaders(c);
       const requestId = headerValue(headers, 'x-request-id');
-      const span = tracing?.start(
-        'http',
-        method,
-        headerValue(headers, 'traceparent'),
-        headerValue(headers, 'tracestate'),
-        requestId,
-      );
+      const span = startSpan(headers, method, requestId);
       try {
         const ctx = context(headers, requestId);
         // Inline rather than an async helper: a check awaits twice (body, answer), no more.
@@ -237,12 +246,14 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const start = performance.now();
     const headers = requestHeaders(c);
     const requestId = headerValue(headers, 'x-request-id');
+    const span = startSpan(headers, 'ReadSchema', requestId);
     try {
       const res = JSON.stringify(encode.encodeSchema(service.readSchema(context(headers, requestId))));
       schemaMetrics.observe('ok', start);
+      span?.end('ok');
       return respond(200, res, requestId);
     } catch (err) {
-      return failure(c, err, 'ReadSchema', requestId, schemaMetrics, start);
+      return failure(c, err, 'ReadSchema', requestId, schemaMetrics, start, span);
     }
   });
 
@@ -252,12 +263,14 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const start = performance.now();
     const headers = requestHeaders(c);
     const requestId = headerValue(headers, 'x-request-id');
+    const span = startSpan(headers, 'ReloadPolicies', requestId);
     try {
       const outcome = await service.reloadPolicies(context(headers, requestId));
       reloadMetrics.observe('ok', start);
+      span?.end('ok');
       return respond(200, JSON.stringify(outcome), requestId);
     } catch (err) {
-      return failure(c, err, 'ReloadPolicies', requestId, reloadMetrics, start);
+      return failure(c, err, 'ReloadPolicies', requestId, reloadMetrics, start, span);
     }
   });
 
@@ -267,6 +280,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const start = performance.now();
     const headers = requestHeaders(c);
     const requestId = headerValue(headers, 'x-request-id');
+    // Open as long as the watch: ended by the body when the feed ends, fails or the reader leaves.
+    const span = startSpan(headers, 'Watch', requestId);
     try {
       const ctx = context(headers, requestId);
       requireJsonContentType(headers);
@@ -279,9 +294,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         'cache-control': 'no-store',
       };
       if (requestId !== undefined) responseHeaders['x-request-id'] = requestId;
-      return new Response(watchStream(feed, logger), { status: 200, headers: responseHeaders });
+      const stream = watchStream(feed, logger, (error) =>
+        error === undefined ? span?.end('ok') : span?.fail(error.code, error.message),
+      );
+      return new Response(stream, { status: 200, headers: responseHeaders });
     } catch (err) {
-      return failure(c, err, 'Watch', requestId, watchMetrics, start);
+      return failure(c, err, 'Watch', requestId, watchMetrics, start, span);
     }
   });
 

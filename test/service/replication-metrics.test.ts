@@ -29,7 +29,8 @@ it('exposes lag, replica state, resyncs, the policy hash and reload results', as
   expect(text).toContain('gatehouse_replica_state{state="degraded"} 1');
   expect(text).toContain('gatehouse_policy_reload_total{result="invalid"} 2');
   expect(text).toContain('gatehouse_policy_reload_total{result="success"} 1');
-  expect(text).toMatch(/gatehouse_replica_resyncs 0/);
+  expect(text).toMatch(/^gatehouse_replica_resyncs_total 0$/m);
+  expect(text).toMatch(/^# TYPE gatehouse_replica_resyncs_total counter$/m);
   store.down = false;
   service.close();
 });

@@ -14,6 +14,7 @@ import { MemoryStore } from '../../server/src/store/index.js';
 import { GatehouseServer } from '../../server/src/transport/gatehouse-server.js';
 import { PROTO_PATH } from '../../server/src/transport/grpc/proto.js';
 import { fixturePolicySet, SCHEMA_YAML } from '../service/fixture.js';
+import { PATIENT_MS } from '../support/wait-until.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: wire messages are dynamic JSON
 type Any = Record<string, any>;
@@ -332,7 +333,7 @@ describe('the health listener', () => {
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = PATIENT_MS): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > until) throw new Error('condition not met in time');

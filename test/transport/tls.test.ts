@@ -17,6 +17,7 @@ import { DEFAULT_CONFIG, type GatehouseConfig } from '../../server/src/config/co
 import { MemoryStore } from '../../server/src/store/index.js';
 import { GatehouseServer } from '../../server/src/transport/gatehouse-server.js';
 import { fixturePolicySet } from '../service/fixture.js';
+import { PATIENT_MS } from '../support/wait-until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tls-'));
 const path = (name: string): string => join(dir, name);
@@ -267,7 +268,7 @@ describe('TLS files at start', () => {
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = PATIENT_MS): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > until) throw new Error('condition not met in time');

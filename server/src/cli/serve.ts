@@ -1,6 +1,8 @@
 // `gatehouse serve`: config → signal handlers → policies → store (memory, or Redis) → service →
 // gRPC and HTTP servers → the `ready` log line; SIGTERM/SIGINT drain in-flight calls and exit 0.
-// The handlers go in before anything slow, so a SIGTERM at any moment after `ready` drains.
+// The handlers go in before the first log line and anything slow, so a SIGTERM at any moment
+// after any line (`starting`, `ready`) drains and exits 0, and a SIGHUP reloads (one received
+// before `ready` is kept and served right after it, since policies may have changed meanwhile).
 import { ConfigError, loadConfig, redactConfig, serveUsage } from '../config/index.js';
 import { PolicyError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -27,17 +29,18 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stderr.write(`gatehouse serve: ${err.message}\n`);
     return EXIT_USAGE;
   }
+  const signals = new ServeSignals();
   const logger = createLogger(config.logLevel);
   // Start, ready and stop lines are what tooling waits for (the `ready` line carries the bound
   // ports), so they are written at info even when the configured level is quieter.
   const lifecycle = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
   lifecycle.info({ config: redactConfig(config) }, 'starting');
-  const signals = new ServeSignals();
 
   let policySet: Awaited<ReturnType<typeof loadPolicySet>>;
   try {
     policySet = await loadPolicySet(config.policies);
   } catch (err) {
+    signals.dispose();
     if (!(err instanceof PolicyError)) {
       logger.error({ err, policies: config.policies }, 'cannot load policies');
       process.stderr.write(
@@ -109,7 +112,6 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const watcher = watchPolicyDirectory(config.policies, (why) => void reloader.reload(`changed: ${why}`), {
     logger,
   });
-  signals.onHangup = () => void reloader.reload('SIGHUP');
   lifecycle.info(
     {
       http: server.httpAddress,
@@ -123,6 +125,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     },
     'ready',
   );
+  signals.onHangup(() => void reloader.reload('SIGHUP'));
   collectGarbageOnce();
   collectGarbageOnce();
 
@@ -136,14 +139,19 @@ export async function runServe(argv: readonly string[]): Promise<number> {
 
 /**
  * The process's signal handlers, installed at once: the first SIGTERM/SIGINT resolves `stop`
- * (a second one while draining exits at once); SIGHUP calls `onHangup` once it is set.
+ * (a second one while draining exits at once); SIGHUP calls the hangup handler, and one that
+ * arrives before the handler is given is delivered when it is (once, however many came).
  */
 class ServeSignals {
   readonly stop: Promise<NodeJS.Signals>;
-  onHangup: (() => void) | undefined;
+  #hangup: (() => void) | undefined;
+  #hangupPending = false;
   #stopped = false;
   readonly #onStop: (signal: NodeJS.Signals) => void;
-  readonly #onHup = (): void => this.onHangup?.();
+  readonly #onHup = (): void => {
+    if (this.#hangup === undefined) this.#hangupPending = true;
+    else this.#hangup();
+  };
 
   constructor() {
     let resolve: (signal: NodeJS.Signals) => void = () => undefined;
@@ -158,6 +166,15 @@ class ServeSignals {
     process.on('SIGTERM', this.#onStop);
     process.on('SIGINT', this.#onStop);
     process.on('SIGHUP', this.#onHup);
+  }
+
+  /** From now on SIGHUP calls `handler`; called at once if a SIGHUP came before. */
+  onHangup(handler: () => void): void {
+    this.#hangup = handler;
+    if (this.#hangupPending) {
+      this.#hangupPending = false;
+      handler();
+    }
   }
 
   dispose(): void {

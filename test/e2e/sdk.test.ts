@@ -375,7 +375,7 @@ describe.each([['grpc'], ['http']] as const)('SDK over %s against gatehouse serv
       const c = new GatehouseClient(transportFor(kind, target), {
         batching: false,
         retries: false,
-        defaultTimeoutMs: 15_000,
+        defaultTimeoutMs: 60_000,
       });
       closers.push(c);
       const expected = (i: number): boolean => i % 2 === 0;

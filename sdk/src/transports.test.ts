@@ -46,7 +46,11 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
   async function setup(backend: FakeBackend, options: ClientOptions = {}, token?: string) {
     const server = await start(kind, backend);
     open.push(server);
-    const client = new GatehouseClient(transportFor(kind, server.address, token), options);
+    // A generous default deadline: only the deadline tests set short ones.
+    const client = new GatehouseClient(transportFor(kind, server.address, token), {
+      defaultTimeoutMs: 60_000,
+      ...options,
+    });
     open.push(client);
     return { server, client };
   }

@@ -426,7 +426,7 @@ describe.each([['grpc'], ['http']] as const)('SDK over %s against gatehouse serv
                 socketPath: `${dir}/http.sock`,
                 token: TOKEN,
               });
-        const c = new GatehouseClient(transport);
+        const c = new GatehouseClient(transport, { defaultTimeoutMs: 60_000 });
         closers.push(c);
         const { writtenAt } = await c.write({ touch: ['contact:sock#owner@user:sam'] });
         await expect(

@@ -121,7 +121,8 @@ function grpcClient(server: GatehouseServer, client = false): GatehouseClient {
         ...(client ? { privateKey: pem('client.key'), certChain: pem('client.crt') } : {}),
       },
     }),
-    { retries: false },
+    // Generous: a handshake on a loaded machine must not turn into DEADLINE_EXCEEDED.
+    { retries: false, defaultTimeoutMs: 60_000 },
   );
 }
 
@@ -138,7 +139,7 @@ function httpClient(server: GatehouseServer, client = false): { client: Gatehous
     fetch: undiciFetch as unknown as FetchLike,
     dispatcher: agent,
   });
-  return { client: new GatehouseClient(transport, { retries: false }), agent };
+  return { client: new GatehouseClient(transport, { retries: false, defaultTimeoutMs: 60_000 }), agent };
 }
 
 const CHECK = 'document:plan#view@user:alice';

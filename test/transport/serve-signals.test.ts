@@ -1,9 +1,10 @@
 // `gatehouse serve` installs its signal handlers before it prints anything: a SIGTERM sent the
 // moment a line appears (`starting`, `ready`) drains and exits 0; a SIGHUP sent the moment `ready`
 // appears reloads; one sent during start-up is not lost (nor does it kill the process), it
-// reloads once the server is ready. Signals are sent on the lines, never after a guessed delay.
+// reloads once the server is ready; and a policy change made while it starts is served. Signals
+// and changes are made on the lines, never after a guessed delay.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +34,7 @@ interface Serve {
 /** Start serve; `onLine` runs synchronously on each log line as it is read. */
 function serve(
   onLine: (entry: Record<string, unknown>, child: ChildProcessWithoutNullStreams) => void,
+  policies = dir,
 ): Serve {
   const child = spawn(
     process.execPath,
@@ -42,7 +44,7 @@ function serve(
       'server/src/cli/main.ts',
       'serve',
       '--policies',
-      dir,
+      policies,
       '--http',
       '127.0.0.1:0',
       '--grpc',
@@ -122,5 +124,42 @@ describe('serve signal handling', () => {
       s.child.kill('SIGTERM');
     }
     expect(await s.exited).toBe(0);
+  });
+
+  it('serves a policy change made while it starts, without another change to trigger it', SLOW, async () => {
+    const own = mkdtempSync(join(tmpdir(), 'gatehouse-signals-'));
+    writeFileSync(join(own, 'schema.yaml'), SCHEMA_YAML);
+    writeFileSync(join(own, 'data.yaml'), DATA_YAML);
+    const withComment = SCHEMA_YAML.replace(
+      '      edit: owner\n',
+      '      edit: owner\n      comment: viewer or owner\n',
+    );
+    // Replaced (in one rename, as editors and the kubelet do) once the server has read the files
+    // and opened its store, before its listeners are up: the new policies must end up serving.
+    const s = serve((entry) => {
+      if (entry.msg !== 'store open') return;
+      writeFileSync(join(own, 'schema.yaml.tmp'), withComment);
+      renameSync(join(own, 'schema.yaml.tmp'), join(own, 'schema.yaml'));
+    }, own);
+    try {
+      await vi.waitFor(async () => {
+        const ready = s.lines.find((l) => l.msg === 'ready') as { http: string } | undefined;
+        expect(ready).toBeDefined();
+        const res = await fetch(`http://${ready!.http}/v1/check`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            resource: { objectType: 'document', objectId: 'plan' },
+            permission: 'comment',
+            subject: { object: { objectType: 'user', objectId: 'bob' } },
+          }),
+        });
+        expect(res.status).toBe(200);
+      }, PATIENCE);
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+    expect(await s.exited).toBe(0);
+    rmSync(own, { recursive: true, force: true });
   });
 });

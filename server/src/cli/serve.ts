@@ -3,6 +3,7 @@
 // The handlers go in before the first log line and anything slow, so a SIGTERM at any moment
 // after any line (`starting`, `ready`) drains and exits 0, and a SIGHUP reloads (one received
 // before `ready` is kept and served right after it, since policies may have changed meanwhile).
+// The policy directory is watched from before its first read, for the same reason.
 import { ConfigError, loadConfig, redactConfig, serveUsage } from '../config/index.js';
 import { PolicyError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -35,12 +36,20 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // ports), so they are written at info even when the configured level is quieter.
   const lifecycle = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
   lifecycle.info({ config: redactConfig(config) }, 'starting');
+  // Watched from before the first read: a change made while the server starts (a ConfigMap
+  // update landing during a rollout, say) is reloaded once it is ready, not left until the next.
+  let changedWhileStarting: string | undefined;
+  let onPoliciesChanged = (why: string): void => {
+    changedWhileStarting = why;
+  };
+  const watcher = watchPolicyDirectory(config.policies, (why) => onPoliciesChanged(why), { logger });
 
   let policySet: Awaited<ReturnType<typeof loadPolicySet>>;
   try {
     policySet = await loadPolicySet(config.policies);
   } catch (err) {
     signals.dispose();
+    watcher.close();
     if (!(err instanceof PolicyError)) {
       logger.error({ err, policies: config.policies }, 'cannot load policies');
       process.stderr.write(
@@ -69,6 +78,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     lifecycle.info({ storeKind: store.kind, store: config.store, seeded: created.seeded }, 'store open');
   } catch (err) {
     signals.dispose();
+    watcher.close();
     if (err instanceof PolicyError) {
       logger.error({ problems: err.problems.length, policies: config.policies }, 'invalid policies');
       process.stderr.write(
@@ -97,6 +107,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     signals.dispose();
+    watcher.close();
     logger.error({ err }, 'cannot start');
     process.stderr.write(`gatehouse serve: cannot start: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
@@ -109,9 +120,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     onResult: (result) => server.metrics.policyReloaded(result),
   });
   server.service.setReloader(reloader);
-  const watcher = watchPolicyDirectory(config.policies, (why) => void reloader.reload(`changed: ${why}`), {
-    logger,
-  });
+  onPoliciesChanged = (why) => void reloader.reload(`changed: ${why}`);
   lifecycle.info(
     {
       http: server.httpAddress,
@@ -126,6 +135,8 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     'ready',
   );
   signals.onHangup(() => void reloader.reload('SIGHUP'));
+  if (changedWhileStarting !== undefined)
+    void reloader.reload(`changed while starting: ${changedWhileStarting}`);
   collectGarbageOnce();
   collectGarbageOnce();
 

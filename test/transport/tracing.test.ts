@@ -189,8 +189,10 @@ it('keeps an HTTP watch span open for as long as the watch, and ends it when the
   await touch(server);
   const first = await lines.read();
   expect(first.value).toContain('changes');
-  // One event in, the watch is still open: no span has ended.
+  // One event in, the watch is still open: no span has ended, and the call is not counted yet.
   expect(exporter.getFinishedSpans()).toHaveLength(0);
+  const metricsText = async (): Promise<string> => (await server.metrics.render()).body;
+  expect(await metricsText()).not.toMatch(/transport="http",method="Watch"/);
 
   server.service.beginShutdown();
   let rest = '';
@@ -207,6 +209,13 @@ it('keeps an HTTP watch span open for as long as the watch, and ends it when the
     'gatehouse.request_id': 'watch-1',
     'gatehouse.error_code': 'UNAVAILABLE',
   });
+  // Counted once it ended, with how it ended.
+  expect(await metricsText()).toMatch(
+    /^gatehouse_request_duration_seconds_count\{transport="http",method="Watch",outcome="error"\} 1$/m,
+  );
+  expect(await metricsText()).toContain(
+    'gatehouse_request_errors_total{transport="http",method="Watch",code="UNAVAILABLE"} 1',
+  );
 });
 
 it('ends an HTTP watch span, CANCELLED, when the client leaves', async () => {

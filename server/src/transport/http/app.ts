@@ -288,15 +288,22 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
       rejectUnknownFields(body, watchRequest);
       const feed = await service.watch(decode.decodeWatch(body), ctx);
-      watchMetrics.observe('ok', start);
       const responseHeaders: Record<string, string> = {
         'content-type': 'application/x-ndjson',
         'cache-control': 'no-store',
       };
       if (requestId !== undefined) responseHeaders['x-request-id'] = requestId;
-      const stream = watchStream(feed, logger, (error) =>
-        error === undefined ? span?.end('ok') : span?.fail(error.code, error.message),
-      );
+      // Counted when the stream ends, as over gRPC: its duration is the watch's, its outcome how
+      // it ended (UNAVAILABLE at shutdown, CANCELLED when the reader left).
+      const stream = watchStream(feed, logger, (error) => {
+        if (error === undefined) {
+          watchMetrics.observe('ok', start);
+          span?.end('ok');
+        } else {
+          watchMetrics.error(error.code, start);
+          span?.fail(error.code, error.message);
+        }
+      });
       return new Response(stream, { status: 200, headers: responseHeaders });
     } catch (err) {
       return failure(c, err, 'Watch', requestId, watchMetrics, start, span);

@@ -1,6 +1,7 @@
 // ReloadPolicies over gRPC against a real server reloading a policy directory on disk: a valid
 // change is served, an unchanged one says so, an invalid one is refused with file:line:column
-// problems while the old policies keep answering, and the admin scope is enforced. The SDK's
+// problems while the old policies keep answering, one that would orphan stored relationships is
+// refused with the list, and the admin scope is enforced. The SDK's
 // reloadPolicies is exercised over both transports against the same server.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ interface Answer {
 const ADMIN = 'tok-admin-reload-0123456789';
 const CHECKER = 'tok-check-reload-0123456789';
 const READER = 'tok-read-reload-0123456789';
+const WRITER = 'tok-write-reload-0123456789';
 /** The fixture schema with one more permission on documents. */
 const WITH_COMMENT = SCHEMA_YAML.replace(
   '      edit: owner\n',
@@ -43,7 +45,7 @@ let client: grpc.Client & Any;
 beforeAll(async () => {
   writeFileSync(join(dir, 'schema.yaml'), SCHEMA_YAML);
   writeFileSync(join(dir, 'data.yaml'), DATA_YAML);
-  writeFileSync(join(dir, 'tokens'), `${ADMIN} admin\n${CHECKER} check\n${READER} read\n`);
+  writeFileSync(join(dir, 'tokens'), `${ADMIN} admin\n${CHECKER} check\n${READER} read\n${WRITER} write\n`);
   const set = fixturePolicySet();
   server = await GatehouseServer.start({
     config: {
@@ -137,6 +139,38 @@ describe('ReloadPolicies over gRPC', () => {
     expect((await call('Check', commentCheck, CHECKER)).res?.permissionship).toBe(
       'PERMISSIONSHIP_HAS_PERMISSION',
     );
+  });
+
+  it('refuses a schema that would orphan stored relationships, listing them', async () => {
+    const serving = server.service.policyHash;
+    const written = await call(
+      'WriteRelationships',
+      {
+        updates: [
+          {
+            operation: 'OPERATION_TOUCH',
+            relationship: {
+              resource: { objectType: 'document', objectId: 'memo' },
+              relation: 'viewer',
+              subject: { object: { objectType: 'user', objectId: '*' } },
+            },
+          },
+        ],
+      },
+      WRITER,
+    );
+    expect(written.err).toBeUndefined();
+    // The same schema without the public (user:*) viewer: the stored `viewer@user:*` has no place.
+    writePolicies(
+      SCHEMA_YAML.replace(
+        'types: user or user:* or group#member\n        if_emptied_by_delete: user:*\n',
+        'types: user or group#member\n',
+      ),
+    );
+    const { err } = await call('ReloadPolicies', {}, ADMIN);
+    expect(err?.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(err?.details).toContain('document:memo#viewer@user:*');
+    expect(server.service.policyHash).toBe(serving);
   });
 
   it('needs a token with the admin scope', async () => {

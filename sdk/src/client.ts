@@ -30,6 +30,7 @@ import type {
   ReadPage,
   ReadRequest,
   Relationship,
+  ReloadResult,
   RevisionToken,
   SchemaResult,
   ValidationResult,
@@ -410,6 +411,26 @@ export class GatehouseClient {
       options,
     );
     return { valid: response.valid === true, problems: records(response.problems).map(problemFromWire) };
+  }
+
+  /**
+   * Admin: reload the server's policy directory now, as a change to its files or SIGHUP would.
+   * Resolves once the new policies serve (`success`) or when they are the same (`unchanged`).
+   * Rejects, while the last good policies keep serving, with InvalidArgumentError (every problem
+   * as `file:line:column: message`, one per line) or FailedPreconditionError (stored
+   * relationships the new schema would orphan, or a server without a policy directory). Not
+   * retried: a reload is only worth repeating after the files change.
+   *
+   * @example
+   * const { result, policyHash } = await client.reloadPolicies();
+   */
+  async reloadPolicies(options: CallOptions = {}): Promise<ReloadResult> {
+    const response = await this.#mutate('ReloadPolicies', {}, options);
+    const result = str(response.result);
+    if (result !== 'success' && result !== 'unchanged') {
+      throw new InternalError(`server sent an unknown reload result '${result}'`);
+    }
+    return { result, policyHash: str(response.policyHash), previousHash: str(response.previousHash) };
   }
 
   /**

@@ -11,7 +11,8 @@ export type UnaryMethod =
   | 'DeleteObject'
   | 'ReadRelationships'
   | 'ReadSchema'
-  | 'ValidatePolicies';
+  | 'ValidatePolicies'
+  | 'ReloadPolicies';
 
 /** Server-streaming RPCs of `gatehouse.v1.GatehouseService`. */
 export type StreamMethod = 'LookupResources' | 'Watch';

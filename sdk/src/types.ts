@@ -270,3 +270,12 @@ export interface ValidationResult {
   readonly valid: boolean;
   readonly problems: readonly PolicyProblem[];
 }
+
+export interface ReloadResult {
+  /** `success`: the new policies serve; `unchanged`: they hash the same as the serving ones. */
+  readonly result: 'success' | 'unchanged';
+  /** The policy hash serving after the reload. */
+  readonly policyHash: string;
+  /** The policy hash serving before it. */
+  readonly previousHash: string;
+}

@@ -358,6 +358,12 @@ describe('deploy/kubernetes/redis-sidecar.yaml', () => {
     expect(asRecord(redisPod.securityContext)).toMatchObject({ runAsNonRoot: true });
   });
 
+  it('runs several replicas of the app, every sidecar on the same store', () => {
+    expect(asRecord(byKind('Deployment').spec).replicas as number).toBeGreaterThan(1);
+    expect(env.get('GATEHOUSE_STORE')?.value).toBeDefined();
+    expect(env.has('GATEHOUSE_REDIS')).toBe(true);
+  });
+
   it('admits only the app pods to Redis', () => {
     const policy = asRecord(byKind('NetworkPolicy').spec);
     const from = asList(asList(policy.ingress)[0]?.from)[0] as Yaml;
@@ -367,3 +373,36 @@ describe('deploy/kubernetes/redis-sidecar.yaml', () => {
     expect(asRecord(policy.podSelector).matchLabels).toEqual(asRecord(byKind('Service').spec).selector);
   });
 });
+
+describe.each(['deploy/kubernetes/sidecar.yaml', 'deploy/kubernetes/redis-sidecar.yaml'])(
+  '%s: the sidecar layout',
+  (path) => {
+    const deployment = yamlDocuments(path).find((d) => d.kind === 'Deployment') as Yaml;
+    const template = asRecord(asRecord(deployment.spec).template);
+    const pod = asRecord(template.spec);
+    const gatehouse = asList(pod.initContainers).find((c) => c.name === 'gatehouse') as Yaml;
+    const env = new Map(asList(gatehouse.env).map((e) => [e.name as string, e.value as string | undefined]));
+    const ports = new Map(asList(gatehouse.ports).map((p) => [p.name as string, p.containerPort as number]));
+
+    it('keeps the API on loopback and probes and metrics on the health listener, the only declared port', () => {
+      expect(env.get('GATEHOUSE_HTTP')).toMatch(/^127\.0\.0\.1:/);
+      expect(env.get('GATEHOUSE_GRPC')).toMatch(/^127\.0\.0\.1:/);
+      const health = Number(env.get('GATEHOUSE_HEALTH')?.split(':').at(-1));
+      expect([...ports.values()]).toEqual([health]);
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+        expect(ports.get(asRecord(asRecord(gatehouse[probe]).httpGet).port as string), probe).toBe(health);
+      }
+      const annotations = asRecord(asRecord(template.metadata).annotations);
+      expect(annotations['prometheus.io/port']).toBe(String(health));
+    });
+
+    it('mounts the whole policies volume (a subPath mount never sees a ConfigMap update)', () => {
+      const mount = asList(gatehouse.volumeMounts).find((m) => m.mountPath === env.get('GATEHOUSE_POLICIES'));
+      expect(mount).toBeDefined();
+      expect(mount?.subPath).toBeUndefined();
+      expect(mount?.subPathExpr).toBeUndefined();
+      const volume = asList(pod.volumes).find((v) => v.name === mount?.name) as Yaml;
+      expect(asRecord(volume.configMap).name).toBe('gatehouse-policies');
+    });
+  },
+);

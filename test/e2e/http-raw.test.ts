@@ -11,7 +11,9 @@ describe('raw HTTP requests against gatehouse serve', () => {
 
   beforeAll(async () => {
     server = await startGatehouse({ args: ['--max-body-bytes', String(MAX_BODY_BYTES)] });
-    client = new GatehouseClient(createHttpTransport({ baseUrl: `http://${server.http}`, token: TOKEN }));
+    client = new GatehouseClient(createHttpTransport({ baseUrl: `http://${server.http}`, token: TOKEN }), {
+      defaultTimeoutMs: 60_000,
+    });
   });
 
   afterAll(async () => {

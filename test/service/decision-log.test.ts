@@ -15,6 +15,7 @@ import {
 } from '../../server/src/observability/decision-log.js';
 import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
 import { MemoryStore } from '../../server/src/store/index.js';
+import { PATIENCE } from '../support/wait-until.js';
 import { checkOf, ctx, fixturePolicySet } from './fixture.js';
 
 const services: GatehouseService[] = [];
@@ -195,7 +196,7 @@ it('drops and counts lines while a slow sink is busy, without holding up a singl
   registerDecisionLogMetrics(registry, log);
   // First 10 lines fill the buffer; the sink takes them as one chunk and never finishes.
   for (let i = 0; i < 10; i++) service.checkNow(checkOf('document:plan', 'view', 'user:alice'), ctx());
-  await vi.waitFor(() => expect(sink.writes).toBe(1), { timeout: 10_000, interval: 5 });
+  await vi.waitFor(() => expect(sink.writes).toBe(1), PATIENCE);
   // Checks still answer synchronously while the sink hangs: 10 more fill the buffer, 25 are dropped.
   for (let i = 0; i < 35; i++) {
     const r = service.checkNow(checkOf('document:plan', 'view', 'user:alice'), ctx());

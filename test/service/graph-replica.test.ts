@@ -11,12 +11,13 @@ import { parseRelationship } from '../../server/src/model/relationship.js';
 import type { EpochChange } from '../../server/src/service/graph-replica.js';
 import { GraphReplica } from '../../server/src/service/graph-replica.js';
 import { MemoryStore } from '../../server/src/store/index.js';
+import { PATIENCE, PATIENT_MS } from '../support/wait-until.js';
 import { FaultyStore } from './faulty-store.js';
 import { fixturePolicySet } from './fixture.js';
 
 const set = fixturePolicySet();
 const ENGINE = { maxDepth: 50, maxLookupPageSize: 1000 };
-const WAIT = { timeout: 10_000, interval: 5 };
+const WAIT = PATIENCE;
 const touch = (s: string) => ({ operation: 'touch' as const, relationship: parseRelationship(s) });
 
 const open: GraphReplica[] = [];
@@ -59,7 +60,7 @@ describe('GraphReplica', () => {
     expect(replica.state).toBe('following');
     expect(canView(replica, 'plan', 'alice')).toBe(true);
     const cs = await store.write([touch('document:plan#viewer@user:zed')]);
-    await replica.waitFor(cs.revision, Date.now() + 5000);
+    await replica.waitFor(cs.revision, Date.now() + PATIENT_MS);
     expect(canView(replica, 'plan', 'zed')).toBe(true);
     expect(replica.graph).toBe(graph);
     expect(store.snapshots).toBe(1);
@@ -90,7 +91,7 @@ describe('GraphReplica', () => {
     expect(replica.status()).toMatchObject({ resyncs: 1, lastError: 'trimmed behind you' });
     // And it follows on from the new graph's revision.
     const cs = await store.write([touch('document:plan#viewer@user:after')]);
-    await replica.waitFor(cs.revision, Date.now() + 5000);
+    await replica.waitFor(cs.revision, Date.now() + PATIENT_MS);
     expect(canView(replica, 'plan', 'after')).toBe(true);
   });
 
@@ -99,7 +100,7 @@ describe('GraphReplica', () => {
     const replica = await replicaOver(store);
     store.corruptNext = true;
     const cs = await store.write([touch('document:plan#viewer@user:zed')]);
-    await replica.waitFor(cs.revision, Date.now() + 5000);
+    await replica.waitFor(cs.revision, Date.now() + PATIENT_MS);
     await vi.waitFor(() => expect(replica.status().resyncs).toBe(1), WAIT);
     expect(replica.state).toBe('following');
     expect(canView(replica, 'plan', 'zed')).toBe(true);
@@ -119,7 +120,7 @@ describe('GraphReplica', () => {
     await store.inner.write([touch('document:plan#viewer@user:w2')]);
     expect(canView(replica, 'plan', 'w1')).toBe(false);
     store.down = false;
-    await replica.waitFor(3, Date.now() + 5000);
+    await replica.waitFor(3, Date.now() + PATIENT_MS);
     await vi.waitFor(() => expect(replica.state).toBe('following'), WAIT);
     expect(canView(replica, 'plan', 'w1')).toBe(true);
     expect(canView(replica, 'plan', 'w2')).toBe(true);
@@ -151,7 +152,7 @@ describe('GraphReplica', () => {
       },
     });
     for (let i = 1; i <= 3; i++) await store.write([touch(`document:plan#viewer@user:w${i}`)]);
-    await replica.waitFor(4, Date.now() + 5000);
+    await replica.waitFor(4, Date.now() + PATIENT_MS);
     const oldIdentity = replica.identity;
     // The store comes back empty: new epoch, one seeded revision.
     store.inner = new MemoryStore();

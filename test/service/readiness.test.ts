@@ -7,10 +7,11 @@ import { UnavailableError } from '../../server/src/errors.js';
 import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
 import { encodeRevisionToken } from '../../server/src/service/revision-token.js';
 import { MemoryStore } from '../../server/src/store/index.js';
+import { PATIENCE } from '../support/wait-until.js';
 import { FaultyStore } from './faulty-store.js';
 import { checkOf, ctx, fixturePolicySet } from './fixture.js';
 
-const WAIT = { timeout: 10_000, interval: 5 };
+const WAIT = PATIENCE;
 let service: GatehouseService | undefined;
 afterEach(() => service?.close());
 

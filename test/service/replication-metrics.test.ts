@@ -6,6 +6,7 @@ import { UnavailableError } from '../../server/src/errors.js';
 import { GatehouseMetrics } from '../../server/src/observability/metrics.js';
 import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
 import { MemoryStore } from '../../server/src/store/index.js';
+import { PATIENCE } from '../support/wait-until.js';
 import { FaultyStore } from './faulty-store.js';
 import { fixturePolicySet } from './fixture.js';
 
@@ -21,7 +22,7 @@ it('exposes lag, replica state, resyncs, the policy hash and reload results', as
   expect(text).toContain(`gatehouse_policy_info{hash="${set.schema.hash}"} 1`);
   store.down = true;
   store.fault(new UnavailableError('down'));
-  await vi.waitFor(() => expect(service.replicaStatus().state).toBe('degraded'), { timeout: 10_000 });
+  await vi.waitFor(() => expect(service.replicaStatus().state).toBe('degraded'), PATIENCE);
   metrics.policyReloaded('success');
   metrics.policyReloaded('invalid');
   metrics.policyReloaded('invalid');
@@ -29,7 +30,8 @@ it('exposes lag, replica state, resyncs, the policy hash and reload results', as
   expect(text).toContain('gatehouse_replica_state{state="degraded"} 1');
   expect(text).toContain('gatehouse_policy_reload_total{result="invalid"} 2');
   expect(text).toContain('gatehouse_policy_reload_total{result="success"} 1');
-  expect(text).toMatch(/gatehouse_replica_resyncs 0/);
+  expect(text).toMatch(/^gatehouse_replica_resyncs_total 0$/m);
+  expect(text).toMatch(/^# TYPE gatehouse_replica_resyncs_total counter$/m);
   store.down = false;
   service.close();
 });

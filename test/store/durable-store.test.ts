@@ -11,6 +11,7 @@ import { DurableStore } from '../../server/src/store/durable/durable-store.js';
 import { decodeRecords, encodeRecord } from '../../server/src/store/durable/record-file.js';
 import { type LogFile, WriteAheadLog } from '../../server/src/store/durable/write-ahead-log.js';
 import { collectSnapshot } from '../../server/src/store/index.js';
+import { PATIENT_MS, waitUntil } from '../support/wait-until.js';
 import { runStoreContract } from './store-contract.js';
 
 const dirs: string[] = [];
@@ -95,8 +96,7 @@ function gatedFile(): { file: LogFile; batches: Buffer[][]; release(): void; fai
 }
 
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
-  expect(condition()).toBe(true);
+  await waitUntil('the write-ahead log to get there', condition, PATIENT_MS, 2);
 }
 
 describe('WriteAheadLog', () => {

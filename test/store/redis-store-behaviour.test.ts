@@ -18,6 +18,7 @@ import {
 } from '../../server/src/store/redis/redis-store.js';
 import type { ChangeSet, RelationshipUpdate, Store } from '../../server/src/store/store.js';
 import { RedisSentinel, RedisServer } from '../support/redis-server.js';
+import { PATIENCE } from '../support/wait-until.js';
 
 const touch = (s: string): RelationshipUpdate => ({ operation: 'touch', relationship: parseRelationship(s) });
 const del = (s: string): RelationshipUpdate => ({ operation: 'delete', relationship: parseRelationship(s) });
@@ -64,8 +65,10 @@ describe('RedisStore on a standalone redis-server', () => {
     const store = await RedisStore.connect({
       url: server.url,
       storeName: `t${++storeCount}`,
-      commandTimeoutMs: 500,
-      connectTimeoutMs: 500,
+      // Generous: a loaded machine must not time out a command to a live Redis. Tests of the
+      // timeouts themselves set short ones against a Redis that cannot answer (frozen, absent).
+      commandTimeoutMs: 10_000,
+      connectTimeoutMs: 10_000,
       watchBlockMs: 100,
       ...options,
     });
@@ -213,8 +216,9 @@ describe('RedisStore on a standalone redis-server', () => {
     open.push(other);
     for (let i = 0; i < 3; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
     const w = record(store, 3);
-    await vi.waitFor(async () =>
-      expect(await server.cli('CLIENT', 'LIST')).toContain(`t${storeCount}:watch`),
+    await vi.waitFor(
+      async () => expect(await server.cli('CLIENT', 'LIST')).toContain(`t${storeCount}:watch`),
+      PATIENCE,
     );
     await server.cli('FLUSHALL');
     await other.identity();
@@ -290,7 +294,9 @@ describe('RedisStore on a standalone redis-server', () => {
   });
 
   it('a frozen Redis (SIGSTOP) fails writes and reads with UnavailableError instead of hanging', async () => {
-    const store = await connect({ commandTimeoutMs: 300 });
+    // Long enough for the commands before the freeze to answer on a loaded machine; the two
+    // during it time out whatever the bound.
+    const store = await connect({ commandTimeoutMs: 2_000 });
     await store.write([touch('doc:a#viewer@user:x')]);
     server.freeze();
     try {
@@ -300,14 +306,14 @@ describe('RedisStore on a standalone redis-server', () => {
       server.thaw();
     }
     expect(store.stats().errors.timeout).toBe(2);
-    await vi.waitFor(async () => expect(await store.revision()).toBe(2), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect(await store.revision()).toBe(2), PATIENCE);
   });
 
   it('survives a Redis restart: calls fail with UnavailableError while it is down, then reconnect by themselves', async () => {
     const store = await connect();
     const first = await store.write([touch('doc:a#viewer@user:x')]);
     const w = record(store, 0);
-    await vi.waitFor(() => expect(w.received).toHaveLength(1));
+    await vi.waitFor(() => expect(w.received).toHaveLength(1), PATIENCE);
     await server.kill('SIGKILL');
     expect(await w.ended).toBeInstanceOf(UnavailableError);
     expect(await rejection(store.write([touch('doc:b#viewer@user:x')]))).toBeInstanceOf(UnavailableError);
@@ -316,12 +322,12 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(await watchDown.ended).toBeInstanceOf(UnavailableError);
     await server.restart();
     // AOF with appendfsync always: the acknowledged write survived the kill, and the epoch too.
-    await vi.waitFor(async () => expect(await store.revision()).toBe(1), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect(await store.revision()).toBe(1), PATIENCE);
     expect(store.stats().reconnects).toBeGreaterThan(0);
     expect(store.stats().errors.connection).toBeGreaterThanOrEqual(2);
     const again = record(store, first.revision);
     const next = await store.write([touch('doc:b#viewer@user:x')]);
-    await vi.waitFor(() => expect(again.received).toEqual([next]));
+    await vi.waitFor(() => expect(again.received).toEqual([next]), PATIENCE);
     again.stop();
     expect(await again.ended).toBeUndefined();
   });
@@ -356,7 +362,7 @@ describe('RedisStore through Sentinel', () => {
     try {
       const w = record(store, 0);
       const cs = await store.write([touch('doc:a#viewer@user:x')]);
-      await vi.waitFor(() => expect(w.received).toEqual([cs]));
+      await vi.waitFor(() => expect(w.received).toEqual([cs]), PATIENCE);
       const page = await store.read({ subjectType: 'user', subjectId: 'x' }, { limit: 10 });
       expect(page.relationships.map(formatRelationship)).toEqual(['doc:a#viewer@user:x']);
       // The data really is on the master Sentinel named.

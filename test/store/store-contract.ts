@@ -22,6 +22,7 @@ import type {
   Store,
 } from '../../server/src/store/store.js';
 import { STORE_EPOCH_PATTERN } from '../../server/src/store/store.js';
+import { PATIENCE } from '../support/wait-until.js';
 
 /** Options a factory must honour so the suite can exercise retention limits and names. */
 export interface StoreContractOptions {
@@ -127,10 +128,7 @@ async function watchFailure(start: () => AsyncIterable<ChangeSet>): Promise<unkn
 }
 
 async function untilReceived(received: readonly ChangeSet[], revision: number): Promise<void> {
-  await vi.waitFor(() => expect(received.at(-1)?.revision).toBeGreaterThanOrEqual(revision), {
-    timeout: 10_000,
-    interval: 5,
-  });
+  await vi.waitFor(() => expect(received.at(-1)?.revision).toBeGreaterThanOrEqual(revision), PATIENCE);
 }
 
 export function runStoreContract(name: string, makeStore: StoreFactory): void {

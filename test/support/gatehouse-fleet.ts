@@ -36,7 +36,7 @@ function serveArgs(options: FleetOptions, index: number): StartOptions {
     policies: options.policies,
     args: ['--redis', url, ...(options.store ? ['--store', options.store] : []), ...(options.args ?? [])],
     env: options.env,
-    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
   };
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { track, trackDir, untrackDir } from './process-registry.js';
+import { PATIENT_MS } from './wait-until.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -52,7 +53,7 @@ function ask(port: number, command: string, timeoutMs = 500): Promise<string> {
   });
 }
 
-async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs = PATIENT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await ok().catch(() => false)) return;

@@ -14,6 +14,7 @@ import { GatehouseServer } from '../../server/src/transport/gatehouse-server.js'
 import { PROTO_PATH } from '../../server/src/transport/grpc/proto.js';
 import { fixturePolicySet } from '../service/fixture.js';
 import { LaggingStore } from '../service/lagging-store.js';
+import { PATIENCE } from '../support/wait-until.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: wire messages are dynamic JSON
 type Json = any;
@@ -84,9 +85,7 @@ describe('a client that goes away', () => {
     // Once the server is reading the body, the client leaves.
     await new Promise((resolve) => setImmediate(resolve));
     socket.destroy();
-    await vi.waitFor(async () => expect((await errorCounts()).get('http Check CANCELLED')).toBe(1), {
-      timeout: 10_000,
-    });
+    await vi.waitFor(async () => expect((await errorCounts()).get('http Check CANCELLED')).toBe(1), PATIENCE);
     const counts = await errorCounts();
     expect(counts.get('http Check INTERNAL')).toBeUndefined();
     expect(errorLogs()).toEqual([]);
@@ -129,9 +128,10 @@ describe('a client that goes away', () => {
       // The request id comes back as the handler starts: the call is then waiting on the store.
       await new Promise((resolve) => call.once('metadata', resolve));
       call.cancel();
-      await vi.waitFor(async () => expect((await errorCounts()).get('grpc Check CANCELLED')).toBe(1), {
-        timeout: 10_000,
-      });
+      await vi.waitFor(
+        async () => expect((await errorCounts()).get('grpc Check CANCELLED')).toBe(1),
+        PATIENCE,
+      );
       store.release();
       expect((await errorCounts()).get('grpc Check INTERNAL')).toBeUndefined();
       expect(errorLogs()).toEqual([]);

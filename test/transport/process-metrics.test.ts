@@ -1,5 +1,6 @@
 // A real server's /metrics carries prom-client's default Node process metrics (resident memory,
-// heap, event-loop lag, GC) on its own registry, beside the request metrics.
+// heap, event-loop lag, GC) on its own registry, beside the request metrics, under their standard
+// unprefixed names (`process_*`, `nodejs_*`), as every Prometheus client library serves them.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type GatehouseConfig } from '../../server/src/config/config.js';
@@ -36,21 +37,29 @@ function sample(text: string, name: string): number | undefined {
 }
 
 describe('process metrics on /metrics', () => {
-  it('exposes resident memory, heap, event-loop lag and GC, named by prom-client', async () => {
+  it('exposes resident memory, heap, event-loop lag and GC under the standard unprefixed names', async () => {
     const res = await fetch(`http://${server.httpAddress}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
-    const rss = sample(text, 'gatehouse_process_resident_memory_bytes');
+    const rss = sample(text, 'process_resident_memory_bytes');
     // Reported from /proc on Linux; the heap figures come from V8 everywhere.
     if (process.platform === 'linux') expect(rss).toBeGreaterThan(1 << 20);
-    expect(sample(text, 'gatehouse_nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
-    expect(sample(text, 'gatehouse_nodejs_heap_size_total_bytes')).toBeGreaterThan(0);
-    expect(sample(text, 'gatehouse_nodejs_external_memory_bytes')).toBeGreaterThan(0);
-    expect(sample(text, 'gatehouse_nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
-    expect(text).toMatch(/^# TYPE gatehouse_nodejs_eventloop_lag_p99_seconds gauge$/m);
-    expect(text).toMatch(/^# TYPE gatehouse_nodejs_gc_duration_seconds histogram$/m);
-    expect(text).toMatch(/^gatehouse_process_cpu_seconds_total \S+$/m);
+    expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_heap_size_total_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_external_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(text).toMatch(/^# TYPE nodejs_eventloop_lag_p99_seconds gauge$/m);
+    expect(text).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
+    expect(text).toMatch(/^process_cpu_seconds_total \S+$/m);
     // The request metrics share the registry.
     expect(sample(text, 'gatehouse_graph_relationships')).toBe(server.service.relationshipCount);
+  });
+
+  it('serves every family as gatehouse_*, process_* or nodejs_*, and no prefixed process metric', async () => {
+    const text = await (await fetch(`http://${server.httpAddress}/metrics`)).text();
+    const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string);
+    expect(families).toContain('process_resident_memory_bytes');
+    for (const name of families) expect(name).toMatch(/^(gatehouse|process|nodejs)_[a-z0-9_]+$/);
+    expect(families.filter((n) => /^gatehouse_(process|nodejs)_/.test(n))).toEqual([]);
   });
 });

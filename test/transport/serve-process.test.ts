@@ -97,8 +97,9 @@ describe('gatehouse serve process', () => {
       '127.0.0.1:0',
       '--grpc',
       '127.0.0.1:0',
+      // Generous: the drain ends when the calls are answered; the grace only bounds a hang.
       '--shutdown-grace-ms',
-      '5000',
+      '30000',
     ]);
     const exited = exitCode(child);
     const { http, grpc: grpcAddress } = await readyLine(child);

@@ -17,6 +17,7 @@ import { DEFAULT_CONFIG, type GatehouseConfig } from '../../server/src/config/co
 import { MemoryStore } from '../../server/src/store/index.js';
 import { GatehouseServer } from '../../server/src/transport/gatehouse-server.js';
 import { fixturePolicySet } from '../service/fixture.js';
+import { PATIENT_MS } from '../support/wait-until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tls-'));
 const path = (name: string): string => join(dir, name);
@@ -120,7 +121,8 @@ function grpcClient(server: GatehouseServer, client = false): GatehouseClient {
         ...(client ? { privateKey: pem('client.key'), certChain: pem('client.crt') } : {}),
       },
     }),
-    { retries: false },
+    // Generous: a handshake on a loaded machine must not turn into DEADLINE_EXCEEDED.
+    { retries: false, defaultTimeoutMs: 60_000 },
   );
 }
 
@@ -137,7 +139,7 @@ function httpClient(server: GatehouseServer, client = false): { client: Gatehous
     fetch: undiciFetch as unknown as FetchLike,
     dispatcher: agent,
   });
-  return { client: new GatehouseClient(transport, { retries: false }), agent };
+  return { client: new GatehouseClient(transport, { retries: false, defaultTimeoutMs: 60_000 }), agent };
 }
 
 const CHECK = 'document:plan#view@user:alice';
@@ -267,7 +269,7 @@ describe('TLS files at start', () => {
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = PATIENT_MS): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > until) throw new Error('condition not met in time');

@@ -1,6 +1,7 @@
 // OpenTelemetry request spans against a real server on port 0, recorded by an in-memory exporter:
 // one SERVER span per request over HTTP and gRPC, the caller's W3C traceparent as parent, the
-// decision as attributes; and no span at all when tracing is off.
+// decision as attributes; streams (Watch, LookupResources) one span each that ends when the
+// stream ends; and no span at all when tracing is off.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -10,7 +11,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, type GatehouseConfig } from '../../server/src/config/config.js';
 import { parentFromTraceparent, RequestTracing } from '../../server/src/observability/tracing.js';
 import { MemoryStore } from '../../server/src/store/index.js';
@@ -71,8 +72,40 @@ async function start(options: { tracing?: RequestTracing; otel?: boolean } = {})
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
-  return { server, grpcCheck, httpPost };
+  const grpcStream = (
+    method: string,
+    req: Any,
+    md: Record<string, string>,
+  ): grpc.ClientReadableStream<Any> => {
+    const metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(md)) metadata.set(k, v);
+    return client[method](req, metadata) as grpc.ClientReadableStream<Any>;
+  };
+  return { server, grpcCheck, httpPost, grpcStream };
 }
+
+/** A write the open watches will report. */
+let writes = 0;
+async function touch(server: GatehouseServer): Promise<void> {
+  await server.service.writeRelationships(
+    {
+      updates: [
+        {
+          operation: 'touch',
+          relationship: {
+            resource: { type: 'document', id: 'plan' },
+            relation: 'viewer',
+            subject: { type: 'user', id: `w${++writes}` },
+          },
+        },
+      ],
+    },
+    { deadline: Date.now() + 30_000 },
+  );
+}
+
+// Generous: the span ends on the server's next turns after the stream does; this only bounds a hang.
+const SETTLED = { timeout: 30_000, interval: 20 };
 
 function recorder() {
   const exporter = new InMemorySpanExporter();
@@ -144,6 +177,115 @@ it('makes one span per gRPC call, child of the traceparent metadata, and marks f
   expect(spans[1]!.attributes).toMatchObject({
     'gatehouse.error_code': 'INVALID_ARGUMENT',
     'gatehouse.outcome': 'error',
+  });
+});
+
+it('keeps an HTTP watch span open for as long as the watch, and ends it when the server ends the stream', async () => {
+  const { exporter, tracing } = recorder();
+  const { server, httpPost } = await start({ tracing });
+  const res = await httpPost('/v1/watch', {}, { traceparent: TRACEPARENT, 'x-request-id': 'watch-1' });
+  expect(res.status).toBe(200);
+  const lines = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  await touch(server);
+  const first = await lines.read();
+  expect(first.value).toContain('changes');
+  // One event in, the watch is still open: no span has ended, and the call is not counted yet.
+  expect(exporter.getFinishedSpans()).toHaveLength(0);
+  const metricsText = async (): Promise<string> => (await server.metrics.render()).body;
+  expect(await metricsText()).not.toMatch(/transport="http",method="Watch"/);
+
+  server.service.beginShutdown();
+  let rest = '';
+  for (let r = await lines.read(); r.done !== true; r = await lines.read()) rest += r.value;
+  expect(rest).toContain('"UNAVAILABLE"');
+  await vi.waitFor(() => expect(exporter.getFinishedSpans()).toHaveLength(1), SETTLED);
+  const [span] = exporter.getFinishedSpans();
+  expect(span!.name).toBe('gatehouse/Watch');
+  expect(span!.spanContext().traceId).toBe(TRACE_ID);
+  expect(span!.parentSpanContext?.spanId).toBe(PARENT_ID);
+  expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+  expect(span!.attributes).toMatchObject({
+    'gatehouse.transport': 'http',
+    'gatehouse.request_id': 'watch-1',
+    'gatehouse.error_code': 'UNAVAILABLE',
+  });
+  // Counted once it ended, with how it ended.
+  expect(await metricsText()).toMatch(
+    /^gatehouse_request_duration_seconds_count\{transport="http",method="Watch",outcome="error"\} 1$/m,
+  );
+  expect(await metricsText()).toContain(
+    'gatehouse_request_errors_total{transport="http",method="Watch",code="UNAVAILABLE"} 1',
+  );
+});
+
+it('ends an HTTP watch span, CANCELLED, when the client leaves', async () => {
+  const { exporter, tracing } = recorder();
+  const { server, httpPost } = await start({ tracing });
+  const res = await httpPost('/v1/watch', {}, { traceparent: TRACEPARENT });
+  const lines = res.body!.getReader();
+  await touch(server);
+  await lines.read();
+  expect(exporter.getFinishedSpans()).toHaveLength(0);
+  await lines.cancel();
+  await vi.waitFor(() => expect(exporter.getFinishedSpans()).toHaveLength(1), SETTLED);
+  const [span] = exporter.getFinishedSpans();
+  expect(span!.parentSpanContext?.spanId).toBe(PARENT_ID);
+  expect(span!.attributes).toMatchObject({ 'rpc.method': 'Watch', 'gatehouse.error_code': 'CANCELLED' });
+});
+
+it('makes one span for a whole gRPC LookupResources stream, ended after its last page', async () => {
+  const { exporter, tracing } = recorder();
+  const { grpcStream } = await start({ tracing });
+  const stream = grpcStream(
+    'LookupResources',
+    {
+      resourceObjectType: 'document',
+      permission: 'view',
+      subject: { object: ref('user', 'bob') },
+      pageSize: 1,
+    },
+    { traceparent: TRACEPARENT },
+  );
+  const ids: string[] = [];
+  let pages = 0;
+  for await (const page of stream) {
+    pages++;
+    ids.push(...(page as Any).resourceObjectIds);
+  }
+  expect(ids.sort()).toEqual(['plan', 'readme']);
+  expect(pages).toBeGreaterThan(1);
+  await vi.waitFor(() => expect(exporter.getFinishedSpans()).toHaveLength(1), SETTLED);
+  const [span] = exporter.getFinishedSpans();
+  expect(span!.name).toBe('gatehouse/LookupResources');
+  expect(span!.parentSpanContext?.spanId).toBe(PARENT_ID);
+  expect(span!.attributes).toMatchObject({
+    'gatehouse.transport': 'grpc',
+    'gatehouse.outcome': 'ok',
+    'gatehouse.permission': 'view',
+    'gatehouse.resource_type': 'document',
+  });
+});
+
+it('keeps a gRPC watch span open while the watch runs, and ends it when the client cancels', async () => {
+  const { exporter, tracing } = recorder();
+  const { server, grpcStream } = await start({ tracing });
+  const stream = grpcStream('Watch', {}, { traceparent: TRACEPARENT });
+  stream.on('error', () => undefined); // the cancellation below
+  const first = new Promise((resolve) => stream.once('data', resolve));
+  // The watch starts from "now" once the server has it: write until an event arrives.
+  const writer = setInterval(() => void touch(server), 50);
+  await first;
+  clearInterval(writer);
+  expect(exporter.getFinishedSpans()).toHaveLength(0);
+  stream.cancel();
+  await vi.waitFor(() => expect(exporter.getFinishedSpans()).toHaveLength(1), SETTLED);
+  const [span] = exporter.getFinishedSpans();
+  expect(span!.name).toBe('gatehouse/Watch');
+  expect(span!.spanContext().traceId).toBe(TRACE_ID);
+  expect(span!.parentSpanContext?.spanId).toBe(PARENT_ID);
+  expect(span!.attributes).toMatchObject({
+    'gatehouse.transport': 'grpc',
+    'gatehouse.error_code': 'CANCELLED',
   });
 });
 

@@ -72,6 +72,7 @@ const PATHS: Readonly<Record<UnaryMethod | StreamMethod, string>> = {
   ReadRelationships: '/v1/relationships/read',
   ReadSchema: '/v1/schema',
   ValidatePolicies: '/v1/policies/validate',
+  ReloadPolicies: '/v1/admin/reload',
   Watch: '/v1/watch',
 };
 

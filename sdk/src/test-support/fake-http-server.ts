@@ -17,6 +17,7 @@ const ROUTES: Readonly<Record<string, UnaryMethod | StreamMethod>> = {
   'POST /v1/relationships/read': 'ReadRelationships',
   'GET /v1/schema': 'ReadSchema',
   'POST /v1/policies/validate': 'ValidatePolicies',
+  'POST /v1/admin/reload': 'ReloadPolicies',
   'POST /v1/watch': 'Watch',
 };
 

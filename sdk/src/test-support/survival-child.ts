@@ -219,7 +219,11 @@ function hangingBackend(): { backend: FakeBackend; release(): void } {
 
 /** Aborted while the server holds the call: every call rejects with CancelledError (watch ends). */
 async function abortedMidFlight(kind: Kind, server: FakeServer, batching: boolean): Promise<void> {
-  const client = new GatehouseClient(transportFor(kind, server.address), { batching });
+  // A generous deadline: the call must be ended by the abort, however long it took to arrive.
+  const client = new GatehouseClient(transportFor(kind, server.address), {
+    batching,
+    defaultTimeoutMs: 60_000,
+  });
   for (const op of OPERATIONS) {
     const controller = new AbortController();
     const before = server.calls.length;
@@ -233,7 +237,7 @@ async function abortedMidFlight(kind: Kind, server: FakeServer, batching: boolea
 
 /** One of three batched checks aborts mid-flight; it rejects, the other two are answered. */
 async function abortedInBatch(kind: Kind, server: FakeServer, release: () => void): Promise<void> {
-  const client = new GatehouseClient(transportFor(kind, server.address));
+  const client = new GatehouseClient(transportFor(kind, server.address), { defaultTimeoutMs: 60_000 });
   const controller = new AbortController();
   const before = server.calls.length;
   const outcomes = [
@@ -260,7 +264,8 @@ async function abortedInBatch(kind: Kind, server: FakeServer, release: () => voi
 async function failingServer(scenario: string, kind: Kind, address: string, ops = OPERATIONS): Promise<void> {
   const client = new GatehouseClient(transportFor(kind, address), {
     retries: { maxAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 2 },
-    defaultTimeoutMs: 10_000,
+    // Generous: the failure under test, not the deadline, must end every call on a slow machine.
+    defaultTimeoutMs: 60_000,
   });
   for (const op of ops) report(scenario, kind, op.name, await outcomeOf(op.run(client)));
   // Calls still queued or in flight when the client closes must settle quietly too.

@@ -1,6 +1,9 @@
 // `gatehouse serve`: config → signal handlers → policies → store (memory, or Redis) → service →
 // gRPC and HTTP servers → the `ready` log line; SIGTERM/SIGINT drain in-flight calls and exit 0.
-// The handlers go in before anything slow, so a SIGTERM at any moment after `ready` drains.
+// The handlers go in before the first log line and anything slow, so a SIGTERM at any moment
+// after any line (`starting`, `ready`) drains and exits 0, and a SIGHUP reloads (one received
+// before `ready` is kept and served right after it, since policies may have changed meanwhile).
+// The policy directory is watched from before its first read, for the same reason.
 import { ConfigError, loadConfig, redactConfig, serveUsage } from '../config/index.js';
 import { PolicyError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -27,17 +30,26 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stderr.write(`gatehouse serve: ${err.message}\n`);
     return EXIT_USAGE;
   }
+  const signals = new ServeSignals();
   const logger = createLogger(config.logLevel);
   // Start, ready and stop lines are what tooling waits for (the `ready` line carries the bound
   // ports), so they are written at info even when the configured level is quieter.
   const lifecycle = config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
   lifecycle.info({ config: redactConfig(config) }, 'starting');
-  const signals = new ServeSignals();
+  // Watched from before the first read: a change made while the server starts (a ConfigMap
+  // update landing during a rollout, say) is reloaded once it is ready, not left until the next.
+  let changedWhileStarting: string | undefined;
+  let onPoliciesChanged = (why: string): void => {
+    changedWhileStarting = why;
+  };
+  const watcher = watchPolicyDirectory(config.policies, (why) => onPoliciesChanged(why), { logger });
 
   let policySet: Awaited<ReturnType<typeof loadPolicySet>>;
   try {
     policySet = await loadPolicySet(config.policies);
   } catch (err) {
+    signals.dispose();
+    watcher.close();
     if (!(err instanceof PolicyError)) {
       logger.error({ err, policies: config.policies }, 'cannot load policies');
       process.stderr.write(
@@ -66,6 +78,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     lifecycle.info({ storeKind: store.kind, store: config.store, seeded: created.seeded }, 'store open');
   } catch (err) {
     signals.dispose();
+    watcher.close();
     if (err instanceof PolicyError) {
       logger.error({ problems: err.problems.length, policies: config.policies }, 'invalid policies');
       process.stderr.write(
@@ -94,6 +107,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     signals.dispose();
+    watcher.close();
     logger.error({ err }, 'cannot start');
     process.stderr.write(`gatehouse serve: cannot start: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
@@ -106,10 +120,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     onResult: (result) => server.metrics.policyReloaded(result),
   });
   server.service.setReloader(reloader);
-  const watcher = watchPolicyDirectory(config.policies, (why) => void reloader.reload(`changed: ${why}`), {
-    logger,
-  });
-  signals.onHangup = () => void reloader.reload('SIGHUP');
+  onPoliciesChanged = (why) => void reloader.reload(`changed: ${why}`);
   lifecycle.info(
     {
       http: server.httpAddress,
@@ -123,6 +134,9 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     },
     'ready',
   );
+  signals.onHangup(() => void reloader.reload('SIGHUP'));
+  if (changedWhileStarting !== undefined)
+    void reloader.reload(`changed while starting: ${changedWhileStarting}`);
   collectGarbageOnce();
   collectGarbageOnce();
 
@@ -136,14 +150,19 @@ export async function runServe(argv: readonly string[]): Promise<number> {
 
 /**
  * The process's signal handlers, installed at once: the first SIGTERM/SIGINT resolves `stop`
- * (a second one while draining exits at once); SIGHUP calls `onHangup` once it is set.
+ * (a second one while draining exits at once); SIGHUP calls the hangup handler, and one that
+ * arrives before the handler is given is delivered when it is (once, however many came).
  */
 class ServeSignals {
   readonly stop: Promise<NodeJS.Signals>;
-  onHangup: (() => void) | undefined;
+  #hangup: (() => void) | undefined;
+  #hangupPending = false;
   #stopped = false;
   readonly #onStop: (signal: NodeJS.Signals) => void;
-  readonly #onHup = (): void => this.onHangup?.();
+  readonly #onHup = (): void => {
+    if (this.#hangup === undefined) this.#hangupPending = true;
+    else this.#hangup();
+  };
 
   constructor() {
     let resolve: (signal: NodeJS.Signals) => void = () => undefined;
@@ -158,6 +177,15 @@ class ServeSignals {
     process.on('SIGTERM', this.#onStop);
     process.on('SIGINT', this.#onStop);
     process.on('SIGHUP', this.#onHup);
+  }
+
+  /** From now on SIGHUP calls `handler`; called at once if a SIGHUP came before. */
+  onHangup(handler: () => void): void {
+    this.#hangup = handler;
+    if (this.#hangupPending) {
+      this.#hangupPending = false;
+      handler();
+    }
   }
 
   dispose(): void {

@@ -1,5 +1,6 @@
 // Prometheus metrics on a registry owned by one server (never prom-client's global one):
-// request counts and latency per transport/method/outcome, errors by code, graph size and revision.
+// request counts and latency per transport/method/outcome, errors by code, graph size and revision,
+// policy reloads, replication, and the default Node process metrics.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BatchCheckResult } from '../engine/types.js';
 import { LatencyHistogram, type Series } from './latency-histogram.js';
@@ -125,8 +126,10 @@ export class GatehouseMetrics {
         this.set(source.ready ? 1 : 0);
       },
     });
-    if (options.processMetrics ?? true)
-      collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+    // Unprefixed, as the Prometheus client libraries name them (`process_resident_memory_bytes`,
+    // `nodejs_eventloop_lag_seconds`): stock Node dashboards and alert rules work unchanged, and
+    // the `job`/`instance` labels already say which process they describe.
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.#reloads = new Counter({
       name: 'gatehouse_policy_reload_total',
       help: 'Policy reloads by result: success, invalid (policies do not compile), orphaned (refused: stored relationships would be orphaned), error.',
@@ -214,12 +217,15 @@ function addPolicyAndReplicationMetrics(registers: Registry[], source: MetricsSo
       for (const state of REPLICA_STATES) this.labels(state).set(state === current ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'gatehouse_replica_resyncs',
+  // A counter (it only grows), read from the replica at scrape time like the decision-log one.
+  new Counter({
+    name: 'gatehouse_replica_resyncs_total',
     help: 'Times the replica rebuilt its graph from a snapshot after the first build (truncated changelog, divergence, new store epoch).',
     registers,
     collect() {
-      this.set(status().resyncs);
+      this.reset();
+      const resyncs = status().resyncs;
+      if (resyncs > 0) this.inc(resyncs);
     },
   });
   new Gauge({

@@ -269,5 +269,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     ValidatePolicies: unary('ValidatePolicies', async (r, ctx) =>
       encode.encodeValidatePolicies(await service.validatePolicies(decode.decodeValidatePolicies(r), ctx)),
     ),
+    // The request has no fields; the outcome is already the response's shape (as over HTTP).
+    ReloadPolicies: unary('ReloadPolicies', async (_r, ctx) => ({ ...(await service.reloadPolicies(ctx)) })),
   };
 }

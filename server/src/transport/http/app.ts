@@ -104,6 +104,21 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     return { deadline, token: parseBearer(headerValue(headers, 'authorization')), requestId };
   }
 
+  /** The request's span when tracing is on, child of the caller's `traceparent`. */
+  function startSpan(
+    headers: RequestHeaders,
+    method: string,
+    requestId: string | undefined,
+  ): RequestSpan | undefined {
+    return tracing?.start(
+      'http',
+      method,
+      headerValue(headers, 'traceparent'),
+      headerValue(headers, 'tracestate'),
+      requestId,
+    );
+  }
+
   function respond(status: number, body: string, requestId: string | undefined): Response {
     // The shared header object keeps the common case (no request id) allocation-free.
     const headers =
@@ -155,13 +170,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       const start = performance.now();
       const headers = requestHeaders(c);
       const requestId = headerValue(headers, 'x-request-id');
-      const span = tracing?.start(
-        'http',
-        method,
-        headerValue(headers, 'traceparent'),
-        headerValue(headers, 'tracestate'),
-        requestId,
-      );
+      const span = startSpan(headers, method, requestId);
       try {
         const ctx = context(headers, requestId);
         // Inline rather than an async helper: a check awaits twice (body, answer), no more.
@@ -237,12 +246,14 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const start = performance.now();
     const headers = requestHeaders(c);
     const requestId = headerValue(headers, 'x-request-id');
+    const span = startSpan(headers, 'ReadSchema', requestId);
     try {
       const res = JSON.stringify(encode.encodeSchema(service.readSchema(context(headers, requestId))));
       schemaMetrics.observe('ok', start);
+      span?.end('ok');
       return respond(200, res, requestId);
     } catch (err) {
-      return failure(c, err, 'ReadSchema', requestId, schemaMetrics, start);
+      return failure(c, err, 'ReadSchema', requestId, schemaMetrics, start, span);
     }
   });
 
@@ -252,12 +263,14 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const start = performance.now();
     const headers = requestHeaders(c);
     const requestId = headerValue(headers, 'x-request-id');
+    const span = startSpan(headers, 'ReloadPolicies', requestId);
     try {
       const outcome = await service.reloadPolicies(context(headers, requestId));
       reloadMetrics.observe('ok', start);
+      span?.end('ok');
       return respond(200, JSON.stringify(outcome), requestId);
     } catch (err) {
-      return failure(c, err, 'ReloadPolicies', requestId, reloadMetrics, start);
+      return failure(c, err, 'ReloadPolicies', requestId, reloadMetrics, start, span);
     }
   });
 
@@ -267,21 +280,33 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const start = performance.now();
     const headers = requestHeaders(c);
     const requestId = headerValue(headers, 'x-request-id');
+    // Open as long as the watch: ended by the body when the feed ends, fails or the reader leaves.
+    const span = startSpan(headers, 'Watch', requestId);
     try {
       const ctx = context(headers, requestId);
       requireJsonContentType(headers);
       const body = parseMessage(await readBodyText(c, headers, maxBodyBytes));
       rejectUnknownFields(body, watchRequest);
       const feed = await service.watch(decode.decodeWatch(body), ctx);
-      watchMetrics.observe('ok', start);
       const responseHeaders: Record<string, string> = {
         'content-type': 'application/x-ndjson',
         'cache-control': 'no-store',
       };
       if (requestId !== undefined) responseHeaders['x-request-id'] = requestId;
-      return new Response(watchStream(feed, logger), { status: 200, headers: responseHeaders });
+      // Counted when the stream ends, as over gRPC: its duration is the watch's, its outcome how
+      // it ended (UNAVAILABLE at shutdown, CANCELLED when the reader left).
+      const stream = watchStream(feed, logger, (error) => {
+        if (error === undefined) {
+          watchMetrics.observe('ok', start);
+          span?.end('ok');
+        } else {
+          watchMetrics.error(error.code, start);
+          span?.fail(error.code, error.message);
+        }
+      });
+      return new Response(stream, { status: 200, headers: responseHeaders });
     } catch (err) {
-      return failure(c, err, 'Watch', requestId, watchMetrics, start);
+      return failure(c, err, 'Watch', requestId, watchMetrics, start, span);
     }
   });
 

@@ -4,7 +4,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeadlineExceededError } from '../../server/src/errors.js';
-import type { LookupPageSink } from '../../server/src/service/lookup-page-sink.js';
+import { LOOKUP_IDS_PER_TURN, type LookupPageSink } from '../../server/src/service/lookup-page-sink.js';
 import type { LookupResourcesResult } from '../../server/src/service/requests.js';
 import { ctx, type Fixture, startService } from './fixture.js';
 
@@ -131,17 +131,46 @@ describe('streamLookupResources', () => {
     expect(r.pages).toHaveLength(0);
   });
 
-  it('gives the event loop back between pages, so other calls answer meanwhile', async () => {
-    const r = recordingSink();
-    const seenAt: number[] = [];
-    const write = r.sink.write.bind(r.sink);
-    r.sink.write = (page) => {
-      // Work queued now (as an incoming check would be) runs before the next page is made.
-      setImmediate(() => seenAt.push(r.pages.length));
-      return write(page);
-    };
-    await f.service.streamLookupResources(params, ctx(), r.sink);
-    expect(seenAt.slice(0, PAGES - 1)).toEqual(Array.from({ length: PAGES - 1 }, (_, i) => i + 1));
+  it('gives the event loop back every few thousand ids, so other calls answer meanwhile', async () => {
+    // A service of its own: enough ids for several turns, in pages of 1,000.
+    const big = await startService({ limits: { maxPageSize: 1000, maxWriteUpdates: 20_000 } });
+    try {
+      const documents = 3 * LOOKUP_IDS_PER_TURN;
+      await big.service.writeRelationships(
+        {
+          updates: Array.from({ length: documents }, (_, i) => ({
+            operation: 'touch' as const,
+            relationship: {
+              resource: { type: 'document', id: `big${i}` },
+              relation: 'viewer',
+              subject: { type: 'user', id: 'dave' },
+            },
+          })),
+        },
+        ctx(),
+      );
+      const r = recordingSink();
+      const seenAt: number[] = [];
+      const write = r.sink.write.bind(r.sink);
+      r.sink.write = (page) => {
+        // Work queued now (as an incoming check would be) runs before many more pages are made.
+        setImmediate(() => seenAt.push(r.pages.length));
+        return write(page);
+      };
+      await big.service.streamLookupResources(
+        { ...params, subject: { type: 'user', id: 'dave' }, pageSize: 1000 },
+        ctx(),
+        r.sink,
+      );
+      const pages = Math.ceil(documents / 1000);
+      expect(r.pages).toHaveLength(pages);
+      const pagesPerTurn = Math.ceil(LOOKUP_IDS_PER_TURN / 1000);
+      seenAt.slice(0, pages - 1).forEach((seen, i) => {
+        expect(seen).toBeLessThanOrEqual(i + 1 + pagesPerTurn);
+      });
+    } finally {
+      big.service.close();
+    }
   });
 
   it('gives up on a client that stops reading once the deadline passes', async () => {

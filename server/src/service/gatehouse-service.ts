@@ -27,7 +27,7 @@ import {
   type GraphReplicaOptions,
   type ReplicaStatus,
 } from './graph-replica.js';
-import { type LookupPageSink, untilReady } from './lookup-page-sink.js';
+import { LOOKUP_IDS_PER_TURN, type LookupPageSink, untilReady } from './lookup-page-sink.js';
 import { deleteObject } from './object-deletion.js';
 import type { ReloadOutcome } from './policy-reload.js';
 import { PolicyValidator, type PolicyValidatorOptions } from './policy-validator.js';
@@ -431,14 +431,18 @@ export class GatehouseService {
       cursor: v.cursor,
     });
     let count = 0;
+    let sinceTurn = 0;
     for (const page of pages) {
+      if (sink.closed) return;
       count += page.resourceIds.length;
+      sinceTurn += page.resourceIds.length;
       const flowing = sink.write({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
       if (page.nextCursor === undefined) break;
-      if (flowing) await nextTurn();
-      else await untilReady(sink, ctx.deadline);
-      if (sink.closed) return;
-      if (Date.now() > ctx.deadline) {
+      if (!flowing) await untilReady(sink, ctx.deadline);
+      else if (sinceTurn >= LOOKUP_IDS_PER_TURN) await nextTurn();
+      else continue;
+      sinceTurn = 0;
+      if (Date.now() >= ctx.deadline) {
         throw new DeadlineExceededError(
           'the deadline passed while streaming lookup pages: resume with the last nextCursor',
         );

@@ -3,6 +3,13 @@
 // the service decides when to produce the next page.
 import type { LookupResourcesResult } from './requests.js';
 
+/**
+ * Ids a stream sends before it gives the event loop back (a few pages of the default size, well
+ * under a millisecond of encoding): a listing of a few thousand ids goes out in one turn, and a
+ * larger one lets checks and other lookups in between its pages rather than after its last.
+ */
+export const LOOKUP_IDS_PER_TURN = 4096;
+
 export interface LookupPageSink {
   /** Sends one page; false once the transport holds enough unsent: wait for `ready()` then. */
   write(page: LookupResourcesResult): boolean;
@@ -19,7 +26,8 @@ export interface LookupPageSink {
 export async function untilReady(sink: LookupPageSink, deadline: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    // One past the deadline, so the caller, reading Date.now() next, sees it has passed.
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 1);
   });
   try {
     await Promise.race([sink.ready(), late]);

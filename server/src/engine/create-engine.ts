@@ -150,7 +150,14 @@ class GraphEngine implements Engine {
       // A new listing walks the graph; an answer longer than a page is kept for the cursors
       // that follow, so a client paging through N ids pays for one walk, not one per page.
       const ids = this.visibleResources(request);
-      if (ids.length > limit) this.lookupCache.set(this.lookupKey(request), this.graph.version, ids);
+      if (ids.length > limit) {
+        // Another listing of the same answer at this version may be kept already: keep that
+        // one (refreshed in the LRU order) rather than replace it with an equal copy, which
+        // only makes long-lived garbage for the collector.
+        const key = this.lookupKey(request);
+        const version = this.graph.version;
+        if (this.lookupCache.get(key, version) === undefined) this.lookupCache.set(key, version, ids);
+      }
       return pageAt(ids, 0, limit);
     }
     const after = decodeCursor(request.cursor);

@@ -1,4 +1,6 @@
 // The bench's flags, parsed and checked in one place; every problem is reported at once.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../datasets/dataset.js';
 
@@ -47,6 +49,11 @@ export interface BenchOptions {
   readonly batchSize: number;
   readonly lookupSubjects: number;
   readonly server: 'dist' | 'src';
+  /**
+   * Another checkout whose built server (DIR/server/dist) runs beside this one, loaded with the
+   * same data: every Gatehouse service row is measured on both, alternating, in the same run.
+   */
+  readonly baseline?: string | undefined;
   /** Write bench/RESULTS.md and bench/results.svg. */
   readonly writeResults: boolean;
   readonly command: string;
@@ -75,8 +82,15 @@ export const USAGE = `Usage: npm run bench [-- flags]      (npm run bench:compar
   --lookup-subjects N     subjects for the LookupResources comparison (default 20)
   --seed N                dataset seed (default 42)
   --server dist|src       run server/dist (default; npm run build first) or the sources via tsx
+  --baseline DIR          also run DIR/server/dist (another checkout, built) loaded with the same
+                          data; each Gatehouse service row is measured on both, alternating
   --no-results            print only; do not rewrite bench/RESULTS.md and bench/results.svg
 `;
+
+/** The built server of the checkout in `dir`. */
+export function baselineEntry(dir: string): string {
+  return join(dir, 'server/dist/cli/main.js');
+}
 
 export class OptionsError extends Error {
   override readonly name = 'OptionsError';
@@ -139,6 +153,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'lookup-subjects': { type: 'string', default: '20' },
       seed: { type: 'string', default: '42' },
       server: { type: 'string', default: 'dist' },
+      baseline: { type: 'string' },
       'no-results': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -177,9 +192,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     batchSize: positive(values['batch-size'], '--batch-size', problems),
     lookupSubjects: positive(values['lookup-subjects'], '--lookup-subjects', problems),
     server: values.server === 'src' ? 'src' : 'dist',
+    baseline: values.baseline,
     writeResults: !values['no-results'],
     command: `npm run ${values.compare ? 'bench:compare' : 'bench'}${argv.filter((a) => a !== '--compare').length > 0 ? ` -- ${argv.filter((a) => a !== '--compare').join(' ')}` : ''}`,
   };
+  if (values.baseline !== undefined && !existsSync(baselineEntry(values.baseline)))
+    problems.push(
+      `--baseline: ${baselineEntry(values.baseline)} does not exist: build that checkout first (npm run build)`,
+    );
   if (problems.length > 0) throw new OptionsError(`${problems.join('\n')}\n\n${USAGE}`);
   return options;
 }

@@ -34,7 +34,12 @@ export async function loadThroughApi(
   const batchSize = options.batchSize ?? 1000;
   const concurrency = options.concurrency ?? 4;
   const pool = createPool(http, concurrency);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // A generous deadline: on a busy shared machine a 10,000-update write queued behind others can
+  // take longer than the server's 5 s default, and a failed load aborts the whole bench.
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'gatehouse-timeout-ms': '120000',
+  };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const iterator = relationships[Symbol.iterator]();
   let loaded = 0;

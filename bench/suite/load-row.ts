@@ -109,3 +109,17 @@ export async function measurePair(
   };
   return [gRow, toRow(ctx, floor, f)];
 }
+
+/**
+ * Several targets under the same load, --repeat rounds, each round in the other order than the
+ * last (two builds of Gatehouse, say): each row keeps its median run, from runs seconds apart.
+ */
+export async function measureSideBySide(ctx: BenchContext, tasks: readonly LoadTask[]): Promise<ResultRow[]> {
+  const runs: LoadSummary[][] = tasks.map(() => []);
+  for (let r = 0; r < ctx.options.repeat; r++) {
+    const order = tasks.map((_, i) => i);
+    if (r % 2 === 1) order.reverse();
+    for (const i of order) runs[i]!.push(await run(ctx, tasks[i]!));
+  }
+  return tasks.map((task, i) => toRow(ctx, task, runs[i]!));
+}

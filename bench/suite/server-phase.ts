@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baselineEntry } from '../cli/options.js';
 import type { AnsweredQuestion, Dataset } from '../datasets/dataset.js';
 import { loadThroughApi } from '../datasets/load-api.js';
 import { formatEndpoint } from '../harness/endpoint.js';
@@ -16,7 +17,7 @@ import type { Endpoint, LoadSpec, Operation, Question, Transport } from '../harn
 import type { BenchContext } from './context.js';
 import { correctnessGate } from './gate.js';
 import { lookupQuestions } from './in-process-phase.js';
-import { type LoadTask, measureLoad, measurePair } from './load-row.js';
+import { type LoadTask, measureLoad, measurePair, measureSideBySide } from './load-row.js';
 import { grpcParticipant, httpParticipant } from './server-answers.js';
 
 const HTTP_ECHO = fileURLToPath(new URL('../harness/targets/http-echo-server.ts', import.meta.url));
@@ -52,12 +53,14 @@ async function startLoadedGatehouse(
   gate: readonly AnsweredQuestion[],
   addresses: { http: string; grpc: string },
   token: string,
+  entry?: string,
 ): Promise<RunningTarget> {
   const target = await startGatehouse({
     schemaFiles: dataset.schemaFiles,
     ...addresses,
     token,
-    build: ctx.options.server,
+    build: entry === undefined ? ctx.options.server : 'dist',
+    entry,
   });
   try {
     const started = performance.now();
@@ -80,8 +83,8 @@ async function startLoadedGatehouse(
     await correctnessGate(
       gate,
       [
-        httpParticipant('Gatehouse over HTTP', target.http!),
-        grpcParticipant('Gatehouse over gRPC', target.grpc!),
+        httpParticipant(`Gatehouse${entry === undefined ? '' : ' (baseline)'} over HTTP`, target.http!),
+        grpcParticipant(`Gatehouse${entry === undefined ? '' : ' (baseline)'} over gRPC`, target.grpc!),
       ],
       ctx.log,
     );
@@ -147,6 +150,7 @@ async function runOn(
 
   const floors = runFloors ? await startFloors(ctx, network) : undefined;
   let gh: RunningTarget | undefined;
+  let base: RunningTarget | undefined;
   try {
     if (runGatehouse) {
       ctx.log(`server: starting Gatehouse on ${tcp ? 'loopback TCP' : 'Unix sockets'}`);
@@ -158,6 +162,17 @@ async function runOn(
         addresses,
         token,
       );
+      if (options.baseline !== undefined) {
+        ctx.log(`server: starting the baseline Gatehouse (${baselineEntry(options.baseline)})`);
+        base = await startLoadedGatehouse(
+          ctx,
+          dataset,
+          questions.slice(0, options.gateQuestions),
+          { http: address(network, 'base-http'), grpc: address(network, 'base-grpc') },
+          token,
+          baselineEntry(options.baseline),
+        );
+      }
     }
     const at = (target: RunningTarget, t: Transport): Endpoint =>
       t === 'grpc' ? target.grpc! : target.http!;
@@ -167,6 +182,7 @@ async function runOn(
       c: number,
       extra: string,
       rate?: number,
+      asked: readonly Question[] = questions,
     ): LoadTask => ({
       label: {
         system: 'Gatehouse',
@@ -174,7 +190,12 @@ async function runOn(
         scenario: rate === undefined ? undefined : 'steady',
         note: extra + note,
       },
-      spec: spec(ctx, t, operation, at(gh!, t), questions, c, rate),
+      spec: spec(ctx, t, operation, at(gh!, t), asked, c, rate),
+    });
+    /** The same load on the baseline build. */
+    const baselineTask = (g: LoadTask): LoadTask => ({
+      label: { ...g.label, system: 'Gatehouse (baseline)' },
+      spec: { ...g.spec, endpoint: at(base!, g.spec.transport) },
     });
     const floorTask = (
       t: Transport,
@@ -193,6 +214,16 @@ async function runOn(
     });
     /** Gatehouse and the floor in pairs when both run, else whichever runs. */
     const measure = async (g: LoadTask | undefined, f: LoadTask | undefined): Promise<void> => {
+      if (g !== undefined && base !== undefined) {
+        // Beside the baseline build: paired with it (alternating) when no floor runs, else right after.
+        if (f === undefined) rows.push(...(await measureSideBySide(ctx, [g, baselineTask(g)])));
+        else {
+          rows.push(...(await measurePair(ctx, g, f)));
+          const b = baselineTask(g);
+          rows.push(await measureLoad(ctx, b.label, b.spec));
+        }
+        return;
+      }
       if (g !== undefined && f !== undefined) rows.push(...(await measurePair(ctx, g, f)));
       else if (g !== undefined) rows.push(await measureLoad(ctx, g.label, g.spec));
       else if (f !== undefined) rows.push(await measureLoad(ctx, f.label, f.spec));
@@ -233,18 +264,32 @@ async function runOn(
       }
     }
     if (tcp && has('lookup') && gh !== undefined) {
+      // Two mixes: users who each see a few thousand documents (the subjects the note names),
+      // and the sampled questions as they come, where about one lookup in fifteen is an org
+      // admin's (every document): a large answer among small ones.
       const lookups = lookupQuestions(dataset, questions, options.lookupSubjects);
-      for (const c of options.concurrency.filter((x) => x <= 16)) {
-        for (const t of ['grpc', 'http'] as const) {
-          await measure(
-            gatehouseTask(t, 'lookup', c, `all pages of 1000, ${lookups.length} subjects, `),
-            undefined,
-          );
+      const admins = dataset.visibilityFacts?.().admins;
+      const adminShare =
+        admins === undefined
+          ? undefined
+          : questions.filter((q) => admins.has(q.subjectId)).length / questions.length;
+      const mixes: [string, readonly Question[]][] = [
+        [`all pages of 1000, ${lookups.length} subjects (no admins), `, lookups],
+        [
+          `all pages of 1000, the sampled questions' subjects${adminShare === undefined ? '' : ` (${(adminShare * 100).toFixed(1)}% admins, who see every document)`}, `,
+          questions,
+        ],
+      ];
+      for (const [extra, asked] of mixes) {
+        for (const c of options.concurrency.filter((x) => x <= 16)) {
+          for (const t of ['grpc', 'http'] as const) {
+            await measure(gatehouseTask(t, 'lookup', c, extra, undefined, asked), undefined);
+          }
         }
       }
     }
   } finally {
-    await Promise.all([gh?.stop(), floors?.grpc.stop(), floors?.http.stop()]);
+    await Promise.all([gh?.stop(), base?.stop(), floors?.grpc.stop(), floors?.http.stop()]);
   }
 }
 

@@ -124,9 +124,14 @@ describe('lookups and explain', () => {
     await f.service.streamLookupResources(
       { resourceType: 'document', permission: 'view', subject: { type: 'user', id: 'alice' }, pageSize: 1 },
       ctx(),
-      (page) => {
-        pages.push([...page.resourceIds]);
-        tokens.add(page.token);
+      {
+        write: (page) => {
+          pages.push([...page.resourceIds]);
+          tokens.add(page.token);
+          return true;
+        },
+        ready: () => Promise.resolve(),
+        closed: false,
       },
     );
     expect(pages.flat().sort()).toEqual(['plan', 'readme']);

@@ -16,10 +16,10 @@ import type { CheckPlans } from './check-plan.js';
 import { compileCheckPlans } from './check-plan.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { Explainer } from './explain.js';
+import { IdOrder } from './id-order.js';
 import { LookupCache } from './lookup-cache.js';
 import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
-import { selectPage } from './page-select.js';
 import type { ResolvedSubject } from './resolve.js';
 import { requireNode, requireType, resolveSubject } from './resolve.js';
 import { SchemaModel } from './schema-model.js';
@@ -60,6 +60,15 @@ function upperBound(ids: readonly string[], after: string): number {
   return lo;
 }
 
+/** The page of sorted `ids` starting at `start`, with a cursor when more follow. */
+function pageAt(ids: readonly string[], start: number, limit: number): LookupResourcesPage {
+  const end = Math.min(start + limit, ids.length);
+  const page = ids.slice(start, end);
+  return end < ids.length
+    ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
+    : { resourceIds: page };
+}
+
 function isStackOverflow(err: unknown): boolean {
   return err instanceof RangeError && /call stack/i.test(err.message);
 }
@@ -70,6 +79,8 @@ class GraphEngine implements Engine {
   private readonly rules: ReverseRules;
   /** Sorted LookupResources answers being paged through. */
   private readonly lookupCache = new LookupCache();
+  /** type → the sorted order of its ids, for putting lookup answers in order. */
+  private readonly idOrders = new Map<string, IdOrder>();
   // check()'s name caches: valid for the engine's life, since the schema never changes under it.
   private lastResourceType: string | undefined;
   private lastPermission: string | undefined;
@@ -136,79 +147,92 @@ class GraphEngine implements Engine {
   lookupResources(request: LookupResourcesRequest): LookupResourcesPage {
     const limit = this.pageSize(request.limit);
     if (request.cursor === undefined) {
-      // A first page is often the only one asked for: select it without sorting everything.
-      // Ids in UTF-16 code-unit order: locale-independent and the same on every replica.
-      const { page, more } = selectPage(this.visibleResources(request), undefined, limit);
-      return more
-        ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
-        : { resourceIds: page };
+      // A new listing walks the graph; an answer longer than a page is kept for the cursors
+      // that follow, so a client paging through N ids pays for one walk, not one per page.
+      const ids = this.visibleResources(request);
+      if (ids.length > limit) {
+        // Another listing of the same answer at this version may be kept already: keep that
+        // one (refreshed in the LRU order) rather than replace it with an equal copy, which
+        // only makes long-lived garbage for the collector.
+        const key = this.lookupKey(request);
+        const version = this.graph.version;
+        if (this.lookupCache.get(key, version) === undefined) this.lookupCache.set(key, version, ids);
+      }
+      return pageAt(ids, 0, limit);
     }
-    // A later page: a client is paging through the answer. Sort it once and keep it until the
-    // graph changes, so N ids in pages cost one walk, not one per page.
     const after = decodeCursor(request.cursor);
     const ids = this.sortedVisibleResources(request);
-    const start = upperBound(ids, after);
-    const end = Math.min(start + limit, ids.length);
-    const page = ids.slice(start, end);
-    return end < ids.length
-      ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
-      : { resourceIds: page };
+    return pageAt(ids, upperBound(ids, after), limit);
   }
 
   *lookupResourcePages(request: LookupResourcesRequest): Generator<LookupResourcesPage> {
     const limit = this.pageSize(request.limit);
     const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
-    let ids = this.visibleResources(request);
-    if (after !== undefined) ids = ids.filter((id) => id > after);
-    ids.sort();
-    if (ids.length === 0) {
+    // The walk and the sort happen here, at the first next(); each later page is a slice of
+    // their result, so a caller may pause between pages while the graph takes writes.
+    const ids = this.visibleResources(request);
+    let start = after === undefined ? 0 : upperBound(ids, after);
+    if (start >= ids.length) {
       yield { resourceIds: [] };
       return;
     }
-    for (let start = 0; start < ids.length; start += limit) {
-      const page = ids.slice(start, start + limit);
-      yield start + limit < ids.length
-        ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
-        : { resourceIds: page };
-    }
+    for (; start < ids.length; start += limit) yield pageAt(ids, start, limit);
   }
 
-  /** visibleResources, sorted, from the cache while the graph is unchanged. */
-  private sortedVisibleResources(request: LookupResourcesRequest): readonly string[] {
+  private lookupKey(request: LookupResourcesRequest): string {
     const s = request.subject;
-    const key = JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation ?? '']);
+    return JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation ?? '']);
+  }
+
+  /** visibleResources, from the cache while the graph is unchanged. */
+  private sortedVisibleResources(request: LookupResourcesRequest): readonly string[] {
+    const key = this.lookupKey(request);
     const version = this.graph.version;
     const cached = this.lookupCache.get(key, version);
     if (cached !== undefined) return cached;
-    const ids = this.visibleResources(request).sort();
+    const ids = this.visibleResources(request);
     this.lookupCache.set(key, version, ids);
     return ids;
   }
 
-  /** Every id of `request.resourceType` on which the subject has the permission, unordered. */
+  /**
+   * Every id of `request.resourceType` on which the subject has the permission, in UTF-16
+   * code-unit order (locale-independent, the same on every replica).
+   */
   private visibleResources(request: LookupResourcesRequest): string[] {
     requireType(this.model, request.resourceType, 'resourceType');
     const node = requireNode(this.model, request.resourceType, request.permission, 'permission');
     const subject = resolveSubject(this.model, this.graph, request.subject, 'subject');
 
     const candidates = collectCandidates(this.model, this.graph, this.rules, node.index, subject);
-    const interner = this.graph.interner(request.resourceType)!;
-    let ids: string[];
+    let objects: number[];
     if (node.unionOnly) {
-      ids = candidates.map((x) => interner.id(x));
+      objects = candidates;
     } else {
-      ids = [];
+      objects = [];
       this.startQuery(subject);
-      for (const x of candidates) if (this.run(node.index, x)) ids.push(interner.id(x));
+      for (const x of candidates) if (this.run(node.index, x)) objects.push(x);
     }
+    const ids = this.idOrder(request.resourceType).sortedIds(objects);
     // A subject set on a never-seen object of this type may hold on that object (identity);
     // the walk works on numbers and cannot reach it.
     const s = request.subject;
     if (subject.node !== -1 && subject.id === NOT_INTERNED && s.type === request.resourceType) {
       this.startQuery(subject, true);
-      if (this.run(node.index, NOT_INTERNED)) ids.push(s.id);
+      if (this.run(node.index, NOT_INTERNED)) ids.splice(upperBound(ids, s.id), 0, s.id);
     }
     return ids;
+  }
+
+  /** The kept order of `type`'s ids, started again if the graph swapped the type's interner. */
+  private idOrder(type: string): IdOrder {
+    const interner = this.graph.interner(type)!;
+    let order = this.idOrders.get(type);
+    if (order === undefined || order.interner !== interner) {
+      order = new IdOrder(interner);
+      this.idOrders.set(type, order);
+    }
+    return order;
   }
 
   lookupSubjects(request: LookupSubjectsRequest): LookupSubjectsResult {

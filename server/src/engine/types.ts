@@ -91,7 +91,8 @@ export interface Engine extends Checker {
   /**
    * Every page of one lookup from `request.cursor` on, the same pages repeated lookupResources
    * calls would give, from one walk of the graph: a stream of N ids costs O(N log N), not a walk
-   * per page. The walk runs at the first `next()`; do not write to the graph while iterating.
+   * per page. The walk runs at the first `next()`; later pages only slice its answer, so the
+   * graph may take writes between pages without changing them.
    */
   lookupResourcePages(request: LookupResourcesRequest): Iterable<LookupResourcesPage>;
   lookupSubjects(request: LookupSubjectsRequest): LookupSubjectsResult;

@@ -4,6 +4,7 @@
 // What a request reads (schema, compiled schema JSON, replica and engine, deletion
 // consequences) lives in one immutable Generation that the request captures once, so a policy
 // reload replaces it with one assignment between requests.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Limits } from '../config/config.js';
 import type { BatchCheckResult, CheckRequest } from '../engine/types.js';
 import {
@@ -26,6 +27,7 @@ import {
   type GraphReplicaOptions,
   type ReplicaStatus,
 } from './graph-replica.js';
+import { LOOKUP_IDS_PER_TURN, type LookupPageSink, untilReady } from './lookup-page-sink.js';
 import { deleteObject } from './object-deletion.js';
 import type { ReloadOutcome } from './policy-reload.js';
 import { PolicyValidator, type PolicyValidatorOptions } from './policy-validator.js';
@@ -403,19 +405,23 @@ export class GatehouseService {
   }
 
   /**
-   * Every page of a lookup, delivered to `onPage` synchronously after the consistency wait, so
-   * all pages of one stream are computed at the same revision.
+   * Every page of a lookup into `sink`, all computed at one revision: the walk runs once, after
+   * the consistency wait, and each page is a slice of its answer. Between pages the stream
+   * gives the event loop back (checks and other lookups answer meanwhile), waits while the
+   * client is not reading, and stops once it has gone, so neither a slow reader nor a large
+   * answer holds the process.
    */
   async streamLookupResources(
     params: LookupResourcesParams,
     ctx: CallContext,
-    onPage: (page: LookupResourcesResult) => void,
+    sink: LookupPageSink,
   ): Promise<void> {
     this.#auth.authorize(ctx, 'LookupResources');
     const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
     const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
+    if (sink.closed) return;
     const token = this.#currentToken(g);
     const pages = g.replica.engine.lookupResourcePages({
       resourceType: v.resourceType,
@@ -425,10 +431,18 @@ export class GatehouseService {
       cursor: v.cursor,
     });
     let count = 0;
+    let sinceTurn = 0;
     for (const page of pages) {
+      if (sink.closed) return;
       count += page.resourceIds.length;
-      onPage({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
-      if (page.nextCursor !== undefined && Date.now() > ctx.deadline) {
+      sinceTurn += page.resourceIds.length;
+      const flowing = sink.write({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
+      if (page.nextCursor === undefined) break;
+      if (!flowing) await untilReady(sink, ctx.deadline);
+      else if (sinceTurn >= LOOKUP_IDS_PER_TURN) await nextTurn();
+      else continue;
+      sinceTurn = 0;
+      if (Date.now() >= ctx.deadline) {
         throw new DeadlineExceededError(
           'the deadline passed while streaming lookup pages: resume with the last nextCursor',
         );

@@ -15,6 +15,7 @@ import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observabili
 import type { RequestSpan, RequestTracing } from '../../observability/tracing.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
+import type { LookupPageSink } from '../../service/lookup-page-sink.js';
 import type { CallContext, CheckBatchResult } from '../../service/requests.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
@@ -36,6 +37,31 @@ function requestOf(call: Call): Message {
 
 function drainOrCancel(call: ServerWritableStream<Message, Message>): Promise<unknown> {
   return Promise.race([once(call, 'drain'), once(call, 'cancelled'), once(call, 'close')]);
+}
+
+/**
+ * A lookup stream's pages onto a gRPC call. `write` is false once grpc-js holds more than its
+ * high-water mark unsent (HTTP/2 flow control holds it while the client is not reading).
+ */
+function grpcPageSink(call: ServerWritableStream<Message, Message>): LookupPageSink {
+  return {
+    write: (page) => call.write(encode.encodeLookupResources(page)),
+    ready: () =>
+      new Promise<void>((resolve) => {
+        const done = (): void => {
+          call.off('drain', done);
+          call.off('cancelled', done);
+          call.off('close', done);
+          resolve();
+        };
+        call.on('drain', done);
+        call.on('cancelled', done);
+        call.on('close', done);
+      }),
+    get closed() {
+      return call.cancelled || call.destroyed;
+    },
+  };
 }
 
 export interface GrpcHandlerDeps {
@@ -226,9 +252,11 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       return result instanceof Promise ? result.then(answerBatch) : answerBatch(result);
     }),
     LookupResources: stream('LookupResources', async (call, ctx) => {
-      await service.streamLookupResources(decode.decodeLookupResources(call.request), ctx, (page) => {
-        call.write(encode.encodeLookupResources(page));
-      });
+      await service.streamLookupResources(
+        decode.decodeLookupResources(call.request),
+        ctx,
+        grpcPageSink(call),
+      );
     }),
     LookupSubjects: unary('LookupSubjects', async (r, ctx) =>
       encode.encodeLookupSubjects(await service.lookupSubjects(decode.decodeLookupSubjects(r), ctx)),

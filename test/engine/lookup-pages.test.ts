@@ -1,0 +1,55 @@
+// LookupResources pages taken while the graph changes: a stream's later pages come from the answer
+// its first page walked, and answers stay in code-unit order as new ids join the kept order.
+import { describe, expect, it } from 'vitest';
+import { parseRelationship } from '../../server/src/model/relationship.js';
+import { crmSchema, engineOf } from './fixtures.js';
+
+const mike = { type: 'user', id: 'mike' };
+const base = { resourceType: 'doc', permission: 'view', subject: mike };
+const viewer = (id: string) => parseRelationship(`doc:${id}#viewer@group:eng#member`);
+
+describe('lookupResourcePages under writes', () => {
+  it('keeps a stream at the answer of its first page while the graph takes writes', () => {
+    const docs = Array.from(
+      { length: 12 },
+      (_, i) => `doc:d${String(i).padStart(2, '0')}#viewer@group:eng#member`,
+    );
+    const { engine, graph } = engineOf(crmSchema, [...docs, 'group:eng#member@user:mike']);
+    const pages = engine.lookupResourcePages({ ...base, limit: 5 })[Symbol.iterator]();
+    const first = pages.next().value!;
+    graph.add(viewer('d05a'));
+    graph.remove(viewer('d11'));
+    const rest = [pages.next().value!, pages.next().value!];
+    expect(pages.next().done).toBe(true);
+    expect([...first.resourceIds, ...rest.flatMap((p) => p.resourceIds)]).toEqual(
+      Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}`),
+    );
+    // A new stream sees the writes.
+    const after = [...engine.lookupResourcePages({ ...base, limit: 5 })].flatMap((p) => p.resourceIds);
+    expect(after).toContain('d05a');
+    expect(after).not.toContain('d11');
+  });
+
+  it('orders answers by code units as many new ids are added between lookups', () => {
+    const { engine, graph } = engineOf(crmSchema, [
+      'group:eng#member@user:mike',
+      'doc:m#viewer@group:eng#member',
+    ]);
+    const expected = ['m'];
+    const ids = (round: number) =>
+      Array.from(
+        { length: 40 * (round + 1) },
+        (_, i) => ['Z', 'a', '_', '1', '|', '='][i % 6]! + `${round}-${i}`,
+      );
+    for (let round = 0; round < 6; round++) {
+      for (const id of ids(round)) {
+        graph.add(viewer(id));
+        expected.push(id);
+      }
+      // A document mike cannot see is interned too, and must not appear.
+      graph.add(parseRelationship(`doc:hidden${round}#owner@user:john`));
+      const got = [...engine.lookupResourcePages({ ...base, limit: 7 })].flatMap((p) => p.resourceIds);
+      expect(got).toEqual([...expected].sort());
+    }
+  });
+});

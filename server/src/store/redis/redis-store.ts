@@ -47,13 +47,14 @@ import {
 import {
   decodeChanges,
   filterArgs,
+  isSubjectScanPosition,
   keyList,
   parseResourceMember,
   resourceMember,
   type StoreKeys,
   storeKeys,
+  subjectBucket,
   subjectMember,
-  subjectToResourceMember,
 } from './redis-layout.js';
 import { SCRIPTS, type ScriptName } from './redis-scripts.js';
 import { RedisSnapshot } from './redis-snapshot.js';
@@ -295,15 +296,21 @@ export class RedisStore implements Store {
     checkReadLimit(page.limit, this.settings.maxReadLimit);
     const after = page.cursor === undefined ? '' : decodeReadCursor(filter, page.cursor);
     const fa = filterArgs(filter);
+    if (after !== '' && fa[0] === 's' && !isSubjectScanPosition(after)) {
+      throw new InvalidArgumentError(
+        'invalid read cursor: it does not come from this store; start again without one',
+        {
+          field: 'cursor',
+        },
+      );
+    }
     const reply = (await this.run(
       'gatehouseRead',
       [...fa, after, page.limit, page.limit + READ_SCAN_BUDGET],
       'reading relationships',
     )) as Reply;
-    const toResource = fa[0] === 's' ? subjectToResourceMember : (m: string): string => m;
     const relationships: Relationship[] = [];
-    for (let i = 2; i < reply.length; i++)
-      relationships.push(parseResourceMember(toResource(String(reply[i]))));
+    for (let i = 2; i < reply.length; i++) relationships.push(parseResourceMember(String(reply[i])));
     const cursor = String(reply[1]);
     return {
       relationships,
@@ -565,20 +572,23 @@ function changesOfCodes(updates: readonly RelationshipUpdate[], codes: string): 
   return changes;
 }
 
-/** The updates as WRITE takes them: their ops in one string, then both index members of each. */
+/** The updates as WRITE takes them: their ops in one string, then both index members and the subject bucket of each. */
 function pushUpdates(args: (string | number)[], updates: readonly RelationshipUpdate[]): void {
   let ops = '';
   const resources: string[] = new Array(updates.length);
   const subjects: string[] = new Array(updates.length);
+  const buckets: number[] = new Array(updates.length);
   for (let u = 0; u < updates.length; u++) {
     const { operation, relationship } = updates[u] as RelationshipUpdate;
     ops += UPDATE_CODES[operation];
     resources[u] = resourceMember(relationship);
     subjects[u] = subjectMember(relationship);
+    buckets[u] = subjectBucket(relationship);
   }
   args.push(ops);
   for (const m of resources) args.push(m);
   for (const m of subjects) args.push(m);
+  for (const b of buckets) args.push(b);
 }
 
 function pushPreconditions(args: (string | number)[], preconditions: readonly Precondition[]): void {

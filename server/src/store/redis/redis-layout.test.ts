@@ -20,7 +20,7 @@ describe('storeKeys', () => {
   it('puts every key of a store under one hash tag', () => {
     const keys = storeKeys('tenant_7');
     for (const key of Object.values(keys)) expect(key.startsWith('{gatehouse:tenant_7}:')).toBe(true);
-    expect(new Set(Object.values(keys)).size).toBe(5);
+    expect(new Set(Object.values(keys)).size).toBe(6);
   });
 
   it.each(['', 'a.b', 'a}b', 'a{b', 'has space', 'x'.repeat(65)])('refuses the store name %j', (name) => {
@@ -64,6 +64,22 @@ describe('members', () => {
     expect(text).toBe('+doc:a#viewer@user:x\n-doc:a#viewer@group:g#member');
     expect(decodeChanges(text)).toEqual(changes);
     expect(decodeChanges('')).toEqual([]);
+  });
+
+  it('keeps a condition and an expiry on change lines, after the member', () => {
+    const changes = [
+      {
+        operation: 'insert' as const,
+        relationship: parseRelationship(
+          'doc:a#viewer@user:x[cond:{"k":"a\\nb"}][expiration:2026-12-31T00:00:00.000Z]',
+        ),
+      },
+      { operation: 'delete' as const, relationship: parseRelationship('doc:a#viewer@user:y[cond]') },
+    ];
+    const text = encodeChanges(changes);
+    expect(text.split('\n')).toHaveLength(2);
+    expect(text.startsWith('+doc:a#viewer@user:x[cond:')).toBe(true);
+    expect(decodeChanges(text)).toEqual(changes);
   });
 });
 

@@ -3,11 +3,17 @@
 // changelog, and how a RelationshipFilter becomes an index range plus the fields the Lua
 // scripts check.
 import { InvalidArgumentError } from '../../errors.js';
-import type { Relationship } from '../../model/relationship.js';
+import {
+  formatRelationship,
+  formatRelationshipWithAttributes,
+  hasAttributes,
+  parseRelationship,
+  type Relationship,
+} from '../../model/relationship.js';
 import type { RelationshipChange, RelationshipFilter } from '../store.js';
 import { STORE_NAME_PATTERN } from '../store.js';
 
-/** Every key of one store, in the order the scripts receive them as KEYS[1..5]. */
+/** Every key of one store, in the order the scripts receive them as KEYS[1..6]. */
 export interface StoreKeys {
   /** Sorted set, all scores 0, members `type:id#relation@subject`: the set and its resource order. */
   readonly byResource: string;
@@ -24,6 +30,11 @@ export interface StoreKeys {
   readonly epoch: string;
   /** Stream: one entry per revision, id `<revision>-0`, fields e (epoch), t (commit ms), c (changes). */
   readonly changelog: string;
+  /**
+   * Hash: by-resource member → its attributes (`[condition…][expiration:…]`), only for the
+   * relationships that have a condition or an expiry; absent while none has.
+   */
+  readonly attributes: string;
 }
 
 /** Store names (the contract's pattern): part of every key, inside a Cluster hash tag. */
@@ -46,11 +57,12 @@ export function storeKeys(storeName: string): StoreKeys {
     revision: `${tag}:revision`,
     epoch: `${tag}:epoch`,
     changelog: `${tag}:changelog`,
+    attributes: `${tag}:attrs`,
   };
 }
 
 export function keyList(keys: StoreKeys): string[] {
-  return [keys.byResource, keys.bySubjectPrefix, keys.revision, keys.epoch, keys.changelog];
+  return [keys.byResource, keys.bySubjectPrefix, keys.revision, keys.epoch, keys.changelog, keys.attributes];
 }
 
 /**
@@ -106,17 +118,35 @@ export function parseResourceMember(m: string): Relationship {
   return { resource, relation: m.slice(h + 1, at), subject };
 }
 
-/** Changelog entry `c` field: one line per change, `+member` or `-member`, in order. */
+/**
+ * A relationship's attributes as the store keeps them: SpiceDB's `[condition:{…}][expiration:…]`
+ * suffix of formatRelationshipWithAttributes, '' when it has none. Never contains a newline
+ * (JSON.stringify escapes them), and members never contain '[', so `member + attributes` splits
+ * back unambiguously.
+ */
+export function attributesOf(r: Relationship): string {
+  return hasAttributes(r) ? formatRelationshipWithAttributes(r).slice(formatRelationship(r).length) : '';
+}
+
+/** A member with its attributes appended, as the scripts return it: parsed fast when it has none. */
+export function parseStoredRelationship(text: string): Relationship {
+  return text.includes('[') ? parseRelationship(text) : parseResourceMember(text);
+}
+
+/** Changelog entry `c` field: one line per change, `+member[attributes]` or `-member[attributes]`, in order. */
 export function encodeChanges(changes: readonly RelationshipChange[]): string {
   return changes
-    .map((c) => `${c.operation === 'insert' ? '+' : '-'}${resourceMember(c.relationship)}`)
+    .map(
+      (c) =>
+        `${c.operation === 'insert' ? '+' : '-'}${resourceMember(c.relationship)}${attributesOf(c.relationship)}`,
+    )
     .join('\n');
 }
 
 export function decodeChange(line: string): RelationshipChange {
   return {
     operation: line.charCodeAt(0) === 43 /* + */ ? 'insert' : 'delete',
-    relationship: parseResourceMember(line.slice(1)),
+    relationship: parseStoredRelationship(line.slice(1)),
   };
 }
 

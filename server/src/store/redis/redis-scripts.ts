@@ -170,12 +170,17 @@ end
 -- Writes the net effect (members to add and remove in both indexes: 'sadds'/'sremoves' are
 -- by-subject members, in the buckets 'sab'/'srb'), bumps the revision and appends the change
 -- set ('joined': '+member'/'-member' lines) to the changelog, trimmed to 'retention' entries.
--- The reply ends with 'result'.
-local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb, joined, result)
+-- 'attrs' is nil when no relationship involved has attributes, else {set = {m, a, ...}, del =
+-- {m, ...}} for the attributes hash. The reply ends with 'result'.
+local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb, attrs, joined, result)
   call_sliced('ZADD', KEYS[1], adds, true)
   per_bucket('ZADD', sadds, sab, true)
   call_sliced('ZREM', KEYS[1], removes, false)
   per_bucket('ZREM', sremoves, srb, false)
+  if attrs then
+    call_sliced('HSET', KEYS[6], attrs.set, false)
+    call_sliced('HDEL', KEYS[6], attrs.del, false)
+  end
   local rev = redis.call('INCR', KEYS[3])
   local t = redis.call('TIME')
   local at = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
@@ -183,20 +188,58 @@ local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb,
   return {'ok', rev, at, result}
 end
 
--- Applies planned changes ('+member' / '-member', in order) as their net effect: see apply.
--- With 'echo' the reply carries the changes back, joined like the changelog's; else their count.
+-- Whether any relationship of the store carries attributes (a condition or an expiry): only
+-- then do writes read and maintain the attributes hash.
+local function attrs_in_use()
+  return redis.call('EXISTS', KEYS[6]) == 1
+end
+
+-- A change line '+member[attributes]' / '-member[attributes]': its member and attributes ('[' never
+-- occurs in a member).
+local function split_line(c)
+  local bracket = find(c, '[', 2, true)
+  if not bracket then return sub(c, 2), '' end
+  return sub(c, 2, bracket - 1), sub(c, bracket)
+end
+
+-- The attributes of each member ('' for none), HMGET in slices.
+local function attributes_of(members)
+  local out = {}
+  for k = 1, #members, 1000 do
+    local last = math.min(k + 999, #members)
+    local got = redis.call('HMGET', KEYS[6], unpack(members, k, last))
+    for j = k, last do out[j] = got[j - k + 1] or '' end
+  end
+  return out
+end
+
+-- Appends each member's attributes to it, when any relationship has some.
+local function with_attributes(members)
+  if #members == 0 or not attrs_in_use() then return end
+  local attrs = attributes_of(members)
+  for k = 1, #members do members[k] = members[k] .. attrs[k] end
+end
+
+-- Applies planned changes ('+member[attributes]' / '-member', in order) as their net effect: see
+-- apply. Deletes gain the attributes they removed. With 'echo' the reply carries the changes
+-- back, joined like the changelog's; else their count.
 local function commit(epoch, retention, changes, echo)
-  local first, last, order = {}, {}, {}
+  local track = attrs_in_use()
+  local first, last, final_attrs, order = {}, {}, {}, {}
   for k = 1, #changes do
     local c = changes[k]
-    local m = sub(c, 2)
+    local m, a = split_line(c)
+    if a ~= '' then track = true end
     if first[m] == nil then
-      first[m] = string.byte(c, 1)
+      first[m] = byte(c, 1)
       order[#order + 1] = m
     end
-    last[m] = string.byte(c, 1)
+    last[m] = byte(c, 1)
+    final_attrs[m] = a
   end
   local adds, removes, sadds, sremoves, sab, srb = {}, {}, {}, {}, {}, {}
+  local attrs = nil
+  if track then attrs = {set = {}, del = {}} end
   for k = 1, #order do
     local m = order[k]
     -- Present before iff the first change is a delete; after iff the last is an insert (43 '+').
@@ -208,9 +251,27 @@ local function commit(epoch, retention, changes, echo)
       removes[#removes + 1] = m
       sremoves[#sremoves + 1], srb[#srb + 1] = to_subject(m)
     end
+    if track then
+      if after and final_attrs[m] ~= '' then
+        attrs.set[#attrs.set + 1] = m
+        attrs.set[#attrs.set + 1] = final_attrs[m]
+      elseif before then
+        attrs.del[#attrs.del + 1] = m
+      end
+    end
+  end
+  if track then
+    -- A delete line names what it removed, attributes included.
+    for k = 1, #changes do
+      local c = changes[k]
+      if byte(c, 1) == 45 and not find(c, '[', 2, true) then
+        local old = redis.call('HGET', KEYS[6], sub(c, 2))
+        if old then changes[k] = c .. old end
+      end
+    end
   end
   local joined = table.concat(changes, '\\n')
-  return apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb, joined, echo and joined or #changes)
+  return apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb, attrs, joined, echo and joined or #changes)
 end
 `;
 
@@ -219,9 +280,9 @@ export interface ScriptDefinition {
   readonly lua: string;
 }
 
-const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 5, lua: `#!lua\n${PRELUDE}\n${body}` });
+const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 6, lua: `#!lua\n${PRELUDE}\n${body}` });
 const reading = (body: string): ScriptDefinition => ({
-  numberOfKeys: 5,
+  numberOfKeys: 6,
   lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}`,
 });
 
@@ -230,9 +291,11 @@ const reading = (body: string): ScriptDefinition => ({
  * + 10 filter args each), then the updates: one string of their ops (a character 'c'|'t'|'d'
  * each), then their by-resource members, their by-subject members and their subject buckets
  * (all computed by the client, so the script does no string work of its own beyond the
- * changelog's one concat).
+ * changelog's one concat), then 'a' and each update's attributes ('' for none), or '' when no
+ * update has any.
  * Reply: {'ok', revision, committedAtMs, a character per update: '+' inserted, '-' deleted,
- * '.' no change} or {'epoch'|'revision'|'precondition'|'exists', ...}.
+ * '~' attributes replaced, '.' no change, and — when attributes are in use — the changes as the
+ * changelog holds them} or {'epoch'|'revision'|'precondition'|'exists', ...}.
  */
 const WRITE = writing(`
 -- The epoch and the revision in one call: a single-relationship write makes few calls at all.
@@ -244,7 +307,10 @@ local failed, i = check_preconditions(4)
 if failed then return failed end
 local ops = ARGV[i]
 local n = #ops
-local base, sbase, bbase = i, i + n, i + 2 * n
+local base, sbase, bbase, abase = i, i + n, i + 2 * n, i + 3 * n + 1
+local with_attrs = ARGV[abase] == 'a'
+-- Attributes are read and kept only when some relationship has them (the store's or this write's).
+local track = with_attrs or attrs_in_use()
 -- Whether each member is stored now (ZMSCORE in slices), then each update in order on top.
 local overlay = {}
 for k = 1, n, 1000 do
@@ -252,38 +318,63 @@ for k = 1, n, 1000 do
   local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, base + k, base + last))
   for j = k, last do overlay[ARGV[base + j]] = scores[j - k + 1] ~= false end
 end
+-- The attributes of each member as the updates go ('' for none), read from the hash on first use.
+local attr_now, attr_before = {}, {}
+local function attributes(m)
+  local a = attr_now[m]
+  if a == nil then
+    a = redis.call('HGET', KEYS[6], m) or ''
+    attr_now[m] = a
+  end
+  return a
+end
 local before, order, codes = {}, {}, {}
 local parts, np = {}, 0
 for u = 1, n do
-  local op, m = string.byte(ops, u), ARGV[base + u]
+  local op, m = byte(ops, u), ARGV[base + u]
   local present = overlay[m]
   if before[m] == nil then
     before[m] = present
     order[#order + 1] = u
+    if track and present then attr_before[m] = attributes(m) end
   end
   if op == 100 then -- 'd'
     if present then
-      parts[np + 1], parts[np + 2], parts[np + 3] = '-', m, '\\n'
-      np = np + 3
+      parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '-', m, track and attributes(m) or '', '\\n'
+      np = np + 4
       codes[u] = '-'
     else
       codes[u] = '.'
     end
     overlay[m] = false
+    if track then attr_now[m] = '' end
   else
     if present and op == 99 then return {'exists', u, m} end -- 'c'
+    local new = with_attrs and ARGV[abase + u] or ''
     if not present then
-      parts[np + 1], parts[np + 2], parts[np + 3] = '+', m, '\\n'
-      np = np + 3
+      parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '+', m, new, '\\n'
+      np = np + 4
       codes[u] = '+'
     else
-      codes[u] = '.'
+      local old = track and attributes(m) or ''
+      if old ~= new then
+        -- A touch replaces the attributes: the change set says so as a delete and an insert.
+        parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '-', m, old, '\\n'
+        parts[np + 5], parts[np + 6], parts[np + 7], parts[np + 8] = '+', m, new, '\\n'
+        np = np + 8
+        codes[u] = '~'
+      else
+        codes[u] = '.'
+      end
     end
     overlay[m] = true
+    if track then attr_now[m] = new end
   end
 end
 parts[np] = nil
 local adds, sadds, sab, removes, sremoves, srb = {}, {}, {}, {}, {}, {}
+local attrs = nil
+if track then attrs = {set = {}, del = {}} end
 for k = 1, #order do
   local u = order[k]
   local m = ARGV[base + u]
@@ -297,8 +388,22 @@ for k = 1, #order do
     sremoves[#sremoves + 1] = ARGV[sbase + u]
     srb[#srb + 1] = ARGV[bbase + u]
   end
+  if track then
+    local final = is and attr_now[m] or ''
+    if final ~= '' then
+      if final ~= attr_before[m] then
+        attrs.set[#attrs.set + 1] = m
+        attrs.set[#attrs.set + 1] = final
+      end
+    elseif (attr_before[m] or '') ~= '' then
+      attrs.del[#attrs.del + 1] = m
+    end
+  end
 end
-return apply(ARGV[1], ARGV[3], adds, sadds, sab, removes, sremoves, srb, table.concat(parts), table.concat(codes))
+local joined = table.concat(parts)
+local reply = apply(ARGV[1], ARGV[3], adds, sadds, sab, removes, sremoves, srb, attrs, joined, table.concat(codes))
+if track then reply[5] = joined end
+return reply
 `);
 
 /** ARGV: epoch, retention, limit ('' = none), #preconditions, preconditions, the filter's 10 args. */
@@ -325,10 +430,11 @@ local bad = check_epoch(ARGV[1])
 if bad then return bad end
 if current_revision() ~= 0 or redis.call('ZCARD', KEYS[1]) ~= 0 then return {'busy'} end
 local seen, changes = {}, {}
-for m in string.gmatch(ARGV[3], '[^\\n]+') do
+for line in string.gmatch(ARGV[3], '[^\\n]+') do
+  local m = split_line('+' .. line)
   if not seen[m] then
     seen[m] = true
-    changes[#changes + 1] = '+' .. m
+    changes[#changes + 1] = '+' .. line
   end
 end
 return commit(ARGV[1], ARGV[2], changes, false)
@@ -376,17 +482,24 @@ local stopped, exhausted = scan(f, from, budget, function(m, position)
 end)
 if exhausted then more = true last = stopped end
 local reply = {current_revision(), more and last or ''}
+with_attributes(out)
 for k = 1, #out do reply[k + 2] = out[k] end
 return reply
 `);
 
-/** ARGV: epoch, after (raw by-resource member, '' = start), count. Reply {'ok', revision, members} or {'epoch', e}. */
+/**
+ * ARGV: epoch, after (by-resource member, '' = start), count. Reply {'ok', revision, members,
+ * their attributes ('' for none; absent when no relationship has any)} or {'epoch', e}.
+ */
 const CHUNK = reading(`
 local bad = check_epoch(ARGV[1])
 if bad then return bad end
 local lo = '-'
 if ARGV[2] ~= '' then lo = '(' .. ARGV[2] end
-return {'ok', current_revision(), redis.call('ZRANGEBYLEX', KEYS[1], lo, '+', 'LIMIT', 0, tonumber(ARGV[3]))}
+local members = redis.call('ZRANGEBYLEX', KEYS[1], lo, '+', 'LIMIT', 0, tonumber(ARGV[3]))
+local reply = {'ok', current_revision(), members}
+if attrs_in_use() then reply[4] = attributes_of(members) end
+return reply
 `);
 
 /** The scripts by the command name RedisStore defines them under (EVALSHA with EVAL fallback). */

@@ -10,7 +10,7 @@ import {
   InvalidArgumentError,
   UnavailableError,
 } from '../../errors.js';
-import type { Relationship } from '../../model/relationship.js';
+import { hasAttributes, type Relationship } from '../../model/relationship.js';
 import type { Logger } from '../../observability/logger.js';
 import { decodeReadCursor, encodeReadCursor } from '../read-cursor.js';
 import { describeFilter } from '../relationship-filter.js';
@@ -45,11 +45,12 @@ import {
   unavailable,
 } from './redis-connection.js';
 import {
+  attributesOf,
   decodeChanges,
   filterArgs,
   isSubjectScanPosition,
   keyList,
-  parseResourceMember,
+  parseStoredRelationship,
   resourceMember,
   type StoreKeys,
   storeKeys,
@@ -161,6 +162,9 @@ function settingsOf(o: RedisStoreOptions): Settings {
 
 const UPDATE_CODES = { create: 'c', touch: 't', delete: 'd' } as const;
 
+/** A mutation's changes from its reply: the text in reply[3], and reply[4] when present. */
+type ChangeDecoder = (text: string, changes?: string) => RelationshipChange[];
+
 /** A script reply: a status tag first ('ok', 'epoch', ...) then its values. */
 type Reply = (string | number)[];
 
@@ -267,7 +271,10 @@ export class RedisStore implements Store {
     const args: (string | number)[] = [this.epoch, expect ?? '', this.settings.retention];
     pushPreconditions(args, preconditions);
     pushUpdates(args, updates);
-    const decode = (codes: string): RelationshipChange[] => changesOfCodes(updates, codes);
+    // With attributes in use the reply carries the changes as the changelog has them (a delete
+    // names the attributes it removed); else one character per update says what happened.
+    const decode = (codes: string, changes?: string): RelationshipChange[] =>
+      changes === undefined ? changesOfCodes(updates, codes) : decodeChanges(changes);
     const reply = await this.mutate('gatehouseWrite', args, 'writing', decode);
     return this.changeSetOf(reply, preconditions, expect, decode);
   }
@@ -310,7 +317,7 @@ export class RedisStore implements Store {
       'reading relationships',
     )) as Reply;
     const relationships: Relationship[] = [];
-    for (let i = 2; i < reply.length; i++) relationships.push(parseResourceMember(String(reply[i])));
+    for (let i = 2; i < reply.length; i++) relationships.push(parseStoredRelationship(String(reply[i])));
     const cursor = String(reply[1]);
     return {
       relationships,
@@ -336,7 +343,12 @@ export class RedisStore implements Store {
             'reading a snapshot',
           )) as unknown[];
           if (reply[0] !== 'ok') return { revision: 0, epoch: String(reply[1]), members: [] };
-          return { revision: Number(reply[1]), epoch, members: reply[2] as string[] };
+          return {
+            revision: Number(reply[1]),
+            epoch,
+            members: reply[2] as string[],
+            attributes: reply[3] as string[] | undefined,
+          };
         },
         readChangelog: (from, to, count) =>
           this.call(
@@ -395,7 +407,7 @@ export class RedisStore implements Store {
     this.assertOpen();
     const args: (string | number)[] = [this.epoch, this.settings.retention];
     const members: string[] = [];
-    for (const r of relationships) members.push(resourceMember(r));
+    for (const r of relationships) members.push(resourceMember(r) + attributesOf(r));
     args.push(members.join('\n'));
     const seeder = await this.openConnection(SEED_TIMEOUT_MS, false, 'seed');
     try {
@@ -476,7 +488,7 @@ export class RedisStore implements Store {
     name: ScriptName,
     args: readonly (string | number)[],
     doing: string,
-    decode: (text: string) => RelationshipChange[] = decodeChanges,
+    decode: ChangeDecoder = decodeChanges,
   ): Promise<Reply> {
     const { waitReplicas, waitTimeoutMs, commandTimeoutMs } = this.settings;
     if (waitReplicas === 0) return (await this.run(name, args, doing)) as Reply;
@@ -510,11 +522,11 @@ export class RedisStore implements Store {
     reply: Reply,
     preconditions: readonly Precondition[],
     expect: Revision | undefined,
-    decode: (text: string) => RelationshipChange[] = decodeChanges,
+    decode: ChangeDecoder = decodeChanges,
   ): ChangeSet {
     const [status] = reply;
     if (status === 'ok') {
-      const changes = decode(String(reply[3] ?? ''));
+      const changes = decode(String(reply[3] ?? ''), reply[4] === undefined ? undefined : String(reply[4]));
       const revision = Number(reply[1]);
       if (revision > this.highWater) this.highWater = revision;
       return { revision, changes, committedAt: Number(reply[2]) };
@@ -547,8 +559,9 @@ export class RedisStore implements Store {
 }
 
 /**
- * The changes of a write from WRITE's reply: a character per update, '+' (inserted), '-'
- * (deleted) or '.' (no change). Built from the caller's updates, so nothing is parsed back.
+ * The changes of a write from WRITE's reply when no relationship involved has attributes: a
+ * character per update, '+' (inserted), '-' (deleted) or '.' (no change). Built from the
+ * caller's updates, so nothing is parsed back.
  */
 function changesOfCodes(updates: readonly RelationshipUpdate[], codes: string): RelationshipChange[] {
   const changes: RelationshipChange[] = [];
@@ -578,17 +591,25 @@ function pushUpdates(args: (string | number)[], updates: readonly RelationshipUp
   const resources: string[] = new Array(updates.length);
   const subjects: string[] = new Array(updates.length);
   const buckets: number[] = new Array(updates.length);
+  let withAttributes = false;
   for (let u = 0; u < updates.length; u++) {
     const { operation, relationship } = updates[u] as RelationshipUpdate;
     ops += UPDATE_CODES[operation];
     resources[u] = resourceMember(relationship);
     subjects[u] = subjectMember(relationship);
     buckets[u] = subjectBucket(relationship);
+    if (operation !== 'delete' && hasAttributes(relationship)) withAttributes = true;
   }
   args.push(ops);
   for (const m of resources) args.push(m);
   for (const m of subjects) args.push(m);
   for (const b of buckets) args.push(b);
+  if (!withAttributes) {
+    args.push('');
+    return;
+  }
+  args.push('a');
+  for (const u of updates) args.push(u.operation === 'delete' ? '' : attributesOf(u.relationship));
 }
 
 function pushPreconditions(args: (string | number)[], preconditions: readonly Precondition[]): void {

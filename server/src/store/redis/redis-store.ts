@@ -234,13 +234,20 @@ export class RedisStore implements Store {
 
   async revision(): Promise<Revision> {
     this.assertOpen();
+    // Only what was seen before this read is sent may be compared with its answer: a watcher on
+    // another connection can see newer revisions while the reply is on its way.
+    const floor = this.highWater;
+    const epochAsked = this.epoch;
     const [rev, epoch] = await this.call('reading the revision', () =>
       this.client.mget(this.keys.revision, this.keys.epoch),
     );
-    if (epoch !== this.epoch) throw epochChanged(this.options.storeName, this.epoch, epoch);
+    if (epoch !== epochAsked) throw epochChanged(this.options.storeName, epochAsked, epoch);
     const revision = Number(rev ?? 0);
-    if (revision < this.highWater) throw await this.rolledBack(this.epoch, this.highWater);
-    this.highWater = revision;
+    if (revision < floor) {
+      const lost = await this.rolledBack(epochAsked, floor);
+      if (lost !== undefined) throw lost;
+    }
+    if (revision > this.highWater && epochAsked === this.epoch) this.highWater = revision;
     return revision;
   }
 
@@ -249,8 +256,10 @@ export class RedisStore implements Store {
    * writes. Replaces the epoch (once, atomically, whichever replica notices first) so every
    * replica resyncs, and returns the error to throw.
    */
-  private async rolledBack(epoch: string, seen: Revision): Promise<Error> {
+  private async rolledBack(epoch: string, seen: Revision): Promise<Error | undefined> {
     const now = String(await this.run('gatehouseRollback', [epoch, newEpoch(), seen], 'replacing the epoch'));
+    // The script found the store at or past `seen` after all (it moved on meanwhile): no loss.
+    if (now === epoch) return undefined;
     this.options.logger?.error(
       { store: this.options.storeName, epoch, newEpoch: now, revisionSeen: seen },
       'the Redis store went back below a revision it had reported: acknowledged writes were lost; its epoch was replaced',
@@ -381,7 +390,11 @@ export class RedisStore implements Store {
       saw: (revision) => {
         if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
       },
-      rolledBack: (epoch, seen) => this.rolledBack(epoch, seen),
+      rolledBack: async (epoch, seen) =>
+        (await this.rolledBack(epoch, seen)) ??
+        new UnavailableError(
+          `the Redis store '${this.options.storeName}' answered below revision ${seen} and then caught up: retry the watch`,
+        ),
       blockMs: this.settings.watchBlockMs,
       batch: 1000,
     });

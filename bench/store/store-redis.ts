@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Relationship } from '../../server/src/model/relationship.js';
-import { keyList, storeKeys } from '../../server/src/store/redis/redis-layout.js';
+import { keyList, SUBJECT_BUCKETS, storeKeys } from '../../server/src/store/redis/redis-layout.js';
 import { RedisStore } from '../../server/src/store/redis/redis-store.js';
 import type { RelationshipUpdate } from '../../server/src/store/store.js';
 import { RedisServer } from '../../test/support/redis-server.js';
@@ -43,6 +43,33 @@ async function redisCpu(redis: Redis): Promise<number> {
   const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
   const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
   return user + sys;
+}
+
+/** MEMORY USAGE summed over every by-subject bucket (plus how many keys and how many are listpacks). */
+async function subjectBucketUsage(
+  redis: Redis,
+  prefix: string,
+): Promise<{ bytes: number; keys: number; listpacks: number }> {
+  let bytes = 0;
+  let keys = 0;
+  let listpacks = 0;
+  for (let b = 0; b < SUBJECT_BUCKETS; b += 1000) {
+    const pipeline = redis.pipeline();
+    const last = Math.min(b + 1000, SUBJECT_BUCKETS);
+    for (let i = b; i < last; i++) pipeline.memory('USAGE', `${prefix}${i}`, 'SAMPLES', '0');
+    for (let i = b; i < last; i++) pipeline.object('ENCODING', `${prefix}${i}`);
+    const replies = (await pipeline.exec()) ?? [];
+    const n = last - b;
+    for (let i = 0; i < n; i++) {
+      const size = replies[i]?.[1];
+      if (typeof size === 'number') {
+        bytes += size;
+        keys++;
+      }
+      if (replies[n + i]?.[1] === 'listpack') listpacks++;
+    }
+  }
+  return { bytes, keys, listpacks };
 }
 
 /** This process's CPU seconds (user + sys) so far. */
@@ -122,11 +149,12 @@ async function main(): Promise<void> {
     const keys = storeKeys('bench');
     const usage: Record<string, number> = {};
     for (const key of keyList(keys)) usage[key] = Number(await admin.memory('USAGE', key, 'SAMPLES', '0'));
+    const buckets = await subjectBucketUsage(admin, keys.bySubjectPrefix);
     const logLength = await admin.xlen(keys.changelog);
-    const indexes = (usage[keys.byResource] ?? 0) + (usage[keys.bySubject] ?? 0);
+    const byResource = usage[keys.byResource] ?? 0;
     console.log(`used_memory growth: ${mb(total)} = ${Math.round(total / loaded)} B/relationship`);
     console.log(
-      `  by-resource zset ${mb(usage[keys.byResource] ?? 0)}, by-subject zset ${mb(usage[keys.bySubject] ?? 0)} = ${Math.round(indexes / loaded)} B/relationship`,
+      `  by-resource zset ${mb(byResource)} = ${Math.round(byResource / loaded)} B/relationship; by-subject buckets ${mb(buckets.bytes)} in ${buckets.keys} keys (${buckets.listpacks} listpack-encoded) = ${Math.round(buckets.bytes / loaded)} B/relationship`,
     );
     console.log(
       `  changelog stream ${mb(usage[keys.changelog] ?? 0)} holding ${logLength} change sets (${Math.round((usage[keys.changelog] ?? 0) / loaded)} B per retained change)`,

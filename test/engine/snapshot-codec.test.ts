@@ -188,7 +188,7 @@ describe('graph snapshot validation', () => {
     expect(chunks.at(-1)!.length).toBeLessThanOrEqual(1024);
     const header = readGraphSnapshotHeader(chunks[0]!);
     expect(header).toMatchObject({
-      formatVersion: 1,
+      formatVersion: 2,
       schemaHash: bigSchema.hash,
       revision: 42,
       relationshipCount: graph.relationshipCount,

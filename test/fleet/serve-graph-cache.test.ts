@@ -28,12 +28,12 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** The `graphSnapshotLoaded` field of a replica's ready line. */
-function snapshotLoaded(replica: GatehouseProcess): unknown {
+/** A replica's ready line. */
+function readyLine(replica: GatehouseProcess): Record<string, unknown> | undefined {
   for (const line of replica.output) {
     try {
-      const entry = JSON.parse(line) as { msg?: string; graphSnapshotLoaded?: unknown };
-      if (entry.msg === 'ready') return entry.graphSnapshotLoaded;
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.msg === 'ready') return entry;
     } catch {
       // not a log line
     }
@@ -41,11 +41,17 @@ function snapshotLoaded(replica: GatehouseProcess): unknown {
   return undefined;
 }
 
+/** The `graphSnapshotLoaded` field of a replica's ready line. */
+function snapshotLoaded(replica: GatehouseProcess): unknown {
+  return readyLine(replica)?.graphSnapshotLoaded;
+}
+
 describe('serve --redis with the compiled-graph cache', () => {
   it('a replica started after the first published its graph starts from it and answers the same', async () => {
     const first = fleet.replicas[0]!;
     // The first replica found no snapshot, built the graph itself and publishes it in the background.
     expect(snapshotLoaded(first)).toBe(0);
+    expect(readyLine(first)).not.toHaveProperty('graphSnapshotBytes');
     await waitUntil(
       'the first replica to publish its graph',
       async () => (await probe.zcard('{gatehouse:gcache}:gsnap:hashes')) > 0,
@@ -57,6 +63,14 @@ describe('serve --redis with the compiled-graph cache', () => {
     const second = await fleet.add();
     clients.push(clientFor(second));
     expect(snapshotLoaded(second)).toBe(1);
+    // With the load's wall time and the snapshot's size, as stored in Redis.
+    const published = await probe.keys('{gatehouse:gcache}:gsnap:*:c:*');
+    let bytes = 0;
+    for (const key of published) bytes += await probe.strlen(key);
+    expect(readyLine(second)).toMatchObject({
+      graphSnapshotLoadMs: expect.any(Number),
+      graphSnapshotBytes: bytes,
+    });
     await waitUntil(
       'the later write to reach the second replica',
       async () => (await clients[1]!.check('contact:cached1#view@user:cora')).allowed,

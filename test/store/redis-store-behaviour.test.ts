@@ -11,6 +11,7 @@ import {
   UnavailableError,
 } from '../../server/src/errors.js';
 import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import { subjectBucketOf } from '../../server/src/store/redis/redis-layout.js';
 import {
   RedisStore,
   type RedisStoreOptions,
@@ -107,11 +108,25 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(await store.changelogLength()).toBe(Number(before));
   });
 
-  it('the by-subject index mirrors the by-resource one whether the client or a script built its members', async () => {
+  it('the by-subject buckets mirror the by-resource index whether the client or a script built their members', async () => {
     const store = await connect();
+    const tag = `{gatehouse:t${storeCount}}`;
     const members = async (key: string): Promise<string[]> => {
-      const out = await server.cli('ZRANGE', `{gatehouse:t${storeCount}}:${key}`, '0', '-1');
+      const out = await server.cli('ZRANGE', `${tag}:${key}`, '0', '-1');
       return out === '' ? [] : out.split('\n').sort();
+    };
+    const bucketed = async (): Promise<string[]> => {
+      const keys = (await server.cli('KEYS', `${tag}:s:*`)).split('\n').filter((k) => k !== '');
+      const out: string[] = [];
+      for (const key of keys) {
+        const bucket = Number(key.slice(`${tag}:s:`.length));
+        for (const m of await members(`s:${bucket}`)) {
+          // Every member sits in the bucket of its subject object.
+          expect(subjectBucketOf(m.slice(0, m.indexOf('#')))).toBe(bucket);
+          out.push(m);
+        }
+      }
+      return out.sort();
     };
     await store.write([
       touch('doc:a#viewer@user:x'),
@@ -119,17 +134,51 @@ describe('RedisStore on a standalone redis-server', () => {
       touch('doc:b#viewer@user:*'),
       touch('folder:f#viewer@user:x'),
     ]);
-    expect(await members('subjects')).toEqual([
+    expect(await bucketed()).toEqual([
       'group:g#member@doc:a#viewer',
       'user:*#@doc:b#viewer',
       'user:x#@doc:a#viewer',
       'user:x#@folder:f#viewer',
     ]);
-    // The script derives the by-subject members of what a filter deletes; they must be the same.
+    // The script derives the by-subject members and buckets of what a filter deletes; they must be the same.
     await store.deleteByFilter({ resourceType: 'doc', resourceId: 'a' });
     await store.write([del('doc:b#viewer@user:*')]);
     expect(await members('rels')).toEqual(['folder:f#viewer@user:x']);
-    expect(await members('subjects')).toEqual(['user:x#@folder:f#viewer']);
+    expect(await bucketed()).toEqual(['user:x#@folder:f#viewer']);
+    // So does seeding, which computes them in the script too.
+    const seeded = await connect();
+    expect(
+      await seeded.seedIfEmpty([
+        parseRelationship('doc:s#viewer@user:longer-id_7'),
+        parseRelationship('doc:s#viewer@group:h#member'),
+      ]),
+    ).toBe(true);
+    expect(
+      (await seeded.read({ subjectType: 'user', subjectId: 'longer-id_7' }, { limit: 10 })).relationships.map(
+        formatRelationship,
+      ),
+    ).toEqual(['doc:s#viewer@user:longer-id_7']);
+    expect(
+      (await seeded.read({ subjectType: 'group' }, { limit: 10 })).relationships.map(formatRelationship),
+    ).toEqual(['doc:s#viewer@group:h#member']);
+  });
+
+  it('a subject-type read pages across the buckets, neither skipping nor repeating a relationship', async () => {
+    const store = await connect();
+    const ids = Array.from({ length: 30 }, (_, i) => `u${i}`);
+    await store.write(ids.map((id) => touch(`doc:d#viewer@user:${id}`)));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.read({ subjectType: 'user' }, { limit: 4, cursor });
+      seen.push(...page.relationships.map((r) => r.subject.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== undefined);
+    expect(seen.sort()).toEqual([...ids].sort());
+    expect(seen).toHaveLength(ids.length);
+    expect(pages).toBe(8);
   });
 
   it('a snapshot stays exact at its revision while writes land between its chunks', async () => {

@@ -2,7 +2,6 @@
 // against a three-master Redis Cluster, both started on free loopback ports for this file.
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { keyList, storeKeys } from '../../server/src/store/redis/redis-layout.js';
 import { RedisStore } from '../../server/src/store/redis/redis-store.js';
 import { RedisCluster, RedisServer } from '../support/redis-server.js';
 import { runStoreContract, type StoreContractOptions } from './store-contract.js';
@@ -25,6 +24,19 @@ afterAll(async () => {
   await Promise.all([standalone?.stop(), cluster?.stop()]);
 });
 
+/** Deletes every key under the store's hash tag (its subject buckets are many keys), on every master. */
+async function wipeStore(admin: Redis | Cluster, storeName: string): Promise<void> {
+  const nodes = admin instanceof Cluster ? admin.nodes('master') : [admin];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `{gatehouse:${storeName}}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await node.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+}
+
 /** A fresh, empty store: its keys are wiped first (the previous test's store is closed by then). */
 async function freshStore(
   admin: Redis | Cluster,
@@ -32,7 +44,7 @@ async function freshStore(
   options: StoreContractOptions = {},
 ): Promise<RedisStore> {
   const storeName = options.storeName ?? 'default';
-  await admin.del(...keyList(storeKeys(storeName)));
+  await wipeStore(admin, storeName);
   return RedisStore.connect({
     url,
     storeName,

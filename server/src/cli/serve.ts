@@ -10,6 +10,7 @@ import { createLogger } from '../observability/logger.js';
 import { loadPolicySet, policyRelationshipChunks } from '../policy/index.js';
 import { PolicyReloader } from '../service/policy-reload.js';
 import { type CreatedStore, createStore } from '../store/create-store.js';
+import type { CompiledGraphStats } from '../store/redis/graph-snapshot-source.js';
 import type { Store } from '../store/store.js';
 import { GatehouseServer } from '../transport/gatehouse-server.js';
 import { collectGarbageOnce } from './collect-garbage.js';
@@ -130,7 +131,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       relationships: server.service.relationshipCount,
       schemaHash: schema.hash,
       // With --redis: whether the graph came from a snapshot another replica published (1) or was built (0).
-      ...(graphSource === undefined ? {} : { graphSnapshotLoaded: graphSource.source.stats.hits }),
+      ...(graphSource === undefined ? {} : snapshotLoadFields(graphSource.source.stats)),
     },
     'ready',
   );
@@ -193,4 +194,14 @@ class ServeSignals {
     process.off('SIGINT', this.#onStop);
     process.off('SIGHUP', this.#onHup);
   }
+}
+
+/** The ready line's compiled-graph fields; load time and size only when a snapshot was loaded. */
+function snapshotLoadFields(stats: CompiledGraphStats): Record<string, number> {
+  if (stats.hits === 0) return { graphSnapshotLoaded: 0 };
+  return {
+    graphSnapshotLoaded: stats.hits,
+    graphSnapshotLoadMs: Math.round(stats.lastLoadMs),
+    graphSnapshotBytes: stats.lastLoadBytes,
+  };
 }

@@ -3,6 +3,7 @@
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { SnapshotCorruptError } from '../errors.js';
+import { formatRelationshipWithAttributes, hasAttributes, parseRelationship } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
 import type { Revision } from '../store/store.js';
 import type { AdjacencyTable } from './adjacency.js';
@@ -26,9 +27,14 @@ import type { ClosureState } from './group-closure.js';
  *   compacted (AdjacencyTable.packed) — both taken by the decoded table as they are;
  * - u32 edge set count, then per edge set: u32 forward edges, u32 reverse edges;
  * - u32 closure count, then per self-nesting relation: u32 enabled, u32 edges when last
- *   disabled, u32 word count, Int32 words [group, n, n ancestors]….
+ *   disabled, u32 word count, Int32 words [group, n, n ancestors]…;
+ * - u32 count, then the relationships that carry a condition or an expiry as full relationship
+ *   strings (formatRelationshipWithAttributes, joined by '\n'; JSON escapes any newline), which
+ *   the decoder adds through GraphIndex.add: the tables above hold identities only.
+ *
+ * Version 2 added the last section; version 1 snapshots are refused (the replica rebuilds).
  */
-export const GRAPH_SNAPSHOT_FORMAT_VERSION = 1;
+export const GRAPH_SNAPSHOT_FORMAT_VERSION = 2;
 export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
 /** Smallest chunk accepted: the header must fit in the first one. */
 export const MIN_SNAPSHOT_CHUNK_BYTES = 1024;
@@ -246,6 +252,12 @@ export function encodeGraphSnapshot(
     body.u32(state.enabled ? 1 : 0, state.edgesWhenDisabled);
     body.int32s(Int32Array.from(words));
   }
+  const attributed: string[] = [];
+  for (const r of graph.relationships()) {
+    if (hasAttributes(r)) attributed.push(formatRelationshipWithAttributes(r));
+  }
+  body.u32(attributed.length);
+  body.bytes(Buffer.from(attributed.join('\n'), 'utf8'));
 
   let bodyCrc = 0;
   for (const part of body.parts) bodyCrc = crc32(part, bodyCrc);
@@ -399,7 +411,7 @@ function decodeBody(schema: Schema, header: GraphSnapshotHeader, r: BodyReader):
     set.reverse.restoreSize(reverse);
     edges += forward;
   }
-  if (edges !== header.relationshipCount) {
+  if (edges > header.relationshipCount) {
     malformed(`edge sets hold ${edges} relationships, the header says ${header.relationshipCount}`);
   }
   const closures = relations.flatMap((rel) => (rel.closure === undefined ? [] : [rel.closure]));
@@ -420,7 +432,20 @@ function decodeBody(schema: Schema, header: GraphSnapshotHeader, r: BodyReader):
     const state: ClosureState = { enabled, edgesWhenDisabled, ancestors };
     closure.restoreState(state);
   }
+  graph.restoreCounts(edges, header.revision);
+  const attributedCount = r.u32();
+  const attributed = r.text();
+  const lines = attributedCount === 0 ? [] : attributed.split('\n');
+  if (lines.length !== attributedCount) {
+    malformed(`the attributes section lists ${lines.length} relationships, expected ${attributedCount}`);
+  }
+  for (const line of lines) graph.add(parseRelationship(line));
   r.end();
+  if (graph.relationshipCount !== header.relationshipCount) {
+    malformed(
+      `the snapshot holds ${graph.relationshipCount} relationships, the header says ${header.relationshipCount}`,
+    );
+  }
   graph.restoreCounts(header.relationshipCount, header.revision);
   return graph;
 }

@@ -7,6 +7,9 @@ import type { Logger } from '../../observability/index.js';
 import type { Revision } from '../store.js';
 
 /** The Redis client a cache talks to (standalone, Sentinel or Cluster: every key shares one slot). */
+/** Snapshot chunks requested ahead while loading (each up to the chunk size, 256 KiB by default). */
+const CHUNKS_IN_FLIGHT = 8;
+
 export type SnapshotRedis = Redis | Cluster;
 
 export interface GraphSnapshotCacheOptions {
@@ -233,8 +236,19 @@ export class GraphSnapshotCache {
     const out: Uint8Array[] = [];
     const hash = createHash('sha256');
     let offset = 0;
+    // Several GETs in flight at once (one connection pipelines them): the load is then bound by
+    // Redis's and the socket's throughput instead of one round trip per chunk.
+    const fetched: Promise<Buffer | null>[] = [];
+    const fetch = (i: number): void => {
+      if (i >= chunks) return;
+      const pending = this.#redis.getBuffer(`${base}:c:${i}`);
+      pending.catch(() => undefined); // awaited below, unless an earlier chunk ended the read
+      fetched[i] = pending;
+    };
+    for (let i = 0; i < CHUNKS_IN_FLIGHT; i++) fetch(i);
     for (let i = 0; i < chunks; i++) {
-      const chunk = await this.#redis.getBuffer(`${base}:c:${i}`);
+      const chunk = await (fetched[i] as Promise<Buffer | null>);
+      fetch(i + CHUNKS_IN_FLIGHT);
       if (chunk === null) return { status: 'corrupt', key, reason: `chunk ${i} of ${chunks} is missing` };
       if (offset + chunk.byteLength > bytes) {
         return { status: 'corrupt', key, reason: `chunk ${i} runs past the recorded size ${bytes}` };

@@ -23,7 +23,9 @@ export interface CompiledGraphStats {
   /** Snapshots refused by a checksum, a missing chunk or the codec (the replica rebuilt instead). */
   corrupt: number;
   published: number;
+  /** The last successful load: wall time (fetch, verify, decode) and the snapshot's bytes. */
   lastLoadMs: number;
+  lastLoadBytes: number;
   lastPublishMs: number;
   lastPublishBytes: number;
 }
@@ -48,6 +50,7 @@ export class RedisCompiledGraphSource implements CompiledGraphSource {
     corrupt: 0,
     published: 0,
     lastLoadMs: 0,
+    lastLoadBytes: 0,
     lastPublishMs: 0,
     lastPublishBytes: 0,
   };
@@ -74,6 +77,7 @@ export class RedisCompiledGraphSource implements CompiledGraphSource {
       const graph = decodeGraphSnapshot(schema, found.chunks);
       this.stats.hits += 1;
       this.stats.lastLoadMs = performance.now() - started;
+      this.stats.lastLoadBytes = found.chunks.reduce((sum, c) => sum + c.byteLength, 0);
       // A loaded graph counts as published at its revision: no replica re-publishes it at once.
       this.#schedule ??= this.#newSchedule(graph.revision);
       return graph;

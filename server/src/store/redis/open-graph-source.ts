@@ -1,5 +1,6 @@
 // Opens the compiled-graph cache `gatehouse serve --redis` uses: its own Redis client (chunk
-// transfers must not queue behind the store's commands), keys under the store's hash tag.
+// transfers must not queue behind the store's commands), keys under the store's hash tag; and
+// the hook that re-seeds an emptied store from the freshest replica's graph.
 import { randomBytes } from 'node:crypto';
 import type { Relationship } from '../../model/relationship.js';
 import type { Logger } from '../../observability/logger.js';
@@ -8,6 +9,7 @@ import { RedisCompiledGraphSource } from './graph-snapshot-source.js';
 import { openRedisClient } from './redis-connection.js';
 import { checkStoreName } from './redis-layout.js';
 import { parseRedisUrl } from './redis-url.js';
+import { electReseeder } from './reseed-election.js';
 
 /** A compiled-graph source with the client it owns; `close()` waits for a publish in flight. */
 export interface OpenedGraphSource {
@@ -37,7 +39,14 @@ export interface OpenGraphSourceOptions {
   readonly storeName: string;
   readonly logger?: Logger | undefined;
   readonly connectTimeoutMs?: number | undefined;
+  /**
+   * How long replicas bid their revisions before the freshest re-seeds an emptied store. Every
+   * replica notices a new epoch within its watcher's block time (1 s), so the default is 2 s.
+   */
+  readonly reseedBidWindowMs?: number | undefined;
 }
+
+const DEFAULT_RESEED_BID_WINDOW_MS = 2000;
 
 /** Connect a RedisCompiledGraphSource for `storeName` on the Redis named by `url`. */
 export async function openGraphSource(options: OpenGraphSourceOptions): Promise<OpenedGraphSource> {
@@ -58,27 +67,39 @@ export async function openGraphSource(options: OpenGraphSourceOptions): Promise<
   const source = new RedisCompiledGraphSource({ cache, logger: options.logger });
   const tag = `{gatehouse:${options.storeName}}`;
   const log = options.logger;
+  const replicaId = randomBytes(8).toString('hex');
+  const bidWindowMs = options.reseedBidWindowMs ?? DEFAULT_RESEED_BID_WINDOW_MS;
   return {
     source,
     reseedHook: (store) => async (change) => {
       if (change.current === undefined) return; // store unreachable: the replica resyncs later
-      // One replica per new epoch wins the lease and writes its graph; the seed only lands in an
-      // empty store, so data written meanwhile in the new epoch is never overwritten.
-      const won = await client.set(
-        `${tag}:reseed:${change.current.epoch}`,
-        randomBytes(8).toString('hex'),
-        'PX',
-        RESEED_LEASE_MS,
-        'NX',
-      );
-      if (won !== 'OK') {
-        log?.info({ epoch: change.current.epoch }, 'another replica re-seeds the emptied store');
+      const epoch = change.current.epoch;
+      // The freshest replica (highest applied revision) wins; the seed only lands in an empty
+      // store, so data written meanwhile in the new epoch is never overwritten.
+      const verdict = await electReseeder({
+        redis: client,
+        key: `${tag}:reseed:${epoch}`,
+        candidate: replicaId,
+        revision: change.revision,
+        leaseMs: RESEED_LEASE_MS,
+        waitForBids: () => new Promise((resolve) => setTimeout(resolve, bidWindowMs)),
+      });
+      if (!verdict.elected) {
+        log?.info(
+          {
+            epoch,
+            revision: change.revision,
+            freshestReplica: verdict.freshest,
+            freshestRevision: verdict.freshestRevision,
+          },
+          'a fresher replica (or the first to bid) re-seeds the emptied store',
+        );
         return;
       }
       const seeded = await store.seedIfEmpty(change.graph.relationships());
       log?.warn(
         {
-          epoch: change.current.epoch,
+          epoch,
           seeded,
           fromRevision: change.revision,
           relationships: change.graph.relationshipCount,

@@ -9,9 +9,10 @@ import {
   filterArgs,
   parseResourceMember,
   resourceMember,
+  SUBJECT_BUCKETS,
   storeKeys,
+  subjectBucketOf,
   subjectMember,
-  subjectToResourceMember,
   UNSET,
 } from './redis-layout.js';
 
@@ -19,7 +20,7 @@ describe('storeKeys', () => {
   it('puts every key of a store under one hash tag', () => {
     const keys = storeKeys('tenant_7');
     for (const key of Object.values(keys)) expect(key.startsWith('{gatehouse:tenant_7}:')).toBe(true);
-    expect(new Set(Object.values(keys)).size).toBe(5);
+    expect(new Set(Object.values(keys)).size).toBe(6);
   });
 
   it.each(['', 'a.b', 'a}b', 'a{b', 'has space', 'x'.repeat(65)])('refuses the store name %j', (name) => {
@@ -38,18 +39,20 @@ describe('members', () => {
     expect(parseResourceMember(text)).toEqual(r);
   });
 
-  it('turns by-subject members back into by-resource members', () => {
-    expect(subjectToResourceMember('user:x#@doc:a#viewer')).toBe('doc:a#viewer@user:x');
-    expect(subjectToResourceMember('group:g#member@doc:a#viewer')).toBe('doc:a#viewer@group:g#member');
-  });
-
   it.each([
     ['doc:a#viewer@user:x', 'user:x#@doc:a#viewer'],
     ['doc:a#viewer@group:g#member', 'group:g#member@doc:a#viewer'],
-  ])('builds the by-subject member of %s, which turns back into the by-resource member', (text, member) => {
-    const r = parseRelationship(text);
-    expect(subjectMember(r)).toBe(member);
-    expect(subjectToResourceMember(subjectMember(r))).toBe(resourceMember(r));
+  ])('builds the by-subject member of %s', (text, member) => {
+    expect(subjectMember(parseRelationship(text))).toBe(member);
+  });
+
+  it('spreads subject objects over the buckets, the same bucket for every relation of one object', () => {
+    expect(subjectBucketOf('user:x')).toBe(
+      'user:x'.split('').reduce((h, c) => (h * 31 + c.charCodeAt(0)) % SUBJECT_BUCKETS, 0),
+    );
+    const buckets = new Set(Array.from({ length: 1000 }, (_, i) => subjectBucketOf(`user:u${i}`)));
+    expect(buckets.size).toBeGreaterThan(990);
+    for (const b of buckets) expect(b >= 0 && b < SUBJECT_BUCKETS).toBe(true);
   });
 
   it('encodes change sets in order and decodes them back', () => {
@@ -62,12 +65,29 @@ describe('members', () => {
     expect(decodeChanges(text)).toEqual(changes);
     expect(decodeChanges('')).toEqual([]);
   });
+
+  it('keeps a condition and an expiry on change lines, after the member', () => {
+    const changes = [
+      {
+        operation: 'insert' as const,
+        relationship: parseRelationship(
+          'doc:a#viewer@user:x[cond:{"k":"a\\nb"}][expiration:2026-12-31T00:00:00.000Z]',
+        ),
+      },
+      { operation: 'delete' as const, relationship: parseRelationship('doc:a#viewer@user:y[cond]') },
+    ];
+    const text = encodeChanges(changes);
+    expect(text.split('\n')).toHaveLength(2);
+    expect(text.startsWith('+doc:a#viewer@user:x[cond:')).toBe(true);
+    expect(decodeChanges(text)).toEqual(changes);
+  });
 });
 
 describe('filterArgs', () => {
   it('narrows to the longest resource prefix the filter fixes, checking every field', () => {
     expect(filterArgs({ resourceType: 'doc', resourceId: 'a', relation: 'viewer' })).toEqual([
       'r',
+      '',
       '[doc:a#viewer@',
       '[doc:a#viewer@\x7f',
       'doc',
@@ -78,24 +98,28 @@ describe('filterArgs', () => {
       UNSET,
     ]);
     // A relation without an id cannot extend the prefix: it is checked, not ranged.
-    expect(filterArgs({ resourceType: 'doc', relation: 'viewer' }).slice(0, 3)).toEqual([
+    expect(filterArgs({ resourceType: 'doc', relation: 'viewer' }).slice(0, 4)).toEqual([
       'r',
+      '',
       '[doc:',
       '[doc:\x7f',
     ]);
   });
 
-  it('uses the subject index when only the subject is fixed, and everything otherwise', () => {
-    expect(filterArgs({ subjectType: 'user', subjectId: 'x', subjectRelation: '' }).slice(0, 3)).toEqual([
+  it("uses the subject object's bucket when only the subject is fixed, every bucket for a subject type, and everything otherwise", () => {
+    expect(filterArgs({ subjectType: 'user', subjectId: 'x', subjectRelation: '' }).slice(0, 4)).toEqual([
       's',
+      String(subjectBucketOf('user:x')),
       '[user:x#@',
       '[user:x#@\x7f',
     ]);
-    expect(filterArgs({ subjectType: 'group', subjectId: 'g' }).slice(0, 3)).toEqual([
+    expect(filterArgs({ subjectType: 'group', subjectId: 'g' }).slice(0, 4)).toEqual([
       's',
+      String(subjectBucketOf('group:g')),
       '[group:g#',
       '[group:g#\x7f',
     ]);
-    expect(filterArgs({ relation: 'viewer' }).slice(0, 3)).toEqual(['r', '-', '+']);
+    expect(filterArgs({ subjectType: 'group' }).slice(0, 4)).toEqual(['s', '', '[group:', '[group:\x7f']);
+    expect(filterArgs({ relation: 'viewer' }).slice(0, 4)).toEqual(['r', '', '-', '+']);
   });
 });

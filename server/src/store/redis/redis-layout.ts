@@ -1,23 +1,40 @@
 // The Redis data layout of one store: key names under the store's hash tag, the two index
-// member forms (by resource, by subject), the change encoding of the changelog, and how a
-// RelationshipFilter becomes a lexicographic range plus the fields the Lua scripts check.
+// member forms (by resource, by subject), the subject buckets, the change encoding of the
+// changelog, and how a RelationshipFilter becomes an index range plus the fields the Lua
+// scripts check.
 import { InvalidArgumentError } from '../../errors.js';
-import type { Relationship } from '../../model/relationship.js';
+import {
+  formatRelationship,
+  formatRelationshipWithAttributes,
+  hasAttributes,
+  parseRelationship,
+  type Relationship,
+} from '../../model/relationship.js';
 import type { RelationshipChange, RelationshipFilter } from '../store.js';
 import { STORE_NAME_PATTERN } from '../store.js';
 
-/** Every key of one store, in the order the scripts receive them as KEYS[1..5]. */
+/** Every key of one store, in the order the scripts receive them as KEYS[1..6]. */
 export interface StoreKeys {
   /** Sorted set, all scores 0, members `type:id#relation@subject`: the set and its resource order. */
   readonly byResource: string;
-  /** Sorted set, all scores 0, members `stype:sid#srel@type:id#relation` (`srel` empty for plain subjects). */
-  readonly bySubject: string;
+  /**
+   * The prefix of the by-subject buckets: `<prefix><b>` for b in [0, SUBJECT_BUCKETS) is a sorted
+   * set, all scores 0, of members `stype:sid#srel@type:id#relation` (`srel` empty for plain
+   * subjects) whose subject object `stype:sid` hashes to b. Small buckets stay listpack-encoded
+   * (about a third of a skiplist's memory per member); never a key itself.
+   */
+  readonly bySubjectPrefix: string;
   /** String: the latest committed revision (absent = 0). */
   readonly revision: string;
   /** String: the store's epoch, created with the store; absent after a data loss. */
   readonly epoch: string;
   /** Stream: one entry per revision, id `<revision>-0`, fields e (epoch), t (commit ms), c (changes). */
   readonly changelog: string;
+  /**
+   * Hash: by-resource member → its attributes (`[condition…][expiration:…]`), only for the
+   * relationships that have a condition or an expiry; absent while none has.
+   */
+  readonly attributes: string;
 }
 
 /** Store names (the contract's pattern): part of every key, inside a Cluster hash tag. */
@@ -36,15 +53,38 @@ export function storeKeys(storeName: string): StoreKeys {
   const tag = `{gatehouse:${storeName}}`;
   return {
     byResource: `${tag}:rels`,
-    bySubject: `${tag}:subjects`,
+    bySubjectPrefix: `${tag}:s:`,
     revision: `${tag}:revision`,
     epoch: `${tag}:epoch`,
     changelog: `${tag}:changelog`,
+    attributes: `${tag}:attrs`,
   };
 }
 
 export function keyList(keys: StoreKeys): string[] {
-  return [keys.byResource, keys.bySubject, keys.revision, keys.epoch, keys.changelog];
+  return [keys.byResource, keys.bySubjectPrefix, keys.revision, keys.epoch, keys.changelog, keys.attributes];
+}
+
+/**
+ * How many by-subject buckets a store has. Prime, so the polynomial hash spreads ids that
+ * differ only in their last characters; at 1M relationships a bucket holds ~15 members, at 8M
+ * ~128 (Redis's default `zset-max-listpack-entries`; raise it above that, see docs/redis.md).
+ */
+export const SUBJECT_BUCKETS = 65521;
+
+/**
+ * The bucket of a subject object `type:id`: h = (h * 31 + byte) mod SUBJECT_BUCKETS. The Lua
+ * scripts compute the same (names and ids are ASCII, so a UTF-16 unit is a byte); exact in
+ * doubles, since h * 31 + 255 stays below 2^21.
+ */
+export function subjectBucketOf(object: string): number {
+  let h = 0;
+  for (let i = 0; i < object.length; i++) h = (h * 31 + object.charCodeAt(i)) % SUBJECT_BUCKETS;
+  return h;
+}
+
+export function subjectBucket(r: Relationship): number {
+  return subjectBucketOf(`${r.subject.type}:${r.subject.id}`);
 }
 
 /** The by-resource member: the canonical relationship string. */
@@ -78,24 +118,35 @@ export function parseResourceMember(m: string): Relationship {
   return { resource, relation: m.slice(h + 1, at), subject };
 }
 
-/** `stype:sid#srel@rest` → `rest@stype:sid[#srel]`. */
-export function subjectToResourceMember(m: string): string {
-  const at = m.indexOf('@');
-  const subject = m[at - 1] === '#' ? m.slice(0, at - 1) : m.slice(0, at);
-  return `${m.slice(at + 1)}@${subject}`;
+/**
+ * A relationship's attributes as the store keeps them: SpiceDB's `[condition:{…}][expiration:…]`
+ * suffix of formatRelationshipWithAttributes, '' when it has none. Never contains a newline
+ * (JSON.stringify escapes them), and members never contain '[', so `member + attributes` splits
+ * back unambiguously.
+ */
+export function attributesOf(r: Relationship): string {
+  return hasAttributes(r) ? formatRelationshipWithAttributes(r).slice(formatRelationship(r).length) : '';
 }
 
-/** Changelog entry `c` field: one line per change, `+member` or `-member`, in order. */
+/** A member with its attributes appended, as the scripts return it: parsed fast when it has none. */
+export function parseStoredRelationship(text: string): Relationship {
+  return text.includes('[') ? parseRelationship(text) : parseResourceMember(text);
+}
+
+/** Changelog entry `c` field: one line per change, `+member[attributes]` or `-member[attributes]`, in order. */
 export function encodeChanges(changes: readonly RelationshipChange[]): string {
   return changes
-    .map((c) => `${c.operation === 'insert' ? '+' : '-'}${resourceMember(c.relationship)}`)
+    .map(
+      (c) =>
+        `${c.operation === 'insert' ? '+' : '-'}${resourceMember(c.relationship)}${attributesOf(c.relationship)}`,
+    )
     .join('\n');
 }
 
 export function decodeChange(line: string): RelationshipChange {
   return {
     operation: line.charCodeAt(0) === 43 /* + */ ? 'insert' : 'delete',
-    relationship: parseResourceMember(line.slice(1)),
+    relationship: parseStoredRelationship(line.slice(1)),
   };
 }
 
@@ -103,16 +154,20 @@ export function decodeChanges(text: string): RelationshipChange[] {
   return text === '' ? [] : text.split('\n').map(decodeChange);
 }
 
-/** What the Lua scripts receive for a filter: an index, a lexicographic range, and every field to check. */
-export type FilterArgs = [index: 'r' | 's', min: string, max: string, ...fields: string[]];
+/**
+ * What the Lua scripts receive for a filter: an index, its subject bucket ('' = every bucket,
+ * always '' for the by-resource index), a lexicographic range, and every field to check.
+ */
+export type FilterArgs = [index: 'r' | 's', bucket: string, min: string, max: string, ...fields: string[]];
 
 /** The scripts' marker for "field not set"; no name or id can contain '!'. */
 export const UNSET = '!';
 
 /**
  * The narrowest index range covering the filter: the by-resource index when a resource type
- * is set (prefix type:id#relation@…), else the by-subject index when a subject type is set,
- * else everything. The range only narrows the scan; the scripts check every set field.
+ * is set (prefix type:id#relation@…), else the by-subject index when a subject type is set (one
+ * bucket when the subject id is set too, else all of them), else everything. The range only
+ * narrows the scan; the scripts check every set field.
  */
 export function filterArgs(filter: RelationshipFilter): FilterArgs {
   const f = filter;
@@ -125,6 +180,7 @@ export function filterArgs(filter: RelationshipFilter): FilterArgs {
     f.subjectRelation,
   ].map((v) => v ?? UNSET);
   let index: 'r' | 's' = 'r';
+  let bucket = '';
   let prefix = '';
   if (f.resourceType !== undefined) {
     prefix = `${f.resourceType}:`;
@@ -136,11 +192,23 @@ export function filterArgs(filter: RelationshipFilter): FilterArgs {
     index = 's';
     prefix = `${f.subjectType}:`;
     if (f.subjectId !== undefined) {
+      bucket = String(subjectBucketOf(`${f.subjectType}:${f.subjectId}`));
       prefix += `${f.subjectId}#`;
       if (f.subjectRelation !== undefined) prefix += `${f.subjectRelation}@`;
     }
   }
   // 0x7f sorts after every character a member can hold, so [prefix .. [prefix\x7f is the prefix.
   const [min, max] = prefix === '' ? ['-', '+'] : [`[${prefix}`, `[${prefix}\x7f`];
-  return [index, min, max, ...fields];
+  return [index, bucket, min, max, ...fields];
+}
+
+/**
+ * A by-subject scan position as the READ script returns it, `<bucket>|<member>`; checked before
+ * it goes back to Redis, since a cursor is caller input.
+ */
+export function isSubjectScanPosition(position: string): boolean {
+  const bar = position.indexOf('|');
+  if (bar < 1) return false;
+  const b = Number(position.slice(0, bar));
+  return Number.isInteger(b) && b >= 0 && b < SUBJECT_BUCKETS && position.length > bar + 1;
 }

@@ -3,17 +3,29 @@
 // script receives the store's five keys (one hash tag, so one Cluster slot) and checks the
 // epoch first, so nothing is written into a store whose data started anew behind its back.
 // Mutations plan everything before the first write, so a failed check leaves no trace.
+import { SUBJECT_BUCKETS } from './redis-layout.js';
 
 /** Helpers shared by every script: filter matching, the two member forms, range scans. */
 const PRELUDE = `
 local UNSET = '!'
-local find, sub = string.find, string.sub
+local BUCKETS = ${SUBJECT_BUCKETS}
+local find, sub, byte = string.find, string.sub, string.byte
 
+-- The by-subject bucket of a subject object 'type:id': redis-layout.ts subjectBucketOf.
+local function bucket_of(object)
+  local h = 0
+  for i = 1, #object do h = (h * 31 + byte(object, i)) % BUCKETS end
+  return h
+end
+
+-- A by-resource member's by-subject member and bucket.
 local function to_subject(m)
   local at = find(m, '@', 1, true)
   local s = sub(m, at + 1)
-  if not find(s, '#', 1, true) then s = s .. '#' end
-  return s .. '@' .. sub(m, 1, at - 1)
+  local object = s
+  local h = find(s, '#', 1, true)
+  if h then object = sub(s, 1, h - 1) else s = s .. '#' end
+  return s .. '@' .. sub(m, 1, at - 1), bucket_of(object)
 end
 
 local function to_resource(m)
@@ -23,48 +35,74 @@ local function to_resource(m)
   return sub(m, at + 1) .. '@' .. s
 end
 
--- f: {index, min, max, rt, rid, rel, st, sid, srel}; m: a by-resource member.
+-- f: {index, bucket, min, max, rt, rid, rel, st, sid, srel}; m: a by-resource member.
 local function matches(m, f)
   local at = find(m, '@', 1, true)
   local c = find(m, ':', 1, true)
   local h = find(m, '#', c + 1, true)
-  if f[4] ~= UNSET and sub(m, 1, c - 1) ~= f[4] then return false end
-  if f[5] ~= UNSET and sub(m, c + 1, h - 1) ~= f[5] then return false end
-  if f[6] ~= UNSET and sub(m, h + 1, at - 1) ~= f[6] then return false end
+  if f[5] ~= UNSET and sub(m, 1, c - 1) ~= f[5] then return false end
+  if f[6] ~= UNSET and sub(m, c + 1, h - 1) ~= f[6] then return false end
+  if f[7] ~= UNSET and sub(m, h + 1, at - 1) ~= f[7] then return false end
   local c2 = find(m, ':', at + 1, true)
-  if f[7] ~= UNSET and sub(m, at + 1, c2 - 1) ~= f[7] then return false end
+  if f[8] ~= UNSET and sub(m, at + 1, c2 - 1) ~= f[8] then return false end
   local h2 = find(m, '#', c2 + 1, true)
-  if f[8] ~= UNSET and (h2 and sub(m, c2 + 1, h2 - 1) or sub(m, c2 + 1)) ~= f[8] then return false end
-  if f[9] ~= UNSET and (h2 and sub(m, h2 + 1) or '') ~= f[9] then return false end
+  if f[9] ~= UNSET and (h2 and sub(m, c2 + 1, h2 - 1) or sub(m, c2 + 1)) ~= f[9] then return false end
+  if f[10] ~= UNSET and (h2 and sub(m, h2 + 1) or '') ~= f[10] then return false end
   return true
 end
 
 local function read_filter(i)
   local f = {}
-  for k = 0, 8 do f[k + 1] = ARGV[i + k] end
-  return f, i + 9
+  for k = 0, 9 do f[k + 1] = ARGV[i + k] end
+  return f, i + 10
 end
 
--- Visits matching members (by-resource form) in index order after 'from' (exclusive, raw
--- index form) until visit returns true or 'budget' members were scanned. Returns the last raw
--- member scanned when it stopped early, and whether the budget ran out.
-local function scan(f, from, budget, visit)
-  local key = f[1] == 's' and KEYS[2] or KEYS[1]
-  local lo = from and ('(' .. from) or f[2]
-  local scanned = 0
+-- Visits the members of one sorted set in [lo, max] in order; see scan.
+local function scan_key(key, lo, max, f, to_position, state, visit)
   while true do
-    local batch = redis.call('ZRANGEBYLEX', key, lo, f[3], 'LIMIT', 0, 256)
+    local batch = redis.call('ZRANGEBYLEX', key, lo, max, 'LIMIT', 0, 256)
     for i = 1, #batch do
       local raw = batch[i]
-      scanned = scanned + 1
-      local m = raw
-      if f[1] == 's' then m = to_resource(raw) end
-      if matches(m, f) and visit(m, raw) then return raw, false end
-      if budget and scanned >= budget then return raw, true end
+      state.scanned = state.scanned + 1
+      local m, position = raw, raw
+      if to_position then m, position = to_resource(raw), to_position(raw) end
+      if matches(m, f) and visit(m, position) then return position, false end
+      if state.budget and state.scanned >= state.budget then return position, true end
     end
     if #batch < 256 then return nil, false end
     lo = '(' .. batch[#batch]
   end
+end
+
+-- Visits matching members (as by-resource members, with their scan position) in index order
+-- after the position 'from' (exclusive) until visit returns true or 'budget' members were
+-- scanned. A position is the member itself in the by-resource index, '<bucket>|<member>' in the
+-- by-subject buckets (scanned in bucket order; an empty bucket counts as 1/8 of a member).
+-- Returns the position where it stopped early, and whether the budget ran out.
+local function scan(f, from, budget, visit)
+  local state = {scanned = 0, budget = budget}
+  if f[1] ~= 's' then
+    local lo = from and ('(' .. from) or f[3]
+    return scan_key(KEYS[1], lo, f[4], f, nil, state, visit)
+  end
+  local first, last = 0, BUCKETS - 1
+  if f[2] ~= '' then first = tonumber(f[2]) last = first end
+  local after = nil
+  if from then
+    local bar = find(from, '|', 1, true)
+    first, after = tonumber(sub(from, 1, bar - 1)), sub(from, bar + 1)
+  end
+  for b = first, last do
+    local lo = after and ('(' .. after) or f[3]
+    after = nil
+    local to_position = function(raw) return b .. '|' .. raw end
+    local stopped, exhausted = scan_key(KEYS[2] .. b, lo, f[4], f, to_position, state, visit)
+    if stopped then return stopped, exhausted end
+    state.scanned = state.scanned + 0.125
+    -- '\\127' sorts after every member: resuming there starts at the next bucket.
+    if budget and state.scanned >= budget and b < last then return b .. '|\\127', true end
+  end
+  return nil, false
 end
 
 local function check_epoch(expected)
@@ -93,41 +131,56 @@ local function check_preconditions(i)
   return nil, i
 end
 
--- Calls 'command key <prefix...> items...' in slices: Lua's unpack has a stack limit.
-local function in_slices(command, key, items, pairs_with)
-  local SLICE = 500
+-- Calls 'command key [0] item [0] item ...' in slices: Lua's unpack has a stack limit.
+local function call_sliced(command, key, items, scored)
+  local SLICE = 1000
   for k = 1, #items, SLICE do
-    local args = {}
+    local args, n = {}, 0
     for j = k, math.min(k + SLICE - 1, #items) do
-      if pairs_with then args[#args + 1] = pairs_with end
-      args[#args + 1] = items[j]
+      if scored then
+        args[n + 1] = 0
+        n = n + 1
+      end
+      args[n + 1] = items[j]
+      n = n + 1
     end
     redis.call(command, key, unpack(args))
   end
 end
 
--- Calls 'ZADD key 0 m1 0 m2 ...' in slices: Lua's unpack has a stack limit.
-local function zadd_all(key, members)
-  local SLICE = 1000
-  for k = 1, #members, SLICE do
-    local args, n = {}, 0
-    for j = k, math.min(k + SLICE - 1, #members) do
-      args[n + 1] = 0
-      args[n + 2] = members[j]
-      n = n + 2
+-- ZADD (scored) or ZREM by-subject members, one call per bucket they fall in.
+local function per_bucket(command, members, buckets, scored)
+  local groups, order = {}, {}
+  for k = 1, #members do
+    local b = buckets[k]
+    local g = groups[b]
+    if not g then
+      g = {}
+      groups[b] = g
+      order[#order + 1] = b
     end
-    redis.call('ZADD', key, unpack(args))
+    g[#g + 1] = members[k]
+  end
+  for k = 1, #order do
+    local b = order[k]
+    call_sliced(command, KEYS[2] .. b, groups[b], scored)
   end
 end
 
--- Writes the net effect (members to add and remove in both indexes), bumps the revision and
--- appends the change set ('joined': '+member'/'-member' lines, 'count' of them) to the
--- changelog, trimmed to 'retention' entries. The reply ends with 'result'.
-local function apply(epoch, retention, adds, sadds, removes, sremoves, joined, result)
-  zadd_all(KEYS[1], adds)
-  zadd_all(KEYS[2], sadds)
-  in_slices('ZREM', KEYS[1], removes, nil)
-  in_slices('ZREM', KEYS[2], sremoves, nil)
+-- Writes the net effect (members to add and remove in both indexes: 'sadds'/'sremoves' are
+-- by-subject members, in the buckets 'sab'/'srb'), bumps the revision and appends the change
+-- set ('joined': '+member'/'-member' lines) to the changelog, trimmed to 'retention' entries.
+-- 'attrs' is nil when no relationship involved has attributes, else {set = {m, a, ...}, del =
+-- {m, ...}} for the attributes hash. The reply ends with 'result'.
+local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb, attrs, joined, result)
+  call_sliced('ZADD', KEYS[1], adds, true)
+  per_bucket('ZADD', sadds, sab, true)
+  call_sliced('ZREM', KEYS[1], removes, false)
+  per_bucket('ZREM', sremoves, srb, false)
+  if attrs then
+    call_sliced('HSET', KEYS[6], attrs.set, false)
+    call_sliced('HDEL', KEYS[6], attrs.del, false)
+  end
   local rev = redis.call('INCR', KEYS[3])
   local t = redis.call('TIME')
   local at = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
@@ -135,34 +188,90 @@ local function apply(epoch, retention, adds, sadds, removes, sremoves, joined, r
   return {'ok', rev, at, result}
 end
 
--- Applies planned changes ('+member' / '-member', in order) as their net effect: see apply.
--- With 'echo' the reply carries the changes back, joined like the changelog's; else their count.
+-- Whether any relationship of the store carries attributes (a condition or an expiry): only
+-- then do writes read and maintain the attributes hash.
+local function attrs_in_use()
+  return redis.call('EXISTS', KEYS[6]) == 1
+end
+
+-- A change line '+member[attributes]' / '-member[attributes]': its member and attributes ('[' never
+-- occurs in a member).
+local function split_line(c)
+  local bracket = find(c, '[', 2, true)
+  if not bracket then return sub(c, 2), '' end
+  return sub(c, 2, bracket - 1), sub(c, bracket)
+end
+
+-- The attributes of each member ('' for none), HMGET in slices.
+local function attributes_of(members)
+  local out = {}
+  for k = 1, #members, 1000 do
+    local last = math.min(k + 999, #members)
+    local got = redis.call('HMGET', KEYS[6], unpack(members, k, last))
+    for j = k, last do out[j] = got[j - k + 1] or '' end
+  end
+  return out
+end
+
+-- Appends each member's attributes to it, when any relationship has some.
+local function with_attributes(members)
+  if #members == 0 or not attrs_in_use() then return end
+  local attrs = attributes_of(members)
+  for k = 1, #members do members[k] = members[k] .. attrs[k] end
+end
+
+-- Applies planned changes ('+member[attributes]' / '-member', in order) as their net effect: see
+-- apply. Deletes gain the attributes they removed. With 'echo' the reply carries the changes
+-- back, joined like the changelog's; else their count.
 local function commit(epoch, retention, changes, echo)
-  local first, last, order = {}, {}, {}
+  local track = attrs_in_use()
+  local first, last, final_attrs, order = {}, {}, {}, {}
   for k = 1, #changes do
     local c = changes[k]
-    local m = sub(c, 2)
+    local m, a = split_line(c)
+    if a ~= '' then track = true end
     if first[m] == nil then
-      first[m] = string.byte(c, 1)
+      first[m] = byte(c, 1)
       order[#order + 1] = m
     end
-    last[m] = string.byte(c, 1)
+    last[m] = byte(c, 1)
+    final_attrs[m] = a
   end
-  local adds, removes, sadds, sremoves = {}, {}, {}, {}
+  local adds, removes, sadds, sremoves, sab, srb = {}, {}, {}, {}, {}, {}
+  local attrs = nil
+  if track then attrs = {set = {}, del = {}} end
   for k = 1, #order do
     local m = order[k]
     -- Present before iff the first change is a delete; after iff the last is an insert (43 '+').
     local before, after = first[m] ~= 43, last[m] == 43
     if after and not before then
       adds[#adds + 1] = m
-      sadds[#sadds + 1] = to_subject(m)
+      sadds[#sadds + 1], sab[#sab + 1] = to_subject(m)
     elseif before and not after then
       removes[#removes + 1] = m
-      sremoves[#sremoves + 1] = to_subject(m)
+      sremoves[#sremoves + 1], srb[#srb + 1] = to_subject(m)
+    end
+    if track then
+      if after and final_attrs[m] ~= '' then
+        attrs.set[#attrs.set + 1] = m
+        attrs.set[#attrs.set + 1] = final_attrs[m]
+      elseif before then
+        attrs.del[#attrs.del + 1] = m
+      end
+    end
+  end
+  if track then
+    -- A delete line names what it removed, attributes included.
+    for k = 1, #changes do
+      local c = changes[k]
+      if byte(c, 1) == 45 and not find(c, '[', 2, true) then
+        local old = redis.call('HGET', KEYS[6], sub(c, 2))
+        if old then changes[k] = c .. old end
+      end
     end
   end
   local joined = table.concat(changes, '\\n')
-  return apply(epoch, retention, adds, sadds, removes, sremoves, joined, echo and joined or #changes)
+  return apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb, attrs, joined, echo and joined or #changes)
 end
 `;
 
@@ -171,19 +280,22 @@ export interface ScriptDefinition {
   readonly lua: string;
 }
 
-const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 5, lua: `#!lua\n${PRELUDE}\n${body}` });
+const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 6, lua: `#!lua\n${PRELUDE}\n${body}` });
 const reading = (body: string): ScriptDefinition => ({
-  numberOfKeys: 5,
+  numberOfKeys: 6,
   lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}`,
 });
 
 /**
  * ARGV: epoch, expectRevision ('' = any), retention, #preconditions, preconditions (op 'm'|'n'
- * + 9 filter args each), then the updates: one string of their ops (a character 'c'|'t'|'d'
- * each), then their by-resource members, then their by-subject members (both computed by the
- * client, so the script does no string work of its own beyond the changelog's one concat).
+ * + 10 filter args each), then the updates: one string of their ops (a character 'c'|'t'|'d'
+ * each), then their by-resource members, their by-subject members and their subject buckets
+ * (all computed by the client, so the script does no string work of its own beyond the
+ * changelog's one concat), then 'a' and each update's attributes ('' for none), or '' when no
+ * update has any.
  * Reply: {'ok', revision, committedAtMs, a character per update: '+' inserted, '-' deleted,
- * '.' no change} or {'epoch'|'revision'|'precondition'|'exists', ...}.
+ * '~' attributes replaced, '.' no change, and — when attributes are in use — the changes as the
+ * changelog holds them} or {'epoch'|'revision'|'precondition'|'exists', ...}.
  */
 const WRITE = writing(`
 -- The epoch and the revision in one call: a single-relationship write makes few calls at all.
@@ -195,7 +307,10 @@ local failed, i = check_preconditions(4)
 if failed then return failed end
 local ops = ARGV[i]
 local n = #ops
-local base, sbase = i, i + n
+local base, sbase, bbase, abase = i, i + n, i + 2 * n, i + 3 * n + 1
+local with_attrs = ARGV[abase] == 'a'
+-- Attributes are read and kept only when some relationship has them (the store's or this write's).
+local track = with_attrs or attrs_in_use()
 -- Whether each member is stored now (ZMSCORE in slices), then each update in order on top.
 local overlay = {}
 for k = 1, n, 1000 do
@@ -203,38 +318,63 @@ for k = 1, n, 1000 do
   local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, base + k, base + last))
   for j = k, last do overlay[ARGV[base + j]] = scores[j - k + 1] ~= false end
 end
+-- The attributes of each member as the updates go ('' for none), read from the hash on first use.
+local attr_now, attr_before = {}, {}
+local function attributes(m)
+  local a = attr_now[m]
+  if a == nil then
+    a = redis.call('HGET', KEYS[6], m) or ''
+    attr_now[m] = a
+  end
+  return a
+end
 local before, order, codes = {}, {}, {}
 local parts, np = {}, 0
 for u = 1, n do
-  local op, m = string.byte(ops, u), ARGV[base + u]
+  local op, m = byte(ops, u), ARGV[base + u]
   local present = overlay[m]
   if before[m] == nil then
     before[m] = present
     order[#order + 1] = u
+    if track and present then attr_before[m] = attributes(m) end
   end
   if op == 100 then -- 'd'
     if present then
-      parts[np + 1], parts[np + 2], parts[np + 3] = '-', m, '\\n'
-      np = np + 3
+      parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '-', m, track and attributes(m) or '', '\\n'
+      np = np + 4
       codes[u] = '-'
     else
       codes[u] = '.'
     end
     overlay[m] = false
+    if track then attr_now[m] = '' end
   else
     if present and op == 99 then return {'exists', u, m} end -- 'c'
+    local new = with_attrs and ARGV[abase + u] or ''
     if not present then
-      parts[np + 1], parts[np + 2], parts[np + 3] = '+', m, '\\n'
-      np = np + 3
+      parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '+', m, new, '\\n'
+      np = np + 4
       codes[u] = '+'
     else
-      codes[u] = '.'
+      local old = track and attributes(m) or ''
+      if old ~= new then
+        -- A touch replaces the attributes: the change set says so as a delete and an insert.
+        parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '-', m, old, '\\n'
+        parts[np + 5], parts[np + 6], parts[np + 7], parts[np + 8] = '+', m, new, '\\n'
+        np = np + 8
+        codes[u] = '~'
+      else
+        codes[u] = '.'
+      end
     end
     overlay[m] = true
+    if track then attr_now[m] = new end
   end
 end
 parts[np] = nil
-local adds, sadds, removes, sremoves = {}, {}, {}, {}
+local adds, sadds, sab, removes, sremoves, srb = {}, {}, {}, {}, {}, {}
+local attrs = nil
+if track then attrs = {set = {}, del = {}} end
 for k = 1, #order do
   local u = order[k]
   local m = ARGV[base + u]
@@ -242,15 +382,31 @@ for k = 1, #order do
   if is and not was then
     adds[#adds + 1] = m
     sadds[#sadds + 1] = ARGV[sbase + u]
+    sab[#sab + 1] = ARGV[bbase + u]
   elseif was and not is then
     removes[#removes + 1] = m
     sremoves[#sremoves + 1] = ARGV[sbase + u]
+    srb[#srb + 1] = ARGV[bbase + u]
+  end
+  if track then
+    local final = is and attr_now[m] or ''
+    if final ~= '' then
+      if final ~= attr_before[m] then
+        attrs.set[#attrs.set + 1] = m
+        attrs.set[#attrs.set + 1] = final
+      end
+    elseif (attr_before[m] or '') ~= '' then
+      attrs.del[#attrs.del + 1] = m
+    end
   end
 end
-return apply(ARGV[1], ARGV[3], adds, sadds, removes, sremoves, table.concat(parts), table.concat(codes))
+local joined = table.concat(parts)
+local reply = apply(ARGV[1], ARGV[3], adds, sadds, sab, removes, sremoves, srb, attrs, joined, table.concat(codes))
+if track then reply[5] = joined end
+return reply
 `);
 
-/** ARGV: epoch, retention, limit ('' = none), #preconditions, preconditions, the filter's 9 args. */
+/** ARGV: epoch, retention, limit ('' = none), #preconditions, preconditions, the filter's 10 args. */
 const DELETE_BY_FILTER = writing(`
 local bad = check_epoch(ARGV[1])
 if bad then return bad end
@@ -274,10 +430,11 @@ local bad = check_epoch(ARGV[1])
 if bad then return bad end
 if current_revision() ~= 0 or redis.call('ZCARD', KEYS[1]) ~= 0 then return {'busy'} end
 local seen, changes = {}, {}
-for m in string.gmatch(ARGV[3], '[^\\n]+') do
+for line in string.gmatch(ARGV[3], '[^\\n]+') do
+  local m = split_line('+' .. line)
   if not seen[m] then
     seen[m] = true
-    changes[#changes + 1] = '+' .. m
+    changes[#changes + 1] = '+' .. line
   end
 end
 return commit(ARGV[1], ARGV[2], changes, false)
@@ -307,35 +464,42 @@ return e or ''
 `);
 
 /**
- * ARGV: the filter's 9 args, cursor (raw index member, '' = start), limit, scan budget.
- * Reply: {revision, cursor ('' = none), raw members...}. The page stops early (with a cursor)
- * once 'budget' members were scanned, so a sparse filter never blocks Redis for long.
+ * ARGV: the filter's 10 args, cursor (a scan position, '' = start), limit, scan budget.
+ * Reply: {revision, cursor ('' = none), by-resource members...}. The page stops early (with a
+ * cursor) once 'budget' members were scanned, so a sparse filter never blocks Redis for long.
  */
 const READ = reading(`
 local f = read_filter(1)
-local limit, budget = tonumber(ARGV[11]), tonumber(ARGV[12])
+local limit, budget = tonumber(ARGV[12]), tonumber(ARGV[13])
 local out, last, more = {}, nil, false
 local from = nil
-if ARGV[10] ~= '' then from = ARGV[10] end
-local stopped, exhausted = scan(f, from, budget, function(m, raw)
+if ARGV[11] ~= '' then from = ARGV[11] end
+local stopped, exhausted = scan(f, from, budget, function(m, position)
   if #out == limit then more = true return true end
-  out[#out + 1] = raw
-  last = raw
+  out[#out + 1] = m
+  last = position
   return false
 end)
 if exhausted then more = true last = stopped end
 local reply = {current_revision(), more and last or ''}
+with_attributes(out)
 for k = 1, #out do reply[k + 2] = out[k] end
 return reply
 `);
 
-/** ARGV: epoch, after (raw by-resource member, '' = start), count. Reply {'ok', revision, members} or {'epoch', e}. */
+/**
+ * ARGV: epoch, after (by-resource member, '' = start), count. Reply {'ok', revision, members,
+ * their attributes ('' for none; absent when no relationship has any)} or {'epoch', e}.
+ */
 const CHUNK = reading(`
 local bad = check_epoch(ARGV[1])
 if bad then return bad end
 local lo = '-'
 if ARGV[2] ~= '' then lo = '(' .. ARGV[2] end
-return {'ok', current_revision(), redis.call('ZRANGEBYLEX', KEYS[1], lo, '+', 'LIMIT', 0, tonumber(ARGV[3]))}
+local members = redis.call('ZRANGEBYLEX', KEYS[1], lo, '+', 'LIMIT', 0, tonumber(ARGV[3]))
+local reply = {'ok', current_revision(), members}
+if attrs_in_use() then reply[4] = attributes_of(members) end
+return reply
 `);
 
 /** The scripts by the command name RedisStore defines them under (EVALSHA with EVAL fallback). */

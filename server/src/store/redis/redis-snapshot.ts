@@ -3,7 +3,8 @@
 //
 // Each chunk is read atomically together with the revision Ri it reflects (Ri >= R). Before a
 // chunk is handed out, the changelog (R, Ri] is read and every relationship it touched is put
-// back to its state at R: present at R exactly when its first change after R is a delete.
+// back to its state at R: present at R exactly when its first change after R is a delete (which
+// names it with the attributes it had).
 // Relationships the changelog does not mention were the same at R as at Ri. So every chunk is
 // exact at R, and R stays readable for as long as the changelog retains (R, now] — once it is
 // trimmed past R the iteration fails with ChangelogTruncatedError and the caller takes a new
@@ -11,15 +12,23 @@
 import type { Relationship } from '../../model/relationship.js';
 import type { Revision, StoreSnapshot } from '../store.js';
 import { decodeEntries, epochChanged, type StreamEntry, truncated } from './redis-changelog.js';
-import { parseResourceMember, resourceMember, type StoreKeys } from './redis-layout.js';
+import { parseStoredRelationship, resourceMember, type StoreKeys } from './redis-layout.js';
 
 export interface SnapshotSource {
   readonly storeName: string;
   readonly keys: StoreKeys;
   readonly epoch: string;
   readonly chunkSize: number;
-  /** One chunk after `after` ('' = from the start) with the revision it was read at. */
-  readChunk(after: string): Promise<{ revision: Revision; epoch: string; members: string[] }>;
+  /**
+   * One chunk after `after` ('' = from the start) with the revision it was read at, and each
+   * member's attributes ('' for none; absent when no relationship has any).
+   */
+  readChunk(after: string): Promise<{
+    revision: Revision;
+    epoch: string;
+    members: string[];
+    attributes?: string[] | undefined;
+  }>;
   /** Changelog entries with revision in [from, to], at most `count`. */
   readChangelog(from: Revision, to: Revision, count: number): Promise<StreamEntry[]>;
 }
@@ -32,32 +41,42 @@ export class RedisSnapshot implements StoreSnapshot {
 
   async *chunks(): AsyncGenerator<readonly Relationship[], void, undefined> {
     const { source, revision } = this;
-    /** Every relationship changed since R → whether it was present at R. */
-    const presentAtR = new Map<string, boolean>();
+    /** Every relationship changed since R → itself as it was at R, or null if absent at R. */
+    const atR = new Map<string, Relationship | null>();
     let logRead = revision;
     let after = '';
     for (;;) {
       const chunk = await source.readChunk(after);
       if (chunk.epoch !== source.epoch) throw epochChanged(source.storeName, source.epoch, chunk.epoch);
       if (chunk.revision > logRead) {
-        await this.learnChanges(logRead, chunk.revision, presentAtR);
+        await this.learnChanges(logRead, chunk.revision, atR);
         logRead = chunk.revision;
       }
       const final = chunk.members.length < source.chunkSize;
       const upTo = final ? undefined : (chunk.members.at(-1) as string);
-      const members = chunk.members.filter((m) => !presentAtR.has(m));
-      for (const [m, present] of presentAtR) {
-        if (present && m > after && (upTo === undefined || m <= upTo)) members.push(m);
+      const rows: [member: string, relationship: Relationship][] = [];
+      chunk.members.forEach((m, i) => {
+        if (!atR.has(m)) rows.push([m, parseStoredRelationship(m + (chunk.attributes?.[i] ?? ''))]);
+      });
+      for (const [m, r] of atR) {
+        if (r !== null && m > after && (upTo === undefined || m <= upTo)) rows.push([m, r]);
       }
-      if (members.length !== chunk.members.length || presentAtR.size > 0) members.sort();
-      if (members.length > 0) yield members.map(parseResourceMember);
+      if (rows.length !== chunk.members.length || atR.size > 0) rows.sort(([a], [b]) => (a < b ? -1 : 1));
+      if (rows.length > 0) yield rows.map(([, r]) => r);
       if (upTo === undefined) return;
       after = upTo;
     }
   }
 
-  /** Reads the changelog (from, to] and records the first change of each relationship. */
-  private async learnChanges(from: Revision, to: Revision, presentAtR: Map<string, boolean>): Promise<void> {
+  /**
+   * Reads the changelog (from, to] and records each relationship's state at R from its first
+   * change: a delete names it as it was (attributes included), an insert means it was absent.
+   */
+  private async learnChanges(
+    from: Revision,
+    to: Revision,
+    atR: Map<string, Relationship | null>,
+  ): Promise<void> {
     const { source } = this;
     let last = from;
     while (last < to) {
@@ -71,7 +90,7 @@ export class RedisSnapshot implements StoreSnapshot {
       for (const set of sets) {
         for (const change of set.changes) {
           const m = resourceMember(change.relationship);
-          if (!presentAtR.has(m)) presentAtR.set(m, change.operation === 'delete');
+          if (!atR.has(m)) atR.set(m, change.operation === 'delete' ? change.relationship : null);
         }
         last = set.revision;
       }

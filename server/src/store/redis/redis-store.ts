@@ -10,7 +10,7 @@ import {
   InvalidArgumentError,
   UnavailableError,
 } from '../../errors.js';
-import type { Relationship } from '../../model/relationship.js';
+import { hasAttributes, type Relationship } from '../../model/relationship.js';
 import type { Logger } from '../../observability/logger.js';
 import { decodeReadCursor, encodeReadCursor } from '../read-cursor.js';
 import { describeFilter } from '../relationship-filter.js';
@@ -45,15 +45,17 @@ import {
   unavailable,
 } from './redis-connection.js';
 import {
+  attributesOf,
   decodeChanges,
   filterArgs,
+  isSubjectScanPosition,
   keyList,
-  parseResourceMember,
+  parseStoredRelationship,
   resourceMember,
   type StoreKeys,
   storeKeys,
+  subjectBucket,
   subjectMember,
-  subjectToResourceMember,
 } from './redis-layout.js';
 import { SCRIPTS, type ScriptName } from './redis-scripts.js';
 import { RedisSnapshot } from './redis-snapshot.js';
@@ -160,6 +162,9 @@ function settingsOf(o: RedisStoreOptions): Settings {
 
 const UPDATE_CODES = { create: 'c', touch: 't', delete: 'd' } as const;
 
+/** A mutation's changes from its reply: the text in reply[3], and reply[4] when present. */
+type ChangeDecoder = (text: string, changes?: string) => RelationshipChange[];
+
 /** A script reply: a status tag first ('ok', 'epoch', ...) then its values. */
 type Reply = (string | number)[];
 
@@ -229,13 +234,20 @@ export class RedisStore implements Store {
 
   async revision(): Promise<Revision> {
     this.assertOpen();
+    // Only what was seen before this read is sent may be compared with its answer: a watcher on
+    // another connection can see newer revisions while the reply is on its way.
+    const floor = this.highWater;
+    const epochAsked = this.epoch;
     const [rev, epoch] = await this.call('reading the revision', () =>
       this.client.mget(this.keys.revision, this.keys.epoch),
     );
-    if (epoch !== this.epoch) throw epochChanged(this.options.storeName, this.epoch, epoch);
+    if (epoch !== epochAsked) throw epochChanged(this.options.storeName, epochAsked, epoch);
     const revision = Number(rev ?? 0);
-    if (revision < this.highWater) throw await this.rolledBack(this.epoch, this.highWater);
-    this.highWater = revision;
+    if (revision < floor) {
+      const lost = await this.rolledBack(epochAsked, floor);
+      if (lost !== undefined) throw lost;
+    }
+    if (revision > this.highWater && epochAsked === this.epoch) this.highWater = revision;
     return revision;
   }
 
@@ -244,8 +256,10 @@ export class RedisStore implements Store {
    * writes. Replaces the epoch (once, atomically, whichever replica notices first) so every
    * replica resyncs, and returns the error to throw.
    */
-  private async rolledBack(epoch: string, seen: Revision): Promise<Error> {
+  private async rolledBack(epoch: string, seen: Revision): Promise<Error | undefined> {
     const now = String(await this.run('gatehouseRollback', [epoch, newEpoch(), seen], 'replacing the epoch'));
+    // The script found the store at or past `seen` after all (it moved on meanwhile): no loss.
+    if (now === epoch) return undefined;
     this.options.logger?.error(
       { store: this.options.storeName, epoch, newEpoch: now, revisionSeen: seen },
       'the Redis store went back below a revision it had reported: acknowledged writes were lost; its epoch was replaced',
@@ -266,7 +280,10 @@ export class RedisStore implements Store {
     const args: (string | number)[] = [this.epoch, expect ?? '', this.settings.retention];
     pushPreconditions(args, preconditions);
     pushUpdates(args, updates);
-    const decode = (codes: string): RelationshipChange[] => changesOfCodes(updates, codes);
+    // With attributes in use the reply carries the changes as the changelog has them (a delete
+    // names the attributes it removed); else one character per update says what happened.
+    const decode = (codes: string, changes?: string): RelationshipChange[] =>
+      changes === undefined ? changesOfCodes(updates, codes) : decodeChanges(changes);
     const reply = await this.mutate('gatehouseWrite', args, 'writing', decode);
     return this.changeSetOf(reply, preconditions, expect, decode);
   }
@@ -295,15 +312,21 @@ export class RedisStore implements Store {
     checkReadLimit(page.limit, this.settings.maxReadLimit);
     const after = page.cursor === undefined ? '' : decodeReadCursor(filter, page.cursor);
     const fa = filterArgs(filter);
+    if (after !== '' && fa[0] === 's' && !isSubjectScanPosition(after)) {
+      throw new InvalidArgumentError(
+        'invalid read cursor: it does not come from this store; start again without one',
+        {
+          field: 'cursor',
+        },
+      );
+    }
     const reply = (await this.run(
       'gatehouseRead',
       [...fa, after, page.limit, page.limit + READ_SCAN_BUDGET],
       'reading relationships',
     )) as Reply;
-    const toResource = fa[0] === 's' ? subjectToResourceMember : (m: string): string => m;
     const relationships: Relationship[] = [];
-    for (let i = 2; i < reply.length; i++)
-      relationships.push(parseResourceMember(toResource(String(reply[i]))));
+    for (let i = 2; i < reply.length; i++) relationships.push(parseStoredRelationship(String(reply[i])));
     const cursor = String(reply[1]);
     return {
       relationships,
@@ -329,7 +352,12 @@ export class RedisStore implements Store {
             'reading a snapshot',
           )) as unknown[];
           if (reply[0] !== 'ok') return { revision: 0, epoch: String(reply[1]), members: [] };
-          return { revision: Number(reply[1]), epoch, members: reply[2] as string[] };
+          return {
+            revision: Number(reply[1]),
+            epoch,
+            members: reply[2] as string[],
+            attributes: reply[3] as string[] | undefined,
+          };
         },
         readChangelog: (from, to, count) =>
           this.call(
@@ -362,7 +390,11 @@ export class RedisStore implements Store {
       saw: (revision) => {
         if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
       },
-      rolledBack: (epoch, seen) => this.rolledBack(epoch, seen),
+      rolledBack: async (epoch, seen) =>
+        (await this.rolledBack(epoch, seen)) ??
+        new UnavailableError(
+          `the Redis store '${this.options.storeName}' answered below revision ${seen} and then caught up: retry the watch`,
+        ),
       blockMs: this.settings.watchBlockMs,
       batch: 1000,
     });
@@ -388,7 +420,7 @@ export class RedisStore implements Store {
     this.assertOpen();
     const args: (string | number)[] = [this.epoch, this.settings.retention];
     const members: string[] = [];
-    for (const r of relationships) members.push(resourceMember(r));
+    for (const r of relationships) members.push(resourceMember(r) + attributesOf(r));
     args.push(members.join('\n'));
     const seeder = await this.openConnection(SEED_TIMEOUT_MS, false, 'seed');
     try {
@@ -469,7 +501,7 @@ export class RedisStore implements Store {
     name: ScriptName,
     args: readonly (string | number)[],
     doing: string,
-    decode: (text: string) => RelationshipChange[] = decodeChanges,
+    decode: ChangeDecoder = decodeChanges,
   ): Promise<Reply> {
     const { waitReplicas, waitTimeoutMs, commandTimeoutMs } = this.settings;
     if (waitReplicas === 0) return (await this.run(name, args, doing)) as Reply;
@@ -503,11 +535,11 @@ export class RedisStore implements Store {
     reply: Reply,
     preconditions: readonly Precondition[],
     expect: Revision | undefined,
-    decode: (text: string) => RelationshipChange[] = decodeChanges,
+    decode: ChangeDecoder = decodeChanges,
   ): ChangeSet {
     const [status] = reply;
     if (status === 'ok') {
-      const changes = decode(String(reply[3] ?? ''));
+      const changes = decode(String(reply[3] ?? ''), reply[4] === undefined ? undefined : String(reply[4]));
       const revision = Number(reply[1]);
       if (revision > this.highWater) this.highWater = revision;
       return { revision, changes, committedAt: Number(reply[2]) };
@@ -540,8 +572,9 @@ export class RedisStore implements Store {
 }
 
 /**
- * The changes of a write from WRITE's reply: a character per update, '+' (inserted), '-'
- * (deleted) or '.' (no change). Built from the caller's updates, so nothing is parsed back.
+ * The changes of a write from WRITE's reply when no relationship involved has attributes: a
+ * character per update, '+' (inserted), '-' (deleted) or '.' (no change). Built from the
+ * caller's updates, so nothing is parsed back.
  */
 function changesOfCodes(updates: readonly RelationshipUpdate[], codes: string): RelationshipChange[] {
   const changes: RelationshipChange[] = [];
@@ -565,20 +598,31 @@ function changesOfCodes(updates: readonly RelationshipUpdate[], codes: string): 
   return changes;
 }
 
-/** The updates as WRITE takes them: their ops in one string, then both index members of each. */
+/** The updates as WRITE takes them: their ops in one string, then both index members and the subject bucket of each. */
 function pushUpdates(args: (string | number)[], updates: readonly RelationshipUpdate[]): void {
   let ops = '';
   const resources: string[] = new Array(updates.length);
   const subjects: string[] = new Array(updates.length);
+  const buckets: number[] = new Array(updates.length);
+  let withAttributes = false;
   for (let u = 0; u < updates.length; u++) {
     const { operation, relationship } = updates[u] as RelationshipUpdate;
     ops += UPDATE_CODES[operation];
     resources[u] = resourceMember(relationship);
     subjects[u] = subjectMember(relationship);
+    buckets[u] = subjectBucket(relationship);
+    if (operation !== 'delete' && hasAttributes(relationship)) withAttributes = true;
   }
   args.push(ops);
   for (const m of resources) args.push(m);
   for (const m of subjects) args.push(m);
+  for (const b of buckets) args.push(b);
+  if (!withAttributes) {
+    args.push('');
+    return;
+  }
+  args.push('a');
+  for (const u of updates) args.push(u.operation === 'delete' ? '' : attributesOf(u.relationship));
 }
 
 function pushPreconditions(args: (string | number)[], preconditions: readonly Precondition[]): void {

@@ -1,0 +1,158 @@
+// Gatehouse replicas on one Redis, end to end through the SDK over gRPC, each figure next to its
+// reference measured in the same run (alternated in rounds, medians reported):
+// 1. write visibility: single-relationship writes through replica A paced at --rate writes/s;
+//    for each, a check on replica B at least as fresh as the write's token is sent as soon as
+//    the write is acknowledged: "issued on A → answered from B's graph" (write and check
+//    round trips included, so an upper bound on the replication delay);
+// 2. checks/s at c=--concurrency: a replica with Redis attached vs one on the memory store;
+// 3. single-relationship writes/s at c=--concurrency through a replica vs the gRPC echo floor's
+//    checks/s (bench/harness/targets/grpc-echo-server.ts: decode, constant answer).
+// Starts its own redis-server on a free loopback port and stops everything it started.
+//
+//   npm run build && npx tsx bench/redis-fleet.ts [--rate 1000] [--seconds 5] [--concurrency 16] [--rounds 3]
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type GatehouseProcess, startGatehouse, TOKEN } from '../test/e2e/support/gatehouse-process.js';
+import { createGrpcTransport, GatehouseClient } from '../test/e2e/support/sdk.js';
+import { startFleet } from '../test/support/gatehouse-fleet.js';
+import { RedisServer } from '../test/support/redis-server.js';
+import { formatEndpoint } from './harness/endpoint.js';
+import { startTarget, tsxCommand } from './harness/targets/process-target.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const concurrency = Number(values.concurrency);
+const rounds = Number(values.rounds);
+const ECHO = fileURLToPath(new URL('./harness/targets/grpc-echo-server.ts', import.meta.url));
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+};
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+};
+
+function grpcClient(address: string): GatehouseClient {
+  return new GatehouseClient(createGrpcTransport({ address, token: TOKEN }), {
+    retries: false,
+    defaultTimeoutMs: 60_000,
+  });
+}
+
+/** Closed loop: `concurrency` callers repeat `call` for `seconds`; calls/s. */
+async function closedLoop(call: (i: number) => Promise<unknown>): Promise<number> {
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) await call(n++);
+    }),
+  );
+  return n / seconds;
+}
+
+/** Writes on A paced at `rate`/s, each followed by an at-least-as-fresh check on B: latencies in ms. */
+async function visibility(a: GatehouseClient, b: GatehouseClient, round: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const total = rate * seconds;
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const rel = `group:vis${round}#member@user:v${i}`;
+    pending.push(
+      (async () => {
+        const issued = performance.now();
+        const { writtenAt } = await a.write({ touch: [rel] });
+        const answer = await b.check(rel, { consistency: { atLeastAsFresh: writtenAt } });
+        if (!answer.allowed) throw new Error(`replica B did not see ${rel}`);
+        latencies.push(performance.now() - issued);
+      })(),
+    );
+  }
+  await Promise.all(pending);
+  return latencies;
+}
+
+async function main(): Promise<void> {
+  const redis = await RedisServer.start();
+  const fleet = await startFleet({ redisUrl: redis.url, replicas: 2, store: 'bench' });
+  const memory: GatehouseProcess = await startGatehouse();
+  const { command, args } = tsxCommand(ECHO, ['--grpc', '127.0.0.1:0']);
+  const echo = await startTarget({ name: 'grpc-echo', command, args });
+  const [a, b] = fleet.replicas.map((r) => grpcClient(r.grpc)) as [GatehouseClient, GatehouseClient];
+  const onMemory = grpcClient(memory.grpc);
+  if (echo.grpc === undefined) throw new Error('the echo server reported no gRPC address');
+  const onEcho = grpcClient(formatEndpoint(echo.grpc));
+  const clients = [a, b, onMemory, onEcho];
+  const rows: Record<string, number[]> = {};
+  const record = (name: string, value: number): void => {
+    rows[name] = [...(rows[name] ?? []), value];
+  };
+  try {
+    const check = 'contact:prospect1#view@user:mike';
+    if (!(await a.check(check)).allowed || !(await onMemory.check(check)).allowed) {
+      throw new Error(`the fixture policies should allow ${check}`);
+    }
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const lat = await visibility(a, b, round);
+      p50s.push(quantile(lat, 0.5));
+      p99s.push(quantile(lat, 0.99));
+      // Rotate the order of the closed-loop phases so each sees the same share of machine noise.
+      const phases: [string, () => Promise<number>][] = [
+        ['checks/s, Redis attached', () => closedLoop(() => b.check(check))],
+        ['checks/s, memory store', () => closedLoop(() => onMemory.check(check))],
+        [
+          'single-relationship writes/s through a replica',
+          () => closedLoop((i) => a.write({ touch: [`group:w${round}#member@user:c${i}`] })),
+        ],
+        ['gRPC echo floor checks/s', () => closedLoop(() => onEcho.check(check))],
+      ];
+      for (let k = 0; k < phases.length; k++) {
+        const [name, run] = phases[(k + round) % phases.length]!;
+        record(name, await run());
+      }
+    }
+    const load = loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ');
+    console.log(
+      `load average ${load}; ${rounds} rounds of ${seconds} s, c=${concurrency}, visibility at ${rate} writes/s`,
+    );
+    console.log(
+      `write on A → visible on B (at_least_as_fresh check answered): p50 ${median(p50s).toFixed(2)} ms, p99 ${median(p99s).toFixed(2)} ms (medians of the rounds' p50 and p99; rounds: ${p50s.map((x) => x.toFixed(2)).join('/')} | ${p99s.map((x) => x.toFixed(2)).join('/')})`,
+    );
+    for (const [name, xs] of Object.entries(rows)) {
+      console.log(`${name}: ${Math.round(median(xs))} (rounds ${xs.map(Math.round).join('/')})`);
+    }
+    const ratio = (x: string, y: string): string =>
+      (median(rows[x] ?? []) / median(rows[y] ?? [])).toFixed(2);
+    console.log(
+      `checks with Redis / memory store: ${ratio('checks/s, Redis attached', 'checks/s, memory store')}`,
+    );
+    console.log(
+      `writes / echo floor: ${ratio('single-relationship writes/s through a replica', 'gRPC echo floor checks/s')}`,
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([fleet.stop(), memory.stop(), echo.stop()]);
+    await redis.stop();
+  }
+}
+
+await main();

@@ -1,4 +1,4 @@
-// Decision logs: one JSON line per sampled decision (check, batch item, lookup) with the path that
+// Decision logs: one JSON line per sampled decision (check, batch item, AuthZEN evaluation, lookup) with the path that
 // allowed it or the reason it was denied, queued in a bounded buffer and written asynchronously.
 // A full buffer drops lines and counts them: a check never waits for, or fails because of, a log.
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -38,7 +38,8 @@ export interface DecisionScope {
   readonly revision: number;
 }
 
-export type DecisionKind = 'check' | 'batch' | 'lookupResources' | 'lookupSubjects';
+/** `authzen`: an AuthZEN Access Evaluation, or one item of an Access Evaluations request (with its index). */
+export type DecisionKind = 'check' | 'batch' | 'authzen' | 'lookupResources' | 'lookupSubjects';
 
 /** Steps named in a denial reason before it is cut short. */
 const MAX_REASON_STEPS = 8;
@@ -96,9 +97,9 @@ export class DecisionLog {
     return this.#rate >= 1 || (this.#rate > 0 && this.#random() < this.#rate);
   }
 
-  /** Log one check or batch item; explains it (a second evaluation) only here, for sampled decisions. */
+  /** Log one check, batch item or AuthZEN evaluation; explains it (a second evaluation) only here, for sampled decisions. */
   logCheck(
-    kind: 'check' | 'batch',
+    kind: 'check' | 'batch' | 'authzen',
     scope: DecisionScope,
     request: CheckRequest,
     allowed: boolean,
@@ -133,7 +134,7 @@ export class DecisionLog {
 
   /** Log a batch item that failed validation: decision `error` with the reason. */
   logError(
-    kind: 'check' | 'batch',
+    kind: 'check' | 'batch' | 'authzen',
     scope: DecisionScope,
     error: Error,
     requestId: string | undefined,

@@ -635,7 +635,10 @@ export class GatehouseService {
     start: number,
   ): CheckResult {
     const r = this.#answerCheck(g, check);
-    if (log.sample(r.allowed)) log.logCheck('check', scopeOf(g), check, r.allowed, ctx.requestId, start);
+    if (log.sample(r.allowed)) {
+      const kind = ctx.decisionKind ?? 'check';
+      log.logCheck(kind, scopeOf(g), check, r.allowed, ctx.requestId, start, ctx.decisionIndex);
+    }
     return r;
   }
 

@@ -36,6 +36,13 @@ export interface CallContext {
   /** The bearer token presented, if any. */
   readonly token?: string | undefined;
   readonly requestId?: string | undefined;
+  /**
+   * What decision log lines call this call's decisions, when not the operation's own name: the
+   * AuthZEN routes answer through `checkNow` and log as `authzen`, with `decisionIndex` for the
+   * position of the evaluation in an `evaluations` request.
+   */
+  readonly decisionKind?: 'authzen' | undefined;
+  readonly decisionIndex?: number | undefined;
 }
 
 export interface CheckParams {

@@ -329,7 +329,9 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
     span?.request({ resource: { objectType: resource.type } });
     const digest = queryDigest('action', searchQuery(s));
     const offset = offsetOf(s, digest);
-    // Reading the schema needs `read` (it discloses the type's permission names), the checks `check`.
+    // Needs `read`, like the lookups and Explain: it discloses the type's permission names and
+    // the answers to all of them. So the schema is read, and each permission explained, through
+    // the service calls that require that scope (a `check` token alone cannot enumerate).
     service.readSchema(ctx);
     const type = service.schema.types.get(resource.type);
     if (type === undefined) {
@@ -337,25 +339,12 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
         field: 'resource.type',
       });
     }
-    const names = [...type.permissions.keys()];
     const subject = subjectRef(s.subject as { type: string; id: string; properties?: JsonObject });
-    let r = service.checkBatchNow(
-      {
-        items: names.map((permission) => ({
-          resource: { type: resource.type, id: toObjectId(resource.id) },
-          permission,
-          subject,
-        })),
-      },
-      ctx,
-    );
-    if (r instanceof Promise) r = await r;
+    const target = { type: resource.type, id: toObjectId(resource.id) };
     const allowed: { name: string }[] = [];
-    for (let i = 0; i < names.length; i++) {
-      const item = r.results[i]!;
-      // The same subject for every item: one invalid (unknown subject type, bad id) means all are.
-      if (item.error !== undefined) throw item.error;
-      if (item.allowed) allowed.push({ name: names[i]! });
+    for (const permission of type.permissions.keys()) {
+      const r = await service.explain({ resource: target, permission, subject }, ctx);
+      if (r.allowed) allowed.push({ name: permission });
     }
     return pageOf(allowed, offset, s, digest, undefined);
   });

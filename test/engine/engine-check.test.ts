@@ -175,7 +175,7 @@ describe('request errors', () => {
     expect(results[0]).toEqual({ allowed: false, permissionship: 'denied' });
     expect(results[1]!.error).toBeInstanceOf(InvalidArgumentError);
     expect(results[1]!.error!.field).toBe('permission');
-    expect(results[2]).toEqual({ allowed: false });
+    expect(results[2]).toEqual({ allowed: false, permissionship: 'denied' });
   });
 
   it('refuses an engine for a graph of another schema', () => {

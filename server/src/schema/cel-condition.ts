@@ -475,8 +475,9 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
       let missing: string[] | undefined;
       for (const name of referenced) {
         const v = stored.get(name) ?? request.get(name);
-        if (v === undefined) (missing ??= []).push(name);
-        else bindings[name] = v;
+        if (v !== undefined) bindings[name] = v;
+        else if (missing === undefined) missing = [name];
+        else missing.push(name);
       }
       const result = run(bindings);
       if (typeof result === 'boolean') return result;

@@ -6,7 +6,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../server/src/config/config.js';
@@ -16,8 +16,10 @@ import { RequestTracing } from '../../server/src/observability/tracing.js';
 import { SCOPES, type Scope } from '../../server/src/service/auth/scopes.js';
 import { TokenAuthorizer } from '../../server/src/service/auth/token-authorizer.js';
 import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
+import type { CheckParams, CheckResult } from '../../server/src/service/requests.js';
 import { MemoryStore } from '../../server/src/store/index.js';
 import { createHttpApp } from '../../server/src/transport/http/app.js';
+import { type AuthzenService, mountAuthzen } from '../../server/src/transport/http/authzen.js';
 import { fixturePolicySet } from '../service/fixture.js';
 
 const services: GatehouseService[] = [];
@@ -312,5 +314,87 @@ describe('AuthZEN mapping', () => {
     const response = await post(a, '/access/v1/evaluations', { subject: alice, action: view, evaluations });
     expect(response.status).toBe(413);
     expect(await response.json()).toContain(String(DEFAULT_LIMITS.maxBatchSize));
+  });
+});
+
+describe('AuthZEN and relationship conditions', () => {
+  /** A service whose checks are conditional on `ip` unless the context has it; records what it was asked. */
+  function conditionalService(asked: CheckParams[]): AuthzenService {
+    const answer = (p: CheckParams): CheckResult =>
+      p.context?.ip === undefined
+        ? { allowed: false, permissionship: 'conditional', missingContext: ['ip'], token: 't' }
+        : {
+            allowed: p.context.ip === '10.0.0.1',
+            permissionship: p.context.ip === '10.0.0.1' ? 'allowed' : 'denied',
+            token: 't',
+          };
+    return {
+      limits: DEFAULT_LIMITS,
+      checkNow: (p: CheckParams) => {
+        asked.push(p);
+        return answer(p);
+      },
+      lookupResources: async () => ({
+        resourceIds: ['a'],
+        conditional: [{ id: 'b=40c', missingContext: ['ip'] }],
+        nextCursor: undefined,
+        token: 't',
+      }),
+    } as unknown as AuthzenService;
+  }
+
+  function mounted(service: AuthzenService): Hono {
+    const hono = new Hono();
+    mountAuthzen(hono, {
+      service,
+      metrics: new GatehouseMetrics(
+        { revision: 1, relationshipCount: 0, ready: true },
+        { processMetrics: false },
+      ),
+      logger: pino({ level: 'silent' }),
+      maxBodyBytes: 1 << 20,
+      defaultDeadlineMs: 5000,
+    });
+    return hono;
+  }
+
+  it('passes context and the entities to conditions, and answers a conditional check as a deny naming what is missing', async () => {
+    const asked: CheckParams[] = [];
+    const a = mounted(conditionalService(asked));
+    const resource = { type: 'document', id: 'plan', properties: { owner: 'bob' } };
+    const missing = await post(a, '/access/v1/evaluation', { subject: alice, action: view, resource });
+    expect(await missing.json()).toEqual({
+      decision: false,
+      context: { reason: 'conditional', missing_context: ['ip'] },
+    });
+    expect(asked[0]!.context).toEqual({ subject: alice, action: view, resource });
+    const given = await post(a, '/access/v1/evaluations', {
+      subject: alice,
+      action: view,
+      resource,
+      evaluations: [{ context: { ip: '10.0.0.1' } }, { context: { ip: '10.9.9.9' } }, {}],
+    });
+    expect(await given.json()).toEqual({
+      evaluations: [
+        { decision: true },
+        { decision: false },
+        { decision: false, context: { reason: 'conditional', missing_context: ['ip'] } },
+      ],
+    });
+    expect(asked[1]!.context).toMatchObject({ ip: '10.0.0.1', resource });
+  });
+
+  it('keeps conditional resources out of search results and lists them in the context', async () => {
+    const a = mounted(conditionalService([]));
+    const response = await post(a, '/access/v1/search/resource', {
+      subject: alice,
+      action: view,
+      resource: { type: 'document' },
+    });
+    expect(await response.json()).toEqual({
+      page: { next_token: '', count: 1 },
+      context: { conditional: [{ type: 'document', id: 'b@c', missing_context: ['ip'] }] },
+      results: [{ type: 'document', id: 'a' }],
+    });
   });
 });

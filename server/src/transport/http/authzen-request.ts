@@ -319,11 +319,26 @@ export function subjectRelation(properties: JsonObject | undefined, at = 'subjec
   return relation;
 }
 
-/** The Gatehouse check an evaluation asks: resource `type:id`, permission = action name, subject. */
+/**
+ * The context relationship conditions see: the request's `context` members by name, and the
+ * entities as `subject`, `resource` and `action` (their AuthZEN JSON, properties included) unless
+ * `context` has a member of that name. A condition reads them as parameters, e.g.
+ * `resource: map<any>` and `resource.properties.ownerID == owner_email`.
+ */
+export function conditionContext(
+  e: Pick<AuthzenEvaluation, 'subject' | 'resource' | 'context'> & {
+    readonly action?: AuthzenAction | undefined;
+  },
+): JsonObject {
+  return { subject: e.subject, resource: e.resource, action: e.action, ...e.context };
+}
+
+/** The Gatehouse check an evaluation asks: resource `type:id`, permission = action name, subject, context. */
 export function checkParams(e: AuthzenEvaluation): CheckParams {
   return {
     resource: { type: e.resource.type, id: toObjectId(e.resource.id) },
     permission: e.action.name,
     subject: subjectRef(e.subject),
+    context: conditionContext(e),
   };
 }

@@ -17,6 +17,7 @@ import {
   type AuthzenEvaluation,
   type AuthzenSearch,
   checkParams,
+  conditionContext,
   fromObjectId,
   type JsonObject,
   parseActionSearch,
@@ -33,8 +34,21 @@ import { httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { readBodyText } from './read-body.js';
 import { clientGone, headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
 
+/** What the AuthZEN routes ask of the service: checks, lookups, explain, the schema and limits. */
+export type AuthzenService = Pick<
+  GatehouseService,
+  | 'checkNow'
+  | 'lookupResources'
+  | 'lookupSubjects'
+  | 'explain'
+  | 'readSchema'
+  | 'schema'
+  | 'limits'
+  | 'generation'
+>;
+
 export interface AuthzenOptions {
-  readonly service: GatehouseService;
+  readonly service: AuthzenService;
   readonly metrics: GatehouseMetrics;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
@@ -249,7 +263,7 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
     try {
       let r = decide(e, ctx);
       if (r instanceof Promise) r = await r;
-      return { decision: r.allowed };
+      return decisionOf(r);
     } catch (err) {
       if (!(err instanceof GatehouseError) || !ITEM_ERROR_CODES.has(err.code)) throw err;
       if (decisionLog?.sample(undefined)) {
@@ -281,15 +295,20 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
         subject: subjectRef(s.subject as { type: string; id: string; properties?: JsonObject }),
         pageSize: s.page.limit,
         cursor: position?.cursor,
+        context: searchContext(s),
       },
       ctx,
     );
     const type = s.resource.type;
     const results = r.resourceIds.map((id) => ({ type, id: fromObjectId(id) }));
     const next = r.nextCursor === undefined ? '' : encodePageToken(digest, { cursor: r.nextCursor });
+    const page = { next_token: next, count: results.length };
+    const conditional = conditionalEntities(type, r.conditional);
     return {
       outcome: 'ok',
-      body: JSON.stringify({ page: { next_token: next, count: results.length }, results }),
+      body: JSON.stringify(
+        conditional === undefined ? { page, results } : { page, context: { conditional }, results },
+      ),
     };
   });
 
@@ -306,6 +325,7 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
         permission: action.name,
         subjectType: s.subject.type,
         subjectRelation: subjectRelation(s.subject.properties),
+        context: searchContext(s),
       },
       ctx,
     );
@@ -317,9 +337,14 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
     const entities = ids.map((id) =>
       relation === undefined ? { type, id } : { type, id, properties: { relation } },
     );
-    const context = r.wildcard
-      ? { wildcard: true, excluded_ids: r.excludedIds.map(fromObjectId).sort() }
-      : undefined;
+    const conditional = conditionalEntities(type, r.conditional);
+    const context =
+      r.wildcard || conditional !== undefined
+        ? {
+            ...(r.wildcard ? { wildcard: true, excluded_ids: r.excludedIds.map(fromObjectId).sort() } : {}),
+            ...(conditional === undefined ? {} : { conditional }),
+          }
+        : undefined;
     return pageOf(entities, offset, s, digest, context);
   });
 
@@ -342,11 +367,17 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
     const subject = subjectRef(s.subject as { type: string; id: string; properties?: JsonObject });
     const target = { type: resource.type, id: toObjectId(resource.id) };
     const allowed: { name: string }[] = [];
+    const conditional: { name: string; missing_context: string[] }[] = [];
     for (const permission of type.permissions.keys()) {
-      const r = await service.explain({ resource: target, permission, subject }, ctx);
+      const r = await service.explain(
+        { resource: target, permission, subject, context: searchContext(s) },
+        ctx,
+      );
       if (r.allowed) allowed.push({ name: permission });
+      else if (r.permissionship === 'conditional')
+        conditional.push({ name: permission, missing_context: [...(r.missingContext ?? [])] });
     }
-    return pageOf(allowed, offset, s, digest, undefined);
+    return pageOf(allowed, offset, s, digest, conditional.length === 0 ? undefined : { conditional });
   });
 
   /** A page of a result list computed whole (subjects, actions), from `offset`, at most `limit` long. */
@@ -408,12 +439,49 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
 }
 
 function evaluationAnswer(r: CheckResult): Answer {
-  return r.allowed ? { outcome: 'allowed', body: ALLOWED } : { outcome: 'denied', body: DENIED };
+  if (r.allowed) return { outcome: 'allowed', body: ALLOWED };
+  if (r.permissionship !== 'conditional') return { outcome: 'denied', body: DENIED };
+  return { outcome: 'denied', body: JSON.stringify(decisionOf(r)) };
+}
+
+/**
+ * The Decision of a check. AuthZEN has two answers; a conditional one (a relationship condition
+ * needs context the request did not send) is a deny that says what would decide it, so the PEP
+ * can retry with that context instead of reading it as a plain no.
+ */
+function decisionOf(r: CheckResult): Decision {
+  if (r.allowed) return { decision: true };
+  if (r.permissionship !== 'conditional') return { decision: false };
+  return {
+    decision: false,
+    context: { reason: 'conditional', missing_context: [...(r.missingContext ?? [])] },
+  };
 }
 
 /** What a request span records of an evaluation: the permission and the resource type. */
 function spanMessage(e: AuthzenEvaluation): JsonObject {
   return { permission: e.action.name, resource: { objectType: e.resource.type } };
+}
+
+/**
+ * Results a search could not decide without more context: not in `results` (they are not
+ * permitted yet), listed in the response context with what they wait for.
+ */
+function conditionalEntities(
+  type: string,
+  conditional: readonly { readonly id: string; readonly missingContext: readonly string[] }[] | undefined,
+): JsonObject[] | undefined {
+  if (conditional === undefined || conditional.length === 0) return undefined;
+  return conditional.map((c) => ({
+    type,
+    id: c.id === '*' ? '*' : fromObjectId(c.id),
+    missing_context: [...c.missingContext],
+  }));
+}
+
+/** The condition context of a search: as for an evaluation, the searched-for entity without an id. */
+function searchContext(s: AuthzenSearch): JsonObject {
+  return conditionContext(s as Parameters<typeof conditionContext>[0]);
 }
 
 /** Everything a search's page token is bound to: the query without the token itself. */

@@ -333,6 +333,19 @@ describe('AuthZEN interop Todo scenario over HTTP', () => {
         /subject\.properties must be an object/,
       ],
     ];
+    // Built as text: the test's own JSON.stringify could not write it.
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const withMember = (body: unknown, member: string): string =>
+      `${JSON.stringify(body).slice(0, -1)},${member}}`;
+    cases.push(['a context nested 100 000 deep', withMember(valid, `"context":${deep}`), /context nests/]);
+    cases.push([
+      'resource properties nested 100 000 deep',
+      withMember(
+        { subject: valid.subject, action: valid.action },
+        `"resource":{"type":"todo","id":"x","properties":${deep}}`,
+      ),
+      /resource\.properties nests/,
+    ]);
     for (const [what, body, message] of cases) {
       const response = await post('/access/v1/evaluation', body);
       expect(response.status, what).toBe(400);
@@ -351,6 +364,19 @@ describe('AuthZEN interop Todo scenario over HTTP', () => {
       expect(response.status).toBe(400);
       expect(await response.json()).toMatch(message);
     }
+    const deepSearch = await post(
+      '/access/v1/search/resource',
+      withMember(
+        {
+          subject: { type: 'user', id: RICK.sub },
+          action: { name: 'can_read_todos' },
+          resource: { type: 'todo' },
+        },
+        `"context":${deep}`,
+      ),
+    );
+    expect(deepSearch.status).toBe(400);
+    expect(await deepSearch.json()).toMatch(/context nests/);
     const search = await post('/access/v1/search/resource', {
       subject: { type: 'user', id: RICK.sub },
       action: { name: 'can_read_todos' },

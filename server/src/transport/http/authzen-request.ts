@@ -77,11 +77,32 @@ function requiredString(o: JsonObject, key: string, at: string): string {
   return value;
 }
 
+/**
+ * How deep `properties` and `context` may nest. JSON.parse takes any depth, but whatever walks the
+ * value afterwards (conditions, the page token digest) recurses: a bounded depth keeps a hostile
+ * body a 400 instead of a stack overflow.
+ */
+export const MAX_NESTING = 32;
+
 function optionalObject(o: JsonObject, key: string, at: string): JsonObject | undefined {
   const value = o[key];
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw invalid(`${at}.${key}`, `must be an object, got ${describe(value)}`);
+  boundedNesting(value, at === '' ? key : `${at}.${key}`);
   return value;
+}
+
+/** Throws when `value` holds objects or arrays nested deeper than MAX_NESTING (checked without recursion). */
+function boundedNesting(value: JsonObject, at: string): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > MAX_NESTING) throw invalid(at, `nests objects or arrays deeper than ${MAX_NESTING} levels`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
 }
 
 function describe(value: unknown): string {
@@ -127,6 +148,7 @@ function action(value: unknown, at: string): AuthzenAction {
 function context(value: unknown, at: string): JsonObject | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw invalid(at, `must be an object, got ${describe(value)}`);
+  boundedNesting(value, at);
   return value;
 }
 

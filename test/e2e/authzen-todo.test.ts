@@ -1,9 +1,11 @@
 // End-to-end: the AuthZEN interop "Todo" scenario against the real `gatehouse serve` over HTTP.
 // Requests are shaped exactly as the interop PEP sends them (opaque `sub` subject ids, email user
 // ids, the todo's `ownerID` property) and answered with the interop's expected decisions.
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatehouseProcess, startGatehouse, TOKEN } from './support/gatehouse-process.js';
+import { type GatehouseProcess, MAIN_JS, startGatehouse, TOKEN } from './support/gatehouse-process.js';
 
 const POLICIES = fileURLToPath(new URL('./fixtures/authzen_todo', import.meta.url));
 const BASE_URL = 'https://pdp.example.com';
@@ -112,6 +114,11 @@ describe('AuthZEN interop Todo scenario over HTTP', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   }
+
+  it('passes its own policy tests (gatehouse test)', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [MAIN_JS, 'test', POLICIES]);
+    expect(stdout).toMatch(/\b0 failed/);
+  });
 
   for (const [name, user] of Object.entries(USERS)) {
     it(`answers ${name}'s (${user.role}) evaluations as the interop expects`, async () => {

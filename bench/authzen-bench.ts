@@ -1,11 +1,15 @@
 // AuthZEN Access Evaluation vs the native HTTP check, same server, same question, same run:
-// `gatehouse serve` on the interop Todo policy in a child process, an undici pool in this one;
-// rounds alternate the two (order rotated each round), closed loop at a fixed concurrency. Prints
-// per-variant medians of per-round p50 latency and throughput, and the median of the per-round
-// ratios (AuthZEN time per call / native). Loopback only, bounded by --rounds and --calls.
+// `gatehouse serve` on the interop Todo policy in a child process, an undici pool in this one,
+// closed loop at a fixed concurrency. Each round interleaves the two in blocks of --block calls
+// (order swapped every block), so a burst of load from elsewhere on the machine falls on both.
+// Per round: wall time per call, p50 latency, and the server process's CPU time per call (from
+// /proc/<pid>/stat, so time spent waiting for a core is not counted). Prints per-variant medians
+// and the medians of the per-round ratios (AuthZEN / native). Loopback only, bounded by
+// --rounds and --calls.
 //
-//   npm run build && npx tsx bench/authzen-bench.ts --rounds 9 --calls 4000 --concurrency 1,16
-import { type ChildProcess, spawn } from 'node:child_process';
+//   npm run build && npx tsx bench/authzen-bench.ts --rounds 15 --calls 4000 --concurrency 1,16
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,11 +50,22 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '9' },
     calls: { type: 'string', default: '4000' },
     concurrency: { type: 'string', default: '1,16' },
+    block: { type: 'string', default: '200' },
   },
 });
 const ROUNDS = Number(values.rounds);
 const CALLS = Number(values.calls);
 const CONCURRENCIES = values.concurrency.split(',').map(Number);
+const BLOCK = Number(values.block);
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** CPU time (user + system) the process has used so far, in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
 
 async function startServer(): Promise<{ child: ChildProcess; http: string }> {
   const child = spawn(
@@ -75,17 +90,29 @@ async function startServer(): Promise<{ child: ChildProcess; http: string }> {
 interface Round {
   readonly nsPerCall: number;
   readonly p50Us: number;
+  readonly cpuUsPerCall: number;
 }
 
-/** `calls` requests of one variant from `concurrency` closed loops; wall time per call and p50 latency. */
-async function round(pool: Pool, variant: Variant, concurrency: number, calls: number): Promise<Round> {
+interface Tally {
+  wallMs: number;
+  cpuMs: number;
+  latencies: number[];
+}
+
+/** `calls` requests of one variant from `concurrency` closed loops, added to `tally`. */
+async function block(
+  pool: Pool,
+  pid: number,
+  variant: Variant,
+  concurrency: number,
+  calls: number,
+  tally: Tally,
+): Promise<void> {
   const { path, body, allowed } = VARIANTS[variant];
-  const latencies = new Float64Array(calls);
   let next = 0;
   const loop = async (): Promise<void> => {
     for (;;) {
-      const i = next++;
-      if (i >= calls) return;
+      if (next++ >= calls) return;
       const t0 = performance.now();
       const res = await pool.request({
         path,
@@ -94,15 +121,44 @@ async function round(pool: Pool, variant: Variant, concurrency: number, calls: n
         body,
       });
       const text = await res.body.text();
-      latencies[i] = performance.now() - t0;
+      tally.latencies.push(performance.now() - t0);
       if (res.statusCode !== 200 || !allowed(text)) throw new Error(`${variant}: ${res.statusCode} ${text}`);
     }
   };
+  const cpu0 = cpuMs(pid);
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, loop));
-  const elapsed = performance.now() - start;
-  latencies.sort();
-  return { nsPerCall: (elapsed * 1e6) / calls, p50Us: latencies[Math.floor(calls / 2)]! * 1000 };
+  tally.wallMs += performance.now() - start;
+  tally.cpuMs += cpuMs(pid) - cpu0;
+}
+
+/** One round: both variants, `calls` each, interleaved in blocks. */
+async function round(
+  pool: Pool,
+  pid: number,
+  concurrency: number,
+  calls: number,
+): Promise<Record<Variant, Round>> {
+  const tallies: Record<Variant, Tally> = {
+    native: { wallMs: 0, cpuMs: 0, latencies: [] },
+    authzen: { wallMs: 0, cpuMs: 0, latencies: [] },
+  };
+  for (let done = 0, b = 0; done < calls; done += BLOCK, b++) {
+    const n = Math.min(BLOCK, calls - done);
+    const order: Variant[] = b % 2 === 0 ? ['native', 'authzen'] : ['authzen', 'native'];
+    for (const v of order) await block(pool, pid, v, concurrency, n, tallies[v]);
+  }
+  const result = {} as Record<Variant, Round>;
+  for (const v of Object.keys(tallies) as Variant[]) {
+    const t = tallies[v];
+    t.latencies.sort((a, b) => a - b);
+    result[v] = {
+      nsPerCall: (t.wallMs * 1e6) / calls,
+      p50Us: t.latencies[t.latencies.length >> 1]! * 1000,
+      cpuUsPerCall: (t.cpuMs * 1000) / calls,
+    };
+  }
+  return result;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -113,35 +169,40 @@ const median = (xs: readonly number[]): number => {
 
 async function main(): Promise<void> {
   const { child, http } = await startServer();
+  const pid = child.pid!;
   try {
     for (const concurrency of CONCURRENCIES) {
       const pool = new Pool(`http://${http}`, { connections: concurrency });
       // Warm-up: JIT both paths before anything is recorded.
-      for (const v of Object.keys(VARIANTS) as Variant[])
-        await round(pool, v, concurrency, Math.min(CALLS, 2000));
-      const rounds: Record<Variant, Round[]> = { native: [], authzen: [] };
-      const ratios: number[] = [];
+      await round(pool, pid, concurrency, Math.min(CALLS, 2000));
+      const rounds: Round[][] = [];
       for (let r = 0; r < ROUNDS; r++) {
-        const order: Variant[] = r % 2 === 0 ? ['native', 'authzen'] : ['authzen', 'native'];
-        const got: Partial<Record<Variant, Round>> = {};
-        for (const v of order) got[v] = await round(pool, v, concurrency, CALLS);
-        rounds.native.push(got.native!);
-        rounds.authzen.push(got.authzen!);
-        ratios.push(got.authzen!.nsPerCall / got.native!.nsPerCall);
+        const got = await round(pool, pid, concurrency, CALLS);
+        rounds.push([got.native, got.authzen]);
       }
       await pool.close();
-      console.log(`\nconcurrency ${concurrency}, ${ROUNDS} rounds of ${CALLS} calls per variant`);
+      const wallRatio = median(rounds.map(([n, a]) => a!.nsPerCall / n!.nsPerCall));
+      const cpuRatio = median(rounds.map(([n, a]) => a!.cpuUsPerCall / n!.cpuUsPerCall));
       console.log(
-        '| variant | calls/s (median) | p50 µs (median) | time per call, ratio to native (median of per-round ratios) |',
+        `\nconcurrency ${concurrency}, ${ROUNDS} rounds of ${CALLS} calls per variant, blocks of ${BLOCK}`,
       );
-      console.log('|---|---:|---:|---:|');
-      for (const v of ['native', 'authzen'] as Variant[]) {
-        const perSecond = median(rounds[v].map((x) => 1e9 / x.nsPerCall));
-        const p50 = median(rounds[v].map((x) => x.p50Us));
-        const ratio = v === 'native' ? 1 : median(ratios);
-        console.log(`| ${v} | ${Math.round(perSecond)} | ${p50.toFixed(1)} | ${ratio.toFixed(3)} |`);
-      }
-      console.log(`per-round ratios: ${ratios.map((x) => x.toFixed(3)).join(' ')}`);
+      console.log('| variant | calls/s | p50 µs | server CPU µs/call | wall time ratio | server CPU ratio |');
+      console.log('|---|---:|---:|---:|---:|---:|');
+      (['native', 'authzen'] as const).forEach((v, i) => {
+        const perSecond = median(rounds.map((x) => 1e9 / x[i]!.nsPerCall));
+        const p50 = median(rounds.map((x) => x[i]!.p50Us));
+        const cpu = median(rounds.map((x) => x[i]!.cpuUsPerCall));
+        const ratios = i === 0 ? ['1.000', '1.000'] : [wallRatio.toFixed(3), cpuRatio.toFixed(3)];
+        console.log(
+          `| ${v} | ${Math.round(perSecond)} | ${p50.toFixed(1)} | ${cpu.toFixed(1)} | ${ratios[0]} | ${ratios[1]} |`,
+        );
+      });
+      console.log(
+        `per-round wall ratios: ${rounds.map(([n, a]) => (a!.nsPerCall / n!.nsPerCall).toFixed(3)).join(' ')}`,
+      );
+      console.log(
+        `per-round CPU ratios: ${rounds.map(([n, a]) => (a!.cpuUsPerCall / n!.cpuUsPerCall).toFixed(3)).join(' ')}`,
+      );
     }
   } finally {
     child.kill('SIGTERM');

@@ -330,6 +330,8 @@ describe('AuthZEN and relationship conditions', () => {
           };
     return {
       limits: DEFAULT_LIMITS,
+      // A schema that declares a condition: only then is the context built and passed.
+      schema: { types: new Map(), hash: 'h', conditions: new Map([['ip_allowlist', {}]]) },
       checkNow: (p: CheckParams) => {
         asked.push(p);
         return answer(p);

@@ -94,6 +94,16 @@ function optionalObject(o: JsonObject, key: string, at: string): JsonObject | un
 
 /** Throws when `value` holds objects or arrays nested deeper than MAX_NESTING (checked without recursion). */
 function boundedNesting(value: JsonObject, at: string): void {
+  // The common case, a flat object (`{"ownerID": "…"}`, `{}`), allocates nothing.
+  let flat = true;
+  for (const key in value) {
+    const v = value[key];
+    if (typeof v === 'object' && v !== null) {
+      flat = false;
+      break;
+    }
+  }
+  if (flat) return;
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
@@ -355,12 +365,15 @@ export function conditionContext(
   return { subject: e.subject, resource: e.resource, action: e.action, ...e.context };
 }
 
-/** The Gatehouse check an evaluation asks: resource `type:id`, permission = action name, subject, context. */
-export function checkParams(e: AuthzenEvaluation): CheckParams {
-  return {
-    resource: { type: e.resource.type, id: toObjectId(e.resource.id) },
-    permission: e.action.name,
-    subject: subjectRef(e.subject),
-    context: conditionContext(e),
-  };
+/**
+ * The Gatehouse check an evaluation asks: resource `type:id`, permission = action name, subject,
+ * and with `withContext` (the schema declares conditions) the condition context. Without
+ * conditions nothing reads it, so it is not built.
+ */
+export function checkParams(e: AuthzenEvaluation, withContext = true): CheckParams {
+  const resource = { type: e.resource.type, id: toObjectId(e.resource.id) };
+  const subject = subjectRef(e.subject);
+  return withContext
+    ? { resource, permission: e.action.name, subject, context: conditionContext(e) }
+    : { resource, permission: e.action.name, subject };
 }

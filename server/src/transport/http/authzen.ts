@@ -216,7 +216,13 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
 
   /** One check through the service (which authorizes it, needs `check`, and logs it as `authzen`). */
   function decide(e: AuthzenEvaluation, ctx: CallContext): CheckResult | Promise<CheckResult> {
-    return service.checkNow(checkParams(e), ctx);
+    return service.checkNow(checkParams(e, hasConditions()), ctx);
+  }
+
+  /** Whether the current schema declares conditions (it may change on a policy reload). */
+  function hasConditions(): boolean {
+    const conditions = service.schema.conditions;
+    return conditions !== undefined && conditions.size > 0;
   }
 
   post(AUTHZEN_PATHS.evaluation, 'AuthzenEvaluation', (body, ctx, span) => {

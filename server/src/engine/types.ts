@@ -157,6 +157,12 @@ export interface EngineOptions {
   readonly maxDepth: number;
   /** Upper bound on LookupResources page size. */
   readonly maxLookupPageSize: number;
+  /** The request time when a request names none (ms since the epoch): expiry is judged against it. */
+  readonly clock?: (() => number) | undefined;
 }
 
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { maxDepth: 50, maxLookupPageSize: 10_000 };
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  maxDepth: 50,
+  maxLookupPageSize: 10_000,
+  clock: Date.now,
+};

@@ -41,7 +41,12 @@ export type BatchCheckResult =
       readonly missingContext?: readonly string[] | undefined;
       readonly error?: undefined;
     }
-  | { readonly allowed?: undefined; readonly permissionship?: undefined; readonly error: GatehouseError };
+  | {
+      readonly allowed?: undefined;
+      readonly permissionship?: undefined;
+      readonly missingContext?: undefined;
+      readonly error: GatehouseError;
+    };
 
 /** The two answers every batch shares (results are read-only): no object per item. */
 export const ALLOWED_RESULT: BatchCheckResult = Object.freeze({ allowed: true, permissionship: 'allowed' });

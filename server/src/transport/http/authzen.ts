@@ -4,48 +4,35 @@
 // authorizes (token scopes), logs decisions and answers as for the native API.
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { asGatehouseError, CancelledError, GatehouseError, InvalidArgumentError } from '../../errors.js';
+import { asGatehouseError, CancelledError, GatehouseError } from '../../errors.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import type { Logger } from '../../observability/logger.js';
-import type { GatehouseMetrics, MethodMetrics, Outcome } from '../../observability/metrics.js';
+import type { GatehouseMetrics, MethodMetrics } from '../../observability/metrics.js';
 import type { RequestSpan, RequestTracing } from '../../observability/tracing.js';
 import { parseBearer } from '../../service/bearer-auth.js';
 import type { GatehouseService } from '../../service/gatehouse-service.js';
 import type { CallContext, CheckResult } from '../../service/requests.js';
-import { decodePageToken, encodePageToken, type PagePosition, queryDigest } from './authzen-page-token.js';
 import {
   type AuthzenEvaluation,
-  type AuthzenSearch,
   checkParams,
-  conditionContext,
-  fromObjectId,
   type JsonObject,
-  parseActionSearch,
   parseAuthzenBody,
   parseEvaluation,
   parseEvaluations,
-  parseResourceSearch,
-  parseSubjectSearch,
-  subjectRef,
-  subjectRelation,
-  toObjectId,
 } from './authzen-request.js';
+import {
+  type AuthzenAnswer,
+  type SearchService,
+  searchAction,
+  searchResource,
+  searchSubject,
+} from './authzen-search.js';
 import { httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { readBodyText } from './read-body.js';
 import { clientGone, headerValue, type RequestHeaders, requestHeaders } from './request-headers.js';
 
-/** What the AuthZEN routes ask of the service: checks, lookups, explain, the schema and limits. */
-export type AuthzenService = Pick<
-  GatehouseService,
-  | 'checkNow'
-  | 'lookupResources'
-  | 'lookupSubjects'
-  | 'explain'
-  | 'readSchema'
-  | 'schema'
-  | 'limits'
-  | 'generation'
->;
+/** What the AuthZEN routes ask of the service: checks and the searches' calls. */
+export type AuthzenService = SearchService & Pick<GatehouseService, 'checkNow' | 'generation'>;
 
 export interface AuthzenOptions {
   readonly service: AuthzenService;
@@ -84,11 +71,6 @@ const ITEM_ERROR_CODES: ReadonlySet<string> = new Set([
   'NOT_FOUND',
   'FAILED_PRECONDITION',
 ]);
-
-interface Answer {
-  readonly outcome: Outcome;
-  readonly body: string;
-}
 
 /** What an evaluation's decision object says: `{decision}` and, for a deny with something to say, `context`. */
 interface Decision {
@@ -180,7 +162,7 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
       ctx: CallContext,
       span: RequestSpan | undefined,
       start: number,
-    ) => Promise<Answer> | Answer,
+    ) => Promise<AuthzenAnswer> | AuthzenAnswer,
   ): void {
     const m = metrics.method('http', method);
     app.post(path, async (c) => {
@@ -287,130 +269,15 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
     }
   }
 
-  post(AUTHZEN_PATHS.searchResource, 'AuthzenSearchResource', async (body, ctx, span) => {
-    const s = parseResourceSearch(body);
-    const action = s.action!;
-    span?.request({ permission: action.name, resource: { objectType: s.resource.type } });
-    const digest = queryDigest('resource', searchQuery(s));
-    const position = s.page.token === undefined ? undefined : decodePageToken(s.page.token, digest);
-    if (position !== undefined && !('cursor' in position)) throw wrongEndpointToken();
-    const r = await service.lookupResources(
-      {
-        resourceType: s.resource.type,
-        permission: action.name,
-        subject: subjectRef(s.subject as { type: string; id: string; properties?: JsonObject }),
-        pageSize: s.page.limit,
-        cursor: position?.cursor,
-        context: searchContext(s),
-      },
-      ctx,
-    );
-    const type = s.resource.type;
-    const results = r.resourceIds.map((id) => ({ type, id: fromObjectId(id) }));
-    const next = r.nextCursor === undefined ? '' : encodePageToken(digest, { cursor: r.nextCursor });
-    const page = { next_token: next, count: results.length };
-    const conditional = conditionalEntities(type, r.conditional);
-    return {
-      outcome: 'ok',
-      body: JSON.stringify(
-        conditional === undefined ? { page, results } : { page, context: { conditional }, results },
-      ),
-    };
-  });
-
-  post(AUTHZEN_PATHS.searchSubject, 'AuthzenSearchSubject', async (body, ctx, span) => {
-    const s = parseSubjectSearch(body);
-    const action = s.action!;
-    const resource = s.resource as { type: string; id: string };
-    span?.request({ permission: action.name, resource: { objectType: resource.type } });
-    const digest = queryDigest('subject', searchQuery(s));
-    const offset = offsetOf(s, digest);
-    const r = await service.lookupSubjects(
-      {
-        resource: { type: resource.type, id: toObjectId(resource.id) },
-        permission: action.name,
-        subjectType: s.subject.type,
-        subjectRelation: subjectRelation(s.subject.properties),
-        context: searchContext(s),
-      },
-      ctx,
-    );
-    // `*` (every subject of the type) sorts first; the rest by id, so offsets are stable.
-    const ids = r.subjectIds.map(fromObjectId).sort();
-    if (r.wildcard) ids.unshift('*');
-    const type = s.subject.type;
-    const relation = subjectRelation(s.subject.properties);
-    const entities = ids.map((id) =>
-      relation === undefined ? { type, id } : { type, id, properties: { relation } },
-    );
-    const conditional = conditionalEntities(type, r.conditional);
-    const context =
-      r.wildcard || conditional !== undefined
-        ? {
-            ...(r.wildcard ? { wildcard: true, excluded_ids: r.excludedIds.map(fromObjectId).sort() } : {}),
-            ...(conditional === undefined ? {} : { conditional }),
-          }
-        : undefined;
-    return pageOf(entities, offset, s, digest, context);
-  });
-
-  post(AUTHZEN_PATHS.searchAction, 'AuthzenSearchAction', async (body, ctx, span) => {
-    const s = parseActionSearch(body);
-    const resource = s.resource as { type: string; id: string };
-    span?.request({ resource: { objectType: resource.type } });
-    const digest = queryDigest('action', searchQuery(s));
-    const offset = offsetOf(s, digest);
-    // Needs `read`, like the lookups and Explain: it discloses the type's permission names and
-    // the answers to all of them. So the schema is read, and each permission explained, through
-    // the service calls that require that scope (a `check` token alone cannot enumerate).
-    service.readSchema(ctx);
-    const type = service.schema.types.get(resource.type);
-    if (type === undefined) {
-      throw new InvalidArgumentError(`resource.type '${resource.type}' is not a type of the schema`, {
-        field: 'resource.type',
-      });
-    }
-    const subject = subjectRef(s.subject as { type: string; id: string; properties?: JsonObject });
-    const target = { type: resource.type, id: toObjectId(resource.id) };
-    const allowed: { name: string }[] = [];
-    const conditional: { name: string; missing_context: string[] }[] = [];
-    for (const permission of type.permissions.keys()) {
-      const r = await service.explain(
-        { resource: target, permission, subject, context: searchContext(s) },
-        ctx,
-      );
-      if (r.allowed) allowed.push({ name: permission });
-      else if (r.permissionship === 'conditional')
-        conditional.push({ name: permission, missing_context: [...(r.missingContext ?? [])] });
-    }
-    return pageOf(allowed, offset, s, digest, conditional.length === 0 ? undefined : { conditional });
-  });
-
-  /** A page of a result list computed whole (subjects, actions), from `offset`, at most `limit` long. */
-  function pageOf(
-    all: readonly unknown[],
-    offset: number,
-    s: AuthzenSearch,
-    digest: string,
-    context: JsonObject | undefined,
-  ): Answer {
-    const limit = Math.min(s.page.limit ?? service.limits.maxPageSize, service.limits.maxPageSize);
-    const results = all.slice(offset, offset + limit);
-    const end = offset + results.length;
-    const next = end < all.length ? encodePageToken(digest, { offset: end }) : '';
-    const page = { next_token: next, count: results.length, total: all.length };
-    return {
-      outcome: 'ok',
-      body: JSON.stringify(context === undefined ? { page, results } : { page, context, results }),
-    };
-  }
-
-  function offsetOf(s: AuthzenSearch, digest: string): number {
-    if (s.page.token === undefined) return 0;
-    const position: PagePosition = decodePageToken(s.page.token, digest);
-    if (!('offset' in position)) throw wrongEndpointToken();
-    return position.offset;
-  }
+  post(AUTHZEN_PATHS.searchResource, 'AuthzenSearchResource', (body, ctx, span) =>
+    searchResource(service, body, ctx, span),
+  );
+  post(AUTHZEN_PATHS.searchSubject, 'AuthzenSearchSubject', (body, ctx, span) =>
+    searchSubject(service, body, ctx, span),
+  );
+  post(AUTHZEN_PATHS.searchAction, 'AuthzenSearchAction', (body, ctx, span) =>
+    searchAction(service, body, ctx, span),
+  );
 
   const configurationMetrics = metrics.method('http', 'AuthzenConfiguration');
   const baseUrl = options.baseUrl;
@@ -444,7 +311,7 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
   });
 }
 
-function evaluationAnswer(r: CheckResult): Answer {
+function evaluationAnswer(r: CheckResult): AuthzenAnswer {
   if (r.allowed) return { outcome: 'allowed', body: ALLOWED };
   if (r.permissionship !== 'conditional') return { outcome: 'denied', body: DENIED };
   return { outcome: 'denied', body: JSON.stringify(decisionOf(r)) };
@@ -467,47 +334,6 @@ function decisionOf(r: CheckResult): Decision {
 /** What a request span records of an evaluation: the permission and the resource type. */
 function spanMessage(e: AuthzenEvaluation): JsonObject {
   return { permission: e.action.name, resource: { objectType: e.resource.type } };
-}
-
-/**
- * Results a search could not decide without more context: not in `results` (they are not
- * permitted yet), listed in the response context with what they wait for.
- */
-function conditionalEntities(
-  type: string,
-  conditional: readonly { readonly id: string; readonly missingContext: readonly string[] }[] | undefined,
-): JsonObject[] | undefined {
-  if (conditional === undefined || conditional.length === 0) return undefined;
-  return conditional.map((c) => ({
-    type,
-    id: c.id === '*' ? '*' : fromObjectId(c.id),
-    missing_context: [...c.missingContext],
-  }));
-}
-
-/** The condition context of a search: as for an evaluation, the searched-for entity without an id. */
-function searchContext(s: AuthzenSearch): JsonObject {
-  return conditionContext(s as Parameters<typeof conditionContext>[0]);
-}
-
-/** Everything a search's page token is bound to: the query without the token itself. */
-function searchQuery(s: AuthzenSearch): JsonObject {
-  return {
-    subject: s.subject,
-    action: s.action,
-    resource: s.resource,
-    context: s.context,
-    limit: s.page.limit,
-  };
-}
-
-function wrongEndpointToken(): InvalidArgumentError {
-  return new InvalidArgumentError(
-    'page.token belongs to a different search endpoint: start again without a token',
-    {
-      field: 'page.token',
-    },
-  );
 }
 
 /** The message of an error answer: a generic one for INTERNAL (details go to the log only). */

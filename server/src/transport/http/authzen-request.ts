@@ -46,14 +46,31 @@ export interface AuthzenPageRequest {
   readonly limit: number | undefined;
 }
 
-/** A search request: the entity searched for has a `type` only (an `id` is ignored, as the spec says). */
-export interface AuthzenSearch {
-  readonly subject: AuthzenEntity | { readonly type: string; readonly properties?: JsonObject | undefined };
-  readonly action: AuthzenAction | undefined;
-  readonly resource: AuthzenEntity | { readonly type: string; readonly properties?: JsonObject | undefined };
+/** The entity a search looks for: a `type` only (an `id` sent there is ignored, as the spec says). */
+export interface AuthzenTypedEntity {
+  readonly type: string;
+  readonly properties?: JsonObject | undefined;
+}
+
+/**
+ * A search request. Which entity is only typed depends on the endpoint (`SubjectSearch`,
+ * `ResourceSearch`, `ActionSearch` below); the action search has no action.
+ */
+export interface AuthzenSearch<
+  S extends AuthzenTypedEntity = AuthzenTypedEntity,
+  R extends AuthzenTypedEntity = AuthzenTypedEntity,
+  A extends AuthzenAction | undefined = AuthzenAction | undefined,
+> {
+  readonly subject: S;
+  readonly action: A;
+  readonly resource: R;
   readonly context: JsonObject | undefined;
   readonly page: AuthzenPageRequest;
 }
+
+export type SubjectSearch = AuthzenSearch<AuthzenTypedEntity, AuthzenEntity, AuthzenAction>;
+export type ResourceSearch = AuthzenSearch<AuthzenEntity, AuthzenTypedEntity, AuthzenAction>;
+export type ActionSearch = AuthzenSearch<AuthzenEntity, AuthzenEntity, undefined>;
 
 /**
  * The subject property that names a subject set: `{"type":"group","id":"eng","properties":
@@ -145,7 +162,7 @@ function entity(value: unknown, at: string): AuthzenEntity {
 }
 
 /** A searched-for entity: `type` required, `id` ignored. */
-function typedEntity(value: unknown, at: string): { type: string; properties?: JsonObject | undefined } {
+function typedEntity(value: unknown, at: string): AuthzenTypedEntity {
   if (!isObject(value)) throw invalid(at, `must be an object with a 'type', got ${describe(value)}`);
   return { type: requiredString(value, 'type', at), properties: optionalObject(value, 'properties', at) };
 }
@@ -254,7 +271,7 @@ function page(value: unknown): AuthzenPageRequest {
 }
 
 /** A Subject Search request: subject type, action, resource with its id. */
-export function parseSubjectSearch(body: JsonObject): AuthzenSearch {
+export function parseSubjectSearch(body: JsonObject): SubjectSearch {
   return {
     subject: typedEntity(required(body.subject, 'subject'), 'subject'),
     action: action(required(body.action, 'action'), 'action'),
@@ -265,7 +282,7 @@ export function parseSubjectSearch(body: JsonObject): AuthzenSearch {
 }
 
 /** A Resource Search request: subject with its id, action, resource type. */
-export function parseResourceSearch(body: JsonObject): AuthzenSearch {
+export function parseResourceSearch(body: JsonObject): ResourceSearch {
   return {
     subject: entity(required(body.subject, 'subject'), 'subject'),
     action: action(required(body.action, 'action'), 'action'),
@@ -276,7 +293,7 @@ export function parseResourceSearch(body: JsonObject): AuthzenSearch {
 }
 
 /** An Action Search request: subject and resource with their ids; no action. */
-export function parseActionSearch(body: JsonObject): AuthzenSearch {
+export function parseActionSearch(body: JsonObject): ActionSearch {
   return {
     subject: entity(required(body.subject, 'subject'), 'subject'),
     action: undefined,
@@ -357,11 +374,12 @@ export function subjectRelation(properties: JsonObject | undefined, at = 'subjec
  * `context` has a member of that name. A condition reads them as parameters, e.g.
  * `resource: map<any>` and `resource.properties.ownerID == owner_email`.
  */
-export function conditionContext(
-  e: Pick<AuthzenEvaluation, 'subject' | 'resource' | 'context'> & {
-    readonly action?: AuthzenAction | undefined;
-  },
-): JsonObject {
+export function conditionContext(e: {
+  readonly subject: AuthzenTypedEntity;
+  readonly resource: AuthzenTypedEntity;
+  readonly action?: AuthzenAction | undefined;
+  readonly context?: JsonObject | undefined;
+}): JsonObject {
   return { subject: e.subject, resource: e.resource, action: e.action, ...e.context };
 }
 

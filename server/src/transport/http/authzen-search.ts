@@ -40,7 +40,7 @@ export async function searchResource(
   span: RequestSpan | undefined,
 ): Promise<AuthzenAnswer> {
   const s = parseResourceSearch(body);
-  const action = s.action!;
+  const action = s.action;
   span?.request({ permission: action.name, resource: { objectType: s.resource.type } });
   const digest = queryDigest('resource', searchQuery(s));
   const position = s.page.token === undefined ? undefined : decodePageToken(s.page.token, digest);
@@ -49,7 +49,7 @@ export async function searchResource(
     {
       resourceType: s.resource.type,
       permission: action.name,
-      subject: subjectRef(s.subject as { type: string; id: string; properties?: JsonObject }),
+      subject: subjectRef(s.subject),
       pageSize: s.page.limit,
       cursor: position?.cursor,
       context: searchContext(s),
@@ -77,8 +77,8 @@ export async function searchSubject(
   span: RequestSpan | undefined,
 ): Promise<AuthzenAnswer> {
   const s = parseSubjectSearch(body);
-  const action = s.action!;
-  const resource = s.resource as { type: string; id: string };
+  const action = s.action;
+  const resource = s.resource;
   span?.request({ permission: action.name, resource: { objectType: resource.type } });
   const digest = queryDigest('subject', searchQuery(s));
   const offset = offsetOf(s, digest);
@@ -119,7 +119,7 @@ export async function searchAction(
   span: RequestSpan | undefined,
 ): Promise<AuthzenAnswer> {
   const s = parseActionSearch(body);
-  const resource = s.resource as { type: string; id: string };
+  const resource = s.resource;
   span?.request({ resource: { objectType: resource.type } });
   const digest = queryDigest('action', searchQuery(s));
   const offset = offsetOf(s, digest);
@@ -133,7 +133,7 @@ export async function searchAction(
       field: 'resource.type',
     });
   }
-  const subject = subjectRef(s.subject as { type: string; id: string; properties?: JsonObject });
+  const subject = subjectRef(s.subject);
   const target = { type: resource.type, id: toObjectId(resource.id) };
   const allowed: { name: string }[] = [];
   const conditional: { name: string; missing_context: string[] }[] = [];
@@ -194,7 +194,7 @@ function conditionalEntities(
 
 /** The condition context of a search: as for an evaluation, the searched-for entity without an id. */
 function searchContext(s: AuthzenSearch): JsonObject {
-  return conditionContext(s as Parameters<typeof conditionContext>[0]);
+  return conditionContext(s);
 }
 
 /** Everything a search's page token is bound to: the query without the token itself. */

@@ -288,6 +288,66 @@ describe('AuthZEN interop Todo scenario over HTTP', () => {
     expect(seen.sort()).toEqual(['todo-1', todo(1), todo(2), todo(3), todo(4), todo(5)].sort());
   });
 
+  /** Every page of a search at `limit` per page: the results in order, and how many pages it took. */
+  async function allPages(path: string, query: Record<string, unknown>, limit: number) {
+    const results: unknown[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const response = await post(path, { ...query, page: { limit, token } });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        page: { next_token: string; count: number; total: number };
+        results: unknown[];
+      };
+      expect(body.page.count).toBe(body.results.length);
+      results.push(...body.results);
+      token = body.page.next_token === '' ? undefined : body.page.next_token;
+      pages++;
+    } while (token !== undefined && pages < 20);
+    return { results, pages };
+  }
+
+  it('pages subject and action searches by offset, the same results as one page', async () => {
+    const subjects = {
+      subject: { type: 'user' },
+      action: { name: 'can_read_todos' },
+      resource: { type: 'todo', id: 'todo-1' },
+    };
+    const whole = await allPages('/access/v1/search/subject', subjects, 100);
+    expect(whole.pages).toBe(1);
+    expect(whole.results).toHaveLength(5);
+    const paged = await allPages('/access/v1/search/subject', subjects, 2);
+    expect(paged).toEqual({ results: whole.results, pages: 3 });
+
+    const actions = { subject: { type: 'user', id: RICK.sub }, resource: { type: 'todo', id: RICK.todo } };
+    const all = await allPages('/access/v1/search/action', actions, 1);
+    expect(all).toEqual({
+      results: ['is_owner', 'can_read_todos', 'can_create_todo', 'can_update_todo', 'can_delete_todo'].map(
+        (name) => ({ name }),
+      ),
+      pages: 5,
+    });
+  });
+
+  it('refuses a next_token of one search endpoint on another', async () => {
+    const first = await post('/access/v1/search/action', {
+      subject: { type: 'user', id: RICK.sub },
+      resource: { type: 'todo', id: RICK.todo },
+      page: { limit: 1 },
+    });
+    const { page } = (await first.json()) as { page: { next_token: string } };
+    expect(page.next_token).not.toBe('');
+    const other = await post('/access/v1/search/subject', {
+      subject: { type: 'user' },
+      action: { name: 'can_read_todos' },
+      resource: { type: 'todo', id: 'todo-1' },
+      page: { token: page.next_token },
+    });
+    expect(other.status).toBe(400);
+    expect(await other.json()).toMatch(/page\.token/);
+  });
+
   it('publishes the configured endpoints, whatever Host the request names', async () => {
     const response = await fetch(`http://${server.http}/.well-known/authzen-configuration`, {
       headers: { 'x-forwarded-host': 'evil.example', 'x-request-id': 'meta-1' },

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { removePolicyDir, runCli, writePolicyDir } from '../cli/cli-harness.js';
+import { validate } from '../policy/json-schema-subset.js';
 
 const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'conditions.md'), 'utf8');
 
@@ -35,6 +37,13 @@ describe('docs/conditions.md', () => {
     const run = await runCli('test', dir);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+  });
+
+  it('its files are valid against the published JSON Schema', () => {
+    const path = join(import.meta.dirname, '..', '..', 'schema', 'gatehouse-policy.schema.json');
+    const schema = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    for (const [name, content] of Object.entries(docFiles()))
+      expect(validate(schema, parse(content)), name).toEqual([]);
   });
 
   const block = /```sh\n([\s\S]*?)```/.exec(DOC)![1]!;

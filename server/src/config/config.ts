@@ -64,6 +64,8 @@ export interface GatehouseConfig {
   readonly otel: boolean;
   /** Data directory of the memory store (write-ahead log + snapshot); undefined: writes live in memory only. */
   readonly dataDir: string | undefined;
+  /** The AuthZEN PDP base URL published by /.well-known/authzen-configuration; undefined: not published. */
+  readonly authzenBaseUrl?: string | undefined;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -97,4 +99,5 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   decisionLogAlwaysDenials: true,
   otel: false,
   dataDir: undefined,
+  authzenBaseUrl: undefined,
 };

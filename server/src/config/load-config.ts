@@ -88,6 +88,7 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
       DEFAULT_CONFIG.decisionLogAlwaysDenials,
     otel: (values.get('otel') as boolean | undefined) ?? DEFAULT_CONFIG.otel,
     dataDir: values.get('dataDir') as string | undefined,
+    authzenBaseUrl: authzenBaseUrl(values.get('authzenBaseUrl') as string | undefined, problems),
   };
   problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));
@@ -95,6 +96,30 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     problems.push('dataDir: --data-dir is for the memory store; with --redis the data lives in Redis');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The AuthZEN PDP identifier: an absolute http(s) URL without query or fragment (the spec asks
+ * for https; plain http is accepted for a loopback sidecar), kept without a trailing slash.
+ */
+function authzenBaseUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`authzenBaseUrl: '${raw}' is not an absolute URL (https://pdp.example.com)`);
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`authzenBaseUrl: '${raw}' must be an https (or http) URL`);
+    return undefined;
+  }
+  if (url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) {
+    problems.push(`authzenBaseUrl: '${raw}' must have no query or fragment`);
+    return undefined;
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function limit(values: Map<string, unknown>, name: keyof GatehouseConfig['limits']): number {

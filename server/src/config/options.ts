@@ -258,6 +258,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'Memory store data directory: every acknowledged write is fsynced to a write-ahead log there and survives a restart.',
   },
+  {
+    key: 'authzenBaseUrl',
+    flag: 'authzen-base-url',
+    env: 'GATEHOUSE_AUTHZEN_BASE_URL',
+    kind: 'string',
+    description:
+      'The URL AuthZEN PEPs reach this server at (https://pdp.example.com): published by /.well-known/authzen-configuration (docs/authzen.md). Unset: not published.',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */

@@ -1,4 +1,4 @@
-// Decision logs: one JSON line per sampled decision (check, batch item, lookup) with the path that
+// Decision logs: one JSON line per sampled decision (check, batch item, AuthZEN evaluation, lookup) with the path that
 // allowed it or the reason it was denied, queued in a bounded buffer and written asynchronously.
 // A full buffer drops lines and counts them: a check never waits for, or fails because of, a log.
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -38,7 +38,8 @@ export interface DecisionScope {
   readonly revision: number;
 }
 
-export type DecisionKind = 'check' | 'batch' | 'lookupResources' | 'lookupSubjects';
+/** `authzen`: an AuthZEN Access Evaluation, or one item of an Access Evaluations request (with its index). */
+export type DecisionKind = 'check' | 'batch' | 'authzen' | 'lookupResources' | 'lookupSubjects';
 
 /** Steps named in a denial reason before it is cut short. */
 const MAX_REASON_STEPS = 8;
@@ -96,9 +97,9 @@ export class DecisionLog {
     return this.#rate >= 1 || (this.#rate > 0 && this.#random() < this.#rate);
   }
 
-  /** Log one check or batch item; explains it (a second evaluation) only here, for sampled decisions. */
+  /** Log one check, batch item or AuthZEN evaluation; explains it (a second evaluation) only here, for sampled decisions. */
   logCheck(
-    kind: 'check' | 'batch',
+    kind: 'check' | 'batch' | 'authzen',
     scope: DecisionScope,
     request: CheckRequest,
     allowed: boolean,
@@ -108,9 +109,17 @@ export class DecisionLog {
   ): void {
     const latencyMs = performance.now() - startMs;
     let detail: { path: string[] } | { reason: string };
+    let decision = allowed ? 'allowed' : 'denied';
     try {
       const explanation = scope.engine.explain(request);
-      detail = allowed ? { path: allowedPath(explanation.root) } : { reason: denialReason(explanation.root) };
+      if (explanation.permissionship === 'conditional') {
+        // Neither a permit nor a deny: the request lacked condition parameters.
+        decision = 'conditional';
+        detail = { reason: `missing context: ${(explanation.missingContext ?? []).join(', ')}` };
+      } else
+        detail = allowed
+          ? { path: allowedPath(explanation.root) }
+          : { reason: denialReason(explanation.root) };
     } catch (err) {
       detail = { reason: `not explained: ${(err as Error).message}` };
     }
@@ -123,7 +132,7 @@ export class DecisionLog {
       subject: subjectString(request.subject),
       resource: objectString(request.resource),
       permission: request.permission,
-      decision: allowed ? 'allowed' : 'denied',
+      decision,
       ...detail,
       latencyMs: round(latencyMs),
       policyHash: scope.policyHash,
@@ -133,7 +142,7 @@ export class DecisionLog {
 
   /** Log a batch item that failed validation: decision `error` with the reason. */
   logError(
-    kind: 'check' | 'batch',
+    kind: 'check' | 'batch' | 'authzen',
     scope: DecisionScope,
     error: Error,
     requestId: string | undefined,

@@ -16,10 +16,11 @@ export function qualifySubject(s: SubjectRef, namespace: string | undefined): Su
   return s.relation === undefined ? { type, id: s.id } : { type, id: s.id, relation: s.relation };
 }
 
+/** Qualifies the type names; a condition and an expiry are kept as they are. */
 export function qualifyRelationship(r: Relationship, namespace: string | undefined): Relationship {
   return {
+    ...r,
     resource: qualifyObject(r.resource, namespace),
-    relation: r.relation,
     subject: qualifySubject(r.subject, namespace),
   };
 }

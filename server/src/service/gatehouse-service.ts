@@ -134,7 +134,11 @@ export async function buildGeneration(
   options: Pick<GatehouseServiceOptions, 'limits' | 'logger' | 'onEpochChanged' | 'clock' | 'graphSource'>,
 ): Promise<Generation> {
   const replica = await GraphReplica.start(schema, store, {
-    engine: { maxDepth: options.limits.maxDepth, maxLookupPageSize: options.limits.maxPageSize },
+    engine: {
+      maxDepth: options.limits.maxDepth,
+      maxLookupPageSize: options.limits.maxPageSize,
+      clock: options.clock,
+    },
     logger: options.logger,
     onEpochChanged: options.onEpochChanged,
     clock: options.clock,
@@ -350,7 +354,19 @@ export class GatehouseService {
   }
 
   #answerCheck(g: Generation, check: CheckRequest): CheckResult {
-    return { allowed: g.replica.engine.check(check), token: this.#currentToken(g) };
+    const d = g.replica.engine.decide(check);
+    return d.permissionship === 'conditional'
+      ? {
+          allowed: false,
+          permissionship: 'conditional',
+          missingContext: d.missingContext,
+          token: this.#currentToken(g),
+        }
+      : {
+          allowed: d.permissionship === 'allowed',
+          permissionship: d.permissionship,
+          token: this.#currentToken(g),
+        };
   }
 
   async checkBatch(params: CheckBatchParams, ctx: CallContext): Promise<CheckBatchResult> {
@@ -398,10 +414,17 @@ export class GatehouseService {
       subject: v.subject,
       limit: v.pageSize,
       cursor: v.cursor,
+      context: v.context,
+      contextualRelationships: v.contextualRelationships,
     });
     if (this.#decisions !== undefined)
       this.#logLookup('lookupResources', g, v, page.resourceIds.length, ctx, start);
-    return { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token: this.#currentToken(g) };
+    const result = {
+      resourceIds: page.resourceIds,
+      nextCursor: page.nextCursor,
+      token: this.#currentToken(g),
+    };
+    return page.conditional === undefined ? result : { ...result, conditional: page.conditional };
   }
 
   /**
@@ -429,6 +452,8 @@ export class GatehouseService {
       subject: v.subject,
       limit: v.pageSize,
       cursor: v.cursor,
+      context: v.context,
+      contextualRelationships: v.contextualRelationships,
     });
     let count = 0;
     let sinceTurn = 0;
@@ -436,7 +461,8 @@ export class GatehouseService {
       if (sink.closed) return;
       count += page.resourceIds.length;
       sinceTurn += page.resourceIds.length;
-      const flowing = sink.write({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
+      const out = { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token };
+      const flowing = sink.write(page.conditional === undefined ? out : { ...out, conditional: page.conditional });
       if (page.nextCursor === undefined) break;
       if (!flowing) await untilReady(sink, ctx.deadline);
       else if (sinceTurn >= LOOKUP_IDS_PER_TURN) await nextTurn();
@@ -462,6 +488,8 @@ export class GatehouseService {
       permission: v.permission,
       subjectType: v.subjectType,
       subjectRelation: v.subjectRelation,
+      context: v.context,
+      contextualRelationships: v.contextualRelationships,
     });
     if (this.#decisions !== undefined)
       this.#logLookup('lookupSubjects', g, v, r.subjectIds.length, ctx, start);
@@ -469,6 +497,7 @@ export class GatehouseService {
       subjectIds: r.subjectIds,
       wildcard: r.wildcard,
       excludedIds: r.excludedIds,
+      ...(r.conditional === undefined ? {} : { conditional: r.conditional }),
       token: this.#currentToken(g),
     };
   }
@@ -479,7 +508,13 @@ export class GatehouseService {
     const v = validateCheck(g.schema, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
     const e = g.replica.engine.explain(v.check);
-    return { allowed: e.allowed, root: e.root, token: this.#currentToken(g) };
+    return {
+      allowed: e.allowed,
+      permissionship: e.permissionship,
+      missingContext: e.missingContext,
+      root: e.root,
+      token: this.#currentToken(g),
+    };
   }
 
   async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {
@@ -649,7 +684,10 @@ export class GatehouseService {
     start: number,
   ): CheckResult {
     const r = this.#answerCheck(g, check);
-    if (log.sample(r.allowed)) log.logCheck('check', scopeOf(g), check, r.allowed, ctx.requestId, start);
+    if (log.sample(r.allowed)) {
+      const kind = ctx.decisionKind ?? 'check';
+      log.logCheck(kind, scopeOf(g), check, r.allowed, ctx.requestId, start, ctx.decisionIndex);
+    }
     return r;
   }
 

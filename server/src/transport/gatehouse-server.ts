@@ -140,7 +140,12 @@ export class GatehouseServer {
     const grpc = new GrpcServer({ ...deps, maxMessageBytes: config.limits.maxBodyBytes, tls });
     const probes = config.health === undefined;
     const http = new HttpServer(
-      createHttpApp({ ...deps, maxBodyBytes: config.limits.maxBodyBytes, probes }),
+      createHttpApp({
+        ...deps,
+        maxBodyBytes: config.limits.maxBodyBytes,
+        probes,
+        authzen: { decisionLog, baseUrl: config.authzenBaseUrl },
+      }),
       tls === undefined ? undefined : { files: tls, requireClientCert: true },
     );
     // TLS without client certificates: the kubelet's probes cannot present one.

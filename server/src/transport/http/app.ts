@@ -14,6 +14,7 @@ import { gatehouseProto, SERVICE_NAME } from '../grpc/proto.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
+import { type AuthzenOptions, mountAuthzen } from './authzen.js';
 import { createCheckBatchBodies, createCheckBodies } from './check-body.js';
 import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
 import { rejectUnknownFields } from './known-fields.js';
@@ -33,6 +34,8 @@ export interface HttpAppOptions {
   readonly probes?: boolean | undefined;
   /** Request spans (OpenTelemetry); undefined: tracing off, no span and no header read. */
   readonly tracing?: RequestTracing | undefined;
+  /** The AuthZEN routes (docs/authzen.md): the decision log for failed items and the PDP base URL. */
+  readonly authzen?: Pick<AuthzenOptions, 'decisionLog' | 'baseUrl'> | undefined;
 }
 
 type Wire = Record<string, unknown>;
@@ -310,6 +313,15 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }
   });
 
+  mountAuthzen(app, {
+    service,
+    metrics,
+    logger,
+    maxBodyBytes,
+    defaultDeadlineMs,
+    tracing,
+    ...options.authzen,
+  });
   if (options.probes !== false) mountProbes(app, { service, metrics });
   const openapi = JSON.stringify(openApiDocument());
   app.get('/openapi.json', () => new Response(openapi, { headers: JSON_HEADERS }));

@@ -1,6 +1,8 @@
 // The OpenAPI 3.1 description of the HTTP/JSON API, served at /openapi.json. Hand-written to
 // mirror gatehouse.proto; a test asserts every route the app serves appears here.
 
+import { authzenOpenApiPaths } from './authzen-openapi.js';
+
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -354,6 +356,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  Object.assign(paths, authzenOpenApiPaths());
   paths['/healthz'] = {
     get: { operationId: 'Healthz', summary: 'Liveness', responses: { '200': { description: 'Alive' } } },
   };

@@ -58,4 +58,15 @@ describe('docs/conditions.md', () => {
     const verdict = comment.split(' ')[0];
     expect(run.code).toBe(verdict === 'allowed' ? 0 : verdict === 'denied' ? 2 : 3);
   });
+
+  it.each([
+    [['--context', '{"ip":'], /--context is not JSON/],
+    [['--context', '[1]'], /--context must be a JSON object/],
+    [['--now', 'yesterday'], /expected an RFC 3339 time/],
+    [['--context', '{"ip":"not-an-ip"}'], /parameter 'ip' of condition 'ip_allowlist' is ipaddress/],
+  ])('gatehouse check with %j fails with a clear message (exit 1)', async (flags, message) => {
+    const run = await runCli('check', dir, 'doc:plan#view@user:ann', ...flags);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(message);
+  });
 });

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../server/src/config/config.js';
 import { GatehouseError } from '../../server/src/errors.js';
 import { parseRelationship } from '../../server/src/model/relationship.js';
+import { DecisionLog } from '../../server/src/observability/decision-log.js';
 import { compilePolicySet } from '../../server/src/policy/index.js';
 import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
 import { MemoryStore } from '../../server/src/store/index.js';
@@ -144,5 +145,38 @@ describe('checks with context and contextual relationships', () => {
     expect((wrongType as GatehouseError).message).toMatch(
       /parameter 'ip' of condition 'ip_allowlist' is ipaddress/,
     );
+  });
+});
+
+describe('decision logs', () => {
+  it('record a conditional answer as conditional, with the missing parameters', async () => {
+    const chunks: string[] = [];
+    const log = new DecisionLog({
+      sink: { write: async (chunk: string) => void chunks.push(chunk), close: async () => undefined },
+    });
+    const set = compilePolicySet([{ path: 'schema.yaml', content: SCHEMA }]);
+    const logged = await GatehouseService.create({
+      schema: set.schema,
+      store: MemoryStore.withRelationships([]),
+      limits: DEFAULT_LIMITS,
+      decisionLog: log,
+    });
+    try {
+      const r = await logged.check(
+        {
+          resource: { type: 'doc', id: '2' },
+          permission: 'view',
+          subject: ann,
+          contextualRelationships: office,
+        },
+        ctx(),
+      );
+      expect(r.permissionship).toBe('conditional');
+      await log.flush();
+      const line = JSON.parse(chunks.join('').trim()) as Record<string, unknown>;
+      expect(line).toMatchObject({ decision: 'conditional', reason: 'missing context: ip' });
+    } finally {
+      logged.close();
+    }
   });
 });

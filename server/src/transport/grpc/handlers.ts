@@ -239,7 +239,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       decided,
     ),
     WriteRelationships: unary('WriteRelationships', async (r, ctx) =>
-      encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(r), ctx)),
+      encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(r, S.wellKnown), ctx)),
     ),
     DeleteRelationships: unary('DeleteRelationships', async (r, ctx) =>
       encode.encodeDeleteRelationships(
@@ -251,7 +251,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       encode.encodeDeleteObject(await service.deleteObject(decode.decodeDeleteObject(r), ctx), S),
     ),
     ReadRelationships: unary('ReadRelationships', async (r, ctx) =>
-      encode.encodeRead(await service.readRelationships(decode.decodeRead(r), ctx)),
+      encode.encodeRead(await service.readRelationships(decode.decodeRead(r), ctx), S),
     ),
     Watch: stream('Watch', async (call, ctx) => {
       const feed = await service.watch(decode.decodeWatch(call.request), ctx);

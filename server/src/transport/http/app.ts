@@ -214,7 +214,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     decided,
   );
   post('/v1/relationships/write', 'WriteRelationships', async (b, ctx) =>
-    encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(b), ctx)),
+    encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(b, S.wellKnown), ctx)),
   );
   post('/v1/relationships/delete', 'DeleteRelationships', async (b, ctx) =>
     encode.encodeDeleteRelationships(
@@ -226,7 +226,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     encode.encodeDeleteObject(await service.deleteObject(decode.decodeDeleteObject(b), ctx), S),
   );
   post('/v1/relationships/read', 'ReadRelationships', async (b, ctx) =>
-    encode.encodeRead(await service.readRelationships(decode.decodeRead(b), ctx)),
+    encode.encodeRead(await service.readRelationships(decode.decodeRead(b), ctx), S),
   );
   post('/v1/policies/validate', 'ValidatePolicies', async (b, ctx) =>
     encode.encodeValidatePolicies(await service.validatePolicies(decode.decodeValidatePolicies(b), ctx)),

@@ -1,8 +1,9 @@
 // Wire → service params, shared by both transports. Input is the proto3 JSON shape (camelCase):
 // parsed JSON from HTTP, or protobufjs-decoded messages from gRPC (unset fields read as ''/null/0).
-// Type mistakes in JSON bodies fail here with INVALID_ARGUMENT naming the field.
+// Type mistakes in JSON bodies fail here with INVALID_ARGUMENT naming the field. The two differ in
+// the well-known types (Struct, Timestamp), which a WellKnownDialect reads.
 import { InvalidArgumentError } from '../../errors.js';
-import type { ObjectRef, Relationship, SubjectRef } from '../../model/relationship.js';
+import type { ObjectRef, Relationship, RelationshipCondition, SubjectRef } from '../../model/relationship.js';
 import type {
   CheckBatchParams,
   CheckParams,
@@ -22,6 +23,7 @@ import type {
   RelationshipUpdate,
   UpdateOperation,
 } from '../../store/store.js';
+import { JSON_DIALECT, type WellKnownDialect } from './well-known.js';
 
 type Wire = Record<string, unknown>;
 
@@ -114,13 +116,39 @@ export function decodeSubjectRef(v: unknown, field: string, suffix = ''): Subjec
   return { type: o.type, id: o.id, relation: str(relation, field + suffix, '.optionalRelation') };
 }
 
-export function decodeRelationship(v: unknown, field: string): Relationship {
+function decodeCondition(v: unknown, field: string, d: WellKnownDialect): RelationshipCondition | undefined {
+  const m = msg(v, field);
+  if (m === undefined) return undefined;
+  const name = str(m.name, field, '.name');
+  if (name === '') {
+    throw new InvalidArgumentError(`${field}.name is required: the name of a condition of the schema`, {
+      field: `${field}.name`,
+    });
+  }
+  const context = d.readStruct(m.context, `${field}.context`);
+  return context === undefined || Object.keys(context).length === 0 ? { name } : { name, context };
+}
+
+export function decodeRelationship(
+  v: unknown,
+  field: string,
+  d: WellKnownDialect = JSON_DIALECT,
+): Relationship {
   const m = msg(v, field);
   if (m === undefined) throw new InvalidArgumentError(`${field} is required`, { field });
-  return {
+  const r: Relationship = {
     resource: decodeObjectRef(m.resource, `${field}.resource`),
     relation: str(m.relation, `${field}.relation`),
     subject: decodeSubjectRef(m.subject, `${field}.subject`),
+  };
+  // Most relationships carry neither: no extra properties for them.
+  const condition = decodeCondition(m.optionalCondition, `${field}.optionalCondition`, d);
+  const expiresAt = d.readTimestamp(m.optionalExpiresAt, `${field}.optionalExpiresAt`);
+  if (condition === undefined && expiresAt === undefined) return r;
+  return {
+    ...r,
+    ...(condition === undefined ? {} : { condition }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
   };
 }
 
@@ -251,7 +279,7 @@ function decodePreconditions(v: unknown): Precondition[] {
   });
 }
 
-export function decodeWrite(m: Wire): WriteParams {
+export function decodeWrite(m: Wire, d: WellKnownDialect = JSON_DIALECT): WriteParams {
   const updates: RelationshipUpdate[] = list(m.updates, 'updates').map((raw, i) => {
     const field = `updates[${i}]`;
     const u = msg(raw, field) ?? {};
@@ -264,7 +292,7 @@ export function decodeWrite(m: Wire): WriteParams {
         },
       );
     }
-    return { operation, relationship: decodeRelationship(u.relationship, `${field}.relationship`) };
+    return { operation, relationship: decodeRelationship(u.relationship, `${field}.relationship`, d) };
   });
   return { updates, preconditions: decodePreconditions(m.preconditions) };
 }

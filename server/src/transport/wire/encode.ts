@@ -1,6 +1,6 @@
 // Service results → the proto3 JSON message shape, shared by both transports. The two differ only
-// in enum and uint64 representation, which a WireStyle supplies: numbers for protobufjs encode,
-// names and decimal strings for JSON.
+// in enum, uint64 and well-known-type representation, which a WireStyle supplies: numbers and
+// messages for protobufjs encode, names, decimal strings and plain JSON for JSON.
 import type { ExplainNode } from '../../engine/types.js';
 import type { GatehouseError } from '../../errors.js';
 import type { ObjectRef, Relationship, SubjectRef } from '../../model/relationship.js';
@@ -17,6 +17,7 @@ import type {
   WatchEvent,
   WriteResult,
 } from '../../service/requests.js';
+import { JSON_DIALECT, PROTOBUF_DIALECT, type WellKnownDialect } from './well-known.js';
 
 export interface WireStyle {
   readonly hasPermission: number | string;
@@ -24,6 +25,7 @@ export interface WireStyle {
   readonly insert: number | string;
   readonly delete: number | string;
   uint64(n: number): number | string;
+  readonly wellKnown: WellKnownDialect;
 }
 
 export const GRPC_STYLE: WireStyle = {
@@ -32,6 +34,7 @@ export const GRPC_STYLE: WireStyle = {
   insert: 1,
   delete: 2,
   uint64: (n) => n,
+  wellKnown: PROTOBUF_DIALECT,
 };
 export const JSON_STYLE: WireStyle = {
   hasPermission: 'PERMISSIONSHIP_HAS_PERMISSION',
@@ -39,6 +42,7 @@ export const JSON_STYLE: WireStyle = {
   insert: 'OPERATION_INSERT',
   delete: 'OPERATION_DELETE',
   uint64: (n) => String(n),
+  wellKnown: JSON_DIALECT,
 };
 
 type Wire = Record<string, unknown>;
@@ -52,8 +56,17 @@ function subjectRef(s: SubjectRef): Wire {
   return s.relation === undefined ? { object } : { object, optionalRelation: s.relation };
 }
 
-export function encodeRelationship(r: Relationship): Wire {
-  return { resource: objectRef(r.resource), relation: r.relation, subject: subjectRef(r.subject) };
+export function encodeRelationship(r: Relationship, s: WireStyle): Wire {
+  const out: Wire = { resource: objectRef(r.resource), relation: r.relation, subject: subjectRef(r.subject) };
+  if (r.condition !== undefined) {
+    const c = r.condition;
+    out.optionalCondition =
+      c.context === undefined
+        ? { name: c.name }
+        : { name: c.name, context: s.wellKnown.writeStruct(c.context) };
+  }
+  if (r.expiresAt !== undefined) out.optionalExpiresAt = s.wellKnown.writeTimestamp(r.expiresAt);
+  return out;
 }
 
 /** Internal failures never reveal their details to the caller; the adapters log them instead. */
@@ -126,12 +139,15 @@ export function encodeDeleteObject(r: DeleteResult, s: WireStyle): Wire {
   return {
     deletedAt: { token: r.token },
     deletedCount: s.uint64(r.deletedCount),
-    consequences: r.consequences.map(encodeRelationship),
+    consequences: r.consequences.map((c) => encodeRelationship(c, s)),
   };
 }
 
-export function encodeRead(r: ReadResult): Wire {
-  const out: Wire = { relationships: r.relationships.map(encodeRelationship), readAt: { token: r.token } };
+export function encodeRead(r: ReadResult, s: WireStyle): Wire {
+  const out: Wire = {
+    relationships: r.relationships.map((x) => encodeRelationship(x, s)),
+    readAt: { token: r.token },
+  };
   if (r.nextCursor !== undefined) out.nextCursor = r.nextCursor;
   return out;
 }
@@ -140,7 +156,7 @@ export function encodeWatch(e: WatchEvent, s: WireStyle): Wire {
   return {
     changes: e.changes.map((c) => ({
       operation: c.operation === 'insert' ? s.insert : s.delete,
-      relationship: encodeRelationship(c.relationship),
+      relationship: encodeRelationship(c.relationship, s),
     })),
     changesThrough: { token: e.token },
   };

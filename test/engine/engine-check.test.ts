@@ -172,10 +172,10 @@ describe('request errors', () => {
       q('doc:a#nope@user:mike'),
       q('doc:a#view@user:x'),
     ]);
-    expect(results[0]).toEqual({ allowed: false });
+    expect(results[0]).toEqual({ allowed: false, permissionship: 'denied' });
     expect(results[1]!.error).toBeInstanceOf(InvalidArgumentError);
     expect(results[1]!.error!.field).toBe('permission');
-    expect(results[2]).toEqual({ allowed: false });
+    expect(results[2]).toEqual({ allowed: false, permissionship: 'denied' });
   });
 
   it('refuses an engine for a graph of another schema', () => {

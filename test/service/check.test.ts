@@ -73,10 +73,10 @@ describe('checkBatch', () => {
       },
       ctx(),
     );
-    expect(r.results[0]).toEqual({ allowed: true });
+    expect(r.results[0]).toEqual({ allowed: true, permissionship: 'allowed' });
     expect(r.results[1]?.error?.code).toBe('INVALID_ARGUMENT');
     expect(r.results[1]?.error?.field).toBe('items[1].permission');
-    expect(r.results[2]).toEqual({ allowed: false });
+    expect(r.results[2]).toEqual({ allowed: false, permissionship: 'denied' });
   });
 
   it('refuses a batch over the configured limit with RESOURCE_EXHAUSTED', async () => {

@@ -29,6 +29,7 @@ import {
   type CheckRequest,
   DEFAULT_ENGINE_OPTIONS,
   DENIED_RESULT,
+  type Decision,
   type Engine,
   type EngineOptions,
   type Explanation,
@@ -37,6 +38,9 @@ import {
   type LookupSubjectsRequest,
   type LookupSubjectsResult,
 } from './types.js';
+
+const ALLOWED: Decision = Object.freeze({ permissionship: 'allowed' });
+const DENIED: Decision = Object.freeze({ permissionship: 'denied' });
 
 /** A request whose names all exist, resolved to numbers. */
 interface ValidatedCheck {
@@ -121,6 +125,10 @@ class GraphEngine implements Engine {
       subject.id === resource.id;
     this.plans.query.reset(this.lastSubjectTypeIndex, subjectId, subjectNode, wildcard, unseenSelf);
     return this.run(node, x);
+  }
+
+  decide(request: CheckRequest): Decision {
+    return this.check(request) ? ALLOWED : DENIED;
   }
 
   checkBatch(requests: readonly CheckRequest[]): BatchCheckResult[] {
@@ -267,7 +275,7 @@ class GraphEngine implements Engine {
     );
     try {
       const root = explainer.explainNode(v.node, v.resource, 0);
-      return { allowed: root.result, root };
+      return { allowed: root.result, permissionship: root.result ? 'allowed' : 'denied', root };
     } catch (err) {
       if (isStackOverflow(err)) throw new DepthExceededError(this.options.maxDepth);
       throw err;

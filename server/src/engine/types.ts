@@ -1,25 +1,60 @@
 // The engine's public contract: the questions Gatehouse answers over a Schema and a graph.
 // Consumers depend on the narrowest interface they need (the policy test runner on Checker).
 import type { GatehouseError } from '../errors.js';
-import type { ObjectRef, SubjectRef } from '../model/relationship.js';
+import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
+
+/** What a request brings besides its question: condition parameters, extra relationships, time. */
+export interface RequestFacts {
+  /** Values for condition parameters a relationship does not store itself, by parameter name. */
+  readonly context?: Readonly<Record<string, unknown>> | undefined;
+  /** Relationships that hold for this request only (validated like a write, never stored). */
+  readonly contextualRelationships?: readonly Relationship[] | undefined;
+  /** The request time in ms since the epoch: relationships expiring at or before it do not exist. Absent: now. */
+  readonly now?: number | undefined;
+}
 
 /** "May `subject` do `permission` on `resource`?" `permission` may also name a relation. */
-export interface CheckRequest {
+export interface CheckRequest extends RequestFacts {
   readonly resource: ObjectRef;
   readonly permission: string;
   /** A plain object (`user:mike`); subject sets are accepted where the schema can hold them. */
   readonly subject: SubjectRef;
 }
 
+/**
+ * The three answers: `conditional` when the answer depends on condition parameters the request
+ * did not supply (never a silent deny); `missingContext` then names them.
+ */
+export type Permissionship = 'allowed' | 'denied' | 'conditional';
+
+export interface Decision {
+  readonly permissionship: Permissionship;
+  /** Sorted parameter names, present only when `permissionship` is `conditional`. */
+  readonly missingContext?: readonly string[] | undefined;
+}
+
 export type BatchCheckResult =
-  | { readonly allowed: boolean; readonly error?: undefined }
-  | { readonly allowed?: undefined; readonly error: GatehouseError };
+  | {
+      /** True only for `allowed`: a conditional answer is not (yet) a permit. */
+      readonly allowed: boolean;
+      readonly permissionship: Permissionship;
+      readonly missingContext?: readonly string[] | undefined;
+      readonly error?: undefined;
+    }
+  | { readonly allowed?: undefined; readonly permissionship?: undefined; readonly error: GatehouseError };
 
 /** The two answers every batch shares (results are read-only): no object per item. */
-export const ALLOWED_RESULT: BatchCheckResult = Object.freeze({ allowed: true });
-export const DENIED_RESULT: BatchCheckResult = Object.freeze({ allowed: false });
+export const ALLOWED_RESULT: BatchCheckResult = Object.freeze({ allowed: true, permissionship: 'allowed' });
+export const DENIED_RESULT: BatchCheckResult = Object.freeze({ allowed: false, permissionship: 'denied' });
 
-export interface LookupResourcesRequest {
+/** An id whose answer is conditional, with the parameters it waits for. */
+export interface ConditionalId {
+  readonly id: string;
+  /** Sorted parameter names. */
+  readonly missingContext: readonly string[];
+}
+
+export interface LookupResourcesRequest extends RequestFacts {
   readonly resourceType: string;
   readonly permission: string;
   readonly subject: SubjectRef;
@@ -32,10 +67,15 @@ export interface LookupResourcesRequest {
 export interface LookupResourcesPage {
   /** Ids of `resourceType` objects the subject has the permission on, in a stable order. */
   readonly resourceIds: readonly string[];
+  /**
+   * Ids of this page whose answer is conditional (absent when none). A page holds up to `limit`
+   * ids counting both lists, in one id order; the cursor is the last id of either.
+   */
+  readonly conditional?: readonly ConditionalId[] | undefined;
   readonly nextCursor?: string | undefined;
 }
 
-export interface LookupSubjectsRequest {
+export interface LookupSubjectsRequest extends RequestFacts {
   readonly resource: ObjectRef;
   readonly permission: string;
   readonly subjectType: string;
@@ -50,6 +90,11 @@ export interface LookupSubjectsResult {
   readonly wildcard: boolean;
   /** …except these (from `but not`), when `wildcard` is true. */
   readonly excludedIds: readonly string[];
+  /**
+   * Subjects whose answer is conditional (absent when none), sorted by id; `*` stands for every
+   * subject of the type not listed elsewhere. An id is in at most one of the lists.
+   */
+  readonly conditional?: readonly ConditionalId[] | undefined;
 }
 
 /** One node of an explanation tree: what was evaluated, on which object, and its result. */
@@ -69,18 +114,27 @@ export interface ExplainNode {
   /** Permission/relation name, `via->name` for arrows, the relationship string for `direct`. */
   readonly label: string;
   readonly result: boolean;
+  /** True when this node's answer is conditional (then `result` is false). */
+  readonly conditional?: boolean | undefined;
+  /** What decided a `direct` node besides its existence: its condition's outcome, its expiry. */
+  readonly detail?: string | undefined;
   readonly children: readonly ExplainNode[];
 }
 
-export interface Explanation {
+export interface Explanation extends Decision {
   readonly allowed: boolean;
   readonly root: ExplainNode;
 }
 
 /** Just the yes/no question: all the policy test runner needs. */
 export interface Checker {
-  /** Throws InvalidArgumentError for unknown types/permissions, DepthExceededError past the depth limit. */
+  /**
+   * True only when the answer is `allowed` (a conditional answer is false here: use `decide`).
+   * Throws InvalidArgumentError for unknown types/permissions, DepthExceededError past the depth limit.
+   */
   check(request: CheckRequest): boolean;
+  /** The three-valued answer, with the missing parameters of a conditional one. Throws as `check`. */
+  decide(request: CheckRequest): Decision;
 }
 
 /** Every read-only question. Implementations answer from memory; none does I/O. */

@@ -348,7 +348,19 @@ export class GatehouseService {
   }
 
   #answerCheck(g: Generation, check: CheckRequest): CheckResult {
-    return { allowed: g.replica.engine.check(check), token: this.#currentToken(g) };
+    const d = g.replica.engine.decide(check);
+    return d.permissionship === 'conditional'
+      ? {
+          allowed: false,
+          permissionship: 'conditional',
+          missingContext: d.missingContext,
+          token: this.#currentToken(g),
+        }
+      : {
+          allowed: d.permissionship === 'allowed',
+          permissionship: d.permissionship,
+          token: this.#currentToken(g),
+        };
   }
 
   async checkBatch(params: CheckBatchParams, ctx: CallContext): Promise<CheckBatchResult> {
@@ -465,7 +477,13 @@ export class GatehouseService {
     const v = validateCheck(g.schema, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
     const e = g.replica.engine.explain(v.check);
-    return { allowed: e.allowed, root: e.root, token: this.#currentToken(g) };
+    return {
+      allowed: e.allowed,
+      permissionship: e.permissionship,
+      missingContext: e.missingContext,
+      root: e.root,
+      token: this.#currentToken(g),
+    };
   }
 
   async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {

@@ -1,6 +1,12 @@
 // The service's request types: what transports decode into (`*Params`, unvalidated) and what
 // the use cases run on once validated (`Validated*`). No wire or protobuf types here.
-import type { BatchCheckResult, CheckRequest, ExplainNode } from '../engine/types.js';
+import type {
+  BatchCheckResult,
+  CheckRequest,
+  ConditionalId,
+  ExplainNode,
+  Permissionship,
+} from '../engine/types.js';
 import type { GatehouseError, PolicyProblem } from '../errors.js';
 import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
 import type { PolicyFileSource } from '../policy/policy-set.js';
@@ -38,8 +44,24 @@ export interface CallContext {
   readonly requestId?: string | undefined;
 }
 
-export interface CheckParams {
+/**
+ * What a check, batch item or lookup may carry besides its question: values for condition
+ * parameters, and relationships that hold for this request only (validated like a write, never
+ * stored). The request time that expiry is judged against is the service's clock.
+ */
+export interface RequestContextParams {
+  readonly context?: Readonly<Record<string, unknown>> | undefined;
+  readonly contextualRelationships?: readonly Relationship[] | undefined;
+}
+
+export interface CheckParams extends RequestContextParams {
   readonly consistency?: ConsistencyParams | undefined;
+  readonly resource: ObjectRef;
+  readonly permission: string;
+  readonly subject: SubjectRef;
+}
+
+export interface CheckBatchItemParams extends RequestContextParams {
   readonly resource: ObjectRef;
   readonly permission: string;
   readonly subject: SubjectRef;
@@ -47,14 +69,10 @@ export interface CheckParams {
 
 export interface CheckBatchParams {
   readonly consistency?: ConsistencyParams | undefined;
-  readonly items: readonly {
-    readonly resource: ObjectRef;
-    readonly permission: string;
-    readonly subject: SubjectRef;
-  }[];
+  readonly items: readonly CheckBatchItemParams[];
 }
 
-export interface LookupResourcesParams {
+export interface LookupResourcesParams extends RequestContextParams {
   readonly consistency?: ConsistencyParams | undefined;
   readonly resourceType: string;
   readonly permission: string;
@@ -64,7 +82,7 @@ export interface LookupResourcesParams {
   readonly cursor?: string | undefined;
 }
 
-export interface LookupSubjectsParams {
+export interface LookupSubjectsParams extends RequestContextParams {
   readonly consistency?: ConsistencyParams | undefined;
   readonly resource: ObjectRef;
   readonly permission: string;
@@ -115,7 +133,13 @@ export interface ValidatedCheckBatch {
   readonly invalid: number;
 }
 
-export interface ValidatedLookupResources {
+/** Validated request facts: the contextual relationships are allowed by the schema. */
+export interface ValidatedRequestContext {
+  readonly context: Readonly<Record<string, unknown>> | undefined;
+  readonly contextualRelationships: readonly Relationship[] | undefined;
+}
+
+export interface ValidatedLookupResources extends ValidatedRequestContext {
   readonly consistency: ValidatedConsistency;
   readonly resourceType: string;
   readonly permission: string;
@@ -124,7 +148,7 @@ export interface ValidatedLookupResources {
   readonly cursor: string | undefined;
 }
 
-export interface ValidatedLookupSubjects {
+export interface ValidatedLookupSubjects extends ValidatedRequestContext {
   readonly consistency: ValidatedConsistency;
   readonly resource: ObjectRef;
   readonly permission: string;
@@ -146,7 +170,11 @@ export interface ValidatedRead {
 
 /** Results, each stamped with the revision token it was computed at. */
 export interface CheckResult {
+  /** True only when `permissionship` is `allowed`. */
   readonly allowed: boolean;
+  readonly permissionship: Permissionship;
+  /** Sorted names of the condition parameters the request lacked; only when `conditional`. */
+  readonly missingContext?: readonly string[] | undefined;
   readonly token: string;
 }
 
@@ -156,7 +184,13 @@ export interface CheckBatchResult {
 }
 
 export interface LookupResourcesResult {
+  /** Resources the subject has the permission on. */
   readonly resourceIds: readonly string[];
+  /**
+   * Resources on which the answer is conditional, with the missing parameters; absent when none.
+   * The page size counts both lists, which share one id order (the cursor follows it).
+   */
+  readonly conditional?: readonly ConditionalId[] | undefined;
   readonly nextCursor: string | undefined;
   readonly token: string;
 }
@@ -165,11 +199,15 @@ export interface LookupSubjectsResult {
   readonly subjectIds: readonly string[];
   readonly wildcard: boolean;
   readonly excludedIds: readonly string[];
+  /** Subjects whose answer is conditional (`*`: the wildcard's); absent when none. */
+  readonly conditional?: readonly ConditionalId[] | undefined;
   readonly token: string;
 }
 
 export interface ExplainResult {
   readonly allowed: boolean;
+  readonly permissionship: Permissionship;
+  readonly missingContext?: readonly string[] | undefined;
   readonly root: ExplainNode;
   readonly token: string;
 }

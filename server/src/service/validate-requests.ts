@@ -204,6 +204,8 @@ export function validateLookupResources(
     subject: p.subject,
     pageSize: pageSize(p.pageSize, maxPageSize, 'pageSize'),
     cursor: p.cursor === '' ? undefined : p.cursor,
+    context: p.context,
+    contextualRelationships: p.contextualRelationships,
   };
 }
 
@@ -231,6 +233,8 @@ export function validateLookupSubjects(schema: Schema, p: LookupSubjectsParams):
     permission: p.permission,
     subjectType: p.subjectType,
     subjectRelation,
+    context: p.context,
+    contextualRelationships: p.contextualRelationships,
   };
 }
 

@@ -12,7 +12,8 @@ describe('createCheckBodies', () => {
     const render = createCheckBodies();
     for (const token of ['GH1.1.a', 'GH1.1.a', 'GH1.2.b', 'GH1.1.a']) {
       for (const allowed of [true, false]) {
-        expect(render({ allowed, token })).toBe(JSON.stringify(encodeCheck({ allowed, token }, JSON_STYLE)));
+        const result = { allowed, permissionship: allowed ? 'allowed' : 'denied', token } as const;
+        expect(render(result)).toBe(JSON.stringify(encodeCheck(result, JSON_STYLE)));
       }
     }
   });
@@ -22,7 +23,7 @@ describe('createCheckBatchBodies', () => {
   const item = fc.oneof(
     fc.constant(ALLOWED_RESULT),
     fc.constant(DENIED_RESULT),
-    fc.constant<BatchCheckResult>({ allowed: true }),
+    fc.constant<BatchCheckResult>({ allowed: true, permissionship: 'allowed' }),
     fc.string().map(
       (why): BatchCheckResult => ({
         error: new InvalidArgumentError(`bad "${why}"`, { field: 'items[0]' }),

@@ -13,9 +13,11 @@ export function createCheckBodies(): (result: CheckResult) => string {
   return (result) => {
     if (result.token !== token) {
       token = result.token;
-      allowed = JSON.stringify(encodeCheck({ allowed: true, token }, JSON_STYLE));
-      denied = JSON.stringify(encodeCheck({ allowed: false, token }, JSON_STYLE));
+      allowed = JSON.stringify(encodeCheck({ allowed: true, permissionship: 'allowed', token }, JSON_STYLE));
+      denied = JSON.stringify(encodeCheck({ allowed: false, permissionship: 'denied', token }, JSON_STYLE));
     }
+    // A conditional answer carries its missing parameters: encoded as it is, not from the cache.
+    if (result.permissionship === 'conditional') return JSON.stringify(encodeCheck(result, JSON_STYLE));
     return result.allowed ? allowed : denied;
   };
 }
@@ -45,8 +47,8 @@ export function createCheckBatchBodies(): (result: CheckBatchResult) => string {
       head = empty.slice(0, at + 1);
       tail = empty.slice(at + 1);
       // `[{...}]` without its brackets.
-      allowed = itemJson({ allowed: true }, token).slice(1, -1);
-      denied = itemJson({ allowed: false }, token).slice(1, -1);
+      allowed = itemJson({ allowed: true, permissionship: 'allowed' }, token).slice(1, -1);
+      denied = itemJson({ allowed: false, permissionship: 'denied' }, token).slice(1, -1);
     }
     const items = result.results;
     let out = head;
@@ -54,7 +56,11 @@ export function createCheckBatchBodies(): (result: CheckBatchResult) => string {
       const item = items[i]!;
       if (i > 0) out += ',';
       out +=
-        item.error === undefined ? (item.allowed ? allowed : denied) : itemJson(item, token).slice(1, -1);
+        item.error === undefined && item.permissionship !== 'conditional'
+          ? item.allowed
+            ? allowed
+            : denied
+          : itemJson(item, token).slice(1, -1);
     }
     return out + tail;
   };

@@ -5,9 +5,23 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../server/src/errors.js';
 import { parseRelationship, type Relationship } from '../../server/src/model/relationship.js';
 import { gatehouseProto } from '../../server/src/transport/grpc/proto.js';
+import { createCheckBatchBodies, createCheckBodies } from '../../server/src/transport/http/check-body.js';
 import { rejectUnknownFields } from '../../server/src/transport/http/known-fields.js';
-import { decodeRelationship, decodeWrite } from '../../server/src/transport/wire/decode.js';
-import { encodeRelationship, GRPC_STYLE, JSON_STYLE } from '../../server/src/transport/wire/encode.js';
+import {
+  decodeCheck,
+  decodeCheckBatch,
+  decodeLookupResources,
+  decodeRelationship,
+  decodeWrite,
+} from '../../server/src/transport/wire/decode.js';
+import {
+  encodeCheck,
+  encodeCheckBatch,
+  encodeLookupResources,
+  encodeRelationship,
+  GRPC_STYLE,
+  JSON_STYLE,
+} from '../../server/src/transport/wire/encode.js';
 import { JSON_DIALECT, PROTOBUF_DIALECT } from '../../server/src/transport/wire/well-known.js';
 
 const CONDITIONED = parseRelationship(
@@ -114,5 +128,125 @@ describe('relationship condition and expiry on the wire', () => {
     expect(() =>
       rejectUnknownFields({ updates: [{ relationship: { optionalCondtion: { name: 'c' } } }] }, write),
     ).toThrow(/did you mean 'optionalCondition'/);
+  });
+});
+
+/** A message through protobuf bytes, as the gRPC transport carries it. */
+function roundTrip(typeName: string, message: Record<string, unknown>): Record<string, unknown> {
+  const type = gatehouseProto().lookupType(`gatehouse.v1.${typeName}`);
+  return type.decode(type.encode(message).finish()) as unknown as Record<string, unknown>;
+}
+
+describe('request context and conditional answers on the wire', () => {
+  const check = {
+    resource: { objectType: 'doc', objectId: '1' },
+    permission: 'view',
+    subject: { object: { objectType: 'user', objectId: 'a' } },
+  };
+  const context = { ip: '10.0.0.7', attempts: 2, tags: ['a'], deep: { on: false } };
+
+  it('decodes the same context and contextual relationships from JSON and from protobuf bytes', () => {
+    const extra = encodeRelationship(CONDITIONED, JSON_STYLE);
+    const fromJson = decodeCheck({ ...check, context, contextualRelationships: [extra] }, JSON_DIALECT);
+    const grpcMessage = {
+      ...check,
+      context: PROTOBUF_DIALECT.writeStruct(context),
+      contextualRelationships: [encodeRelationship(CONDITIONED, GRPC_STYLE)],
+    };
+    const fromGrpc = decodeCheck(roundTrip('CheckRequest', grpcMessage), PROTOBUF_DIALECT);
+    expect(fromJson.context).toEqual(context);
+    expect(fromJson.contextualRelationships).toEqual([CONDITIONED]);
+    expect(fromGrpc).toEqual(fromJson);
+    // A check with neither has no such properties, from either transport.
+    expect(Object.keys(decodeCheck(roundTrip('CheckRequest', check), PROTOBUF_DIALECT))).toEqual([
+      'consistency',
+      'resource',
+      'permission',
+      'subject',
+    ]);
+    const batch = decodeCheckBatch(
+      roundTrip('CheckBatchRequest', {
+        items: [check, { ...check, context: PROTOBUF_DIALECT.writeStruct(context) }],
+      }),
+      PROTOBUF_DIALECT,
+    );
+    expect(batch.items[0]?.context).toBeUndefined();
+    expect(batch.items[1]?.context).toEqual(context);
+    const lookup = decodeLookupResources(
+      { resourceObjectType: 'doc', permission: 'view', context },
+      JSON_DIALECT,
+    );
+    expect(lookup.context).toEqual(context);
+  });
+
+  it('names the field of a bad context or contextual relationship, inside batch items too', () => {
+    expect(failure(() => decodeCheck({ ...check, context: 'ip=1' })).field).toBe('context');
+    expect(
+      failure(() =>
+        decodeCheck({ ...check, contextualRelationships: [{ relation: 'viewer', optionalExpiresAt: 5 }] }),
+      ).field,
+    ).toBe('contextualRelationships[0].optionalExpiresAt');
+    expect(failure(() => decodeCheckBatch({ items: [check, { ...check, context: [1] }] })).field).toBe(
+      'items[1].context',
+    );
+  });
+
+  it('a conditional answer carries its missing context over protobuf and JSON, in checks and batches', () => {
+    const conditional = {
+      allowed: false,
+      permissionship: 'conditional',
+      missingContext: ['ip', 'now'],
+      token: 't1',
+    } as const;
+    expect(roundTrip('CheckResponse', encodeCheck(conditional, GRPC_STYLE))).toMatchObject({
+      permissionship: 3,
+      missingContext: ['ip', 'now'],
+    });
+    expect(JSON.parse(createCheckBodies()(conditional))).toEqual({
+      permissionship: 'PERMISSIONSHIP_CONDITIONAL_PERMISSION',
+      missingContext: ['ip', 'now'],
+      checkedAt: { token: 't1' },
+    });
+    const batch = {
+      results: [
+        { allowed: true, permissionship: 'allowed' },
+        { allowed: false, permissionship: 'conditional', missingContext: ['ip'] },
+        { allowed: false, permissionship: 'denied' },
+      ],
+      token: 't2',
+    } as const;
+    const grpc = roundTrip('CheckBatchResponse', encodeCheckBatch(batch, GRPC_STYLE)) as {
+      results: { permissionship: number; missingContext: string[] }[];
+    };
+    expect(grpc.results.map((r) => [r.permissionship, r.missingContext])).toEqual([
+      [2, []],
+      [3, ['ip']],
+      [1, []],
+    ]);
+    const json = JSON.parse(createCheckBatchBodies()(batch));
+    expect(json).toEqual(JSON.parse(JSON.stringify(encodeCheckBatch(batch, JSON_STYLE))));
+    expect(json.results[1]).toEqual({
+      permissionship: 'PERMISSIONSHIP_CONDITIONAL_PERMISSION',
+      missingContext: ['ip'],
+    });
+  });
+
+  it('lookups list conditional results apart from granted ones', () => {
+    const page = {
+      resourceIds: ['d1'],
+      conditional: [{ id: 'd2', missingContext: ['ip'] }],
+      nextCursor: undefined,
+      token: 't3',
+    };
+    expect(encodeLookupResources(page)).toMatchObject({
+      resourceObjectIds: ['d1'],
+      conditionalResources: [{ objectId: 'd2', missingContext: ['ip'] }],
+    });
+    expect(roundTrip('LookupResourcesResponse', encodeLookupResources(page))).toMatchObject({
+      conditionalResources: [{ objectId: 'd2', missingContext: ['ip'] }],
+    });
+    expect(encodeLookupResources({ ...page, conditional: undefined })).not.toHaveProperty(
+      'conditionalResources',
+    );
   });
 });

@@ -214,7 +214,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     Check: unary(
       'Check',
       (r, ctx) => {
-        const result = service.checkNow(decode.decodeCheck(r), ctx);
+        const result = service.checkNow(decode.decodeCheck(r, S.wellKnown), ctx);
         return result instanceof Promise
           ? result.then((x) => encode.encodeCheck(x, S))
           : encode.encodeCheck(result, S);
@@ -222,20 +222,27 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       decided,
     ),
     CheckBatch: unary('CheckBatch', (r, ctx) => {
-      const result = service.checkBatchNow(decode.decodeCheckBatch(r), ctx);
+      const result = service.checkBatchNow(decode.decodeCheckBatch(r, S.wellKnown), ctx);
       return result instanceof Promise ? result.then(answerBatch) : answerBatch(result);
     }),
     LookupResources: stream('LookupResources', async (call, ctx) => {
-      await service.streamLookupResources(decode.decodeLookupResources(call.request), ctx, (page) => {
-        call.write(encode.encodeLookupResources(page));
-      });
+      await service.streamLookupResources(
+        decode.decodeLookupResources(call.request, S.wellKnown),
+        ctx,
+        (page) => {
+          call.write(encode.encodeLookupResources(page));
+        },
+      );
     }),
     LookupSubjects: unary('LookupSubjects', async (r, ctx) =>
-      encode.encodeLookupSubjects(await service.lookupSubjects(decode.decodeLookupSubjects(r), ctx)),
+      encode.encodeLookupSubjects(
+        await service.lookupSubjects(decode.decodeLookupSubjects(r, S.wellKnown), ctx),
+      ),
     ),
     Explain: unary(
       'Explain',
-      async (r, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(r), ctx), S),
+      async (r, ctx) =>
+        encode.encodeExplain(await service.explain(decode.decodeCheck(r, S.wellKnown), ctx), S),
       decided,
     ),
     WriteRelationships: unary('WriteRelationships', async (r, ctx) =>

@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { ObjectRef, Relationship, RelationshipCondition, SubjectRef } from '../../model/relationship.js';
 import type {
+  CheckBatchItemParams,
   CheckBatchParams,
   CheckParams,
   ConsistencyParams,
@@ -13,6 +14,7 @@ import type {
   LookupResourcesParams,
   LookupSubjectsParams,
   ReadParams,
+  RequestContextParams,
   ValidatePoliciesParams,
   WatchParams,
   WriteParams,
@@ -182,38 +184,62 @@ export function decodeConsistency(v: unknown): ConsistencyParams | undefined {
   return fully ? FULLY : MINIMIZE;
 }
 
-export function decodeCheck(m: Wire): CheckParams {
-  return {
+const NO_FACTS: RequestContextParams = {};
+
+/**
+ * `context` and `contextualRelationships` of a check, batch item, lookup or explain; the shared
+ * empty object when the request has neither (the common check pays one property test each).
+ */
+function decodeRequestContext(m: Wire, d: WellKnownDialect, prefix = ''): RequestContextParams {
+  const rawContext = m.context;
+  const rawExtra = m.contextualRelationships;
+  const noExtra =
+    rawExtra === undefined || rawExtra === null || (Array.isArray(rawExtra) && rawExtra.length === 0);
+  if ((rawContext === undefined || rawContext === null) && noExtra) return NO_FACTS;
+  const context = d.readStruct(rawContext, `${prefix}context`);
+  const field = `${prefix}contextualRelationships`;
+  const contextualRelationships = noExtra
+    ? undefined
+    : list(rawExtra, field).map((r, i) => decodeRelationship(r, `${field}[${i}]`, d));
+  return { context, contextualRelationships };
+}
+
+export function decodeCheck(m: Wire, d: WellKnownDialect = JSON_DIALECT): CheckParams {
+  const check: CheckParams = {
     consistency: decodeConsistency(m.consistency),
     resource: decodeObjectRef(m.resource, 'resource'),
     permission: str(m.permission, 'permission'),
     subject: decodeSubjectRef(m.subject, 'subject'),
   };
+  const facts = decodeRequestContext(m, d);
+  return facts === NO_FACTS ? check : { ...check, ...facts };
 }
 
-function decodeCheckItem(raw: unknown, field: string): CheckBatchParams['items'][number] {
+function decodeCheckItem(raw: unknown, field: string, d: WellKnownDialect): CheckBatchItemParams {
   const item = msg(raw, field) ?? {};
-  return {
+  const check: CheckBatchItemParams = {
     resource: decodeObjectRef(item.resource, field, '.resource'),
     permission: str(item.permission, field, '.permission'),
     subject: decodeSubjectRef(item.subject, field, '.subject'),
   };
+  const facts = decodeRequestContext(item, d, `${field}.`);
+  return facts === NO_FACTS ? check : { ...check, ...facts };
 }
 
-export function decodeCheckBatch(m: Wire): CheckBatchParams {
+export function decodeCheckBatch(m: Wire, d: WellKnownDialect = JSON_DIALECT): CheckBatchParams {
   const items = list(m.items, 'items').map((raw, i) => {
     try {
       // A placeholder name first (decoding is deterministic): only an item that fails pays for
       // `items[i]` names, and fails again with them.
-      return decodeCheckItem(raw, 'items[]');
+      return decodeCheckItem(raw, 'items[]', d);
     } catch {
-      return decodeCheckItem(raw, `items[${i}]`);
+      return decodeCheckItem(raw, `items[${i}]`, d);
     }
   });
   return { consistency: decodeConsistency(m.consistency), items };
 }
 
-export function decodeLookupResources(m: Wire): LookupResourcesParams {
+export function decodeLookupResources(m: Wire, d: WellKnownDialect = JSON_DIALECT): LookupResourcesParams {
   return {
     consistency: decodeConsistency(m.consistency),
     resourceType: str(m.resourceObjectType, 'resourceObjectType'),
@@ -221,16 +247,18 @@ export function decodeLookupResources(m: Wire): LookupResourcesParams {
     subject: decodeSubjectRef(m.subject, 'subject'),
     pageSize: uint(m.pageSize, 'pageSize'),
     cursor: optStr(m.cursor, 'cursor'),
+    ...decodeRequestContext(m, d),
   };
 }
 
-export function decodeLookupSubjects(m: Wire): LookupSubjectsParams {
+export function decodeLookupSubjects(m: Wire, d: WellKnownDialect = JSON_DIALECT): LookupSubjectsParams {
   return {
     consistency: decodeConsistency(m.consistency),
     resource: decodeObjectRef(m.resource, 'resource'),
     permission: str(m.permission, 'permission'),
     subjectType: str(m.subjectObjectType, 'subjectObjectType'),
     subjectRelation: optStr(m.optionalSubjectRelation, 'optionalSubjectRelation'),
+    ...decodeRequestContext(m, d),
   };
 }
 

@@ -15,6 +15,7 @@ import { relationshipKey } from '../model/relationship.js';
 import type { ListenerErrorHandler, Unsubscribe } from './change-feed.js';
 import { ChangeFeed, NO_CHANGES } from './change-feed.js';
 import { decodeReadCursor, encodeReadCursor } from './read-cursor.js';
+import { attributesOf, sameAttributes } from './relationship-attributes.js';
 import { describeFilter } from './relationship-filter.js';
 import { RelationshipIndex } from './relationship-index.js';
 import { freezeRelationship, PACKED_DELETE, PACKED_INSERT, PACKED_WIDTH } from './relationship-table.js';
@@ -381,27 +382,40 @@ export class MemoryStore implements Store {
 
   /**
    * The changes `updates` make when applied in order, computed against an overlay so a failing
-   * `create` aborts before anything is stored. Each state transition is reported, in order.
+   * `create` aborts before anything is stored. Each state transition is reported, in order; a
+   * touch that changes a present relationship's condition or expiry is reported as the delete of
+   * the old one then the insert of the new, so a consumer applying changes in order ends up with
+   * the new attributes.
    */
   private planUpdates(updates: readonly RelationshipUpdate[]): RelationshipChange[] {
-    const overlay = new Map<string, boolean>();
+    // key → the relationship as the updates so far leave it (null: absent).
+    const overlay = new Map<string, Relationship | null>();
     const changes: RelationshipChange[] = [];
     updates.forEach((u, i) => {
       const key = relationshipKey(u.relationship);
-      const present = overlay.get(key) ?? this.index.find(u.relationship) >= 0;
+      let present = overlay.get(key);
+      if (present === undefined) {
+        const row = this.index.find(u.relationship);
+        present = row < 0 ? null : this.index.rows.relationship(row);
+      }
       if (u.operation === 'delete') {
-        if (present) changes.push({ operation: 'delete', relationship: freezeRelationship(u.relationship) });
-        overlay.set(key, false);
+        if (present !== null) changes.push({ operation: 'delete', relationship: present });
+        overlay.set(key, null);
         return;
       }
-      if (present && u.operation === 'create') {
+      if (present !== null && u.operation === 'create') {
         throw new AlreadyExistsError(
           `relationship '${key}' already exists: use operation 'touch' to write it whether or not it exists`,
           { field: `updates[${i}]` },
         );
       }
-      if (!present) changes.push({ operation: 'insert', relationship: freezeRelationship(u.relationship) });
-      overlay.set(key, true);
+      const written = freezeRelationship(u.relationship);
+      if (present !== null) {
+        if (sameAttributes(attributesOf(present), attributesOf(written))) return;
+        changes.push({ operation: 'delete', relationship: present });
+      }
+      changes.push({ operation: 'insert', relationship: written });
+      overlay.set(key, written);
     });
     return changes;
   }

@@ -14,6 +14,7 @@ import type { Relationship } from '../model/relationship.js';
 import { relationshipKey } from '../model/relationship.js';
 import type { ListenerErrorHandler, Unsubscribe } from './change-feed.js';
 import { ChangeFeed, NO_CHANGES } from './change-feed.js';
+import { LoadedRevision } from './loaded-revision.js';
 import { decodeReadCursor, encodeReadCursor } from './read-cursor.js';
 import { attributesOf, sameAttributes } from './relationship-attributes.js';
 import { describeFilter } from './relationship-filter.js';
@@ -114,6 +115,8 @@ export class MemoryStore implements Store {
   private readonly beforeCommit = new Set<() => void>();
   private current: Revision = 0;
   private closed = false;
+  /** Revision 1 of a loaded store, replayed from the rows (see `loaded`); told of every removal. */
+  private loadedRevision: LoadedRevision | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     const retention = options.changelogRetention ?? DEFAULT_CHANGELOG_RETENTION;
@@ -166,22 +169,23 @@ export class MemoryStore implements Store {
     return MemoryStore.loaded(await RelationshipIndex.buildFromChunks(chunks), options);
   }
 
-  private static loaded(
-    { index, sortedRows }: { index: RelationshipIndex; sortedRows: Int32Array },
-    options: MemoryStoreOptions,
-  ): MemoryStore {
+  /**
+   * Revision 1 is the loaded set. A packed copy of it for the changelog would cost 28 bytes a
+   * relationship for as long as it is retained, so it is rebuilt from the rows when replayed, with
+   * a packed copy of only the loaded relationships removed since (LoadedRevision).
+   */
+  private static loaded({ index }: { index: RelationshipIndex }, options: MemoryStoreOptions): MemoryStore {
     const store = new MemoryStore(options);
     // Nobody can be watching yet: swap in the loaded index and a feed over its strings.
     store.index = index;
     store.feed = new ChangeFeed(store.retention, index.rows, store.onListenerError);
-    let packed = NO_CHANGES;
-    if (store.feed.retains && sortedRows.length > 0) {
-      packed = new Int32Array(sortedRows.length * PACKED_WIDTH);
-      for (let i = 0; i < sortedRows.length; i++)
-        index.rows.pack(packed, i, PACKED_INSERT, sortedRows[i] as number);
-    }
     store.current = 1;
-    store.feed.append(1, packed);
+    if (!store.feed.retains || index.size === 0) {
+      store.feed.append(1, NO_CHANGES);
+      return store;
+    }
+    store.loadedRevision = new LoadedRevision(index, index.rows.rowLimit);
+    store.feed.append(1, store.loadedRevision);
     return store;
   }
 
@@ -442,6 +446,7 @@ export class MemoryStore implements Store {
       }
       const row = index.find(change.relationship);
       if (retains) index.rows.pack(packed, i, PACKED_DELETE, row);
+      this.loadedRevision?.rowRemoving(row);
       doomed.push(row);
     });
     index.removeAll(doomed);

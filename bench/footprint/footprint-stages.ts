@@ -5,7 +5,6 @@
 import { parseArgs } from 'node:util';
 import { GraphIndex } from '../../server/src/graph/graph-index.js';
 import { loadPolicySet, policyRelationshipChunks } from '../../server/src/policy/index.js';
-import { collectSnapshot } from '../../server/src/store/collect-snapshot.js';
 import { MemoryStore } from '../../server/src/store/memory-store.js';
 
 const { values } = parseArgs({ options: { policies: { type: 'string' } } });
@@ -22,7 +21,14 @@ function retainedMb(): number {
   return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
 }
 
-const stages: { stage: string; cpuS: number; retainedMb: number; rssMb: number }[] = [];
+const stages: {
+  stage: string;
+  cpuS: number;
+  retainedMb: number;
+  rssMb: number;
+  heapTotalMb: number;
+  arrayBuffersMb: number;
+}[] = [];
 let before = retainedMb();
 async function stage<T>(name: string, run: () => Promise<T> | T): Promise<T> {
   const cpu = process.cpuUsage();
@@ -34,6 +40,8 @@ async function stage<T>(name: string, run: () => Promise<T> | T): Promise<T> {
     cpuS: Number(((used.user + used.system) / 1e6).toFixed(2)),
     retainedMb: Math.round(now - before),
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    heapTotalMb: Math.round(process.memoryUsage().heapTotal / 2 ** 20),
+    arrayBuffersMb: Math.round(process.memoryUsage().arrayBuffers / 2 ** 20),
   });
   before = now;
   return out;
@@ -45,7 +53,7 @@ const store = await stage('stream data into the memory store', () =>
 );
 const graph = await stage('build the graph from a store snapshot', async () => {
   const snapshot = await store.snapshot();
-  return GraphIndex.build(set.schema, await collectSnapshot(snapshot), snapshot.revision);
+  return GraphIndex.buildFromChunks(set.schema, snapshot.chunks(), snapshot.revision);
 });
 console.table(stages);
 console.log(JSON.stringify({ relationships: graph.relationshipCount, storeSize: store.size, stages }));

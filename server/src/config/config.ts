@@ -64,6 +64,10 @@ export interface GatehouseConfig {
   readonly otel: boolean;
   /** Data directory of the memory store (write-ahead log + snapshot); undefined: writes live in memory only. */
   readonly dataDir: string | undefined;
+  /** Ms between sweeps deleting expired relationships; 0: off. Absent: the default. */
+  readonly expirySweepIntervalMs?: number | undefined;
+  /** Most expired relationships one sweep deletes. Absent: the default. */
+  readonly expirySweepBatchSize?: number | undefined;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -97,4 +101,6 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   decisionLogAlwaysDenials: true,
   otel: false,
   dataDir: undefined,
+  expirySweepIntervalMs: 60_000,
+  expirySweepBatchSize: 500,
 };

@@ -88,6 +88,10 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
       DEFAULT_CONFIG.decisionLogAlwaysDenials,
     otel: (values.get('otel') as boolean | undefined) ?? DEFAULT_CONFIG.otel,
     dataDir: values.get('dataDir') as string | undefined,
+    expirySweepIntervalMs:
+      (values.get('expirySweepIntervalMs') as number | undefined) ?? DEFAULT_CONFIG.expirySweepIntervalMs,
+    expirySweepBatchSize:
+      (values.get('expirySweepBatchSize') as number | undefined) ?? DEFAULT_CONFIG.expirySweepBatchSize,
   };
   problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));

@@ -2,8 +2,7 @@
 // sets: a check is then a few array reads and calls, with no name lookups or allocation unless
 // the schema recurses (then a per-check memo detects cycles; see `memoised`).
 import { DepthExceededError } from '../errors.js';
-import type { EdgeSet } from '../graph/edge-set.js';
-import type { GraphIndex } from '../graph/graph-index.js';
+import type { SubjectKind } from '../graph/edge-set.js';
 import type { GroupClosure } from '../graph/group-closure.js';
 import type { Expr, ObjectTypeDef } from '../schema/schema.js';
 import { MEMO_FALSE, MEMO_TRUE, Query } from './query.js';
@@ -14,6 +13,30 @@ import { wellFoundedPlans } from './well-founded.js';
 export type NodeEval = (x: number, depth: number) => boolean;
 
 const FALSE: NodeEval = () => false;
+
+/** Neighbour lists as plans read them (Adjacency has these). */
+export interface NeighborLists {
+  degree(node: number): number;
+  neighbor(node: number, i: number): number;
+}
+
+/** The edges of one subject kind of a relation, as plans read them (EdgeSet is one). */
+export interface PlanEdgeSet {
+  readonly kind: SubjectKind;
+  readonly subjectType: string;
+  readonly subjectRelation: string;
+  readonly forward: NeighborLists;
+  readonly reverse: NeighborLists;
+  has(resource: number, subject: number): boolean;
+}
+
+/** What plans read of a graph: a GraphIndex, or the request view of conditional-check.ts. */
+export interface PlanGraph {
+  relation(
+    type: string,
+    relation: string,
+  ): { readonly edgeSets: readonly PlanEdgeSet[]; readonly closure: GroupClosure | undefined } | undefined;
+}
 
 /** The compiled plans: `evals[node.index]` answers that node for the query in `query`. */
 export interface CheckPlans {
@@ -49,7 +72,17 @@ function allOf(parts: readonly NodeEval[]): NodeEval {
   };
 }
 
-export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDepth: number): CheckPlans {
+/**
+ * `identity` maps a node to the number a subject set is compared by (identity and subject-set
+ * edges): the node itself, except in the doubled schema of conditional-check.ts, where both
+ * copies of a relation answer to one subject set. Applied at compile time: no cost per check.
+ */
+export function compileCheckPlans(
+  model: SchemaModel,
+  graph: PlanGraph,
+  maxDepth: number,
+  identity: (node: number) => number = (node) => node,
+): CheckPlans {
   const query = new Query();
   const evals: NodeEval[] = new Array<NodeEval>(model.nodes.length).fill(FALSE);
   // Plans call each other through `evals` so that mutually recursive nodes can be compiled in any order.
@@ -62,7 +95,7 @@ export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDept
   };
 
   /** Follows every edge of `edges` from x and evaluates `target` on the far end, one level deeper. */
-  const followEdges = (edges: EdgeSet, target: number): NodeEval => {
+  const followEdges = (edges: PlanEdgeSet, target: number): NodeEval => {
     const forward = edges.forward;
     return (x, d) => {
       const n = forward.degree(x);
@@ -75,7 +108,7 @@ export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDept
   };
 
   /** One subject kind of a relation: does x hold the query subject through this edge set? */
-  const edgeSetPart = (edges: EdgeSet): NodeEval => {
+  const edgeSetPart = (edges: PlanEdgeSet): NodeEval => {
     const subjectType = model.typeIndex(edges.subjectType)!;
     if (edges.kind === 'object') {
       return (x) => query.isObjectOf(subjectType) && edges.has(x, query.subjectId);
@@ -86,18 +119,20 @@ export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDept
       return (x) => query.subjectType === subjectType && query.subjectNode === -1 && forward.degree(x) > 0;
     }
     const setNode = model.requireNode(edges.subjectType, edges.subjectRelation).index;
+    const setIdentity = identity(setNode);
     const follow = followEdges(edges, setNode);
     return (x, d) => {
-      if (query.subjectNode === setNode && query.subjectId >= 0 && edges.has(x, query.subjectId)) return true;
+      if (query.subjectNode === setIdentity && query.subjectId >= 0 && edges.has(x, query.subjectId))
+        return true;
       return follow(x, d);
     };
   };
 
   /** Identity: a subject set `type:id#name` is contained in `type:id#name`. */
-  const withIdentity =
-    (node: number, inner: NodeEval): NodeEval =>
-    (x, d) =>
-      query.isSubjectSet(node, x) || inner(x, d);
+  const withIdentity = (node: number, inner: NodeEval): NodeEval => {
+    const self = identity(node);
+    return (x, d) => query.isSubjectSet(self, x) || inner(x, d);
+  };
 
   const memoised = (node: number, inner: NodeEval): NodeEval => {
     const base = node * 2 ** 32;
@@ -173,7 +208,7 @@ export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDept
   const closureEval = (
     node: SchemaNode,
     closure: GroupClosure,
-    edgeSets: readonly EdgeSet[],
+    edgeSets: readonly PlanEdgeSet[],
     fallback: NodeEval,
   ): NodeEval => {
     const self = node.index;
@@ -205,7 +240,7 @@ export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDept
     };
   };
 
-  const wellFounded = wellFoundedPlans(model, graph, query, evals);
+  const wellFounded = wellFoundedPlans(model, graph, query, evals, identity);
   for (const node of model.nodes) {
     const def = node.def;
     let plan: NodeEval;
@@ -213,11 +248,15 @@ export function compileCheckPlans(model: SchemaModel, graph: GraphIndex, maxDept
       evals[node.index] = wellFounded(node);
       continue;
     }
+    // A self-nesting relation without a closure (a graph view that has none) recurses through
+    // its own edge: it needs the cycle-detecting memo. A GraphIndex always has the closure.
+    let selfNestingWalk = false;
     if (def.kind === 'permission') plan = withIdentity(node.index, compileExpr(node.type, def.expr));
-    else if (graph.relation(node.type.name, node.name)!.closure === undefined)
+    else if (graph.relation(node.type.name, node.name)!.closure === undefined) {
       plan = withIdentity(node.index, compileRelation(node));
-    else plan = compileRelation(node);
-    evals[node.index] = node.recursive ? memoised(node.index, plan) : plan;
+      selfNestingWalk = def.allowed.some((a) => a.type === node.type.name && a.relation === node.name);
+    } else plan = compileRelation(node);
+    evals[node.index] = node.recursive || selfNestingWalk ? memoised(node.index, plan) : plan;
   }
   return { query, evals };
 }

@@ -10,16 +10,19 @@ import {
 import type { GraphIndex } from '../graph/graph-index.js';
 import type { IdInterner } from '../graph/interner.js';
 import { NOT_INTERNED } from '../graph/interner.js';
-import { WILDCARD_ID } from '../model/relationship.js';
+import type { SubjectRef } from '../model/relationship.js';
+import { formatObject, formatRelationshipWithAttributes, WILDCARD_ID } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
 import type { CheckPlans } from './check-plan.js';
 import { compileCheckPlans } from './check-plan.js';
+import { ConditionalEvaluator, relationCones } from './conditional-check.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { Explainer } from './explain.js';
 import { LookupCache } from './lookup-cache.js';
 import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
 import { selectPage } from './page-select.js';
+import { GRANTS, UNDECIDED } from './request-view.js';
 import type { ResolvedSubject } from './resolve.js';
 import { requireNode, requireType, resolveSubject } from './resolve.js';
 import { SchemaModel } from './schema-model.js';
@@ -27,16 +30,19 @@ import {
   ALLOWED_RESULT,
   type BatchCheckResult,
   type CheckRequest,
+  type ConditionalId,
   DEFAULT_ENGINE_OPTIONS,
   DENIED_RESULT,
   type Decision,
   type Engine,
   type EngineOptions,
+  type ExplainNode,
   type Explanation,
   type LookupResourcesPage,
   type LookupResourcesRequest,
   type LookupSubjectsRequest,
   type LookupSubjectsResult,
+  type RequestFacts,
 } from './types.js';
 
 const ALLOWED: Decision = Object.freeze({ permissionship: 'allowed' });
@@ -50,6 +56,36 @@ interface ValidatedCheck {
   readonly subject: ResolvedSubject;
   /** The subject is a set on the resource itself (see Query.unseenSelf). */
   readonly subjectOnResource: boolean;
+}
+
+interface ResourceAnswer {
+  readonly id: string;
+  readonly decision: Decision;
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return (a ?? []).join(',') === (b ?? []).join(',');
+}
+
+/** One page of sorted three-valued answers after the cursor id `after`. */
+function pageOf(
+  answers: readonly ResourceAnswer[],
+  after: string | undefined,
+  limit: number,
+): LookupResourcesPage {
+  let start = 0;
+  if (after !== undefined) while (start < answers.length && answers[start]!.id <= after) start++;
+  const slice = answers.slice(start, start + limit);
+  const resourceIds: string[] = [];
+  const conditional: ConditionalId[] = [];
+  for (const a of slice) {
+    if (a.decision.permissionship === 'allowed') resourceIds.push(a.id);
+    else conditional.push({ id: a.id, missingContext: a.decision.missingContext ?? [] });
+  }
+  const page: LookupResourcesPage = conditional.length === 0 ? { resourceIds } : { resourceIds, conditional };
+  return start + limit < answers.length
+    ? { ...page, nextCursor: encodeCursor(slice[slice.length - 1]!.id) }
+    : page;
 }
 
 /** Index of the first id in sorted `ids` greater than `after`. */
@@ -82,6 +118,13 @@ class GraphEngine implements Engine {
   private lastSubjectType: string | undefined;
   private lastSubjectTypeIndex = -1;
   private lastSubjectInterner: IdInterner | undefined;
+  /** Per node, the relations its answer reads (see relationCones). */
+  private readonly cones: readonly string[][];
+  /** Per node: does its cone hold an attributed relationship? Valid for `touchVersion`. */
+  private touches: boolean[] = [];
+  private touchVersion = -1;
+  /** Built on the first query that needs three values. */
+  private conditionalEvaluator: ConditionalEvaluator | undefined;
 
   constructor(
     private readonly graph: GraphIndex,
@@ -90,6 +133,47 @@ class GraphEngine implements Engine {
     this.model = new SchemaModel(graph.schema);
     this.plans = compileCheckPlans(this.model, graph, options.maxDepth);
     this.rules = new ReverseRules(this.model, graph);
+    this.cones = relationCones(this.model);
+  }
+
+  /**
+   * Whether answering `node` for this request needs three values: it brings contextual
+   * relationships, or the node's cone holds a relationship with a condition or an expiry.
+   */
+  private needsConditional(node: number, facts: RequestFacts): boolean {
+    if (facts.contextualRelationships !== undefined && facts.contextualRelationships.length > 0) return true;
+    const attributed = this.graph.attributed;
+    if (attributed.size === 0) return false;
+    if (this.touchVersion !== attributed.version) {
+      this.touches = this.cones.map((cone) => cone.some((key) => attributed.has(key)));
+      this.touchVersion = attributed.version;
+    }
+    return this.touches[node]!;
+  }
+
+  private conditional(): ConditionalEvaluator {
+    this.conditionalEvaluator ??= new ConditionalEvaluator(
+      this.graph.schema,
+      this.graph,
+      this.options.maxDepth,
+    );
+    return this.conditionalEvaluator;
+  }
+
+  /** The three-valued answer; names are validated here (the subject's too). */
+  private decideConditional(request: CheckRequest): Decision {
+    resolveSubject(this.model, this.graph, request.subject, 'subject');
+    const ev = this.conditional();
+    ev.begin(request);
+    ev.setSubject(request.subject);
+    return ev.decide(request.resource.type, request.resource.id, request.permission);
+  }
+
+  decide(request: CheckRequest): Decision {
+    requireType(this.model, request.resource.type, 'resource');
+    const node = requireNode(this.model, request.resource.type, request.permission, 'permission').index;
+    if (this.needsConditional(node, request)) return this.decideConditional(request);
+    return this.check(request) ? ALLOWED : DENIED;
   }
 
   check(request: CheckRequest): boolean {
@@ -104,6 +188,12 @@ class GraphEngine implements Engine {
       this.lastPermission = permission;
     }
     const node = this.lastNode;
+    if (
+      (this.graph.attributed.size !== 0 || request.contextualRelationships !== undefined) &&
+      this.needsConditional(node, request)
+    ) {
+      return this.decideConditional(request).permissionship === 'allowed';
+    }
     if (subject.type !== this.lastSubjectType) {
       this.lastSubjectTypeIndex = requireType(this.model, subject.type, 'subject');
       this.lastSubjectInterner = this.graph.interner(subject.type)!;
@@ -127,14 +217,13 @@ class GraphEngine implements Engine {
     return this.run(node, x);
   }
 
-  decide(request: CheckRequest): Decision {
-    return this.check(request) ? ALLOWED : DENIED;
-  }
-
   checkBatch(requests: readonly CheckRequest[]): BatchCheckResult[] {
     return requests.map((request) => {
       try {
-        return this.check(request) ? ALLOWED_RESULT : DENIED_RESULT;
+        const d = this.decide(request);
+        if (d.permissionship === 'allowed') return ALLOWED_RESULT;
+        if (d.permissionship === 'denied') return DENIED_RESULT;
+        return { allowed: false, permissionship: 'conditional', missingContext: d.missingContext };
       } catch (err) {
         return { error: asGatehouseError(err) };
       }
@@ -143,6 +232,11 @@ class GraphEngine implements Engine {
 
   lookupResources(request: LookupResourcesRequest): LookupResourcesPage {
     const limit = this.pageSize(request.limit);
+    const conditional = this.conditionalResources(request);
+    if (conditional !== undefined) {
+      const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+      return pageOf(conditional, after, limit);
+    }
     if (request.cursor === undefined) {
       // A first page is often the only one asked for: select it without sorting everything.
       // Ids in UTF-16 code-unit order: locale-independent and the same on every replica.
@@ -166,6 +260,16 @@ class GraphEngine implements Engine {
   *lookupResourcePages(request: LookupResourcesRequest): Generator<LookupResourcesPage> {
     const limit = this.pageSize(request.limit);
     const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+    const conditional = this.conditionalResources(request);
+    if (conditional !== undefined) {
+      let from = after;
+      for (;;) {
+        const page = pageOf(conditional, from, limit);
+        yield page;
+        if (page.nextCursor === undefined) return;
+        from = decodeCursor(page.nextCursor);
+      }
+    }
     let ids = this.visibleResources(request);
     if (after !== undefined) ids = ids.filter((id) => id > after);
     ids.sort();
@@ -219,10 +323,83 @@ class GraphEngine implements Engine {
     return ids;
   }
 
+  /**
+   * A three-valued lookup: every object of the type is a candidate (the reverse walk reads only
+   * the unconditional graph). Sorted answers that are allowed or conditional; undefined when
+   * the ordinary lookup answers this request.
+   */
+  private conditionalResources(request: LookupResourcesRequest): ResourceAnswer[] | undefined {
+    requireType(this.model, request.resourceType, 'resourceType');
+    const node = requireNode(this.model, request.resourceType, request.permission, 'permission');
+    if (!this.needsConditional(node.index, request)) return undefined;
+    const subject = request.subject;
+    resolveSubject(this.model, this.graph, subject, 'subject');
+    const ev = this.conditional();
+    ev.begin(request);
+    const ids = new Set(ev.candidateIds(request.resourceType));
+    if (subject.relation !== undefined && subject.relation !== '' && subject.type === request.resourceType)
+      ids.add(subject.id);
+    const out: ResourceAnswer[] = [];
+    for (const id of ids) {
+      ev.setSubject(subject);
+      const d = ev.decide(request.resourceType, id, request.permission);
+      if (d.permissionship !== 'denied') out.push({ id, decision: d });
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** lookupSubjects in three values: see conditionalResources. */
+  private conditionalSubjects(request: LookupSubjectsRequest, subjectNode: number): LookupSubjectsResult {
+    const ev = this.conditional();
+    ev.begin(request);
+    const ids = new Set(ev.candidateIds(request.subjectType));
+    const relation = subjectNode === -1 ? undefined : request.subjectRelation;
+    if (relation !== undefined && request.subjectType === request.resource.type) ids.add(request.resource.id);
+    const decideFor = (id: string): Decision => {
+      const s: SubjectRef =
+        relation === undefined
+          ? { type: request.subjectType, id }
+          : { type: request.subjectType, id, relation };
+      ev.setSubject(s);
+      return ev.decide(request.resource.type, request.resource.id, request.permission);
+    };
+    // A subject no relationship names answers as every unnamed subject does: the wildcard's answer.
+    const everyone = relation === undefined ? decideFor('~fresh') : DENIED;
+    const subjectIds: string[] = [];
+    const excludedIds: string[] = [];
+    const conditional: ConditionalId[] = [];
+    if (everyone.permissionship === 'conditional')
+      conditional.push({ id: WILDCARD_ID, missingContext: everyone.missingContext ?? [] });
+    for (const id of [...ids].sort()) {
+      const d = decideFor(id);
+      if (d.permissionship === 'conditional') {
+        if (everyone.permissionship !== 'conditional' || !sameList(d.missingContext, everyone.missingContext))
+          conditional.push({ id, missingContext: d.missingContext ?? [] });
+      } else if (d.permissionship === 'allowed') {
+        if (everyone.permissionship !== 'allowed') subjectIds.push(id);
+      } else if (everyone.permissionship !== 'denied') excludedIds.push(id);
+    }
+    conditional.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const result = {
+      subjectIds: everyone.permissionship === 'allowed' ? [] : subjectIds,
+      wildcard: everyone.permissionship === 'allowed',
+      excludedIds,
+    };
+    return conditional.length === 0 ? result : { ...result, conditional };
+  }
+
   lookupSubjects(request: LookupSubjectsRequest): LookupSubjectsResult {
     const resourceType = request.resource.type;
     requireType(this.model, resourceType, 'resource');
     const node = requireNode(this.model, resourceType, request.permission, 'permission');
+    if (this.needsConditional(node.index, request)) {
+      const subjectNodeIndex =
+        request.subjectRelation === undefined || request.subjectRelation === ''
+          ? -1
+          : requireNode(this.model, request.subjectType, request.subjectRelation, 'subjectRelation').index;
+      requireType(this.model, request.subjectType, 'subjectType');
+      return this.conditionalSubjects(request, subjectNodeIndex);
+    }
     const subjectTypeIndex = requireType(this.model, request.subjectType, 'subjectType');
     const subjectNode =
       request.subjectRelation === undefined || request.subjectRelation === ''
@@ -275,11 +452,40 @@ class GraphEngine implements Engine {
     );
     try {
       const root = explainer.explainNode(v.node, v.resource, 0);
+      if (this.needsConditional(v.node, request)) return this.explainConditional(request, root);
       return { allowed: root.result, permissionship: root.result ? 'allowed' : 'denied', root };
     } catch (err) {
       if (isStackOverflow(err)) throw new DepthExceededError(this.options.maxDepth);
       throw err;
     }
+  }
+
+  /**
+   * The explanation of a three-valued answer: the tree over the unconditional graph, with the
+   * answer and one child per attributed or contextual relationship the evaluation consulted,
+   * saying what decided it (its condition's outcome, its expiry).
+   */
+  private explainConditional(request: CheckRequest, unconditional: ExplainNode): Explanation {
+    const d = this.decideConditional(request);
+    const verdicts = this.conditional().state.verdicts.map(
+      (v): ExplainNode => ({
+        kind: 'direct',
+        object: formatObject(v.relationship.resource),
+        label: formatRelationshipWithAttributes(v.relationship) + (v.contextual ? ' (contextual)' : ''),
+        result: v.status === GRANTS,
+        conditional: v.status === UNDECIDED ? true : undefined,
+        detail: v.detail,
+        children: [],
+      }),
+    );
+    const allowed = d.permissionship === 'allowed';
+    const root: ExplainNode = {
+      ...unconditional,
+      result: allowed,
+      conditional: d.permissionship === 'conditional' ? true : undefined,
+      children: [...unconditional.children, ...verdicts],
+    };
+    return { allowed, permissionship: d.permissionship, missingContext: d.missingContext, root };
   }
 
   private validate(request: CheckRequest): ValidatedCheck {

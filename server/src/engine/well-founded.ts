@@ -4,9 +4,8 @@
 // a cycle through exclusion, e.g. `viewer: user but not restricted` with
 // `doc:1#restricted@doc:1#viewer`) is false: the check is denied, as OpenFGA answers it.
 // Facts of other groups are fixed booleans answered by the ordinary plans.
-import type { GraphIndex } from '../graph/graph-index.js';
 import type { Expr } from '../schema/schema.js';
-import type { NodeEval } from './check-plan.js';
+import type { NodeEval, PlanGraph } from './check-plan.js';
 import type { Query } from './query.js';
 import { MEMO_FALSE, MEMO_TRUE } from './query.js';
 import type { SchemaModel, SchemaNode } from './schema-model.js';
@@ -20,9 +19,10 @@ const factKey = (node: number, x: number): number => node * 2 ** 32 + (x >>> 0);
  */
 export function wellFoundedPlans(
   model: SchemaModel,
-  graph: GraphIndex,
+  graph: PlanGraph,
   query: Query,
   evals: readonly NodeEval[],
+  identity: (node: number) => number = (node) => node,
 ): (node: SchemaNode) => NodeEval {
   const solve = (root: SchemaNode, x0: number, depth: number): boolean => {
     const component = root.component;
@@ -74,7 +74,7 @@ export function wellFoundedPlans(
       }
     };
     const body = (node: SchemaNode, x: number): boolean => {
-      let holds = query.isSubjectSet(node.index, x);
+      let holds = query.isSubjectSet(identity(node.index), x);
       const def = node.def;
       if (def.kind === 'permission') return expr(node, def.expr, x, false) || holds;
       for (const edges of graph.relation(node.type.name, node.name)!.edgeSets) {
@@ -86,7 +86,11 @@ export function wellFoundedPlans(
             holds = true;
         } else {
           const setNode = model.requireNode(edges.subjectType, edges.subjectRelation).index;
-          if (query.subjectNode === setNode && query.subjectId >= 0 && edges.has(x, query.subjectId))
+          if (
+            query.subjectNode === identity(setNode) &&
+            query.subjectId >= 0 &&
+            edges.has(x, query.subjectId)
+          )
             holds = true;
           for (let i = 0, n = edges.forward.degree(x); i < n; i++) {
             if (leaf(setNode, edges.forward.neighbor(x, i), false)) holds = true;

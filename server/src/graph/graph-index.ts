@@ -2,10 +2,11 @@
 // (resource type, relation, allowed subject kind), and group closures, all updated incrementally.
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 import type { Relationship, SubjectRef } from '../model/relationship.js';
-import { formatRelationship, WILDCARD_ID } from '../model/relationship.js';
+import { formatRelationship, hasAttributes, WILDCARD_ID } from '../model/relationship.js';
 import type { AllowedSubject, Schema } from '../schema/schema.js';
 import type { ChangeSet, Revision } from '../store/store.js';
 import { Adjacency, AdjacencyTable } from './adjacency.js';
+import { AttributedEdges } from './attributed-edges.js';
 import { EdgeSet, WILDCARD_SUBJECT } from './edge-set.js';
 import { GroupClosure } from './group-closure.js';
 import { IdInterner, NOT_INTERNED } from './interner.js';
@@ -93,6 +94,8 @@ export class GraphIndex {
   private readonly slots = new Map<string, RelationSlot>();
   /** type → relation → slot: the write path's lookup, without building `type#relation` keys. */
   private readonly slotsByType = new Map<string, Map<string, RelationSlot>>();
+  /** Relationships with a condition or an expiry: kept apart, see attributed-edges.ts. */
+  readonly attributed = new AttributedEdges();
   private currentRevision: Revision = 0;
   private count = 0;
   private mutations = 0;
@@ -255,6 +258,7 @@ export class GraphIndex {
         }
       }
     }
+    for (const edge of this.attributed.all()) yield edge.relationship;
   }
 
   /**
@@ -268,6 +272,12 @@ export class GraphIndex {
       rel.subject.id === WILDCARD_ID
         ? WILDCARD_SUBJECT
         : this.interners.get(rel.subject.type)!.intern(rel.subject.id);
+    // A touch replaces a relationship's condition and expiry: one identity lives on one side.
+    if (hasAttributes(rel)) return this.addAttributed(rel, edges, resource, subject);
+    if (this.attributed.size !== 0 && this.attributed.delete(rel, resource)) {
+      this.count--;
+      this.mutations++;
+    }
     if (!edges.add(resource, subject)) return false;
     this.count++;
     this.mutations++;
@@ -275,7 +285,21 @@ export class GraphIndex {
     return true;
   }
 
-  /** Removes a relationship; returns false if it was not present. */
+  private addAttributed(rel: Relationship, edges: EdgeSet, resource: number, subject: number): boolean {
+    if (this.removeEdge(edges, resource, subject)) this.count--;
+    const added = this.attributed.put({ relationship: rel, resource, subject });
+    if (added) this.count++;
+    this.mutations++;
+    return added;
+  }
+
+  private removeEdge(edges: EdgeSet, resource: number, subject: number): boolean {
+    if (!edges.remove(resource, subject)) return false;
+    if (edges.closure !== undefined) edges.closure.edgeRemoved(subject, resource);
+    return true;
+  }
+
+  /** Removes a relationship (whatever its condition or expiry); returns false if it was not present. */
   remove(rel: Relationship): boolean {
     const edges = this.edgesFor(rel);
     const resource = this.interners.get(rel.resource.type)!.lookup(rel.resource.id);
@@ -284,6 +308,11 @@ export class GraphIndex {
         ? WILDCARD_SUBJECT
         : this.interners.get(rel.subject.type)!.lookup(rel.subject.id);
     if (resource === NOT_INTERNED || subject === NOT_INTERNED) return false;
+    if (this.attributed.size !== 0 && this.attributed.delete(rel, resource)) {
+      this.count--;
+      this.mutations++;
+      return true;
+    }
     if (!edges.remove(resource, subject)) return false;
     this.count--;
     this.mutations++;

@@ -38,9 +38,27 @@ export interface SubjectTypeAst {
   readonly type: string;
   readonly relation?: string | undefined;
   readonly wildcard: boolean;
+  /** `user with ip_allowlist`: the condition a relationship of this kind carries. */
+  readonly condition?: string | undefined;
   /** The entry as written, for messages. */
   readonly source: string;
   readonly position: SourcePosition;
+}
+
+/** A declared condition parameter: `ip: ipaddress`. */
+export interface ConditionParameterAst {
+  readonly name: string;
+  readonly type: string;
+  readonly position: SourcePosition;
+}
+
+/** A named condition of a schema file: typed parameters and a CEL expression. */
+export interface ConditionAst extends Located {
+  readonly name: string;
+  readonly parameters: readonly ConditionParameterAst[];
+  readonly expression: StringNode;
+  /** File position of an offset into the expression text (CEL errors point inside it). */
+  readonly positionAt: (offset: number) => SourcePosition;
 }
 
 /** A string value with its location: relationship strings, subjects, check tuples. */
@@ -82,6 +100,8 @@ interface FileAstBase {
 export interface SchemaFileAst extends FileAstBase {
   readonly kind: 'schema';
   readonly types: readonly TypeAst[];
+  /** Named conditions (absent in files that declare none). */
+  readonly conditions?: readonly ConditionAst[] | undefined;
 }
 
 export interface RelationshipsFileAst extends FileAstBase {

@@ -3,7 +3,14 @@
 
 import type { Node } from 'yaml';
 import { isMap } from 'yaml';
-import type { PermissionAst, RelationAst, SchemaFileAst, TypeAst } from './ast.js';
+import type {
+  ConditionAst,
+  ConditionParameterAst,
+  PermissionAst,
+  RelationAst,
+  SchemaFileAst,
+  TypeAst,
+} from './ast.js';
 import type { StringParseContext } from './expression-parser.js';
 import { parseExpression, relationNameProblem } from './expression-parser.js';
 import { fileInput } from './file-input.js';
@@ -132,8 +139,59 @@ function parseType(reader: YamlReader, entry: MapEntry, namespace: string | unde
   };
 }
 
+/** `name: { parameters: { p: type, … }, expression: "CEL" }`; types are checked by the compiler. */
+function parseCondition(reader: YamlReader, entry: MapEntry): ConditionAst | undefined {
+  const fields = reader.map(entry.value, entry.path, `condition '${entry.key}'`, [
+    'parameters',
+    'expression',
+  ]);
+  if (fields === undefined) return undefined;
+  const expressionEntry = fields.find((f) => f.key === 'expression');
+  if (expressionEntry === undefined) {
+    reader.report(
+      entry.keyNode,
+      entry.path,
+      `condition '${entry.key}' needs 'expression', a CEL expression over its parameters such as 'ip.in_cidr(cidr)'`,
+    );
+    return undefined;
+  }
+  const expression = reader.string(
+    expressionEntry.value,
+    expressionEntry.path,
+    `the expression of condition '${entry.key}'`,
+  );
+  if (expression === undefined) return undefined;
+  const parameters: ConditionParameterAst[] = [];
+  const paramsEntry = fields.find((f) => f.key === 'parameters');
+  if (paramsEntry !== undefined && !reader.isNull(reader.resolve(paramsEntry.value))) {
+    for (const p of reader.map(
+      paramsEntry.value,
+      paramsEntry.path,
+      `the parameters of condition '${entry.key}'`,
+    ) ?? []) {
+      const type = reader.string(p.value, p.path, `the type of parameter '${p.key}'`);
+      if (type === undefined) continue;
+      const problem = relationNameProblem(p.key);
+      if (problem !== undefined) {
+        reader.report(p.keyNode, p.path, `parameter ${problem}`);
+        continue;
+      }
+      parameters.push({ name: p.key, type: type.text, position: reader.source.positionOf(p.value) });
+    }
+  }
+  const node = expressionEntry.value;
+  return {
+    name: entry.key,
+    position: reader.source.positionOf(entry.keyNode),
+    path: entry.path,
+    parameters,
+    expression,
+    positionAt: (offset) => reader.source.positionInScalar(node, offset),
+  };
+}
+
 export function parseSchemaFile(reader: YamlReader, root: Node, all: readonly MapEntry[]): SchemaFileAst {
-  const { entries, namespace } = fileInput(reader, root, all, 'schema', ['types']);
+  const { entries, namespace } = fileInput(reader, root, all, 'schema', ['types', 'conditions']);
   const typesEntry = entries.find((e) => e.key === 'types');
   const types: TypeAst[] = [];
   if (typesEntry === undefined) {
@@ -149,5 +207,11 @@ export function parseSchemaFile(reader: YamlReader, root: Node, all: readonly Ma
       else types.push(parseType(reader, entry, namespace));
     }
   }
-  return { kind: 'schema', path: reader.source.path, namespace, types };
+  const conditions = parseNamedSection(
+    reader,
+    entries.find((e) => e.key === 'conditions'),
+    'condition',
+    (e) => parseCondition(reader, e),
+  );
+  return { kind: 'schema', path: reader.source.path, namespace, types, conditions };
 }

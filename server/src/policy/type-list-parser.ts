@@ -2,7 +2,7 @@
 // unqualified type names to the file's namespace.
 //
 //   list := item ('or' item)*
-//   item := TYPE ('#' NAME | ':' '*')?
+//   item := TYPE ('#' NAME | ':' '*')? ('with' NAME)?
 import { TYPE_NAME_PATTERN } from '../model/relationship.js';
 import type { SubjectTypeAst } from './ast.js';
 import type { StringParseContext } from './expression-parser.js';
@@ -24,6 +24,31 @@ class SyntaxProblem extends Error {
 export function typeNameProblem(text: string): string | undefined {
   if (TYPE_NAME_PATTERN.test(text)) return undefined;
   return `'${text}' is not a valid type name; use lowercase letters, digits and '_', starting with a letter, optionally prefixed by one namespace ('crm/contact')`;
+}
+
+/** `with NAME` after an item (OpenFGA's conditional type restriction), if present. */
+function parseCondition(
+  tokens: readonly Token[],
+  i: number,
+  item: SubjectTypeAst,
+  input: string,
+  itemStart: number,
+): [SubjectTypeAst, number] {
+  const w = tokens[i]!;
+  if (w.kind !== 'name' || w.text !== 'with') return [item, i];
+  const name = tokens[i + 1]!;
+  if (name.kind !== 'name') {
+    throw new SyntaxProblem(
+      name.kind === 'end' ? w.offset : name.offset,
+      `expected a condition name after 'with', found ${describeToken(name)}`,
+    );
+  }
+  const problem = relationNameProblem(name.text);
+  if (problem !== undefined) throw new SyntaxProblem(name.offset, `condition ${problem}`);
+  return [
+    { ...item, condition: name.text, source: input.slice(itemStart, name.offset + name.text.length) },
+    i + 2,
+  ];
 }
 
 function parseItem(
@@ -91,7 +116,8 @@ export function parseTypeList(
     const items: SubjectTypeAst[] = [];
     let i = 0;
     for (;;) {
-      const [item, next] = parseItem(tokens, i, input, namespace, ctx);
+      const [bare, afterItem] = parseItem(tokens, i, input, namespace, ctx);
+      const [item, next] = parseCondition(tokens, afterItem, bare, input, tokens[i]!.offset);
       items.push(item);
       const sep = tokens[next]!;
       if (sep.kind === 'end') return items;

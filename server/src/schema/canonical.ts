@@ -3,8 +3,9 @@
 // ReadSchema and used to key compiled snapshots across replicas.
 import { createHash } from 'node:crypto';
 import { formatSubject } from '../model/relationship.js';
+import { formatParameterType } from './cel-condition.js';
 import { formatAllowedSubject, formatExpression } from './format-expression.js';
-import type { Expr, ObjectTypeDef } from './schema.js';
+import type { AllowedSubject, ConditionDef, Expr, ObjectTypeDef } from './schema.js';
 
 export interface CanonicalRelation {
   readonly name: string;
@@ -27,8 +28,24 @@ export interface CanonicalType {
   readonly permissions: readonly CanonicalPermission[];
 }
 
+export interface CanonicalCondition {
+  readonly name: string;
+  /** `name: type` pairs, in declaration order (the order CEL sees them does not matter). */
+  readonly parameters: readonly string[];
+  readonly expression: string;
+}
+
 export interface CanonicalSchema {
   readonly types: readonly CanonicalType[];
+  /** Present only when the schema declares conditions, so older schemas keep their hash. */
+  readonly conditions?: readonly CanonicalCondition[];
+}
+
+/** `user`, and `user with c` for each condition it may carry: the entries as written in a type list. */
+export function allowedEntries(a: AllowedSubject): string[] {
+  const base = formatAllowedSubject(a);
+  const withConditions = (a.conditions ?? []).map((c) => `${base} with ${c}`);
+  return a.requiresCondition === true ? withConditions : [base, ...withConditions];
 }
 
 const byName = (a: { name: string }, b: { name: string }): number =>
@@ -49,12 +66,15 @@ function canonicalPlan(e: Expr): Expr {
   }
 }
 
-export function canonicalSchema(types: Iterable<ObjectTypeDef>): CanonicalSchema {
+export function canonicalSchema(
+  types: Iterable<ObjectTypeDef>,
+  conditions: Iterable<ConditionDef> = [],
+): CanonicalSchema {
   const out: CanonicalType[] = [];
   for (const t of types) {
     const relations = [...t.relations.values()]
       .map((r): CanonicalRelation => {
-        const types = r.allowed.map(formatAllowedSubject).sort();
+        const types = r.allowed.flatMap(allowedEntries).sort();
         return r.ifEmptiedByDelete === undefined
           ? { name: r.name, types }
           : { name: r.name, types, ifEmptiedByDelete: formatSubject(r.ifEmptiedByDelete) };
@@ -71,7 +91,18 @@ export function canonicalSchema(types: Iterable<ObjectTypeDef>): CanonicalSchema
       .sort(byName);
     out.push({ name: t.name, relations, permissions });
   }
-  return { types: out.sort(byName) };
+  const canonicalConditions = [...conditions]
+    .map(
+      (c): CanonicalCondition => ({
+        name: c.name,
+        parameters: [...c.parameters].map(([n, t]) => `${n}: ${formatParameterType(t)}`),
+        expression: c.expression,
+      }),
+    )
+    .sort(byName);
+  return canonicalConditions.length === 0
+    ? { types: out.sort(byName) }
+    : { types: out.sort(byName), conditions: canonicalConditions };
 }
 
 /** Hex sha256 of the canonical JSON. */

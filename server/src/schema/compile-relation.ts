@@ -10,7 +10,7 @@ import type { DeclaredType, DeclaredTypes } from './declared-types.js';
 import { localTypeName } from './declared-types.js';
 import { didYouMean } from './did-you-mean.js';
 import { formatAllowedSubject } from './format-expression.js';
-import type { AllowedSubject, RelationDef } from './schema.js';
+import type { AllowedSubject, ConditionDef, RelationDef } from './schema.js';
 
 /** "unknown type 'usr'; did you mean 'user'?", with names written the way the owner's file writes them. */
 export function unknownTypeMessage(
@@ -64,13 +64,28 @@ function compileConsequence(
   return subject;
 }
 
+/** Folds `user`, `user with a`, `user with b` into one AllowedSubject with its conditions. */
+interface AllowedDraft {
+  readonly subject: AllowedSubject;
+  bare: boolean;
+  readonly conditions: Set<string>;
+}
+
+function finish(d: AllowedDraft): AllowedSubject {
+  if (d.conditions.size === 0) return d.subject;
+  return { ...d.subject, conditions: [...d.conditions].sort(), requiresCondition: !d.bare };
+}
+
 export function compileRelation(
   rel: RelationAst,
   owner: DeclaredType,
   types: DeclaredTypes,
   problems: ProblemList,
+  conditions: ReadonlyMap<string, ConditionDef> = new Map(),
+  /** Every condition name declared, valid or not: an invalid one is reported where it is declared. */
+  declaredConditions: ReadonlySet<string> = new Set(conditions.keys()),
 ): RelationDef {
-  const allowed: AllowedSubject[] = [];
+  const drafts: AllowedDraft[] = [];
   for (const entry of rel.allowed) {
     const target = types.get(entry.type);
     if (target === undefined) {
@@ -97,8 +112,21 @@ export function compileRelation(
       );
       continue;
     }
+    if (entry.condition !== undefined && !declaredConditions.has(entry.condition)) {
+      const names = [...declaredConditions];
+      problems.add(
+        entry.position,
+        rel.path,
+        `relation '${rel.name}': '${entry.source}' names condition '${entry.condition}', which is not declared${didYouMean(entry.condition, names)}; declare it under 'conditions'`,
+      );
+      continue;
+    }
     const compiled: AllowedSubject = { type: entry.type, relation: entry.relation, wildcard: entry.wildcard };
-    if (allowed.some((a) => sameAllowed(a, compiled))) {
+    let draft = drafts.find((d) => sameAllowed(d.subject, compiled));
+    const repeated =
+      draft !== undefined &&
+      (entry.condition === undefined ? draft.bare : draft.conditions.has(entry.condition));
+    if (repeated) {
       problems.add(
         entry.position,
         rel.path,
@@ -106,8 +134,14 @@ export function compileRelation(
       );
       continue;
     }
-    allowed.push(compiled);
+    if (draft === undefined) {
+      draft = { subject: compiled, bare: false, conditions: new Set() };
+      drafts.push(draft);
+    }
+    if (entry.condition === undefined) draft.bare = true;
+    else draft.conditions.add(entry.condition);
   }
+  const allowed = drafts.map(finish);
   const ifEmptiedByDelete = compileConsequence(rel, owner, allowed, problems);
   return ifEmptiedByDelete === undefined
     ? { kind: 'relation', name: rel.name, allowed }

@@ -4,6 +4,7 @@
 import type { SchemaFileAst } from '../policy/ast.js';
 import { ProblemList } from '../policy/problem-list.js';
 import { canonicalSchema, schemaHash } from './canonical.js';
+import { compileConditions } from './compile-conditions.js';
 import { compileExpression } from './compile-expression.js';
 import { compileRelation } from './compile-relation.js';
 import { collectDeclaredTypes } from './declared-types.js';
@@ -19,12 +20,14 @@ import type { ObjectTypeDef, PermissionDef, RelationDef, Schema } from './schema
  */
 export function compileSchemaCollecting(files: readonly SchemaFileAst[], problems: ProblemList): Schema {
   const declared = collectDeclaredTypes(files, problems);
+  const conditions = compileConditions(files, problems);
+  const declaredConditions = new Set(files.flatMap((f) => (f.conditions ?? []).map((c) => c.name)));
   const compiled = new Set<NodeKey>();
   const defs: ObjectTypeDef[] = [];
   for (const t of declared.values()) {
     const relations = new Map<string, RelationDef>();
     for (const r of t.relations.values()) {
-      relations.set(r.name, compileRelation(r, t, declared, problems));
+      relations.set(r.name, compileRelation(r, t, declared, problems, conditions, declaredConditions));
       compiled.add(nodeKey(t.ast.name, r.name));
     }
     const permissions = new Map<string, PermissionDef>();
@@ -45,7 +48,9 @@ export function compileSchemaCollecting(files: readonly SchemaFileAst[], problem
 
   warnNeverTrue(declared, compiled, problems);
   defs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { types: new Map(defs.map((d) => [d.name, d])), hash: schemaHash(canonicalSchema(defs)) };
+  const types = new Map(defs.map((d) => [d.name, d]));
+  const hash = schemaHash(canonicalSchema(defs, conditions.values()));
+  return conditions.size === 0 ? { types, hash } : { types, conditions, hash };
 }
 
 /** Compile the schema files of a policy set; throws one PolicyError listing every problem. */

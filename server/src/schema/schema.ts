@@ -10,6 +10,36 @@ export interface AllowedSubject {
   readonly relation?: string | undefined;
   /** True for `type:*`. A wildcard never has a relation. */
   readonly wildcard: boolean;
+  /** Conditions a relationship of this subject kind may carry (`user with ip_allowlist`), sorted. */
+  readonly conditions?: readonly string[] | undefined;
+  /** True when every relationship of this kind must carry one of `conditions` (no bare `user` listed). */
+  readonly requiresCondition?: boolean | undefined;
+}
+
+/** A condition parameter's type: the types OpenFGA and SpiceDB offer. */
+export type ParameterType =
+  | {
+      readonly kind:
+        | 'int'
+        | 'uint'
+        | 'double'
+        | 'bool'
+        | 'string'
+        | 'bytes'
+        | 'duration'
+        | 'timestamp'
+        | 'ipaddress'
+        | 'any';
+    }
+  | { readonly kind: 'list' | 'map'; readonly element: ParameterType };
+
+/** A named condition: a CEL expression over typed parameters, checked when the schema compiled. */
+export interface ConditionDef {
+  readonly name: string;
+  /** Parameter name → type, in declaration order. */
+  readonly parameters: ReadonlyMap<string, ParameterType>;
+  /** The CEL source. */
+  readonly expression: string;
 }
 
 /**
@@ -62,6 +92,8 @@ export interface ObjectTypeDef {
  */
 export interface Schema {
   readonly types: ReadonlyMap<string, ObjectTypeDef>;
+  /** Named conditions relationships may carry; absent or empty when the schema declares none. */
+  readonly conditions?: ReadonlyMap<string, ConditionDef> | undefined;
   /** Hex sha256 of the canonical schema: identifies compiled snapshots across replicas. */
   readonly hash: string;
 }

@@ -3,12 +3,17 @@
 // that would orphan them is refused) and renders the schema as stable JSON for ReadSchema.
 import { InvalidArgumentError } from '../errors.js';
 import type { Relationship, SubjectRef } from '../model/relationship.js';
-import { formatRelationship, formatSubject } from '../model/relationship.js';
+import {
+  formatRelationship,
+  formatRelationshipWithAttributes,
+  formatSubject,
+} from '../model/relationship.js';
 import { canonicalSchema } from './canonical.js';
+import { formatParameterType, ParameterValueError, toCelValue } from './cel-condition.js';
 import { allowsSubject } from './compile-relation.js';
 import { didYouMean, didYouMeanType } from './did-you-mean.js';
 import { formatAllowedSubject } from './format-expression.js';
-import type { ObjectTypeDef, PermissionDef, RelationDef, Schema } from './schema.js';
+import type { AllowedSubject, ObjectTypeDef, PermissionDef, RelationDef, Schema } from './schema.js';
 
 function fail(message: string, field: string | undefined): never {
   throw new InvalidArgumentError(message, field === undefined ? undefined : { field });
@@ -78,6 +83,78 @@ export function validateRelationship(schema: Schema, rel: Relationship, field?: 
       field,
     );
   }
+  if (rel.condition !== undefined || rel.expiresAt !== undefined) validateAttributes(schema, rel, field);
+  else if (allowedEntry(relation.allowed, rel.subject)?.requiresCondition === true) {
+    const entry = allowedEntry(relation.allowed, rel.subject)!;
+    fail(
+      `relation '${type.name}#${relation.name}' requires a condition on '${formatRelationship(rel)}' (one of ${entry.conditions!.join(', ')}); write it as '${formatRelationship(rel)}[${entry.conditions![0]}]'`,
+      field,
+    );
+  }
+}
+
+function allowedEntry(
+  allowed: readonly AllowedSubject[],
+  s: Relationship['subject'],
+): AllowedSubject | undefined {
+  const wildcard = s.id === '*';
+  const relation = s.relation === '' ? undefined : s.relation;
+  return allowed.find((a) => a.type === s.type && a.wildcard === wildcard && a.relation === relation);
+}
+
+/** A relationship's condition is declared, allowed on its subject kind, and its stored values fit the parameters. */
+function validateAttributes(schema: Schema, rel: Relationship, field: string | undefined): void {
+  const shown = formatRelationshipWithAttributes(rel);
+  if (rel.expiresAt !== undefined && !Number.isFinite(rel.expiresAt)) {
+    fail(`relationship '${formatRelationship(rel)}' has an expiry that is not a time`, field);
+  }
+  const condition = rel.condition;
+  const entry = allowedEntry(
+    schema.types.get(rel.resource.type)!.relations.get(rel.relation)!.allowed,
+    rel.subject,
+  )!;
+  if (condition === undefined) {
+    if (entry.requiresCondition === true) {
+      fail(
+        `relation '${rel.resource.type}#${rel.relation}' requires a condition on '${shown}' (one of ${entry.conditions!.join(', ')})`,
+        field,
+      );
+    }
+    return;
+  }
+  const def = schema.conditions?.get(condition.name);
+  if (def === undefined) {
+    const names = [...(schema.conditions?.keys() ?? [])];
+    fail(
+      `relationship '${shown}' names condition '${condition.name}', which the schema does not declare${didYouMean(condition.name, names)}`,
+      field,
+    );
+  }
+  if (!(entry.conditions ?? []).includes(condition.name)) {
+    const allowed = entry.conditions === undefined ? 'no condition' : `only ${entry.conditions.join(', ')}`;
+    fail(
+      `relation '${rel.resource.type}#${rel.relation}' does not allow condition '${condition.name}' on ${describeSubject(rel.subject)} (it allows ${allowed}); add '${formatAllowedSubject(entry)} with ${condition.name}' to its types`,
+      field,
+    );
+  }
+  for (const [name, value] of Object.entries(condition.context ?? {})) {
+    const type = def.parameters.get(name);
+    if (type === undefined) {
+      fail(
+        `relationship '${shown}': condition '${def.name}' has no parameter '${name}'${didYouMean(name, def.parameters.keys())}; its parameters are ${[...def.parameters.keys()].join(', ') || '(none)'}`,
+        field,
+      );
+    }
+    try {
+      toCelValue(type, value);
+    } catch (err) {
+      if (!(err instanceof ParameterValueError)) throw err;
+      fail(
+        `relationship '${shown}': parameter '${name}' of condition '${def.name}' is ${formatParameterType(type)}: ${err.message}`,
+        field,
+      );
+    }
+  }
 }
 
 /** Check that `permissionOrRelation` exists on `resourceType`; returns its definition. */
@@ -139,5 +216,5 @@ export function findOrphanedRelationships(
 
 /** The canonical JSON form of the schema (types, relations, permissions sorted by name). */
 export function schemaToJson(schema: Schema): unknown {
-  return canonicalSchema(schema.types.values());
+  return canonicalSchema(schema.types.values(), schema.conditions?.values() ?? []);
 }

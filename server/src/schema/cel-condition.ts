@@ -1,0 +1,491 @@
+// Conditions as CEL programs (@bufbuild/cel): parameter types, the static checks a condition
+// passes at policy load, JSON → CEL value conversion, and evaluation to true, false or "these
+// parameters are missing". Compiled once per schema; evaluation is bounded (see COST LIMITS).
+import { BlockList, isIP } from 'node:net';
+import {
+  type CelInput,
+  CelScalar,
+  type CelType,
+  celEnv,
+  celMethod,
+  celUint,
+  isCelError,
+  listType,
+  mapType,
+  objectType,
+  parse,
+  plan,
+} from '@bufbuild/cel';
+import { create } from '@bufbuild/protobuf';
+import { DurationSchema, TimestampSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import type { ConditionDef, ParameterType } from './schema.js';
+
+// COST LIMITS. @bufbuild/cel has no evaluation-cost budget, so the cost is bounded by shape:
+// an expression has at most MAX_EXPRESSION_NODES nodes and no comprehension (`all`, `exists`,
+// `map`, `filter`) inside another, and every list, map, string or bytes value a condition
+// receives is at most MAX_COLLECTION_SIZE entries / MAX_TEXT_LENGTH characters. Regular
+// expressions (`matches`) run on RE2, linear in the input. So one evaluation costs at most about
+// MAX_EXPRESSION_NODES × MAX_COLLECTION_SIZE steps.
+export const MAX_EXPRESSION_NODES = 256;
+export const MAX_COLLECTION_SIZE = 256;
+export const MAX_TEXT_LENGTH = 4096;
+
+const SCALARS = new Set([
+  'int',
+  'uint',
+  'double',
+  'bool',
+  'string',
+  'bytes',
+  'duration',
+  'timestamp',
+  'ipaddress',
+  'any',
+]);
+
+/** Reads `int`, `list<string>`, `map<list<int>>`…; returns a message when the text is no type. */
+export function parseParameterType(text: string): ParameterType | string {
+  const t = text.trim();
+  const m = /^(list|map)\s*<(.*)>$/.exec(t);
+  if (m !== null) {
+    const element = parseParameterType(m[2]!);
+    if (typeof element === 'string') return element;
+    return { kind: m[1] as 'list' | 'map', element };
+  }
+  if (SCALARS.has(t)) return { kind: t as Exclude<ParameterType['kind'], 'list' | 'map'> };
+  return `'${t}' is not a parameter type; use one of ${[...SCALARS].join(', ')}, list<T> or map<T>`;
+}
+
+export function formatParameterType(t: ParameterType): string {
+  return t.kind === 'list' || t.kind === 'map' ? `${t.kind}<${formatParameterType(t.element)}>` : t.kind;
+}
+
+const TIMESTAMP = objectType(TimestampSchema);
+const DURATION = objectType(DurationSchema);
+
+function celTypeOf(t: ParameterType): CelType {
+  switch (t.kind) {
+    case 'int':
+      return CelScalar.INT;
+    case 'uint':
+      return CelScalar.UINT;
+    case 'double':
+      return CelScalar.DOUBLE;
+    case 'bool':
+      return CelScalar.BOOL;
+    case 'string':
+    case 'ipaddress':
+      return CelScalar.STRING;
+    case 'bytes':
+      return CelScalar.BYTES;
+    case 'duration':
+      return DURATION;
+    case 'timestamp':
+      return TIMESTAMP;
+    case 'any':
+      return CelScalar.DYN;
+    case 'list':
+      return listType(celTypeOf(t.element));
+    case 'map':
+      return mapType(CelScalar.STRING, celTypeOf(t.element));
+  }
+}
+
+/** Parsed CIDR blocks, by their text: conditions name a handful, evaluated over and over. */
+const cidrs = new Map<string, BlockList | null>();
+
+function cidrBlock(cidr: string): BlockList | null {
+  let block = cidrs.get(cidr);
+  if (block !== undefined) return block;
+  const slash = cidr.indexOf('/');
+  const address = slash < 0 ? cidr : cidr.slice(0, slash);
+  const family = isIP(address);
+  const prefix = slash < 0 ? (family === 6 ? 128 : 32) : Number(cidr.slice(slash + 1));
+  block = null;
+  if (family !== 0 && Number.isInteger(prefix) && prefix >= 0 && prefix <= (family === 6 ? 128 : 32)) {
+    block = new BlockList();
+    block.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  if (cidrs.size < 1024) cidrs.set(cidr, block);
+  return block;
+}
+
+/** `ip.in_cidr("10.0.0.0/8")`: OpenFGA's ipaddress method, on the string an ipaddress parameter holds. */
+function inCidr(ip: string, cidr: string): boolean {
+  const block = cidrBlock(cidr);
+  if (block === null) throw new Error(`in_cidr: '${cidr}' is not a CIDR block such as '10.0.0.0/8'`);
+  const family = isIP(ip);
+  if (family === 0) throw new Error(`in_cidr: '${ip}' is not an IP address`);
+  return block.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+const IN_CIDR = celMethod('in_cidr', CelScalar.STRING, [CelScalar.STRING], CelScalar.BOOL, function (cidr) {
+  return inCidr(this, cidr);
+});
+
+/** Go-style durations as SpiceDB and OpenFGA write them: `1h30m`, `90s`, `1.5s`, `250ms`. */
+const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/y;
+const UNIT_NANOS: Record<string, number> = {
+  h: 3.6e12,
+  m: 6e10,
+  s: 1e9,
+  ms: 1e6,
+  us: 1e3,
+  µs: 1e3,
+  ns: 1,
+};
+
+function parseDuration(text: string): bigint | undefined {
+  let i = 0;
+  let negative = false;
+  if (text.startsWith('-')) {
+    negative = true;
+    i = 1;
+  }
+  let nanos = 0;
+  let parts = 0;
+  while (i < text.length) {
+    DURATION_PART.lastIndex = i;
+    const m = DURATION_PART.exec(text);
+    if (m === null) return undefined;
+    nanos += Number(m[1]) * UNIT_NANOS[m[2]!]!;
+    i = DURATION_PART.lastIndex;
+    parts++;
+  }
+  if (parts === 0) return undefined;
+  const n = BigInt(Math.round(nanos));
+  return negative ? -n : n;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Thrown by toCelValue: the message says what was expected. */
+export class ParameterValueError extends Error {}
+
+function wrong(expected: string, value: unknown): never {
+  const shown = JSON.stringify(value);
+  throw new ParameterValueError(
+    `expected ${expected}, got ${shown === undefined ? typeof value : shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}`,
+  );
+}
+
+function toInteger(value: unknown, what: string): bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) return BigInt(value);
+  if (typeof value === 'bigint') return value;
+  return wrong(what, value);
+}
+
+/** A JSON value (from a relationship or a request) as the CEL value of `type`; throws ParameterValueError. */
+export function toCelValue(type: ParameterType, value: unknown): CelInput {
+  switch (type.kind) {
+    case 'int': {
+      const n = toInteger(value, 'an integer');
+      if (n < INT64_MIN || n > INT64_MAX) wrong('a 64-bit integer', value);
+      return n;
+    }
+    case 'uint': {
+      const n = toInteger(value, 'a non-negative integer');
+      if (n < 0n || n >= 2n ** 64n) wrong('a non-negative 64-bit integer', value);
+      return celUint(n);
+    }
+    case 'double':
+      return typeof value === 'number' ? value : wrong('a number', value);
+    case 'bool':
+      return typeof value === 'boolean' ? value : wrong('true or false', value);
+    case 'string':
+      if (typeof value !== 'string') return wrong('a string', value);
+      if (value.length > MAX_TEXT_LENGTH) wrong(`a string of at most ${MAX_TEXT_LENGTH} characters`, '…');
+      return value;
+    case 'bytes': {
+      if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+        return wrong('base64 text', value);
+      if (value.length > MAX_TEXT_LENGTH) wrong(`at most ${MAX_TEXT_LENGTH} characters of base64`, '…');
+      return new Uint8Array(Buffer.from(value, 'base64'));
+    }
+    case 'duration': {
+      const nanos = typeof value === 'string' ? parseDuration(value) : undefined;
+      if (nanos === undefined) return wrong("a duration such as '1h30m' or '90s'", value);
+      return create(DurationSchema, {
+        seconds: nanos / 1_000_000_000n,
+        nanos: Number(nanos % 1_000_000_000n),
+      });
+    }
+    case 'timestamp': {
+      const ms = typeof value === 'string' && RFC3339.test(value) ? Date.parse(value) : Number.NaN;
+      if (Number.isNaN(ms)) return wrong("an RFC 3339 time such as '2026-12-31T00:00:00Z'", value);
+      return timestampFromMs(ms);
+    }
+    case 'ipaddress':
+      return typeof value === 'string' && isIP(value) !== 0 ? value : wrong('an IP address', value);
+    case 'any':
+      return anyValue(value, 0);
+    case 'list': {
+      if (!Array.isArray(value)) return wrong('a list', value);
+      if (value.length > MAX_COLLECTION_SIZE) wrong(`a list of at most ${MAX_COLLECTION_SIZE} items`, '…');
+      return value.map((v) => toCelValue(type.element, v));
+    }
+    case 'map': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return wrong('an object', value);
+      const entries = Object.entries(value);
+      if (entries.length > MAX_COLLECTION_SIZE)
+        wrong(`an object of at most ${MAX_COLLECTION_SIZE} keys`, '…');
+      return new Map(entries.map(([k, v]) => [k, toCelValue(type.element, v)]));
+    }
+  }
+}
+
+/** A JSON value of a parameter typed `any`: numbers are doubles, objects maps (size-limited too). */
+function anyValue(value: unknown, depth: number): CelInput {
+  if (depth > 8) return wrong('a value nested at most 8 deep', '…');
+  if (value === null || typeof value === 'boolean' || typeof value === 'number') return value;
+  if (typeof value === 'string') return toCelValue({ kind: 'string' }, value);
+  if (Array.isArray(value)) {
+    if (value.length > MAX_COLLECTION_SIZE) wrong(`a list of at most ${MAX_COLLECTION_SIZE} items`, '…');
+    return value.map((v) => anyValue(v, depth + 1));
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as object);
+    if (entries.length > MAX_COLLECTION_SIZE) wrong(`an object of at most ${MAX_COLLECTION_SIZE} keys`, '…');
+    return new Map(entries.map(([k, v]) => [k, anyValue(v, depth + 1)]));
+  }
+  return wrong('a JSON value', value);
+}
+
+function zeroValue(type: ParameterType): CelInput {
+  switch (type.kind) {
+    case 'int':
+      return 0n;
+    case 'uint':
+      return celUint(0n);
+    case 'double':
+      return 0;
+    case 'bool':
+      return false;
+    case 'string':
+      return '';
+    case 'ipaddress':
+      return '0.0.0.0';
+    case 'bytes':
+      return new Uint8Array();
+    case 'duration':
+      return create(DurationSchema);
+    case 'timestamp':
+      return timestampFromMs(0);
+    case 'any':
+      return null;
+    case 'list':
+      return [];
+    case 'map':
+      return new Map();
+  }
+}
+
+/** One problem in a condition's expression; `offset` is into the expression text when known. */
+export interface ConditionProblem {
+  readonly offset: number | undefined;
+  readonly message: string;
+}
+
+interface ExprShape {
+  nodes: number;
+  /** Free identifiers (not comprehension variables), with the expression id of their first use. */
+  readonly idents: Map<string, bigint>;
+  nestedComprehension: boolean;
+}
+
+// The parsed CEL tree, read structurally (the types come from @bufbuild/cel-spec).
+type AnyExpr = ReturnType<typeof parse>['expr'];
+
+function shapeOf(root: AnyExpr): ExprShape {
+  const shape: ExprShape = { nodes: 0, idents: new Map(), nestedComprehension: false };
+  const walk = (e: AnyExpr | undefined, bound: ReadonlySet<string>, loops: number): void => {
+    if (e === undefined) return;
+    shape.nodes++;
+    const k = e.exprKind;
+    switch (k.case) {
+      case 'identExpr':
+        if (!bound.has(k.value.name) && !shape.idents.has(k.value.name)) shape.idents.set(k.value.name, e.id);
+        return;
+      case 'selectExpr':
+        walk(k.value.operand, bound, loops);
+        return;
+      case 'callExpr':
+        walk(k.value.target, bound, loops);
+        for (const a of k.value.args) walk(a, bound, loops);
+        return;
+      case 'listExpr':
+        for (const a of k.value.elements) walk(a, bound, loops);
+        return;
+      case 'structExpr':
+        for (const entry of k.value.entries) {
+          if (entry.keyKind.case === 'mapKey') walk(entry.keyKind.value, bound, loops);
+          walk(entry.value, bound, loops);
+        }
+        return;
+      case 'comprehensionExpr': {
+        const c = k.value;
+        if (loops > 0) shape.nestedComprehension = true;
+        walk(c.iterRange, bound, loops);
+        walk(c.accuInit, bound, loops);
+        const inner = new Set(bound);
+        inner.add(c.iterVar);
+        if (c.iterVar2 !== '') inner.add(c.iterVar2);
+        inner.add(c.accuVar);
+        walk(c.loopCondition, inner, loops + 1);
+        walk(c.loopStep, inner, loops + 1);
+        walk(c.result, inner, loops + 1);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  walk(root, new Set(), 0);
+  return shape;
+}
+
+/** Offset into `text` of a `<input>:line:column:` position in a CEL error message. */
+function offsetOfMessage(text: string, message: string): number | undefined {
+  const m = /<input>:(\d+):(\d+)/.exec(message);
+  if (m === null) return undefined;
+  const lines = text.split('\n');
+  let offset = 0;
+  for (let i = 0; i < Number(m[1]) - 1 && i < lines.length; i++) offset += lines[i]!.length + 1;
+  return offset + Number(m[2]) - 1;
+}
+
+/** What evaluating a condition gives: true, false, or the sorted names of the missing parameters. */
+export type ConditionOutcome = boolean | readonly string[];
+
+/** CEL values by parameter name, converted once (a relationship's stored ones, a request's). */
+export type BoundParameters = ReadonlyMap<string, CelInput>;
+
+/** A condition compiled for evaluation. */
+export interface ConditionProgram {
+  readonly def: ConditionDef;
+  /** The parameters the expression reads, sorted. */
+  readonly referenced: readonly string[];
+  /** Converts values for this condition's parameters; unknown keys are ignored. Throws ParameterValueError naming the parameter. */
+  bind(values: Readonly<Record<string, unknown>> | undefined): BoundParameters;
+  /** Stored values win over the request's (SpiceDB's rule); throws Error when CEL fails at run time. */
+  evaluate(stored: BoundParameters, request: BoundParameters): ConditionOutcome;
+}
+
+const NO_VALUES: BoundParameters = new Map();
+
+/**
+ * Parses and checks `def`'s expression: bad CEL, unknown parameters, type errors (found by
+ * evaluating once with every parameter's zero value, which runs every operator the expression
+ * applies outside short-circuited branches), a result that is not a bool, an expression over the
+ * cost limits. Returns the program, or every problem found.
+ */
+export function compileCondition(def: ConditionDef): ConditionProgram | ConditionProblem[] {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(def.expression);
+  } catch (err) {
+    const message = (err as Error).message;
+    return [
+      {
+        offset: offsetOfMessage(def.expression, message),
+        message: `condition '${def.name}': ${message.replace(/^<input>:\d+:\d+:\s*/, '')}`,
+      },
+    ];
+  }
+  const problems: ConditionProblem[] = [];
+  const offsetOf = (id: bigint): number | undefined => parsed.sourceInfo?.positions[id.toString()];
+  const shape = shapeOf(parsed.expr);
+  for (const [name, id] of shape.idents) {
+    if (!def.parameters.has(name)) {
+      const declared = [...def.parameters.keys()].join(', ') || '(none)';
+      problems.push({
+        offset: offsetOf(id),
+        message: `condition '${def.name}' reads '${name}', which is not one of its parameters (${declared}); declare it under 'parameters'`,
+      });
+    }
+  }
+  if (shape.nodes > MAX_EXPRESSION_NODES) {
+    problems.push({
+      offset: undefined,
+      message: `condition '${def.name}' has ${shape.nodes} expression nodes, more than the limit of ${MAX_EXPRESSION_NODES}; split it or simplify it`,
+    });
+  }
+  if (shape.nestedComprehension) {
+    problems.push({
+      offset: undefined,
+      message: `condition '${def.name}' nests a comprehension (all/exists/map/filter) inside another; that is over the cost limit, rewrite it with one level`,
+    });
+  }
+  if (problems.length > 0) return problems;
+
+  const variables: Record<string, CelType> = {};
+  for (const [name, type] of def.parameters) variables[name] = celTypeOf(type);
+  const env = celEnv({ variables, funcs: [IN_CIDR] });
+  const run = plan(env, parsed) as (bindings: Record<string, CelInput>) => unknown;
+  const zero: Record<string, CelInput> = {};
+  for (const [name, type] of def.parameters) zero[name] = zeroValue(type);
+  const trial = run(zero);
+  if (isCelError(trial)) {
+    const message = trial.message;
+    // Errors of values (division by zero, a bad CIDR on an empty address…) are not type errors.
+    if (/overload|no such|unresolved|not a (?:list|map)|unsupported/i.test(message)) {
+      return [
+        {
+          offset: trial.exprId === undefined ? undefined : offsetOf(trial.exprId),
+          message: `condition '${def.name}' does not type-check: ${message}`,
+        },
+      ];
+    }
+  } else if (typeof trial !== 'boolean') {
+    return [
+      {
+        offset: undefined,
+        message: `condition '${def.name}' must evaluate to a bool (true or false), not to ${typeof trial === 'bigint' ? 'an int' : typeof trial}`,
+      },
+    ];
+  }
+
+  const referenced = [...shape.idents.keys()].sort();
+  return {
+    def,
+    referenced,
+    bind(values) {
+      if (values === undefined) return NO_VALUES;
+      const out = new Map<string, CelInput>();
+      for (const [name, type] of def.parameters) {
+        const v = values[name];
+        if (v === undefined) continue;
+        try {
+          out.set(name, toCelValue(type, v));
+        } catch (err) {
+          if (!(err instanceof ParameterValueError)) throw err;
+          throw new ParameterValueError(
+            `parameter '${name}' of condition '${def.name}' is ${formatParameterType(type)}: ${err.message}`,
+          );
+        }
+      }
+      return out;
+    },
+    evaluate(stored, request) {
+      const bindings: Record<string, CelInput> = {};
+      let missing: string[] | undefined;
+      for (const name of referenced) {
+        const v = stored.get(name) ?? request.get(name);
+        if (v !== undefined) bindings[name] = v;
+        else if (missing === undefined) missing = [name];
+        else missing.push(name);
+      }
+      const result = run(bindings);
+      if (typeof result === 'boolean') return result;
+      // With parameters missing, CEL reports an unresolved one unless the others decided it.
+      if (missing !== undefined) return missing;
+      throw new Error(
+        `condition '${def.name}' failed: ${isCelError(result) ? result.message : 'it did not evaluate to a bool'}`,
+      );
+    },
+  };
+}

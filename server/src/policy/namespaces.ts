@@ -17,9 +17,16 @@ export function qualifySubject(s: SubjectRef, namespace: string | undefined): Su
 }
 
 export function qualifyRelationship(r: Relationship, namespace: string | undefined): Relationship {
-  return {
+  const qualified: Relationship = {
     resource: qualifyObject(r.resource, namespace),
     relation: r.relation,
     subject: qualifySubject(r.subject, namespace),
+  };
+  // A relationship's condition and expiry travel with it (condition names are global).
+  if (r.condition === undefined && r.expiresAt === undefined) return qualified;
+  return {
+    ...qualified,
+    ...(r.condition === undefined ? {} : { condition: r.condition }),
+    ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
   };
 }

@@ -373,7 +373,7 @@ describe('compilePolicySet problems in data and test files', () => {
     expect(lines).toEqual([
       "crm/t.yaml:4:25: type 'crm/contact' has no permission or relation 'veiw'; did you mean 'view'?",
       "crm/t.yaml:5:29: unknown subject type 'crm/usr'; did you mean 'crm/user'?",
-      "crm/t.yaml:6:5: unknown key 'alowed' in an assertion; did you mean 'allowed'? (expected 'allowed', 'denied')",
+      "crm/t.yaml:6:5: unknown key 'alowed' in an assertion; did you mean 'allowed'? (expected 'allowed', 'denied', 'conditional', 'context', 'now', 'contextual_relationships', 'missing')",
       "crm/t.yaml:7:5: an assertion does one thing, but has 'allowed' and 'denied'; split it into separate items",
       "crm/t.yaml:11:26: expected object 'group:eng' is not of the looked-up type 'crm/contact', so it can never be in the result",
       "crm/t.yaml:13:32: expected subject 'group:eng' is not a 'crm/user', so it can never be in the result",
@@ -381,7 +381,7 @@ describe('compilePolicySet problems in data and test files', () => {
       "crm/t.yaml:16:5: a 'subjects' lookup needs 'expect', the exact list of results ([] for none)",
       "crm/t.yaml:18:31: relation 'crm/contact#viewer' does not allow subject 'crm/user:x' in 'crm/contact:c1#viewer@crm/user:x'; it allows crm/user:*, crm/group#member",
       "crm/t.yaml:19:20: unknown type 'crm/usr'; did you mean 'crm/user'?",
-      "crm/t.yaml:20:5: unknown key 'wrte' in a step; did you mean 'write'? (expected 'allowed', 'denied', 'resources', 'subjects', 'write', 'delete', 'delete_object', 'expect')",
+      "crm/t.yaml:20:5: unknown key 'wrte' in a step; did you mean 'write'? (expected 'allowed', 'denied', 'conditional', 'resources', 'subjects', 'write', 'delete', 'delete_object', 'expect', 'context', 'now', 'contextual_relationships', 'missing')",
       "crm/t.yaml:22:5: 'expect' belongs to a 'resources' or 'subjects' lookup, not to 'allowed'",
       "crm/t.yaml:23:1: unknown key 'asertions' in a 'test' file; did you mean 'assertions'? (expected 'kind', 'namespace', 'name', 'relationships', 'assertions', 'lookups', 'steps')",
     ]);

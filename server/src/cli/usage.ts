@@ -40,13 +40,18 @@ assertion with its file:line, and "N passed, M failed".
 
 Exit codes: 0 all passed, 1 any failure or invalid policies, 64 usage error.`;
 
-export const CHECK_USAGE = `Usage: gatehouse check DIR RESOURCE#PERMISSION@SUBJECT
+export const CHECK_USAGE = `Usage: gatehouse check DIR RESOURCE#PERMISSION@SUBJECT [--context JSON] [--now RFC3339]
 
-Load DIR and answer one check against its relationship files, printing "allowed" or
-"denied" and the explanation tree. Types of namespaced files are written in full:
+Load DIR and answer one check against its relationship files, printing "allowed",
+"denied" or "conditional" and the explanation tree. Types of namespaced files are written
+in full:
   gatehouse check policies 'team_crm/contact:prospect1#view@team_crm/user:mike'
 
-Exit codes: 0 allowed, 2 denied, 1 invalid policies or request, 64 usage error.`;
+  --context JSON   values for condition parameters, such as '{"ip":"10.1.2.3"}'
+  --now RFC3339    the request time expiring relationships are judged against (default: now)
+
+Exit codes: 0 allowed, 2 denied, 3 conditional (context missing), 1 invalid policies or
+request, 64 usage error.`;
 
 export const IMPORT_USAGE = `Usage: gatehouse import openfga MODEL.fga|model.json [--tuples FILE] --out DIR
        gatehouse import spicedb SCHEMA.zed|validation.yaml --out DIR

@@ -86,6 +86,7 @@ export class ConditionalEvaluator {
     schema: Schema,
     private readonly graph: GraphIndex,
     private readonly maxDepth: number,
+    private readonly clock: () => number = Date.now,
   ) {
     this.model = new SchemaModel(doubleSchema(schema));
     this.state = new RequestState(graph, conditionPrograms(schema));
@@ -99,7 +100,7 @@ export class ConditionalEvaluator {
 
   /** Starts a request: its time, context and contextual relationships (already validated). */
   begin(facts: RequestFacts): void {
-    this.state.reset(facts.now ?? Date.now(), facts.context, facts.contextualRelationships);
+    this.state.reset(facts.now ?? this.clock(), facts.context, facts.contextualRelationships);
   }
 
   /** Sets the subject the following `decide` calls ask about (names already validated). */

@@ -1,5 +1,5 @@
 // Renders an Explanation as indented text for people (`gatehouse check` prints it): one line per
-// step, ✓ for steps that held and ✗ for steps that did not.
+// step, ✓ for steps that held, ✗ for steps that did not, ? for conditional ones.
 import type { ExplainNode, Explanation } from './types.js';
 
 const INDENT = '  ';
@@ -41,14 +41,20 @@ function describe(node: ExplainNode): string {
  * `heading` (such as the check tuple) is printed after the verdict on the first line.
  */
 export function formatExplanation(explanation: Explanation, heading?: string): string {
-  const lines = [
-    `${explanation.allowed ? 'allowed' : 'denied'}${heading === undefined ? '' : `: ${heading}`}`,
-  ];
+  const verdict =
+    explanation.permissionship === 'conditional'
+      ? `conditional (missing ${(explanation.missingContext ?? []).join(', ')})`
+      : explanation.allowed
+        ? 'allowed'
+        : 'denied';
+  const lines = [`${verdict}${heading === undefined ? '' : `: ${heading}`}`];
   // Explicit stack: explanation trees of deep group chains must not overflow the call stack.
   const stack: [ExplainNode, number][] = [[explanation.root, 0]];
   while (stack.length > 0) {
     const [node, level] = stack.pop()!;
-    lines.push(`${INDENT.repeat(level)}${node.result ? '✓' : '✗'} ${describe(node)}`);
+    const mark = node.conditional === true ? '?' : node.result ? '✓' : '✗';
+    const detail = node.detail === undefined ? '' : ` — ${node.detail}`;
+    lines.push(`${INDENT.repeat(level)}${mark} ${describe(node)}${detail}`);
     for (let i = node.children.length - 1; i >= 0; i--) stack.push([node.children[i]!, level + 1]);
   }
   return lines.join('\n');

@@ -6,7 +6,9 @@
 import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
 import { formatObject, formatSubject, WILDCARD_ID } from '../model/relationship.js';
 import type { Expr, ObjectTypeDef, Schema } from '../schema/schema.js';
-import type { CheckRequest, LookupSubjectsResult } from './types.js';
+import { conditionPrograms } from './conditional-check.js';
+import { boundName, doubleSchema, LOWER, UPPER } from './doubled-schema.js';
+import type { CheckRequest, Decision, LookupSubjectsResult, RequestFacts } from './types.js';
 
 /** The reference answers to the engine's questions over one fixed relationship set. */
 export interface ReferenceModel {
@@ -26,7 +28,23 @@ const FRESH_ID = '~fresh';
 
 const sorted = (ids: Iterable<string>): string[] => [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-export function evaluateReference(schema: Schema, relationships: readonly Relationship[]): ReferenceModel {
+export interface ReferenceOptions {
+  /**
+   * Names a subject set is compared by (identity, subject-set edges): two node names that map
+   * to the same string answer to one subject set. The three-valued reference uses it so both
+   * bounds of a relation hold the same sets.
+   */
+  readonly canonicalName?: (name: string) => string;
+}
+
+export function evaluateReference(
+  schema: Schema,
+  relationships: readonly Relationship[],
+  options: ReferenceOptions = {},
+): ReferenceModel {
+  const canonicalName = options.canonicalName ?? ((name: string) => name);
+  const canonicalSubject = (s: SubjectRef): string =>
+    s.relation === undefined ? formatSubject(s) : `${s.type}:${s.id}#${canonicalName(s.relation)}`;
   const nodes: { type: ObjectTypeDef; name: string }[] = [];
   for (const type of schema.types.values()) {
     for (const name of [...type.relations.keys(), ...type.permissions.keys()]) nodes.push({ type, name });
@@ -47,7 +65,7 @@ export function evaluateReference(schema: Schema, relationships: readonly Relati
   const solve = (subject: SubjectRef, extra: readonly ObjectRef[]): Map<string, boolean> => {
     const universe = new Map(objects);
     for (const o of extra) universe.set(formatObject(o), o);
-    const subjectKey = formatSubject(subject);
+    const subjectKey = canonicalSubject(subject);
     /** Final values of the components solved so far. */
     const values = new Map<string, boolean>();
     let component = new Set<string>();
@@ -79,12 +97,12 @@ export function evaluateReference(schema: Schema, relationships: readonly Relati
       }
     };
     const evalNode = (type: ObjectTypeDef, o: string, name: string): boolean => {
-      if (subjectKey === `${o}#${name}`) return true;
+      if (subjectKey === `${o}#${canonicalName(name)}`) return true;
       const permission = type.permissions.get(name);
       if (permission !== undefined) return evalExpr(type, o, permission.expr, false);
       return (byResource.get(`${o}#${name}`) ?? []).some((r) => {
         const s = r.subject;
-        if (formatSubject(s) === subjectKey) return true;
+        if (canonicalSubject(s) === subjectKey) return true;
         if (s.id === WILDCARD_ID) return subject.type === s.type && subject.relation === undefined;
         if (s.relation !== undefined) return value(`${s.type}:${s.id}`, s.type, s.relation, false);
         return false;
@@ -238,4 +256,67 @@ function orderedComponents(schema: Schema): string[][] {
   };
   for (const v of deps.keys()) if (!index.has(v)) visit(v);
   return out;
+}
+
+/** The three-valued reference answers over one relationship set and one request's facts. */
+export interface ReferenceModel3 {
+  decide(request: CheckRequest): Decision;
+  /** Every parameter some undecided relationship of the world lacks: a bound on `missingContext`. */
+  readonly missing: ReadonlySet<string>;
+}
+
+const stripBound = (name: string): string => name.replace(/~(?:lo|hi)$/, '');
+
+/**
+ * Conditions, expiry and contextual relationships, naively: every relationship (stored and
+ * contextual) is judged once for the request — granted, not, or undecided — and the
+ * two-valued reference above answers two worlds of the doubled schema (doubled-schema.ts):
+ * the lower bound holds granted relationships, the upper bound undecided ones too.
+ */
+export function evaluateReference3(
+  schema: Schema,
+  relationships: readonly Relationship[],
+  facts: RequestFacts,
+): ReferenceModel3 {
+  const programs = conditionPrograms(schema);
+  const now = facts.now ?? Date.now();
+  const missing = new Set<string>();
+  const doubled: Relationship[] = [];
+  const put = (r: Relationship, bound: typeof LOWER | typeof UPPER): void => {
+    const subject =
+      r.subject.relation === undefined
+        ? r.subject
+        : { ...r.subject, relation: boundName(r.subject.relation, bound) };
+    doubled.push({ resource: r.resource, relation: boundName(r.relation, bound), subject });
+  };
+  for (const r of [...relationships, ...(facts.contextualRelationships ?? [])]) {
+    if (r.expiresAt !== undefined && r.expiresAt <= now) continue;
+    let granted: boolean | readonly string[] = true;
+    if (r.condition !== undefined) {
+      const program = programs.get(r.condition.name)!;
+      granted = program.evaluate(program.bind(r.condition.context), program.bind(facts.context));
+    }
+    if (granted === false) continue;
+    if (granted !== true) for (const name of granted) missing.add(name);
+    if (granted === true) put(r, LOWER);
+    put(r, UPPER);
+  }
+  const reference = evaluateReference(doubleSchema(schema), doubled, { canonicalName: stripBound });
+  const at = (request: CheckRequest, bound: typeof LOWER | typeof UPPER): boolean => {
+    const s = request.subject;
+    const subject = s.relation === undefined ? s : { ...s, relation: boundName(s.relation, bound) };
+    return reference.check({
+      resource: request.resource,
+      permission: boundName(request.permission, bound),
+      subject,
+    });
+  };
+  return {
+    missing,
+    decide(request) {
+      if (at(request, LOWER)) return { permissionship: 'allowed' };
+      if (!at(request, UPPER)) return { permissionship: 'denied' };
+      return { permissionship: 'conditional', missingContext: [...missing].sort() };
+    },
+  };
 }

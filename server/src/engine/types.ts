@@ -41,7 +41,12 @@ export type BatchCheckResult =
       readonly missingContext?: readonly string[] | undefined;
       readonly error?: undefined;
     }
-  | { readonly allowed?: undefined; readonly permissionship?: undefined; readonly error: GatehouseError };
+  | {
+      readonly allowed?: undefined;
+      readonly permissionship?: undefined;
+      readonly missingContext?: undefined;
+      readonly error: GatehouseError;
+    };
 
 /** The two answers every batch shares (results are read-only): no object per item. */
 export const ALLOWED_RESULT: BatchCheckResult = Object.freeze({ allowed: true, permissionship: 'allowed' });
@@ -157,6 +162,12 @@ export interface EngineOptions {
   readonly maxDepth: number;
   /** Upper bound on LookupResources page size. */
   readonly maxLookupPageSize: number;
+  /** The request time when a request names none (ms since the epoch): expiry is judged against it. */
+  readonly clock?: (() => number) | undefined;
 }
 
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { maxDepth: 50, maxLookupPageSize: 10_000 };
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  maxDepth: 50,
+  maxLookupPageSize: 10_000,
+  clock: Date.now,
+};

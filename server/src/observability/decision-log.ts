@@ -108,9 +108,17 @@ export class DecisionLog {
   ): void {
     const latencyMs = performance.now() - startMs;
     let detail: { path: string[] } | { reason: string };
+    let decision = allowed ? 'allowed' : 'denied';
     try {
       const explanation = scope.engine.explain(request);
-      detail = allowed ? { path: allowedPath(explanation.root) } : { reason: denialReason(explanation.root) };
+      if (explanation.permissionship === 'conditional') {
+        // Neither a permit nor a deny: the request lacked condition parameters.
+        decision = 'conditional';
+        detail = { reason: `missing context: ${(explanation.missingContext ?? []).join(', ')}` };
+      } else
+        detail = allowed
+          ? { path: allowedPath(explanation.root) }
+          : { reason: denialReason(explanation.root) };
     } catch (err) {
       detail = { reason: `not explained: ${(err as Error).message}` };
     }
@@ -123,7 +131,7 @@ export class DecisionLog {
       subject: subjectString(request.subject),
       resource: objectString(request.resource),
       permission: request.permission,
-      decision: allowed ? 'allowed' : 'denied',
+      decision,
       ...detail,
       latencyMs: round(latencyMs),
       policyHash: scope.policyHash,

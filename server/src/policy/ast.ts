@@ -111,9 +111,22 @@ export interface RelationshipsFileAst extends FileAstBase {
   readonly file?: StringNode | undefined;
 }
 
+/** What a check in a test file may bring besides its question (see RequestFacts). */
+export interface CheckFactsAst {
+  /** `context:`, a mapping of condition parameter values, as plain JSON. */
+  readonly context?: (Located & { readonly value: Readonly<Record<string, unknown>> }) | undefined;
+  /** `now:`, the request time (RFC 3339) expiry is judged against. */
+  readonly now?: StringNode | undefined;
+  /** `contextual_relationships:`, holding for this check only. */
+  readonly contextual?: readonly StringNode[] | undefined;
+  /** `missing:`, for `conditional`: the parameters the answer must name. */
+  readonly missing?: readonly StringNode[] | undefined;
+}
+
 export interface CheckAssertionAst extends Located {
-  readonly kind: 'allowed' | 'denied';
+  readonly kind: 'allowed' | 'denied' | 'conditional';
   readonly check: StringNode;
+  readonly facts?: CheckFactsAst | undefined;
 }
 
 export interface LookupAst extends Located {

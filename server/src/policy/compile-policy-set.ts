@@ -2,6 +2,7 @@
 // relationship, assertion, lookup and step of the data and test files against it. Throws one
 // PolicyError with every problem of every file, or returns the validated PolicySet.
 
+import type { RequestFacts } from '../engine/types.js';
 import { PolicyError } from '../errors.js';
 import { compileSchemaCollecting } from '../schema/compile.js';
 import type { Schema } from '../schema/schema.js';
@@ -29,11 +30,21 @@ function allResolved<T>(items: readonly (T | undefined)[]): readonly T[] | undef
 function compileStep(step: StepAst, r: StringResolver): TestStep | undefined {
   switch (step.kind) {
     case 'allowed':
-    case 'denied': {
+    case 'denied':
+    case 'conditional': {
       const check = r.check(step.check);
-      return check === undefined
-        ? undefined
-        : { kind: step.kind, check, source: step.check.text, position: step.check.position };
+      if (check === undefined) return undefined;
+      const assertion = { kind: step.kind, check, source: step.check.text, position: step.check.position };
+      const f = step.facts;
+      if (f === undefined) return assertion;
+      const facts: RequestFacts = {
+        context: f.context?.value,
+        now: f.now === undefined ? undefined : r.timestamp(f.now),
+        contextualRelationships:
+          f.contextual === undefined ? undefined : r.relationships(f.contextual).map((p) => p.relationship),
+      };
+      const missing = f.missing?.map((m) => m.text).sort();
+      return missing === undefined ? { ...assertion, facts } : { ...assertion, facts, missing };
     }
     case 'resources': {
       const query = r.resourcesQuery(step.query);

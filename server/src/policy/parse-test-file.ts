@@ -3,13 +3,23 @@
 
 import type { Node } from 'yaml';
 import { isMap } from 'yaml';
-import type { CheckAssertionAst, Located, LookupAst, StepAst, TestFileAst } from './ast.js';
+import type { CheckAssertionAst, CheckFactsAst, Located, LookupAst, StepAst, TestFileAst } from './ast.js';
 import { fileInput } from './file-input.js';
 import type { MapEntry, YamlReader } from './yaml-reader.js';
 
-type Action = 'allowed' | 'denied' | 'resources' | 'subjects' | 'write' | 'delete' | 'delete_object';
+type Action =
+  | 'allowed'
+  | 'denied'
+  | 'conditional'
+  | 'resources'
+  | 'subjects'
+  | 'write'
+  | 'delete'
+  | 'delete_object';
 
-const CHECKS: readonly Action[] = ['allowed', 'denied'];
+const CHECKS: readonly Action[] = ['allowed', 'denied', 'conditional'];
+/** Keys a check item may carry besides its action. */
+const CHECK_FACTS = ['context', 'now', 'contextual_relationships', 'missing'];
 const LOOKUPS: readonly Action[] = ['resources', 'subjects'];
 const STEPS: readonly Action[] = [...CHECKS, ...LOOKUPS, 'write', 'delete', 'delete_object'];
 
@@ -27,9 +37,10 @@ function parseItem(
 ): StepAst | undefined {
   const keys: string[] = [...actions];
   if (actions.some((a) => LOOKUPS.includes(a))) keys.push('expect');
+  if (actions.some((a) => CHECKS.includes(a))) keys.push(...CHECK_FACTS);
   const entries = reader.map(node, path, what, keys);
   if (entries === undefined) return undefined;
-  const found = entries.filter((e) => e.key !== 'expect');
+  const found = entries.filter((e) => e.key !== 'expect' && !CHECK_FACTS.includes(e.key));
   const located: Located = { position: reader.source.positionOf(node), path };
   if (found.length !== 1) {
     const message =
@@ -54,9 +65,14 @@ function parseItem(
   }
   switch (action.key) {
     case 'allowed':
-    case 'denied': {
+    case 'denied':
+    case 'conditional': {
       const check = reader.string(action.value, action.path, `'${action.key}'`);
-      return check === undefined ? undefined : { kind: action.key, check, ...located };
+      const facts = parseCheckFacts(reader, entries, action.key);
+      if (check === undefined) return undefined;
+      return facts === undefined
+        ? { kind: action.key, check, ...located }
+        : { kind: action.key, check, facts, ...located };
     }
     case 'resources':
     case 'subjects': {
@@ -86,6 +102,48 @@ function parseItem(
     default:
       return undefined;
   }
+}
+
+/** The `context`, `now`, `contextual_relationships` and `missing` of a check item, if any. */
+function parseCheckFacts(
+  reader: YamlReader,
+  entries: readonly MapEntry[],
+  action: string,
+): CheckFactsAst | undefined {
+  const get = (key: string): MapEntry | undefined => entries.find((e) => e.key === key);
+  const context = get('context');
+  const now = get('now');
+  const contextual = get('contextual_relationships');
+  const missing = get('missing');
+  if (context === undefined && now === undefined && contextual === undefined && missing === undefined)
+    return undefined;
+  if (missing !== undefined && action !== 'conditional') {
+    reader.report(
+      missing.keyNode,
+      missing.path,
+      `'missing' belongs to a 'conditional' check, not to '${action}'`,
+    );
+  }
+  let contextValue: CheckFactsAst['context'];
+  if (context !== undefined) {
+    const resolved = reader.resolve(context.value);
+    if (isMap(resolved)) {
+      contextValue = {
+        value: resolved.toJSON() as Record<string, unknown>,
+        position: reader.source.positionOf(context.value),
+        path: context.path,
+      };
+    } else reader.report(context.value, context.path, "'context' is a mapping of condition parameter values");
+  }
+  return {
+    context: contextValue,
+    now: now === undefined ? undefined : reader.string(now.value, now.path, "'now'"),
+    contextual:
+      contextual === undefined
+        ? undefined
+        : reader.stringList(contextual.value, contextual.path, "'contextual_relationships'"),
+    missing: missing === undefined ? undefined : reader.stringList(missing.value, missing.path, "'missing'"),
+  };
 }
 
 function parseItems<T extends StepAst>(

@@ -1,6 +1,7 @@
 // A loaded, validated policy set: the compiled schema plus the relationships and tests its
 // files declare, each with its source position. Produced by compilePolicySet
 // (server/src/policy/compile-policy-set.ts); consumed by the CLI, the test runner and serve.
+import type { RequestFacts } from '../engine/types.js';
 import type { PolicyProblem, SourcePosition } from '../errors.js';
 import type { CheckTuple, ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
@@ -18,9 +19,13 @@ export interface PositionedRelationship {
 }
 
 export interface CheckAssertion {
-  readonly kind: 'allowed' | 'denied';
+  readonly kind: 'allowed' | 'denied' | 'conditional';
   /** Fully namespaced; validated against the schema. */
   readonly check: CheckTuple;
+  /** Context, request time and contextual relationships the check is asked with. */
+  readonly facts?: RequestFacts | undefined;
+  /** For `conditional`: the parameters the answer must name (unchecked when absent). */
+  readonly missing?: readonly string[] | undefined;
   /** The assertion as written, for messages. */
   readonly source: string;
   readonly position: SourcePosition;

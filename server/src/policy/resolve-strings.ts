@@ -10,6 +10,7 @@ import {
   parseObject,
   parseRelationship,
   parseSubject,
+  parseTimestamp,
   RELATION_NAME_PATTERN,
   TYPE_NAME_PATTERN,
 } from '../model/relationship.js';
@@ -132,6 +133,11 @@ export class StringResolver {
 
   relationships(nodes: readonly StringNode[]): PositionedRelationship[] {
     return nodes.map((n) => this.relationship(n)).filter((r): r is PositionedRelationship => r !== undefined);
+  }
+
+  /** An RFC 3339 time (a test's `now:`) in ms since the epoch. */
+  timestamp(node: StringNode): number | undefined {
+    return this.attempt(node, () => parseTimestamp(node.text));
   }
 
   check(node: StringNode): CheckTuple | undefined {

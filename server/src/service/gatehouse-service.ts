@@ -132,7 +132,11 @@ export async function buildGeneration(
   options: Pick<GatehouseServiceOptions, 'limits' | 'logger' | 'onEpochChanged' | 'clock' | 'graphSource'>,
 ): Promise<Generation> {
   const replica = await GraphReplica.start(schema, store, {
-    engine: { maxDepth: options.limits.maxDepth, maxLookupPageSize: options.limits.maxPageSize },
+    engine: {
+      maxDepth: options.limits.maxDepth,
+      maxLookupPageSize: options.limits.maxPageSize,
+      clock: options.clock,
+    },
     logger: options.logger,
     onEpochChanged: options.onEpochChanged,
     clock: options.clock,
@@ -408,10 +412,17 @@ export class GatehouseService {
       subject: v.subject,
       limit: v.pageSize,
       cursor: v.cursor,
+      context: v.context,
+      contextualRelationships: v.contextualRelationships,
     });
     if (this.#decisions !== undefined)
       this.#logLookup('lookupResources', g, v, page.resourceIds.length, ctx, start);
-    return { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token: this.#currentToken(g) };
+    const result = {
+      resourceIds: page.resourceIds,
+      nextCursor: page.nextCursor,
+      token: this.#currentToken(g),
+    };
+    return page.conditional === undefined ? result : { ...result, conditional: page.conditional };
   }
 
   /**
@@ -435,11 +446,14 @@ export class GatehouseService {
       subject: v.subject,
       limit: v.pageSize,
       cursor: v.cursor,
+      context: v.context,
+      contextualRelationships: v.contextualRelationships,
     });
     let count = 0;
     for (const page of pages) {
       count += page.resourceIds.length;
-      onPage({ resourceIds: page.resourceIds, nextCursor: page.nextCursor, token });
+      const out = { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token };
+      onPage(page.conditional === undefined ? out : { ...out, conditional: page.conditional });
       if (page.nextCursor !== undefined && Date.now() > ctx.deadline) {
         throw new DeadlineExceededError(
           'the deadline passed while streaming lookup pages: resume with the last nextCursor',
@@ -460,6 +474,8 @@ export class GatehouseService {
       permission: v.permission,
       subjectType: v.subjectType,
       subjectRelation: v.subjectRelation,
+      context: v.context,
+      contextualRelationships: v.contextualRelationships,
     });
     if (this.#decisions !== undefined)
       this.#logLookup('lookupSubjects', g, v, r.subjectIds.length, ctx, start);
@@ -467,6 +483,7 @@ export class GatehouseService {
       subjectIds: r.subjectIds,
       wildcard: r.wildcard,
       excludedIds: r.excludedIds,
+      ...(r.conditional === undefined ? {} : { conditional: r.conditional }),
       token: this.#currentToken(g),
     };
   }

@@ -11,6 +11,7 @@ import {
   OBJECT_ID_PATTERN,
   type ObjectRef,
   RELATION_NAME_PATTERN,
+  type Relationship,
   type SubjectRef,
   TYPE_NAME_PATTERN,
   WILDCARD_ID,
@@ -108,9 +109,46 @@ export function validateSubjectRef(s: SubjectRef, field: string, schema?: Schema
   }
 }
 
+/** Most contextual relationships one request may carry: they are indexed per request. */
+export const MAX_CONTEXTUAL_RELATIONSHIPS = 1000;
+
+/**
+ * A request's context is a JSON object, and its contextual relationships are ones a write would
+ * accept (validated like a write, never stored). Throws InvalidArgumentError naming the field.
+ */
+export function validateRequestContext(
+  schema: Schema,
+  p: { readonly context?: unknown; readonly contextualRelationships?: readonly Relationship[] | undefined },
+  prefix: string,
+): void {
+  const context = p.context;
+  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
+    throw new InvalidArgumentError(`${prefix}context must be a JSON object of parameter values`, {
+      field: `${prefix}context`,
+    });
+  }
+  const contextual = p.contextualRelationships;
+  if (contextual === undefined) return;
+  if (contextual.length > MAX_CONTEXTUAL_RELATIONSHIPS) {
+    throw new LimitExceededError(
+      `${contextual.length} contextual relationships exceed the limit of ${MAX_CONTEXTUAL_RELATIONSHIPS}`,
+      { field: `${prefix}contextualRelationships` },
+    );
+  }
+  for (let i = 0; i < contextual.length; i++) {
+    const field = `${prefix}contextualRelationships[${i}]`;
+    const r = contextual[i]!;
+    validateObjectRef(r.resource, field, schema);
+    validateSubjectRef(r.subject, field, schema);
+    validateRelationship(schema, r, field);
+  }
+}
+
 /** `item` itself when it is a valid check: a batch of them goes to the engine without copies. */
 function validateCheckItem(schema: Schema, item: CheckRequest, prefix: string): CheckRequest {
   const { resource, permission, subject } = item;
+  if (item.context !== undefined || item.contextualRelationships !== undefined)
+    validateRequestContext(schema, item, prefix);
   validateObjectRef(resource, `${prefix}resource`, schema);
   if (permission === '') {
     throw new InvalidArgumentError(
@@ -128,11 +166,12 @@ function validateCheckItem(schema: Schema, item: CheckRequest, prefix: string): 
 }
 
 export function validateCheck(schema: Schema, p: CheckParams): ValidatedCheck {
-  const { resource, permission, subject } = p;
-  return {
-    consistency: validateConsistency(p.consistency),
-    check: validateCheckItem(schema, { resource, permission, subject }, ''),
-  };
+  const { resource, permission, subject, context, contextualRelationships } = p;
+  const check: CheckRequest =
+    context === undefined && contextualRelationships === undefined
+      ? { resource, permission, subject }
+      : { resource, permission, subject, context, contextualRelationships };
+  return { consistency: validateConsistency(p.consistency), check: validateCheckItem(schema, check, '') };
 }
 
 /** Bad items become errors in their own slot; only the batch as a whole can exceed the limit. */
@@ -196,6 +235,7 @@ export function validateLookupResources(
   }
   validateCheckTarget(schema, p.resourceType, p.permission, 'permission');
   validateSubjectRef(p.subject, 'subject');
+  validateRequestContext(schema, p, '');
   validateTypeName(schema, p.subject.type, 'subject');
   return {
     consistency,
@@ -223,6 +263,7 @@ export function validateLookupSubjects(schema: Schema, p: LookupSubjectsParams):
   }
   validateCheckTarget(schema, p.resource.type, p.permission, 'permission');
   validateTypeName(schema, p.subjectType, 'subjectObjectType');
+  validateRequestContext(schema, p, '');
   const subjectRelation = p.subjectRelation === '' ? undefined : p.subjectRelation;
   if (subjectRelation !== undefined) {
     validateCheckTarget(schema, p.subjectType, subjectRelation, 'optionalSubjectRelation');

@@ -13,7 +13,7 @@ import type {
 
 /** The engine questions a policy test asks; `explain`, when there, says why a check failed. */
 export type AssertionEngine = Pick<Engine, 'check' | 'lookupResources' | 'lookupSubjects'> &
-  Partial<Pick<Engine, 'explain'>>;
+  Partial<Pick<Engine, 'explain' | 'decide'>>;
 
 /** A LookupResources answer longer than this is reported as a runaway rather than paged forever. */
 const MAX_LOOKUP_PAGES = 10_000;
@@ -27,6 +27,7 @@ export function evaluateAssertion(
     switch (assertion.kind) {
       case 'allowed':
       case 'denied':
+      case 'conditional':
         return evaluateCheck(engine, assertion);
       case 'resources':
         return compareSets(lookupResources(engine, assertion), assertion.expect.map(formatObject));
@@ -45,13 +46,23 @@ function describeError(error: unknown): string {
 }
 
 function evaluateCheck(engine: AssertionEngine, assertion: CheckAssertion): string | undefined {
-  const allowed = engine.check(assertion.check);
-  const expected = assertion.kind === 'allowed';
-  if (allowed === expected) return undefined;
-  const verdict = `expected ${assertion.kind}, got ${allowed ? 'allowed' : 'denied'}`;
+  const request =
+    assertion.facts === undefined ? assertion.check : { ...assertion.check, ...assertion.facts };
+  // Three answers when the engine gives them; a yes/no Checker answers allowed or denied.
+  const decision =
+    engine.decide !== undefined
+      ? engine.decide(request)
+      : { permissionship: engine.check(request) ? 'allowed' : 'denied', missingContext: undefined };
+  const got = decision.permissionship;
+  const missing = (decision.missingContext ?? []).join(', ');
+  if (got === assertion.kind) {
+    if (assertion.missing === undefined || assertion.missing.join(', ') === missing) return undefined;
+    return `expected conditional missing [${assertion.missing.join(', ')}], got conditional missing [${missing}]`;
+  }
+  const verdict = `expected ${assertion.kind}, got ${got}${got === 'conditional' ? ` (missing ${missing})` : ''}`;
   // The decision's path, as `gatehouse check` prints it, so the failure says why.
   if (engine.explain === undefined) return verdict;
-  return `${verdict}, because:\n${formatExplanation(engine.explain(assertion.check)).split('\n').slice(1).join('\n')}`;
+  return `${verdict}, because:\n${formatExplanation(engine.explain(request)).split('\n').slice(1).join('\n')}`;
 }
 
 function lookupResources(engine: AssertionEngine, assertion: ResourcesLookupAssertion): string[] {

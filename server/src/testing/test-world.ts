@@ -9,7 +9,7 @@ import type { DeletionConsequence, Schema } from '../schema/schema.js';
 import { deletionConsequences } from '../schema/schema.js';
 import { deleteObject } from '../service/object-deletion.js';
 import type { ChangeSet, Store } from '../store/index.js';
-import { collectSnapshot, MemoryStore } from '../store/index.js';
+import { MemoryStore } from '../store/index.js';
 
 export class PolicyTestWorld {
   private constructor(
@@ -21,9 +21,12 @@ export class PolicyTestWorld {
 
   /** A world holding `relationships` (the policy set's data plus the file's fixtures). */
   static async create(schema: Schema, relationships: Iterable<Relationship>): Promise<PolicyTestWorld> {
-    const store = MemoryStore.withRelationships(relationships);
+    const given = [...relationships];
+    const store = MemoryStore.withRelationships(given);
     const snapshot = await store.snapshot();
-    const graph = GraphIndex.build(schema, await collectSnapshot(snapshot), snapshot.revision);
+    // From the relationships as given (the store's snapshot holds the same ones): conditions and
+    // expiries reach the graph even where a store does not keep them yet.
+    const graph = GraphIndex.build(schema, given, snapshot.revision);
     return new PolicyTestWorld(store, graph, deletionConsequences(schema), createEngine(schema, graph));
   }
 

@@ -193,3 +193,38 @@ describe('conditions in the HTTP API as proto3 JSON', () => {
     expect(again.relationships).toEqual([relationship]);
   });
 });
+
+describe('the expiry sweeper of a running server', () => {
+  let server: GatehouseProcess;
+  let client: GatehouseClient;
+  beforeAll(async () => {
+    server = await startGatehouse({ policies: POLICIES, args: ['--expiry-sweep-interval', '20'] });
+    client = new GatehouseClient(createHttpTransport({ baseUrl: `http://${server.http}`, token: TOKEN }));
+  });
+  afterAll(async () => {
+    await client?.close();
+    expect(await server?.stop()).toBe(0);
+  });
+
+  it('deletes expired relationships as ordinary deletes a watcher sees, and counts them', async () => {
+    const stop = new AbortController();
+    const deletes: string[] = [];
+    const watching = (async () => {
+      for await (const e of client.watch({ signal: stop.signal }))
+        for (const c of e.changes) if (c.operation === 'delete') deletes.push(c.relationship.resource.id);
+    })();
+    await client.write({
+      touch: [
+        'doc:stale#viewer@user:ann[expiration:2001-01-01T00:00:00Z]',
+        'doc:fresh#viewer@user:ann[expiration:2999-01-01T00:00:00Z]',
+      ],
+    });
+    await expect.poll(() => deletes, { timeout: 10_000 }).toContain('stale');
+    const left = await client.read({ filter: { resourceType: 'doc' } }).toArray();
+    expect(left.map((r) => r.resource.id).sort()).toEqual(['fresh', 'office', 'open']);
+    const metrics = await (await fetch(`http://${server.http}/metrics`)).text();
+    expect(metrics).toMatch(/^gatehouse_expired_relationships_removed_total [1-9]/m);
+    stop.abort();
+    await watching;
+  });
+});

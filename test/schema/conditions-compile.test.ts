@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../server/src/errors.js';
 import { parseRelationship } from '../../server/src/model/relationship.js';
+import { compileCondition } from '../../server/src/schema/cel-condition.js';
 import { validateRelationship } from '../../server/src/schema/validate.js';
 import { compileFiles, problemLines, yaml } from '../policy/compile-helpers.js';
 
@@ -152,5 +153,30 @@ describe('relationships naming conditions', () => {
     );
     expect(refusal('doc:1#viewer@user:a[ip_allowlist:{"ip":"nope"}]')).toMatch(/expected an IP address/);
     expect(refusal('doc:1#viewer@user:a[ip_allowlist:{"zzz":1}]')).toMatch(/has no parameter 'zzz'/);
+  });
+});
+
+describe('ip.in_cidr', () => {
+  const schema = compileFiles({ 'schema.yaml': schemaFile }).schema;
+  const program = compileCondition(schema.conditions!.get('ip_allowlist')!);
+  if (Array.isArray(program)) throw new Error('ip_allowlist does not compile');
+  const inCidr = (ip: string, cidr: string): unknown =>
+    program.evaluate(program.bind({ ip, cidr }), new Map());
+
+  it.each([
+    ['10.1.2.3', '10.0.0.0/8', true],
+    ['11.0.0.1', '10.0.0.0/8', false],
+    ['192.168.1.7', '192.168.1.7', true],
+    ['192.168.1.8', '192.168.1.7/32', false],
+    ['8.8.8.8', '0.0.0.0/0', true],
+    ['2001:db8::1', '2001:db8::/32', true],
+    ['2001:db9::1', '2001:db8::/32', false],
+    ['10.0.0.1', '2001:db8::/32', false],
+  ])('%s in %s: %s', (ip, cidr, expected) => {
+    expect(inCidr(ip, cidr)).toBe(expected);
+  });
+
+  it('a bad CIDR is an evaluation error naming it, not a silent false', () => {
+    expect(() => inCidr('10.0.0.1', '10.0.0.0/40')).toThrow(/'10.0.0.0\/40' is not a CIDR block/);
   });
 });

@@ -7,6 +7,7 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
 } from '../errors.js';
+import type { AttributedEdges } from '../graph/attributed-edges.js';
 import type { GraphIndex } from '../graph/graph-index.js';
 import type { IdInterner } from '../graph/interner.js';
 import { NOT_INTERNED } from '../graph/interner.js';
@@ -123,6 +124,8 @@ class GraphEngine implements Engine {
   /** Per node: does its cone hold an attributed relationship? Valid for `touchVersion`. */
   private touches: boolean[] = [];
   private touchVersion = -1;
+  /** The graph's attributed relationships (held here: one load less on the hot path). */
+  private readonly attributed: AttributedEdges;
   /** Built on the first query that needs three values. */
   private conditionalEvaluator: ConditionalEvaluator | undefined;
 
@@ -134,6 +137,7 @@ class GraphEngine implements Engine {
     this.plans = compileCheckPlans(this.model, graph, options.maxDepth);
     this.rules = new ReverseRules(this.model, graph);
     this.cones = relationCones(this.model);
+    this.attributed = graph.attributed;
   }
 
   /**
@@ -189,7 +193,7 @@ class GraphEngine implements Engine {
     }
     const node = this.lastNode;
     if (
-      (this.graph.attributed.size !== 0 || request.contextualRelationships !== undefined) &&
+      (this.attributed.size !== 0 || request.contextualRelationships !== undefined) &&
       this.needsConditional(node, request)
     ) {
       return this.decideConditional(request).permissionship === 'allowed';

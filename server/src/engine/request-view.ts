@@ -255,8 +255,26 @@ class BoundEdgeSet implements PlanEdgeSet, NeighborLists {
     return subjects;
   }
 
+  /**
+   * Judges only the edges to `y`: a direct check must not consult (and report the missing
+   * parameters of) other subjects' conditions.
+   */
   has(x: number, y: number): boolean {
-    return this.base.has(x, y) || this.extras(x).includes(y);
+    if (this.base.has(x, y)) return true;
+    for (const e of this.graph.attributed.relation(this.base.resourceType, this.base.relation)?.from(x) ??
+      []) {
+      if (e.subject === y && this.grants(e.relationship, false)) return true;
+    }
+    for (const e of this.state.contextualFrom(this.slotKey, x)) {
+      if (e.subject === y && this.grants(e.relationship, true)) return true;
+    }
+    return false;
+  }
+
+  private grants(r: Relationship, contextual: boolean): boolean {
+    if (!this.matches(r)) return false;
+    const status = this.state.status(r, contextual);
+    return status === GRANTS || (status === UNDECIDED && this.bound !== LOWER);
   }
 
   degree(x: number): number {

@@ -70,12 +70,9 @@ const NONE: readonly AttributedEdge[] = Object.freeze([]);
  */
 export class AttributedEdges {
   private readonly relations = new Map<string, AttributedRelation>();
-  private total = 0;
+  /** How many attributed relationships there are: a plain field, read on every check. */
+  size = 0;
   private shape = 0;
-
-  get size(): number {
-    return this.total;
-  }
 
   get version(): number {
     return this.shape;
@@ -102,7 +99,7 @@ export class AttributedEdges {
     const added = rel.put(edge, relationshipKey(r));
     if (added) {
       if (rel.size === 1) this.shape++;
-      this.total++;
+      this.size++;
     }
     return added;
   }
@@ -111,7 +108,7 @@ export class AttributedEdges {
     const rel = this.relations.get(`${relationship.resource.type}#${relationship.relation}`);
     if (rel === undefined || !rel.delete(resource, relationshipKey(relationship))) return false;
     if (rel.size === 0) this.shape++;
-    this.total--;
+    this.size--;
     return true;
   }
 

@@ -16,17 +16,11 @@ export function qualifySubject(s: SubjectRef, namespace: string | undefined): Su
   return s.relation === undefined ? { type, id: s.id } : { type, id: s.id, relation: s.relation };
 }
 
+/** Qualifies the type names; a condition and an expiry are kept as they are. */
 export function qualifyRelationship(r: Relationship, namespace: string | undefined): Relationship {
-  const qualified: Relationship = {
-    resource: qualifyObject(r.resource, namespace),
-    relation: r.relation,
-    subject: qualifySubject(r.subject, namespace),
-  };
-  // A relationship's condition and expiry travel with it (condition names are global).
-  if (r.condition === undefined && r.expiresAt === undefined) return qualified;
   return {
-    ...qualified,
-    ...(r.condition === undefined ? {} : { condition: r.condition }),
-    ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
+    ...r,
+    resource: qualifyObject(r.resource, namespace),
+    subject: qualifySubject(r.subject, namespace),
   };
 }

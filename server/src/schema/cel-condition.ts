@@ -110,8 +110,44 @@ function cidrBlock(cidr: string): BlockList | null {
   return block;
 }
 
+/** An IPv4 CIDR as a network number and mask, for the common case without BlockList's cost. */
+const ipv4Blocks = new Map<string, { network: number; mask: number } | null>();
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function ipv4Number(ip: string): number | undefined {
+  const m = IPV4.exec(ip);
+  if (m === null) return undefined;
+  let n = 0;
+  for (let i = 1; i <= 4; i++) {
+    const part = Number(m[i]);
+    if (part > 255) return undefined;
+    n = n * 256 + part;
+  }
+  return n;
+}
+
+function ipv4Block(cidr: string): { network: number; mask: number } | null {
+  let block = ipv4Blocks.get(cidr);
+  if (block !== undefined) return block;
+  const slash = cidr.indexOf('/');
+  const address = ipv4Number(slash < 0 ? cidr : cidr.slice(0, slash));
+  const prefix = slash < 0 ? 32 : Number(cidr.slice(slash + 1));
+  block = null;
+  if (address !== undefined && Number.isInteger(prefix) && prefix >= 0 && prefix <= 32) {
+    const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+    block = { network: (address & mask) >>> 0, mask };
+  }
+  if (ipv4Blocks.size < 1024) ipv4Blocks.set(cidr, block);
+  return block;
+}
+
 /** `ip.in_cidr("10.0.0.0/8")`: OpenFGA's ipaddress method, on the string an ipaddress parameter holds. */
 function inCidr(ip: string, cidr: string): boolean {
+  const v4 = ipv4Number(ip);
+  if (v4 !== undefined) {
+    const block = ipv4Block(cidr);
+    if (block !== null) return (v4 & block.mask) >>> 0 === block.network;
+  }
   const block = cidrBlock(cidr);
   if (block === null) throw new Error(`in_cidr: '${cidr}' is not a CIDR block such as '10.0.0.0/8'`);
   const family = isIP(ip);

@@ -6,9 +6,9 @@ import { type RetryPolicy, withRetries } from './retry.js';
 import type { Transport, TransportCallOptions, WireMessage } from './transport.js';
 import type { CheckResult } from './types.js';
 import {
-  allowedFromWire,
   batchResultFromWire,
   consistencyToWire,
+  decisionFromWire,
   type ResolvedConsistency,
   records,
   tokenFromWire,
@@ -67,7 +67,7 @@ export class CheckSender {
       signal,
     );
     return {
-      allowed: allowedFromWire(response.permissionship),
+      ...decisionFromWire(response.permissionship, response.missingContext),
       checkedAt: tokenFromWire(response.checkedAt),
     };
   }
@@ -121,7 +121,7 @@ function settleBatch(entries: readonly BatchEntry<PendingCheck, CheckResult>[], 
     try {
       const outcome = batchResultFromWire(result);
       if (outcome.error !== undefined) entry.reject(outcome.error);
-      else entry.resolve({ allowed: outcome.allowed, checkedAt });
+      else entry.resolve({ ...outcome, checkedAt });
     } catch (err) {
       entry.reject(err);
     }

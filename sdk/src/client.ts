@@ -5,7 +5,7 @@ import { CancelledError, InternalError, InvalidArgumentError, UnavailableError }
 import { checkRequestId } from './headers.js';
 import { Paged } from './paged.js';
 import { toObjectRef, toSubjectRef } from './refs.js';
-import { checkItemToWire, preconditionsToWire, writeToWire } from './requests.js';
+import { checkItemToWire, preconditionsToWire, requestContextToWire, writeToWire } from './requests.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.js';
 import { readStream } from './stream.js';
 import { traceContextHeaders } from './trace-context.js';
@@ -40,11 +40,12 @@ import type {
   WriteResult,
 } from './types.js';
 import {
-  allowedFromWire,
   batchResultFromWire,
   changeFromWire,
+  conditionalFromWire,
   consistencyToWire,
   count,
+  decisionFromWire,
   explainNodeFromWire,
   filterToWire,
   objectToWire,
@@ -193,6 +194,7 @@ export class GatehouseClient {
       subject: subjectToWire(toSubjectRef(request.subject, 'subject')),
       pageSize: request.pageSize ?? 0,
       cursor: request.cursor ?? '',
+      ...requestContextToWire(request),
     });
     const pages = async function* (this: GatehouseClient): AsyncIterable<LookupResourcesPage> {
       const callOptions = this.#callOptions(options, deadlineFrom(options.timeoutMs, this.#defaultTimeoutMs));
@@ -200,6 +202,7 @@ export class GatehouseClient {
       for await (const page of stream) {
         yield {
           resourceIds: strings(page.resourceObjectIds),
+          conditional: records(page.conditionalResources).map(conditionalFromWire),
           nextCursor: str(page.nextCursor),
           lookedUpAt: tokenFromWire(page.lookedUpAt),
         };
@@ -227,6 +230,7 @@ export class GatehouseClient {
         permission: request.permission,
         subjectObjectType: request.subjectType,
         optionalSubjectRelation: request.subjectRelation ?? '',
+        ...requestContextToWire(request),
       },
       options,
     );
@@ -234,6 +238,7 @@ export class GatehouseClient {
       subjectIds: strings(response.subjectObjectIds),
       wildcard: response.wildcard === true,
       excludedSubjectIds: strings(response.excludedSubjectIds),
+      conditional: records(response.conditionalSubjects).map(conditionalFromWire),
       lookedUpAt: tokenFromWire(response.lookedUpAt),
     };
   }
@@ -251,7 +256,7 @@ export class GatehouseClient {
     };
     const response = await this.#read('Explain', wire, options);
     return {
-      allowed: allowedFromWire(response.permissionship),
+      ...decisionFromWire(response.permissionship, response.missingContext),
       root:
         response.root === undefined || response.root === null
           ? undefined

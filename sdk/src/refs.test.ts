@@ -73,3 +73,37 @@ describe('parseRelationship', () => {
     );
   });
 });
+
+describe('relationship attributes in the string form', () => {
+  it('reads a condition with or without parameters and an expiration, in SpiceDB notation', () => {
+    expect(parseRelationship('doc:1#viewer@user:a[office_hours]')).toEqual({
+      resource: { type: 'doc', id: '1' },
+      relation: 'viewer',
+      subject: { type: 'user', id: 'a' },
+      condition: { name: 'office_hours' },
+    });
+    expect(
+      parseRelationship(
+        'doc:1#viewer@group:g#member[ip:{"cidr":"10.0.0.0/8","s":"]["}][expiration:2030-01-01T00:00:00Z]',
+      ),
+    ).toEqual({
+      resource: { type: 'doc', id: '1' },
+      relation: 'viewer',
+      subject: { type: 'group', id: 'g', relation: 'member' },
+      condition: { name: 'ip', context: { cidr: '10.0.0.0/8', s: '][' } },
+      expiresAt: new Date('2030-01-01T00:00:00Z'),
+    });
+  });
+
+  it.each([
+    ['doc:1#viewer@user:a[', "expected '[name]'"],
+    ['doc:1#viewer@user:a[c:{"x":1]', "expects '[c:{"],
+    ['doc:1#viewer@user:a[c:{x:1}]', "condition 'c'"],
+    ['doc:1#viewer@user:a[expiration:tomorrow]', 'RFC 3339'],
+    ['doc:1#viewer@user:a[c][d]', 'more than one condition'],
+  ])('rejects %s', (input, message) => {
+    expect(() => parseRelationship(input, 'touch[0]')).toThrow(
+      expect.objectContaining({ field: 'touch[0]', message: expect.stringContaining(message) }),
+    );
+  });
+});

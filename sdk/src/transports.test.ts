@@ -58,7 +58,7 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
   it('sends a check in proto3 JSON form with the bearer token and request id', async () => {
     const { server, client } = await setup({ unary: { Check: () => allowed } }, {}, 'secret');
     const result = await client.check('contact:p1#view@group:g#member', { requestId: 'req-7' });
-    expect(result).toEqual({ allowed: true, checkedAt: 'r1' });
+    expect(result).toEqual({ allowed: true, permissionship: 'allowed', checkedAt: 'r1' });
     const [call] = server.calls;
     expect(call?.request).toMatchObject({
       consistency: { minimizeLatency: true },
@@ -447,5 +447,156 @@ describe.each([['grpc'], ['http']] as const)('client over %s', (kind) => {
       valid: false,
       problems: [{ file: 'a.yaml', line: 3, column: 7, path: '$.types.doc', message: "unknown type 'usr'" }],
     });
+  });
+
+  it('sends context and contextual relationships, and reads a conditional answer with its missing context', async () => {
+    const { server, client } = await setup({
+      unary: {
+        Check: () => ({
+          permissionship: 'PERMISSIONSHIP_CONDITIONAL_PERMISSION',
+          missingContext: ['ip', 'now'],
+          checkedAt: { token: 'r2' },
+        }),
+      },
+    });
+    const result = await client.check({
+      resource: 'doc:1',
+      permission: 'view',
+      subject: 'user:ann',
+      context: { region: 'eu', limits: [1, 2.5], nested: { on: true, none: null } },
+      contextualRelationships: [
+        'doc:1#viewer@user:ann[office_hours:{"tz":"UTC"}][expiration:2030-01-02T03:04:05.678Z]',
+      ],
+    });
+    expect(result).toEqual({
+      allowed: false,
+      permissionship: 'conditional',
+      missingContext: ['ip', 'now'],
+      checkedAt: 'r2',
+    });
+    // The server saw the same proto3 JSON over either transport: a plain object, an RFC 3339 string.
+    expect(server.calls[0]?.request).toMatchObject({
+      context: { region: 'eu', limits: [1, 2.5], nested: { on: true, none: null } },
+      contextualRelationships: [
+        {
+          resource: { objectType: 'doc', objectId: '1' },
+          relation: 'viewer',
+          subject: { object: { objectType: 'user', objectId: 'ann' } },
+          optionalCondition: { name: 'office_hours', context: { tz: 'UTC' } },
+          optionalExpiresAt: '2030-01-02T03:04:05.678Z',
+        },
+      ],
+    });
+  });
+
+  it('answers batch items and lookups with conditional results', async () => {
+    const { server, client } = await setup({
+      unary: {
+        CheckBatch: () => ({
+          results: [
+            { permissionship: 'PERMISSIONSHIP_HAS_PERMISSION' },
+            { permissionship: 'PERMISSIONSHIP_CONDITIONAL_PERMISSION', missingContext: ['ip'] },
+          ],
+          checkedAt: { token: 'r3' },
+        }),
+        LookupSubjects: () => ({
+          subjectObjectIds: ['a'],
+          conditionalSubjects: [{ objectId: 'b', missingContext: ['ip'] }],
+          lookedUpAt: { token: 'r3' },
+        }),
+      },
+      stream: {
+        LookupResources: async function* () {
+          yield {
+            resourceObjectIds: ['d1'],
+            conditionalResources: [{ objectId: 'd2', missingContext: ['ip', 'now'] }],
+            lookedUpAt: { token: 'r3' },
+          };
+        },
+      },
+    });
+    const batch = await client.checkBatch([
+      'doc:1#view@user:ann',
+      { resource: 'doc:2', permission: 'view', subject: 'user:ann', context: { ip: 7 } },
+    ]);
+    expect(batch.results).toEqual([
+      { allowed: true, permissionship: 'allowed' },
+      { allowed: false, permissionship: 'conditional', missingContext: ['ip'] },
+    ]);
+    expect((server.calls[0]?.request.items as unknown[] | undefined)?.[1]).toMatchObject({
+      context: { ip: 7 },
+    });
+    const pages = [];
+    const lookup = { resourceType: 'doc', permission: 'view', subject: 'user:ann', context: { now: 'x' } };
+    for await (const page of client.lookupResources(lookup).pages()) pages.push(page);
+    expect(pages[0]).toMatchObject({
+      resourceIds: ['d1'],
+      conditional: [{ id: 'd2', missingContext: ['ip', 'now'] }],
+    });
+    expect(server.calls.find((c) => c.method === 'LookupResources')?.request).toMatchObject({
+      context: { now: 'x' },
+    });
+    const subjects = await client.lookupSubjects({
+      resource: 'doc:1',
+      permission: 'view',
+      subjectType: 'user',
+    });
+    expect(subjects.conditional).toEqual([{ id: 'b', missingContext: ['ip'] }]);
+  });
+
+  it('writes and reads relationships with their condition and expiry', async () => {
+    const stored = {
+      resource: { objectType: 'doc', objectId: '1' },
+      relation: 'viewer',
+      subject: { object: { objectType: 'user', objectId: 'ann' } },
+      optionalCondition: { name: 'ip_allowlist', context: { cidrs: ['10.0.0.0/8'] } },
+      optionalExpiresAt: '2030-01-02T03:04:05.678Z',
+    };
+    const { server, client } = await setup({
+      unary: {
+        WriteRelationships: () => ({ writtenAt: { token: 'r4' } }),
+        ReadRelationships: () => ({ relationships: [stored], readAt: { token: 'r4' } }),
+      },
+    });
+    await client.write({
+      touch: [
+        {
+          resource: 'doc:1',
+          relation: 'viewer',
+          subject: 'user:ann',
+          condition: { name: 'ip_allowlist', context: { cidrs: ['10.0.0.0/8'] } },
+          expiresAt: new Date('2030-01-02T03:04:05.678Z'),
+        },
+      ],
+    });
+    expect(server.calls[0]?.request).toMatchObject({ updates: [{ relationship: stored }] });
+    const read = await client.read({ filter: { resourceType: 'doc' } }).toArray();
+    expect(read).toEqual([
+      {
+        resource: { type: 'doc', id: '1' },
+        relation: 'viewer',
+        subject: { type: 'user', id: 'ann' },
+        condition: { name: 'ip_allowlist', context: { cidrs: ['10.0.0.0/8'] } },
+        expiresAt: new Date('2030-01-02T03:04:05.678Z'),
+      },
+    ]);
+  });
+
+  it('refuses context JSON cannot carry before any call, without throwing out of the host', async () => {
+    const { server, client } = await setup({ unary: { Check: () => allowed } });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const bad = [{ context: cyclic }, { context: { n: 10n } }, { context: [1] as never }];
+    for (const extra of bad) {
+      const err = await client
+        .check({ resource: 'doc:1', permission: 'view', subject: 'user:a', ...extra })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'context' });
+    }
+    const badExpiry = await client
+      .write({ touch: [{ resource: 'doc:1', relation: 'viewer', subject: 'user:a', expiresAt: 'soon' }] })
+      .catch((e: unknown) => e);
+    expect(badExpiry).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'updates[0].expiresAt' });
+    expect(server.calls).toHaveLength(0);
   });
 });

@@ -18,21 +18,50 @@ export interface SubjectRef {
   readonly relation?: string | undefined;
 }
 
-/** `resource#relation@subject`. */
+/** JSON values by name: a condition's parameters, a request's context. */
+export type ContextValues = Readonly<Record<string, unknown>>;
+
+/**
+ * A named condition of the schema (a CEL expression) on a relationship, with the parameter
+ * values stored with it; the parameters it lacks come from each check's `context`.
+ */
+export interface RelationshipCondition {
+  readonly name: string;
+  readonly context?: ContextValues | undefined;
+}
+
+/**
+ * `resource#relation@subject`, optionally granting only while a condition holds and until an
+ * expiry. Its identity is `resource#relation@subject`: a touch replaces condition and expiry.
+ */
 export interface Relationship {
   readonly resource: ObjectRef;
   readonly relation: string;
   readonly subject: SubjectRef;
+  /** Present when the relationship grants only while this condition holds. */
+  readonly condition?: RelationshipCondition | undefined;
+  /** Present when the relationship stops granting at this instant. */
+  readonly expiresAt?: Date | undefined;
 }
 
 /** An object, or its string form `'contact:p1'`. */
 export type ObjectInput = ObjectRef | string;
 /** A subject, or its string form `'user:mike'`, `'group:g#member'`, `'user:*'`. */
 export type SubjectInput = SubjectRef | string;
-/** A relationship, its string form `'group:g#member@user:mike'`, or parts in either form. */
+/**
+ * A relationship, its string form `'group:g#member@user:mike'` (optionally followed by
+ * `[condition:{"param":1}]` and `[expiration:2026-12-31T00:00:00Z]`, SpiceDB's notation), or
+ * parts in either form; `expiresAt` as a Date or an RFC 3339 string.
+ */
 export type RelationshipInput =
   | string
-  | { readonly resource: ObjectInput; readonly relation: string; readonly subject: SubjectInput };
+  | {
+      readonly resource: ObjectInput;
+      readonly relation: string;
+      readonly subject: SubjectInput;
+      readonly condition?: RelationshipCondition | undefined;
+      readonly expiresAt?: Date | string | undefined;
+    };
 
 /** An opaque token naming a committed revision. Compare only for equality. */
 export type RevisionToken = string;
@@ -73,25 +102,51 @@ export interface ReadOptions extends CallOptions {
   readonly consistency?: Consistency | undefined;
 }
 
+/** What a check, a batch item or a lookup may add to the stored relationships. */
+export interface RequestContext {
+  /** Values for condition parameters the relationships do not store, e.g. `{ ip: '10.0.0.7' }`. */
+  readonly context?: ContextValues | undefined;
+  /** Relationships that hold for this request only: validated like a write, never stored. */
+  readonly contextualRelationships?: readonly RelationshipInput[] | undefined;
+}
+
 /** "May `subject` do `permission` on `resource`?" */
-export interface CheckRequest {
+export interface CheckRequest extends RequestContext {
   readonly resource: ObjectInput;
   /** A permission or relation name of the resource's type. */
   readonly permission: string;
   readonly subject: SubjectInput;
 }
 
-/** The answer to one check. */
-export interface CheckResult {
+/**
+ * `'conditional'`: granted if a condition holds whose parameters the request's context did not
+ * all supply (named in `missingContext`); pass them and check again. Never counted as allowed.
+ */
+export type Permissionship = 'allowed' | 'denied' | 'conditional';
+
+/** An answer: `allowed` is true only for `'allowed'`. */
+export interface Decision {
   readonly allowed: boolean;
+  readonly permissionship: Permissionship;
+  /** With `'conditional'`: the context parameters the answer needs. */
+  readonly missingContext?: readonly string[] | undefined;
+}
+
+/** The answer to one check. */
+export interface CheckResult extends Decision {
   /** The revision the answer was computed at. */
   readonly checkedAt: RevisionToken;
 }
 
 /** One item of an explicit batch: an answer or that item's own error. */
 export type CheckBatchItemResult =
-  | { readonly allowed: boolean; readonly error?: undefined }
-  | { readonly allowed?: undefined; readonly error: Error };
+  | (Decision & { readonly error?: undefined })
+  | {
+      readonly allowed?: undefined;
+      readonly permissionship?: undefined;
+      readonly missingContext?: undefined;
+      readonly error: Error;
+    };
 
 /** The answers of an explicit batch, in request order. */
 export interface CheckBatchResult {
@@ -99,8 +154,14 @@ export interface CheckBatchResult {
   readonly checkedAt: RevisionToken;
 }
 
+/** An object or subject a lookup found only conditionally: granted if `missingContext` is supplied. */
+export interface ConditionalResult {
+  readonly id: string;
+  readonly missingContext: readonly string[];
+}
+
 /** Which objects of a type may the subject act on? */
-export interface LookupResourcesRequest {
+export interface LookupResourcesRequest extends RequestContext {
   readonly resourceType: string;
   readonly permission: string;
   readonly subject: SubjectInput;
@@ -113,13 +174,15 @@ export interface LookupResourcesRequest {
 /** One page of lookup results. */
 export interface LookupResourcesPage {
   readonly resourceIds: readonly string[];
+  /** Objects granted only if more context is supplied (not in `resourceIds`). */
+  readonly conditional: readonly ConditionalResult[];
   /** Pass as `cursor` to resume after this page; empty on the last page. */
   readonly nextCursor: string;
   readonly lookedUpAt: RevisionToken;
 }
 
 /** Which subjects of a type may act on the resource? */
-export interface LookupSubjectsRequest {
+export interface LookupSubjectsRequest extends RequestContext {
   readonly resource: ObjectInput;
   readonly permission: string;
   readonly subjectType: string;
@@ -133,6 +196,8 @@ export interface LookupSubjectsResult {
   readonly wildcard: boolean;
   /** …except these. */
   readonly excludedSubjectIds: readonly string[];
+  /** Subjects granted only if more context is supplied (not in `subjectIds`). */
+  readonly conditional: readonly ConditionalResult[];
   readonly lookedUpAt: RevisionToken;
 }
 
@@ -148,8 +213,7 @@ export interface ExplainNode {
   readonly children: readonly ExplainNode[];
 }
 
-export interface ExplainResult {
-  readonly allowed: boolean;
+export interface ExplainResult extends Decision {
   readonly root: ExplainNode | undefined;
   readonly checkedAt: RevisionToken;
 }

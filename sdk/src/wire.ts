@@ -3,6 +3,8 @@ import { errorFromCode, InternalError } from './errors.js';
 import type { WireMessage } from './transport.js';
 import type {
   CheckBatchItemResult,
+  ConditionalResult,
+  Decision,
   ExplainNode,
   ObjectRef,
   PolicyProblem,
@@ -32,7 +34,20 @@ export function subjectToWire(s: SubjectRef): WireMessage {
 }
 
 export function relationshipToWire(r: Relationship): WireMessage {
-  return { resource: objectToWire(r.resource), relation: r.relation, subject: subjectToWire(r.subject) };
+  const wire: Record<string, unknown> = {
+    resource: objectToWire(r.resource),
+    relation: r.relation,
+    subject: subjectToWire(r.subject),
+  };
+  if (r.condition !== undefined) {
+    wire.optionalCondition =
+      r.condition.context === undefined
+        ? { name: r.condition.name }
+        : { name: r.condition.name, context: r.condition.context };
+  }
+  // proto3 JSON: a Timestamp is an RFC 3339 string (the gRPC codec turns it into seconds/nanos).
+  if (r.expiresAt !== undefined) wire.optionalExpiresAt = r.expiresAt.toISOString();
+  return wire;
 }
 
 export function consistencyToWire(c: ResolvedConsistency): WireMessage {
@@ -98,13 +113,29 @@ export function tokenFromWire(v: unknown): RevisionToken {
   return str(record(v).token);
 }
 
-/** `PERMISSIONSHIP_HAS_PERMISSION` → true, `…NO_PERMISSION` → false; anything else is a broken answer. */
-export function allowedFromWire(v: unknown): boolean {
-  if (v === 'PERMISSIONSHIP_HAS_PERMISSION' || v === 2) return true;
-  if (v === 'PERMISSIONSHIP_NO_PERMISSION' || v === 1) return false;
+// Shared answers: most checks allocate nothing for their decision.
+const ALLOWED: Decision = { allowed: true, permissionship: 'allowed' };
+const DENIED: Decision = { allowed: false, permissionship: 'denied' };
+
+/**
+ * `PERMISSIONSHIP_HAS_PERMISSION` → allowed, `…NO_PERMISSION` → denied, `…CONDITIONAL_PERMISSION`
+ * → conditional with the missing context; anything else is a broken answer.
+ */
+export function decisionFromWire(permissionship: unknown, missingContext: unknown): Decision {
+  const v = permissionship;
+  if (v === 'PERMISSIONSHIP_HAS_PERMISSION' || v === 2) return ALLOWED;
+  if (v === 'PERMISSIONSHIP_NO_PERMISSION' || v === 1) return DENIED;
+  if (v === 'PERMISSIONSHIP_CONDITIONAL_PERMISSION' || v === 3) {
+    return { allowed: false, permissionship: 'conditional', missingContext: strings(missingContext) };
+  }
   throw new InternalError(
-    `server answered with permissionship ${JSON.stringify(v ?? null)}; expected HAS_PERMISSION or NO_PERMISSION`,
+    `server answered with permissionship ${JSON.stringify(v ?? null)}; expected HAS_PERMISSION, NO_PERMISSION or CONDITIONAL_PERMISSION`,
   );
+}
+
+export function conditionalFromWire(v: unknown): ConditionalResult {
+  const c = record(v);
+  return { id: str(c.objectId), missingContext: strings(c.missingContext) };
 }
 
 export function objectFromWire(v: unknown): ObjectRef {
@@ -121,11 +152,31 @@ export function subjectFromWire(v: unknown): SubjectRef {
 
 export function relationshipFromWire(v: unknown): Relationship {
   const r = record(v);
-  return {
+  const out: Relationship = {
     resource: objectFromWire(r.resource),
     relation: str(r.relation),
     subject: subjectFromWire(r.subject),
   };
+  const c = r.optionalCondition;
+  const condition =
+    typeof c === 'object' && c !== null && str(record(c).name) !== ''
+      ? conditionFromWire(record(c))
+      : undefined;
+  const expires = typeof r.optionalExpiresAt === 'string' ? new Date(r.optionalExpiresAt) : undefined;
+  const expiresAt = expires === undefined || Number.isNaN(expires.getTime()) ? undefined : expires;
+  if (condition === undefined && expiresAt === undefined) return out;
+  return {
+    ...out,
+    ...(condition === undefined ? {} : { condition }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  };
+}
+
+function conditionFromWire(c: WireMessage): Relationship['condition'] {
+  const context = c.context;
+  return typeof context === 'object' && context !== null && !Array.isArray(context)
+    ? { name: str(c.name), context: context as Record<string, unknown> }
+    : { name: str(c.name) };
 }
 
 export function changeFromWire(v: unknown): RelationshipChange {
@@ -154,7 +205,7 @@ export function batchResultFromWire(v: unknown): CheckBatchItemResult {
     const field = str(e.field);
     return { error: errorFromCode(str(e.code), str(e.message), { field: field === '' ? undefined : field }) };
   }
-  return { allowed: allowedFromWire(r.permissionship) };
+  return decisionFromWire(r.permissionship, r.missingContext);
 }
 
 export function problemFromWire(v: unknown): PolicyProblem {

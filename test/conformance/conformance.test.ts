@@ -12,7 +12,24 @@ import { renderTable } from './tally.js';
 
 const root = locateConformance();
 const OPENFGA = join(root, 'openfga', 'consolidated_1_1_tests.yaml');
+const OPENFGA_ABAC = join(root, 'openfga', 'abac_tests.yaml');
 const SPICEDB = join(root, 'spicedb', 'testconfigs');
+
+/**
+ * ABAC assertions where Gatehouse answers differently from OpenFGA by design (docs/conformance.md):
+ * OpenFGA fails a request (2000) when any condition it meets lacks a parameter, even when another
+ * path or the other operand of `||` decides the answer; Gatehouse, like SpiceDB's caveats,
+ * answers from what decides it. And Gatehouse refuses a malformed context value (a timestamp
+ * without seconds) as soon as a condition reads it, where OpenFGA answered from another path.
+ */
+const ABAC_DIFFERENCES = [
+  'relation_through_ttu_with_condition[0]: list-users document:1#viewer user',
+  'relation_through_ttu_with_condition[0]: list-users document:1#viewer user',
+  'direct_relations_with_condition[0]: check document:1#viewer@user:jon',
+  'direct_relations_with_condition[0]: check document:1#viewer@user:jon',
+  'direct_relations_with_condition[0]: list-users document:1#viewer user',
+  'ttu_mix_with_userset_member_condition_mixed_parents[0]: check',
+];
 
 /** What Gatehouse cannot express yet; a model using anything else must import. */
 const NOT_YET = new Set(['condition', 'caveat', 'expiration', 'all-arrow', 'name']);
@@ -39,13 +56,25 @@ describe('conformance', () => {
     expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThan(900);
   });
 
-  it("passes every assertion of SpiceDB's validation files without caveats or expiration", () => {
+  it("passes OpenFGA's ABAC suite (conditions with request context) but for documented differences", () => {
+    const results = runOpenFgaSuite(OPENFGA_ABAC);
+    console.log(renderTable('OpenFGA abac_tests.yaml (assertions; maxDepth 25)', results));
+    // Exactly these differ, each for a reason docs/conformance.md gives; any other failure, or
+    // one of these passing, fails the test so the list and the doc stay true.
+    expect(failures(results).map((f) => f.split(': got ')[0]!.split(': threw ')[0]!)).toEqual(
+      ABAC_DIFFERENCES,
+    );
+    expect(unexpectedlyNotImportable(results)).toEqual([]);
+    expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThan(100);
+  });
+
+  it("passes every assertion of SpiceDB's validation files, caveats and expiration included", () => {
     const results = runSpiceDbSuite(SPICEDB);
     console.log(renderTable('SpiceDB testconfigs (assertions; a not-importable row is one file)', results));
     expect(failures(results)).toEqual([]);
     expect(unexpectedlyNotImportable(results)).toEqual([]);
     const importedFiles = new Set(results.filter((r) => r.outcome === 'passed').map((r) => r.test));
-    expect(importedFiles.size).toBeGreaterThanOrEqual(49);
+    expect(importedFiles.size).toBeGreaterThanOrEqual(69);
   });
 
   it('fails when data is missing (sanity: one tuple dropped per stage)', () => {

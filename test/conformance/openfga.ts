@@ -1,7 +1,9 @@
 // Runs OpenFGA's consolidated conformance tests through `gatehouse import`: each stage's model
 // is imported, its tuples (with those of earlier stages that the model can still hold, as
 // OpenFGA keeps them) loaded, and every check, list-objects and list-users assertion answered
-// by the engine with OpenFGA's depth limit of 25.
+// by the engine with OpenFGA's depth limit of 25. Conditions (abac_tests.yaml): an assertion's
+// `context` goes with the request; OpenFGA's "missing context" error (2000) must be Gatehouse's
+// conditional answer — never a silent deny.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -65,6 +67,9 @@ interface Stage {
       }[]
     | null;
 }
+
+/** OpenFGA's error code for a condition evaluated without the context it needs. */
+const MISSING_CONTEXT = 2000;
 
 /** OpenFGA's default resolution depth; its suite expects "too complex" (2002) beyond it. */
 export const OPENFGA_MAX_DEPTH = 25;
@@ -186,57 +191,63 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
       };
       for (const { kind, a } of assertions) {
         const request = (a as { request?: { context?: unknown } }).request;
-        const context = request?.context ?? (a as { context?: unknown }).context;
-        if (context !== undefined && context !== null) {
-          results.push({
-            suite: 'openfga',
-            test: name,
-            what: kind,
-            outcome: 'not importable',
-            features,
-            detail: 'request context (conditions)',
-          });
-          continue;
-        }
+        const rawContext = request?.context ?? (a as { context?: unknown }).context;
+        const context =
+          rawContext === undefined || rawContext === null
+            ? undefined
+            : (rawContext as Record<string, unknown>);
+        // OpenFGA answers a check that needs context it was not given with error 2000.
+        const wantsConditional = (a as { errorCode?: number }).errorCode === MISSING_CONTEXT;
         try {
           if (kind === 'check') {
             const c = a as NonNullable<Stage['checkAssertions']>[number];
             const t = c.tuple;
-            const allowed = withContext(c.contextualTuples, (e) =>
-              e.check({
+            const d = withContext(c.contextualTuples, (e) =>
+              e.decide({
                 resource: parseRelationship(`${rename(t.object)}#x@user:x`).resource,
                 permission: t.relation,
                 subject: parseRelationship(`x:x#x@${rename(t.user)}`).subject,
+                context,
               }),
             );
+            const want = wantsConditional ? 'conditional' : c.expectation === true ? 'allowed' : 'denied';
             record(
               `check ${t.object}#${t.relation}@${t.user}`,
-              c.errorCode === undefined && allowed === c.expectation,
-              `got ${allowed}`,
+              (c.errorCode === undefined || wantsConditional) && d.permissionship === want,
+              `got ${d.permissionship}`,
             );
           } else if (kind === 'list-objects') {
             const l = a as NonNullable<Stage['listObjectsAssertions']>[number];
             const r = l.request;
+            let conditional = 0;
             const ids = withContext(l.contextualTuples ?? r.contextualTuples, (e) => {
               const out: string[] = [];
               for (const page of e.lookupResourcePages({
                 resourceType: rename(r.type),
                 permission: r.relation,
                 subject: parseRelationship(`x:x#x@${rename(r.user)}`).subject,
-              }))
+                context,
+              })) {
                 out.push(...page.resourceIds.map((id) => `${r.type}:${id}`));
+                conditional += page.conditional?.length ?? 0;
+              }
               return out;
             });
             const want = sortStrings(l.expectation ?? []);
             record(
               `list-objects ${r.type}#${r.relation}@${r.user}`,
-              l.errorCode === undefined && JSON.stringify(sortStrings(ids)) === JSON.stringify(want),
-              `got ${ids.join(',')}`,
+              wantsConditional
+                ? conditional > 0
+                : l.errorCode === undefined &&
+                    conditional === 0 &&
+                    JSON.stringify(sortStrings(ids)) === JSON.stringify(want),
+              `got ${ids.join(',')} and ${conditional} conditional`,
             );
           } else {
             const l = a as NonNullable<Stage['listUsersAssertions']>[number];
             const r = l.request;
             const resource = parseRelationship(`${rename(r.object)}#x@user:x`).resource;
+            let conditional = 0;
             const got = withContext(l.contextualTuples ?? r.contextualTuples, (e) => {
               const out = new Set<string>();
               for (const filter of r.filters) {
@@ -247,7 +258,9 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
                   permission: r.relation,
                   subjectType: type,
                   subjectRelation: relation,
+                  context,
                 });
+                conditional += answer.conditional?.length ?? 0;
                 if (answer.wildcard) {
                   // OpenFGA lists the wildcard and the concrete subjects met on the way to it.
                   out.add(`${written}:*`);
@@ -258,8 +271,13 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
                     node: -1,
                   })) {
                     const subject = graph.interner(type)!.id(id);
-                    if (e.check({ resource, permission: r.relation, subject: { type, id: subject } }))
-                      out.add(`${written}:${subject}`);
+                    const d = e.decide({
+                      resource,
+                      permission: r.relation,
+                      subject: { type, id: subject },
+                      context,
+                    });
+                    if (d.permissionship === 'allowed') out.add(`${written}:${subject}`);
                   }
                 }
                 for (const id of answer.subjectIds)
@@ -270,8 +288,12 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
             const want = sortStrings(l.expectation ?? []);
             record(
               `list-users ${r.object}#${r.relation} ${r.filters.join(',')}`,
-              l.errorCode === undefined && JSON.stringify(got) === JSON.stringify(want),
-              `got ${got.join(',')}`,
+              wantsConditional
+                ? conditional > 0
+                : l.errorCode === undefined &&
+                    conditional === 0 &&
+                    JSON.stringify(got) === JSON.stringify(want),
+              `got ${got.join(',')} and ${conditional} conditional`,
             );
           }
         } catch (err) {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createEngine } from '../../server/src/engine/create-engine.js';
 import { GraphIndex } from '../../server/src/graph/graph-index.js';
 import { importSpiceDb } from '../../server/src/interop/import.js';
-import type { PolicyFileText } from '../../server/src/interop/render.js';
+import type { ImportedAssertion, PolicyFileText } from '../../server/src/interop/render.js';
+import { parseCheckTuple } from '../../server/src/model/relationship.js';
 import { compilePolicySet } from '../../server/src/policy/compile-policy-set.js';
 import type { PolicySet } from '../../server/src/policy/policy-set.js';
 import type { RunOptions } from './openfga.js';
@@ -47,6 +48,7 @@ export function runSpiceDbSuite(dir: string, options: RunOptions = {}): Assertio
       });
     };
     let files: PolicyFileText[];
+    let assertions: readonly ImportedAssertion[];
     try {
       const imported = importSpiceDb(text, name, true);
       if (imported.unsupported.length > 0) {
@@ -54,6 +56,7 @@ export function runSpiceDbSuite(dir: string, options: RunOptions = {}): Assertio
         continue;
       }
       files = imported.files;
+      assertions = imported.assertions;
     } catch (err) {
       notImportable((err as Error).message);
       continue;
@@ -90,25 +93,30 @@ export function runSpiceDbSuite(dir: string, options: RunOptions = {}): Assertio
       1,
     );
     const engine = createEngine(set.schema, graph);
-    for (const a of set.tests[0]?.assertions ?? []) {
+    // Three answers, as SpiceDB gives them: assertFalse is NO_PERMISSION, not a caveated answer.
+    for (const a of assertions) {
       let outcome: AssertionResult['outcome'];
       let detail: string;
       try {
-        const allowed = engine.check({
-          resource: a.check.resource,
-          permission: a.check.permission,
-          subject: a.check.subject,
+        const check = parseCheckTuple(a.check);
+        const d = engine.decide({
+          resource: check.resource,
+          permission: check.permission,
+          subject: check.subject,
+          context: a.context,
         });
-        outcome = allowed === (a.kind === 'allowed') ? 'passed' : 'failed';
-        detail = `got ${allowed}`;
+        const want = a.kind === 'allowed' ? 'allowed' : a.kind === 'denied' ? 'denied' : 'conditional';
+        outcome = d.permissionship === want ? 'passed' : 'failed';
+        detail = `got ${d.permissionship}`;
       } catch (err) {
         outcome = 'failed';
         detail = (err as Error).message;
       }
+      const shown = a.context === undefined ? a.check : `${a.check} with ${JSON.stringify(a.context)}`;
       results.push({
         suite: 'spicedb',
         test: name,
-        what: `${a.kind} ${a.source}`,
+        what: `${a.kind} ${shown}`,
         outcome,
         features,
         detail,

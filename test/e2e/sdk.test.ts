@@ -97,10 +97,10 @@ describe.each([['grpc'], ['http']] as const)('SDK over %s against gatehouse serv
         'contact:prospect1#vieww@user:mike',
         'contact:private1#view@user:mike',
       ]);
-      expect(results[0]).toEqual({ allowed: true });
+      expect(results[0]).toEqual({ allowed: true, permissionship: 'allowed' });
       expect(results[1]?.error).toBeInstanceOf(InvalidArgumentError);
       expect(results[1]?.error?.message).toContain("'vieww'");
-      expect(results[2]).toEqual({ allowed: false });
+      expect(results[2]).toEqual({ allowed: false, permissionship: 'denied' });
     });
 
     it('sends N concurrent checks as exactly one CheckBatch (observed in /metrics)', async () => {

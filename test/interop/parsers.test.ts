@@ -39,29 +39,71 @@ condition in_office(ip: ipaddress) {
       'doc#can_edit': 'owner and viewer but not blocked',
     });
     expect(model.storedAs.get('doc#viewer')).toBe('viewer_direct');
-    expect(model.unsupported.map((u) => u.feature)).toEqual(['condition', 'condition']);
+    expect(model.unsupported).toEqual([]);
+    expect(model.conditions).toEqual([
+      {
+        name: 'in_office',
+        parameters: [['ip', 'ipaddress']],
+        expression: 'ip.in_cidr("10.0.0.0/8")',
+        comment: 'OpenFGA: condition in_office(ip: ipaddress)',
+      },
+    ]);
+    const blocked = model.types.find((t) => t.name === 'doc')!.relations.find((r) => r.name === 'blocked')!;
+    expect(blocked.allowed).toEqual(['user with in_office']);
   });
 
-  it('renames stored tuples of mixed definitions and reports conditional tuples', () => {
+  it('renames stored tuples of mixed definitions and carries tuple conditions with their context', () => {
     const result = importOpenFga(
       dsl,
       [
         { object: 'doc:1', relation: 'viewer', user: 'user:ann' },
         { object: 'doc:1', relation: 'blocked', user: 'user:bob', condition: { name: 'in_office' } },
+        {
+          object: 'doc:2',
+          relation: 'blocked',
+          user: 'user:cy',
+          condition: { name: 'in_office', context: { ip: '10.1.2.3' } },
+        },
+        { object: 'doc:3', relation: 'blocked', user: 'user:di', condition: { context: {} } },
       ],
       'model.fga',
     );
     const data = result.files.find((f) => f.path === 'relationships.yaml')!.content;
     expect(data).toContain('"doc:1#viewer_direct@user:ann"');
-    expect(data).not.toContain('bob');
-    expect(result.unsupported.at(-1)).toEqual({
-      feature: 'condition',
-      where: 'tuple doc:1#blocked@user:bob',
-      detail: 'a tuple with a condition is not imported',
-    });
+    expect(data).toContain('"doc:1#blocked@user:bob[in_office]"');
+    expect(data).toContain('"doc:2#blocked@user:cy[in_office:{\\"ip\\":\\"10.1.2.3\\"}]"');
+    expect(data).not.toContain('user:di');
+    expect(result.unsupported).toEqual([
+      { feature: 'condition', where: 'tuple doc:3#blocked@user:di', detail: "a condition needs a 'name'" },
+    ]);
     const schema = result.files.find((f) => f.path === 'schema.yaml')!.content;
-    expect(schema).toContain('# NOT IMPORTED');
+    expect(schema).toContain('conditions:\n  # OpenFGA: condition in_office(ip: ipaddress)\n  in_office:');
     expect(schema).toContain('# OpenFGA: define viewer: [user, user:*] or owner or viewer from parent');
+  });
+
+  it('reports precisely a condition whose parameter type or CEL Gatehouse cannot compile', () => {
+    const model = importOpenFgaModel(
+      parseOpenFgaDsl(`model
+  schema 1.1
+type user
+type doc
+  relations
+    define viewer: [user with odd, user with typo]
+condition odd(x: decimal) {
+  x > 1
+}
+condition typo(x: int) {
+  y > 1
+}
+`),
+    );
+    expect(model.conditions).toEqual([]);
+    expect(model.unsupported.map((u) => [u.where, u.detail.split(';')[0]])).toEqual([
+      ['condition odd (line 7)', "parameter 'x': 'decimal' is not a parameter type"],
+      ['condition typo (line 10)', expect.stringContaining('the CEL expression does not compile here')],
+      ['doc#viewer', "'user with odd': the condition is not declared, or could not be imported"],
+      ['doc#viewer', "'user with typo': the condition is not declared, or could not be imported"],
+    ]);
   });
 
   it('reads the JSON model form the same way', () => {
@@ -145,7 +187,7 @@ definition doc {
     );
   });
 
-  it('reports caveats, expiration and .all() arrows, and caveated relationships and assertions', () => {
+  it('imports caveats as conditions, expiry and caveated relationships as written, and reports .all() arrows', () => {
     const result = importSpiceDb(
       `schema: |-
   use expiration
@@ -168,16 +210,19 @@ assertions:
       'v.yaml',
       true,
     );
-    expect(result.unsupported.map((u) => u.feature)).toEqual([
-      'caveat',
-      'caveat',
-      'expiration',
-      'all-arrow',
-      'caveat',
-      'caveat',
+    expect(result.unsupported.map((u) => u.feature)).toEqual(['all-arrow']);
+    const schema = result.files.find((f) => f.path === 'schema.yaml')!.content;
+    expect(schema).toContain('viewer: "user with ok or user"');
+    expect(schema).toContain('  ok:\n    parameters:\n      x: "int"\n    expression: |-\n      x > 1');
+    const data = result.files.find((f) => f.path === 'relationships.yaml')!.content;
+    expect(data).toContain('"doc:1#viewer@user:ann[ok:{\\"x\\":2}]"');
+    expect(result.assertions).toEqual([
+      { kind: 'allowed', check: 'doc:2#view@user:ann', context: { x: 2 } },
+      { kind: 'denied', check: 'doc:1#view@user:bob' },
     ]);
     const test = result.files.find((f) => f.path === 'imported.test.yaml')!.content;
     expect(test).toContain('- denied: "doc:1#view@user:bob"');
+    expect(test).toContain('#   allowed: doc:2#view@user:ann with {"x":2}');
   });
 
   it('points syntax errors at their line', () => {

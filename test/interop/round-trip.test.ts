@@ -81,3 +81,40 @@ definition ns/doc {
     expect(shape(second)).toBe(shape(first));
   });
 });
+
+describe('conditions and caveats round-trip through export and import', () => {
+  const model = `model
+  schema 1.1
+type user
+type doc
+  relations
+    define owner: [user]
+    define viewer: [user, user with in_range, user:* with office_hours] or owner
+    define guest: [user with in_range]
+condition in_range(x: int, limits: list<int>) {
+  x > limits[0] && x < limits[1]
+}
+condition office_hours(now: timestamp, tz: string) {
+  now.getHours(tz) >= 9 && now.getHours(tz) < 17
+}
+`;
+  it('OpenFGA: conditions, `with` entries and required conditions survive export and import', () => {
+    const first = compiled(importOpenFga(model, [], 'model.fga'));
+    expect([...(first.conditions?.keys() ?? [])].sort()).toEqual(['in_range', 'office_hours']);
+    const exported = exportOpenFga(first);
+    expect(exported).toContain('define guest: [user with in_range]');
+    expect(exported).toContain('condition in_range(x: int, limits: list<int>) {');
+    const second = compiled(importOpenFga(exported, [], 'export'));
+    expect(exportOpenFga(second)).toBe(exported);
+  });
+
+  it('SpiceDB: caveats come back as the same conditions', () => {
+    const first = compiled(importOpenFga(model, [], 'model.fga'));
+    const zed = exportSpiceDb(first);
+    expect(zed).toContain('caveat in_range(x int, limits list<int>) {');
+    expect(zed).toContain('relation guest: user with in_range');
+    const second = compiled(importSpiceDb(zed, 'export', false));
+    expect(exportSpiceDb(second)).toBe(zed);
+    expect(exportOpenFga(second)).toBe(exportOpenFga(first));
+  });
+});

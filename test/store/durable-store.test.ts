@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChangelogTruncatedError, InvalidArgumentError, UnavailableError } from '../../server/src/errors.js';
-import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import {
+  formatRelationship,
+  formatRelationshipWithAttributes,
+  parseRelationship,
+} from '../../server/src/model/relationship.js';
 import { createStore } from '../../server/src/store/create-store.js';
 import { DurableStore } from '../../server/src/store/durable/durable-store.js';
 import { decodeRecords, encodeRecord } from '../../server/src/store/durable/record-file.js';
@@ -256,5 +260,34 @@ describe('createStore with dataDir', () => {
       'doc:b#viewer@user:written',
     ]);
     await second.store.close();
+  });
+});
+
+describe('relationship condition and expiry across restarts', () => {
+  const CONDITIONAL = 'doc:a#viewer@user:x[ip_allowlist:{"cidrs":["10.0.0.0/8"]}]';
+  const BOTH = 'doc:b#viewer@user:y[office_hours][expiration:2031-01-01T12:30:00.250Z]';
+  const full = async (store: DurableStore): Promise<string[]> =>
+    (await collectSnapshot(await store.snapshot())).map(formatRelationshipWithAttributes).sort();
+
+  it('replays them from the log and loads them from the snapshot; a renewal survives too', async () => {
+    const dataDir = await tempDir();
+    // compactEvery 3: the third write compacts, so the reopen reads a snapshot and then a log.
+    const open = async () => (await DurableStore.open({ dataDir, compactEvery: 3 })).store;
+    let store = await open();
+    await store.write([touch(CONDITIONAL)]);
+    await store.write([touch(BOTH)]);
+    await store.close();
+    store = await open(); // from the log
+    expect(await full(store)).toEqual([CONDITIONAL, BOTH].sort());
+    const renewed = 'doc:b#viewer@user:y[expiration:2040-01-01T00:00:00.000Z]';
+    await store.write([touch(renewed)]);
+    await store.write([touch('doc:c#viewer@user:z[c:{"k":[1,{"deep":null}]}]')]);
+    await store.write([touch('doc:d#viewer@user:z')]);
+    await store.close();
+    store = await open(); // from a snapshot, and any log after it
+    expect(await full(store)).toEqual(
+      [CONDITIONAL, renewed, 'doc:c#viewer@user:z[c:{"k":[1,{"deep":null}]}]', 'doc:d#viewer@user:z'].sort(),
+    );
+    await store.close();
   });
 });

@@ -3,7 +3,11 @@
 // loading, options, its identity and how close() ends watches.
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, UnavailableError } from '../../server/src/errors.js';
-import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import {
+  formatRelationship,
+  formatRelationshipWithAttributes,
+  parseRelationship,
+} from '../../server/src/model/relationship.js';
 import { deleteObject } from '../../server/src/service/object-deletion.js';
 import type { ChangeSet } from '../../server/src/store/index.js';
 import { collectSnapshot, MemoryStore } from '../../server/src/store/index.js';
@@ -42,6 +46,44 @@ describe('MemoryStore', () => {
     const seen: ChangeSet[] = [];
     store.subscribe(0, (c) => seen.push(c));
     expect(seen.map((c) => c.changes.length)).toEqual([2]);
+  });
+
+  it('replays the startup load as loaded, in key order, after its rows are removed, reused or retouched', async () => {
+    const loaded = [
+      'doc:a#viewer@user:x',
+      'doc:b#viewer@user:y[cond]',
+      'doc:c#viewer@user:z',
+      'doc:d#viewer@user:w',
+    ];
+    const store = MemoryStore.withRelationships(loaded.map((s) => parseRelationship(s)));
+    await store.write([{ operation: 'delete', relationship: parseRelationship('doc:c#viewer@user:z') }]);
+    // Reuses the freed row: must not show up in revision 1.
+    await store.write([touch('doc:0#viewer@user:new')]);
+    await store.write([touch('doc:b#viewer@user:y')]); // drops the condition: delete + insert
+    await store.deleteByFilter({ resourceType: 'doc', resourceId: 'a' });
+    const seen: string[][] = [];
+    store.subscribe(0, (c) =>
+      seen.push(c.changes.map((x) => `${x.operation} ${formatRelationshipWithAttributes(x.relationship)}`)),
+    );
+    expect(seen).toEqual([
+      loaded.map((s) => `insert ${s}`),
+      ['delete doc:c#viewer@user:z'],
+      ['insert doc:0#viewer@user:new'],
+      ['delete doc:b#viewer@user:y[cond]', 'insert doc:b#viewer@user:y'],
+      ['delete doc:a#viewer@user:x'],
+    ]);
+  });
+
+  it('forgets the startup load once it leaves the changelog window', async () => {
+    const store = MemoryStore.withRelationships([parseRelationship('doc:a#viewer@user:x')], {
+      changelogRetention: 2,
+    });
+    await store.write([{ operation: 'delete', relationship: parseRelationship('doc:a#viewer@user:x') }]);
+    await store.write([touch('doc:b#viewer@user:y')]);
+    expect(() => store.subscribe(0, () => undefined)).toThrow(/only retains revisions after 1/);
+    const seen: number[] = [];
+    store.subscribe(1, (c) => seen.push(c.revision));
+    expect(seen).toEqual([2, 3]);
   });
 
   it('calls listeners synchronously at commit, before the write settles', async () => {

@@ -11,7 +11,11 @@ import {
   InvalidArgumentError,
 } from '../../server/src/errors.js';
 import type { ObjectRef, Relationship } from '../../server/src/model/relationship.js';
-import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import {
+  formatRelationship,
+  formatRelationshipWithAttributes,
+  parseRelationship,
+} from '../../server/src/model/relationship.js';
 import type { DeletionConsequence } from '../../server/src/schema/schema.js';
 import { deleteObject as deleteObjectVia } from '../../server/src/service/object-deletion.js';
 import type {
@@ -758,6 +762,55 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       it('carries the configured store name', async () => {
         const store = await fresh({ storeName: 'tenant_7' });
         expect((await store.identity()).name).toBe('tenant_7');
+      });
+    });
+
+    describe('relationship condition and expiry', () => {
+      const CONDITIONAL = 'doc:a#viewer@user:x[ip_allowlist:{"cidrs":["10.0.0.0/8"],"n":1.5,"on":true}]';
+      const EXPIRING = 'doc:b#viewer@user:y[expiration:2030-12-31T00:00:00.000Z]';
+      const BOTH = 'doc:c#viewer@group:g#member[office_hours][expiration:2031-01-01T12:30:00.250Z]';
+      const full = (rs: readonly Relationship[]): string[] => rs.map(formatRelationshipWithAttributes).sort();
+
+      it('keeps them through write, read, snapshot and watch', async () => {
+        const store = await fresh();
+        const w = record(store, 0);
+        await store.write([touch(CONDITIONAL), touch(EXPIRING), touch(BOTH), touch('doc:d#viewer@user:z')]);
+        const expected = [CONDITIONAL, EXPIRING, BOTH, 'doc:d#viewer@user:z'].sort();
+        expect(full((await store.read({}, { limit: 100 })).relationships)).toEqual(expected);
+        const snap = await store.snapshot();
+        const snapped: Relationship[] = [];
+        for await (const chunk of snap.chunks()) snapped.push(...chunk);
+        expect(full(snapped)).toEqual(expected);
+        await untilReceived(w.received, 1);
+        expect(full(w.received[0]!.changes.map((c) => c.relationship))).toEqual(expected);
+        // A watcher that starts later replays them from the changelog.
+        const late = record(store, 0);
+        await untilReceived(late.received, 1);
+        expect(full(late.received[0]!.changes.map((c) => c.relationship))).toEqual(expected);
+        w.stop();
+        late.stop();
+      });
+
+      it('a touch of the same identity replaces them, and its changes end with the new ones', async () => {
+        const store = await fresh();
+        await store.write([touch(CONDITIONAL)]);
+        const renewed = 'doc:a#viewer@user:x[expiration:2032-01-01T00:00:00.000Z]';
+        const change = await store.write([touch(renewed)]);
+        const inserted = change.changes.filter((c) => c.operation === 'insert');
+        expect(inserted.map((c) => formatRelationshipWithAttributes(c.relationship))).toEqual([renewed]);
+        expect(full((await store.read({}, { limit: 10 })).relationships)).toEqual([renewed]);
+        // Touched plain, it loses them.
+        await store.write([touch('doc:a#viewer@user:x')]);
+        expect(full((await store.read({}, { limit: 10 })).relationships)).toEqual(['doc:a#viewer@user:x']);
+      });
+
+      it('a delete names the identity alone and reports what was deleted', async () => {
+        const store = await fresh();
+        await store.write([touch(BOTH)]);
+        const change = await store.write([del('doc:c#viewer@group:g#member')]);
+        expect(change.changes.map((c) => c.operation)).toEqual(['delete']);
+        expect(formatRelationship(change.changes[0]!.relationship)).toBe('doc:c#viewer@group:g#member');
+        expect(await store.read({}, { limit: 10 })).toMatchObject({ relationships: [] });
       });
     });
 

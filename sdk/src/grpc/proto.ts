@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { InternalError } from '../errors.js';
 import type { StreamMethod, UnaryMethod, WireMessage } from '../transport.js';
+import { jsonToMessageObject, messageObjectToJson } from './well-known.js';
 
 export const SERVICE_NAME = 'gatehouse.v1.GatehouseService';
 
@@ -48,8 +49,15 @@ export function loadCodecs(protoPath: string = shippedProtoPath()): Codecs {
     const responseType = root.lookupType(method.responseType);
     codecs[method.name] = {
       path: `/${SERVICE_NAME}/${method.name}`,
-      serialize: (request) => Buffer.from(requestType.encode(requestType.fromObject(request)).finish()),
-      deserialize: (bytes) => responseType.toObject(responseType.decode(bytes), TO_OBJECT) as WireMessage,
+      serialize: (request) =>
+        Buffer.from(
+          requestType.encode(requestType.fromObject(jsonToMessageObject(requestType, request))).finish(),
+        ),
+      deserialize: (bytes) =>
+        messageObjectToJson(
+          responseType,
+          responseType.toObject(responseType.decode(bytes), TO_OBJECT) as WireMessage,
+        ) as WireMessage,
     };
   }
   return codecs as unknown as Codecs;

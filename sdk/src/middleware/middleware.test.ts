@@ -17,7 +17,8 @@ const checker: Checker & { seen: string[] } = {
     const resource = String(request.resource);
     this.seen.push(`${resource}#${request.permission}@${String(request.subject)}`);
     if (resource === 'doc:down') throw new UnavailableError('gatehouse down');
-    return { allowed: request.subject === 'user:alice', checkedAt: 't' };
+    const allowed = request.subject === 'user:alice';
+    return { allowed, permissionship: allowed ? 'allowed' : 'denied', checkedAt: 't' };
   },
 };
 

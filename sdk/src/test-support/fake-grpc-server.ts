@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import type { ErrorCode } from '../errors.js';
 import { SERVICE_NAME, shippedProtoPath } from '../grpc/proto.js';
+import { jsonToMessageObject, messageObjectToJson } from '../grpc/well-known.js';
 import type { StreamMethod, UnaryMethod, WireMessage } from '../transport.js';
 import { type FakeBackend, type FakeCall, FakeError, type FakeServer } from './fake-backend.js';
 
@@ -56,8 +57,10 @@ export async function startFakeGrpcServer(backend: FakeBackend): Promise<FakeSer
       requestStream: false,
       responseStream: method.responseStream === true,
       requestSerialize: (v: WireMessage) => Buffer.from(req.encode(req.fromObject(v)).finish()),
-      requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), toObject),
-      responseSerialize: (v: WireMessage) => Buffer.from(res.encode(res.fromObject(v)).finish()),
+      // The backend sees and answers proto3 JSON, as over HTTP: one contract suite for both.
+      requestDeserialize: (b: Buffer) => messageObjectToJson(req, req.toObject(req.decode(b), toObject)),
+      responseSerialize: (v: WireMessage) =>
+        Buffer.from(res.encode(res.fromObject(jsonToMessageObject(res, v))).finish()),
       responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), toObject),
     };
     const record = (

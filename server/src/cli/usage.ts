@@ -58,10 +58,12 @@ export const IMPORT_USAGE = `Usage: gatehouse import openfga MODEL.fga|model.jso
 
 Write a Gatehouse policy directory (schema.yaml, relationships.yaml, imported.test.yaml)
 from another system's model: OpenFGA's DSL or JSON model with tuples (YAML or JSON list of
-{object, relation, user}); a SpiceDB schema, or a validation file with its relationships and
-assertTrue / assertFalse / validation entries. Each construct carries a comment saying what it
-came from. What cannot be imported yet (conditions, caveats, expiration, '.all()' arrows) is
-listed on stderr and in the schema file's header, never dropped silently. DIR must not hold
+{object, relation, user, condition?}); a SpiceDB schema, or a validation file with its
+relationships and assertTrue / assertFalse / assertCaveated / validation entries. OpenFGA
+conditions and SpiceDB caveats become conditions (CEL as is), expirations stay on their
+relationships. Each construct carries a comment saying what it came from. What cannot be
+imported (a condition Gatehouse cannot compile, '.all()' arrows) is listed on stderr and in
+the schema file's header, never dropped silently. DIR must not hold
 the files already; nothing is written if the result does not compile.
 
 Exit codes: 0 imported, 1 unreadable or not importable, 64 usage error.`;

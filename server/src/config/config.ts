@@ -66,6 +66,10 @@ export interface GatehouseConfig {
   readonly dataDir: string | undefined;
   /** The AuthZEN PDP base URL published by /.well-known/authzen-configuration; undefined: not published. */
   readonly authzenBaseUrl?: string | undefined;
+  /** Ms between sweeps deleting expired relationships; 0: off. Absent: the default. */
+  readonly expirySweepIntervalMs?: number | undefined;
+  /** Most expired relationships one sweep deletes. Absent: the default. */
+  readonly expirySweepBatchSize?: number | undefined;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -100,4 +104,6 @@ export const DEFAULT_CONFIG: GatehouseConfig = {
   otel: false,
   dataDir: undefined,
   authzenBaseUrl: undefined,
+  expirySweepIntervalMs: 60_000,
+  expirySweepBatchSize: 500,
 };

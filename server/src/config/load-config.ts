@@ -89,6 +89,10 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     otel: (values.get('otel') as boolean | undefined) ?? DEFAULT_CONFIG.otel,
     dataDir: values.get('dataDir') as string | undefined,
     authzenBaseUrl: authzenBaseUrl(values.get('authzenBaseUrl') as string | undefined, problems),
+    expirySweepIntervalMs:
+      (values.get('expirySweepIntervalMs') as number | undefined) ?? DEFAULT_CONFIG.expirySweepIntervalMs,
+    expirySweepBatchSize:
+      (values.get('expirySweepBatchSize') as number | undefined) ?? DEFAULT_CONFIG.expirySweepBatchSize,
   };
   problems.push(...storeProblems(config));
   problems.push(...crossCheck(config));

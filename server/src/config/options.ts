@@ -266,6 +266,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'The URL AuthZEN PEPs reach this server at (https://pdp.example.com): published by /.well-known/authzen-configuration (docs/authzen.md). Unset: not published.',
   },
+  {
+    key: 'expirySweepIntervalMs',
+    flag: 'expiry-sweep-interval',
+    env: 'GATEHOUSE_EXPIRY_SWEEP_INTERVAL_MS',
+    kind: 'integer',
+    min: 0,
+    max: 86_400_000,
+    description:
+      'Ms between background sweeps that delete expired relationships from the store (they stop granting at their expiry regardless); 0 turns sweeping off.',
+  },
+  {
+    key: 'expirySweepBatchSize',
+    flag: 'expiry-sweep-batch',
+    env: 'GATEHOUSE_EXPIRY_SWEEP_BATCH',
+    kind: 'integer',
+    min: 1,
+    max: 10_000,
+    description: 'Most expired relationships one sweep deletes (in one write).',
+  },
 ];
 
 /** Parse one raw value (a flag/env string, or a YAML scalar) for `spec`. */

@@ -23,6 +23,8 @@ export function redactConfig(config: GatehouseConfig): Record<string, unknown> {
     redisMaxLagMs: config.redisMaxLagMs,
     redisWaitReplicas: config.redisWaitReplicas,
     dataDir: config.dataDir ?? '(none)',
+    expirySweepIntervalMs: config.expirySweepIntervalMs,
+    expirySweepBatchSize: config.expirySweepBatchSize,
   };
 }
 

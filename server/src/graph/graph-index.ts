@@ -170,6 +170,23 @@ export class GraphIndex {
   }
 
   /**
+   * As `build`, from a store snapshot's chunks: only one chunk of relationship objects is alive
+   * at a time, where gathering them first would hold the whole set as objects at the peak.
+   */
+  static async buildFromChunks(
+    schema: Schema,
+    chunks: AsyncIterable<readonly Relationship[]>,
+    revision: Revision,
+  ): Promise<GraphIndex> {
+    const graph = new GraphIndex(schema);
+    for (const slot of graph.slots.values()) slot.closure?.suspend();
+    for await (const chunk of chunks) for (const r of chunk) graph.add(r);
+    for (const slot of graph.slots.values()) slot.closure?.rebuild();
+    graph.currentRevision = revision;
+    return graph;
+  }
+
+  /**
    * Sets the counters of an index whose tables a snapshot decoder filled in directly
    * (server/src/graph/snapshot-codec.ts); nothing else should call this.
    */

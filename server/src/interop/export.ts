@@ -1,10 +1,12 @@
 // `gatehouse export openfga|spicedb`: a compiled Gatehouse schema in the OpenFGA modelling
 // language (schema 1.1) or the SpiceDB schema language. Every compound operand is
 // parenthesised (OpenFGA does not mix operators without them; SpiceDB's precedence differs
-// from Gatehouse's). Deletion consequences have no equivalent and are written as comments.
+// from Gatehouse's). Conditions become OpenFGA `condition` / SpiceDB `caveat` blocks (CEL as is)
+// and `type with cond` entries. Deletion consequences have no equivalent and are written as comments.
 import { formatSubject } from '../model/relationship.js';
+import { formatParameterType } from '../schema/cel-condition.js';
 import { formatAllowedSubject } from '../schema/format-expression.js';
-import type { Expr, Schema } from '../schema/schema.js';
+import type { AllowedSubject, ConditionDef, Expr, Schema } from '../schema/schema.js';
 
 type Dialect = {
   readonly or: string;
@@ -37,6 +39,35 @@ function render(e: Expr, d: Dialect, nested = false): string {
   }
 }
 
+/** `user`, and `user with c` for each condition it may carry (without the bare one when one is required). */
+function allowedEntries(a: AllowedSubject): string[] {
+  const base = formatAllowedSubject(a);
+  const conditioned = (a.conditions ?? []).map((c) => `${base} with ${c}`);
+  return a.requiresCondition === true ? conditioned : [base, ...conditioned];
+}
+
+const sortedConditions = (schema: Schema): ConditionDef[] =>
+  [...(schema.conditions?.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1));
+
+/** `x: int, ips: list<string>` (OpenFGA) or `x int, ips list<string>` (SpiceDB). */
+function parameterList(c: ConditionDef, separator: string): string {
+  return [...c.parameters]
+    .map(([name, type]) => `${name}${separator}${formatParameterType(type)}`)
+    .join(', ');
+}
+
+function conditionBlock(keyword: string, c: ConditionDef, separator: string): string[] {
+  return [
+    '',
+    `${keyword} ${c.name}(${parameterList(c, separator)}) {`,
+    ...c.expression
+      .trim()
+      .split('\n')
+      .map((l) => `  ${l.trim()}`),
+    '}',
+  ];
+}
+
 const sortedTypes = (schema: Schema) => [...schema.types.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 /** The schema as an OpenFGA model (DSL). */
@@ -52,16 +83,20 @@ export function exportOpenFga(schema: Schema): string {
           `    # Gatehouse: if_emptied_by_delete ${formatSubject(r.ifEmptiedByDelete)} (no OpenFGA equivalent)`,
         );
       }
-      lines.push(`    define ${r.name}: [${r.allowed.map(formatAllowedSubject).join(', ')}]`);
+      lines.push(`    define ${r.name}: [${r.allowed.flatMap(allowedEntries).join(', ')}]`);
     }
     for (const p of t.permissions.values()) lines.push(`    define ${p.name}: ${render(p.expr, OPENFGA)}`);
   }
+  for (const c of sortedConditions(schema)) lines.push(...conditionBlock('condition', c, ': '));
   return `${lines.join('\n')}\n`;
 }
 
 /** The schema in the SpiceDB schema language. */
 export function exportSpiceDb(schema: Schema): string {
-  const blocks: string[] = [];
+  // Every SpiceDB relationship may expire once the schema says `use expiration`; Gatehouse's may.
+  const blocks: string[] = sortedConditions(schema).map((c) =>
+    conditionBlock('caveat', c, ' ').slice(1).join('\n'),
+  );
   for (const t of sortedTypes(schema)) {
     const body: string[] = [];
     for (const r of t.relations.values()) {
@@ -70,7 +105,7 @@ export function exportSpiceDb(schema: Schema): string {
           `  // Gatehouse: if_emptied_by_delete ${formatSubject(r.ifEmptiedByDelete)} (no SpiceDB equivalent)`,
         );
       }
-      body.push(`  relation ${r.name}: ${r.allowed.map(formatAllowedSubject).join(' | ')}`);
+      body.push(`  relation ${r.name}: ${r.allowed.flatMap(allowedEntries).join(' | ')}`);
     }
     for (const p of t.permissions.values()) body.push(`  permission ${p.name} = ${render(p.expr, SPICEDB)}`);
     blocks.push(

@@ -4,7 +4,11 @@ import { parse as parseYaml } from 'yaml';
 import type { Unsupported } from './model.js';
 import { parseOpenFgaDsl } from './openfga/parse-dsl.js';
 import { parseOpenFgaJson } from './openfga/parse-json.js';
-import { importOpenFgaModel, openFgaTupleToRelationship } from './openfga/to-gatehouse.js';
+import {
+  importOpenFgaModel,
+  openFgaTupleCondition,
+  openFgaTupleToRelationship,
+} from './openfga/to-gatehouse.js';
 import type { ImportedAssertion, PolicyFileText } from './render.js';
 import { renderPolicyFiles } from './render.js';
 import { parseSpiceDbSchema } from './spicedb/parse-schema.js';
@@ -12,6 +16,8 @@ import { importSpiceDbSchema, spiceDbRelationship } from './spicedb/to-gatehouse
 
 export interface ImportResult {
   readonly files: PolicyFileText[];
+  /** Every assertion imported, including those with context or a conditional answer. */
+  readonly assertions: readonly ImportedAssertion[];
   readonly unsupported: readonly Unsupported[];
   /** Source type names renamed on import (`scopeA` → `scope_a`), to translate requests. */
   readonly typeNames: ReadonlyMap<string, string>;
@@ -30,18 +36,20 @@ export function importOpenFga(dsl: string, tuples: readonly OpenFgaTuple[], sour
   const model = importOpenFgaModel(parsed);
   const relationships: string[] = [];
   for (const t of tuples) {
-    if (t.condition !== undefined) {
+    const condition = openFgaTupleCondition(t.condition);
+    if (typeof condition === 'string') {
       model.unsupported.push({
         feature: 'condition',
         where: `tuple ${t.object}#${t.relation}@${t.user}`,
-        detail: 'a tuple with a condition is not imported',
+        detail: condition,
       });
       continue;
     }
-    relationships.push(openFgaTupleToRelationship(model, t));
+    relationships.push(openFgaTupleToRelationship(model, { ...t, condition }));
   }
   return {
     files: renderPolicyFiles(model, relationships, [], source),
+    assertions: [],
     unsupported: model.unsupported,
     typeNames: model.typeNames,
   };
@@ -74,6 +82,40 @@ export interface SpiceDbValidationFile {
   readonly expected: ReadonlyMap<string, readonly string[]>;
 }
 
+/**
+ * The relationships of one line, split at whitespace outside `[...]` and string literals: a
+ * caveat's context (`[c:{"a": [1, 2]}]`) may hold spaces.
+ */
+function splitRelationships(line: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let current = '';
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '\\') {
+        current += ch + (line[i + 1] ?? '');
+        i++;
+        continue;
+      }
+      if (ch === '"') quoted = false;
+    } else if (ch === '"' && depth > 0) quoted = true;
+    else if (ch === '[') depth++;
+    else if (ch === ']') depth--;
+    else if (depth === 0 && ch === '/' && line[i + 1] === '/')
+      break; // a trailing comment
+    else if (depth === 0 && /\s/.test(ch)) {
+      if (current !== '') out.push(current);
+      current = '';
+      continue;
+    }
+    current += ch;
+  }
+  if (current !== '') out.push(current);
+  return out;
+}
+
 /** A SpiceDB validation YAML (`schema`, `relationships`, `assertions`, `validation`). */
 export function parseSpiceDbValidationFile(text: string): SpiceDbValidationFile {
   const doc = (parseYaml(text) ?? {}) as Record<string, unknown>;
@@ -81,10 +123,7 @@ export function parseSpiceDbValidationFile(text: string): SpiceDbValidationFile 
   // One relationship per line (folded YAML joins some with spaces); `//` starts a comment.
   const rels =
     typeof doc.relationships === 'string'
-      ? doc.relationships
-          .split('\n')
-          .flatMap((line) => line.replace(/\/\/.*$/, '').split(/\s+/))
-          .filter((s) => s !== '')
+      ? doc.relationships.split('\n').flatMap((line) => splitRelationships(line.replace(/^\s*\/\/.*$/, '')))
       : [];
   const assertions = (doc.assertions ?? {}) as Record<string, unknown>;
   // An unquoted `… with {"x": 2}` reads as a one-key mapping in YAML: put it back together.
@@ -114,10 +153,25 @@ export function parseSpiceDbValidationFile(text: string): SpiceDbValidationFile 
   };
 }
 
-/** `res#perm@sub:id#...` → Gatehouse form; undefined if it carries a caveat context. */
-function spiceDbCheck(text: string): string | undefined {
-  if (/\swith\s/.test(text)) return undefined;
-  return text.trim().replace(/#\.\.\.$/, '');
+/**
+ * `res#perm@sub:id#... [with {"k": v}]` → the Gatehouse check and its context; a reason
+ * instead when the context is not a JSON object.
+ */
+function spiceDbCheck(
+  text: string,
+): { check: string; context?: Record<string, unknown> | undefined } | { reason: string } {
+  const m = /^(.*?)\s+with\s+(.*)$/s.exec(text.trim());
+  const check = (m === null ? text : m[1]!).trim().replace(/#\.\.\.$/, '');
+  if (m === null) return { check };
+  try {
+    const context = JSON.parse(m[2]!) as unknown;
+    if (typeof context !== 'object' || context === null || Array.isArray(context)) {
+      return { reason: `the context '${m[2]}' is not a JSON object` };
+    }
+    return { check, context: context as Record<string, unknown> };
+  } catch (err) {
+    return { reason: `the context '${m[2]}' is not JSON: ${(err as Error).message}` };
+  }
 }
 
 /** A SpiceDB schema (`.zed`) or validation file → policy files. */
@@ -140,25 +194,15 @@ export function importSpiceDb(text: string, source: string, isValidationFile: bo
     else model.unsupported.push({ feature: out.feature, where: `relationship ${r}`, detail: out.reason });
   }
   const assertions: ImportedAssertion[] = [];
-  const add = (kind: 'allowed' | 'denied', text: string): void => {
-    const check = spiceDbCheck(text);
-    if (check === undefined) {
-      model.unsupported.push({
-        feature: 'caveat',
-        where: `assertion ${text}`,
-        detail: 'an assertion with caveat context is not imported',
-      });
-    } else assertions.push({ kind, check });
+  const add = (kind: ImportedAssertion['kind'], text: string): void => {
+    const parsed = spiceDbCheck(text);
+    if ('reason' in parsed) {
+      model.unsupported.push({ feature: 'caveat', where: `assertion ${text}`, detail: parsed.reason });
+    } else assertions.push({ kind, ...parsed });
   };
   for (const a of file.assertTrue) add('allowed', a);
   for (const a of file.assertFalse) add('denied', a);
-  for (const a of file.assertCaveated) {
-    model.unsupported.push({
-      feature: 'caveat',
-      where: `assertCaveated ${a}`,
-      detail: 'Gatehouse has no conditional answer yet',
-    });
-  }
+  for (const a of file.assertCaveated) add('conditional', a);
   for (const [resource, subjects] of file.expected) {
     for (const s of subjects) {
       if (s.includes(' ') || s.includes('[') || s.endsWith(':*')) continue; // wildcards with exclusions: not a single check
@@ -167,6 +211,7 @@ export function importSpiceDb(text: string, source: string, isValidationFile: bo
   }
   return {
     files: renderPolicyFiles(model, relationships, assertions, source),
+    assertions,
     unsupported: model.unsupported,
     typeNames: model.typeNames,
   };

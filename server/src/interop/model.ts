@@ -36,8 +36,19 @@ export interface Unsupported {
   readonly detail: string;
 }
 
+/** A named CEL condition (OpenFGA condition, SpiceDB caveat), its expression carried as is. */
+export interface ImportedCondition {
+  readonly name: string;
+  /** Parameter name → type in Gatehouse's spelling (`int`, `list<string>`, `ipaddress`…), in order. */
+  readonly parameters: readonly (readonly [string, string])[];
+  readonly expression: string;
+  readonly comment: string;
+}
+
 export interface ImportedModel {
   readonly types: ImportedType[];
+  /** Conditions the relations name (`user with NAME`); global, like Gatehouse's. */
+  readonly conditions: ImportedCondition[];
   /**
    * Relations whose stored tuples Gatehouse keeps under another name (`viewer` →
    * `viewer_direct` when OpenFGA's `viewer` is both assignable and computed): `type#from` → `to`.

@@ -2,7 +2,7 @@
 // schema file per namespace, a relationships file and a test file, with a comment per construct
 // mapping it to what it came from, and a header listing what could not be imported.
 import { formatExpression } from '../schema/format-expression.js';
-import type { ImportedModel, ImportedType, Unsupported } from './model.js';
+import type { ImportedCondition, ImportedModel, ImportedType, Unsupported } from './model.js';
 
 export interface PolicyFileText {
   readonly path: string;
@@ -10,9 +10,12 @@ export interface PolicyFileText {
 }
 
 export interface ImportedAssertion {
-  readonly kind: 'allowed' | 'denied';
+  /** `conditional`: granted only if context the request lacks is supplied (SpiceDB's assertCaveated). */
+  readonly kind: 'allowed' | 'denied' | 'conditional';
   /** `type:id#permission@subject`, full type names. */
   readonly check: string;
+  /** Request context the assertion is checked with (SpiceDB's `... with {"k": v}`). */
+  readonly context?: Readonly<Record<string, unknown>> | undefined;
 }
 
 const HEADER = '# yaml-language-server: $schema=https://gatehouse.dev/schema/gatehouse-policy.schema.json';
@@ -38,9 +41,32 @@ function unsupportedLines(items: readonly Unsupported[]): string[] {
   ];
 }
 
-function schemaFile(namespace: string | undefined, types: readonly ImportedType[], source: string): string {
+/** The `conditions:` section: CEL carried as is, as a YAML block scalar (no escaping to get wrong). */
+function conditionLines(conditions: readonly ImportedCondition[]): string[] {
+  if (conditions.length === 0) return [];
+  const lines = ['conditions:'];
+  for (const c of conditions) {
+    lines.push(`  # ${c.comment.replace(/\s*\n\s*/g, ' ')}`);
+    lines.push(`  ${c.name}:`);
+    if (c.parameters.length > 0) {
+      lines.push('    parameters:');
+      for (const [name, type] of c.parameters) lines.push(`      ${name}: ${q(type)}`);
+    }
+    lines.push('    expression: |-');
+    for (const line of c.expression.split('\n')) lines.push(`      ${line.trim()}`);
+  }
+  return lines;
+}
+
+function schemaFile(
+  namespace: string | undefined,
+  types: readonly ImportedType[],
+  source: string,
+  conditions: readonly ImportedCondition[],
+): string {
   const lines = [HEADER, `# Imported from ${source} by 'gatehouse import'.`, 'kind: schema'];
   if (namespace !== undefined) lines.push(`namespace: ${namespace}`);
+  lines.push(...conditionLines(conditions));
   lines.push('types:');
   for (const t of types) {
     const name = local(t.name, namespace);
@@ -83,9 +109,10 @@ export function renderPolicyFiles(
   }
   const files: PolicyFileText[] = [];
   for (const [ns, types] of byNamespace) {
+    // Condition names are global: the first schema file declares them all.
     files.push({
       path: ns === undefined ? 'schema.yaml' : `${ns}.schema.yaml`,
-      content: schemaFile(ns, types, source),
+      content: schemaFile(ns, types, source, files.length === 0 ? model.conditions : []),
     });
   }
   const notes = unsupportedLines(model.unsupported);
@@ -107,16 +134,30 @@ export function renderPolicyFiles(
       ].join('\n'),
     });
   }
-  if (assertions.length > 0) {
+  // A test file asserts allowed/denied without request context; the others are listed for the
+  // reader (and returned by the importer) rather than dropped.
+  const plain = assertions.filter((a) => a.kind !== 'conditional' && a.context === undefined);
+  const withContext = assertions.filter((a) => a.kind === 'conditional' || a.context !== undefined);
+  if (plain.length > 0 || withContext.length > 0) {
     files.push({
       path: 'imported.test.yaml',
       content: [
         HEADER,
         `# Assertions imported from ${source}.`,
+        ...(withContext.length > 0
+          ? [
+              "# Assertions with request context or a conditional answer (checked by the importer's caller):",
+              ...withContext.map(
+                (a) =>
+                  `#   ${a.kind}: ${a.check}${a.context === undefined ? '' : ` with ${JSON.stringify(a.context)}`}`,
+              ),
+            ]
+          : []),
         'kind: test',
         `name: ${q(testName)}`,
-        'assertions:',
-        ...assertions.map((a) => `  - ${a.kind}: ${q(a.check)}`),
+        ...(plain.length > 0
+          ? ['assertions:', ...plain.map((a) => `  - ${a.kind}: ${q(a.check)}`)]
+          : ['assertions: []']),
         '',
       ].join('\n'),
     });

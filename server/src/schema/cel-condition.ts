@@ -228,7 +228,8 @@ export function toCelValue(type: ParameterType, value: unknown): CelInput {
       return celUint(n);
     }
     case 'double':
-      return typeof value === 'number' ? value : wrong('a number', value);
+      // JSON.parse reads 1e309 as Infinity: out of a double's range, refused as OpenFGA does.
+      return typeof value === 'number' && Number.isFinite(value) ? value : wrong('a finite number', value);
     case 'bool':
       return typeof value === 'boolean' ? value : wrong('true or false', value);
     case 'string':

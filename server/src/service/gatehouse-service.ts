@@ -462,7 +462,9 @@ export class GatehouseService {
       count += page.resourceIds.length;
       sinceTurn += page.resourceIds.length;
       const out = { resourceIds: page.resourceIds, nextCursor: page.nextCursor, token };
-      const flowing = sink.write(page.conditional === undefined ? out : { ...out, conditional: page.conditional });
+      const flowing = sink.write(
+        page.conditional === undefined ? out : { ...out, conditional: page.conditional },
+      );
       if (page.nextCursor === undefined) break;
       if (!flowing) await untilReady(sink, ctx.deadline);
       else if (sinceTurn >= LOOKUP_IDS_PER_TURN) await nextTurn();

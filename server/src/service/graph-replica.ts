@@ -10,7 +10,6 @@ import { ChangelogTruncatedError, StoreEpochChangedError } from '../errors.js';
 import { GraphIndex } from '../graph/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Schema } from '../schema/schema.js';
-import { collectSnapshot } from '../store/collect-snapshot.js';
 import type { CompiledGraphSource } from '../store/redis/graph-snapshot-source.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
 import { RevisionWaiters } from './revision-waiters.js';
@@ -370,8 +369,7 @@ async function build(
     }
   }
   const snapshot = await store.snapshot();
-  const relationships = await collectSnapshot(snapshot);
-  return { graph: GraphIndex.build(schema, relationships, snapshot.revision), identity };
+  return { graph: await GraphIndex.buildFromChunks(schema, snapshot.chunks(), snapshot.revision), identity };
 }
 
 function describe(err: unknown): string {

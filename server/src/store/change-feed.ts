@@ -16,6 +16,17 @@ export interface ChangeCodec {
   releasePacked(packed: Int32Array): void;
 }
 
+/**
+ * A retained revision whose changes its owner rebuilds on demand (the memory store's startup
+ * load, see LoadedRevision) instead of a packed copy; `release` once it leaves the window.
+ */
+export interface DeferredChanges {
+  changes(): RelationshipChange[];
+  release(): void;
+}
+
+type Retained = Int32Array | DeferredChanges;
+
 /** What a retention of 0, or a revision without changes, keeps. */
 export const NO_CHANGES = new Int32Array(0);
 
@@ -28,7 +39,7 @@ interface Subscription {
 
 export class ChangeFeed {
   /** Retained revisions' packed changes live in entries[start..]; the dead prefix is dropped in bulk. */
-  private entries: Int32Array[] = [];
+  private entries: Retained[] = [];
   /** Commit times, parallel to `entries` (NaN when unknown). */
   private times: number[] = [];
   private start = 0;
@@ -61,15 +72,11 @@ export class ChangeFeed {
    * Records the next revision (revisions must be consecutive), taking ownership of its packed
    * changes, and delivers it: as `change` when given, else rebuilt from `packed` if anyone listens.
    */
-  append(revision: Revision, packed: Int32Array, change?: ChangeSet): void {
+  append(revision: Revision, packed: Retained, change?: ChangeSet): void {
     this.latest = revision;
     this.entries.push(packed);
     this.times.push(change?.committedAt ?? Number.NaN);
-    if (this.entries.length - this.start > this.retention) {
-      this.codec.releasePacked(this.entries[this.start] as Int32Array);
-      this.entries[this.start] = NO_CHANGES;
-      this.start++;
-    }
+    if (this.entries.length - this.start > this.retention) this.dropOldest();
     // Compact only when the dead prefix dominates, so trimming stays amortised O(1).
     if (this.start >= 1024 && this.start * 2 >= this.entries.length) {
       this.entries = this.entries.slice(this.start);
@@ -114,14 +121,24 @@ export class ChangeFeed {
     };
   }
 
+  private dropOldest(): void {
+    const oldest = this.entries[this.start] as Retained;
+    if (oldest instanceof Int32Array) this.codec.releasePacked(oldest);
+    else oldest.release();
+    this.entries[this.start] = NO_CHANGES;
+    this.start++;
+  }
+
   close(): void {
     for (const sub of this.subscriptions) sub.active = false;
     this.subscriptions.clear();
     this.pending.length = 0;
   }
 
-  private rebuild(revision: Revision, packed: Int32Array, committedAt?: number): ChangeSet {
-    const changes = Object.freeze(this.codec.unpack(packed));
+  private rebuild(revision: Revision, packed: Retained, committedAt?: number): ChangeSet {
+    const changes = Object.freeze(
+      packed instanceof Int32Array ? this.codec.unpack(packed) : packed.changes(),
+    );
     if (committedAt === undefined || Number.isNaN(committedAt)) return Object.freeze({ revision, changes });
     return Object.freeze({ revision, changes, committedAt });
   }

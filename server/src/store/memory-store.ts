@@ -14,7 +14,9 @@ import type { Relationship } from '../model/relationship.js';
 import { relationshipKey } from '../model/relationship.js';
 import type { ListenerErrorHandler, Unsubscribe } from './change-feed.js';
 import { ChangeFeed, NO_CHANGES } from './change-feed.js';
+import { LoadedRevision } from './loaded-revision.js';
 import { decodeReadCursor, encodeReadCursor } from './read-cursor.js';
+import { attributesOf, sameAttributes } from './relationship-attributes.js';
 import { describeFilter } from './relationship-filter.js';
 import { RelationshipIndex } from './relationship-index.js';
 import { freezeRelationship, PACKED_DELETE, PACKED_INSERT, PACKED_WIDTH } from './relationship-table.js';
@@ -113,6 +115,8 @@ export class MemoryStore implements Store {
   private readonly beforeCommit = new Set<() => void>();
   private current: Revision = 0;
   private closed = false;
+  /** Revision 1 of a loaded store, replayed from the rows (see `loaded`); told of every removal. */
+  private loadedRevision: LoadedRevision | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     const retention = options.changelogRetention ?? DEFAULT_CHANGELOG_RETENTION;
@@ -165,22 +169,23 @@ export class MemoryStore implements Store {
     return MemoryStore.loaded(await RelationshipIndex.buildFromChunks(chunks), options);
   }
 
-  private static loaded(
-    { index, sortedRows }: { index: RelationshipIndex; sortedRows: Int32Array },
-    options: MemoryStoreOptions,
-  ): MemoryStore {
+  /**
+   * Revision 1 is the loaded set. A packed copy of it for the changelog would cost 28 bytes a
+   * relationship for as long as it is retained, so it is rebuilt from the rows when replayed, with
+   * a packed copy of only the loaded relationships removed since (LoadedRevision).
+   */
+  private static loaded({ index }: { index: RelationshipIndex }, options: MemoryStoreOptions): MemoryStore {
     const store = new MemoryStore(options);
     // Nobody can be watching yet: swap in the loaded index and a feed over its strings.
     store.index = index;
     store.feed = new ChangeFeed(store.retention, index.rows, store.onListenerError);
-    let packed = NO_CHANGES;
-    if (store.feed.retains && sortedRows.length > 0) {
-      packed = new Int32Array(sortedRows.length * PACKED_WIDTH);
-      for (let i = 0; i < sortedRows.length; i++)
-        index.rows.pack(packed, i, PACKED_INSERT, sortedRows[i] as number);
-    }
     store.current = 1;
-    store.feed.append(1, packed);
+    if (!store.feed.retains || index.size === 0) {
+      store.feed.append(1, NO_CHANGES);
+      return store;
+    }
+    store.loadedRevision = new LoadedRevision(index, index.rows.rowLimit);
+    store.feed.append(1, store.loadedRevision);
     return store;
   }
 
@@ -381,27 +386,40 @@ export class MemoryStore implements Store {
 
   /**
    * The changes `updates` make when applied in order, computed against an overlay so a failing
-   * `create` aborts before anything is stored. Each state transition is reported, in order.
+   * `create` aborts before anything is stored. Each state transition is reported, in order; a
+   * touch that changes a present relationship's condition or expiry is reported as the delete of
+   * the old one then the insert of the new, so a consumer applying changes in order ends up with
+   * the new attributes.
    */
   private planUpdates(updates: readonly RelationshipUpdate[]): RelationshipChange[] {
-    const overlay = new Map<string, boolean>();
+    // key → the relationship as the updates so far leave it (null: absent).
+    const overlay = new Map<string, Relationship | null>();
     const changes: RelationshipChange[] = [];
     updates.forEach((u, i) => {
       const key = relationshipKey(u.relationship);
-      const present = overlay.get(key) ?? this.index.find(u.relationship) >= 0;
+      let present = overlay.get(key);
+      if (present === undefined) {
+        const row = this.index.find(u.relationship);
+        present = row < 0 ? null : this.index.rows.relationship(row);
+      }
       if (u.operation === 'delete') {
-        if (present) changes.push({ operation: 'delete', relationship: freezeRelationship(u.relationship) });
-        overlay.set(key, false);
+        if (present !== null) changes.push({ operation: 'delete', relationship: present });
+        overlay.set(key, null);
         return;
       }
-      if (present && u.operation === 'create') {
+      if (present !== null && u.operation === 'create') {
         throw new AlreadyExistsError(
           `relationship '${key}' already exists: use operation 'touch' to write it whether or not it exists`,
           { field: `updates[${i}]` },
         );
       }
-      if (!present) changes.push({ operation: 'insert', relationship: freezeRelationship(u.relationship) });
-      overlay.set(key, true);
+      const written = freezeRelationship(u.relationship);
+      if (present !== null) {
+        if (sameAttributes(attributesOf(present), attributesOf(written))) return;
+        changes.push({ operation: 'delete', relationship: present });
+      }
+      changes.push({ operation: 'insert', relationship: written });
+      overlay.set(key, written);
     });
     return changes;
   }
@@ -428,6 +446,7 @@ export class MemoryStore implements Store {
       }
       const row = index.find(change.relationship);
       if (retains) index.rows.pack(packed, i, PACKED_DELETE, row);
+      this.loadedRevision?.rowRemoving(row);
       doomed.push(row);
     });
     index.removeAll(doomed);

@@ -63,7 +63,8 @@ export class RelationshipIndex {
   }
 
   /**
-   * An index over `relationships` (duplicates collapse), built with one sort rather than one
+   * An index over `relationships` (duplicates collapse, the last one's condition and expiry kept, as
+   * with `touch`), built with one sort rather than one
    * ordered insert per relationship: how startup data is loaded. Also returns the rows in key order.
    */
   static build(relationships: Iterable<Relationship>): { index: RelationshipIndex; sortedRows: Int32Array } {
@@ -72,6 +73,7 @@ export class RelationshipIndex {
     for (const r of relationships) {
       const row = table.insert(r);
       if (row >= 0) rows.push(row);
+      else table.replaceAttributes(-1 - row, r);
     }
     return RelationshipIndex.sorted(table, rows);
   }
@@ -86,6 +88,7 @@ export class RelationshipIndex {
       for (const r of chunk) {
         const row = table.insert(r);
         if (row >= 0) rows.push(row);
+        else table.replaceAttributes(-1 - row, r);
       }
     }
     return RelationshipIndex.sorted(table, rows);

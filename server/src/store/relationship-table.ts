@@ -4,6 +4,8 @@
 // their canonical strings `type:id#relation@subject` do (UTF-16 code units), which is the order
 // reads and cursors have always used, without building those strings.
 import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
+import type { RelationshipAttributes } from './relationship-attributes.js';
+import { AttributeSlots, attributesOf } from './relationship-attributes.js';
 import type { RelationshipChange } from './store.js';
 import { StringPool } from './string-pool.js';
 
@@ -16,7 +18,10 @@ export const SUBJECT_ID = 4;
 /** -1 for a plain subject or wildcard. */
 export const SUBJECT_RELATION = 5;
 
-/** A packed change: the operation (PACKED_INSERT or PACKED_DELETE) then the row's six numbers. */
+/**
+ * A packed change: the operation (PACKED_INSERT or PACKED_DELETE, in bit 0; the bits above hold
+ * its attribute slot + 1, or 0 when it has none) then the row's six numbers.
+ */
 export const PACKED_WIDTH = 1 + FIELDS;
 export const PACKED_INSERT = 1;
 export const PACKED_DELETE = 0;
@@ -30,29 +35,28 @@ const CHUNK_MASK = CHUNK_ROWS - 1;
 const SEPARATORS = [':', '#', '@', ':', '#'];
 const SEPARATOR_CODES = SEPARATORS.map((c) => c.charCodeAt(0));
 
-/** A frozen relationship holding only the contract's fields. */
-function frozen(
-  resourceType: string,
-  resourceId: string,
+/** A frozen relationship of these parts, with the attributes' fields when there are any. */
+function assemble(
+  resource: ObjectRef,
   relation: string,
-  subjectType: string,
-  subjectId: string,
-  subjectRelation: string | undefined,
+  subject: SubjectRef,
+  attributes: RelationshipAttributes | undefined,
 ): Relationship {
-  const subject =
-    subjectRelation === undefined
-      ? { type: subjectType, id: subjectId }
-      : { type: subjectType, id: subjectId, relation: subjectRelation };
-  return Object.freeze({
-    resource: Object.freeze({ type: resourceType, id: resourceId }),
-    relation,
-    subject: Object.freeze(subject),
-  });
+  if (attributes === undefined) return Object.freeze({ resource, relation, subject });
+  return Object.freeze({ resource, relation, subject, ...attributes });
 }
 
 /** A frozen copy holding only the contract's fields, so callers can neither alias nor mutate stored values. */
 export function freezeRelationship(r: Relationship): Relationship {
-  return frozen(r.resource.type, r.resource.id, r.relation, r.subject.type, r.subject.id, r.subject.relation);
+  const s = r.subject;
+  const subject =
+    s.relation === undefined ? { type: s.type, id: s.id } : { type: s.type, id: s.id, relation: s.relation };
+  return assemble(
+    Object.freeze({ type: r.resource.type, id: r.resource.id }),
+    r.relation,
+    Object.freeze(subject),
+    attributesOf(r),
+  );
 }
 
 /** String `field` of a relationship; the subject relation is undefined for a plain subject. */
@@ -82,6 +86,9 @@ function mix(h: number, v: number): number {
 
 export class RelationshipTable {
   readonly pool = new StringPool();
+  /** Conditions and expiries, numbered; `rowAttributes` maps the few rows that have one to theirs. */
+  private readonly attributes = new AttributeSlots();
+  private readonly rowAttributes = new Map<number, number>();
   private readonly chunks: Int32Array[] = [];
   /** Rows freed by deletes, reused first. */
   private readonly freeRows: number[] = [];
@@ -149,7 +156,29 @@ export class RelationshipTable {
     this.count++;
     if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     this.place(row);
+    const attributes = attributesOf(r);
+    if (attributes !== undefined) this.rowAttributes.set(row, this.attributes.acquire(attributes));
     return row;
+  }
+
+  /** The condition and expiry stored with `row`, if it has any. */
+  attributesAt(row: number): RelationshipAttributes | undefined {
+    const slot = this.rowAttributes.get(row);
+    return slot === undefined ? undefined : this.attributes.get(slot);
+  }
+
+  /** Replaces `row`'s condition and expiry with `r`'s (none if `r` has none): what a touch does. */
+  replaceAttributes(row: number, r: Relationship): void {
+    this.dropAttributes(row);
+    const attributes = attributesOf(r);
+    if (attributes !== undefined) this.rowAttributes.set(row, this.attributes.acquire(attributes));
+  }
+
+  private dropAttributes(row: number): void {
+    const slot = this.rowAttributes.get(row);
+    if (slot === undefined) return;
+    this.attributes.release(slot);
+    this.rowAttributes.delete(row);
   }
 
   /** Forgets `row`, releasing its strings. */
@@ -159,6 +188,7 @@ export class RelationshipTable {
       const id = this.field(row, f);
       if (id >= 0) this.pool.release(id);
     }
+    this.dropAttributes(row);
     this.freeRows.push(row);
     this.count--;
   }
@@ -172,6 +202,7 @@ export class RelationshipTable {
       this.field(row, SUBJECT_TYPE),
       this.field(row, SUBJECT_ID),
       this.field(row, SUBJECT_RELATION),
+      this.rowAttributes.get(row) ?? -1,
     );
   }
 
@@ -189,7 +220,9 @@ export class RelationshipTable {
    */
   pack(packed: Int32Array, index: number, operation: number, row: number): void {
     const at = index * PACKED_WIDTH;
-    packed[at] = operation;
+    const slot = this.rowAttributes.get(row);
+    packed[at] = slot === undefined ? operation : operation | ((slot + 1) << 1);
+    if (slot !== undefined) this.attributes.retain(slot);
     for (let f = 0; f < FIELDS; f++) {
       const id = this.field(row, f);
       packed[at + 1 + f] = id;
@@ -208,8 +241,12 @@ export class RelationshipTable {
         packed[at + 1 + SUBJECT_TYPE] as number,
         packed[at + 1 + SUBJECT_ID] as number,
         packed[at + 1 + SUBJECT_RELATION] as number,
+        ((packed[at] as number) >>> 1) - 1,
       );
-      changes.push({ operation: packed[at] === PACKED_INSERT ? 'insert' : 'delete', relationship });
+      changes.push({
+        operation: ((packed[at] as number) & 1) === PACKED_INSERT ? 'insert' : 'delete',
+        relationship,
+      });
     }
     return changes;
   }
@@ -217,6 +254,8 @@ export class RelationshipTable {
   /** Drops the string references `pack` took. */
   releasePacked(packed: Int32Array): void {
     for (let at = 0; at < packed.length; at += PACKED_WIDTH) {
+      const slot = ((packed[at] as number) >>> 1) - 1;
+      if (slot >= 0) this.attributes.release(slot);
       for (let f = 1; f <= FIELDS; f++) {
         const id = packed[at + f] as number;
         if (id >= 0) this.pool.release(id);
@@ -352,7 +391,15 @@ export class RelationshipTable {
    * frozen resource and subject are reused while the pool has forgotten nothing. They are
    * frozen, so sharing them between relationships is safe.
    */
-  private materialize(rt: number, ri: number, rel: number, st: number, si: number, sr: number): Relationship {
+  private materialize(
+    rt: number,
+    ri: number,
+    rel: number,
+    st: number,
+    si: number,
+    sr: number,
+    attributeSlot: number,
+  ): Relationship {
     const { pool, lastRefs } = this;
     if (lastRefs.generation !== pool.generation) {
       lastRefs.generation = pool.generation;
@@ -378,7 +425,8 @@ export class RelationshipTable {
       lastRefs.si = si;
       lastRefs.sr = sr;
     }
-    return Object.freeze({ resource, relation: pool.get(rel), subject });
+    const attributes = attributeSlot < 0 ? undefined : this.attributes.get(attributeSlot);
+    return assemble(resource, pool.get(rel), subject, attributes);
   }
 
   /** Fills `scratch` with `r`'s numbers (NOT_HELD for strings not in the pool); true if all are held. */

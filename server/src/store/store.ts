@@ -56,7 +56,11 @@ export interface Precondition {
   readonly filter: RelationshipFilter;
 }
 
-/** What actually changed: a `touch` of a present relationship changes nothing and is not reported. */
+/**
+ * What actually changed: a `touch` of a present relationship with the same condition and expiry
+ * changes nothing and is not reported; one that changes them is reported as the delete of the
+ * stored relationship then the insert of the new one, in that order.
+ */
 export interface RelationshipChange {
   readonly operation: 'insert' | 'delete';
   readonly relationship: Relationship;

@@ -1,7 +1,7 @@
 // Composes a running Gatehouse: service over a store, metrics, both API listeners and the
 // optional health listener, with token scopes from configuration. Used by
 // `gatehouse serve` and by tests that want a real server in-process.
-import type { GatehouseConfig } from '../config/config.js';
+import { DEFAULT_CONFIG, type GatehouseConfig } from '../config/config.js';
 import {
   createDecisionLog,
   type DecisionLog,
@@ -12,6 +12,11 @@ import { GatehouseMetrics } from '../observability/metrics.js';
 import { RequestTracing } from '../observability/tracing.js';
 import type { Schema } from '../schema/schema.js';
 import { type RunningAuth, startAuth } from '../service/auth/index.js';
+import {
+  DEFAULT_SWEEP_BATCH_SIZE,
+  ExpirySweeper,
+  registerExpirySweeperMetrics,
+} from '../service/expiry-sweeper.js';
 import { GatehouseService, type GatehouseServiceOptions } from '../service/gatehouse-service.js';
 import type { Store } from '../store/store.js';
 import { GrpcServer } from './grpc/server.js';
@@ -55,8 +60,10 @@ export class GatehouseServer {
   readonly #closeGraphSource: (() => Promise<void>) | undefined;
   #stopping: Promise<void> | undefined;
   readonly #decisionLog: DecisionLog | undefined;
+  readonly #sweeper: ExpirySweeper;
 
   private constructor(parts: {
+    sweeper: ExpirySweeper;
     service: GatehouseService;
     metrics: GatehouseMetrics;
     grpc: GrpcServer;
@@ -72,6 +79,7 @@ export class GatehouseServer {
     decisionLog?: DecisionLog | undefined;
     closeGraphSource?: (() => Promise<void>) | undefined;
   }) {
+    this.#sweeper = parts.sweeper;
     this.#decisionLog = parts.decisionLog;
     this.service = parts.service;
     this.metrics = parts.metrics;
@@ -130,6 +138,13 @@ export class GatehouseServer {
     }
     const metrics = new GatehouseMetrics(service);
     registerDecisionLogMetrics(metrics.registry, decisionLog);
+    const sweeper = new ExpirySweeper({
+      store,
+      intervalMs: config.expirySweepIntervalMs ?? DEFAULT_CONFIG.expirySweepIntervalMs ?? 0,
+      batchSize: config.expirySweepBatchSize ?? DEFAULT_SWEEP_BATCH_SIZE,
+      logger,
+    });
+    registerExpirySweeperMetrics(metrics.registry, sweeper);
     const deps = {
       service,
       metrics,
@@ -178,7 +193,9 @@ export class GatehouseServer {
       (grpcBound as PromiseFulfilledResult<string>).value,
     ] as const;
     grpc.setServing(true);
+    sweeper.start();
     return new GatehouseServer({
+      sweeper,
       service,
       metrics,
       grpc,
@@ -208,6 +225,7 @@ export class GatehouseServer {
   async #stop(graceMs: number): Promise<void> {
     this.service.beginShutdown();
     this.#grpc.setServing(false);
+    await this.#sweeper.stop();
     this.#logger.info({ graceMs }, 'shutting down: draining in-flight calls');
     await Promise.all([this.#http.shutdown(graceMs), this.#grpc.shutdown(graceMs)]);
     // The health listener goes last: /readyz answers 503 while the API drains.

@@ -1,8 +1,8 @@
 // Lexer and recursive-descent parser for the OpenFGA modelling language (schema 1.1): `type`
 // blocks of `define name: expression`, where expressions combine direct assignments
 // `[user, group#member, user:*, user with cond]`, names, `rel from tupleset`, `or`, `and`,
-// `but not` and parentheses. `condition` blocks are recognised and skipped (reported by the
-// importer). Throws OpenFgaSyntaxError with a line and column.
+// `but not` and parentheses, and `condition name(params) { CEL }` blocks. Throws
+// OpenFgaSyntaxError with a line and column.
 
 export type FgaExpr =
   | { readonly op: 'direct'; readonly types: readonly FgaTypeRef[] }
@@ -31,10 +31,19 @@ export interface FgaType {
   readonly relations: FgaRelation[];
 }
 
+export interface FgaCondition {
+  readonly name: string;
+  readonly line: number;
+  /** `x: int, ts: timestamp` as written between the parentheses. */
+  readonly parameters: string;
+  /** The CEL expression between the braces. */
+  readonly expression: string;
+}
+
 export interface FgaModel {
   readonly schemaVersion: string;
   readonly types: FgaType[];
-  readonly conditions: { readonly name: string; readonly line: number }[];
+  readonly conditions: FgaCondition[];
 }
 
 export class OpenFgaSyntaxError extends Error {
@@ -196,7 +205,7 @@ class ExprParser {
 export function parseOpenFgaDsl(text: string): FgaModel {
   const lines = text.split('\n');
   const types: FgaType[] = [];
-  const conditions: { name: string; line: number }[] = [];
+  const conditions: FgaCondition[] = [];
   let schemaVersion = '';
   let current: FgaType | undefined;
   for (let n = 0; n < lines.length; n++) {
@@ -222,14 +231,23 @@ export function parseOpenFgaDsl(text: string): FgaModel {
     }
     if (words[0] === 'relations' && words.length === 1) continue;
     if (words[0] === 'condition') {
-      const m = /^condition\s+([A-Za-z0-9_]+)/.exec(trimmed);
-      conditions.push({ name: m?.[1] ?? '?', line });
-      // Skip the block: up to the line where its braces balance.
+      // The block runs to the line where its braces balance.
+      const start = n;
       let depth = 0;
       for (; n < lines.length; n++) {
         for (const ch of lines[n]!) depth += ch === '{' ? 1 : ch === '}' ? -1 : 0;
         if (depth <= 0 && lines[n]!.includes('}')) break;
       }
+      const block = lines.slice(start, n + 1).join('\n');
+      const m = /^\s*condition\s+([A-Za-z0-9_]+)\s*\(([^)]*)\)\s*\{([\s\S]*)\}\s*$/.exec(block);
+      if (m === null) {
+        throw new OpenFgaSyntaxError(
+          line,
+          indent + 1,
+          "expected 'condition NAME(PARAM: TYPE, ...) { EXPRESSION }'",
+        );
+      }
+      conditions.push({ name: m[1]!, line, parameters: m[2]!.trim(), expression: m[3]!.trim() });
       current = undefined;
       continue;
     }

@@ -32,6 +32,15 @@ function rewrite(u: Json, direct: readonly FgaTypeRef[], where: string): FgaExpr
   throw new Error(`${where}: unknown userset rewrite ${JSON.stringify(Object.keys(u))}`);
 }
 
+/** `{type_name: 'TYPE_NAME_LIST', generic_types: [{type_name: 'TYPE_NAME_STRING'}]}` → `list<string>`. */
+function jsonParameterType(t: Json): string {
+  const name = String(t.type_name ?? '')
+    .replace(/^TYPE_NAME_/, '')
+    .toLowerCase();
+  const generic = ((t.generic_types ?? []) as Json[]).map(jsonParameterType);
+  return generic.length === 0 ? name : `${name}<${generic.join(', ')}>`;
+}
+
 /** Parse an OpenFGA model in its JSON form (as `fga model get --format json` writes it). */
 export function parseOpenFgaJson(text: string): FgaModel {
   const doc = JSON.parse(text) as Json;
@@ -56,6 +65,13 @@ export function parseOpenFgaJson(text: string): FgaModel {
     });
     return { name, relations };
   });
-  const conditions = Object.keys((model.conditions ?? {}) as Json).map((name) => ({ name, line: 0 }));
+  const conditions = Object.entries((model.conditions ?? {}) as Record<string, Json>).map(([name, c]) => ({
+    name,
+    line: 0,
+    parameters: Object.entries((c.parameters ?? {}) as Record<string, Json>)
+      .map(([p, t]) => `${p}: ${jsonParameterType(t)}`)
+      .join(', '),
+    expression: String(c.expression ?? ''),
+  }));
   return { schemaVersion: String(model.schema_version ?? '1.1'), types, conditions };
 }

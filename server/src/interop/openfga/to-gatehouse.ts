@@ -1,10 +1,12 @@
 // OpenFGA model → ImportedModel. A definition that is only a direct assignment becomes a
 // relation; one that is only computed becomes a permission; one that mixes both (`[user] or
 // owner`) becomes a relation `NAME_direct` holding the assignable types and a permission
-// `NAME` that uses it (its tuples are stored under `NAME_direct`). Conditions are reported.
+// `NAME` that uses it (its tuples are stored under `NAME_direct`). Conditions are carried over
+// with their CEL as is (both speak CEL); one Gatehouse cannot compile is reported.
 import { RELATION_NAME_PATTERN, TYPE_NAME_PATTERN } from '../../model/relationship.js';
 import type { FormattableExpr } from '../../schema/format-expression.js';
-import type { ImportedModel, ImportedType, Unsupported } from '../model.js';
+import { conditionProblems, splitParameters } from '../conditions.js';
+import type { ImportedCondition, ImportedModel, ImportedType, Unsupported } from '../model.js';
 import { freeName } from '../model.js';
 import type { FgaExpr, FgaModel, FgaTypeRef } from './parse-dsl.js';
 
@@ -39,12 +41,23 @@ function directTypes(e: FgaExpr): FgaTypeRef[] {
 export function importOpenFgaModel(model: FgaModel): ImportedModel {
   const unsupported: Unsupported[] = [];
   const storedAs = new Map<string, string>();
+  const conditions: ImportedCondition[] = [];
   for (const c of model.conditions) {
-    unsupported.push({
-      feature: 'condition',
-      where: `line ${c.line}`,
-      detail: `condition '${c.name}' (CEL) is not imported`,
-    });
+    const where = c.line > 0 ? `condition ${c.name} (line ${c.line})` : `condition ${c.name}`;
+    const parameters = splitParameters(c.parameters);
+    if (typeof parameters === 'string') {
+      unsupported.push({ feature: 'condition', where, detail: parameters });
+      continue;
+    }
+    const imported: ImportedCondition = {
+      name: c.name,
+      parameters,
+      expression: c.expression,
+      comment: `OpenFGA: condition ${c.name}(${c.parameters})`,
+    };
+    const problems = conditionProblems(imported, 'condition', where);
+    if (problems.length > 0) unsupported.push(...problems);
+    else conditions.push(imported);
   }
   // Type names Gatehouse does not accept (OpenFGA allows `scopeA`) are renamed (`scope_a`);
   // tuples and answers are translated with the same map.
@@ -71,11 +84,12 @@ export function importOpenFgaModel(model: FgaModel): ImportedModel {
   }
   const typeName = (n: string): string => typeNames.get(n) ?? n;
   const formatRef = (t: FgaTypeRef): string =>
-    t.wildcard
+    (t.wildcard
       ? `${typeName(t.type)}:*`
       : t.relation === undefined
         ? typeName(t.type)
-        : `${typeName(t.type)}#${t.relation}`;
+        : `${typeName(t.type)}#${t.relation}`) + (t.condition === undefined ? '' : ` with ${t.condition}`);
+  const known = new Set(conditions.map((c) => c.name));
   const types: ImportedType[] = [];
   for (const t of model.types) {
     const renamed = typeNames.get(t.name);
@@ -99,11 +113,11 @@ export function importOpenFgaModel(model: FgaModel): ImportedModel {
       }
       const refs = directTypes(r.expr);
       for (const ref of refs) {
-        if (ref.condition !== undefined) {
+        if (ref.condition !== undefined && !known.has(ref.condition)) {
           unsupported.push({
             feature: 'condition',
             where: `${t.name}#${r.name}`,
-            detail: `'${formatRef(ref)} with ${ref.condition}': tuples with the condition are not imported (they grant nothing)`,
+            detail: `'${formatRef(ref)}': the condition is not declared, or could not be imported`,
           });
         }
       }
@@ -142,7 +156,7 @@ export function importOpenFgaModel(model: FgaModel): ImportedModel {
     }
     types.push(out);
   }
-  return { types, storedAs, typeNames, unsupported };
+  return { types, conditions, storedAs, typeNames, unsupported };
 }
 
 /** `type:id` or `type:id#rel` with the type renamed as the import renamed it. */
@@ -153,12 +167,36 @@ export function renameObjectType(model: ImportedModel, ref: string): string {
   return `${model.typeNames.get(type) ?? type}${ref.slice(colon)}`;
 }
 
+/** A tuple's `condition: {name, context}`, or a sentence saying why it is not one. */
+export function openFgaTupleCondition(
+  condition: unknown,
+): { readonly name: string; readonly context?: Record<string, unknown> } | undefined | string {
+  if (condition === undefined || condition === null) return undefined;
+  const c = condition as { name?: unknown; context?: unknown };
+  if (typeof c !== 'object' || typeof c.name !== 'string' || c.name === '')
+    return "a condition needs a 'name'";
+  if (c.context === undefined || c.context === null) return { name: c.name };
+  if (typeof c.context !== 'object' || Array.isArray(c.context))
+    return "a condition's 'context' must be a mapping";
+  return { name: c.name, context: c.context as Record<string, unknown> };
+}
+
 /** An OpenFGA tuple as a Gatehouse relationship string (types and stored relations renamed). */
 export function openFgaTupleToRelationship(
   model: ImportedModel,
-  tuple: { readonly object: string; readonly relation: string; readonly user: string },
+  tuple: {
+    readonly object: string;
+    readonly relation: string;
+    readonly user: string;
+    readonly condition?: { readonly name: string; readonly context?: Record<string, unknown> } | undefined;
+  },
 ): string {
   const type = tuple.object.slice(0, tuple.object.indexOf(':'));
   const relation = model.storedAs.get(`${type}#${tuple.relation}`) ?? tuple.relation;
-  return `${renameObjectType(model, tuple.object)}#${relation}@${renameObjectType(model, tuple.user)}`;
+  const base = `${renameObjectType(model, tuple.object)}#${relation}@${renameObjectType(model, tuple.user)}`;
+  const c = tuple.condition;
+  if (c === undefined) return base;
+  return c.context === undefined || Object.keys(c.context).length === 0
+    ? `${base}[${c.name}]`
+    : `${base}[${c.name}:${JSON.stringify(c.context)}]`;
 }

@@ -2,7 +2,7 @@
 // `relation name: type | type#rel | type:* [with caveat[ and expiration]]` and
 // `permission name = expression`, where expressions use `+` (union), `&` (intersection), `-`
 // (exclusion), `rel->perm`, `rel.any(perm)`, `rel.all(perm)`, `nil` and parentheses.
-// `caveat` blocks are recognised and skipped (the importer reports them). As in SpiceDB,
+// `caveat name(params) { CEL }` blocks are kept as text (extractCaveats). As in SpiceDB,
 // `-` binds loosest, then `&`, then `+`, each left-associative: `a - b + c` is `a - (b + c)`,
 // `a - b - c` is `(a - b) - c`.
 
@@ -31,9 +31,19 @@ export interface ZedDefinition {
   readonly permissions: { readonly name: string; readonly expr: ZedExpr; readonly source: string }[];
 }
 
+/** A caveat as written: its CEL is carried over as is. */
+export interface ZedCaveat {
+  readonly name: string;
+  /** `somecondition int, other list<string>` as written between the parentheses. */
+  readonly parameters: string;
+  readonly expression: string;
+}
+
 export interface ZedSchema {
   readonly definitions: ZedDefinition[];
   readonly caveats: string[];
+  /** The caveat blocks, in order. */
+  readonly caveatBlocks: ZedCaveat[];
   /** `use expiration` and similar directives. */
   readonly directives: string[];
 }
@@ -163,7 +173,7 @@ class Parser {
       else if (word === 'use') directives.push(`use ${this.name('a feature name')}`);
       else this.fail(`expected 'definition' or 'caveat', found '${word}'`);
     }
-    return { definitions, caveats, directives };
+    return { definitions, caveats, caveatBlocks: [], directives };
   }
 
   private skipCaveat(): string {
@@ -300,5 +310,37 @@ class Parser {
 
 /** Parse a SpiceDB schema. */
 export function parseSpiceDbSchema(text: string): ZedSchema {
-  return new Parser(lex(text), text).parse();
+  const schema = new Parser(lex(text), text).parse();
+  return { ...schema, caveatBlocks: extractCaveats(text) };
+}
+
+/**
+ * The `caveat NAME(PARAMS) { EXPRESSION }` blocks of a schema, read from the text (the token
+ * stream loses the CEL's spelling): braces are matched outside string literals.
+ */
+export function extractCaveats(text: string): ZedCaveat[] {
+  const out: ZedCaveat[] = [];
+  const head = /(^|\n)\s*caveat\s+([A-Za-z0-9_/]+)\s*\(([^)]*)\)\s*\{/g;
+  for (let m = head.exec(text); m !== null; m = head.exec(text)) {
+    const open = head.lastIndex - 1;
+    let depth = 0;
+    let quote: string | undefined;
+    let end = -1;
+    for (let i = open; i < text.length; i++) {
+      const ch = text[i]!;
+      if (quote !== undefined) {
+        if (ch === '\\') i++;
+        else if (ch === quote) quote = undefined;
+      } else if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === '{') depth++;
+      else if (ch === '}' && --depth === 0) {
+        end = i;
+        break;
+      }
+    }
+    if (end < 0) break;
+    out.push({ name: m[2]!, parameters: m[3]!.trim(), expression: text.slice(open + 1, end).trim() });
+    head.lastIndex = end + 1;
+  }
+  return out;
 }

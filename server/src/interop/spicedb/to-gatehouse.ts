@@ -1,9 +1,16 @@
 // SpiceDB schema → ImportedModel: relations and permissions map one to one (`+` or, `&` and,
 // `-` but not, `->` and `.any()` arrows). `nil` becomes a relation nothing is written to.
-// Caveats, expiration and `.all()` arrows are reported, not imported.
-import { RELATION_NAME_PATTERN, TYPE_NAME_PATTERN } from '../../model/relationship.js';
+// Caveats become conditions (CEL as is; a namespaced `ns/name` becomes `ns_name`), `with
+// expiration` needs nothing (any Gatehouse relationship may expire); `.all()` arrows are reported.
+import {
+  formatRelationshipWithAttributes,
+  parseRelationship,
+  RELATION_NAME_PATTERN,
+  TYPE_NAME_PATTERN,
+} from '../../model/relationship.js';
 import type { FormattableExpr } from '../../schema/format-expression.js';
-import type { ImportedModel, ImportedType, Unsupported } from '../model.js';
+import { conditionProblems, splitParameters } from '../conditions.js';
+import type { ImportedCondition, ImportedModel, ImportedType, Unsupported } from '../model.js';
 import { freeName } from '../model.js';
 import type { ZedExpr, ZedSchema } from './parse-schema.js';
 
@@ -12,15 +19,36 @@ const usesNil = (e: ZedExpr): boolean =>
   ((e.op === 'union' || e.op === 'intersection') && e.operands.some(usesNil)) ||
   (e.op === 'exclusion' && (usesNil(e.base) || usesNil(e.subtract)));
 
+/** A caveat's Gatehouse condition name: condition names have no namespace. */
+export function caveatConditionName(name: string): string {
+  return name.replace(/\//g, '_');
+}
+
 export function importSpiceDbSchema(schema: ZedSchema): ImportedModel {
   const unsupported: Unsupported[] = [];
-  for (const c of schema.caveats) {
-    unsupported.push({
-      feature: 'caveat',
-      where: `caveat ${c}`,
-      detail: 'caveats (CEL conditions) are not imported',
-    });
+  const conditions: ImportedCondition[] = [];
+  for (const c of schema.caveatBlocks) {
+    const where = `caveat ${c.name}`;
+    const parameters = splitParameters(c.parameters);
+    if (typeof parameters === 'string') {
+      unsupported.push({ feature: 'caveat', where, detail: parameters });
+      continue;
+    }
+    const imported: ImportedCondition = {
+      name: caveatConditionName(c.name),
+      parameters,
+      expression: c.expression,
+      comment: `SpiceDB: caveat ${c.name}(${c.parameters})`,
+    };
+    const problems = conditionProblems(imported, 'caveat', where);
+    if (problems.length > 0) unsupported.push(...problems);
+    else conditions.push(imported);
   }
+  const known = new Set(
+    schema.caveatBlocks
+      .map((c) => c.name)
+      .filter((n) => conditions.some((c) => c.name === caveatConditionName(n))),
+  );
   const types: ImportedType[] = [];
   for (const d of schema.definitions) {
     if (!TYPE_NAME_PATTERN.test(d.name)) {
@@ -40,25 +68,21 @@ export function importSpiceDbSchema(schema: ZedSchema): ImportedModel {
         });
       }
       for (const t of r.types) {
-        if (t.caveat !== undefined) {
+        if (t.caveat !== undefined && !known.has(t.caveat)) {
           unsupported.push({
             feature: 'caveat',
             where: `${d.name}#${r.name}`,
-            detail: `'${t.type} with ${t.caveat}': caveated relationships are not imported (they grant nothing)`,
-          });
-        }
-        if (t.expiration) {
-          unsupported.push({
-            feature: 'expiration',
-            where: `${d.name}#${r.name}`,
-            detail: `'${t.type} with expiration': expiring relationships are not imported`,
+            detail: `'${t.type} with ${t.caveat}': the caveat is not declared, or could not be imported`,
           });
         }
       }
+      // `with expiration` adds nothing: every Gatehouse relationship may carry an expiry.
       const allowed = [
         ...new Set(
-          r.types.map((t) =>
-            t.wildcard ? `${t.type}:*` : t.relation === undefined ? t.type : `${t.type}#${t.relation}`,
+          r.types.map(
+            (t) =>
+              (t.wildcard ? `${t.type}:*` : t.relation === undefined ? t.type : `${t.type}#${t.relation}`) +
+              (t.caveat === undefined ? '' : ` with ${caveatConditionName(t.caveat)}`),
           ),
         ),
       ];
@@ -100,7 +124,7 @@ export function importSpiceDbSchema(schema: ZedSchema): ImportedModel {
     }
     types.push(out);
   }
-  return { types, storedAs: new Map(), typeNames: new Map(), unsupported };
+  return { types, conditions, storedAs: new Map(), typeNames: new Map(), unsupported };
 }
 
 /**
@@ -110,13 +134,23 @@ export function importSpiceDbSchema(schema: ZedSchema): ImportedModel {
 export function spiceDbRelationship(
   text: string,
 ): { relationship: string } | { reason: string; feature: string } {
-  let t = text.trim();
+  const t = text.trim();
   const bracket = t.indexOf('[');
-  if (bracket >= 0) {
-    const suffix = t.slice(bracket);
+  const identity = (bracket < 0 ? t : t.slice(0, bracket)).replace(/#\.\.\.$/, '');
+  if (bracket < 0) return { relationship: identity };
+  // Gatehouse reads SpiceDB's `[caveat:{...}]` and `[expiration:...]` notation as it is; only a
+  // namespaced caveat name is renamed.
+  const suffix = t
+    .slice(bracket)
+    .replace(
+      /^\[([A-Za-z0-9_]+\/[A-Za-z0-9_/]+)(?=[:\]])/,
+      (_m, name: string) => `[${caveatConditionName(name)}`,
+    );
+  try {
+    const parsed = parseRelationship(identity + suffix);
+    return { relationship: formatRelationshipWithAttributes(parsed) };
+  } catch (err) {
     const feature = /expiration/.test(suffix) ? 'expiration' : 'caveat';
-    return { reason: `'${suffix}' (${feature}) is not imported`, feature };
+    return { reason: `'${suffix}': ${(err as Error).message}`, feature };
   }
-  t = t.replace(/#\.\.\.$/, '');
-  return { relationship: t };
 }

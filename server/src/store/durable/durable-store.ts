@@ -6,7 +6,7 @@ import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/pr
 import { join } from 'node:path';
 import { ChangelogTruncatedError, FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
 import type { Relationship } from '../../model/relationship.js';
-import { formatRelationship, parseRelationship } from '../../model/relationship.js';
+import { formatRelationshipWithAttributes, parseRelationship } from '../../model/relationship.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Unsubscribe } from '../change-feed.js';
 import { MemoryStore, type MemoryStoreOptions, randomEpoch } from '../memory-store.js';
@@ -74,7 +74,10 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** One log record: the revision and its changes as [op, canonical relationship] pairs. */
+/**
+ * One log record: the revision and its changes as [op, relationship] pairs, each relationship in
+ * its full string form (with `[condition:{...}]` and `[expiration:...]`), which parseRelationship reads back.
+ */
 interface LogPayload {
   readonly r: number;
   readonly c: readonly (readonly ['i' | 'd', string])[];
@@ -83,7 +86,10 @@ interface LogPayload {
 function encodeChangeSet(revision: Revision, change: ChangeSet): Buffer {
   const payload: LogPayload = {
     r: revision,
-    c: change.changes.map((c) => [c.operation === 'insert' ? 'i' : 'd', formatRelationship(c.relationship)]),
+    c: change.changes.map((c) => [
+      c.operation === 'insert' ? 'i' : 'd',
+      formatRelationshipWithAttributes(c.relationship),
+    ]),
   };
   return Buffer.from(JSON.stringify(payload));
 }
@@ -309,8 +315,8 @@ async function readEpoch(dir: string): Promise<string | undefined> {
 }
 
 /**
- * The snapshot file: a header record {revision}, one record per chunk (canonical relationship
- * strings), and a trailer {count}; a file without its trailer is rejected (it is only ever
+ * The snapshot file: a header record {revision}, one record per chunk (relationship strings in
+ * their full form, condition and expiry included), and a trailer {count}; a file without its trailer is rejected (it is only ever
  * renamed into place complete, so that means corruption).
  */
 async function writeSnapshot(dir: string, inner: MemoryStore, offset: number): Promise<void> {
@@ -320,7 +326,7 @@ async function writeSnapshot(dir: string, inner: MemoryStore, offset: number): P
     let count = 0;
     for await (const chunk of snap.chunks()) {
       count += chunk.length;
-      await fh.write(encodeRecord(Buffer.from(JSON.stringify(chunk.map(formatRelationship)))));
+      await fh.write(encodeRecord(Buffer.from(JSON.stringify(chunk.map(formatRelationshipWithAttributes)))));
     }
     await fh.write(encodeRecord(Buffer.from(JSON.stringify({ count }))));
   });

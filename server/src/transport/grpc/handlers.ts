@@ -240,7 +240,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
     Check: unary(
       'Check',
       (r, ctx) => {
-        const result = service.checkNow(decode.decodeCheck(r), ctx);
+        const result = service.checkNow(decode.decodeCheck(r, S.wellKnown), ctx);
         return result instanceof Promise
           ? result.then((x) => encode.encodeCheck(x, S))
           : encode.encodeCheck(result, S);
@@ -248,26 +248,29 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       decided,
     ),
     CheckBatch: unary('CheckBatch', (r, ctx) => {
-      const result = service.checkBatchNow(decode.decodeCheckBatch(r), ctx);
+      const result = service.checkBatchNow(decode.decodeCheckBatch(r, S.wellKnown), ctx);
       return result instanceof Promise ? result.then(answerBatch) : answerBatch(result);
     }),
     LookupResources: stream('LookupResources', async (call, ctx) => {
       await service.streamLookupResources(
-        decode.decodeLookupResources(call.request),
+        decode.decodeLookupResources(call.request, S.wellKnown),
         ctx,
         grpcPageSink(call),
       );
     }),
     LookupSubjects: unary('LookupSubjects', async (r, ctx) =>
-      encode.encodeLookupSubjects(await service.lookupSubjects(decode.decodeLookupSubjects(r), ctx)),
+      encode.encodeLookupSubjects(
+        await service.lookupSubjects(decode.decodeLookupSubjects(r, S.wellKnown), ctx),
+      ),
     ),
     Explain: unary(
       'Explain',
-      async (r, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(r), ctx), S),
+      async (r, ctx) =>
+        encode.encodeExplain(await service.explain(decode.decodeCheck(r, S.wellKnown), ctx), S),
       decided,
     ),
     WriteRelationships: unary('WriteRelationships', async (r, ctx) =>
-      encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(r), ctx)),
+      encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(r, S.wellKnown), ctx)),
     ),
     DeleteRelationships: unary('DeleteRelationships', async (r, ctx) =>
       encode.encodeDeleteRelationships(
@@ -279,7 +282,7 @@ export function gatehouseHandlers(deps: GrpcHandlerDeps): UntypedServiceImplemen
       encode.encodeDeleteObject(await service.deleteObject(decode.decodeDeleteObject(r), ctx), S),
     ),
     ReadRelationships: unary('ReadRelationships', async (r, ctx) =>
-      encode.encodeRead(await service.readRelationships(decode.decodeRead(r), ctx)),
+      encode.encodeRead(await service.readRelationships(decode.decodeRead(r), ctx), S),
     ),
     Watch: stream('Watch', async (call, ctx) => {
       const feed = await service.watch(decode.decodeWatch(call.request), ctx);

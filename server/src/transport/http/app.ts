@@ -199,7 +199,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   post(
     '/v1/check',
     'Check',
-    (b, ctx) => service.checkNow(decode.decodeCheck(b), ctx),
+    (b, ctx) => service.checkNow(decode.decodeCheck(b, S.wellKnown), ctx),
     checkOutcome,
     createCheckBodies(),
   );
@@ -207,26 +207,30 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     '/v1/check/batch',
     'CheckBatch',
     (b, ctx) => {
-      const result = service.checkBatchNow(decode.decodeCheckBatch(b), ctx);
+      const result = service.checkBatchNow(decode.decodeCheckBatch(b, S.wellKnown), ctx);
       return result instanceof Promise ? result.then(countedBatch) : countedBatch(result);
     },
     ok,
     createCheckBatchBodies(),
   );
   post('/v1/lookup/resources', 'LookupResources', async (b, ctx) =>
-    encode.encodeLookupResources(await service.lookupResources(decode.decodeLookupResources(b), ctx)),
+    encode.encodeLookupResources(
+      await service.lookupResources(decode.decodeLookupResources(b, S.wellKnown), ctx),
+    ),
   );
   post('/v1/lookup/subjects', 'LookupSubjects', async (b, ctx) =>
-    encode.encodeLookupSubjects(await service.lookupSubjects(decode.decodeLookupSubjects(b), ctx)),
+    encode.encodeLookupSubjects(
+      await service.lookupSubjects(decode.decodeLookupSubjects(b, S.wellKnown), ctx),
+    ),
   );
   post(
     '/v1/explain',
     'Explain',
-    async (b, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(b), ctx), S),
+    async (b, ctx) => encode.encodeExplain(await service.explain(decode.decodeCheck(b, S.wellKnown), ctx), S),
     decided,
   );
   post('/v1/relationships/write', 'WriteRelationships', async (b, ctx) =>
-    encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(b), ctx)),
+    encode.encodeWrite(await service.writeRelationships(decode.decodeWrite(b, S.wellKnown), ctx)),
   );
   post('/v1/relationships/delete', 'DeleteRelationships', async (b, ctx) =>
     encode.encodeDeleteRelationships(
@@ -238,7 +242,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     encode.encodeDeleteObject(await service.deleteObject(decode.decodeDeleteObject(b), ctx), S),
   );
   post('/v1/relationships/read', 'ReadRelationships', async (b, ctx) =>
-    encode.encodeRead(await service.readRelationships(decode.decodeRead(b), ctx)),
+    encode.encodeRead(await service.readRelationships(decode.decodeRead(b), ctx), S),
   );
   post('/v1/policies/validate', 'ValidatePolicies', async (b, ctx) =>
     encode.encodeValidatePolicies(await service.validatePolicies(decode.decodeValidatePolicies(b), ctx)),

@@ -23,10 +23,15 @@ export function rejectUnknownFields(body: unknown, type: protobuf.Type): void {
   if (hasUnknownField(body, type)) throwUnknownField(body, type, '');
 }
 
-/** The nested message type of `field`, or undefined for a scalar or an enum. */
+/**
+ * The nested message type of `field`, or undefined for a scalar, an enum or a well-known type:
+ * in proto3 JSON a Struct is any JSON object (its keys are the caller's parameter names) and a
+ * Timestamp a string, so their message fields say nothing about the body's keys.
+ */
 function messageType(field: protobuf.Field): protobuf.Type | undefined {
   const nested = field.resolvedType;
-  return nested !== null && 'fields' in nested ? nested : undefined;
+  if (nested === null || !('fields' in nested)) return undefined;
+  return nested.fullName.startsWith('.google.protobuf.') ? undefined : nested;
 }
 
 /** Field name → its message type, or null for a scalar or enum: one map read per body key. */

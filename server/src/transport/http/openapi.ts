@@ -14,8 +14,35 @@ const obj = (properties: Record<string, Schema>, required: string[] = []): Schem
 
 const PERMISSIONSHIP: Schema = {
   type: 'string',
-  enum: ['PERMISSIONSHIP_UNSPECIFIED', 'PERMISSIONSHIP_NO_PERMISSION', 'PERMISSIONSHIP_HAS_PERMISSION'],
+  enum: [
+    'PERMISSIONSHIP_UNSPECIFIED',
+    'PERMISSIONSHIP_NO_PERMISSION',
+    'PERMISSIONSHIP_HAS_PERMISSION',
+    'PERMISSIONSHIP_CONDITIONAL_PERMISSION',
+  ],
+  description:
+    'CONDITIONAL_PERMISSION: granted if a condition holds whose parameters the context did not all supply (named in missingContext).',
 };
+
+/** google.protobuf.Struct in proto3 JSON: any JSON object. */
+const CONTEXT: Schema = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'Condition parameter values by name (a JSON object), e.g. {"ip": "10.0.0.7"}',
+};
+const MISSING_CONTEXT: Schema = {
+  ...arr(str()),
+  description: 'With CONDITIONAL_PERMISSION: the context parameters the answer needs',
+};
+/** `context` and `contextualRelationships`, on checks, batch items, lookups and explain. */
+const REQUEST_CONTEXT: Record<string, Schema> = {
+  context: CONTEXT,
+  contextualRelationships: {
+    ...arr(ref('Relationship')),
+    description: 'Relationships that hold for this request only: validated like a write, never stored',
+  },
+};
+const CONDITIONAL_RESULTS: Schema = arr(ref('ConditionalResult'));
 
 const schemas: Record<string, Schema> = {
   ObjectReference: obj(
@@ -26,11 +53,22 @@ const schemas: Record<string, Schema> = {
     { object: ref('ObjectReference'), optionalRelation: str('Set for a subject set such as group:g#member') },
     ['object'],
   ),
-  Relationship: obj({ resource: ref('ObjectReference'), relation: str(), subject: ref('SubjectReference') }, [
-    'resource',
-    'relation',
-    'subject',
-  ]),
+  RelationshipCondition: obj({ name: str('A condition declared in the schema'), context: CONTEXT }, ['name']),
+  Relationship: obj(
+    {
+      resource: ref('ObjectReference'),
+      relation: str(),
+      subject: ref('SubjectReference'),
+      optionalCondition: ref('RelationshipCondition'),
+      optionalExpiresAt: {
+        type: 'string',
+        format: 'date-time',
+        description: 'RFC 3339; the relationship stops granting at this instant',
+      },
+    },
+    ['resource', 'relation', 'subject'],
+  ),
+  ConditionalResult: obj({ objectId: str(), missingContext: arr(str()) }, ['objectId', 'missingContext']),
   ZedToken: obj({ token: str('Opaque revision token') }, ['token']),
   Consistency: {
     description: 'Exactly one member; absent means minimizeLatency.',
@@ -56,20 +94,30 @@ const schemas: Record<string, Schema> = {
       resource: ref('ObjectReference'),
       permission: str(),
       subject: ref('SubjectReference'),
+      ...REQUEST_CONTEXT,
     },
     ['resource', 'permission', 'subject'],
   ),
-  CheckResponse: obj({ permissionship: PERMISSIONSHIP, checkedAt: ref('ZedToken') }),
+  CheckResponse: obj({
+    permissionship: PERMISSIONSHIP,
+    checkedAt: ref('ZedToken'),
+    missingContext: MISSING_CONTEXT,
+  }),
   CheckBatchRequest: obj({
     consistency: ref('Consistency'),
     items: arr(
-      obj({ resource: ref('ObjectReference'), permission: str(), subject: ref('SubjectReference') }),
+      obj({
+        resource: ref('ObjectReference'),
+        permission: str(),
+        subject: ref('SubjectReference'),
+        ...REQUEST_CONTEXT,
+      }),
     ),
   }),
   CheckBatchResponse: obj({
     results: arr({
       oneOf: [
-        obj({ permissionship: PERMISSIONSHIP }, ['permissionship']),
+        obj({ permissionship: PERMISSIONSHIP, missingContext: MISSING_CONTEXT }, ['permissionship']),
         obj({ error: ref('ErrorDetail') }, ['error']),
       ],
     }),
@@ -82,9 +130,11 @@ const schemas: Record<string, Schema> = {
     subject: ref('SubjectReference'),
     pageSize: { type: 'integer', minimum: 0, description: '0: the server maximum; larger values are capped' },
     cursor: str('nextCursor of the previous page'),
+    ...REQUEST_CONTEXT,
   }),
   LookupResourcesResponse: obj({
     resourceObjectIds: arr(str()),
+    conditionalResources: CONDITIONAL_RESULTS,
     nextCursor: str('Absent on the last page'),
     lookedUpAt: ref('ZedToken'),
   }),
@@ -94,11 +144,13 @@ const schemas: Record<string, Schema> = {
     permission: str(),
     subjectObjectType: str(),
     optionalSubjectRelation: str(),
+    ...REQUEST_CONTEXT,
   }),
   LookupSubjectsResponse: obj({
     subjectObjectIds: arr(str()),
     wildcard: { type: 'boolean' },
     excludedSubjectIds: arr(str()),
+    conditionalSubjects: CONDITIONAL_RESULTS,
     lookedUpAt: ref('ZedToken'),
   }),
   ExplainNode: obj({
@@ -107,9 +159,15 @@ const schemas: Record<string, Schema> = {
     label: str(),
     result: { type: 'boolean' },
     children: arr(ref('ExplainNode')),
+    conditional: {
+      type: 'boolean',
+      description: 'True when this node is conditional (result is then false)',
+    },
+    detail: str('For direct: the condition outcome or expiry that decided it'),
   }),
   ExplainResponse: obj({
     permissionship: PERMISSIONSHIP,
+    missingContext: MISSING_CONTEXT,
     root: ref('ExplainNode'),
     checkedAt: ref('ZedToken'),
   }),

@@ -1,9 +1,11 @@
 // Wire → service params, shared by both transports. Input is the proto3 JSON shape (camelCase):
 // parsed JSON from HTTP, or protobufjs-decoded messages from gRPC (unset fields read as ''/null/0).
-// Type mistakes in JSON bodies fail here with INVALID_ARGUMENT naming the field.
+// Type mistakes in JSON bodies fail here with INVALID_ARGUMENT naming the field. The two differ in
+// the well-known types (Struct, Timestamp), which a WellKnownDialect reads.
 import { InvalidArgumentError } from '../../errors.js';
-import type { ObjectRef, Relationship, SubjectRef } from '../../model/relationship.js';
+import type { ObjectRef, Relationship, RelationshipCondition, SubjectRef } from '../../model/relationship.js';
 import type {
+  CheckBatchItemParams,
   CheckBatchParams,
   CheckParams,
   ConsistencyParams,
@@ -12,6 +14,7 @@ import type {
   LookupResourcesParams,
   LookupSubjectsParams,
   ReadParams,
+  RequestContextParams,
   ValidatePoliciesParams,
   WatchParams,
   WriteParams,
@@ -22,6 +25,7 @@ import type {
   RelationshipUpdate,
   UpdateOperation,
 } from '../../store/store.js';
+import { JSON_DIALECT, type WellKnownDialect } from './well-known.js';
 
 type Wire = Record<string, unknown>;
 
@@ -114,13 +118,39 @@ export function decodeSubjectRef(v: unknown, field: string, suffix = ''): Subjec
   return { type: o.type, id: o.id, relation: str(relation, field + suffix, '.optionalRelation') };
 }
 
-export function decodeRelationship(v: unknown, field: string): Relationship {
+function decodeCondition(v: unknown, field: string, d: WellKnownDialect): RelationshipCondition | undefined {
+  const m = msg(v, field);
+  if (m === undefined) return undefined;
+  const name = str(m.name, field, '.name');
+  if (name === '') {
+    throw new InvalidArgumentError(`${field}.name is required: the name of a condition of the schema`, {
+      field: `${field}.name`,
+    });
+  }
+  const context = d.readStruct(m.context, `${field}.context`);
+  return context === undefined || Object.keys(context).length === 0 ? { name } : { name, context };
+}
+
+export function decodeRelationship(
+  v: unknown,
+  field: string,
+  d: WellKnownDialect = JSON_DIALECT,
+): Relationship {
   const m = msg(v, field);
   if (m === undefined) throw new InvalidArgumentError(`${field} is required`, { field });
-  return {
+  const r: Relationship = {
     resource: decodeObjectRef(m.resource, `${field}.resource`),
     relation: str(m.relation, `${field}.relation`),
     subject: decodeSubjectRef(m.subject, `${field}.subject`),
+  };
+  // Most relationships carry neither: no extra properties for them.
+  const condition = decodeCondition(m.optionalCondition, `${field}.optionalCondition`, d);
+  const expiresAt = d.readTimestamp(m.optionalExpiresAt, `${field}.optionalExpiresAt`);
+  if (condition === undefined && expiresAt === undefined) return r;
+  return {
+    ...r,
+    ...(condition === undefined ? {} : { condition }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
   };
 }
 
@@ -154,38 +184,62 @@ export function decodeConsistency(v: unknown): ConsistencyParams | undefined {
   return fully ? FULLY : MINIMIZE;
 }
 
-export function decodeCheck(m: Wire): CheckParams {
-  return {
+const NO_FACTS: RequestContextParams = {};
+
+/**
+ * `context` and `contextualRelationships` of a check, batch item, lookup or explain; the shared
+ * empty object when the request has neither (the common check pays one property test each).
+ */
+function decodeRequestContext(m: Wire, d: WellKnownDialect, prefix = ''): RequestContextParams {
+  const rawContext = m.context;
+  const rawExtra = m.contextualRelationships;
+  const noExtra =
+    rawExtra === undefined || rawExtra === null || (Array.isArray(rawExtra) && rawExtra.length === 0);
+  if ((rawContext === undefined || rawContext === null) && noExtra) return NO_FACTS;
+  const context = d.readStruct(rawContext, `${prefix}context`);
+  const field = `${prefix}contextualRelationships`;
+  const contextualRelationships = noExtra
+    ? undefined
+    : list(rawExtra, field).map((r, i) => decodeRelationship(r, `${field}[${i}]`, d));
+  return { context, contextualRelationships };
+}
+
+export function decodeCheck(m: Wire, d: WellKnownDialect = JSON_DIALECT): CheckParams {
+  const check: CheckParams = {
     consistency: decodeConsistency(m.consistency),
     resource: decodeObjectRef(m.resource, 'resource'),
     permission: str(m.permission, 'permission'),
     subject: decodeSubjectRef(m.subject, 'subject'),
   };
+  const facts = decodeRequestContext(m, d);
+  return facts === NO_FACTS ? check : { ...check, ...facts };
 }
 
-function decodeCheckItem(raw: unknown, field: string): CheckBatchParams['items'][number] {
+function decodeCheckItem(raw: unknown, field: string, d: WellKnownDialect): CheckBatchItemParams {
   const item = msg(raw, field) ?? {};
-  return {
+  const check: CheckBatchItemParams = {
     resource: decodeObjectRef(item.resource, field, '.resource'),
     permission: str(item.permission, field, '.permission'),
     subject: decodeSubjectRef(item.subject, field, '.subject'),
   };
+  const facts = decodeRequestContext(item, d, `${field}.`);
+  return facts === NO_FACTS ? check : { ...check, ...facts };
 }
 
-export function decodeCheckBatch(m: Wire): CheckBatchParams {
+export function decodeCheckBatch(m: Wire, d: WellKnownDialect = JSON_DIALECT): CheckBatchParams {
   const items = list(m.items, 'items').map((raw, i) => {
     try {
       // A placeholder name first (decoding is deterministic): only an item that fails pays for
       // `items[i]` names, and fails again with them.
-      return decodeCheckItem(raw, 'items[]');
+      return decodeCheckItem(raw, 'items[]', d);
     } catch {
-      return decodeCheckItem(raw, `items[${i}]`);
+      return decodeCheckItem(raw, `items[${i}]`, d);
     }
   });
   return { consistency: decodeConsistency(m.consistency), items };
 }
 
-export function decodeLookupResources(m: Wire): LookupResourcesParams {
+export function decodeLookupResources(m: Wire, d: WellKnownDialect = JSON_DIALECT): LookupResourcesParams {
   return {
     consistency: decodeConsistency(m.consistency),
     resourceType: str(m.resourceObjectType, 'resourceObjectType'),
@@ -193,16 +247,18 @@ export function decodeLookupResources(m: Wire): LookupResourcesParams {
     subject: decodeSubjectRef(m.subject, 'subject'),
     pageSize: uint(m.pageSize, 'pageSize'),
     cursor: optStr(m.cursor, 'cursor'),
+    ...decodeRequestContext(m, d),
   };
 }
 
-export function decodeLookupSubjects(m: Wire): LookupSubjectsParams {
+export function decodeLookupSubjects(m: Wire, d: WellKnownDialect = JSON_DIALECT): LookupSubjectsParams {
   return {
     consistency: decodeConsistency(m.consistency),
     resource: decodeObjectRef(m.resource, 'resource'),
     permission: str(m.permission, 'permission'),
     subjectType: str(m.subjectObjectType, 'subjectObjectType'),
     subjectRelation: optStr(m.optionalSubjectRelation, 'optionalSubjectRelation'),
+    ...decodeRequestContext(m, d),
   };
 }
 
@@ -251,7 +307,7 @@ function decodePreconditions(v: unknown): Precondition[] {
   });
 }
 
-export function decodeWrite(m: Wire): WriteParams {
+export function decodeWrite(m: Wire, d: WellKnownDialect = JSON_DIALECT): WriteParams {
   const updates: RelationshipUpdate[] = list(m.updates, 'updates').map((raw, i) => {
     const field = `updates[${i}]`;
     const u = msg(raw, field) ?? {};
@@ -264,7 +320,7 @@ export function decodeWrite(m: Wire): WriteParams {
         },
       );
     }
-    return { operation, relationship: decodeRelationship(u.relationship, `${field}.relationship`) };
+    return { operation, relationship: decodeRelationship(u.relationship, `${field}.relationship`, d) };
   });
   return { updates, preconditions: decodePreconditions(m.preconditions) };
 }

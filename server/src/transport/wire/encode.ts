@@ -1,7 +1,7 @@
 // Service results → the proto3 JSON message shape, shared by both transports. The two differ only
-// in enum and uint64 representation, which a WireStyle supplies: numbers for protobufjs encode,
-// names and decimal strings for JSON.
-import type { ExplainNode } from '../../engine/types.js';
+// in enum, uint64 and well-known-type representation, which a WireStyle supplies: numbers and
+// messages for protobufjs encode, names, decimal strings and plain JSON for JSON.
+import type { ConditionalId, ExplainNode, Permissionship } from '../../engine/types.js';
 import type { GatehouseError } from '../../errors.js';
 import type { ObjectRef, Relationship, SubjectRef } from '../../model/relationship.js';
 import type {
@@ -17,28 +17,35 @@ import type {
   WatchEvent,
   WriteResult,
 } from '../../service/requests.js';
+import { JSON_DIALECT, PROTOBUF_DIALECT, type WellKnownDialect } from './well-known.js';
 
 export interface WireStyle {
   readonly hasPermission: number | string;
   readonly noPermission: number | string;
+  readonly conditionalPermission: number | string;
   readonly insert: number | string;
   readonly delete: number | string;
   uint64(n: number): number | string;
+  readonly wellKnown: WellKnownDialect;
 }
 
 export const GRPC_STYLE: WireStyle = {
   hasPermission: 2,
   noPermission: 1,
+  conditionalPermission: 3,
   insert: 1,
   delete: 2,
   uint64: (n) => n,
+  wellKnown: PROTOBUF_DIALECT,
 };
 export const JSON_STYLE: WireStyle = {
   hasPermission: 'PERMISSIONSHIP_HAS_PERMISSION',
   noPermission: 'PERMISSIONSHIP_NO_PERMISSION',
+  conditionalPermission: 'PERMISSIONSHIP_CONDITIONAL_PERMISSION',
   insert: 'OPERATION_INSERT',
   delete: 'OPERATION_DELETE',
   uint64: (n) => String(n),
+  wellKnown: JSON_DIALECT,
 };
 
 type Wire = Record<string, unknown>;
@@ -52,8 +59,17 @@ function subjectRef(s: SubjectRef): Wire {
   return s.relation === undefined ? { object } : { object, optionalRelation: s.relation };
 }
 
-export function encodeRelationship(r: Relationship): Wire {
-  return { resource: objectRef(r.resource), relation: r.relation, subject: subjectRef(r.subject) };
+export function encodeRelationship(r: Relationship, s: WireStyle): Wire {
+  const out: Wire = { resource: objectRef(r.resource), relation: r.relation, subject: subjectRef(r.subject) };
+  if (r.condition !== undefined) {
+    const c = r.condition;
+    out.optionalCondition =
+      c.context === undefined
+        ? { name: c.name }
+        : { name: c.name, context: s.wellKnown.writeStruct(c.context) };
+  }
+  if (r.expiresAt !== undefined) out.optionalExpiresAt = s.wellKnown.writeTimestamp(r.expiresAt);
+  return out;
 }
 
 /** Internal failures never reveal their details to the caller; the adapters log them instead. */
@@ -64,54 +80,84 @@ export function encodeErrorDetail(e: GatehouseError): Wire {
   return e.field === undefined ? { code: e.code, message } : { code: e.code, message, field: e.field };
 }
 
+function permissionship(p: Permissionship, s: WireStyle): number | string {
+  return p === 'allowed' ? s.hasPermission : p === 'denied' ? s.noPermission : s.conditionalPermission;
+}
+
+/** `permissionship`, plus `missingContext` for a conditional answer (proto3 omits empty lists). */
+function decision(
+  r: { readonly permissionship: Permissionship; readonly missingContext?: readonly string[] | undefined },
+  s: WireStyle,
+): Wire {
+  const out: Wire = { permissionship: permissionship(r.permissionship, s) };
+  if (r.permissionship === 'conditional') out.missingContext = r.missingContext ?? [];
+  return out;
+}
+
 export function encodeCheck(r: CheckResult, s: WireStyle): Wire {
-  return { permissionship: r.allowed ? s.hasPermission : s.noPermission, checkedAt: { token: r.token } };
+  return { ...decision(r, s), checkedAt: { token: r.token } };
 }
 
 export function encodeCheckBatch(r: CheckBatchResult, s: WireStyle): Wire {
   const results = new Array<Wire>(r.results.length);
-  // Two shared answers per response rather than an object per item.
+  // Two shared answers per response rather than an object per item; conditional ones are rare.
   const allowed = { permissionship: s.hasPermission };
   const denied = { permissionship: s.noPermission };
   for (let i = 0; i < r.results.length; i++) {
     const item = r.results[i]!;
     results[i] =
-      item.error === undefined ? (item.allowed ? allowed : denied) : { error: encodeErrorDetail(item.error) };
+      item.error !== undefined
+        ? { error: encodeErrorDetail(item.error) }
+        : item.permissionship === 'conditional'
+          ? decision(item, s)
+          : item.allowed
+            ? allowed
+            : denied;
   }
   return { results, checkedAt: { token: r.token } };
+}
+
+function conditionalResult(c: ConditionalId): Wire {
+  return { objectId: c.id, missingContext: c.missingContext };
 }
 
 export function encodeLookupResources(r: LookupResourcesResult): Wire {
   const out: Wire = { resourceObjectIds: r.resourceIds, lookedUpAt: { token: r.token } };
   if (r.nextCursor !== undefined) out.nextCursor = r.nextCursor;
+  if (r.conditional !== undefined && r.conditional.length > 0) {
+    out.conditionalResources = r.conditional.map(conditionalResult);
+  }
   return out;
 }
 
 export function encodeLookupSubjects(r: LookupSubjectsResult): Wire {
-  return {
+  const out: Wire = {
     subjectObjectIds: r.subjectIds,
     wildcard: r.wildcard,
     excludedSubjectIds: r.excludedIds,
     lookedUpAt: { token: r.token },
   };
+  if (r.conditional !== undefined && r.conditional.length > 0) {
+    out.conditionalSubjects = r.conditional.map(conditionalResult);
+  }
+  return out;
 }
 
 function explainNode(n: ExplainNode): Wire {
-  return {
+  const out: Wire = {
     kind: n.kind,
     object: n.object,
     label: n.label,
     result: n.result,
     children: n.children.map(explainNode),
   };
+  if (n.conditional === true) out.conditional = true;
+  if (n.detail !== undefined) out.detail = n.detail;
+  return out;
 }
 
 export function encodeExplain(r: ExplainResult, s: WireStyle): Wire {
-  return {
-    permissionship: r.allowed ? s.hasPermission : s.noPermission,
-    root: explainNode(r.root),
-    checkedAt: { token: r.token },
-  };
+  return { ...decision(r, s), root: explainNode(r.root), checkedAt: { token: r.token } };
 }
 
 export function encodeWrite(r: WriteResult): Wire {
@@ -126,12 +172,15 @@ export function encodeDeleteObject(r: DeleteResult, s: WireStyle): Wire {
   return {
     deletedAt: { token: r.token },
     deletedCount: s.uint64(r.deletedCount),
-    consequences: r.consequences.map(encodeRelationship),
+    consequences: r.consequences.map((c) => encodeRelationship(c, s)),
   };
 }
 
-export function encodeRead(r: ReadResult): Wire {
-  const out: Wire = { relationships: r.relationships.map(encodeRelationship), readAt: { token: r.token } };
+export function encodeRead(r: ReadResult, s: WireStyle): Wire {
+  const out: Wire = {
+    relationships: r.relationships.map((x) => encodeRelationship(x, s)),
+    readAt: { token: r.token },
+  };
   if (r.nextCursor !== undefined) out.nextCursor = r.nextCursor;
   return out;
 }
@@ -140,7 +189,7 @@ export function encodeWatch(e: WatchEvent, s: WireStyle): Wire {
   return {
     changes: e.changes.map((c) => ({
       operation: c.operation === 'insert' ? s.insert : s.delete,
-      relationship: encodeRelationship(c.relationship),
+      relationship: encodeRelationship(c.relationship, s),
     })),
     changesThrough: { token: e.token },
   };

@@ -39,7 +39,7 @@ describe('lookupResourcePages under writes', () => {
     const ids = (round: number) =>
       Array.from(
         { length: 40 * (round + 1) },
-        (_, i) => ['Z', 'a', '_', '1', '|', '='][i % 6]! + `${round}-${i}`,
+        (_, i) => `${['Z', 'a', '_', '1', '|', '='][i % 6]!}${round}-${i}`,
       );
     for (let round = 0; round < 6; round++) {
       for (const id of ids(round)) {

@@ -53,7 +53,7 @@ const store = await stage('stream data into the memory store', () =>
 );
 const graph = await stage('build the graph from a store snapshot', async () => {
   const snapshot = await store.snapshot();
-  return GraphIndex.buildFromChunks(set.schema, snapshot.chunks(), snapshot.revision);
+  return GraphIndex.buildFromChunks(set.schema, snapshot.chunks(), snapshot.revision, store.objectIds);
 });
 console.table(stages);
 console.log(JSON.stringify({ relationships: graph.relationshipCount, storeSize: store.size, stages }));

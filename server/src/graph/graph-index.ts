@@ -1,6 +1,7 @@
 // The in-memory relationship graph the engine evaluates: ids interned per type, one EdgeSet per
 // (resource type, relation, allowed subject kind), and group closures, all updated incrementally.
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import type { ObjectIds } from '../model/object-ids.js';
 import type { Relationship, SubjectRef } from '../model/relationship.js';
 import { formatRelationship, WILDCARD_ID } from '../model/relationship.js';
 import type { AllowedSubject, Schema } from '../schema/schema.js';
@@ -97,10 +98,18 @@ export class GraphIndex {
   private count = 0;
   private mutations = 0;
 
-  constructor(readonly schema: Schema) {
+  /**
+   * `ids`: the numbering to adopt instead of one of the index's own. The memory store passes its
+   * own, so each id is held once in the process; the index then finds its ids already numbered
+   * (and may see numbers with no edges, as it does for ids whose relationships were removed).
+   */
+  constructor(
+    readonly schema: Schema,
+    ids?: ObjectIds,
+  ) {
     const tables = adjacencyTables(schema);
     for (const type of schema.types.values()) {
-      this.interners.set(type.name, new IdInterner());
+      this.interners.set(type.name, ids === undefined ? new IdInterner() : ids.interner(type.name));
       for (const rel of type.relations.values()) {
         const byKind = new Map<string, EdgeSet>();
         let closure: GroupClosure | undefined;
@@ -174,8 +183,9 @@ export class GraphIndex {
     schema: Schema,
     chunks: AsyncIterable<readonly Relationship[]>,
     revision: Revision,
+    ids?: ObjectIds,
   ): Promise<GraphIndex> {
-    const graph = new GraphIndex(schema);
+    const graph = new GraphIndex(schema, ids);
     for (const slot of graph.slots.values()) slot.closure?.suspend();
     for await (const chunk of chunks) for (const r of chunk) graph.add(r);
     for (const slot of graph.slots.values()) slot.closure?.rebuild();

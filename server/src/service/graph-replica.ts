@@ -369,7 +369,14 @@ async function build(
     }
   }
   const snapshot = await store.snapshot();
-  return { graph: await GraphIndex.buildFromChunks(schema, snapshot.chunks(), snapshot.revision), identity };
+  // The memory store's own numbering, when it offers one: each id is then held once.
+  const graph = await GraphIndex.buildFromChunks(
+    schema,
+    snapshot.chunks(),
+    snapshot.revision,
+    store.objectIds,
+  );
+  return { graph, identity };
 }
 
 function describe(err: unknown): string {

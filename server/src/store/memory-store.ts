@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   UnavailableError,
 } from '../errors.js';
+import type { ObjectIds } from '../model/object-ids.js';
 import type { Relationship } from '../model/relationship.js';
 import { relationshipKey } from '../model/relationship.js';
 import type { ListenerErrorHandler, Unsubscribe } from './change-feed.js';
@@ -187,6 +188,11 @@ export class MemoryStore implements Store {
     store.loadedRevision = new LoadedRevision(index, index.rows.rowLimit);
     store.feed.append(1, store.loadedRevision);
     return store;
+  }
+
+  /** The numbering of types and ids the rows use: a graph built from this store adopts it. */
+  get objectIds(): ObjectIds {
+    return this.index.rows.ids;
   }
 
   /** How many relationships are stored: for metrics. */

@@ -2,7 +2,16 @@
 // field's rank, instead of a comparison sort whose 20 comparisons per row each look at strings:
 // the start-up load of millions of relationships was mostly that sort.
 import type { RelationshipTable } from './relationship-table.js';
-import { FIELDS, SUBJECT_ID, SUBJECT_RELATION, SUBJECT_TYPE } from './relationship-table.js';
+import {
+  FIELDS,
+  RELATION,
+  RESOURCE_ID,
+  RESOURCE_TYPE,
+  SUBJECT_ID,
+  SUBJECT_RELATION,
+  SUBJECT_TYPE,
+  WILDCARD_NUMBER,
+} from './relationship-table.js';
 
 /**
  * The character after each field in a canonical key `type:id#relation@type:id[#relation]`:
@@ -27,29 +36,57 @@ function countingSort(rows: Int32Array, keyOf: (row: number) => number, range: n
   return out;
 }
 
-/** Rank (0-based) of every pool string used in `field`, ordered as that field orders keys; -1 if unused. */
+/**
+ * Every number `field` can hold as a code in 0..limit-1. Ids are numbered per type, so an id's
+ * code is its type's offset plus its number; a wildcard subject takes the last code.
+ */
+function fieldCodes(
+  table: RelationshipTable,
+  field: number,
+): { limit: number; code: (row: number) => number } {
+  if (field === RELATION || field === SUBJECT_RELATION)
+    return { limit: table.pool.limit, code: (row) => table.field(row, field) };
+  if (field === RESOURCE_TYPE || field === SUBJECT_TYPE)
+    return { limit: table.ids.typeCount, code: (row) => table.field(row, field) };
+  const offsets = new Int32Array(table.ids.typeCount + 1);
+  for (let t = 0; t < table.ids.typeCount; t++) offsets[t + 1] = offsets[t]! + table.ids.internerOf(t).size;
+  const wildcard = offsets[table.ids.typeCount]!;
+  const typeField = field === RESOURCE_ID ? RESOURCE_TYPE : SUBJECT_TYPE;
+  return {
+    limit: wildcard + 1,
+    code: (row) => {
+      const id = table.field(row, field);
+      return id === WILDCARD_NUMBER ? wildcard : offsets[table.field(row, typeField)]! + id;
+    },
+  };
+}
+
+/** Rank (0-based) of every code used in `field`, ordered as that field orders keys; -1 if unused. */
 function fieldRanks(
   table: RelationshipTable,
   rows: Int32Array,
   field: number,
-): { rank: Int32Array; range: number } {
-  const limit = table.pool.limit;
+): { rank: Int32Array; range: number; code: (row: number) => number } {
+  const { limit, code } = fieldCodes(table, field);
   const rank = new Int32Array(limit).fill(-1);
   const used: number[] = [];
+  const sep = SEPARATORS[field]!;
+  const keyed: (readonly [string, number])[] = [];
   for (let i = 0; i < rows.length; i++) {
-    const id = table.field(rows[i]!, field);
-    if (id >= 0 && rank[id] === -1) {
-      rank[id] = 0;
-      used.push(id);
+    const row = rows[i]!;
+    if (field === SUBJECT_RELATION && table.field(row, field) < 0) continue;
+    const c = code(row);
+    if (rank[c] === -1) {
+      rank[c] = 0;
+      used.push(c);
+      keyed.push([table.fieldString(row, field) + sep, c]);
     }
   }
-  const sep = SEPARATORS[field]!;
-  const keyed = used.map((id) => [table.pool.get(id) + sep, id] as const);
   keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  keyed.forEach(([, id], r) => {
-    rank[id] = r;
+  keyed.forEach(([, c], r) => {
+    rank[c] = r;
   });
-  return { rank, range: keyed.length };
+  return { rank, range: keyed.length, code };
 }
 
 /**
@@ -60,7 +97,7 @@ function fieldRanks(
 export function keyOrder(table: RelationshipTable, rows: Int32Array): Int32Array {
   let out = rows;
   for (let f = FIELDS - 1; f >= 0; f--) {
-    const { rank, range } = fieldRanks(table, out, f);
+    const { rank, range, code } = fieldRanks(table, out, f);
     // A plain subject (-1 relation) sorts before every subject set on the same object.
     out =
       f === SUBJECT_RELATION
@@ -72,7 +109,7 @@ export function keyOrder(table: RelationshipTable, rows: Int32Array): Int32Array
             },
             range + 1,
           )
-        : countingSort(out, (row) => rank[table.field(row, f)]!, range);
+        : countingSort(out, (row) => rank[code(row)]!, range);
   }
   for (let i = 1; i < out.length; i++) {
     if (table.compare(out[i - 1]!, out[i]!) >= 0) return rows.slice().sort((a, b) => table.compare(a, b));
@@ -87,6 +124,7 @@ export function subjectOrder(table: RelationshipTable, keyOrdered: Int32Array): 
     const row = keyOrdered[i]!;
     maxId = Math.max(maxId, table.field(row, SUBJECT_TYPE), table.field(row, SUBJECT_ID));
   }
-  const byId = countingSort(keyOrdered, (row) => table.field(row, SUBJECT_ID), maxId + 1);
+  // Wildcards (a negative number) sort first within their type, as compareSubjects has them.
+  const byId = countingSort(keyOrdered, (row) => Math.max(0, table.field(row, SUBJECT_ID) + 1), maxId + 2);
   return countingSort(byId, (row) => table.field(row, SUBJECT_TYPE), maxId + 1);
 }

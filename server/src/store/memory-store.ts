@@ -62,7 +62,7 @@ export interface MemoryStoreOptions {
    * passes the epoch it recorded.
    */
   readonly epoch?: string;
-  /** Relationships per snapshot chunk. Default 10 000. */
+  /** Relationships per snapshot chunk. Default 1 000: a reader holds one chunk of objects at a time, and small chunks die young. */
   readonly snapshotChunkSize?: number;
   /** How many ChangeSets one `watch` consumer may have queued before it is told it fell behind. Default max(retention, 10 000). */
   readonly watchBuffer?: number;
@@ -71,7 +71,7 @@ export interface MemoryStoreOptions {
 }
 
 export const DEFAULT_CHANGELOG_RETENTION = 10_000;
-const DEFAULT_SNAPSHOT_CHUNK = 10_000;
+const DEFAULT_SNAPSHOT_CHUNK = 1_000;
 const MIN_WATCH_BUFFER = 10_000;
 
 /** A fresh random epoch: 12 base36 characters. */

@@ -175,7 +175,10 @@ export class MemoryStore implements Store {
    * relationship for as long as it is retained, so it is rebuilt from the rows when replayed, with
    * a packed copy of only the loaded relationships removed since (LoadedRevision).
    */
-  private static loaded({ index }: { index: RelationshipIndex }, options: MemoryStoreOptions): MemoryStore {
+  private static loaded(
+    { index, sortedRows }: { index: RelationshipIndex; sortedRows: Int32Array },
+    options: MemoryStoreOptions,
+  ): MemoryStore {
     const store = new MemoryStore(options);
     // Nobody can be watching yet: swap in the loaded index and a feed over its strings.
     store.index = index;
@@ -185,7 +188,7 @@ export class MemoryStore implements Store {
       store.feed.append(1, NO_CHANGES);
       return store;
     }
-    store.loadedRevision = new LoadedRevision(index, index.rows.rowLimit);
+    store.loadedRevision = new LoadedRevision(index, sortedRows);
     store.feed.append(1, store.loadedRevision);
     return store;
   }

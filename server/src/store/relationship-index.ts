@@ -77,11 +77,7 @@ export class RelationshipIndex {
   static build(relationships: Iterable<Relationship>): { index: RelationshipIndex; sortedRows: Int32Array } {
     const table = new RelationshipTable();
     const rows: number[] = [];
-    for (const r of relationships) {
-      const row = table.insert(r);
-      if (row >= 0) rows.push(row);
-      else table.replaceAttributes(-1 - row, r);
-    }
+    for (const r of relationships) rows.push(table.append(r));
     return RelationshipIndex.sorted(table, rows);
   }
 
@@ -91,13 +87,7 @@ export class RelationshipIndex {
   ): Promise<{ index: RelationshipIndex; sortedRows: Int32Array }> {
     const table = new RelationshipTable();
     const rows: number[] = [];
-    for await (const chunk of chunks) {
-      for (const r of chunk) {
-        const row = table.insert(r);
-        if (row >= 0) rows.push(row);
-        else table.replaceAttributes(-1 - row, r);
-      }
-    }
+    for await (const chunk of chunks) for (const r of chunk) rows.push(table.append(r));
     return RelationshipIndex.sorted(table, rows);
   }
 
@@ -105,7 +95,17 @@ export class RelationshipIndex {
     table: RelationshipTable,
     rows: number[],
   ): { index: RelationshipIndex; sortedRows: Int32Array } {
-    const sortedRows = keyOrder(table, Int32Array.from(rows));
+    // Rows were appended in input order and the sort is stable: of equal rows, the last one
+    // written is last, and it is the one kept (its condition and expiry win, as with `touch`).
+    const ordered = keyOrder(table, Int32Array.from(rows));
+    let kept = 0;
+    for (let i = 0; i < ordered.length; i++) {
+      const row = ordered[i] as number;
+      if (i + 1 < ordered.length && table.sameRow(row, ordered[i + 1] as number)) table.discard(row);
+      else ordered[kept++] = row;
+    }
+    const sortedRows = ordered.subarray(0, kept);
+    table.indexRows(sortedRows);
     return { index: new RelationshipIndex(table, sortedRows, subjectOrder(table, sortedRows)), sortedRows };
   }
 

@@ -161,6 +161,15 @@ export class RelationshipTable {
     return (this.chunks[row >>> CHUNK_SHIFT] as Int32Array)[(row & CHUNK_MASK) * FIELDS + field] as number;
   }
 
+  /** Sets `out[i]` to field `field` of `rows[i]`: a column read without a call per row. */
+  copyField(field: number, rows: Int32Array, out: Int32Array): void {
+    const { chunks } = this;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as number;
+      out[i] = (chunks[row >>> CHUNK_SHIFT] as Int32Array)[(row & CHUNK_MASK) * FIELDS + field] as number;
+    }
+  }
+
   /** The row holding exactly this relationship, or -1; never interns. */
   find(r: Relationship): number {
     return this.resolve(r) ? this.lookup(this.scratch) : -1;
@@ -218,6 +227,55 @@ export class RelationshipTable {
     if (slot === undefined) return;
     this.attributes.release(slot);
     this.rowAttributes.delete(row);
+  }
+
+  /**
+   * Stores `r` in a new row without looking for it or indexing it (numbering its strings): the
+   * bulk load's insert, which finds duplicates by sorting and indexes every row once at the end
+   * (`sameRow`, `discard`, `indexRows`). Returns the row.
+   */
+  append(r: Relationship): number {
+    const row = this.freeRows.pop() ?? this.rowEnd++;
+    const chunkIndex = row >>> CHUNK_SHIFT;
+    if (chunkIndex === this.chunks.length) this.chunks.push(new Int32Array(CHUNK_ROWS * FIELDS));
+    const chunk = this.chunks[chunkIndex] as Int32Array;
+    const base = (row & CHUNK_MASK) * FIELDS;
+    const { ids, pool } = this;
+    const resourceType = ids.internType(r.resource.type);
+    const subjectType = ids.internType(r.subject.type);
+    chunk[base + RESOURCE_TYPE] = resourceType;
+    chunk[base + RESOURCE_ID] = ids.internerOf(resourceType).intern(r.resource.id);
+    chunk[base + RELATION] = pool.acquire(r.relation);
+    chunk[base + SUBJECT_TYPE] = subjectType;
+    chunk[base + SUBJECT_ID] =
+      r.subject.id === WILDCARD_ID ? WILDCARD_NUMBER : ids.internerOf(subjectType).intern(r.subject.id);
+    chunk[base + SUBJECT_RELATION] = r.subject.relation === undefined ? -1 : pool.acquire(r.subject.relation);
+    this.count++;
+    const attributes = attributesOf(r);
+    if (attributes !== undefined) this.rowAttributes.set(row, this.attributes.acquire(attributes));
+    return row;
+  }
+
+  /** Whether rows `a` and `b` hold the same relationship (numbers are canonical: equal strings, equal numbers). */
+  sameRow(a: number, b: number): boolean {
+    for (let f = 0; f < FIELDS; f++) if (this.field(a, f) !== this.field(b, f)) return false;
+    return true;
+  }
+
+  /** Forgets an appended row that was never indexed (a duplicate found by the bulk load). */
+  discard(row: number): void {
+    this.releaseNames(this.field(row, RELATION), this.field(row, SUBJECT_RELATION));
+    this.dropAttributes(row);
+    this.freeRows.push(row);
+    this.count--;
+  }
+
+  /** Indexes `rows` (every row the table holds, none indexed yet) in a table sized once. */
+  indexRows(rows: ArrayLike<number>): void {
+    let size = 1024;
+    while (rows.length * 2 > size) size *= 2;
+    this.slots = new Int32Array(size);
+    for (let i = 0; i < rows.length; i++) this.place(rows[i] as number);
   }
 
   /** Field `field`'s number for `s`, numbering it if new; an id needs its type's number. */

@@ -1,7 +1,7 @@
 // The in-memory relationship graph the engine evaluates: ids interned per type, one EdgeSet per
 // (resource type, relation, allowed subject kind), and group closures, all updated incrementally.
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
-import type { ObjectIds } from '../model/object-ids.js';
+import type { NumberedRelationshipVisitor, ObjectIds } from '../model/object-ids.js';
 import type { Relationship, SubjectRef } from '../model/relationship.js';
 import { formatRelationship, WILDCARD_ID } from '../model/relationship.js';
 import type { AllowedSubject, Schema } from '../schema/schema.js';
@@ -194,6 +194,61 @@ export class GraphIndex {
   }
 
   /**
+   * As `build`, from a store that shares `ids` with the index (the memory store): `load` hands
+   * every relationship to the visitor it is given, plain ones as numbers, so no relationship
+   * object is built and no id is hashed again. Returns the index at the revision `load` returns.
+   */
+  static fromNumbered(
+    schema: Schema,
+    ids: ObjectIds,
+    load: (visitor: NumberedRelationshipVisitor) => Revision,
+  ): GraphIndex {
+    const graph = new GraphIndex(schema, ids);
+    for (const slot of graph.slots.values()) slot.closure?.suspend();
+    // Rows come in key order, so one relation's rows follow each other: remember its edges.
+    let last:
+      | { rt: string; rel: string; st: string; sr: string | undefined; wildcard: boolean; edges: EdgeSet }
+      | undefined;
+    const revision = load({
+      numbered: (resourceType, resource, relation, subjectType, subject, subjectRelation) => {
+        const wildcard = subject < 0;
+        let edges: EdgeSet;
+        if (
+          last !== undefined &&
+          last.rt === resourceType &&
+          last.rel === relation &&
+          last.st === subjectType &&
+          last.sr === subjectRelation &&
+          last.wildcard === wildcard
+        )
+          edges = last.edges;
+        else {
+          edges = graph.edgesFor({
+            resource: {
+              type: resourceType,
+              id: graph.interners.get(resourceType)?.id(resource) ?? String(resource),
+            },
+            relation,
+            subject: {
+              type: subjectType,
+              id: wildcard ? WILDCARD_ID : (graph.interners.get(subjectType)?.id(subject) ?? String(subject)),
+              relation: subjectRelation,
+            },
+          });
+          last = { rt: resourceType, rel: relation, st: subjectType, sr: subjectRelation, wildcard, edges };
+        }
+        graph.addEdge(edges, resource, wildcard ? WILDCARD_SUBJECT : subject);
+      },
+      relationship: (r) => {
+        graph.add(r);
+      },
+    });
+    for (const slot of graph.slots.values()) slot.closure?.rebuild();
+    graph.currentRevision = revision;
+    return graph;
+  }
+
+  /**
    * Sets the counters of an index whose tables a snapshot decoder filled in directly
    * (server/src/graph/snapshot-codec.ts); nothing else should call this.
    */
@@ -278,6 +333,10 @@ export class GraphIndex {
       rel.subject.id === WILDCARD_ID
         ? WILDCARD_SUBJECT
         : this.interners.get(rel.subject.type)!.intern(rel.subject.id);
+    return this.addEdge(edges, resource, subject);
+  }
+
+  private addEdge(edges: EdgeSet, resource: number, subject: number): boolean {
     if (!edges.add(resource, subject)) return false;
     this.count++;
     this.mutations++;

@@ -3,6 +3,24 @@
 // numbers from here and the graph's adjacency is indexed by the same numbers. Numbers are never
 // reused (as IdInterner promises), so either side may hold them for as long as it likes.
 import { IdInterner } from './id-interner.js';
+import type { Relationship } from './relationship.js';
+
+/**
+ * How a store that numbers ids with an ObjectIds hands its relationships to a graph that adopted
+ * the same numbering, without an object per relationship: `numbered` for a plain relationship
+ * (`subject` < 0 for a wildcard), `relationship` for one with a condition or expiry.
+ */
+export interface NumberedRelationshipVisitor {
+  numbered(
+    resourceType: string,
+    resource: number,
+    relation: string,
+    subjectType: string,
+    subject: number,
+    subjectRelation: string | undefined,
+  ): void;
+  relationship(r: Relationship): void;
+}
 
 /** Returned by `typeNumber` lookups for a type never numbered. */
 export const NO_TYPE = -1;

@@ -368,15 +368,14 @@ async function build(
       return { graph: cached, identity };
     }
   }
+  // The memory store shares its numbering and hands its rows over as numbers: each id is held
+  // once and no relationship object is built.
+  const { objectIds } = store;
+  if (objectIds !== undefined && store.forEachNumbered !== undefined) {
+    return { graph: GraphIndex.fromNumbered(schema, objectIds, (v) => store.forEachNumbered!(v)), identity };
+  }
   const snapshot = await store.snapshot();
-  // The memory store's own numbering, when it offers one: each id is then held once.
-  const graph = await GraphIndex.buildFromChunks(
-    schema,
-    snapshot.chunks(),
-    snapshot.revision,
-    store.objectIds,
-  );
-  return { graph, identity };
+  return { graph: await GraphIndex.buildFromChunks(schema, snapshot.chunks(), snapshot.revision), identity };
 }
 
 function describe(err: unknown): string {

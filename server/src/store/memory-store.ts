@@ -10,7 +10,7 @@ import {
   InvalidArgumentError,
   UnavailableError,
 } from '../errors.js';
-import type { ObjectIds } from '../model/object-ids.js';
+import type { NumberedRelationshipVisitor, ObjectIds } from '../model/object-ids.js';
 import type { Relationship } from '../model/relationship.js';
 import { relationshipKey } from '../model/relationship.js';
 import type { ListenerErrorHandler, Unsubscribe } from './change-feed.js';
@@ -196,6 +196,17 @@ export class MemoryStore implements Store {
   /** The numbering of types and ids the rows use: a graph built from this store adopts it. */
   get objectIds(): ObjectIds {
     return this.index.rows.ids;
+  }
+
+  /**
+   * Every relationship, in key order, to `visitor` (plain ones as numbers of `objectIds`),
+   * synchronously, so no commit interleaves; returns the revision they are at. How the replica's
+   * graph is built without an object per relationship.
+   */
+  forEachNumbered(visitor: NumberedRelationshipVisitor): Revision {
+    this.assertOpen();
+    this.index.rows.visitRows(this.index.orderedRows(), visitor);
+    return this.current;
   }
 
   /** How many relationships are stored: for metrics. */

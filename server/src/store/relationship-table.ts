@@ -6,6 +6,7 @@
 // strings `type:id#relation@subject` do (UTF-16 code units), which is the order reads and
 // cursors have always used, without building those strings.
 import { NOT_INTERNED } from '../model/id-interner.js';
+import type { NumberedRelationshipVisitor } from '../model/object-ids.js';
 import { ObjectIds } from '../model/object-ids.js';
 import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
 import { WILDCARD_ID } from '../model/relationship.js';
@@ -159,6 +160,27 @@ export class RelationshipTable {
   /** Field `field` of `row`. */
   field(row: number, field: number): number {
     return (this.chunks[row >>> CHUNK_SHIFT] as Int32Array)[(row & CHUNK_MASK) * FIELDS + field] as number;
+  }
+
+  /** Hands `rows` to `visitor`: plain ones as numbers, those with a condition or expiry as objects. */
+  visitRows(rows: Int32Array, visitor: NumberedRelationshipVisitor): void {
+    const { ids, pool, rowAttributes } = this;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as number;
+      if (rowAttributes.size > 0 && rowAttributes.has(row)) {
+        visitor.relationship(this.relationship(row));
+        continue;
+      }
+      const subjectRelation = this.field(row, SUBJECT_RELATION);
+      visitor.numbered(
+        ids.typeName(this.field(row, RESOURCE_TYPE)),
+        this.field(row, RESOURCE_ID),
+        pool.get(this.field(row, RELATION)),
+        ids.typeName(this.field(row, SUBJECT_TYPE)),
+        this.field(row, SUBJECT_ID),
+        subjectRelation < 0 ? undefined : pool.get(subjectRelation),
+      );
+    }
   }
 
   /** Sets `out[i]` to field `field` of `rows[i]`: a column read without a call per row. */

@@ -2,7 +2,7 @@
 // Implementations: MemoryStore (embedded default) and RedisStore. Both run the shared contract
 // suite in test/store/store-contract.ts. The engine never calls a Store; the service's replica
 // applies the changes a Store reports to the in-memory graph index. Stores know no schema rules.
-import type { ObjectIds } from '../model/object-ids.js';
+import type { NumberedRelationshipVisitor, ObjectIds } from '../model/object-ids.js';
 import type { Relationship } from '../model/relationship.js';
 
 /** Revisions start at 0 (empty store) and grow by exactly 1 per committed write. */
@@ -112,6 +112,12 @@ export interface Store {
    * never reused. Absent for stores that hold their data elsewhere.
    */
   readonly objectIds?: ObjectIds;
+
+  /**
+   * Offered with `objectIds`: every relationship to `visitor`, plain ones as numbers of that
+   * numbering, synchronously at one revision, which it returns.
+   */
+  forEachNumbered?(visitor: NumberedRelationshipVisitor): Revision;
 
   /** The store's name and the epoch of its data. */
   identity(): Promise<StoreIdentity>;

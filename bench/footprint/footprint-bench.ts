@@ -31,8 +31,11 @@ const { values } = parseArgs({
     /** --mode api: the relationships to write, one per line. */
     data: { type: 'string' },
     batch: { type: 'string', default: '1000' },
-    /** Another build's entry point, for a before/after compare in one run. */
-    server: { type: 'string', default: 'server/dist/cli/main.js' },
+    /**
+     * Another build's entry point, for a before/after compare in one run. With --mode redis it may
+     * be given more than once: the replicas of every build start from the one seeded Redis, in turn.
+     */
+    server: { type: 'string', multiple: true, default: ['server/dist/cli/main.js'] },
   },
 });
 const mode = values.mode as 'files' | 'api' | 'redis';
@@ -81,14 +84,18 @@ interface Started {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Spawns `serve` and waits for its `ready` line and /readyz 200. */
-async function startServe(policies: string, extra: readonly string[] = []): Promise<Started> {
+async function startServe(
+  policies: string,
+  extra: readonly string[] = [],
+  server: string = values.server![0]!,
+): Promise<Started> {
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
     [
       '--no-allocation-site-pretenuring',
       ...(values['node-arg'] ?? []),
-      values.server!,
+      server,
       'serve',
       '--policies',
       policies,
@@ -215,23 +222,29 @@ async function onceFromApi(dir: string): Promise<Row> {
   return measure(s, performance.now(), written);
 }
 
-async function redisRuns(runs: number): Promise<Row[]> {
+/** Replica runs of each build in turn (`runs` each), all from one seeded Redis. */
+async function redisRuns(runs: number): Promise<Map<string, Row[]>> {
+  const servers = values.server!;
   const redis = await RedisServer.start();
   try {
     const url = `redis://127.0.0.1:${redis.port}`;
-    // The seeder loads the data into Redis and publishes the compiled graph it builds.
-    const seeder = await startServe(values.policies!, ['--redis', url]);
-    const rows: Row[] = [];
+    // The seeder (the last build given) loads the data into Redis and publishes the compiled graph it builds.
+    const seeder = await startServe(values.policies!, ['--redis', url], servers.at(-1));
+    const rows = new Map<string, Row[]>(servers.map((s) => [s, []]));
     // Publishing runs in the background after the seeder's build: retry until a replica loads it.
-    for (let attempt = 0; rows.length < runs && attempt < runs + 20; attempt++) {
-      const s = await startServe(values.policies!, ['--redis', url]);
+    for (let attempt = 0; attempt < runs * servers.length + 20; attempt++) {
+      const server = servers.find(
+        (s) => rows.get(s)!.length === Math.min(...servers.map((x) => rows.get(x)!.length)),
+      )!;
+      if (rows.get(server)!.length >= runs) break;
+      const s = await startServe(values.policies!, ['--redis', url], server);
       const readyAt = performance.now();
       if (s.graphSnapshotLoaded !== 1) {
         await stop(s.child);
         await sleep(2000);
         continue;
       }
-      rows.push(await measure(s, readyAt, s.relationships));
+      rows.get(server)!.push(await measure(s, readyAt, s.relationships));
     }
     await stop(seeder.child);
     return rows;
@@ -241,35 +254,40 @@ async function redisRuns(runs: number): Promise<Row[]> {
 }
 
 const runs = Number(values.runs);
-const rows: Row[] = [];
-if (mode === 'redis') rows.push(...(await redisRuns(runs)));
+const byServer = new Map<string, Row[]>();
+if (mode === 'redis') for (const [server, rs] of await redisRuns(runs)) byServer.set(server, rs);
 else {
   const dir = mode === 'api' ? schemaOnly(values.policies!) : undefined;
+  const rows: Row[] = [];
   try {
     for (let i = 0; i < runs; i++) rows.push(await (dir === undefined ? onceFromFiles() : onceFromApi(dir)));
   } finally {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
+  byServer.set(values.server![0]!, rows);
 }
-if (rows.length === 0) throw new Error('no run completed');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const relationships = rows[0]!.relationships;
-const perMillion = 1e6 / relationships;
-console.log(
-  JSON.stringify({
-    mode,
-    relationships,
-    readyS: Number((median(rows.map((r) => r.readyMs)) / 1000).toFixed(2)),
-    readySPerM: Number(((median(rows.map((r) => r.readyMs)) / 1000) * perMillion).toFixed(2)),
-    readyCpuS: Number(median(rows.map((r) => r.cpuS)).toFixed(2)),
-    readyCpuSPerM: Number((median(rows.map((r) => r.cpuS)) * perMillion).toFixed(2)),
-    rssMb: Math.round(median(rows.map((r) => r.rssMb))),
-    rssMbPerM: Math.round(median(rows.map((r) => r.rssMb)) * perMillion),
-    runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb)]),
-    lastRunHeapUsedTotalExternalMb: [
-      rows.at(-1)!.heapUsedMb,
-      rows.at(-1)!.heapTotalMb,
-      rows.at(-1)!.externalMb,
-    ],
-  }),
-);
+for (const [server, rows] of byServer) {
+  if (rows.length === 0) throw new Error(`no run of ${server} completed`);
+  const relationships = rows[0]!.relationships;
+  const perMillion = 1e6 / relationships;
+  console.log(
+    JSON.stringify({
+      mode,
+      server,
+      relationships,
+      readyS: Number((median(rows.map((r) => r.readyMs)) / 1000).toFixed(2)),
+      readySPerM: Number(((median(rows.map((r) => r.readyMs)) / 1000) * perMillion).toFixed(2)),
+      readyCpuS: Number(median(rows.map((r) => r.cpuS)).toFixed(2)),
+      readyCpuSPerM: Number((median(rows.map((r) => r.cpuS)) * perMillion).toFixed(2)),
+      rssMb: Math.round(median(rows.map((r) => r.rssMb))),
+      rssMbPerM: Math.round(median(rows.map((r) => r.rssMb)) * perMillion),
+      runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb)]),
+      lastRunHeapUsedTotalExternalMb: [
+        rows.at(-1)!.heapUsedMb,
+        rows.at(-1)!.heapTotalMb,
+        rows.at(-1)!.externalMb,
+      ],
+    }),
+  );
+}

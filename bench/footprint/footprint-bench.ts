@@ -1,12 +1,25 @@
-// Footprint of `gatehouse serve`: time from spawn to /readyz 200 (wall, and CPU seconds used by
-// then) and resident memory once ready (after a short settle), started as `npm start` starts it, from a policy directory.
+// Footprint of `gatehouse serve`: time from spawn to ready (wall, and CPU seconds used by then)
+// and resident memory once ready (after a short settle), started as `npm start` starts it.
+// Three ways to get the relationships in:
+//   --mode files  the policy directory's data files (default);
+//   --mode api    a directory with the schema only, then every line of --data written through
+//                 HTTP WriteRelationships in batches (ready = the last write acknowledged);
+//   --mode redis  a redis-server of its own on a free port (never 6379): a first `serve --redis`
+//                 seeds it from the policy directory and publishes its compiled graph, then each
+//                 measured run is a replica that starts from that compiled snapshot.
 // Run (after `npm run build`):
 //   node --import tsx bench/datasets/cli.ts --dataset group-visibility --size M --out /tmp/gv-M
 //   node --import tsx bench/footprint/footprint-bench.ts --policies /tmp/gv-M [--runs 3] [--settle-ms 3000]
+//     [--mode files|api|redis] [--data /tmp/gv-M/data.txt] [--batch 1000]
 //     [--server OTHER/server/dist/cli/main.js]   (another build, e.g. `git archive` of a base commit)
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { parseRelationship } from '../../server/src/model/relationship.js';
+import { RedisServer } from '../../test/support/redis-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -14,12 +27,26 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     'settle-ms': { type: 'string', default: '3000' },
     'node-arg': { type: 'string', multiple: true, default: [] },
-    /** Another build's entry point, for a before/after compare in one run. */
-    server: { type: 'string', default: 'server/dist/cli/main.js' },
+    mode: { type: 'string', default: 'files' },
+    /** --mode api: the relationships to write, one per line. */
+    data: { type: 'string' },
+    batch: { type: 'string', default: '1000' },
+    /**
+     * Another build's entry point, for a before/after compare in one run. With --mode redis it may
+     * be given more than once: the replicas of every build start from the one seeded Redis, in turn.
+     */
+    server: { type: 'string', multiple: true, default: ['server/dist/cli/main.js'] },
   },
 });
-if (values.policies === undefined) {
-  process.stderr.write('usage: footprint-bench.ts --policies DIR [--runs N] [--settle-ms MS]\n');
+const mode = values.mode as 'files' | 'api' | 'redis';
+if (
+  values.policies === undefined ||
+  !['files', 'api', 'redis'].includes(mode) ||
+  (mode === 'api' && values.data === undefined)
+) {
+  process.stderr.write(
+    'usage: footprint-bench.ts --policies DIR [--mode files|api|redis] [--data FILE (api)] [--runs N] [--settle-ms MS]\n',
+  );
   process.exit(2);
 }
 
@@ -43,86 +70,224 @@ interface Row {
   heapUsedMb: number;
   heapTotalMb: number;
   externalMb: number;
+  graphSnapshotLoaded?: number;
+}
+
+interface Started {
+  child: ReturnType<typeof spawn>;
+  http: string;
+  relationships: number;
+  graphSnapshotLoaded?: number;
+  t0: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function once(): Promise<Row> {
+/** Spawns `serve` and waits for its `ready` line and /readyz 200. */
+async function startServe(
+  policies: string,
+  extra: readonly string[] = [],
+  server: string = values.server![0]!,
+): Promise<Started> {
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
     [
       '--no-allocation-site-pretenuring',
       ...(values['node-arg'] ?? []),
-      values.server!,
+      server,
       'serve',
       '--policies',
-      values.policies!,
+      policies,
       '--http',
       '127.0.0.1:0',
       '--grpc',
       '127.0.0.1:0',
       '--log-level',
       'warn',
+      ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
-  const ready = await new Promise<{ http: string; relationships: number }>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        if (!line.includes('"ready"')) continue;
-        const parsed = JSON.parse(line) as { msg: string; http: string; relationships: number };
-        if (parsed.msg === 'ready') resolve(parsed);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
-  });
+  const ready = await new Promise<{ http: string; relationships: number; graphSnapshotLoaded?: number }>(
+    (resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        for (const line of out.split('\n')) {
+          if (!line.includes('"ready"')) continue;
+          const parsed = JSON.parse(line) as { msg: string; http: string; relationships: number };
+          if (parsed.msg === 'ready') resolve(parsed);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+    },
+  );
   // The `ready` line follows the listeners binding; /readyz confirms the service answers.
   for (;;) {
     const res = await fetch(`http://${ready.http}/readyz`).catch(() => undefined);
     if (res?.status === 200) break;
     await sleep(5);
   }
-  const readyMs = performance.now() - t0;
-  const cpuS = cpuSeconds(child.pid!);
+  return { child, t0, ...ready };
+}
+
+async function stop(child: Started['child']): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+/** Writes every relationship of `file` through HTTP, `batch` touches per call; returns how many. */
+async function writeAll(http: string, file: string, batch: number): Promise<number> {
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let updates: unknown[] = [];
+  let written = 0;
+  const flush = async (): Promise<void> => {
+    const res = await fetch(`http://${http}/v1/relationships/write`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ updates }),
+    });
+    if (res.status !== 200) throw new Error(`write failed: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+    written += updates.length;
+    updates = [];
+  };
+  for await (const raw of lines) {
+    const text = raw.trim();
+    if (text === '' || text.startsWith('#')) continue;
+    const r = parseRelationship(text);
+    updates.push({
+      operation: 'OPERATION_TOUCH',
+      relationship: {
+        resource: { objectType: r.resource.type, objectId: r.resource.id },
+        relation: r.relation,
+        subject: {
+          object: { objectType: r.subject.type, objectId: r.subject.id },
+          ...(r.subject.relation === undefined ? {} : { optionalRelation: r.subject.relation }),
+        },
+      },
+    });
+    if (updates.length >= batch) await flush();
+  }
+  if (updates.length > 0) await flush();
+  return written;
+}
+
+/** A temp directory holding the policy directory's schema files only (no data files). */
+function schemaOnly(dir: string): string {
+  const out = mkdtempSync(join(tmpdir(), 'gatehouse-footprint-'));
+  for (const name of readdirSync(dir)) {
+    if (!/\.ya?ml$/.test(name)) continue;
+    if (/^kind:\s*schema\s*$/m.test(readFileSync(join(dir, name), 'utf8')))
+      copyFileSync(join(dir, name), join(out, name));
+  }
+  return out;
+}
+
+/** Measures one started server once it holds its relationships (`readyAt`: performance.now()). */
+async function measure(s: Started, readyAt: number, relationships: number): Promise<Row> {
+  const readyMs = readyAt - s.t0;
+  const cpuS = cpuSeconds(s.child.pid!);
   await sleep(Number(values['settle-ms']));
-  const rssMb = rssBytes(child.pid!) / 2 ** 20;
+  const rssMb = rssBytes(s.child.pid!) / 2 ** 20;
   // Where the resident memory is, from the server's own process metrics.
-  const metrics = await (await fetch(`http://${ready.http}/metrics`)).text();
+  const metrics = await (await fetch(`http://${s.http}/metrics`)).text();
   const mb = (name: string): number =>
     Math.round(
       Number(new RegExp(`^gatehouse_${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? Number.NaN) / 2 ** 20,
     );
-  const split = {
+  const row: Row = {
+    readyMs,
+    cpuS,
+    rssMb,
+    relationships,
     heapUsedMb: mb('nodejs_heap_size_used_bytes'),
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
+    ...(s.graphSnapshotLoaded === undefined ? {} : { graphSnapshotLoaded: s.graphSnapshotLoaded }),
   };
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  return { readyMs, cpuS, rssMb, relationships: ready.relationships, ...split };
+  await stop(s.child);
+  return row;
 }
 
-const rows: Row[] = [];
-for (let i = 0; i < Number(values.runs); i++) rows.push(await once());
+async function onceFromFiles(): Promise<Row> {
+  const s = await startServe(values.policies!);
+  return measure(s, performance.now(), s.relationships);
+}
+
+async function onceFromApi(dir: string): Promise<Row> {
+  const s = await startServe(dir);
+  const written = await writeAll(s.http, values.data!, Number(values.batch));
+  return measure(s, performance.now(), written);
+}
+
+/** Replica runs of each build in turn (`runs` each), all from one seeded Redis. */
+async function redisRuns(runs: number): Promise<Map<string, Row[]>> {
+  const servers = values.server!;
+  const redis = await RedisServer.start();
+  try {
+    const url = `redis://127.0.0.1:${redis.port}`;
+    // The seeder (the last build given) loads the data into Redis and publishes the compiled graph it builds.
+    const seeder = await startServe(values.policies!, ['--redis', url], servers.at(-1));
+    const rows = new Map<string, Row[]>(servers.map((s) => [s, []]));
+    // Publishing runs in the background after the seeder's build: retry until a replica loads it.
+    for (let attempt = 0; attempt < runs * servers.length + 20; attempt++) {
+      const server = servers.find(
+        (s) => rows.get(s)!.length === Math.min(...servers.map((x) => rows.get(x)!.length)),
+      )!;
+      if (rows.get(server)!.length >= runs) break;
+      const s = await startServe(values.policies!, ['--redis', url], server);
+      const readyAt = performance.now();
+      if (s.graphSnapshotLoaded !== 1) {
+        await stop(s.child);
+        await sleep(2000);
+        continue;
+      }
+      rows.get(server)!.push(await measure(s, readyAt, s.relationships));
+    }
+    await stop(seeder.child);
+    return rows;
+  } finally {
+    await redis.stop();
+  }
+}
+
+const runs = Number(values.runs);
+const byServer = new Map<string, Row[]>();
+if (mode === 'redis') for (const [server, rs] of await redisRuns(runs)) byServer.set(server, rs);
+else {
+  const dir = mode === 'api' ? schemaOnly(values.policies!) : undefined;
+  const rows: Row[] = [];
+  try {
+    for (let i = 0; i < runs; i++) rows.push(await (dir === undefined ? onceFromFiles() : onceFromApi(dir)));
+  } finally {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
+  byServer.set(values.server![0]!, rows);
+}
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const relationships = rows[0]!.relationships;
-const perMillion = 1e6 / relationships;
-console.log(
-  JSON.stringify({
-    relationships,
-    readyS: Number((median(rows.map((r) => r.readyMs)) / 1000).toFixed(2)),
-    readySPerM: Number(((median(rows.map((r) => r.readyMs)) / 1000) * perMillion).toFixed(2)),
-    readyCpuS: Number(median(rows.map((r) => r.cpuS)).toFixed(2)),
-    rssMb: Math.round(median(rows.map((r) => r.rssMb))),
-    rssMbPerM: Math.round(median(rows.map((r) => r.rssMb)) * perMillion),
-    runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb)]),
-    lastRunHeapUsedTotalExternalMb: [
-      rows.at(-1)!.heapUsedMb,
-      rows.at(-1)!.heapTotalMb,
-      rows.at(-1)!.externalMb,
-    ],
-  }),
-);
+for (const [server, rows] of byServer) {
+  if (rows.length === 0) throw new Error(`no run of ${server} completed`);
+  const relationships = rows[0]!.relationships;
+  const perMillion = 1e6 / relationships;
+  console.log(
+    JSON.stringify({
+      mode,
+      server,
+      relationships,
+      readyS: Number((median(rows.map((r) => r.readyMs)) / 1000).toFixed(2)),
+      readySPerM: Number(((median(rows.map((r) => r.readyMs)) / 1000) * perMillion).toFixed(2)),
+      readyCpuS: Number(median(rows.map((r) => r.cpuS)).toFixed(2)),
+      readyCpuSPerM: Number((median(rows.map((r) => r.cpuS)) * perMillion).toFixed(2)),
+      rssMb: Math.round(median(rows.map((r) => r.rssMb))),
+      rssMbPerM: Math.round(median(rows.map((r) => r.rssMb)) * perMillion),
+      runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb)]),
+      lastRunHeapUsedTotalExternalMb: [
+        rows.at(-1)!.heapUsedMb,
+        rows.at(-1)!.heapTotalMb,
+        rows.at(-1)!.externalMb,
+      ],
+    }),
+  );
+}

@@ -74,6 +74,21 @@ describe('MemoryStore', () => {
     ]);
   });
 
+  it('keeps the last of duplicate startup relationships, and never replays a row its duplicate freed', async () => {
+    const store = MemoryStore.withRelationships(
+      ['doc:a#viewer@user:x', 'doc:b#viewer@user:y', 'doc:a#viewer@user:x[c]'].map((s) =>
+        parseRelationship(s),
+      ),
+    );
+    expect(store.size).toBe(2);
+    await store.write([touch('doc:z#viewer@user:new')]); // may take the dropped duplicate's row
+    const seen: string[][] = [];
+    store.subscribe(0, (c) =>
+      seen.push(c.changes.map((x) => formatRelationshipWithAttributes(x.relationship))),
+    );
+    expect(seen).toEqual([['doc:a#viewer@user:x[c]', 'doc:b#viewer@user:y'], ['doc:z#viewer@user:new']]);
+  });
+
   it('forgets the startup load once it leaves the changelog window', async () => {
     const store = MemoryStore.withRelationships([parseRelationship('doc:a#viewer@user:x')], {
       changelogRetention: 2,

@@ -1,6 +1,7 @@
 // The in-memory relationship graph the engine evaluates: ids interned per type, one EdgeSet per
 // (resource type, relation, allowed subject kind), and group closures, all updated incrementally.
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import type { NumberedRelationshipVisitor, ObjectIds } from '../model/object-ids.js';
 import type { Relationship, SubjectRef } from '../model/relationship.js';
 import { formatRelationship, hasAttributes, WILDCARD_ID } from '../model/relationship.js';
 import type { AllowedSubject, Schema } from '../schema/schema.js';
@@ -100,10 +101,18 @@ export class GraphIndex {
   private count = 0;
   private mutations = 0;
 
-  constructor(readonly schema: Schema) {
+  /**
+   * `ids`: the numbering to adopt instead of one of the index's own. The memory store passes its
+   * own, so each id is held once in the process; the index then finds its ids already numbered
+   * (and may see numbers with no edges, as it does for ids whose relationships were removed).
+   */
+  constructor(
+    readonly schema: Schema,
+    ids?: ObjectIds,
+  ) {
     const tables = adjacencyTables(schema);
     for (const type of schema.types.values()) {
-      this.interners.set(type.name, new IdInterner());
+      this.interners.set(type.name, ids === undefined ? new IdInterner() : ids.interner(type.name));
       for (const rel of type.relations.values()) {
         const byKind = new Map<string, EdgeSet>();
         let closure: GroupClosure | undefined;
@@ -177,10 +186,66 @@ export class GraphIndex {
     schema: Schema,
     chunks: AsyncIterable<readonly Relationship[]>,
     revision: Revision,
+    ids?: ObjectIds,
   ): Promise<GraphIndex> {
-    const graph = new GraphIndex(schema);
+    const graph = new GraphIndex(schema, ids);
     for (const slot of graph.slots.values()) slot.closure?.suspend();
     for await (const chunk of chunks) for (const r of chunk) graph.add(r);
+    for (const slot of graph.slots.values()) slot.closure?.rebuild();
+    graph.currentRevision = revision;
+    return graph;
+  }
+
+  /**
+   * As `build`, from a store that shares `ids` with the index (the memory store): `load` hands
+   * every relationship to the visitor it is given, plain ones as numbers, so no relationship
+   * object is built and no id is hashed again. Returns the index at the revision `load` returns.
+   */
+  static fromNumbered(
+    schema: Schema,
+    ids: ObjectIds,
+    load: (visitor: NumberedRelationshipVisitor) => Revision,
+  ): GraphIndex {
+    const graph = new GraphIndex(schema, ids);
+    for (const slot of graph.slots.values()) slot.closure?.suspend();
+    // Rows come in key order, so one relation's rows follow each other: remember its edges.
+    let last:
+      | { rt: string; rel: string; st: string; sr: string | undefined; wildcard: boolean; edges: EdgeSet }
+      | undefined;
+    const revision = load({
+      numbered: (resourceType, resource, relation, subjectType, subject, subjectRelation) => {
+        const wildcard = subject < 0;
+        let edges: EdgeSet;
+        if (
+          last !== undefined &&
+          last.rt === resourceType &&
+          last.rel === relation &&
+          last.st === subjectType &&
+          last.sr === subjectRelation &&
+          last.wildcard === wildcard
+        )
+          edges = last.edges;
+        else {
+          edges = graph.edgesFor({
+            resource: {
+              type: resourceType,
+              id: graph.interners.get(resourceType)?.id(resource) ?? String(resource),
+            },
+            relation,
+            subject: {
+              type: subjectType,
+              id: wildcard ? WILDCARD_ID : (graph.interners.get(subjectType)?.id(subject) ?? String(subject)),
+              relation: subjectRelation,
+            },
+          });
+          last = { rt: resourceType, rel: relation, st: subjectType, sr: subjectRelation, wildcard, edges };
+        }
+        graph.addEdge(edges, resource, wildcard ? WILDCARD_SUBJECT : subject);
+      },
+      relationship: (r) => {
+        graph.add(r);
+      },
+    });
     for (const slot of graph.slots.values()) slot.closure?.rebuild();
     graph.currentRevision = revision;
     return graph;
@@ -278,6 +343,10 @@ export class GraphIndex {
       this.count--;
       this.mutations++;
     }
+    return this.addEdge(edges, resource, subject);
+  }
+
+  private addEdge(edges: EdgeSet, resource: number, subject: number): boolean {
     if (!edges.add(resource, subject)) return false;
     this.count++;
     this.mutations++;

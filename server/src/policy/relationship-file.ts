@@ -26,8 +26,12 @@ const FORMATS: Readonly<Record<string, RelationshipFileFormat>> = {
 /** Stands in for the position of a relationship loaded without one (see streamFile's fast path). */
 const NO_POSITION: SourcePosition = Object.freeze({ file: '', line: 0, column: 0 });
 
-/** Relationships per chunk handed to the loader. */
-export const DEFAULT_RELATIONSHIP_CHUNK = 10_000;
+/**
+ * Relationships per chunk handed to the loader. Small: a chunk's objects live across awaits, and
+ * 10 000 of them outlived young-generation collections (copied, then promoted); at 1 000 they die
+ * young (1M relationships: start-up CPU 5.3 -> 4.0 s, peak RSS 250 -> 210 MB in footprint-stages).
+ */
+export const DEFAULT_RELATIONSHIP_CHUNK = 1_000;
 /** Problems reported before a file is given up on: a wrong file should not print a million lines. */
 const MAX_PROBLEMS = 100;
 

@@ -368,6 +368,12 @@ async function build(
       return { graph: cached, identity };
     }
   }
+  // The memory store shares its numbering and hands its rows over as numbers: each id is held
+  // once and no relationship object is built.
+  const { objectIds } = store;
+  if (objectIds !== undefined && store.forEachNumbered !== undefined) {
+    return { graph: GraphIndex.fromNumbered(schema, objectIds, (v) => store.forEachNumbered!(v)), identity };
+  }
   const snapshot = await store.snapshot();
   return { graph: await GraphIndex.buildFromChunks(schema, snapshot.chunks(), snapshot.revision), identity };
 }

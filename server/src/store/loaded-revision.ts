@@ -14,13 +14,17 @@ export class LoadedRevision implements DeferredChanges {
   /** Packed inserts of the loaded relationships whose rows have been removed since. */
   private removed = new Int32Array(0);
   private removedCount = 0;
+  /** Rows below this may be loaded ones; rows at or above it were inserted later. */
+  private readonly rowLimit: number;
 
-  /** Rows below `rowLimit` of `index` are the loaded ones (a fresh table numbers rows from 0). */
+  /** `loadedRows`: the rows the load left (duplicates it dropped are free rows, not loaded ones). */
   constructor(
     private readonly index: RelationshipIndex,
-    private readonly rowLimit: number,
+    loadedRows: ArrayLike<number>,
   ) {
-    this.live = new Uint8Array(rowLimit).fill(1);
+    this.rowLimit = index.rows.rowLimit;
+    this.live = new Uint8Array(this.rowLimit);
+    for (let i = 0; i < loadedRows.length; i++) this.live[loadedRows[i] as number] = 1;
   }
 
   /** Called before `row` is removed: a loaded relationship is packed first, so it can still be replayed. */

@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   UnavailableError,
 } from '../errors.js';
+import type { NumberedRelationshipVisitor, ObjectIds } from '../model/object-ids.js';
 import type { Relationship } from '../model/relationship.js';
 import { relationshipKey } from '../model/relationship.js';
 import type { ListenerErrorHandler, Unsubscribe } from './change-feed.js';
@@ -61,7 +62,7 @@ export interface MemoryStoreOptions {
    * passes the epoch it recorded.
    */
   readonly epoch?: string;
-  /** Relationships per snapshot chunk. Default 10 000. */
+  /** Relationships per snapshot chunk. Default 1 000: a reader holds one chunk of objects at a time, and small chunks die young. */
   readonly snapshotChunkSize?: number;
   /** How many ChangeSets one `watch` consumer may have queued before it is told it fell behind. Default max(retention, 10 000). */
   readonly watchBuffer?: number;
@@ -70,7 +71,7 @@ export interface MemoryStoreOptions {
 }
 
 export const DEFAULT_CHANGELOG_RETENTION = 10_000;
-const DEFAULT_SNAPSHOT_CHUNK = 10_000;
+const DEFAULT_SNAPSHOT_CHUNK = 1_000;
 const MIN_WATCH_BUFFER = 10_000;
 
 /** A fresh random epoch: 12 base36 characters. */
@@ -174,7 +175,10 @@ export class MemoryStore implements Store {
    * relationship for as long as it is retained, so it is rebuilt from the rows when replayed, with
    * a packed copy of only the loaded relationships removed since (LoadedRevision).
    */
-  private static loaded({ index }: { index: RelationshipIndex }, options: MemoryStoreOptions): MemoryStore {
+  private static loaded(
+    { index, sortedRows }: { index: RelationshipIndex; sortedRows: Int32Array },
+    options: MemoryStoreOptions,
+  ): MemoryStore {
     const store = new MemoryStore(options);
     // Nobody can be watching yet: swap in the loaded index and a feed over its strings.
     store.index = index;
@@ -184,9 +188,25 @@ export class MemoryStore implements Store {
       store.feed.append(1, NO_CHANGES);
       return store;
     }
-    store.loadedRevision = new LoadedRevision(index, index.rows.rowLimit);
+    store.loadedRevision = new LoadedRevision(index, sortedRows);
     store.feed.append(1, store.loadedRevision);
     return store;
+  }
+
+  /** The numbering of types and ids the rows use: a graph built from this store adopts it. */
+  get objectIds(): ObjectIds {
+    return this.index.rows.ids;
+  }
+
+  /**
+   * Every relationship, in key order, to `visitor` (plain ones as numbers of `objectIds`),
+   * synchronously, so no commit interleaves; returns the revision they are at. How the replica's
+   * graph is built without an object per relationship.
+   */
+  forEachNumbered(visitor: NumberedRelationshipVisitor): Revision {
+    this.assertOpen();
+    this.index.rows.visitRows(this.index.orderedRows(), visitor);
+    return this.current;
   }
 
   /** How many relationships are stored: for metrics. */

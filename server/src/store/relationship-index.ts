@@ -3,6 +3,7 @@
 // resource and relation) and one by subject object then key, which serves subject reads and
 // deleteObject without scanning the whole set. Both indexes hold row numbers only.
 import type { ObjectRef, Relationship } from '../model/relationship.js';
+import { WILDCARD_ID } from '../model/relationship.js';
 import {
   RELATION,
   RESOURCE_ID,
@@ -11,6 +12,7 @@ import {
   SUBJECT_ID,
   SUBJECT_RELATION,
   SUBJECT_TYPE,
+  WILDCARD_NUMBER,
 } from './relationship-table.js';
 import { keyOrder, subjectOrder } from './row-order.js';
 import { type RowPosition, SortedRows } from './sorted-rows.js';
@@ -29,6 +31,11 @@ const ANY = -2;
 
 interface ResolvedFilter {
   readonly fields: Int32Array;
+  /** The filter's strings by field, for comparisons the numbers cannot decide. */
+  readonly strings: readonly (string | undefined)[];
+  /** An id given without its type has no one number: it is matched by its string. */
+  readonly resourceIdText: string | undefined;
+  readonly subjectIdText: string | undefined;
   /** `subjectRelation: ''`: plain subjects, and the (ill-formed) empty subject relation if held. */
   readonly plainOnly: boolean;
   readonly emptyRelation: number;
@@ -70,11 +77,7 @@ export class RelationshipIndex {
   static build(relationships: Iterable<Relationship>): { index: RelationshipIndex; sortedRows: Int32Array } {
     const table = new RelationshipTable();
     const rows: number[] = [];
-    for (const r of relationships) {
-      const row = table.insert(r);
-      if (row >= 0) rows.push(row);
-      else table.replaceAttributes(-1 - row, r);
-    }
+    for (const r of relationships) rows.push(table.append(r));
     return RelationshipIndex.sorted(table, rows);
   }
 
@@ -84,13 +87,7 @@ export class RelationshipIndex {
   ): Promise<{ index: RelationshipIndex; sortedRows: Int32Array }> {
     const table = new RelationshipTable();
     const rows: number[] = [];
-    for await (const chunk of chunks) {
-      for (const r of chunk) {
-        const row = table.insert(r);
-        if (row >= 0) rows.push(row);
-        else table.replaceAttributes(-1 - row, r);
-      }
-    }
+    for await (const chunk of chunks) for (const r of chunk) rows.push(table.append(r));
     return RelationshipIndex.sorted(table, rows);
   }
 
@@ -98,7 +95,17 @@ export class RelationshipIndex {
     table: RelationshipTable,
     rows: number[],
   ): { index: RelationshipIndex; sortedRows: Int32Array } {
-    const sortedRows = keyOrder(table, Int32Array.from(rows));
+    // Rows were appended in input order and the sort is stable: of equal rows, the last one
+    // written is last, and it is the one kept (its condition and expiry win, as with `touch`).
+    const ordered = keyOrder(table, Int32Array.from(rows));
+    let kept = 0;
+    for (let i = 0; i < ordered.length; i++) {
+      const row = ordered[i] as number;
+      if (i + 1 < ordered.length && table.sameRow(row, ordered[i + 1] as number)) table.discard(row);
+      else ordered[kept++] = row;
+    }
+    const sortedRows = ordered.subarray(0, kept);
+    table.indexRows(sortedRows);
     return { index: new RelationshipIndex(table, sortedRows, subjectOrder(table, sortedRows)), sortedRows };
   }
 
@@ -152,9 +159,11 @@ export class RelationshipIndex {
   /** Rows of every relationship whose resource or subject object is `object`, each once. */
   rowsMentioning(object: ObjectRef): Set<number> {
     const rows = new Set<number>(this.rowsWithPrefix(resourcePrefix(object)));
-    const type = this.table.pool.idOf(object.type);
-    const id = this.table.pool.idOf(object.id);
-    if (type >= 0 && id >= 0) {
+    const { ids } = this.table;
+    const type = ids.typeNumber(object.type);
+    const id =
+      object.id === WILDCARD_ID ? WILDCARD_NUMBER : type < 0 ? -1 : ids.internerOf(type).lookup(object.id);
+    if (type >= 0 && id !== -1) {
       for (const row of this.bySubject.from(this.bySubject.seek((r) => this.subjectIs(r, type, id)))) {
         if (this.subjectIs(row, type, id) !== 0) break;
         rows.add(row);
@@ -196,12 +205,14 @@ export class RelationshipIndex {
     }
     const { table } = this;
     const { fields } = resolved;
-    const inPrefix = (row: number): boolean => table.compareToPrefix(row, fields, fixed, prefix) === 2;
+    const { strings } = resolved;
+    const inPrefix = (row: number): boolean =>
+      table.compareToPrefix(row, fields, fixed, prefix, strings) === 2;
     // Resuming from a cursor seeks to its key; otherwise to the start of the prefix.
     const resume = afterKey !== undefined && afterKey >= prefix;
     const seekProbe = resume
       ? this.keyProbe(afterKey as string, true)
-      : (row: number): number => (table.compareToPrefix(row, fields, fixed, prefix) < 0 ? -1 : 1);
+      : (row: number): number => (table.compareToPrefix(row, fields, fixed, prefix, strings) < 0 ? -1 : 1);
     if (
       filter.subjectType !== undefined &&
       filter.subjectId !== undefined &&
@@ -264,14 +275,37 @@ export class RelationshipIndex {
 
   /** The filter as numbers, or undefined when it names a string no relationship holds. */
   private resolve(filter: RelationshipFilter): ResolvedFilter | undefined {
-    const { pool } = this.table;
+    const { pool, ids } = this.table;
     const fields = new Int32Array(6).fill(ANY);
+    const strings = [
+      filter.resourceType,
+      filter.resourceId,
+      filter.relation,
+      filter.subjectType,
+      filter.subjectId,
+      filter.subjectRelation,
+    ];
+    const number = (field: number, type: string | undefined, value: string | undefined): boolean => {
+      if (value === undefined) return true;
+      let n: number;
+      if (field === RESOURCE_TYPE || field === SUBJECT_TYPE) n = ids.typeNumber(value);
+      else if (field === RELATION) n = pool.idOf(value);
+      else if (field === SUBJECT_ID && value === WILDCARD_ID) n = WILDCARD_NUMBER;
+      else if (type === undefined)
+        return true; // matched by its string
+      else {
+        const t = ids.typeNumber(type);
+        n = t < 0 ? -1 : ids.internerOf(t).lookup(value);
+      }
+      fields[field] = n;
+      return n !== -1;
+    };
     if (
-      !this.resolveField(fields, RESOURCE_TYPE, filter.resourceType) ||
-      !this.resolveField(fields, RESOURCE_ID, filter.resourceId) ||
-      !this.resolveField(fields, RELATION, filter.relation) ||
-      !this.resolveField(fields, SUBJECT_TYPE, filter.subjectType) ||
-      !this.resolveField(fields, SUBJECT_ID, filter.subjectId)
+      !number(RESOURCE_TYPE, undefined, filter.resourceType) ||
+      !number(RESOURCE_ID, filter.resourceType, filter.resourceId) ||
+      !number(RELATION, undefined, filter.relation) ||
+      !number(SUBJECT_TYPE, undefined, filter.subjectType) ||
+      !number(SUBJECT_ID, filter.subjectType, filter.subjectId)
     )
       return undefined;
     const plainOnly = filter.subjectRelation === '';
@@ -280,15 +314,15 @@ export class RelationshipIndex {
       if (id < 0) return undefined;
       fields[SUBJECT_RELATION] = id;
     }
-    return { fields, plainOnly, emptyRelation: plainOnly ? pool.idOf('') : -1 };
-  }
-
-  /** Sets `fields[field]` to the number of `value` if given; false when the pool lacks it. */
-  private resolveField(fields: Int32Array, field: number, value: string | undefined): boolean {
-    if (value === undefined) return true;
-    const id = this.table.pool.idOf(value);
-    fields[field] = id;
-    return id >= 0;
+    return {
+      fields,
+      strings,
+      resourceIdText: filter.resourceType === undefined ? filter.resourceId : undefined,
+      subjectIdText:
+        filter.subjectType === undefined && filter.subjectId !== WILDCARD_ID ? filter.subjectId : undefined,
+      plainOnly,
+      emptyRelation: plainOnly ? pool.idOf('') : -1,
+    };
   }
 
   private matches(filter: ResolvedFilter, row: number): boolean {
@@ -297,6 +331,10 @@ export class RelationshipIndex {
       const want = filter.fields[f] as number;
       if (want !== ANY && table.field(row, f) !== want) return false;
     }
+    if (filter.resourceIdText !== undefined && table.fieldString(row, RESOURCE_ID) !== filter.resourceIdText)
+      return false;
+    if (filter.subjectIdText !== undefined && table.fieldString(row, SUBJECT_ID) !== filter.subjectIdText)
+      return false;
     const relation = table.field(row, SUBJECT_RELATION);
     if (filter.plainOnly) return relation < 0 || relation === filter.emptyRelation;
     const want = filter.fields[SUBJECT_RELATION] as number;

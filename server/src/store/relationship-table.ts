@@ -1,9 +1,15 @@
-// The memory store's relationships as rows of six interned numbers (resource type, resource id,
-// relation, subject type, subject id, subject relation or -1), in fixed-size typed-array
-// chunks, with an open-addressing hash from a row's numbers to the row. Rows compare exactly as
-// their canonical strings `type:id#relation@subject` do (UTF-16 code units), which is the order
-// reads and cursors have always used, without building those strings.
+// The memory store's relationships as rows of six numbers (resource type, resource id, relation,
+// subject type, subject id, subject relation or -1), in fixed-size typed-array chunks, with an
+// open-addressing hash from a row's numbers to the row. Types and ids are numbered by an
+// ObjectIds the graph built from the store adopts, so each id is held once in the process;
+// relation names live in a reference-counted StringPool. Rows compare exactly as their canonical
+// strings `type:id#relation@subject` do (UTF-16 code units), which is the order reads and
+// cursors have always used, without building those strings.
+import { NOT_INTERNED } from '../model/id-interner.js';
+import type { NumberedRelationshipVisitor } from '../model/object-ids.js';
+import { ObjectIds } from '../model/object-ids.js';
 import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
+import { WILDCARD_ID } from '../model/relationship.js';
 import type { RelationshipAttributes } from './relationship-attributes.js';
 import { AttributeSlots, attributesOf } from './relationship-attributes.js';
 import type { RelationshipChange } from './store.js';
@@ -17,6 +23,14 @@ export const SUBJECT_TYPE = 3;
 export const SUBJECT_ID = 4;
 /** -1 for a plain subject or wildcard. */
 export const SUBJECT_RELATION = 5;
+
+/** The subject id number of a wildcard (`user:*`): `*` is not an object, so it is never numbered. */
+export const WILDCARD_NUMBER = -3;
+
+/** Fields whose numbers are StringPool numbers (reference-counted); the others are ObjectIds numbers. */
+function pooled(field: number): boolean {
+  return field === RELATION || field === SUBJECT_RELATION;
+}
 
 /**
  * A packed change: the operation (PACKED_INSERT or PACKED_DELETE, in bit 0; the bits above hold
@@ -85,6 +99,7 @@ function mix(h: number, v: number): number {
 }
 
 export class RelationshipTable {
+  /** Relation names. */
   readonly pool = new StringPool();
   /** Conditions and expiries, numbered; `rowAttributes` maps the few rows that have one to theirs. */
   private readonly attributes = new AttributeSlots();
@@ -113,8 +128,28 @@ export class RelationshipTable {
     subject: SubjectRef | undefined;
   } = { generation: -1, rt: -1, ri: -1, st: -1, si: -1, sr: -1, resource: undefined, subject: undefined };
 
+  /** `ids`: the numbering of types and ids, shared with the graph built from this table. */
+  constructor(readonly ids: ObjectIds = new ObjectIds()) {}
+
   get size(): number {
     return this.count;
+  }
+
+  /** String `field` of `row` (the subject relation's only when it has one). */
+  fieldString(row: number, field: number): string {
+    const value = this.field(row, field);
+    if (field === RESOURCE_ID) return this.ids.internerOf(this.field(row, RESOURCE_TYPE)).id(value);
+    if (field === SUBJECT_ID) return this.subjectIdString(this.field(row, SUBJECT_TYPE), value);
+    return this.typeOrRelation(field, value);
+  }
+
+  private subjectIdString(type: number, id: number): string {
+    return id === WILDCARD_NUMBER ? WILDCARD_ID : this.ids.internerOf(type).id(id);
+  }
+
+  /** The string of a type or relation field's number. */
+  private typeOrRelation(field: number, value: number): string {
+    return pooled(field) ? this.pool.get(value) : this.ids.typeName(value);
   }
 
   /** One more than the highest row number handed out so far. */
@@ -125,6 +160,36 @@ export class RelationshipTable {
   /** Field `field` of `row`. */
   field(row: number, field: number): number {
     return (this.chunks[row >>> CHUNK_SHIFT] as Int32Array)[(row & CHUNK_MASK) * FIELDS + field] as number;
+  }
+
+  /** Hands `rows` to `visitor`: plain ones as numbers, those with a condition or expiry as objects. */
+  visitRows(rows: Int32Array, visitor: NumberedRelationshipVisitor): void {
+    const { ids, pool, rowAttributes } = this;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as number;
+      if (rowAttributes.size > 0 && rowAttributes.has(row)) {
+        visitor.relationship(this.relationship(row));
+        continue;
+      }
+      const subjectRelation = this.field(row, SUBJECT_RELATION);
+      visitor.numbered(
+        ids.typeName(this.field(row, RESOURCE_TYPE)),
+        this.field(row, RESOURCE_ID),
+        pool.get(this.field(row, RELATION)),
+        ids.typeName(this.field(row, SUBJECT_TYPE)),
+        this.field(row, SUBJECT_ID),
+        subjectRelation < 0 ? undefined : pool.get(subjectRelation),
+      );
+    }
+  }
+
+  /** Sets `out[i]` to field `field` of `rows[i]`: a column read without a call per row. */
+  copyField(field: number, rows: Int32Array, out: Int32Array): void {
+    const { chunks } = this;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as number;
+      out[i] = (chunks[row >>> CHUNK_SHIFT] as Int32Array)[(row & CHUNK_MASK) * FIELDS + field] as number;
+    }
   }
 
   /** The row holding exactly this relationship, or -1; never interns. */
@@ -149,8 +214,8 @@ export class RelationshipTable {
     const base = (row & CHUNK_MASK) * FIELDS;
     for (let f = 0; f < FIELDS; f++) {
       let id = scratch[f] as number;
-      if (id >= 0) this.pool.retain(id);
-      else if (id === NOT_HELD) id = this.pool.acquire(fieldString(r, f) as string);
+      if (id === NOT_HELD) id = this.number(f, fieldString(r, f) as string, chunk[base + f - 1] as number);
+      else if (id >= 0 && pooled(f)) this.pool.retain(id);
       chunk[base + f] = id;
     }
     this.count++;
@@ -174,6 +239,11 @@ export class RelationshipTable {
     if (attributes !== undefined) this.rowAttributes.set(row, this.attributes.acquire(attributes));
   }
 
+  private releaseNames(relation: number, subjectRelation: number): void {
+    this.pool.release(relation);
+    if (subjectRelation >= 0) this.pool.release(subjectRelation);
+  }
+
   private dropAttributes(row: number): void {
     const slot = this.rowAttributes.get(row);
     if (slot === undefined) return;
@@ -181,13 +251,66 @@ export class RelationshipTable {
     this.rowAttributes.delete(row);
   }
 
-  /** Forgets `row`, releasing its strings. */
+  /**
+   * Stores `r` in a new row without looking for it or indexing it (numbering its strings): the
+   * bulk load's insert, which finds duplicates by sorting and indexes every row once at the end
+   * (`sameRow`, `discard`, `indexRows`). Returns the row.
+   */
+  append(r: Relationship): number {
+    const row = this.freeRows.pop() ?? this.rowEnd++;
+    const chunkIndex = row >>> CHUNK_SHIFT;
+    if (chunkIndex === this.chunks.length) this.chunks.push(new Int32Array(CHUNK_ROWS * FIELDS));
+    const chunk = this.chunks[chunkIndex] as Int32Array;
+    const base = (row & CHUNK_MASK) * FIELDS;
+    const { ids, pool } = this;
+    const resourceType = ids.internType(r.resource.type);
+    const subjectType = ids.internType(r.subject.type);
+    chunk[base + RESOURCE_TYPE] = resourceType;
+    chunk[base + RESOURCE_ID] = ids.internerOf(resourceType).intern(r.resource.id);
+    chunk[base + RELATION] = pool.acquire(r.relation);
+    chunk[base + SUBJECT_TYPE] = subjectType;
+    chunk[base + SUBJECT_ID] =
+      r.subject.id === WILDCARD_ID ? WILDCARD_NUMBER : ids.internerOf(subjectType).intern(r.subject.id);
+    chunk[base + SUBJECT_RELATION] = r.subject.relation === undefined ? -1 : pool.acquire(r.subject.relation);
+    this.count++;
+    const attributes = attributesOf(r);
+    if (attributes !== undefined) this.rowAttributes.set(row, this.attributes.acquire(attributes));
+    return row;
+  }
+
+  /** Whether rows `a` and `b` hold the same relationship (numbers are canonical: equal strings, equal numbers). */
+  sameRow(a: number, b: number): boolean {
+    for (let f = 0; f < FIELDS; f++) if (this.field(a, f) !== this.field(b, f)) return false;
+    return true;
+  }
+
+  /** Forgets an appended row that was never indexed (a duplicate found by the bulk load). */
+  discard(row: number): void {
+    this.releaseNames(this.field(row, RELATION), this.field(row, SUBJECT_RELATION));
+    this.dropAttributes(row);
+    this.freeRows.push(row);
+    this.count--;
+  }
+
+  /** Indexes `rows` (every row the table holds, none indexed yet) in a table sized once. */
+  indexRows(rows: ArrayLike<number>): void {
+    let size = 1024;
+    while (rows.length * 2 > size) size *= 2;
+    this.slots = new Int32Array(size);
+    for (let i = 0; i < rows.length; i++) this.place(rows[i] as number);
+  }
+
+  /** Field `field`'s number for `s`, numbering it if new; an id needs its type's number. */
+  private number(field: number, s: string, type: number): number {
+    if (pooled(field)) return this.pool.acquire(s);
+    if (field === RESOURCE_TYPE || field === SUBJECT_TYPE) return this.ids.internType(s);
+    return this.ids.internerOf(type).intern(s);
+  }
+
+  /** Forgets `row`, releasing its relation names (type and id numbers are never released). */
   remove(row: number): void {
     this.unplace(row);
-    for (let f = 0; f < FIELDS; f++) {
-      const id = this.field(row, f);
-      if (id >= 0) this.pool.release(id);
-    }
+    this.releaseNames(this.field(row, RELATION), this.field(row, SUBJECT_RELATION));
     this.dropAttributes(row);
     this.freeRows.push(row);
     this.count--;
@@ -208,10 +331,9 @@ export class RelationshipTable {
 
   /** The canonical string `type:id#relation@subject` of `row`. */
   key(row: number): string {
-    const { pool } = this;
     const subjectRelation = this.field(row, SUBJECT_RELATION);
-    const plain = `${pool.get(this.field(row, RESOURCE_TYPE))}:${pool.get(this.field(row, RESOURCE_ID))}#${pool.get(this.field(row, RELATION))}@${pool.get(this.field(row, SUBJECT_TYPE))}:${pool.get(this.field(row, SUBJECT_ID))}`;
-    return subjectRelation < 0 ? plain : `${plain}#${pool.get(subjectRelation)}`;
+    const plain = `${this.fieldString(row, RESOURCE_TYPE)}:${this.fieldString(row, RESOURCE_ID)}#${this.fieldString(row, RELATION)}@${this.fieldString(row, SUBJECT_TYPE)}:${this.fieldString(row, SUBJECT_ID)}`;
+    return subjectRelation < 0 ? plain : `${plain}#${this.pool.get(subjectRelation)}`;
   }
 
   /**
@@ -226,7 +348,7 @@ export class RelationshipTable {
     for (let f = 0; f < FIELDS; f++) {
       const id = this.field(row, f);
       packed[at + 1 + f] = id;
-      if (id >= 0) this.pool.retain(id);
+      if (id >= 0 && pooled(f)) this.pool.retain(id);
     }
   }
 
@@ -256,10 +378,7 @@ export class RelationshipTable {
     for (let at = 0; at < packed.length; at += PACKED_WIDTH) {
       const slot = ((packed[at] as number) >>> 1) - 1;
       if (slot >= 0) this.attributes.release(slot);
-      for (let f = 1; f <= FIELDS; f++) {
-        const id = packed[at + f] as number;
-        if (id >= 0) this.pool.release(id);
-      }
+      this.releaseNames(packed[at + 1 + RELATION] as number, packed[at + 1 + SUBJECT_RELATION] as number);
     }
   }
 
@@ -278,7 +397,8 @@ export class RelationshipTable {
     for (let f = 0; f < SUBJECT_RELATION; f++) {
       const x = chunkA[baseA + f] as number;
       const y = chunkB[baseB + f] as number;
-      if (x !== y) return this.compareAt(a, b, f, this.pool.get(x), this.pool.get(y));
+      // An id field is reached only with equal types, so different numbers are different strings.
+      if (x !== y) return this.compareAt(a, b, f, this.fieldString(a, f), this.fieldString(b, f));
     }
     // Same subject object: a plain subject's key is a prefix of any subject set's on it.
     const x = chunkA[baseA + SUBJECT_RELATION] as number;
@@ -331,20 +451,17 @@ export class RelationshipTable {
    * 1 when it is greater and does not start with `probe`; 2 when it starts with `probe` and is longer.
    */
   compareToString(row: number, probe: string): number {
-    const chunk = this.chunks[row >>> CHUNK_SHIFT] as Int32Array;
-    const base = (row & CHUNK_MASK) * FIELDS;
-    const { pool } = this;
     const end = probe.length;
     let pos = 0;
     for (let f = 0; f < FIELDS; f++) {
-      const id = chunk[base + f] as number;
-      if (id < 0) break; // a plain subject: the key ends after the subject id
+      // A plain subject: the key ends after the subject id.
+      if (f === SUBJECT_RELATION && this.field(row, f) < 0) break;
       if (f > 0) {
         if (pos === end) return 2;
         const d = (SEPARATOR_CODES[f - 1] as number) - probe.charCodeAt(pos++);
         if (d !== 0) return d < 0 ? -1 : 1;
       }
-      const piece = pool.get(id);
+      const piece = this.fieldString(row, f);
       for (let i = 0; i < piece.length; i++, pos++) {
         if (pos === end) return 2;
         const d = piece.charCodeAt(i) - probe.charCodeAt(pos);
@@ -358,15 +475,21 @@ export class RelationshipTable {
    * How `row`'s key compares with the key prefix made of the first `count` strings of `ids`,
    * each followed by its separator (`type:`, `type:id#`, `type:id#relation@`), with the same
    * results as compareToString(row, that prefix) but mostly by comparing numbers. `prefix` is
-   * that string, for the rare names that hold a separator.
+   * that string, for the rare names that hold a separator, and `strings` its parts.
    */
-  compareToPrefix(row: number, ids: Int32Array, count: number, prefix: string): number {
+  compareToPrefix(
+    row: number,
+    ids: Int32Array,
+    count: number,
+    prefix: string,
+    strings: readonly (string | undefined)[],
+  ): number {
     for (let f = 0; f < count; f++) {
       const x = this.field(row, f);
       const y = ids[f] as number;
       if (x === y) continue;
-      const sx = this.pool.get(x);
-      const sy = this.pool.get(y);
+      const sx = this.fieldString(row, f);
+      const sy = strings[f] as string;
       const rowShorter = sx.length <= sy.length;
       const shorter = rowShorter ? sx : sy;
       const longer = rowShorter ? sy : sx;
@@ -406,9 +529,10 @@ export class RelationshipTable {
       lastRefs.resource = undefined;
       lastRefs.subject = undefined;
     }
+    const { ids } = this;
     let resource = lastRefs.resource;
     if (resource === undefined || lastRefs.rt !== rt || lastRefs.ri !== ri) {
-      resource = Object.freeze({ type: pool.get(rt), id: pool.get(ri) });
+      resource = Object.freeze({ type: ids.typeName(rt), id: ids.internerOf(rt).id(ri) });
       lastRefs.resource = resource;
       lastRefs.rt = rt;
       lastRefs.ri = ri;
@@ -417,8 +541,8 @@ export class RelationshipTable {
     if (subject === undefined || lastRefs.st !== st || lastRefs.si !== si || lastRefs.sr !== sr) {
       subject = Object.freeze(
         sr < 0
-          ? { type: pool.get(st), id: pool.get(si) }
-          : { type: pool.get(st), id: pool.get(si), relation: pool.get(sr) },
+          ? { type: ids.typeName(st), id: this.subjectIdString(st, si) }
+          : { type: ids.typeName(st), id: this.subjectIdString(st, si), relation: pool.get(sr) },
       );
       lastRefs.subject = subject;
       lastRefs.st = st;
@@ -431,9 +555,9 @@ export class RelationshipTable {
 
   /** Fills `scratch` with `r`'s numbers (NOT_HELD for strings not in the pool); true if all are held. */
   private resolve(r: Relationship): boolean {
-    const { scratch, pool, recentStrings, recentIds } = this;
+    const { scratch, pool, recentStrings, recentIds, ids } = this;
     // Types and relations repeat from one relationship to the next: remember the last of each
-    // field, for as long as the pool has forgotten nothing.
+    // field, for as long as the pool has forgotten nothing (type numbers are never forgotten).
     if (this.recentGeneration !== pool.generation) {
       recentStrings.fill(undefined);
       this.recentGeneration = pool.generation;
@@ -441,19 +565,31 @@ export class RelationshipTable {
     let held = true;
     for (let f = 0; f < FIELDS; f++) {
       const s = fieldString(r, f);
-      let id = -1;
-      if (s !== undefined) {
-        if (s === recentStrings[f]) id = recentIds[f] as number;
-        else {
-          id = pool.idOf(s);
-          if (id >= 0) {
-            recentStrings[f] = s;
-            recentIds[f] = id;
-          }
+      if (s === undefined) {
+        scratch[f] = -1;
+        continue;
+      }
+      let id: number;
+      if (f === RESOURCE_ID || f === SUBJECT_ID) {
+        const type = scratch[f - 1] as number;
+        id =
+          f === SUBJECT_ID && s === WILDCARD_ID
+            ? WILDCARD_NUMBER
+            : type < 0
+              ? NOT_INTERNED
+              : ids.internerOf(type).lookup(s);
+      } else if (s === recentStrings[f]) id = recentIds[f] as number;
+      else {
+        id = pooled(f) ? pool.idOf(s) : ids.typeNumber(s);
+        if (id >= 0) {
+          recentStrings[f] = s;
+          recentIds[f] = id;
         }
       }
-      scratch[f] = s === undefined ? -1 : id < 0 ? NOT_HELD : id;
-      if (s !== undefined && id < 0) held = false;
+      if (id === -1) {
+        scratch[f] = NOT_HELD;
+        held = false;
+      } else scratch[f] = id;
     }
     return held;
   }

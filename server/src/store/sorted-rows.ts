@@ -29,15 +29,20 @@ export class SortedRows {
     this.capacity = 2 * blockSize;
   }
 
-  /** Builds a set from rows already in strictly ascending order, in linear time. */
+  /**
+   * Builds a set from rows already in strictly ascending order, in linear time. Blocks are filled
+   * to 7/8 of their capacity, not half: a loaded set is mostly read, and the two orderings of a
+   * million rows then take 9 MB instead of 16; the first inserts into a block split it as usual.
+   */
   static fromSorted(
     compare: RowComparator,
     rows: ArrayLike<number>,
     blockSize: number = DEFAULT_BLOCK_SIZE,
   ): SortedRows {
     const set = new SortedRows(compare, blockSize);
-    for (let i = 0; i < rows.length; i += blockSize) {
-      const n = Math.min(blockSize, rows.length - i);
+    const fill = Math.max(1, set.capacity - Math.max(1, set.capacity >>> 3));
+    for (let i = 0; i < rows.length; i += fill) {
+      const n = Math.min(fill, rows.length - i);
       const block = new Int32Array(set.capacity);
       for (let j = 0; j < n; j++) block[j] = rows[i + j] as number;
       set.blocks.push(block);

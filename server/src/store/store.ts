@@ -2,6 +2,7 @@
 // Implementations: MemoryStore (embedded default) and RedisStore. Both run the shared contract
 // suite in test/store/store-contract.ts. The engine never calls a Store; the service's replica
 // applies the changes a Store reports to the in-memory graph index. Stores know no schema rules.
+import type { NumberedRelationshipVisitor, ObjectIds } from '../model/object-ids.js';
 import type { Relationship } from '../model/relationship.js';
 
 /** Revisions start at 0 (empty store) and grow by exactly 1 per committed write. */
@@ -104,6 +105,19 @@ export interface StoreSnapshot {
 export interface Store {
   /** 'memory' or 'redis': for logs and metrics. */
   readonly kind: string;
+
+  /**
+   * A store that numbers types and ids in this process (the memory store) offers its numbering,
+   * so the graph built from it adopts the same numbers and each id is held once. Numbers are
+   * never reused. Absent for stores that hold their data elsewhere.
+   */
+  readonly objectIds?: ObjectIds;
+
+  /**
+   * Offered with `objectIds`: every relationship to `visitor`, plain ones as numbers of that
+   * numbering, synchronously at one revision, which it returns.
+   */
+  forEachNumbered?(visitor: NumberedRelationshipVisitor): Revision;
 
   /** The store's name and the epoch of its data. */
   identity(): Promise<StoreIdentity>;

@@ -1,7 +1,7 @@
-// Interned strings with reference counts: the memory store keeps each type, id and relation
-// once and refers to it by a small integer, so a relationship costs a few numbers rather than
-// six string pointers and three objects. A string is forgotten (and its number reused) once
-// nothing refers to it, so churn through short-lived ids does not grow the pool forever.
+// Interned strings with reference counts: the memory store keeps each relation name once and
+// refers to it by a small integer (types and ids are numbered by the ObjectIds it shares with the
+// graph). A string is forgotten (and its number reused) once nothing refers to it, so churn
+// through short-lived names does not grow the pool forever.
 
 /** V8 shares the parent of a substring this long or longer instead of copying it. */
 const SLICE_MIN_LENGTH = 13;

@@ -4,8 +4,26 @@
 // are symlinks through `..data`, so only the directory entries change). Each directory gets
 // its own watch, re-listed after every burst so new subdirectories are watched too.
 import { type FSWatcher, readdirSync, watch } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { basename, extname, join, relative, sep } from 'node:path';
 import type { Logger } from '../observability/logger.js';
+import { RELATIONSHIP_FILE_EXTENSIONS } from '../policy/relationship-file.js';
+
+/** Extensions of the files a policy directory is read from: YAML and bulk relationship files. */
+const POLICY_EXTENSIONS = new Set(['.yaml', '.yml', ...RELATIONSHIP_FILE_EXTENSIONS]);
+
+/**
+ * Whether a change to `file` can change the policies: a policy or bulk relationship file, the
+ * ConfigMap's `..data` swap, or a directory (no extension). Anything else, such as a log file
+ * or an editor's swap file in the same directory, is ignored: a server writing its own log
+ * there would otherwise reload on every line it logs, forever.
+ */
+export function mayAffectPolicies(file: string): boolean {
+  const name = basename(file);
+  // The kubelet's `..data` symlink and its timestamped `..2026_…` directories.
+  if (file.includes('..data') || name.startsWith('..')) return true;
+  const ext = extname(name).toLowerCase();
+  return ext === '' || POLICY_EXTENSIONS.has(ext);
+}
 
 export interface PolicyWatcherOptions {
   /** Quiet time after the last event before `onChange` runs. Default 200 ms. */
@@ -37,6 +55,7 @@ export function watchPolicyDirectory(
     onChange(last);
   };
   const changed = (file: string): void => {
+    if (!mayAffectPolicies(file)) return;
     last = file.includes('..data') ? 'configmap swap (..data)' : `file ${file}`;
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(fire, debounceMs);

@@ -23,6 +23,9 @@ const FORMATS: Readonly<Record<string, RelationshipFileFormat>> = {
   '.csv': 'csv',
 };
 
+/** The extensions a bulk relationship file may have (what a policy watcher must react to). */
+export const RELATIONSHIP_FILE_EXTENSIONS: readonly string[] = Object.keys(FORMATS);
+
 /** Stands in for the position of a relationship loaded without one (see streamFile's fast path). */
 const NO_POSITION: SourcePosition = Object.freeze({ file: '', line: 0, column: 0 });
 

@@ -13,8 +13,15 @@ const CheckResponse = root.lookupType('gatehouse.v1.CheckResponse');
 const CheckBatchRequest = root.lookupType('gatehouse.v1.CheckBatchRequest');
 const CheckBatchResponse = root.lookupType('gatehouse.v1.CheckBatchResponse');
 
-/** A decoded message as plain data (protobufjs instances carry defaults on their prototype). */
-const plain = (m: unknown): unknown => JSON.parse(JSON.stringify(m));
+/**
+ * A decoded message as plain data. protobufjs instances carry defaults on their prototype, and a
+ * pbjs static constructor also sets every repeated field to its own empty array where the
+ * reflection one leaves the prototype's: an empty repeated field is the same message either way.
+ */
+const plain = (m: unknown): unknown =>
+  JSON.parse(
+    JSON.stringify(m, (_key, value) => (Array.isArray(value) && value.length === 0 ? undefined : value)),
+  );
 
 const objectRef = fc.record({ objectType: fc.string(), objectId: fc.string() }, { requiredKeys: [] });
 const consistency = fc.oneof(

@@ -98,12 +98,12 @@ function grpcJsServer(codec: Codec, options: grpc.ServerOptions = {}): grpc.Serv
 
 /**
  * protobufjs (behind proto-loader) writes type names relative to their scope ("ObjectReference",
- * "Operation"); @bufbuild/protobuf wants them fully qualified (".gatehouse.v1.ObjectReference").
- * Resolve each the way protoc does: innermost enclosing scope first.
+ * "Operation", "google.protobuf.Struct"); @bufbuild/protobuf wants them fully qualified
+ * (".gatehouse.v1.ObjectReference"). Resolve each the way protoc does, innermost enclosing scope
+ * first, against the types of every file (gatehouse.proto imports the well-known types).
  */
-function qualifyTypeNames(file: FileDescriptorProto): void {
+function qualifyTypeNames(files: readonly FileDescriptorProto[]): void {
   const known = new Set<string>();
-  const pkg = file.package === '' ? '' : `.${file.package}`;
   const collect = (
     scope: string,
     messages: readonly DescriptorProto[],
@@ -115,7 +115,8 @@ function qualifyTypeNames(file: FileDescriptorProto): void {
       collect(`${scope}.${m.name}`, m.nestedType, m.enumType);
     }
   };
-  collect(pkg, file.messageType, file.enumType);
+  const packageOf = (file: FileDescriptorProto): string => (file.package === '' ? '' : `.${file.package}`);
+  for (const file of files) collect(packageOf(file), file.messageType, file.enumType);
   const resolve = (scope: string, name: string): string => {
     if (name === '' || name.startsWith('.')) return name;
     for (let s = scope; ; s = s.slice(0, s.lastIndexOf('.'))) {
@@ -130,11 +131,14 @@ function qualifyTypeNames(file: FileDescriptorProto): void {
       fix(inner, m.nestedType);
     }
   };
-  fix(pkg, file.messageType);
-  for (const s of file.service) {
-    for (const m of s.method) {
-      m.inputType = resolve(pkg, m.inputType);
-      m.outputType = resolve(pkg, m.outputType);
+  for (const file of files) {
+    const pkg = packageOf(file);
+    fix(pkg, file.messageType);
+    for (const s of file.service) {
+      for (const m of s.method) {
+        m.inputType = resolve(pkg, m.inputType);
+        m.outputType = resolve(pkg, m.outputType);
+      }
     }
   }
 }
@@ -146,11 +150,28 @@ function connectServer(): Http2Server {
   for (const entry of Object.values(definition)) {
     for (const bytes of (entry as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos ?? []) {
       const file = fromBinary(FileDescriptorProtoSchema, bytes);
-      qualifyTypeNames(file);
       files.set(file.name, file);
     }
   }
-  const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: [...files.values()] }));
+  qualifyTypeNames([...files.values()]);
+  // proto-loader flattens each package into a file of its own and names no imports between them:
+  // a file imports each other file whose package its (now qualified) type names reach.
+  for (const file of files.values()) {
+    const used: string[] = [];
+    const gather = (messages: readonly DescriptorProto[]): void => {
+      for (const m of messages) {
+        for (const f of m.field) used.push(f.typeName);
+        gather(m.nestedType);
+      }
+    };
+    gather(file.messageType);
+    file.dependency = [...files.values()]
+      .filter((other) => other !== file && used.some((t) => t.startsWith(`.${other.package}.`)))
+      .map((other) => other.name);
+  }
+  // A descriptor set is read in order: each file after the files it imports.
+  const ordered = [...files.values()].sort((a, b) => a.dependency.length - b.dependency.length);
+  const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
   const service = registry.getService(SERVICE_NAME);
   if (service === undefined) throw new Error(`${SERVICE_NAME} is not in ${PROTO_PATH}`);
   const check = service.methods.find((m) => m.name === 'Check')!;

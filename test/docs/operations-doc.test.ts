@@ -23,6 +23,16 @@ async function servedFamilies(): Promise<Map<string, string>> {
       resyncs: 0,
       lostRevisions: 0,
     }),
+    graphSnapshotStats: () => ({
+      loads: 1,
+      hits: 1,
+      corrupt: 0,
+      published: 0,
+      lastLoadMs: 12,
+      lastLoadBytes: 345,
+      lastPublishMs: 0,
+      lastPublishBytes: 0,
+    }),
   });
   registerDecisionLogMetrics(metrics.registry, undefined);
   metrics.method('http', 'Check').error('INTERNAL', performance.now());

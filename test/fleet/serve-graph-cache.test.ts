@@ -41,6 +41,13 @@ function readyLine(replica: GatehouseProcess): Record<string, unknown> | undefin
   return undefined;
 }
 
+/** One unlabelled series of a replica's /metrics. */
+async function metric(replica: GatehouseProcess, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://${replica.http}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
 /** The `graphSnapshotLoaded` field of a replica's ready line. */
 function snapshotLoaded(replica: GatehouseProcess): unknown {
   return readyLine(replica)?.graphSnapshotLoaded;
@@ -71,6 +78,13 @@ describe('serve --redis with the compiled-graph cache', () => {
       graphSnapshotLoadMs: expect.any(Number),
       graphSnapshotBytes: bytes,
     });
+    // The same on /metrics: one load of that size, no corrupt snapshot; the first published.
+    expect(await metric(second, 'gatehouse_graph_snapshot_loads_total')).toBe(1);
+    expect(await metric(second, 'gatehouse_graph_snapshot_load_bytes')).toBe(bytes);
+    expect(await metric(second, 'gatehouse_graph_snapshot_load_seconds')).toBeGreaterThan(0);
+    expect(await metric(second, 'gatehouse_graph_snapshot_corrupt_total')).toBe(0);
+    expect(await metric(first, 'gatehouse_graph_snapshot_loads_total')).toBe(0);
+    expect(await metric(first, 'gatehouse_graph_snapshot_publishes_total')).toBeGreaterThanOrEqual(1);
     await waitUntil(
       'the later write to reach the second replica',
       async () => (await clients[1]!.check('contact:cached1#view@user:cora')).allowed,

@@ -18,6 +18,20 @@ export interface MetricsSource {
   readonly policyHash?: string;
   /** The replica's replication status, read at scrape time. */
   replicaStatus?(): ReplicationStatus;
+  /** The compiled-graph cache's counters; undefined when the server has none (no Redis). */
+  graphSnapshotStats?(): GraphSnapshotStats | undefined;
+}
+
+/** What the compiled-graph snapshot metrics read (a Redis graph cache's counters). */
+export interface GraphSnapshotStats {
+  readonly loads: number;
+  readonly hits: number;
+  readonly corrupt: number;
+  readonly published: number;
+  readonly lastLoadMs: number;
+  readonly lastLoadBytes: number;
+  readonly lastPublishMs: number;
+  readonly lastPublishBytes: number;
 }
 
 /** What the replication gauges read (a GraphReplica's status). */
@@ -137,6 +151,7 @@ export class GatehouseMetrics {
       registers,
     });
     addPolicyAndReplicationMetrics(registers, source);
+    addGraphSnapshotMetrics(registers, source);
   }
 
   /** Count one policy reload attempt. */
@@ -236,4 +251,81 @@ function addPolicyAndReplicationMetrics(registers: Registry[], source: MetricsSo
       this.set(status().lostRevisions);
     },
   });
+}
+
+/** A counter whose value is read from `read()` at scrape time (it only grows). */
+function scrapedCounter(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      const n = read();
+      if (n > 0) this.inc(n);
+    },
+  });
+}
+
+/** A gauge read at scrape time. */
+function scrapedGauge(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/**
+ * The compiled-graph cache (with --redis): how replicas started and what snapshots cost. Only a
+ * server that has the cache serves these series.
+ */
+function addGraphSnapshotMetrics(registers: Registry[], source: MetricsSource): void {
+  if (source.graphSnapshotStats?.() === undefined) return;
+  const stats = (): GraphSnapshotStats => source.graphSnapshotStats?.() as GraphSnapshotStats;
+  scrapedCounter(
+    registers,
+    'gatehouse_graph_snapshot_loads_total',
+    'Compiled graphs loaded from the cache instead of being rebuilt from the relationships.',
+    () => stats().hits,
+  );
+  scrapedCounter(
+    registers,
+    'gatehouse_graph_snapshot_corrupt_total',
+    'Cached compiled graphs refused (checksum, missing chunk, codec): the replica rebuilt instead.',
+    () => stats().corrupt,
+  );
+  scrapedCounter(
+    registers,
+    'gatehouse_graph_snapshot_publishes_total',
+    'Compiled graphs this replica published to the cache.',
+    () => stats().published,
+  );
+  scrapedGauge(
+    registers,
+    'gatehouse_graph_snapshot_load_seconds',
+    'Wall time of the last compiled-graph load (fetch, verify, decode); 0 before the first.',
+    () => stats().lastLoadMs / 1000,
+  );
+  scrapedGauge(
+    registers,
+    'gatehouse_graph_snapshot_load_bytes',
+    'Size of the last compiled graph loaded; 0 before the first.',
+    () => stats().lastLoadBytes,
+  );
+  scrapedGauge(
+    registers,
+    'gatehouse_graph_snapshot_publish_seconds',
+    'Wall time of the last compiled-graph publish; 0 before the first.',
+    () => stats().lastPublishMs / 1000,
+  );
+  scrapedGauge(
+    registers,
+    'gatehouse_graph_snapshot_publish_bytes',
+    'Size of the last compiled graph published; 0 before the first.',
+    () => stats().lastPublishBytes,
+  );
 }

@@ -19,6 +19,7 @@ import type { DecisionLog, DecisionScope } from '../observability/decision-log.j
 import type { Logger } from '../observability/logger.js';
 import { type DeletionConsequence, deletionConsequences, type Schema } from '../schema/schema.js';
 import { schemaToJson } from '../schema/validate.js';
+import type { CompiledGraphStats } from '../store/redis/graph-snapshot-source.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
 import { type Authorizer, OPEN_AUTHORIZER } from './auth/token-authorizer.js';
 import {
@@ -231,6 +232,11 @@ export class GatehouseService {
   /** The active policy hash: the current generation's schema hash. */
   get policyHash(): string {
     return this.#gen.schemaHash;
+  }
+
+  /** The compiled-graph cache's counters (loads, corrupt snapshots, publishes); undefined without one. */
+  graphSnapshotStats(): CompiledGraphStats | undefined {
+    return this.#options.graphSource?.stats;
   }
 
   /** The replica's status: state, lag, last error (for metrics and /readyz). */

@@ -159,6 +159,28 @@ describe('seed tests catch weakened policies', () => {
     );
   });
 
+  it('client portal whose business hours ignore the hour or the time zone', async () => {
+    const source = 'client_portal/business-hours.test.yaml';
+    const anyHour = await failuresOf(
+      mutate(
+        'client_portal/schema.yaml',
+        'current_time.getHours(timezone) >= open_hour && current_time.getHours(timezone) < close_hour',
+        'true',
+      ),
+    );
+    expect(anyHour).toContain(`${source}: denied: portal_permission:live_chat#use@client:bob`);
+    expect(anyHour.every((f) => f.startsWith(source))).toBe(true);
+    // Reading the hour in UTC instead of the portal's zone opens an hour late in winter.
+    const utc = await failuresOf(
+      mutate(
+        'client_portal/schema.yaml',
+        'current_time.getHours(timezone) >= open_hour',
+        'current_time.getHours() >= open_hour',
+      ),
+    );
+    expect(utc).toContain(`${source}: allowed: portal_permission:live_chat#use@client:bob`);
+  });
+
   it('sales CRM where administrators no longer see unassigned clients', async () => {
     const failures = await failuresOf(
       mutate('sales_crm/schema.yaml', 'view: group->view or crm->admin', 'view: group->view'),

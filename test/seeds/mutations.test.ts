@@ -181,6 +181,26 @@ describe('seed tests catch weakened policies', () => {
     expect(utc).toContain(`${source}: allowed: portal_permission:live_chat#use@client:bob`);
   });
 
+  it('team CRM whose office-only export ignores the caller’s address', async () => {
+    const source = 'team_crm/office-network.test.yaml';
+    const failures = await failuresOf(
+      mutate(
+        'team_crm/schema.yaml',
+        'expression: office_cidrs.exists(cidr, ip.in_cidr(cidr))',
+        'expression: office_cidrs.size() > 0',
+      ),
+    );
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        `${source}: denied: contact:public_lead#export@user:rita`,
+        `${source}: conditional: contact:public_lead#export@user:rita`,
+        `${source}: conditional: account:acme#export_data@user:ivy`,
+        // rita becomes a definite exporter, so the entitlements lookup catches it too.
+        'team_crm/entitlements.test.yaml: subjects: account:acme#export_data@user',
+      ]),
+    );
+  });
+
   it('sales CRM where administrators no longer see unassigned clients', async () => {
     const failures = await failuresOf(
       mutate('sales_crm/schema.yaml', 'view: group->view or crm->admin', 'view: group->view'),

@@ -201,6 +201,15 @@ describe('seed tests catch weakened policies', () => {
     );
   });
 
+  it('sales CRM whose holiday cover never ends', async () => {
+    const source = 'sales_crm/holiday-cover.test.yaml';
+    const failures = await failuresOf(mutate('sales_crm/data.yaml', '[expiration:2027-01-15T00:00:00Z]', ''));
+    expect(failures).toEqual([
+      `${source}: denied: client:cafe_norte#view@user:sofia`,
+      `${source}: denied: client_group:norte#view@user:sofia`,
+    ]);
+  });
+
   it('sales CRM where administrators no longer see unassigned clients', async () => {
     const failures = await failuresOf(
       mutate('sales_crm/schema.yaml', 'view: group->view or crm->admin', 'view: group->view'),

@@ -104,6 +104,25 @@ describe('seed tests catch weakened policies', () => {
     );
   });
 
+  it('carrier panel whose NOC-only membership ignores the caller’s address', async () => {
+    const source = 'carrier_panel/noc-network.test.yaml';
+    const failures = await failuresOf(
+      mutate(
+        'carrier_panel/schema.yaml',
+        'expression: networks.exists(cidr, ip.in_cidr(cidr))',
+        'expression: networks.size() > 0',
+      ),
+    );
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        `${source}: denied: feature:routing#update@user:nina`,
+        `${source}: conditional: feature:routing#update@user:nina`,
+        `${source}: conditional: feature:invoices#read@user:nina`,
+        `${source}: resources: feature#read@user:nina`,
+      ]),
+    );
+  });
+
   it('helpdesk same_customer without the customer match exposes other customers’ tickets', async () => {
     const failures = await failuresOf(
       mutate(

@@ -94,7 +94,7 @@ describe('gatehouse test', () => {
     expect(run.stderr).toBe('');
     const lines = run.stdout.trimEnd().split('\n');
     const fileLines = lines.slice(0, -1);
-    expect(fileLines).toHaveLength(10);
+    expect(fileLines).toHaveLength(14);
     for (const line of fileLines)
       expect(line).toMatch(/^PASS policies\/[a-z_]+\/[a-z-]+\.test\.yaml — .+ \(\d+ checks\)$/);
     expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed$/);

@@ -25,7 +25,7 @@ describe('gatehouse validate', () => {
   it('validates the seed policies', async () => {
     const run = await runCli('validate', 'policies');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^ok: 20 files, \d+ types, \d+ relationships\n$/);
+    expect(run.stdout).toMatch(/^ok: 24 files, \d+ types, \d+ relationships\n$/);
   });
 
   it('reports every problem as path:line:column under the directory, and exits 1', async () => {

@@ -104,6 +104,25 @@ describe('seed tests catch weakened policies', () => {
     );
   });
 
+  it('carrier panel whose NOC-only membership ignores the caller’s address', async () => {
+    const source = 'carrier_panel/noc-network.test.yaml';
+    const failures = await failuresOf(
+      mutate(
+        'carrier_panel/schema.yaml',
+        'expression: networks.exists(cidr, ip.in_cidr(cidr))',
+        'expression: networks.size() > 0',
+      ),
+    );
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        `${source}: denied: feature:routing#update@user:nina`,
+        `${source}: conditional: feature:routing#update@user:nina`,
+        `${source}: conditional: feature:invoices#read@user:nina`,
+        `${source}: resources: feature#read@user:nina`,
+      ]),
+    );
+  });
+
   it('helpdesk same_customer without the customer match exposes other customers’ tickets', async () => {
     const failures = await failuresOf(
       mutate(
@@ -157,6 +176,57 @@ describe('seed tests catch weakened policies', () => {
         'client_portal/permissions.test.yaml: allowed: portal_permission:pay_invoices#use@client:alice',
       ]),
     );
+  });
+
+  it('client portal whose business hours ignore the hour or the time zone', async () => {
+    const source = 'client_portal/business-hours.test.yaml';
+    const anyHour = await failuresOf(
+      mutate(
+        'client_portal/schema.yaml',
+        'current_time.getHours(timezone) >= open_hour && current_time.getHours(timezone) < close_hour',
+        'true',
+      ),
+    );
+    expect(anyHour).toContain(`${source}: denied: portal_permission:live_chat#use@client:bob`);
+    expect(anyHour.every((f) => f.startsWith(source))).toBe(true);
+    // Reading the hour in UTC instead of the portal's zone opens an hour late in winter.
+    const utc = await failuresOf(
+      mutate(
+        'client_portal/schema.yaml',
+        'current_time.getHours(timezone) >= open_hour',
+        'current_time.getHours() >= open_hour',
+      ),
+    );
+    expect(utc).toContain(`${source}: allowed: portal_permission:live_chat#use@client:bob`);
+  });
+
+  it('team CRM whose office-only export ignores the caller’s address', async () => {
+    const source = 'team_crm/office-network.test.yaml';
+    const failures = await failuresOf(
+      mutate(
+        'team_crm/schema.yaml',
+        'expression: office_cidrs.exists(cidr, ip.in_cidr(cidr))',
+        'expression: office_cidrs.size() > 0',
+      ),
+    );
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        `${source}: denied: contact:public_lead#export@user:rita`,
+        `${source}: conditional: contact:public_lead#export@user:rita`,
+        `${source}: conditional: account:acme#export_data@user:ivy`,
+        // rita becomes a definite exporter, so the entitlements lookup catches it too.
+        'team_crm/entitlements.test.yaml: subjects: account:acme#export_data@user',
+      ]),
+    );
+  });
+
+  it('sales CRM whose holiday cover never ends', async () => {
+    const source = 'sales_crm/holiday-cover.test.yaml';
+    const failures = await failuresOf(mutate('sales_crm/data.yaml', '[expiration:2027-01-15T00:00:00Z]', ''));
+    expect(failures).toEqual([
+      `${source}: denied: client:cafe_norte#view@user:sofia`,
+      `${source}: denied: client_group:norte#view@user:sofia`,
+    ]);
   });
 
   it('sales CRM where administrators no longer see unassigned clients', async () => {

@@ -94,6 +94,25 @@ steps:
     expect(report).toMatchObject({ passed: 5, failed: 0 });
   });
 
+  it('runs and counts conditional checks among the steps, not only among the assertions', async () => {
+    // A `conditional:` step once fell through to the mutation switch and was silently skipped.
+    const report = await runPolicyTests(
+      policySet({
+        'c.test.yaml': `kind: test
+name: conditional step
+steps:
+  - write: [group:eng#member@user:bob]
+  - conditional: doc:d1#view@user:bob
+`,
+      }),
+    );
+    const [file] = report.files;
+    expect(file).toMatchObject({ checks: 1, passed: 0, notRun: 0 });
+    expect(file!.failures.map((f) => [f.source, f.message.split(',')[0]])).toEqual([
+      ['conditional: doc:d1#view@user:bob', 'expected conditional'],
+    ]);
+  });
+
   it('starts every file from the policy data plus only its own fixtures', async () => {
     const report = await runPolicyTests(
       policySet({

@@ -28,7 +28,11 @@ type Assertion = CheckAssertion | LookupAssertion;
 
 function isAssertion(step: TestStep): step is Assertion {
   return (
-    step.kind === 'allowed' || step.kind === 'denied' || step.kind === 'resources' || step.kind === 'subjects'
+    step.kind === 'allowed' ||
+    step.kind === 'denied' ||
+    step.kind === 'conditional' ||
+    step.kind === 'resources' ||
+    step.kind === 'subjects'
   );
 }
 

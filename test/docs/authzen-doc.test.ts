@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { type GatehouseProcess, startGatehouse, TOKEN } from '../e2e/support/gatehouse-process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -69,6 +70,13 @@ describe('docs/authzen.md', () => {
 
   afterAll(async () => {
     expect(await server?.stop()).toBe(0);
+  });
+
+  it("quotes the Todo policy's is_owner condition as the policy declares it", () => {
+    const quoted = BLOCKS.filter((b) => b.lang === 'yaml' && b.text.includes('is_owner:'));
+    expect(quoted).toHaveLength(1);
+    const schema = parseYaml(readFileSync(join(ROOT, 'policies', 'authzen_todo', 'schema.yaml'), 'utf8'));
+    expect(parseYaml(quoted[0]!.text).conditions.is_owner).toEqual(schema.conditions.is_owner);
   });
 
   it('has curl examples with their answers', () => {

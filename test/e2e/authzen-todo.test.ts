@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatehouseProcess, MAIN_JS, startGatehouse, TOKEN } from './support/gatehouse-process.js';
 
-const POLICIES = fileURLToPath(new URL('./fixtures/authzen_todo', import.meta.url));
+// The example policy as shipped, served alone, as a PEP's operator would run it.
+const POLICIES = fileURLToPath(new URL('../../policies/authzen_todo', import.meta.url));
 const BASE_URL = 'https://pdp.example.com';
 
 type Role = 'admin+evil_genius' | 'editor' | 'viewer';
@@ -74,8 +75,12 @@ function ask(
     subject: { type: 'user', id: user.sub },
     action: { name: action },
     resource: owner === undefined ? { type, id } : { type, id, properties: { ownerID: owner.email } },
-    context: {},
   };
+}
+
+/** A todo as the PEP names it: its id and its owner's email as the `ownerID` property. */
+function todoOf(owner: TodoUser): { type: 'todo'; id: string; properties: { ownerID: string } } {
+  return { type: 'todo', id: owner.todo, properties: { ownerID: owner.email } };
 }
 
 /** The interop's decisions for one user: the rows of its decisions table. */
@@ -158,11 +163,11 @@ describe('AuthZEN interop Todo scenario over HTTP', () => {
     const response = await post('/access/v1/evaluations', {
       subject: { type: 'user', id: MORTY.sub },
       action: { name: 'can_delete_todo' },
-      resource: { type: 'todo', id: MORTY.todo },
+      resource: todoOf(MORTY),
       evaluations: [
         {},
-        { resource: { type: 'todo', id: RICK.todo } },
-        { subject: { type: 'user', id: RICK.sub }, resource: { type: 'todo', id: RICK.todo } },
+        { resource: todoOf(RICK) },
+        { subject: { type: 'user', id: RICK.sub }, resource: todoOf(RICK) },
         { action: { name: 'can_read_user' }, resource: { type: 'user', id: RICK.email } },
       ],
     });
@@ -172,7 +177,7 @@ describe('AuthZEN interop Todo scenario over HTTP', () => {
   });
 
   it('stops at the first deny or the first permit when the options ask for it', async () => {
-    const items = [RICK, MORTY, USERS.summer!].map((o) => ({ resource: { type: 'todo', id: o.todo } }));
+    const items = [RICK, MORTY, USERS.summer!].map((o) => ({ resource: todoOf(o) }));
     const base = { subject: { type: 'user', id: MORTY.sub }, action: { name: 'can_update_todo' } };
     const all = await post('/access/v1/evaluations', { ...base, evaluations: items });
     expect(await all.json()).toEqual({
@@ -223,34 +228,100 @@ describe('AuthZEN interop Todo scenario over HTTP', () => {
   });
 
   it("finds who may update a todo, the todos a user may delete, and a user's actions on a todo", async () => {
+    // Ownership is the request's ownerID: with it, the owner qualifies; without it, only the roles
+    // that need no owner (the evil genius).
     const subjects = await post('/access/v1/search/subject', {
       subject: { type: 'user' },
       action: { name: 'can_update_todo' },
-      resource: { type: 'todo', id: MORTY.todo },
+      resource: todoOf(MORTY),
     });
     expect(await subjects.json()).toEqual({
       page: { next_token: '', count: 2, total: 2 },
       results: [RICK.sub, MORTY.sub].sort().map((id) => ({ type: 'user', id })),
     });
+    const noOwner = await post('/access/v1/search/subject', {
+      subject: { type: 'user' },
+      action: { name: 'can_update_todo' },
+      resource: { type: 'todo', id: MORTY.todo },
+    });
+    expect(await noOwner.json()).toEqual({
+      page: { next_token: '', count: 1, total: 1 },
+      results: [{ type: 'user', id: RICK.sub }],
+    });
 
-    const resources = await post('/access/v1/search/resource', {
-      subject: { type: 'user', id: MORTY.sub },
-      action: { name: 'can_delete_todo' },
-      resource: { type: 'todo' },
-    });
-    expect(await resources.json()).toEqual({
-      page: { next_token: '', count: 1 },
-      results: [{ type: 'todo', id: MORTY.todo }],
-    });
+    // The admin deletes every todo the PDP knows; an editor's own todos are known only to the PEP.
+    const deletable = async (user: TodoUser) => {
+      const response = await post('/access/v1/search/resource', {
+        subject: { type: 'user', id: user.sub },
+        action: { name: 'can_delete_todo' },
+        resource: { type: 'todo' },
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { results: { id: string }[] }).results.map((r) => r.id);
+    };
+    expect((await deletable(RICK)).sort()).toEqual(['todo-1', ...[1, 2, 3, 4, 5].map(todo)].sort());
+    expect(await deletable(MORTY)).toEqual([]);
 
-    const actions = await post('/access/v1/search/action', {
-      subject: { type: 'user', id: MORTY.sub },
-      resource: { type: 'todo', id: RICK.todo },
-    });
-    expect(await actions.json()).toEqual({
+    const actions = async (user: TodoUser, resource: unknown) => {
+      const response = await post('/access/v1/search/action', {
+        subject: { type: 'user', id: user.sub },
+        resource,
+      });
+      return response.json();
+    };
+    expect(await actions(MORTY, todoOf(RICK))).toEqual({
       page: { next_token: '', count: 2, total: 2 },
       results: [{ name: 'can_read_todos' }, { name: 'can_create_todo' }],
     });
+    expect(await actions(MORTY, todoOf(MORTY))).toEqual({
+      page: { next_token: '', count: 4, total: 4 },
+      results: ['can_read_todos', 'can_create_todo', 'can_update_todo', 'can_delete_todo'].map((name) => ({
+        name,
+      })),
+    });
+    expect(await actions(USERS.beth!, todoOf(USERS.beth!))).toEqual({
+      page: { next_token: '', count: 1, total: 1 },
+      results: [{ name: 'can_read_todos' }],
+    });
+  });
+
+  it('decides ownership by the ownerID the PEP sends, for any todo linked to the app', async () => {
+    // The PEP is the source of truth for owners: the same todo is Morty's when it says so.
+    const asOwner = await post('/access/v1/evaluation', {
+      subject: { type: 'user', id: MORTY.sub },
+      action: { name: 'can_update_todo' },
+      resource: { type: 'todo', id: RICK.todo, properties: { ownerID: MORTY.email } },
+    });
+    expect(await asOwner.json()).toEqual({ decision: true });
+    // An ownerID that is not the owner's email string owns nothing.
+    for (const ownerID of [MORTY.sub, [MORTY.email], MORTY.email.toUpperCase()]) {
+      const response = await post('/access/v1/evaluation', {
+        subject: { type: 'user', id: MORTY.sub },
+        action: { name: 'can_update_todo' },
+        resource: { type: 'todo', id: MORTY.todo, properties: { ownerID } },
+      });
+      expect(await response.json(), JSON.stringify(ownerID)).toEqual({ decision: false });
+    }
+    // No properties at all: not owned, a deny rather than an error (the evil genius needs none).
+    for (const [user, decision] of [
+      [MORTY, false],
+      [RICK, true],
+    ] as const) {
+      const response = await post('/access/v1/evaluation', {
+        subject: { type: 'user', id: user.sub },
+        action: { name: 'can_update_todo' },
+        resource: { type: 'todo', id: MORTY.todo },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ decision });
+    }
+    // A todo the PEP never linked to the app is unknown: denied even to its owner.
+    const unknown = await post('/access/v1/evaluation', {
+      subject: { type: 'user', id: MORTY.sub },
+      action: { name: 'can_update_todo' },
+      resource: { type: 'todo', id: 'not-created', properties: { ownerID: MORTY.email } },
+    });
+    expect(await unknown.json()).toEqual({ decision: false });
   });
 
   it('pages a search with next_token until it is empty, and refuses a token sent with another query', async () => {
@@ -320,13 +391,13 @@ describe('AuthZEN interop Todo scenario over HTTP', () => {
     const paged = await allPages('/access/v1/search/subject', subjects, 2);
     expect(paged).toEqual({ results: whole.results, pages: 3 });
 
-    const actions = { subject: { type: 'user', id: RICK.sub }, resource: { type: 'todo', id: RICK.todo } };
+    const actions = { subject: { type: 'user', id: RICK.sub }, resource: todoOf(RICK) };
     const all = await allPages('/access/v1/search/action', actions, 1);
     expect(all).toEqual({
-      results: ['is_owner', 'can_read_todos', 'can_create_todo', 'can_update_todo', 'can_delete_todo'].map(
-        (name) => ({ name }),
-      ),
-      pages: 5,
+      results: ['can_read_todos', 'can_create_todo', 'can_update_todo', 'can_delete_todo'].map((name) => ({
+        name,
+      })),
+      pages: 4,
     });
   });
 

@@ -178,5 +178,7 @@ describe('ip.in_cidr', () => {
 
   it('a bad CIDR is an evaluation error naming it, not a silent false', () => {
     expect(() => inCidr('10.0.0.1', '10.0.0.0/40')).toThrow(/'10.0.0.0\/40' is not a CIDR block/);
+    // INVALID_ARGUMENT (a 400 over HTTP), not an internal error.
+    expect(() => inCidr('10.0.0.1', '10.0.0.0/40')).toThrow(InvalidArgumentError);
   });
 });

@@ -18,6 +18,7 @@ import {
 } from '@bufbuild/cel';
 import { create } from '@bufbuild/protobuf';
 import { DurationSchema, TimestampSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { InvalidArgumentError } from '../errors.js';
 import type { ConditionDef, ParameterType } from './schema.js';
 
 // COST LIMITS. @bufbuild/cel has no evaluation-cost budget, so the cost is bounded by shape:
@@ -520,7 +521,9 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
       if (typeof result === 'boolean') return result;
       // With parameters missing, CEL reports an unresolved one unless the others decided it.
       if (missing !== undefined) return missing;
-      throw new Error(
+      // The request's values (or the stored ones) do not fit the expression, e.g. a map without
+      // the field it reads: the caller's to fix, as docs/conditions.md promises, not a 500.
+      throw new InvalidArgumentError(
         `condition '${def.name}' failed: ${isCelError(result) ? result.message : 'it did not evaluate to a bool'}`,
       );
     },

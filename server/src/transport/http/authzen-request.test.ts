@@ -3,7 +3,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LimitExceededError } from '../../errors.js';
 import { decodePageToken, encodePageToken, queryDigest } from './authzen-page-token.js';
-import { checkParams, fromObjectId, parseEvaluations, toObjectId } from './authzen-request.js';
+import {
+  checkParams,
+  conditionContext,
+  fromObjectId,
+  parseActionSearch,
+  parseEvaluation,
+  parseEvaluations,
+  toObjectId,
+} from './authzen-request.js';
 
 const OBJECT_ID = /^[A-Za-z0-9_\-=+|/.]{1,1024}$/;
 
@@ -85,5 +93,38 @@ describe('page tokens', () => {
     const other = queryDigest('subject', { subject: { id: 'a', type: 'user' }, limit: 2 });
     expect(() => decodePageToken(encodePageToken(digest, { offset: 4 }), other)).toThrow(/different search/);
     expect(() => decodePageToken('garbage!', digest)).toThrow(/not a next_token/);
+  });
+});
+
+describe('conditionContext', () => {
+  it('gives conditions the entities as sent, with no member for what the request left out', () => {
+    const e = parseEvaluation({
+      subject: { type: 'user', id: 'u' },
+      action: { name: 'read' },
+      resource: { type: 'todo', id: 't' },
+    });
+    const context = conditionContext(e);
+    expect(context).toEqual({
+      subject: { type: 'user', id: 'u' },
+      action: { name: 'read' },
+      resource: { type: 'todo', id: 't' },
+    });
+    // No `properties: undefined` left behind: that is not a JSON value, and conditions refuse it.
+    expect(Object.keys(context.resource as object)).toEqual(['type', 'id']);
+    const search = parseActionSearch({
+      subject: { type: 'user', id: 'u' },
+      resource: { type: 'todo', id: 't' },
+    });
+    expect(Object.keys(conditionContext(search))).toEqual(['subject', 'resource']);
+  });
+
+  it('lets a context member of the same name win over the entity', () => {
+    const e = parseEvaluation({
+      subject: { type: 'user', id: 'u' },
+      action: { name: 'read' },
+      resource: { type: 'todo', id: 't', properties: { ownerID: 'a' } },
+      context: { resource: 'mine', ip: '10.0.0.1' },
+    });
+    expect(conditionContext(e)).toMatchObject({ resource: 'mine', ip: '10.0.0.1' });
   });
 });

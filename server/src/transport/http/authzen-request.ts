@@ -380,7 +380,22 @@ export function conditionContext(e: {
   readonly action?: AuthzenAction | undefined;
   readonly context?: JsonObject | undefined;
 }): JsonObject {
-  return { subject: e.subject, resource: e.resource, action: e.action, ...e.context };
+  const entities = definedMembers({
+    subject: definedMembers(e.subject),
+    resource: definedMembers(e.resource),
+    action: definedMembers(e.action),
+  });
+  return { ...entities, ...e.context };
+}
+
+/**
+ * `value` without its `undefined` members. The parser keeps an absent optional member (a
+ * resource's `properties`, a search's `action`) as `undefined`, which is no JSON value: a
+ * condition reading the entity would refuse it rather than see the member as absent.
+ */
+function definedMembers(value: object | undefined): JsonObject | undefined {
+  if (value === undefined) return undefined;
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined));
 }
 
 /**

@@ -182,3 +182,54 @@ describe('ip.in_cidr', () => {
     expect(() => inCidr('10.0.0.1', '10.0.0.0/40')).toThrow(InvalidArgumentError);
   });
 });
+
+describe('presence tests on a missing parameter', () => {
+  const schema = compileFiles({
+    'schema.yaml': yaml`
+      kind: schema
+      conditions:
+        owner_matches:
+          parameters:
+            resource: map<any>
+            owner: string
+          expression: has(resource.properties) && resource.properties.ownerID == owner
+        not_flagged:
+          parameters:
+            resource: map<any>
+            open: bool
+          expression: open || !has(resource.flagged)
+      types:
+        user: {}
+        doc:
+          relations:
+            viewer: user with owner_matches or user with not_flagged
+    `,
+  }).schema;
+  const programOf = (name: string) => {
+    const program = compileCondition(schema.conditions!.get(name)!);
+    if (Array.isArray(program)) throw new Error(`${name} does not compile`);
+    return program;
+  };
+
+  it('is conditional on the missing parameter, never a silent deny or allow', () => {
+    const owner = programOf('owner_matches');
+    // has() on an unbound `resource` would read "absent": false, a silent deny.
+    expect(owner.evaluate(owner.bind({ owner: 'ann' }), new Map())).toEqual(['resource']);
+    const flagged = programOf('not_flagged');
+    // …and !has() a silent allow.
+    expect(flagged.evaluate(flagged.bind({ open: false }), new Map())).toEqual(['resource']);
+  });
+
+  it('decides once the parameter is there, present field or not', () => {
+    const owner = programOf('owner_matches');
+    const stored = owner.bind({ owner: 'ann' });
+    expect(owner.evaluate(stored, owner.bind({ resource: { properties: { ownerID: 'ann' } } }))).toBe(true);
+    expect(owner.evaluate(stored, owner.bind({ resource: { properties: { ownerID: 'bob' } } }))).toBe(false);
+    expect(owner.evaluate(stored, owner.bind({ resource: {} }))).toBe(false);
+    const flagged = programOf('not_flagged');
+    expect(flagged.evaluate(flagged.bind({ open: false }), flagged.bind({ resource: {} }))).toBe(true);
+    expect(flagged.evaluate(flagged.bind({ open: false }), flagged.bind({ resource: { flagged: 1 } }))).toBe(
+      false,
+    );
+  });
+});

@@ -332,6 +332,11 @@ interface ExprShape {
   nodes: number;
   /** Free identifiers (not comprehension variables), with the expression id of their first use. */
   readonly idents: Map<string, bigint>;
+  /**
+   * Free identifiers under a presence test, `has(x.f)`: CEL answers such a test false when `x`
+   * itself is unbound, so a missing `x` there must make the answer conditional, not decide it.
+   */
+  readonly presenceTested: Set<string>;
   nestedComprehension: boolean;
 }
 
@@ -339,7 +344,12 @@ interface ExprShape {
 type AnyExpr = ReturnType<typeof parse>['expr'];
 
 function shapeOf(root: AnyExpr): ExprShape {
-  const shape: ExprShape = { nodes: 0, idents: new Map(), nestedComprehension: false };
+  const shape: ExprShape = {
+    nodes: 0,
+    idents: new Map(),
+    presenceTested: new Set(),
+    nestedComprehension: false,
+  };
   const walk = (e: AnyExpr | undefined, bound: ReadonlySet<string>, loops: number): void => {
     if (e === undefined) return;
     shape.nodes++;
@@ -348,9 +358,16 @@ function shapeOf(root: AnyExpr): ExprShape {
       case 'identExpr':
         if (!bound.has(k.value.name) && !shape.idents.has(k.value.name)) shape.idents.set(k.value.name, e.id);
         return;
-      case 'selectExpr':
+      case 'selectExpr': {
+        if (k.value.testOnly) {
+          let root = k.value.operand;
+          while (root?.exprKind.case === 'selectExpr') root = root.exprKind.value.operand;
+          if (root?.exprKind.case === 'identExpr' && !bound.has(root.exprKind.value.name))
+            shape.presenceTested.add(root.exprKind.value.name);
+        }
         walk(k.value.operand, bound, loops);
         return;
+      }
       case 'callExpr':
         walk(k.value.target, bound, loops);
         for (const a of k.value.args) walk(a, bound, loops);
@@ -488,6 +505,7 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
   }
 
   const referenced = [...shape.idents.keys()].sort();
+  const presenceTested = shape.presenceTested;
   return {
     def,
     referenced,
@@ -517,6 +535,8 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
         else if (missing === undefined) missing = [name];
         else missing.push(name);
       }
+      // has(x.f) on a missing x reads as "absent", which would decide the answer by itself.
+      if (missing?.some((name) => presenceTested.has(name))) return missing;
       const result = run(bindings);
       if (typeof result === 'boolean') return result;
       // With parameters missing, CEL reports an unresolved one unless the others decided it.

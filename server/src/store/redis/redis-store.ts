@@ -198,6 +198,7 @@ export class RedisStore implements Store {
       reconnect: true,
       connectionName: `gatehouse:${options.storeName}`,
       logger: options.logger,
+      autoPipelining: true,
     });
     defineScripts(client);
     const store = new RedisStore(client, target, options, settings, keys, '');

@@ -9,6 +9,7 @@ import { PolicyError } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
 import { parseRelationship } from '../model/relationship.js';
 import { validateRelationship } from '../schema/validate.js';
+import { KnownShapes } from './known-shapes.js';
 import type { PolicySet, PositionedRelationship, RelationshipFileRef } from './policy-set.js';
 import { ProblemList } from './problem-list.js';
 import { StringResolver } from './resolve-strings.js';
@@ -142,10 +143,14 @@ async function* streamFile(
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let chunk: PositionedRelationship[] = [];
   let line = 0;
+  const shapes = new KnownShapes();
   const quick = (text: string): Relationship | undefined => {
+    const known = shapes.read(text);
+    if (known !== undefined) return known;
     try {
       const r = parseRelationship(text);
       validateRelationship(set.schema, r);
+      shapes.remember(r);
       return r;
     } catch {
       return undefined;

@@ -32,8 +32,6 @@ interface Shape {
   /** Undefined for a plain subject or a wildcard. */
   readonly subjectRelation: string | undefined;
   readonly wildcard: boolean;
-  /** `resourceType:`, what a line of this shape starts with. */
-  readonly head: string;
   /** `#relation@subjectType:`, what follows the resource id. */
   readonly middle: string;
   /** `#subjectRelation`, what ends the line after the subject id, or ''. */
@@ -43,8 +41,16 @@ interface Shape {
 /** More shapes than this and the schema is not the few-shapes kind: new ones are not remembered. */
 const MAX_SHAPES = 64;
 
+/** The shapes whose lines start with one `resourceType:`. */
+interface ShapesOfType {
+  readonly head: string;
+  readonly shapes: Shape[];
+}
+
 export class KnownShapes {
-  private readonly shapes: Shape[] = [];
+  /** By resource type: a line's type is matched once, then its relation and subject kind. */
+  private readonly byType: ShapesOfType[] = [];
+  private count = 0;
 
   /**
    * The relationship `text` holds, if it is of a remembered shape and its ids are well formed:
@@ -52,14 +58,13 @@ export class KnownShapes {
    * Undefined means "not known here", not "invalid": the caller parses and validates it in full.
    */
   read(text: string): Relationship | undefined {
-    const { shapes } = this;
-    for (let s = 0; s < shapes.length; s++) {
-      const shape = shapes[s] as Shape;
-      if (!text.startsWith(shape.head)) continue;
-      const idStart = shape.head.length;
-      const idEnd = text.indexOf('#', idStart);
-      if (idEnd < 0 || !text.startsWith(shape.middle, idEnd)) continue;
-      if (!isObjectId(text, idStart, idEnd)) return undefined;
+    const group = this.byType.find((g) => text.startsWith(g.head));
+    if (group === undefined) return undefined;
+    const idStart = group.head.length;
+    const idEnd = text.indexOf('#', idStart);
+    if (idEnd < 0 || !isObjectId(text, idStart, idEnd)) return undefined;
+    for (const shape of group.shapes) {
+      if (!text.startsWith(shape.middle, idEnd)) continue;
       const subjectStart = idEnd + shape.middle.length;
       const subjectEnd = text.length - shape.tail.length;
       if (subjectEnd < subjectStart || !text.endsWith(shape.tail)) continue;
@@ -76,11 +81,6 @@ export class KnownShapes {
             ? { type: shape.subjectType, id }
             : { type: shape.subjectType, id, relation: shape.subjectRelation };
       }
-      // Most recently used first: a file's lines come in runs of one shape.
-      if (s > 0) {
-        shapes[s] = shapes[0] as Shape;
-        shapes[0] = shape;
-      }
       return {
         resource: { type: shape.resourceType, id: text.slice(idStart, idEnd) },
         relation: shape.relation,
@@ -93,25 +93,30 @@ export class KnownShapes {
   /** Remembers the shape of `r`, which passed parseRelationship and validateRelationship. */
   remember(r: Relationship): void {
     if (r.condition !== undefined || r.expiresAt !== undefined) return;
-    if (this.shapes.length >= MAX_SHAPES) return;
+    if (this.count >= MAX_SHAPES) return;
     const wildcard = r.subject.id === WILDCARD_ID;
     const subjectRelation = r.subject.relation;
-    const known = this.shapes.some(
+    const head = `${r.resource.type}:`;
+    let group = this.byType.find((g) => g.head === head);
+    if (group === undefined) {
+      group = { head, shapes: [] };
+      this.byType.push(group);
+    }
+    const known = group.shapes.some(
       (s) =>
-        s.resourceType === r.resource.type &&
         s.relation === r.relation &&
         s.subjectType === r.subject.type &&
         s.subjectRelation === subjectRelation &&
         s.wildcard === wildcard,
     );
     if (known) return;
-    this.shapes.push({
+    this.count++;
+    group.shapes.push({
       resourceType: r.resource.type,
       relation: r.relation,
       subjectType: r.subject.type,
       subjectRelation,
       wildcard,
-      head: `${r.resource.type}:`,
       middle: `#${r.relation}@${r.subject.type}:`,
       tail: subjectRelation === undefined ? '' : `#${subjectRelation}`,
     });

@@ -3,13 +3,13 @@
 // and every bad line is reported as file:line:column like any other policy problem.
 import { createReadStream } from 'node:fs';
 import { join, posix } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { PolicyProblem, SourcePosition } from '../errors.js';
 import { PolicyError } from '../errors.js';
 import type { Relationship } from '../model/relationship.js';
 import { parseRelationship } from '../model/relationship.js';
 import { validateRelationship } from '../schema/validate.js';
 import { KnownShapes } from './known-shapes.js';
+import { lineBatches } from './line-batches.js';
 import type { PolicySet, PositionedRelationship, RelationshipFileRef } from './policy-set.js';
 import { ProblemList } from './problem-list.js';
 import { StringResolver } from './resolve-strings.js';
@@ -140,7 +140,6 @@ async function* streamFile(
     problems.add(ref.position, '$.file', `cannot read relationship file '${display}' (${reason})`);
     problems.throwIfAny();
   }
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let chunk: PositionedRelationship[] = [];
   let line = 0;
   const shapes = new KnownShapes();
@@ -157,46 +156,47 @@ async function* streamFile(
     }
   };
   try {
-    for await (const raw of lines) {
-      line++;
-      const found = lineText(format, raw, line);
-      if (found === undefined) continue;
-      if (typeof found === 'string') {
-        problems.add({ file: display, line, column: 1 }, '$', found);
-      } else if (fast) {
-        // The common case, a valid line: no position objects. A line that fails is resolved
-        // again through the resolver, which says where and why.
-        const r = quick(found.text);
-        if (r !== undefined) {
-          if (problems.size === 0) {
-            chunk.push({ relationship: r, position: NO_POSITION });
+    reading: for await (const batch of lineBatches(input)) {
+      for (const raw of batch) {
+        line++;
+        const found = lineText(format, raw, line);
+        if (found === undefined) continue;
+        if (typeof found === 'string') {
+          problems.add({ file: display, line, column: 1 }, '$', found);
+        } else if (fast) {
+          // The common case, a valid line: no position objects. A line that fails is resolved
+          // again through the resolver, which says where and why.
+          const r = quick(found.text);
+          if (r !== undefined) {
+            if (problems.size === 0) {
+              chunk.push({ relationship: r, position: NO_POSITION });
+              if (chunk.length >= chunkSize) {
+                yield chunk;
+                chunk = [];
+              }
+            }
+            continue;
+          }
+        }
+        if (typeof found !== 'string') {
+          const r = resolver.relationship({
+            text: found.text,
+            position: { file: display, line, column: found.column },
+            path: '$',
+            textPosition: found.exact ? { file: display, line, column: found.column } : undefined,
+          });
+          if (r !== undefined && problems.size === 0) {
+            chunk.push(r);
             if (chunk.length >= chunkSize) {
               yield chunk;
               chunk = [];
             }
           }
-          continue;
         }
+        if (problems.size >= MAX_PROBLEMS) break reading;
       }
-      if (typeof found !== 'string') {
-        const r = resolver.relationship({
-          text: found.text,
-          position: { file: display, line, column: found.column },
-          path: '$',
-          textPosition: found.exact ? { file: display, line, column: found.column } : undefined,
-        });
-        if (r !== undefined && problems.size === 0) {
-          chunk.push(r);
-          if (chunk.length >= chunkSize) {
-            yield chunk;
-            chunk = [];
-          }
-        }
-      }
-      if (problems.size >= MAX_PROBLEMS) break;
     }
   } finally {
-    lines.close();
     input.destroy();
   }
   if (problems.size > 0) throw new PolicyError(problems.problems);

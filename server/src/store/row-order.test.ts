@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRelationship, type Relationship } from '../model/relationship.js';
 import { RelationshipTable, SUBJECT_ID, SUBJECT_TYPE } from './relationship-table.js';
-import { keyOrder, subjectOrder } from './row-order.js';
+import { keyOrder, radixKeyOrder, subjectOrder } from './row-order.js';
 
 // Names where many are prefixes of others, with characters on both sides of each separator.
 const TYPES = ['a', 'a1', 'a/b', 'a_', 'ab'];
@@ -39,6 +39,8 @@ describe('keyOrder / subjectOrder', () => {
         const expected = [...rows].sort((a, b) => table.compare(a, b));
         const ordered = keyOrder(table, Int32Array.from(rows));
         expect(Array.from(ordered)).toEqual(expected);
+        // Valid names never hold a separator: the radix sort decides alone, without the fallback.
+        expect(Array.from(radixKeyOrder(table, Int32Array.from(rows)) ?? [])).toEqual(expected);
         const bySubject = Array.from(subjectOrder(table, ordered));
         const expectedBySubject = [...expected].sort(
           (a, b) =>

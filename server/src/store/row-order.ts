@@ -1,9 +1,8 @@
 // Bulk ordering of a loaded relationship table by stable counting sorts (LSD radix) over each
-// field's rank, instead of a comparison sort whose 20 comparisons per row each look at strings:
+// key part's rank, instead of a comparison sort whose 20 comparisons per row each look at strings:
 // the start-up load of millions of relationships was mostly that sort.
 import type { RelationshipTable } from './relationship-table.js';
 import {
-  FIELDS,
   RELATION,
   RESOURCE_ID,
   RESOURCE_TYPE,
@@ -12,14 +11,6 @@ import {
   SUBJECT_TYPE,
   WILDCARD_NUMBER,
 } from './relationship-table.js';
-
-/**
- * The character after each field in a canonical key `type:id#relation@type:id[#relation]`:
- * ranking `string + separator` orders fields as the whole keys order (no field holds its own
- * separator). Subject id and relation end the key, or precede '#' which sorts below every
- * character an id may hold, so they rank as plain strings.
- */
-const SEPARATORS = [':', '#', '@', ':', '', ''];
 
 /** Stable counting sort of `rows` by `keys[i]` (the key of `rows[i]`), keys in 0..range-1. */
 function countingSort(rows: Int32Array, keys: Int32Array, range: number): Int32Array {
@@ -32,61 +23,102 @@ function countingSort(rows: Int32Array, keys: Int32Array, range: number): Int32A
 }
 
 /**
- * Sets `codes[i]` to a number for field `field` of `rows[i]`, each distinct string its own code
- * in 0..limit-1, and returns limit. Ids are numbered per type, so an id's code is its type's
- * offset plus its number (a wildcard takes the last code); an absent subject relation is code 0.
+ * One counting-sort pass: a part of the canonical key `type:id#relation@type:id[#relation]`.
+ * An object (type and id) is one pass, not two: ids are numbered per type, so `offset of its
+ * type + its number` already names the object, and its rank is that of the string `type:id`.
  */
-function fieldCodes(
+interface Pass {
+  /** The field whose number the pass reads (an object's id). */
+  readonly field: number;
+  /** For an object, the field holding its type. */
+  readonly typeField?: number;
+  /**
+   * What follows the part (an object's id) in the key: ranking `part + separator` orders parts as whole keys
+   * order (no part holds its own separator). The subject and its relation end the key, or
+   * precede '#', which sorts below every character an id may hold, so they rank as plain strings.
+   */
+  readonly separator: string;
+}
+
+/** Last part first (least significant digit first). */
+const PASSES: readonly Pass[] = [
+  { field: SUBJECT_RELATION, separator: '' },
+  { field: SUBJECT_ID, typeField: SUBJECT_TYPE, separator: '' },
+  { field: RELATION, separator: '@' },
+  { field: RESOURCE_ID, typeField: RESOURCE_TYPE, separator: '#' },
+];
+
+/**
+ * Sets `codes[i]` to a number for `pass`'s part of `rows[i]`, each distinct string its own code
+ * in 0..limit-1, and returns limit. An object's code is its type's offset plus its id number (a
+ * wildcard takes its type's code past every id); an absent subject relation is code 0.
+ */
+function partCodes(
   table: RelationshipTable,
   rows: Int32Array,
-  field: number,
+  pass: Pass,
   codes: Int32Array,
   scratch: Int32Array,
 ): number {
-  table.copyField(field, rows, codes);
-  if (field === RESOURCE_TYPE || field === SUBJECT_TYPE) return table.ids.typeCount;
-  if (field === RELATION) return table.pool.limit;
-  if (field === SUBJECT_RELATION) {
+  table.copyField(pass.field, rows, codes);
+  if (pass.field === RELATION) return table.pool.limit;
+  if (pass.typeField === undefined) {
     for (let i = 0; i < rows.length; i++) codes[i]!++;
     return table.pool.limit + 1;
   }
   const { ids } = table;
   const offsets = new Int32Array(ids.typeCount + 1);
   for (let t = 0; t < ids.typeCount; t++) offsets[t + 1] = offsets[t]! + ids.internerOf(t).size;
-  const wildcard = offsets[ids.typeCount]!;
-  table.copyField(field === RESOURCE_ID ? RESOURCE_TYPE : SUBJECT_TYPE, rows, scratch);
+  const wildcards = offsets[ids.typeCount]!;
+  table.copyField(pass.typeField, rows, scratch);
   for (let i = 0; i < rows.length; i++) {
     const id = codes[i]!;
-    codes[i] = id === WILDCARD_NUMBER ? wildcard : offsets[scratch[i]!]! + id;
+    codes[i] = id === WILDCARD_NUMBER ? wildcards + scratch[i]! : offsets[scratch[i]!]! + id;
   }
-  return wildcard + 1;
+  return wildcards + ids.typeCount;
+}
+
+/** Each type's rank among the strings `type:`, by type number: how an object's type part orders. */
+function typeRanks(table: RelationshipTable): Int32Array {
+  const { ids } = table;
+  const heads = Array.from({ length: ids.typeCount }, (_, t) => [`${ids.typeName(t)}:`, t] as const);
+  heads.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const ranks = new Int32Array(ids.typeCount);
+  heads.forEach(([, t], r) => {
+    ranks[t] = r;
+  });
+  return ranks;
 }
 
 /**
- * `rows` in key order (as `table.compare`), stably, by one counting sort per field, last field
- * first, over each field's rank (its strings sorted once). The result is checked pair by pair
- * with `table.compare`; if a field did hold its separator (ids the store was never meant to
- * hold), the comparison sort decides instead.
+ * `rows` in key order (as `table.compare`) by one stable counting sort per key part, last part
+ * first, over each part's rank (its distinct strings sorted once); undefined if the result is
+ * not in key order, which happens only if a field holds its separator (ids the store was never
+ * meant to hold).
  */
-export function keyOrder(table: RelationshipTable, rows: Int32Array): Int32Array {
+export function radixKeyOrder(table: RelationshipTable, rows: Int32Array): Int32Array | undefined {
   const n = rows.length;
   const codes = new Int32Array(n);
   const scratch = new Int32Array(n);
   let out = rows;
-  for (let f = FIELDS - 1; f >= 0; f--) {
-    const limit = fieldCodes(table, out, f, codes, scratch);
+  for (const pass of PASSES) {
+    const limit = partCodes(table, out, pass, codes, scratch);
     const rank = new Int32Array(limit).fill(-1);
-    const keyed: (readonly [string, number])[] = [];
-    const sep = SEPARATORS[f]!;
+    // An object ranks by its type's rank, then by `id + separator`: no `type:id` string is built
+    // (a million of them outlived a 64 MB heap while sorted).
+    const keyed: (readonly [string, number, number])[] = [];
+    const ranks = pass.typeField === undefined ? undefined : typeRanks(table);
     // Code 0 of the subject relation is "none": a plain subject sorts before every subject set.
-    const absent = f === SUBJECT_RELATION ? 0 : -1;
+    const absent = pass.field === SUBJECT_RELATION ? 0 : -1;
     for (let i = 0; i < n; i++) {
       const c = codes[i]!;
       if (rank[c] !== -1 || c === absent) continue;
       rank[c] = 0;
-      keyed.push([table.fieldString(out[i]!, f) + sep, c]);
+      const row = out[i]!;
+      const typeRank = ranks === undefined ? 0 : ranks[table.field(row, pass.typeField!)]!;
+      keyed.push([table.fieldString(row, pass.field) + pass.separator, c, typeRank]);
     }
-    keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    keyed.sort((a, b) => a[2] - b[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const shift = absent === 0 ? 1 : 0;
     keyed.forEach(([, c], r) => {
       rank[c] = r + shift;
@@ -97,9 +129,14 @@ export function keyOrder(table: RelationshipTable, rows: Int32Array): Int32Array
   }
   // Equal rows (duplicates the bulk load has yet to drop) stay adjacent, in input order.
   for (let i = 1; i < out.length; i++) {
-    if (table.compare(out[i - 1]!, out[i]!) > 0) return rows.slice().sort((a, b) => table.compare(a, b));
+    if (table.compare(out[i - 1]!, out[i]!) > 0) return undefined;
   }
   return out;
+}
+
+/** `rows` in key order, stably: by the radix sort, or by `table.compare` where it cannot decide. */
+export function keyOrder(table: RelationshipTable, rows: Int32Array): Int32Array {
+  return radixKeyOrder(table, rows) ?? rows.slice().sort((a, b) => table.compare(a, b));
 }
 
 /** `keyOrdered` (rows in key order) grouped by subject type then id number, key order kept within each. */

@@ -56,6 +56,14 @@ describe.each([['grpc'], ['http']] as const)('conditions over %s against gatehou
     ]);
     expect(results.map((r) => r.permissionship)).toEqual(['allowed', 'conditional', 'allowed']);
     expect(results[1]?.missingContext).toEqual(['ip']);
+    // The metrics count a conditional answer as such, never as a deny.
+    const metrics = await (await fetch(`http://${server.http}/metrics`)).text();
+    expect(metrics).toMatch(
+      new RegExp(
+        `gatehouse_request_duration_seconds_count\\{transport="${kind}",method="Check",outcome="conditional"\\} 1\n`,
+      ),
+    );
+    expect(metrics).toMatch(/gatehouse_batch_checks_total\{outcome="conditional"\} 1\n/);
   });
 
   it('lookups list conditional results apart from granted ones', async () => {

@@ -6,8 +6,11 @@ import type { BatchCheckResult } from '../engine/types.js';
 import { LatencyHistogram, type Series } from './latency-histogram.js';
 
 export type TransportName = 'grpc' | 'http';
-/** `allowed`/`denied` for decisions, `ok` for other successes, `error` for failures. */
-export type Outcome = 'allowed' | 'denied' | 'ok' | 'error';
+/**
+ * `allowed`/`denied`/`conditional` for decisions (conditional: the answer waits on context the
+ * request did not carry), `ok` for other successes, `error` for failures.
+ */
+export type Outcome = 'allowed' | 'denied' | 'conditional' | 'ok' | 'error';
 
 /** What the gauges read at scrape time; nothing is pushed on the request path. */
 export interface MetricsSource {
@@ -53,7 +56,7 @@ const LATENCY_BUCKETS = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 
-const OUTCOMES: readonly Outcome[] = ['allowed', 'denied', 'ok', 'error'];
+const OUTCOMES: readonly Outcome[] = ['allowed', 'denied', 'conditional', 'ok', 'error'];
 
 /** Pre-resolved series for one (transport, method): observing does no label work at all. */
 export class MethodMetrics {
@@ -173,14 +176,17 @@ export class GatehouseMetrics {
   /** Count the outcomes of one batch's items. */
   batchItems(results: readonly BatchCheckResult[]): void {
     let allowed = 0;
+    let conditional = 0;
     let errors = 0;
     for (const item of results) {
       if (item.error !== undefined) errors++;
       else if (item.allowed) allowed++;
+      else if (item.permissionship === 'conditional') conditional++;
     }
-    const denied = results.length - allowed - errors;
+    const denied = results.length - allowed - conditional - errors;
     if (allowed > 0) this.#batchChecks.labels('allowed').inc(allowed);
     if (denied > 0) this.#batchChecks.labels('denied').inc(denied);
+    if (conditional > 0) this.#batchChecks.labels('conditional').inc(conditional);
     if (errors > 0) this.#batchChecks.labels('error').inc(errors);
   }
 

@@ -111,7 +111,7 @@ class OpenRequestSpan implements RequestSpan {
     if (this.#ended) return;
     this.#ended = true;
     this.#span.setAttribute('gatehouse.outcome', outcome);
-    if (outcome === 'allowed' || outcome === 'denied')
+    if (outcome === 'allowed' || outcome === 'denied' || outcome === 'conditional')
       this.#span.setAttribute('gatehouse.allowed', outcome === 'allowed');
     this.#span.end();
   }

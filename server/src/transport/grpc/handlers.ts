@@ -78,7 +78,12 @@ function firstString(metadata: Metadata, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-const decided = (r: Message): Outcome => (r.permissionship === S.hasPermission ? 'allowed' : 'denied');
+const decided = (r: Message): Outcome =>
+  r.permissionship === S.hasPermission
+    ? 'allowed'
+    : r.permissionship === S.conditionalPermission
+      ? 'conditional'
+      : 'denied';
 const ok = (_response: Message): Outcome => 'ok';
 
 /** The implementation object grpc-js binds to the service definition. */

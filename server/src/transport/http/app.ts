@@ -43,8 +43,14 @@ type Wire = Record<string, unknown>;
 const JSON_TYPE = 'application/json';
 const JSON_HEADERS = { 'content-type': JSON_TYPE } as const;
 const TIMEOUT_MS = /^\d{1,9}$/;
-const decided = (r: Wire): Outcome => (r.permissionship === S.hasPermission ? 'allowed' : 'denied');
-const checkOutcome = (r: CheckResult): Outcome => (r.allowed ? 'allowed' : 'denied');
+const decided = (r: Wire): Outcome =>
+  r.permissionship === S.hasPermission
+    ? 'allowed'
+    : r.permissionship === S.conditionalPermission
+      ? 'conditional'
+      : 'denied';
+const checkOutcome = (r: CheckResult): Outcome =>
+  r.allowed ? 'allowed' : r.permissionship === 'conditional' ? 'conditional' : 'denied';
 const ok = (_response: unknown): Outcome => 'ok';
 const toJson = (response: unknown): string => JSON.stringify(response);
 

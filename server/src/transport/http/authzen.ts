@@ -314,7 +314,7 @@ export function mountAuthzen(app: Hono, options: AuthzenOptions): void {
 function evaluationAnswer(r: CheckResult): AuthzenAnswer {
   if (r.allowed) return { outcome: 'allowed', body: ALLOWED };
   if (r.permissionship !== 'conditional') return { outcome: 'denied', body: DENIED };
-  return { outcome: 'denied', body: JSON.stringify(decisionOf(r)) };
+  return { outcome: 'conditional', body: JSON.stringify(decisionOf(r)) };
 }
 
 /**

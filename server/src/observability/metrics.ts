@@ -212,22 +212,18 @@ function addPolicyAndReplicationMetrics(registers: Registry[], source: MetricsSo
   }
   if (source.replicaStatus === undefined) return;
   const status = (): ReplicationStatus => (source.replicaStatus as () => ReplicationStatus)();
-  new Gauge({
-    name: 'gatehouse_replication_lag_revisions',
-    help: 'Store revisions this replica knows of and has not applied yet.',
+  scrapedGauge(
     registers,
-    collect() {
-      this.set(status().lagRevisions);
-    },
-  });
-  new Gauge({
-    name: 'gatehouse_replication_lag_seconds',
-    help: 'How far behind the store this replica is in time: 0 when caught up.',
+    'gatehouse_replication_lag_revisions',
+    'Store revisions this replica knows of and has not applied yet.',
+    () => status().lagRevisions,
+  );
+  scrapedGauge(
     registers,
-    collect() {
-      this.set(status().lagSeconds);
-    },
-  });
+    'gatehouse_replication_lag_seconds',
+    'How far behind the store this replica is in time: 0 when caught up.',
+    () => status().lagSeconds,
+  );
   new Gauge({
     name: 'gatehouse_replica_state',
     help: 'The replica state machine: 1 for the current state, 0 for the others.',
@@ -238,25 +234,18 @@ function addPolicyAndReplicationMetrics(registers: Registry[], source: MetricsSo
       for (const state of REPLICA_STATES) this.labels(state).set(state === current ? 1 : 0);
     },
   });
-  // A counter (it only grows), read from the replica at scrape time like the decision-log one.
-  new Counter({
-    name: 'gatehouse_replica_resyncs_total',
-    help: 'Times the replica rebuilt its graph from a snapshot after the first build (truncated changelog, divergence, new store epoch).',
+  scrapedCounter(
     registers,
-    collect() {
-      this.reset();
-      const resyncs = status().resyncs;
-      if (resyncs > 0) this.inc(resyncs);
-    },
-  });
-  new Gauge({
-    name: 'gatehouse_replica_lost_revisions',
-    help: 'Revisions known lost because the store data started anew (a new epoch); 0 if none.',
+    'gatehouse_replica_resyncs_total',
+    'Times the replica rebuilt its graph from a snapshot after the first build (truncated changelog, divergence, new store epoch).',
+    () => status().resyncs,
+  );
+  scrapedGauge(
     registers,
-    collect() {
-      this.set(status().lostRevisions);
-    },
-  });
+    'gatehouse_replica_lost_revisions',
+    'Revisions known lost because the store data started anew (a new epoch); 0 if none.',
+    () => status().lostRevisions,
+  );
 }
 
 /** A counter whose value is read from `read()` at scrape time (it only grows). */

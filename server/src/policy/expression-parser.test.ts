@@ -21,6 +21,8 @@ function show(e: ExprAst): string {
       return e.name;
     case 'arrow':
       return `${e.via}->${e.name}`;
+    case 'allArrow':
+      return `${e.via}.all(${e.name})`;
     case 'union':
       return `(${e.operands.map(show).join(' | ')})`;
     case 'intersection':

@@ -5,8 +5,8 @@
 // `doc:1#restricted@doc:1#viewer`) is false: the check is denied, as OpenFGA answers it.
 // Facts of other groups are fixed booleans answered by the ordinary plans.
 import type { Expr } from '../schema/schema.js';
-import type { NodeEval, PlanGraph } from './check-plan.js';
 import { existingRelationships } from './all-arrow.js';
+import type { NodeEval, PlanGraph } from './check-plan.js';
 import type { Query } from './query.js';
 import { MEMO_FALSE, MEMO_TRUE } from './query.js';
 import type { SchemaModel, SchemaNode } from './schema-model.js';

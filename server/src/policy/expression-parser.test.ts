@@ -72,7 +72,7 @@ describe('parseExpression precedence', () => {
 
   it('positions an all-arrow at its relation and its target', () => {
     const ast = parseExpression('owner or team.all(member)', context());
-    const all = (ast as Extract<ExprAst, { op: 'union' }>).operands[1];
+    const all = (ast as Extract<ExprAst, { op: 'union' | 'intersection' }>).operands[1];
     expect(all?.op === 'allArrow' && [all.position.column, all.namePosition.column]).toEqual([10, 19]);
   });
 });

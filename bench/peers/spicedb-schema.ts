@@ -20,6 +20,8 @@ function expression(e: Expr): string {
       return spiceName(e.name);
     case 'arrow':
       return `${spiceName(e.via)}->${spiceName(e.name)}`;
+    case 'allArrow':
+      return `${spiceName(e.via)}.all(${spiceName(e.name)})`;
     case 'union':
       return `(${e.operands.map(expression).join(' + ')})`;
     case 'intersection':

@@ -207,7 +207,7 @@ export interface ExplainNode {
   readonly kind: string;
   /** `type:id` the node was evaluated on. */
   readonly object: string;
-  /** Rule name, `via->name` for arrows, the relationship for `direct`. */
+  /** Rule name, `via->name` or `via.all(name)` for arrows, the relationship for `direct`. */
   readonly label: string;
   readonly result: boolean;
   readonly children: readonly ExplainNode[];

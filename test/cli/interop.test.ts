@@ -90,4 +90,20 @@ describe('gatehouse import / export', () => {
     expect(bad.code).toBe(64);
     expect(bad.stderr).toContain("unknown system 'cedar'");
   });
+
+  it('refuses to export an intersection arrow to OpenFGA, writing nothing, and exports it to SpiceDB', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'schema.yaml'),
+      'kind: schema\ntypes:\n  user: {}\n  team:\n    relations:\n      member: user\n  doc:\n    relations:\n      team: team\n    permissions:\n      view: team.all(member)\n',
+    );
+    const fga = await runCli('export', 'openfga', dir);
+    expect(fga.code).toBe(1);
+    expect(fga.stdout).toBe('');
+    expect(fga.stderr).toContain('OpenFGA has no intersection arrow');
+    expect(fga.stderr).toContain("'doc#view = team.all(member)'");
+    const zed = await runCli('export', 'spicedb', dir);
+    expect(zed.code).toBe(0);
+    expect(zed.stdout).toContain('permission view = team.all(member)');
+  });
 });

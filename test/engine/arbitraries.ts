@@ -1,12 +1,13 @@
 // fast-check generators for engine property tests: random but valid compiled schemas (nested
 // and mutually nested groups, wildcards, subject sets on permissions, recursive arrows, arrows
-// through subject sets and to targets only some types define, intersection, and exclusion —
-// stratified or recursing through `but not`) and random relationship sets over small id pools.
+// through subject sets and to targets only some types define, intersection arrows `.all()`,
+// intersection, and exclusion — stratified or recursing through `but not`) and random
+// relationship sets over small id pools.
 import fc from 'fast-check';
 import type { Relationship } from '../../server/src/model/relationship.js';
 import type { Schema } from '../../server/src/schema/schema.js';
 import type { ExprSpec, TypeSpec } from './schema-builder.js';
-import { and, arrow, butNot, defineSchema, or, ref } from './schema-builder.js';
+import { allArrow, and, arrow, butNot, defineSchema, or, ref } from './schema-builder.js';
 
 export const ID_POOLS: Readonly<Record<string, readonly string[]>> = {
   user: ['u0', 'u1', 'u2', 'u3'],
@@ -31,6 +32,11 @@ function exprArb(i: number): fc.Arbitrary<ExprSpec> {
     { weight: 1, arbitrary: fc.constantFrom('owner', 'viewer').map((r) => arrow('parent', r)) },
     // Defined only on groups, which `parent` may hold as subject sets: a partial arrow target.
     { weight: 1, arbitrary: fc.constantFrom('member', 'any').map((r) => arrow('parent', r)) },
+    // Every parent: recursive, to relations, and to targets only groups define (a doc parent fails).
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(...upToSelf, 'owner', 'viewer', 'member').map((p) => allArrow('parent', p)),
+    },
     {
       weight: earlier.length > 0 ? 2 : 0,
       arbitrary: fc.constantFrom(...(earlier.length > 0 ? earlier : ['p0'])).map(ref),
@@ -53,6 +59,7 @@ function exprArb(i: number): fc.Arbitrary<ExprSpec> {
       arbitrary: fc.constantFrom<ExprSpec>(
         ...DOC_PERMISSIONS.map(ref),
         ...DOC_PERMISSIONS.map((p) => arrow('parent', p)),
+        ...DOC_PERMISSIONS.map((p) => allArrow('parent', p)),
       ),
     },
   );

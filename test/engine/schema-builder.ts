@@ -12,12 +12,14 @@ import type {
 /** A permission expression before `ref` targets are known. */
 export type ExprSpec =
   | { readonly op: 'ref'; readonly name: string }
-  | { readonly op: 'arrow'; readonly via: string; readonly name: string }
+  | { readonly op: 'arrow' | 'allArrow'; readonly via: string; readonly name: string }
   | { readonly op: 'union' | 'intersection'; readonly operands: readonly ExprSpec[] }
   | { readonly op: 'exclusion'; readonly base: ExprSpec; readonly subtract: ExprSpec };
 
 export const ref = (name: string): ExprSpec => ({ op: 'ref', name });
 export const arrow = (via: string, name: string): ExprSpec => ({ op: 'arrow', via, name });
+/** `via.all(name)`: the intersection arrow. */
+export const allArrow = (via: string, name: string): ExprSpec => ({ op: 'allArrow', via, name });
 export const or = (...operands: ExprSpec[]): ExprSpec => ({ op: 'union', operands });
 export const and = (...operands: ExprSpec[]): ExprSpec => ({ op: 'intersection', operands });
 export const butNot = (base: ExprSpec, subtract: ExprSpec): ExprSpec => ({ op: 'exclusion', base, subtract });
@@ -41,6 +43,7 @@ function resolve(e: ExprSpec, relations: ReadonlyMap<string, RelationDef>): Expr
     case 'ref':
       return { op: 'ref', name: e.name, target: relations.has(e.name) ? 'relation' : 'permission' };
     case 'arrow':
+    case 'allArrow':
       return e;
     case 'union':
     case 'intersection':

@@ -187,7 +187,7 @@ definition doc {
     );
   });
 
-  it('imports caveats as conditions, expiry and caveated relationships as written, and reports .all() arrows', () => {
+  it('imports caveats as conditions, expiry and caveated relationships as written, and .all() arrows', () => {
     const result = importSpiceDb(
       `schema: |-
   use expiration
@@ -210,8 +210,9 @@ assertions:
       'v.yaml',
       true,
     );
-    expect(result.unsupported.map((u) => u.feature)).toEqual(['all-arrow']);
+    expect(result.unsupported).toEqual([]);
     const schema = result.files.find((f) => f.path === 'schema.yaml')!.content;
+    expect(schema).toContain('view: "parent.all(view) or viewer"');
     expect(schema).toContain('viewer: "user with ok or user"');
     expect(schema).toContain('  ok:\n    parameters:\n      x: "int"\n    expression: |-\n      x > 1');
     const data = result.files.find((f) => f.path === 'relationships.yaml')!.content;

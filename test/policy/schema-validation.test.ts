@@ -382,7 +382,7 @@ const cases: Array<[rule: string, files: Record<string, string>, expected: strin
     'an invalid namespace',
     { 'ns.yaml': 'kind: schema\nnamespace: Team-CRM\ntypes: {}\n' },
     [
-      "ns.yaml:2:12: namespace 'Team-CRM' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters",
+      "ns.yaml:2:12: namespace 'Team-CRM' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters, and '/' between levels ('org/sales'), at most 7 levels",
     ],
   ],
 ];

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPolicyProblem, PolicyError } from '../errors.js';
-import { exportOpenFga, exportSpiceDb } from '../interop/export.js';
+import { exportOpenFga, exportSpiceDb, NotExportableError } from '../interop/export.js';
 import type { ImportResult } from '../interop/import.js';
 import { importOpenFga, importSpiceDb, parseOpenFgaTuples } from '../interop/import.js';
 import { compilePolicySet } from '../policy/compile-policy-set.js';
@@ -126,6 +126,14 @@ export async function runExport(argv: readonly string[], io: CliIo): Promise<num
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, EXPORT_USAGE);
   const set = await loadPoliciesForCommand(dir, io);
   if (set === undefined) return EXIT_FAILURE;
-  io.stdout.write(system === 'openfga' ? exportOpenFga(set.schema) : exportSpiceDb(set.schema));
+  let text: string;
+  try {
+    text = system === 'openfga' ? exportOpenFga(set.schema) : exportSpiceDb(set.schema);
+  } catch (error) {
+    if (!(error instanceof NotExportableError)) throw error;
+    writeLine(io.stderr, `gatehouse: cannot export '${dir}' to ${system}: ${error.message}`);
+    return EXIT_FAILURE;
+  }
+  io.stdout.write(text);
   return EXIT_OK;
 }

@@ -5,6 +5,7 @@ import { DepthExceededError } from '../errors.js';
 import type { SubjectKind } from '../graph/edge-set.js';
 import type { GroupClosure } from '../graph/group-closure.js';
 import type { Expr, ObjectTypeDef } from '../schema/schema.js';
+import { existingRelationships } from './all-arrow.js';
 import { MEMO_FALSE, MEMO_TRUE, Query } from './query.js';
 import type { SchemaModel, SchemaNode } from './schema-model.js';
 import { wellFoundedPlans } from './well-founded.js';
@@ -28,6 +29,13 @@ export interface PlanEdgeSet {
   readonly forward: NeighborLists;
   readonly reverse: NeighborLists;
   has(resource: number, subject: number): boolean;
+  /**
+   * How many relationships of this kind `resource` has, granting or not (expired ones do not
+   * exist): at least `forward.degree(resource)`. A view that lists only the granting ones (the
+   * request view of conditional-check.ts) says so here; `via.all(name)` fails when they differ.
+   * Absent: every relationship grants.
+   */
+  existing?(resource: number): number;
 }
 
 /** What plans read of a graph: a GraphIndex, or the request view of conditional-check.ts. */
@@ -180,6 +188,8 @@ export function compileCheckPlans(
         }
         return anyOf(parts);
       }
+      case 'allArrow':
+        return allObjects(graph.relation(type.name, e.via)?.edgeSets ?? [], e.name);
       case 'union':
         return anyOf(e.operands.map((o) => compileExpr(type, o)));
       case 'intersection':
@@ -190,6 +200,35 @@ export function compileCheckPlans(
         return (x, d) => base(x, d) && !subtract(x, d);
       }
     }
+  };
+
+  /**
+   * `via.all(name)` over the edge sets of `via`: x holds it when `via` names at least one object,
+   * every relationship of `via` grants (see PlanEdgeSet.existing), and `name` holds on every
+   * object named. An object whose type lacks `name` fails it (SpiceDB: "no members" there).
+   */
+  const allObjects = (edgeSets: readonly PlanEdgeSet[], name: string): NodeEval => {
+    const targets = edgeSets.map((edges) =>
+      edges.kind === 'wildcard' ? -1 : (model.node(edges.subjectType, name)?.index ?? -1),
+    );
+    return (x, d) => {
+      let named = 0;
+      let existing = 0;
+      for (let k = 0; k < edgeSets.length; k++) {
+        const edges = edgeSets[k]!;
+        const forward = edges.forward;
+        const n = forward.degree(x);
+        existing += existingRelationships(edges, x);
+        if (n === 0) continue;
+        const target = targets[k]!;
+        if (target === -1) return false;
+        if (d >= maxDepth) tooDeep();
+        const f = evals[target]!;
+        for (let i = 0; i < n; i++) if (!f(forward.neighbor(x, i), d + 1)) return false;
+        named += n;
+      }
+      return named > 0 && named === existing;
+    };
   };
 
   const compileRelation = (node: SchemaNode): NodeEval => {

@@ -34,7 +34,10 @@ function renameExpr(e: Expr, bound: Bound): Expr {
     case 'ref':
       return { op: 'ref', name: boundName(e.name, bound), target: e.target };
     case 'arrow':
-      return { op: 'arrow', via: boundName(e.via, bound), name: boundName(e.name, bound) };
+    case 'allArrow':
+      // `.all()` stays monotone in both its relation and its target, so each bound reads the
+      // same bound of both; the relationships a bound leaves out make it fail (PlanEdgeSet.existing).
+      return { op: e.op, via: boundName(e.via, bound), name: boundName(e.name, bound) };
     case 'union':
     case 'intersection':
       return { op: e.op, operands: e.operands.map((o) => renameExpr(o, bound)) };

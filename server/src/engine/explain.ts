@@ -196,6 +196,8 @@ export class Explainer {
         }
         return { kind: 'arrow', object, label: `${e.via}->${e.name}`, result, children };
       }
+      case 'allArrow':
+        return this.allArrow(type, e, x, object, depth);
       case 'union': {
         const children: ExplainNode[] = [];
         for (const o of e.operands) {
@@ -234,6 +236,47 @@ export class Explainer {
         };
       }
     }
+  }
+
+  /**
+   * `via.all(name)`: one child per object tried, stopping at the first that fails; a `direct`
+   * child says so when `via` names no object (then it is false) or one whose type lacks `name`.
+   */
+  private allArrow(
+    type: ObjectTypeDef,
+    e: Extract<Expr, { op: 'allArrow' }>,
+    x: number,
+    object: string,
+    depth: number,
+  ): ExplainNode {
+    const label = `${e.via}.all(${e.name})`;
+    const children: ExplainNode[] = [];
+    let named = 0;
+    let result = true;
+    for (const edges of this.graph.relation(type.name, e.via)!.edgeSets) {
+      const n = edges.forward.degree(x);
+      if (n === 0) continue;
+      named += n;
+      const targetNode = edges.kind === 'wildcard' ? undefined : this.model.node(edges.subjectType, e.name);
+      if (targetNode === undefined) {
+        const y = this.objectName(edges.subjectType, edges.forward.neighbor(x, 0));
+        children.push(direct(object, `${y} has no relation or permission '${e.name}'`, false));
+        result = false;
+        break;
+      }
+      if (depth >= this.maxDepth) throw new DepthExceededError(this.maxDepth);
+      for (let i = 0; i < n && result; i++) {
+        const child = this.explainNode(targetNode.index, edges.forward.neighbor(x, i), depth + 1);
+        children.push(child);
+        result = child.result;
+      }
+      if (!result) break;
+    }
+    if (named === 0) {
+      children.push(direct(object, `${object}#${e.via} names no object, so '${label}' is false`, false));
+      result = false;
+    }
+    return { kind: 'arrow', object, label, result, children };
   }
 }
 

@@ -35,6 +35,12 @@ export interface ReferenceOptions {
    * bounds of a relation hold the same sets.
    */
   readonly canonicalName?: (name: string) => string;
+  /**
+   * How many relationships `object#relation` has, granting or not (the three-valued reference
+   * gives each bound only the granting ones): `via.all(name)` fails when some do not grant.
+   * Absent: the relationships given.
+   */
+  readonly relationshipCount?: (object: string, relation: string) => number;
 }
 
 export function evaluateReference(
@@ -88,6 +94,21 @@ export function evaluateReference(
               r.subject.id !== WILDCARD_ID &&
               value(`${r.subject.type}:${r.subject.id}`, r.subject.type, e.name, negated),
           );
+        case 'allArrow': {
+          // Every relationship of `via` (and there is one) grants and leads to an object holding
+          // `name`; `relationshipCount` counts the ones that do not grant (conditions false).
+          const rels = byResource.get(`${o}#${e.via}`) ?? [];
+          const existing = options.relationshipCount?.(o, e.via) ?? rels.length;
+          return (
+            rels.length > 0 &&
+            rels.length === existing &&
+            rels.every(
+              (r) =>
+                r.subject.id !== WILDCARD_ID &&
+                value(`${r.subject.type}:${r.subject.id}`, r.subject.type, e.name, negated),
+            )
+          );
+        }
         case 'union':
           return e.operands.some((x) => evalExpr(type, o, x, negated));
         case 'intersection':
@@ -214,7 +235,7 @@ function orderedComponents(schema: Schema): string[][] {
       const out: string[] = [];
       const walk = (e: Expr): void => {
         if (e.op === 'ref') out.push(`${type.name}#${e.name}`);
-        else if (e.op === 'arrow') {
+        else if (e.op === 'arrow' || e.op === 'allArrow') {
           for (const a of type.relations.get(e.via)?.allowed ?? []) out.push(`${a.type}#${e.name}`);
         } else if (e.op === 'exclusion') {
           walk(e.base);
@@ -289,8 +310,11 @@ export function evaluateReference3(
         : { ...r.subject, relation: boundName(r.subject.relation, bound) };
     doubled.push({ resource: r.resource, relation: boundName(r.relation, bound), subject });
   };
+  const existing = new Map<string, number>();
   for (const r of [...relationships, ...(facts.contextualRelationships ?? [])]) {
     if (r.expiresAt !== undefined && r.expiresAt <= now) continue;
+    const slot = `${formatObject(r.resource)}#${r.relation}`;
+    existing.set(slot, (existing.get(slot) ?? 0) + 1);
     let granted: boolean | readonly string[] = true;
     if (r.condition !== undefined) {
       const program = programs.get(r.condition.name)!;
@@ -301,7 +325,10 @@ export function evaluateReference3(
     if (granted === true) put(r, LOWER);
     put(r, UPPER);
   }
-  const reference = evaluateReference(doubleSchema(schema), doubled, { canonicalName: stripBound });
+  const reference = evaluateReference(doubleSchema(schema), doubled, {
+    canonicalName: stripBound,
+    relationshipCount: (object, relation) => existing.get(`${object}#${stripBound(relation)}`) ?? 0,
+  });
   const at = (request: CheckRequest, bound: typeof LOWER | typeof UPPER): boolean => {
     const s = request.subject;
     const subject = s.relation === undefined ? s : { ...s, relation: boundName(s.relation, bound) };

@@ -281,6 +281,20 @@ class BoundEdgeSet implements PlanEdgeSet, NeighborLists {
     return this.base.forward.degree(x) + this.extras(x).length;
   }
 
+  /**
+   * Every relationship of this kind from x that exists at this request's time, whatever its
+   * condition says (PlanEdgeSet.existing): `via.all(name)` fails when one does not grant.
+   */
+  existing(x: number): number {
+    let n = this.base.forward.degree(x);
+    const live = (r: Relationship): boolean =>
+      this.matches(r) && (r.expiresAt === undefined || r.expiresAt > this.state.now);
+    for (const e of this.graph.attributed.relation(this.base.resourceType, this.base.relation)?.from(x) ?? [])
+      if (live(e.relationship)) n++;
+    for (const e of this.state.contextualFrom(this.slotKey, x)) if (live(e.relationship)) n++;
+    return n;
+  }
+
   neighbor(x: number, i: number): number {
     const d = this.base.forward.degree(x);
     return i < d ? this.base.forward.neighbor(x, i) : this.extras(x)[i - d]!;

@@ -104,7 +104,7 @@ export interface LookupSubjectsResult {
 
 /** One node of an explanation tree: what was evaluated, on which object, and its result. */
 export interface ExplainNode {
-  /** `permission`/`relation`: a named rule on `object`; `arrow`: `via->name`; set operators; `direct`: a stored relationship. */
+  /** `permission`/`relation`: a named rule on `object`; `arrow`: `via->name` or `via.all(name)`; set operators; `direct`: a stored relationship. */
   readonly kind:
     | 'permission'
     | 'relation'
@@ -116,7 +116,7 @@ export interface ExplainNode {
     | 'cycle';
   /** `type:id` the node was evaluated on. */
   readonly object: string;
-  /** Permission/relation name, `via->name` for arrows, the relationship string for `direct`. */
+  /** Permission/relation name, `via->name` or `via.all(name)` for arrows, the relationship string for `direct`. */
   readonly label: string;
   readonly result: boolean;
   /** True when this node's answer is conditional (then `result` is false). */

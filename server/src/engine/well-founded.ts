@@ -5,6 +5,7 @@
 // `doc:1#restricted@doc:1#viewer`) is false: the check is denied, as OpenFGA answers it.
 // Facts of other groups are fixed booleans answered by the ordinary plans.
 import type { Expr } from '../schema/schema.js';
+import { existingRelationships } from './all-arrow.js';
 import type { NodeEval, PlanGraph } from './check-plan.js';
 import type { Query } from './query.js';
 import { MEMO_FALSE, MEMO_TRUE } from './query.js';
@@ -61,6 +62,24 @@ export function wellFoundedPlans(
             }
           }
           return any;
+        }
+        case 'allArrow': {
+          // As the compiled plan (check-plan.ts, allObjects), without short-cuts.
+          let every = true;
+          let named = 0;
+          let existing = 0;
+          for (const edges of graph.relation(owner.type.name, e.via)?.edgeSets ?? []) {
+            const n = edges.forward.degree(x);
+            existing += existingRelationships(edges, x);
+            named += n;
+            const target = edges.kind === 'wildcard' ? undefined : model.node(edges.subjectType, e.name);
+            if (n > 0 && target === undefined) every = false;
+            if (target === undefined) continue;
+            for (let i = 0; i < n; i++) {
+              if (!leaf(target.index, edges.forward.neighbor(x, i), negated)) every = false;
+            }
+          }
+          return every && named > 0 && named === existing;
         }
         case 'union':
           return e.operands.map((o) => expr(owner, o, x, negated)).some(Boolean);

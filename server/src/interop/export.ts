@@ -5,7 +5,7 @@
 // and `type with cond` entries. Deletion consequences have no equivalent and are written as comments.
 import { formatSubject } from '../model/relationship.js';
 import { formatParameterType } from '../schema/cel-condition.js';
-import { formatAllowedSubject } from '../schema/format-expression.js';
+import { formatAllowedSubject, formatExpression } from '../schema/format-expression.js';
 import type { AllowedSubject, ConditionDef, Expr, Schema } from '../schema/schema.js';
 
 type Dialect = {
@@ -13,7 +13,21 @@ type Dialect = {
   readonly and: string;
   readonly butNot: string;
   arrow(via: string, name: string): string;
+  /** `via.all(name)`; absent when the target language has no intersection arrow. */
+  allArrow?(via: string, name: string): string;
 };
+
+/** The schema uses a construct the target language cannot express: nothing is written. */
+export class NotExportableError extends Error {
+  override readonly name = 'NotExportableError';
+  constructor(
+    message: string,
+    /** `type#permission` of every permission that cannot be exported. */
+    readonly permissions: readonly string[],
+  ) {
+    super(message);
+  }
+}
 
 const OPENFGA: Dialect = {
   or: ' or ',
@@ -21,7 +35,13 @@ const OPENFGA: Dialect = {
   butNot: ' but not ',
   arrow: (via, name) => `${name} from ${via}`,
 };
-const SPICEDB: Dialect = { or: ' + ', and: ' & ', butNot: ' - ', arrow: (via, name) => `${via}->${name}` };
+const SPICEDB: Dialect = {
+  or: ' + ',
+  and: ' & ',
+  butNot: ' - ',
+  arrow: (via, name) => `${via}->${name}`,
+  allArrow: (via, name) => `${via}.all(${name})`,
+};
 
 function render(e: Expr, d: Dialect, nested = false): string {
   const wrap = (s: string): string => (nested ? `(${s})` : s);
@@ -30,6 +50,9 @@ function render(e: Expr, d: Dialect, nested = false): string {
       return e.name;
     case 'arrow':
       return d.arrow(e.via, e.name);
+    case 'allArrow':
+      // exportOpenFga refuses such schemas before rendering (refuseAllArrows).
+      return d.allArrow!(e.via, e.name);
     case 'union':
       return wrap(e.operands.map((o) => render(o, d, true)).join(d.or));
     case 'intersection':
@@ -70,8 +93,44 @@ function conditionBlock(keyword: string, c: ConditionDef, separator: string): st
 
 const sortedTypes = (schema: Schema) => [...schema.types.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
 
-/** The schema as an OpenFGA model (DSL). */
+function usesAllArrow(e: Expr): boolean {
+  switch (e.op) {
+    case 'allArrow':
+      return true;
+    case 'union':
+    case 'intersection':
+      return e.operands.some(usesAllArrow);
+    case 'exclusion':
+      return usesAllArrow(e.base) || usesAllArrow(e.subtract);
+    default:
+      return false;
+  }
+}
+
+/**
+ * OpenFGA has no intersection arrow (`x from parent` holds when any parent does), and no
+ * rewrite of `parent.all(x)` into its operators means the same for every data set: refuse.
+ */
+function refuseAllArrows(schema: Schema): void {
+  const found: string[] = [];
+  for (const t of sortedTypes(schema)) {
+    for (const p of t.permissions.values()) {
+      if (usesAllArrow(p.expr)) found.push(`${t.name}#${p.name} = ${formatExpression(p.expr)}`);
+    }
+  }
+  if (found.length === 0) return;
+  throw new NotExportableError(
+    `OpenFGA has no intersection arrow ('via.all(name)': true only when every object of 'via' holds 'name'; OpenFGA's 'name from via' holds when any one does), so ${found.length === 1 ? 'this permission' : `these ${found.length} permissions`} cannot be exported: ${found.map((f) => `'${f}'`).join(', ')}; export to SpiceDB, or rewrite ${found.length === 1 ? 'it' : 'them'} without '.all()'`,
+    found.map((f) => f.slice(0, f.indexOf(' = '))),
+  );
+}
+
+/**
+ * The schema as an OpenFGA model (DSL). Throws NotExportableError, writing nothing, when a
+ * permission uses `via.all(name)`, which OpenFGA cannot express.
+ */
 export function exportOpenFga(schema: Schema): string {
+  refuseAllArrows(schema);
   const lines = ['model', '  schema 1.1'];
   for (const t of sortedTypes(schema)) {
     lines.push('', `type ${t.name}`);

@@ -22,7 +22,8 @@ const HEADER = '# yaml-language-server: $schema=https://gatehouse.dev/schema/gat
 const q = (s: string): string => JSON.stringify(s);
 
 function namespaceOf(type: string): string | undefined {
-  const slash = type.indexOf('/');
+  // Everything before the last '/': a namespace may have several levels (`org/team/user`).
+  const slash = type.lastIndexOf('/');
   return slash < 0 ? undefined : type.slice(0, slash);
 }
 
@@ -111,7 +112,7 @@ export function renderPolicyFiles(
   for (const [ns, types] of byNamespace) {
     // Condition names are global: the first schema file declares them all.
     files.push({
-      path: ns === undefined ? 'schema.yaml' : `${ns}.schema.yaml`,
+      path: ns === undefined ? 'schema.yaml' : `${ns.replaceAll('/', '.')}.schema.yaml`,
       content: schemaFile(ns, types, source, files.length === 0 ? model.conditions : []),
     });
   }

@@ -46,8 +46,13 @@ export interface Relationship {
 
 export const WILDCARD_ID = '*';
 
-/** Type names: lowercase identifier, optionally prefixed by one namespace: `crm/contact`. */
-export const TYPE_NAME_PATTERN = /^(?:[a-z][a-z0-9_]{0,62}\/)?[a-z][a-z0-9_]{0,62}$/;
+/**
+ * Type names: lowercase identifier, optionally prefixed by a namespace of up to 7 levels:
+ * `contact`, `crm/contact`, `org/sales_team/contact` (SpiceDB allows several levels).
+ */
+export const TYPE_NAME_PATTERN = /^(?:[a-z][a-z0-9_]{0,62}\/){0,7}[a-z][a-z0-9_]{0,62}$/;
+/** Namespaces (`namespace:` of a policy file): one or more levels, `crm` or `org/sales_team`. */
+export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_]{0,62}(?:\/[a-z][a-z0-9_]{0,62}){0,6}$/;
 /** Relation and permission names. */
 export const RELATION_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 /** Object ids: the characters that cannot be confused with the separators `:#@`. */

@@ -21,6 +21,15 @@ export type ExprAst =
       readonly namePosition: SourcePosition;
     }
   | {
+      /** `via.all(name)`: true when `name` holds on every object relation `via` names (and it names one). */
+      readonly op: 'allArrow';
+      readonly via: string;
+      readonly name: string;
+      readonly position: SourcePosition;
+      /** Where the name inside `.all(…)` starts, for problems about the target. */
+      readonly namePosition: SourcePosition;
+    }
+  | {
       readonly op: 'union' | 'intersection';
       readonly operands: readonly ExprAst[];
       readonly position: SourcePosition;

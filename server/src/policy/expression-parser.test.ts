@@ -21,6 +21,8 @@ function show(e: ExprAst): string {
       return e.name;
     case 'arrow':
       return `${e.via}->${e.name}`;
+    case 'allArrow':
+      return `${e.via}.all(${e.name})`;
     case 'union':
       return `(${e.operands.map(show).join(' | ')})`;
     case 'intersection':
@@ -52,6 +54,10 @@ describe('parseExpression precedence', () => {
     ['owner or viewer or account->administer', '(owner | viewer | account->administer)'],
     ['parent -> view and not_banned', '(parent->view & not_banned)'],
     ['((a))', 'a'],
+    ['parent.all(view) or owner', '(parent.all(view) | owner)'],
+    ['team.all(member) and parent->view', '(team.all(member) & parent->view)'],
+    ['team . all ( member )', 'team.all(member)'],
+    ['all.all(all)', 'all.all(all)'],
   ])('%s parses as %s', (input, expected) => {
     expect(parsed(input)).toBe(expected);
   });
@@ -62,6 +68,12 @@ describe('parseExpression precedence', () => {
     const [ref, arrow] = (ast as Extract<ExprAst, { op: 'union' | 'intersection' }>).operands;
     expect(ref?.position.column).toBe(1);
     expect(arrow?.op === 'arrow' && [arrow.position.column, arrow.namePosition.column]).toEqual([10, 19]);
+  });
+
+  it('positions an all-arrow at its relation and its target', () => {
+    const ast = parseExpression('owner or team.all(member)', context());
+    const all = (ast as Extract<ExprAst, { op: 'union' | 'intersection' }>).operands[1];
+    expect(all?.op === 'allArrow' && [all.position.column, all.namePosition.column]).toEqual([10, 19]);
   });
 });
 
@@ -89,6 +101,33 @@ describe('parseExpression syntax problems', () => {
       "1: 'crm/a' has a namespace prefix; expressions name relations and permissions of the same type, without a namespace",
     ],
     ['a | b', "3: unexpected character '|' in expression 'a | b'"],
+    [
+      'team.',
+      "5: expected 'all' after 'team.', found the end of the expression; write 'team.all(name)' (every object) or 'team->name' (any object)",
+    ],
+    [
+      'team.any(member)',
+      `6: expected 'all' after 'team.', found 'any'; write 'team->…' for "any object", as SpiceDB's '.any(…)' means`,
+    ],
+    ['team.all', "6: expected '(' after 'team.all', found the end of the expression; write 'team.all(name)'"],
+    ['team.all member', "10: expected '(' after 'team.all', found 'member'; write 'team.all(name)'"],
+    ['team.all()', "10: expected a relation or permission name inside 'team.all(…)', found ')'"],
+    [
+      'team.all(member',
+      "9: 'team.all(' is never closed: expected ')' after 'member', found the end of the expression",
+    ],
+    [
+      'team.all(member)->x',
+      "17: arrows cannot be chained ('team.all(member)->…'); define a permission for 'member->…' on the intermediate type and point the arrow at it",
+    ],
+    [
+      'a->b.all(c)',
+      "5: arrows cannot be chained ('a->b.…'); define a permission for 'b.…' on the intermediate type and point the arrow at it",
+    ],
+    [
+      'team.all(Member)',
+      "10: 'Member' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters",
+    ],
   ])('%j reports %s', (input, problem) => {
     const ctx = context();
     expect(parseExpression(input, ctx)).toBeUndefined();

@@ -1,10 +1,10 @@
-// Recursive-descent parser for permission expressions: names, `rel->name`, `or`, `and`,
-// `but not` and parentheses. Precedence, loosest first: `but not`, `or`, `and`.
+// Recursive-descent parser for permission expressions: names, `rel->name`, `rel.all(name)`,
+// `or`, `and`, `but not` and parentheses. Precedence, loosest first: `but not`, `or`, `and`.
 //
 //   expr    := union ('but' 'not' union)*        left-associative
 //   union   := inter ('or' inter)*
 //   inter   := primary ('and' primary)*
-//   primary := '(' expr ')' | NAME ('->' NAME)?
+//   primary := '(' expr ')' | NAME ('->' NAME | '.' 'all' '(' NAME ')')?
 import type { SourcePosition } from '../errors.js';
 import { RELATION_NAME_PATTERN } from '../model/relationship.js';
 import type { ExprAst } from './ast.js';
@@ -129,6 +129,7 @@ class ExpressionParser {
       );
     }
     this.checkName(token);
+    if (this.peek().kind === 'dot') return this.allArrow(token);
     if (this.peek().kind !== 'arrow') {
       return { op: 'ref', name: token.text, position: this.ctx.positionAt(token.offset) };
     }
@@ -141,12 +142,7 @@ class ExpressionParser {
       );
     }
     this.checkName(target);
-    if (this.peek().kind === 'arrow') {
-      throw new SyntaxProblem(
-        this.peek().offset,
-        `arrows cannot be chained ('${token.text}->${target.text}->…'); define a permission for '${target.text}->…' on the intermediate type and point the arrow at it`,
-      );
-    }
+    this.refuseChain(`${token.text}->${target.text}`, target.text);
     return {
       op: 'arrow',
       via: token.text,
@@ -154,6 +150,65 @@ class ExpressionParser {
       position: this.ctx.positionAt(token.offset),
       namePosition: this.ctx.positionAt(target.offset),
     };
+  }
+
+  /** `via.all(name)`, after `via`: the intersection arrow. */
+  private allArrow(via: Token): ExprAst {
+    const dot = this.take();
+    const fn = this.peek();
+    if (fn.kind !== 'name' || fn.text !== 'all') {
+      const found = describeToken(fn);
+      const hint =
+        fn.kind === 'name' && fn.text === 'any'
+          ? `; write '${via.text}->…' for "any object", as SpiceDB's '.any(…)' means`
+          : `; write '${via.text}.all(name)' (every object) or '${via.text}->name' (any object)`;
+      throw new SyntaxProblem(
+        fn.kind === 'end' ? dot.offset : fn.offset,
+        `expected 'all' after '${via.text}.', found ${found}${hint}`,
+      );
+    }
+    this.take();
+    const open = this.take();
+    if (open.kind !== 'lparen') {
+      throw new SyntaxProblem(
+        open.kind === 'end' ? fn.offset : open.offset,
+        `expected '(' after '${via.text}.all', found ${describeToken(open)}; write '${via.text}.all(name)'`,
+      );
+    }
+    const target = this.take();
+    if (target.kind !== 'name') {
+      throw new SyntaxProblem(
+        target.kind === 'end' ? open.offset : target.offset,
+        `expected a relation or permission name inside '${via.text}.all(…)', found ${describeToken(target)}`,
+      );
+    }
+    this.checkName(target);
+    const close = this.take();
+    if (close.kind !== 'rparen') {
+      throw new SyntaxProblem(
+        close.kind === 'end' ? open.offset : close.offset,
+        `'${via.text}.all(' is never closed: expected ')' after '${target.text}', found ${describeToken(close)}`,
+      );
+    }
+    this.refuseChain(`${via.text}.all(${target.text})`, target.text);
+    return {
+      op: 'allArrow',
+      via: via.text,
+      name: target.text,
+      position: this.ctx.positionAt(via.offset),
+      namePosition: this.ctx.positionAt(target.offset),
+    };
+  }
+
+  /** An arrow of either kind may not be followed by another: the target is on another type. */
+  private refuseChain(written: string, target: string): void {
+    const next = this.peek();
+    if (next.kind === 'arrow' || next.kind === 'dot') {
+      throw new SyntaxProblem(
+        next.offset,
+        `arrows cannot be chained ('${written}${next.text}…'); define a permission for '${target}${next.text}…' on the intermediate type and point the arrow at it`,
+      );
+    }
   }
 
   private checkName(token: Token): void {

@@ -1,7 +1,7 @@
 // The header every policy file shares: its top-level keys checked against the kind's keys,
 // and its `namespace`, which the kind parsers use to resolve type names.
 import type { Node } from 'yaml';
-import { RELATION_NAME_PATTERN } from '../model/relationship.js';
+import { NAMESPACE_PATTERN } from '../model/relationship.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import { RESERVED_WORDS } from './lexer.js';
 import type { MapEntry, YamlReader } from './yaml-reader.js';
@@ -18,11 +18,11 @@ function parseNamespace(reader: YamlReader, entry: MapEntry | undefined): string
   if (entry === undefined) return undefined;
   const ns = reader.string(entry.value, entry.path, "'namespace'");
   if (ns === undefined) return undefined;
-  if (!RELATION_NAME_PATTERN.test(ns.text) || RESERVED_WORDS.has(ns.text)) {
+  if (!NAMESPACE_PATTERN.test(ns.text) || ns.text.split('/').some((level) => RESERVED_WORDS.has(level))) {
     reader.report(
       entry.value,
       entry.path,
-      `namespace '${ns.text}' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters`,
+      `namespace '${ns.text}' is not a valid name; use lowercase letters, digits and '_', starting with a letter, at most 63 characters, and '/' between levels ('org/sales'), at most 7 levels`,
     );
     return undefined;
   }

@@ -12,6 +12,7 @@ export type TokenKind =
   | 'hash'
   | 'colon'
   | 'star'
+  | 'dot'
   | 'end';
 
 export interface Token {
@@ -32,6 +33,7 @@ const PUNCTUATION: ReadonlyArray<readonly [string, TokenKind]> = [
   ['#', 'hash'],
   [':', 'colon'],
   ['*', 'star'],
+  ['.', 'dot'],
 ];
 
 // Names are lexed loosely (any case, digits, `/`) so a bad name gets a message about naming

@@ -47,11 +47,11 @@ describe('parseTypeList', () => {
     ['group#', "6: expected a relation name after 'group#', found the end of the expression"],
     [
       'User',
-      "1: 'User' is not a valid type name; use lowercase letters, digits and '_', starting with a letter, optionally prefixed by one namespace ('crm/contact')",
+      "1: 'User' is not a valid type name; use lowercase letters, digits and '_', starting with a letter, optionally prefixed by a namespace ('crm/contact', 'org/sales/contact')",
     ],
     [
-      'a/b/c',
-      "1: 'a/b/c' is not a valid type name; use lowercase letters, digits and '_', starting with a letter, optionally prefixed by one namespace ('crm/contact')",
+      'a/b/c/d/e/f/g/h/i',
+      "1: 'a/b/c/d/e/f/g/h/i' is not a valid type name; use lowercase letters, digits and '_', starting with a letter, optionally prefixed by a namespace ('crm/contact', 'org/sales/contact')",
     ],
     ['user, group', "5: unexpected character ',' in type list 'user, group'"],
   ])('%j reports %s', (input, problem) => {

@@ -23,7 +23,7 @@ class SyntaxProblem extends Error {
 /** Why `text` is not a valid (optionally namespaced) type name, or undefined if it is one. */
 export function typeNameProblem(text: string): string | undefined {
   if (TYPE_NAME_PATTERN.test(text)) return undefined;
-  return `'${text}' is not a valid type name; use lowercase letters, digits and '_', starting with a letter, optionally prefixed by one namespace ('crm/contact')`;
+  return `'${text}' is not a valid type name; use lowercase letters, digits and '_', starting with a letter, optionally prefixed by a namespace ('crm/contact', 'org/sales/contact')`;
 }
 
 /** `with NAME` after an item (OpenFGA's conditional type restriction), if present. */

@@ -57,7 +57,8 @@ function canonicalPlan(e: Expr): Expr {
     case 'ref':
       return { op: 'ref', name: e.name, target: e.target };
     case 'arrow':
-      return { op: 'arrow', via: e.via, name: e.name };
+    case 'allArrow':
+      return { op: e.op, via: e.via, name: e.name };
     case 'union':
     case 'intersection':
       return { op: e.op, operands: e.operands.map(canonicalPlan) };

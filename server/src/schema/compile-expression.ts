@@ -1,6 +1,6 @@
 // Compiles one permission expression: resolves each name to a relation or permission of the
-// owning type and checks every arrow (it starts at a relation without wildcards, and at least
-// one type that relation allows defines the arrow's target).
+// owning type and checks every arrow, `via->name` and `via.all(name)` alike (it starts at a
+// relation without wildcards, and at least one type that relation allows defines the target).
 import type { ExprAst, PermissionAst } from '../policy/ast.js';
 import type { ProblemList } from '../policy/problem-list.js';
 import type { DeclaredType, DeclaredTypes } from './declared-types.js';
@@ -29,8 +29,8 @@ function compileRef(e: Extract<ExprAst, { op: 'ref' }>, s: Scope): Expr | undefi
   return undefined;
 }
 
-function compileArrow(e: Extract<ExprAst, { op: 'arrow' }>, s: Scope): Expr | undefined {
-  const arrow = `${e.via}->${e.name}`;
+function compileArrow(e: Extract<ExprAst, { op: 'arrow' | 'allArrow' }>, s: Scope): Expr | undefined {
+  const arrow = e.op === 'arrow' ? `${e.via}->${e.name}` : `${e.via}.all(${e.name})`;
   const via = s.owner.relations.get(e.via);
   if (via === undefined) {
     const why = s.owner.permissions.has(e.via)
@@ -52,7 +52,8 @@ function compileArrow(e: Extract<ExprAst, { op: 'arrow' }>, s: Scope): Expr | un
   }
   // Object types and subject sets (whose object the arrow walks to, as SpiceDB does) count; the
   // arrow is evaluated on the types that define its target and skipped on the others, as in
-  // SpiceDB and OpenFGA. Only an arrow no allowed type can satisfy is a mistake.
+  // SpiceDB and OpenFGA (for `.all()`, an object of such a type fails the "every object" test,
+  // as in SpiceDB). Only an arrow no allowed type can satisfy is a mistake.
   const walked = via.allowed.filter((a) => !a.wildcard && s.types.has(a.type));
   const targets = walked.filter((a) => {
     const target = s.types.get(a.type)!;
@@ -69,7 +70,7 @@ function compileArrow(e: Extract<ExprAst, { op: 'arrow' }>, s: Scope): Expr | un
     );
     ok = false;
   }
-  return ok ? { op: 'arrow', via: e.via, name: e.name } : undefined;
+  return ok ? { op: e.op, via: e.via, name: e.name } : undefined;
 }
 
 function compile(e: ExprAst, s: Scope): Expr | undefined {
@@ -77,6 +78,7 @@ function compile(e: ExprAst, s: Scope): Expr | undefined {
     case 'ref':
       return compileRef(e, s);
     case 'arrow':
+    case 'allArrow':
       return compileArrow(e, s);
     case 'union':
     case 'intersection': {

@@ -22,7 +22,8 @@ export function expressionDependencies(expr: ExprAst, ownerType: string, types: 
   switch (expr.op) {
     case 'ref':
       return [nodeKey(ownerType, expr.name)];
-    case 'arrow': {
+    case 'arrow':
+    case 'allArrow': {
       const out = [nodeKey(ownerType, expr.via)];
       // Plain types and subject sets alike: the arrow walks to the object either way, and only
       // the types that define the target are evaluated.

@@ -5,7 +5,7 @@ import type { AllowedSubject } from './schema.js';
 /** The shape both compiled plans (Expr) and source expressions (ExprAst) share. */
 export type FormattableExpr =
   | { readonly op: 'ref'; readonly name: string }
-  | { readonly op: 'arrow'; readonly via: string; readonly name: string }
+  | { readonly op: 'arrow' | 'allArrow'; readonly via: string; readonly name: string }
   | { readonly op: 'union' | 'intersection'; readonly operands: readonly FormattableExpr[] }
   | { readonly op: 'exclusion'; readonly base: FormattableExpr; readonly subtract: FormattableExpr };
 
@@ -33,6 +33,8 @@ export function formatExpression(e: FormattableExpr): string {
       return e.name;
     case 'arrow':
       return `${e.via}->${e.name}`;
+    case 'allArrow':
+      return `${e.via}.all(${e.name})`;
     case 'union':
       return e.operands.map((o) => wrap(o, 2)).join(' or ');
     case 'intersection':

@@ -16,6 +16,9 @@ function productiveExpr(
     case 'ref':
       return isProductive(nodeKey(owner, e.name));
     case 'arrow':
+    case 'allArrow':
+      // `.all()` needs one object that holds the target, like `->`: what makes every object
+      // hold it is the data's business, not the schema's.
       return (
         isProductive(nodeKey(owner, e.via)) &&
         (types.get(owner)?.relations.get(e.via)?.allowed ?? []).some(

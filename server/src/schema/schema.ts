@@ -52,6 +52,13 @@ export type Expr =
   | { readonly op: 'ref'; readonly name: string; readonly target: 'relation' | 'permission' }
   /** `via->name`: follow relation `via` to its objects, evaluate `name` (relation or permission) there. */
   | { readonly op: 'arrow'; readonly via: string; readonly name: string }
+  /**
+   * `via.all(name)`, the intersection arrow: true when relation `via` names at least one object
+   * and `name` holds on every object it names (an object whose type lacks `name` fails it). With
+   * conditions: every relationship of `via` must grant and lead to an object that holds `name`
+   * (one whose condition is false fails it; an expired one no longer exists), as SpiceDB's `.all()`.
+   */
+  | { readonly op: 'allArrow'; readonly via: string; readonly name: string }
   | { readonly op: 'union'; readonly operands: readonly Expr[] }
   | { readonly op: 'intersection'; readonly operands: readonly Expr[] }
   /** `base but not subtract`. */
@@ -119,10 +126,10 @@ export function deletionConsequences(schema: Schema): DeletionConsequence[] {
 }
 
 /** A leaf of a compiled expression: what it reads on the object itself or across a relation. */
-export type ExprLeaf = Extract<Expr, { op: 'ref' | 'arrow' }>;
+export type ExprLeaf = Extract<Expr, { op: 'ref' | 'arrow' | 'allArrow' }>;
 
 /**
- * Calls `visit` on every ref and arrow of `expr`, left to right. `subtracted: false` skips the
+ * Calls `visit` on every ref and arrow (either kind) of `expr`, left to right. `subtracted: false` skips the
  * right side of `but not`, for walks that only look for what can grant.
  */
 export function forEachExprLeaf(
@@ -133,6 +140,7 @@ export function forEachExprLeaf(
   switch (expr.op) {
     case 'ref':
     case 'arrow':
+    case 'allArrow':
       visit(expr);
       return;
     case 'union':

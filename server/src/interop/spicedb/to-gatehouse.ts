@@ -1,7 +1,7 @@
 // SpiceDB schema → ImportedModel: relations and permissions map one to one (`+` or, `&` and,
 // `-` but not, `->` and `.any()` arrows). `nil` becomes a relation nothing is written to.
 // Caveats become conditions (CEL as is; a namespaced `ns/name` becomes `ns_name`), `with
-// expiration` needs nothing (any Gatehouse relationship may expire); `.all()` arrows are reported.
+// expiration` needs nothing (any Gatehouse relationship may expire); `.all()` is `via.all(name)`.
 import {
   formatRelationshipWithAttributes,
   parseRelationship,
@@ -55,7 +55,8 @@ export function importSpiceDbSchema(schema: ZedSchema): ImportedModel {
       unsupported.push({
         feature: 'name',
         where: `definition ${d.name}`,
-        detail: 'not a valid Gatehouse type name (at most one namespace, lowercase)',
+        detail:
+          'not a valid Gatehouse type name (lowercase, at most 7 namespace levels, at most 63 characters a level)',
       });
     }
     const out: ImportedType = { name: d.name, relations: [], permissions: [] };
@@ -105,14 +106,8 @@ export function importSpiceDbSchema(schema: ZedSchema): ImportedModel {
           case 'nil':
             return { op: 'ref', name: nilName! };
           case 'arrow':
-            if (e.fn === 'all') {
-              unsupported.push({
-                feature: 'all-arrow',
-                where: `${d.name}#${p.name}`,
-                detail: `'${e.via}.all(${e.name})' (true only if every object holds it) is imported as '${e.via}->${e.name}' (any object); answers differ`,
-              });
-            }
-            return { op: 'arrow', via: e.via, name: e.name };
+            // `.any()` is the ordinary arrow; `.all()` is Gatehouse's `via.all(name)`.
+            return { op: e.fn === 'all' ? 'allArrow' : 'arrow', via: e.via, name: e.name };
           case 'union':
           case 'intersection':
             return { op: e.op, operands: e.operands.map(convert) };

@@ -48,7 +48,9 @@ export function gatehouseServiceDefinition(root: protobuf.Root): ServiceDefiniti
       responseStream: method.responseStream === true,
       requestSerialize: (value: Message) => request.encode(value).finish() as Buffer,
       requestDeserialize: decoder(request),
-      responseSerialize: (value: Message) => response.encode(value).finish() as Buffer,
+      // A handler may hand over bytes it serialized itself (LookupResources reuses a page's).
+      responseSerialize: (value: Message | Uint8Array) =>
+        (value instanceof Uint8Array ? value : response.encode(value).finish()) as Buffer,
       responseDeserialize: (bytes: Buffer) => response.decode(bytes) as unknown as Message,
       originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
     };

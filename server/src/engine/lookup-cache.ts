@@ -23,10 +23,13 @@ export interface LookupCacheLimits {
  * Enough for dozens of clients paging at once: with fewer entries than concurrent pagers every
  * page evicts another client's answer, and each page walks and sorts the whole answer again
  * (at 16 concurrent HTTP pagers a 4-entry cache took LookupResources from about 100 to 4
- * lookups/s: bench/RESULTS.md). 2M ids are at most about 75 MB with their pages and both
- * transports' encodings (8 admins' listings of every document at 1M relationships).
+ * lookups/s: bench/RESULTS.md). Entries are many because most answers are small: with 64, the
+ * bench's mix of many users and a few admins (one lookup in fifteen) evicted the admins'
+ * answers, the costly ones, between their listings. 2M ids are at most about 75 MB with their
+ * pages and both transports' encodings (8 admins' listings of every document at 1M
+ * relationships).
  */
-export const DEFAULT_LOOKUP_CACHE_LIMITS: LookupCacheLimits = { maxEntries: 64, maxIds: 2_000_000 };
+export const DEFAULT_LOOKUP_CACHE_LIMITS: LookupCacheLimits = { maxEntries: 256, maxIds: 2_000_000 };
 
 /**
  * Memoize pages up to this many times the answer's ids: a client asking for other page sizes or

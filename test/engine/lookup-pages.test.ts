@@ -52,4 +52,31 @@ describe('lookupResourcePages under writes', () => {
       expect(got).toEqual([...expected].sort());
     }
   });
+
+  it('reads a repeated listing at the same graph version from the kept answer, page for page', () => {
+    const docs = Array.from({ length: 7 }, (_, i) => `doc:d${i}#viewer@group:eng#member`);
+    const { engine, graph } = engineOf(crmSchema, [
+      ...docs,
+      'group:eng#member@user:mike',
+      'group:ops#member@user:john',
+      'doc:x#viewer@group:ops#member',
+    ]);
+    const streamed = [...engine.lookupResourcePages({ ...base, limit: 3 })];
+    // The same pages (objects) again, streamed or paged with cursors: their encodings are reused.
+    expect([...engine.lookupResourcePages({ ...base, limit: 3 })]).toEqual(streamed);
+    const again = [...engine.lookupResourcePages({ ...base, limit: 3 })];
+    for (let i = 0; i < streamed.length; i++) expect(again[i]).toBe(streamed[i]);
+    const first = engine.lookupResources({ ...base, limit: 3 });
+    expect(first).toBe(streamed[0]);
+    expect(engine.lookupResources({ ...base, limit: 3, cursor: first.nextCursor })).toBe(streamed[1]);
+    // Another subject's listing is its own.
+    expect([...engine.lookupResourcePages({ ...base, subject: { type: 'user', id: 'john' } })]).toEqual([
+      { resourceIds: ['x'] },
+    ]);
+    // After a write the answer is walked again.
+    graph.add(viewer('d0a'));
+    const walked = [...engine.lookupResourcePages({ ...base, limit: 3 })];
+    expect(walked[0]).not.toBe(streamed[0]);
+    expect(walked.flatMap((p) => p.resourceIds)).toEqual(['d0', 'd0a', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6']);
+  });
 });

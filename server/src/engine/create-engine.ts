@@ -20,7 +20,7 @@ import { ConditionalEvaluator, relationCones } from './conditional-check.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { Explainer } from './explain.js';
 import { IdOrder } from './id-order.js';
-import { LookupCache } from './lookup-cache.js';
+import { type LookupAnswer, LookupCache } from './lookup-cache.js';
 import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
 import { GRANTS, UNDECIDED } from './request-view.js';
@@ -99,15 +99,6 @@ function upperBound(ids: readonly string[], after: string): number {
     else lo = mid + 1;
   }
   return lo;
-}
-
-/** The page of sorted `ids` starting at `start`, with a cursor when more follow. */
-function pageAt(ids: readonly string[], start: number, limit: number): LookupResourcesPage {
-  const end = Math.min(start + limit, ids.length);
-  const page = ids.slice(start, end);
-  return end < ids.length
-    ? { resourceIds: page, nextCursor: encodeCursor(page[page.length - 1]!) }
-    : { resourceIds: page };
 }
 
 function isStackOverflow(err: unknown): boolean {
@@ -252,23 +243,9 @@ class GraphEngine implements Engine {
       const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
       return pageOf(conditional, after, limit);
     }
-    if (request.cursor === undefined) {
-      // A new listing walks the graph; an answer longer than a page is kept for the cursors
-      // that follow, so a client paging through N ids pays for one walk, not one per page.
-      const ids = this.visibleResources(request);
-      if (ids.length > limit) {
-        // Another listing of the same answer at this version may be kept already: keep that
-        // one (refreshed in the LRU order) rather than replace it with an equal copy, which
-        // only makes long-lived garbage for the collector.
-        const key = this.lookupKey(request);
-        const version = this.graph.version;
-        if (this.lookupCache.get(key, version) === undefined) this.lookupCache.set(key, version, ids);
-      }
-      return pageAt(ids, 0, limit);
-    }
-    const after = decodeCursor(request.cursor);
-    const ids = this.sortedVisibleResources(request);
-    return pageAt(ids, upperBound(ids, after), limit);
+    const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+    const answer = this.sortedVisibleResources(request);
+    return answer.page(after === undefined ? 0 : upperBound(answer.ids, after), limit);
   }
 
   *lookupResourcePages(request: LookupResourcesRequest): Generator<LookupResourcesPage> {
@@ -284,15 +261,16 @@ class GraphEngine implements Engine {
         from = decodeCursor(page.nextCursor);
       }
     }
-    // The walk and the sort happen here, at the first next(); each later page is a slice of
-    // their result, so a caller may pause between pages while the graph takes writes.
-    const ids = this.visibleResources(request);
+    // The answer is taken here, at the first next(); each later page is a slice of it, so a
+    // caller may pause between pages while the graph takes writes.
+    const answer = this.sortedVisibleResources(request);
+    const ids = answer.ids;
     let start = after === undefined ? 0 : upperBound(ids, after);
     if (start >= ids.length) {
       yield { resourceIds: [] };
       return;
     }
-    for (; start < ids.length; start += limit) yield pageAt(ids, start, limit);
+    for (; start < ids.length; start += limit) yield answer.page(start, limit);
   }
 
   private lookupKey(request: LookupResourcesRequest): string {
@@ -300,15 +278,17 @@ class GraphEngine implements Engine {
     return JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation ?? '']);
   }
 
-  /** visibleResources, from the cache while the graph is unchanged. */
-  private sortedVisibleResources(request: LookupResourcesRequest): readonly string[] {
+  /**
+   * visibleResources, from the cache while the graph is unchanged (the same question at the same
+   * graph version has the same answer): a listing walks the graph once, whether it is paged with
+   * cursors or streamed, and repeated listings of an unchanged answer do not walk at all.
+   */
+  private sortedVisibleResources(request: LookupResourcesRequest): LookupAnswer {
     const key = this.lookupKey(request);
     const version = this.graph.version;
-    const cached = this.lookupCache.get(key, version);
-    if (cached !== undefined) return cached;
-    const ids = this.visibleResources(request);
-    this.lookupCache.set(key, version, ids);
-    return ids;
+    return (
+      this.lookupCache.get(key, version) ?? this.lookupCache.set(key, version, this.visibleResources(request))
+    );
   }
 
   /**

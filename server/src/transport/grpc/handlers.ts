@@ -20,7 +20,9 @@ import type { CallContext, CheckBatchResult } from '../../service/requests.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { GRPC_STYLE as S } from '../wire/encode.js';
+import { lookupResourcesProto } from '../wire/lookup-page-cache.js';
 import { toServiceError } from './errors.js';
+import { gatehouseProto } from './proto.js';
 import { MalformedRequest } from './service-definition.js';
 
 type Message = Record<string, unknown>;
@@ -44,8 +46,11 @@ function drainOrCancel(call: ServerWritableStream<Message, Message>): Promise<un
  * high-water mark unsent (HTTP/2 flow control holds it while the client is not reading).
  */
 function grpcPageSink(call: ServerWritableStream<Message, Message>): LookupPageSink {
+  const type = gatehouseProto().lookupType('gatehouse.v1.LookupResourcesResponse');
   return {
-    write: (page) => call.write(encode.encodeLookupResources(page)),
+    // Serialized here, from the page's kept bytes when another call sent it already (the
+    // service definition passes bytes through).
+    write: (page) => call.write(lookupResourcesProto(type, page) as unknown as Message),
     ready: () =>
       new Promise<void>((resolve) => {
         const done = (): void => {

@@ -35,6 +35,12 @@ function decoder(type: protobuf.Type): (bytes: Buffer) => Message {
   };
 }
 
+/**
+ * Methods whose handler may write a response it serialized itself: a LookupResources page is
+ * encoded once and its bytes reused by every stream that sends it (wire/lookup-page-cache.ts).
+ */
+const PRESERIALIZED = new Set(['LookupResources']);
+
 /** One method definition per rpc in the proto, keyed by rpc name (`Check`, `Watch`, ...). */
 export function gatehouseServiceDefinition(root: protobuf.Root): ServiceDefinition {
   const service = root.lookupService(SERVICE_NAME);
@@ -48,7 +54,10 @@ export function gatehouseServiceDefinition(root: protobuf.Root): ServiceDefiniti
       responseStream: method.responseStream === true,
       requestSerialize: (value: Message) => request.encode(value).finish() as Buffer,
       requestDeserialize: decoder(request),
-      responseSerialize: (value: Message) => response.encode(value).finish() as Buffer,
+      responseSerialize: PRESERIALIZED.has(method.name)
+        ? (value: Message | Uint8Array) =>
+            (value instanceof Uint8Array ? value : response.encode(value).finish()) as Buffer
+        : (value: Message) => response.encode(value).finish() as Buffer,
       responseDeserialize: (bytes: Buffer) => response.decode(bytes) as unknown as Message,
       originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
     };

@@ -14,6 +14,7 @@ import { gatehouseProto, SERVICE_NAME } from '../grpc/proto.js';
 import * as decode from '../wire/decode.js';
 import * as encode from '../wire/encode.js';
 import { JSON_STYLE as S } from '../wire/encode.js';
+import { lookupResourcesJson } from '../wire/lookup-page-cache.js';
 import { type AuthzenOptions, mountAuthzen } from './authzen.js';
 import { createCheckBatchBodies, createCheckBodies } from './check-body.js';
 import { errorBody, httpStatus, UnsupportedMediaTypeError } from './errors.js';
@@ -219,10 +220,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     ok,
     createCheckBatchBodies(),
   );
-  post('/v1/lookup/resources', 'LookupResources', async (b, ctx) =>
-    encode.encodeLookupResources(
-      await service.lookupResources(decode.decodeLookupResources(b, S.wellKnown), ctx),
-    ),
+  post(
+    '/v1/lookup/resources',
+    'LookupResources',
+    (b, ctx) => service.lookupResources(decode.decodeLookupResources(b, S.wellKnown), ctx),
+    ok,
+    lookupResourcesJson,
   );
   post('/v1/lookup/subjects', 'LookupSubjects', async (b, ctx) =>
     encode.encodeLookupSubjects(

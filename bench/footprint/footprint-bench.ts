@@ -196,7 +196,7 @@ async function measure(s: Started, readyAt: number, relationships: number): Prom
   const metrics = await (await fetch(`http://${s.http}/metrics`)).text();
   const mb = (name: string): number =>
     Math.round(
-      Number(new RegExp(`^gatehouse_${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? Number.NaN) / 2 ** 20,
+      Number(new RegExp(`^(?:gatehouse_)?${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? Number.NaN) / 2 ** 20,
     );
   const row: Row = {
     readyMs,

@@ -105,7 +105,7 @@ export class RelationshipIndex {
       else ordered[kept++] = row;
     }
     const sortedRows = ordered.subarray(0, kept);
-    table.indexRows(sortedRows);
+    table.indexRows();
     return { index: new RelationshipIndex(table, sortedRows, subjectOrder(table, sortedRows)), sortedRows };
   }
 

@@ -221,7 +221,13 @@ async function onceFromApi(dir: string, server: string): Promise<Row> {
   // A write waits behind the ones before it; on a loaded host the default 5 s deadline can pass
   // before the store is asked (seen at 10M, load ~24), which measures the host, not the store.
   const s = await startServe(dir, ['--default-deadline-ms', '120000'], server);
-  const written = await writeAll(s.http, values.data!, Number(values.batch));
+  let written: number;
+  try {
+    written = await writeAll(s.http, values.data!, Number(values.batch));
+  } catch (err) {
+    await stop(s.child); // a failed load must not leave its server running
+    throw err;
+  }
   return measure(s, performance.now(), written);
 }
 

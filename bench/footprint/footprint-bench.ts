@@ -32,8 +32,9 @@ const { values } = parseArgs({
     data: { type: 'string' },
     batch: { type: 'string', default: '1000' },
     /**
-     * Another build's entry point, for a before/after compare in one run. With --mode redis it may
-     * be given more than once: the replicas of every build start from the one seeded Redis, in turn.
+     * Another build's entry point, for a before/after compare in one run; given more than once, the
+     * builds alternate run by run (with --mode redis, every build's replicas start from the one
+     * seeded Redis, in turn).
      */
     server: { type: 'string', multiple: true, default: ['server/dist/cli/main.js'] },
   },
@@ -195,7 +196,7 @@ async function measure(s: Started, readyAt: number, relationships: number): Prom
   const metrics = await (await fetch(`http://${s.http}/metrics`)).text();
   const mb = (name: string): number =>
     Math.round(
-      Number(new RegExp(`^gatehouse_${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? Number.NaN) / 2 ** 20,
+      Number(new RegExp(`^(?:gatehouse_)?${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? Number.NaN) / 2 ** 20,
     );
   const row: Row = {
     readyMs,
@@ -211,14 +212,22 @@ async function measure(s: Started, readyAt: number, relationships: number): Prom
   return row;
 }
 
-async function onceFromFiles(): Promise<Row> {
-  const s = await startServe(values.policies!);
+async function onceFromFiles(server: string): Promise<Row> {
+  const s = await startServe(values.policies!, [], server);
   return measure(s, performance.now(), s.relationships);
 }
 
-async function onceFromApi(dir: string): Promise<Row> {
-  const s = await startServe(dir);
-  const written = await writeAll(s.http, values.data!, Number(values.batch));
+async function onceFromApi(dir: string, server: string): Promise<Row> {
+  // A write waits behind the ones before it; on a loaded host the default 5 s deadline can pass
+  // before the store is asked (seen at 10M, load ~24), which measures the host, not the store.
+  const s = await startServe(dir, ['--default-deadline-ms', '120000'], server);
+  let written: number;
+  try {
+    written = await writeAll(s.http, values.data!, Number(values.batch));
+  } catch (err) {
+    await stop(s.child); // a failed load must not leave its server running
+    throw err;
+  }
   return measure(s, performance.now(), written);
 }
 
@@ -258,13 +267,19 @@ const byServer = new Map<string, Row[]>();
 if (mode === 'redis') for (const [server, rs] of await redisRuns(runs)) byServer.set(server, rs);
 else {
   const dir = mode === 'api' ? schemaOnly(values.policies!) : undefined;
-  const rows: Row[] = [];
+  for (const server of values.server!) byServer.set(server, []);
   try {
-    for (let i = 0; i < runs; i++) rows.push(await (dir === undefined ? onceFromFiles() : onceFromApi(dir)));
+    // Builds alternate run by run (A B A B…), so a change in the host's load falls on both.
+    for (let i = 0; i < runs; i++) {
+      for (const server of values.server!) {
+        byServer
+          .get(server)!
+          .push(await (dir === undefined ? onceFromFiles(server) : onceFromApi(dir, server)));
+      }
+    }
   } finally {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
-  byServer.set(values.server![0]!, rows);
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const [server, rows] of byServer) {

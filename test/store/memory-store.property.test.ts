@@ -218,4 +218,38 @@ describe('MemoryStore against a Set model', () => {
       { numRuns: 300 },
     );
   });
+
+  it('reads by subject after a bulk load and any writes as the model does, whenever that index is first used', async () => {
+    // Reads naming a subject and no resource id go through the subject index, built on first use.
+    const bySubjectArb: fc.Arbitrary<RelationshipFilter> = fc.record(
+      {
+        resourceType: fc.constantFrom('doc', 'group'),
+        relation: fc.constantFrom('viewer', 'member'),
+        subjectType: fc.constantFrom('user', 'group'),
+        subjectId: fc.constantFrom('x', 'y', 'g', 'h', '*'),
+        subjectRelation: fc.constantFrom('', 'member'),
+      },
+      { requiredKeys: ['subjectType', 'subjectId'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.constantFrom(...UNIVERSE), { maxLength: 30 }),
+        fc.array(fc.tuple(opArb, fc.option(bySubjectArb, { nil: undefined })), { maxLength: 10 }),
+        async (stored, steps) => {
+          const store = MemoryStore.withRelationships(stored.map((s) => parseRelationship(s)));
+          const model = new ModelStore();
+          model.set = new Set(stored);
+          for (const [op, filter] of steps) {
+            expect((await run(store, op)).outcome).toBe(model.apply(op));
+            if (filter === undefined) continue;
+            const page = await store.read(filter, { limit: 1000 });
+            expect(page.relationships.map(formatRelationship)).toEqual(
+              [...model.set].filter((s) => ModelStore.matches(filter, s)).sort(),
+            );
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

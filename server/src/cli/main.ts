@@ -3,25 +3,22 @@
 // in-process for tests; the entry at the bottom runs it when this file is the program.
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runCheck } from './check-command.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { runExport, runImport } from './interop-commands.js';
 import type { CliIo } from './io.js';
 import { writeLine } from './io.js';
-import { runTest } from './test-command.js';
 import { MAIN_USAGE, UsageError } from './usage.js';
-import { runValidate } from './validate-command.js';
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  // Loaded on demand: validate/test/check should not pay for gRPC and HTTP servers.
+  // Each loaded on demand: validate/test/check should not pay for gRPC and HTTP servers, nor a
+  // long-running `serve` keep the test runner, the reference evaluator and the importers resident.
   serve: async (argv) => (await import('./serve.js')).runServe(argv),
-  validate: runValidate,
-  test: runTest,
-  check: runCheck,
-  import: runImport,
-  export: runExport,
+  validate: async (argv, io) => (await import('./validate-command.js')).runValidate(argv, io),
+  test: async (argv, io) => (await import('./test-command.js')).runTest(argv, io),
+  check: async (argv, io) => (await import('./check-command.js')).runCheck(argv, io),
+  import: async (argv, io) => (await import('./interop-commands.js')).runImport(argv, io),
+  export: async (argv, io) => (await import('./interop-commands.js')).runExport(argv, io),
 };
 
 /** Run `gatehouse` with `argv` (the arguments after the program name); resolves to the exit code. */

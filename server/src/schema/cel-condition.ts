@@ -1,25 +1,50 @@
 // Conditions as CEL programs (@bufbuild/cel): parameter types, the static checks a condition
 // passes at policy load, JSON → CEL value conversion, and evaluation to true, false or "these
 // parameters are missing". Compiled once per schema; evaluation is bounded (see COST LIMITS).
+import { createRequire } from 'node:module';
 import { BlockList, isIP } from 'node:net';
-import {
-  type CelInput,
-  CelScalar,
-  type CelType,
-  celEnv,
-  celMethod,
-  celUint,
-  isCelError,
-  listType,
-  mapType,
-  objectType,
-  parse,
-  plan,
-} from '@bufbuild/cel';
-import { create } from '@bufbuild/protobuf';
-import { DurationSchema, TimestampSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import type { CelInput, CelType } from '@bufbuild/cel';
 import { InvalidArgumentError } from '../errors.js';
 import type { ConditionDef, ParameterType } from './schema.js';
+
+// The CEL library (with its RE2 and protobuf runtime: about 12 MB of RSS and 150 ms of start-up)
+// is loaded the first time a condition is compiled or a value converted, so a schema without
+// conditions never pays for it. Required, not imported, to keep compileCondition synchronous; all
+// three come from their CommonJS builds, so CEL's values and the protobuf types it checks them
+// against are one copy of each.
+type CelLibrary = typeof import('@bufbuild/cel');
+type Protobuf = typeof import('@bufbuild/protobuf');
+type ProtobufWkt = typeof import('@bufbuild/protobuf/wkt');
+
+interface CelRuntime {
+  readonly cel: CelLibrary;
+  readonly create: Protobuf['create'];
+  readonly wkt: ProtobufWkt;
+  readonly TIMESTAMP: CelType;
+  readonly DURATION: CelType;
+  readonly IN_CIDR: ReturnType<CelLibrary['celMethod']>;
+}
+
+let runtime: CelRuntime | undefined;
+
+function celRuntime(): CelRuntime {
+  if (runtime !== undefined) return runtime;
+  const require = createRequire(import.meta.url);
+  const cel = require('@bufbuild/cel') as CelLibrary;
+  const wkt = require('@bufbuild/protobuf/wkt') as ProtobufWkt;
+  const { CelScalar } = cel;
+  runtime = {
+    cel,
+    create: (require('@bufbuild/protobuf') as Protobuf).create,
+    wkt,
+    TIMESTAMP: cel.objectType(wkt.TimestampSchema),
+    DURATION: cel.objectType(wkt.DurationSchema),
+    IN_CIDR: cel.celMethod('in_cidr', CelScalar.STRING, [CelScalar.STRING], CelScalar.BOOL, function (cidr) {
+      return inCidr(this, cidr);
+    }),
+  };
+  return runtime;
+}
 
 // COST LIMITS. @bufbuild/cel has no evaluation-cost budget, so the cost is bounded by shape:
 // an expression has at most MAX_EXPRESSION_NODES nodes and no comprehension (`all`, `exists`,
@@ -61,10 +86,9 @@ export function formatParameterType(t: ParameterType): string {
   return t.kind === 'list' || t.kind === 'map' ? `${t.kind}<${formatParameterType(t.element)}>` : t.kind;
 }
 
-const TIMESTAMP = objectType(TimestampSchema);
-const DURATION = objectType(DurationSchema);
-
 function celTypeOf(t: ParameterType): CelType {
+  const { cel, TIMESTAMP, DURATION } = celRuntime();
+  const { CelScalar } = cel;
   switch (t.kind) {
     case 'int':
       return CelScalar.INT;
@@ -86,9 +110,9 @@ function celTypeOf(t: ParameterType): CelType {
     case 'any':
       return CelScalar.DYN;
     case 'list':
-      return listType(celTypeOf(t.element));
+      return cel.listType(celTypeOf(t.element));
     case 'map':
-      return mapType(CelScalar.STRING, celTypeOf(t.element));
+      return cel.mapType(CelScalar.STRING, celTypeOf(t.element));
   }
 }
 
@@ -156,10 +180,6 @@ function inCidr(ip: string, cidr: string): boolean {
   return block.check(ip, family === 6 ? 'ipv6' : 'ipv4');
 }
 
-const IN_CIDR = celMethod('in_cidr', CelScalar.STRING, [CelScalar.STRING], CelScalar.BOOL, function (cidr) {
-  return inCidr(this, cidr);
-});
-
 /** Go-style durations as SpiceDB and OpenFGA write them: `1h30m`, `90s`, `1.5s`, `250ms`. */
 const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/y;
 const UNIT_NANOS: Record<string, number> = {
@@ -217,6 +237,7 @@ function toInteger(value: unknown, what: string): bigint {
 
 /** A JSON value (from a relationship or a request) as the CEL value of `type`; throws ParameterValueError. */
 export function toCelValue(type: ParameterType, value: unknown): CelInput {
+  const { cel, create, wkt } = celRuntime();
   switch (type.kind) {
     case 'int': {
       const n = toInteger(value, 'an integer');
@@ -226,7 +247,7 @@ export function toCelValue(type: ParameterType, value: unknown): CelInput {
     case 'uint': {
       const n = toInteger(value, 'a non-negative integer');
       if (n < 0n || n >= 2n ** 64n) wrong('a non-negative 64-bit integer', value);
-      return celUint(n);
+      return cel.celUint(n);
     }
     case 'double':
       // JSON.parse reads 1e309 as Infinity: out of a double's range, refused as OpenFGA does.
@@ -246,7 +267,7 @@ export function toCelValue(type: ParameterType, value: unknown): CelInput {
     case 'duration': {
       const nanos = typeof value === 'string' ? parseDuration(value) : undefined;
       if (nanos === undefined) return wrong("a duration such as '1h30m' or '90s'", value);
-      return create(DurationSchema, {
+      return create(wkt.DurationSchema, {
         seconds: nanos / 1_000_000_000n,
         nanos: Number(nanos % 1_000_000_000n),
       });
@@ -254,7 +275,7 @@ export function toCelValue(type: ParameterType, value: unknown): CelInput {
     case 'timestamp': {
       const ms = typeof value === 'string' && RFC3339.test(value) ? Date.parse(value) : Number.NaN;
       if (Number.isNaN(ms)) return wrong("an RFC 3339 time such as '2026-12-31T00:00:00Z'", value);
-      return timestampFromMs(ms);
+      return wkt.timestampFromMs(ms);
     }
     case 'ipaddress':
       return typeof value === 'string' && isIP(value) !== 0 ? value : wrong('an IP address', value);
@@ -294,11 +315,12 @@ function anyValue(value: unknown, depth: number): CelInput {
 }
 
 function zeroValue(type: ParameterType): CelInput {
+  const { cel, create, wkt } = celRuntime();
   switch (type.kind) {
     case 'int':
       return 0n;
     case 'uint':
-      return celUint(0n);
+      return cel.celUint(0n);
     case 'double':
       return 0;
     case 'bool':
@@ -310,9 +332,9 @@ function zeroValue(type: ParameterType): CelInput {
     case 'bytes':
       return new Uint8Array();
     case 'duration':
-      return create(DurationSchema);
+      return create(wkt.DurationSchema);
     case 'timestamp':
-      return timestampFromMs(0);
+      return wkt.timestampFromMs(0);
     case 'any':
       return null;
     case 'list':
@@ -341,7 +363,7 @@ interface ExprShape {
 }
 
 // The parsed CEL tree, read structurally (the types come from @bufbuild/cel-spec).
-type AnyExpr = ReturnType<typeof parse>['expr'];
+type AnyExpr = ReturnType<CelLibrary['parse']>['expr'];
 
 function shapeOf(root: AnyExpr): ExprShape {
   const shape: ExprShape = {
@@ -439,9 +461,11 @@ const NO_VALUES: BoundParameters = new Map();
  * cost limits. Returns the program, or every problem found.
  */
 export function compileCondition(def: ConditionDef): ConditionProgram | ConditionProblem[] {
-  let parsed: ReturnType<typeof parse>;
+  const { cel, IN_CIDR } = celRuntime();
+  const { isCelError } = cel;
+  let parsed: ReturnType<CelLibrary['parse']>;
   try {
-    parsed = parse(def.expression);
+    parsed = cel.parse(def.expression);
   } catch (err) {
     const message = (err as Error).message;
     return [
@@ -479,8 +503,8 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
 
   const variables: Record<string, CelType> = {};
   for (const [name, type] of def.parameters) variables[name] = celTypeOf(type);
-  const env = celEnv({ variables, funcs: [IN_CIDR] });
-  const run = plan(env, parsed) as (bindings: Record<string, CelInput>) => unknown;
+  const env = cel.celEnv({ variables, funcs: [IN_CIDR] });
+  const run = cel.plan(env, parsed) as (bindings: Record<string, CelInput>) => unknown;
   const zero: Record<string, CelInput> = {};
   for (const [name, type] of def.parameters) zero[name] = zeroValue(type);
   const trial = run(zero);

@@ -4,7 +4,7 @@
 // fresh snapshot while the old one keeps serving, then one swap); on an unavailable store, keep
 // serving, report degraded and retry from the last applied revision with capped backoff; on a
 // new store epoch, keep serving the last state, tell `onEpochChanged`, then resync.
-import { createEngine } from '../engine/index.js';
+import { createEngine } from '../engine/create-engine.js';
 import type { Engine, EngineOptions } from '../engine/types.js';
 import { ChangelogTruncatedError, StoreEpochChangedError } from '../errors.js';
 import { GraphIndex } from '../graph/index.js';

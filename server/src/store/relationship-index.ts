@@ -43,26 +43,29 @@ interface ResolvedFilter {
 
 export class RelationshipIndex {
   private readonly ordered: SortedRows;
-  /** Ordered by subject type and id numbers, then by key: each subject's rows are a key-ordered run. */
-  private readonly bySubject: SortedRows;
+  /** The subject ordering once built (see `bySubject`); kept up to date from then on. */
+  private subjectRows: SortedRows | undefined;
 
   private constructor(
     private readonly table: RelationshipTable,
     sortedRows?: ArrayLike<number>,
-    /** `sortedRows` grouped by subject (see row-order.ts), when the caller has them. */
-    subjectSorted?: ArrayLike<number>,
   ) {
     const byKey = (a: number, b: number): number => this.table.compare(a, b);
-    const bySubject = (a: number, b: number): number => this.subjectOrder(a, b) || this.table.compare(a, b);
-    if (sortedRows === undefined) {
-      this.ordered = new SortedRows(byKey);
-      this.bySubject = new SortedRows(bySubject);
-      return;
+    this.ordered =
+      sortedRows === undefined ? new SortedRows(byKey) : SortedRows.fromSorted(byKey, sortedRows);
+  }
+
+  /**
+   * Ordered by subject type and id numbers, then by key: each subject's rows are a key-ordered
+   * run. Built from the key ordering on first use (a read by subject, deleteObject), so a sidecar
+   * that never reads by subject never holds it: 4.5 MB and a sort at start-up per million rows.
+   */
+  private get bySubject(): SortedRows {
+    if (this.subjectRows === undefined) {
+      const compare = (a: number, b: number): number => this.subjectOrder(a, b) || this.table.compare(a, b);
+      this.subjectRows = SortedRows.fromSorted(compare, subjectOrder(this.table, this.orderedRows()));
     }
-    this.ordered = SortedRows.fromSorted(byKey, sortedRows);
-    // A stable sort by subject alone keeps each subject's rows in key order.
-    const subjectRows = subjectSorted ?? Array.from(sortedRows).sort((a, b) => this.subjectOrder(a, b));
-    this.bySubject = SortedRows.fromSorted(bySubject, subjectRows);
+    return this.subjectRows;
   }
 
   static empty(): RelationshipIndex {
@@ -105,8 +108,8 @@ export class RelationshipIndex {
       else ordered[kept++] = row;
     }
     const sortedRows = ordered.subarray(0, kept);
-    table.indexRows(sortedRows);
-    return { index: new RelationshipIndex(table, sortedRows, subjectOrder(table, sortedRows)), sortedRows };
+    table.indexRows();
+    return { index: new RelationshipIndex(table, sortedRows), sortedRows };
   }
 
   get size(): number {
@@ -128,14 +131,14 @@ export class RelationshipIndex {
     const row = this.table.insert(r);
     if (row < 0) return -1 - row;
     this.ordered.add(row);
-    this.bySubject.add(row);
+    this.subjectRows?.add(row);
     return row;
   }
 
   remove(row: number): void {
     // Out of the orderings first: they compare by the row's strings, which removal may release.
     this.ordered.delete(row);
-    this.bySubject.delete(row);
+    this.subjectRows?.delete(row);
     this.table.remove(row);
   }
 
@@ -148,7 +151,7 @@ export class RelationshipIndex {
     const marked = new Uint8Array(this.table.rowLimit);
     for (const row of rows) marked[row] = 1;
     this.ordered.deleteMarked(marked);
-    this.bySubject.deleteMarked(marked);
+    this.subjectRows?.deleteMarked(marked);
     for (const row of rows) this.table.remove(row);
   }
 

@@ -101,4 +101,30 @@ describe('RelationshipTable', () => {
     }
     expect(table.size).toBe(2500);
   });
+
+  it('indexes bulk-appended rows on first use, leaving out discarded duplicates', () => {
+    const table = new RelationshipTable();
+    const appended: number[] = [];
+    for (let i = 0; i < 3000; i++)
+      appended.push(table.append(parseRelationship(`doc:d${i % 2000}#viewer@user:u${(i % 2000) % 7}`)));
+    // The bulk load keeps the last of equal rows: the first 1000 are duplicates of the last 1000.
+    for (let i = 0; i < 1000; i++) table.discard(appended[i] as number);
+    table.indexRows();
+    expect(table.size).toBe(2000);
+    // A first insert (of a new relationship) builds the index without indexing its own row twice.
+    const added = table.insert(parseRelationship('doc:new#viewer@user:u1'));
+    table.remove(added);
+    expect(table.find(parseRelationship('doc:new#viewer@user:u1'))).toBe(-1);
+    for (let i = 0; i < 2000; i++) {
+      const r = parseRelationship(`doc:d${i}#viewer@user:u${i % 7}`);
+      const row = table.find(r);
+      expect(row).toBe(appended[i < 1000 ? i + 2000 : i]);
+      expect(table.insert(r)).toBe(-1 - row);
+    }
+    for (let i = 0; i < 2000; i += 2)
+      table.remove(table.find(parseRelationship(`doc:d${i}#viewer@user:u${i % 7}`)));
+    expect(table.size).toBe(1000);
+    expect(table.find(parseRelationship('doc:d0#viewer@user:u0'))).toBe(-1);
+    expect(table.find(parseRelationship('doc:d1#viewer@user:u1'))).toBe(appended[2001]);
+  });
 });

@@ -109,8 +109,11 @@ export class RelationshipTable {
   private readonly freeRows: number[] = [];
   private rowEnd = 0;
   private count = 0;
-  /** Row + 1 per slot (0 = empty), linear probing; at most half full. */
-  private slots = new Int32Array(1024);
+  /**
+   * Row + 1 per slot (0 = empty), linear probing; at most half full. Undefined after a bulk load
+   * until the first lookup, insert or removal builds it (see `indexRows`).
+   */
+  private slots: Int32Array | undefined = new Int32Array(1024);
   /** The numbers of the relationship last resolved: reused, so lookups allocate nothing. */
   private readonly scratch = new Int32Array(FIELDS);
   private readonly recentStrings: (string | undefined)[] = new Array(FIELDS).fill(undefined);
@@ -202,6 +205,8 @@ export class RelationshipTable {
    * returns `-1 - row` instead and changes nothing.
    */
   insert(r: Relationship): number {
+    // Built before a row is taken: building indexes every live row, and the new one is not yet.
+    this.indexed();
     if (this.resolve(r)) {
       const present = this.lookup(this.scratch);
       if (present >= 0) return -1 - present;
@@ -219,7 +224,8 @@ export class RelationshipTable {
       chunk[base + f] = id;
     }
     this.count++;
-    if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    const { length } = this.indexed();
+    if (this.count * 2 > length) this.rehash(length * 2);
     this.place(row);
     const attributes = attributesOf(r);
     if (attributes !== undefined) this.rowAttributes.set(row, this.attributes.acquire(attributes));
@@ -292,12 +298,25 @@ export class RelationshipTable {
     this.count--;
   }
 
-  /** Indexes `rows` (every row the table holds, none indexed yet) in a table sized once. */
-  indexRows(rows: ArrayLike<number>): void {
+  /**
+   * Marks every row the table holds (all appended, none indexed yet) as to be indexed, which
+   * happens on the first lookup, insert or removal. A sidecar loaded from files and never written
+   * to never needs the hash: 8 MB at a million relationships (a table of 2^21 slots).
+   */
+  indexRows(): void {
+    this.slots = undefined;
+  }
+
+  /** The hash, built from every live row if `indexRows` deferred it, in a table sized once. */
+  private indexed(): Int32Array {
+    if (this.slots !== undefined) return this.slots;
     let size = 1024;
-    while (rows.length * 2 > size) size *= 2;
+    while (this.count * 2 > size) size *= 2;
     this.slots = new Int32Array(size);
-    for (let i = 0; i < rows.length; i++) this.place(rows[i] as number);
+    const free = new Uint8Array(this.rowEnd);
+    for (const row of this.freeRows) free[row] = 1;
+    for (let row = 0; row < this.rowEnd; row++) if (free[row] === 0) this.place(row);
+    return this.slots;
   }
 
   /** Field `field`'s number for `s`, numbering it if new; an id needs its type's number. */
@@ -606,9 +625,10 @@ export class RelationshipTable {
   }
 
   private lookup(ids: Int32Array): number {
-    const mask = this.slots.length - 1;
+    const slots = this.indexed();
+    const mask = slots.length - 1;
     for (let i = this.hashOf(ids, 0) & mask; ; i = (i + 1) & mask) {
-      const slot = this.slots[i] as number;
+      const slot = slots[i] as number;
       if (slot === 0) return -1;
       const row = slot - 1;
       const chunk = this.chunks[row >>> CHUNK_SHIFT] as Int32Array;
@@ -619,16 +639,18 @@ export class RelationshipTable {
     }
   }
 
+  /** Puts `row` in the hash, which must exist (`indexed`). */
   private place(row: number): void {
-    const mask = this.slots.length - 1;
+    const slots = this.slots as Int32Array;
+    const mask = slots.length - 1;
     let i = this.rowHash(row) & mask;
-    while ((this.slots[i] as number) !== 0) i = (i + 1) & mask;
-    this.slots[i] = row + 1;
+    while ((slots[i] as number) !== 0) i = (i + 1) & mask;
+    slots[i] = row + 1;
   }
 
   /** Deletes with backward shifting, so lookups never need tombstones. */
   private unplace(row: number): void {
-    const { slots } = this;
+    const slots = this.indexed();
     const mask = slots.length - 1;
     let i = this.rowHash(row) & mask;
     while ((slots[i] as number) !== row + 1) i = (i + 1) & mask;
@@ -646,7 +668,7 @@ export class RelationshipTable {
   }
 
   private rehash(size: number): void {
-    const old = this.slots;
+    const old = this.indexed();
     this.slots = new Int32Array(size);
     for (let i = 0; i < old.length; i++) if ((old[i] as number) !== 0) this.place((old[i] as number) - 1);
   }

@@ -35,14 +35,15 @@ describe("README's Try it", () => {
     expect(block).toMatch(/^npm start &/m);
     expect(block).toMatch(/readyz/);
     const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } };
-    // What `npm start` runs once its build is done, listening where this test can.
+    // What `npm start` runs once its build is done, listening where this test can (through
+    // `env`, as the script may set variables before the command).
     const serve = pkg.scripts.start.replace(/^npm run build && /, '');
     expect(serve).not.toBe(pkg.scripts.start);
     const port = await freePort();
     const script = block
       .replace(
         /^npm start &/m,
-        `(sleep 2; exec ${serve} --http 127.0.0.1:${port} --grpc 127.0.0.1:0 --log-level silent) &`,
+        `(sleep 2; exec env ${serve} --http 127.0.0.1:${port} --grpc 127.0.0.1:0 --log-level silent) &`,
       )
       .replaceAll('localhost:8080', `127.0.0.1:${port}`);
     const run = spawnSync('sh', ['-c', `${script}\nstatus=$?\nkill $! 2>/dev/null\nwait\nexit $status`], {

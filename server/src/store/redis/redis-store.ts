@@ -2,7 +2,7 @@
 // replica that names the same store. Each mutation is one Lua script (redis-scripts.ts), so it
 // is atomic and totally ordered by the revision counter; watchers tail the changelog stream.
 // Loaded only through a dynamic import, so the embedded memory store never loads ioredis.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -212,7 +212,6 @@ export class RedisStore implements Store {
       logger: options.logger,
       autoPipelining: true,
     });
-    defineScripts(client);
     const store = new RedisStore(client, target, options, settings, keys, '');
     client.on('reconnecting', () => {
       store.reconnects++;
@@ -481,7 +480,6 @@ export class RedisStore implements Store {
     args.push(members.join('\n'));
     const seeder = await this.openConnection(SEED_TIMEOUT_MS, false, 'seed');
     try {
-      defineScripts(seeder);
       const reply = (await this.call('seeding', () =>
         invoke(seeder, 'gatehouseSeed', this.keys, args),
       )) as Reply;
@@ -563,16 +561,20 @@ export class RedisStore implements Store {
     doing: string,
   ): Promise<[unknown, number]> {
     const { waitReplicas, waitTimeoutMs, commandTimeoutMs } = this.settings;
-    const results = await this.call(doing, async () => {
-      const pipeline = this.client.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & {
-        wait(n: number, ms: number): unknown;
-        exec(): Promise<[Error | null, unknown][] | null>;
-      };
-      (pipeline[name] as (...a: unknown[]) => unknown)(...keyList(this.keys), ...args);
-      // WAIT must leave room inside the command timeout, or the write would look unavailable.
-      pipeline.wait(waitReplicas, Math.max(1, Math.min(waitTimeoutMs, commandTimeoutMs - 100)));
-      return (await pipeline.exec()) ?? [];
-    });
+    // WAIT must leave room inside the command timeout, or the write would look unavailable.
+    const waitMs = Math.max(1, Math.min(waitTimeoutMs, commandTimeoutMs - 100));
+    const send = (withSource: boolean): Promise<[Error | null, unknown][]> =>
+      this.call(doing, async () => {
+        const pipeline = this.client.pipeline();
+        const [command, first] = withSource
+          ? (['eval', SCRIPTS[name].lua] as const)
+          : (['evalsha', SHAS[name]] as const);
+        pipeline[command](first, SCRIPTS[name].numberOfKeys, ...keyList(this.keys), ...args);
+        pipeline.wait(waitReplicas, waitMs);
+        return ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+      });
+    let results = await send(false);
+    if (isNoScript(results[0]?.[0])) results = await send(true);
     const [written, waited] = results;
     if (written === undefined || written[0] !== null) throw unavailable(written?.[0], doing);
     return [written[1], waited !== undefined && waited[0] === null ? Number(waited[1]) : 0];
@@ -697,18 +699,35 @@ function pushPreconditions(args: (string | number)[], preconditions: readonly Pr
   for (const p of preconditions) args.push(p.operation === 'must_match' ? 'm' : 'n', ...filterArgs(p.filter));
 }
 
-function defineScripts(client: RedisClient): void {
-  for (const [name, script] of Object.entries(SCRIPTS)) client.defineCommand(name, script);
+/** Each script's SHA-1, for EVALSHA. */
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, script]) => [
+    name,
+    createHash('sha1').update(script.lua).digest('hex'),
+  ]),
+) as Record<ScriptName, string>;
+
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 
-/** Calls a script defined by defineScripts (ioredis: EVALSHA, falling back to EVAL on NOSCRIPT). */
-function invoke(
+/**
+ * Calls a script by EVALSHA, sending its source (EVAL) only when this Redis does not have it
+ * yet (NOSCRIPT). Not ioredis's defineCommand: with auto-pipelining it sends the whole source
+ * (EVAL, ~20 KB) on every call, which Redis then hashes again, every write.
+ */
+async function invoke(
   client: RedisClient,
   name: ScriptName,
   keys: StoreKeys,
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  const command = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name];
-  if (command === undefined) throw new UnavailableError(`the Redis script ${name} is not defined`);
-  return command.apply(client, [...keyList(keys), ...args]);
+  const script = SCRIPTS[name];
+  const keyArgs = keyList(keys);
+  try {
+    return await client.evalsha(SHAS[name], script.numberOfKeys, ...keyArgs, ...args);
+  } catch (err) {
+    if (!isNoScript(err)) throw err;
+    return client.eval(script.lua, script.numberOfKeys, ...keyArgs, ...args);
+  }
 }

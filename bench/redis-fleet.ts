@@ -7,12 +7,16 @@
 // 2. checks/s at c=--concurrency: a replica with Redis attached vs one on the memory store;
 // 3. single-relationship writes/s at c=--concurrency through a replica vs the gRPC echo floor's
 //    checks/s (bench/harness/targets/grpc-echo-server.ts: decode, constant answer).
+// Beside each closed-loop rate: the CPU the serving process spent per call (Linux /proc), and for
+// writes Redis's own CPU per write (INFO cpu): steadier than calls/s on a loaded host.
 // Starts its own redis-server on a free loopback port and stops everything it started.
 //
 //   npm run build && npx tsx bench/redis-fleet.ts [--rate 1000] [--seconds 5] [--concurrency 16] [--rounds 3]
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { type GatehouseProcess, startGatehouse, TOKEN } from '../test/e2e/support/gatehouse-process.js';
 import { createGrpcTransport, GatehouseClient } from '../test/e2e/support/sdk.js';
 import { startFleet } from '../test/support/gatehouse-fleet.js';
@@ -50,21 +54,48 @@ function grpcClient(address: string): GatehouseClient {
   });
 }
 
-/** Closed loop: `concurrency` callers repeat `call` for `seconds`; calls/s. */
-async function closedLoop(call: (i: number) => Promise<unknown>): Promise<number> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function processCpu(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Redis's own CPU seconds so far (INFO cpu). */
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  return user + sys;
+}
+
+interface LoopResult {
+  readonly perSecond: number;
+  /** The serving process's CPU per call, µs. */
+  readonly serverCpuUs: number;
+  readonly calls: number;
+}
+
+/** Closed loop: `concurrency` callers repeat `call` for `seconds`; calls/s and the server's CPU per call. */
+async function closedLoop(pid: number, call: (i: number) => Promise<unknown>): Promise<LoopResult> {
   let n = 0;
+  const cpu0 = processCpu(pid);
   const end = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) await call(n++);
     }),
   );
-  return n / seconds;
+  return { perSecond: n / seconds, serverCpuUs: ((processCpu(pid) - cpu0) * 1e6) / n, calls: n };
 }
 
 /** Writes on A paced at `rate`/s, each followed by an at-least-as-fresh check on B: latencies in ms. */
-async function visibility(a: GatehouseClient, b: GatehouseClient, round: number): Promise<number[]> {
+async function visibility(
+  a: GatehouseClient,
+  b: GatehouseClient,
+  round: number,
+): Promise<{ latencies: number[]; failed: number }> {
   const latencies: number[] = [];
+  let failed = 0;
   const total = rate * seconds;
   const start = performance.now();
   const pending: Promise<void>[] = [];
@@ -76,7 +107,14 @@ async function visibility(a: GatehouseClient, b: GatehouseClient, round: number)
     pending.push(
       (async () => {
         const issued = performance.now();
-        const { writtenAt } = await a.write({ touch: [rel] });
+        let writtenAt: Awaited<ReturnType<GatehouseClient['write']>>['writtenAt'];
+        try {
+          ({ writtenAt } = await a.write({ touch: [rel] }));
+        } catch {
+          // A write that failed (UNAVAILABLE from an overloaded host): counted, not timed.
+          failed++;
+          return;
+        }
         const answer = await b.check(rel, { consistency: { atLeastAsFresh: writtenAt } });
         if (!answer.allowed) throw new Error(`replica B did not see ${rel}`);
         latencies.push(performance.now() - issued);
@@ -84,7 +122,7 @@ async function visibility(a: GatehouseClient, b: GatehouseClient, round: number)
     );
   }
   await Promise.all(pending);
-  return latencies;
+  return { latencies, failed };
 }
 
 async function main(): Promise<void> {
@@ -98,6 +136,9 @@ async function main(): Promise<void> {
   if (echo.grpc === undefined) throw new Error('the echo server reported no gRPC address');
   const onEcho = grpcClient(formatEndpoint(echo.grpc));
   const clients = [a, b, onMemory, onEcho];
+  const admin = new Redis(redis.port, '127.0.0.1');
+  const [pidA, pidB] = fleet.replicas.map((r) => r.child.pid ?? 0) as [number, number];
+  const pidMemory = memory.child.pid ?? 0;
   const rows: Record<string, number[]> = {};
   const record = (name: string, value: number): void => {
     rows[name] = [...(rows[name] ?? []), value];
@@ -109,23 +150,54 @@ async function main(): Promise<void> {
     }
     const p50s: number[] = [];
     const p99s: number[] = [];
+    let failedWrites = 0;
     for (let round = 0; round < rounds; round++) {
-      const lat = await visibility(a, b, round);
+      const { latencies: lat, failed } = await visibility(a, b, round);
+      failedWrites += failed;
       p50s.push(quantile(lat, 0.5));
       p99s.push(quantile(lat, 0.99));
       // Rotate the order of the closed-loop phases so each sees the same share of machine noise.
-      const phases: [string, () => Promise<number>][] = [
-        ['checks/s, Redis attached', () => closedLoop(() => b.check(check))],
-        ['checks/s, memory store', () => closedLoop(() => onMemory.check(check))],
+      const phases: [string, () => Promise<void>][] = [
+        [
+          'checks/s, Redis attached',
+          async () => {
+            const r = await closedLoop(pidB, () => b.check(check));
+            record('checks/s, Redis attached', r.perSecond);
+            record('… replica CPU per check, µs', r.serverCpuUs);
+          },
+        ],
+        [
+          'checks/s, memory store',
+          async () => {
+            const r = await closedLoop(pidMemory, () => onMemory.check(check));
+            record('checks/s, memory store', r.perSecond);
+            record('… memory-store server CPU per check, µs', r.serverCpuUs);
+          },
+        ],
         [
           'single-relationship writes/s through a replica',
-          () => closedLoop((i) => a.write({ touch: [`group:w${round}#member@user:c${i}`] })),
+          async () => {
+            const redis0 = await redisCpu(admin);
+            const r = await closedLoop(pidA, (i) =>
+              a.write({ touch: [`group:w${round}#member@user:c${i}`] }),
+            );
+            record('single-relationship writes/s through a replica', r.perSecond);
+            record('… replica CPU per write, µs', r.serverCpuUs);
+            record('… Redis CPU per write, µs', (((await redisCpu(admin)) - redis0) * 1e6) / r.calls);
+          },
         ],
-        ['gRPC echo floor checks/s', () => closedLoop(() => onEcho.check(check))],
+        [
+          'gRPC echo floor checks/s',
+          async () => {
+            const r = await closedLoop(echo.pid, () => onEcho.check(check));
+            record('gRPC echo floor checks/s', r.perSecond);
+            record('… echo server CPU per call, µs', r.serverCpuUs);
+          },
+        ],
       ];
       for (let k = 0; k < phases.length; k++) {
-        const [name, run] = phases[(k + round) % phases.length]!;
-        record(name, await run());
+        const [, run] = phases[(k + round) % phases.length]!;
+        await run();
       }
     }
     const load = loadavg()
@@ -134,6 +206,7 @@ async function main(): Promise<void> {
     console.log(
       `load average ${load}; ${rounds} rounds of ${seconds} s, c=${concurrency}, visibility at ${rate} writes/s`,
     );
+    console.log(`visibility writes that failed (not timed): ${failedWrites}`);
     console.log(
       `write on A → visible on B (at_least_as_fresh check answered): p50 ${median(p50s).toFixed(2)} ms, p99 ${median(p99s).toFixed(2)} ms (medians of the rounds' p50 and p99; rounds: ${p50s.map((x) => x.toFixed(2)).join('/')} | ${p99s.map((x) => x.toFixed(2)).join('/')})`,
     );
@@ -149,6 +222,7 @@ async function main(): Promise<void> {
       `writes / echo floor: ${ratio('single-relationship writes/s through a replica', 'gRPC echo floor checks/s')}`,
     );
   } finally {
+    admin.disconnect();
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all([fleet.stop(), memory.stop(), echo.stop()]);
     await redis.stop();

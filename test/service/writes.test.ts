@@ -104,7 +104,7 @@ describe('writeRelationships', () => {
 });
 
 describe('audit log', () => {
-  it('logs one info line per committed write, with the request id, and nothing for reads', async () => {
+  it('logs one debug line per committed write, with the request id, and nothing for reads', async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -117,7 +117,7 @@ describe('audit log', () => {
       schema: set.schema,
       store: MemoryStore.withRelationships(set.relationships.map((r) => r.relationship)),
       limits: DEFAULT_LIMITS,
-      logger: pino({ level: 'info' }, sink),
+      logger: pino({ level: 'debug' }, sink),
     });
     await service.check(checkOf('document:plan', 'view', 'user:alice'), ctx());
     expect(lines).toHaveLength(0);

@@ -327,6 +327,81 @@ describe('RedisStore on a standalone redis-server', () => {
     expect((await snapshotOf(b)).rels).toEqual([]);
   });
 
+  it('concurrent writes share one script call, yet each is its own atomic write with its own revision', async () => {
+    const store = await connect();
+    await store.write([touch('doc:a#owner@user:x')]);
+    const scriptCalls = async (): Promise<number> => {
+      const stats = await server.cli('INFO', 'commandstats');
+      return [...stats.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const before = await scriptCalls();
+    // Issued in one event-loop turn: one batch. Some fail, each for its own reason.
+    const outcomes = await Promise.allSettled([
+      store.write([touch('doc:b#owner@user:x')]),
+      store.write([{ operation: 'create', relationship: parseRelationship('doc:a#owner@user:x') }]),
+      store.write([touch('doc:c#owner@user:x'), del('doc:a#owner@user:x')]),
+      store.write(
+        [touch('doc:d#owner@user:x')],
+        [{ operation: 'must_match', filter: { resourceType: 'doc', resourceId: 'a' } }],
+      ),
+      store.write([touch('doc:e#owner@user:x')], [], { expectRevision: 3 }),
+      store.write([touch('doc:f#owner@user:x')], [], { expectRevision: 1 }),
+    ]);
+    expect(await scriptCalls()).toBe(before + 1);
+    const revisions = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.revision : o.reason.name));
+    // In order: b at 2; the create of the present a fails; c and the delete of a at 3; the
+    // must_match on a fails (a is gone); e expected revision 3 and got it (4); f did not.
+    expect(revisions).toEqual([
+      2,
+      'AlreadyExistsError',
+      3,
+      'FailedPreconditionError',
+      4,
+      'FailedPreconditionError',
+    ]);
+    expect(await store.revision()).toBe(4);
+    expect((await snapshotOf(store)).rels.sort()).toEqual([
+      'doc:b#owner@user:x',
+      'doc:c#owner@user:x',
+      'doc:e#owner@user:x',
+    ]);
+    const log = record(store, 1);
+    await vi.waitFor(() => expect(log.received.map((c) => c.revision)).toEqual([2, 3, 4]), PATIENCE);
+    log.stop();
+    expect(
+      log.received[1]?.changes.map((c) => `${c.operation} ${formatRelationship(c.relationship)}`),
+    ).toEqual(['insert doc:c#owner@user:x', 'delete doc:a#owner@user:x']);
+  });
+
+  it('a watcher delivers each revision once and in order, its own writes and another instance’s interleaved', async () => {
+    const a = await connect();
+    const b = await RedisStore.connect({
+      url: server.url,
+      storeName: `t${storeCount}`,
+      commandTimeoutMs: 10_000,
+    });
+    open.push(b);
+    const log = record(a, 0);
+    const written: ChangeSet[] = [];
+    for (let round = 0; round < 10; round++) {
+      const batch = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 === 0 ? a : b).write([touch(`doc:r${round}i${i}#viewer@user:x`)]),
+        ),
+      );
+      written.push(...batch);
+    }
+    written.sort((x, y) => x.revision - y.revision);
+    expect(written.map((c) => c.revision)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    await vi.waitFor(() => expect(log.received).toHaveLength(60), PATIENCE);
+    log.stop();
+    expect(await log.ended).toBeUndefined();
+    expect(log.received.map((c) => c.revision)).toEqual(written.map((c) => c.revision));
+    expect(log.received.map((c) => c.changes.map((x) => formatRelationship(x.relationship)))).toEqual(
+      written.map((c) => c.changes.map((x) => formatRelationship(x.relationship))),
+    );
+  });
+
   it('with waitReplicas and no replica, a write reports that it committed but is not replicated', async () => {
     const store = await connect({ waitReplicas: 1, waitTimeoutMs: 50 });
     const err = (await rejection(store.write([touch('doc:a#viewer@user:x')]))) as WriteNotReplicatedError;

@@ -52,6 +52,10 @@ async function freshStore(
     // Small chunks so the suite's snapshots really come in several chunks.
     snapshotChunkSize: 1000,
     watchBlockMs: 200,
+    // Generous: on a loaded host a subject-type read (every bucket in one script) can take more
+    // than the default second; this suite checks answers, not speed.
+    commandTimeoutMs: 10_000,
+    connectTimeoutMs: 10_000,
   });
 }
 

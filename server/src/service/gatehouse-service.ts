@@ -819,7 +819,7 @@ export class GatehouseService {
     ctx: CallContext,
   ): Promise<ChangeSet> {
     const change = await withDeadline(write, ctx.deadline);
-    this.#logger?.info(
+    this.#logger?.debug(
       { operation, requestId: ctx.requestId, revision: change.revision, changes: change.changes.length },
       'committed',
     );

@@ -13,7 +13,7 @@ export function entryRevision(entry: StreamEntry): Revision {
   return Number(id.slice(0, id.indexOf('-')));
 }
 
-function field(fields: readonly string[], name: string): string | undefined {
+export function field(fields: readonly string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
 }

@@ -172,7 +172,14 @@ end
 -- set ('joined': '+member'/'-member' lines) to the changelog, trimmed to 'retention' entries.
 -- 'attrs' is nil when no relationship involved has attributes, else {set = {m, a, ...}, del =
 -- {m, ...}} for the attributes hash. The reply ends with 'result'.
-local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb, attrs, joined, result)
+-- The commit time in ms since 1970 from Redis's clock, as the changelog records it.
+local function now_ms()
+  local t = redis.call('TIME')
+  return string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+end
+
+-- 'at' (optional): the commit time, when the caller read it once for several commits.
+local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb, attrs, joined, result, at)
   call_sliced('ZADD', KEYS[1], adds, true)
   per_bucket('ZADD', sadds, sab, true)
   call_sliced('ZREM', KEYS[1], removes, false)
@@ -182,8 +189,7 @@ local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb,
     call_sliced('HDEL', KEYS[6], attrs.del, false)
   end
   local rev = redis.call('INCR', KEYS[3])
-  local t = redis.call('TIME')
-  local at = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  at = at or now_ms()
   redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0', 'e', epoch, 't', at, 'c', joined)
   return {'ok', rev, at, result}
 end
@@ -287,123 +293,150 @@ const reading = (body: string): ScriptDefinition => ({
 });
 
 /**
- * ARGV: epoch, expectRevision ('' = any), retention, #preconditions, preconditions (op 'm'|'n'
- * + 10 filter args each), then the updates: one string of their ops (a character 'c'|'t'|'d'
- * each), then their by-resource members, their by-subject members and their subject buckets
- * (all computed by the client, so the script does no string work of its own beyond the
- * changelog's one concat), then 'a' and each update's attributes ('' for none), or '' when no
- * update has any.
- * Reply: {'ok', revision, committedAtMs, a character per update: '+' inserted, '-' deleted,
- * '~' attributes replaced, '.' no change, and — when attributes are in use — the changes as the
- * changelog holds them} or {'epoch'|'revision'|'precondition'|'exists', ...}.
+ * A batch of writes, each atomic on its own, applied in order (group commit: concurrent writes
+ * of one replica share one script call and one round trip). ARGV: epoch, retention, then per
+ * write: the count of its args that follow, expectRevision ('' = any), #preconditions,
+ * preconditions (op 'm'|'n' + 10 filter args each), then the updates: one string of their ops
+ * (a character 'c'|'t'|'d' each), their by-resource members, their by-subject members and their
+ * subject buckets (all computed by the client, so the script does no string work of its own
+ * beyond the changelog's one concat), then 'a' and each update's attributes ('' for none), or ''
+ * when no update has any.
+ * Reply: one reply per write, in order: {'ok', revision, committedAtMs, a character per update:
+ * '+' inserted, '-' deleted, '~' attributes replaced, '.' no change, and — when attributes are
+ * in use — the changes as the changelog holds them} or {'epoch'|'revision'|'precondition'|
+ * 'exists'|'error', ...}. A write that fails changes nothing and does not stop the next one;
+ * each committed write has its own revision and changelog entry.
  */
 const WRITE = writing(`
--- The epoch and the revision in one call: a single-relationship write makes few calls at all.
-local er = redis.call('MGET', KEYS[4], KEYS[3])
-if er[1] ~= ARGV[1] then return {'epoch', er[1] or ''} end
-local rev = tonumber(er[2] or '0')
-if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= rev then return {'revision', rev} end
-local failed, i = check_preconditions(4)
-if failed then return failed end
-local ops = ARGV[i]
-local n = #ops
-local base, sbase, bbase, abase = i, i + n, i + 2 * n, i + 3 * n + 1
-local with_attrs = ARGV[abase] == 'a'
--- Attributes are read and kept only when some relationship has them (the store's or this write's).
-local track = with_attrs or attrs_in_use()
--- Whether each member is stored now (ZMSCORE in slices), then each update in order on top.
-local overlay = {}
-for k = 1, n, 1000 do
-  local last = math.min(k + 999, n)
-  local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, base + k, base + last))
-  for j = k, last do overlay[ARGV[base + j]] = scores[j - k + 1] ~= false end
-end
--- The attributes of each member as the updates go ('' for none), read from the hash on first use.
-local attr_now, attr_before = {}, {}
-local function attributes(m)
-  local a = attr_now[m]
-  if a == nil then
-    a = redis.call('HGET', KEYS[6], m) or ''
-    attr_now[m] = a
+-- One write whose args start at ARGV[i] (its expectRevision); 'rev' is the store's revision now.
+local function write_one(i, rev, at)
+  if ARGV[i] ~= '' and tonumber(ARGV[i]) ~= rev then return {'revision', rev} end
+  local failed
+  failed, i = check_preconditions(i + 1)
+  if failed then return failed end
+  local ops = ARGV[i]
+  local n = #ops
+  local base, sbase, bbase, abase = i, i + n, i + 2 * n, i + 3 * n + 1
+  local with_attrs = ARGV[abase] == 'a'
+  -- Attributes are read and kept only when some relationship has them (the store's or this write's).
+  local track = with_attrs or attrs_in_use()
+  -- Whether each member is stored now (ZMSCORE in slices), then each update in order on top.
+  local overlay = {}
+  for k = 1, n, 1000 do
+    local last = math.min(k + 999, n)
+    local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, base + k, base + last))
+    for j = k, last do overlay[ARGV[base + j]] = scores[j - k + 1] ~= false end
   end
-  return a
-end
-local before, order, codes = {}, {}, {}
-local parts, np = {}, 0
-for u = 1, n do
-  local op, m = byte(ops, u), ARGV[base + u]
-  local present = overlay[m]
-  if before[m] == nil then
-    before[m] = present
-    order[#order + 1] = u
-    if track and present then attr_before[m] = attributes(m) end
-  end
-  if op == 100 then -- 'd'
-    if present then
-      parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '-', m, track and attributes(m) or '', '\\n'
-      np = np + 4
-      codes[u] = '-'
-    else
-      codes[u] = '.'
+  -- The attributes of each member as the updates go ('' for none), read from the hash on first use.
+  local attr_now, attr_before = {}, {}
+  local function attributes(m)
+    local a = attr_now[m]
+    if a == nil then
+      a = redis.call('HGET', KEYS[6], m) or ''
+      attr_now[m] = a
     end
-    overlay[m] = false
-    if track then attr_now[m] = '' end
-  else
-    if present and op == 99 then return {'exists', u, m} end -- 'c'
-    local new = with_attrs and ARGV[abase + u] or ''
-    if not present then
-      parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '+', m, new, '\\n'
-      np = np + 4
-      codes[u] = '+'
-    else
-      local old = track and attributes(m) or ''
-      if old ~= new then
-        -- A touch replaces the attributes: the change set says so as a delete and an insert.
-        parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '-', m, old, '\\n'
-        parts[np + 5], parts[np + 6], parts[np + 7], parts[np + 8] = '+', m, new, '\\n'
-        np = np + 8
-        codes[u] = '~'
+    return a
+  end
+  local before, order, codes = {}, {}, {}
+  local parts, np = {}, 0
+  for u = 1, n do
+    local op, m = byte(ops, u), ARGV[base + u]
+    local present = overlay[m]
+    if before[m] == nil then
+      before[m] = present
+      order[#order + 1] = u
+      if track and present then attr_before[m] = attributes(m) end
+    end
+    if op == 100 then -- 'd'
+      if present then
+        parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '-', m, track and attributes(m) or '', '\\n'
+        np = np + 4
+        codes[u] = '-'
       else
         codes[u] = '.'
       end
-    end
-    overlay[m] = true
-    if track then attr_now[m] = new end
-  end
-end
-parts[np] = nil
-local adds, sadds, sab, removes, sremoves, srb = {}, {}, {}, {}, {}, {}
-local attrs = nil
-if track then attrs = {set = {}, del = {}} end
-for k = 1, #order do
-  local u = order[k]
-  local m = ARGV[base + u]
-  local was, is = before[m], overlay[m]
-  if is and not was then
-    adds[#adds + 1] = m
-    sadds[#sadds + 1] = ARGV[sbase + u]
-    sab[#sab + 1] = ARGV[bbase + u]
-  elseif was and not is then
-    removes[#removes + 1] = m
-    sremoves[#sremoves + 1] = ARGV[sbase + u]
-    srb[#srb + 1] = ARGV[bbase + u]
-  end
-  if track then
-    local final = is and attr_now[m] or ''
-    if final ~= '' then
-      if final ~= attr_before[m] then
-        attrs.set[#attrs.set + 1] = m
-        attrs.set[#attrs.set + 1] = final
+      overlay[m] = false
+      if track then attr_now[m] = '' end
+    else
+      if present and op == 99 then return {'exists', u, m} end -- 'c'
+      local new = with_attrs and ARGV[abase + u] or ''
+      if not present then
+        parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '+', m, new, '\\n'
+        np = np + 4
+        codes[u] = '+'
+      else
+        local old = track and attributes(m) or ''
+        if old ~= new then
+          -- A touch replaces the attributes: the change set says so as a delete and an insert.
+          parts[np + 1], parts[np + 2], parts[np + 3], parts[np + 4] = '-', m, old, '\\n'
+          parts[np + 5], parts[np + 6], parts[np + 7], parts[np + 8] = '+', m, new, '\\n'
+          np = np + 8
+          codes[u] = '~'
+        else
+          codes[u] = '.'
+        end
       end
-    elseif (attr_before[m] or '') ~= '' then
-      attrs.del[#attrs.del + 1] = m
+      overlay[m] = true
+      if track then attr_now[m] = new end
     end
   end
+  parts[np] = nil
+  local adds, sadds, sab, removes, sremoves, srb = {}, {}, {}, {}, {}, {}
+  local attrs = nil
+  if track then attrs = {set = {}, del = {}} end
+  for k = 1, #order do
+    local u = order[k]
+    local m = ARGV[base + u]
+    local was, is = before[m], overlay[m]
+    if is and not was then
+      adds[#adds + 1] = m
+      sadds[#sadds + 1] = ARGV[sbase + u]
+      sab[#sab + 1] = ARGV[bbase + u]
+    elseif was and not is then
+      removes[#removes + 1] = m
+      sremoves[#sremoves + 1] = ARGV[sbase + u]
+      srb[#srb + 1] = ARGV[bbase + u]
+    end
+    if track then
+      local final = is and attr_now[m] or ''
+      if final ~= '' then
+        if final ~= attr_before[m] then
+          attrs.set[#attrs.set + 1] = m
+          attrs.set[#attrs.set + 1] = final
+        end
+      elseif (attr_before[m] or '') ~= '' then
+        attrs.del[#attrs.del + 1] = m
+      end
+    end
+  end
+  local joined = table.concat(parts)
+  local reply = apply(ARGV[1], ARGV[2], adds, sadds, sab, removes, sremoves, srb, attrs, joined, table.concat(codes), at)
+  if track then reply[5] = joined end
+  return reply
 end
-local joined = table.concat(parts)
-local reply = apply(ARGV[1], ARGV[3], adds, sadds, sab, removes, sremoves, srb, attrs, joined, table.concat(codes))
-if track then reply[5] = joined end
-return reply
+
+-- The epoch and the revision in one call: a batch of single-relationship writes makes few calls.
+local er = redis.call('MGET', KEYS[4], KEYS[3])
+local replies = {}
+local i = 3
+if er[1] ~= ARGV[1] then
+  while i <= #ARGV do
+    replies[#replies + 1] = {'epoch', er[1] or ''}
+    i = i + 1 + tonumber(ARGV[i])
+  end
+  return replies
+end
+local rev = tonumber(er[2] or '0')
+local at = now_ms()
+while i <= #ARGV do
+  -- A Lua error in one write (none is expected on valid input) fails that write, not the batch.
+  local ok, reply = pcall(write_one, i + 1, rev, at)
+  if not ok then reply = {'error', tostring(reply)} end
+  if reply[1] == 'ok' then rev = reply[2] end
+  replies[#replies + 1] = reply
+  i = i + 1 + tonumber(ARGV[i])
+end
+return replies
 `);
 
 /** ARGV: epoch, retention, limit ('' = none), #preconditions, preconditions, the filter's 10 args. */

@@ -2,7 +2,7 @@
 // replica that names the same store. Each mutation is one Lua script (redis-scripts.ts), so it
 // is atomic and totally ordered by the revision counter; watchers tail the changelog stream.
 // Loaded only through a dynamic import, so the embedded memory store never loads ioredis.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -60,7 +60,8 @@ import {
 import { SCRIPTS, type ScriptName } from './redis-scripts.js';
 import { RedisSnapshot } from './redis-snapshot.js';
 import { parseRedisUrl, type RedisTarget, redactRedisUrl } from './redis-url.js';
-import { watchChangelog } from './redis-watch.js';
+import { type CommitListener, watchChangelog } from './redis-watch.js';
+import { type BatchResult, WriteBatcher } from './redis-write-batch.js';
 
 export interface RedisStoreOptions {
   /** redis://, rediss://, redis+sentinel://…/master or redis+cluster://… (see docs/redis.md). */
@@ -113,6 +114,11 @@ export interface RedisStoreStats {
 export const DEFAULT_REDIS_CHANGELOG_RETENTION = 10_000;
 /** Index members a `read` page may scan before it returns early with a cursor. */
 const READ_SCAN_BUDGET = 10_000;
+/**
+ * Group commit limits: writes per script call, script args per call (a write of 1,000 updates
+ * is ~4,000), and calls in flight (more writes queue for the next call meanwhile).
+ */
+const BATCH_LIMITS = { maxWrites: 64, maxArgs: 20_000, maxInFlight: 1 } as const;
 /** Seeding large relationship files takes one long script: give it its own patient connection. */
 const SEED_TIMEOUT_MS = 120_000;
 
@@ -176,6 +182,12 @@ export class RedisStore implements Store {
   /** The highest revision this instance has seen in the current epoch: a store below it lost writes. */
   private highWater = 0;
   private reconnects = 0;
+  /** This instance's watchers, told of each change set it commits (see redis-watch.ts). */
+  private readonly commitListeners = new Set<CommitListener>();
+  private readonly batcher = new WriteBatcher<Reply>(
+    (epoch, writes) => this.sendWrites(epoch, writes),
+    BATCH_LIMITS,
+  );
 
   private constructor(
     private readonly client: RedisClient,
@@ -200,7 +212,6 @@ export class RedisStore implements Store {
       logger: options.logger,
       autoPipelining: true,
     });
-    defineScripts(client);
     const store = new RedisStore(client, target, options, settings, keys, '');
     client.on('reconnecting', () => {
       store.reconnects++;
@@ -278,15 +289,43 @@ export class RedisStore implements Store {
     checkPreconditionOperations(preconditions);
     const expect = options.expectRevision;
     checkExpectRevision(expect);
-    const args: (string | number)[] = [this.epoch, expect ?? '', this.settings.retention];
+    const args: (string | number)[] = [expect ?? ''];
     pushPreconditions(args, preconditions);
     pushUpdates(args, updates);
     // With attributes in use the reply carries the changes as the changelog has them (a delete
     // names the attributes it removed); else one character per update says what happened.
     const decode = (codes: string, changes?: string): RelationshipChange[] =>
       changes === undefined ? changesOfCodes(updates, codes) : decodeChanges(changes);
-    const reply = await this.mutate('gatehouseWrite', args, 'writing', decode);
-    return this.changeSetOf(reply, preconditions, expect, decode);
+    const epoch = this.epoch;
+    const { reply, acknowledged } = await this.batcher.submit(epoch, args);
+    const changeSet = this.changeSetOf(reply, epoch, preconditions, expect, decode);
+    const { waitReplicas } = this.settings;
+    if (waitReplicas > 0 && (acknowledged ?? 0) < waitReplicas) {
+      throw new WriteNotReplicatedError(changeSet, acknowledged ?? 0, waitReplicas);
+    }
+    return changeSet;
+  }
+
+  /**
+   * One call of the WRITE script for a batch of writes (see redis-write-batch.ts), then (with
+   * waitReplicas) WAIT on the same connection in one pipeline: WAIT covers every write before it.
+   */
+  private async sendWrites(
+    epoch: string,
+    writes: readonly (readonly (string | number)[])[],
+  ): Promise<BatchResult<Reply>> {
+    const args: (string | number)[] = [epoch, this.settings.retention];
+    for (const w of writes) {
+      args.push(w.length);
+      for (const a of w) args.push(a);
+    }
+    const { waitReplicas } = this.settings;
+    if (waitReplicas === 0) {
+      const replies = (await this.run('gatehouseWrite', args, 'writing')) as Reply[];
+      return { replies: answered(replies, writes.length) };
+    }
+    const [written, acknowledged] = await this.runThenWait('gatehouseWrite', args, 'writing');
+    return { replies: answered(written as Reply[], writes.length), acknowledged };
   }
 
   async deleteByFilter(
@@ -298,11 +337,23 @@ export class RedisStore implements Store {
     checkDeleteFilter(filter);
     checkDeleteLimit(limit);
     checkPreconditionOperations(preconditions);
-    const args: (string | number)[] = [this.epoch, this.settings.retention, limit ?? ''];
+    const epoch = this.epoch;
+    const args: (string | number)[] = [epoch, this.settings.retention, limit ?? ''];
     pushPreconditions(args, preconditions);
     args.push(...filterArgs(filter));
-    const reply = await this.mutate('gatehouseDeleteByFilter', args, 'deleting by filter');
-    return this.changeSetOf(reply, preconditions, undefined);
+    const { waitReplicas } = this.settings;
+    if (waitReplicas === 0) {
+      const reply = (await this.run('gatehouseDeleteByFilter', args, 'deleting by filter')) as Reply;
+      return this.changeSetOf(reply, epoch, preconditions, undefined);
+    }
+    const [reply, acknowledged] = await this.runThenWait(
+      'gatehouseDeleteByFilter',
+      args,
+      'deleting by filter',
+    );
+    const changeSet = this.changeSetOf(reply as Reply, epoch, preconditions, undefined);
+    if (acknowledged < waitReplicas) throw new WriteNotReplicatedError(changeSet, acknowledged, waitReplicas);
+    return changeSet;
   }
 
   async read(
@@ -398,6 +449,10 @@ export class RedisStore implements Store {
         ),
       blockMs: this.settings.watchBlockMs,
       batch: 1000,
+      subscribe: (listener) => {
+        this.commitListeners.add(listener);
+        return () => this.commitListeners.delete(listener);
+      },
     });
     const watchers = this.watchers;
     watchers.add(controller);
@@ -425,7 +480,6 @@ export class RedisStore implements Store {
     args.push(members.join('\n'));
     const seeder = await this.openConnection(SEED_TIMEOUT_MS, false, 'seed');
     try {
-      defineScripts(seeder);
       const reply = (await this.call('seeding', () =>
         invoke(seeder, 'gatehouseSeed', this.keys, args),
       )) as Reply;
@@ -497,43 +551,39 @@ export class RedisStore implements Store {
     return this.call(doing, () => invoke(this.client, name, this.keys, args));
   }
 
-  /** Runs a mutating script, then (with waitReplicas) WAIT on the same connection, in one pipeline. */
-  private async mutate(
+  /**
+   * Runs a mutating script, then WAIT for `waitReplicas` Redis replicas on the same connection,
+   * in one pipeline: the script's reply, and how many replicas acknowledged (0 if WAIT failed).
+   */
+  private async runThenWait(
     name: ScriptName,
     args: readonly (string | number)[],
     doing: string,
-    decode: ChangeDecoder = decodeChanges,
-  ): Promise<Reply> {
+  ): Promise<[unknown, number]> {
     const { waitReplicas, waitTimeoutMs, commandTimeoutMs } = this.settings;
-    if (waitReplicas === 0) return (await this.run(name, args, doing)) as Reply;
-    const results = await this.call(doing, async () => {
-      const pipeline = this.client.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & {
-        wait(n: number, ms: number): unknown;
-        exec(): Promise<[Error | null, unknown][] | null>;
-      };
-      (pipeline[name] as (...a: unknown[]) => unknown)(...keyList(this.keys), ...args);
-      // WAIT must leave room inside the command timeout, or the write would look unavailable.
-      pipeline.wait(waitReplicas, Math.max(1, Math.min(waitTimeoutMs, commandTimeoutMs - 100)));
-      return (await pipeline.exec()) ?? [];
-    });
+    // WAIT must leave room inside the command timeout, or the write would look unavailable.
+    const waitMs = Math.max(1, Math.min(waitTimeoutMs, commandTimeoutMs - 100));
+    const send = (withSource: boolean): Promise<[Error | null, unknown][]> =>
+      this.call(doing, async () => {
+        const pipeline = this.client.pipeline();
+        const [command, first] = withSource
+          ? (['eval', SCRIPTS[name].lua] as const)
+          : (['evalsha', SHAS[name]] as const);
+        pipeline[command](first, SCRIPTS[name].numberOfKeys, ...keyList(this.keys), ...args);
+        pipeline.wait(waitReplicas, waitMs);
+        return ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+      });
+    let results = await send(false);
+    if (isNoScript(results[0]?.[0])) results = await send(true);
     const [written, waited] = results;
     if (written === undefined || written[0] !== null) throw unavailable(written?.[0], doing);
-    const reply = written[1] as Reply;
-    if (reply[0] !== 'ok') return reply;
-    const acknowledged = waited !== undefined && waited[0] === null ? Number(waited[1]) : 0;
-    if (acknowledged < waitReplicas) {
-      throw new WriteNotReplicatedError(
-        this.changeSetOf(reply, [], undefined, decode),
-        acknowledged,
-        waitReplicas,
-      );
-    }
-    return reply;
+    return [written[1], waited !== undefined && waited[0] === null ? Number(waited[1]) : 0];
   }
 
   /** Turns a mutation reply into its ChangeSet, or throws the typed error it reports. */
   private changeSetOf(
     reply: Reply,
+    epoch: string,
     preconditions: readonly Precondition[],
     expect: Revision | undefined,
     decode: ChangeDecoder = decodeChanges,
@@ -542,10 +592,13 @@ export class RedisStore implements Store {
     if (status === 'ok') {
       const changes = decode(String(reply[3] ?? ''), reply[4] === undefined ? undefined : String(reply[4]));
       const revision = Number(reply[1]);
-      if (revision > this.highWater) this.highWater = revision;
-      return { revision, changes, committedAt: Number(reply[2]) };
+      if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
+      const changeSet: ChangeSet = { revision, changes, committedAt: Number(reply[2]) };
+      // This instance's watchers deliver it now instead of after their next changelog read.
+      for (const listener of this.commitListeners) listener(epoch, changeSet);
+      return changeSet;
     }
-    if (status === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));
+    if (status === 'epoch') throw epochChanged(this.options.storeName, epoch, String(reply[1]));
     if (status === 'revision') {
       throw new FailedPreconditionError(
         `the store moved on: it is at revision ${reply[1]}, not the expected revision ${expect}; re-read the current state and retry`,
@@ -568,8 +621,23 @@ export class RedisStore implements Store {
         { field: `preconditions[${i}]` },
       );
     }
+    if (status === 'error') {
+      throw new UnavailableError(
+        `the Redis write script failed on this write (outcome unknown: re-read before retrying): ${String(reply[1])}`,
+      );
+    }
     throw new UnavailableError(`the Redis store returned an unexpected reply '${String(status)}'`);
   }
+}
+
+/** A batch reply must answer every write it carried. */
+function answered(replies: unknown, writes: number): Reply[] {
+  if (!Array.isArray(replies) || replies.length !== writes) {
+    throw new UnavailableError(
+      `the Redis write script answered ${Array.isArray(replies) ? replies.length : 'nothing'} for ${writes} writes`,
+    );
+  }
+  return replies as Reply[];
 }
 
 /**
@@ -631,18 +699,35 @@ function pushPreconditions(args: (string | number)[], preconditions: readonly Pr
   for (const p of preconditions) args.push(p.operation === 'must_match' ? 'm' : 'n', ...filterArgs(p.filter));
 }
 
-function defineScripts(client: RedisClient): void {
-  for (const [name, script] of Object.entries(SCRIPTS)) client.defineCommand(name, script);
+/** Each script's SHA-1, for EVALSHA. */
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, script]) => [
+    name,
+    createHash('sha1').update(script.lua).digest('hex'),
+  ]),
+) as Record<ScriptName, string>;
+
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 
-/** Calls a script defined by defineScripts (ioredis: EVALSHA, falling back to EVAL on NOSCRIPT). */
-function invoke(
+/**
+ * Calls a script by EVALSHA, sending its source (EVAL) only when this Redis does not have it
+ * yet (NOSCRIPT). Not ioredis's defineCommand: with auto-pipelining it sends the whole source
+ * (EVAL, ~20 KB) on every call, which Redis then hashes again, every write.
+ */
+async function invoke(
   client: RedisClient,
   name: ScriptName,
   keys: StoreKeys,
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  const command = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name];
-  if (command === undefined) throw new UnavailableError(`the Redis script ${name} is not defined`);
-  return command.apply(client, [...keyList(keys), ...args]);
+  const script = SCRIPTS[name];
+  const keyArgs = keyList(keys);
+  try {
+    return await client.evalsha(SHAS[name], script.numberOfKeys, ...keyArgs, ...args);
+  } catch (err) {
+    if (!isNoScript(err)) throw err;
+    return client.eval(script.lua, script.numberOfKeys, ...keyArgs, ...args);
+  }
 }

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../errors.js';
+import { type BatchResult, WriteBatcher } from './redis-write-batch.js';
+
+type Args = readonly (string | number)[];
+
+/** A batcher whose sends are recorded and answered by hand. */
+function harness(limits = { maxWrites: 64, maxArgs: 1000, maxInFlight: 1 }) {
+  const sent: {
+    epoch: string;
+    writes: readonly Args[];
+    answer: (r: BatchResult<string>) => void;
+    fail: (e: unknown) => void;
+  }[] = [];
+  const batcher = new WriteBatcher<string>(
+    (epoch, writes) =>
+      new Promise((answer, fail) => {
+        sent.push({ epoch, writes, answer, fail });
+      }),
+    limits,
+  );
+  return { batcher, sent };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('WriteBatcher', () => {
+  it('sends the writes of one event-loop turn as one batch and answers each with its own reply', async () => {
+    const { batcher, sent } = harness();
+    const a = batcher.submit('e1', ['a']);
+    const b = batcher.submit('e1', ['b', 1]);
+    await turn();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.writes).toEqual([['a'], ['b', 1]]);
+    sent[0]?.answer({ replies: ['ra', 'rb'], acknowledged: 2 });
+    expect(await a).toEqual({ reply: 'ra', acknowledged: 2 });
+    expect(await b).toEqual({ reply: 'rb', acknowledged: 2 });
+  });
+
+  it('queues writes while a batch is in flight and sends them together when it returns', async () => {
+    const { batcher, sent } = harness();
+    const first = batcher.submit('e1', ['1']);
+    await turn();
+    const later = [batcher.submit('e1', ['2']), batcher.submit('e1', ['3'])];
+    await turn();
+    expect(sent).toHaveLength(1);
+    expect(batcher.pending).toBe(3);
+    sent[0]?.answer({ replies: ['r1'] });
+    await first;
+    await turn();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.writes).toEqual([['2'], ['3']]);
+    sent[1]?.answer({ replies: ['r2', 'r3'] });
+    expect((await Promise.all(later)).map((o) => o.reply)).toEqual(['r2', 'r3']);
+    expect(batcher.pending).toBe(0);
+  });
+
+  it('keeps epochs apart and respects the write and argument limits', async () => {
+    const { batcher, sent } = harness({ maxWrites: 2, maxArgs: 6, maxInFlight: 8 });
+    const all = [
+      batcher.submit('e1', ['a']),
+      batcher.submit('e1', ['b']),
+      batcher.submit('e1', ['c']),
+      batcher.submit('e2', ['d']),
+      batcher.submit('e2', ['x', 'x', 'x', 'x', 'x', 'x', 'x']),
+    ];
+    await turn();
+    expect(sent.map((s) => [s.epoch, s.writes.length])).toEqual([
+      ['e1', 2],
+      ['e1', 1],
+      ['e2', 1],
+      ['e2', 1],
+    ]);
+    for (const s of sent) s.answer({ replies: s.writes.map((w) => String(w[0])) });
+    expect((await Promise.all(all)).map((o) => o.reply)).toEqual(['a', 'b', 'c', 'd', 'x']);
+  });
+
+  it('fails every write of a batch whose call failed, and a write the batch did not answer', async () => {
+    const { batcher, sent } = harness();
+    const a = batcher.submit('e1', ['a']);
+    const b = batcher.submit('e1', ['b']);
+    await turn();
+    sent[0]?.fail(new UnavailableError('gone'));
+    await expect(a).rejects.toThrow('gone');
+    await expect(b).rejects.toThrow('gone');
+    const c = batcher.submit('e1', ['c']);
+    const d = batcher.submit('e1', ['d']);
+    await turn();
+    sent[1]?.answer({ replies: ['rc'] });
+    expect((await c).reply).toBe('rc');
+    await expect(d).rejects.toBeInstanceOf(UnavailableError);
+  });
+});

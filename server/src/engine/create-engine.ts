@@ -389,7 +389,7 @@ class GraphEngine implements Engine {
           ? { type: request.subjectType, id }
           : { type: request.subjectType, id, relation };
       ev.setSubject(s);
-      return ev.decide(request.resource.type, request.resource.id, request.permission);
+      return ev.decide(request.resource.type, request.resource.id, request.permission, ev.rule === 'strict');
     };
     // A subject no relationship names answers as every unnamed subject does: the wildcard's answer.
     const everyone = relation === undefined ? decideFor('~fresh') : DENIED;

@@ -102,6 +102,8 @@ export interface SchemaFileAst extends FileAstBase {
   readonly types: readonly TypeAst[];
   /** Named conditions (absent in files that declare none). */
   readonly conditions?: readonly ConditionAst[] | undefined;
+  /** `missing_context: partial|strict`: how a condition lacking a parameter answers (compile-conditions.ts). */
+  readonly missingContext?: StringNode | undefined;
 }
 
 export interface RelationshipsFileAst extends FileAstBase {

@@ -19,6 +19,7 @@ import {
 import { create } from '@bufbuild/protobuf';
 import { DurationSchema, TimestampSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { InvalidArgumentError } from '../errors.js';
+import { typeCheckCondition } from './cel-type-check.js';
 import type { ConditionDef, ParameterType } from './schema.js';
 
 // COST LIMITS. @bufbuild/cel has no evaluation-cost budget, so the cost is bounded by shape:
@@ -452,7 +453,12 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
     ];
   }
   const problems: ConditionProblem[] = [];
-  const offsetOf = (id: bigint): number | undefined => parsed.sourceInfo?.positions[id.toString()];
+  // @bufbuild/cel places a binary operator where its operand ends: skip to the operator itself.
+  const offsetOf = (id: bigint): number | undefined => {
+    let offset = parsed.sourceInfo?.positions[id.toString()];
+    while (offset !== undefined && /\s/.test(def.expression[offset] ?? '')) offset++;
+    return offset;
+  };
   const shape = shapeOf(parsed.expr);
   for (const [name, id] of shape.idents) {
     if (!def.parameters.has(name)) {
@@ -477,6 +483,15 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
   }
   if (problems.length > 0) return problems;
 
+  // Static types first: every error at its position, in branches evaluation would skip too.
+  const typed = typeCheckCondition(parsed.expr, def.parameters);
+  if (typed.errors.length > 0) {
+    return typed.errors.map((err) => ({
+      offset: err.notBool === true ? undefined : offsetOf(err.exprId),
+      message: `condition '${def.name}' ${err.notBool === true ? '' : 'does not type-check: '}${err.message}`,
+    }));
+  }
+  // What the checker could not type (it says so) is still tried once with zero values.
   const variables: Record<string, CelType> = {};
   for (const [name, type] of def.parameters) variables[name] = celTypeOf(type);
   const env = celEnv({ variables, funcs: [IN_CIDR] });

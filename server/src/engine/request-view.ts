@@ -190,6 +190,11 @@ export class RequestState {
     return status;
   }
 
+  /** The missing parameters of `r` once `status` judged it undecided (explain shows them). */
+  missingOf(r: Relationship): readonly string[] {
+    return this.undecided.get(r) ?? [];
+  }
+
   private evaluate(program: ConditionProgram, r: Relationship): ConditionOutcome {
     return program.evaluate(this.stored(program, r), this.requestValuesOf(program));
   }

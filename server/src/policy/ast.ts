@@ -134,7 +134,12 @@ export interface CheckAssertionAst extends Located {
 export interface LookupAst extends Located {
   readonly kind: 'resources' | 'subjects';
   readonly query: StringNode;
+  /** The exact list of allowed results. */
   readonly expect: readonly StringNode[];
+  /** `conditional:`, the exact list of conditional results (absent: not checked). */
+  readonly conditional?: readonly StringNode[] | undefined;
+  /** `context`, `now`, `contextual_relationships` (never `missing`). */
+  readonly facts?: CheckFactsAst | undefined;
 }
 
 export type StepAst =

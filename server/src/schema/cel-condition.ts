@@ -19,6 +19,7 @@ import {
 import { create } from '@bufbuild/protobuf';
 import { DurationSchema, TimestampSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { InvalidArgumentError } from '../errors.js';
+import { BOUNDED_OPERATORS } from './cel-bounded-ops.js';
 import { typeCheckCondition } from './cel-type-check.js';
 import type { ConditionDef, ParameterType } from './schema.js';
 
@@ -27,7 +28,8 @@ import type { ConditionDef, ParameterType } from './schema.js';
 // `map`, `filter`) inside another, and every list, map, string or bytes value a condition
 // receives is at most MAX_COLLECTION_SIZE entries / MAX_TEXT_LENGTH characters. Regular
 // expressions (`matches`) run on RE2, linear in the input. So one evaluation costs at most about
-// MAX_EXPRESSION_NODES × MAX_COLLECTION_SIZE steps.
+// MAX_EXPRESSION_NODES × MAX_COLLECTION_SIZE steps; `+` cannot build larger values during an
+// evaluation (cel-bounded-ops.ts).
 export const MAX_EXPRESSION_NODES = 256;
 export const MAX_COLLECTION_SIZE = 256;
 export const MAX_TEXT_LENGTH = 4096;
@@ -494,7 +496,7 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
   // What the checker could not type (it says so) is still tried once with zero values.
   const variables: Record<string, CelType> = {};
   for (const [name, type] of def.parameters) variables[name] = celTypeOf(type);
-  const env = celEnv({ variables, funcs: [IN_CIDR] });
+  const env = celEnv({ variables, funcs: [IN_CIDR, ...BOUNDED_OPERATORS] });
   const run = plan(env, parsed) as (bindings: Record<string, CelInput>) => unknown;
   const zero: Record<string, CelInput> = {};
   for (const [name, type] of def.parameters) zero[name] = zeroValue(type);

@@ -16,13 +16,14 @@ const OPENFGA_ABAC = join(root, 'openfga', 'abac_tests.yaml');
 const SPICEDB = join(root, 'spicedb', 'testconfigs');
 
 /**
- * ABAC assertions where Gatehouse answers differently from OpenFGA by design (docs/conformance.md):
- * OpenFGA fails a request (2000) when any condition it meets lacks a parameter, even when another
- * path or the other operand of `||` decides the answer; Gatehouse, like SpiceDB's caveats,
- * answers from what decides it. And Gatehouse refuses a malformed context value (a timestamp
- * without seconds) as soon as a condition reads it, where OpenFGA answered from another path.
+ * ABAC assertions where Gatehouse's default rule for missing context (`missing_context:
+ * partial`, SpiceDB's) answers differently from OpenFGA (docs/conformance.md): OpenFGA fails a
+ * request (2000) when any condition it meets lacks a parameter, even when another path or the
+ * other operand of `||` decides the answer, and answers from another path when a context value
+ * is malformed. `gatehouse import openfga` writes `missing_context: strict`, OpenFGA's rule,
+ * under which none differ.
  */
-const ABAC_DIFFERENCES = [
+const ABAC_DIFFERENCES_UNDER_PARTIAL = [
   'relation_through_ttu_with_condition[0]: list-users document:1#viewer user',
   'relation_through_ttu_with_condition[0]: list-users document:1#viewer user',
   'direct_relations_with_condition[0]: check document:1#viewer@user:jon',
@@ -56,16 +57,22 @@ describe('conformance', () => {
     expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThan(900);
   });
 
-  it("passes OpenFGA's ABAC suite (conditions with request context) but for documented differences", () => {
+  it("passes every assertion of OpenFGA's ABAC suite (conditions with request context) as imported", () => {
     const results = runOpenFgaSuite(OPENFGA_ABAC);
-    console.log(renderTable('OpenFGA abac_tests.yaml (assertions; maxDepth 25)', results));
-    // Exactly these differ, each for a reason docs/conformance.md gives; any other failure, or
-    // one of these passing, fails the test so the list and the doc stay true.
-    expect(failures(results).map((f) => f.split(': got ')[0]!.split(': threw ')[0]!)).toEqual(
-      ABAC_DIFFERENCES,
+    console.log(
+      renderTable('OpenFGA abac_tests.yaml (assertions; maxDepth 25; missing_context: strict)', results),
     );
+    expect(failures(results)).toEqual([]);
     expect(unexpectedlyNotImportable(results)).toEqual([]);
-    expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThan(100);
+    expect(results.filter((r) => r.outcome === 'passed').length).toBe(291);
+  });
+
+  it("differs from OpenFGA's ABAC suite in exactly the documented assertions under the default rule", () => {
+    const results = runOpenFgaSuite(OPENFGA_ABAC, { defaultMissingContext: true });
+    // Any other failure, or one of these passing, fails the test so the list and the doc stay true.
+    expect(failures(results).map((f) => f.split(': got ')[0]!.split(': threw ')[0]!)).toEqual(
+      ABAC_DIFFERENCES_UNDER_PARTIAL,
+    );
   });
 
   it("passes every assertion of SpiceDB's validation files, caveats and expiration included", () => {

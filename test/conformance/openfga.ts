@@ -93,6 +93,8 @@ const sortStrings = (xs: Iterable<string>): string[] => [...xs].sort();
 export interface RunOptions {
   /** Sanity mode: drop the first tuple of every stage, so some assertions must fail. */
   readonly dropOneTuplePerStage?: boolean;
+  /** Drops the `missing_context: strict` the importer writes: Gatehouse's default rule instead of OpenFGA's. */
+  readonly defaultMissingContext?: boolean;
 }
 
 export function runOpenFgaSuite(file: string, options: RunOptions = {}): AssertionResult[] {
@@ -128,7 +130,14 @@ export function runOpenFgaSuite(file: string, options: RunOptions = {}): Asserti
           notImportable(imported.unsupported.map((u) => `${u.feature}: ${u.detail}`).join('; '));
           continue;
         }
-        schema = compilePolicySet(imported.files).schema;
+        const files =
+          options.defaultMissingContext === true
+            ? imported.files.map((f) => ({
+                ...f,
+                content: f.content.replace(/^missing_context: strict$/m, ''),
+              }))
+            : imported.files;
+        schema = compilePolicySet(files).schema;
         typeNames = imported.typeNames;
       } catch (err) {
         notImportable((err as Error).message);

@@ -11,84 +11,9 @@ import type { Decision, Engine, RequestFacts } from '../../server/src/engine/typ
 import { GraphIndex } from '../../server/src/graph/graph-index.js';
 import type { Relationship, SubjectRef } from '../../server/src/model/relationship.js';
 import { formatRelationshipWithAttributes, relationshipKey } from '../../server/src/model/relationship.js';
-import type { AllowedSubject, ObjectTypeDef, Schema } from '../../server/src/schema/schema.js';
-import { allowedRelationships, DOC_PERMISSIONS, DOC_RELATIONS, ID_POOLS, schemaArb } from './arbitraries.js';
-
-const NOW = Date.parse('2026-06-01T00:00:00Z');
-
-/** `x < y` over two ints: either may be stored on the relationship or come from the request. */
-function withCondition(schema: Schema): Schema {
-  const types = new Map<string, ObjectTypeDef>();
-  for (const t of schema.types.values()) {
-    const relations = new Map(
-      [...t.relations.values()].map((r) => [
-        r.name,
-        {
-          ...r,
-          allowed: r.allowed.map(
-            (a): AllowedSubject => ({ ...a, conditions: ['lt'], requiresCondition: false }),
-          ),
-        },
-      ]),
-    );
-    types.set(t.name, { ...t, relations });
-  }
-  const lt = {
-    name: 'lt',
-    parameters: new Map([
-      ['x', { kind: 'int' as const }],
-      ['y', { kind: 'int' as const }],
-    ]),
-    expression: 'x < y',
-  };
-  return { types, conditions: new Map([['lt', lt]]), hash: `${schema.hash}+lt` };
-}
-
-/** A relationship's attributes: none, a condition with some stored values, an expiry, or both. */
-const attributesArb = fc.record({
-  condition: fc.option(
-    fc.constantFrom<Record<string, number>>({}, { y: 1 }, { y: 3 }, { x: 2 }, { x: 0, y: 1 }, { x: 2, y: 1 }),
-    { nil: undefined, freq: 2 },
-  ),
-  expiresAt: fc.option(fc.constantFrom(NOW - 1, NOW, NOW + 1), { nil: undefined, freq: 3 }),
-});
-
-function attribute(
-  r: Relationship,
-  a: { condition?: Record<string, number>; expiresAt?: number },
-): Relationship {
-  return {
-    ...r,
-    ...(a.condition === undefined
-      ? {}
-      : {
-          condition:
-            Object.keys(a.condition).length === 0 ? { name: 'lt' } : { name: 'lt', context: a.condition },
-        }),
-    ...(a.expiresAt === undefined ? {} : { expiresAt: a.expiresAt }),
-  };
-}
-
-const scenario3Arb = schemaArb.map(withCondition).chain((schema) => {
-  const pool = allowedRelationships(schema);
-  const pick = fc.tuple(fc.integer({ min: 0, max: pool.length - 1 }), attributesArb);
-  return fc.record({
-    schema: fc.constant(schema),
-    relationships: fc
-      .uniqueArray(pick, { maxLength: 24, selector: ([i]) => i })
-      .map((picks) => picks.map(([i, a]) => attribute(pool[i]!, a))),
-    contextual: fc
-      .array(pick, { maxLength: 3 })
-      .map((picks) => picks.map(([i, a]) => attribute(pool[i]!, a))),
-    context: fc.constantFrom<Record<string, number> | undefined>(
-      undefined,
-      {},
-      { x: 1 },
-      { y: 2 },
-      { x: 1, y: 2 },
-    ),
-  });
-});
+import type { Schema } from '../../server/src/schema/schema.js';
+import { allowedRelationships, DOC_PERMISSIONS, DOC_RELATIONS, ID_POOLS } from './arbitraries.js';
+import { attribute, attributesArb, NOW, scenario3Arb } from './conditional-arbitraries.js';
 
 const SUBJECTS: readonly SubjectRef[] = [
   { type: 'user', id: 'u0' },

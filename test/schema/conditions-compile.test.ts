@@ -79,7 +79,7 @@ describe('conditions in a schema file', () => {
       `,
     });
     expect(lines).toEqual([
-      expect.stringMatching(/^schema\.yaml:6:18: .*condition 'a' does not type-check: .*overload/),
+      expect.stringMatching(/^schema\.yaml:6:19: .*condition 'a' does not type-check: .*overload/),
       expect.stringMatching(/^schema\.yaml:9:10: .*'integer' is not a parameter type/),
       expect.stringMatching(
         /^schema\.yaml:14:17: .*condition 'c' reads 'm', which is not one of its parameters/,

@@ -9,7 +9,7 @@ import type { SubjectRef } from '../model/relationship.js';
 import { WILDCARD_ID } from '../model/relationship.js';
 import type { ConditionProgram } from '../schema/cel-condition.js';
 import { compileCondition } from '../schema/cel-condition.js';
-import type { Schema } from '../schema/schema.js';
+import type { MissingContextRule, Schema } from '../schema/schema.js';
 import { forEachExprLeaf } from '../schema/schema.js';
 import type { CheckPlans } from './check-plan.js';
 import { compileCheckPlans } from './check-plan.js';
@@ -81,6 +81,8 @@ export class ConditionalEvaluator {
   private readonly model: SchemaModel;
   private readonly plans: CheckPlans;
   readonly state: RequestState;
+  /** The schema's MissingContextRule. */
+  readonly rule: MissingContextRule;
 
   constructor(
     schema: Schema,
@@ -89,7 +91,8 @@ export class ConditionalEvaluator {
     private readonly clock: () => number = Date.now,
   ) {
     this.model = new SchemaModel(doubleSchema(schema));
-    this.state = new RequestState(graph, conditionPrograms(schema));
+    this.rule = schema.missingContext ?? 'partial';
+    this.state = new RequestState(graph, conditionPrograms(schema), this.rule);
     const view = new RequestView(graph, this.state);
     // Both bounds of a relation answer to one subject set: `group:g#member` is the set of both.
     const lowerOf = this.model.nodes.map(
@@ -114,17 +117,31 @@ export class ConditionalEvaluator {
     this.plans.query.reset(typeIndex, id, node, wildcard, false);
   }
 
-  /** The three-valued answer for `permission` on `type:id`, for the subject set last. */
-  decide(type: string, id: string, permission: string): Decision {
+  /**
+   * The three-valued answer for `permission` on `type:id`, for the subject set last. With
+   * `anyUndecidedMakesConditional` (subject lookups under the `strict` rule), an answer whose
+   * evaluation met an undecided condition is conditional even when another path allows it.
+   * Throws the error of a relationship whose condition failed (`strict`) when the answer depends on it.
+   */
+  decide(type: string, id: string, permission: string, anyUndecidedMakesConditional = false): Decision {
     const x = this.state.idOf(type, id);
     const missingBefore = new Set(this.state.missing);
+    const errorBefore = this.state.error;
     this.state.missing.clear();
+    this.state.error = undefined;
     try {
-      if (this.run(this.model.requireNode(type, boundName(permission, LOWER)).index, x)) return ALLOWED;
+      if (this.run(this.model.requireNode(type, boundName(permission, LOWER)).index, x)) {
+        if (!anyUndecidedMakesConditional) return ALLOWED;
+        if (this.state.error !== undefined) throw this.state.error;
+        if (this.state.missing.size === 0) return ALLOWED;
+        return { permissionship: 'conditional', missingContext: [...this.state.missing].sort() };
+      }
       if (!this.run(this.model.requireNode(type, boundName(permission, UPPER)).index, x)) return DENIED;
+      if (this.state.error !== undefined) throw this.state.error;
       return { permissionship: 'conditional', missingContext: [...this.state.missing].sort() };
     } finally {
       for (const name of missingBefore) this.state.missing.add(name);
+      this.state.error ??= errorBefore;
     }
   }
 

@@ -12,18 +12,18 @@ import type { GraphIndex } from '../graph/graph-index.js';
 import type { IdInterner } from '../graph/interner.js';
 import { NOT_INTERNED } from '../graph/interner.js';
 import type { SubjectRef } from '../model/relationship.js';
-import { formatObject, formatRelationshipWithAttributes, WILDCARD_ID } from '../model/relationship.js';
+import { WILDCARD_ID } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
 import type { CheckPlans } from './check-plan.js';
 import { compileCheckPlans } from './check-plan.js';
 import { ConditionalEvaluator, relationCones } from './conditional-check.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { Explainer } from './explain.js';
+import { ConditionalExplainer } from './explain-conditional.js';
 import { IdOrder } from './id-order.js';
 import { type LookupAnswer, LookupCache } from './lookup-cache.js';
 import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
-import { GRANTS, UNDECIDED } from './request-view.js';
 import type { ResolvedSubject } from './resolve.js';
 import { requireNode, requireType, resolveSubject } from './resolve.js';
 import { SchemaModel } from './schema-model.js';
@@ -37,7 +37,6 @@ import {
   type Decision,
   type Engine,
   type EngineOptions,
-  type ExplainNode,
   type Explanation,
   type LookupResourcesPage,
   type LookupResourcesRequest,
@@ -369,7 +368,7 @@ class GraphEngine implements Engine {
           ? { type: request.subjectType, id }
           : { type: request.subjectType, id, relation };
       ev.setSubject(s);
-      return ev.decide(request.resource.type, request.resource.id, request.permission);
+      return ev.decide(request.resource.type, request.resource.id, request.permission, ev.rule === 'strict');
     };
     // A subject no relationship names answers as every unnamed subject does: the wildcard's answer.
     const everyone = relation === undefined ? decideFor('~fresh') : DENIED;
@@ -459,8 +458,8 @@ class GraphEngine implements Engine {
       },
     );
     try {
+      if (this.needsConditional(v.node, request)) return this.explainConditional(request);
       const root = explainer.explainNode(v.node, v.resource, 0);
-      if (this.needsConditional(v.node, request)) return this.explainConditional(request, root);
       return { allowed: root.result, permissionship: root.result ? 'allowed' : 'denied', root };
     } catch (err) {
       if (isStackOverflow(err)) throw new DepthExceededError(this.options.maxDepth);
@@ -469,30 +468,35 @@ class GraphEngine implements Engine {
   }
 
   /**
-   * The explanation of a three-valued answer: the tree over the unconditional graph, with the
-   * answer and one child per attributed or contextual relationship the evaluation consulted,
-   * saying what decided it (its condition's outcome, its expiry).
+   * The explanation of a three-valued answer: the tree walked in three values over the request's
+   * view (explain-conditional.ts), each node allowed, denied or conditional, direct steps saying
+   * what decided them (a condition's outcome and missing parameters, an expiry).
    */
-  private explainConditional(request: CheckRequest, unconditional: ExplainNode): Explanation {
+  private explainConditional(request: CheckRequest): Explanation {
     const d = this.decideConditional(request);
-    const verdicts = this.conditional().state.verdicts.map(
-      (v): ExplainNode => ({
-        kind: 'direct',
-        object: formatObject(v.relationship.resource),
-        label: formatRelationshipWithAttributes(v.relationship) + (v.contextual ? ' (contextual)' : ''),
-        result: v.status === GRANTS,
-        conditional: v.status === UNDECIDED ? true : undefined,
-        detail: v.detail,
-        children: [],
-      }),
+    const ev = this.conditional();
+    const { subject, resource } = request;
+    const relation = subject.relation === '' ? undefined : subject.relation;
+    const wildcard = subject.id === WILDCARD_ID;
+    const explainer = new ConditionalExplainer(
+      this.model,
+      this.graph,
+      ev.state,
+      this.options.maxDepth,
+      {
+        typeIndex: this.model.typeIndex(subject.type)!,
+        id: wildcard ? NOT_INTERNED : ev.state.idOf(subject.type, subject.id),
+        node: relation === undefined ? -1 : this.model.requireNode(subject.type, relation).index,
+        wildcard,
+      },
+      (node, x) => {
+        const n = this.model.nodes[node]!;
+        return ev.decide(n.type.name, ev.state.nameOf(n.type.name, x), n.name).permissionship;
+      },
     );
+    const node = this.model.requireNode(resource.type, request.permission).index;
+    const root = explainer.explain(node, ev.state.idOf(resource.type, resource.id));
     const allowed = d.permissionship === 'allowed';
-    const root: ExplainNode = {
-      ...unconditional,
-      result: allowed,
-      conditional: d.permissionship === 'conditional' ? true : undefined,
-      children: [...unconditional.children, ...verdicts],
-    };
     return { allowed, permissionship: d.permissionship, missingContext: d.missingContext, root };
   }
 

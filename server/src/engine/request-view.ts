@@ -9,8 +9,9 @@ import type { GroupClosure } from '../graph/group-closure.js';
 import { NOT_INTERNED } from '../graph/interner.js';
 import type { Relationship } from '../model/relationship.js';
 import { WILDCARD_ID } from '../model/relationship.js';
-import type { BoundParameters, ConditionProgram } from '../schema/cel-condition.js';
+import type { BoundParameters, ConditionOutcome, ConditionProgram } from '../schema/cel-condition.js';
 import { ParameterValueError } from '../schema/cel-condition.js';
+import type { MissingContextRule } from '../schema/schema.js';
 import type { NeighborLists, PlanEdgeSet, PlanGraph } from './check-plan.js';
 import { type Bound, boundName, LOWER } from './doubled-schema.js';
 
@@ -59,9 +60,18 @@ export class RequestState {
   /** Stored parameter values, converted once per relationship object (they are immutable). */
   private readonly storedValues = new WeakMap<Relationship, BoundParameters>();
 
+  /**
+   * Under `strict` (schema.ts MissingContextRule): errors of relationships whose condition could
+   * not be evaluated with the request's values, raised only when the answer depends on them.
+   */
+  private readonly failed = new Map<Relationship, Error>();
+  /** The first such error met by the answer being computed (callers clear it per answer). */
+  error: Error | undefined;
+
   constructor(
     private readonly graph: GraphIndex,
     private readonly programs: ReadonlyMap<string, ConditionProgram>,
+    private readonly rule: MissingContextRule = 'partial',
   ) {}
 
   reset(
@@ -75,6 +85,8 @@ export class RequestState {
     this.localNames.clear();
     this.statuses.clear();
     this.undecided.clear();
+    this.failed.clear();
+    this.error = undefined;
     this.requestValues.clear();
     this.missing.clear();
     this.verdicts.length = 0;
@@ -140,7 +152,10 @@ export class RequestState {
   status(r: Relationship, contextual: boolean): EdgeStatus {
     const known = this.statuses.get(r);
     if (known !== undefined) {
-      if (known === UNDECIDED) for (const name of this.undecided.get(r)!) this.missing.add(name);
+      if (known === UNDECIDED) {
+        for (const name of this.undecided.get(r)!) this.missing.add(name);
+        this.error ??= this.failed.get(r);
+      }
       return known;
     }
     let status: EdgeStatus;
@@ -153,8 +168,14 @@ export class RequestState {
       detail = r.expiresAt === undefined ? 'contextual' : `expires at ${new Date(r.expiresAt).toISOString()}`;
     } else {
       const program = this.programs.get(r.condition.name)!;
-      const outcome = program.evaluate(this.stored(program, r), this.requestValuesOf(program));
-      if (typeof outcome === 'boolean') {
+      const outcome = this.rule === 'strict' ? this.evaluateStrict(program, r) : this.evaluate(program, r);
+      if (outcome instanceof Error) {
+        status = UNDECIDED;
+        this.undecided.set(r, []);
+        this.failed.set(r, outcome);
+        this.error ??= outcome;
+        detail = `condition ${r.condition.name}: ${outcome.message}`;
+      } else if (typeof outcome === 'boolean') {
         status = outcome ? GRANTS : DENIES;
         detail = `condition ${r.condition.name}: ${outcome}`;
       } else {
@@ -167,6 +188,35 @@ export class RequestState {
     this.statuses.set(r, status);
     this.verdicts.push({ relationship: r, contextual, status, detail });
     return status;
+  }
+
+  /** The missing parameters of `r` once `status` judged it undecided (explain shows them). */
+  missingOf(r: Relationship): readonly string[] {
+    return this.undecided.get(r) ?? [];
+  }
+
+  private evaluate(program: ConditionProgram, r: Relationship): ConditionOutcome {
+    return program.evaluate(this.stored(program, r), this.requestValuesOf(program));
+  }
+
+  /**
+   * OpenFGA's rule: undecided, naming them, while any declared parameter is missing; a value
+   * that does not convert, or an evaluation that fails, is this relationship's error, not yet
+   * the request's.
+   */
+  private evaluateStrict(program: ConditionProgram, r: Relationship): ConditionOutcome | Error {
+    try {
+      const stored = this.stored(program, r);
+      const request = this.requestValuesOf(program);
+      const missing: string[] = [];
+      for (const name of program.def.parameters.keys())
+        if (!stored.has(name) && !request.has(name)) missing.push(name);
+      if (missing.length > 0) return missing.sort();
+      return program.evaluate(stored, request);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError) return err;
+      throw err;
+    }
   }
 
   private stored(program: ConditionProgram, r: Relationship): BoundParameters {

@@ -50,6 +50,11 @@ export interface ImportedModel {
   /** Conditions the relations name (`user with NAME`); global, like Gatehouse's. */
   readonly conditions: ImportedCondition[];
   /**
+   * The source system's rule for a condition lacking a parameter (schema.ts MissingContextRule):
+   * `strict` for OpenFGA; absent for SpiceDB, whose rule is Gatehouse's default.
+   */
+  readonly missingContext?: 'strict' | undefined;
+  /**
    * Relations whose stored tuples Gatehouse keeps under another name (`viewer` →
    * `viewer_direct` when OpenFGA's `viewer` is both assignable and computed): `type#from` → `to`.
    */

@@ -64,9 +64,18 @@ function schemaFile(
   types: readonly ImportedType[],
   source: string,
   conditions: readonly ImportedCondition[],
+  missingContext: 'strict' | undefined,
 ): string {
   const lines = [HEADER, `# Imported from ${source} by 'gatehouse import'.`, 'kind: schema'];
   if (namespace !== undefined) lines.push(`namespace: ${namespace}`);
+  if (missingContext !== undefined && conditions.length > 0) {
+    lines.push(
+      "# The source's rule for conditions lacking a parameter: undecided until every declared",
+      '# parameter is given (docs/conditions.md, "Missing context"). Remove it to answer from',
+      '# what the given values decide.',
+      `missing_context: ${missingContext}`,
+    );
+  }
   lines.push(...conditionLines(conditions));
   lines.push('types:');
   for (const t of types) {
@@ -113,7 +122,13 @@ export function renderPolicyFiles(
     // Condition names are global: the first schema file declares them all.
     files.push({
       path: ns === undefined ? 'schema.yaml' : `${ns.replaceAll('/', '.')}.schema.yaml`,
-      content: schemaFile(ns, types, source, files.length === 0 ? model.conditions : []),
+      content: schemaFile(
+        ns,
+        types,
+        source,
+        files.length === 0 ? model.conditions : [],
+        model.missingContext,
+      ),
     });
   }
   const notes = unsupportedLines(model.unsupported);

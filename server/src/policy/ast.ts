@@ -111,6 +111,8 @@ export interface SchemaFileAst extends FileAstBase {
   readonly types: readonly TypeAst[];
   /** Named conditions (absent in files that declare none). */
   readonly conditions?: readonly ConditionAst[] | undefined;
+  /** `missing_context: partial|strict`: how a condition lacking a parameter answers (compile-conditions.ts). */
+  readonly missingContext?: StringNode | undefined;
 }
 
 export interface RelationshipsFileAst extends FileAstBase {
@@ -141,7 +143,12 @@ export interface CheckAssertionAst extends Located {
 export interface LookupAst extends Located {
   readonly kind: 'resources' | 'subjects';
   readonly query: StringNode;
+  /** The exact list of allowed results. */
   readonly expect: readonly StringNode[];
+  /** `conditional:`, the exact list of conditional results (absent: not checked). */
+  readonly conditional?: readonly StringNode[] | undefined;
+  /** `context`, `now`, `contextual_relationships` (never `missing`). */
+  readonly facts?: CheckFactsAst | undefined;
 }
 
 export type StepAst =

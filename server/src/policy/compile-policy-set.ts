@@ -6,7 +6,7 @@ import type { RequestFacts } from '../engine/types.js';
 import { PolicyError } from '../errors.js';
 import { compileSchemaCollecting } from '../schema/compile.js';
 import type { Schema } from '../schema/schema.js';
-import type { PolicyFileAst, SchemaFileAst, StepAst, TestFileAst } from './ast.js';
+import type { CheckFactsAst, PolicyFileAst, SchemaFileAst, StepAst, TestFileAst } from './ast.js';
 import { loadPolicyDirectory } from './load-directory.js';
 import { parsePolicyFile } from './parse-file.js';
 import type {
@@ -27,6 +27,16 @@ function allResolved<T>(items: readonly (T | undefined)[]): readonly T[] | undef
   return items.every((item): item is T => item !== undefined) ? items : undefined;
 }
 
+/** A check's or lookup's `context`, `now` and `contextual_relationships` as RequestFacts. */
+function compileFacts(f: CheckFactsAst, r: StringResolver): RequestFacts {
+  return {
+    context: f.context?.value,
+    now: f.now === undefined ? undefined : r.timestamp(f.now),
+    contextualRelationships:
+      f.contextual === undefined ? undefined : r.relationships(f.contextual).map((p) => p.relationship),
+  };
+}
+
 function compileStep(step: StepAst, r: StringResolver): TestStep | undefined {
   switch (step.kind) {
     case 'allowed':
@@ -37,12 +47,7 @@ function compileStep(step: StepAst, r: StringResolver): TestStep | undefined {
       const assertion = { kind: step.kind, check, source: step.check.text, position: step.check.position };
       const f = step.facts;
       if (f === undefined) return assertion;
-      const facts: RequestFacts = {
-        context: f.context?.value,
-        now: f.now === undefined ? undefined : r.timestamp(f.now),
-        contextualRelationships:
-          f.contextual === undefined ? undefined : r.relationships(f.contextual).map((p) => p.relationship),
-      };
+      const facts = compileFacts(f, r);
       const missing = f.missing?.map((m) => m.text).sort();
       return missing === undefined ? { ...assertion, facts } : { ...assertion, facts, missing };
     }
@@ -50,9 +55,18 @@ function compileStep(step: StepAst, r: StringResolver): TestStep | undefined {
       const query = r.resourcesQuery(step.query);
       if (query === undefined) return undefined;
       const expect = allResolved(step.expect.map((e) => r.expectedObject(e, query.resourceType)));
-      return expect === undefined
-        ? undefined
-        : { ...query, expect, source: step.query.text, position: step.query.position };
+      const conditional = allResolved(
+        (step.conditional ?? []).map((e) => r.expectedObject(e, query.resourceType)),
+      );
+      if (expect === undefined || conditional === undefined) return undefined;
+      return {
+        ...query,
+        expect,
+        ...(step.conditional === undefined ? {} : { conditional }),
+        ...(step.facts === undefined ? {} : { facts: compileFacts(step.facts, r) }),
+        source: step.query.text,
+        position: step.query.position,
+      };
     }
     case 'subjects': {
       const query = r.subjectsQuery(step.query);
@@ -60,9 +74,18 @@ function compileStep(step: StepAst, r: StringResolver): TestStep | undefined {
       const expect = allResolved(
         step.expect.map((e) => r.expectedSubject(e, query.subjectType, query.subjectRelation)),
       );
-      return expect === undefined
-        ? undefined
-        : { ...query, expect, source: step.query.text, position: step.query.position };
+      const conditional = allResolved(
+        (step.conditional ?? []).map((e) => r.expectedSubject(e, query.subjectType, query.subjectRelation)),
+      );
+      if (expect === undefined || conditional === undefined) return undefined;
+      return {
+        ...query,
+        expect,
+        ...(step.conditional === undefined ? {} : { conditional }),
+        ...(step.facts === undefined ? {} : { facts: compileFacts(step.facts, r) }),
+        source: step.query.text,
+        position: step.query.position,
+      };
     }
     case 'write':
     case 'delete':

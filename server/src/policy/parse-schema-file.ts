@@ -191,7 +191,11 @@ function parseCondition(reader: YamlReader, entry: MapEntry): ConditionAst | und
 }
 
 export function parseSchemaFile(reader: YamlReader, root: Node, all: readonly MapEntry[]): SchemaFileAst {
-  const { entries, namespace } = fileInput(reader, root, all, 'schema', ['types', 'conditions']);
+  const { entries, namespace } = fileInput(reader, root, all, 'schema', [
+    'types',
+    'conditions',
+    'missing_context',
+  ]);
   const typesEntry = entries.find((e) => e.key === 'types');
   const types: TypeAst[] = [];
   if (typesEntry === undefined) {
@@ -213,5 +217,8 @@ export function parseSchemaFile(reader: YamlReader, root: Node, all: readonly Ma
     'condition',
     (e) => parseCondition(reader, e),
   );
-  return { kind: 'schema', path: reader.source.path, namespace, types, conditions };
+  const modeEntry = entries.find((e) => e.key === 'missing_context');
+  const missingContext =
+    modeEntry === undefined ? undefined : reader.string(modeEntry.value, modeEntry.path, "'missing_context'");
+  return { kind: 'schema', path: reader.source.path, namespace, types, conditions, missingContext };
 }

@@ -36,11 +36,16 @@ function parseItem(
   actions: readonly Action[],
 ): StepAst | undefined {
   const keys: string[] = [...actions];
-  if (actions.some((a) => LOOKUPS.includes(a))) keys.push('expect');
-  if (actions.some((a) => CHECKS.includes(a))) keys.push(...CHECK_FACTS);
-  const entries = reader.map(node, path, what, keys);
+  const lookups = actions.some((a) => LOOKUPS.includes(a));
+  if (lookups) keys.push('expect', 'conditional');
+  if (lookups || actions.some((a) => CHECKS.includes(a))) keys.push(...CHECK_FACTS);
+  const entries = reader.map(node, path, what, [...new Set(keys)]);
   if (entries === undefined) return undefined;
-  const found = entries.filter((e) => e.key !== 'expect' && !CHECK_FACTS.includes(e.key));
+  // Beside a lookup, `conditional:` is the list of its conditional results, not a check.
+  const hasLookup = entries.some((e) => e.key === 'resources' || e.key === 'subjects');
+  const found = entries.filter(
+    (e) => e.key !== 'expect' && !CHECK_FACTS.includes(e.key) && !(hasLookup && e.key === 'conditional'),
+  );
   const located: Located = { position: reader.source.positionOf(node), path };
   if (found.length !== 1) {
     const message =
@@ -86,7 +91,21 @@ function parseItem(
         return undefined;
       }
       const expected = reader.stringList(expect.value, expect.path, "'expect'");
-      return query === undefined ? undefined : { kind: action.key, query, expect: expected, ...located };
+      const conditionalEntry = entries.find((e) => e.key === 'conditional');
+      const conditional =
+        conditionalEntry === undefined
+          ? undefined
+          : reader.stringList(conditionalEntry.value, conditionalEntry.path, "'conditional'");
+      const facts = parseCheckFacts(reader, entries, action.key);
+      if (query === undefined) return undefined;
+      return {
+        kind: action.key,
+        query,
+        expect: expected,
+        ...(conditional === undefined ? {} : { conditional }),
+        ...(facts === undefined ? {} : { facts }),
+        ...located,
+      };
     }
     case 'write':
     case 'delete':

@@ -38,6 +38,10 @@ export interface ResourcesLookupAssertion {
   readonly subject: SubjectRef;
   /** The exact expected set (order ignored). */
   readonly expect: readonly ObjectRef[];
+  /** The exact set of conditional results; unchecked when absent. */
+  readonly conditional?: readonly ObjectRef[] | undefined;
+  /** Context, request time and contextual relationships the lookup is asked with. */
+  readonly facts?: RequestFacts | undefined;
   readonly source: string;
   readonly position: SourcePosition;
 }
@@ -50,6 +54,10 @@ export interface SubjectsLookupAssertion {
   readonly subjectRelation?: string | undefined;
   /** The exact expected set (order ignored); a `type:*` entry expects the wildcard. */
   readonly expect: readonly SubjectRef[];
+  /** The exact set of conditional subjects, `type:*` for the wildcard's; unchecked when absent. */
+  readonly conditional?: readonly SubjectRef[] | undefined;
+  /** Context, request time and contextual relationships the lookup is asked with. */
+  readonly facts?: RequestFacts | undefined;
   readonly source: string;
   readonly position: SourcePosition;
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { formatSubject } from '../model/relationship.js';
 import { formatParameterType } from './cel-condition.js';
 import { formatAllowedSubject, formatExpression } from './format-expression.js';
-import type { AllowedSubject, ConditionDef, Expr, ObjectTypeDef } from './schema.js';
+import type { AllowedSubject, ConditionDef, Expr, MissingContextRule, ObjectTypeDef } from './schema.js';
 
 export interface CanonicalRelation {
   readonly name: string;
@@ -39,6 +39,8 @@ export interface CanonicalSchema {
   readonly types: readonly CanonicalType[];
   /** Present only when the schema declares conditions, so older schemas keep their hash. */
   readonly conditions?: readonly CanonicalCondition[];
+  /** Present only when not the default (`partial`): it changes answers, so it is part of the hash. */
+  readonly missingContext?: MissingContextRule;
 }
 
 /** `user`, and `user with c` for each condition it may carry: the entries as written in a type list. */
@@ -70,6 +72,7 @@ function canonicalPlan(e: Expr): Expr {
 export function canonicalSchema(
   types: Iterable<ObjectTypeDef>,
   conditions: Iterable<ConditionDef> = [],
+  missingContext: MissingContextRule = 'partial',
 ): CanonicalSchema {
   const out: CanonicalType[] = [];
   for (const t of types) {
@@ -101,9 +104,11 @@ export function canonicalSchema(
       }),
     )
     .sort(byName);
-  return canonicalConditions.length === 0
-    ? { types: out.sort(byName) }
-    : { types: out.sort(byName), conditions: canonicalConditions };
+  const base: CanonicalSchema =
+    canonicalConditions.length === 0
+      ? { types: out.sort(byName) }
+      : { types: out.sort(byName), conditions: canonicalConditions };
+  return missingContext === 'partial' ? base : { ...base, missingContext };
 }
 
 /** Hex sha256 of the canonical JSON. */

@@ -5,6 +5,8 @@ import { createRequire } from 'node:module';
 import { BlockList, isIP } from 'node:net';
 import type { CelInput, CelType } from '@bufbuild/cel';
 import { InvalidArgumentError } from '../errors.js';
+import { boundedOperators } from './cel-bounded-ops.js';
+import { typeCheckCondition } from './cel-type-check.js';
 import type { ConditionDef, ParameterType } from './schema.js';
 
 // The CEL library (with its RE2 and protobuf runtime: about 12 MB of RSS and 150 ms of start-up)
@@ -23,6 +25,8 @@ interface CelRuntime {
   readonly TIMESTAMP: CelType;
   readonly DURATION: CelType;
   readonly IN_CIDR: ReturnType<CelLibrary['celMethod']>;
+  /** `+` re-bound with size checks (cel-bounded-ops.ts). */
+  readonly BOUNDED_OPERATORS: ReturnType<typeof boundedOperators>;
 }
 
 let runtime: CelRuntime | undefined;
@@ -39,6 +43,7 @@ function celRuntime(): CelRuntime {
     wkt,
     TIMESTAMP: cel.objectType(wkt.TimestampSchema),
     DURATION: cel.objectType(wkt.DurationSchema),
+    BOUNDED_OPERATORS: boundedOperators(cel),
     IN_CIDR: cel.celMethod('in_cidr', CelScalar.STRING, [CelScalar.STRING], CelScalar.BOOL, function (cidr) {
       return inCidr(this, cidr);
     }),
@@ -51,7 +56,8 @@ function celRuntime(): CelRuntime {
 // `map`, `filter`) inside another, and every list, map, string or bytes value a condition
 // receives is at most MAX_COLLECTION_SIZE entries / MAX_TEXT_LENGTH characters. Regular
 // expressions (`matches`) run on RE2, linear in the input. So one evaluation costs at most about
-// MAX_EXPRESSION_NODES × MAX_COLLECTION_SIZE steps.
+// MAX_EXPRESSION_NODES × MAX_COLLECTION_SIZE steps; `+` cannot build larger values during an
+// evaluation (cel-bounded-ops.ts).
 export const MAX_EXPRESSION_NODES = 256;
 export const MAX_COLLECTION_SIZE = 256;
 export const MAX_TEXT_LENGTH = 4096;
@@ -461,7 +467,7 @@ const NO_VALUES: BoundParameters = new Map();
  * cost limits. Returns the program, or every problem found.
  */
 export function compileCondition(def: ConditionDef): ConditionProgram | ConditionProblem[] {
-  const { cel, IN_CIDR } = celRuntime();
+  const { cel, IN_CIDR, BOUNDED_OPERATORS } = celRuntime();
   const { isCelError } = cel;
   let parsed: ReturnType<CelLibrary['parse']>;
   try {
@@ -476,7 +482,12 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
     ];
   }
   const problems: ConditionProblem[] = [];
-  const offsetOf = (id: bigint): number | undefined => parsed.sourceInfo?.positions[id.toString()];
+  // @bufbuild/cel places a binary operator where its operand ends: skip to the operator itself.
+  const offsetOf = (id: bigint): number | undefined => {
+    let offset = parsed.sourceInfo?.positions[id.toString()];
+    while (offset !== undefined && /\s/.test(def.expression[offset] ?? '')) offset++;
+    return offset;
+  };
   const shape = shapeOf(parsed.expr);
   for (const [name, id] of shape.idents) {
     if (!def.parameters.has(name)) {
@@ -501,9 +512,18 @@ export function compileCondition(def: ConditionDef): ConditionProgram | Conditio
   }
   if (problems.length > 0) return problems;
 
+  // Static types first: every error at its position, in branches evaluation would skip too.
+  const typed = typeCheckCondition(parsed.expr, def.parameters);
+  if (typed.errors.length > 0) {
+    return typed.errors.map((err) => ({
+      offset: err.notBool === true ? undefined : offsetOf(err.exprId),
+      message: `condition '${def.name}' ${err.notBool === true ? '' : 'does not type-check: '}${err.message}`,
+    }));
+  }
+  // What the checker could not type (it says so) is still tried once with zero values.
   const variables: Record<string, CelType> = {};
   for (const [name, type] of def.parameters) variables[name] = celTypeOf(type);
-  const env = cel.celEnv({ variables, funcs: [IN_CIDR] });
+  const env = cel.celEnv({ variables, funcs: [IN_CIDR, ...BOUNDED_OPERATORS] });
   const run = cel.plan(env, parsed) as (bindings: Record<string, CelInput>) => unknown;
   const zero: Record<string, CelInput> = {};
   for (const [name, type] of def.parameters) zero[name] = zeroValue(type);

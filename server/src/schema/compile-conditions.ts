@@ -4,7 +4,7 @@ import { EXPIRATION_ATTRIBUTE } from '../model/relationship.js';
 import type { ConditionAst, SchemaFileAst } from '../policy/ast.js';
 import type { ProblemList } from '../policy/problem-list.js';
 import { compileCondition, parseParameterType } from './cel-condition.js';
-import type { ConditionDef, ParameterType } from './schema.js';
+import type { ConditionDef, MissingContextRule, ParameterType } from './schema.js';
 
 function compileOne(ast: ConditionAst, problems: ProblemList): ConditionDef | undefined {
   let ok = true;
@@ -54,4 +54,40 @@ export function compileConditions(
     }
   }
   return out;
+}
+
+const MISSING_CONTEXT_RULES: readonly MissingContextRule[] = ['partial', 'strict'];
+
+/**
+ * The policy set's `missing_context:` rule: any schema file may set it, all that set it must
+ * agree; `partial` when none does.
+ */
+export function compileMissingContext(
+  files: readonly SchemaFileAst[],
+  problems: ProblemList,
+): MissingContextRule {
+  let chosen: { rule: MissingContextRule; path: string } | undefined;
+  for (const file of files) {
+    const node = file.missingContext;
+    if (node === undefined) continue;
+    const rule = MISSING_CONTEXT_RULES.find((r) => r === node.text);
+    if (rule === undefined) {
+      problems.add(
+        node.position,
+        node.path,
+        `missing_context '${node.text}' is not a rule; use 'partial' (the default: answer from what the given values decide) or 'strict' (OpenFGA's: any missing parameter leaves the condition undecided)`,
+      );
+      continue;
+    }
+    if (chosen !== undefined && chosen.rule !== rule) {
+      problems.add(
+        node.position,
+        node.path,
+        `missing_context is '${rule}' here but '${chosen.rule}' in ${chosen.path}; it applies to the whole policy set, so set it once`,
+      );
+      continue;
+    }
+    chosen ??= { rule, path: file.path };
+  }
+  return chosen?.rule ?? 'partial';
 }

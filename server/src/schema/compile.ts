@@ -4,7 +4,7 @@
 import type { SchemaFileAst } from '../policy/ast.js';
 import { ProblemList } from '../policy/problem-list.js';
 import { canonicalSchema, schemaHash } from './canonical.js';
-import { compileConditions } from './compile-conditions.js';
+import { compileConditions, compileMissingContext } from './compile-conditions.js';
 import { compileExpression } from './compile-expression.js';
 import { compileRelation } from './compile-relation.js';
 import { collectDeclaredTypes } from './declared-types.js';
@@ -49,8 +49,10 @@ export function compileSchemaCollecting(files: readonly SchemaFileAst[], problem
   warnNeverTrue(declared, compiled, problems);
   defs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const types = new Map(defs.map((d) => [d.name, d]));
-  const hash = schemaHash(canonicalSchema(defs, conditions.values()));
-  return conditions.size === 0 ? { types, hash } : { types, conditions, hash };
+  const missingContext = compileMissingContext(files, problems);
+  const hash = schemaHash(canonicalSchema(defs, conditions.values(), missingContext));
+  const schema: Schema = conditions.size === 0 ? { types, hash } : { types, conditions, hash };
+  return missingContext === 'partial' ? schema : { ...schema, missingContext };
 }
 
 /** Compile the schema files of a policy set; throws one PolicyError listing every problem. */

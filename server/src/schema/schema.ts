@@ -34,6 +34,20 @@ export type ParameterType =
   | { readonly kind: 'list' | 'map'; readonly element: ParameterType };
 
 /** A named condition: a CEL expression over typed parameters, checked when the schema compiled. */
+/**
+ * What a condition answers when some of its parameters are given neither by the relationship
+ * nor by the request (docs/conditions.md, "Missing context"):
+ * - `partial` (the default, SpiceDB's caveats): what the given values decide stands
+ *   (`x < 100 || y < 50` with only `x: 10` is true); undecided only when a missing value could
+ *   change the result.
+ * - `strict` (OpenFGA's conditions): undecided whenever any declared parameter is missing,
+ *   naming all of them; a request value that does not convert (a malformed timestamp) makes its
+ *   relationship an error only when the answer depends on it; and a subject lookup lists as
+ *   conditional every subject whose evaluation met an undecided condition, even one another path
+ *   allows (OpenFGA fails such a ListUsers request).
+ */
+export type MissingContextRule = 'partial' | 'strict';
+
 export interface ConditionDef {
   readonly name: string;
   /** Parameter name → type, in declaration order. */
@@ -101,6 +115,8 @@ export interface Schema {
   readonly types: ReadonlyMap<string, ObjectTypeDef>;
   /** Named conditions relationships may carry; absent or empty when the schema declares none. */
   readonly conditions?: ReadonlyMap<string, ConditionDef> | undefined;
+  /** How a condition lacking a parameter answers; absent means `partial`. See MissingContextRule. */
+  readonly missingContext?: MissingContextRule | undefined;
   /** Hex sha256 of the canonical schema: identifies compiled snapshots across replicas. */
   readonly hash: string;
 }

@@ -216,5 +216,9 @@ export function findOrphanedRelationships(
 
 /** The canonical JSON form of the schema (types, relations, permissions sorted by name). */
 export function schemaToJson(schema: Schema): unknown {
-  return canonicalSchema(schema.types.values(), schema.conditions?.values() ?? []);
+  return canonicalSchema(
+    schema.types.values(),
+    schema.conditions?.values() ?? [],
+    schema.missingContext ?? 'partial',
+  );
 }

@@ -29,10 +29,22 @@ export function evaluateAssertion(
       case 'denied':
       case 'conditional':
         return evaluateCheck(engine, assertion);
-      case 'resources':
-        return compareSets(lookupResources(engine, assertion), assertion.expect.map(formatObject));
-      case 'subjects':
-        return compareSets(lookupSubjects(engine, assertion), assertion.expect.map(formatSubject));
+      case 'resources': {
+        const found = lookupResources(engine, assertion);
+        return compareLookup(
+          found,
+          assertion.expect.map(formatObject),
+          assertion.conditional?.map(formatObject),
+        );
+      }
+      case 'subjects': {
+        const found = lookupSubjects(engine, assertion);
+        return compareLookup(
+          found,
+          assertion.expect.map(formatSubject),
+          assertion.conditional?.map(formatSubject),
+        );
+      }
     }
   } catch (error) {
     // An engine error is this assertion's failure, not the run's: the rest still runs.
@@ -65,8 +77,15 @@ function evaluateCheck(engine: AssertionEngine, assertion: CheckAssertion): stri
   return `${verdict}, because:\n${formatExplanation(engine.explain(request)).split('\n').slice(1).join('\n')}`;
 }
 
-function lookupResources(engine: AssertionEngine, assertion: ResourcesLookupAssertion): string[] {
-  const found: string[] = [];
+/** A lookup's answer: the allowed results and the conditional ones, formatted as test files write them. */
+interface LookupFound {
+  readonly allowed: string[];
+  readonly conditional: string[];
+}
+
+function lookupResources(engine: AssertionEngine, assertion: ResourcesLookupAssertion): LookupFound {
+  const found: LookupFound = { allowed: [], conditional: [] };
+  const object = (id: string): string => formatObject({ type: assertion.resourceType, id });
   let cursor: string | undefined;
   for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
     const result = engine.lookupResources({
@@ -74,8 +93,10 @@ function lookupResources(engine: AssertionEngine, assertion: ResourcesLookupAsse
       permission: assertion.permission,
       subject: assertion.subject,
       cursor,
+      ...assertion.facts,
     });
-    for (const id of result.resourceIds) found.push(formatObject({ type: assertion.resourceType, id }));
+    for (const id of result.resourceIds) found.allowed.push(object(id));
+    for (const c of result.conditional ?? []) found.conditional.push(object(c.id));
     cursor = result.nextCursor;
     if (cursor === undefined) return found;
   }
@@ -84,12 +105,13 @@ function lookupResources(engine: AssertionEngine, assertion: ResourcesLookupAsse
   );
 }
 
-function lookupSubjects(engine: AssertionEngine, assertion: SubjectsLookupAssertion): string[] {
+function lookupSubjects(engine: AssertionEngine, assertion: SubjectsLookupAssertion): LookupFound {
   const result = engine.lookupSubjects({
     resource: assertion.resource,
     permission: assertion.permission,
     subjectType: assertion.subjectType,
     subjectRelation: assertion.subjectRelation,
+    ...assertion.facts,
   });
   const subject = (id: string): string =>
     formatSubject({ type: assertion.subjectType, id, relation: assertion.subjectRelation });
@@ -104,7 +126,21 @@ function lookupSubjects(engine: AssertionEngine, assertion: SubjectsLookupAssert
         : `${wildcard} except ${result.excludedIds.map(subject).join(', ')}`,
     );
   }
-  return found;
+  return { allowed: found, conditional: (result.conditional ?? []).map((c) => subject(c.id)) };
+}
+
+/** `expect` must match the allowed results exactly; `conditional`, when given, the conditional ones. */
+function compareLookup(
+  found: LookupFound,
+  expect: readonly string[],
+  conditional: readonly string[] | undefined,
+): string | undefined {
+  const allowed = compareSets(found.allowed, expect);
+  if (conditional === undefined) return allowed;
+  const undecided = compareSets(found.conditional, conditional);
+  if (undecided === undefined) return allowed;
+  const what = `conditional: ${undecided}`;
+  return allowed === undefined ? what : `${allowed}; ${what}`;
 }
 
 function compareSets(actual: readonly string[], expected: readonly string[]): string | undefined {

@@ -156,7 +156,8 @@ export function importOpenFgaModel(model: FgaModel): ImportedModel {
     }
     types.push(out);
   }
-  return { types, conditions, storedAs, typeNames, unsupported };
+  // OpenFGA answers "missing context" whenever a condition lacks any parameter it declares.
+  return { types, conditions, missingContext: 'strict', storedAs, typeNames, unsupported };
 }
 
 /** `type:id` or `type:id#rel` with the type renamed as the import renamed it. */

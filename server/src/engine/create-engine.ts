@@ -1,5 +1,5 @@
-// The Engine over a GraphIndex: validates requests, resolves names to numbers and runs the
-// compiled plans (check), the backward walk (lookupResources), the forward walk
+// The Engine over a GraphIndex: resolves requests (resolve.ts; a request the service resolved
+// already is taken as it is) and runs the compiled plans (check), the backward walk (lookupResources), the forward walk
 // (lookupSubjects) and the tree interpreter (explain).
 import {
   asGatehouseError,
@@ -9,7 +9,6 @@ import {
 } from '../errors.js';
 import type { AttributedEdges } from '../graph/attributed-edges.js';
 import type { GraphIndex } from '../graph/graph-index.js';
-import type { IdInterner } from '../graph/interner.js';
 import { NOT_INTERNED } from '../graph/interner.js';
 import type { SubjectRef } from '../model/relationship.js';
 import { formatObject, formatRelationshipWithAttributes, WILDCARD_ID } from '../model/relationship.js';
@@ -24,9 +23,14 @@ import { LookupCache } from './lookup-cache.js';
 import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
 import { GRANTS, UNDECIDED } from './request-view.js';
-import type { ResolvedSubject } from './resolve.js';
-import { requireNode, requireType, resolveSubject } from './resolve.js';
-import { SchemaModel } from './schema-model.js';
+import {
+  ResolvedCheck,
+  ResolvedLookupResources,
+  ResolvedLookupSubjects,
+  type ResolvedSubject,
+  Resolver,
+} from './resolve.js';
+import type { SchemaModel } from './schema-model.js';
 import {
   ALLOWED_RESULT,
   type BatchCheckResult,
@@ -48,16 +52,6 @@ import {
 
 const ALLOWED: Decision = Object.freeze({ permissionship: 'allowed' });
 const DENIED: Decision = Object.freeze({ permissionship: 'denied' });
-
-/** A request whose names all exist, resolved to numbers. */
-interface ValidatedCheck {
-  readonly node: number;
-  /** Interned resource, or NOT_INTERNED if the object has never been seen. */
-  readonly resource: number;
-  readonly subject: ResolvedSubject;
-  /** The subject is a set on the resource itself (see Query.unseenSelf). */
-  readonly subjectOnResource: boolean;
-}
 
 interface ResourceAnswer {
   readonly id: string;
@@ -116,20 +110,13 @@ function isStackOverflow(err: unknown): boolean {
 
 class GraphEngine implements Engine {
   private readonly model: SchemaModel;
+  private readonly resolver: Resolver;
   private readonly plans: CheckPlans;
   private readonly rules: ReverseRules;
   /** Sorted LookupResources answers being paged through. */
   private readonly lookupCache = new LookupCache();
   /** type → the sorted order of its ids, for putting lookup answers in order. */
   private readonly idOrders = new Map<string, IdOrder>();
-  // check()'s name caches: valid for the engine's life, since the schema never changes under it.
-  private lastResourceType: string | undefined;
-  private lastPermission: string | undefined;
-  private lastNode = -1;
-  private lastResourceInterner: IdInterner | undefined;
-  private lastSubjectType: string | undefined;
-  private lastSubjectTypeIndex = -1;
-  private lastSubjectInterner: IdInterner | undefined;
   /** Per node, the relations its answer reads (see relationCones). */
   private readonly cones: readonly string[][];
   /** Per node: does its cone hold an attributed relationship? Valid for `touchVersion`. */
@@ -144,7 +131,8 @@ class GraphEngine implements Engine {
     private readonly graph: GraphIndex,
     private readonly options: EngineOptions,
   ) {
-    this.model = new SchemaModel(graph.schema);
+    this.resolver = new Resolver(graph.schema);
+    this.model = this.resolver.model;
     this.plans = compileCheckPlans(this.model, graph, options.maxDepth);
     this.rules = new ReverseRules(this.model, graph);
     this.cones = relationCones(this.model);
@@ -175,9 +163,21 @@ class GraphEngine implements Engine {
     return this.conditionalEvaluator;
   }
 
-  /** The three-valued answer; names are validated here (the subject's too). */
-  private decideConditional(request: CheckRequest): Decision {
-    resolveSubject(this.model, this.graph, request.subject, 'subject');
+  /** `request` resolved against this engine's schema: as it is when the service resolved it. */
+  private resolveCheck(request: CheckRequest): ResolvedCheck {
+    return request instanceof ResolvedCheck && request.model === this.model
+      ? request
+      : this.resolver.check(request);
+  }
+
+  private resolveLookupResources(request: LookupResourcesRequest): ResolvedLookupResources {
+    return request instanceof ResolvedLookupResources && request.model === this.model
+      ? request
+      : this.resolver.lookupResources(request);
+  }
+
+  /** The three-valued answer of a resolved check. */
+  private decideConditional(request: ResolvedCheck): Decision {
     const ev = this.conditional();
     ev.begin(request);
     ev.setSubject(request.subject);
@@ -185,51 +185,35 @@ class GraphEngine implements Engine {
   }
 
   decide(request: CheckRequest): Decision {
-    requireType(this.model, request.resource.type, 'resource');
-    const node = requireNode(this.model, request.resource.type, request.permission, 'permission').index;
-    if (this.needsConditional(node, request)) return this.decideConditional(request);
-    return this.check(request) ? ALLOWED : DENIED;
+    const r = this.resolveCheck(request);
+    if (this.needsConditional(r.node, r)) return this.decideConditional(r);
+    return this.evaluate(r) ? ALLOWED : DENIED;
   }
 
   check(request: CheckRequest): boolean {
-    // The hot path: the same steps as validate() + evaluate(), without allocating, and with
-    // one-entry caches for the names (services ask the same type/permission over and over).
-    const { resource, permission, subject } = request;
-    if (resource.type !== this.lastResourceType || permission !== this.lastPermission) {
-      requireType(this.model, resource.type, 'resource');
-      this.lastNode = requireNode(this.model, resource.type, permission, 'permission').index;
-      this.lastResourceInterner = this.graph.interner(resource.type)!;
-      this.lastResourceType = resource.type;
-      this.lastPermission = permission;
-    }
-    const node = this.lastNode;
+    const r = this.resolveCheck(request);
     if (
-      (this.attributed.size !== 0 || request.contextualRelationships !== undefined) &&
-      this.needsConditional(node, request)
+      (this.attributed.size !== 0 || r.contextualRelationships !== undefined) &&
+      this.needsConditional(r.node, r)
     ) {
-      return this.decideConditional(request).permissionship === 'allowed';
+      return this.decideConditional(r).permissionship === 'allowed';
     }
-    if (subject.type !== this.lastSubjectType) {
-      this.lastSubjectTypeIndex = requireType(this.model, subject.type, 'subject');
-      this.lastSubjectInterner = this.graph.interner(subject.type)!;
-      this.lastSubjectType = subject.type;
-    }
+    return this.evaluate(r);
+  }
+
+  /** The two-valued answer over the unconditional graph: the hot path, allocating nothing. */
+  private evaluate(r: ResolvedCheck): boolean {
+    const { resource, subject } = r;
     const wildcard = subject.id === WILDCARD_ID;
-    let subjectNode = -1;
-    // '' means "no relation", as in store filters (proto3 strings cannot be absent).
-    if (subject.relation !== undefined && subject.relation !== '') {
-      if (wildcard) resolveSubject(this.model, this.graph, subject, 'subject'); // throws the wildcard error
-      subjectNode = requireNode(this.model, subject.type, subject.relation, 'subject').index;
-    }
-    const subjectId = wildcard ? NOT_INTERNED : this.lastSubjectInterner!.lookup(subject.id);
-    const x = this.lastResourceInterner!.lookup(resource.id);
+    const subjectId = wildcard ? NOT_INTERNED : this.graph.interner(subject.type)!.lookup(subject.id);
+    const x = this.graph.interner(resource.type)!.lookup(resource.id);
     const unseenSelf =
-      subjectNode !== -1 &&
+      r.subjectNode !== -1 &&
       subjectId === NOT_INTERNED &&
       subject.type === resource.type &&
       subject.id === resource.id;
-    this.plans.query.reset(this.lastSubjectTypeIndex, subjectId, subjectNode, wildcard, unseenSelf);
-    return this.run(node, x);
+    this.plans.query.reset(r.subjectTypeIndex, subjectId, r.subjectNode, wildcard, unseenSelf);
+    return this.run(r.node, x);
   }
 
   checkBatch(requests: readonly CheckRequest[]): BatchCheckResult[] {
@@ -297,7 +281,7 @@ class GraphEngine implements Engine {
 
   private lookupKey(request: LookupResourcesRequest): string {
     const s = request.subject;
-    return JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation ?? '']);
+    return JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation || '']);
   }
 
   /** visibleResources, from the cache while the graph is unchanged. */
@@ -316,9 +300,9 @@ class GraphEngine implements Engine {
    * code-unit order (locale-independent, the same on every replica).
    */
   private visibleResources(request: LookupResourcesRequest): string[] {
-    requireType(this.model, request.resourceType, 'resourceType');
-    const node = requireNode(this.model, request.resourceType, request.permission, 'permission');
-    const subject = resolveSubject(this.model, this.graph, request.subject, 'subject');
+    const r = this.resolveLookupResources(request);
+    const node = r.node;
+    const subject = r.subjectIn(this.graph);
 
     const candidates = collectCandidates(this.model, this.graph, this.rules, node.index, subject);
     let objects: number[];
@@ -332,7 +316,7 @@ class GraphEngine implements Engine {
     const ids = this.idOrder(request.resourceType).sortedIds(objects);
     // A subject set on a never-seen object of this type may hold on that object (identity);
     // the walk works on numbers and cannot reach it.
-    const s = request.subject;
+    const s = r.subject;
     if (subject.node !== -1 && subject.id === NOT_INTERNED && s.type === request.resourceType) {
       this.startQuery(subject, true);
       if (this.run(node.index, NOT_INTERNED)) ids.splice(upperBound(ids, s.id), 0, s.id);
@@ -357,16 +341,13 @@ class GraphEngine implements Engine {
    * the ordinary lookup answers this request.
    */
   private conditionalResources(request: LookupResourcesRequest): ResourceAnswer[] | undefined {
-    requireType(this.model, request.resourceType, 'resourceType');
-    const node = requireNode(this.model, request.resourceType, request.permission, 'permission');
-    if (!this.needsConditional(node.index, request)) return undefined;
-    const subject = request.subject;
-    resolveSubject(this.model, this.graph, subject, 'subject');
+    const r = this.resolveLookupResources(request);
+    if (!this.needsConditional(r.node.index, r)) return undefined;
+    const subject = r.subject;
     const ev = this.conditional();
-    ev.begin(request);
+    ev.begin(r);
     const ids = new Set(ev.candidateIds(request.resourceType));
-    if (subject.relation !== undefined && subject.relation !== '' && subject.type === request.resourceType)
-      ids.add(subject.id);
+    if (subject.relation !== undefined && subject.type === request.resourceType) ids.add(subject.id);
     const out: ResourceAnswer[] = [];
     for (const id of ids) {
       ev.setSubject(subject);
@@ -416,23 +397,17 @@ class GraphEngine implements Engine {
     return conditional.length === 0 ? result : { ...result, conditional };
   }
 
-  lookupSubjects(request: LookupSubjectsRequest): LookupSubjectsResult {
+  lookupSubjects(plain: LookupSubjectsRequest): LookupSubjectsResult {
+    const request =
+      plain instanceof ResolvedLookupSubjects && plain.model === this.model
+        ? plain
+        : this.resolver.lookupSubjects(plain);
     const resourceType = request.resource.type;
-    requireType(this.model, resourceType, 'resource');
-    const node = requireNode(this.model, resourceType, request.permission, 'permission');
-    if (this.needsConditional(node.index, request)) {
-      const subjectNodeIndex =
-        request.subjectRelation === undefined || request.subjectRelation === ''
-          ? -1
-          : requireNode(this.model, request.subjectType, request.subjectRelation, 'subjectRelation').index;
-      requireType(this.model, request.subjectType, 'subjectType');
-      return this.conditionalSubjects(request, subjectNodeIndex);
-    }
-    const subjectTypeIndex = requireType(this.model, request.subjectType, 'subjectType');
-    const subjectNode =
-      request.subjectRelation === undefined || request.subjectRelation === ''
-        ? -1
-        : requireNode(this.model, request.subjectType, request.subjectRelation, 'subjectRelation').index;
+    const node = request.node;
+    if (this.needsConditional(node.index, request))
+      return this.conditionalSubjects(request, request.subjectNode);
+    const subjectTypeIndex = request.subjectTypeIndex;
+    const subjectNode = request.subjectNode;
     const x = this.graph.interner(resourceType)!.lookup(request.resource.id);
     const interner = this.graph.interner(request.subjectType)!;
     const candidates = collectSubjectCandidates(this.model, this.graph, node.index, x, {
@@ -462,7 +437,8 @@ class GraphEngine implements Engine {
       : { subjectIds: ids, wildcard: false, excludedIds: [] };
   }
 
-  explain(request: CheckRequest): Explanation {
+  explain(plain: CheckRequest): Explanation {
+    const request = this.resolveCheck(plain);
     const v = this.validate(request);
     const object = `${request.resource.type}:${request.resource.id}`;
     const unseenSelf = v.subjectOnResource && v.subject.id === NOT_INTERNED;
@@ -493,7 +469,7 @@ class GraphEngine implements Engine {
    * answer and one child per attributed or contextual relationship the evaluation consulted,
    * saying what decided it (its condition's outcome, its expiry).
    */
-  private explainConditional(request: CheckRequest, unconditional: ExplainNode): Explanation {
+  private explainConditional(request: ResolvedCheck, unconditional: ExplainNode): Explanation {
     const d = this.decideConditional(request);
     const verdicts = this.conditional().state.verdicts.map(
       (v): ExplainNode => ({
@@ -516,13 +492,19 @@ class GraphEngine implements Engine {
     return { allowed, permissionship: d.permissionship, missingContext: d.missingContext, root };
   }
 
-  private validate(request: CheckRequest): ValidatedCheck {
-    const { resource, permission, subject } = request;
-    requireType(this.model, resource.type, 'resource');
-    const node = requireNode(this.model, resource.type, permission, 'permission').index;
-    const resolved = resolveSubject(this.model, this.graph, subject, 'subject');
+  /** A resolved check's numbers in the graph as it stands. */
+  private validate(request: ResolvedCheck): {
+    readonly node: number;
+    /** Interned resource, or NOT_INTERNED if the object has never been seen. */
+    readonly resource: number;
+    readonly subject: ResolvedSubject;
+    /** The subject is a set on the resource itself (see Query.unseenSelf). */
+    readonly subjectOnResource: boolean;
+  } {
+    const { resource, subject } = request;
+    const resolved = request.subjectIn(this.graph);
     return {
-      node,
+      node: request.node,
       resource: this.graph.interner(resource.type)!.lookup(resource.id),
       subject: resolved,
       subjectOnResource: resolved.node !== -1 && subject.type === resource.type && subject.id === resource.id,

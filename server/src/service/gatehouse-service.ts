@@ -6,6 +6,7 @@
 // reload replaces it with one assignment between requests.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Limits } from '../config/config.js';
+import { type ResolvedCheck, Resolver } from '../engine/resolve.js';
 import type { BatchCheckResult, CheckRequest } from '../engine/types.js';
 import {
   DeadlineExceededError,
@@ -64,10 +65,8 @@ import {
   validateFilter,
   validateLookupResources,
   validateLookupSubjects,
-  validateObjectRef,
   validatePreconditions,
   validateRead,
-  validateTypeName,
   validateWrite,
 } from './validate-requests.js';
 import { WatchFeed } from './watch-feed.js';
@@ -102,6 +101,8 @@ const TOKEN_FIELD = 'consistency.atLeastAsFresh.token';
 /** Everything a request reads that a policy reload replaces: immutable, captured once per request. */
 export interface Generation {
   readonly schema: Schema;
+  /** Resolves every request's names against `schema`, once (engine/resolve.ts). */
+  readonly resolver: Resolver;
   readonly schemaJson: string;
   readonly schemaHash: string;
   readonly replica: GraphReplica;
@@ -147,6 +148,7 @@ export async function buildGeneration(
   });
   return Object.freeze({
     schema,
+    resolver: new Resolver(schema),
     schemaJson: JSON.stringify(schemaToJson(schema)),
     schemaHash: schema.hash,
     replica,
@@ -352,14 +354,14 @@ export class GatehouseService {
     this.#auth.authorize(ctx, 'Check');
     if (this.#decisions !== undefined) return this.#checkLogged(params, ctx, this.#decisions);
     const g = this.#gen;
-    const v = validateCheck(g.schema, params);
+    const v = validateCheck(g.resolver, params);
     if (!this.#reached(g, v.consistency)) {
       return this.#reach(g, v.consistency, ctx.deadline).then(() => this.#answerCheck(g, v.check));
     }
     return this.#answerCheck(g, v.check);
   }
 
-  #answerCheck(g: Generation, check: CheckRequest): CheckResult {
+  #answerCheck(g: Generation, check: ResolvedCheck): CheckResult {
     const d = g.replica.engine.decide(check);
     return d.permissionship === 'conditional'
       ? {
@@ -384,7 +386,7 @@ export class GatehouseService {
     this.#auth.authorize(ctx, 'CheckBatch');
     if (this.#decisions !== undefined) return this.#checkBatchLogged(params, ctx, this.#decisions);
     const g = this.#gen;
-    const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
+    const v = validateCheckBatch(g.resolver, params, this.limits.maxBatchSize);
     if (!this.#reached(g, v.consistency)) {
       return this.#reach(g, v.consistency, ctx.deadline).then(() => this.#answerBatch(g, v));
     }
@@ -394,8 +396,8 @@ export class GatehouseService {
   #answerBatch(g: Generation, v: ValidatedCheckBatch): CheckBatchResult {
     const engine = g.replica.engine;
     if (v.invalid === 0)
-      return { results: engine.checkBatch(v.items as CheckRequest[]), token: this.#currentToken(g) };
-    const valid: CheckRequest[] = [];
+      return { results: engine.checkBatch(v.items as ResolvedCheck[]), token: this.#currentToken(g) };
+    const valid: ResolvedCheck[] = [];
     for (const item of v.items) if (!(item instanceof Error)) valid.push(item);
     const answers = valid.length === 0 ? [] : engine.checkBatch(valid);
     // Weave engine answers back between the items that failed validation, keeping request order.
@@ -412,19 +414,11 @@ export class GatehouseService {
     this.#auth.authorize(ctx, 'LookupResources');
     const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
-    const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
+    const v = validateLookupResources(g.resolver, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
-    const page = g.replica.engine.lookupResources({
-      resourceType: v.resourceType,
-      permission: v.permission,
-      subject: v.subject,
-      limit: v.pageSize,
-      cursor: v.cursor,
-      context: v.context,
-      contextualRelationships: v.contextualRelationships,
-    });
+    const page = g.replica.engine.lookupResources(v.lookup);
     if (this.#decisions !== undefined)
-      this.#logLookup('lookupResources', g, v, page.resourceIds.length, ctx, start);
+      this.#logLookup('lookupResources', g, v.lookup, page.resourceIds.length, ctx, start);
     const result = {
       resourceIds: page.resourceIds,
       nextCursor: page.nextCursor,
@@ -448,19 +442,11 @@ export class GatehouseService {
     this.#auth.authorize(ctx, 'LookupResources');
     const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
-    const v = validateLookupResources(g.schema, params, this.limits.maxPageSize);
+    const v = validateLookupResources(g.resolver, params, this.limits.maxPageSize);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
     if (sink.closed) return;
     const token = this.#currentToken(g);
-    const pages = g.replica.engine.lookupResourcePages({
-      resourceType: v.resourceType,
-      permission: v.permission,
-      subject: v.subject,
-      limit: v.pageSize,
-      cursor: v.cursor,
-      context: v.context,
-      contextualRelationships: v.contextualRelationships,
-    });
+    const pages = g.replica.engine.lookupResourcePages(v.lookup);
     let count = 0;
     let sinceTurn = 0;
     for (const page of pages) {
@@ -482,25 +468,18 @@ export class GatehouseService {
         );
       }
     }
-    if (this.#decisions !== undefined) this.#logLookup('lookupResources', g, v, count, ctx, start);
+    if (this.#decisions !== undefined) this.#logLookup('lookupResources', g, v.lookup, count, ctx, start);
   }
 
   async lookupSubjects(params: LookupSubjectsParams, ctx: CallContext): Promise<LookupSubjectsResult> {
     this.#auth.authorize(ctx, 'LookupSubjects');
     const start = this.#decisions === undefined ? 0 : performance.now();
     const g = this.#gen;
-    const v = validateLookupSubjects(g.schema, params);
+    const v = validateLookupSubjects(g.resolver, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
-    const r = g.replica.engine.lookupSubjects({
-      resource: v.resource,
-      permission: v.permission,
-      subjectType: v.subjectType,
-      subjectRelation: v.subjectRelation,
-      context: v.context,
-      contextualRelationships: v.contextualRelationships,
-    });
+    const r = g.replica.engine.lookupSubjects(v.lookup);
     if (this.#decisions !== undefined)
-      this.#logLookup('lookupSubjects', g, v, r.subjectIds.length, ctx, start);
+      this.#logLookup('lookupSubjects', g, v.lookup, r.subjectIds.length, ctx, start);
     return {
       subjectIds: r.subjectIds,
       wildcard: r.wildcard,
@@ -513,7 +492,7 @@ export class GatehouseService {
   async explain(params: CheckParams, ctx: CallContext): Promise<ExplainResult> {
     this.#auth.authorize(ctx, 'Explain');
     const g = this.#gen;
-    const v = validateCheck(g.schema, params);
+    const v = validateCheck(g.resolver, params);
     if (!this.#reached(g, v.consistency)) await this.#reach(g, v.consistency, ctx.deadline);
     const e = g.replica.engine.explain(v.check);
     return {
@@ -528,7 +507,7 @@ export class GatehouseService {
   async writeRelationships(params: WriteParams, ctx: CallContext): Promise<WriteResult> {
     this.#auth.authorize(ctx, 'WriteRelationships');
     const g = this.#gen;
-    const v = validateWrite(g.schema, params, this.limits.maxWriteUpdates);
+    const v = validateWrite(g.resolver, params, this.limits.maxWriteUpdates);
     const change = await this.#commit(
       g,
       'WriteRelationships',
@@ -547,8 +526,8 @@ export class GatehouseService {
       );
     }
     const g = this.#gen;
-    const filter = validateFilter(g.schema, params.filter, 'filter', true);
-    const preconditions = validatePreconditions(g.schema, params.preconditions);
+    const filter = validateFilter(g.resolver, params.filter, 'filter', true);
+    const preconditions = validatePreconditions(g.resolver, params.preconditions);
     const change = await this.#commit(
       g,
       'DeleteRelationships',
@@ -565,8 +544,7 @@ export class GatehouseService {
   async deleteObject(params: DeleteObjectParams, ctx: CallContext): Promise<DeleteResult> {
     this.#auth.authorize(ctx, 'DeleteObject');
     const g = this.#gen;
-    validateObjectRef(params.object, 'object');
-    validateTypeName(g.schema, params.object.type, 'object');
+    g.resolver.object(params.object, 'object');
     const change = await this.#commit(
       g,
       'DeleteObject',
@@ -585,7 +563,7 @@ export class GatehouseService {
   async readRelationships(params: ReadParams, ctx: CallContext): Promise<ReadResult> {
     this.#auth.authorize(ctx, 'ReadRelationships');
     const g = this.#gen;
-    const v = validateRead(g.schema, params, this.limits.maxPageSize);
+    const v = validateRead(g.resolver, params, this.limits.maxPageSize);
     // Reads go to the store, which always answers at its newest revision: every consistency is met.
     const page = await withDeadline(
       this.#store.read(v.filter, { limit: v.pageSize, cursor: v.cursor }),
@@ -675,7 +653,7 @@ export class GatehouseService {
   #checkLogged(params: CheckParams, ctx: CallContext, log: DecisionLog): CheckResult | Promise<CheckResult> {
     const start = performance.now();
     const g = this.#gen;
-    const v = validateCheck(g.schema, params);
+    const v = validateCheck(g.resolver, params);
     if (!this.#reached(g, v.consistency)) {
       return this.#reach(g, v.consistency, ctx.deadline).then(() =>
         this.#loggedAnswer(log, g, v.check, ctx, start),
@@ -687,7 +665,7 @@ export class GatehouseService {
   #loggedAnswer(
     log: DecisionLog,
     g: Generation,
-    check: CheckRequest,
+    check: ResolvedCheck,
     ctx: CallContext,
     start: number,
   ): CheckResult {
@@ -707,7 +685,7 @@ export class GatehouseService {
   ): CheckBatchResult | Promise<CheckBatchResult> {
     const start = performance.now();
     const g = this.#gen;
-    const v = validateCheckBatch(g.schema, params, this.limits.maxBatchSize);
+    const v = validateCheckBatch(g.resolver, params, this.limits.maxBatchSize);
     const answer = (): CheckBatchResult => {
       const r = this.#answerBatch(g, v);
       log.logBatch(scopeOf(g), v.items, r.results, ctx.requestId, start);

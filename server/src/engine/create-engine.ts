@@ -24,6 +24,7 @@ import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
 import { GRANTS, UNDECIDED } from './request-view.js';
 import {
+  type CheckNames,
   ResolvedCheck,
   ResolvedLookupResources,
   ResolvedLookupSubjects,
@@ -185,35 +186,47 @@ class GraphEngine implements Engine {
   }
 
   decide(request: CheckRequest): Decision {
-    const r = this.resolveCheck(request);
-    if (this.needsConditional(r.node, r)) return this.decideConditional(r);
-    return this.evaluate(r) ? ALLOWED : DENIED;
+    return this.checkOrDecide(request, true) as Decision;
   }
 
   check(request: CheckRequest): boolean {
-    const r = this.resolveCheck(request);
+    return this.checkOrDecide(request, false) as boolean;
+  }
+
+  /**
+   * A check the service resolved is evaluated as it is; a plain one (in-process callers) has its
+   * names resolved without allocating (Resolver.names), or is resolved in full when it needs
+   * three values (its facts are then checked too).
+   */
+  private checkOrDecide(request: CheckRequest, decide: boolean): Decision | boolean {
+    let numbers: ResolvedCheck | CheckNames;
+    if (request instanceof ResolvedCheck && request.model === this.model) numbers = request;
+    else numbers = this.resolver.names(request);
     if (
-      (this.attributed.size !== 0 || r.contextualRelationships !== undefined) &&
-      this.needsConditional(r.node, r)
+      (this.attributed.size !== 0 || request.contextualRelationships !== undefined) &&
+      this.needsConditional(numbers.node, request)
     ) {
-      return this.decideConditional(r).permissionship === 'allowed';
+      const d = this.decideConditional(this.resolveCheck(request));
+      return decide ? d : d.permissionship === 'allowed';
     }
-    return this.evaluate(r);
+    const allowed = this.evaluate(request, numbers);
+    return decide ? (allowed ? ALLOWED : DENIED) : allowed;
   }
 
   /** The two-valued answer over the unconditional graph: the hot path, allocating nothing. */
-  private evaluate(r: ResolvedCheck): boolean {
-    const { resource, subject } = r;
+  private evaluate(request: CheckRequest, n: ResolvedCheck | CheckNames): boolean {
+    const { resource, subject } = request;
     const wildcard = subject.id === WILDCARD_ID;
     const subjectId = wildcard ? NOT_INTERNED : this.graph.interner(subject.type)!.lookup(subject.id);
     const x = this.graph.interner(resource.type)!.lookup(resource.id);
+    const subjectNode = n.subjectNode;
     const unseenSelf =
-      r.subjectNode !== -1 &&
+      subjectNode !== -1 &&
       subjectId === NOT_INTERNED &&
       subject.type === resource.type &&
       subject.id === resource.id;
-    this.plans.query.reset(r.subjectTypeIndex, subjectId, r.subjectNode, wildcard, unseenSelf);
-    return this.run(r.node, x);
+    this.plans.query.reset(n.subjectTypeIndex, subjectId, subjectNode, wildcard, unseenSelf);
+    return this.run(n.node, x);
   }
 
   checkBatch(requests: readonly CheckRequest[]): BatchCheckResult[] {

@@ -9,7 +9,7 @@ import {
 } from '../errors.js';
 import type { AttributedEdges } from '../graph/attributed-edges.js';
 import type { GraphIndex } from '../graph/graph-index.js';
-import { NOT_INTERNED } from '../graph/interner.js';
+import { type IdInterner, NOT_INTERNED } from '../graph/interner.js';
 import type { SubjectRef } from '../model/relationship.js';
 import { formatObject, formatRelationshipWithAttributes, WILDCARD_ID } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
@@ -112,6 +112,12 @@ function isStackOverflow(err: unknown): boolean {
 class GraphEngine implements Engine {
   private readonly model: SchemaModel;
   private readonly resolver: Resolver;
+  private lastType: string | undefined;
+  private lastPermission: string | undefined;
+  private lastSubjectType: string | undefined;
+  private readonly lastNames: CheckNames = { node: -1, subjectTypeIndex: -1, subjectNode: -1 };
+  /** Per type number, the graph's interner of that type (fixed for the graph's life). */
+  private readonly interners: readonly IdInterner[];
   private readonly plans: CheckPlans;
   private readonly rules: ReverseRules;
   /** Sorted LookupResources answers being paged through. */
@@ -134,6 +140,7 @@ class GraphEngine implements Engine {
   ) {
     this.resolver = new Resolver(graph.schema);
     this.model = this.resolver.model;
+    this.interners = this.model.types.map((t) => graph.interner(t.name)!);
     this.plans = compileCheckPlans(this.model, graph, options.maxDepth);
     this.rules = new ReverseRules(this.model, graph);
     this.cones = relationCones(this.model);
@@ -186,39 +193,59 @@ class GraphEngine implements Engine {
   }
 
   decide(request: CheckRequest): Decision {
-    return this.checkOrDecide(request, true) as Decision;
+    const n = this.numbersOf(request);
+    if (this.needsConditional(n.node, request)) return this.decideConditional(this.resolveCheck(request));
+    return this.evaluate(request, n) ? ALLOWED : DENIED;
   }
 
   check(request: CheckRequest): boolean {
-    return this.checkOrDecide(request, false) as boolean;
+    const n = this.numbersOf(request);
+    if (
+      (this.attributed.size !== 0 || request.contextualRelationships !== undefined) &&
+      this.needsConditional(n.node, request)
+    ) {
+      return this.decideConditional(this.resolveCheck(request)).permissionship === 'allowed';
+    }
+    return this.evaluate(request, n);
   }
 
   /**
-   * A check the service resolved is evaluated as it is; a plain one (in-process callers) has its
-   * names resolved without allocating (Resolver.names), or is resolved in full when it needs
-   * three values (its facts are then checked too).
+   * A check the service resolved is taken as it is; a plain one (in-process callers) has its
+   * names resolved without allocating (Resolver.names). One that needs three values is then
+   * resolved in full (resolveCheck), its facts checked too.
    */
-  private checkOrDecide(request: CheckRequest, decide: boolean): Decision | boolean {
-    let numbers: ResolvedCheck | CheckNames;
-    if (request instanceof ResolvedCheck && request.model === this.model) numbers = request;
-    else numbers = this.resolver.names(request);
+  private numbersOf(request: CheckRequest): ResolvedCheck | CheckNames {
+    // The last check's numbers, when this one names the same things and no subject set
+    // (callers ask the same type and permission over and over).
+    const { resource, permission, subject } = request;
+    const last = this.lastNames;
     if (
-      (this.attributed.size !== 0 || request.contextualRelationships !== undefined) &&
-      this.needsConditional(numbers.node, request)
+      resource.type === this.lastType &&
+      permission === this.lastPermission &&
+      subject.type === this.lastSubjectType &&
+      !subject.relation
     ) {
-      const d = this.decideConditional(this.resolveCheck(request));
-      return decide ? d : d.permissionship === 'allowed';
+      return last;
     }
-    const allowed = this.evaluate(request, numbers);
-    return decide ? (allowed ? ALLOWED : DENIED) : allowed;
+    if (request instanceof ResolvedCheck && request.model === this.model) return request;
+    const n = this.resolver.names(request);
+    if (n.subjectNode === -1) {
+      last.node = n.node;
+      last.subjectTypeIndex = n.subjectTypeIndex;
+      last.subjectNode = -1;
+      this.lastType = resource.type;
+      this.lastPermission = permission;
+      this.lastSubjectType = subject.type;
+    }
+    return n;
   }
 
   /** The two-valued answer over the unconditional graph: the hot path, allocating nothing. */
   private evaluate(request: CheckRequest, n: ResolvedCheck | CheckNames): boolean {
     const { resource, subject } = request;
     const wildcard = subject.id === WILDCARD_ID;
-    const subjectId = wildcard ? NOT_INTERNED : this.graph.interner(subject.type)!.lookup(subject.id);
-    const x = this.graph.interner(resource.type)!.lookup(resource.id);
+    const subjectId = wildcard ? NOT_INTERNED : this.interners[n.subjectTypeIndex]!.lookup(subject.id);
+    const x = this.interners[this.model.nodes[n.node]!.typeIndex]!.lookup(resource.id);
     const subjectNode = n.subjectNode;
     const unseenSelf =
       subjectNode !== -1 &&

@@ -36,6 +36,41 @@ export class InvalidArgumentError extends GatehouseError {
   }
 }
 
+/**
+ * An invalid request field whose path is relative to the request (or batch item) it was found
+ * in: `resource`, `subject`, `contextualRelationships[2]`. A batch names the item with
+ * `under('items[3].')`; the message is built from the path, so it says the same in both.
+ * Every error the resolve step (engine/resolve.ts) and the wire decoder raise is one of these.
+ */
+export class RequestFieldError extends InvalidArgumentError {
+  readonly #describe: (field: string) => string;
+  /** `describe(field)` is the message; it should quote the field and the offending input. */
+  constructor(field: string, describe: (field: string) => string, options?: { cause?: unknown }) {
+    super(describe(field), { field, cause: options?.cause });
+    this.#describe = describe;
+  }
+
+  /** The same error for the field at `prefix` + this field's path. */
+  under(prefix: string): RequestFieldError {
+    return new RequestFieldError(prefix + this.field!, this.#describe, { cause: this.cause });
+  }
+
+  /** `err` (an InvalidArgumentError raised without a field) as the error of `field`. */
+  static at(field: string, err: InvalidArgumentError): RequestFieldError {
+    const message = err.message;
+    return new RequestFieldError(field, () => message, { cause: err.cause });
+  }
+}
+
+/** `err` re-rooted under `prefix` (a batch item's `items[i].`): field errors and field-named limits. */
+export function underPrefix(err: unknown, prefix: string): GatehouseError {
+  if (err instanceof RequestFieldError) return err.under(prefix);
+  if (err instanceof LimitExceededError && err.field !== undefined) {
+    return new LimitExceededError(err.message, { field: prefix + err.field });
+  }
+  return asGatehouseError(err);
+}
+
 /** A write precondition did not hold, or a reload would orphan stored relationships. */
 export class FailedPreconditionError extends GatehouseError {
   override readonly name = 'FailedPreconditionError';

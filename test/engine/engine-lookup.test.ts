@@ -168,7 +168,7 @@ describe('lookupSubjects', () => {
       engine.lookupSubjects({ resource, permission: 'view', subjectType: 'group', subjectRelation: 'membr' });
       expect.unreachable();
     } catch (err) {
-      expect((err as InvalidArgumentError).field).toBe('subjectRelation');
+      expect((err as InvalidArgumentError).field).toBe('optionalSubjectRelation');
       expect((err as Error).message).toContain("did you mean 'member'?");
     }
   });

@@ -79,6 +79,22 @@ describe('checkBatch', () => {
     expect(r.results[2]).toEqual({ allowed: false, permissionship: 'denied' });
   });
 
+  it('names a bad item by its place in the batch, in the field and in the message', async () => {
+    const r = await f.service.checkBatch(
+      {
+        items: [
+          checkOf('document:plan', 'view', 'user:alice'),
+          checkOf('document:plan', 'view', 'user:alice'),
+          checkOf('document:pl an', 'view', 'user:alice'),
+        ],
+      },
+      ctx(),
+    );
+    expect(r.results[2]?.error?.field).toBe('items[2].resource');
+    expect(r.results[2]?.error?.message).toMatch(/^invalid items\[2\]\.resource id 'pl an' of 'document'/);
+    expect(r.results[0]).toEqual({ allowed: true, permissionship: 'allowed' });
+  });
+
   it('refuses a batch over the configured limit with RESOURCE_EXHAUSTED', async () => {
     const items = Array.from({ length: 4 }, () => checkOf('document:plan', 'view', 'user:alice'));
     const err = await rejection(f.service.checkBatch({ items }, ctx()));

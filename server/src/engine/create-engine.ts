@@ -1,5 +1,5 @@
-// The Engine over a GraphIndex: validates requests, resolves names to numbers and runs the
-// compiled plans (check), the backward walk (lookupResources), the forward walk
+// The Engine over a GraphIndex: resolves requests (resolve.ts; a request the service resolved
+// already is taken as it is) and runs the compiled plans (check), the backward walk (lookupResources), the forward walk
 // (lookupSubjects) and the tree interpreter (explain).
 import {
   asGatehouseError,
@@ -9,8 +9,7 @@ import {
 } from '../errors.js';
 import type { AttributedEdges } from '../graph/attributed-edges.js';
 import type { GraphIndex } from '../graph/graph-index.js';
-import type { IdInterner } from '../graph/interner.js';
-import { NOT_INTERNED } from '../graph/interner.js';
+import { type IdInterner, NOT_INTERNED } from '../graph/interner.js';
 import type { SubjectRef } from '../model/relationship.js';
 import { WILDCARD_ID } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
@@ -24,9 +23,16 @@ import { IdOrder } from './id-order.js';
 import { type LookupAnswer, LookupCache } from './lookup-cache.js';
 import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
-import type { ResolvedSubject } from './resolve.js';
-import { requireNode, requireType, resolveSubject } from './resolve.js';
-import { SchemaModel } from './schema-model.js';
+import { GRANTS, UNDECIDED } from './request-view.js';
+import {
+  type CheckNames,
+  ResolvedCheck,
+  ResolvedLookupResources,
+  ResolvedLookupSubjects,
+  type ResolvedSubject,
+  Resolver,
+} from './resolve.js';
+import type { SchemaModel } from './schema-model.js';
 import {
   ALLOWED_RESULT,
   type BatchCheckResult,
@@ -47,16 +53,6 @@ import {
 
 const ALLOWED: Decision = Object.freeze({ permissionship: 'allowed' });
 const DENIED: Decision = Object.freeze({ permissionship: 'denied' });
-
-/** A request whose names all exist, resolved to numbers. */
-interface ValidatedCheck {
-  readonly node: number;
-  /** Interned resource, or NOT_INTERNED if the object has never been seen. */
-  readonly resource: number;
-  readonly subject: ResolvedSubject;
-  /** The subject is a set on the resource itself (see Query.unseenSelf). */
-  readonly subjectOnResource: boolean;
-}
 
 interface ResourceAnswer {
   readonly id: string;
@@ -106,20 +102,19 @@ function isStackOverflow(err: unknown): boolean {
 
 class GraphEngine implements Engine {
   private readonly model: SchemaModel;
+  private readonly resolver: Resolver;
+  private lastType: string | undefined;
+  private lastPermission: string | undefined;
+  private lastSubjectType: string | undefined;
+  private readonly lastNames: CheckNames = { node: -1, subjectTypeIndex: -1, subjectNode: -1 };
+  /** Per type number, the graph's interner of that type (fixed for the graph's life). */
+  private readonly interners: readonly IdInterner[];
   private readonly plans: CheckPlans;
   private readonly rules: ReverseRules;
   /** Sorted LookupResources answers being paged through. */
   private readonly lookupCache = new LookupCache();
   /** type → the sorted order of its ids, for putting lookup answers in order. */
   private readonly idOrders = new Map<string, IdOrder>();
-  // check()'s name caches: valid for the engine's life, since the schema never changes under it.
-  private lastResourceType: string | undefined;
-  private lastPermission: string | undefined;
-  private lastNode = -1;
-  private lastResourceInterner: IdInterner | undefined;
-  private lastSubjectType: string | undefined;
-  private lastSubjectTypeIndex = -1;
-  private lastSubjectInterner: IdInterner | undefined;
   /** Per node, the relations its answer reads (see relationCones). */
   private readonly cones: readonly string[][];
   /** Per node: does its cone hold an attributed relationship? Valid for `touchVersion`. */
@@ -134,7 +129,9 @@ class GraphEngine implements Engine {
     private readonly graph: GraphIndex,
     private readonly options: EngineOptions,
   ) {
-    this.model = new SchemaModel(graph.schema);
+    this.resolver = new Resolver(graph.schema);
+    this.model = this.resolver.model;
+    this.interners = this.model.types.map((t) => graph.interner(t.name)!);
     this.plans = compileCheckPlans(this.model, graph, options.maxDepth);
     this.rules = new ReverseRules(this.model, graph);
     this.cones = relationCones(this.model);
@@ -165,9 +162,21 @@ class GraphEngine implements Engine {
     return this.conditionalEvaluator;
   }
 
-  /** The three-valued answer; names are validated here (the subject's too). */
-  private decideConditional(request: CheckRequest): Decision {
-    resolveSubject(this.model, this.graph, request.subject, 'subject');
+  /** `request` resolved against this engine's schema: as it is when the service resolved it. */
+  private resolveCheck(request: CheckRequest): ResolvedCheck {
+    return request instanceof ResolvedCheck && request.model === this.model
+      ? request
+      : this.resolver.check(request);
+  }
+
+  private resolveLookupResources(request: LookupResourcesRequest): ResolvedLookupResources {
+    return request instanceof ResolvedLookupResources && request.model === this.model
+      ? request
+      : this.resolver.lookupResources(request);
+  }
+
+  /** The three-valued answer of a resolved check. */
+  private decideConditional(request: ResolvedCheck): Decision {
     const ev = this.conditional();
     ev.begin(request);
     ev.setSubject(request.subject);
@@ -175,51 +184,67 @@ class GraphEngine implements Engine {
   }
 
   decide(request: CheckRequest): Decision {
-    requireType(this.model, request.resource.type, 'resource');
-    const node = requireNode(this.model, request.resource.type, request.permission, 'permission').index;
-    if (this.needsConditional(node, request)) return this.decideConditional(request);
-    return this.check(request) ? ALLOWED : DENIED;
+    const n = this.numbersOf(request);
+    if (this.needsConditional(n.node, request)) return this.decideConditional(this.resolveCheck(request));
+    return this.evaluate(request, n) ? ALLOWED : DENIED;
   }
 
   check(request: CheckRequest): boolean {
-    // The hot path: the same steps as validate() + evaluate(), without allocating, and with
-    // one-entry caches for the names (services ask the same type/permission over and over).
-    const { resource, permission, subject } = request;
-    if (resource.type !== this.lastResourceType || permission !== this.lastPermission) {
-      requireType(this.model, resource.type, 'resource');
-      this.lastNode = requireNode(this.model, resource.type, permission, 'permission').index;
-      this.lastResourceInterner = this.graph.interner(resource.type)!;
-      this.lastResourceType = resource.type;
-      this.lastPermission = permission;
-    }
-    const node = this.lastNode;
+    const n = this.numbersOf(request);
     if (
       (this.attributed.size !== 0 || request.contextualRelationships !== undefined) &&
-      this.needsConditional(node, request)
+      this.needsConditional(n.node, request)
     ) {
-      return this.decideConditional(request).permissionship === 'allowed';
+      return this.decideConditional(this.resolveCheck(request)).permissionship === 'allowed';
     }
-    if (subject.type !== this.lastSubjectType) {
-      this.lastSubjectTypeIndex = requireType(this.model, subject.type, 'subject');
-      this.lastSubjectInterner = this.graph.interner(subject.type)!;
+    return this.evaluate(request, n);
+  }
+
+  /**
+   * A check the service resolved is taken as it is; a plain one (in-process callers) has its
+   * names resolved without allocating (Resolver.names). One that needs three values is then
+   * resolved in full (resolveCheck), its facts checked too.
+   */
+  private numbersOf(request: CheckRequest): ResolvedCheck | CheckNames {
+    // The last check's numbers, when this one names the same things and no subject set
+    // (callers ask the same type and permission over and over).
+    const { resource, permission, subject } = request;
+    const last = this.lastNames;
+    if (
+      resource.type === this.lastType &&
+      permission === this.lastPermission &&
+      subject.type === this.lastSubjectType &&
+      !subject.relation
+    ) {
+      return last;
+    }
+    if (request instanceof ResolvedCheck && request.model === this.model) return request;
+    const n = this.resolver.names(request);
+    if (n.subjectNode === -1) {
+      last.node = n.node;
+      last.subjectTypeIndex = n.subjectTypeIndex;
+      last.subjectNode = -1;
+      this.lastType = resource.type;
+      this.lastPermission = permission;
       this.lastSubjectType = subject.type;
     }
+    return n;
+  }
+
+  /** The two-valued answer over the unconditional graph: the hot path, allocating nothing. */
+  private evaluate(request: CheckRequest, n: ResolvedCheck | CheckNames): boolean {
+    const { resource, subject } = request;
     const wildcard = subject.id === WILDCARD_ID;
-    let subjectNode = -1;
-    // '' means "no relation", as in store filters (proto3 strings cannot be absent).
-    if (subject.relation !== undefined && subject.relation !== '') {
-      if (wildcard) resolveSubject(this.model, this.graph, subject, 'subject'); // throws the wildcard error
-      subjectNode = requireNode(this.model, subject.type, subject.relation, 'subject').index;
-    }
-    const subjectId = wildcard ? NOT_INTERNED : this.lastSubjectInterner!.lookup(subject.id);
-    const x = this.lastResourceInterner!.lookup(resource.id);
+    const subjectId = wildcard ? NOT_INTERNED : this.interners[n.subjectTypeIndex]!.lookup(subject.id);
+    const x = this.interners[this.model.nodes[n.node]!.typeIndex]!.lookup(resource.id);
+    const subjectNode = n.subjectNode;
     const unseenSelf =
       subjectNode !== -1 &&
       subjectId === NOT_INTERNED &&
       subject.type === resource.type &&
       subject.id === resource.id;
-    this.plans.query.reset(this.lastSubjectTypeIndex, subjectId, subjectNode, wildcard, unseenSelf);
-    return this.run(node, x);
+    this.plans.query.reset(n.subjectTypeIndex, subjectId, subjectNode, wildcard, unseenSelf);
+    return this.run(n.node, x);
   }
 
   checkBatch(requests: readonly CheckRequest[]): BatchCheckResult[] {
@@ -274,7 +299,7 @@ class GraphEngine implements Engine {
 
   private lookupKey(request: LookupResourcesRequest): string {
     const s = request.subject;
-    return JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation ?? '']);
+    return JSON.stringify([request.resourceType, request.permission, s.type, s.id, s.relation || '']);
   }
 
   /**
@@ -295,9 +320,9 @@ class GraphEngine implements Engine {
    * code-unit order (locale-independent, the same on every replica).
    */
   private visibleResources(request: LookupResourcesRequest): string[] {
-    requireType(this.model, request.resourceType, 'resourceType');
-    const node = requireNode(this.model, request.resourceType, request.permission, 'permission');
-    const subject = resolveSubject(this.model, this.graph, request.subject, 'subject');
+    const r = this.resolveLookupResources(request);
+    const node = r.node;
+    const subject = r.subjectIn(this.graph);
 
     const candidates = collectCandidates(this.model, this.graph, this.rules, node.index, subject);
     let objects: number[];
@@ -311,7 +336,7 @@ class GraphEngine implements Engine {
     const ids = this.idOrder(request.resourceType).sortedIds(objects);
     // A subject set on a never-seen object of this type may hold on that object (identity);
     // the walk works on numbers and cannot reach it.
-    const s = request.subject;
+    const s = r.subject;
     if (subject.node !== -1 && subject.id === NOT_INTERNED && s.type === request.resourceType) {
       this.startQuery(subject, true);
       if (this.run(node.index, NOT_INTERNED)) ids.splice(upperBound(ids, s.id), 0, s.id);
@@ -336,16 +361,13 @@ class GraphEngine implements Engine {
    * the ordinary lookup answers this request.
    */
   private conditionalResources(request: LookupResourcesRequest): ResourceAnswer[] | undefined {
-    requireType(this.model, request.resourceType, 'resourceType');
-    const node = requireNode(this.model, request.resourceType, request.permission, 'permission');
-    if (!this.needsConditional(node.index, request)) return undefined;
-    const subject = request.subject;
-    resolveSubject(this.model, this.graph, subject, 'subject');
+    const r = this.resolveLookupResources(request);
+    if (!this.needsConditional(r.node.index, r)) return undefined;
+    const subject = r.subject;
     const ev = this.conditional();
-    ev.begin(request);
+    ev.begin(r);
     const ids = new Set(ev.candidateIds(request.resourceType));
-    if (subject.relation !== undefined && subject.relation !== '' && subject.type === request.resourceType)
-      ids.add(subject.id);
+    if (subject.relation !== undefined && subject.type === request.resourceType) ids.add(subject.id);
     const out: ResourceAnswer[] = [];
     for (const id of ids) {
       ev.setSubject(subject);
@@ -395,23 +417,17 @@ class GraphEngine implements Engine {
     return conditional.length === 0 ? result : { ...result, conditional };
   }
 
-  lookupSubjects(request: LookupSubjectsRequest): LookupSubjectsResult {
+  lookupSubjects(plain: LookupSubjectsRequest): LookupSubjectsResult {
+    const request =
+      plain instanceof ResolvedLookupSubjects && plain.model === this.model
+        ? plain
+        : this.resolver.lookupSubjects(plain);
     const resourceType = request.resource.type;
-    requireType(this.model, resourceType, 'resource');
-    const node = requireNode(this.model, resourceType, request.permission, 'permission');
-    if (this.needsConditional(node.index, request)) {
-      const subjectNodeIndex =
-        request.subjectRelation === undefined || request.subjectRelation === ''
-          ? -1
-          : requireNode(this.model, request.subjectType, request.subjectRelation, 'subjectRelation').index;
-      requireType(this.model, request.subjectType, 'subjectType');
-      return this.conditionalSubjects(request, subjectNodeIndex);
-    }
-    const subjectTypeIndex = requireType(this.model, request.subjectType, 'subjectType');
-    const subjectNode =
-      request.subjectRelation === undefined || request.subjectRelation === ''
-        ? -1
-        : requireNode(this.model, request.subjectType, request.subjectRelation, 'subjectRelation').index;
+    const node = request.node;
+    if (this.needsConditional(node.index, request))
+      return this.conditionalSubjects(request, request.subjectNode);
+    const subjectTypeIndex = request.subjectTypeIndex;
+    const subjectNode = request.subjectNode;
     const x = this.graph.interner(resourceType)!.lookup(request.resource.id);
     const interner = this.graph.interner(request.subjectType)!;
     const candidates = collectSubjectCandidates(this.model, this.graph, node.index, x, {
@@ -441,7 +457,8 @@ class GraphEngine implements Engine {
       : { subjectIds: ids, wildcard: false, excludedIds: [] };
   }
 
-  explain(request: CheckRequest): Explanation {
+  explain(plain: CheckRequest): Explanation {
+    const request = this.resolveCheck(plain);
     const v = this.validate(request);
     const object = `${request.resource.type}:${request.resource.id}`;
     const unseenSelf = v.subjectOnResource && v.subject.id === NOT_INTERNED;
@@ -472,41 +489,44 @@ class GraphEngine implements Engine {
    * view (explain-conditional.ts), each node allowed, denied or conditional, direct steps saying
    * what decided them (a condition's outcome and missing parameters, an expiry).
    */
-  private explainConditional(request: CheckRequest): Explanation {
+  private explainConditional(request: ResolvedCheck): Explanation {
     const d = this.decideConditional(request);
     const ev = this.conditional();
     const { subject, resource } = request;
-    const relation = subject.relation === '' ? undefined : subject.relation;
-    const wildcard = subject.id === WILDCARD_ID;
     const explainer = new ConditionalExplainer(
       this.model,
       this.graph,
       ev.state,
       this.options.maxDepth,
       {
-        typeIndex: this.model.typeIndex(subject.type)!,
-        id: wildcard ? NOT_INTERNED : ev.state.idOf(subject.type, subject.id),
-        node: relation === undefined ? -1 : this.model.requireNode(subject.type, relation).index,
-        wildcard,
+        typeIndex: request.subjectTypeIndex,
+        id: request.wildcard ? NOT_INTERNED : ev.state.idOf(subject.type, subject.id),
+        node: request.subjectNode,
+        wildcard: request.wildcard,
       },
       (node, x) => {
         const n = this.model.nodes[node]!;
         return ev.decide(n.type.name, ev.state.nameOf(n.type.name, x), n.name).permissionship;
       },
     );
-    const node = this.model.requireNode(resource.type, request.permission).index;
-    const root = explainer.explain(node, ev.state.idOf(resource.type, resource.id));
+    const root = explainer.explain(request.node, ev.state.idOf(resource.type, resource.id));
     const allowed = d.permissionship === 'allowed';
     return { allowed, permissionship: d.permissionship, missingContext: d.missingContext, root };
   }
 
-  private validate(request: CheckRequest): ValidatedCheck {
-    const { resource, permission, subject } = request;
-    requireType(this.model, resource.type, 'resource');
-    const node = requireNode(this.model, resource.type, permission, 'permission').index;
-    const resolved = resolveSubject(this.model, this.graph, subject, 'subject');
+  /** A resolved check's numbers in the graph as it stands. */
+  private validate(request: ResolvedCheck): {
+    readonly node: number;
+    /** Interned resource, or NOT_INTERNED if the object has never been seen. */
+    readonly resource: number;
+    readonly subject: ResolvedSubject;
+    /** The subject is a set on the resource itself (see Query.unseenSelf). */
+    readonly subjectOnResource: boolean;
+  } {
+    const { resource, subject } = request;
+    const resolved = request.subjectIn(this.graph);
     return {
-      node,
+      node: request.node,
       resource: this.graph.interner(resource.type)!.lookup(resource.id),
       subject: resolved,
       subjectOnResource: resolved.node !== -1 && subject.type === resource.type && subject.id === resource.id,

@@ -18,7 +18,8 @@ import type { ReloadResult } from '../observability/metrics.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { Schema } from '../schema/schema.js';
 import { findOrphanedRelationships } from '../schema/validate.js';
-import { buildGeneration, type GatehouseService, type Generation } from './gatehouse-service.js';
+import type { GatehouseService } from './gatehouse-service.js';
+import { buildGeneration, type Generation } from './generation.js';
 
 /** How many orphans an error lists by name. */
 const ORPHANS_SHOWN = 20;

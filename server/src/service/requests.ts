@@ -1,12 +1,7 @@
 // The service's request types: what transports decode into (`*Params`, unvalidated) and what
 // the use cases run on once validated (`Validated*`). No wire or protobuf types here.
-import type {
-  BatchCheckResult,
-  CheckRequest,
-  ConditionalId,
-  ExplainNode,
-  Permissionship,
-} from '../engine/types.js';
+import type { ResolvedCheck, ResolvedLookupResources, ResolvedLookupSubjects } from '../engine/resolve.js';
+import type { BatchCheckResult, ConditionalId, ExplainNode, Permissionship } from '../engine/types.js';
 import type { GatehouseError, PolicyProblem } from '../errors.js';
 import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
 import type { PolicyFileSource } from '../policy/policy-set.js';
@@ -129,38 +124,26 @@ export interface ValidatePoliciesParams {
 
 export interface ValidatedCheck {
   readonly consistency: ValidatedConsistency;
-  readonly check: CheckRequest;
+  readonly check: ResolvedCheck;
 }
 
 export interface ValidatedCheckBatch {
   readonly consistency: ValidatedConsistency;
   /** In request order: a validated check, or the error that item gets in its slot. */
-  readonly items: readonly (CheckRequest | GatehouseError)[];
+  readonly items: readonly (ResolvedCheck | GatehouseError)[];
   /** How many of `items` are errors: with none, `items` can go to the engine as they are. */
   readonly invalid: number;
 }
 
-/** Validated request facts: the contextual relationships are allowed by the schema. */
-export interface ValidatedRequestContext {
-  readonly context: Readonly<Record<string, unknown>> | undefined;
-  readonly contextualRelationships: readonly Relationship[] | undefined;
+export interface ValidatedLookupResources {
+  readonly consistency: ValidatedConsistency;
+  /** `limit` is the page size, already capped to the server's maximum. */
+  readonly lookup: ResolvedLookupResources;
 }
 
-export interface ValidatedLookupResources extends ValidatedRequestContext {
+export interface ValidatedLookupSubjects {
   readonly consistency: ValidatedConsistency;
-  readonly resourceType: string;
-  readonly permission: string;
-  readonly subject: SubjectRef;
-  readonly pageSize: number;
-  readonly cursor: string | undefined;
-}
-
-export interface ValidatedLookupSubjects extends ValidatedRequestContext {
-  readonly consistency: ValidatedConsistency;
-  readonly resource: ObjectRef;
-  readonly permission: string;
-  readonly subjectType: string;
-  readonly subjectRelation: string | undefined;
+  readonly lookup: ResolvedLookupSubjects;
 }
 
 export interface ValidatedWrite {

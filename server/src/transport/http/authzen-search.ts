@@ -23,7 +23,7 @@ import {
 /** What the searches ask of the service: lookups, explain, the schema (for action names) and limits. */
 export type SearchService = Pick<
   GatehouseService,
-  'lookupResources' | 'lookupSubjects' | 'explain' | 'readSchema' | 'schema' | 'limits'
+  'lookupResources' | 'lookupSubjects' | 'explain' | 'readSchema' | 'schema' | 'generation' | 'limits'
 >;
 
 /** A route's answer: the outcome for metrics and spans, and the JSON body. */
@@ -127,12 +127,10 @@ export async function searchAction(
   // the answers to all of them. So the schema is read, and each permission explained, through
   // the service calls that require that scope (a `check` token alone cannot enumerate).
   service.readSchema(ctx);
-  const type = service.schema.types.get(resource.type);
-  if (type === undefined) {
-    throw new InvalidArgumentError(`resource.type '${resource.type}' is not a type of the schema`, {
-      field: 'resource.type',
-    });
-  }
+  // One generation for the names and the answers; an unknown type fails as every request's do.
+  const g = service.generation;
+  g.resolver.typeName(resource.type, 'resource.type');
+  const type = g.schema.types.get(resource.type)!;
   const subject = subjectRef(s.subject);
   const target = { type: resource.type, id: toObjectId(resource.id) };
   const allowed: { name: string }[] = [];

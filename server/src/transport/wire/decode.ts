@@ -2,7 +2,7 @@
 // parsed JSON from HTTP, or protobufjs-decoded messages from gRPC (unset fields read as ''/null/0).
 // Type mistakes in JSON bodies fail here with INVALID_ARGUMENT naming the field. The two differ in
 // the well-known types (Struct, Timestamp), which a WellKnownDialect reads.
-import { InvalidArgumentError } from '../../errors.js';
+import { RequestFieldError } from '../../errors.js';
 import type { ObjectRef, Relationship, RelationshipCondition, SubjectRef } from '../../model/relationship.js';
 import type {
   CheckBatchItemParams,
@@ -39,16 +39,14 @@ function typeName(v: unknown): string {
         : `a ${typeof v}`;
 }
 
-// The field-name helpers take the name in two parts, `field` + `suffix`, joined only when the
-// value is wrong: concatenating names for every field of every valid batch item cost more than
-// decoding it.
+// Errors are RequestFieldErrors: a batch item is decoded once with paths relative to the item,
+// and only a failing one is named `items[i].…` (RequestFieldError.under). `str` takes a name in
+// two parts, `field` + `suffix`, joined only when the value is wrong.
 
 function str(v: unknown, field: string, suffix = ''): string {
   if (typeof v === 'string') return v;
   if (v === undefined || v === null) return '';
-  throw new InvalidArgumentError(`${field}${suffix} must be a string, got ${typeName(v)}`, {
-    field: field + suffix,
-  });
+  throw new RequestFieldError(field + suffix, (f) => `${f} must be a string, got ${typeName(v)}`);
 }
 
 function optStr(v: unknown, field: string, suffix = ''): string | undefined {
@@ -56,24 +54,22 @@ function optStr(v: unknown, field: string, suffix = ''): string | undefined {
   return s === '' ? undefined : s;
 }
 
-function msg(v: unknown, field: string, suffix = ''): Wire | undefined {
+function msg(v: unknown, field: string): Wire | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'object' && !Array.isArray(v)) return v as Wire;
-  throw new InvalidArgumentError(`${field}${suffix} must be an object, got ${typeName(v)}`, {
-    field: field + suffix,
-  });
+  throw new RequestFieldError(field, (f) => `${f} must be an object, got ${typeName(v)}`);
 }
 
 function list(v: unknown, field: string): readonly unknown[] {
   if (v === undefined || v === null) return [];
   if (Array.isArray(v)) return v;
-  throw new InvalidArgumentError(`${field} must be an array, got ${typeName(v)}`, { field });
+  throw new RequestFieldError(field, (f) => `${f} must be an array, got ${typeName(v)}`);
 }
 
 function bool(v: unknown, field: string): boolean {
   if (v === undefined || v === null) return false;
   if (typeof v === 'boolean') return v;
-  throw new InvalidArgumentError(`${field} must be true or false, got ${typeName(v)}`, { field });
+  throw new RequestFieldError(field, (f) => `${f} must be true or false, got ${typeName(v)}`);
 }
 
 /** uint32 from a JSON number or numeric string (proto3 JSON accepts both). */
@@ -81,9 +77,10 @@ function uint(v: unknown, field: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
-  throw new InvalidArgumentError(`${field} must be a non-negative whole number, got ${JSON.stringify(v)}`, {
+  throw new RequestFieldError(
     field,
-  });
+    (f) => `${f} must be a non-negative whole number, got ${JSON.stringify(v)}`,
+  );
 }
 
 /** An enum by number (gRPC) or name (JSON); `names[i]` is the name of value i. */
@@ -94,28 +91,25 @@ function enumValue(v: unknown, names: readonly string[], field: string): number 
   // Never String(v): an object such as {"toString":1} has no usable conversion and would throw
   // a TypeError (a 500) while the error message is being built.
   const shown = typeof v === 'string' || typeof v === 'number' ? `'${String(v)}'` : typeName(v);
-  throw new InvalidArgumentError(`${field} ${shown} is not one of ${names.slice(1).join(', ')}`, {
-    field,
-  });
+  throw new RequestFieldError(field, (f) => `${f} ${shown} is not one of ${names.slice(1).join(', ')}`);
 }
 
-export function decodeObjectRef(v: unknown, field: string, suffix = ''): ObjectRef {
-  const m = msg(v, field, suffix);
+export function decodeObjectRef(v: unknown, field: string): ObjectRef {
+  const m = msg(v, field);
   if (m === undefined) return { type: '', id: '' };
   const type = m.objectType;
   const id = m.objectId;
   // Both strings (always, from protobufjs): no field names needed.
   if (typeof type === 'string' && typeof id === 'string') return { type, id };
-  const name = field + suffix;
-  return { type: str(type, name, '.objectType'), id: str(id, name, '.objectId') };
+  return { type: str(type, field, '.objectType'), id: str(id, field, '.objectId') };
 }
 
-export function decodeSubjectRef(v: unknown, field: string, suffix = ''): SubjectRef {
-  const m = msg(v, field, suffix);
-  const o = decodeObjectRef(m?.object, field, suffix);
+export function decodeSubjectRef(v: unknown, field: string): SubjectRef {
+  const m = msg(v, field);
+  const o = decodeObjectRef(m?.object, field);
   const relation = m?.optionalRelation;
   if (relation === undefined || relation === null || relation === '') return o;
-  return { type: o.type, id: o.id, relation: str(relation, field + suffix, '.optionalRelation') };
+  return { type: o.type, id: o.id, relation: str(relation, field, '.optionalRelation') };
 }
 
 function decodeCondition(v: unknown, field: string, d: WellKnownDialect): RelationshipCondition | undefined {
@@ -123,9 +117,10 @@ function decodeCondition(v: unknown, field: string, d: WellKnownDialect): Relati
   if (m === undefined) return undefined;
   const name = str(m.name, field, '.name');
   if (name === '') {
-    throw new InvalidArgumentError(`${field}.name is required: the name of a condition of the schema`, {
-      field: `${field}.name`,
-    });
+    throw new RequestFieldError(
+      `${field}.name`,
+      (f) => `${f} is required: the name of a condition of the schema`,
+    );
   }
   const context = d.readStruct(m.context, `${field}.context`);
   return context === undefined || Object.keys(context).length === 0 ? { name } : { name, context };
@@ -137,7 +132,7 @@ export function decodeRelationship(
   d: WellKnownDialect = JSON_DIALECT,
 ): Relationship {
   const m = msg(v, field);
-  if (m === undefined) throw new InvalidArgumentError(`${field} is required`, { field });
+  if (m === undefined) throw new RequestFieldError(field, (f) => `${f} is required`);
   const r: Relationship = {
     resource: decodeObjectRef(m.resource, `${field}.resource`),
     relation: str(m.relation, `${field}.relation`),
@@ -164,19 +159,18 @@ export function decodeConsistency(v: unknown): ConsistencyParams | undefined {
   const fully = bool(m.fullyConsistent, 'consistency.fullyConsistent');
   const minimize = bool(m.minimizeLatency, 'consistency.minimizeLatency');
   if (Number(fresh !== undefined) + Number(fully) + Number(minimize) > 1) {
-    throw new InvalidArgumentError(
-      'consistency sets more than one of minimizeLatency, atLeastAsFresh and fullyConsistent: choose one',
-      { field: 'consistency' },
+    throw new RequestFieldError(
+      'consistency',
+      () =>
+        'consistency sets more than one of minimizeLatency, atLeastAsFresh and fullyConsistent: choose one',
     );
   }
   if (fresh !== undefined) {
     const token = str(fresh.token, 'consistency.atLeastAsFresh.token');
     if (token === '') {
-      throw new InvalidArgumentError(
-        'consistency.atLeastAsFresh.token is empty: pass a token from a previous response',
-        {
-          field: 'consistency.atLeastAsFresh.token',
-        },
+      throw new RequestFieldError(
+        'consistency.atLeastAsFresh.token',
+        () => 'consistency.atLeastAsFresh.token is empty: pass a token from a previous response',
       );
     }
     return { kind: 'at_least_as_fresh', token };
@@ -190,14 +184,14 @@ const NO_FACTS: RequestContextParams = {};
  * `context` and `contextualRelationships` of a check, batch item, lookup or explain; the shared
  * empty object when the request has neither (the common check pays one property test each).
  */
-function decodeRequestContext(m: Wire, d: WellKnownDialect, prefix = ''): RequestContextParams {
+function decodeRequestContext(m: Wire, d: WellKnownDialect): RequestContextParams {
   const rawContext = m.context;
   const rawExtra = m.contextualRelationships;
   const noExtra =
     rawExtra === undefined || rawExtra === null || (Array.isArray(rawExtra) && rawExtra.length === 0);
   if ((rawContext === undefined || rawContext === null) && noExtra) return NO_FACTS;
-  const context = d.readStruct(rawContext, `${prefix}context`);
-  const field = `${prefix}contextualRelationships`;
+  const context = d.readStruct(rawContext, 'context');
+  const field = 'contextualRelationships';
   const contextualRelationships = noExtra
     ? undefined
     : list(rawExtra, field).map((r, i) => decodeRelationship(r, `${field}[${i}]`, d));
@@ -215,25 +209,25 @@ export function decodeCheck(m: Wire, d: WellKnownDialect = JSON_DIALECT): CheckP
   return facts === NO_FACTS ? check : { ...check, ...facts };
 }
 
-function decodeCheckItem(raw: unknown, field: string, d: WellKnownDialect): CheckBatchItemParams {
-  const item = msg(raw, field) ?? {};
+/** One batch item, its field paths relative to the item (`resource.objectType`, `context`). */
+function decodeCheckItem(item: Wire, d: WellKnownDialect): CheckBatchItemParams {
   const check: CheckBatchItemParams = {
-    resource: decodeObjectRef(item.resource, field, '.resource'),
-    permission: str(item.permission, field, '.permission'),
-    subject: decodeSubjectRef(item.subject, field, '.subject'),
+    resource: decodeObjectRef(item.resource, 'resource'),
+    permission: str(item.permission, 'permission'),
+    subject: decodeSubjectRef(item.subject, 'subject'),
   };
-  const facts = decodeRequestContext(item, d, `${field}.`);
+  const facts = decodeRequestContext(item, d);
   return facts === NO_FACTS ? check : { ...check, ...facts };
 }
 
 export function decodeCheckBatch(m: Wire, d: WellKnownDialect = JSON_DIALECT): CheckBatchParams {
   const items = list(m.items, 'items').map((raw, i) => {
+    const item = msg(raw, `items[${i}]`) ?? {};
     try {
-      // A placeholder name first (decoding is deterministic): only an item that fails pays for
-      // `items[i]` names, and fails again with them.
-      return decodeCheckItem(raw, 'items[]', d);
-    } catch {
-      return decodeCheckItem(raw, `items[${i}]`, d);
+      return decodeCheckItem(item, d);
+    } catch (err) {
+      // Only an item that fails pays for its `items[i].` name.
+      throw err instanceof RequestFieldError ? err.under(`items[${i}].`) : err;
     }
   });
   return { consistency: decodeConsistency(m.consistency), items };
@@ -293,11 +287,9 @@ function decodePreconditions(v: unknown): Precondition[] {
     const m = msg(raw, field) ?? {};
     const op = enumValue(m.operation, PRECONDITION_OPS, `${field}.operation`);
     if (op === 0) {
-      throw new InvalidArgumentError(
-        `${field}.operation is required: OPERATION_MUST_MATCH or OPERATION_MUST_NOT_MATCH`,
-        {
-          field: `${field}.operation`,
-        },
+      throw new RequestFieldError(
+        `${field}.operation`,
+        (f) => `${f} is required: OPERATION_MUST_MATCH or OPERATION_MUST_NOT_MATCH`,
       );
     }
     return {
@@ -313,11 +305,9 @@ export function decodeWrite(m: Wire, d: WellKnownDialect = JSON_DIALECT): WriteP
     const u = msg(raw, field) ?? {};
     const operation = UPDATE_OP_VALUES[enumValue(u.operation, UPDATE_OPS, `${field}.operation`)];
     if (operation === undefined) {
-      throw new InvalidArgumentError(
-        `${field}.operation is required: OPERATION_CREATE, OPERATION_TOUCH or OPERATION_DELETE`,
-        {
-          field: `${field}.operation`,
-        },
+      throw new RequestFieldError(
+        `${field}.operation`,
+        (f) => `${f} is required: OPERATION_CREATE, OPERATION_TOUCH or OPERATION_DELETE`,
       );
     }
     return { operation, relationship: decodeRelationship(u.relationship, `${field}.relationship`, d) };

@@ -1,7 +1,7 @@
 // google.protobuf.Struct and Timestamp in the two forms the transports carry: proto3 JSON (a plain
 // JSON object, an RFC 3339 string) over HTTP, protobufjs messages (`{fields: {k: Value}}`,
 // `{seconds, nanos}`) over gRPC. protobufjs has no wrappers for them, so each dialect converts here.
-import { InvalidArgumentError } from '../../errors.js';
+import { RequestFieldError } from '../../errors.js';
 import { parseTimestamp } from '../../model/relationship.js';
 
 /** A JSON object of parameter values, as conditions and request context hold them. */
@@ -27,7 +27,7 @@ const MAX_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 
 function checkRange(ms: number, field: string): number {
   if (ms < MIN_MS || ms > MAX_MS) {
-    throw new InvalidArgumentError(`${field} must be between years 0001 and 9999`, { field });
+    throw new RequestFieldError(field, (f) => `${f} must be between years 0001 and 9999`);
   }
   return ms;
 }
@@ -36,14 +36,15 @@ export const JSON_DIALECT: WellKnownDialect = {
   readStruct(v, field) {
     if (v === undefined || v === null) return undefined;
     if (isPlainObject(v)) return v;
-    throw new InvalidArgumentError(`${field} must be a JSON object of parameter values`, { field });
+    throw new RequestFieldError(field, (f) => `${f} must be a JSON object of parameter values`);
   },
   readTimestamp(v, field) {
     if (v === undefined || v === null || v === '') return undefined;
     if (typeof v !== 'string') {
-      throw new InvalidArgumentError(`${field} must be an RFC 3339 string such as '2026-12-31T00:00:00Z'`, {
+      throw new RequestFieldError(
         field,
-      });
+        (f) => `${f} must be an RFC 3339 string such as '2026-12-31T00:00:00Z'`,
+      );
     }
     return checkRange(parseTimestamp(v, field), field);
   },
@@ -118,7 +119,7 @@ export const PROTOBUF_DIALECT: WellKnownDialect = {
     const t = v as { seconds?: unknown; nanos?: unknown };
     const nanos = typeof t.nanos === 'number' ? t.nanos : 0;
     if (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) {
-      throw new InvalidArgumentError(`${field}.nanos must be 0-999999999`, { field: `${field}.nanos` });
+      throw new RequestFieldError(`${field}.nanos`, (f) => `${f} must be 0-999999999`);
     }
     return checkRange(int64(t.seconds) * 1000 + Math.floor(nanos / 1e6), field);
   },

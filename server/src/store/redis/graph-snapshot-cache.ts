@@ -1,15 +1,19 @@
 // Compiled graph snapshots cached in Redis: bounded chunks under the store's hash tag, keyed by
 // schema hash and revision, written by one replica at a time (a lease), the newest few kept, each
 // verified by a SHA-256 over its bytes before a replica trusts it.
+import { constants } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../../observability/index.js';
 import type { Revision } from '../store.js';
 
-/** The Redis client a cache talks to (standalone, Sentinel or Cluster: every key shares one slot). */
 /** Snapshot chunks requested ahead while loading (each up to the chunk size, 256 KiB by default). */
 const CHUNKS_IN_FLIGHT = 8;
+const MAX_LENGTH = constants.MAX_LENGTH;
+/** Stands in for a chunk already consumed, so its reply buffer is not kept alive by the array. */
+const DONE: Promise<Buffer | null> = Promise.resolve(null);
 
+/** The Redis client a cache talks to (standalone, Sentinel or Cluster: every key shares one slot). */
 export type SnapshotRedis = Redis | Cluster;
 
 export interface GraphSnapshotCacheOptions {
@@ -230,14 +234,25 @@ export class GraphSnapshotCache {
     }
     const chunks = Number(meta.chunks);
     const bytes = Number(meta.bytes);
-    if (!Number.isSafeInteger(chunks) || !Number.isSafeInteger(bytes) || chunks < 1) {
+    if (
+      !Number.isSafeInteger(chunks) ||
+      !Number.isSafeInteger(bytes) ||
+      chunks < 1 ||
+      bytes < 0 ||
+      bytes > MAX_LENGTH
+    ) {
       return { status: 'corrupt', key, reason: 'metadata names no chunk count or size' };
     }
+    // Every chunk lands in one buffer of the recorded size (its own ArrayBuffer, so 4-byte
+    // aligned): the returned chunks are consecutive views of it, and a decoder may keep the bytes
+    // as its tables instead of copying them again. Each reply is copied once and dropped.
+    const whole = Buffer.allocUnsafeSlow(bytes);
     const out: Uint8Array[] = [];
     const hash = createHash('sha256');
     let offset = 0;
     // Several GETs in flight at once (one connection pipelines them): the load is then bound by
-    // Redis's and the socket's throughput instead of one round trip per chunk.
+    // Redis's and the socket's throughput instead of one round trip per chunk; each chunk is
+    // hashed and copied while the next ones are on the wire.
     const fetched: Promise<Buffer | null>[] = [];
     const fetch = (i: number): void => {
       if (i >= chunks) return;
@@ -248,13 +263,15 @@ export class GraphSnapshotCache {
     for (let i = 0; i < CHUNKS_IN_FLIGHT; i++) fetch(i);
     for (let i = 0; i < chunks; i++) {
       const chunk = await (fetched[i] as Promise<Buffer | null>);
+      fetched[i] = DONE;
       fetch(i + CHUNKS_IN_FLIGHT);
       if (chunk === null) return { status: 'corrupt', key, reason: `chunk ${i} of ${chunks} is missing` };
       if (offset + chunk.byteLength > bytes) {
         return { status: 'corrupt', key, reason: `chunk ${i} runs past the recorded size ${bytes}` };
       }
-      out.push(chunk);
       hash.update(chunk);
+      whole.set(chunk, offset);
+      out.push(whole.subarray(offset, offset + chunk.byteLength));
       offset += chunk.byteLength;
     }
     if (offset !== bytes)

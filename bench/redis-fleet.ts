@@ -4,7 +4,12 @@
 //    for each, a check on replica B at least as fresh as the write's token is sent as soon as
 //    the write is acknowledged: "issued on A → answered from B's graph" (write and check
 //    round trips included, so an upper bound on the replication delay);
-// 2. checks/s at c=--concurrency: a replica with Redis attached vs one on the memory store;
+// 2. checks/s at c=--concurrency: a replica with Redis attached vs one on the memory store,
+//    both serving the same policy directory; besides the rounds, --check-pairs pairs of
+//    --check-seconds runs, back to back with no writes between them and the order alternating
+//    within each pair, reported as the median of the per-pair ratios, and each server's own CPU
+//    per check (/proc: user + system of the server process over its runs), which the shared
+//    client and host noise do not move;
 // 3. single-relationship writes/s at c=--concurrency through a replica vs the gRPC echo floor's
 //    checks/s (bench/harness/targets/grpc-echo-server.ts: decode, constant answer).
 // Beside each closed-loop rate: the CPU the serving process spent per call (Linux /proc), and for
@@ -12,6 +17,7 @@
 // Starts its own redis-server on a free loopback port and stops everything it started.
 //
 //   npm run build && npx tsx bench/redis-fleet.ts [--rate 1000] [--seconds 5] [--concurrency 16] [--rounds 3]
+//     [--check-pairs 10] [--check-seconds 2]
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +36,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '3' },
+    'check-pairs': { type: 'string', default: '10' },
+    'check-seconds': { type: 'string', default: '2' },
   },
 });
 const rate = Number(values.rate);
@@ -75,17 +83,66 @@ interface LoopResult {
   readonly calls: number;
 }
 
-/** Closed loop: `concurrency` callers repeat `call` for `seconds`; calls/s and the server's CPU per call. */
-async function closedLoop(pid: number, call: (i: number) => Promise<unknown>): Promise<LoopResult> {
+/** Closed loop: `concurrency` callers repeat `call` for `secs`; calls/s and the server's CPU per call. */
+async function closedLoop(
+  pid: number,
+  call: (i: number) => Promise<unknown>,
+  secs = seconds,
+): Promise<LoopResult> {
   let n = 0;
   const cpu0 = processCpu(pid);
-  const end = performance.now() + seconds * 1000;
+  const end = performance.now() + secs * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) await call(n++);
     }),
   );
-  return { perSecond: n / seconds, serverCpuUs: ((processCpu(pid) - cpu0) * 1e6) / n, calls: n };
+  return { perSecond: n / secs, serverCpuUs: ((processCpu(pid) - cpu0) * 1e6) / n, calls: n };
+}
+
+/**
+ * Checks on the Redis replica vs the memory store in `pairs` back-to-back pairs (order alternating),
+ * nothing else running: per-pair ratios, and each server's CPU per check over all its runs.
+ */
+async function checkPairs(
+  onRedis: { client: GatehouseClient; pid: number },
+  onMemory: { client: GatehouseClient; pid: number },
+  check: string,
+  pairs: number,
+  secs: number,
+): Promise<void> {
+  const ratios: number[] = [];
+  const cpu = { redis: 0, memory: 0 };
+  const calls = { redis: 0, memory: 0 };
+  const one = async (side: 'redis' | 'memory'): Promise<number> => {
+    const target = side === 'redis' ? onRedis : onMemory;
+    const run = await closedLoop(target.pid, () => target.client.check(check), secs);
+    cpu[side] += (run.serverCpuUs * run.calls) / 1e6;
+    calls[side] += run.calls;
+    return run.perSecond;
+  };
+  const loads: string[] = [];
+  for (let i = 0; i < pairs; i++) {
+    let r: number;
+    let m: number;
+    if (i % 2 === 0) {
+      r = await one('redis');
+      m = await one('memory');
+    } else {
+      m = await one('memory');
+      r = await one('redis');
+    }
+    ratios.push(r / m);
+    loads.push(loadavg()[0]!.toFixed(1));
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  console.log(
+    `check pairs (${pairs} × ${secs} s each side, c=${concurrency}, alternating order): Redis / memory checks/s per pair, median ${median(ratios).toFixed(3)} (quartiles ${quantile(sorted, 0.25).toFixed(3)}-${quantile(sorted, 0.75).toFixed(3)}; pairs ${ratios.map((x) => x.toFixed(2)).join('/')}; 1-min load ${loads.join('/')})`,
+  );
+  const us = (side: 'redis' | 'memory'): number => (cpu[side] / calls[side]) * 1e6;
+  console.log(
+    `server CPU per check: Redis replica ${us('redis').toFixed(1)} µs, memory store ${us('memory').toFixed(1)} µs (memory / Redis ${(us('memory') / us('redis')).toFixed(3)}: the throughput ratio the servers themselves allow)`,
+  );
 }
 
 /** Writes on A paced at `rate`/s, each followed by an at-least-as-fresh check on B: latencies in ms. */
@@ -148,6 +205,16 @@ async function main(): Promise<void> {
     if (!(await a.check(check)).allowed || !(await onMemory.check(check)).allowed) {
       throw new Error(`the fixture policies should allow ${check}`);
     }
+    // First, before any write lands on the replicas: checks alone, in alternating pairs.
+    await closedLoop(pidB, () => b.check(check), 1);
+    await closedLoop(pidMemory, () => onMemory.check(check), 1);
+    await checkPairs(
+      { client: b, pid: pidB },
+      { client: onMemory, pid: pidMemory },
+      check,
+      Number(values['check-pairs']),
+      Number(values['check-seconds']),
+    );
     const p50s: number[] = [];
     const p99s: number[] = [];
     let failedWrites = 0;

@@ -12,6 +12,9 @@
 //   node --import tsx bench/footprint/footprint-bench.ts --policies /tmp/gv-M [--runs 3] [--settle-ms 3000]
 //     [--mode files|api|redis] [--data /tmp/gv-M/data.txt] [--batch 1000]
 //     [--server OTHER/server/dist/cli/main.js]   (another build, e.g. `git archive` of a base commit)
+//     [--redis-seed writes --data FILE]   (--mode redis: seed Redis with batched writes of FILE's lines
+//     instead of the seeder's one seed script, which outlives its timeout on a loaded host; every
+//     `serve` then gets the schema only)
 import { spawn } from 'node:child_process';
 import { copyFileSync, createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +22,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseRelationship } from '../../server/src/model/relationship.js';
+import { RedisStore } from '../../server/src/store/redis/redis-store.js';
 import { RedisServer } from '../../test/support/redis-server.js';
 
 const { values } = parseArgs({
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     /** --mode api: the relationships to write, one per line. */
     data: { type: 'string' },
     batch: { type: 'string', default: '1000' },
+    'redis-seed': { type: 'string', default: 'serve' },
     /**
      * Another build's entry point, for a before/after compare in one run; given more than once, the
      * builds alternate run by run (with --mode redis, every build's replicas start from the one
@@ -231,14 +236,43 @@ async function onceFromApi(dir: string, server: string): Promise<Row> {
   return measure(s, performance.now(), written);
 }
 
+/** Writes every line of `file` into the Redis store `default` at `url`, `batch` touches per script. */
+async function seedByWrites(url: string, file: string, batch: number): Promise<void> {
+  const store = await RedisStore.connect({ url, storeName: 'default', commandTimeoutMs: 60_000 });
+  try {
+    const lines = createInterface({
+      input: createReadStream(file, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    });
+    let updates: { operation: 'touch'; relationship: ReturnType<typeof parseRelationship> }[] = [];
+    for await (const raw of lines) {
+      const text = raw.trim();
+      if (text === '' || text.startsWith('#')) continue;
+      updates.push({ operation: 'touch', relationship: parseRelationship(text) });
+      if (updates.length >= batch) {
+        await store.write(updates);
+        updates = [];
+      }
+    }
+    if (updates.length > 0) await store.write(updates);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Replica runs of each build in turn (`runs` each), all from one seeded Redis. */
 async function redisRuns(runs: number): Promise<Map<string, Row[]>> {
   const servers = values.server!;
   const redis = await RedisServer.start();
   try {
     const url = `redis://127.0.0.1:${redis.port}`;
+    let policies = values.policies!;
+    if (values['redis-seed'] === 'writes') {
+      await seedByWrites(url, values.data!, Number(values.batch));
+      policies = schemaOnly(policies);
+    }
     // The seeder (the last build given) loads the data into Redis and publishes the compiled graph it builds.
-    const seeder = await startServe(values.policies!, ['--redis', url], servers.at(-1));
+    const seeder = await startServe(policies, ['--redis', url], servers.at(-1));
     const rows = new Map<string, Row[]>(servers.map((s) => [s, []]));
     // Publishing runs in the background after the seeder's build: retry until a replica loads it.
     for (let attempt = 0; attempt < runs * servers.length + 20; attempt++) {
@@ -246,7 +280,7 @@ async function redisRuns(runs: number): Promise<Map<string, Row[]>> {
         (s) => rows.get(s)!.length === Math.min(...servers.map((x) => rows.get(x)!.length)),
       )!;
       if (rows.get(server)!.length >= runs) break;
-      const s = await startServe(values.policies!, ['--redis', url], server);
+      const s = await startServe(policies, ['--redis', url], server);
       const readyAt = performance.now();
       if (s.graphSnapshotLoaded !== 1) {
         await stop(s.child);

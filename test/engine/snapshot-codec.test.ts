@@ -68,6 +68,19 @@ function roundTrip(schema: Schema, graph: GraphIndex, chunkBytes = 1024): GraphI
   return decodeGraphSnapshot(schema, encodeGraphSnapshot(graph, schema.hash, { chunkBytes }));
 }
 
+/** The chunks as consecutive views of one buffer of their own, the way GraphSnapshotCache loads them. */
+function inOneBuffer(chunks: readonly Uint8Array[]): Uint8Array[] {
+  const whole = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  const views: Uint8Array[] = [];
+  let at = 0;
+  for (const c of chunks) {
+    whole.set(c, at);
+    views.push(whole.subarray(at, at + c.byteLength));
+    at += c.byteLength;
+  }
+  return views;
+}
+
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return Buffer.concat(chunks);
 }
@@ -94,7 +107,10 @@ describe('graph snapshot round trip', () => {
         const split = ops.length === 0 ? 0 : cut % (ops.length + 1);
         const live = new GraphIndex(schema);
         for (const [add, rel] of ops.slice(0, split)) add ? live.add(rel) : live.remove(rel);
-        const decoded = roundTrip(schema, live);
+        // Decoded in place: the graph's tables and ids are the snapshot's own bytes from here on.
+        const chunks = inOneBuffer(encodeGraphSnapshot(live, schema.hash, { chunkBytes: 1024 }));
+        const decoded = decodeGraphSnapshot(schema, chunks, { adopt: true });
+        expect(decoded.interner('doc')!.table.buffer).toBe(chunks[0]!.buffer);
         const present = new Map<string, Relationship>();
         for (const [add, rel] of ops.slice(0, split)) {
           const key = JSON.stringify(rel);
@@ -109,6 +125,14 @@ describe('graph snapshot round trip', () => {
           expect(add ? decoded.add(rel) : decoded.remove(rel)).toBe(add ? live.add(rel) : live.remove(rel));
         }
         expect(answers(schema, decoded)).toEqual(answers(schema, live));
+        // And it writes its ids (packed ones, then those added since) back as the original does.
+        const again = decodeGraphSnapshot(schema, encodeGraphSnapshot(decoded, schema.hash));
+        expect(answers(schema, again)).toEqual(answers(schema, live));
+        for (const type of schema.types.keys()) {
+          expect(Buffer.from(decoded.interner(type)!.joinedIds())).toEqual(
+            Buffer.from(live.interner(type)!.joinedIds()),
+          );
+        }
       }),
       { numRuns: 300, interruptAfterTimeLimit: 5_000 },
     );

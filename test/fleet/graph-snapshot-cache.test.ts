@@ -136,6 +136,28 @@ describe('GraphSnapshotCache', () => {
     expect(await client.exists(cache.chunkKey(key, 0))).toBe(0);
   });
 
+  it('checks an entry written before the CRC-32 (SHA-256 only) by its SHA-256', async () => {
+    const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix(), chunkBytes: 100 });
+    const intact = { schemaHash: 'h', epoch: 'e', revision: 1 };
+    const bytes = randomBytes(1000);
+    await cache.publish(intact, [bytes]);
+    const meta = (key: typeof intact): string => cache.chunkKey(key, 0).replace(/:c:0$/, ':meta');
+    expect(await client.hdel(meta(intact), 'crc32')).toBe(1);
+    const loaded = await cache.loadNewest('h', 'e');
+    expect(loaded.status).toBe('hit');
+    expect(Buffer.concat(loaded.status === 'hit' ? loaded.chunks : [])).toEqual(bytes);
+    const altered = { schemaHash: 'h', epoch: 'e', revision: 2 };
+    await cache.publish(altered, [bytes]);
+    await client.hdel(meta(altered), 'crc32');
+    const chunk = Buffer.from((await client.getBuffer(cache.chunkKey(altered, 2)))!);
+    chunk[5] = (chunk[5]! + 1) % 256;
+    await client.set(cache.chunkKey(altered, 2), chunk);
+    expect(await cache.loadNewest('h', 'e')).toMatchObject({
+      status: 'corrupt',
+      reason: 'checksum mismatch',
+    });
+  });
+
   it('reports a truncated entry (a chunk gone, or cut short)', async () => {
     const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix(), chunkBytes: 100 });
     const gone = { schemaHash: 'h', epoch: 'e', revision: 1 };

@@ -7,14 +7,6 @@ import type { EdgeSet } from './edge-set.js';
 const MIN_BUDGET = 1 << 20;
 const BUDGET_PER_EDGE = 64;
 
-/** A closure as a snapshot stores it (see GroupClosure.exportState). */
-export interface ClosureState {
-  readonly enabled: boolean;
-  readonly edgesWhenDisabled: number;
-  /** [group, its ancestors] for each group nested in at least one other. */
-  readonly ancestors: Iterable<readonly [number, readonly number[]]>;
-}
-
 /**
  * For an edge set `X#R@X:c#R` (c's members are members of the resource p: c is nested in p),
  * keeps for each group its ancestors (every group it is nested in, through any number of
@@ -170,31 +162,54 @@ export class GroupClosure {
     return order.length === inSet.size ? order : undefined;
   }
 
-  /**
-   * What a snapshot stores: whether the closure is on, the edge count when it last switched
-   * itself off, and each group's ancestors (empty when off).
-   */
-  exportState(): ClosureState {
-    const ancestors: [number, readonly number[]][] = [];
-    this.ancestorsOf.forEach((up, node) => {
-      if (up !== undefined && up.size > 0) ancestors.push([node, [...up]]);
-    });
-    return { enabled: this.on, edgesWhenDisabled: this.edgesWhenDisabled, ancestors };
+  /** The edge count when the closure last switched itself off (a snapshot stores it). */
+  get edgesWhenOff(): number {
+    return this.edgesWhenDisabled;
   }
 
-  /** Takes the state `exportState` gave, for the same edges; descendants are derived from it. */
-  restoreState(state: ClosureState): void {
+  /**
+   * Each group's ancestors as one run of words, `[group, n, n ancestors]…`, groups in number
+   * order: what a snapshot stores (`restoreWords` takes it back).
+   */
+  exportWords(): Int32Array {
+    let length = 0;
+    for (const up of this.ancestorsOf) if (up !== undefined && up.size > 0) length += 2 + up.size;
+    const words = new Int32Array(length);
+    let at = 0;
+    this.ancestorsOf.forEach((up, node) => {
+      if (up === undefined || up.size === 0) return;
+      words[at++] = node;
+      words[at++] = up.size;
+      for (const a of up) words[at++] = a;
+    });
+    return words;
+  }
+
+  /**
+   * Takes back what `exportWords` gave (with the state's two flags), building the sets straight
+   * from the words. Throws RangeError on words that overrun themselves or name a negative group.
+   */
+  restoreWords(enabled: boolean, edgesWhenDisabled: number, words: Int32Array): void {
     this.suspended = false;
-    this.on = state.enabled;
-    this.edgesWhenDisabled = state.edgesWhenDisabled;
+    this.on = enabled;
+    this.edgesWhenDisabled = edgesWhenDisabled;
     this.ancestorsOf = [];
     this.descendantsOf = [];
     this.pairs = 0;
-    if (!state.enabled) return;
-    for (const [node, up] of state.ancestors) {
-      if (up.length === 0) continue;
-      this.ancestorsOf[node] = new Set(up);
-      for (const a of up) {
+    if (!enabled) return;
+    for (let i = 0; i < words.length; ) {
+      if (i + 2 > words.length) throw new RangeError('a closure entry overruns its section');
+      const node = words[i]!;
+      const n = words[i + 1]!;
+      if (node < 0 || n < 0 || i + 2 + n > words.length)
+        throw new RangeError('a closure entry overruns its section');
+      i += 2;
+      if (n === 0) continue;
+      const up = new Set<number>();
+      for (const end = i + n; i < end; i++) {
+        const a = words[i]!;
+        if (a < 0) throw new RangeError('a closure entry names a negative group');
+        up.add(a);
         let down = this.descendantsOf[a];
         if (down === undefined) {
           down = new Set();
@@ -202,7 +217,8 @@ export class GroupClosure {
         }
         down.add(node);
       }
-      this.pairs += up.length;
+      this.ancestorsOf[node] = up;
+      this.pairs += up.size;
     }
   }
 

@@ -3,12 +3,12 @@
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { SnapshotCorruptError } from '../errors.js';
+import { PackedIds } from '../model/packed-ids.js';
 import { formatRelationshipWithAttributes, hasAttributes, parseRelationship } from '../model/relationship.js';
 import type { Schema } from '../schema/schema.js';
 import type { Revision } from '../store/store.js';
 import type { AdjacencyTable } from './adjacency.js';
 import { GraphIndex } from './graph-index.js';
-import type { ClosureState } from './group-closure.js';
 
 /**
  * Layout (all integers little-endian). The byte stream is the header then the body, cut into
@@ -42,7 +42,6 @@ export const MIN_SNAPSHOT_CHUNK_BYTES = 1024;
 const MAGIC = 0x53474847; // 'GHGS' read as a little-endian u32
 const FIXED_HEADER = 42;
 const MAX_SCHEMA_HASH = 255;
-const MAX_ID_SECTION = 0x1fff_ffe8; // V8's longest string, in bytes
 
 /** What the header of a snapshot says, readable without decoding the body. */
 export interface GraphSnapshotHeader {
@@ -91,91 +90,64 @@ class BodyWriter {
 }
 
 /**
- * Reads the body straight out of the chunks (no concatenated copy), with a bounds check on
- * every step: a malformed body throws, never misreads.
+ * Reads the body out of one contiguous, 4-byte aligned copy of the snapshot, with a bounds check
+ * on every step: a malformed body throws, never misreads. Word arrays are views of those bytes,
+ * not copies: the decoded graph's tables live in the snapshot's own buffer.
  */
 class BodyReader {
-  private chunk = 0;
   private at: number;
-  private left: number;
+  private readonly end: number;
 
   constructor(
-    private readonly chunks: readonly Uint8Array[],
+    private readonly bytes: Uint8Array,
     headerBytes: number,
     bodyBytes: number,
   ) {
     this.at = headerBytes;
-    this.left = bodyBytes;
+    this.end = headerBytes + bodyBytes;
   }
 
   u32(): number {
-    const b = new Uint8Array(4);
-    this.into(b);
-    return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    this.need(4);
+    const b = this.bytes;
+    const at = this.at;
+    this.at += 4;
+    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
   }
 
+  /** The next Int32 words, as a view of the snapshot's bytes (aligned: every section is padded to 4). */
   int32s(): Int32Array<ArrayBuffer> {
     const n = this.u32();
     this.need(4 * n);
-    const words = new Int32Array(n);
-    this.into(new Uint8Array(words.buffer));
-    return words;
+    const offset = this.bytes.byteOffset + this.at;
+    if (offset % 4 !== 0) malformed('a word section is not aligned');
+    this.at += 4 * n;
+    return new Int32Array(this.bytes.buffer as ArrayBuffer, offset, n);
+  }
+
+  /** The next length-prefixed bytes (a view), skipping their padding. */
+  bytesView(): Uint8Array {
+    const n = this.u32();
+    this.need(n);
+    const view = this.bytes.subarray(this.at, this.at + n);
+    this.at += n;
+    const pad = (4 - (n % 4)) % 4;
+    this.need(pad);
+    this.at += pad;
+    return view;
   }
 
   text(): string {
-    const n = this.u32();
-    this.need(n);
-    const c = this.chunks[this.chunk]!;
-    let s: string;
-    if (this.at + n <= c.length) {
-      s = Buffer.from(c.buffer, c.byteOffset + this.at, n).toString('utf8');
-      this.skip(n);
-    } else {
-      const b = Buffer.allocUnsafe(n);
-      this.into(b);
-      s = b.toString('utf8');
-    }
-    this.skip((4 - (n % 4)) % 4);
-    return s;
+    const view = this.bytesView();
+    return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('utf8');
   }
 
-  end(): void {
-    if (this.left !== 0) malformed(`${this.left} bytes left over after the body`);
-  }
-
-  /** Fills `dest` from the next bytes, across chunk boundaries. */
-  private into(dest: Uint8Array): void {
-    this.need(dest.length);
-    let filled = 0;
-    while (filled < dest.length) {
-      const c = this.chunks[this.chunk]!;
-      const n = Math.min(dest.length - filled, c.length - this.at);
-      dest.set(c.subarray(this.at, this.at + n), filled);
-      filled += n;
-      this.advance(n);
-    }
-  }
-
-  private skip(n: number): void {
-    this.need(n);
-    while (n > 0) {
-      const step = Math.min(n, this.chunks[this.chunk]!.length - this.at);
-      this.advance(step);
-      n -= step;
-    }
-  }
-
-  private advance(n: number): void {
-    this.at += n;
-    this.left -= n;
-    while (this.chunk < this.chunks.length && this.at === this.chunks[this.chunk]!.length && this.left > 0) {
-      this.chunk++;
-      this.at = 0;
-    }
+  finish(): void {
+    if (this.at !== this.end) malformed(`${this.end - this.at} bytes left over after the body`);
   }
 
   private need(n: number): void {
-    if (n < 0 || n > this.left) malformed('the body ends inside a section');
+    if (n < 0 || n > this.end - this.at) malformed('the body ends inside a section');
   }
 }
 
@@ -221,15 +193,9 @@ export function encodeGraphSnapshot(
   const body = new BodyWriter();
   for (const type of graph.schema.types.values()) {
     const interner = graph.interner(type.name)!;
-    const ids = new Array<string>(interner.size);
-    for (let n = 0; n < interner.size; n++) {
-      const id = interner.id(n);
-      if (id.includes('\n')) throw new RangeError(`object id ${JSON.stringify(id)} contains a newline`);
-      ids[n] = id;
-    }
     body.bytes(Buffer.from(type.name, 'utf8'));
-    body.u32(ids.length);
-    body.bytes(Buffer.from(ids.join('\n'), 'utf8'));
+    body.u32(interner.size);
+    body.bytes(interner.joinedIds());
     body.int32s(interner.table);
   }
   const tables = tablesOf(graph);
@@ -246,11 +212,8 @@ export function encodeGraphSnapshot(
   const closures = [...graph.relations()].flatMap((r) => (r.closure === undefined ? [] : [r.closure]));
   body.u32(closures.length);
   for (const closure of closures) {
-    const state = closure.exportState();
-    const words: number[] = [];
-    for (const [node, up] of state.ancestors) words.push(node, up.length, ...up);
-    body.u32(state.enabled ? 1 : 0, state.edgesWhenDisabled);
-    body.int32s(Int32Array.from(words));
+    body.u32(closure.enabled ? 1 : 0, closure.edgesWhenOff);
+    body.int32s(closure.exportWords());
   }
   const attributed: string[] = [];
   for (const r of graph.relationships()) {
@@ -337,12 +300,25 @@ export function readGraphSnapshotHeader(first: Uint8Array): GraphSnapshotHeader 
   };
 }
 
+export interface DecodeGraphSnapshotOptions {
+  /**
+   * Let the graph keep the chunks' bytes as its tables (no copy) when they are already one
+   * aligned run of memory (GraphSnapshotCache loads them so). The caller must not touch the
+   * chunks afterwards: the graph mutates them as it applies changes. Default false: one copy.
+   */
+  readonly adopt?: boolean | undefined;
+}
+
 /**
  * The graph `chunks` hold, for `schema`. Throws SnapshotCorruptError — never returns a graph —
  * if a chunk is missing, short, long or altered, the format version is unknown, or the snapshot
  * was made for another schema (reason 'schema': compile and publish a fresh one).
  */
-export function decodeGraphSnapshot(schema: Schema, chunks: readonly Uint8Array[]): GraphIndex {
+export function decodeGraphSnapshot(
+  schema: Schema,
+  chunks: readonly Uint8Array[],
+  options: DecodeGraphSnapshotOptions = {},
+): GraphIndex {
   assertLittleEndian();
   if (chunks.length === 0) throw new SnapshotCorruptError('truncated', 'graph snapshot has no chunks');
   const header = readGraphSnapshotHeader(chunks[0]!);
@@ -360,15 +336,13 @@ export function decodeGraphSnapshot(schema: Schema, chunks: readonly Uint8Array[
       `graph snapshot is incomplete: ${chunks.length} chunks of ${received} bytes, expected ${header.chunkCount} of ${total}`,
     );
   }
-  let bodyCrc = crc32(chunks[0]!.subarray(header.headerBytes));
-  for (let i = 1; i < chunks.length; i++) bodyCrc = crc32(chunks[i]!, bodyCrc);
-  const stored = Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength).readUInt32LE(
-    36,
-  );
+  const bytes = wholeSnapshot(chunks, total, options.adopt === true);
+  const bodyCrc = crc32(bytes.subarray(header.headerBytes));
+  const stored = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(36);
   if (bodyCrc !== stored)
     throw new SnapshotCorruptError('checksum', 'graph snapshot body fails its checksum');
   try {
-    return decodeBody(schema, header, new BodyReader(chunks, header.headerBytes, header.bodyBytes));
+    return decodeBody(schema, header, new BodyReader(bytes, header.headerBytes, header.bodyBytes));
   } catch (err) {
     if (err instanceof SnapshotCorruptError) throw err;
     throw new SnapshotCorruptError(
@@ -379,16 +353,44 @@ export function decodeGraphSnapshot(schema: Schema, chunks: readonly Uint8Array[
   }
 }
 
+/**
+ * The snapshot as one 4-byte aligned run of `total` bytes: the chunks themselves when adopting
+ * chunks that already are consecutive views of one buffer, else a fresh copy.
+ */
+function wholeSnapshot(chunks: readonly Uint8Array[], total: number, adopt: boolean): Uint8Array {
+  if (adopt) {
+    const first = chunks[0]!;
+    let end = first.byteOffset + first.byteLength;
+    let consecutive = first.byteOffset % 4 === 0;
+    for (let i = 1; i < chunks.length && consecutive; i++) {
+      const c = chunks[i]!;
+      consecutive = c.buffer === first.buffer && c.byteOffset === end;
+      end += c.byteLength;
+    }
+    if (consecutive) return new Uint8Array(first.buffer, first.byteOffset, total);
+  }
+  const copy = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    copy.set(c, at);
+    at += c.byteLength;
+  }
+  return copy;
+}
+
 function decodeBody(schema: Schema, header: GraphSnapshotHeader, r: BodyReader): GraphIndex {
   const graph = new GraphIndex(schema);
   for (const type of schema.types.values()) {
     const name = r.text();
     if (name !== type.name) malformed(`type '${name}' where the schema has '${type.name}'`);
     const count = r.u32();
-    const joined = r.text();
-    if (joined.length > MAX_ID_SECTION) malformed('id section too long');
-    const ids = count === 0 ? [] : joined.split('\n');
-    if (ids.length !== count) malformed(`type '${name}' lists ${ids.length} ids, expected ${count}`);
+    const joined = r.bytesView();
+    let ids: PackedIds;
+    try {
+      ids = PackedIds.fromJoined(joined, count);
+    } catch (err) {
+      malformed(`type '${name}': ${(err as Error).message}`);
+    }
     graph.interner(type.name)!.restore(ids, r.int32s());
   }
   const tables = tablesOf(graph);
@@ -419,18 +421,7 @@ function decodeBody(schema: Schema, header: GraphSnapshotHeader, r: BodyReader):
   for (const closure of closures) {
     const enabled = r.u32() === 1;
     const edgesWhenDisabled = r.u32();
-    const words = r.int32s();
-    const ancestors: [number, number[]][] = [];
-    for (let i = 0; i < words.length; ) {
-      if (i + 2 > words.length) malformed('a closure entry overruns its section');
-      const node = words[i]!;
-      const n = words[i + 1]!;
-      if (node < 0 || n < 0 || i + 2 + n > words.length) malformed('a closure entry overruns its section');
-      ancestors.push([node, Array.from(words.subarray(i + 2, i + 2 + n))]);
-      i += 2 + n;
-    }
-    const state: ClosureState = { enabled, edgesWhenDisabled, ancestors };
-    closure.restoreState(state);
+    closure.restoreWords(enabled, edgesWhenDisabled, r.int32s());
   }
   graph.restoreCounts(edges, header.revision);
   const attributedCount = r.u32();
@@ -440,7 +431,7 @@ function decodeBody(schema: Schema, header: GraphSnapshotHeader, r: BodyReader):
     malformed(`the attributes section lists ${lines.length} relationships, expected ${attributedCount}`);
   }
   for (const line of lines) graph.add(parseRelationship(line));
-  r.end();
+  r.finish();
   if (graph.relationshipCount !== header.relationshipCount) {
     malformed(
       `the snapshot holds ${graph.relationshipCount} relationships, the header says ${header.relationshipCount}`,

@@ -1,6 +1,7 @@
 // Maps the object ids of one type to dense integers (and back), so adjacency can live in
 // typed arrays indexed by object number, and the memory store can keep rows of numbers. Lives
 // in model/ because the store and the graph share one numbering (see object-ids.ts).
+import type { PackedIds } from './packed-ids.js';
 
 /** Returned by `lookup` for an id that was never interned. */
 export const NOT_INTERNED = -1;
@@ -48,7 +49,11 @@ function hashInline(k1: number, k2: number, k3: number): number {
  * JS loop was tried for those: 0.8x the speed of V8's own string compare on 40-character ids.)
  */
 export class IdInterner {
+  /** Ids numbered from `packedCount` on, as strings (all of them unless restored from a snapshot). */
   private ids: string[] = [];
+  /** Ids 0 .. packedCount - 1 as a snapshot held them, decoded on demand (see packed-ids.ts). */
+  private packed: PackedIds | undefined;
+  private packedCount = 0;
   private slots = new Int32Array(INITIAL_SLOTS * SLOT_WORDS);
   private mask = INITIAL_SLOTS - 1;
   // The key of the id being looked up, set by `encode` (fields, not a returned tuple: no allocation).
@@ -62,7 +67,7 @@ export class IdInterner {
     const i = this.find(id, hash);
     const stored = this.slots[SLOT_WORDS * i]!;
     if (stored !== 0) return stored - 1;
-    const n = this.ids.length;
+    const n = this.size;
     this.ids.push(id);
     const at = SLOT_WORDS * i;
     this.slots[at] = n + 1;
@@ -70,7 +75,7 @@ export class IdInterner {
     this.slots[at + 2] = this.k2;
     this.slots[at + 3] = this.k3;
     // Keep the load factor at most 1/2 so probe sequences stay short.
-    if (this.ids.length * 2 > this.mask + 1) this.grow();
+    if (this.size * 2 > this.mask + 1) this.grow();
     return n;
   }
 
@@ -82,25 +87,45 @@ export class IdInterner {
   /**
    * Takes back the state of an interner whose ids (in number order) and slot table a snapshot
    * stored: no id is hashed again. Throws RangeError on a table that cannot be this interner's.
+   * Packed ids are kept as they are (decoded when asked for); both arguments are adopted, not copied.
    */
-  restore(ids: string[], table: Int32Array<ArrayBuffer>): void {
-    if (this.ids.length !== 0) throw new RangeError('restore needs an empty interner');
+  restore(ids: string[] | PackedIds, table: Int32Array<ArrayBuffer>): void {
+    if (this.size !== 0) throw new RangeError('restore needs an empty interner');
+    const count = Array.isArray(ids) ? ids.length : ids.count;
     const capacity = table.length / SLOT_WORDS;
     if (!Number.isInteger(capacity) || capacity < INITIAL_SLOTS || (capacity & (capacity - 1)) !== 0) {
       throw new RangeError('id table size is not a power of two');
     }
-    if (ids.length * 2 > capacity) throw new RangeError('id table too small for its ids');
+    if (count * 2 > capacity) throw new RangeError('id table too small for its ids');
     let used = 0;
     for (let at = 0; at < table.length; at += SLOT_WORDS) {
       const stored = table[at]!;
       if (stored === 0) continue;
-      if (stored < 0 || stored > ids.length) throw new RangeError('id table names an id it does not hold');
+      if (stored < 0 || stored > count) throw new RangeError('id table names an id it does not hold');
       used++;
     }
-    if (used !== ids.length) throw new RangeError('id table and id list disagree');
-    this.ids = ids;
+    if (used !== count) throw new RangeError('id table and id list disagree');
+    if (Array.isArray(ids)) this.ids = ids;
+    else {
+      this.packed = ids;
+      this.packedCount = count;
+    }
     this.slots = table;
     this.mask = capacity - 1;
+  }
+
+  /**
+   * Every id in number order as UTF-8 joined by '\n' (what a graph snapshot stores), without
+   * decoding ids still packed. Throws RangeError if an id contains a newline.
+   */
+  joinedIds(): Uint8Array {
+    for (const id of this.ids) {
+      if (id.includes('\n')) throw new RangeError(`object id ${JSON.stringify(id)} contains a newline`);
+    }
+    const tail = Buffer.from(this.ids.join('\n'), 'utf8');
+    if (this.packed === undefined || this.packedCount === 0) return tail;
+    if (this.ids.length === 0) return this.packed.joined;
+    return Buffer.concat([this.packed.joined, Buffer.from('\n'), tail]);
   }
 
   /** The number of `id`, or NOT_INTERNED. */
@@ -111,12 +136,12 @@ export class IdInterner {
 
   /** The id numbered `n`; `n` must come from this interner. */
   id(n: number): string {
-    return this.ids[n]!;
+    return n < this.packedCount ? this.packed!.id(n) : this.ids[n - this.packedCount]!;
   }
 
   /** How many ids have been numbered: valid numbers are `0 .. size - 1`. */
   get size(): number {
-    return this.ids.length;
+    return this.packedCount + this.ids.length;
   }
 
   /** Bytes held by the slot table (the id strings themselves are not counted). */
@@ -170,10 +195,14 @@ export class IdInterner {
       if (slots[at + 1] === k1 && slots[at + 2] === k2) {
         if (k1 !== OUT_OF_LINE) {
           if (slots[at + 3] === k3) return i;
-        } else if (this.ids[slots[at]! - 1] === id) return i;
+        } else if (this.idIs(slots[at]! - 1, id)) return i;
       }
       i = (i + 1) & mask;
     }
+  }
+
+  private idIs(n: number, id: string): boolean {
+    return n < this.packedCount ? this.packed!.equals(n, id) : this.ids[n - this.packedCount] === id;
   }
 
   private grow(): void {

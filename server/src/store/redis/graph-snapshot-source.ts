@@ -74,7 +74,8 @@ export class RedisCompiledGraphSource implements CompiledGraphSource {
       return undefined;
     }
     try {
-      const graph = decodeGraphSnapshot(schema, found.chunks);
+      // The cache loaded the chunks into one buffer of their own: the graph keeps it as its tables.
+      const graph = decodeGraphSnapshot(schema, found.chunks, { adopt: true });
       this.stats.hits += 1;
       this.stats.lastLoadMs = performance.now() - started;
       this.stats.lastLoadBytes = found.chunks.reduce((sum, c) => sum + c.byteLength, 0);

@@ -23,7 +23,6 @@ import { IdOrder } from './id-order.js';
 import { type LookupAnswer, LookupCache } from './lookup-cache.js';
 import { collectCandidates, ReverseRules } from './lookup-resources.js';
 import { collectSubjectCandidates } from './lookup-subjects.js';
-import { GRANTS, UNDECIDED } from './request-view.js';
 import {
   type CheckNames,
   ResolvedCheck,

@@ -181,6 +181,38 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(pages).toBe(8);
   });
 
+  it('a subject-type read walks the buckets in script calls of at most readBucketStep buckets, in bucket order', async () => {
+    const step = 1000;
+    const store = await connect({ readBucketStep: step });
+    const ids = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    await store.write([
+      ...ids.map((id) => touch(`doc:d#viewer@user:${id}`)),
+      touch('doc:d#viewer@group:g#member'),
+    ]);
+    await store.read({ subjectType: 'user' }, { limit: 1 }); // loads the script (NOSCRIPT, then EVAL)
+    await server.cli('CONFIG', 'RESETSTAT');
+    const page = await store.read({ subjectType: 'user' }, { limit: 1000 });
+    const stats = await server.cli('INFO', 'commandstats');
+    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]);
+    // A quiet store: one page, no cursor, every bucket visited in ceil(65521 / step) calls.
+    expect(page.nextCursor).toBeUndefined();
+    expect(calls).toBe(Math.ceil(65521 / step));
+    const got = page.relationships.map((r) => r.subject.id);
+    const byBucket = [...ids].sort(
+      (a, b) => subjectBucketOf(`user:${a}`) - subjectBucketOf(`user:${b}`) || (a < b ? -1 : a > b ? 1 : 0),
+    );
+    expect(got).toEqual(byBucket);
+    // Paging 3 at a time gives the same relationships in the same order.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const p = await store.read({ subjectType: 'user' }, { limit: 3, cursor });
+      paged.push(...p.relationships.map((r) => r.subject.id));
+      cursor = p.nextCursor;
+    } while (cursor !== undefined);
+    expect(paged).toEqual(got);
+  });
+
   it('a snapshot stays exact at its revision while writes land between its chunks', async () => {
     const store = await connect({ snapshotChunkSize: 3 });
     const ids = Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}`);

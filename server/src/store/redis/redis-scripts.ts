@@ -77,13 +77,15 @@ end
 -- Visits matching members (as by-resource members, with their scan position) in index order
 -- after the position 'from' (exclusive) until visit returns true or 'budget' members were
 -- scanned. A position is the member itself in the by-resource index, '<bucket>|<member>' in the
--- by-subject buckets (scanned in bucket order; an empty bucket counts as 1/8 of a member).
--- Returns the position where it stopped early, and whether the budget ran out.
-local function scan(f, from, budget, visit)
+-- by-subject buckets (scanned in bucket order; an empty bucket counts as 1/8 of a member, and
+-- at most 'max_buckets' buckets are visited when it is set, so one call never walks them all).
+-- Returns the position where it stopped early, whether the budget ran out, and the members scanned.
+local function scan(f, from, budget, visit, max_buckets)
   local state = {scanned = 0, budget = budget}
   if f[1] ~= 's' then
     local lo = from and ('(' .. from) or f[3]
-    return scan_key(KEYS[1], lo, f[4], f, nil, state, visit)
+    local stopped, exhausted = scan_key(KEYS[1], lo, f[4], f, nil, state, visit)
+    return stopped, exhausted, state.scanned
   end
   local first, last = 0, BUCKETS - 1
   if f[2] ~= '' then first = tonumber(f[2]) last = first end
@@ -97,12 +99,15 @@ local function scan(f, from, budget, visit)
     after = nil
     local to_position = function(raw) return b .. '|' .. raw end
     local stopped, exhausted = scan_key(KEYS[2] .. b, lo, f[4], f, to_position, state, visit)
-    if stopped then return stopped, exhausted end
+    if stopped then return stopped, exhausted, state.scanned end
     state.scanned = state.scanned + 0.125
     -- '\\127' sorts after every member: resuming there starts at the next bucket.
-    if budget and state.scanned >= budget and b < last then return b .. '|\\127', true end
+    local out_of_buckets = max_buckets and b - first + 1 >= max_buckets
+    if (out_of_buckets or (budget and state.scanned >= budget)) and b < last then
+      return b .. '|\\127', true, state.scanned
+    end
   end
-  return nil, false
+  return nil, false, state.scanned
 end
 
 local function check_epoch(expected)
@@ -497,26 +502,28 @@ return e or ''
 `);
 
 /**
- * ARGV: the filter's 10 args, cursor (a scan position, '' = start), limit, scan budget.
- * Reply: {revision, cursor ('' = none), by-resource members...}. The page stops early (with a
- * cursor) once 'budget' members were scanned, so a sparse filter never blocks Redis for long.
+ * ARGV: the filter's 10 args, cursor (a scan position, '' = start), limit, scan budget, the most
+ * by-subject buckets to visit. Reply: {revision, cursor ('' = none), members scanned (a decimal
+ * string: an empty bucket counts 1/8), by-resource members...}. The step stops early (with a
+ * cursor) once 'budget' members were scanned or 'max buckets' buckets visited, so neither a
+ * sparse filter nor a walk over every bucket blocks Redis for long.
  */
 const READ = reading(`
 local f = read_filter(1)
-local limit, budget = tonumber(ARGV[12]), tonumber(ARGV[13])
+local limit, budget, max_buckets = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local out, last, more = {}, nil, false
 local from = nil
 if ARGV[11] ~= '' then from = ARGV[11] end
-local stopped, exhausted = scan(f, from, budget, function(m, position)
+local stopped, exhausted, scanned = scan(f, from, budget, function(m, position)
   if #out == limit then more = true return true end
   out[#out + 1] = m
   last = position
   return false
-end)
+end, max_buckets)
 if exhausted then more = true last = stopped end
-local reply = {current_revision(), more and last or ''}
+local reply = {current_revision(), more and last or '', tostring(scanned)}
 with_attributes(out)
-for k = 1, #out do reply[k + 2] = out[k] end
+for k = 1, #out do reply[k + 3] = out[k] end
 return reply
 `);
 

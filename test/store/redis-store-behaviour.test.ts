@@ -350,6 +350,53 @@ describe('RedisStore on a standalone redis-server', () => {
     expect((await snapshotOf(stores[1] as Store)).rels).toHaveLength(500);
   });
 
+  it('seedIfEmpty writes a large seed in chunks of 5,000, one revision at the end, which a watcher from 0 resyncs past', async () => {
+    const warm = await connect();
+    await warm.seedIfEmpty([parseRelationship('doc:w#viewer@user:w')]); // loads the scripts
+    const store = await connect();
+    const from0 = record(store, 0);
+    const rels = Array.from({ length: 12_000 }, (_, i) =>
+      parseRelationship(`doc:d${i}#viewer@user:u${i % 97}`),
+    );
+    await server.cli('CONFIG', 'RESETSTAT');
+    expect(await store.seedIfEmpty([...rels, rels[0] as (typeof rels)[number]])).toBe(true);
+    const stats = await server.cli('INFO', 'commandstats');
+    // begin, three chunks, finish: five script calls, none holding the whole seed.
+    expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1])).toBe(5);
+    expect(await store.revision()).toBe(1);
+    const snap = await snapshotOf(store);
+    expect(snap.revision).toBe(1);
+    expect(new Set(snap.rels)).toEqual(new Set(rels.map(formatRelationship)));
+    expect(snap.rels).toHaveLength(12_000);
+    const byUser = await store.read({ subjectType: 'user', subjectId: 'u5' }, { limit: 1000 });
+    expect(byUser.relationships).toHaveLength(rels.filter((r) => r.subject.id === 'u5').length);
+    // The seed's changelog entry holds no changes: a watcher from 0 is told to resync.
+    expect(await from0.ended).toBeInstanceOf(ChangelogTruncatedError);
+    expect(await store.seedIfEmpty(rels.slice(0, 3))).toBe(false);
+  });
+
+  it('a seed left half-done by a dead replica: reads see an empty store, writes wait, the next seeder starts it over', async () => {
+    const store = await connect();
+    const tag = `{gatehouse:t${storeCount}}`;
+    // What a seeder that died after its first chunk leaves: data at revision 0 and its lease.
+    await server.cli('ZADD', `${tag}:rels`, '0', 'doc:old#viewer@user:zz');
+    await server.cli('ZADD', `${tag}:s:${subjectBucketOf('user:zz')}`, '0', 'user:zz#@doc:old#viewer');
+    await server.cli('SET', `${tag}:seed`, 'dead-seeder', 'PX', '1500');
+    expect((await store.read({}, { limit: 10 })).relationships).toEqual([]);
+    expect((await snapshotOf(store)).rels).toEqual([]);
+    expect(await rejection(store.write([touch('doc:a#viewer@user:x')]))).toBeInstanceOf(UnavailableError);
+    expect(await store.revision()).toBe(0);
+    // A new seeder waits for the dead one's lease to lapse, removes its data and seeds its own.
+    const next = await connect({ storeName: `t${storeCount}` });
+    expect(await next.seedIfEmpty([parseRelationship('doc:new#viewer@user:yy')])).toBe(true);
+    expect((await snapshotOf(store)).rels).toEqual(['doc:new#viewer@user:yy']);
+    expect((await store.read({ subjectType: 'user', subjectId: 'zz' }, { limit: 10 })).relationships).toEqual(
+      [],
+    );
+    expect(await server.cli('EXISTS', `${tag}:seed`, `${tag}:s:${subjectBucketOf('user:zz')}`)).toBe('0');
+    expect((await store.write([touch('doc:a#viewer@user:x')])).revision).toBe(2);
+  });
+
   it('stores under different names share one Redis without seeing each other', async () => {
     const a = await connect();
     const b = await connect();

@@ -135,7 +135,7 @@ const BATCH_LIMITS = { maxWrites: 64, maxArgs: 20_000, maxInFlight: 1 } as const
  * long the lease outlives the seeder's last step, how often a waiting replica looks again, and
  * the timeout of one step (generous: a step is small, but the host may be loaded).
  */
-const SEED_CHUNK_SIZE = 5000;
+const SEED_CHUNK_SIZE = 1000;
 const SEED_LEASE_MS = 30_000;
 const SEED_WAIT_MS = 200;
 const SEED_STEP_TIMEOUT_MS = 10_000;

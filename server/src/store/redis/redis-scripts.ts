@@ -1,6 +1,6 @@
 // The Lua scripts that make each RedisStore mutation one atomic server-side step. They know
 // the data layout (redis-layout.ts) and relationship filters, never schema rules. Every
-// script receives the store's five keys (one hash tag, so one Cluster slot) and checks the
+// script receives the store's seven keys (one hash tag, so one Cluster slot) and checks the
 // epoch first, so nothing is written into a store whose data started anew behind its back.
 // Mutations plan everything before the first write, so a failed check leaves no trace.
 import { SUBJECT_BUCKETS } from './redis-layout.js';

@@ -213,6 +213,37 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(paged).toEqual(got);
   });
 
+  it('a subject-type page ends before a step that saw a newer revision, and the next page picks it up', async () => {
+    const store = await connect({ readBucketStep: 1000 });
+    const other = await connect({ storeName: `t${storeCount}` });
+    const ids = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    const first = await store.write(ids.map((id) => touch(`doc:d#viewer@user:${id}`)));
+    // A write lands right after the page's first step (through another instance's connection).
+    const client = (store as unknown as { client: { evalsha: (...a: unknown[]) => Promise<unknown> } })
+      .client;
+    const evalsha = client.evalsha.bind(client);
+    let steps = 0;
+    client.evalsha = async (...a: unknown[]) => {
+      const reply = await evalsha(...a);
+      if (++steps === 1) await other.write([touch('doc:late#viewer@user:late')]);
+      return reply;
+    };
+    const page = await store.read({ subjectType: 'user' }, { limit: 1000 });
+    expect(steps).toBe(2);
+    expect(page.revision).toBe(first.revision);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    const inFirstStep = ids.filter((id) => subjectBucketOf(`user:${id}`) < 1000);
+    expect(page.relationships.map((r) => r.subject.id).sort()).toEqual(inFirstStep.sort());
+    const rest: string[] = [];
+    let cursor = page.nextCursor;
+    while (cursor !== undefined) {
+      const p = await store.read({ subjectType: 'user' }, { limit: 1000, cursor });
+      rest.push(...p.relationships.map((r) => r.subject.id));
+      cursor = p.nextCursor;
+    }
+    expect([...page.relationships.map((r) => r.subject.id), ...rest].sort()).toEqual([...ids, 'late'].sort());
+  });
+
   it('a snapshot stays exact at its revision while writes land between its chunks', async () => {
     const store = await connect({ snapshotChunkSize: 3 });
     const ids = Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}`);

@@ -181,6 +181,69 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(pages).toBe(8);
   });
 
+  it('a subject-type read walks the buckets in script calls of at most readBucketStep buckets, in bucket order', async () => {
+    const step = 1000;
+    const store = await connect({ readBucketStep: step });
+    const ids = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    await store.write([
+      ...ids.map((id) => touch(`doc:d#viewer@user:${id}`)),
+      touch('doc:d#viewer@group:g#member'),
+    ]);
+    await store.read({ subjectType: 'user' }, { limit: 1 }); // loads the script (NOSCRIPT, then EVAL)
+    await server.cli('CONFIG', 'RESETSTAT');
+    const page = await store.read({ subjectType: 'user' }, { limit: 1000 });
+    const stats = await server.cli('INFO', 'commandstats');
+    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]);
+    // A quiet store: one page, no cursor, every bucket visited in ceil(65521 / step) calls.
+    expect(page.nextCursor).toBeUndefined();
+    expect(calls).toBe(Math.ceil(65521 / step));
+    const got = page.relationships.map((r) => r.subject.id);
+    const byBucket = [...ids].sort(
+      (a, b) => subjectBucketOf(`user:${a}`) - subjectBucketOf(`user:${b}`) || (a < b ? -1 : a > b ? 1 : 0),
+    );
+    expect(got).toEqual(byBucket);
+    // Paging 3 at a time gives the same relationships in the same order.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const p = await store.read({ subjectType: 'user' }, { limit: 3, cursor });
+      paged.push(...p.relationships.map((r) => r.subject.id));
+      cursor = p.nextCursor;
+    } while (cursor !== undefined);
+    expect(paged).toEqual(got);
+  });
+
+  it('a subject-type page ends before a step that saw a newer revision, and the next page picks it up', async () => {
+    const store = await connect({ readBucketStep: 1000 });
+    const other = await connect({ storeName: `t${storeCount}` });
+    const ids = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    const first = await store.write(ids.map((id) => touch(`doc:d#viewer@user:${id}`)));
+    // A write lands right after the page's first step (through another instance's connection).
+    const client = (store as unknown as { client: { evalsha: (...a: unknown[]) => Promise<unknown> } })
+      .client;
+    const evalsha = client.evalsha.bind(client);
+    let steps = 0;
+    client.evalsha = async (...a: unknown[]) => {
+      const reply = await evalsha(...a);
+      if (++steps === 1) await other.write([touch('doc:late#viewer@user:late')]);
+      return reply;
+    };
+    const page = await store.read({ subjectType: 'user' }, { limit: 1000 });
+    expect(steps).toBe(2);
+    expect(page.revision).toBe(first.revision);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    const inFirstStep = ids.filter((id) => subjectBucketOf(`user:${id}`) < 1000);
+    expect(page.relationships.map((r) => r.subject.id).sort()).toEqual(inFirstStep.sort());
+    const rest: string[] = [];
+    let cursor = page.nextCursor;
+    while (cursor !== undefined) {
+      const p = await store.read({ subjectType: 'user' }, { limit: 1000, cursor });
+      rest.push(...p.relationships.map((r) => r.subject.id));
+      cursor = p.nextCursor;
+    }
+    expect([...page.relationships.map((r) => r.subject.id), ...rest].sort()).toEqual([...ids, 'late'].sort());
+  });
+
   it('a snapshot stays exact at its revision while writes land between its chunks', async () => {
     const store = await connect({ snapshotChunkSize: 3 });
     const ids = Array.from({ length: 12 }, (_, i) => `d${String(i).padStart(2, '0')}`);
@@ -316,6 +379,53 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await stores[0]?.revision()).toBe(1);
     expect((await snapshotOf(stores[1] as Store)).rels).toHaveLength(500);
+  });
+
+  it('seedIfEmpty writes a large seed in chunks of 1,000, one revision at the end, which a watcher from 0 resyncs past', async () => {
+    const warm = await connect();
+    await warm.seedIfEmpty([parseRelationship('doc:w#viewer@user:w')]); // loads the scripts
+    const store = await connect();
+    const from0 = record(store, 0);
+    const rels = Array.from({ length: 2_500 }, (_, i) =>
+      parseRelationship(`doc:d${i}#viewer@user:u${i % 97}`),
+    );
+    await server.cli('CONFIG', 'RESETSTAT');
+    expect(await store.seedIfEmpty([...rels, rels[0] as (typeof rels)[number]])).toBe(true);
+    const stats = await server.cli('INFO', 'commandstats');
+    // begin, three chunks, finish: five script calls, none holding the whole seed.
+    expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1])).toBe(5);
+    expect(await store.revision()).toBe(1);
+    const snap = await snapshotOf(store);
+    expect(snap.revision).toBe(1);
+    expect(new Set(snap.rels)).toEqual(new Set(rels.map(formatRelationship)));
+    expect(snap.rels).toHaveLength(2_500);
+    const byUser = await store.read({ subjectType: 'user', subjectId: 'u5' }, { limit: 1000 });
+    expect(byUser.relationships).toHaveLength(rels.filter((r) => r.subject.id === 'u5').length);
+    // The seed's changelog entry holds no changes: a watcher from 0 is told to resync.
+    expect(await from0.ended).toBeInstanceOf(ChangelogTruncatedError);
+    expect(await store.seedIfEmpty(rels.slice(0, 3))).toBe(false);
+  });
+
+  it('a seed left half-done by a dead replica: reads see an empty store, writes wait, the next seeder starts it over', async () => {
+    const store = await connect();
+    const tag = `{gatehouse:t${storeCount}}`;
+    // What a seeder that died after its first chunk leaves: data at revision 0 and its lease.
+    await server.cli('ZADD', `${tag}:rels`, '0', 'doc:old#viewer@user:zz');
+    await server.cli('ZADD', `${tag}:s:${subjectBucketOf('user:zz')}`, '0', 'user:zz#@doc:old#viewer');
+    await server.cli('SET', `${tag}:seed`, 'dead-seeder', 'PX', '1500');
+    expect((await store.read({}, { limit: 10 })).relationships).toEqual([]);
+    expect((await snapshotOf(store)).rels).toEqual([]);
+    expect(await rejection(store.write([touch('doc:a#viewer@user:x')]))).toBeInstanceOf(UnavailableError);
+    expect(await store.revision()).toBe(0);
+    // A new seeder waits for the dead one's lease to lapse, removes its data and seeds its own.
+    const next = await connect({ storeName: `t${storeCount}` });
+    expect(await next.seedIfEmpty([parseRelationship('doc:new#viewer@user:yy')])).toBe(true);
+    expect((await snapshotOf(store)).rels).toEqual(['doc:new#viewer@user:yy']);
+    expect((await store.read({ subjectType: 'user', subjectId: 'zz' }, { limit: 10 })).relationships).toEqual(
+      [],
+    );
+    expect(await server.cli('EXISTS', `${tag}:seed`, `${tag}:s:${subjectBucketOf('user:zz')}`)).toBe('0');
+    expect((await store.write([touch('doc:a#viewer@user:x')])).revision).toBe(2);
   });
 
   it('stores under different names share one Redis without seeing each other', async () => {

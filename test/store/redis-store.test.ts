@@ -52,9 +52,7 @@ async function freshStore(
     // Small chunks so the suite's snapshots really come in several chunks.
     snapshotChunkSize: 1000,
     watchBlockMs: 200,
-    // Generous: on a loaded host a subject-type read (every bucket in one script) can take more
-    // than the default second; this suite checks answers, not speed.
-    commandTimeoutMs: 10_000,
+    // The default command timeout (1 s): no call of the contract may block Redis that long.
     connectTimeoutMs: 10_000,
   });
 }

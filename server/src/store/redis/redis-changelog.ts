@@ -57,6 +57,13 @@ export function decodeEntries(
     const e = field(entry[1], 'e');
     if (e !== epoch) throw epochChanged(storeName, epoch, e);
     if (revision !== expected) throw truncated(storeName, expected, revision);
+    // A chunked seed's entry carries no changes (they would not fit one entry): resync past it.
+    if (field(entry[1], 's') === '1') {
+      throw new ChangelogTruncatedError(
+        `revision ${revision} of Redis store '${storeName}' is its seed, which the changelog does not hold; resync from a snapshot`,
+        revision,
+      );
+    }
     const at = field(entry[1], 't');
     out.push({
       revision,

@@ -20,7 +20,7 @@ describe('storeKeys', () => {
   it('puts every key of a store under one hash tag', () => {
     const keys = storeKeys('tenant_7');
     for (const key of Object.values(keys)) expect(key.startsWith('{gatehouse:tenant_7}:')).toBe(true);
-    expect(new Set(Object.values(keys)).size).toBe(6);
+    expect(new Set(Object.values(keys)).size).toBe(7);
   });
 
   it.each(['', 'a.b', 'a}b', 'a{b', 'has space', 'x'.repeat(65)])('refuses the store name %j', (name) => {

@@ -13,7 +13,7 @@ import {
 import type { RelationshipChange, RelationshipFilter } from '../store.js';
 import { STORE_NAME_PATTERN } from '../store.js';
 
-/** Every key of one store, in the order the scripts receive them as KEYS[1..6]. */
+/** Every key of one store, in the order the scripts receive them as KEYS[1..7]. */
 export interface StoreKeys {
   /** Sorted set, all scores 0, members `type:id#relation@subject`: the set and its resource order. */
   readonly byResource: string;
@@ -35,6 +35,12 @@ export interface StoreKeys {
    * relationships that have a condition or an expiry; absent while none has.
    */
   readonly attributes: string;
+  /**
+   * String with a TTL: the seeding lease, the id of the replica seeding the store in chunks;
+   * absent when no seed is under way. Data at revision 0 is an unfinished seed (every write
+   * bumps the revision), read as empty.
+   */
+  readonly seed: string;
 }
 
 /** Store names (the contract's pattern): part of every key, inside a Cluster hash tag. */
@@ -58,11 +64,20 @@ export function storeKeys(storeName: string): StoreKeys {
     epoch: `${tag}:epoch`,
     changelog: `${tag}:changelog`,
     attributes: `${tag}:attrs`,
+    seed: `${tag}:seed`,
   };
 }
 
 export function keyList(keys: StoreKeys): string[] {
-  return [keys.byResource, keys.bySubjectPrefix, keys.revision, keys.epoch, keys.changelog, keys.attributes];
+  return [
+    keys.byResource,
+    keys.bySubjectPrefix,
+    keys.revision,
+    keys.epoch,
+    keys.changelog,
+    keys.attributes,
+    keys.seed,
+  ];
 }
 
 /**

@@ -1,6 +1,6 @@
 // The Lua scripts that make each RedisStore mutation one atomic server-side step. They know
 // the data layout (redis-layout.ts) and relationship filters, never schema rules. Every
-// script receives the store's five keys (one hash tag, so one Cluster slot) and checks the
+// script receives the store's seven keys (one hash tag, so one Cluster slot) and checks the
 // epoch first, so nothing is written into a store whose data started anew behind its back.
 // Mutations plan everything before the first write, so a failed check leaves no trace.
 import { SUBJECT_BUCKETS } from './redis-layout.js';
@@ -77,13 +77,15 @@ end
 -- Visits matching members (as by-resource members, with their scan position) in index order
 -- after the position 'from' (exclusive) until visit returns true or 'budget' members were
 -- scanned. A position is the member itself in the by-resource index, '<bucket>|<member>' in the
--- by-subject buckets (scanned in bucket order; an empty bucket counts as 1/8 of a member).
--- Returns the position where it stopped early, and whether the budget ran out.
-local function scan(f, from, budget, visit)
+-- by-subject buckets (scanned in bucket order; an empty bucket counts as 1/8 of a member, and
+-- at most 'max_buckets' buckets are visited when it is set, so one call never walks them all).
+-- Returns the position where it stopped early, whether the budget ran out, and the members scanned.
+local function scan(f, from, budget, visit, max_buckets)
   local state = {scanned = 0, budget = budget}
   if f[1] ~= 's' then
     local lo = from and ('(' .. from) or f[3]
-    return scan_key(KEYS[1], lo, f[4], f, nil, state, visit)
+    local stopped, exhausted = scan_key(KEYS[1], lo, f[4], f, nil, state, visit)
+    return stopped, exhausted, state.scanned
   end
   local first, last = 0, BUCKETS - 1
   if f[2] ~= '' then first = tonumber(f[2]) last = first end
@@ -97,12 +99,15 @@ local function scan(f, from, budget, visit)
     after = nil
     local to_position = function(raw) return b .. '|' .. raw end
     local stopped, exhausted = scan_key(KEYS[2] .. b, lo, f[4], f, to_position, state, visit)
-    if stopped then return stopped, exhausted end
+    if stopped then return stopped, exhausted, state.scanned end
     state.scanned = state.scanned + 0.125
     -- '\\127' sorts after every member: resuming there starts at the next bucket.
-    if budget and state.scanned >= budget and b < last then return b .. '|\\127', true end
+    local out_of_buckets = max_buckets and b - first + 1 >= max_buckets
+    if (out_of_buckets or (budget and state.scanned >= budget)) and b < last then
+      return b .. '|\\127', true, state.scanned
+    end
   end
-  return nil, false
+  return nil, false, state.scanned
 end
 
 local function check_epoch(expected)
@@ -113,6 +118,12 @@ end
 
 local function current_revision()
   return tonumber(redis.call('GET', KEYS[3]) or '0')
+end
+
+-- Whether a chunked seed is under way or was left unfinished: at revision 0 (no write yet) a
+-- seeding lease, or data (only a seed writes without bumping the revision). Writes wait for it.
+local function seeding(rev)
+  return rev == 0 and (redis.call('EXISTS', KEYS[7]) == 1 or redis.call('ZCARD', KEYS[1]) ~= 0)
 end
 
 -- Returns an error reply table for the first failing precondition, else nil and the next ARGV index.
@@ -286,9 +297,9 @@ export interface ScriptDefinition {
   readonly lua: string;
 }
 
-const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 6, lua: `#!lua\n${PRELUDE}\n${body}` });
+const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 7, lua: `#!lua\n${PRELUDE}\n${body}` });
 const reading = (body: string): ScriptDefinition => ({
-  numberOfKeys: 6,
+  numberOfKeys: 7,
   lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}`,
 });
 
@@ -427,6 +438,13 @@ if er[1] ~= ARGV[1] then
   return replies
 end
 local rev = tonumber(er[2] or '0')
+if seeding(rev) then
+  while i <= #ARGV do
+    replies[#replies + 1] = {'seeding'}
+    i = i + 1 + tonumber(ARGV[i])
+  end
+  return replies
+end
 local at = now_ms()
 while i <= #ARGV do
   -- A Lua error in one write (none is expected on valid input) fails that write, not the batch.
@@ -443,6 +461,7 @@ return replies
 const DELETE_BY_FILTER = writing(`
 local bad = check_epoch(ARGV[1])
 if bad then return bad end
+if seeding(current_revision()) then return {'seeding'} end
 local failed, i = check_preconditions(4)
 if failed then return failed end
 local f = read_filter(i)
@@ -457,20 +476,82 @@ end
 return commit(ARGV[1], ARGV[2], changes, true)
 `);
 
-/** ARGV: epoch, retention, members joined by newlines. Seeds revision 1 only into an empty store. Reply {'ok', ...} or {'busy'}. */
-const SEED = writing(`
-local bad = check_epoch(ARGV[1])
+/**
+ * Seeding in chunks, under a lease (KEYS[7], the seeder's id with a TTL) so replicas never
+ * interleave: SEED_BEGIN takes or renews the lease, SEED_CLEAR removes an unfinished seed's data
+ * a step at a time, SEED_CHUNK adds members, SEED_FINISH commits them all as revision 1. Until
+ * then the store stays at revision 0, which reads see as empty and writes refuse ('seeding').
+ * The first three take ARGV: epoch, seeder id, lease ms, then their own. Each step renews the
+ * lease and fails with {'lost'} if another seeder holds it, {'seeded'} if the store has a revision.
+ */
+const SEED_PRELUDE = `
+local function seed_guard(own)
+  local bad = check_epoch(ARGV[1])
+  if bad then return bad end
+  if current_revision() ~= 0 then return {'seeded'} end
+  local holder = redis.call('GET', KEYS[7])
+  if own and holder ~= ARGV[2] then return {'lost'} end
+  if not own and holder and holder ~= ARGV[2] then return {'held'} end
+  redis.call('SET', KEYS[7], ARGV[2], 'PX', ARGV[3])
+  return nil
+end
+`;
+
+/** Reply {'ok', members left by an unfinished seed}, or {'held'} while another seeder's lease lives. */
+const SEED_BEGIN = writing(`${SEED_PRELUDE}
+local bad = seed_guard(false)
 if bad then return bad end
-if current_revision() ~= 0 or redis.call('ZCARD', KEYS[1]) ~= 0 then return {'busy'} end
-local seen, changes = {}, {}
-for line in string.gmatch(ARGV[3], '[^\\n]+') do
-  local m = split_line('+' .. line)
-  if not seen[m] then
-    seen[m] = true
-    changes[#changes + 1] = '+' .. line
+return {'ok', redis.call('ZCARD', KEYS[1])}
+`);
+
+/** ARGV[4]: how many members to remove. Reply {'ok', members left}. */
+const SEED_CLEAR = writing(`${SEED_PRELUDE}
+local bad = seed_guard(true)
+if bad then return bad end
+local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+local subjects, buckets = {}, {}
+for k = 1, #members do subjects[k], buckets[k] = to_subject(members[k]) end
+call_sliced('ZREM', KEYS[1], members, false)
+per_bucket('ZREM', subjects, buckets, false)
+call_sliced('HDEL', KEYS[6], members, false)
+return {'ok', redis.call('ZCARD', KEYS[1])}
+`);
+
+/** ARGV[4]: distinct members with their attributes, joined by newlines. Reply {'ok'}. */
+const SEED_CHUNK = writing(`${SEED_PRELUDE}
+local bad = seed_guard(true)
+if bad then return bad end
+local members, subjects, buckets, attrs = {}, {}, {}, {}
+for line in string.gmatch(ARGV[4], '[^\\n]+') do
+  local m, a = split_line('+' .. line)
+  members[#members + 1] = m
+  subjects[#members], buckets[#members] = to_subject(m)
+  if a ~= '' then
+    attrs[#attrs + 1] = m
+    attrs[#attrs + 1] = a
   end
 end
-return commit(ARGV[1], ARGV[2], changes, false)
+call_sliced('ZADD', KEYS[1], members, true)
+per_bucket('ZADD', subjects, buckets, true)
+call_sliced('HSET', KEYS[6], attrs, false)
+return {'ok'}
+`);
+
+/**
+ * ARGV: epoch, seeder id, retention. Commits the seeded members as revision 1: its changelog
+ * entry has no changes but the flag s=1 (the seed is too large for one entry), so a reader of
+ * it resyncs from a snapshot. Releases the lease. Reply {'ok', 1, committedAtMs}.
+ */
+const SEED_FINISH = writing(`
+local bad = check_epoch(ARGV[1])
+if bad then return bad end
+if current_revision() ~= 0 then return {'seeded'} end
+if redis.call('GET', KEYS[7]) ~= ARGV[2] then return {'lost'} end
+local rev = redis.call('INCR', KEYS[3])
+local at = now_ms()
+redis.call('XADD', KEYS[5], 'MAXLEN', ARGV[3], rev .. '-0', 'e', ARGV[1], 't', at, 'c', '', 's', '1')
+redis.call('DEL', KEYS[7])
+return {'ok', rev, at}
 `);
 
 /** ARGV: candidate epoch. Returns the store's epoch, creating it when absent (a new or emptied store). */
@@ -497,26 +578,30 @@ return e or ''
 `);
 
 /**
- * ARGV: the filter's 10 args, cursor (a scan position, '' = start), limit, scan budget.
- * Reply: {revision, cursor ('' = none), by-resource members...}. The page stops early (with a
- * cursor) once 'budget' members were scanned, so a sparse filter never blocks Redis for long.
+ * ARGV: the filter's 10 args, cursor (a scan position, '' = start), limit, scan budget, the most
+ * by-subject buckets to visit. Reply: {revision, cursor ('' = none), members scanned (a decimal
+ * string: an empty bucket counts 1/8), by-resource members...}. The step stops early (with a
+ * cursor) once 'budget' members were scanned or 'max buckets' buckets visited, so neither a
+ * sparse filter nor a walk over every bucket blocks Redis for long.
  */
 const READ = reading(`
+-- Revision 0 is the empty store; data there is an unfinished seed.
+if current_revision() == 0 then return {0, '', '0'} end
 local f = read_filter(1)
-local limit, budget = tonumber(ARGV[12]), tonumber(ARGV[13])
+local limit, budget, max_buckets = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local out, last, more = {}, nil, false
 local from = nil
 if ARGV[11] ~= '' then from = ARGV[11] end
-local stopped, exhausted = scan(f, from, budget, function(m, position)
+local stopped, exhausted, scanned = scan(f, from, budget, function(m, position)
   if #out == limit then more = true return true end
   out[#out + 1] = m
   last = position
   return false
-end)
+end, max_buckets)
 if exhausted then more = true last = stopped end
-local reply = {current_revision(), more and last or ''}
+local reply = {current_revision(), more and last or '', tostring(scanned)}
 with_attributes(out)
-for k = 1, #out do reply[k + 2] = out[k] end
+for k = 1, #out do reply[k + 3] = out[k] end
 return reply
 `);
 
@@ -529,6 +614,8 @@ local bad = check_epoch(ARGV[1])
 if bad then return bad end
 local lo = '-'
 if ARGV[2] ~= '' then lo = '(' .. ARGV[2] end
+-- Revision 0 is the empty store; data there is an unfinished seed.
+if current_revision() == 0 then return {'ok', 0, {}} end
 local members = redis.call('ZRANGEBYLEX', KEYS[1], lo, '+', 'LIMIT', 0, tonumber(ARGV[3]))
 local reply = {'ok', current_revision(), members}
 if attrs_in_use() then reply[4] = attributes_of(members) end
@@ -539,7 +626,10 @@ return reply
 export const SCRIPTS = {
   gatehouseWrite: WRITE,
   gatehouseDeleteByFilter: DELETE_BY_FILTER,
-  gatehouseSeed: SEED,
+  gatehouseSeedBegin: SEED_BEGIN,
+  gatehouseSeedClear: SEED_CLEAR,
+  gatehouseSeedChunk: SEED_CHUNK,
+  gatehouseSeedFinish: SEED_FINISH,
   gatehouseIdentity: IDENTITY,
   gatehouseRollback: ROLLBACK,
   gatehouseRead: READ,

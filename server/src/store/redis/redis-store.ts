@@ -88,6 +88,11 @@ export interface RedisStoreOptions {
   readonly watchBlockMs?: number | undefined;
   /** The largest page `read` serves. Default 10 000. */
   readonly maxReadLimit?: number | undefined;
+  /**
+   * The most by-subject buckets one `read` script call visits (a read by subject type alone
+   * walks all 65,521 in calls of this many, so no single call blocks Redis for long). Default 4096.
+   */
+  readonly readBucketStep?: number | undefined;
 }
 
 /** A write committed on the Redis master that fewer than `waitReplicas` replicas acknowledged in time. */
@@ -115,12 +120,25 @@ export const DEFAULT_REDIS_CHANGELOG_RETENTION = 10_000;
 /** Index members a `read` page may scan before it returns early with a cursor. */
 const READ_SCAN_BUDGET = 10_000;
 /**
+ * By-subject buckets one read script call visits at most: an empty bucket costs Redis about a
+ * microsecond, so a call stays in milliseconds and a subject-type read of a small store takes
+ * 16 calls instead of one that walks all 65,521 buckets (over a second on a loaded host).
+ */
+export const DEFAULT_READ_BUCKET_STEP = 4096;
+/**
  * Group commit limits: writes per script call, script args per call (a write of 1,000 updates
  * is ~4,000), and calls in flight (more writes queue for the next call meanwhile).
  */
 const BATCH_LIMITS = { maxWrites: 64, maxArgs: 20_000, maxInFlight: 1 } as const;
-/** Seeding large relationship files takes one long script: give it its own patient connection. */
-const SEED_TIMEOUT_MS = 120_000;
+/**
+ * Seeding: relationships per script call (a few tens of milliseconds of Redis time each), how
+ * long the lease outlives the seeder's last step, how often a waiting replica looks again, and
+ * the timeout of one step (generous: a step is small, but the host may be loaded).
+ */
+const SEED_CHUNK_SIZE = 1000;
+const SEED_LEASE_MS = 30_000;
+const SEED_WAIT_MS = 200;
+const SEED_STEP_TIMEOUT_MS = 10_000;
 
 function newEpoch(): string {
   return BigInt(`0x${randomBytes(10).toString('hex')}`)
@@ -151,6 +169,7 @@ interface Settings {
   readonly chunkSize: number;
   readonly watchBlockMs: number;
   readonly maxReadLimit: number;
+  readonly readBucketStep: number;
 }
 
 function settingsOf(o: RedisStoreOptions): Settings {
@@ -163,6 +182,7 @@ function settingsOf(o: RedisStoreOptions): Settings {
     chunkSize: positiveInteger('snapshotChunkSize', o.snapshotChunkSize, 5000),
     watchBlockMs: positiveInteger('watchBlockMs', o.watchBlockMs, 1000),
     maxReadLimit: positiveInteger('maxReadLimit', o.maxReadLimit, DEFAULT_MAX_READ_LIMIT),
+    readBucketStep: positiveInteger('readBucketStep', o.readBucketStep, DEFAULT_READ_BUCKET_STEP),
   };
 }
 
@@ -372,18 +392,31 @@ export class RedisStore implements Store {
         },
       );
     }
-    const reply = (await this.run(
-      'gatehouseRead',
-      [...fa, after, page.limit, page.limit + READ_SCAN_BUDGET],
-      'reading relationships',
-    )) as Reply;
+    // A page is one or more bounded script calls (steps), each resuming where the last stopped.
+    // A page must reflect one revision, so a step that saw another revision than the first is
+    // dropped and the page ends before it, its cursor where that step began.
     const relationships: Relationship[] = [];
-    for (let i = 2; i < reply.length; i++) relationships.push(parseStoredRelationship(String(reply[i])));
-    const cursor = String(reply[1]);
+    let cursor = after;
+    let revision = -1;
+    let budget = page.limit + READ_SCAN_BUDGET;
+    for (;;) {
+      const reply = (await this.run(
+        'gatehouseRead',
+        [...fa, cursor, page.limit - relationships.length, budget, this.settings.readBucketStep],
+        'reading relationships',
+      )) as Reply;
+      const stepRevision = Number(reply[0]);
+      if (revision !== -1 && stepRevision !== revision) break;
+      revision = stepRevision;
+      for (let i = 3; i < reply.length; i++) relationships.push(parseStoredRelationship(String(reply[i])));
+      cursor = String(reply[1]);
+      budget -= Number(reply[2]);
+      if (cursor === '' || relationships.length >= page.limit || budget <= 0) break;
+    }
     return {
       relationships,
       nextCursor: cursor === '' ? undefined : encodeReadCursor(filter, cursor),
-      revision: Number(reply[0]),
+      revision,
     };
   }
 
@@ -469,25 +502,66 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Writes `relationships` as revision 1 when the store is empty (revision 0), atomically:
-   * true if this call seeded it, false if it held data already (another replica seeded first).
+   * Writes `relationships` as revision 1 when the store is empty (revision 0): true if this call
+   * seeded it, false if it held data already (another replica seeded it; a seed under way is
+   * waited for). The seed goes to Redis in chunks under a lease, so no call blocks Redis for
+   * long and replicas never interleave; see SEED_BEGIN in redis-scripts.ts.
    */
   async seedIfEmpty(relationships: Iterable<Relationship>): Promise<boolean> {
     this.assertOpen();
-    const args: (string | number)[] = [this.epoch, this.settings.retention];
-    const members: string[] = [];
-    for (const r of relationships) members.push(resourceMember(r) + attributesOf(r));
-    args.push(members.join('\n'));
-    const seeder = await this.openConnection(SEED_TIMEOUT_MS, false, 'seed');
-    try {
-      const reply = (await this.call('seeding', () =>
-        invoke(seeder, 'gatehouseSeed', this.keys, args),
-      )) as Reply;
+    // Duplicates collapse, the first one's attributes kept (as one script did before).
+    const lines = new Map<string, string>();
+    for (const r of relationships) {
+      const m = resourceMember(r);
+      if (!lines.has(m)) lines.set(m, m + attributesOf(r));
+    }
+    const seeder = await this.openConnection(SEED_STEP_TIMEOUT_MS, false, 'seed');
+    const id = newEpoch();
+    const step = async (name: ScriptName, extra: (string | number)[]): Promise<Reply> => {
+      const args =
+        name === 'gatehouseSeedFinish'
+          ? [this.epoch, id, this.settings.retention]
+          : [this.epoch, id, SEED_LEASE_MS, ...extra];
+      const reply = (await this.call('seeding', () => invoke(seeder, name, this.keys, args))) as Reply;
       if (reply[0] === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));
-      return reply[0] === 'ok';
+      return reply;
+    };
+    try {
+      let begun = await step('gatehouseSeedBegin', []);
+      // Another replica is seeding: wait for it to finish, or for its lease to lapse (it died).
+      while (begun[0] === 'held') {
+        await new Promise((resolve) => setTimeout(resolve, SEED_WAIT_MS));
+        begun = await step('gatehouseSeedBegin', []);
+      }
+      if (begun[0] !== 'ok') return false;
+      // Data at revision 0 is a seed that died half-way: remove it first (its file may differ).
+      let left = Number(begun[1]);
+      while (left > 0) {
+        const reply = await step('gatehouseSeedClear', [SEED_CHUNK_SIZE]);
+        if (reply[0] !== 'ok') return this.seedLost(reply);
+        left = Number(reply[1]);
+      }
+      const all = [...lines.values()];
+      for (let i = 0; i < all.length; i += SEED_CHUNK_SIZE) {
+        const reply = await step('gatehouseSeedChunk', [all.slice(i, i + SEED_CHUNK_SIZE).join('\n')]);
+        if (reply[0] !== 'ok') return this.seedLost(reply);
+      }
+      const done = await step('gatehouseSeedFinish', []);
+      if (done[0] !== 'ok') return this.seedLost(done);
+      const revision = Number(done[1]);
+      if (revision > this.highWater) this.highWater = revision;
+      return true;
     } finally {
       seeder.disconnect();
     }
+  }
+
+  /** A seed step found the store seeded meanwhile (false) or its lease taken over (an error). */
+  private seedLost(reply: Reply): false {
+    if (reply[0] === 'seeded') return false;
+    throw new UnavailableError(
+      `seeding Redis store '${this.options.storeName}' stopped: another replica took over its lease (this one was too slow); restart to retry`,
+    );
   }
 
   /** Failed calls by kind and reconnects since connect: for the service's metrics. */
@@ -599,6 +673,11 @@ export class RedisStore implements Store {
       return changeSet;
     }
     if (status === 'epoch') throw epochChanged(this.options.storeName, epoch, String(reply[1]));
+    if (status === 'seeding') {
+      throw new UnavailableError(
+        `Redis store '${this.options.storeName}' is being seeded from the policy files' relationships (or a replica died seeding it: a restarted replica completes it); retry shortly`,
+      );
+    }
     if (status === 'revision') {
       throw new FailedPreconditionError(
         `the store moved on: it is at revision ${reply[1]}, not the expected revision ${expect}; re-read the current state and retry`,

@@ -32,6 +32,12 @@ type Outcome =
   | { readonly kind: 'refused' }
   | { readonly kind: 'reset'; readonly why: string };
 
+// Set when the server logs that its drain began. With each request's connection (kept alive or
+// new) it goes into a reset's description, so a failure says which case it was: a reset on a
+// kept-alive connection is the server closing a connection under a request; one on a new
+// connection is a handshake the listener completed but never accepted before it closed.
+let drainLogged = false;
+
 function check(port: number, agent: Agent): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = request(
@@ -52,18 +58,24 @@ function check(port: number, agent: Agent): Promise<Outcome> {
             close: res.headers.connection === 'close',
           }),
         );
-        res.on('error', (err) => resolve({ kind: 'reset', why: `response: ${err.message}` }));
+        res.on('error', (err) =>
+          resolve({ kind: 'reset', why: `response: ${err.message} (${connectionState(req.reusedSocket)})` }),
+        );
       },
     );
     req.on('error', (err: NodeJS.ErrnoException) =>
       resolve(
         err.code === 'ECONNREFUSED'
           ? { kind: 'refused' }
-          : { kind: 'reset', why: `${err.code} ${err.message}` },
+          : { kind: 'reset', why: `${err.code} ${err.message} (${connectionState(req.reusedSocket)})` },
       ),
     );
     req.end(BODY);
   });
+}
+
+function connectionState(reused: boolean): string {
+  return `${reused ? 'kept-alive' : 'new'} connection, ${drainLogged ? 'after' : 'before'} the drain was logged`;
 }
 
 it(`answers or refuses every request of ${CLIENTS} keep-alive clients sending through SIGTERM; resets none`, async () => {
@@ -90,6 +102,7 @@ it(`answers or refuses every request of ${CLIENTS} keep-alive clients sending th
     createInterface({ input: child.stdout }).on('line', (line) => {
       const entry = JSON.parse(line) as { msg?: string; http?: string };
       if (entry.msg === 'ready') resolve(entry.http!);
+      if (entry.msg?.startsWith('shutting down') === true) drainLogged = true;
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code} before ready`)));
   });

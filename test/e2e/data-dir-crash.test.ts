@@ -39,6 +39,12 @@ describe('serve --data-dir survives kill -9 under write load', () => {
     running.push(first);
     const acked: { user: string; token: string }[] = [];
     let stop = false;
+    // Resolved by the write that brings the count to KILL_AFTER_ACKS: the kill waits for the
+    // writes, not for a time budget (a polled 30 s could run out on a loaded machine).
+    let onEnoughAcked: () => void = () => undefined;
+    const enoughAcked = new Promise<void>((resolve) => {
+      onEnoughAcked = resolve;
+    });
     const writer = async (w: number): Promise<void> => {
       for (let n = 0; !stop && n < 10_000; n++) {
         const user = `w${w}-${n}`;
@@ -49,14 +55,15 @@ describe('serve --data-dir survives kill -9 under write load', () => {
           if (response.status !== 200) return;
           const body = (await response.json()) as { writtenAt: { token: string } };
           acked.push({ user, token: body.writtenAt.token });
+          if (acked.length === KILL_AFTER_ACKS) onEnoughAcked();
         } catch {
           return; // the connection died with the process: this write was never acknowledged
         }
       }
     };
     const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
-    for (let i = 0; i < 3000 && acked.length < KILL_AFTER_ACKS; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    // Or every writer stopped first (a refused write): then the count below says so.
+    await Promise.race([enoughAcked, Promise.all(writers)]);
     expect(acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
     await first.stop('SIGKILL'); // mid-load: the writers are still sending
     stop = true;

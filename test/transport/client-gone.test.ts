@@ -79,10 +79,17 @@ describe('a client that goes away', () => {
     const [host, port] = server.httpAddress.split(':') as [string, string];
     const socket = connect(Number(port), host);
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(
-      'POST /v1/check HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"resou',
+    // `expect: 100-continue`: the server answers "100 Continue" once it has parsed the headers and
+    // handed the request on, so the client knows (no timing assumed) that the call is in flight.
+    const continued = new Promise<string>((resolve) =>
+      socket.once('data', (b: Buffer) => resolve(b.toString())),
     );
-    // Once the server is reading the body, the client leaves.
+    socket.write(
+      'POST /v1/check HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\nexpect: 100-continue\r\n\r\n',
+    );
+    expect(await continued).toMatch(/^HTTP\/1\.1 100 Continue/);
+    // Part of the body, then the client leaves.
+    socket.write('{"resou');
     await new Promise((resolve) => setImmediate(resolve));
     socket.destroy();
     await vi.waitFor(async () => expect((await errorCounts()).get('http Check CANCELLED')).toBe(1), PATIENCE);

@@ -26,7 +26,9 @@ function assertConsistent(node: ExplainNode, what: string): void {
   if (node.children.length === 0) return;
   const values = node.children.map(answerOf);
   const v = answerOf(node);
-  switch (node.kind) {
+  // `via.all(name)` is an arrow node whose children are all required (an `and`).
+  const kind = node.kind === 'arrow' && node.label.includes('.all(') ? 'intersection' : node.kind;
+  switch (kind) {
     case 'union':
     case 'relation':
     case 'arrow':

@@ -47,6 +47,13 @@ export function schemaModelOf(schema: Schema): SchemaModel {
   return model;
 }
 
+/** A resolved subject as the engine's numbers in `graph` (ids interned now: the graph moves on). */
+function subjectIn(graph: GraphIndex, subject: SubjectRef, typeIndex: number, node: number): ResolvedSubject {
+  const wildcard = subject.id === WILDCARD_ID;
+  const id = wildcard ? NOT_INTERNED : graph.interner(subject.type)!.lookup(subject.id);
+  return { typeIndex, id, node, wildcard };
+}
+
 /** A check whose names all exist and whose ids are well formed: only Resolver.check makes one. */
 export class ResolvedCheck implements CheckRequest {
   constructor(
@@ -72,9 +79,7 @@ export class ResolvedCheck implements CheckRequest {
 
   /** The subject as the engine's numbers in `graph` (ids interned now: the graph moves on). */
   subjectIn(graph: GraphIndex): ResolvedSubject {
-    const wildcard = this.subject.id === WILDCARD_ID;
-    const id = wildcard ? NOT_INTERNED : graph.interner(this.subject.type)!.lookup(this.subject.id);
-    return { typeIndex: this.subjectTypeIndex, id, node: this.subjectNode, wildcard };
+    return subjectIn(graph, this.subject, this.subjectTypeIndex, this.subjectNode);
   }
 }
 
@@ -96,9 +101,7 @@ export class ResolvedLookupResources implements LookupResourcesRequest {
   ) {}
 
   subjectIn(graph: GraphIndex): ResolvedSubject {
-    const wildcard = this.subject.id === WILDCARD_ID;
-    const id = wildcard ? NOT_INTERNED : graph.interner(this.subject.type)!.lookup(this.subject.id);
-    return { typeIndex: this.subjectTypeIndex, id, node: this.subjectNode, wildcard };
+    return subjectIn(graph, this.subject, this.subjectTypeIndex, this.subjectNode);
   }
 }
 

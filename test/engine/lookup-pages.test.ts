@@ -79,4 +79,25 @@ describe('lookupResourcePages under writes', () => {
     expect(walked[0]).not.toBe(streamed[0]);
     expect(walked.flatMap((p) => p.resourceIds)).toEqual(['d0', 'd0a', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6']);
   });
+
+  it('keeps no more answers than the engine option allows: an evicted answer is walked again', () => {
+    const { engine } = engineOf(
+      crmSchema,
+      [
+        'group:eng#member@user:mike',
+        'group:ops#member@user:john',
+        'doc:a#viewer@group:eng#member',
+        'doc:b#viewer@group:ops#member',
+      ],
+      { lookupCache: { maxEntries: 1, maxIds: 100 } },
+    );
+    const first = engine.lookupResources(base);
+    expect(engine.lookupResources(base)).toBe(first);
+    expect(engine.lookupResources({ ...base, subject: { type: 'user', id: 'john' } })).toEqual({
+      resourceIds: ['b'],
+    });
+    const again = engine.lookupResources(base);
+    expect(again).not.toBe(first);
+    expect(again).toEqual({ resourceIds: ['a'] });
+  });
 });

@@ -2,6 +2,7 @@
 // Consumers depend on the narrowest interface they need (the policy test runner on Checker).
 import type { GatehouseError } from '../errors.js';
 import type { ObjectRef, Relationship, SubjectRef } from '../model/relationship.js';
+import type { LookupCacheLimits } from './lookup-cache.js';
 
 /** What a request brings besides its question: condition parameters, extra relationships, time. */
 export interface RequestFacts {
@@ -165,6 +166,11 @@ export interface EngineOptions {
   readonly maxLookupPageSize: number;
   /** The request time when a request names none (ms since the epoch): expiry is judged against it. */
   readonly clock?: (() => number) | undefined;
+  /**
+   * Bounds on the LookupResources answers kept per graph version (engine/lookup-cache.ts);
+   * DEFAULT_LOOKUP_CACHE_LIMITS when unset. Benchmarks of the walk itself keep one answer.
+   */
+  readonly lookupCache?: LookupCacheLimits | undefined;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {

@@ -208,7 +208,7 @@ export class GraphIndex {
   ): GraphIndex {
     const graph = new GraphIndex(schema, ids);
     for (const slot of graph.slots.values()) slot.closure?.suspend();
-    // Rows come in key order, so one relation's rows follow each other: remember its edges.
+    // The store hands one edge set's rows together (memory store: groupOrder): remember its edges.
     let last:
       | { rt: string; rel: string; st: string; sr: string | undefined; wildcard: boolean; edges: EdgeSet }
       | undefined;

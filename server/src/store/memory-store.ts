@@ -176,7 +176,7 @@ export class MemoryStore implements Store {
    * a packed copy of only the loaded relationships removed since (LoadedRevision).
    */
   private static loaded(
-    { index, sortedRows }: { index: RelationshipIndex; sortedRows: Int32Array },
+    { index, loadedRows }: { index: RelationshipIndex; loadedRows: Int32Array },
     options: MemoryStoreOptions,
   ): MemoryStore {
     const store = new MemoryStore(options);
@@ -188,7 +188,7 @@ export class MemoryStore implements Store {
       store.feed.append(1, NO_CHANGES);
       return store;
     }
-    store.loadedRevision = new LoadedRevision(index, sortedRows);
+    store.loadedRevision = new LoadedRevision(index, loadedRows);
     store.feed.append(1, store.loadedRevision);
     return store;
   }
@@ -199,13 +199,14 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Every relationship, in key order, to `visitor` (plain ones as numbers of `objectIds`),
-   * synchronously, so no commit interleaves; returns the revision they are at. How the replica's
-   * graph is built without an object per relationship.
+   * Every relationship to `visitor` (plain ones as numbers of `objectIds`), each adjacency list's
+   * rows together (RelationshipIndex.groupedRows), synchronously, so no commit interleaves;
+   * returns the revision they are at. How the replica's graph is built without an object per
+   * relationship, and without the key ordering a sidecar that only answers checks never needs.
    */
   forEachNumbered(visitor: NumberedRelationshipVisitor): Revision {
     this.assertOpen();
-    this.index.rows.visitRows(this.index.orderedRows(), visitor);
+    this.index.rows.visitRows(this.index.groupedRows(), visitor);
     return this.current;
   }
 

@@ -1,7 +1,8 @@
 // The memory store's indexed relationship set: rows in a RelationshipTable, one ordered index by
 // canonical key (`resource#relation@subject`, which doubles as a prefix index by resource type,
 // resource and relation) and one by subject object then key, which serves subject reads and
-// deleteObject without scanning the whole set. Both indexes hold row numbers only.
+// deleteObject without scanning the whole set. Both indexes hold row numbers only; after a bulk
+// load each is built on its first use.
 import type { ObjectRef, Relationship } from '../model/relationship.js';
 import { WILDCARD_ID } from '../model/relationship.js';
 import {
@@ -14,7 +15,7 @@ import {
   SUBJECT_TYPE,
   WILDCARD_NUMBER,
 } from './relationship-table.js';
-import { keyOrder, subjectOrder } from './row-order.js';
+import { groupOrder, keyOrder, subjectOrder } from './row-order.js';
 import { type RowPosition, SortedRows } from './sorted-rows.js';
 import type { RelationshipFilter } from './store.js';
 
@@ -42,17 +43,32 @@ interface ResolvedFilter {
 }
 
 export class RelationshipIndex {
-  private readonly ordered: SortedRows;
+  /** The key ordering once built (see `ordered`); kept up to date from then on. */
+  private keyRows: SortedRows | undefined;
   /** The subject ordering once built (see `bySubject`); kept up to date from then on. */
   private subjectRows: SortedRows | undefined;
+  /** The bulk load's rows in `groupOrder`, until the graph build takes them or a write moves on. */
+  private loadOrder: Int32Array | undefined;
 
   private constructor(
     private readonly table: RelationshipTable,
-    sortedRows?: ArrayLike<number>,
+    loadOrder?: Int32Array,
   ) {
-    const byKey = (a: number, b: number): number => this.table.compare(a, b);
-    this.ordered =
-      sortedRows === undefined ? new SortedRows(byKey) : SortedRows.fromSorted(byKey, sortedRows);
+    this.loadOrder = loadOrder;
+    if (loadOrder === undefined) this.keyRows = new SortedRows((a, b) => this.table.compare(a, b));
+  }
+
+  /**
+   * Ordered by canonical key. After a bulk load, built on first use (a read, a scan, a snapshot,
+   * the first write), so a sidecar loaded from files starts without ranking every id string:
+   * about 0.6 s per million relationships (bench/RESULTS.md, footprint).
+   */
+  private get ordered(): SortedRows {
+    if (this.keyRows === undefined) {
+      const byKey = (a: number, b: number): number => this.table.compare(a, b);
+      this.keyRows = SortedRows.fromSorted(byKey, keyOrder(this.table, this.table.liveRows()));
+    }
+    return this.keyRows;
   }
 
   /**
@@ -77,39 +93,40 @@ export class RelationshipIndex {
    * with `touch`), built with one sort rather than one
    * ordered insert per relationship: how startup data is loaded. Also returns the rows in key order.
    */
-  static build(relationships: Iterable<Relationship>): { index: RelationshipIndex; sortedRows: Int32Array } {
+  static build(relationships: Iterable<Relationship>): { index: RelationshipIndex; loadedRows: Int32Array } {
     const table = new RelationshipTable();
     const rows: number[] = [];
     for (const r of relationships) rows.push(table.append(r));
-    return RelationshipIndex.sorted(table, rows);
+    return RelationshipIndex.deduplicated(table, rows);
   }
 
   /** As `build`, from chunks that arrive over time (a streamed data file): each chunk can be dropped once inserted. */
   static async buildFromChunks(
     chunks: AsyncIterable<readonly Relationship[]>,
-  ): Promise<{ index: RelationshipIndex; sortedRows: Int32Array }> {
+  ): Promise<{ index: RelationshipIndex; loadedRows: Int32Array }> {
     const table = new RelationshipTable();
     const rows: number[] = [];
     for await (const chunk of chunks) for (const r of chunk) rows.push(table.append(r));
-    return RelationshipIndex.sorted(table, rows);
+    return RelationshipIndex.deduplicated(table, rows);
   }
 
-  private static sorted(
+  /** Drops duplicate rows; `loadedRows`: the rows kept, in `groupOrder`. */
+  private static deduplicated(
     table: RelationshipTable,
     rows: number[],
-  ): { index: RelationshipIndex; sortedRows: Int32Array } {
+  ): { index: RelationshipIndex; loadedRows: Int32Array } {
     // Rows were appended in input order and the sort is stable: of equal rows, the last one
     // written is last, and it is the one kept (its condition and expiry win, as with `touch`).
-    const ordered = keyOrder(table, Int32Array.from(rows));
+    const ordered = groupOrder(table, Int32Array.from(rows));
     let kept = 0;
     for (let i = 0; i < ordered.length; i++) {
       const row = ordered[i] as number;
       if (i + 1 < ordered.length && table.sameRow(row, ordered[i + 1] as number)) table.discard(row);
       else ordered[kept++] = row;
     }
-    const sortedRows = ordered.subarray(0, kept);
+    const loadedRows = ordered.subarray(0, kept);
     table.indexRows();
-    return { index: new RelationshipIndex(table, sortedRows), sortedRows };
+    return { index: new RelationshipIndex(table, loadedRows), loadedRows };
   }
 
   get size(): number {
@@ -130,14 +147,16 @@ export class RelationshipIndex {
   insert(r: Relationship): number {
     const row = this.table.insert(r);
     if (row < 0) return -1 - row;
-    this.ordered.add(row);
+    this.loadOrder = undefined;
+    this.keyRows?.add(row);
     this.subjectRows?.add(row);
     return row;
   }
 
   remove(row: number): void {
     // Out of the orderings first: they compare by the row's strings, which removal may release.
-    this.ordered.delete(row);
+    this.loadOrder = undefined;
+    this.keyRows?.delete(row);
     this.subjectRows?.delete(row);
     this.table.remove(row);
   }
@@ -150,7 +169,8 @@ export class RelationshipIndex {
     }
     const marked = new Uint8Array(this.table.rowLimit);
     for (const row of rows) marked[row] = 1;
-    this.ordered.deleteMarked(marked);
+    this.loadOrder = undefined;
+    this.keyRows?.deleteMarked(marked);
     this.subjectRows?.deleteMarked(marked);
     for (const row of rows) this.table.remove(row);
   }
@@ -237,7 +257,16 @@ export class RelationshipIndex {
     }
   }
 
-  /** Every relationship, in key order. */
+  /**
+   * Every row number grouped as `groupOrder` groups them (each adjacency list of the graph one
+   * run): the bulk load's order, taken once, or the live rows sorted again after a write.
+   */
+  groupedRows(): Int32Array {
+    const rows = this.loadOrder ?? groupOrder(this.table, this.table.liveRows());
+    this.loadOrder = undefined;
+    return rows;
+  }
+
   /** Every row number in key order: 4 bytes a relationship, where `all()` costs an object graph each. */
   orderedRows(): Int32Array {
     const out = new Int32Array(this.table.size);

@@ -160,6 +160,16 @@ export class RelationshipTable {
     return this.rowEnd;
   }
 
+  /** Every row holding a relationship, in row-number order. */
+  liveRows(): Int32Array {
+    const free = new Uint8Array(this.rowEnd);
+    for (const row of this.freeRows) free[row] = 1;
+    const out = new Int32Array(this.count);
+    let i = 0;
+    for (let row = 0; row < this.rowEnd; row++) if (free[row] === 0) out[i++] = row;
+    return out;
+  }
+
   /** Field `field` of `row`. */
   field(row: number, field: number): number {
     return (this.chunks[row >>> CHUNK_SHIFT] as Int32Array)[(row & CHUNK_MASK) * FIELDS + field] as number;
@@ -259,7 +269,8 @@ export class RelationshipTable {
 
   /**
    * Stores `r` in a new row without looking for it or indexing it (numbering its strings): the
-   * bulk load's insert, which finds duplicates by sorting and indexes every row once at the end
+   * bulk load's insert, which finds duplicates by sorting (row-order.ts `groupOrder`) and defers
+   * the hash to first use
    * (`sameRow`, `discard`, `indexRows`). Returns the row.
    */
   append(r: Relationship): number {

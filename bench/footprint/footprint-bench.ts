@@ -15,6 +15,8 @@
 //     [--redis-seed writes --data FILE]   (--mode redis: seed Redis with batched writes of FILE's lines
 //     instead of the seeder's one seed script, which outlives its timeout on a loaded host; every
 //     `serve` then gets the schema only)
+//     [--serve-arg=--data-dir=DIR]   (more arguments for every `serve`; with a data dir, the first
+//     run seeds DIR from the files and later runs restart from it)
 import { spawn } from 'node:child_process';
 import { copyFileSync, createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +33,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     'settle-ms': { type: 'string', default: '3000' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    /** More arguments for every `serve` (e.g. `--serve-arg=--data-dir=/tmp/dd`). */
+    'serve-arg': { type: 'string', multiple: true, default: [] },
     mode: { type: 'string', default: 'files' },
     /** --mode api: the relationships to write, one per line. */
     data: { type: 'string' },
@@ -111,6 +115,7 @@ async function startServe(
       '127.0.0.1:0',
       '--log-level',
       'warn',
+      ...(values['serve-arg'] ?? []),
       ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },

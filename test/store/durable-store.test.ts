@@ -4,7 +4,9 @@ import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine } from '../../server/src/engine/create-engine.js';
 import { ChangelogTruncatedError, InvalidArgumentError, UnavailableError } from '../../server/src/errors.js';
+import { GraphIndex } from '../../server/src/graph/graph-index.js';
 import {
   formatRelationship,
   formatRelationshipWithAttributes,
@@ -15,6 +17,7 @@ import { DurableStore } from '../../server/src/store/durable/durable-store.js';
 import { decodeRecords, encodeRecord } from '../../server/src/store/durable/record-file.js';
 import { type LogFile, WriteAheadLog } from '../../server/src/store/durable/write-ahead-log.js';
 import { collectSnapshot } from '../../server/src/store/index.js';
+import { crmSchema } from '../engine/fixtures.js';
 import { PATIENT_MS, waitUntil } from '../support/wait-until.js';
 import { runStoreContract } from './store-contract.js';
 
@@ -167,6 +170,34 @@ describe('DurableStore', () => {
     // Writes carry on from the recovered revision.
     expect((await again.store.write([touch('doc:next#viewer@user:n')])).revision).toBe(22);
     await again.store.close();
+  });
+
+  it('shares its numbering with the graph built from it, at the durable revision, after a reopen too', async () => {
+    const dir = await tempDir();
+    const first = await DurableStore.open({ dataDir: dir }, seedOf('doc:a#owner@user:ann'));
+    await first.store.write([touch('doc:b#owner@user:bob')]);
+    await first.store.close();
+    const { store } = await DurableStore.open({ dataDir: dir });
+    await store.write([touch('doc:c#viewer@group:eng#member'), touch('group:eng#member@user:cy')]);
+    const graph = GraphIndex.fromNumbered(crmSchema, store.objectIds, (v) => store.forEachNumbered(v));
+    expect(graph.revision).toBe(await store.revision());
+    expect(graph.revision).toBe(3);
+    expect(graph.relationshipCount).toBe(4);
+    expect(graph.interner('user')).toBe(store.objectIds.interner('user'));
+    const engine = createEngine(crmSchema, graph);
+    const can = (doc: string, user: string) =>
+      engine.check({
+        resource: { type: 'doc', id: doc },
+        permission: 'view',
+        subject: { type: 'user', id: user },
+      });
+    expect([can('a', 'ann'), can('b', 'bob'), can('c', 'cy'), can('c', 'ann')]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    await store.close();
   });
 
   it('drops a torn tail record on start-up (it was never acknowledged) and carries on after it', async () => {

@@ -5,6 +5,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChangelogTruncatedError, FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
+import type { NumberedRelationshipVisitor, ObjectIds } from '../../model/object-ids.js';
 import type { Relationship } from '../../model/relationship.js';
 import { formatRelationshipWithAttributes, parseRelationship } from '../../model/relationship.js';
 import type { Logger } from '../../observability/logger.js';
@@ -178,6 +179,19 @@ export class DurableStore implements Store {
   /** fsyncs done so far: fewer than writes when writes shared one (group commit). */
   get syncs(): number {
     return this.wal.syncs;
+  }
+
+  /**
+   * The wrapped memory store's numbering of types and ids: the graph built from this store
+   * adopts it, so each id is held once in the process, as without a data dir.
+   */
+  get objectIds(): ObjectIds {
+    return this.inner.objectIds;
+  }
+
+  /** Every relationship as numbers of `objectIds`, at the durable revision it returns. */
+  forEachNumbered(visitor: NumberedRelationshipVisitor): Revision {
+    return this.inner.forEachNumbered(visitor) + this.offset;
   }
 
   async identity(): Promise<StoreIdentity> {

@@ -90,8 +90,8 @@ export class RelationshipIndex {
 
   /**
    * An index over `relationships` (duplicates collapse, the last one's condition and expiry kept, as
-   * with `touch`), built with one sort rather than one
-   * ordered insert per relationship: how startup data is loaded. Also returns the rows in key order.
+   * with `touch`), built with one sort by numbers rather than one ordered insert per relationship:
+   * how startup data is loaded. Also returns the rows kept, in `groupOrder`.
    */
   static build(relationships: Iterable<Relationship>): { index: RelationshipIndex; loadedRows: Int32Array } {
     const table = new RelationshipTable();

@@ -269,9 +269,9 @@ export class RelationshipTable {
 
   /**
    * Stores `r` in a new row without looking for it or indexing it (numbering its strings): the
-   * bulk load's insert, which finds duplicates by sorting (row-order.ts `groupOrder`) and defers
-   * the hash to first use
-   * (`sameRow`, `discard`, `indexRows`). Returns the row.
+   * bulk load's insert, which finds duplicates by sorting (row-order.ts `groupOrder`, then
+   * `sameRow` and `discard`) and leaves the hash to be built on first use (`indexRows`). Returns
+   * the row.
    */
   append(r: Relationship): number {
     const row = this.freeRows.pop() ?? this.rowEnd++;

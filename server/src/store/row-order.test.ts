@@ -7,7 +7,9 @@ import { parseRelationship, type Relationship, relationshipKey } from '../model/
 import { RelationshipIndex } from './relationship-index.js';
 import {
   FIELDS,
+  RELATION,
   RESOURCE_ID,
+  RESOURCE_TYPE,
   RelationshipTable,
   SUBJECT_ID,
   SUBJECT_RELATION,
@@ -65,7 +67,7 @@ describe('keyOrder / subjectOrder', () => {
 
 /** The row's numbers other than its ids: which of the graph's edge sets it belongs to. */
 function edgeSet(table: RelationshipTable, row: number): string {
-  return [0, 2, SUBJECT_TYPE, SUBJECT_RELATION].map((f) => table.field(row, f)).join(',');
+  return [RESOURCE_TYPE, RELATION, SUBJECT_TYPE, SUBJECT_RELATION].map((f) => table.field(row, f)).join(',');
 }
 
 describe('groupOrder', () => {

@@ -428,6 +428,23 @@ describe('RedisStore on a standalone redis-server', () => {
     expect((await store.write([touch('doc:a#viewer@user:x')])).revision).toBe(2);
   });
 
+  it('a replica waiting for the seed of another stops when it is closed, not when that lease ends', async () => {
+    const store = await connect();
+    const tag = `{gatehouse:t${storeCount}}`;
+    await server.cli('SET', `${tag}:seed`, 'busy-seeder', 'PX', '60000');
+    await server.cli('CONFIG', 'RESETSTAT');
+    const waiting = rejection(store.seedIfEmpty([parseRelationship('doc:a#viewer@user:x')]));
+    // It has asked for the lease and been told to wait.
+    await vi.waitFor(async () => {
+      const stats = await server.cli('INFO', 'commandstats');
+      expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0)).toBeGreaterThan(0);
+    }, PATIENCE);
+    await store.close();
+    expect(await waiting).toBeInstanceOf(UnavailableError);
+    expect(await server.cli('GET', `${tag}:seed`)).toBe('busy-seeder');
+    expect(await server.cli('EXISTS', `${tag}:rels`)).toBe('0');
+  });
+
   it('stores under different names share one Redis without seeing each other', async () => {
     const a = await connect();
     const b = await connect();

@@ -198,6 +198,8 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   private closed = false;
   private readonly watchers = new Set<AbortController>();
+  /** Connections of seeds in progress: closing the store disconnects them (see seedIfEmpty). */
+  private readonly seeders = new Set<RedisClient>();
   private readonly errors: Partial<Record<RedisErrorKind, number>> = {};
   /** The highest revision this instance has seen in the current epoch: a store below it lost writes. */
   private highWater = 0;
@@ -516,6 +518,7 @@ export class RedisStore implements Store {
       if (!lines.has(m)) lines.set(m, m + attributesOf(r));
     }
     const seeder = await this.openConnection(SEED_STEP_TIMEOUT_MS, false, 'seed');
+    this.seeders.add(seeder);
     const id = newEpoch();
     const step = async (name: ScriptName, extra: (string | number)[]): Promise<Reply> => {
       const args =
@@ -527,10 +530,14 @@ export class RedisStore implements Store {
       return reply;
     };
     try {
+      this.assertOpen(); // closed while the connection opened
       let begun = await step('gatehouseSeedBegin', []);
       // Another replica is seeding: wait for it to finish, or for its lease to lapse (it died).
+      // A store closed meanwhile (a replica shut down while it waited) stops here, not when
+      // the other's lease ends: that can be longer than a pod's grace period.
       while (begun[0] === 'held') {
         await new Promise((resolve) => setTimeout(resolve, SEED_WAIT_MS));
+        this.assertOpen();
         begun = await step('gatehouseSeedBegin', []);
       }
       if (begun[0] !== 'ok') return false;
@@ -552,6 +559,7 @@ export class RedisStore implements Store {
       if (revision > this.highWater) this.highWater = revision;
       return true;
     } finally {
+      this.seeders.delete(seeder);
       seeder.disconnect();
     }
   }
@@ -580,6 +588,9 @@ export class RedisStore implements Store {
     this.closed = true;
     for (const w of this.watchers) w.abort();
     this.watchers.clear();
+    // A seed under way fails its next step with UnavailableError (its writes are chunks under a
+    // lease: another replica completes or restarts the seed).
+    for (const seeder of this.seeders) seeder.disconnect();
     try {
       await this.client.quit();
     } catch {

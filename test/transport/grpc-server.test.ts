@@ -322,27 +322,57 @@ describe('standard services', () => {
     health.close();
   });
 
-  it('server reflection lists GatehouseService', async () => {
+  /** Requests on one ServerReflectionInfo stream (v1 or v1alpha); resolves to the answers in order. */
+  async function askReflectionAll(requests: readonly Any[], version = 'v1'): Promise<Any[]> {
     const require = createRequire(import.meta.url);
     const reflectionProto = require.resolve(
-      '@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto',
+      `@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`,
     );
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto, LOADER_OPTIONS)) as Any;
-    const reflection = new pkg.grpc.reflection.v1.ServerReflection(
+    const reflection = new pkg.grpc.reflection[version].ServerReflection(
       address,
       grpc.credentials.createInsecure(),
     );
-    const stream = reflection.ServerReflectionInfo();
-    const answer = new Promise<Any>((resolve, reject) => {
-      stream.once('data', resolve);
-      stream.once('error', reject);
-    });
-    stream.write({ listServices: '' });
-    const res = await answer;
-    stream.end();
+    try {
+      const stream = reflection.ServerReflectionInfo();
+      const answers: Any[] = [];
+      const done = new Promise<Any[]>((resolve, reject) => {
+        stream.on('data', (answer: Any) => answers.push(answer));
+        stream.once('end', () => resolve(answers));
+        stream.once('error', reject);
+      });
+      for (const request of requests) stream.write(request);
+      stream.end();
+      return await done;
+    } finally {
+      reflection.close();
+    }
+  }
+
+  async function askReflection(request: Any): Promise<Any> {
+    const [answer] = await askReflectionAll([request]);
+    return answer as Any;
+  }
+
+  it('server reflection lists GatehouseService', async () => {
+    const res = await askReflection({ listServices: '' });
     expect(res.listServicesResponse.service.map((s: Any) => s.name)).toContain(
       'gatehouse.v1.GatehouseService',
     );
-    reflection.close();
+  });
+
+  // What grpcurl asks before a call: the file descriptor that defines a symbol. It is built by the
+  // reflection library's protobufjs descriptor extension, so this also guards the one shared
+  // protobufjs the package overrides pin (package.json `overrides`).
+  it('server reflection describes GatehouseService with its methods', async () => {
+    const res = await askReflection({ fileContainingSymbol: 'gatehouse.v1.GatehouseService' });
+    const files: Buffer[] = res.fileDescriptorResponse.fileDescriptorProto;
+    expect(files.length).toBeGreaterThan(0);
+    const { FileDescriptorProto } = (await import('protobufjs/ext/descriptor/index.js')) as Any;
+    const decoded = files.map((bytes) => FileDescriptorProto.decode(bytes));
+    const gatehouse = decoded.find((f: Any) => f.package === 'gatehouse.v1');
+    const service = gatehouse?.service.find((s: Any) => s.name === 'GatehouseService');
+    const methods = service?.method.map((m: Any) => m.name) ?? [];
+    expect(methods).toEqual(expect.arrayContaining(['Check', 'CheckBatch', 'WriteRelationships', 'Watch']));
   });
 });

@@ -1,7 +1,7 @@
-// The gRPC server: GatehouseService plus grpc.health.v1 and server reflection, listening on
-// TCP or a unix socket, with a drain-then-force shutdown.
+// The gRPC server: GatehouseService plus grpc.health.v1 and server reflection (loaded on its first
+// call, see lazy-reflection.ts), listening on TCP or a unix socket, with a drain-then-force
+// shutdown.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { formatListenAddress, type ListenAddress } from '../../config/listen-address.js';
 import type { Logger } from '../../observability/logger.js';
@@ -11,6 +11,7 @@ import { grpcServerCredentials } from '../tls/grpc-credentials.js';
 import type { TlsFiles } from '../tls/tls-files.js';
 import { removeStaleSocket } from '../unix-socket.js';
 import { type GrpcHandlerDeps, gatehouseHandlers } from './handlers.js';
+import { addLazyReflection } from './lazy-reflection.js';
 import { gatehouseProto, reflectionPackageDefinition, SERVICE_NAME } from './proto.js';
 import { gatehouseServiceDefinition } from './service-definition.js';
 
@@ -40,7 +41,7 @@ export class GrpcServer {
     this.#server.addService(gatehouseServiceDefinition(gatehouseProto()), gatehouseHandlers(options));
     this.#health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
     this.#health.addToServer(this.#server);
-    new ReflectionService(reflectionPackageDefinition()).addToServer(this.#server);
+    addLazyReflection(this.#server, reflectionPackageDefinition);
   }
 
   /** Bind and start; resolves to the bound address (the real port when 0 was asked for). */

@@ -3,7 +3,9 @@
 // 1. write visibility: single-relationship writes through replica A paced at --rate writes/s;
 //    for each, a check on replica B at least as fresh as the write's token is sent as soon as
 //    the write is acknowledged: "issued on A → answered from B's graph" (write and check
-//    round trips included, so an upper bound on the replication delay);
+//    round trips included, so an upper bound on the replication delay), the write's own
+//    acknowledgement time beside it, and the share of a core each process (this load generator,
+//    A, B, Redis) used meanwhile: whether the host, not replication, sets the figure;
 // 2. checks/s at c=--concurrency: a replica with Redis attached vs one on the memory store,
 //    both serving the same policy directory; besides the rounds, --check-pairs pairs of
 //    --check-seconds runs, back to back with no writes between them and the order alternating
@@ -150,8 +152,9 @@ async function visibility(
   a: GatehouseClient,
   b: GatehouseClient,
   round: number,
-): Promise<{ latencies: number[]; failed: number }> {
+): Promise<{ latencies: number[]; acks: number[]; failed: number }> {
   const latencies: number[] = [];
+  const acks: number[] = [];
   let failed = 0;
   const total = rate * seconds;
   const start = performance.now();
@@ -172,6 +175,7 @@ async function visibility(
           failed++;
           return;
         }
+        acks.push(performance.now() - issued);
         const answer = await b.check(rel, { consistency: { atLeastAsFresh: writtenAt } });
         if (!answer.allowed) throw new Error(`replica B did not see ${rel}`);
         latencies.push(performance.now() - issued);
@@ -179,7 +183,7 @@ async function visibility(
     );
   }
   await Promise.all(pending);
-  return { latencies, failed };
+  return { latencies, acks, failed };
 }
 
 async function main(): Promise<void> {
@@ -217,12 +221,31 @@ async function main(): Promise<void> {
     );
     const p50s: number[] = [];
     const p99s: number[] = [];
+    const ackP50s: number[] = [];
+    const ackP99s: number[] = [];
+    // Share of a core each process used during the visibility phases: is the load generator itself the bottleneck?
+    const busy = { client: 0, a: 0, b: 0, redis: 0, wall: 0 };
     let failedWrites = 0;
     for (let round = 0; round < rounds; round++) {
-      const { latencies: lat, failed } = await visibility(a, b, round);
+      const before = {
+        client: process.cpuUsage(),
+        a: processCpu(pidA),
+        b: processCpu(pidB),
+        redis: await redisCpu(admin),
+        at: performance.now(),
+      };
+      const { latencies: lat, acks, failed } = await visibility(a, b, round);
+      const client = process.cpuUsage(before.client);
+      busy.client += (client.user + client.system) / 1e6;
+      busy.a += processCpu(pidA) - before.a;
+      busy.b += processCpu(pidB) - before.b;
+      busy.redis += (await redisCpu(admin)) - before.redis;
+      busy.wall += (performance.now() - before.at) / 1000;
       failedWrites += failed;
       p50s.push(quantile(lat, 0.5));
       p99s.push(quantile(lat, 0.99));
+      ackP50s.push(quantile(acks, 0.5));
+      ackP99s.push(quantile(acks, 0.99));
       // Rotate the order of the closed-loop phases so each sees the same share of machine noise.
       const phases: [string, () => Promise<void>][] = [
         [
@@ -276,6 +299,13 @@ async function main(): Promise<void> {
     console.log(`visibility writes that failed (not timed): ${failedWrites}`);
     console.log(
       `write on A → visible on B (at_least_as_fresh check answered): p50 ${median(p50s).toFixed(2)} ms, p99 ${median(p99s).toFixed(2)} ms (medians of the rounds' p50 and p99; rounds: ${p50s.map((x) => x.toFixed(2)).join('/')} | ${p99s.map((x) => x.toFixed(2)).join('/')})`,
+    );
+    console.log(
+      `… of which the write on A, issued → acknowledged: p50 ${median(ackP50s).toFixed(2)} ms, p99 ${median(ackP99s).toFixed(2)} ms`,
+    );
+    const share = (cpu: number): string => `${Math.round((100 * cpu) / busy.wall)}%`;
+    console.log(
+      `… CPU during the visibility phases, share of one core: load generator ${share(busy.client)}, replica A ${share(busy.a)}, replica B ${share(busy.b)}, Redis ${share(busy.redis)}`,
     );
     for (const [name, xs] of Object.entries(rows)) {
       console.log(`${name}: ${Math.round(median(xs))} (rounds ${xs.map(Math.round).join('/')})`);

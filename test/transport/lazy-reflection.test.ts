@@ -67,6 +67,51 @@ async function ask(requests: readonly Any[], version: 'v1' | 'v1alpha' = 'v1'): 
 }
 
 describe('server reflection loaded on its first call', () => {
+  it('leaves the server serving when the first call is cancelled while the library loads', async () => {
+    const fresh = new grpc.Server();
+    let built = 0;
+    addLazyReflection(fresh, () => {
+      built++;
+      return reflectionPackageDefinition();
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      fresh.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err === null ? resolve(p) : reject(err),
+      ),
+    );
+    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const stream = raw.makeBidiStreamRequest(
+        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+      );
+      const ended = new Promise<grpc.ServiceError>((resolve) => stream.once('error', resolve));
+      stream.on('data', () => {});
+      // list_services, then cancel at once: the server is still loading the library.
+      stream.write(Buffer.from([0x3a, 0x00]));
+      stream.cancel();
+      expect((await ended).code).toBe(grpc.status.CANCELLED);
+      // The same server still answers a reflection call afterwards.
+      const again = raw.makeBidiStreamRequest(
+        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+      );
+      const answer = new Promise<Buffer>((resolve, reject) => {
+        again.once('data', resolve);
+        again.once('error', reject);
+      });
+      again.write(Buffer.from([0x3a, 0x00]));
+      expect((await answer).length).toBeGreaterThan(0);
+      again.end();
+      expect(built).toBe(1);
+    } finally {
+      raw.close();
+      fresh.forceShutdown();
+    }
+  });
+
   it('builds nothing until asked, then answers calls that raced with the load', async () => {
     expect(definitionsBuilt).toBe(0);
     const [v1, v1alpha, both] = await Promise.all([

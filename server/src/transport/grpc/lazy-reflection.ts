@@ -110,6 +110,8 @@ export function addLazyReflection(server: Server, packageDefinition: () => Packa
         loading ??= loadReflection(packageDefinition);
         loading.then(
           (methods) => {
+            // A call the client cancelled while the library loaded has nobody left to answer.
+            if (call.cancelled || call.destroyed) return;
             const method = methods.get(path);
             if (method === undefined) {
               fail(call, status.UNIMPLEMENTED, `no reflection service ${service}`);

@@ -66,6 +66,19 @@ function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/**
+ * Resident memory by kind (/proc/PID/smaps_rollup): anonymous (the process's own: heap, buffers,
+ * malloc) and file-backed (pages of the node binary and libraries, shared with every process
+ * mapping them and reclaimable under pressure). RSS is their sum.
+ */
+function residentKinds(pid: number): { anonymousMb: number; fileMb: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const anonymousMb = kb('Anonymous') / 1024;
+  return { anonymousMb, fileMb: kb('Rss') / 1024 - anonymousMb };
+}
+
 /** CPU seconds (user + system) the process has used: on a shared machine, wall time alone misleads. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -76,6 +89,8 @@ interface Row {
   readyMs: number;
   cpuS: number;
   rssMb: number;
+  anonymousMb: number;
+  fileMb: number;
   relationships: number;
   heapUsedMb: number;
   heapTotalMb: number;
@@ -202,6 +217,7 @@ async function measure(s: Started, readyAt: number, relationships: number): Prom
   const cpuS = cpuSeconds(s.child.pid!);
   await sleep(Number(values['settle-ms']));
   const rssMb = rssBytes(s.child.pid!) / 2 ** 20;
+  const { anonymousMb, fileMb } = residentKinds(s.child.pid!);
   // Where the resident memory is, from the server's own process metrics.
   const metrics = await (await fetch(`http://${s.http}/metrics`)).text();
   const mb = (name: string): number =>
@@ -212,6 +228,8 @@ async function measure(s: Started, readyAt: number, relationships: number): Prom
     readyMs,
     cpuS,
     rssMb,
+    anonymousMb,
+    fileMb,
     relationships,
     heapUsedMb: mb('nodejs_heap_size_used_bytes'),
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
@@ -336,6 +354,9 @@ for (const [server, rows] of byServer) {
       readyCpuSPerM: Number((median(rows.map((r) => r.cpuS)) * perMillion).toFixed(2)),
       rssMb: Math.round(median(rows.map((r) => r.rssMb))),
       rssMbPerM: Math.round(median(rows.map((r) => r.rssMb)) * perMillion),
+      // Of RSS: anonymous (the process's own) and file-backed (the node binary's pages, shared).
+      anonymousMb: Math.round(median(rows.map((r) => r.anonymousMb))),
+      fileBackedMb: Math.round(median(rows.map((r) => r.fileMb))),
       runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb)]),
       lastRunHeapUsedTotalExternalMb: [
         rows.at(-1)!.heapUsedMb,

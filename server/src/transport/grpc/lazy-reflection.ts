@@ -77,7 +77,15 @@ function decodedCall(call: ServerDuplexStream<Buffer, Buffer>, method: LoadedMet
       call.resume();
     },
     write(response: unknown, _encoding, done) {
-      call.write(definition.responseSerialize(response), done);
+      let bytes: Buffer;
+      try {
+        bytes = definition.responseSerialize(response);
+      } catch {
+        fail(call, status.INTERNAL, 'a reflection answer could not be encoded');
+        done();
+        return;
+      }
+      call.write(bytes, done);
     },
     final(done) {
       call.end();
@@ -96,6 +104,8 @@ function decodedCall(call: ServerDuplexStream<Buffer, Buffer>, method: LoadedMet
   });
   call.on('end', () => decoded.push(null));
   call.on('error', () => decoded.destroy());
+  // The library's handler listens for data and end only: an error here must not go unheard.
+  decoded.on('error', () => call.destroy());
   return decoded;
 }
 
@@ -117,7 +127,11 @@ export function addLazyReflection(server: Server, packageDefinition: () => Packa
               fail(call, status.UNIMPLEMENTED, `no reflection service ${service}`);
               return;
             }
-            method.handler(decodedCall(call, method) as unknown as ServerDuplexStream<unknown, unknown>);
+            try {
+              method.handler(decodedCall(call, method) as unknown as ServerDuplexStream<unknown, unknown>);
+            } catch {
+              fail(call, status.INTERNAL, 'server reflection failed');
+            }
           },
           () => {
             loading = undefined;

@@ -1,7 +1,6 @@
 // The gRPC adapter against a real server on port 0, driven by a raw grpc-js client built from
 // the proto with proto-loader (independent of the server's protobufjs codecs): every method,
 // status codes and trailers, deadlines, message size, health and reflection.
-import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
@@ -15,6 +14,7 @@ import { GRPC_STATUS } from '../../server/src/transport/grpc/errors.js';
 import { PROTO_PATH } from '../../server/src/transport/grpc/proto.js';
 import { fixturePolicySet, SCHEMA_YAML, TOKEN } from '../service/fixture.js';
 import { LaggingStore } from '../service/lagging-store.js';
+import { askReflection } from './reflection-client.js';
 
 const LOADER_OPTIONS = {
   keepCase: false,
@@ -322,40 +322,13 @@ describe('standard services', () => {
     health.close();
   });
 
-  /** Requests on one ServerReflectionInfo stream (v1 or v1alpha); resolves to the answers in order. */
-  async function askReflectionAll(requests: readonly Any[], version = 'v1'): Promise<Any[]> {
-    const require = createRequire(import.meta.url);
-    const reflectionProto = require.resolve(
-      `@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`,
-    );
-    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto, LOADER_OPTIONS)) as Any;
-    const reflection = new pkg.grpc.reflection[version].ServerReflection(
-      address,
-      grpc.credentials.createInsecure(),
-    );
-    try {
-      const stream = reflection.ServerReflectionInfo();
-      const answers: Any[] = [];
-      const done = new Promise<Any[]>((resolve, reject) => {
-        stream.on('data', (answer: Any) => answers.push(answer));
-        stream.once('end', () => resolve(answers));
-        stream.once('error', reject);
-      });
-      for (const request of requests) stream.write(request);
-      stream.end();
-      return await done;
-    } finally {
-      reflection.close();
-    }
-  }
-
-  async function askReflection(request: Any): Promise<Any> {
-    const [answer] = await askReflectionAll([request]);
+  async function askOne(request: Any): Promise<Any> {
+    const [answer] = await askReflection(address, [request]);
     return answer as Any;
   }
 
   it('server reflection lists GatehouseService', async () => {
-    const res = await askReflection({ listServices: '' });
+    const res = await askOne({ listServices: '' });
     expect(res.listServicesResponse.service.map((s: Any) => s.name)).toContain(
       'gatehouse.v1.GatehouseService',
     );
@@ -365,7 +338,7 @@ describe('standard services', () => {
   // reflection library's protobufjs descriptor extension, so this also guards the one shared
   // protobufjs the package overrides pin (package.json `overrides`).
   it('server reflection describes GatehouseService with its methods', async () => {
-    const res = await askReflection({ fileContainingSymbol: 'gatehouse.v1.GatehouseService' });
+    const res = await askOne({ fileContainingSymbol: 'gatehouse.v1.GatehouseService' });
     const files: Buffer[] = res.fileDescriptorResponse.fileDescriptorProto;
     expect(files.length).toBeGreaterThan(0);
     const { FileDescriptorProto } = (await import('protobufjs/ext/descriptor/index.js')) as Any;

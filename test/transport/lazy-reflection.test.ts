@@ -1,32 +1,28 @@
 // Server reflection loaded on its first call (server/src/transport/grpc/lazy-reflection.ts): the
 // package definition is not built until a reflection call arrives, calls racing with the load,
-// both protocol versions and several requests on one stream are answered, and bytes that do not
-// decode end the call with INVALID_ARGUMENT.
-import { createRequire } from 'node:module';
+// both protocol versions and several requests on one stream are answered, a cancelled first call
+// leaves the server serving, and bytes that do not decode end the call with INVALID_ARGUMENT.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { addLazyReflection } from '../../server/src/transport/grpc/lazy-reflection.js';
 import { reflectionPackageDefinition } from '../../server/src/transport/grpc/proto.js';
+import { askReflection, rawReflectionCall } from './reflection-client.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: wire messages are dynamic JSON; the assertions check their shape
-type Any = Record<string, any>;
-const LOADER_OPTIONS = {
-  keepCase: false,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-} as const;
+/** list_services (field 7, an empty string), as bytes on the wire. */
+const LIST_SERVICES = Buffer.from([0x3a, 0x00]);
 
-let server: grpc.Server;
-let address: string;
-let definitionsBuilt = 0;
+const servers: grpc.Server[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.forceShutdown();
+});
 
-beforeAll(async () => {
-  server = new grpc.Server();
+/** A bare grpc-js server with lazy reflection only, bound to a free loopback port. */
+async function reflectingServer(): Promise<{ address: string; built: () => number }> {
+  const server = new grpc.Server();
+  servers.push(server);
+  let built = 0;
   addLazyReflection(server, () => {
-    definitionsBuilt++;
+    built++;
     return reflectionPackageDefinition();
   });
   const port = await new Promise<number>((resolve, reject) =>
@@ -34,121 +30,70 @@ beforeAll(async () => {
       err === null ? resolve(p) : reject(err),
     ),
   );
-  address = `127.0.0.1:${port}`;
-});
-
-afterAll(() => {
-  server.forceShutdown();
-});
-
-/** Requests on one ServerReflectionInfo stream; resolves to the answers in order. */
-async function ask(requests: readonly Any[], version: 'v1' | 'v1alpha' = 'v1'): Promise<Any[]> {
-  const require = createRequire(import.meta.url);
-  const proto = require.resolve(`@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`);
-  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(proto, LOADER_OPTIONS)) as Any;
-  const reflection = new pkg.grpc.reflection[version].ServerReflection(
-    address,
-    grpc.credentials.createInsecure(),
-  );
-  try {
-    const stream = reflection.ServerReflectionInfo();
-    const answers: Any[] = [];
-    const done = new Promise<Any[]>((resolve, reject) => {
-      stream.on('data', (answer: Any) => answers.push(answer));
-      stream.once('end', () => resolve(answers));
-      stream.once('error', reject);
-    });
-    for (const request of requests) stream.write(request);
-    stream.end();
-    return await done;
-  } finally {
-    reflection.close();
-  }
+  return { address: `127.0.0.1:${port}`, built: () => built };
 }
 
 describe('server reflection loaded on its first call', () => {
-  it('leaves the server serving when the first call is cancelled while the library loads', async () => {
-    const fresh = new grpc.Server();
-    let built = 0;
-    addLazyReflection(fresh, () => {
-      built++;
-      return reflectionPackageDefinition();
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      fresh.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err === null ? resolve(p) : reject(err),
-      ),
-    );
-    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  it('keeps serving reflection after its first call is cancelled by the client', async () => {
+    const { address, built } = await reflectingServer();
+    const client = new grpc.Client(address, grpc.credentials.createInsecure());
     try {
-      const stream = raw.makeBidiStreamRequest(
-        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-      );
-      const ended = new Promise<grpc.ServiceError>((resolve) => stream.once('error', resolve));
-      stream.on('data', () => {});
-      // list_services, then cancel at once: the server is still loading the library.
-      stream.write(Buffer.from([0x3a, 0x00]));
-      stream.cancel();
+      const first = rawReflectionCall(client);
+      const ended = new Promise<grpc.ServiceError>((resolve) => first.once('error', resolve));
+      first.on('data', () => {});
+      first.write(LIST_SERVICES);
+      first.cancel();
       expect((await ended).code).toBe(grpc.status.CANCELLED);
-      // The same server still answers a reflection call afterwards.
-      const again = raw.makeBidiStreamRequest(
-        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-      );
+      // The same server answers the next reflection call.
+      const again = rawReflectionCall(client);
       const answer = new Promise<Buffer>((resolve, reject) => {
         again.once('data', resolve);
         again.once('error', reject);
       });
-      again.write(Buffer.from([0x3a, 0x00]));
+      again.write(LIST_SERVICES);
       expect((await answer).length).toBeGreaterThan(0);
       again.end();
-      expect(built).toBe(1);
+      expect(built()).toBe(1);
     } finally {
-      raw.close();
-      fresh.forceShutdown();
+      client.close();
     }
   });
 
   it('builds nothing until asked, then answers calls that raced with the load', async () => {
-    expect(definitionsBuilt).toBe(0);
+    const { address, built } = await reflectingServer();
+    expect(built()).toBe(0);
     const [v1, v1alpha, both] = await Promise.all([
-      ask([{ listServices: '' }]),
-      ask([{ listServices: '' }], 'v1alpha'),
-      ask([{ listServices: '' }, { fileContainingSymbol: 'gatehouse.v1.CheckRequest' }]),
+      askReflection(address, [{ listServices: '' }]),
+      askReflection(address, [{ listServices: '' }], 'v1alpha'),
+      askReflection(address, [{ listServices: '' }, { fileContainingSymbol: 'gatehouse.v1.CheckRequest' }]),
     ]);
-    expect(definitionsBuilt).toBe(1);
+    expect(built()).toBe(1);
     for (const answers of [v1, v1alpha]) {
       expect(answers).toHaveLength(1);
-      expect(answers[0]?.listServicesResponse.service.map((s: Any) => s.name)).toContain(
+      expect(answers[0]?.listServicesResponse.service.map((s: { name: string }) => s.name)).toContain(
         'gatehouse.v1.GatehouseService',
       );
     }
     // One stream, two requests: answered in the order asked.
     expect(both.map((a) => a.messageResponse)).toEqual(['listServicesResponse', 'fileDescriptorResponse']);
-    await ask([{ listServices: '' }]);
-    expect(definitionsBuilt).toBe(1);
+    await askReflection(address, [{ listServices: '' }]);
+    expect(built()).toBe(1);
   });
 
   it('ends a call whose request does not decode with INVALID_ARGUMENT', async () => {
-    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    const { address } = await reflectingServer();
+    const client = new grpc.Client(address, grpc.credentials.createInsecure());
     try {
-      const stream = raw.makeBidiStreamRequest(
-        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-      );
+      const call = rawReflectionCall(client);
       const failed = new Promise<grpc.ServiceError>((resolve) => {
-        stream.on('data', () => {});
-        stream.once('error', resolve);
+        call.on('data', () => {});
+        call.once('error', resolve);
       });
       // Field 1 (host), length-delimited, whose length runs past the end of the message.
-      stream.write(Buffer.from([0x0a, 0x7f, 0x61]));
+      call.write(Buffer.from([0x0a, 0x7f, 0x61]));
       expect((await failed).code).toBe(grpc.status.INVALID_ARGUMENT);
     } finally {
-      raw.close();
+      client.close();
     }
   });
 });

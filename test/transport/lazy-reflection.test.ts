@@ -1,7 +1,8 @@
 // Server reflection loaded on its first call (server/src/transport/grpc/lazy-reflection.ts): the
 // package definition is not built until a reflection call arrives, calls racing with the load,
 // both protocol versions and several requests on one stream are answered, a cancelled first call
-// leaves the server serving, and bytes that do not decode end the call with INVALID_ARGUMENT.
+// leaves the server serving, a failed load is reported and retried, and bytes that do not decode
+// end the call with INVALID_ARGUMENT.
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addLazyReflection } from '../../server/src/transport/grpc/lazy-reflection.js';
@@ -16,21 +17,32 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.forceShutdown();
 });
 
-/** A bare grpc-js server with lazy reflection only, bound to a free loopback port. */
-async function reflectingServer(): Promise<{ address: string; built: () => number }> {
+/**
+ * A bare grpc-js server with lazy reflection only, bound to a free loopback port. `failFirst`
+ * makes the first build of the package definition throw; load errors are collected.
+ */
+async function reflectingServer(
+  failFirst = false,
+): Promise<{ address: string; built: () => number; loadErrors: unknown[] }> {
   const server = new grpc.Server();
   servers.push(server);
   let built = 0;
-  addLazyReflection(server, () => {
-    built++;
-    return reflectionPackageDefinition();
-  });
+  const loadErrors: unknown[] = [];
+  addLazyReflection(
+    server,
+    () => {
+      built++;
+      if (failFirst && built === 1) throw new Error('proto file unreadable');
+      return reflectionPackageDefinition();
+    },
+    (err) => loadErrors.push(err),
+  );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
       err === null ? resolve(p) : reject(err),
     ),
   );
-  return { address: `127.0.0.1:${port}`, built: () => built };
+  return { address: `127.0.0.1:${port}`, built: () => built, loadErrors };
 }
 
 describe('server reflection loaded on its first call', () => {
@@ -78,6 +90,22 @@ describe('server reflection loaded on its first call', () => {
     expect(both.map((a) => a.messageResponse)).toEqual(['listServicesResponse', 'fileDescriptorResponse']);
     await askReflection(address, [{ listServices: '' }]);
     expect(built()).toBe(1);
+  });
+
+  it('ends a call whose load failed with INTERNAL, reports the cause, and loads again on the next call', async () => {
+    const { address, built, loadErrors } = await reflectingServer(true);
+    const failure = await askReflection(address, [{ listServices: '' }]).then(
+      () => undefined,
+      (err: grpc.ServiceError) => err,
+    );
+    expect(failure?.code).toBe(grpc.status.INTERNAL);
+    expect(loadErrors.map((e) => (e as Error).message)).toEqual(['proto file unreadable']);
+    const [answer] = await askReflection(address, [{ listServices: '' }]);
+    expect(answer?.listServicesResponse.service.map((s: { name: string }) => s.name)).toContain(
+      'gatehouse.v1.GatehouseService',
+    );
+    expect(built()).toBe(2);
+    expect(loadErrors).toHaveLength(1);
   });
 
   it('ends a call whose request does not decode with INVALID_ARGUMENT', async () => {

@@ -109,8 +109,16 @@ function decodedCall(call: ServerDuplexStream<Buffer, Buffer>, method: LoadedMet
   return decoded;
 }
 
-/** Registers server reflection for the package; the library loads on the first reflection call. */
-export function addLazyReflection(server: Server, packageDefinition: () => PackageDefinition): void {
+/**
+ * Registers server reflection for the package; the library loads on the first reflection call.
+ * A load that fails ends the calls waiting on it with INTERNAL, is told to `onLoadError` (the
+ * cause: the caller logs it), and the next call tries again.
+ */
+export function addLazyReflection(
+  server: Server,
+  packageDefinition: () => PackageDefinition,
+  onLoadError: (err: unknown) => void = () => {},
+): void {
   let loading: Promise<Map<string, LoadedMethod>> | undefined;
   for (const service of VERSIONS) {
     const path = `/${service}/${METHOD}`;
@@ -118,6 +126,7 @@ export function addLazyReflection(server: Server, packageDefinition: () => Packa
       [METHOD]: (call: ServerDuplexStream<Buffer, Buffer>) => {
         call.pause();
         loading ??= loadReflection(packageDefinition);
+        const waitedOn = loading;
         loading.then(
           (methods) => {
             // A call the client cancelled while the library loaded has nobody left to answer.
@@ -133,9 +142,13 @@ export function addLazyReflection(server: Server, packageDefinition: () => Packa
               fail(call, status.INTERNAL, 'server reflection failed');
             }
           },
-          () => {
-            loading = undefined;
-            fail(call, status.INTERNAL, 'server reflection could not be loaded');
+          (err: unknown) => {
+            // Every call waiting on this load lands here: report the cause once, retry on the next.
+            if (loading === waitedOn) {
+              loading = undefined;
+              onLoadError(err);
+            }
+            fail(call, status.INTERNAL, 'server reflection could not be loaded: see the server log');
           },
         );
       },

@@ -41,7 +41,12 @@ export class GrpcServer {
     this.#server.addService(gatehouseServiceDefinition(gatehouseProto()), gatehouseHandlers(options));
     this.#health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
     this.#health.addToServer(this.#server);
-    addLazyReflection(this.#server, reflectionPackageDefinition);
+    addLazyReflection(this.#server, reflectionPackageDefinition, (err) =>
+      options.logger.warn(
+        { err },
+        'gRPC server reflection could not be loaded; the next reflection call retries',
+      ),
+    );
   }
 
   /** Bind and start; resolves to the bound address (the real port when 0 was asked for). */

@@ -7,6 +7,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GraphSnapshotCache,
+  type GraphSnapshotCacheOptions,
   type SnapshotRedis,
   SnapshotSchedule,
 } from '../../server/src/store/redis/graph-snapshot-cache.js';
@@ -39,7 +40,19 @@ function split(bytes: Uint8Array, sizes: readonly number[]): Uint8Array[] {
   return parts;
 }
 
-describe('GraphSnapshotCache', () => {
+// Every behaviour holds whichever way a load reads its chunks: through the shared client, or over
+// the cache's own connection (bulk-value-reader.ts), which falls back to the client on any doubt.
+describe.each([
+  ['through the client', false],
+  ['over its own connection', true],
+])('GraphSnapshotCache, loads reading %s', (_name, ownConnection) => {
+  const newCache = (options: Omit<GraphSnapshotCacheOptions, 'redis'>): GraphSnapshotCache =>
+    new GraphSnapshotCache({
+      redis: client,
+      ...options,
+      ...(ownConnection ? { bulkEndpoint: () => ({ host: '127.0.0.1', port: redis.port, db: 0 }) } : {}),
+    });
+
   it('returns exactly the bytes published, chunk for chunk, however they were split', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -47,7 +60,7 @@ describe('GraphSnapshotCache', () => {
         fc.array(fc.integer({ min: 1, max: 700 }), { maxLength: 20 }),
         fc.integer({ min: 1, max: 1024 }),
         async (bytes, sizes, chunkBytes) => {
-          const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix(), chunkBytes });
+          const cache = newCache({ keyPrefix: freshPrefix(), chunkBytes });
           const key = { schemaHash: 'h1', epoch: 'e1', revision: 7 };
           expect(await cache.publish(key, split(bytes, sizes))).toBe('published');
           const loaded = await cache.loadNewest('h1', 'e1');
@@ -62,7 +75,7 @@ describe('GraphSnapshotCache', () => {
 
   it('writes no chunk larger than chunkBytes', async () => {
     const prefix = freshPrefix();
-    const cache = new GraphSnapshotCache({ redis: client, keyPrefix: prefix, chunkBytes: 1000 });
+    const cache = newCache({ keyPrefix: prefix, chunkBytes: 1000 });
     const key = { schemaHash: 'h', epoch: 'e', revision: 1 };
     await cache.publish(key, [randomBytes(2500), randomBytes(1821)]);
     const lengths: number[] = [];
@@ -75,7 +88,7 @@ describe('GraphSnapshotCache', () => {
   });
 
   it('keeps the newest two per schema hash and pins the changelog at the oldest kept', async () => {
-    const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix() });
+    const cache = newCache({ keyPrefix: freshPrefix() });
     for (const revision of [10, 20, 30]) {
       expect(
         await cache.publish({ schemaHash: 'a', epoch: 'e', revision }, [Buffer.from(`a${revision}`)]),
@@ -95,8 +108,8 @@ describe('GraphSnapshotCache', () => {
 
   it('lets one replica publish at a time', async () => {
     const prefix = freshPrefix();
-    const first = new GraphSnapshotCache({ redis: client, keyPrefix: prefix });
-    const second = new GraphSnapshotCache({ redis: client, keyPrefix: prefix });
+    const first = newCache({ keyPrefix: prefix });
+    const second = newCache({ keyPrefix: prefix });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -123,7 +136,7 @@ describe('GraphSnapshotCache', () => {
   });
 
   it('reports a corrupted chunk, drops the entry, and never returns its bytes', async () => {
-    const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix(), chunkBytes: 100 });
+    const cache = newCache({ keyPrefix: freshPrefix(), chunkBytes: 100 });
     const key = { schemaHash: 'h', epoch: 'e', revision: 5 };
     await cache.publish(key, [randomBytes(1000)]);
     const original = await client.getBuffer(cache.chunkKey(key, 3));
@@ -137,7 +150,7 @@ describe('GraphSnapshotCache', () => {
   });
 
   it('checks an entry written before the CRC-32 (SHA-256 only) by its SHA-256', async () => {
-    const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix(), chunkBytes: 100 });
+    const cache = newCache({ keyPrefix: freshPrefix(), chunkBytes: 100 });
     const intact = { schemaHash: 'h', epoch: 'e', revision: 1 };
     const bytes = randomBytes(1000);
     await cache.publish(intact, [bytes]);
@@ -159,7 +172,7 @@ describe('GraphSnapshotCache', () => {
   });
 
   it('reports a truncated entry (a chunk gone, or cut short)', async () => {
-    const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix(), chunkBytes: 100 });
+    const cache = newCache({ keyPrefix: freshPrefix(), chunkBytes: 100 });
     const gone = { schemaHash: 'h', epoch: 'e', revision: 1 };
     await cache.publish(gone, [randomBytes(500)]);
     await client.del(cache.chunkKey(gone, 4));
@@ -174,13 +187,13 @@ describe('GraphSnapshotCache', () => {
   });
 
   it('never returns a snapshot from another store epoch', async () => {
-    const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix() });
+    const cache = newCache({ keyPrefix: freshPrefix() });
     await cache.publish({ schemaHash: 'h', epoch: 'old', revision: 9 }, [Buffer.from('old')]);
     expect(await cache.loadNewest('h', 'new')).toEqual({ status: 'miss' });
   });
 
   it('refuses keys that would escape the key layout', async () => {
-    const cache = new GraphSnapshotCache({ redis: client, keyPrefix: freshPrefix() });
+    const cache = newCache({ keyPrefix: freshPrefix() });
     await expect(cache.publish({ schemaHash: 'a:b', epoch: 'e', revision: 1 }, [])).rejects.toThrow(
       RangeError,
     );

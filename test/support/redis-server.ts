@@ -169,7 +169,8 @@ export class RedisServer {
       if (this.process !== child)
         throw new Error(`redis-server on port ${this.port} exited; see ${settings.logfile}`);
       const reply = await ask(this.port, 'PING');
-      return reply.startsWith('+PONG');
+      // A server with requirepass is up once it refuses an unauthenticated PING.
+      return reply.startsWith('+PONG') || reply.startsWith('-NOAUTH');
     });
   }
 }

@@ -8,6 +8,7 @@ import { crc32 } from 'node:zlib';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../../observability/index.js';
 import type { Revision } from '../store.js';
+import { type BulkEndpoint, readValues } from './bulk-value-reader.js';
 
 /** Snapshot chunks requested ahead while loading (each up to the chunk size, 256 KiB by default). */
 const CHUNKS_IN_FLIGHT = 8;
@@ -31,6 +32,13 @@ export interface GraphSnapshotCacheOptions {
   /** A schema hash with no snapshot published for this long stops pinning the changelog (default 24 h). */
   readonly staleAfterMs?: number | undefined;
   readonly logger?: Logger | undefined;
+  /**
+   * Where loads read chunks over a connection of their own (bulk-value-reader.ts), asked at each
+   * load; undefined (or no function) reads them through `redis`, as a TLS or Cluster client must.
+   */
+  readonly bulkEndpoint?: (() => BulkEndpoint | undefined) | undefined;
+  /** A load's own connection fails after this long without progress (default 10 s). */
+  readonly readTimeoutMs?: number | undefined;
   /** Injected clock (ms since the epoch). */
   readonly now?: (() => number) | undefined;
 }
@@ -66,6 +74,8 @@ export class GraphSnapshotCache {
   readonly #staleAfterMs: number;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
+  readonly #bulkEndpoint: (() => BulkEndpoint | undefined) | undefined;
+  readonly #readTimeoutMs: number;
 
   constructor(options: GraphSnapshotCacheOptions) {
     this.#redis = options.redis;
@@ -76,6 +86,8 @@ export class GraphSnapshotCache {
     this.#staleAfterMs = options.staleAfterMs ?? 24 * 3600_000;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#bulkEndpoint = options.bulkEndpoint;
+    this.#readTimeoutMs = options.readTimeoutMs ?? 10_000;
     if (this.#chunkBytes < 1) throw new RangeError('chunkBytes must be at least 1');
   }
 
@@ -248,45 +260,55 @@ export class GraphSnapshotCache {
     ) {
       return { status: 'corrupt', key, reason: 'metadata names no chunk count or size' };
     }
+    const keys = Array.from({ length: chunks }, (_, i) => `${base}:c:${i}`);
     // Every chunk lands in one buffer of the recorded size (its own ArrayBuffer, so 4-byte
     // aligned): the returned chunks are consecutive views of it, and a decoder may keep the bytes
-    // as its tables instead of copying them again. Each reply is copied once and dropped.
+    // as its tables instead of copying them again.
     const whole = Buffer.allocUnsafeSlow(bytes);
-    const out: Uint8Array[] = [];
-    // Entries carry both checksums; one written before the CRC existed is checked by its SHA-256.
-    const hash = meta.crc32 === undefined ? createHash('sha256') : undefined;
-    let crc = 0;
-    let offset = 0;
+    const endpoint = this.#bulkEndpoint?.();
+    if (endpoint !== undefined) {
+      // Over a connection of the cache's own that reads into one reused buffer (bulk-value-reader.ts
+      // says why); whatever goes wrong there, the client's reads below decide.
+      const assembly = new ChunkAssembly(key, whole, meta);
+      try {
+        const outcome = await readValues(endpoint, keys, assembly, { timeoutMs: this.#readTimeoutMs });
+        const result = assembly.result(outcome);
+        if (result.status === 'hit') return result;
+        this.#logger?.debug(
+          { reason: result.reason },
+          'snapshot read over its own connection refused; reading through the client',
+        );
+      } catch (err) {
+        this.#logger?.debug(
+          { err },
+          'snapshot read over its own connection failed; reading through the client',
+        );
+      }
+    }
+    return this.#readByClient(keys, new ChunkAssembly(key, whole, meta));
+  }
+
+  /** Reads the chunks through the shared client, several GETs in flight, each reply copied once and dropped. */
+  async #readByClient(keys: readonly string[], assembly: ChunkAssembly): Promise<LoadResult> {
     // Several GETs in flight at once (one connection pipelines them): the load is then bound by
     // Redis's and the socket's throughput instead of one round trip per chunk; each chunk is
     // hashed and copied while the next ones are on the wire.
     const fetched: Promise<Buffer | null>[] = [];
     const fetch = (i: number): void => {
-      if (i >= chunks) return;
-      const pending = this.#redis.getBuffer(`${base}:c:${i}`);
+      if (i >= keys.length) return;
+      const pending = this.#redis.getBuffer(keys[i] as string);
       pending.catch(() => undefined); // awaited below, unless an earlier chunk ended the read
       fetched[i] = pending;
     };
     for (let i = 0; i < CHUNKS_IN_FLIGHT; i++) fetch(i);
-    for (let i = 0; i < chunks; i++) {
+    for (let i = 0; i < keys.length; i++) {
       const chunk = await (fetched[i] as Promise<Buffer | null>);
       fetched[i] = DONE;
       fetch(i + CHUNKS_IN_FLIGHT);
-      if (chunk === null) return { status: 'corrupt', key, reason: `chunk ${i} of ${chunks} is missing` };
-      if (offset + chunk.byteLength > bytes) {
-        return { status: 'corrupt', key, reason: `chunk ${i} runs past the recorded size ${bytes}` };
-      }
-      if (hash === undefined) crc = crc32(chunk, crc);
-      else hash.update(chunk);
-      whole.set(chunk, offset);
-      out.push(whole.subarray(offset, offset + chunk.byteLength));
-      offset += chunk.byteLength;
+      if (!assembly.begin(i, chunk === null ? null : chunk.byteLength)) return assembly.result('stopped');
+      assembly.bytes(chunk as Buffer);
     }
-    if (offset !== bytes)
-      return { status: 'corrupt', key, reason: `${offset} bytes read, ${bytes} recorded` };
-    const intact = hash === undefined ? String(crc) === meta.crc32 : hash.digest('hex') === meta.sha256;
-    if (!intact) return { status: 'corrupt', key, reason: 'checksum mismatch' };
-    return { status: 'hit', key, chunks: out };
+    return assembly.result('done');
   }
 
   async #prune(schemaHash: string): Promise<void> {
@@ -317,6 +339,61 @@ export class GraphSnapshotCache {
 
   #entryKey(key: SnapshotKey): string {
     return `${this.#prefix}:${key.schemaHash}:${key.epoch}:${key.revision}`;
+  }
+}
+
+/**
+ * Puts a snapshot's chunks together as they arrive, from either reader: each copied into its place
+ * in `whole` and checksummed on the way, then checked against the entry's size and checksum.
+ */
+class ChunkAssembly {
+  readonly #chunks: Uint8Array[] = [];
+  // Entries carry both checksums; one written before the CRC existed is checked by its SHA-256.
+  readonly #hash;
+  #crc = 0;
+  #offset = 0;
+  #refused: string | undefined;
+
+  constructor(
+    private readonly key: SnapshotKey,
+    private readonly whole: Buffer,
+    private readonly meta: Readonly<Record<string, string>>,
+  ) {
+    this.#hash = meta.crc32 === undefined ? createHash('sha256') : undefined;
+  }
+
+  /** Chunk `index` of `length` bytes (null: missing) begins; false when that already refuses the entry. */
+  begin(index: number, length: number | null): boolean {
+    if (length === null) this.#refused = `chunk ${index} of ${this.meta.chunks} is missing`;
+    else if (this.#offset + length > this.whole.byteLength) {
+      this.#refused = `chunk ${index} runs past the recorded size ${this.whole.byteLength}`;
+    } else {
+      this.#chunks.push(this.whole.subarray(this.#offset, this.#offset + length));
+      return true;
+    }
+    return false;
+  }
+
+  bytes(view: Uint8Array): void {
+    if (this.#hash === undefined) this.#crc = crc32(view, this.#crc);
+    else this.#hash.update(view);
+    this.whole.set(view, this.#offset);
+    this.#offset += view.byteLength;
+  }
+
+  result(outcome: 'done' | 'stopped'): Exclude<LoadResult, { status: 'miss' }> {
+    const key = this.key;
+    if (this.#refused !== undefined) return { status: 'corrupt', key, reason: this.#refused };
+    if (outcome !== 'done') return { status: 'corrupt', key, reason: 'read stopped early' };
+    const bytes = this.whole.byteLength;
+    if (this.#offset !== bytes)
+      return { status: 'corrupt', key, reason: `${this.#offset} bytes read, ${bytes} recorded` };
+    const intact =
+      this.#hash === undefined
+        ? String(this.#crc) === this.meta.crc32
+        : this.#hash.digest('hex') === this.meta.sha256;
+    if (!intact) return { status: 'corrupt', key, reason: 'checksum mismatch' };
+    return { status: 'hit', key, chunks: this.#chunks };
   }
 }
 

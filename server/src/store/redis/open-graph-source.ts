@@ -4,11 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Relationship } from '../../model/relationship.js';
 import type { Logger } from '../../observability/logger.js';
+import type { BulkEndpoint } from './bulk-value-reader.js';
 import { GraphSnapshotCache } from './graph-snapshot-cache.js';
 import { RedisCompiledGraphSource } from './graph-snapshot-source.js';
-import { openRedisClient } from './redis-connection.js';
+import { openRedisClient, type RedisClient } from './redis-connection.js';
 import { checkStoreName } from './redis-layout.js';
-import { parseRedisUrl } from './redis-url.js';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { electReseeder } from './reseed-election.js';
 
 /** A compiled-graph source with the client it owns; `close()` waits for a publish in flight. */
@@ -48,10 +49,32 @@ export interface OpenGraphSourceOptions {
 
 const DEFAULT_RESEED_BID_WINDOW_MS = 2000;
 
+/**
+ * Where snapshot loads read their chunks over a connection of their own: the server the cache's
+ * client is connected to right now (for Sentinel, the current master), with the same login. None
+ * over TLS (the reader speaks plain TCP) or on a Cluster (the chunks' node is the client's to
+ * route to); those loads read through the client.
+ */
+function bulkEndpoint(target: RedisTarget, client: RedisClient): BulkEndpoint | undefined {
+  if (target.tls || target.mode === 'cluster' || !('stream' in client) || client.status !== 'ready') {
+    return undefined;
+  }
+  const { remoteAddress, remotePort } = client.stream;
+  if (remoteAddress === undefined || remotePort === undefined) return undefined;
+  return {
+    host: remoteAddress,
+    port: remotePort,
+    username: target.username,
+    password: target.password,
+    db: target.db,
+  };
+}
+
 /** Connect a RedisCompiledGraphSource for `storeName` on the Redis named by `url`. */
 export async function openGraphSource(options: OpenGraphSourceOptions): Promise<OpenedGraphSource> {
   checkStoreName(options.storeName);
-  const client = await openRedisClient(parseRedisUrl(options.url), {
+  const target = parseRedisUrl(options.url);
+  const client = await openRedisClient(target, {
     connectTimeoutMs: options.connectTimeoutMs ?? 1000,
     // A snapshot chunk is up to 256 KiB: allow a slow link more than the store's per-command bound.
     commandTimeoutMs: 10_000,
@@ -63,6 +86,7 @@ export async function openGraphSource(options: OpenGraphSourceOptions): Promise<
     redis: client,
     keyPrefix: `{gatehouse:${options.storeName}}`,
     logger: options.logger,
+    bulkEndpoint: () => bulkEndpoint(target, client),
   });
   const source = new RedisCompiledGraphSource({ cache, logger: options.logger });
   const tag = `{gatehouse:${options.storeName}}`;

@@ -9,7 +9,7 @@
 //                 measured run is a replica that starts from that compiled snapshot.
 // Run (after `npm run build`):
 //   node --import tsx bench/datasets/cli.ts --dataset group-visibility --size M --out /tmp/gv-M
-//   node --import tsx bench/footprint/footprint-bench.ts --policies /tmp/gv-M [--runs 3] [--settle-ms 3000]
+//   node --import tsx bench/footprint/footprint-bench.ts --policies /tmp/gv-M [--runs 3] [--settle-ms 3000] [--steady-ms 12000]
 //     [--mode files|api|redis] [--data /tmp/gv-M/data.txt] [--batch 1000]
 //     [--server OTHER/server/dist/cli/main.js]   (another build, e.g. `git archive` of a base commit)
 //     [--redis-seed writes --data FILE]   (--mode redis: seed Redis with batched writes of FILE's lines
@@ -32,6 +32,12 @@ const { values } = parseArgs({
     policies: { type: 'string' },
     runs: { type: 'string', default: '3' },
     'settle-ms': { type: 'string', default: '3000' },
+    /**
+     * Steady RSS is read this long after ready (0: not read). V8 shrinks a heap grown by the load
+     * (its young generation's 16 MiB semi-spaces) only in the memory reducer's collection, 8 s
+     * after the last full one: an idle sidecar's resident memory from then on.
+     */
+    'steady-ms': { type: 'string', default: '12000' },
     'node-arg': { type: 'string', multiple: true, default: [] },
     /** More arguments for every `serve` (e.g. `--serve-arg=--data-dir=/tmp/dd`). */
     'serve-arg': { type: 'string', multiple: true, default: [] },
@@ -91,6 +97,9 @@ interface Row {
   rssMb: number;
   anonymousMb: number;
   fileMb: number;
+  /** RSS and its anonymous part at --steady-ms after ready (NaN when not read). */
+  steadyRssMb: number;
+  steadyAnonymousMb: number;
   relationships: number;
   heapUsedMb: number;
   heapTotalMb: number;
@@ -234,8 +243,16 @@ async function measure(s: Started, readyAt: number, relationships: number): Prom
     heapUsedMb: mb('nodejs_heap_size_used_bytes'),
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
+    steadyRssMb: Number.NaN,
+    steadyAnonymousMb: Number.NaN,
     ...(s.graphSnapshotLoaded === undefined ? {} : { graphSnapshotLoaded: s.graphSnapshotLoaded }),
   };
+  const steadyMs = Number(values['steady-ms']);
+  if (steadyMs > 0) {
+    await sleep(Math.max(0, readyAt + steadyMs - performance.now()));
+    row.steadyRssMb = rssBytes(s.child.pid!) / 2 ** 20;
+    row.steadyAnonymousMb = residentKinds(s.child.pid!).anonymousMb;
+  }
   await stop(s.child);
   return row;
 }
@@ -357,7 +374,12 @@ for (const [server, rows] of byServer) {
       // Of RSS: anonymous (the process's own) and file-backed (the node binary's pages, shared).
       anonymousMb: Math.round(median(rows.map((r) => r.anonymousMb))),
       fileBackedMb: Math.round(median(rows.map((r) => r.fileMb))),
-      runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb)]),
+      // Once V8's memory reducer has shrunk what the load grew (--steady-ms after ready).
+      steadyRssMb: Math.round(median(rows.map((r) => r.steadyRssMb))),
+      steadyRssMbPerM: Math.round(median(rows.map((r) => r.steadyRssMb)) * perMillion),
+      steadyAnonymousMb: Math.round(median(rows.map((r) => r.steadyAnonymousMb))),
+      // Per run: ms to ready, CPU s to ready, RSS at --settle-ms, RSS at --steady-ms.
+      runs: rows.map((r) => [Math.round(r.readyMs), r.cpuS, Math.round(r.rssMb), Math.round(r.steadyRssMb)]),
       lastRunHeapUsedTotalExternalMb: [
         rows.at(-1)!.heapUsedMb,
         rows.at(-1)!.heapTotalMb,

@@ -11,6 +11,7 @@ import {
   UnavailableError,
 } from '../../server/src/errors.js';
 import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import { createLogger } from '../../server/src/observability/logger.js';
 import { subjectBucketOf } from '../../server/src/store/redis/redis-layout.js';
 import {
   RedisStore,
@@ -527,6 +528,85 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(log.received.map((c) => c.changes.map((x) => formatRelationship(x.relationship)))).toEqual(
       written.map((c) => c.changes.map((x) => formatRelationship(x.relationship))),
     );
+  });
+
+  it('a watcher follows the change feed: another instance’s writes reach it with no changelog read', async () => {
+    // No idle check while the test runs (it would be a legitimate read on a stalled machine).
+    const a = await connect({ watchBlockMs: 600_000 });
+    const b = await RedisStore.connect({
+      url: server.url,
+      storeName: `t${storeCount}`,
+      commandTimeoutMs: 10_000,
+    });
+    open.push(b);
+    await b.write([touch('doc:before#viewer@user:x')]); // committed before the watch: read from the changelog
+    const calls = async (command: string): Promise<number> =>
+      Number(
+        new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await server.cli('INFO', 'commandstats'))?.[1] ??
+          0,
+      );
+    const log = record(a, 0);
+    await vi.waitFor(() => expect(log.received).toHaveLength(1), PATIENCE);
+    const [xreads, publishes] = [await calls('xread'), await calls('publish')];
+    for (let i = 0; i < 20; i++) await b.write([touch(`doc:d${i}#viewer@user:x`)]);
+    await vi.waitFor(() => expect(log.received).toHaveLength(21), PATIENCE);
+    expect(log.received.map((c) => c.revision)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    expect(formatRelationship(log.received[20]!.changes[0]!.relationship)).toBe('doc:d19#viewer@user:x');
+    // One PUBLISH per write (from the script), and not one XREAD.
+    expect(await calls('publish')).toBe(publishes + 20);
+    expect(await calls('xread')).toBe(xreads);
+    log.stop();
+    expect(await log.ended).toBeUndefined();
+  });
+
+  it('an ACL user without the feed channel still writes, and its watchers read the changelog instead', async () => {
+    const acl = await RedisServer.start();
+    try {
+      // Keys but no channels (Redis 7's default for a new ACL user), and keys plus the feed.
+      await acl.cli('ACL', 'SETUSER', 'keysonly', 'on', '>pw', '~{gatehouse:*}*', 'resetchannels', '+@all');
+      await acl.cli(
+        'ACL',
+        'SETUSER',
+        'withfeed',
+        'on',
+        '>pw',
+        '~{gatehouse:*}*',
+        '&{gatehouse:*}:changelog:feed',
+        '+@all',
+      );
+      for (const [user, refused] of [
+        ['keysonly', true],
+        ['withfeed', false],
+      ] as const) {
+        const lines: string[] = [];
+        const store = await RedisStore.connect({
+          url: `redis://${user}:pw@127.0.0.1:${acl.port}`,
+          storeName: user,
+          commandTimeoutMs: 10_000,
+          watchBlockMs: 100,
+          logger: createLogger('warn', { write: (line: string) => lines.push(line) }),
+        });
+        open.push(store);
+        const log = record(store, 0);
+        const other = await RedisStore.connect({
+          url: `redis://${user}:pw@127.0.0.1:${acl.port}`,
+          storeName: user,
+        });
+        open.push(other);
+        for (let i = 0; i < 5; i++)
+          expect((await other.write([touch(`doc:d${i}#viewer@user:x`)])).revision).toBe(i + 1);
+        await vi.waitFor(
+          () => expect(log.received.map((c) => c.revision)).toEqual([1, 2, 3, 4, 5]),
+          PATIENCE,
+        );
+        expect(lines.some((l) => l.includes('refused the change feed'))).toBe(refused);
+        log.stop();
+        expect(await log.ended).toBeUndefined();
+      }
+    } finally {
+      await Promise.all(open.splice(0).map((s) => s.close()));
+      await acl.stop();
+    }
   });
 
   it('with waitReplicas and no replica, a write reports that it committed but is not replicated', async () => {

@@ -74,3 +74,38 @@ export function decodeEntries(
   }
   return out;
 }
+
+/** One message of the store's change feed (StoreKeys.changeFeed). */
+export interface FeedMessage {
+  readonly revision: Revision;
+  readonly epoch: string;
+  readonly committedAt: number;
+  /** The change lines as the changelog entry holds them; undefined for a seed, which carries none. */
+  readonly changes: string | undefined;
+}
+
+/**
+ * Parses `<revision> <epoch> <commit ms>\n<changes>` or `<revision> <epoch> <commit ms> s`;
+ * undefined for anything else (a reader then falls back to the changelog).
+ */
+export function parseFeedMessage(message: string): FeedMessage | undefined {
+  const newline = message.indexOf('\n');
+  const head = (newline < 0 ? message : message.slice(0, newline)).split(' ');
+  const revision = Number(head[0]);
+  const committedAt = Number(head[2]);
+  const epoch = head[1];
+  if (
+    !Number.isSafeInteger(revision) ||
+    revision < 1 ||
+    epoch === undefined ||
+    !Number.isFinite(committedAt)
+  ) {
+    return undefined;
+  }
+  if (newline >= 0 && head.length === 3) {
+    return { revision, epoch, committedAt, changes: message.slice(newline + 1) };
+  }
+  if (newline < 0 && head.length === 4 && head[3] === 's')
+    return { revision, epoch, committedAt, changes: undefined };
+  return undefined;
+}

@@ -19,8 +19,8 @@ export interface ConnectionOptions {
   /**
    * Send the commands issued in one event-loop turn in one socket write (ioredis auto-
    * pipelining). On the shared connection, where concurrent writes each send a script: a write
-   * syscall on loopback costs ~100 µs here, more than the script itself. Never on a connection
-   * that blocks (a watcher's XREAD).
+   * syscall on loopback costs ~100 µs here, more than the script itself. Not on a watcher's
+   * connections, which send one command at a time.
    */
   readonly autoPipelining?: boolean | undefined;
 }

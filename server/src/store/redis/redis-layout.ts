@@ -31,6 +31,12 @@ export interface StoreKeys {
   /** Stream: one entry per revision, id `<revision>-0`, fields e (epoch), t (commit ms), c (changes). */
   readonly changelog: string;
   /**
+   * Pub/sub channel (not a key; the scripts name it `<changelog>:feed`): every change set as it
+   * commits, `<revision> <epoch> <commit ms>\n<changes>`, or `<revision> <epoch> <commit ms> s`
+   * for a seed. Watchers follow it and read the changelog only to fill a gap.
+   */
+  readonly changeFeed: string;
+  /**
    * Hash: by-resource member → its attributes (`[condition…][expiration:…]`), only for the
    * relationships that have a condition or an expiry; absent while none has.
    */
@@ -63,6 +69,7 @@ export function storeKeys(storeName: string): StoreKeys {
     revision: `${tag}:revision`,
     epoch: `${tag}:epoch`,
     changelog: `${tag}:changelog`,
+    changeFeed: `${tag}:changelog:feed`,
     attributes: `${tag}:attrs`,
     seed: `${tag}:seed`,
   };

@@ -202,6 +202,11 @@ local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb,
   local rev = redis.call('INCR', KEYS[3])
   at = at or now_ms()
   redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0', 'e', epoch, 't', at, 'c', joined)
+  -- The same change set on the store's feed channel (storeKeys().changeFeed), which watchers stay
+  -- subscribed to: they issue no command per change and read the changelog only for a gap.
+  -- pcall: the write has committed by now, and an ACL user without the channel (NOPERM) must not
+  -- turn it into an error reply; its watchers fall back to reading the changelog.
+  redis.pcall('PUBLISH', KEYS[5] .. ':feed', rev .. ' ' .. epoch .. ' ' .. at .. '\\n' .. joined)
   return {'ok', rev, at, result}
 end
 
@@ -550,6 +555,8 @@ if redis.call('GET', KEYS[7]) ~= ARGV[2] then return {'lost'} end
 local rev = redis.call('INCR', KEYS[3])
 local at = now_ms()
 redis.call('XADD', KEYS[5], 'MAXLEN', ARGV[3], rev .. '-0', 'e', ARGV[1], 't', at, 'c', '', 's', '1')
+-- No changes on the feed (too many): 's' sends watchers to the changelog, which says resync.
+redis.pcall('PUBLISH', KEYS[5] .. ':feed', rev .. ' ' .. ARGV[1] .. ' ' .. at .. ' s')
 redis.call('DEL', KEYS[7])
 return {'ok', rev, at}
 `);

@@ -1,6 +1,7 @@
 // RedisStore: the Store contract on Redis (standalone, Sentinel or Cluster), shared by every
 // replica that names the same store. Each mutation is one Lua script (redis-scripts.ts), so it
-// is atomic and totally ordered by the revision counter; watchers tail the changelog stream.
+// is atomic and totally ordered by the revision counter; watchers follow the store's change
+// feed (pub/sub) and read the changelog stream only for gaps.
 // Loaded only through a dynamic import, so the embedded memory store never loads ioredis.
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -84,7 +85,7 @@ export interface RedisStoreOptions {
   readonly changelogRetention?: number | undefined;
   /** Relationships per snapshot chunk. Default 5 000. */
   readonly snapshotChunkSize?: number | undefined;
-  /** How long a watcher blocks before it re-checks the epoch. Default 1000 ms. */
+  /** How long a watcher waits with nothing new before it checks the epoch and revision. Default 1000 ms. */
   readonly watchBlockMs?: number | undefined;
   /** The largest page `read` serves. Default 10 000. */
   readonly maxReadLimit?: number | undefined;
@@ -198,6 +199,7 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   private closed = false;
   private readonly watchers = new Set<AbortController>();
+  private feedRefusedLogged = false;
   /** Connections of seeds in progress: closing the store disconnects them (see seedIfEmpty). */
   private readonly seeders = new Set<RedisClient>();
   private readonly errors: Partial<Record<RedisErrorKind, number>> = {};
@@ -487,6 +489,14 @@ export class RedisStore implements Store {
       subscribe: (listener) => {
         this.commitListeners.add(listener);
         return () => this.commitListeners.delete(listener);
+      },
+      feedRefused: (err) => {
+        if (this.feedRefusedLogged) return;
+        this.feedRefusedLogged = true;
+        this.options.logger?.warn(
+          { err, store: this.options.storeName, channel: this.keys.changeFeed },
+          'Redis refused the change feed subscription (grant the ACL user the channel): watchers read the changelog instead, one command per change',
+        );
       },
     });
     const watchers = this.watchers;

@@ -1,15 +1,29 @@
-// RedisStore.watch: one dedicated connection per watcher, blocked in XREAD on the changelog.
-// Between blocks it re-reads the epoch, so a Redis that lost its data (FLUSHALL, a restart
-// without persistence) is reported even when nobody writes. A lost connection ends the
-// iteration with UnavailableError; the caller retries from its last applied revision.
+// RedisStore.watch: each watcher follows the store's change feed (a pub/sub channel the write
+// scripts publish every change set on) and keeps a second connection for commands, used only to
+// read the changelog stream when the feed leaves a gap (revisions committed before the watcher
+// subscribed, or a message the feed did not bring) and to check the store's epoch and revision
+// when nothing has arrived for a while, so a Redis that lost its data (FLUSHALL, a restart
+// without persistence) is reported even when nobody writes. Why a feed rather than a blocking
+// XREAD per change: each XREAD re-issued after a change costs the replica a socket send and
+// Redis a command, per replica and per change; a feed message costs neither.
+// A lost connection ends the iteration with UnavailableError; the caller retries from its last
+// applied revision.
 // Change sets the same RedisStore commits are delivered as soon as their write is answered
-// (when they continue the sequence), without waiting for the XREAD that brings them too; the
-// XREAD's copies of revisions already delivered are skipped, so each revision comes once, in order.
+// (when they continue the sequence); the feed's and the changelog's copies of revisions already
+// delivered are skipped, so each revision comes once, in order.
 import type { ChangeSet, Revision } from '../store.js';
 import { checkWatchRevision } from '../store-arguments.js';
-import { decodeEntries, entryRevision, epochChanged, field, type StreamEntry } from './redis-changelog.js';
+import {
+  decodeEntries,
+  entryRevision,
+  epochChanged,
+  type FeedMessage,
+  field,
+  parseFeedMessage,
+  type StreamEntry,
+} from './redis-changelog.js';
 import { type RedisClient, unavailable } from './redis-connection.js';
-import type { StoreKeys } from './redis-layout.js';
+import { decodeChanges, type StoreKeys } from './redis-layout.js';
 
 export interface WatchParams {
   readonly storeName: string;
@@ -18,11 +32,11 @@ export interface WatchParams {
   readonly epoch: string;
   readonly after: Revision;
   readonly signal?: AbortSignal | undefined;
-  /** Opens the watcher's own connection (no reconnects: a loss ends the watch). */
+  /** Opens one of the watcher's two connections (no reconnects: a loss ends the watch). */
   readonly open: () => Promise<RedisClient>;
-  /** How long one XREAD blocks before the epoch is checked again. */
+  /** How long the watcher waits with nothing new before it checks the store's epoch and revision. */
   readonly blockMs: number;
-  /** Entries fetched per XREAD. */
+  /** Entries fetched per changelog read. */
   readonly batch: number;
   /** The highest revision the store instance has seen in this epoch, and telling it of a new one. */
   readonly highWater: () => Revision;
@@ -31,25 +45,101 @@ export interface WatchParams {
   readonly rolledBack: (epoch: string, seen: Revision) => Promise<Error>;
   /** Registers a listener for the change sets this store instance commits; returns its removal. */
   readonly subscribe?: ((listener: CommitListener) => () => void) | undefined;
+  /**
+   * Told when Redis refuses the feed subscription (NOPERM: an ACL user without the channel); the
+   * watcher then waits in a blocking changelog read instead, one command per change.
+   */
+  readonly feedRefused?: ((err: unknown) => void) | undefined;
 }
 
 /** Told of each change set the store instance committed, with the epoch it was committed in. */
 export type CommitListener = (epoch: string, changeSet: ChangeSet) => void;
 
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
-type XReadOutcome = { readonly reply: XReadReply } | { readonly failed: unknown };
 
-/** Own commits held while an earlier revision is still on its way; beyond this they are dropped (XREAD brings them). */
-const MAX_AHEAD = 10_000;
+/**
+ * Change sets held while an earlier revision is still on its way, in characters of their change
+ * lines (own commits counted at ~100 per change); beyond this they are dropped and the changelog
+ * brings them. Bounds a watcher's memory while it catches up on a long changelog.
+ */
+const MAX_AHEAD_CHARS = 8 * 1024 * 1024;
+
+/** A change set held until the sequence reaches it: an own commit, or a feed message decoded on delivery. */
+type Held = ChangeSet | FeedChanges;
+type FeedChanges = FeedMessage & { readonly changes: string };
+
+/** What a held change set counts against MAX_AHEAD_CHARS. */
+function heldChars(held: Held): number {
+  return typeof held.changes === 'string' ? held.changes.length : held.changes.length * 100;
+}
 
 export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet, void, undefined> {
   checkWatchRevision(p.after, Number.MAX_SAFE_INTEGER);
   if (aborted(p)) return;
   const conn = await p.open();
-  const stop = (): void => conn.disconnect();
+  let feed: RedisClient | undefined;
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const stop = (): void => {
+    conn.disconnect();
+    feed?.disconnect();
+    poke(); // a watcher waiting for the feed ends now
+  };
   let unsubscribe: (() => void) | undefined;
   p.signal?.addEventListener('abort', stop, { once: true });
   try {
+    let last = p.after;
+    const ahead = new Map<Revision, Held>();
+    let aheadChars = 0;
+    /** The highest revision the feed brought: every lower one it did not bring needs the changelog. */
+    let feedHigh = 0;
+    let needRead = false;
+    /** Why the watch must end, found by a listener between turns of the loop. */
+    let failure: Error | undefined;
+    const hold = (held: Held): void => {
+      const chars = heldChars(held);
+      if (held.revision <= last || ahead.has(held.revision) || aheadChars + chars > MAX_AHEAD_CHARS) return;
+      ahead.set(held.revision, held);
+      aheadChars += chars;
+    };
+
+    // Subscribe before reading where the store stands, so nothing committed after that read is missed.
+    feed = await p.open();
+    if (aborted(p)) return;
+    feed.on('message', (_channel: string, message: string) => {
+      const m = parseFeedMessage(message);
+      if (m === undefined) needRead = true;
+      else if (m.epoch !== p.epoch) failure ??= epochChanged(p.storeName, p.epoch, m.epoch);
+      else {
+        if (m.revision > feedHigh) feedHigh = m.revision;
+        // A seed carries no changes: the changelog's entry for it says what to do (resync).
+        if (m.changes === undefined) needRead = true;
+        else hold(m as FeedChanges);
+      }
+      poke();
+    });
+    let following = true;
+    try {
+      await feed.subscribe(p.keys.changeFeed);
+      feed.on('end', () => {
+        failure ??= unavailable(new Error('the change feed connection closed'), 'watching the changelog');
+        poke();
+      });
+    } catch (err) {
+      if (aborted(p)) return;
+      if (!/NOPERM/.test(err instanceof Error ? err.message : String(err)))
+        throw unavailable(err, 'starting a watch');
+      // The ACL user may not subscribe to the channel: follow the changelog alone (as before the
+      // feed existed), and say so.
+      following = false;
+      feed.disconnect();
+      p.feedRefused?.(err);
+    }
+
     const start = await stateOf(conn, p, 'starting a watch');
     if (start === undefined) return;
     const [rev, epoch] = start;
@@ -57,75 +147,91 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
     // Asking for a revision this store reported but no longer has: it lost writes.
     if (p.after > rev && p.after <= p.highWater()) throw await p.rolledBack(p.epoch, p.after);
     checkWatchRevision(p.after, rev);
-    let last = p.after;
-    // Own commits past `last`, by revision, until the sequence reaches them.
-    const ahead = new Map<Revision, ChangeSet>();
-    let wake: (() => void) | undefined;
+    needRead = rev > last;
     unsubscribe = p.subscribe?.((epoch, changeSet) => {
-      if (epoch !== p.epoch || changeSet.revision <= last || ahead.size >= MAX_AHEAD) return;
-      ahead.set(changeSet.revision, changeSet);
-      const w = wake;
-      wake = undefined;
-      w?.();
+      if (epoch !== p.epoch) return;
+      hold(changeSet);
+      poke();
     });
-    let reading: Promise<XReadOutcome> | undefined;
+
+    let checkedAt = Date.now();
     while (!aborted(p)) {
+      if (failure !== undefined) throw failure;
       for (let next = ahead.get(last + 1); next !== undefined; next = ahead.get(last + 1)) {
         ahead.delete(next.revision);
-        if (aborted(p)) return;
-        p.saw(next.revision);
-        yield next;
-        last = next.revision;
-      }
-      for (const r of ahead.keys()) if (r <= last) ahead.delete(r);
-      if (reading === undefined) {
-        reading = conn
-          .xread('COUNT', p.batch, 'BLOCK', p.blockMs, 'STREAMS', p.keys.changelog, `${last}-0`)
-          .then(
-            (reply) => ({ reply: reply as XReadReply }),
-            (failed: unknown) => ({ failed }),
-          );
-      }
-      const woken = new Promise<undefined>((resolve) => {
-        wake = () => resolve(undefined);
-      });
-      const outcome = await Promise.race([reading, woken]);
-      wake = undefined;
-      // An own commit arrived first: deliver it; the XREAD stays in flight.
-      if (outcome === undefined) continue;
-      reading = undefined;
-      if ('failed' in outcome) {
-        if (aborted(p)) return;
-        throw unavailable(outcome.failed, 'watching the changelog');
-      }
-      const { reply } = outcome;
-      if (reply === null) {
-        // Idle: a store that lost its data has no new entries to tell us so.
-        const state = await stateOf(conn, p, 'watching the changelog');
-        if (state === undefined) return;
-        const [now, current] = state;
-        if (current !== p.epoch) throw epochChanged(p.storeName, p.epoch, current);
-        if (now < last) throw await p.rolledBack(p.epoch, last);
-        continue;
-      }
-      for (const changeSet of decodeEntries(
-        p.storeName,
-        p.epoch,
-        last,
-        unseen(p, last, reply[0]?.[1] ?? []),
-      )) {
-        // A reply that raced with the abort is dropped: nothing is delivered after stop.
+        aheadChars -= heldChars(next);
+        const changeSet =
+          typeof next.changes === 'string' ? fromFeed(next as FeedChanges) : (next as ChangeSet);
         if (aborted(p)) return;
         p.saw(changeSet.revision);
         yield changeSet;
         last = changeSet.revision;
+        checkedAt = Date.now();
       }
+      for (const [r, held] of ahead) {
+        if (r > last) continue;
+        ahead.delete(r);
+        aheadChars -= heldChars(held);
+      }
+      // The feed is in commit order: a revision below one it brought, and not held, never comes.
+      if (feedHigh > last && !ahead.has(last + 1)) needRead = true;
+      if (needRead || !following) {
+        // Without the feed (an ACL user without the channel), wait in the changelog read itself.
+        const blocking = !needRead;
+        needRead = false;
+        const from = `${last}-0`;
+        let reply: XReadReply;
+        try {
+          reply = (await (blocking
+            ? conn.xread('COUNT', p.batch, 'BLOCK', p.blockMs, 'STREAMS', p.keys.changelog, from)
+            : conn.xread('COUNT', p.batch, 'STREAMS', p.keys.changelog, from))) as XReadReply;
+        } catch (err) {
+          if (aborted(p)) return;
+          throw unavailable(err, 'watching the changelog');
+        }
+        const entries = reply?.[0]?.[1] ?? [];
+        for (const changeSet of decodeEntries(p.storeName, p.epoch, last, unseen(p, last, entries))) {
+          // A reply that raced with the abort is dropped: nothing is delivered after stop.
+          if (aborted(p)) return;
+          p.saw(changeSet.revision);
+          yield changeSet;
+          last = changeSet.revision;
+        }
+        checkedAt = Date.now();
+        if (entries.length >= p.batch) needRead = true; // more where these came from
+        if (!blocking || reply !== null) continue;
+      } else {
+        // Wait for the feed or an own commit. With nothing delivered for blockMs (an idle store,
+        // or a gap the feed does not fill), ask the store where it stands.
+        const woken = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), Math.max(0, checkedAt + p.blockMs - Date.now()));
+          wake = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+        });
+        wake = undefined;
+        if (woken) continue;
+      }
+      // Idle: a store that lost its data has no new changes to tell us so.
+      const state = await stateOf(conn, p, 'watching the changelog');
+      if (state === undefined) return;
+      checkedAt = Date.now();
+      const [now, current] = state;
+      if (current !== p.epoch) throw epochChanged(p.storeName, p.epoch, current);
+      if (now < last) throw await p.rolledBack(p.epoch, last);
+      if (now > last) needRead = true;
     }
   } finally {
     unsubscribe?.();
     p.signal?.removeEventListener('abort', stop);
     conn.disconnect();
+    feed?.disconnect();
   }
+}
+
+function fromFeed(m: FeedChanges): ChangeSet {
+  return { revision: m.revision, changes: decodeChanges(m.changes), committedAt: m.committedAt };
 }
 
 /**

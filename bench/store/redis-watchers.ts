@@ -1,0 +1,100 @@
+// What following a store costs as the fleet grows: N watchers (each on a RedisStore of its own,
+// as N replicas would be) follow single-relationship writes paced at R/s from one more store,
+// against a redis-server this script starts on a free loopback port (never 6379) and stops.
+// Reports, per N: Redis's CPU per write (INFO cpu), this process's CPU per write (the writer and
+// the N watchers together), the commands Redis ran per write (INFO commandstats, those a script
+// runs included), and the time
+// from issuing a write to each watcher receiving it (p50 / p99 over every delivery).
+//
+// Run: npx tsx bench/store/redis-watchers.ts [--watchers 1,4,16] [--writes 3000] [--rate 500]
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { parseRelationship } from '../../server/src/model/relationship.js';
+import { RedisStore } from '../../server/src/store/redis/redis-store.js';
+import { RedisServer } from '../../test/support/redis-server.js';
+
+const { values } = parseArgs({
+  options: {
+    watchers: { type: 'string', default: '1,4,16' },
+    writes: { type: 'string', default: '3000' },
+    rate: { type: 'string', default: '500' },
+  },
+});
+const writes = Number(values.writes);
+const rate = Number(values.rate);
+
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
+  return user + sys;
+}
+
+async function commandCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  return [...info.matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+
+const server = await RedisServer.start();
+const admin = new Redis(server.port, '127.0.0.1');
+try {
+  for (const n of values.watchers.split(',').map(Number)) {
+    const storeName = `w${n}`;
+    const url = server.url;
+    const writer = await RedisStore.connect({ url, storeName });
+    const followers = await Promise.all(
+      Array.from({ length: n }, () => RedisStore.connect({ url, storeName })),
+    );
+    const issuedAt: number[] = [];
+    const delays: number[] = [];
+    let delivered = 0;
+    const aborts = followers.map(() => new AbortController());
+    const following = followers.map(async (store, k) => {
+      for await (const change of store.watch(0, aborts[k]?.signal)) {
+        delays.push(performance.now() - (issuedAt[change.revision] ?? Number.NaN));
+        delivered++;
+      }
+    });
+    // Let every watcher subscribe before the first write.
+    await new Promise((r) => setTimeout(r, 200));
+    const [cpu0, calls0, own0] = [await redisCpu(admin), await commandCalls(admin), process.cpuUsage()];
+    const start = performance.now();
+    for (let i = 0; i < writes; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const revision = i + 1;
+      issuedAt[revision] = performance.now();
+      await writer.write([
+        { operation: 'touch', relationship: parseRelationship(`doc:d${i}#viewer@user:u${i % 97}`) },
+      ]);
+    }
+    while (delivered < writes * n) await new Promise((r) => setTimeout(r, 5));
+    const own = process.cpuUsage(own0);
+    const [cpu1, calls1] = [await redisCpu(admin), await commandCalls(admin)];
+    for (const a of aborts) a.abort();
+    await Promise.allSettled(following);
+    await Promise.all([writer, ...followers].map((s) => s.close()));
+    delays.sort((a, b) => a - b);
+    console.log(
+      JSON.stringify({
+        watchers: n,
+        writes,
+        rate,
+        redisCpuUsPerWrite: Math.round(((cpu1 - cpu0) * 1e6) / writes),
+        redisCommandsPerWrite: Number(((calls1 - calls0) / writes).toFixed(2)),
+        clientCpuUsPerWrite: Math.round((own.user + own.system) / writes),
+        deliveryMs: {
+          p50: Number(quantile(delays, 0.5).toFixed(3)),
+          p99: Number(quantile(delays, 0.99).toFixed(3)),
+        },
+      }),
+    );
+  }
+} finally {
+  admin.disconnect();
+  await server.stop();
+}

@@ -165,6 +165,24 @@ describe('watchChangelog', () => {
     await w.done;
   });
 
+  it('reads once, not again and again, for a revision the feed named but the changelog never held', async () => {
+    const redis = fakeRedis({ revision: 0, epoch: EPOCH });
+    const w = start(redis);
+    await turn();
+    redis.publish(message(99, '+doc:z#viewer@user:x')); // no script sent this
+    await turn();
+    expect(redis.reads.map((r) => r.from)).toEqual(['0-0']);
+    redis.reads[0]?.reply([]);
+    await turn();
+    await turn();
+    expect(redis.reads).toHaveLength(1);
+    redis.publish(message(1, '+doc:a#viewer@user:x'));
+    await turn();
+    expect(w.received).toEqual([1]);
+    w.abort.abort();
+    await w.done;
+  });
+
   it('checks the store when nothing arrives for blockMs, and reads a change the feed lost', async () => {
     const state = { revision: 0, epoch: EPOCH };
     const redis = fakeRedis(state);

@@ -198,7 +198,11 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
           last = changeSet.revision;
         }
         checkedAt = Date.now();
-        if (entries.length >= p.batch) needRead = true; // more where these came from
+        if (entries.length >= p.batch)
+          needRead = true; // more where these came from
+        // The scripts publish after appending, so a revision the feed named is in the changelog;
+        // none past `last` means a message no script sent: forget it rather than read again.
+        else if (!blocking && entries.length === 0) feedHigh = last;
         if (!blocking || reply !== null) continue;
       } else {
         // Wait for the feed or an own commit. With nothing delivered for blockMs (an idle store,

@@ -2,6 +2,7 @@
 // snapshots exact at one revision while writers carry on, fast failure when Redis is gone or
 // frozen, data loss (FLUSHALL) seen through the epoch, truncation, reconnect after a restart,
 // WAIT for replicas, race-safe seeding, and stores sharing one Redis without seeing each other.
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ChangelogTruncatedError,
@@ -606,6 +607,39 @@ describe('RedisStore on a standalone redis-server', () => {
     } finally {
       await Promise.all(open.splice(0).map((s) => s.close()));
       await acl.stop();
+    }
+  });
+
+  it('the changelog keeps at most changelogMaxBytes of change lines, always its newest entry', async () => {
+    const store = await connect({ changelogMaxBytes: 200 });
+    const key = `{gatehouse:t${storeCount}}:changelog`;
+    const admin = new Redis(server.port, '127.0.0.1');
+    /** Each entry's revision and change-line bytes, oldest first. */
+    const entries = async (): Promise<{ revision: number; bytes: number }[]> =>
+      (await admin.xrange(key, '-', '+')).map(([id, fields]) => ({
+        revision: Number(id.split('-')[0]),
+        bytes: (fields[fields.indexOf('c') + 1] ?? '').length,
+      }));
+    try {
+      // 10 writes of a 25-byte line each (`+doc:dN#viewer@user:xxxxx`): 250 bytes in all, 8 fit.
+      for (let i = 0; i < 10; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
+      let kept = await entries();
+      expect(kept.map((e) => e.revision)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(kept.reduce((n, e) => n + e.bytes, 0)).toBeLessThanOrEqual(200);
+      // A watcher from before the oldest kept entry is told to resync, naming what is left.
+      const log = record(store, 1);
+      expect(await log.ended).toMatchObject({ name: 'ChangelogTruncatedError', oldestWatchable: 2 });
+      // One change set larger than the bound: it alone stays.
+      const big = Array.from({ length: 20 }, (_, i) => touch(`doc:big${i}#viewer@user:xxxxx`));
+      const bigSet = await store.write(big);
+      kept = await entries();
+      expect(kept).toEqual([{ revision: bigSet.revision, bytes: expect.any(Number) }]);
+      expect(kept[0]!.bytes).toBeGreaterThan(200);
+      // And it goes at the next write.
+      await store.write([touch('doc:after#viewer@user:xxxxx')]);
+      expect((await entries()).map((e) => e.revision)).toEqual([bigSet.revision + 1]);
+    } finally {
+      admin.disconnect();
     }
   });
 

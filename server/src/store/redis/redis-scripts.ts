@@ -178,9 +178,57 @@ local function per_bucket(command, members, buckets, scored)
   end
 end
 
+-- A changelog entry's field (entries are {id, {name, value, ...}}); nil when absent.
+local function entry_field(entry, name)
+  local fields = entry[2]
+  for k = 1, #fields - 1, 2 do
+    if fields[k] == name then return fields[k + 1] end
+  end
+  return nil
+end
+
+-- Appends a changelog entry for revision 'rev' carrying 'b': the bytes of change lines appended
+-- so far (the previous entry's 'b' plus this one's), which trimming by bytes reads. 'retention'
+-- is '<entries> <bytes>': the stream keeps at most that many entries, and drops its oldest while
+-- the change lines it holds exceed the bytes (so one bulk load cannot fill Redis with its
+-- changes); the newest entry always stays. Entries without 'b' (written before it existed) stop
+-- the byte trim until MAXLEN has trimmed them.
+local function append_change(retention, rev, fields, joined)
+  local keep, cap = string.match(retention, '^(%d+) ?(%d*)$')
+  local newest = redis.call('XREVRANGE', KEYS[5], '+', '-', 'COUNT', 1)[1]
+  local total = #joined + (newest and tonumber(entry_field(newest, 'b')) or 0)
+  fields[#fields + 1] = 'b'
+  fields[#fields + 1] = string.format('%d', total)
+  redis.call('XADD', KEYS[5], 'MAXLEN', keep, rev .. '-0', unpack(fields))
+  if cap == nil or cap == '' or cap == '0' then return end
+  -- Keeping only the entries after P holds total - b(P) bytes: drop up to the first P with
+  -- b(P) >= total - cap, found by walking from the oldest (each entry is walked about once, as
+  -- the walk's start moves on with the trim).
+  local need = total - tonumber(cap)
+  if need <= 0 then return end
+  local from = '-'
+  while true do
+    local page = redis.call('XRANGE', KEYS[5], from, '+', 'COUNT', 100)
+    if #page == 0 then return end
+    for k = 1, #page do
+      local e = page[k]
+      local b = tonumber(entry_field(e, 'b'))
+      if b == nil then return end
+      if k == 1 and from == '-' and b - #(entry_field(e, 'c') or '') >= need then return end
+      if b >= need then
+        local cut = tonumber(string.match(e[1], '^(%d+)'))
+        if cut >= rev then cut = rev - 1 end
+        redis.call('XTRIM', KEYS[5], 'MINID', (cut + 1) .. '-0')
+        return
+      end
+    end
+    from = '(' .. page[#page][1]
+  end
+end
+
 -- Writes the net effect (members to add and remove in both indexes: 'sadds'/'sremoves' are
 -- by-subject members, in the buckets 'sab'/'srb'), bumps the revision and appends the change
--- set ('joined': '+member'/'-member' lines) to the changelog, trimmed to 'retention' entries.
+-- set ('joined': '+member'/'-member' lines) to the changelog, trimmed by 'retention'.
 -- 'attrs' is nil when no relationship involved has attributes, else {set = {m, a, ...}, del =
 -- {m, ...}} for the attributes hash. The reply ends with 'result'.
 -- The commit time in ms since 1970 from Redis's clock, as the changelog records it.
@@ -201,7 +249,7 @@ local function apply(epoch, retention, adds, sadds, sab, removes, sremoves, srb,
   end
   local rev = redis.call('INCR', KEYS[3])
   at = at or now_ms()
-  redis.call('XADD', KEYS[5], 'MAXLEN', retention, rev .. '-0', 'e', epoch, 't', at, 'c', joined)
+  append_change(retention, rev, {'e', epoch, 't', at, 'c', joined}, joined)
   -- The same change set on the store's feed channel (storeKeys().changeFeed), which watchers stay
   -- subscribed to: they issue no command per change and read the changelog only for a gap.
   -- pcall: the write has committed by now, and an ACL user without the channel (NOPERM) must not
@@ -554,7 +602,7 @@ if current_revision() ~= 0 then return {'seeded'} end
 if redis.call('GET', KEYS[7]) ~= ARGV[2] then return {'lost'} end
 local rev = redis.call('INCR', KEYS[3])
 local at = now_ms()
-redis.call('XADD', KEYS[5], 'MAXLEN', ARGV[3], rev .. '-0', 'e', ARGV[1], 't', at, 'c', '', 's', '1')
+append_change(ARGV[3], rev, {'e', ARGV[1], 't', at, 'c', '', 's', '1'}, '')
 -- No changes on the feed (too many): 's' sends watchers to the changelog, which says resync.
 redis.pcall('PUBLISH', KEYS[5] .. ':feed', rev .. ' ' .. ARGV[1] .. ' ' .. at .. ' s')
 redis.call('DEL', KEYS[7])

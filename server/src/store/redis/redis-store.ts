@@ -83,6 +83,12 @@ export interface RedisStoreOptions {
   readonly logger?: Logger | undefined;
   /** Change sets the changelog keeps for watchers and snapshots. Default 10 000. */
   readonly changelogRetention?: number | undefined;
+  /**
+   * Bytes of change lines the changelog keeps at most, whatever the count (its oldest entries go
+   * first; the newest always stays), so bulk loads cannot fill Redis with their changes. Default
+   * 16 MiB; 0 bounds it by changelogRetention alone.
+   */
+  readonly changelogMaxBytes?: number | undefined;
   /** Relationships per snapshot chunk. Default 5 000. */
   readonly snapshotChunkSize?: number | undefined;
   /** How long a watcher waits with nothing new before it checks the epoch and revision. Default 1000 ms. */
@@ -118,6 +124,7 @@ export interface RedisStoreStats {
 }
 
 export const DEFAULT_REDIS_CHANGELOG_RETENTION = 10_000;
+export const DEFAULT_REDIS_CHANGELOG_MAX_BYTES = 16 * 1024 * 1024;
 /** Index members a `read` page may scan before it returns early with a cursor. */
 const READ_SCAN_BUDGET = 10_000;
 /**
@@ -166,7 +173,8 @@ interface Settings {
   readonly waitTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
-  readonly retention: number;
+  /** The scripts' retention argument: `<entries> <bytes>`. */
+  readonly retention: string;
   readonly chunkSize: number;
   readonly watchBlockMs: number;
   readonly maxReadLimit: number;
@@ -179,7 +187,7 @@ function settingsOf(o: RedisStoreOptions): Settings {
     waitTimeoutMs: positiveInteger('waitTimeoutMs', o.waitTimeoutMs, 500),
     connectTimeoutMs: positiveInteger('connectTimeoutMs', o.connectTimeoutMs, 1000),
     commandTimeoutMs: positiveInteger('commandTimeoutMs', o.commandTimeoutMs, 1000),
-    retention: positiveInteger('changelogRetention', o.changelogRetention, DEFAULT_REDIS_CHANGELOG_RETENTION),
+    retention: `${positiveInteger('changelogRetention', o.changelogRetention, DEFAULT_REDIS_CHANGELOG_RETENTION)} ${positiveInteger('changelogMaxBytes', o.changelogMaxBytes, DEFAULT_REDIS_CHANGELOG_MAX_BYTES, 0)}`,
     chunkSize: positiveInteger('snapshotChunkSize', o.snapshotChunkSize, 5000),
     watchBlockMs: positiveInteger('watchBlockMs', o.watchBlockMs, 1000),
     maxReadLimit: positiveInteger('maxReadLimit', o.maxReadLimit, DEFAULT_MAX_READ_LIMIT),

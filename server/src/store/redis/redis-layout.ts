@@ -37,6 +37,11 @@ export interface StoreKeys {
    */
   readonly changeFeed: string;
   /**
+   * String (integer): the bytes of change lines ever appended to the changelog in this epoch; each
+   * entry records it as `b`, which the trim by bytes reads.
+   */
+  readonly changelogBytes: string;
+  /**
    * Hash: by-resource member → its attributes (`[condition…][expiration:…]`), only for the
    * relationships that have a condition or an expiry; absent while none has.
    */
@@ -70,6 +75,7 @@ export function storeKeys(storeName: string): StoreKeys {
     epoch: `${tag}:epoch`,
     changelog: `${tag}:changelog`,
     changeFeed: `${tag}:changelog:feed`,
+    changelogBytes: `${tag}:changelog:bytes`,
     attributes: `${tag}:attrs`,
     seed: `${tag}:seed`,
   };
@@ -84,6 +90,7 @@ export function keyList(keys: StoreKeys): string[] {
     keys.changelog,
     keys.attributes,
     keys.seed,
+    keys.changelogBytes,
   ];
 }
 

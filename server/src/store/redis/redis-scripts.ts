@@ -188,27 +188,33 @@ local function entry_field(entry, name)
 end
 
 -- Appends a changelog entry for revision 'rev' carrying 'b': the bytes of change lines appended
--- so far (the previous entry's 'b' plus this one's), which trimming by bytes reads. 'retention'
+-- so far in the epoch (KEYS[8], counted up here), which trimming by bytes reads. 'retention'
 -- is '<entries> <bytes>': the stream keeps at most that many entries, and drops its oldest while
 -- the change lines it holds exceed the bytes (so one bulk load cannot fill Redis with its
 -- changes); the newest entry always stays. Entries without 'b' (written before it existed) stop
 -- the byte trim until MAXLEN has trimmed them.
 local function append_change(retention, rev, fields, joined)
   local keep, cap = string.match(retention, '^(%d+) ?(%d*)$')
-  local newest = redis.call('XREVRANGE', KEYS[5], '+', '-', 'COUNT', 1)[1]
-  local total = #joined + (newest and tonumber(entry_field(newest, 'b')) or 0)
+  local total = redis.call('INCRBY', KEYS[8], #joined)
+  local before = total - #joined
   fields[#fields + 1] = 'b'
   fields[#fields + 1] = string.format('%d', total)
   redis.call('XADD', KEYS[5], 'MAXLEN', keep, rev .. '-0', unpack(fields))
-  if cap == nil or cap == '' or cap == '0' then return end
-  -- Keeping only the entries after P holds total - b(P) bytes: drop up to the first P with
-  -- b(P) >= total - cap, found by walking from the oldest (each entry is walked about once, as
-  -- the walk's start moves on with the trim).
-  local need = total - tonumber(cap)
+  cap = tonumber(cap)
+  if cap == nil or cap == 0 then return end
+  -- Checked each time another sixteenth of the bound has been appended, not on every write: the
+  -- stream may hold up to 1/16 more than the bound in between.
+  local step = math.max(1, math.floor(cap / 16))
+  if math.floor(total / step) == math.floor(before / step) then return end
+  local need = total - cap
   if need <= 0 then return end
-  local from = '-'
+  -- Keeping only the entries after P holds total - b(P) bytes: drop up to the first P with
+  -- b(P) >= need, walking from the oldest in pages that start at one entry and double (entries
+  -- of a bulk load are large; each entry is read about once, as the walk's start moves on with
+  -- the trim).
+  local from, count = '-', 1
   while true do
-    local page = redis.call('XRANGE', KEYS[5], from, '+', 'COUNT', 100)
+    local page = redis.call('XRANGE', KEYS[5], from, '+', 'COUNT', count)
     if #page == 0 then return end
     for k = 1, #page do
       local e = page[k]
@@ -223,6 +229,7 @@ local function append_change(retention, rev, fields, joined)
       end
     end
     from = '(' .. page[#page][1]
+    count = math.min(count * 2, 256)
   end
 end
 
@@ -350,9 +357,9 @@ export interface ScriptDefinition {
   readonly lua: string;
 }
 
-const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 7, lua: `#!lua\n${PRELUDE}\n${body}` });
+const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 8, lua: `#!lua\n${PRELUDE}\n${body}` });
 const reading = (body: string): ScriptDefinition => ({
-  numberOfKeys: 7,
+  numberOfKeys: 8,
   lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}`,
 });
 

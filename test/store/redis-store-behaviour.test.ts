@@ -643,6 +643,39 @@ describe('RedisStore on a standalone redis-server', () => {
     }
   });
 
+  it('never trims by bytes past entries an older build wrote (they carry no running total)', async () => {
+    const store = await connect({ changelogRetention: 5, changelogMaxBytes: 50 });
+    const tag = `{gatehouse:t${storeCount}}`;
+    const admin = new Redis(server.port, '127.0.0.1');
+    const revisions = async (): Promise<number[]> =>
+      (await admin.xrange(`${tag}:changelog`, '-', '+')).map(([id]) => Number(id.split('-')[0]));
+    try {
+      // Three change sets as a build before the byte bound wrote them: no `b`, no byte counter.
+      const epoch = (await admin.get(`${tag}:epoch`)) as string;
+      for (let i = 1; i <= 3; i++) {
+        const rev = await admin.incr(`${tag}:revision`);
+        await admin.xadd(
+          `${tag}:changelog`,
+          `${rev}-0`,
+          'e',
+          epoch,
+          't',
+          '0',
+          'c',
+          `+doc:old${i}#viewer@user:xxxx`,
+        );
+      }
+      // 25-byte lines: two are already over 50 bytes with the old entries, which stay.
+      for (let i = 0; i < 2; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
+      expect(await revisions()).toEqual([1, 2, 3, 4, 5]);
+      // Once the count bound has trimmed the old entries, the byte bound applies: 50 bytes, two entries.
+      for (let i = 2; i < 5; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
+      expect(await revisions()).toEqual([7, 8]);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('with waitReplicas and no replica, a write reports that it committed but is not replicated', async () => {
     const store = await connect({ waitReplicas: 1, waitTimeoutMs: 50 });
     const err = (await rejection(store.write([touch('doc:a#viewer@user:x')]))) as WriteNotReplicatedError;

@@ -31,6 +31,7 @@ import { startFleet } from '../test/support/gatehouse-fleet.js';
 import { RedisServer } from '../test/support/redis-server.js';
 import { formatEndpoint } from './harness/endpoint.js';
 import { startTarget, tsxCommand } from './harness/targets/process-target.js';
+import { redisCpuSeconds } from './store/redis-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,14 +69,6 @@ function grpcClient(address: string): GatehouseClient {
 function processCpu(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Redis's own CPU seconds so far (INFO cpu). */
-async function redisCpu(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  return user + sys;
 }
 
 interface LoopResult {
@@ -231,7 +224,7 @@ async function main(): Promise<void> {
         client: process.cpuUsage(),
         a: processCpu(pidA),
         b: processCpu(pidB),
-        redis: await redisCpu(admin),
+        redis: await redisCpuSeconds(admin),
         at: performance.now(),
       };
       const { latencies: lat, acks, failed } = await visibility(a, b, round);
@@ -239,7 +232,7 @@ async function main(): Promise<void> {
       busy.client += (client.user + client.system) / 1e6;
       busy.a += processCpu(pidA) - before.a;
       busy.b += processCpu(pidB) - before.b;
-      busy.redis += (await redisCpu(admin)) - before.redis;
+      busy.redis += (await redisCpuSeconds(admin)) - before.redis;
       busy.wall += (performance.now() - before.at) / 1000;
       failedWrites += failed;
       p50s.push(quantile(lat, 0.5));
@@ -267,13 +260,13 @@ async function main(): Promise<void> {
         [
           'single-relationship writes/s through a replica',
           async () => {
-            const redis0 = await redisCpu(admin);
+            const redis0 = await redisCpuSeconds(admin);
             const r = await closedLoop(pidA, (i) =>
               a.write({ touch: [`group:w${round}#member@user:c${i}`] }),
             );
             record('single-relationship writes/s through a replica', r.perSecond);
             record('… replica CPU per write, µs', r.serverCpuUs);
-            record('… Redis CPU per write, µs', (((await redisCpu(admin)) - redis0) * 1e6) / r.calls);
+            record('… Redis CPU per write, µs', (((await redisCpuSeconds(admin)) - redis0) * 1e6) / r.calls);
           },
         ],
         [

@@ -28,6 +28,7 @@ import { RedisStore } from '../../server/src/store/redis/redis-store.js';
 import { RedisServer } from '../../test/support/redis-server.js';
 import { generateGroupVisibility } from '../datasets/group-visibility.js';
 import { parseSize } from '../engine/bench-support.js';
+import { redisCpuSeconds } from './redis-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,14 +46,6 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? Number.NaN);
-}
-
-/** redis-server's user + system CPU seconds so far. */
-async function redisCpu(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
-  return user + sys;
 }
 
 function cpuSeconds(): number {
@@ -75,13 +68,13 @@ interface Measured {
 }
 
 async function measure<T>(admin: Redis, run: () => Promise<T>): Promise<[T, Measured]> {
-  const redis0 = await redisCpu(admin);
+  const redis0 = await redisCpuSeconds(admin);
   const cpu0 = cpuSeconds();
   const t = performance.now();
   const out = await run();
   const wallMs = performance.now() - t;
   const cpuS = cpuSeconds() - cpu0;
-  return [out, { wallMs, cpuS, redisCpuS: (await redisCpu(admin)) - redis0 }];
+  return [out, { wallMs, cpuS, redisCpuS: (await redisCpuSeconds(admin)) - redis0 }];
 }
 
 /** What a loader needs of a checkout: its cache and codec (this one's or --base's). */

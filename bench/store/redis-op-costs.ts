@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../../test/support/redis-server.js';
+import { redisCpuSeconds } from './redis-cpu.js';
 
 const { values } = parseArgs({ options: { batches: { type: 'string', default: '200' } } });
 const BATCHES = Number(values.batches);
@@ -26,25 +27,18 @@ const VARIANTS: Record<string, string> = {
   'XADD of the members joined': `redis.call('XADD', KEYS[3], 'MAXLEN', 10000, '*', 'c', table.concat(ARGV, '\\n')) return 1`,
 };
 
-async function redisCpu(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  return user + sys;
-}
-
 const server = await RedisServer.start();
 const redis = new Redis(server.port, '127.0.0.1');
 try {
   console.log(`${BATCHES} batches of ${SIZE} members (the sorted sets grow to ${BATCHES * SIZE})`);
   for (const [name, lua] of Object.entries(VARIANTS)) {
     await redis.flushall();
-    const before = await redisCpu(redis);
+    const before = await redisCpuSeconds(redis);
     for (let b = 0; b < BATCHES; b++) {
       const args = Array.from({ length: SIZE }, (_, i) => member(b * SIZE + i));
       await redis.eval(lua, 3, '{t}:rels', '{t}:s:', '{t}:log', ...args);
     }
-    const perMember = (((await redisCpu(redis)) - before) / (BATCHES * SIZE)) * 1e6;
+    const perMember = (((await redisCpuSeconds(redis)) - before) / (BATCHES * SIZE)) * 1e6;
     console.log(`${name}: ${perMember.toFixed(2)} µs of Redis CPU per member`);
   }
 } finally {

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { parseRelationship } from '../../server/src/model/relationship.js';
 import { RedisStore } from '../../server/src/store/redis/redis-store.js';
 import { RedisServer } from '../../test/support/redis-server.js';
+import { redisCpuSeconds } from './redis-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,13 +23,6 @@ const { values } = parseArgs({
 });
 const writes = Number(values.writes);
 const rate = Number(values.rate);
-
-async function redisCpu(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  return user + sys;
-}
 
 async function commandCalls(redis: Redis): Promise<number> {
   const info = await redis.info('commandstats');
@@ -60,7 +54,11 @@ try {
     });
     // Let every watcher subscribe before the first write.
     await new Promise((r) => setTimeout(r, 200));
-    const [cpu0, calls0, own0] = [await redisCpu(admin), await commandCalls(admin), process.cpuUsage()];
+    const [cpu0, calls0, own0] = [
+      await redisCpuSeconds(admin),
+      await commandCalls(admin),
+      process.cpuUsage(),
+    ];
     const start = performance.now();
     for (let i = 0; i < writes; i++) {
       const due = start + (i * 1000) / rate;
@@ -74,7 +72,7 @@ try {
     }
     while (delivered < writes * n) await new Promise((r) => setTimeout(r, 5));
     const own = process.cpuUsage(own0);
-    const [cpu1, calls1] = [await redisCpu(admin), await commandCalls(admin)];
+    const [cpu1, calls1] = [await redisCpuSeconds(admin), await commandCalls(admin)];
     for (const a of aborts) a.abort();
     await Promise.allSettled(following);
     await Promise.all([writer, ...followers].map((s) => s.close()));

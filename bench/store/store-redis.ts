@@ -15,6 +15,7 @@ import type { RelationshipUpdate } from '../../server/src/store/store.js';
 import { RedisServer } from '../../test/support/redis-server.js';
 import { generateGroupVisibility } from '../datasets/group-visibility.js';
 import { parseSize } from '../engine/bench-support.js';
+import { redisCpuSeconds } from './redis-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,14 +36,6 @@ const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
-}
-
-/** Redis's own CPU seconds (user + sys) so far, from INFO cpu. */
-async function redisCpu(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? Number.NaN);
-  return user + sys;
 }
 
 /** MEMORY USAGE summed over every by-subject bucket (plus how many keys and how many are listpacks). */
@@ -124,7 +117,7 @@ async function main(): Promise<void> {
       running.add(p);
       if (running.size >= inflight) await Promise.race(running);
     };
-    const redisCpu0 = await redisCpu(admin);
+    const redisCpu0 = await redisCpuSeconds(admin);
     const clientCpu0 = clientCpu();
     const started = performance.now();
     for (const r of relationships) {
@@ -138,7 +131,7 @@ async function main(): Promise<void> {
     await Promise.all(running);
     const batchSeconds = (performance.now() - started) / 1000;
     const batchClientCpu = clientCpu() - clientCpu0;
-    const batchRedisCpu = (await redisCpu(admin)) - redisCpu0;
+    const batchRedisCpu = (await redisCpuSeconds(admin)) - redisCpu0;
     console.log(
       `batches of ${batch} (${inflight} in flight): ${loaded} relationships in ${writes} writes, ${batchSeconds.toFixed(1)} s = ${Math.round(loaded / batchSeconds)} relationships/s`,
     );
@@ -163,7 +156,7 @@ async function main(): Promise<void> {
     // 3. Single-relationship writes from `concurrency` callers, on a separate store.
     const singlesStore = await RedisStore.connect({ url: server.url, storeName: 'bench-singles' });
     let next = 0;
-    const singlesRedisCpu0 = await redisCpu(admin);
+    const singlesRedisCpu0 = await redisCpuSeconds(admin);
     const singlesClientCpu0 = clientCpu();
     const t0 = performance.now();
     await Promise.all(
@@ -181,7 +174,7 @@ async function main(): Promise<void> {
     );
     const singleSeconds = (performance.now() - t0) / 1000;
     const singlesClientCpu = clientCpu() - singlesClientCpu0;
-    const singlesRedisCpu = (await redisCpu(admin)) - singlesRedisCpu0;
+    const singlesRedisCpu = (await redisCpuSeconds(admin)) - singlesRedisCpu0;
     console.log(
       `single-relationship writes at c=${concurrency}: ${singles} in ${singleSeconds.toFixed(1)} s = ${Math.round(singles / singleSeconds)} writes/s`,
     );

@@ -15,10 +15,8 @@ import type { ChangeSet, Revision } from '../store.js';
 import { checkWatchRevision } from '../store-arguments.js';
 import {
   decodeEntries,
-  entryRevision,
   epochChanged,
   type FeedMessage,
-  field,
   parseFeedMessage,
   type StreamEntry,
 } from './redis-changelog.js';
@@ -190,7 +188,8 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
           throw unavailable(err, 'watching the changelog');
         }
         const entries = reply?.[0]?.[1] ?? [];
-        for (const changeSet of decodeEntries(p.storeName, p.epoch, last, unseen(p, last, entries))) {
+        // Read from `last` and awaited (nothing moves `last` meanwhile): every entry is past it.
+        for (const changeSet of decodeEntries(p.storeName, p.epoch, last, entries)) {
           // A reply that raced with the abort is dropped: nothing is delivered after stop.
           if (aborted(p)) return;
           p.saw(changeSet.revision);
@@ -236,20 +235,6 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
 
 function fromFeed(m: FeedChanges): ChangeSet {
   return { revision: m.revision, changes: decodeChanges(m.changes), committedAt: m.committedAt };
-}
-
-/**
- * The entries after `last`: those up to it were delivered already (own commits) and are only
- * checked for their epoch. An XREAD issued before own commits moved `last` on starts earlier.
- */
-function unseen(p: WatchParams, last: Revision, entries: readonly StreamEntry[]): readonly StreamEntry[] {
-  let k = 0;
-  while (k < entries.length && entryRevision(entries[k] as StreamEntry) <= last) {
-    const e = field((entries[k] as StreamEntry)[1], 'e');
-    if (e !== p.epoch) throw epochChanged(p.storeName, p.epoch, e);
-    k++;
-  }
-  return k === 0 ? entries : entries.slice(k);
 }
 
 /** The store's revision and epoch, or undefined when the watch was stopped meanwhile. */

@@ -13,6 +13,8 @@ import { type BulkEndpoint, readValues } from './bulk-value-reader.js';
 /** Snapshot chunks requested ahead while loading (each up to the chunk size, 256 KiB by default). */
 const CHUNKS_IN_FLIGHT = 8;
 const MAX_LENGTH = constants.MAX_LENGTH;
+/** A load's own connection gives up after this long without progress (as the cache client's command timeout). */
+const OWN_READ_TIMEOUT_MS = 10_000;
 /** Stands in for a chunk already consumed, so its reply buffer is not kept alive by the array. */
 const DONE: Promise<Buffer | null> = Promise.resolve(null);
 
@@ -37,8 +39,6 @@ export interface GraphSnapshotCacheOptions {
    * load; undefined (or no function) reads them through `redis`, as a TLS or Cluster client must.
    */
   readonly bulkEndpoint?: (() => BulkEndpoint | undefined) | undefined;
-  /** A load's own connection fails after this long without progress (default 10 s). */
-  readonly readTimeoutMs?: number | undefined;
   /** Injected clock (ms since the epoch). */
   readonly now?: (() => number) | undefined;
 }
@@ -75,7 +75,6 @@ export class GraphSnapshotCache {
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
   readonly #bulkEndpoint: (() => BulkEndpoint | undefined) | undefined;
-  readonly #readTimeoutMs: number;
 
   constructor(options: GraphSnapshotCacheOptions) {
     this.#redis = options.redis;
@@ -87,7 +86,6 @@ export class GraphSnapshotCache {
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
     this.#bulkEndpoint = options.bulkEndpoint;
-    this.#readTimeoutMs = options.readTimeoutMs ?? 10_000;
     if (this.#chunkBytes < 1) throw new RangeError('chunkBytes must be at least 1');
   }
 
@@ -271,7 +269,7 @@ export class GraphSnapshotCache {
       // says why); whatever goes wrong there, the client's reads below decide.
       const assembly = new ChunkAssembly(key, whole, meta);
       try {
-        const outcome = await readValues(endpoint, keys, assembly, { timeoutMs: this.#readTimeoutMs });
+        const outcome = await readValues(endpoint, keys, assembly, { timeoutMs: OWN_READ_TIMEOUT_MS });
         const result = assembly.result(outcome);
         if (result.status === 'hit') return result;
         this.#logger?.debug(

@@ -13,7 +13,10 @@
 //    per check (/proc: user + system of the server process over its runs), which the shared
 //    client and host noise do not move;
 // 3. single-relationship writes/s at c=--concurrency through a replica vs the gRPC echo floor's
-//    checks/s (bench/harness/targets/grpc-echo-server.ts: decode, constant answer).
+//    calls/s (bench/harness/targets/grpc-echo-server.ts: decode, constant answer): unary Check
+//    calls from a client with batching off, one RPC per call like a write. The SDK's default
+//    client would send the closed loop's concurrent checks as one CheckBatch (16 answers per
+//    call at c=16), which is reported beside it but is not the floor a write RPC is held to.
 // Beside each closed-loop rate: the CPU the serving process spent per call (Linux /proc), and for
 // writes Redis's own CPU per write (INFO cpu): steadier than calls/s on a loaded host.
 // Starts its own redis-server on a free loopback port and stops everything it started.
@@ -58,10 +61,11 @@ const quantile = (xs: readonly number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
 };
 
-function grpcClient(address: string): GatehouseClient {
+function grpcClient(address: string, batching = true): GatehouseClient {
   return new GatehouseClient(createGrpcTransport({ address, token: TOKEN }), {
     retries: false,
     defaultTimeoutMs: 60_000,
+    batching,
   });
 }
 
@@ -189,7 +193,9 @@ async function main(): Promise<void> {
   const onMemory = grpcClient(memory.grpc);
   if (echo.grpc === undefined) throw new Error('the echo server reported no gRPC address');
   const onEcho = grpcClient(formatEndpoint(echo.grpc));
-  const clients = [a, b, onMemory, onEcho];
+  // One RPC per check: the echo floor a single write (one RPC) is compared with.
+  const onEchoUnary = grpcClient(formatEndpoint(echo.grpc), false);
+  const clients = [a, b, onMemory, onEcho, onEchoUnary];
   const admin = new Redis(redis.port, '127.0.0.1');
   const [pidA, pidB] = fleet.replicas.map((r) => r.child.pid ?? 0) as [number, number];
   const pidMemory = memory.child.pid ?? 0;
@@ -270,11 +276,19 @@ async function main(): Promise<void> {
           },
         ],
         [
-          'gRPC echo floor checks/s',
+          'gRPC echo floor calls/s (unary Check, batching off)',
+          async () => {
+            const r = await closedLoop(echo.pid, () => onEchoUnary.check(check));
+            record('gRPC echo floor calls/s (unary Check, batching off)', r.perSecond);
+            record('… echo server CPU per call, µs', r.serverCpuUs);
+          },
+        ],
+        [
+          'gRPC echo floor checks/s, batched by the SDK (for reference)',
           async () => {
             const r = await closedLoop(echo.pid, () => onEcho.check(check));
-            record('gRPC echo floor checks/s', r.perSecond);
-            record('… echo server CPU per call, µs', r.serverCpuUs);
+            record('gRPC echo floor checks/s, batched by the SDK (for reference)', r.perSecond);
+            record('… echo server CPU per CheckBatch item, µs', r.serverCpuUs);
           },
         ],
       ];
@@ -308,8 +322,11 @@ async function main(): Promise<void> {
     console.log(
       `checks with Redis / memory store: ${ratio('checks/s, Redis attached', 'checks/s, memory store')}`,
     );
+    const writes = rows['single-relationship writes/s through a replica'] ?? [];
+    const echoCalls = rows['gRPC echo floor calls/s (unary Check, batching off)'] ?? [];
+    const perRound = writes.map((w, i) => w / (echoCalls[i] ?? Number.NaN));
     console.log(
-      `writes / echo floor: ${ratio('single-relationship writes/s through a replica', 'gRPC echo floor checks/s')}`,
+      `writes / echo floor calls: ${ratio('single-relationship writes/s through a replica', 'gRPC echo floor calls/s (unary Check, batching off)')} (medians); per round ${perRound.map((x) => x.toFixed(2)).join('/')}, median ${median(perRound).toFixed(2)}`,
     );
   } finally {
     admin.disconnect();

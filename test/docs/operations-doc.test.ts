@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registerDecisionLogMetrics } from '../../server/src/observability/decision-log.js';
-import { GatehouseMetrics } from '../../server/src/observability/metrics.js';
+import { GatehouseMetrics, replicationDelaySeries } from '../../server/src/observability/metrics.js';
 
 const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
 
 /** Every metric family of a server's registry with all of its metrics present: name → type. */
 async function servedFamilies(): Promise<Map<string, string>> {
+  const replicationDelays = replicationDelaySeries();
+  replicationDelays.observe(0.001);
   const metrics = new GatehouseMetrics({
+    replicationDelays,
     revision: 1,
     relationshipCount: 2,
     ready: true,

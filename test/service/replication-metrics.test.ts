@@ -8,7 +8,7 @@ import { GatehouseService } from '../../server/src/service/gatehouse-service.js'
 import { MemoryStore } from '../../server/src/store/index.js';
 import { PATIENCE } from '../support/wait-until.js';
 import { FaultyStore } from './faulty-store.js';
-import { fixturePolicySet } from './fixture.js';
+import { checkOf, ctx, fixturePolicySet } from './fixture.js';
 
 it('exposes lag, replica state, resyncs, the policy hash and reload results', async () => {
   const set = fixturePolicySet();
@@ -33,5 +33,42 @@ it('exposes lag, replica state, resyncs, the policy hash and reload results', as
   expect(text).toMatch(/^gatehouse_replica_resyncs_total 0$/m);
   expect(text).toMatch(/^# TYPE gatehouse_replica_resyncs_total counter$/m);
   store.down = false;
+  service.close();
+});
+
+it('records each applied change set in gatehouse_replication_delay_seconds, across a new generation too', async () => {
+  const set = fixturePolicySet();
+  // Every commit stamped 40 ms in the past: each apply is then at least 40 ms after its commit.
+  const store = MemoryStore.withRelationships(
+    set.relationships.map((r) => r.relationship),
+    { clock: () => Date.now() - 40 },
+  );
+  const service = await GatehouseService.create({ schema: set.schema, store, limits: DEFAULT_LIMITS });
+  const metrics = new GatehouseMetrics(service, { processMetrics: false });
+  expect((await metrics.render()).body).not.toContain('gatehouse_replication_delay_seconds_count');
+  const viewer = (user: string) => {
+    const c = checkOf('document:plan', 'viewer', user);
+    return {
+      updates: [
+        {
+          operation: 'touch' as const,
+          relationship: { resource: c.resource, relation: 'viewer', subject: c.subject },
+        },
+      ],
+    };
+  };
+  await service.writeRelationships(viewer('user:d1'), ctx());
+  let text = (await metrics.render()).body;
+  expect(text).toMatch(/^# TYPE gatehouse_replication_delay_seconds histogram$/m);
+  expect(text).toMatch(/^gatehouse_replication_delay_seconds_count 1$/m);
+  expect(text).toMatch(/^gatehouse_replication_delay_seconds_bucket\{le="0.025"\} 0$/m);
+  expect(text).toMatch(/^gatehouse_replication_delay_seconds_bucket\{le="\+Inf"\} 1$/m);
+  const sum = Number(/^gatehouse_replication_delay_seconds_sum (\S+)$/m.exec(text)?.[1]);
+  expect(sum).toBeGreaterThanOrEqual(0.039);
+  // A generation built later (a policy reload) records into the same histogram.
+  service.replaceGeneration(await service.buildGeneration(set.schema), 0);
+  await service.writeRelationships(viewer('user:d2'), ctx());
+  text = (await metrics.render()).body;
+  expect(text).toMatch(/^gatehouse_replication_delay_seconds_count 2$/m);
   service.close();
 });

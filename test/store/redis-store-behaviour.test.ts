@@ -676,6 +676,26 @@ describe('RedisStore on a standalone redis-server', () => {
     }
   });
 
+  it('stamps each commit with Redis time in ms to the microsecond, in the changelog and the write reply', async () => {
+    const store = await connect();
+    const tag = `{gatehouse:t${storeCount}}`;
+    const admin = new Redis(server.port, '127.0.0.1');
+    try {
+      const [seconds, micros] = await admin.time();
+      const before = Number(seconds) * 1000 + Number(micros) / 1000;
+      const written = await store.write([touch('doc:stamp#viewer@user:x')]);
+      const [[, fields]] = (await admin.xrange(`${tag}:changelog`, '-', '+')) as [[string, string[]]];
+      const t = fields[fields.indexOf('t') + 1] as string;
+      // Three decimals: a replica can time a delay of about a millisecond against it.
+      expect(t).toMatch(/^\d+\.\d{3}$/);
+      expect(written.committedAt).toBe(Number(t));
+      expect(Number(t)).toBeGreaterThanOrEqual(Math.floor(before));
+      expect(Number(t) - before).toBeLessThan(60_000);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('with waitReplicas and no replica, a write reports that it committed but is not replicated', async () => {
     const store = await connect({ waitReplicas: 1, waitTimeoutMs: 50 });
     const err = (await rejection(store.write([touch('doc:a#viewer@user:x')]))) as WriteNotReplicatedError;

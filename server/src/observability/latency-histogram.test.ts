@@ -1,7 +1,7 @@
 // The check-path histogram renders the Prometheus histogram format prom-client would.
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram } from './latency-histogram.js';
+import { LatencyHistogram, Series } from './latency-histogram.js';
 
 describe('LatencyHistogram', () => {
   it('renders cumulative buckets with +Inf, sum and count, skipping unused series', async () => {
@@ -28,5 +28,17 @@ describe('LatencyHistogram', () => {
       registry: new Registry(),
     });
     expect(h.series({ a: '1' })).toBe(h.series({ a: '1' }));
+  });
+});
+
+describe('LatencyHistogram.adopt', () => {
+  it('renders a series recorded elsewhere, and refuses one with other bounds', async () => {
+    const registry = new Registry();
+    const h = new LatencyHistogram({ name: 'z_seconds', help: 'test', buckets: [0.001, 0.01], registry });
+    const kept = new Series({}, [0.001, 0.01]);
+    kept.observe(0.002);
+    h.adopt(kept);
+    expect(await registry.metrics()).toContain('z_seconds_bucket{le="0.01"} 1');
+    expect(() => h.adopt(new Series({}, [0.001]))).toThrow(/other bucket bounds/);
   });
 });

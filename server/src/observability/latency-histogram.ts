@@ -10,16 +10,17 @@ export class Series {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
-  readonly #bounds: readonly number[];
+  /** Upper bounds of the buckets, ascending. */
+  readonly bounds: readonly number[];
 
   constructor(labels: Readonly<Record<string, string>>, bounds: readonly number[]) {
     this.labels = labels;
-    this.#bounds = bounds;
+    this.bounds = bounds;
     this.counts = new Float64Array(bounds.length + 1);
   }
 
   observe(value: number): void {
-    const bounds = this.#bounds;
+    const bounds = this.bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;
     this.counts[i]! += 1;
@@ -59,6 +60,17 @@ export class LatencyHistogram {
       this.#series.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * Render a series kept elsewhere (e.g. by the service, which outlives no registry but records
+   * before one exists); its bounds must be this histogram's.
+   */
+  adopt(series: Series): void {
+    if (series.bounds.length !== this.#bounds.length || series.bounds.some((b, i) => b !== this.#bounds[i])) {
+      throw new Error(`${this.name}: the adopted series has other bucket bounds`);
+    }
+    this.#series.set(JSON.stringify(series.labels), series);
   }
 
   /** Cumulative `_bucket` lines (with `le`), then `_sum` and `_count`, per series that has observations. */

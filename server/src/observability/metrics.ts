@@ -3,7 +3,7 @@
 // policy reloads, replication, and the default Node process metrics.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BatchCheckResult } from '../engine/types.js';
-import { LatencyHistogram, type Series } from './latency-histogram.js';
+import { LatencyHistogram, Series } from './latency-histogram.js';
 
 export type TransportName = 'grpc' | 'http';
 /**
@@ -23,6 +23,25 @@ export interface MetricsSource {
   replicaStatus?(): ReplicationStatus;
   /** The compiled-graph cache's counters; undefined when the server has none (no Redis). */
   graphSnapshotStats?(): GraphSnapshotStats | undefined;
+  /**
+   * Seconds from each applied change set's commit to its apply on this replica, recorded by the
+   * service for its whole life (bounds: REPLICATION_DELAY_BUCKETS).
+   */
+  readonly replicationDelays?: Series | undefined;
+}
+
+/**
+ * Buckets of gatehouse_replication_delay_seconds: fine below 10 ms, where a replica on the same
+ * network applies a change, then up to a minute for one catching up after an outage.
+ */
+export const REPLICATION_DELAY_BUCKETS: readonly number[] = [
+  0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+  2.5, 5, 10, 30, 60,
+];
+
+/** The series the service records replication delays in, before any registry exists. */
+export function replicationDelaySeries(): Series {
+  return new Series({}, REPLICATION_DELAY_BUCKETS);
 }
 
 /** What the compiled-graph snapshot metrics read (a Redis graph cache's counters). */
@@ -209,6 +228,16 @@ function addPolicyAndReplicationMetrics(registers: Registry[], source: MetricsSo
         this.labels(source.policyHash as string).set(1);
       },
     });
+  }
+  if (source.replicationDelays !== undefined) {
+    for (const registry of registers) {
+      new LatencyHistogram({
+        name: 'gatehouse_replication_delay_seconds',
+        help: 'Seconds from a change set committing in the store to this replica applying it (its own writes included); across hosts it includes clock skew.',
+        buckets: REPLICATION_DELAY_BUCKETS,
+        registry,
+      }).adopt(source.replicationDelays);
+    }
   }
   if (source.replicaStatus === undefined) return;
   const status = (): ReplicationStatus => (source.replicaStatus as () => ReplicationStatus)();

@@ -8,7 +8,9 @@
 import type { Limits } from '../config/config.js';
 import { UnavailableError } from '../errors.js';
 import type { DecisionLog } from '../observability/decision-log.js';
+import type { Series } from '../observability/latency-histogram.js';
 import type { Logger } from '../observability/logger.js';
+import { replicationDelaySeries } from '../observability/metrics.js';
 import type { Schema } from '../schema/schema.js';
 import type { CompiledGraphStats } from '../store/redis/graph-snapshot-source.js';
 import type { Revision, Store } from '../store/store.js';
@@ -86,6 +88,8 @@ const DEFAULT_WATCH_BUFFER = 4096;
  */
 export class GatehouseService {
   readonly limits: Limits;
+  /** Commit-to-apply delays of every change set this server's replicas applied (a histogram). */
+  readonly replicationDelays: Series;
   readonly #options: GatehouseServiceOptions;
   readonly #generations: GenerationHolder;
   readonly #validator: PolicyValidator;
@@ -95,8 +99,9 @@ export class GatehouseService {
   readonly #watches: Watches;
   readonly #admin: Admin;
 
-  private constructor(options: GatehouseServiceOptions, generation: Generation) {
+  private constructor(options: GatehouseServiceOptions, delays: Series, generation: Generation) {
     this.limits = options.limits;
+    this.replicationDelays = delays;
     this.#options = options;
     this.#generations = new GenerationHolder(generation);
     this.#validator = new PolicyValidator({
@@ -122,7 +127,27 @@ export class GatehouseService {
 
   /** Build the local graph from the store and start following it; ready when this resolves. */
   static async create(options: GatehouseServiceOptions): Promise<GatehouseService> {
-    return new GatehouseService(options, await buildGeneration(options.schema, options.store, options));
+    const delays = replicationDelaySeries();
+    let service: GatehouseService | undefined;
+    // Until the service exists, the first generation is the one that will serve.
+    const first: Generation = await buildGeneration(options.schema, options.store, {
+      ...options,
+      applyDelays: servingOnly(delays, () => service === undefined || service.generation === first),
+    });
+    service = new GatehouseService(options, delays, first);
+    return service;
+  }
+
+  /**
+   * A new generation for `schema` on this service's store, built and following as the first one
+   * is (re-seeding on a new epoch, the compiled-graph cache, the delay histogram): hot reload's.
+   */
+  async buildGeneration(schema: Schema): Promise<Generation> {
+    const next: Generation = await buildGeneration(schema, this.#options.store, {
+      ...this.#options,
+      applyDelays: servingOnly(this.replicationDelays, () => this.#generations.current === next),
+    });
+    return next;
   }
 
   /** The schema of the current generation. */
@@ -306,4 +331,17 @@ export class GatehouseService {
   validatePolicies(params: ValidatePoliciesParams, ctx: CallContext): Promise<ValidatePoliciesResult> {
     return this.#admin.validatePolicies(params, ctx);
   }
+}
+
+/**
+ * Records a generation's replication delays only while it serves: after a reload the old
+ * generation keeps following for a grace period and the new one catches up meanwhile, and a
+ * change both apply is counted once.
+ */
+function servingOnly(series: Series, serving: () => boolean): { observe(seconds: number): void } {
+  return {
+    observe(seconds) {
+      if (serving()) series.observe(seconds);
+    },
+  };
 }

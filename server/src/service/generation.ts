@@ -29,6 +29,8 @@ export interface GenerationOptions {
   readonly onEpochChanged?: ((change: EpochChange) => Promise<void> | void) | undefined;
   readonly clock?: (() => number) | undefined;
   readonly graphSource?: GraphReplicaOptions['graphSource'];
+  /** Where each applied change set's commit-to-apply delay goes (one histogram for the server's life). */
+  readonly applyDelays?: GraphReplicaOptions['applyDelays'];
 }
 
 /** Build a generation: the replica's graph is built from the store and follows it. */
@@ -47,6 +49,7 @@ export async function buildGeneration(
     onEpochChanged: options.onEpochChanged,
     clock: options.clock,
     graphSource: options.graphSource,
+    applyDelays: options.applyDelays,
   });
   return Object.freeze({
     schema,

@@ -9,6 +9,7 @@ import type { Engine, EngineOptions } from '../engine/types.js';
 import { ChangelogTruncatedError, StoreEpochChangedError } from '../errors.js';
 import { GraphIndex } from '../graph/index.js';
 import type { Logger } from '../observability/logger.js';
+import { preciseWallClock, type WallClock } from '../observability/wall-clock.js';
 import type { Schema } from '../schema/schema.js';
 import type { CompiledGraphSource } from '../store/redis/graph-snapshot-source.js';
 import type { ChangeSet, Revision, Store, StoreIdentity } from '../store/store.js';
@@ -66,6 +67,14 @@ export interface GraphReplicaOptions {
   /** ms since the epoch; injectable for tests. Default Date.now. */
   readonly clock?: (() => number) | undefined;
   /**
+   * Told, for each change set applied that carries its commit time, the seconds from that commit
+   * to its apply here: the replication delay (the gatehouse_replication_delay_seconds histogram).
+   * Measured with `wallClock` (default: sub-millisecond, kept on the system clock), so across
+   * hosts it includes their clocks' skew.
+   */
+  readonly applyDelays?: { observe(seconds: number): void } | undefined;
+  readonly wallClock?: WallClock | undefined;
+  /**
    * Compiled graphs cached outside the process (e.g. in Redis): the first build starts from the
    * newest verified one and replays only the changes after it; the graph is offered back for
    * publishing after builds and applied changes. Resyncs always rebuild from the store.
@@ -86,6 +95,7 @@ export class GraphReplica {
   readonly #store: Store;
   readonly #options: GraphReplicaOptions;
   readonly #clock: () => number;
+  readonly #wallClock: WallClock;
   readonly #waiters = new RevisionWaiters();
   readonly #stop = new AbortController();
   #state: ReplicaState = 'building';
@@ -109,6 +119,7 @@ export class GraphReplica {
     this.#store = store;
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
+    this.#wallClock = options.wallClock ?? preciseWallClock();
     this.#graph = built.graph;
     this.#engine = createEngine(schema, built.graph, options.engine);
     this.#identity = built.identity;
@@ -284,7 +295,10 @@ export class GraphReplica {
       // The graph may be half-applied: it keeps serving only until the resync swaps it out.
       throw new DivergenceError(`applying revision ${change.revision} failed: ${describe(err)}`);
     }
-    if (change.committedAt !== undefined) this.#lastCommittedAt = change.committedAt;
+    if (change.committedAt !== undefined) {
+      this.#lastCommittedAt = change.committedAt;
+      this.#options.applyDelays?.observe(Math.max(0, this.#wallClock() - change.committedAt) / 1000);
+    }
     this.noteStoreRevision(change.revision);
     this.#waiters.advance(this.#graph.revision);
   }

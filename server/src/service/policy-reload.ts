@@ -19,7 +19,7 @@ import type { PolicySet } from '../policy/policy-set.js';
 import type { Schema } from '../schema/schema.js';
 import { findOrphanedRelationships } from '../schema/validate.js';
 import type { GatehouseService } from './gatehouse-service.js';
-import { buildGeneration, type Generation } from './generation.js';
+import type { Generation } from './generation.js';
 
 /** How many orphans an error lists by name. */
 const ORPHANS_SHOWN = 20;
@@ -83,10 +83,7 @@ export class PolicyReloader {
         return { result: 'unchanged', policyHash: previousHash, previousHash };
       }
       await this.#refuseOrphans(set.schema);
-      next = await buildGeneration(set.schema, service.store, {
-        limits: service.limits,
-        logger,
-      });
+      next = await service.buildGeneration(set.schema);
       // Changes committed while the new graph was built: let it apply them before it serves.
       const serving = service.generation.replica.revision;
       await next.replica.waitFor(serving, Date.now() + (this.#options.catchUpMs ?? 30_000));

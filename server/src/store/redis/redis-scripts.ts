@@ -238,10 +238,12 @@ end
 -- set ('joined': '+member'/'-member' lines) to the changelog, trimmed by 'retention'.
 -- 'attrs' is nil when no relationship involved has attributes, else {set = {m, a, ...}, del =
 -- {m, ...}} for the attributes hash. The reply ends with 'result'.
--- The commit time in ms since 1970 from Redis's clock, as the changelog records it.
+-- The commit time in ms since 1970 from Redis's clock, as the changelog records it: with the
+-- microseconds as three decimals, so a replica can measure a delay of about a millisecond.
 local function now_ms()
   local t = redis.call('TIME')
-  return string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  local us = tonumber(t[2])
+  return string.format('%d.%03d', tonumber(t[1]) * 1000 + math.floor(us / 1000), us % 1000)
 end
 
 -- 'at' (optional): the commit time, when the caller read it once for several commits.

@@ -1,8 +1,9 @@
 // PolicyReloader over a live service: a valid change swaps the generation only after the new
 // graph applied the writes committed while it was built; invalid and orphaning policies leave
 // the serving generation untouched; requests made during a reload coalesce into one more.
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS } from '../../server/src/config/config.js';
+import { StoreEpochChangedError } from '../../server/src/errors.js';
 import { compilePolicySet } from '../../server/src/policy/index.js';
 import type { PolicySet } from '../../server/src/policy/policy-set.js';
 import { GatehouseService } from '../../server/src/service/gatehouse-service.js';
@@ -139,4 +140,33 @@ it('coalesces reload requests made during a reload into one more, and reports un
   expect((await second).result).toBe('unchanged');
   expect(await third).toEqual(await second);
   expect(loads).toBe(2);
+});
+
+it('builds the reloaded generation with the service options: it still hands a new store epoch to onEpochChanged', async () => {
+  const initial = fixturePolicySet();
+  const store = new FaultyStore(
+    MemoryStore.withRelationships(initial.relationships.map((r) => r.relationship)),
+  );
+  const told: unknown[] = [];
+  service = await GatehouseService.create({
+    schema: initial.schema,
+    store,
+    limits: DEFAULT_LIMITS,
+    onEpochChanged: (change) => void told.push(change.graph),
+  });
+  const svc = service;
+  const outcome = await new PolicyReloader({ service: svc, load: async () => set(WITH_COMMENT) }).reload(
+    'test',
+  );
+  expect(outcome.result).toBe('success');
+  const served = svc.generation;
+  expect(served.schemaHash).toBe(outcome.policyHash);
+  // The store comes back empty under a new epoch: the serving (reloaded) replica reports it,
+  // not only the old one still following during the grace period.
+  const previous = served.replica.identity.epoch;
+  const servedGraph = served.replica.graph;
+  store.inner = new MemoryStore();
+  store.fault(new StoreEpochChangedError('epoch changed', previous, undefined));
+  await vi.waitFor(() => expect(served.replica.status().resyncs).toBe(1), { timeout: 10_000 });
+  expect(told).toContain(servedGraph);
 });

@@ -5,7 +5,10 @@
 //    the write is acknowledged: "issued on A → answered from B's graph" (write and check
 //    round trips included, so an upper bound on the replication delay), the write's own
 //    acknowledgement time beside it, and the share of a core each process (this load generator,
-//    A, B, Redis) used meanwhile: whether the host, not replication, sets the figure;
+//    A, B, Redis) used meanwhile: whether the host, not replication, sets the figure; and the
+//    replication delay itself, from B's gatehouse_replication_delay_seconds histogram (each
+//    change set's commit in Redis, Redis TIME to the microsecond, to B applying it; same host,
+//    same clock): read before and after each round, so a round's figures are its own writes';
 // 2. checks/s at c=--concurrency: a replica with Redis attached vs one on the memory store,
 //    both serving the same policy directory; besides the rounds, --check-pairs pairs of
 //    --check-seconds runs, back to back with no writes between them and the order alternating
@@ -144,16 +147,67 @@ async function checkPairs(
   );
 }
 
+/** gatehouse_replication_delay_seconds of a replica, from /metrics: upper bound (s) → cumulative count. */
+async function delayBuckets(http: string): Promise<Map<number, number>> {
+  const body = await (await fetch(`http://${http}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const m of body.matchAll(/^gatehouse_replication_delay_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)) {
+    buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
+  }
+  return buckets;
+}
+
+/** One round's delays (the difference of two readings): share within `bounds`, and quantiles. */
+class DelayHistogram {
+  readonly #bounds: number[];
+  readonly #cumulative: number[];
+
+  constructor(before: Map<number, number>, after: Map<number, number>) {
+    this.#bounds = [...after.keys()].sort((x, y) => x - y);
+    this.#cumulative = this.#bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  }
+
+  get count(): number {
+    return this.#cumulative.at(-1) ?? 0;
+  }
+
+  /** Share of the round's change sets applied within `seconds` (a bucket bound: exact). */
+  within(seconds: number): number {
+    const i = this.#bounds.indexOf(seconds);
+    if (i < 0) throw new Error(`${seconds} s is not a bucket bound`);
+    return (this.#cumulative[i] ?? 0) / this.count;
+  }
+
+  /** The q-quantile in ms, interpolated linearly inside its bucket (as PromQL's histogram_quantile). */
+  quantileMs(q: number): number {
+    const rank = q * this.count;
+    let lower = 0;
+    let below = 0;
+    for (let i = 0; i < this.#bounds.length; i++) {
+      const upper = this.#bounds[i] as number;
+      const c = this.#cumulative[i] as number;
+      if (c >= rank) {
+        if (!Number.isFinite(upper)) return lower * 1000;
+        return (lower + ((upper - lower) * (rank - below)) / Math.max(1, c - below)) * 1000;
+      }
+      lower = upper;
+      below = c;
+    }
+    return Number.NaN;
+  }
+}
+
 /** Writes on A paced at `rate`/s, each followed by an at-least-as-fresh check on B: latencies in ms. */
 async function visibility(
   a: GatehouseClient,
   b: GatehouseClient,
-  round: number,
+  round: number | 'warm-up',
+  secs = seconds,
 ): Promise<{ latencies: number[]; acks: number[]; failed: number }> {
   const latencies: number[] = [];
   const acks: number[] = [];
   let failed = 0;
-  const total = rate * seconds;
+  const total = rate * secs;
   const start = performance.now();
   const pending: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -222,9 +276,14 @@ async function main(): Promise<void> {
     const p99s: number[] = [];
     const ackP50s: number[] = [];
     const ackP99s: number[] = [];
+    const delays: DelayHistogram[] = [];
+    const httpB = fleet.replicas[1]?.http as string;
     // Share of a core each process used during the visibility phases: is the load generator itself the bottleneck?
     const busy = { client: 0, a: 0, b: 0, redis: 0, wall: 0 };
     let failedWrites = 0;
+    // One second of the same load first, not recorded: the first round would otherwise also
+    // time the replicas' JIT warming up on the write and apply paths.
+    await visibility(a, b, 'warm-up', 1);
     for (let round = 0; round < rounds; round++) {
       const before = {
         client: process.cpuUsage(),
@@ -233,7 +292,9 @@ async function main(): Promise<void> {
         redis: await redisCpuSeconds(admin),
         at: performance.now(),
       };
+      const delaysBefore = await delayBuckets(httpB);
       const { latencies: lat, acks, failed } = await visibility(a, b, round);
+      delays.push(new DelayHistogram(delaysBefore, await delayBuckets(httpB)));
       const client = process.cpuUsage(before.client);
       busy.client += (client.user + client.system) / 1e6;
       busy.a += processCpu(pidA) - before.a;
@@ -309,6 +370,10 @@ async function main(): Promise<void> {
     );
     console.log(
       `… of which the write on A, issued → acknowledged: p50 ${median(ackP50s).toFixed(2)} ms, p99 ${median(ackP99s).toFixed(2)} ms`,
+    );
+    const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+    console.log(
+      `replication delay, commit in Redis → applied on B (B's gatehouse_replication_delay_seconds, per round): p50 ${delays.map((d) => d.quantileMs(0.5).toFixed(2)).join('/')} ms, p99 ${delays.map((d) => d.quantileMs(0.99).toFixed(2)).join('/')} ms (interpolated in buckets); within 2 ms ${delays.map((d) => pct(d.within(0.002))).join('/')}, within 10 ms ${delays.map((d) => pct(d.within(0.01))).join('/')} (exact: bucket bounds); change sets ${delays.map((d) => d.count).join('/')}`,
     );
     const share = (cpu: number): string => `${Math.round((100 * cpu) / busy.wall)}%`;
     console.log(

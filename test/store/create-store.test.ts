@@ -34,7 +34,13 @@ it('connects the Redis module with the config settings and seeds only an empty s
   }) as MemoryStore & SeedableStore;
   const opened: unknown[] = [];
   const { store, seeded, graphSource } = await createStore(
-    { redis: 'redis://127.0.0.1:7777/0', store: 'crm', redisWaitReplicas: 2 },
+    {
+      redis: 'redis://127.0.0.1:7777/0',
+      store: 'crm',
+      redisWaitReplicas: 2,
+      redisChangelogRetention: 500,
+      redisChangelogMaxBytes: 0,
+    },
     [seed],
     {
       openGraphSource: async (options) => {
@@ -53,7 +59,15 @@ it('connects the Redis module with the config settings and seeds only an empty s
   );
   expect(store).toBe(fake);
   expect(seeded).toBe(false);
-  expect(connected).toEqual([{ url: 'redis://127.0.0.1:7777/0', storeName: 'crm', waitReplicas: 2 }]);
+  expect(connected).toEqual([
+    {
+      url: 'redis://127.0.0.1:7777/0',
+      storeName: 'crm',
+      waitReplicas: 2,
+      changelogRetention: 500,
+      changelogMaxBytes: 0,
+    },
+  ]);
   expect(seededWith).toEqual([2]);
   // The compiled-graph cache lives in the same Redis, under the same store name.
   expect(opened).toEqual([{ url: 'redis://127.0.0.1:7777/0', storeName: 'crm', logger: undefined }]);

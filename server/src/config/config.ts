@@ -54,6 +54,10 @@ export interface GatehouseConfig {
   readonly redisMaxLagMs: number;
   /** Redis replicas every write waits for (WAIT) before it is acknowledged; 0: none. */
   readonly redisWaitReplicas: number;
+  /** Change sets the Redis changelog keeps; undefined: the store's default (10 000). */
+  readonly redisChangelogRetention?: number | undefined;
+  /** Bytes of change lines the Redis changelog keeps; 0: bounded by entries alone; undefined: 16 MiB. */
+  readonly redisChangelogMaxBytes?: number | undefined;
   /** Decision log destination: 'off', 'stdout' or a file path. */
   readonly decisionLog: string;
   /** Fraction of decisions logged, 0..1. */

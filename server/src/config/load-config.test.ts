@@ -191,6 +191,25 @@ describe('redactConfig and usage', () => {
     );
   });
 
+  it('reads the Redis changelog bounds, and refuses them without --redis', () => {
+    const config = buildConfig(
+      sources(['--redis', 'redis://127.0.0.1:7001/0', '--redis-changelog-retention', '50000'], {
+        GATEHOUSE_REDIS_CHANGELOG_MAX_BYTES: '0',
+      }),
+    );
+    expect(config).toMatchObject({ redisChangelogRetention: 50_000, redisChangelogMaxBytes: 0 });
+    expect(buildConfig(sources(['--redis', 'redis://h:1']))).toMatchObject({
+      redisChangelogRetention: undefined,
+      redisChangelogMaxBytes: undefined,
+    });
+    expect(problems(sources(['--redis-changelog-retention', '100']))).toEqual([
+      'redisChangelogRetention: sizes the Redis changelog, so it needs --redis (the memory store keeps its own)',
+    ]);
+    expect(problems(sources(['--redis', 'redis://h:1', '--redis-changelog-retention', '0']))[0]).toMatch(
+      /--redis-changelog-retention/,
+    );
+  });
+
   it('refuses a store name that cannot travel in tokens and keys, and a URL that is not Redis', () => {
     expect(problems(sources(['--store', 'a.b']))).toEqual([
       "store: must be 1 to 64 letters, digits, '_' or '-', got 'a.b'",

@@ -80,6 +80,8 @@ export function buildConfig(sources: ConfigSources): GatehouseConfig {
     redisMaxLagMs: (values.get('redisMaxLagMs') as number | undefined) ?? DEFAULT_CONFIG.redisMaxLagMs,
     redisWaitReplicas:
       (values.get('redisWaitReplicas') as number | undefined) ?? DEFAULT_CONFIG.redisWaitReplicas,
+    redisChangelogRetention: values.get('redisChangelogRetention') as number | undefined,
+    redisChangelogMaxBytes: values.get('redisChangelogMaxBytes') as number | undefined,
     decisionLog: (values.get('decisionLog') as string | undefined) ?? DEFAULT_CONFIG.decisionLog,
     decisionLogSampleRate:
       (values.get('decisionLogSampleRate') as number | undefined) ?? DEFAULT_CONFIG.decisionLogSampleRate,
@@ -340,6 +342,13 @@ function storeProblems(config: GatehouseConfig): string[] {
     problems.push(
       'redis: must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (see docs/configuration.md)',
     );
+  }
+  for (const key of ['redisChangelogRetention', 'redisChangelogMaxBytes'] as const) {
+    if (config[key] !== undefined && config.redis === undefined) {
+      problems.push(
+        `${key}: sizes the Redis changelog, so it needs --redis (the memory store keeps its own)`,
+      );
+    }
   }
   return problems;
 }

@@ -221,6 +221,26 @@ export const OPTIONS: readonly OptionSpec[] = [
       'Redis replicas each write waits for (WAIT) before it is acknowledged, so it survives a failover.',
   },
   {
+    key: 'redisChangelogRetention',
+    flag: 'redis-changelog-retention',
+    env: 'GATEHOUSE_REDIS_CHANGELOG_RETENTION',
+    kind: 'integer',
+    min: 1,
+    max: 100_000_000,
+    description:
+      'Change sets the Redis changelog keeps (default 10000): a replica or snapshot read further behind resyncs.',
+  },
+  {
+    key: 'redisChangelogMaxBytes',
+    flag: 'redis-changelog-max-bytes',
+    env: 'GATEHOUSE_REDIS_CHANGELOG_MAX_BYTES',
+    kind: 'integer',
+    min: 0,
+    max: MAX_INT,
+    description:
+      'Bytes of change lines the Redis changelog keeps at most (default 16777216); 0 bounds it by change sets alone.',
+  },
+  {
     key: 'decisionLog',
     flag: 'decision-log',
     env: 'GATEHOUSE_DECISION_LOG',

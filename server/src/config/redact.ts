@@ -22,6 +22,8 @@ export function redactConfig(config: GatehouseConfig): Record<string, unknown> {
     store: config.store,
     redisMaxLagMs: config.redisMaxLagMs,
     redisWaitReplicas: config.redisWaitReplicas,
+    redisChangelogRetention: config.redisChangelogRetention ?? '(default)',
+    redisChangelogMaxBytes: config.redisChangelogMaxBytes ?? '(default)',
     dataDir: config.dataDir ?? '(none)',
     expirySweepIntervalMs: config.expirySweepIntervalMs,
     expirySweepBatchSize: config.expirySweepBatchSize,

@@ -14,6 +14,9 @@ export interface StoreSettings {
   readonly redis: string | undefined;
   readonly store: string;
   readonly redisWaitReplicas: number;
+  /** The Redis changelog's bounds (RedisStore's changelogRetention / changelogMaxBytes); undefined: its defaults. */
+  readonly redisChangelogRetention?: number | undefined;
+  readonly redisChangelogMaxBytes?: number | undefined;
   /** With the memory store: the data directory that makes it durable (write-ahead log + snapshot). */
   readonly dataDir?: string | undefined;
 }
@@ -25,7 +28,8 @@ export interface RedisStoreOptions {
   readonly waitReplicas?: number;
   readonly connectTimeoutMs?: number;
   readonly logger?: Logger;
-  readonly changelogRetention?: number;
+  readonly changelogRetention?: number | undefined;
+  readonly changelogMaxBytes?: number | undefined;
 }
 
 export interface SeedableStore extends Store {
@@ -99,6 +103,8 @@ export async function createStore(
     url: settings.redis,
     storeName: settings.store,
     waitReplicas: settings.redisWaitReplicas,
+    changelogRetention: settings.redisChangelogRetention,
+    changelogMaxBytes: settings.redisChangelogMaxBytes,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   let graphSource: OpenedGraphSource | undefined;

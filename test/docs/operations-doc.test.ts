@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { registerDecisionLogMetrics } from '../../server/src/observability/decision-log.js';
 import { GatehouseMetrics, replicationDelaySeries } from '../../server/src/observability/metrics.js';
+import { registerRedisMetrics } from '../../server/src/observability/redis-metrics.js';
 
 const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
 
@@ -38,6 +39,10 @@ async function servedFamilies(): Promise<Map<string, string>> {
     }),
   });
   registerDecisionLogMetrics(metrics.registry, undefined);
+  registerRedisMetrics(metrics.registry, {
+    stats: () => ({ errors: {}, reconnects: 0 }),
+    changelogLength: async () => 1,
+  });
   metrics.method('http', 'Check').error('INTERNAL', performance.now());
   const { body } = await metrics.render();
   return new Map(

@@ -77,11 +77,20 @@ async function metric(http: string, name: string): Promise<number> {
   return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** The sum of every series of `name` (all label sets) a replica serves. */
+async function metricSum(http: string, name: string): Promise<number> {
+  const text = await (await fetch(`http://${http}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 describe('Redis faults under three-replica load', () => {
   it('kill -9 mid-load: checks never fail, writes fail UNAVAILABLE, every acknowledged write survives', async () => {
     const redis = await RedisServer.start({ config: { appendonly: 'yes', appendfsync: 'always' } });
     cleanups.push(() => redis.stop());
-    const { clients } = await fleetOn(redis.url, 3);
+    const { fleet, clients } = await fleetOn(redis.url, 3);
     const checks = checkLoop(clients);
     const acknowledged: string[] = [];
     const writeErrors: string[] = [];
@@ -114,6 +123,16 @@ describe('Redis faults under three-replica load', () => {
     expect(new Set(writeErrors)).toEqual(new Set(['UnavailableError']));
     const final = await converged(clients);
     for (const rel of acknowledged) expect(final).toContain(rel);
+    // The outage shows on /metrics: failed Redis calls by kind, reconnects, and the changelog
+    // holding (at least) one change set per acknowledged write.
+    const https = fleet.replicas.map((r) => r.http);
+    const sum = async (name: string): Promise<number> =>
+      (await Promise.all(https.map((h) => metricSum(h, name)))).reduce((a, b) => a + b, 0);
+    expect(await sum('gatehouse_redis_errors_total')).toBeGreaterThanOrEqual(writeErrors.length);
+    expect(await sum('gatehouse_redis_reconnects_total')).toBeGreaterThanOrEqual(3);
+    expect(await metric(https[0] as string, 'gatehouse_redis_changelog_entries')).toBeGreaterThanOrEqual(
+      acknowledged.length,
+    );
   }, 120_000);
 
   it('SIGSTOP for 3 s: checks keep answering, then replicas catch up', async () => {

@@ -2,8 +2,10 @@
 // revision, or (with a Redis URL) the Redis module's store, connected with the config's
 // settings and seeded only when empty. The Redis module is stood in for here; its own tests
 // (branch redis) run it against real redis-server processes.
+
 import { expect, it } from 'vitest';
 import { parseRelationship } from '../../server/src/model/relationship.js';
+import type { RedisMetricsSource } from '../../server/src/observability/redis-metrics.js';
 import type { RedisStoreOptions, SeedableStore } from '../../server/src/store/create-store.js';
 import { createStore } from '../../server/src/store/create-store.js';
 import { collectSnapshot, MemoryStore } from '../../server/src/store/index.js';
@@ -31,9 +33,11 @@ it('connects the Redis module with the config settings and seeds only an empty s
       seededWith.push([...rels].length);
       return false; // another replica seeded first
     },
-  }) as MemoryStore & SeedableStore;
+    stats: () => ({ errors: {}, reconnects: 0 }),
+    changelogLength: async () => 0,
+  }) as MemoryStore & SeedableStore & RedisMetricsSource;
   const opened: unknown[] = [];
-  const { store, seeded, graphSource } = await createStore(
+  const { store, seeded, graphSource, redisMetrics } = await createStore(
     {
       redis: 'redis://127.0.0.1:7777/0',
       store: 'crm',
@@ -72,6 +76,8 @@ it('connects the Redis module with the config settings and seeds only an empty s
   // The compiled-graph cache lives in the same Redis, under the same store name.
   expect(opened).toEqual([{ url: 'redis://127.0.0.1:7777/0', storeName: 'crm', logger: undefined }]);
   expect(graphSource).toBeDefined();
+  // The store's own series (errors, reconnects, changelog length) go to /metrics.
+  expect(redisMetrics).toBe(fake);
 });
 
 it('closes the Redis store and the graph cache again when seeding fails', async () => {
@@ -85,7 +91,9 @@ it('closes the Redis store and the graph cache again when seeding fails', async 
     close: async (): Promise<void> => {
       closed = true;
     },
-  }) as MemoryStore & SeedableStore;
+    stats: () => ({ errors: {}, reconnects: 0 }),
+    changelogLength: async () => 0,
+  }) as MemoryStore & SeedableStore & RedisMetricsSource;
   await expect(
     createStore({ redis: 'redis://h:1', store: 'default', redisWaitReplicas: 0 }, [seed], {
       loadRedis: async () => ({ RedisStore: { connect: async () => fake } }),

@@ -71,11 +71,13 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   let store: Store;
   let graphSource: CreatedStore['graphSource'];
   let onEpochChanged: CreatedStore['onEpochChanged'];
+  let redisMetrics: CreatedStore['redisMetrics'];
   try {
     const created = await createStore(config, policyRelationshipChunks(policySet), { logger });
     store = created.store;
     graphSource = created.graphSource;
     onEpochChanged = created.onEpochChanged;
+    redisMetrics = created.redisMetrics;
     lifecycle.info({ storeKind: store.kind, store: config.store, seeded: created.seeded }, 'store open');
   } catch (err) {
     signals.dispose();
@@ -105,6 +107,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       graphSource: graphSource?.source,
       closeGraphSource: graphSource?.close,
       onEpochChanged,
+      redisMetrics,
     });
   } catch (err) {
     signals.dispose();

@@ -5,6 +5,7 @@
 
 import type { Relationship } from '../model/relationship.js';
 import type { Logger } from '../observability/logger.js';
+import type { RedisMetricsSource } from '../observability/redis-metrics.js';
 import { MemoryStore } from './memory-store.js';
 import type { OpenedGraphSource, OpenGraphSourceOptions } from './redis/open-graph-source.js';
 import type { Store } from './store.js';
@@ -38,7 +39,7 @@ export interface SeedableStore extends Store {
 }
 
 export interface RedisStoreModule {
-  readonly RedisStore: { connect(options: RedisStoreOptions): Promise<SeedableStore> };
+  readonly RedisStore: { connect(options: RedisStoreOptions): Promise<SeedableStore & RedisMetricsSource> };
 }
 
 /** Loads the Redis store module; a parameter so tests can stand one in. */
@@ -56,6 +57,8 @@ export interface CreatedStore {
   readonly graphSource?: OpenedGraphSource | undefined;
   /** With --redis: re-seeds the store from the replica's graph when Redis comes back empty. */
   readonly onEpochChanged?: ReturnType<OpenedGraphSource['reseedHook']> | undefined;
+  /** With --redis: the store's errors, reconnects and changelog length, for /metrics. */
+  readonly redisMetrics?: RedisMetricsSource | undefined;
 }
 
 /** Opens the Redis compiled-graph cache; a parameter so tests can stand one in. */
@@ -117,10 +120,11 @@ export async function createStore(
     // Redis seeds in one atomic step, so the set is gathered first (only when it is empty,
     // where the seed is all the data there is).
     const onEpochChanged = graphSource.reseedHook(store);
-    if ((await store.revision()) !== 0) return { store, seeded: false, graphSource, onEpochChanged };
+    const opened = { store, graphSource, onEpochChanged, redisMetrics: store };
+    if ((await store.revision()) !== 0) return { ...opened, seeded: false };
     const all: Relationship[] = [];
     for await (const chunk of toAsync(seed)) for (const r of chunk) all.push(r);
-    return { store, seeded: await store.seedIfEmpty(all), graphSource, onEpochChanged };
+    return { ...opened, seeded: await store.seedIfEmpty(all) };
   } catch (err) {
     await graphSource?.close();
     await store.close();

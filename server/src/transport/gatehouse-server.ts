@@ -9,6 +9,7 @@ import {
 } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { GatehouseMetrics } from '../observability/metrics.js';
+import { type RedisMetricsSource, registerRedisMetrics } from '../observability/redis-metrics.js';
 import { RequestTracing } from '../observability/tracing.js';
 import type { Schema } from '../schema/schema.js';
 import { type RunningAuth, startAuth } from '../service/auth/index.js';
@@ -40,6 +41,8 @@ export interface GatehouseServerOptions {
   readonly closeGraphSource?: (() => Promise<void>) | undefined;
   /** Told when the store's data starts anew (GatehouseServiceOptions.onEpochChanged). */
   readonly onEpochChanged?: GatehouseServiceOptions['onEpochChanged'];
+  /** With --redis: the store's own series (errors by kind, reconnects, changelog length). */
+  readonly redisMetrics?: RedisMetricsSource | undefined;
 }
 
 export class GatehouseServer {
@@ -138,6 +141,7 @@ export class GatehouseServer {
     }
     const metrics = new GatehouseMetrics(service);
     registerDecisionLogMetrics(metrics.registry, decisionLog);
+    if (options.redisMetrics !== undefined) registerRedisMetrics(metrics.registry, options.redisMetrics);
     const sweeper = new ExpirySweeper({
       store,
       intervalMs: config.expirySweepIntervalMs ?? DEFAULT_CONFIG.expirySweepIntervalMs ?? 0,

@@ -4,6 +4,7 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { UnavailableError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
+import type { REDIS_ERROR_KINDS } from '../../observability/redis-metrics.js';
 import type { RedisTarget } from './redis-url.js';
 
 export type RedisClient = Redis | Cluster;
@@ -111,15 +112,7 @@ export function unavailable(err: unknown, doing: string): UnavailableError {
 }
 
 /** Bounded error kinds for metrics: what went wrong talking to Redis, never the message itself. */
-export type RedisErrorKind =
-  | 'timeout'
-  | 'connection'
-  | 'readonly'
-  | 'oom'
-  | 'loading'
-  | 'busy'
-  | 'cluster'
-  | 'other';
+export type RedisErrorKind = (typeof REDIS_ERROR_KINDS)[number];
 
 export function classifyRedisError(err: unknown): RedisErrorKind {
   const message = err instanceof Error ? err.message : String(err);

@@ -63,8 +63,8 @@ export class LatencyHistogram {
   }
 
   /**
-   * Render a series kept elsewhere (e.g. by the service, which outlives no registry but records
-   * before one exists); its bounds must be this histogram's.
+   * Render a series recorded elsewhere, from before this registry existed (the service's
+   * replication delays); its bounds must be this histogram's.
    */
   adopt(series: Series): void {
     if (series.bounds.length !== this.#bounds.length || series.bounds.some((b, i) => b !== this.#bounds[i])) {

@@ -701,3 +701,16 @@ export const SCRIPTS = {
 } as const satisfies Record<string, ScriptDefinition>;
 
 export type ScriptName = keyof typeof SCRIPTS;
+
+/**
+ * The same scripts with the change feed sent by SPUBLISH, for a Cluster: a classic PUBLISH from
+ * a script reaches subscribers on every node, so Redis forwards each change set over the cluster
+ * bus to all of them; a sharded channel stays on the store's shard (its master and replicas).
+ * Watchers on a Cluster subscribe with SSUBSCRIBE, on the master that owns the store's slot.
+ */
+export const SHARDED_FEED_SCRIPTS: typeof SCRIPTS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, script]) => [
+    name,
+    { ...script, lua: script.lua.replaceAll("redis.pcall('PUBLISH', ", "redis.pcall('SPUBLISH', ") },
+  ]),
+) as typeof SCRIPTS;

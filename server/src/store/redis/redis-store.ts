@@ -4,6 +4,7 @@
 // feed (pub/sub) and read the changelog stream only for gaps.
 // Loaded only through a dynamic import, so the embedded memory store never loads ioredis.
 import { createHash, randomBytes } from 'node:crypto';
+import type { Cluster } from 'ioredis';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -58,9 +59,9 @@ import {
   subjectBucket,
   subjectMember,
 } from './redis-layout.js';
-import { SCRIPTS, type ScriptName } from './redis-scripts.js';
+import { SCRIPTS, type ScriptName, SHARDED_FEED_SCRIPTS } from './redis-scripts.js';
 import { RedisSnapshot } from './redis-snapshot.js';
-import { parseRedisUrl, type RedisTarget, redactRedisUrl } from './redis-url.js';
+import { parseRedisUrl, type RedisTarget, redactRedisUrl, type StandaloneTarget } from './redis-url.js';
 import { type CommitListener, watchChangelog } from './redis-watch.js';
 import { type BatchResult, WriteBatcher } from './redis-write-batch.js';
 
@@ -210,6 +211,8 @@ export class RedisStore implements Store {
   private feedRefusedLogged = false;
   /** Connections of seeds in progress: closing the store disconnects them (see seedIfEmpty). */
   private readonly seeders = new Set<RedisClient>();
+  /** The scripts this store runs: on a Cluster, the ones that send the feed by SPUBLISH. */
+  private readonly scripts: ScriptSet;
   private readonly errors: Partial<Record<RedisErrorKind, number>> = {};
   /** The highest revision this instance has seen in the current epoch: a store below it lost writes. */
   private highWater = 0;
@@ -229,7 +232,9 @@ export class RedisStore implements Store {
     private readonly keys: StoreKeys,
     /** The epoch this store's revisions belong to: set by identity(), checked by every call. */
     private epoch: string,
-  ) {}
+  ) {
+    this.scripts = target.mode === 'cluster' ? SHARDED_FEED : CLASSIC_FEED;
+  }
 
   /** Connects, loads nothing yet (scripts load on first use) and learns or creates the store's epoch. */
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
@@ -483,6 +488,8 @@ export class RedisStore implements Store {
       after,
       signal: controller.signal,
       open: () => this.openWatcher(),
+      shardedFeed:
+        this.target.mode === 'cluster' ? { openFeed: () => this.openFeedOnShardOwner() } : undefined,
       highWater: () => this.highWater,
       saw: (revision) => {
         if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
@@ -543,7 +550,9 @@ export class RedisStore implements Store {
         name === 'gatehouseSeedFinish'
           ? [this.epoch, id, this.settings.retention]
           : [this.epoch, id, SEED_LEASE_MS, ...extra];
-      const reply = (await this.call('seeding', () => invoke(seeder, name, this.keys, args))) as Reply;
+      const reply = (await this.call('seeding', () =>
+        invoke(seeder, this.scripts, name, this.keys, args),
+      )) as Reply;
       if (reply[0] === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));
       return reply;
     };
@@ -625,8 +634,49 @@ export class RedisStore implements Store {
     return this.openConnection(this.settings.watchBlockMs + this.settings.commandTimeoutMs, false, 'watch');
   }
 
-  private openConnection(commandTimeoutMs: number, reconnect: boolean, role: string): Promise<RedisClient> {
-    return openRedisClient(this.target, {
+  /**
+   * On a Cluster, the connection a watcher follows the sharded change feed on: to the master the
+   * Cluster client knows owns the store's slot. Should the slot have moved, SSUBSCRIBE fails
+   * (MOVED) and the watch ends UNAVAILABLE; the replica retries, by when the client has learnt
+   * the new owner.
+   */
+  private async openFeedOnShardOwner(): Promise<RedisClient> {
+    const cluster = this.client as Cluster;
+    const slot = Number(
+      await this.call('finding the change feed shard', () =>
+        cluster.call('CLUSTER', 'KEYSLOT', this.keys.changeFeed),
+      ),
+    );
+    const owner = cluster.slots[slot]?.[0];
+    if (owner === undefined) {
+      throw new UnavailableError(
+        `no Redis Cluster master is known for slot ${slot} of store '${this.options.storeName}' yet: retry the watch`,
+      );
+    }
+    const colon = owner.lastIndexOf(':');
+    const shard: StandaloneTarget = {
+      mode: 'standalone',
+      address: { host: owner.slice(0, colon), port: Number(owner.slice(colon + 1)) },
+      db: 0,
+      username: this.target.username,
+      password: this.target.password,
+      tls: this.target.tls,
+    };
+    return this.openConnection(
+      this.settings.watchBlockMs + this.settings.commandTimeoutMs,
+      false,
+      'feed',
+      shard,
+    );
+  }
+
+  private openConnection(
+    commandTimeoutMs: number,
+    reconnect: boolean,
+    role: string,
+    target: RedisTarget = this.target,
+  ): Promise<RedisClient> {
+    return openRedisClient(target, {
       connectTimeoutMs: this.settings.connectTimeoutMs,
       commandTimeoutMs,
       reconnect,
@@ -651,7 +701,7 @@ export class RedisStore implements Store {
   }
 
   private run(name: ScriptName, args: readonly (string | number)[], doing: string): Promise<unknown> {
-    return this.call(doing, () => invoke(this.client, name, this.keys, args));
+    return this.call(doing, () => invoke(this.client, this.scripts, name, this.keys, args));
   }
 
   /**
@@ -670,9 +720,9 @@ export class RedisStore implements Store {
       this.call(doing, async () => {
         const pipeline = this.client.pipeline();
         const [command, first] = withSource
-          ? (['eval', SCRIPTS[name].lua] as const)
-          : (['evalsha', SHAS[name]] as const);
-        pipeline[command](first, SCRIPTS[name].numberOfKeys, ...keyList(this.keys), ...args);
+          ? (['eval', this.scripts.scripts[name].lua] as const)
+          : (['evalsha', this.scripts.shas[name]] as const);
+        pipeline[command](first, this.scripts.scripts[name].numberOfKeys, ...keyList(this.keys), ...args);
         pipeline.wait(waitReplicas, waitMs);
         return ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
       });
@@ -807,13 +857,24 @@ function pushPreconditions(args: (string | number)[], preconditions: readonly Pr
   for (const p of preconditions) args.push(p.operation === 'must_match' ? 'm' : 'n', ...filterArgs(p.filter));
 }
 
-/** Each script's SHA-1, for EVALSHA. */
-const SHAS = Object.fromEntries(
-  Object.entries(SCRIPTS).map(([name, script]) => [
-    name,
-    createHash('sha1').update(script.lua).digest('hex'),
-  ]),
-) as Record<ScriptName, string>;
+/** A set of the store's scripts and their SHA-1s (what EVALSHA names them by). */
+interface ScriptSet {
+  readonly scripts: typeof SCRIPTS;
+  readonly shas: Readonly<Record<ScriptName, string>>;
+}
+
+function scriptSet(scripts: typeof SCRIPTS): ScriptSet {
+  const shas = Object.fromEntries(
+    Object.entries(scripts).map(([name, script]) => [
+      name,
+      createHash('sha1').update(script.lua).digest('hex'),
+    ]),
+  ) as Record<ScriptName, string>;
+  return { scripts, shas };
+}
+
+const CLASSIC_FEED = scriptSet(SCRIPTS);
+const SHARDED_FEED = scriptSet(SHARDED_FEED_SCRIPTS);
 
 function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
@@ -826,14 +887,15 @@ function isNoScript(err: unknown): boolean {
  */
 async function invoke(
   client: RedisClient,
+  set: ScriptSet,
   name: ScriptName,
   keys: StoreKeys,
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  const script = SCRIPTS[name];
+  const script = set.scripts[name];
   const keyArgs = keyList(keys);
   try {
-    return await client.evalsha(SHAS[name], script.numberOfKeys, ...keyArgs, ...args);
+    return await client.evalsha(set.shas[name], script.numberOfKeys, ...keyArgs, ...args);
   } catch (err) {
     if (!isNoScript(err)) throw err;
     return client.eval(script.lua, script.numberOfKeys, ...keyArgs, ...args);

@@ -32,6 +32,12 @@ export interface WatchParams {
   readonly signal?: AbortSignal | undefined;
   /** Opens one of the watcher's two connections (no reconnects: a loss ends the watch). */
   readonly open: () => Promise<RedisClient>;
+  /**
+   * The change feed is a sharded channel (a Cluster's: SPUBLISH): followed by SSUBSCRIBE on the
+   * connection `openFeed` opens, to the master that owns the store's slot. Otherwise the feed is
+   * a classic channel followed by SUBSCRIBE on a second `open()` connection.
+   */
+  readonly shardedFeed?: { readonly openFeed: () => Promise<RedisClient> } | undefined;
   /** How long the watcher waits with nothing new before it checks the store's epoch and revision. */
   readonly blockMs: number;
   /** Entries fetched per changelog read. */
@@ -106,9 +112,9 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
     };
 
     // Subscribe before reading where the store stands, so nothing committed after that read is missed.
-    feed = await p.open();
+    feed = await (p.shardedFeed?.openFeed ?? p.open)();
     if (aborted(p)) return;
-    feed.on('message', (_channel: string, message: string) => {
+    feed.on(p.shardedFeed === undefined ? 'message' : 'smessage', (_channel: string, message: string) => {
       const m = parseFeedMessage(message);
       if (m === undefined) needRead = true;
       else if (m.epoch !== p.epoch) failure ??= epochChanged(p.storeName, p.epoch, m.epoch);
@@ -122,7 +128,9 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
     });
     let following = true;
     try {
-      await feed.subscribe(p.keys.changeFeed);
+      await (p.shardedFeed === undefined
+        ? feed.subscribe(p.keys.changeFeed)
+        : feed.ssubscribe(p.keys.changeFeed));
       feed.on('end', () => {
         failure ??= unavailable(new Error('the change feed connection closed'), 'watching the changelog');
         poke();

@@ -5,13 +5,15 @@
 // the N watchers together), the commands Redis ran per write (INFO commandstats, those a script
 // runs included), and the time
 // from issuing a write to each watcher receiving it (p50 / p99 over every delivery).
+// With --cluster N: a Cluster of N masters instead (Redis's CPU and commands summed over them),
+// and the publish messages the masters sent each other over the cluster bus per write.
 //
-// Run: npx tsx bench/store/redis-watchers.ts [--watchers 1,4,16] [--writes 3000] [--rate 500]
+// Run: npx tsx bench/store/redis-watchers.ts [--watchers 1,4,16] [--writes 3000] [--rate 500] [--cluster 3]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { parseRelationship } from '../../server/src/model/relationship.js';
 import { RedisStore } from '../../server/src/store/redis/redis-store.js';
-import { RedisServer } from '../../test/support/redis-server.js';
+import { RedisCluster, RedisServer } from '../../test/support/redis-server.js';
 import { redisCpuSeconds } from './redis-cpu.js';
 
 const { values } = parseArgs({
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     watchers: { type: 'string', default: '1,4,16' },
     writes: { type: 'string', default: '3000' },
     rate: { type: 'string', default: '500' },
+    cluster: { type: 'string' },
   },
 });
 const writes = Number(values.writes);
@@ -32,8 +35,21 @@ async function commandCalls(redis: Redis): Promise<number> {
 const quantile = (sorted: readonly number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
-const server = await RedisServer.start();
-const admin = new Redis(server.port, '127.0.0.1');
+/** Publish messages a node sent over the cluster bus so far, classic and sharded (CLUSTER INFO). */
+async function busPublishes(redis: Redis): Promise<number> {
+  const info = (await redis.call('CLUSTER', 'INFO')) as string;
+  return [...info.matchAll(/cluster_stats_messages_publish(?:shard)?_sent:(\d+)/g)].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
+}
+
+const clustered = values.cluster !== undefined;
+const server = clustered ? await RedisCluster.start(Number(values.cluster)) : await RedisServer.start();
+const nodes = server instanceof RedisCluster ? server.nodes : [server];
+const admins = nodes.map((node) => new Redis(node.port, '127.0.0.1'));
+const sum = async (read: (redis: Redis) => Promise<number>): Promise<number> =>
+  (await Promise.all(admins.map(read))).reduce((a, b) => a + b, 0);
 try {
   for (const n of values.watchers.split(',').map(Number)) {
     const storeName = `w${n}`;
@@ -54,9 +70,10 @@ try {
     });
     // Let every watcher subscribe before the first write.
     await new Promise((r) => setTimeout(r, 200));
-    const [cpu0, calls0, own0] = [
-      await redisCpuSeconds(admin),
-      await commandCalls(admin),
+    const [cpu0, calls0, bus0, own0] = [
+      await sum(redisCpuSeconds),
+      await sum(commandCalls),
+      clustered ? await sum(busPublishes) : 0,
       process.cpuUsage(),
     ];
     const start = performance.now();
@@ -72,7 +89,11 @@ try {
     }
     while (delivered < writes * n) await new Promise((r) => setTimeout(r, 5));
     const own = process.cpuUsage(own0);
-    const [cpu1, calls1] = [await redisCpuSeconds(admin), await commandCalls(admin)];
+    const [cpu1, calls1, bus1] = [
+      await sum(redisCpuSeconds),
+      await sum(commandCalls),
+      clustered ? await sum(busPublishes) : 0,
+    ];
     for (const a of aborts) a.abort();
     await Promise.allSettled(following);
     await Promise.all([writer, ...followers].map((s) => s.close()));
@@ -84,6 +105,7 @@ try {
         rate,
         redisCpuUsPerWrite: Math.round(((cpu1 - cpu0) * 1e6) / writes),
         redisCommandsPerWrite: Number(((calls1 - calls0) / writes).toFixed(2)),
+        ...(clustered ? { busPublishesPerWrite: Number(((bus1 - bus0) / writes).toFixed(2)) } : {}),
         clientCpuUsPerWrite: Math.round((own.user + own.system) / writes),
         deliveryMs: {
           p50: Number(quantile(delays, 0.5).toFixed(3)),
@@ -93,6 +115,6 @@ try {
     );
   }
 } finally {
-  admin.disconnect();
+  for (const admin of admins) admin.disconnect();
   await server.stop();
 }

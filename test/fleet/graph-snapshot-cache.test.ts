@@ -5,12 +5,17 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphIndex } from '../../server/src/graph/graph-index.js';
+import { createLogger } from '../../server/src/observability/logger.js';
 import {
   GraphSnapshotCache,
   type GraphSnapshotCacheOptions,
   type SnapshotRedis,
   SnapshotSchedule,
 } from '../../server/src/store/redis/graph-snapshot-cache.js';
+import type { RedisCompiledGraphSource } from '../../server/src/store/redis/graph-snapshot-source.js';
+import { openGraphSource } from '../../server/src/store/redis/open-graph-source.js';
+import { fixturePolicySet } from '../service/fixture.js';
 import { RedisCluster, RedisServer } from '../support/redis-server.js';
 import { waitUntil } from '../support/wait-until.js';
 
@@ -229,6 +234,43 @@ describe('GraphSnapshotCache on a Redis Cluster', () => {
       const hit = await cache.loadNewest('h', 'e');
       expect(hit.status === 'hit' && Buffer.concat(hit.chunks).equals(bytes)).toBe(true);
       expect((await cache.list('h')).length).toBe(2);
+    }
+  });
+
+  it('loads a replica snapshot over a connection of its own to the master of the store slot', async () => {
+    const set = fixturePolicySet();
+    const graph = GraphIndex.build(
+      set.schema,
+      set.relationships.map((r) => r.relationship),
+      7,
+    );
+    const lines: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
+    const opened = await Promise.all(
+      [0, 1].map(() => openGraphSource({ url: cluster.url, storeName: 'bulk-cluster', logger })),
+    );
+    try {
+      const [publisher, joiner] = opened.map((o) => o.source) as [
+        RedisCompiledGraphSource,
+        RedisCompiledGraphSource,
+      ];
+      publisher.observe(graph, set.schema, 'e1');
+      await publisher.settled();
+      const loaded = await joiner.load(set.schema, 'e1');
+      expect(loaded?.relationshipCount).toBe(graph.relationshipCount);
+      expect(joiner.stats.hits).toBe(1);
+      expect(lines.filter((l) => l.includes('reading through the client'))).toEqual([]);
+      // It read over its own connection, from the master that holds the store's slot.
+      const own = lines
+        .map((l) => JSON.parse(l) as { msg?: string; port?: number })
+        .filter((l) => l.msg === 'snapshot read over its own connection');
+      expect(own).toHaveLength(1);
+      const slot = String(await clusterClient.call('CLUSTER', 'KEYSLOT', '{gatehouse:bulk-cluster}'));
+      const holder = cluster.nodes.find((node) => node.port === own[0]?.port);
+      expect(holder).toBeDefined();
+      expect(Number(await holder?.cli('CLUSTER', 'COUNTKEYSINSLOT', slot))).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(opened.map((o) => o.close()));
     }
   });
 });

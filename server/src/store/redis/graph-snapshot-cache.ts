@@ -36,7 +36,7 @@ export interface GraphSnapshotCacheOptions {
   readonly logger?: Logger | undefined;
   /**
    * Where loads read chunks over a connection of their own (bulk-value-reader.ts), asked at each
-   * load; undefined (or no function) reads them through `redis`, as a TLS or Cluster client must.
+   * load; undefined (or no function) reads them through `redis`, as a TLS client must.
    */
   readonly bulkEndpoint?: (() => BulkEndpoint | undefined) | undefined;
   /** Injected clock (ms since the epoch). */
@@ -271,7 +271,13 @@ export class GraphSnapshotCache {
       try {
         const outcome = await readValues(endpoint, keys, assembly, { timeoutMs: OWN_READ_TIMEOUT_MS });
         const result = assembly.result(outcome);
-        if (result.status === 'hit') return result;
+        if (result.status === 'hit') {
+          this.#logger?.debug(
+            { host: endpoint.host, port: endpoint.port, chunks: keys.length },
+            'snapshot read over its own connection',
+          );
+          return result;
+        }
         this.#logger?.debug(
           { reason: result.reason },
           'snapshot read over its own connection refused; reading through the client',

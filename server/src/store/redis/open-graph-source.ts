@@ -2,12 +2,13 @@
 // transfers must not queue behind the store's commands), keys under the store's hash tag; and
 // the hook that re-seeds an emptied store from the freshest replica's graph.
 import { randomBytes } from 'node:crypto';
+import type { Cluster } from 'ioredis';
 import type { Relationship } from '../../model/relationship.js';
 import type { Logger } from '../../observability/logger.js';
 import type { BulkEndpoint } from './bulk-value-reader.js';
 import { GraphSnapshotCache } from './graph-snapshot-cache.js';
 import { RedisCompiledGraphSource } from './graph-snapshot-source.js';
-import { openRedisClient, type RedisClient } from './redis-connection.js';
+import { clusterSlotOf, openRedisClient, type RedisClient, slotMaster } from './redis-connection.js';
 import { checkStoreName } from './redis-layout.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { electReseeder } from './reseed-election.js';
@@ -51,14 +52,23 @@ const DEFAULT_RESEED_BID_WINDOW_MS = 2000;
 
 /**
  * Where snapshot loads read their chunks over a connection of their own: the server the cache's
- * client is connected to right now (for Sentinel, the current master), with the same login. None
- * over TLS (the reader speaks plain TCP) or on a Cluster (the chunks' node is the client's to
- * route to); those loads read through the client.
+ * client is connected to right now (for Sentinel, the current master), with the same login; on a
+ * Cluster, the master the client routes the store's slot to (`slot`: every snapshot key carries
+ * the store's hash tag), where a GET answered MOVED after a slot move fails the read and the load
+ * reads through the client. None over TLS (the reader speaks plain TCP).
  */
-function bulkEndpoint(target: RedisTarget, client: RedisClient): BulkEndpoint | undefined {
-  if (target.tls || target.mode === 'cluster' || !('stream' in client) || client.status !== 'ready') {
-    return undefined;
+function bulkEndpoint(
+  target: RedisTarget,
+  client: RedisClient,
+  slot: number | undefined,
+): BulkEndpoint | undefined {
+  if (target.tls) return undefined;
+  if (target.mode === 'cluster') {
+    const master = slot === undefined ? undefined : slotMaster(client as Cluster, slot);
+    if (master === undefined) return undefined;
+    return { ...master, username: target.username, password: target.password, db: 0 };
   }
+  if (!('stream' in client) || client.status !== 'ready') return undefined;
   const { remoteAddress, remotePort } = client.stream;
   if (remoteAddress === undefined || remotePort === undefined) return undefined;
   return {
@@ -82,11 +92,17 @@ export async function openGraphSource(options: OpenGraphSourceOptions): Promise<
     connectionName: `gatehouse:${options.storeName}:graph-cache`,
     logger: options.logger,
   });
+  // On a Cluster, the store's slot, once: loads look up its master at each load. Without it they
+  // read through the client.
+  const slot =
+    target.mode === 'cluster'
+      ? await clusterSlotOf(client as Cluster, `{gatehouse:${options.storeName}}`).catch(() => undefined)
+      : undefined;
   const cache = new GraphSnapshotCache({
     redis: client,
     keyPrefix: `{gatehouse:${options.storeName}}`,
     logger: options.logger,
-    bulkEndpoint: () => bulkEndpoint(target, client),
+    bulkEndpoint: () => bulkEndpoint(target, client, slot),
   });
   const source = new RedisCompiledGraphSource({ cache, logger: options.logger });
   const tag = `{gatehouse:${options.storeName}}`;

@@ -5,7 +5,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { UnavailableError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { REDIS_ERROR_KINDS } from '../../observability/redis-metrics.js';
-import type { RedisTarget } from './redis-url.js';
+import type { RedisAddress, RedisTarget } from './redis-url.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -130,4 +130,21 @@ export function classifyRedisError(err: unknown): RedisErrorKind {
     return 'connection';
   }
   return 'other';
+}
+
+/** The Cluster slot of `key` (its hash tag's), as the Cluster computes it. */
+export async function clusterSlotOf(cluster: Cluster, key: string): Promise<number> {
+  return Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+}
+
+/**
+ * The master the Cluster client routes `slot` to right now, from its slot table; undefined
+ * before it knows one. A connection of one's own to it (a sharded subscription, a bulk read)
+ * gets MOVED once the slot has moved, and its user falls back or retries.
+ */
+export function slotMaster(cluster: Cluster, slot: number): RedisAddress | undefined {
+  const owner = cluster.slots[slot]?.[0];
+  if (owner === undefined) return undefined;
+  const colon = owner.lastIndexOf(':');
+  return { host: owner.slice(0, colon), port: Number(owner.slice(colon + 1)) };
 }

@@ -41,9 +41,11 @@ import {
 import { epochChanged, type StreamEntry } from './redis-changelog.js';
 import {
   classifyRedisError,
+  clusterSlotOf,
   openRedisClient,
   type RedisClient,
   type RedisErrorKind,
+  slotMaster,
   unavailable,
 } from './redis-connection.js';
 import {
@@ -642,21 +644,18 @@ export class RedisStore implements Store {
    */
   private async openFeedOnShardOwner(): Promise<RedisClient> {
     const cluster = this.client as Cluster;
-    const slot = Number(
-      await this.call('finding the change feed shard', () =>
-        cluster.call('CLUSTER', 'KEYSLOT', this.keys.changeFeed),
-      ),
+    const slot = await this.call('finding the change feed shard', () =>
+      clusterSlotOf(cluster, this.keys.changeFeed),
     );
-    const owner = cluster.slots[slot]?.[0];
-    if (owner === undefined) {
+    const master = slotMaster(cluster, slot);
+    if (master === undefined) {
       throw new UnavailableError(
         `no Redis Cluster master is known for slot ${slot} of store '${this.options.storeName}' yet: retry the watch`,
       );
     }
-    const colon = owner.lastIndexOf(':');
     const shard: StandaloneTarget = {
       mode: 'standalone',
-      address: { host: owner.slice(0, colon), port: Number(owner.slice(colon + 1)) },
+      address: master,
       db: 0,
       username: this.target.username,
       password: this.target.password,

@@ -15,6 +15,7 @@
 //     [--redis-seed writes --data FILE]   (--mode redis: seed Redis with batched writes of FILE's lines
 //     instead of the seeder's one seed script, which outlives its timeout on a loaded host; every
 //     `serve` then gets the schema only)
+//     [--redis-cluster N]   (--mode redis: a Cluster of N masters on loopback instead of one redis-server)
 //     [--serve-arg=--data-dir=DIR]   (more arguments for every `serve`; with a data dir, the first
 //     run seeds DIR from the files and later runs restart from it)
 import { spawn } from 'node:child_process';
@@ -25,7 +26,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseRelationship } from '../../server/src/model/relationship.js';
 import { RedisStore } from '../../server/src/store/redis/redis-store.js';
-import { RedisServer } from '../../test/support/redis-server.js';
+import { RedisCluster, RedisServer } from '../../test/support/redis-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     data: { type: 'string' },
     batch: { type: 'string', default: '1000' },
     'redis-seed': { type: 'string', default: 'serve' },
+    'redis-cluster': { type: 'string' },
     /**
      * Another build's entry point, for a before/after compare in one run; given more than once, the
      * builds alternate run by run (with --mode redis, every build's replicas start from the one
@@ -303,9 +305,10 @@ async function seedByWrites(url: string, file: string, batch: number): Promise<v
 /** Replica runs of each build in turn (`runs` each), all from one seeded Redis. */
 async function redisRuns(runs: number): Promise<Map<string, Row[]>> {
   const servers = values.server!;
-  const redis = await RedisServer.start();
+  const masters = values['redis-cluster'] === undefined ? 0 : Number(values['redis-cluster']);
+  const redis = masters > 0 ? await RedisCluster.start(masters) : await RedisServer.start();
   try {
-    const url = `redis://127.0.0.1:${redis.port}`;
+    const url = redis instanceof RedisCluster ? redis.url : `redis://127.0.0.1:${redis.port}`;
     let policies = values.policies!;
     if (values['redis-seed'] === 'writes') {
       await seedByWrites(url, values.data!, Number(values.batch));

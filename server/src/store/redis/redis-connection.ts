@@ -148,3 +148,23 @@ export function slotMaster(cluster: Cluster, slot: number): RedisAddress | undef
   const colon = owner.lastIndexOf(':');
   return { host: owner.slice(0, colon), port: Number(owner.slice(colon + 1)) };
 }
+
+/**
+ * The master of `slot` as the Cluster says right now (CLUSTER SLOTS), not as the client last
+ * learnt it: a client that only watches sends no keyed command, so it would never see the MOVED
+ * that refreshes its table after the slot moved. Undefined when no range holds the slot or the
+ * node announces no address (then the client's table decides).
+ */
+export async function askSlotMaster(cluster: Cluster, slot: number): Promise<RedisAddress | undefined> {
+  const ranges = (await cluster.call('CLUSTER', 'SLOTS')) as [
+    number,
+    number,
+    [string, number, ...unknown[]],
+  ][];
+  for (const [start, end, master] of ranges) {
+    if (slot < start || slot > end) continue;
+    const [host, port] = master;
+    return host === '' || host === '?' ? slotMaster(cluster, slot) : { host, port: Number(port) };
+  }
+  return slotMaster(cluster, slot);
+}

@@ -40,12 +40,12 @@ import {
 } from '../store-arguments.js';
 import { epochChanged, type StreamEntry } from './redis-changelog.js';
 import {
+  askSlotMaster,
   classifyRedisError,
   clusterSlotOf,
   openRedisClient,
   type RedisClient,
   type RedisErrorKind,
-  slotMaster,
   unavailable,
 } from './redis-connection.js';
 import {
@@ -637,17 +637,17 @@ export class RedisStore implements Store {
   }
 
   /**
-   * On a Cluster, the connection a watcher follows the sharded change feed on: to the master the
-   * Cluster client knows owns the store's slot. Should the slot have moved, SSUBSCRIBE fails
-   * (MOVED) and the watch ends UNAVAILABLE; the replica retries, by when the client has learnt
-   * the new owner.
+   * On a Cluster, the connection a watcher follows the sharded change feed on: to the master that
+   * owns the store's slot, as the Cluster says when the watch starts. Should the slot move while
+   * it watches, Redis ends the subscription and the watch ends UNAVAILABLE (redis-watch.ts); the
+   * replica's next watch subscribes on the new master.
    */
   private async openFeedOnShardOwner(): Promise<RedisClient> {
     const cluster = this.client as Cluster;
     const slot = await this.call('finding the change feed shard', () =>
       clusterSlotOf(cluster, this.keys.changeFeed),
     );
-    const master = slotMaster(cluster, slot);
+    const master = await this.call('finding the change feed shard', () => askSlotMaster(cluster, slot));
     if (master === undefined) {
       throw new UnavailableError(
         `no Redis Cluster master is known for slot ${slot} of store '${this.options.storeName}' yet: retry the watch`,

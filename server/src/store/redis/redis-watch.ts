@@ -135,6 +135,16 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
         failure ??= unavailable(new Error('the change feed connection closed'), 'watching the changelog');
         poke();
       });
+      // A sharded subscription ends when the store's slot moves to another master (Redis sends an
+      // unsolicited SUNSUBSCRIBE, which ioredis reports as 'moved'): end the watch, so the caller's
+      // next one subscribes where the slot now lives, instead of following by idle checks alone.
+      feed.on('moved', () => {
+        failure ??= unavailable(
+          new Error("the store's Cluster slot moved to another master; subscribe again there"),
+          'watching the changelog',
+        );
+        poke();
+      });
     } catch (err) {
       if (aborted(p)) return;
       if (!/NOPERM/.test(err instanceof Error ? err.message : String(err)))

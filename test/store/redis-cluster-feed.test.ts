@@ -32,14 +32,28 @@ async function clusterStat(node: RedisServer, name: string): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(name.length + 1));
 }
 
-it('follows writes on the sharded feed, and no change set crosses the cluster bus', async () => {
-  const nodes = (cluster as RedisCluster).nodes;
+/** A writer and a follower on one store of the Cluster, and the store's feed channel. */
+async function storePair(storeName: string): Promise<{
+  writer: RedisStore;
+  follower: RedisStore;
+  channel: string;
+}> {
   const url = (cluster as RedisCluster).url;
   const [writer, follower] = await Promise.all([
-    RedisStore.connect({ url, storeName: 'sharded', connectTimeoutMs: 10_000 }),
-    RedisStore.connect({ url, storeName: 'sharded', connectTimeoutMs: 10_000 }),
+    RedisStore.connect({ url, storeName, connectTimeoutMs: 10_000 }),
+    RedisStore.connect({ url, storeName, connectTimeoutMs: 10_000 }),
   ]);
-  const channel = '{gatehouse:sharded}:changelog:feed';
+  return { writer, follower, channel: `{gatehouse:${storeName}}:changelog:feed` };
+}
+
+/** Clients of the node subscribed to the sharded `channel` (PUBSUB SHARDNUMSUB). */
+async function shardSubscribers(node: RedisServer, channel: string): Promise<number> {
+  return Number((await node.cli('PUBSUB', 'SHARDNUMSUB', channel)).split('\n')[1] ?? 0);
+}
+
+it('follows writes on the sharded feed, and no change set crosses the cluster bus', async () => {
+  const nodes = (cluster as RedisCluster).nodes;
+  const { writer, follower, channel } = await storePair('sharded');
   const stop = new AbortController();
   try {
     const start = await follower.revision();
@@ -48,12 +62,10 @@ it('follows writes on the sharded feed, and no change set crosses the cluster bu
       for await (const change of follower.watch(start, stop.signal)) received.push(change);
     })();
     // The watcher subscribes on the master that owns the store's slot, and only there.
-    const subscribers = async (node: RedisServer): Promise<number> =>
-      Number((await node.cli('PUBSUB', 'SHARDNUMSUB', channel)).split('\n')[1] ?? 0);
     await waitUntil(
       'the watcher to subscribe to the sharded feed',
       async () => {
-        const counts = await Promise.all(nodes.map(subscribers));
+        const counts = await Promise.all(nodes.map((n) => shardSubscribers(n, channel)));
         return counts.filter((n) => n === 1).length === 1 && counts.every((n) => n <= 1);
       },
       20_000,
@@ -105,19 +117,12 @@ async function migrateSlot(
 
 it('ends the watch when the store slot moves to another master, and the next one follows there', async () => {
   const nodes = (cluster as RedisCluster).nodes;
-  const url = (cluster as RedisCluster).url;
-  const [writer, follower] = await Promise.all([
-    RedisStore.connect({ url, storeName: 'moving', connectTimeoutMs: 10_000 }),
-    RedisStore.connect({ url, storeName: 'moving', connectTimeoutMs: 10_000 }),
-  ]);
-  const channel = '{gatehouse:moving}:changelog:feed';
+  const { writer, follower, channel } = await storePair('moving');
   const slot = Number(await nodes[0]!.cli('CLUSTER', 'KEYSLOT', channel));
   const holds = async (node: RedisServer): Promise<boolean> =>
     (await node.cli('CLUSTER', 'NODES'))
       .split('\n')
       .some((line) => line.includes('myself') && line.includes('master') && ownsSlot(line, slot));
-  const subscribers = async (node: RedisServer): Promise<number> =>
-    Number((await node.cli('PUBSUB', 'SHARDNUMSUB', channel)).split('\n')[1] ?? 0);
   const stop = new AbortController();
   try {
     for (let i = 0; i < 3; i++) await writer.write([touch(`doc:m${i}#viewer@user:u${i}`)]);
@@ -135,7 +140,7 @@ it('ends the watch when the store slot moves to another master, and the next one
     )!;
     await waitUntil(
       'the watcher to subscribe on the owner',
-      async () => (await subscribers(owner)) === 1,
+      async () => (await shardSubscribers(owner, channel)) === 1,
       20_000,
     );
     await waitUntil('the first writes', () => received.length >= 3, 20_000);
@@ -175,7 +180,7 @@ it('ends the watch when the store slot moves to another master, and the next one
       30_000,
     );
     expect(resumed.map((c) => c.revision)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(await subscribers(owner)).toBe(0);
+    expect(await shardSubscribers(owner, channel)).toBe(0);
   } finally {
     stop.abort();
     await Promise.all([writer.close(), follower.close()]);

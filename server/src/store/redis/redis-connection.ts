@@ -138,9 +138,9 @@ export async function clusterSlotOf(cluster: Cluster, key: string): Promise<numb
 }
 
 /**
- * The master the Cluster client routes `slot` to right now, from its slot table; undefined
- * before it knows one. A connection of one's own to it (a sharded subscription, a bulk read)
- * gets MOVED once the slot has moved, and its user falls back or retries.
+ * The master the Cluster client routes `slot` to, from its slot table (no round trip; stale until
+ * the client is told MOVED); undefined before it knows one. A bulk read over a connection of its
+ * own to it gets MOVED once the slot has moved, and falls back to the client.
  */
 export function slotMaster(cluster: Cluster, slot: number): RedisAddress | undefined {
   const owner = cluster.slots[slot]?.[0];

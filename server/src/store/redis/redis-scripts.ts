@@ -709,8 +709,11 @@ export type ScriptName = keyof typeof SCRIPTS;
  * Watchers on a Cluster subscribe with SSUBSCRIBE, on the master that owns the store's slot.
  */
 export const SHARDED_FEED_SCRIPTS: typeof SCRIPTS = Object.fromEntries(
-  Object.entries(SCRIPTS).map(([name, script]) => [
-    name,
-    { ...script, lua: script.lua.replaceAll("redis.pcall('PUBLISH', ", "redis.pcall('SPUBLISH', ") },
-  ]),
+  Object.entries(SCRIPTS).map(([name, script]) => {
+    const lua = script.lua.replaceAll("redis.pcall('PUBLISH', ", "redis.pcall('SPUBLISH', ");
+    // A PUBLISH written any other way would silently stay a classic, bus-wide one.
+    if (/'PUBLISH'/.test(lua))
+      throw new Error(`script ${name} publishes the feed in a form not made sharded`);
+    return [name, { ...script, lua }];
+  }),
 ) as typeof SCRIPTS;

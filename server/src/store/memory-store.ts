@@ -46,6 +46,7 @@ import {
   DEFAULT_MAX_READ_LIMIT,
 } from './store-arguments.js';
 import { WatchQueue } from './watch-queue.js';
+import { fieldsRead, type WritePlan } from './write-versions.js';
 
 export interface MemoryStoreOptions {
   /** How many recent revisions `watch` can replay. Default 10 000. */
@@ -230,6 +231,27 @@ export class MemoryStore implements Store {
     preconditions: readonly Precondition[] = [],
     options: WriteOptions = {},
   ): Promise<ChangeSet> {
+    return this.commit(this.planWrite(updates, preconditions, options).changes);
+  }
+
+  async deleteByFilter(
+    filter: RelationshipFilter,
+    preconditions: readonly Precondition[] = [],
+    limit?: number,
+  ): Promise<ChangeSet> {
+    return this.commit(this.planDeleteByFilter(filter, preconditions, limit).changes);
+  }
+
+  /**
+   * What `write` would commit now, and which version fields decided it, without committing:
+   * how a store that commits elsewhere (RedisStore, docs/design/redis-changelog-store.md) plans
+   * on its copy. Throws what `write` would throw, and commits nothing either way.
+   */
+  planWrite(
+    updates: readonly RelationshipUpdate[],
+    preconditions: readonly Precondition[] = [],
+    options: WriteOptions = {},
+  ): WritePlan {
     this.assertOpen();
     checkUpdateOperations(updates);
     checkExpectRevision(options.expectRevision);
@@ -240,14 +262,19 @@ export class MemoryStore implements Store {
       );
     }
     this.checkPreconditions(preconditions);
-    return this.commit(this.planUpdates(updates));
+    return {
+      revision: this.current,
+      changes: this.planUpdates(updates),
+      reads: fieldsRead(updates, preconditions),
+    };
   }
 
-  async deleteByFilter(
+  /** As planWrite, for `deleteByFilter`. */
+  planDeleteByFilter(
     filter: RelationshipFilter,
     preconditions: readonly Precondition[] = [],
     limit?: number,
-  ): Promise<ChangeSet> {
+  ): WritePlan {
     this.assertOpen();
     checkDeleteFilter(filter);
     checkDeleteLimit(limit);
@@ -257,7 +284,50 @@ export class MemoryStore implements Store {
       if (limit !== undefined && changes.length >= limit) break;
       changes.push({ operation: 'delete', relationship: this.index.rows.relationship(row) });
     }
-    return this.commit(changes);
+    return { revision: this.current, changes, reads: fieldsRead([], preconditions, filter) };
+  }
+
+  /**
+   * Applies a change set committed elsewhere as this store's next revision (a copy following
+   * another store's changelog). Throws FailedPreconditionError, changing nothing, unless it is
+   * exactly the next revision and every change applies (a delete of a present relationship with
+   * the same attributes, an insert of an absent one): anything else means the copy diverged
+   * and must be rebuilt.
+   */
+  applyCommitted(changeSet: ChangeSet): ChangeSet {
+    this.assertOpen();
+    if (changeSet.revision !== this.current + 1) {
+      throw new FailedPreconditionError(
+        `change set ${changeSet.revision} does not follow revision ${this.current}: changes apply in revision order`,
+        { field: 'revision' },
+      );
+    }
+    const overlay = new Map<string, Relationship | null>();
+    changeSet.changes.forEach((change, i) => {
+      const key = relationshipKey(change.relationship);
+      let present = overlay.get(key);
+      if (present === undefined) {
+        const row = this.index.find(change.relationship);
+        present = row < 0 ? null : this.index.rows.relationship(row);
+      }
+      const applies =
+        change.operation === 'insert'
+          ? present === null
+          : present !== null && sameAttributes(attributesOf(present), attributesOf(change.relationship));
+      if (!applies) {
+        throw new FailedPreconditionError(
+          `change ${i} of revision ${changeSet.revision} (${change.operation} '${key}') does not apply at revision ${this.current}: this copy diverged`,
+          { field: `changes[${i}]` },
+        );
+      }
+      overlay.set(key, change.operation === 'insert' ? change.relationship : null);
+    });
+    const changes = changeSet.changes.map((c) =>
+      c.operation === 'insert'
+        ? { operation: c.operation, relationship: freezeRelationship(c.relationship) }
+        : c,
+    );
+    return this.commit(changes, changeSet.committedAt);
   }
 
   async read(
@@ -449,7 +519,7 @@ export class MemoryStore implements Store {
    * Applies planned changes as the next revision, packing them for the changelog as they go
    * (a delete is packed before its row is released), and hands the ChangeSet to watchers.
    */
-  private commit(changes: readonly RelationshipChange[]): ChangeSet {
+  private commit(changes: readonly RelationshipChange[], committedAt: number = this.clock()): ChangeSet {
     for (const hook of [...this.beforeCommit]) hook();
     const { index } = this;
     const retains = this.feed.retains && changes.length > 0;
@@ -475,7 +545,7 @@ export class MemoryStore implements Store {
     const changeSet: ChangeSet = Object.freeze({
       revision: this.current,
       changes: Object.freeze([...changes]),
-      committedAt: this.clock(),
+      committedAt,
     });
     this.feed.append(this.current, packed, changeSet);
     return changeSet;

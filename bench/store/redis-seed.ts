@@ -1,6 +1,7 @@
 // RedisStore.seedIfEmpty at size: wall time, the seeding process's CPU, and the longest single
 // command Redis ran meanwhile (SLOWLOG, every command over 1 ms), against a redis-server this
-// script starts on a free port. What it shows: a large seed never holds Redis in one long call.
+// script starts on a free port. What it shows: a large seed never holds Redis in one long call
+// (it goes as a relationship image in parts of at most 256 KiB, then one commit).
 //   node --import tsx bench/store/redis-seed.ts --size 1m
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -41,41 +42,6 @@ try {
     }),
   );
   await store.close();
-  // A read by subject type alone over a small store: every bucket in one call (readBucketStep
-  // 65521, as before) against the default steps of 4096, alternating, 5 runs each.
-  const small = relationships.slice(0, 100);
-  const times: Record<string, number[]> = { '65521': [], '4096': [] };
-  for (let run = 0; run < 5; run++) {
-    for (const step of [65521, 4096]) {
-      const s = await RedisStore.connect({
-        url: server.url,
-        storeName: `small${run}_${step}`,
-        readBucketStep: step,
-        commandTimeoutMs: 10_000,
-      });
-      await s.seedIfEmpty(small);
-      await s.read({ subjectType: 'user' }, { limit: 1 }); // loads the script
-      await admin.slowlog('RESET');
-      const page = await s.read({ subjectType: 'user' }, { limit: 1000 });
-      const entries = (await admin.slowlog('GET', 100000)) as [number, number, number, string[]][];
-      (times[String(step)] as number[]).push(
-        entries.reduce((max, e) => Math.max(max, Number(e[2])), 0) / 1000,
-      );
-      if (page.nextCursor !== undefined) throw new Error('a quiet small store reads in one page');
-      await s.close();
-    }
-  }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  console.log(
-    JSON.stringify({
-      subjectTypeRead: {
-        longestCommandMsMedian: {
-          oneCall: median(times['65521'] as number[]),
-          steps4096: median(times['4096'] as number[]),
-        },
-      },
-    }),
-  );
 } finally {
   admin.disconnect();
   await server.stop();

@@ -1,15 +1,18 @@
 // RedisStore write speed and Redis memory per relationship, against a redis-server this script
 // starts on a free loopback port (never 6379) and stops: loads N relationships of the
 // group-visibility dataset through the store in batches (relationships/s), then reads Redis's
-// own accounting (INFO memory, MEMORY USAGE per key), then runs single-relationship writes from
+// own accounting (INFO memory, MEMORY USAGE per key: the version hash, the changelog and the
+// relationship images the store published meanwhile), then runs single-relationship writes from
 // C concurrent callers (writes/s).
 //
 // Run: npx tsx bench/store/store-redis.ts --size 1m [--batch 1000] [--concurrency 16]
 //      [--inflight 1] [--singles 20000] [--retention 10000] [--aof no|everysec|always] [--seed 1]
+//      [--image-every 50000]   (relationship images every N revisions: the store's default; with
+//      fewer revisions than that in the load no image exists, and the changelog keeps every change)
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Relationship } from '../../server/src/model/relationship.js';
-import { keyList, SUBJECT_BUCKETS, storeKeys } from '../../server/src/store/redis/redis-layout.js';
+import { storeKeys } from '../../server/src/store/redis/redis-layout.js';
 import { RedisStore } from '../../server/src/store/redis/redis-store.js';
 import type { RelationshipUpdate } from '../../server/src/store/store.js';
 import { RedisServer } from '../../test/support/redis-server.js';
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     singles: { type: 'string', default: '20000' },
     retention: { type: 'string', default: '10000' },
     aof: { type: 'string', default: 'no' },
+    'image-every': { type: 'string', default: '50000' },
   },
 });
 
@@ -38,31 +42,28 @@ async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
 }
 
-/** MEMORY USAGE summed over every by-subject bucket (plus how many keys and how many are listpacks). */
-async function subjectBucketUsage(
-  redis: Redis,
-  prefix: string,
-): Promise<{ bytes: number; keys: number; listpacks: number }> {
+/** MEMORY USAGE summed over the keys matching `pattern` (and how many there are). */
+async function usageOf(redis: Redis, pattern: string): Promise<{ bytes: number; keys: number }> {
   let bytes = 0;
   let keys = 0;
-  let listpacks = 0;
-  for (let b = 0; b < SUBJECT_BUCKETS; b += 1000) {
-    const pipeline = redis.pipeline();
-    const last = Math.min(b + 1000, SUBJECT_BUCKETS);
-    for (let i = b; i < last; i++) pipeline.memory('USAGE', `${prefix}${i}`, 'SAMPLES', '0');
-    for (let i = b; i < last; i++) pipeline.object('ENCODING', `${prefix}${i}`);
-    const replies = (await pipeline.exec()) ?? [];
-    const n = last - b;
-    for (let i = 0; i < n; i++) {
-      const size = replies[i]?.[1];
-      if (typeof size === 'number') {
-        bytes += size;
-        keys++;
-      }
-      if (replies[n + i]?.[1] === 'listpack') listpacks++;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    for (const key of found) {
+      bytes += Number(await redis.memory('USAGE', key, 'SAMPLES', '0'));
+      keys++;
     }
+    cursor = next;
+  } while (cursor !== '0');
+  return { bytes, keys };
+}
+
+/** Waits until no relationship image is being published (its lease is free twice in a row). */
+async function imagesSettled(redis: Redis, store: string): Promise<void> {
+  for (let quiet = 0; quiet < 2; ) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    quiet = (await redis.exists(`{gatehouse:${store}}:image:lease`)) === 0 ? quiet + 1 : 0;
   }
-  return { bytes, keys, listpacks };
 }
 
 /** This process's CPU seconds (user + sys) so far. */
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
       storeName: 'bench',
       changelogRetention: retention,
       commandTimeoutMs: 30_000,
+      imageEveryChanges: Number(values['image-every']),
     });
     let pending: RelationshipUpdate[] = [];
     let loaded = 0;
@@ -137,21 +139,22 @@ async function main(): Promise<void> {
     );
     console.log(cpuLine(loaded, 'relationship', batchRedisCpu, batchClientCpu));
 
-    // 2. Memory, as Redis accounts it.
+    // 2. Memory, as Redis accounts it, once the images published during the load have settled.
+    // The changelog is as the load left it: trimmed only behind the images, when a write crosses
+    // another sixteenth of changelogMaxBytes.
+    await imagesSettled(admin, 'bench');
     const total = (await usedMemory(admin)) - baseline;
     const keys = storeKeys('bench');
-    const usage: Record<string, number> = {};
-    for (const key of keyList(keys)) usage[key] = Number(await admin.memory('USAGE', key, 'SAMPLES', '0'));
-    const buckets = await subjectBucketUsage(admin, keys.bySubjectPrefix);
+    const versions = Number(await admin.memory('USAGE', keys.versions, 'SAMPLES', '0'));
+    const changelog = Number(await admin.memory('USAGE', keys.changelog, 'SAMPLES', '0'));
+    const images = await usageOf(admin, '{gatehouse:bench}:image:*');
+    const imageCount = await admin.zcard(keys.images);
     const logLength = await admin.xlen(keys.changelog);
-    const byResource = usage[keys.byResource] ?? 0;
-    console.log(`used_memory growth: ${mb(total)} = ${Math.round(total / loaded)} B/relationship`);
-    console.log(
-      `  by-resource zset ${mb(byResource)} = ${Math.round(byResource / loaded)} B/relationship; by-subject buckets ${mb(buckets.bytes)} in ${buckets.keys} keys (${buckets.listpacks} listpack-encoded) = ${Math.round(buckets.bytes / loaded)} B/relationship`,
-    );
-    console.log(
-      `  changelog stream ${mb(usage[keys.changelog] ?? 0)} holding ${logLength} change sets (${Math.round((usage[keys.changelog] ?? 0) / loaded)} B per retained change)`,
-    );
+    const per = (bytes: number): string => `${mb(bytes)} = ${Math.round(bytes / loaded)} B/relationship`;
+    console.log(`used_memory growth: ${per(total)}`);
+    console.log(`  versions hash ${per(versions)} (${await admin.hlen(keys.versions)} fields)`);
+    console.log(`  changelog stream ${per(changelog)}, holding ${logLength} change sets`);
+    console.log(`  relationship images ${per(images.bytes)} (${imageCount} kept, ${images.keys} keys)`);
 
     // 3. Single-relationship writes from `concurrency` callers, on a separate store.
     const singlesStore = await RedisStore.connect({ url: server.url, storeName: 'bench-singles' });

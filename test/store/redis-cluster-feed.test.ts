@@ -46,6 +46,12 @@ async function storePair(storeName: string): Promise<{
   return { writer, follower, channel: `{gatehouse:${storeName}}:changelog:feed` };
 }
 
+/**
+ * Each store's mirror follows the feed too (redis-mirror.ts): a pair of stores holds two
+ * subscriptions before any watch starts.
+ */
+const MIRRORS = 2;
+
 /** Clients of the node subscribed to the sharded `channel` (PUBSUB SHARDNUMSUB). */
 async function shardSubscribers(node: RedisServer, channel: string): Promise<number> {
   return Number((await node.cli('PUBSUB', 'SHARDNUMSUB', channel)).split('\n')[1] ?? 0);
@@ -61,12 +67,16 @@ it('follows writes on the sharded feed, and no change set crosses the cluster bu
     const following = (async () => {
       for await (const change of follower.watch(start, stop.signal)) received.push(change);
     })();
-    // The watcher subscribes on the master that owns the store's slot, and only there.
+    // The watcher subscribes on the master that owns the store's slot, and only there (where
+    // the two stores' mirrors follow the feed too).
     await waitUntil(
       'the watcher to subscribe to the sharded feed',
       async () => {
         const counts = await Promise.all(nodes.map((n) => shardSubscribers(n, channel)));
-        return counts.filter((n) => n === 1).length === 1 && counts.every((n) => n <= 1);
+        return (
+          counts.filter((n) => n === MIRRORS + 1).length === 1 &&
+          counts.every((n) => n === 0 || n === MIRRORS + 1)
+        );
       },
       20_000,
     );
@@ -139,8 +149,8 @@ it('ends the watch when the store slot moves to another master, and the next one
       Boolean,
     )!;
     await waitUntil(
-      'the watcher to subscribe on the owner',
-      async () => (await shardSubscribers(owner, channel)) === 1,
+      'the watcher (and both mirrors) to subscribe on the owner',
+      async () => (await shardSubscribers(owner, channel)) === MIRRORS + 1,
       20_000,
     );
     await waitUntil('the first writes', () => received.length >= 3, 20_000);

@@ -5,13 +5,18 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  AlreadyExistsError,
   ChangelogTruncatedError,
   FailedPreconditionError,
   type GatehouseError,
   StoreEpochChangedError,
   UnavailableError,
 } from '../../server/src/errors.js';
-import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import {
+  formatRelationship,
+  formatRelationshipWithAttributes,
+  parseRelationship,
+} from '../../server/src/model/relationship.js';
 import { createLogger } from '../../server/src/observability/logger.js';
 import { subjectBucketOf } from '../../server/src/store/redis/redis-layout.js';
 import {
@@ -58,6 +63,24 @@ function record(
     }
   })();
   return { received, stop: () => abort.abort(), ended };
+}
+
+/**
+ * The changelog is trimmed only behind the oldest relationship image kept (two are), and images
+ * are published in the background: waits until the oldest kept image of `store` is at least at
+ * `revision`, so the next write trims as far as its bounds say.
+ */
+async function imagesReach(server: RedisServer, storeName: string, revision: number): Promise<void> {
+  await vi.waitFor(async () => {
+    const oldest = await server.cli(
+      'ZRANGE',
+      `{gatehouse:${storeName}}:image:relationships-1:revs`,
+      '0',
+      '0',
+      'WITHSCORES',
+    );
+    expect(Number(oldest.split('\n')[1] ?? -1)).toBeGreaterThanOrEqual(revision);
+  }, PATIENCE);
 }
 
 describe('RedisStore on a standalone redis-server', () => {
@@ -110,62 +133,132 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(await store.changelogLength()).toBe(Number(before));
   });
 
-  it('the by-subject buckets mirror the by-resource index whether the client or a script built their members', async () => {
+  it('Redis holds no relationship: the commit stamps each object and type a change touched with its revision', async () => {
     const store = await connect();
     const tag = `{gatehouse:t${storeCount}}`;
-    const members = async (key: string): Promise<string[]> => {
-      const out = await server.cli('ZRANGE', `${tag}:${key}`, '0', '-1');
-      return out === '' ? [] : out.split('\n').sort();
-    };
-    const bucketed = async (): Promise<string[]> => {
-      const keys = (await server.cli('KEYS', `${tag}:s:*`)).split('\n').filter((k) => k !== '');
-      const out: string[] = [];
-      for (const key of keys) {
-        const bucket = Number(key.slice(`${tag}:s:`.length));
-        for (const m of await members(`s:${bucket}`)) {
-          // Every member sits in the bucket of its subject object.
-          expect(subjectBucketOf(m.slice(0, m.indexOf('#')))).toBe(bucket);
-          out.push(m);
-        }
-      }
-      return out.sort();
-    };
-    await store.write([
-      touch('doc:a#viewer@user:x'),
-      touch('doc:a#viewer@group:g#member'),
-      touch('doc:b#viewer@user:*'),
-      touch('folder:f#viewer@user:x'),
-    ]);
-    expect(await bucketed()).toEqual([
-      'group:g#member@doc:a#viewer',
-      'user:*#@doc:b#viewer',
-      'user:x#@doc:a#viewer',
-      'user:x#@folder:f#viewer',
-    ]);
-    // The script derives the by-subject members and buckets of what a filter deletes; they must be the same.
-    await store.deleteByFilter({ resourceType: 'doc', resourceId: 'a' });
-    await store.write([del('doc:b#viewer@user:*')]);
-    expect(await members('rels')).toEqual(['folder:f#viewer@user:x']);
-    expect(await bucketed()).toEqual(['user:x#@folder:f#viewer']);
-    // So does seeding, which computes them in the script too.
-    const seeded = await connect();
+    await store.write([touch('doc:a#viewer@user:x'), touch('doc:a#viewer@group:g#member')]);
+    await store.write([touch('folder:f#viewer@user:x')]);
+    await store.deleteByFilter({ resourceType: 'doc', resourceId: 'a', subjectType: 'group' });
+    const keys = (await server.cli('KEYS', `${tag}:*`)).split('\n').filter(Boolean).sort();
+    expect(keys).toEqual(
+      ['changelog', 'changelog:bytes', 'epoch', 'revision', 'versions'].map((k) => `${tag}:${k}`),
+    );
+    const admin = new Redis(server.port, '127.0.0.1');
+    const versions = await admin.hgetall(`${tag}:versions`);
+    admin.disconnect();
+    expect(versions).toEqual({
+      '*': '3',
+      'r:doc:a': '3',
+      'rt:doc': '3',
+      's:group:g': '3',
+      'st:group': '3',
+      's:user:x': '2',
+      'st:user': '2',
+      'r:folder:f': '2',
+      'rt:folder': '2',
+    });
+    // Another instance, with a mirror of its own, reads the same.
+    const other = await connect({ storeName: `t${storeCount}` });
     expect(
-      await seeded.seedIfEmpty([
-        parseRelationship('doc:s#viewer@user:longer-id_7'),
-        parseRelationship('doc:s#viewer@group:h#member'),
-      ]),
-    ).toBe(true);
-    expect(
-      (await seeded.read({ subjectType: 'user', subjectId: 'longer-id_7' }, { limit: 10 })).relationships.map(
+      (await other.read({ subjectType: 'user', subjectId: 'x' }, { limit: 10 })).relationships.map(
         formatRelationship,
       ),
-    ).toEqual(['doc:s#viewer@user:longer-id_7']);
-    expect(
-      (await seeded.read({ subjectType: 'group' }, { limit: 10 })).relationships.map(formatRelationship),
-    ).toEqual(['doc:s#viewer@group:h#member']);
+    ).toEqual(['doc:a#viewer@user:x', 'folder:f#viewer@user:x']);
   });
 
-  it('a subject-type read pages across the buckets, neither skipping nor repeating a relationship', async () => {
+  it('a write planned on a stale mirror is refused by the commit and replanned: concurrent creates and compare-and-sets lose nothing', async () => {
+    const stores = [await connect()];
+    const name = `t${storeCount}`;
+    for (let i = 0; i < 3; i++) stores.push(await connect({ storeName: name }));
+    // Each instance creates the same relationship at once: exactly one commits.
+    const creates = await Promise.allSettled(
+      stores.map((s) =>
+        s.write([{ operation: 'create', relationship: parseRelationship('doc:a#owner@user:x') }]),
+      ),
+    );
+    expect(creates.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of creates) if (o.status === 'rejected') expect(o.reason.name).toBe('AlreadyExistsError');
+    // A counter kept as `doc:counter#count@user:nN`: each increment replaces N by N+1 under a
+    // precondition that N is still there; 40 increments from four instances, retried on refusal.
+    await stores[0]!.write([touch('doc:counter#count@user:n0')]);
+    const increment = async (store: RedisStore): Promise<void> => {
+      for (;;) {
+        const page = await store.read({ resourceType: 'doc', resourceId: 'counter' }, { limit: 1 });
+        const n = Number(page.relationships[0]!.subject.id.slice(1));
+        try {
+          await store.write(
+            [del(`doc:counter#count@user:n${n}`), touch(`doc:counter#count@user:n${n + 1}`)],
+            [
+              {
+                operation: 'must_match',
+                filter: { resourceType: 'doc', resourceId: 'counter', subjectId: `n${n}` },
+              },
+            ],
+          );
+          return;
+        } catch (err) {
+          if (!(err instanceof FailedPreconditionError)) throw err;
+        }
+      }
+    };
+    await Promise.all(stores.flatMap((s) => Array.from({ length: 10 }, () => increment(s))));
+    const final = await stores[3]!.read({ resourceType: 'doc', resourceId: 'counter' }, { limit: 10 });
+    expect(final.relationships.map(formatRelationship)).toEqual(['doc:counter#count@user:n40']);
+  });
+
+  it('a new instance starts its mirror from the newest image; a corrupt one is dropped for the one before', async () => {
+    const writer = await connect({ imageEveryChanges: 3 });
+    const tag = `{gatehouse:t${storeCount}}`;
+    for (let i = 0; i < 10; i++) await writer.write([touch(`doc:d${i}#viewer@user:x`)]);
+    // Images at 3, 6, 9 (two kept), published in the background by the writer's mirror.
+    await vi.waitFor(async () => {
+      expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).toMatch(/:6\n.*:9$/);
+    }, PATIENCE);
+    const epoch = (await writer.identity()).epoch;
+    await server.cli('SET', `${tag}:image:relationships-1:${epoch}:9:c:0`, 'not deflate');
+    const reader = await connect({ storeName: `t${storeCount}` });
+    const page = await reader.read({ resourceType: 'doc' }, { limit: 100 });
+    expect(page.relationships).toHaveLength(10);
+    // The corrupt image is gone; the one at 6 served, and the changelog after it.
+    expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).not.toMatch(/:9$/);
+  });
+
+  it('converts a store an older build wrote (relationships in two indexes) into an image, then drops the indexes', async () => {
+    const tag = `{gatehouse:t${storeCount + 1}}`;
+    // What an older build left: revision 2, its epoch, both indexes and the attributes hash.
+    await server.cli('SET', `${tag}:epoch`, 'legacyepoch00001');
+    await server.cli('SET', `${tag}:revision`, '2');
+    await server.cli('ZADD', `${tag}:rels`, '0', 'doc:a#viewer@user:x', '0', 'doc:b#viewer@user:y');
+    await server.cli('ZADD', `${tag}:s:${subjectBucketOf('user:x')}`, '0', 'user:x#@doc:a#viewer');
+    await server.cli('ZADD', `${tag}:s:${subjectBucketOf('user:y')}`, '0', 'user:y#@doc:b#viewer');
+    await server.cli('HSET', `${tag}:attrs`, 'doc:b#viewer@user:y', '[expiration:2100-01-01T00:00:00Z]');
+    for (const [rev, line] of [
+      [1, '+doc:a#viewer@user:x'],
+      [2, '+doc:b#viewer@user:y[expiration:2100-01-01T00:00:00Z]'],
+    ] as const) {
+      await server.cli('XADD', `${tag}:changelog`, `${rev}-0`, 'e', 'legacyepoch00001', 't', '0', 'c', line);
+    }
+    const store = await connect();
+    expect((await store.read({}, { limit: 10 })).relationships.map(formatRelationshipWithAttributes)).toEqual(
+      ['doc:a#viewer@user:x', 'doc:b#viewer@user:y[expiration:2100-01-01T00:00:00.000Z]'],
+    );
+    await vi.waitFor(async () => {
+      expect(
+        await server.cli('EXISTS', `${tag}:rels`, `${tag}:attrs`, `${tag}:s:${subjectBucketOf('user:x')}`),
+      ).toBe('0');
+    }, PATIENCE);
+    expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).toBe(
+      'legacyepoch00001:2',
+    );
+    // Writes carry on from revision 2, and a new instance starts from the image.
+    expect((await store.write([del('doc:a#viewer@user:x')])).revision).toBe(3);
+    const next = await connect({ storeName: `t${storeCount}` });
+    expect((await next.read({}, { limit: 10 })).relationships.map(formatRelationship)).toEqual([
+      'doc:b#viewer@user:y',
+    ]);
+  });
+
+  it('a subject-type read pages through the mirror, neither skipping nor repeating a relationship', async () => {
     const store = await connect();
     const ids = Array.from({ length: 30 }, (_, i) => `u${i}`);
     await store.write(ids.map((id) => touch(`doc:d#viewer@user:${id}`)));
@@ -181,69 +274,6 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(seen.sort()).toEqual([...ids].sort());
     expect(seen).toHaveLength(ids.length);
     expect(pages).toBe(8);
-  });
-
-  it('a subject-type read walks the buckets in script calls of at most readBucketStep buckets, in bucket order', async () => {
-    const step = 1000;
-    const store = await connect({ readBucketStep: step });
-    const ids = Array.from({ length: 200 }, (_, i) => `u${i}`);
-    await store.write([
-      ...ids.map((id) => touch(`doc:d#viewer@user:${id}`)),
-      touch('doc:d#viewer@group:g#member'),
-    ]);
-    await store.read({ subjectType: 'user' }, { limit: 1 }); // loads the script (NOSCRIPT, then EVAL)
-    await server.cli('CONFIG', 'RESETSTAT');
-    const page = await store.read({ subjectType: 'user' }, { limit: 1000 });
-    const stats = await server.cli('INFO', 'commandstats');
-    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]);
-    // A quiet store: one page, no cursor, every bucket visited in ceil(65521 / step) calls.
-    expect(page.nextCursor).toBeUndefined();
-    expect(calls).toBe(Math.ceil(65521 / step));
-    const got = page.relationships.map((r) => r.subject.id);
-    const byBucket = [...ids].sort(
-      (a, b) => subjectBucketOf(`user:${a}`) - subjectBucketOf(`user:${b}`) || (a < b ? -1 : a > b ? 1 : 0),
-    );
-    expect(got).toEqual(byBucket);
-    // Paging 3 at a time gives the same relationships in the same order.
-    const paged: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const p = await store.read({ subjectType: 'user' }, { limit: 3, cursor });
-      paged.push(...p.relationships.map((r) => r.subject.id));
-      cursor = p.nextCursor;
-    } while (cursor !== undefined);
-    expect(paged).toEqual(got);
-  });
-
-  it('a subject-type page ends before a step that saw a newer revision, and the next page picks it up', async () => {
-    const store = await connect({ readBucketStep: 1000 });
-    const other = await connect({ storeName: `t${storeCount}` });
-    const ids = Array.from({ length: 200 }, (_, i) => `u${i}`);
-    const first = await store.write(ids.map((id) => touch(`doc:d#viewer@user:${id}`)));
-    // A write lands right after the page's first step (through another instance's connection).
-    const client = (store as unknown as { client: { evalsha: (...a: unknown[]) => Promise<unknown> } })
-      .client;
-    const evalsha = client.evalsha.bind(client);
-    let steps = 0;
-    client.evalsha = async (...a: unknown[]) => {
-      const reply = await evalsha(...a);
-      if (++steps === 1) await other.write([touch('doc:late#viewer@user:late')]);
-      return reply;
-    };
-    const page = await store.read({ subjectType: 'user' }, { limit: 1000 });
-    expect(steps).toBe(2);
-    expect(page.revision).toBe(first.revision);
-    expect(page.nextCursor).toEqual(expect.any(String));
-    const inFirstStep = ids.filter((id) => subjectBucketOf(`user:${id}`) < 1000);
-    expect(page.relationships.map((r) => r.subject.id).sort()).toEqual(inFirstStep.sort());
-    const rest: string[] = [];
-    let cursor = page.nextCursor;
-    while (cursor !== undefined) {
-      const p = await store.read({ subjectType: 'user' }, { limit: 1000, cursor });
-      rest.push(...p.relationships.map((r) => r.subject.id));
-      cursor = p.nextCursor;
-    }
-    expect([...page.relationships.map((r) => r.subject.id), ...rest].sort()).toEqual([...ids, 'late'].sort());
   });
 
   it('a snapshot stays exact at its revision while writes land between its chunks', async () => {
@@ -276,31 +306,26 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(now.rels).not.toContain('doc:d07#viewer@user:x');
   });
 
-  it('a snapshot fails with ChangelogTruncatedError once the changelog is trimmed past its revision', async () => {
-    const store = await connect({ snapshotChunkSize: 2, changelogRetention: 2 });
-    await store.write(['a', 'b', 'c', 'd'].map((id) => touch(`doc:${id}#viewer@user:x`)));
-    const snap = await store.snapshot();
-    const err = await rejection(
-      (async () => {
-        let first = true;
-        for await (const _chunk of snap.chunks()) {
-          if (!first) continue;
-          first = false;
-          for (let i = 0; i < 4; i++) await store.write([touch(`doc:n${i}#viewer@user:x`)]);
-        }
-      })(),
-    );
-    expect(err).toBeInstanceOf(ChangelogTruncatedError);
-  });
-
   it('watch after a trimmed revision fails with ChangelogTruncatedError naming the oldest watchable', async () => {
-    const store = await connect({ changelogRetention: 3 });
+    const store = await connect({ changelogRetention: 3, imageEveryChanges: 1 });
     for (let i = 0; i < 6; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
+    await imagesReach(server, `t${storeCount}`, 5);
+    // Revision 7 trims by count to 4, which the oldest image (5) allows.
+    await store.write([touch('doc:d6#viewer@user:x')]);
     const w = record(store, 1);
     const err = (await w.ended) as ChangelogTruncatedError;
     expect(err).toBeInstanceOf(ChangelogTruncatedError);
-    expect(err.oldestWatchable).toBe(3);
+    expect(err.oldestWatchable).toBe(4);
     expect(w.received).toEqual([]);
+  });
+
+  it('never trims the changelog past the oldest image: without one it keeps every change', async () => {
+    const store = await connect({ changelogRetention: 3, changelogMaxBytes: 50 });
+    for (let i = 0; i < 8; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
+    expect(await store.changelogLength()).toBe(8);
+    // A new instance (no image to start from) replays the whole changelog.
+    const other = await connect({ storeName: `t${storeCount}` });
+    expect((await other.read({}, { limit: 100 })).relationships).toHaveLength(8);
   });
 
   it('FLUSHALL is seen as data loss: watchers and writes fail with StoreEpochChangedError, then the store starts anew', async () => {
@@ -383,10 +408,10 @@ describe('RedisStore on a standalone redis-server', () => {
     expect((await snapshotOf(stores[1] as Store)).rels).toHaveLength(500);
   });
 
-  it('seedIfEmpty writes a large seed in chunks of 1,000, one revision at the end, which a watcher from 0 resyncs past', async () => {
+  it('seedIfEmpty writes a large seed as the image of revision 1, which a watcher from 0 resyncs past', async () => {
     const warm = await connect();
     await warm.seedIfEmpty([parseRelationship('doc:w#viewer@user:w')]); // loads the scripts
-    const store = await connect();
+    const store = await connect({ snapshotChunkSize: 1000 });
     const from0 = record(store, 0);
     const rels = Array.from({ length: 2_500 }, (_, i) =>
       parseRelationship(`doc:d${i}#viewer@user:u${i % 97}`),
@@ -394,8 +419,11 @@ describe('RedisStore on a standalone redis-server', () => {
     await server.cli('CONFIG', 'RESETSTAT');
     expect(await store.seedIfEmpty([...rels, rels[0] as (typeof rels)[number]])).toBe(true);
     const stats = await server.cli('INFO', 'commandstats');
-    // begin, three chunks, finish: five script calls, none holding the whole seed.
-    expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1])).toBe(5);
+    // begin and finish: two script calls; the seed itself goes as an image in parts of 1,000.
+    expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1])).toBe(2);
+    const tag = `{gatehouse:t${storeCount}}`;
+    const epoch = (await store.identity()).epoch;
+    expect(await server.cli('HGET', `${tag}:image:relationships-1:${epoch}:1:meta`, 'chunks')).toBe('3');
     expect(await store.revision()).toBe(1);
     const snap = await snapshotOf(store);
     expect(snap.revision).toBe(1);
@@ -409,25 +437,51 @@ describe('RedisStore on a standalone redis-server', () => {
   });
 
   it('a seed left half-done by a dead replica: reads see an empty store, writes wait, the next seeder starts it over', async () => {
-    const store = await connect();
-    const tag = `{gatehouse:t${storeCount}}`;
-    // What a seeder that died after its first chunk leaves: data at revision 0 and its lease.
-    await server.cli('ZADD', `${tag}:rels`, '0', 'doc:old#viewer@user:zz');
-    await server.cli('ZADD', `${tag}:s:${subjectBucketOf('user:zz')}`, '0', 'user:zz#@doc:old#viewer');
+    const dead = await connect();
+    const name = `t${storeCount}`;
+    const tag = `{gatehouse:${name}}`;
+    // What a seeder that died after publishing its image leaves: an image of revision 1 while
+    // the store is still at revision 0 with no changelog, and its lease.
+    expect(await dead.seedIfEmpty([parseRelationship('doc:old#viewer@user:zz')])).toBe(true);
+    await dead.close();
+    await server.cli('DEL', `${tag}:changelog`, `${tag}:changelog:bytes`, `${tag}:versions`);
+    await server.cli('SET', `${tag}:revision`, '0');
     await server.cli('SET', `${tag}:seed`, 'dead-seeder', 'PX', '1500');
+    const store = await connect({ storeName: name });
     expect((await store.read({}, { limit: 10 })).relationships).toEqual([]);
     expect((await snapshotOf(store)).rels).toEqual([]);
     expect(await rejection(store.write([touch('doc:a#viewer@user:x')]))).toBeInstanceOf(UnavailableError);
     expect(await store.revision()).toBe(0);
-    // A new seeder waits for the dead one's lease to lapse, removes its data and seeds its own.
-    const next = await connect({ storeName: `t${storeCount}` });
+    // A new seeder waits for the dead one's lease to lapse, replaces its image and seeds its own.
+    const next = await connect({ storeName: name });
     expect(await next.seedIfEmpty([parseRelationship('doc:new#viewer@user:yy')])).toBe(true);
     expect((await snapshotOf(store)).rels).toEqual(['doc:new#viewer@user:yy']);
-    expect((await store.read({ subjectType: 'user', subjectId: 'zz' }, { limit: 10 })).relationships).toEqual(
-      [],
-    );
-    expect(await server.cli('EXISTS', `${tag}:seed`, `${tag}:s:${subjectBucketOf('user:zz')}`)).toBe('0');
+    expect(await server.cli('EXISTS', `${tag}:seed`)).toBe('0');
     expect((await store.write([touch('doc:a#viewer@user:x')])).revision).toBe(2);
+  });
+
+  it('a write planned before a seed is refused at commit and replanned on the seeded data', async () => {
+    const seeder = await connect();
+    const late = await connect({ storeName: `t${storeCount}` });
+    await late.read({}, { limit: 1 }); // its mirror holds the empty store, revision 0
+    const release = (late as unknown as { mirror: { hold(): () => void } }).mirror.hold();
+    expect(await seeder.seedIfEmpty([parseRelationship('doc:a#viewer@user:x')])).toBe(true);
+    await server.cli('CONFIG', 'RESETSTAT');
+    // Planned on the empty copy: the create looks fine there. The seed stamped no object, but
+    // it raised the floor below which plans are refused.
+    const create = rejection(
+      late.write([{ operation: 'create', relationship: parseRelationship('doc:a#viewer@user:x') }]),
+    );
+    await vi.waitFor(
+      async () =>
+        expect(
+          Number(/cmdstat_evalsha:calls=(\d+)/.exec(await server.cli('INFO', 'commandstats'))?.[1]),
+        ).toBeGreaterThan(0),
+      PATIENCE,
+    );
+    release();
+    expect(await create).toBeInstanceOf(AlreadyExistsError);
+    expect(await late.revision()).toBe(1);
   });
 
   it('a replica waiting for the seed of another stops when it is closed, not when that lease ends', async () => {
@@ -464,42 +518,43 @@ describe('RedisStore on a standalone redis-server', () => {
       return [...stats.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
     };
     const before = await scriptCalls();
-    // Issued in one event-loop turn: one batch. Some fail, each for its own reason.
-    const outcomes = await Promise.allSettled([
-      store.write([touch('doc:b#owner@user:x')]),
-      store.write([{ operation: 'create', relationship: parseRelationship('doc:a#owner@user:x') }]),
-      store.write([touch('doc:c#owner@user:x'), del('doc:a#owner@user:x')]),
-      store.write(
+    // Issued in one event-loop turn, on objects no other of them touches: one batch.
+    const written = await Promise.all(
+      ['b', 'c', 'd', 'e'].map((id) => store.write([touch(`doc:${id}#owner@user:x`)])),
+    );
+    expect(await scriptCalls()).toBe(before + 1);
+    expect(written.map((c) => c.revision)).toEqual([2, 3, 4, 5]);
+    const log = record(store, 1);
+    await vi.waitFor(() => expect(log.received.map((c) => c.revision)).toEqual([2, 3, 4, 5]), PATIENCE);
+    log.stop();
+  });
+
+  it('a write planned on a mirror that has not applied a conflicting write is refused at commit, replanned, and fails as it should', async () => {
+    const a = await connect();
+    const b = await connect({ storeName: `t${storeCount}` });
+    await a.write([touch('doc:a#owner@user:x')]);
+    await b.read({}, { limit: 1 }); // b's mirror holds revision 1
+    // b's mirror applies nothing until released: its next plan is made at revision 1.
+    const release = (b as unknown as { mirror: { hold(): () => void } }).mirror.hold();
+    const commits = async (): Promise<number> =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await server.cli('INFO', 'commandstats'))?.[1] ?? 0);
+    await a.write([del('doc:a#owner@user:x')]);
+    await server.cli('CONFIG', 'RESETSTAT');
+    const late = rejection(
+      b.write(
         [touch('doc:d#owner@user:x')],
         [{ operation: 'must_match', filter: { resourceType: 'doc', resourceId: 'a' } }],
       ),
-      store.write([touch('doc:e#owner@user:x')], [], { expectRevision: 3 }),
-      store.write([touch('doc:f#owner@user:x')], [], { expectRevision: 1 }),
-    ]);
-    expect(await scriptCalls()).toBe(before + 1);
-    const revisions = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.revision : o.reason.name));
-    // In order: b at 2; the create of the present a fails; c and the delete of a at 3; the
-    // must_match on a fails (a is gone); e expected revision 3 and got it (4); f did not.
-    expect(revisions).toEqual([
-      2,
-      'AlreadyExistsError',
-      3,
-      'FailedPreconditionError',
-      4,
-      'FailedPreconditionError',
-    ]);
-    expect(await store.revision()).toBe(4);
-    expect((await snapshotOf(store)).rels.sort()).toEqual([
-      'doc:b#owner@user:x',
-      'doc:c#owner@user:x',
-      'doc:e#owner@user:x',
-    ]);
-    const log = record(store, 1);
-    await vi.waitFor(() => expect(log.received.map((c) => c.revision)).toEqual([2, 3, 4]), PATIENCE);
-    log.stop();
-    expect(
-      log.received[1]?.changes.map((c) => `${c.operation} ${formatRelationship(c.relationship)}`),
-    ).toEqual(['insert doc:c#owner@user:x', 'delete doc:a#owner@user:x']);
+    );
+    // Its commit went to Redis and was refused (doc:a changed at revision 2); it now waits for
+    // the mirror to apply revision 2 before it plans again.
+    await vi.waitFor(async () => expect(await commits()).toBe(1), PATIENCE);
+    expect(await a.revision()).toBe(2);
+    release();
+    expect(await late).toBeInstanceOf(FailedPreconditionError);
+    expect(await commits()).toBe(1);
+    // The same write without the precondition commits once replanned.
+    expect((await b.write([touch('doc:d#owner@user:x')])).revision).toBe(3);
   });
 
   it('a watcher delivers each revision once and in order, its own writes and another instance’s interleaved', async () => {
@@ -611,8 +666,9 @@ describe('RedisStore on a standalone redis-server', () => {
   });
 
   it('the changelog keeps at most changelogMaxBytes of change lines, always its newest entry', async () => {
-    const store = await connect({ changelogMaxBytes: 200 });
-    const key = `{gatehouse:t${storeCount}}:changelog`;
+    const store = await connect({ changelogMaxBytes: 200, imageEveryChanges: 1 });
+    const name = `t${storeCount}`;
+    const key = `{gatehouse:${name}}:changelog`;
     const admin = new Redis(server.port, '127.0.0.1');
     /** Each entry's revision and change-line bytes, oldest first. */
     const entries = async (): Promise<{ revision: number; bytes: number }[]> =>
@@ -621,31 +677,38 @@ describe('RedisStore on a standalone redis-server', () => {
         bytes: (fields[fields.indexOf('c') + 1] ?? '').length,
       }));
     try {
-      // 10 writes of a 25-byte line each (`+doc:dN#viewer@user:xxxxx`): 250 bytes in all, 8 fit.
+      // 11 writes of a 25-byte line each (`+doc:dN#viewer@user:xxxxx`): 275 bytes in all, 8 fit.
       for (let i = 0; i < 10; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
+      await imagesReach(server, name, 9);
+      await store.write([touch('doc:dx#viewer@user:xxxxx')]);
       let kept = await entries();
-      expect(kept.map((e) => e.revision)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(kept.map((e) => e.revision)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
       expect(kept.reduce((n, e) => n + e.bytes, 0)).toBeLessThanOrEqual(200);
       // A watcher from before the oldest kept entry is told to resync, naming what is left.
       const log = record(store, 1);
-      expect(await log.ended).toMatchObject({ name: 'ChangelogTruncatedError', oldestWatchable: 2 });
-      // One change set larger than the bound: it alone stays.
+      expect(await log.ended).toMatchObject({ name: 'ChangelogTruncatedError', oldestWatchable: 3 });
+      // One change set larger than the bound stays, with what follows it (the oldest image kept
+      // is the one just before it, as far as the changelog may be trimmed)...
       const big = Array.from({ length: 20 }, (_, i) => touch(`doc:big${i}#viewer@user:xxxxx`));
       const bigSet = await store.write(big);
+      await imagesReach(server, name, bigSet.revision - 1);
+      await store.write([touch('doc:dy#viewer@user:xxxxx')]);
       kept = await entries();
-      expect(kept).toEqual([{ revision: bigSet.revision, bytes: expect.any(Number) }]);
+      expect(kept.map((e) => e.revision)).toEqual([bigSet.revision, bigSet.revision + 1]);
       expect(kept[0]!.bytes).toBeGreaterThan(200);
-      // And it goes at the next write.
-      await store.write([touch('doc:after#viewer@user:xxxxx')]);
-      expect((await entries()).map((e) => e.revision)).toEqual([bigSet.revision + 1]);
+      // ...and goes at the next write once the images are past it.
+      await imagesReach(server, name, bigSet.revision);
+      await store.write([touch('doc:dz#viewer@user:xxxxx')]);
+      expect((await entries()).map((e) => e.revision)).toEqual([bigSet.revision + 1, bigSet.revision + 2]);
     } finally {
       admin.disconnect();
     }
   });
 
   it('never trims by bytes past entries an older build wrote (they carry no running total)', async () => {
-    const store = await connect({ changelogRetention: 5, changelogMaxBytes: 50 });
-    const tag = `{gatehouse:t${storeCount}}`;
+    const store = await connect({ changelogRetention: 5, changelogMaxBytes: 50, imageEveryChanges: 1 });
+    const name = `t${storeCount}`;
+    const tag = `{gatehouse:${name}}`;
     const admin = new Redis(server.port, '127.0.0.1');
     const revisions = async (): Promise<number[]> =>
       (await admin.xrange(`${tag}:changelog`, '-', '+')).map(([id]) => Number(id.split('-')[0]));
@@ -670,7 +733,9 @@ describe('RedisStore on a standalone redis-server', () => {
       expect(await revisions()).toEqual([1, 2, 3, 4, 5]);
       // Once the count bound has trimmed the old entries, the byte bound applies: 50 bytes, two entries.
       for (let i = 2; i < 5; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
-      expect(await revisions()).toEqual([7, 8]);
+      await imagesReach(server, name, 7);
+      await store.write([touch('doc:d5#viewer@user:xxxxx')]);
+      expect(await revisions()).toEqual([8, 9]);
     } finally {
       admin.disconnect();
     }

@@ -49,6 +49,9 @@ async function freshStore(
     url,
     storeName,
     changelogRetention: options.changelogRetention,
+    // An image after every change: the changelog is trimmed only behind images, and the suite's
+    // stores are small, so every test also runs with images being published under it.
+    imageEveryChanges: 1,
     // Small chunks so the suite's snapshots really come in several chunks.
     snapshotChunkSize: 1000,
     watchBlockMs: 200,

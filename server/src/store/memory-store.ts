@@ -172,6 +172,29 @@ export class MemoryStore implements Store {
   }
 
   /**
+   * A copy of another store's relationship set as it stood at `revision` (a RedisStore's mirror
+   * starting from an image): its revisions continue from there, and nothing before `revision`
+   * can be watched.
+   */
+  static async atRevision(
+    chunks: AsyncIterable<readonly Relationship[]>,
+    revision: Revision,
+    options: MemoryStoreOptions = {},
+  ): Promise<MemoryStore> {
+    if (!Number.isSafeInteger(revision) || revision < 0) {
+      throw new InvalidArgumentError(`invalid revision ${revision}: it must be an integer >= 0`, {
+        field: 'revision',
+      });
+    }
+    const { index } = await RelationshipIndex.buildFromChunks(chunks);
+    const store = new MemoryStore(options);
+    store.index = index;
+    store.feed = new ChangeFeed(store.retention, index.rows, store.onListenerError, revision);
+    store.current = revision;
+    return store;
+  }
+
+  /**
    * Revision 1 is the loaded set. A packed copy of it for the changelog would cost 28 bytes a
    * relationship for as long as it is retained, so it is rebuilt from the rows when replayed, with
    * a packed copy of only the loaded relationships removed since (LoadedRevision).
@@ -212,6 +235,11 @@ export class MemoryStore implements Store {
   }
 
   /** How many relationships are stored: for metrics. */
+  /** The latest committed revision, synchronously (a mirror's callers compare it as it moves). */
+  get latestRevision(): Revision {
+    return this.current;
+  }
+
   get size(): number {
     return this.index.size;
   }
@@ -292,9 +320,11 @@ export class MemoryStore implements Store {
    * another store's changelog). Throws FailedPreconditionError, changing nothing, unless it is
    * exactly the next revision and every change applies (a delete of a present relationship with
    * the same attributes, an insert of an absent one): anything else means the copy diverged
-   * and must be rebuilt.
+   * and must be rebuilt. `plannedHere`: the changes are a plan this store made at its current
+   * revision (planWrite, planDeleteByFilter), so they apply by construction and are not checked
+   * again.
    */
-  applyCommitted(changeSet: ChangeSet): ChangeSet {
+  applyCommitted(changeSet: ChangeSet, plannedHere = false): ChangeSet {
     this.assertOpen();
     if (changeSet.revision !== this.current + 1) {
       throw new FailedPreconditionError(
@@ -302,6 +332,18 @@ export class MemoryStore implements Store {
         { field: 'revision' },
       );
     }
+    if (!plannedHere) this.checkApplies(changeSet);
+    // A plan's inserts are frozen already (planUpdates); a change set decoded from elsewhere is not.
+    const changes = changeSet.changes.map((c) =>
+      c.operation === 'insert' && !Object.isFrozen(c.relationship)
+        ? { operation: c.operation, relationship: freezeRelationship(c.relationship) }
+        : c,
+    );
+    return this.commit(changes, changeSet.committedAt);
+  }
+
+  /** Throws FailedPreconditionError unless every change of `changeSet` applies now, in order. */
+  private checkApplies(changeSet: ChangeSet): void {
     const overlay = new Map<string, Relationship | null>();
     changeSet.changes.forEach((change, i) => {
       const key = relationshipKey(change.relationship);
@@ -322,12 +364,6 @@ export class MemoryStore implements Store {
       }
       overlay.set(key, change.operation === 'insert' ? change.relationship : null);
     });
-    const changes = changeSet.changes.map((c) =>
-      c.operation === 'insert'
-        ? { operation: c.operation, relationship: freezeRelationship(c.relationship) }
-        : c,
-    );
-    return this.commit(changes, changeSet.committedAt);
   }
 
   async read(

@@ -55,13 +55,13 @@ export class RelationshipIndex {
     loadOrder?: Int32Array,
   ) {
     this.loadOrder = loadOrder;
-    if (loadOrder === undefined) this.keyRows = new SortedRows((a, b) => this.table.compare(a, b));
   }
 
   /**
-   * Ordered by canonical key. After a bulk load, built on first use (a read, a scan, a snapshot,
-   * the first write), so a sidecar loaded from files starts without ranking every id string:
-   * about 0.6 s per million relationships (bench/RESULTS.md, footprint).
+   * Ordered by canonical key. Built on first use (a read, a scan, a snapshot) and kept up to date
+   * from then on, so a sidecar loaded from files starts without ranking every id string (about
+   * 0.6 s per million relationships, bench/RESULTS.md, footprint), and a store only written to
+   * (a RedisStore's mirror while nobody reads through it) never pays an ordered insert per write.
    */
   private get ordered(): SortedRows {
     if (this.keyRows === undefined) {

@@ -5,7 +5,6 @@
 // fields with the revision; a plan at R is still the plan at the commit iff none of the fields
 // it read is stamped later than R. Fields are coarse on purpose: a false conflict costs one
 // replan, a missed one a wrong answer.
-import type { Relationship } from '../model/relationship.js';
 import type { Precondition, RelationshipChange, RelationshipFilter, RelationshipUpdate } from './store.js';
 
 /** Stamped by every change: read by a filter that names no type (it could match anything). */
@@ -60,25 +59,58 @@ export function fieldsRead(
   const fields = new Set<string>();
   for (const p of preconditions) fields.add(filterField(p.filter));
   if (filter !== undefined) fields.add(filterField(filter));
-  for (const u of updates) {
-    fields.add(resourceObjectField(u.relationship.resource.type, u.relationship.resource.id));
-  }
+  const resources = new ObjectsByType();
+  for (const u of updates) resources.add(u.relationship.resource.type, u.relationship.resource.id);
+  resources.each((type, id) => {
+    fields.add(resourceObjectField(type, id));
+  });
   return [...fields];
 }
 
 /** The fields a committed set of changes stamps: every field a read of any changed relationship could name. */
 export function fieldsChanged(changes: readonly RelationshipChange[]): string[] {
   if (changes.length === 0) return [];
-  const fields = new Set<string>([ANY_CHANGE_FIELD]);
-  for (const { relationship } of changes) addFieldsOf(relationship, fields);
-  return [...fields];
+  const resources = new ObjectsByType();
+  const subjects = new ObjectsByType();
+  for (const { relationship: r } of changes) {
+    resources.add(r.resource.type, r.resource.id);
+    subjects.add(r.subject.type, r.subject.id);
+  }
+  const fields = [ANY_CHANGE_FIELD];
+  for (const type of resources.types()) fields.push(resourceTypeField(type));
+  for (const type of subjects.types()) fields.push(subjectTypeField(type));
+  resources.each((type, id) => {
+    fields.push(resourceObjectField(type, id));
+  });
+  subjects.each((type, id) => {
+    fields.push(subjectObjectField(type, id));
+  });
+  return fields;
 }
 
-function addFieldsOf(r: Relationship, fields: Set<string>): void {
-  fields.add(resourceObjectField(r.resource.type, r.resource.id));
-  fields.add(subjectObjectField(r.subject.type, r.subject.id));
-  fields.add(resourceTypeField(r.resource.type));
-  fields.add(subjectTypeField(r.subject.type));
+/**
+ * Distinct objects by type, without building a string per relationship: a batch names the
+ * same objects and types many times, and only each distinct one becomes a field.
+ */
+class ObjectsByType {
+  readonly #byType = new Map<string, Set<string>>();
+
+  add(type: string, id: string): void {
+    let ids = this.#byType.get(type);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#byType.set(type, ids);
+    }
+    ids.add(id);
+  }
+
+  types(): Iterable<string> {
+    return this.#byType.keys();
+  }
+
+  each(visit: (type: string, id: string) => void): void {
+    for (const [type, ids] of this.#byType) for (const id of ids) visit(type, id);
+  }
 }
 
 /** A write decided against the relationship set at `revision`, not yet committed. */

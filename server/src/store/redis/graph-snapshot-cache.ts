@@ -25,6 +25,11 @@ export interface GraphSnapshotCacheOptions {
   readonly redis: SnapshotRedis;
   /** The store's key prefix with its hash tag, e.g. `{gatehouse:default}`; every key starts with it. */
   readonly keyPrefix: string;
+  /**
+   * The cache's own part of every key after the prefix (default 'gsnap'): relationship images use
+   * 'image', so they have their own lease and index and never mix with compiled graphs.
+   */
+  readonly namespace?: string | undefined;
   /** Largest chunk written with one command, so no single SET blocks Redis for long (default 256 KiB). */
   readonly chunkBytes?: number | undefined;
   /** Snapshots kept per schema hash (default 2). */
@@ -78,7 +83,7 @@ export class GraphSnapshotCache {
 
   constructor(options: GraphSnapshotCacheOptions) {
     this.#redis = options.redis;
-    this.#prefix = `${options.keyPrefix}:gsnap`;
+    this.#prefix = `${options.keyPrefix}:${options.namespace ?? 'gsnap'}`;
     this.#chunkBytes = options.chunkBytes ?? 256 * 1024;
     this.#keep = Math.max(1, options.keep ?? 2);
     this.#leaseMs = options.leaseMs ?? 30_000;
@@ -224,6 +229,12 @@ export class GraphSnapshotCache {
       if (oldest === undefined || rev < oldest) oldest = rev;
     }
     return oldest;
+  }
+
+  /** Removes one entry if present (a seeder replacing a dead seeder's image of the same revision). */
+  async remove(key: SnapshotKey): Promise<void> {
+    checkKey(key);
+    await this.#remove(key);
   }
 
   /** The Redis key of one chunk (tests corrupt it to prove the checksum catches it). */

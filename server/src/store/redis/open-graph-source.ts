@@ -57,7 +57,7 @@ const DEFAULT_RESEED_BID_WINDOW_MS = 2000;
  * the store's hash tag), where a GET answered MOVED after a slot move fails the read and the load
  * reads through the client. None over TLS (the reader speaks plain TCP).
  */
-function bulkEndpoint(
+export function bulkEndpoint(
   target: RedisTarget,
   client: RedisClient,
   slot: number | undefined,

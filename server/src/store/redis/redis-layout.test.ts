@@ -1,26 +1,24 @@
-// Tests for the Redis data layout: key names under one hash tag, the two member forms, the
-// changelog encoding and the index range a filter narrows to.
+// Tests for the Redis data layout: key names under one hash tag, the member forms (the by-subject
+// one and its buckets only name a legacy store's keys) and the changelog encoding.
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../errors.js';
 import { parseRelationship } from '../../model/relationship.js';
 import {
   decodeChanges,
   encodeChanges,
-  filterArgs,
   parseResourceMember,
   resourceMember,
   SUBJECT_BUCKETS,
   storeKeys,
   subjectBucketOf,
   subjectMember,
-  UNSET,
 } from './redis-layout.js';
 
 describe('storeKeys', () => {
   it('puts every key of a store under one hash tag', () => {
     const keys = storeKeys('tenant_7');
     for (const key of Object.values(keys)) expect(key.startsWith('{gatehouse:tenant_7}:')).toBe(true);
-    expect(new Set(Object.values(keys)).size).toBe(9);
+    expect(new Set(Object.values(keys)).size).toBe(11);
     // The scripts publish on `<changelog>:feed`: the name watchers subscribe to.
     expect(keys.changeFeed).toBe(`${keys.changelog}:feed`);
   });
@@ -82,46 +80,5 @@ describe('members', () => {
     expect(text.split('\n')).toHaveLength(2);
     expect(text.startsWith('+doc:a#viewer@user:x[cond:')).toBe(true);
     expect(decodeChanges(text)).toEqual(changes);
-  });
-});
-
-describe('filterArgs', () => {
-  it('narrows to the longest resource prefix the filter fixes, checking every field', () => {
-    expect(filterArgs({ resourceType: 'doc', resourceId: 'a', relation: 'viewer' })).toEqual([
-      'r',
-      '',
-      '[doc:a#viewer@',
-      '[doc:a#viewer@\x7f',
-      'doc',
-      'a',
-      'viewer',
-      UNSET,
-      UNSET,
-      UNSET,
-    ]);
-    // A relation without an id cannot extend the prefix: it is checked, not ranged.
-    expect(filterArgs({ resourceType: 'doc', relation: 'viewer' }).slice(0, 4)).toEqual([
-      'r',
-      '',
-      '[doc:',
-      '[doc:\x7f',
-    ]);
-  });
-
-  it("uses the subject object's bucket when only the subject is fixed, every bucket for a subject type, and everything otherwise", () => {
-    expect(filterArgs({ subjectType: 'user', subjectId: 'x', subjectRelation: '' }).slice(0, 4)).toEqual([
-      's',
-      String(subjectBucketOf('user:x')),
-      '[user:x#@',
-      '[user:x#@\x7f',
-    ]);
-    expect(filterArgs({ subjectType: 'group', subjectId: 'g' }).slice(0, 4)).toEqual([
-      's',
-      String(subjectBucketOf('group:g')),
-      '[group:g#',
-      '[group:g#\x7f',
-    ]);
-    expect(filterArgs({ subjectType: 'group' }).slice(0, 4)).toEqual(['s', '', '[group:', '[group:\x7f']);
-    expect(filterArgs({ relation: 'viewer' }).slice(0, 4)).toEqual(['r', '', '-', '+']);
   });
 });

@@ -10,19 +10,17 @@ import {
   parseRelationship,
   type Relationship,
 } from '../../model/relationship.js';
-import type { RelationshipChange, RelationshipFilter } from '../store.js';
+import type { RelationshipChange } from '../store.js';
 import { STORE_NAME_PATTERN } from '../store.js';
 
-/** Every key of one store, in the order the scripts receive them as KEYS[1..7]. */
+/** Every key of one store, in the order the scripts receive them as KEYS[1..10]. */
 export interface StoreKeys {
-  /** Sorted set, all scores 0, members `type:id#relation@subject`: the set and its resource order. */
-  readonly byResource: string;
   /**
-   * The prefix of the by-subject buckets: `<prefix><b>` for b in [0, SUBJECT_BUCKETS) is a sorted
-   * set, all scores 0, of members `stype:sid#srel@type:id#relation` (`srel` empty for plain
-   * subjects) whose subject object `stype:sid` hashes to b. Small buckets stay listpack-encoded
-   * (about a third of a skiplist's memory per member); never a key itself.
+   * Legacy (stores written before the changelog layout; read once to convert them): a sorted
+   * set, all scores 0, of members `type:id#relation@subject`.
    */
+  readonly byResource: string;
+  /** Legacy: the prefix of the by-subject buckets `<prefix><b>`, b in [0, SUBJECT_BUCKETS); never a key itself. */
   readonly bySubjectPrefix: string;
   /** String: the latest committed revision (absent = 0). */
   readonly revision: string;
@@ -41,10 +39,7 @@ export interface StoreKeys {
    * entry records it as `b`, which the trim by bytes reads.
    */
   readonly changelogBytes: string;
-  /**
-   * Hash: by-resource member → its attributes (`[condition…][expiration:…]`), only for the
-   * relationships that have a condition or an expiry; absent while none has.
-   */
+  /** Legacy: a hash of member → its attributes, for the relationships that have some. */
   readonly attributes: string;
   /**
    * String with a TTL: the seeding lease, the id of the replica seeding the store in chunks;
@@ -52,7 +47,26 @@ export interface StoreKeys {
    * bumps the revision), read as empty.
    */
   readonly seed: string;
+  /**
+   * Hash: version field (write-versions.ts: `r:type:id`, `s:type:id`, `rt:type`, `st:type`, `*`)
+   * → the last revision whose changes touched it. A commit refuses a plan made at R if a field
+   * the plan read is newer than R.
+   */
+  readonly versions: string;
+  /**
+   * Sorted set: the relationship images kept (members `<epoch>:<revision>`, scored by revision),
+   * the compiled-graph cache's index for IMAGE_SCHEMA_HASH. The changelog is never trimmed past
+   * the oldest image of the current epoch.
+   */
+  readonly images: string;
 }
+
+/**
+ * Relationship images (relationship-image.ts) live in a GraphSnapshotCache of their own: its
+ * key namespace, and the schema-hash slot that names the image format.
+ */
+export const IMAGE_NAMESPACE = 'image';
+export const IMAGE_SCHEMA_HASH = 'relationships-1';
 
 /** Store names (the contract's pattern): part of every key, inside a Cluster hash tag. */
 export function checkStoreName(name: string): void {
@@ -78,6 +92,9 @@ export function storeKeys(storeName: string): StoreKeys {
     changelogBytes: `${tag}:changelog:bytes`,
     attributes: `${tag}:attrs`,
     seed: `${tag}:seed`,
+    versions: `${tag}:versions`,
+    // GraphSnapshotCache keeps each schema hash's index at `<prefix>:<namespace>:<hash>:revs`.
+    images: `${tag}:${IMAGE_NAMESPACE}:${IMAGE_SCHEMA_HASH}:revs`,
   };
 }
 
@@ -91,29 +108,27 @@ export function keyList(keys: StoreKeys): string[] {
     keys.attributes,
     keys.seed,
     keys.changelogBytes,
+    keys.versions,
+    keys.images,
   ];
 }
 
 /**
- * How many by-subject buckets a store has. Prime, so the polynomial hash spreads ids that
- * differ only in their last characters; at 1M relationships a bucket holds ~15 members, at 8M
- * ~128 (Redis's default `zset-max-listpack-entries`; raise it above that, see docs/redis.md).
+ * How many by-subject buckets a legacy store has (a store an older build wrote, converted once:
+ * redis-store.ts). Prime, so the polynomial hash spreads ids that differ only in their last
+ * characters.
  */
 export const SUBJECT_BUCKETS = 65521;
 
 /**
- * The bucket of a subject object `type:id`: h = (h * 31 + byte) mod SUBJECT_BUCKETS. The Lua
- * scripts compute the same (names and ids are ASCII, so a UTF-16 unit is a byte); exact in
- * doubles, since h * 31 + 255 stays below 2^21.
+ * The legacy bucket of a subject object `type:id`: h = (h * 31 + byte) mod SUBJECT_BUCKETS, as
+ * older builds' scripts computed it (names and ids are ASCII, so a UTF-16 unit is a byte); exact
+ * in doubles, since h * 31 + 255 stays below 2^21.
  */
 export function subjectBucketOf(object: string): number {
   let h = 0;
   for (let i = 0; i < object.length; i++) h = (h * 31 + object.charCodeAt(i)) % SUBJECT_BUCKETS;
   return h;
-}
-
-export function subjectBucket(r: Relationship): number {
-  return subjectBucketOf(`${r.subject.type}:${r.subject.id}`);
 }
 
 /** The by-resource member: the canonical relationship string. */
@@ -181,63 +196,4 @@ export function decodeChange(line: string): RelationshipChange {
 
 export function decodeChanges(text: string): RelationshipChange[] {
   return text === '' ? [] : text.split('\n').map(decodeChange);
-}
-
-/**
- * What the Lua scripts receive for a filter: an index, its subject bucket ('' = every bucket,
- * always '' for the by-resource index), a lexicographic range, and every field to check.
- */
-export type FilterArgs = [index: 'r' | 's', bucket: string, min: string, max: string, ...fields: string[]];
-
-/** The scripts' marker for "field not set"; no name or id can contain '!'. */
-export const UNSET = '!';
-
-/**
- * The narrowest index range covering the filter: the by-resource index when a resource type
- * is set (prefix type:id#relation@…), else the by-subject index when a subject type is set (one
- * bucket when the subject id is set too, else all of them), else everything. The range only
- * narrows the scan; the scripts check every set field.
- */
-export function filterArgs(filter: RelationshipFilter): FilterArgs {
-  const f = filter;
-  const fields = [
-    f.resourceType,
-    f.resourceId,
-    f.relation,
-    f.subjectType,
-    f.subjectId,
-    f.subjectRelation,
-  ].map((v) => v ?? UNSET);
-  let index: 'r' | 's' = 'r';
-  let bucket = '';
-  let prefix = '';
-  if (f.resourceType !== undefined) {
-    prefix = `${f.resourceType}:`;
-    if (f.resourceId !== undefined) {
-      prefix += `${f.resourceId}#`;
-      if (f.relation !== undefined) prefix += `${f.relation}@`;
-    }
-  } else if (f.subjectType !== undefined) {
-    index = 's';
-    prefix = `${f.subjectType}:`;
-    if (f.subjectId !== undefined) {
-      bucket = String(subjectBucketOf(`${f.subjectType}:${f.subjectId}`));
-      prefix += `${f.subjectId}#`;
-      if (f.subjectRelation !== undefined) prefix += `${f.subjectRelation}@`;
-    }
-  }
-  // 0x7f sorts after every character a member can hold, so [prefix .. [prefix\x7f is the prefix.
-  const [min, max] = prefix === '' ? ['-', '+'] : [`[${prefix}`, `[${prefix}\x7f`];
-  return [index, bucket, min, max, ...fields];
-}
-
-/**
- * A by-subject scan position as the READ script returns it, `<bucket>|<member>`; checked before
- * it goes back to Redis, since a cursor is caller input.
- */
-export function isSubjectScanPosition(position: string): boolean {
-  const bar = position.indexOf('|');
-  if (bar < 1) return false;
-  const b = Number(position.slice(0, bar));
-  return Number.isInteger(b) && b >= 0 && b < SUBJECT_BUCKETS && position.length > bar + 1;
 }

@@ -1,7 +1,12 @@
 // RedisStore: the Store contract on Redis (standalone, Sentinel or Cluster), shared by every
-// replica that names the same store. Each mutation is one Lua script (redis-scripts.ts), so it
-// is atomic and totally ordered by the revision counter; watchers follow the store's change
-// feed (pub/sub) and read the changelog stream only for gaps.
+// replica that names the same store. Redis holds the store's revision, its changelog, a version
+// per object and relationship images; each replica holds the relationship set itself, in a
+// mirror (redis-mirror.ts) that follows the changelog. A write is planned on the mirror and
+// committed by one Lua script that checks nothing the plan read has changed since (redis-
+// scripts.ts), so writes stay atomic and totally ordered by the revision counter; reads are
+// served from the mirror once it holds the revision Redis reports. Watchers follow the store's
+// change feed (pub/sub) and read the changelog stream only for gaps.
+// docs/design/redis-changelog-store.md says why; docs/redis.md what each key holds.
 // Loaded only through a dynamic import, so the embedded memory store never loads ioredis.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster } from 'ioredis';
@@ -12,15 +17,13 @@ import {
   InvalidArgumentError,
   UnavailableError,
 } from '../../errors.js';
-import { hasAttributes, type Relationship } from '../../model/relationship.js';
+import type { Relationship } from '../../model/relationship.js';
 import type { Logger } from '../../observability/logger.js';
-import { decodeReadCursor, encodeReadCursor } from '../read-cursor.js';
-import { describeFilter } from '../relationship-filter.js';
+import { MemoryStore } from '../memory-store.js';
 import type {
   ChangeSet,
   Precondition,
   ReadPage,
-  RelationshipChange,
   RelationshipFilter,
   RelationshipUpdate,
   Revision,
@@ -38,6 +41,9 @@ import {
   checkUpdateOperations,
   DEFAULT_MAX_READ_LIMIT,
 } from '../store-arguments.js';
+import { fieldsChanged, type WritePlan } from '../write-versions.js';
+import { GraphSnapshotCache, SnapshotSchedule } from './graph-snapshot-cache.js';
+import { bulkEndpoint } from './open-graph-source.js';
 import { epochChanged, type StreamEntry } from './redis-changelog.js';
 import {
   askSlotMaster,
@@ -48,24 +54,14 @@ import {
   type RedisErrorKind,
   unavailable,
 } from './redis-connection.js';
-import {
-  attributesOf,
-  decodeChanges,
-  filterArgs,
-  isSubjectScanPosition,
-  keyList,
-  parseStoredRelationship,
-  resourceMember,
-  type StoreKeys,
-  storeKeys,
-  subjectBucket,
-  subjectMember,
-} from './redis-layout.js';
+import { encodeChanges, keyList, type StoreKeys, SUBJECT_BUCKETS, storeKeys } from './redis-layout.js';
+import { RedisMirror } from './redis-mirror.js';
 import { SCRIPTS, type ScriptName, SHARDED_FEED_SCRIPTS } from './redis-scripts.js';
 import { RedisSnapshot } from './redis-snapshot.js';
 import { parseRedisUrl, type RedisTarget, redactRedisUrl, type StandaloneTarget } from './redis-url.js';
 import { type CommitListener, watchChangelog } from './redis-watch.js';
 import { type BatchResult, WriteBatcher } from './redis-write-batch.js';
+import { decodeImage, encodeImage, IMAGE_NAMESPACE, IMAGE_SCHEMA_HASH } from './relationship-image.js';
 
 export interface RedisStoreOptions {
   /** redis://, rediss://, redis+sentinel://…/master or redis+cluster://… (see docs/redis.md). */
@@ -92,17 +88,25 @@ export interface RedisStoreOptions {
    * 16 MiB; 0 bounds it by changelogRetention alone.
    */
   readonly changelogMaxBytes?: number | undefined;
-  /** Relationships per snapshot chunk. Default 5 000. */
+  /** Relationships per snapshot chunk (and per part of a relationship image). Default 5 000. */
   readonly snapshotChunkSize?: number | undefined;
   /** How long a watcher waits with nothing new before it checks the epoch and revision. Default 1000 ms. */
   readonly watchBlockMs?: number | undefined;
   /** The largest page `read` serves. Default 10 000. */
   readonly maxReadLimit?: number | undefined;
   /**
-   * The most by-subject buckets one `read` script call visits (a read by subject type alone
-   * walks all 65,521 in calls of this many, so no single call blocks Redis for long). Default 4096.
+   * Publish a relationship image after this many revisions (or imageEveryMs with at least one),
+   * whichever first; one replica at a time. The changelog is never trimmed past the oldest image
+   * kept, so this bounds it too. Default 50 000.
    */
-  readonly readBucketStep?: number | undefined;
+  readonly imageEveryChanges?: number | undefined;
+  /** See imageEveryChanges. Default 10 minutes. */
+  readonly imageEveryMs?: number | undefined;
+  /**
+   * How long a call waits for this replica's mirror to reach the revision it needs (it is
+   * loading, or catching up) before it fails with UnavailableError. Default 10 000 ms.
+   */
+  readonly mirrorWaitMs?: number | undefined;
 }
 
 /** A write committed on the Redis master that fewer than `waitReplicas` replicas acknowledged in time. */
@@ -128,28 +132,23 @@ export interface RedisStoreStats {
 
 export const DEFAULT_REDIS_CHANGELOG_RETENTION = 10_000;
 export const DEFAULT_REDIS_CHANGELOG_MAX_BYTES = 16 * 1024 * 1024;
-/** Index members a `read` page may scan before it returns early with a cursor. */
-const READ_SCAN_BUDGET = 10_000;
-/**
- * By-subject buckets one read script call visits at most: an empty bucket costs Redis about a
- * microsecond, so a call stays in milliseconds and a subject-type read of a small store takes
- * 16 calls instead of one that walks all 65,521 buckets (over a second on a loaded host).
- */
-export const DEFAULT_READ_BUCKET_STEP = 4096;
+export const DEFAULT_IMAGE_EVERY_CHANGES = 50_000;
+export const DEFAULT_IMAGE_EVERY_MS = 10 * 60_000;
 /**
  * Group commit limits: writes per script call, script args per call (a write of 1,000 updates
- * is ~4,000), and calls in flight (more writes queue for the next call meanwhile).
+ * is ~3,000), and calls in flight (more writes queue for the next call meanwhile).
  */
 const BATCH_LIMITS = { maxWrites: 64, maxArgs: 20_000, maxInFlight: 1 } as const;
 /**
- * Seeding: relationships per script call (a few tens of milliseconds of Redis time each), how
- * long the lease outlives the seeder's last step, how often a waiting replica looks again, and
- * the timeout of one step (generous: a step is small, but the host may be loaded).
+ * A write replanned this many times, each because another write changed what it read, gives up
+ * (UNAVAILABLE): only a hot spot written without pause gets there.
  */
-const SEED_CHUNK_SIZE = 1000;
+const MAX_COMMIT_ATTEMPTS = 50;
+/** Buckets of a legacy store's by-subject index unlinked per script call while converting it. */
+const LEGACY_DROP_STEP = 4096;
+/** Seeding: how long the lease outlives the seeder's last renewal, and how often a waiting replica looks again. */
 const SEED_LEASE_MS = 30_000;
 const SEED_WAIT_MS = 200;
-const SEED_STEP_TIMEOUT_MS = 10_000;
 
 function newEpoch(): string {
   return BigInt(`0x${randomBytes(10).toString('hex')}`)
@@ -181,7 +180,9 @@ interface Settings {
   readonly chunkSize: number;
   readonly watchBlockMs: number;
   readonly maxReadLimit: number;
-  readonly readBucketStep: number;
+  readonly imageEveryChanges: number;
+  readonly imageEveryMs: number;
+  readonly mirrorWaitMs: number;
 }
 
 function settingsOf(o: RedisStoreOptions): Settings {
@@ -194,14 +195,11 @@ function settingsOf(o: RedisStoreOptions): Settings {
     chunkSize: positiveInteger('snapshotChunkSize', o.snapshotChunkSize, 5000),
     watchBlockMs: positiveInteger('watchBlockMs', o.watchBlockMs, 1000),
     maxReadLimit: positiveInteger('maxReadLimit', o.maxReadLimit, DEFAULT_MAX_READ_LIMIT),
-    readBucketStep: positiveInteger('readBucketStep', o.readBucketStep, DEFAULT_READ_BUCKET_STEP),
+    imageEveryChanges: positiveInteger('imageEveryChanges', o.imageEveryChanges, DEFAULT_IMAGE_EVERY_CHANGES),
+    imageEveryMs: positiveInteger('imageEveryMs', o.imageEveryMs, DEFAULT_IMAGE_EVERY_MS),
+    mirrorWaitMs: positiveInteger('mirrorWaitMs', o.mirrorWaitMs, 10_000),
   };
 }
-
-const UPDATE_CODES = { create: 'c', touch: 't', delete: 'd' } as const;
-
-/** A mutation's changes from its reply: the text in reply[3], and reply[4] when present. */
-type ChangeDecoder = (text: string, changes?: string) => RelationshipChange[];
 
 /** A script reply: a status tag first ('ok', 'epoch', ...) then its values. */
 type Reply = (string | number)[];
@@ -211,8 +209,6 @@ export class RedisStore implements Store {
   private closed = false;
   private readonly watchers = new Set<AbortController>();
   private feedRefusedLogged = false;
-  /** Connections of seeds in progress: closing the store disconnects them (see seedIfEmpty). */
-  private readonly seeders = new Set<RedisClient>();
   /** The scripts this store runs: on a Cluster, the ones that send the feed by SPUBLISH. */
   private readonly scripts: ScriptSet;
   private readonly errors: Partial<Record<RedisErrorKind, number>> = {};
@@ -225,6 +221,14 @@ export class RedisStore implements Store {
     (epoch, writes) => this.sendWrites(epoch, writes),
     BATCH_LIMITS,
   );
+  /** This replica's copy of the relationship set: writes plan on it, reads are served from it. */
+  private readonly mirror: RedisMirror;
+  /** When this replica next offers an image (see publishImage). */
+  private imageSchedule: SnapshotSchedule | undefined;
+  private imagePublishing = false;
+  private imageTimer: NodeJS.Timeout | undefined;
+  /** The change sets this instance committed, with the copy and revision each was planned on. */
+  private readonly ownCommits = new WeakMap<ChangeSet, { copy: MemoryStore; revision: Revision }>();
 
   private constructor(
     private readonly client: RedisClient,
@@ -232,13 +236,31 @@ export class RedisStore implements Store {
     private readonly options: RedisStoreOptions,
     private readonly settings: Settings,
     private readonly keys: StoreKeys,
+    /** Relationship images, on a connection of their own (their chunks are large). */
+    private readonly images: GraphSnapshotCache,
+    private readonly imageClient: RedisClient,
     /** The epoch this store's revisions belong to: set by identity(), checked by every call. */
     private epoch: string,
   ) {
     this.scripts = target.mode === 'cluster' ? SHARDED_FEED : CLASSIC_FEED;
+    this.mirror = new RedisMirror({
+      storeName: options.storeName,
+      logger: options.logger,
+      epoch: () => this.epoch,
+      load: (epoch) => this.loadCopy(epoch),
+      follow: (epoch, after, signal) => this.changelog(epoch, after, signal),
+      applied: (copy, epoch) => this.offerImage(copy, epoch),
+      plannedOn: (changeSet, copy) => {
+        const plan = this.ownCommits.get(changeSet);
+        return plan !== undefined && plan.copy === copy && plan.revision === copy.latestRevision;
+      },
+    });
   }
 
-  /** Connects, loads nothing yet (scripts load on first use) and learns or creates the store's epoch. */
+  /**
+   * Connects, learns or creates the store's epoch, and starts this replica's mirror loading (in
+   * the background: calls that need it wait for it, up to mirrorWaitMs).
+   */
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
     const settings = settingsOf(options);
     const keys = storeKeys(options.storeName);
@@ -251,21 +273,49 @@ export class RedisStore implements Store {
       logger: options.logger,
       autoPipelining: true,
     });
-    const store = new RedisStore(client, target, options, settings, keys, '');
-    client.on('reconnecting', () => {
-      store.reconnects++;
-    });
+    let imageClient: RedisClient | undefined;
     try {
+      imageClient = await openRedisClient(target, {
+        connectTimeoutMs: settings.connectTimeoutMs,
+        // An image part is up to 256 KiB: allow a slow link more than one command's bound.
+        commandTimeoutMs: 10_000,
+        reconnect: true,
+        connectionName: `gatehouse:${options.storeName}:image`,
+        logger: options.logger,
+      });
+      const tag = `{gatehouse:${options.storeName}}`;
+      const slot =
+        target.mode === 'cluster'
+          ? await clusterSlotOf(imageClient as Cluster, tag).catch(() => undefined)
+          : undefined;
+      const images = new GraphSnapshotCache({
+        redis: imageClient,
+        keyPrefix: tag,
+        namespace: IMAGE_NAMESPACE,
+        logger: options.logger,
+        bulkEndpoint: () => bulkEndpoint(target, imageClient as RedisClient, slot),
+      });
+      const store = new RedisStore(client, target, options, settings, keys, images, imageClient, '');
+      client.on('reconnecting', () => {
+        store.reconnects++;
+      });
       await store.identity();
+      store.mirror.start();
+      store.imageTimer = setInterval(
+        () => store.offerCurrentImage(),
+        Math.min(settings.imageEveryMs, 60_000),
+      );
+      store.imageTimer.unref();
+      options.logger?.info(
+        { redis: redactRedisUrl(options.url), store: options.storeName, epoch: store.epoch },
+        'connected to the Redis store',
+      );
+      return store;
     } catch (err) {
       client.disconnect();
+      imageClient?.disconnect();
       throw err;
     }
-    options.logger?.info(
-      { redis: redactRedisUrl(options.url), store: options.storeName, epoch: store.epoch },
-      'connected to the Redis store',
-    );
-    return store;
   }
 
   /** The store's name and current epoch, creating the epoch if the store is new or lost its data. */
@@ -278,8 +328,10 @@ export class RedisStore implements Store {
         'the Redis store started anew (new epoch)',
       );
     }
+    const moved = this.epoch !== '' && epoch !== this.epoch;
     if (epoch !== this.epoch) this.highWater = 0;
     this.epoch = epoch;
+    if (moved) this.mirror.epochChanged();
     return { name: this.options.storeName, epoch };
   }
 
@@ -328,25 +380,70 @@ export class RedisStore implements Store {
     checkPreconditionOperations(preconditions);
     const expect = options.expectRevision;
     checkExpectRevision(expect);
-    const args: (string | number)[] = [expect ?? ''];
-    pushPreconditions(args, preconditions);
-    pushUpdates(args, updates);
-    // With attributes in use the reply carries the changes as the changelog has them (a delete
-    // names the attributes it removed); else one character per update says what happened.
-    const decode = (codes: string, changes?: string): RelationshipChange[] =>
-      changes === undefined ? changesOfCodes(updates, codes) : decodeChanges(changes);
-    const epoch = this.epoch;
-    const { reply, acknowledged } = await this.batcher.submit(epoch, args);
-    const changeSet = this.changeSetOf(reply, epoch, preconditions, expect, decode);
-    const { waitReplicas } = this.settings;
-    if (waitReplicas > 0 && (acknowledged ?? 0) < waitReplicas) {
-      throw new WriteNotReplicatedError(changeSet, acknowledged ?? 0, waitReplicas);
-    }
-    return changeSet;
+    return this.commitPlanned((copy) => copy.planWrite(updates, preconditions, options), expect);
+  }
+
+  async deleteByFilter(
+    filter: RelationshipFilter,
+    preconditions: readonly Precondition[] = [],
+    limit?: number,
+  ): Promise<ChangeSet> {
+    this.assertOpen();
+    checkDeleteFilter(filter);
+    checkDeleteLimit(limit);
+    checkPreconditionOperations(preconditions);
+    return this.commitPlanned((copy) => copy.planDeleteByFilter(filter, preconditions, limit), undefined);
   }
 
   /**
-   * One call of the WRITE script for a batch of writes (see redis-write-batch.ts), then (with
+   * Plans a mutation on the mirror at its revision R and commits it in Redis unless something the
+   * plan read changed after R; then replans on a mirror that has caught up, until it commits. A
+   * plan that fails (a precondition, a `create` of a present relationship) is reported only from
+   * a mirror at least as fresh as a revision read from Redis after the call began, so a refusal,
+   * like a commit, is the store's answer at one revision during the call.
+   */
+  private async commitPlanned(
+    plan: (copy: MemoryStore) => WritePlan,
+    expect: Revision | undefined,
+  ): Promise<ChangeSet> {
+    const epoch = this.epoch;
+    const { mirrorWaitMs } = this.settings;
+    let copy = await this.mirror.waitFor(epoch, expect ?? 0, mirrorWaitMs);
+    let confirmedAt: Revision | undefined;
+    for (let attempt = 1; ; attempt++) {
+      let planned: WritePlan;
+      try {
+        planned = plan(copy);
+      } catch (err) {
+        const refusal = err instanceof FailedPreconditionError || err instanceof AlreadyExistsError;
+        if (!refusal) throw err;
+        confirmedAt ??= await this.revision();
+        if (copy.latestRevision >= confirmedAt) throw err;
+        copy = await this.mirror.waitFor(epoch, confirmedAt, mirrorWaitMs);
+        continue;
+      }
+      const { reply, acknowledged } = await this.batcher.submit(epoch, commitArgs(planned, expect));
+      const [status] = reply;
+      if (status === 'conflict') {
+        if (attempt >= MAX_COMMIT_ATTEMPTS) {
+          throw new UnavailableError(
+            `the write was replanned ${attempt} times because other writes kept changing what it depends on; retry later`,
+          );
+        }
+        copy = await this.mirror.waitFor(epoch, Number(reply[1]), mirrorWaitMs);
+        continue;
+      }
+      const changeSet = this.changeSetOf(reply, epoch, planned, expect, copy);
+      const { waitReplicas } = this.settings;
+      if (waitReplicas > 0 && (acknowledged ?? 0) < waitReplicas) {
+        throw new WriteNotReplicatedError(changeSet, acknowledged ?? 0, waitReplicas);
+      }
+      return changeSet;
+    }
+  }
+
+  /**
+   * One call of the COMMIT script for a batch of writes (see redis-write-batch.ts), then (with
    * waitReplicas) WAIT on the same connection in one pipeline: WAIT covers every write before it.
    */
   private async sendWrites(
@@ -360,120 +457,36 @@ export class RedisStore implements Store {
     }
     const { waitReplicas } = this.settings;
     if (waitReplicas === 0) {
-      const replies = (await this.run('gatehouseWrite', args, 'writing')) as Reply[];
+      const replies = (await this.run('gatehouseCommit', args, 'writing')) as Reply[];
       return { replies: answered(replies, writes.length) };
     }
-    const [written, acknowledged] = await this.runThenWait('gatehouseWrite', args, 'writing');
+    const [written, acknowledged] = await this.runThenWait('gatehouseCommit', args, 'writing');
     return { replies: answered(written as Reply[], writes.length), acknowledged };
   }
 
-  async deleteByFilter(
-    filter: RelationshipFilter,
-    preconditions: readonly Precondition[] = [],
-    limit?: number,
-  ): Promise<ChangeSet> {
-    this.assertOpen();
-    checkDeleteFilter(filter);
-    checkDeleteLimit(limit);
-    checkPreconditionOperations(preconditions);
-    const epoch = this.epoch;
-    const args: (string | number)[] = [epoch, this.settings.retention, limit ?? ''];
-    pushPreconditions(args, preconditions);
-    args.push(...filterArgs(filter));
-    const { waitReplicas } = this.settings;
-    if (waitReplicas === 0) {
-      const reply = (await this.run('gatehouseDeleteByFilter', args, 'deleting by filter')) as Reply;
-      return this.changeSetOf(reply, epoch, preconditions, undefined);
-    }
-    const [reply, acknowledged] = await this.runThenWait(
-      'gatehouseDeleteByFilter',
-      args,
-      'deleting by filter',
-    );
-    const changeSet = this.changeSetOf(reply as Reply, epoch, preconditions, undefined);
-    if (acknowledged < waitReplicas) throw new WriteNotReplicatedError(changeSet, acknowledged, waitReplicas);
-    return changeSet;
-  }
-
+  /** A page of relationships from the mirror, once it holds the revision Redis reports now. */
   async read(
     filter: RelationshipFilter,
     page: { readonly limit: number; readonly cursor?: string | undefined },
   ): Promise<ReadPage> {
     this.assertOpen();
     checkReadLimit(page.limit, this.settings.maxReadLimit);
-    const after = page.cursor === undefined ? '' : decodeReadCursor(filter, page.cursor);
-    const fa = filterArgs(filter);
-    if (after !== '' && fa[0] === 's' && !isSubjectScanPosition(after)) {
-      throw new InvalidArgumentError(
-        'invalid read cursor: it does not come from this store; start again without one',
-        {
-          field: 'cursor',
-        },
-      );
-    }
-    // A page is one or more bounded script calls (steps), each resuming where the last stopped.
-    // A page must reflect one revision, so a step that saw another revision than the first is
-    // dropped and the page ends before it, its cursor where that step began.
-    const relationships: Relationship[] = [];
-    let cursor = after;
-    let revision = -1;
-    let budget = page.limit + READ_SCAN_BUDGET;
-    for (;;) {
-      const reply = (await this.run(
-        'gatehouseRead',
-        [...fa, cursor, page.limit - relationships.length, budget, this.settings.readBucketStep],
-        'reading relationships',
-      )) as Reply;
-      const stepRevision = Number(reply[0]);
-      if (revision !== -1 && stepRevision !== revision) break;
-      revision = stepRevision;
-      for (let i = 3; i < reply.length; i++) relationships.push(parseStoredRelationship(String(reply[i])));
-      cursor = String(reply[1]);
-      budget -= Number(reply[2]);
-      if (cursor === '' || relationships.length >= page.limit || budget <= 0) break;
-    }
-    return {
-      relationships,
-      nextCursor: cursor === '' ? undefined : encodeReadCursor(filter, cursor),
-      revision,
-    };
+    const epoch = this.epoch;
+    const head = await this.revision();
+    const copy = await this.mirror.waitFor(epoch, head, this.settings.mirrorWaitMs);
+    return copy.read(filter, page);
   }
 
-  /** See redis-snapshot.ts: chunks exact at one revision, reconciled through the changelog. */
+  /**
+   * The mirror's set once it holds the revision Redis reports now: a memory store snapshot, so
+   * changes the mirror applies while it is read do not show through (the mirror's copy turns the
+   * unread rows into objects first, as an embedded store's snapshot does).
+   */
   async snapshot(): Promise<StoreSnapshot> {
-    const revision = await this.revision();
-    const { keys, epoch } = this;
-    return new RedisSnapshot(
-      {
-        storeName: this.options.storeName,
-        keys,
-        epoch,
-        chunkSize: this.settings.chunkSize,
-        readChunk: async (after) => {
-          const reply = (await this.run(
-            'gatehouseChunk',
-            [epoch, after, this.settings.chunkSize],
-            'reading a snapshot',
-          )) as unknown[];
-          if (reply[0] !== 'ok') return { revision: 0, epoch: String(reply[1]), members: [] };
-          return {
-            revision: Number(reply[1]),
-            epoch,
-            members: reply[2] as string[],
-            attributes: reply[3] as string[] | undefined,
-          };
-        },
-        readChangelog: (from, to, count) =>
-          this.call(
-            'reading the changelog',
-            () =>
-              this.client.xrange(keys.changelog, `${from}-0`, `${to}-0`, 'COUNT', count) as Promise<
-                StreamEntry[]
-              >,
-          ),
-      },
-      revision,
-    );
+    const epoch = this.epoch;
+    const head = await this.revision();
+    const copy = await this.mirror.waitFor(epoch, head, this.settings.mirrorWaitMs);
+    return copy.snapshot();
   }
 
   watch(after: Revision, signal?: AbortSignal): AsyncIterable<ChangeSet> {
@@ -482,13 +495,29 @@ export class RedisStore implements Store {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted === true) controller.abort();
-    const epoch = this.epoch;
-    const iteration = watchChangelog({
+    const iteration = this.changelog(this.epoch, after, controller.signal);
+    const watchers = this.watchers;
+    watchers.add(controller);
+    return {
+      async *[Symbol.asyncIterator](): AsyncGenerator<ChangeSet, void, undefined> {
+        try {
+          yield* iteration;
+        } finally {
+          watchers.delete(controller);
+          signal?.removeEventListener('abort', onAbort);
+        }
+      },
+    };
+  }
+
+  /** The changelog after `after` in `epoch`, then the feed: what watchers and the mirror follow. */
+  private changelog(epoch: string, after: Revision, signal: AbortSignal): AsyncIterable<ChangeSet> {
+    return watchChangelog({
       storeName: this.options.storeName,
       keys: this.keys,
       epoch,
       after,
-      signal: controller.signal,
+      signal,
       open: () => this.openWatcher(),
       shardedFeed:
         this.target.mode === 'cluster' ? { openFeed: () => this.openFeedOnShardOwner() } : undefined,
@@ -516,80 +545,227 @@ export class RedisStore implements Store {
         );
       },
     });
-    const watchers = this.watchers;
-    watchers.add(controller);
+  }
+
+  /** A MemoryStore for this replica's copy, with the store's identity and no changelog of its own. */
+  private copyOptions(epoch: string): ConstructorParameters<typeof MemoryStore>[0] {
     return {
-      async *[Symbol.asyncIterator](): AsyncGenerator<ChangeSet, void, undefined> {
-        try {
-          yield* iteration;
-        } finally {
-          watchers.delete(controller);
-          signal?.removeEventListener('abort', onAbort);
-        }
-      },
+      storeName: this.options.storeName,
+      epoch,
+      changelogRetention: 0,
+      maxReadLimit: this.settings.maxReadLimit,
+      snapshotChunkSize: this.settings.chunkSize,
     };
+  }
+
+  /**
+   * What the mirror starts from in `epoch`: the newest relationship image at or below the
+   * revision now, which the changelog continues; an empty copy at 0 when the store is empty or
+   * has no image yet (its changelog is then whole); or, for a store an older build wrote, its
+   * indexes, converted once.
+   */
+  private async loadCopy(epoch: string): Promise<MemoryStore> {
+    const head = await this.revision();
+    if (this.epoch !== epoch) throw epochChanged(this.options.storeName, epoch, this.epoch);
+    const options = this.copyOptions(epoch);
+    if (head > 0) {
+      for (;;) {
+        const image = await this.images.loadNewest(IMAGE_SCHEMA_HASH, epoch, head);
+        if (image.status === 'corrupt') continue; // removed; the next older one is tried
+        if (image.status === 'miss') break;
+        const copy = await MemoryStore.atRevision(decodeImage(image.chunks), image.key.revision, options);
+        this.imageSchedule ??= this.newImageSchedule(image.key.revision);
+        this.options.logger?.info(
+          { store: this.options.storeName, revision: image.key.revision, relationships: copy.size },
+          "loaded this replica's copy of the Redis store from its image",
+        );
+        void this.dropLegacy(epoch);
+        return copy;
+      }
+      const legacy = await this.call('looking for a store an older build wrote', () =>
+        this.imageClient.exists(this.keys.byResource),
+      );
+      if (legacy === 1) return this.convertLegacy(epoch, head);
+    }
+    this.imageSchedule ??= this.newImageSchedule(0);
+    return new MemoryStore(options);
+  }
+
+  private newImageSchedule(revision: Revision): SnapshotSchedule {
+    return new SnapshotSchedule({
+      everyChanges: this.settings.imageEveryChanges,
+      everyMs: this.settings.imageEveryMs,
+      revision,
+      now: Date.now(),
+    });
+  }
+
+  /**
+   * Told after the mirror applied a change set: when an image is due, offers one of the copy at
+   * its revision (the lease picks one replica; the others carry on). The mirror applies nothing
+   * while the image is read, so it is exact at that revision and copies nothing.
+   */
+  private offerImage(copy: MemoryStore, epoch: string): void {
+    const schedule = this.imageSchedule;
+    const revision = copy.latestRevision;
+    if (schedule === undefined || this.imagePublishing || !schedule.due(revision, Date.now())) return;
+    this.imagePublishing = true;
+    void this.publishImage(copy, epoch)
+      .catch((err: unknown) =>
+        this.options.logger?.warn(
+          { err, store: this.options.storeName, revision },
+          'publishing an image failed',
+        ),
+      )
+      .finally(() => {
+        schedule.published(revision, Date.now());
+        this.imagePublishing = false;
+        // Changes applied while it was written may have made the next one due already.
+        this.offerCurrentImage();
+      });
+  }
+
+  /** offerImage for the mirror's copy now: after a publish, and on a timer (a quiet store's last changes). */
+  private offerCurrentImage(): void {
+    const current = this.mirror.current;
+    if (!this.closed && current !== undefined) this.offerImage(current.copy, current.epoch);
+  }
+
+  private async publishImage(copy: MemoryStore, epoch: string): Promise<string> {
+    const release = this.mirror.hold();
+    try {
+      const snapshot = await copy.snapshot();
+      return await this.images.publish(
+        { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: snapshot.revision },
+        encodeImage(snapshot),
+      );
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * A store an older build wrote holds its relationships in two indexes and no image: read them
+   * at `revision` (exact, reconciled through the changelog), publish that as the first image,
+   * then drop the indexes. Replicas of the older build must be stopped first (docs/redis.md).
+   */
+  private async convertLegacy(epoch: string, revision: Revision): Promise<MemoryStore> {
+    const { keys } = this;
+    const chunkSize = this.settings.chunkSize;
+    const snapshot = new RedisSnapshot(
+      {
+        storeName: this.options.storeName,
+        keys,
+        epoch,
+        chunkSize,
+        readChunk: async (after) => {
+          const reply = (await this.run(
+            'gatehouseLegacyChunk',
+            [epoch, after, chunkSize],
+            'reading a store an older build wrote',
+          )) as unknown[];
+          if (reply[0] !== 'ok') return { revision: 0, epoch: String(reply[1]), members: [] };
+          return {
+            revision: Number(reply[1]),
+            epoch,
+            members: reply[2] as string[],
+            attributes: reply[3] as string[] | undefined,
+          };
+        },
+        readChangelog: (from, to, count) =>
+          this.call(
+            'reading the changelog',
+            () =>
+              this.client.xrange(keys.changelog, `${from}-0`, `${to}-0`, 'COUNT', count) as Promise<
+                StreamEntry[]
+              >,
+          ),
+      },
+      revision,
+    );
+    const copy = await MemoryStore.atRevision(snapshot.chunks(), revision, this.copyOptions(epoch));
+    const published = await this.publishImage(copy, epoch);
+    this.options.logger?.warn(
+      { store: this.options.storeName, revision, relationships: copy.size, image: published },
+      'converted a Redis store an older build wrote: its relationships are now an image; dropping its indexes',
+    );
+    this.imageSchedule ??= this.newImageSchedule(revision);
+    if (published !== 'lease-held') await this.dropLegacy(epoch);
+    return copy;
+  }
+
+  /** Unlinks a converted store's old indexes, a few thousand keys per call; idempotent. */
+  private async dropLegacy(epoch: string): Promise<void> {
+    try {
+      const present = await this.imageClient.exists(this.keys.byResource, this.keys.attributes);
+      if (present === 0 && (await this.imageClient.exists(`${this.keys.bySubjectPrefix}0`)) === 0) return;
+      for (let next = 0; next < SUBJECT_BUCKETS; ) {
+        const reply = (await this.run(
+          'gatehouseLegacyDrop',
+          [epoch, next, LEGACY_DROP_STEP, SUBJECT_BUCKETS],
+          'dropping the old indexes',
+        )) as Reply;
+        if (reply[0] !== 'ok') return;
+        next = Number(reply[1]);
+      }
+    } catch (err) {
+      this.options.logger?.warn(
+        { err, store: this.options.storeName },
+        'dropping the old indexes failed; a later start retries',
+      );
+    }
   }
 
   /**
    * Writes `relationships` as revision 1 when the store is empty (revision 0): true if this call
    * seeded it, false if it held data already (another replica seeded it; a seed under way is
-   * waited for). The seed goes to Redis in chunks under a lease, so no call blocks Redis for
-   * long and replicas never interleave; see SEED_BEGIN in redis-scripts.ts.
+   * waited for). Under the seeding lease the seed is published as the image of revision 1, then
+   * committed; see SEED_BEGIN in redis-scripts.ts.
    */
   async seedIfEmpty(relationships: Iterable<Relationship>): Promise<boolean> {
     this.assertOpen();
-    // Duplicates collapse, the first one's attributes kept (as one script did before).
-    const lines = new Map<string, string>();
-    for (const r of relationships) {
-      const m = resourceMember(r);
-      if (!lines.has(m)) lines.set(m, m + attributesOf(r));
-    }
-    const seeder = await this.openConnection(SEED_STEP_TIMEOUT_MS, false, 'seed');
-    this.seeders.add(seeder);
     const id = newEpoch();
+    const epoch = this.epoch;
     const step = async (name: ScriptName, extra: (string | number)[]): Promise<Reply> => {
-      const args =
-        name === 'gatehouseSeedFinish'
-          ? [this.epoch, id, this.settings.retention]
-          : [this.epoch, id, SEED_LEASE_MS, ...extra];
-      const reply = (await this.call('seeding', () =>
-        invoke(seeder, this.scripts, name, this.keys, args),
-      )) as Reply;
-      if (reply[0] === 'epoch') throw epochChanged(this.options.storeName, this.epoch, String(reply[1]));
+      const reply = (await this.run(name, [epoch, id, ...extra], 'seeding')) as Reply;
+      if (reply[0] === 'epoch') throw epochChanged(this.options.storeName, epoch, String(reply[1]));
       return reply;
     };
+    let renewal: NodeJS.Timeout | undefined;
     try {
-      this.assertOpen(); // closed while the connection opened
-      let begun = await step('gatehouseSeedBegin', []);
+      let begun = await step('gatehouseSeedBegin', [SEED_LEASE_MS]);
       // Another replica is seeding: wait for it to finish, or for its lease to lapse (it died).
       // A store closed meanwhile (a replica shut down while it waited) stops here, not when
       // the other's lease ends: that can be longer than a pod's grace period.
       while (begun[0] === 'held') {
         await new Promise((resolve) => setTimeout(resolve, SEED_WAIT_MS));
         this.assertOpen();
-        begun = await step('gatehouseSeedBegin', []);
+        begun = await step('gatehouseSeedBegin', [SEED_LEASE_MS]);
       }
       if (begun[0] !== 'ok') return false;
-      // Data at revision 0 is a seed that died half-way: remove it first (its file may differ).
-      let left = Number(begun[1]);
-      while (left > 0) {
-        const reply = await step('gatehouseSeedClear', [SEED_CHUNK_SIZE]);
-        if (reply[0] !== 'ok') return this.seedLost(reply);
-        left = Number(reply[1]);
+      renewal = setInterval(() => {
+        void step('gatehouseSeedBegin', [SEED_LEASE_MS]).catch(() => undefined);
+      }, SEED_LEASE_MS / 3);
+      renewal.unref();
+      // Duplicates collapse, as with `touch`.
+      const seed = MemoryStore.withRelationships(relationships, this.copyOptions(epoch));
+      const key = { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: 1 };
+      // A seeder that died after publishing left an image of revision 1 (perhaps of another file).
+      await this.images.remove(key);
+      for (;;) {
+        this.assertOpen();
+        const published = await this.images.publish(key, encodeImage(await seed.snapshot()));
+        if (published !== 'lease-held') break;
+        // Another replica is publishing an image (of the previous epoch's data): wait for it.
+        await new Promise((resolve) => setTimeout(resolve, SEED_WAIT_MS));
       }
-      const all = [...lines.values()];
-      for (let i = 0; i < all.length; i += SEED_CHUNK_SIZE) {
-        const reply = await step('gatehouseSeedChunk', [all.slice(i, i + SEED_CHUNK_SIZE).join('\n')]);
-        if (reply[0] !== 'ok') return this.seedLost(reply);
-      }
-      const done = await step('gatehouseSeedFinish', []);
+      const done = await step('gatehouseSeedFinish', [this.settings.retention]);
       if (done[0] !== 'ok') return this.seedLost(done);
       const revision = Number(done[1]);
-      if (revision > this.highWater) this.highWater = revision;
+      if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
       return true;
     } finally {
-      this.seeders.delete(seeder);
-      seeder.disconnect();
+      clearInterval(renewal);
     }
   }
 
@@ -617,14 +793,14 @@ export class RedisStore implements Store {
     this.closed = true;
     for (const w of this.watchers) w.abort();
     this.watchers.clear();
-    // A seed under way fails its next step with UnavailableError (its writes are chunks under a
-    // lease: another replica completes or restarts the seed).
-    for (const seeder of this.seeders) seeder.disconnect();
+    clearInterval(this.imageTimer);
+    await this.mirror.close();
     try {
       await this.client.quit();
     } catch {
       this.client.disconnect();
     }
+    this.imageClient.disconnect();
   }
 
   private assertOpen(): void {
@@ -732,21 +908,21 @@ export class RedisStore implements Store {
     return [written[1], waited !== undefined && waited[0] === null ? Number(waited[1]) : 0];
   }
 
-  /** Turns a mutation reply into its ChangeSet, or throws the typed error it reports. */
+  /** Turns a commit reply into the plan's ChangeSet, or throws the typed error it reports. */
   private changeSetOf(
     reply: Reply,
     epoch: string,
-    preconditions: readonly Precondition[],
+    planned: WritePlan,
     expect: Revision | undefined,
-    decode: ChangeDecoder = decodeChanges,
+    copy: MemoryStore,
   ): ChangeSet {
     const [status] = reply;
     if (status === 'ok') {
-      const changes = decode(String(reply[3] ?? ''), reply[4] === undefined ? undefined : String(reply[4]));
       const revision = Number(reply[1]);
       if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
-      const changeSet: ChangeSet = { revision, changes, committedAt: Number(reply[2]) };
-      // This instance's watchers deliver it now instead of after their next changelog read.
+      const changeSet: ChangeSet = { revision, changes: planned.changes, committedAt: Number(reply[2]) };
+      this.ownCommits.set(changeSet, { copy, revision: planned.revision });
+      // This instance's watchers (and its mirror) take it now instead of from the feed.
       for (const listener of this.commitListeners) listener(epoch, changeSet);
       return changeSet;
     }
@@ -762,28 +938,9 @@ export class RedisStore implements Store {
         { field: 'expectRevision' },
       );
     }
-    if (status === 'exists') {
-      throw new AlreadyExistsError(
-        `relationship '${reply[2]}' already exists: use operation 'touch' to write it whether or not it exists`,
-        { field: `updates[${Number(reply[1]) - 1}]` },
-      );
-    }
-    if (status === 'precondition') {
-      const i = Number(reply[1]) - 1;
-      const filter = describeFilter((preconditions[i] as Precondition).filter);
-      throw new FailedPreconditionError(
-        reply[2] === 'm'
-          ? `precondition must_match failed: no relationship matches filter ${filter}; re-read the current state and retry`
-          : `precondition must_not_match failed: relationship '${reply[3]}' matches filter ${filter}; re-read the current state and retry`,
-        { field: `preconditions[${i}]` },
-      );
-    }
-    if (status === 'error') {
-      throw new UnavailableError(
-        `the Redis write script failed on this write (outcome unknown: re-read before retrying): ${String(reply[1])}`,
-      );
-    }
-    throw new UnavailableError(`the Redis store returned an unexpected reply '${String(status)}'`);
+    throw new UnavailableError(
+      `the Redis commit script returned an unexpected reply '${String(status)}' (outcome unknown: re-read before retrying)`,
+    );
   }
 }
 
@@ -797,63 +954,18 @@ function answered(replies: unknown, writes: number): Reply[] {
   return replies as Reply[];
 }
 
-/**
- * The changes of a write from WRITE's reply when no relationship involved has attributes: a
- * character per update, '+' (inserted), '-' (deleted) or '.' (no change). Built from the
- * caller's updates, so nothing is parsed back.
- */
-function changesOfCodes(updates: readonly RelationshipUpdate[], codes: string): RelationshipChange[] {
-  const changes: RelationshipChange[] = [];
-  for (let u = 0; u < codes.length; u++) {
-    const code = codes.charCodeAt(u);
-    if (code === 46 /* . */) continue;
-    const r = (updates[u] as RelationshipUpdate).relationship;
-    const s = r.subject;
-    changes.push({
-      operation: code === 43 /* + */ ? 'insert' : 'delete',
-      relationship: {
-        resource: { type: r.resource.type, id: r.resource.id },
-        relation: r.relation,
-        subject:
-          s.relation === undefined
-            ? { type: s.type, id: s.id }
-            : { type: s.type, id: s.id, relation: s.relation },
-      },
-    });
-  }
-  return changes;
-}
-
-/** The updates as WRITE takes them: their ops in one string, then both index members and the subject bucket of each. */
-function pushUpdates(args: (string | number)[], updates: readonly RelationshipUpdate[]): void {
-  let ops = '';
-  const resources: string[] = new Array(updates.length);
-  const subjects: string[] = new Array(updates.length);
-  const buckets: number[] = new Array(updates.length);
-  let withAttributes = false;
-  for (let u = 0; u < updates.length; u++) {
-    const { operation, relationship } = updates[u] as RelationshipUpdate;
-    ops += UPDATE_CODES[operation];
-    resources[u] = resourceMember(relationship);
-    subjects[u] = subjectMember(relationship);
-    buckets[u] = subjectBucket(relationship);
-    if (operation !== 'delete' && hasAttributes(relationship)) withAttributes = true;
-  }
-  args.push(ops);
-  for (const m of resources) args.push(m);
-  for (const m of subjects) args.push(m);
-  for (const b of buckets) args.push(b);
-  if (!withAttributes) {
-    args.push('');
-    return;
-  }
-  args.push('a');
-  for (const u of updates) args.push(u.operation === 'delete' ? '' : attributesOf(u.relationship));
-}
-
-function pushPreconditions(args: (string | number)[], preconditions: readonly Precondition[]): void {
-  args.push(preconditions.length);
-  for (const p of preconditions) args.push(p.operation === 'must_match' ? 'm' : 'n', ...filterArgs(p.filter));
+/** A planned write as COMMIT takes it (see redis-scripts.ts). */
+function commitArgs(planned: WritePlan, expect: Revision | undefined): (string | number)[] {
+  const stamps = fieldsChanged(planned.changes);
+  return [
+    expect ?? '',
+    planned.revision,
+    planned.reads.length,
+    ...planned.reads,
+    stamps.length,
+    ...stamps,
+    encodeChanges(planned.changes),
+  ];
 }
 
 /** A set of the store's scripts and their SHA-1s (what EVALSHA names them by). */

@@ -46,12 +46,6 @@ async function storePair(storeName: string): Promise<{
   return { writer, follower, channel: `{gatehouse:${storeName}}:changelog:feed` };
 }
 
-/**
- * Each store's mirror follows the feed too (redis-mirror.ts): a pair of stores holds two
- * subscriptions before any watch starts.
- */
-const MIRRORS = 2;
-
 /** Clients of the node subscribed to the sharded `channel` (PUBSUB SHARDNUMSUB). */
 async function shardSubscribers(node: RedisServer, channel: string): Promise<number> {
   return Number((await node.cli('PUBSUB', 'SHARDNUMSUB', channel)).split('\n')[1] ?? 0);
@@ -67,16 +61,13 @@ it('follows writes on the sharded feed, and no change set crosses the cluster bu
     const following = (async () => {
       for await (const change of follower.watch(start, stop.signal)) received.push(change);
     })();
-    // The watcher subscribes on the master that owns the store's slot, and only there (where
-    // the two stores' mirrors follow the feed too).
+    // The watcher subscribes on the master that owns the store's slot, and only there (so does
+    // a store's mirror, once a write builds it: redis-mirror.ts).
     await waitUntil(
       'the watcher to subscribe to the sharded feed',
       async () => {
         const counts = await Promise.all(nodes.map((n) => shardSubscribers(n, channel)));
-        return (
-          counts.filter((n) => n === MIRRORS + 1).length === 1 &&
-          counts.every((n) => n === 0 || n === MIRRORS + 1)
-        );
+        return counts.filter((n) => n > 0).length === 1;
       },
       20_000,
     );
@@ -149,8 +140,8 @@ it('ends the watch when the store slot moves to another master, and the next one
       Boolean,
     )!;
     await waitUntil(
-      'the watcher (and both mirrors) to subscribe on the owner',
-      async () => (await shardSubscribers(owner, channel)) === MIRRORS + 1,
+      'the watcher (and the mirror of the writer) to subscribe on the owner',
+      async () => (await shardSubscribers(owner, channel)) >= 1,
       20_000,
     );
     await waitUntil('the first writes', () => received.length >= 3, 20_000);

@@ -146,6 +146,10 @@ describe('RedisStore on a standalone redis-server', () => {
     const admin = new Redis(server.port, '127.0.0.1');
     const versions = await admin.hgetall(`${tag}:versions`);
     admin.disconnect();
+    // Each relationship changed has a field of its own (`k:` and a hash), whatever its attributes.
+    const relationshipFields = Object.keys(versions).filter((f) => f.startsWith('k:'));
+    expect(relationshipFields).toHaveLength(3);
+    for (const f of relationshipFields) delete versions[f];
     expect(versions).toEqual({
       '*': '3',
       'r:doc:a': '3',

@@ -164,6 +164,19 @@ describe('planning on a copy, committing by version fields', () => {
     expect(disjoint).toBeGreaterThan(100);
   });
 
+  it("a write's stamps named from its read fields cover every field its changes stamp", async () => {
+    await fc.assert(
+      fc.asyncProperty(initialArb, opArb, async (initial, op) => {
+        if (op.kind !== 'write') return;
+        const planned = plan(await storeWith(initial), op);
+        if (!('plan' in planned)) return;
+        const cheap = new Set(fieldsChanged(planned.plan.changes, planned.plan.reads));
+        for (const field of fieldsChanged(planned.plan.changes)) expect(cheap.has(field)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('committing a plan with applyCommitted leaves the store as write does', async () => {
     await fc.assert(
       fc.asyncProperty(initialArb, fc.array(opArb, { maxLength: 6 }), async (initial, ops) => {
@@ -192,6 +205,37 @@ describe('planning on a copy, committing by version fields', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('version fields', () => {
+  const rel = (text: string): Relationship => parseRelationship(text);
+
+  it('a write of one member of a group reads nothing the write of another member stamps', () => {
+    const reads = fieldsRead([{ operation: 'touch', relationship: rel('group:g#member@user:a') }], []);
+    const stamps = fieldsChanged([{ operation: 'insert', relationship: rel('group:g#member@user:b') }]);
+    expect(reads.filter((f) => stamps.includes(f))).toEqual([]);
+    // The same relationship, whatever its attributes, is one field; a filter naming it in full reads it.
+    const again = fieldsChanged([
+      {
+        operation: 'insert',
+        relationship: { ...rel('group:g#member@user:a'), expiresAt: 4_102_444_800_000 },
+      },
+    ]);
+    expect(reads.every((f) => again.includes(f))).toBe(true);
+    const filter = {
+      resourceType: 'group',
+      resourceId: 'g',
+      relation: 'member',
+      subjectType: 'user',
+      subjectId: 'a',
+      subjectRelation: '',
+    };
+    expect(fieldsRead([], [{ operation: 'must_not_match', filter }])).toEqual(reads);
+    // A filter that leaves the subject relation open reads the whole resource object.
+    expect(
+      fieldsRead([], [{ operation: 'must_match', filter: { ...filter, subjectRelation: undefined } }]),
+    ).toEqual(['r:group:g']);
   });
 });
 

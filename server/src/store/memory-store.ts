@@ -101,6 +101,23 @@ function checkCount(name: string, value: number, min: number): void {
   }
 }
 
+/** A WritePlan whose read fields are named only when asked (a caller that knows them already does not ask). */
+function plannedAt(
+  revision: Revision,
+  changes: readonly RelationshipChange[],
+  reads: () => string[],
+): WritePlan {
+  let named: string[] | undefined;
+  return {
+    revision,
+    changes,
+    get reads(): readonly string[] {
+      named ??= reads();
+      return named;
+    },
+  };
+}
+
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   private index = RelationshipIndex.empty();
@@ -290,11 +307,7 @@ export class MemoryStore implements Store {
       );
     }
     this.checkPreconditions(preconditions);
-    return {
-      revision: this.current,
-      changes: this.planUpdates(updates),
-      reads: fieldsRead(updates, preconditions),
-    };
+    return plannedAt(this.current, this.planUpdates(updates), () => fieldsRead(updates, preconditions));
   }
 
   /** As planWrite, for `deleteByFilter`. */
@@ -312,7 +325,7 @@ export class MemoryStore implements Store {
       if (limit !== undefined && changes.length >= limit) break;
       changes.push({ operation: 'delete', relationship: this.index.rows.relationship(row) });
     }
-    return { revision: this.current, changes, reads: fieldsRead([], preconditions, filter) };
+    return plannedAt(this.current, changes, () => fieldsRead([], preconditions, filter));
   }
 
   /**
@@ -320,9 +333,9 @@ export class MemoryStore implements Store {
    * another store's changelog). Throws FailedPreconditionError, changing nothing, unless it is
    * exactly the next revision and every change applies (a delete of a present relationship with
    * the same attributes, an insert of an absent one): anything else means the copy diverged
-   * and must be rebuilt. `plannedHere`: the changes are a plan this store made at its current
-   * revision (planWrite, planDeleteByFilter), so they apply by construction and are not checked
-   * again.
+   * and must be rebuilt. `plannedHere`: the changes are a plan this store made (planWrite,
+   * planDeleteByFilter) that was committed only because nothing it read changed since (a
+   * RedisStore's compare-and-set), so they apply by construction and are not checked again.
    */
   applyCommitted(changeSet: ChangeSet, plannedHere = false): ChangeSet {
     this.assertOpen();

@@ -3,12 +3,62 @@
 // against its copy at revision R) tells, by compare-and-set, that nothing the plan read has
 // changed since R (docs/design/redis-changelog-store.md). Every committed change stamps its
 // fields with the revision; a plan at R is still the plan at the commit iff none of the fields
-// it read is stamped later than R. Fields are coarse on purpose: a false conflict costs one
-// replan, a missed one a wrong answer.
+// it read is stamped later than R. A write of relationships reads each relationship's own field,
+// so concurrent writes to one busy object (members joining one group) do not refuse each other;
+// filters read coarser fields. A false conflict costs one replan, a missed one a wrong answer.
+import type { Relationship } from '../model/relationship.js';
 import type { Precondition, RelationshipChange, RelationshipFilter, RelationshipUpdate } from './store.js';
 
 /** Stamped by every change: read by a filter that names no type (it could match anything). */
 export const ANY_CHANGE_FIELD = '*';
+
+/**
+ * One relationship, whatever its condition and expiry: `k:` and a 64-bit hash of
+ * `type:id#relation@subject` (two FNV-1a style lanes in base 36), so a field costs Redis a few
+ * bytes whatever the ids' length; two relationships sharing a hash would only share their
+ * conflicts. Redis keeps the fields of recent changes only (two generations, redis-scripts.ts).
+ */
+export function relationshipField(
+  resourceType: string,
+  resourceId: string,
+  relation: string,
+  subjectType: string,
+  subjectId: string,
+  subjectRelation: string | undefined,
+): string {
+  lanes[0] = 0x811c9dc5;
+  lanes[1] = 0x050c5d1f;
+  mix(resourceType);
+  mix(resourceId);
+  mix(relation);
+  mix(subjectType);
+  mix(subjectId);
+  mix(subjectRelation ?? '');
+  return `k:${(lanes[0] as number).toString(36)}.${(lanes[1] as number).toString(36)}`;
+}
+
+/** The hash's two 32-bit lanes, as relationshipField mixes each part in (no closure per call). */
+const lanes = new Uint32Array(2);
+
+function mix(text: string): void {
+  let a = lanes[0] as number;
+  let b = lanes[1] as number;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = (Math.imul(b ^ c, 0x01000396) + (a >>> 13)) | 0;
+  }
+  // A separator no name or id holds, so ('ab', 'c') and ('a', 'bc') differ.
+  a = Math.imul(a ^ 0x1f, 0x01000193);
+  b = (Math.imul(b ^ 0x1f, 0x01000396) + (a >>> 13)) | 0;
+  lanes[0] = a;
+  lanes[1] = b;
+}
+
+function fieldOf(r: Relationship): string {
+  const s = r.subject;
+  return relationshipField(r.resource.type, r.resource.id, r.relation, s.type, s.id, s.relation);
+}
 
 /** Every relationship of this resource object. */
 export function resourceObjectField(type: string, id: string): string {
@@ -32,9 +82,29 @@ export function subjectTypeField(type: string): string {
 
 /**
  * The one field covering every relationship the filter can match, the narrowest the filter
- * allows: its resource object, else its subject object, else one of its types, else anything.
+ * allows: the one relationship it names in full, else its resource object, else its subject
+ * object, else one of its types, else anything.
  */
 export function filterField(filter: RelationshipFilter): string {
+  const f = filter;
+  if (
+    f.resourceType !== undefined &&
+    f.resourceId !== undefined &&
+    f.relation !== undefined &&
+    f.subjectType !== undefined &&
+    f.subjectId !== undefined &&
+    f.subjectRelation !== undefined
+  ) {
+    const subjectRelation = f.subjectRelation === '' ? undefined : f.subjectRelation;
+    return relationshipField(
+      f.resourceType,
+      f.resourceId,
+      f.relation,
+      f.subjectType,
+      f.subjectId,
+      subjectRelation,
+    );
+  }
   if (filter.resourceType !== undefined && filter.resourceId !== undefined) {
     return resourceObjectField(filter.resourceType, filter.resourceId);
   }
@@ -48,8 +118,8 @@ export function filterField(filter: RelationshipFilter): string {
 
 /**
  * The fields whose state decided a write of `updates` under `preconditions` (and, for a delete
- * by filter, `filter`): each update's presence and attributes are its resource object's; each
- * filter's matches are its filterField's. Each field once, in first-seen order.
+ * by filter, `filter`): each update's presence and attributes are its relationship's own field;
+ * each filter's matches are its filterField's. Each field once.
  */
 export function fieldsRead(
   updates: readonly RelationshipUpdate[],
@@ -59,16 +129,21 @@ export function fieldsRead(
   const fields = new Set<string>();
   for (const p of preconditions) fields.add(filterField(p.filter));
   if (filter !== undefined) fields.add(filterField(filter));
-  const resources = new ObjectsByType();
-  for (const u of updates) resources.add(u.relationship.resource.type, u.relationship.resource.id);
-  resources.each((type, id) => {
-    fields.add(resourceObjectField(type, id));
-  });
+  for (const u of updates) fields.add(fieldOf(u.relationship));
   return [...fields];
 }
 
-/** The fields a committed set of changes stamps: every field a read of any changed relationship could name. */
-export function fieldsChanged(changes: readonly RelationshipChange[]): string[] {
+/**
+ * The fields a committed set of changes stamps: every field a read of any changed relationship
+ * could name. `relationshipFields`, when given, stands for the changes' own relationship fields:
+ * the fields of the updates the changes came from (fieldsRead's), a superset (an update that
+ * changed nothing stamps its field too, which can only cost another plan a replan), so a write
+ * does not hash each relationship twice.
+ */
+export function fieldsChanged(
+  changes: readonly RelationshipChange[],
+  relationshipFields?: Iterable<string>,
+): string[] {
   if (changes.length === 0) return [];
   const resources = new ObjectsByType();
   const subjects = new ObjectsByType();
@@ -77,6 +152,13 @@ export function fieldsChanged(changes: readonly RelationshipChange[]): string[] 
     subjects.add(r.subject.type, r.subject.id);
   }
   const fields = [ANY_CHANGE_FIELD];
+  if (relationshipFields !== undefined) {
+    for (const field of relationshipFields) if (field.startsWith('k:')) fields.push(field);
+  } else {
+    const relationships = new Set<string>();
+    for (const { relationship } of changes) relationships.add(fieldOf(relationship));
+    for (const field of relationships) fields.push(field);
+  }
   for (const type of resources.types()) fields.push(resourceTypeField(type));
   for (const type of subjects.types()) fields.push(subjectTypeField(type));
   resources.each((type, id) => {

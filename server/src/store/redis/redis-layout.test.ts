@@ -18,7 +18,7 @@ describe('storeKeys', () => {
   it('puts every key of a store under one hash tag', () => {
     const keys = storeKeys('tenant_7');
     for (const key of Object.values(keys)) expect(key.startsWith('{gatehouse:tenant_7}:')).toBe(true);
-    expect(new Set(Object.values(keys)).size).toBe(11);
+    expect(new Set(Object.values(keys)).size).toBe(12);
     // The scripts publish on `<changelog>:feed`: the name watchers subscribe to.
     expect(keys.changeFeed).toBe(`${keys.changelog}:feed`);
   });

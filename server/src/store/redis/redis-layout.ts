@@ -13,7 +13,7 @@ import {
 import type { RelationshipChange } from '../store.js';
 import { STORE_NAME_PATTERN } from '../store.js';
 
-/** Every key of one store, in the order the scripts receive them as KEYS[1..10]. */
+/** Every key of one store, in the order the scripts receive them as KEYS[1..11]. */
 export interface StoreKeys {
   /**
    * Legacy (stores written before the changelog layout; read once to convert them): a sorted
@@ -54,6 +54,11 @@ export interface StoreKeys {
    */
   readonly versions: string;
   /**
+   * Hash: the previous generation of `versions` (redis-scripts.ts, COMMIT): a generation holds at
+   * most VERSIONS_PER_GENERATION fields, then becomes this one, and this one is dropped.
+   */
+  readonly previousVersions: string;
+  /**
    * Sorted set: the relationship images kept (members `<epoch>:<revision>`, scored by revision),
    * the compiled-graph cache's index for IMAGE_SCHEMA_HASH. The changelog is never trimmed past
    * the oldest image of the current epoch.
@@ -93,6 +98,7 @@ export function storeKeys(storeName: string): StoreKeys {
     attributes: `${tag}:attrs`,
     seed: `${tag}:seed`,
     versions: `${tag}:versions`,
+    previousVersions: `${tag}:versions:previous`,
     // GraphSnapshotCache keeps each schema hash's index at `<prefix>:<namespace>:<hash>:revs`.
     images: `${tag}:${IMAGE_NAMESPACE}:${IMAGE_SCHEMA_HASH}:revs`,
   };
@@ -110,6 +116,7 @@ export function keyList(keys: StoreKeys): string[] {
     keys.changelogBytes,
     keys.versions,
     keys.images,
+    keys.previousVersions,
   ];
 }
 

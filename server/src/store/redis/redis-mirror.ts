@@ -26,7 +26,7 @@ export interface MirrorSource {
   follow(epoch: string, after: Revision, signal: AbortSignal): AsyncIterable<ChangeSet>;
   /** Told after each change set the copy applied. */
   applied?(copy: MemoryStore, epoch: string): void;
-  /** Whether `changeSet` is a plan made on `copy` at its current revision (its own commit: applied unchecked). */
+  /** Whether `changeSet` is a plan made on `copy` that Redis committed (its own commit: applied unchecked). */
   plannedOn?(changeSet: ChangeSet, copy: MemoryStore): boolean;
 }
 
@@ -107,8 +107,9 @@ export class RedisMirror {
   }
 
   /**
-   * Stops applying changes until the returned function is called (or MAX_HOLD_MS passes): while
-   * a snapshot of the copy is read, so its rows do not change under the reader.
+   * Stops applying changes (and replacing the copy) until the returned function is called (or
+   * MAX_HOLD_MS passes): while a snapshot of the copy is read, so its rows do not change under
+   * the reader.
    */
   hold(): () => void {
     this.#holds += 1;
@@ -152,7 +153,7 @@ export class RedisMirror {
         const copy = this.#copy as MemoryStore;
         const epoch = this.#copyEpoch;
         for await (const changeSet of this.#source.follow(epoch, copy.latestRevision, this.#stop.signal)) {
-          if (this.#holds > 0) await new Promise<void>((resolve) => this.#resume.push(resolve));
+          await this.#whileHeld();
           if (this.#closed) return;
           copy.applyCommitted(changeSet, this.#source.plannedOn?.(changeSet, copy) === true);
           backoff = MIN_BACKOFF_MS;
@@ -168,7 +169,7 @@ export class RedisMirror {
             'the Redis store started anew: its copy is reloaded once this replica moves to the new epoch',
           );
           this.#rejectWaiters(err);
-          await this.#untilEpochMoves();
+          await this.#untilEpochMoves(err.previousEpoch);
           continue;
         }
         if (err instanceof ChangelogTruncatedError) {
@@ -199,7 +200,13 @@ export class RedisMirror {
     );
   }
 
+  /** While held, the mirror neither applies a change nor replaces its copy. */
+  async #whileHeld(): Promise<void> {
+    while (this.#holds > 0 && !this.#closed) await new Promise<void>((resolve) => this.#resume.push(resolve));
+  }
+
   async #load(): Promise<void> {
+    await this.#whileHeld();
     const epoch = this.#source.epoch();
     const copy = await this.#source.load(epoch);
     if (this.#closed) return;
@@ -223,15 +230,16 @@ export class RedisMirror {
   /** Waiters for revisions of the epoch the store left will never be served (those of a newer one will). */
   #rejectWaiters(err: StoreEpochChangedError): void {
     this.#waiters = this.#waiters.filter((w) => {
-      if (w.epoch !== this.#copyEpoch) return true;
+      if (w.epoch !== err.previousEpoch) return true;
       clearTimeout(w.timer);
       w.reject(err);
       return false;
     });
   }
 
-  async #untilEpochMoves(): Promise<void> {
-    while (!this.#closed && this.#source.epoch() === this.#copyEpoch) {
+  /** Until the store instance has moved on from `left` (the epoch whose data started anew). */
+  async #untilEpochMoves(left: string): Promise<void> {
+    while (!this.#closed && this.#source.epoch() === left) {
       await new Promise<void>((resolve) => {
         this.#epochMoved = resolve;
         // Also looks again now and then, whoever moved it.

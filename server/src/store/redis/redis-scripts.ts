@@ -9,10 +9,17 @@
 // back. A mutation decides everything before its first write, so a refused one leaves no trace.
 
 /**
- * The versions hash's field for the revision below which every plan is refused (a seed's). No
- * version field (write-versions.ts) starts with '!'.
+ * The field of a versions generation holding the revision it starts at. No version field
+ * (write-versions.ts) starts with '!'.
  */
-export const FLOOR_FIELD = '!floor';
+export const SINCE_FIELD = '!since';
+
+/**
+ * Version fields one generation holds before it becomes the previous one and a new one starts
+ * (the previous one's predecessor is dropped): Redis holds at most about twice this many,
+ * whatever the store's size and however many relationships were ever written.
+ */
+export const VERSIONS_PER_GENERATION = 100_000;
 
 /** Helpers shared by the scripts: the epoch and revision, the changelog and its trimming. */
 const PRELUDE = `
@@ -134,9 +141,9 @@ export interface ScriptDefinition {
   readonly lua: string;
 }
 
-const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 10, lua: `#!lua\n${PRELUDE}\n${body}` });
+const writing = (body: string): ScriptDefinition => ({ numberOfKeys: 11, lua: `#!lua\n${PRELUDE}\n${body}` });
 const reading = (body: string): ScriptDefinition => ({
-  numberOfKeys: 10,
+  numberOfKeys: 11,
   lua: `#!lua flags=no-writes\n${PRELUDE}\n${body}`,
 });
 
@@ -150,9 +157,14 @@ const reading = (body: string): ScriptDefinition => ({
  * Reply: one per write, in order: {'ok', revision, committedAtMs}, {'conflict', the newest
  * revision among the fields it read} (replan on a mirror at least that fresh and retry),
  * {'revision', the store's revision} (expectRevision passed), {'epoch', e} or {'seeding'}. A
- * plan made before the last seed (FLOOR_FIELD) conflicts with it whatever it read. A
  * refused write changes nothing and does not stop the next one; each committed write has its
  * own revision and changelog entry.
+ * Versions live in two generations (KEYS[9] the current one, KEYS[11] the previous one), each
+ * recording the stamps of the revisions from its SINCE_FIELD on: a field's last stamp is in one
+ * of them, or older than both. So a plan made before the oldest generation starts is refused
+ * whatever it read (with the revision just before that start: replan from there), since what
+ * changed after it is no longer all recorded. A seed starts a new first generation after its
+ * revision, so every plan made before the seed is refused.
  */
 const COMMIT = writing(`
 local er = redis.call('MGET', KEYS[4], KEYS[3])
@@ -170,9 +182,26 @@ local rev = tonumber(er[2] or '0')
 -- Revision 0 with a seeding lease: a replica is writing the seed's image; writes wait for it.
 if rev == 0 and redis.call('EXISTS', KEYS[7]) == 1 then return refuse_all({'seeding'}) end
 local at = now_ms()
--- Plans made before the floor are refused whatever they read: the floor is the revision of the
--- last seed (written as an image, stamping no object), below which a plan saw another data set.
-local floor = tonumber(redis.call('HGET', KEYS[9], '${FLOOR_FIELD}') or '0')
+-- A generation records the stamps of revisions from its SINCE_FIELD on (absent: from the
+-- start). A plan at R is checkable when every revision after R is recorded: R >= floor.
+local since = tonumber(redis.call('HGET', KEYS[9], '${SINCE_FIELD}') or '0')
+local has_old = redis.call('EXISTS', KEYS[11]) == 1
+local old_since = since
+if has_old then old_since = tonumber(redis.call('HGET', KEYS[11], '${SINCE_FIELD}') or '0') end
+local floor = old_since - 1
+-- The newest stamp among the fields ARGV[from..to] in one generation (0 for none).
+local function newest_in(key, from, to)
+  local newest = 0
+  for k = from, to, 1000 do
+    local last = math.min(k + 999, to)
+    local seen = redis.call('HMGET', key, unpack(ARGV, k, last))
+    for n = 1, #seen do
+      local v = tonumber(seen[n] or '0')
+      if v > newest then newest = v end
+    end
+  end
+  return newest
+end
 while i <= #ARGV do
   local j = i + 1
   local expect, planned = ARGV[j], tonumber(ARGV[j + 1])
@@ -186,17 +215,19 @@ while i <= #ARGV do
     reply = {'revision', rev}
   else
     local newest = 0
-    for k = first_read, first_read + reads - 1, 1000 do
-      local last = math.min(k + 999, first_read + reads - 1)
-      local seen = redis.call('HMGET', KEYS[9], unpack(ARGV, k, last))
-      for n = 1, #seen do
-        local v = tonumber(seen[n] or '0')
-        if v > planned and v > newest then newest = v end
+    -- A plan made at a revision the store has not reached is from another history; one made
+    -- before the floor cannot be checked.
+    if planned > rev then
+      newest = planned
+    elseif planned < floor then
+      newest = floor
+    elseif reads > 0 then
+      newest = newest_in(KEYS[9], first_read, first_read + reads - 1)
+      if has_old and planned + 1 < since then
+        newest = math.max(newest, newest_in(KEYS[11], first_read, first_read + reads - 1))
       end
+      if newest <= planned then newest = 0 end
     end
-    -- A plan made at a revision the store has not reached is from another history.
-    if planned > rev then newest = planned end
-    if planned < floor and floor > newest then newest = floor end
     if newest > 0 then
       reply = {'conflict', newest}
     else
@@ -213,6 +244,14 @@ while i <= #ARGV do
       append_change(ARGV[2], ARGV[1], rev, {'e', ARGV[1], 't', at, 'c', changes}, changes)
       publish(rev .. ' ' .. ARGV[1] .. ' ' .. at .. '\\n' .. changes)
       reply = {'ok', rev, at}
+      -- A full generation becomes the previous one (its predecessor freed in the background).
+      if redis.call('HLEN', KEYS[9]) > ${VERSIONS_PER_GENERATION} then
+        redis.call('UNLINK', KEYS[11])
+        redis.call('RENAME', KEYS[9], KEYS[11])
+        redis.call('HSET', KEYS[9], '${SINCE_FIELD}', rev + 1)
+        old_since, has_old, since = since, true, rev + 1
+        floor = old_since - 1
+      end
     end
   end
   replies[#replies + 1] = reply
@@ -252,8 +291,10 @@ if current_revision() ~= 0 then return {'seeded'} end
 if redis.call('GET', KEYS[7]) ~= ARGV[2] then return {'lost'} end
 local rev = redis.call('INCR', KEYS[3])
 local at = now_ms()
--- The seed stamps no object: every plan made before it is refused instead (see COMMIT).
-redis.call('HSET', KEYS[9], '${FLOOR_FIELD}', rev)
+-- The seed stamps no object: a first versions generation starting at it refuses every plan
+-- made before it instead (see COMMIT).
+redis.call('UNLINK', KEYS[9], KEYS[11])
+redis.call('HSET', KEYS[9], '${SINCE_FIELD}', rev + 1)
 append_change(ARGV[3], ARGV[1], rev, {'e', ARGV[1], 't', at, 'c', '', 's', '1'}, '')
 -- No changes on the feed (too many): 's' sends watchers to the changelog, which says resync.
 publish(rev .. ' ' .. ARGV[1] .. ' ' .. at .. ' s')

@@ -24,6 +24,7 @@ import type {
   ChangeSet,
   Precondition,
   ReadPage,
+  RelationshipChange,
   RelationshipFilter,
   RelationshipUpdate,
   Revision,
@@ -41,7 +42,7 @@ import {
   checkUpdateOperations,
   DEFAULT_MAX_READ_LIMIT,
 } from '../store-arguments.js';
-import { fieldsChanged, type WritePlan } from '../write-versions.js';
+import { fieldsChanged, fieldsRead, type WritePlan } from '../write-versions.js';
 import { GraphSnapshotCache, SnapshotSchedule } from './graph-snapshot-cache.js';
 import { bulkEndpoint } from './open-graph-source.js';
 import { epochChanged, type StreamEntry } from './redis-changelog.js';
@@ -104,7 +105,9 @@ export interface RedisStoreOptions {
   readonly imageEveryMs?: number | undefined;
   /**
    * How long a call waits for this replica's mirror to reach the revision it needs (it is
-   * loading, or catching up) before it fails with UnavailableError. Default 10 000 ms.
+   * loading, on first use, or catching up) before it fails with UnavailableError. Default 30 000
+   * ms: the first write through a replica of a large store waits for the mirror to load (about a
+   * second per million relationships).
    */
   readonly mirrorWaitMs?: number | undefined;
 }
@@ -197,7 +200,7 @@ function settingsOf(o: RedisStoreOptions): Settings {
     maxReadLimit: positiveInteger('maxReadLimit', o.maxReadLimit, DEFAULT_MAX_READ_LIMIT),
     imageEveryChanges: positiveInteger('imageEveryChanges', o.imageEveryChanges, DEFAULT_IMAGE_EVERY_CHANGES),
     imageEveryMs: positiveInteger('imageEveryMs', o.imageEveryMs, DEFAULT_IMAGE_EVERY_MS),
-    mirrorWaitMs: positiveInteger('mirrorWaitMs', o.mirrorWaitMs, 10_000),
+    mirrorWaitMs: positiveInteger('mirrorWaitMs', o.mirrorWaitMs, 30_000),
   };
 }
 
@@ -227,8 +230,10 @@ export class RedisStore implements Store {
   private imageSchedule: SnapshotSchedule | undefined;
   private imagePublishing = false;
   private imageTimer: NodeJS.Timeout | undefined;
-  /** The change sets this instance committed, with the copy and revision each was planned on. */
-  private readonly ownCommits = new WeakMap<ChangeSet, { copy: MemoryStore; revision: Revision }>();
+  /** The change sets this instance committed, with the copy each was planned on. */
+  private readonly ownCommits = new WeakMap<ChangeSet, MemoryStore>();
+  /** Fields stamped by this instance's writes on their way (committing, or not yet in the mirror). */
+  private readonly writesOnTheWay = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly client: RedisClient,
@@ -250,16 +255,16 @@ export class RedisStore implements Store {
       load: (epoch) => this.loadCopy(epoch),
       follow: (epoch, after, signal) => this.changelog(epoch, after, signal),
       applied: (copy, epoch) => this.offerImage(copy, epoch),
-      plannedOn: (changeSet, copy) => {
-        const plan = this.ownCommits.get(changeSet);
-        return plan !== undefined && plan.copy === copy && plan.revision === copy.latestRevision;
-      },
+      // Redis committed it only because nothing its plan read changed since the plan: on the copy
+      // it was planned on (the same history), it applies as planned, whatever came between.
+      plannedOn: (changeSet, copy) => this.ownCommits.get(changeSet) === copy,
     });
   }
 
   /**
-   * Connects, learns or creates the store's epoch, and starts this replica's mirror loading (in
-   * the background: calls that need it wait for it, up to mirrorWaitMs).
+   * Connects and learns or creates the store's epoch. The mirror is built on first use (a write,
+   * a read of relationships, a snapshot), which waits for it up to mirrorWaitMs: a replica that
+   * only answers checks from a compiled graph never holds a second copy of the relationships.
    */
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
     const settings = settingsOf(options);
@@ -300,7 +305,6 @@ export class RedisStore implements Store {
         store.reconnects++;
       });
       await store.identity();
-      store.mirror.start();
       store.imageTimer = setInterval(
         () => store.offerCurrentImage(),
         Math.min(settings.imageEveryMs, 60_000),
@@ -380,7 +384,12 @@ export class RedisStore implements Store {
     checkPreconditionOperations(preconditions);
     const expect = options.expectRevision;
     checkExpectRevision(expect);
-    return this.commitPlanned((copy) => copy.planWrite(updates, preconditions, options), expect);
+    return this.commitPlanned(
+      (copy) => copy.planWrite(updates, preconditions, options),
+      fieldsRead(updates, preconditions),
+      true,
+      expect,
+    );
   }
 
   async deleteByFilter(
@@ -392,7 +401,12 @@ export class RedisStore implements Store {
     checkDeleteFilter(filter);
     checkDeleteLimit(limit);
     checkPreconditionOperations(preconditions);
-    return this.commitPlanned((copy) => copy.planDeleteByFilter(filter, preconditions, limit), undefined);
+    return this.commitPlanned(
+      (copy) => copy.planDeleteByFilter(filter, preconditions, limit),
+      fieldsRead([], preconditions, filter),
+      false,
+      undefined,
+    );
   }
 
   /**
@@ -400,17 +414,26 @@ export class RedisStore implements Store {
    * plan read changed after R; then replans on a mirror that has caught up, until it commits. A
    * plan that fails (a precondition, a `create` of a present relationship) is reported only from
    * a mirror at least as fresh as a revision read from Redis after the call began, so a refusal,
-   * like a commit, is the store's answer at one revision during the call.
+   * like a commit, is the store's answer at one revision during the call. `reads`: the fields the
+   * plan will read (fieldsRead of the same arguments), known before it is made; `writesUpdates`:
+   * the plan's changes come from updates, whose fields are among `reads` (a delete by filter's
+   * are not).
    */
   private async commitPlanned(
     plan: (copy: MemoryStore) => WritePlan,
+    reads: readonly string[],
+    writesUpdates: boolean,
     expect: Revision | undefined,
   ): Promise<ChangeSet> {
     const epoch = this.epoch;
     const { mirrorWaitMs } = this.settings;
+    this.mirror.start();
     let copy = await this.mirror.waitFor(epoch, expect ?? 0, mirrorWaitMs);
     let confirmedAt: Revision | undefined;
     for (let attempt = 1; ; attempt++) {
+      // A write of this instance still on its way changes what this one reads: planned now, it
+      // would only be refused at commit. Plan once that write is in the mirror.
+      if (await this.afterOwnWritesTo(reads)) copy = this.mirror.current?.copy ?? copy;
       let planned: WritePlan;
       try {
         planned = plan(copy);
@@ -422,24 +445,69 @@ export class RedisStore implements Store {
         copy = await this.mirror.waitFor(epoch, confirmedAt, mirrorWaitMs);
         continue;
       }
-      const { reply, acknowledged } = await this.batcher.submit(epoch, commitArgs(planned, expect));
-      const [status] = reply;
-      if (status === 'conflict') {
-        if (attempt >= MAX_COMMIT_ATTEMPTS) {
-          throw new UnavailableError(
-            `the write was replanned ${attempt} times because other writes kept changing what it depends on; retry later`,
-          );
+      // A write's changes are its updates' relationships: their fields are among `reads` already.
+      const stamps = fieldsChanged(planned.changes, writesUpdates ? reads : undefined);
+      const landed = this.onTheWay(stamps);
+      let committed: Revision | undefined;
+      try {
+        const { reply, acknowledged } = await this.batcher.submit(
+          epoch,
+          commitArgs(planned.revision, reads, stamps, planned.changes, expect),
+        );
+        const [status] = reply;
+        if (status === 'conflict') {
+          if (attempt >= MAX_COMMIT_ATTEMPTS) {
+            throw new UnavailableError(
+              `the write was replanned ${attempt} times because other writes kept changing what it depends on; retry later`,
+            );
+          }
+          copy = await this.mirror.waitFor(epoch, Number(reply[1]), mirrorWaitMs);
+          continue;
         }
-        copy = await this.mirror.waitFor(epoch, Number(reply[1]), mirrorWaitMs);
-        continue;
+        const changeSet = this.changeSetOf(reply, epoch, planned, expect, copy);
+        committed = changeSet.revision;
+        const { waitReplicas } = this.settings;
+        if (waitReplicas > 0 && (acknowledged ?? 0) < waitReplicas) {
+          throw new WriteNotReplicatedError(changeSet, acknowledged ?? 0, waitReplicas);
+        }
+        return changeSet;
+      } finally {
+        // Off the way once the mirror holds it (or it did not commit).
+        if (committed === undefined) landed();
+        else void this.mirror.waitFor(epoch, committed, mirrorWaitMs).then(landed, landed);
       }
-      const changeSet = this.changeSetOf(reply, epoch, planned, expect, copy);
-      const { waitReplicas } = this.settings;
-      if (waitReplicas > 0 && (acknowledged ?? 0) < waitReplicas) {
-        throw new WriteNotReplicatedError(changeSet, acknowledged ?? 0, waitReplicas);
-      }
-      return changeSet;
     }
+  }
+
+  /**
+   * Waits until no write of this instance still on its way stamps one of `fields`; true if it
+   * waited. (Fields are registered by onTheWay.)
+   */
+  private async afterOwnWritesTo(fields: readonly string[]): Promise<boolean> {
+    let waited = false;
+    for (;;) {
+      const waits = new Set<Promise<void>>();
+      for (const f of fields) {
+        const w = this.writesOnTheWay.get(f);
+        if (w !== undefined) waits.add(w);
+      }
+      if (waits.size === 0) return waited;
+      waited = true;
+      await Promise.all(waits);
+    }
+  }
+
+  /** Registers `fields` as stamped by a write on its way; the returned function takes them off. */
+  private onTheWay(fields: readonly string[]): () => void {
+    let landed!: () => void;
+    const done = new Promise<void>((resolve) => {
+      landed = resolve;
+    });
+    for (const f of fields) this.writesOnTheWay.set(f, done);
+    return () => {
+      for (const f of fields) if (this.writesOnTheWay.get(f) === done) this.writesOnTheWay.delete(f);
+      landed();
+    };
   }
 
   /**
@@ -472,6 +540,7 @@ export class RedisStore implements Store {
     this.assertOpen();
     checkReadLimit(page.limit, this.settings.maxReadLimit);
     const epoch = this.epoch;
+    this.mirror.start();
     const head = await this.revision();
     const copy = await this.mirror.waitFor(epoch, head, this.settings.mirrorWaitMs);
     return copy.read(filter, page);
@@ -484,6 +553,7 @@ export class RedisStore implements Store {
    */
   async snapshot(): Promise<StoreSnapshot> {
     const epoch = this.epoch;
+    this.mirror.start();
     const head = await this.revision();
     const copy = await this.mirror.waitFor(epoch, head, this.settings.mirrorWaitMs);
     return copy.snapshot();
@@ -921,7 +991,7 @@ export class RedisStore implements Store {
       const revision = Number(reply[1]);
       if (revision > this.highWater && epoch === this.epoch) this.highWater = revision;
       const changeSet: ChangeSet = { revision, changes: planned.changes, committedAt: Number(reply[2]) };
-      this.ownCommits.set(changeSet, { copy, revision: planned.revision });
+      this.ownCommits.set(changeSet, copy);
       // This instance's watchers (and its mirror) take it now instead of from the feed.
       for (const listener of this.commitListeners) listener(epoch, changeSet);
       return changeSet;
@@ -954,18 +1024,15 @@ function answered(replies: unknown, writes: number): Reply[] {
   return replies as Reply[];
 }
 
-/** A planned write as COMMIT takes it (see redis-scripts.ts). */
-function commitArgs(planned: WritePlan, expect: Revision | undefined): (string | number)[] {
-  const stamps = fieldsChanged(planned.changes);
-  return [
-    expect ?? '',
-    planned.revision,
-    planned.reads.length,
-    ...planned.reads,
-    stamps.length,
-    ...stamps,
-    encodeChanges(planned.changes),
-  ];
+/** A planned write as COMMIT takes it (see redis-scripts.ts): the fields its plan read and those its changes stamp. */
+function commitArgs(
+  plannedAt: Revision,
+  reads: readonly string[],
+  stamps: readonly string[],
+  changes: readonly RelationshipChange[],
+  expect: Revision | undefined,
+): (string | number)[] {
+  return [expect ?? '', plannedAt, reads.length, ...reads, stamps.length, ...stamps, encodeChanges(changes)];
 }
 
 /** A set of the store's scripts and their SHA-1s (what EVALSHA names them by). */

@@ -2,8 +2,9 @@
 // counters, and the replicas planned each write against their own copy of the relationship set
 // (docs/design/redis-changelog-store.md): the commit script that design needs, run over the
 // group-visibility dataset in batches of 1,000 against a redis-server this script starts on a
-// free loopback port (and stops). Sizes the design before it is built; compare with
-// bench/store/store-redis.ts (today's write script, same dataset and batches).
+// free loopback port (and stops). It sized the design before it was built, with fields per
+// resource object; the store as built also reads and stamps a field per relationship (see the
+// design note's "As built"), so bench/store/store-redis.ts measures the real thing.
 //
 // Per batch the script: checks the epoch, reads the version of every resource object the batch
 // touches (HMGET) and refuses if any is newer than the revision the batch was planned at, bumps

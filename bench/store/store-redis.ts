@@ -145,14 +145,17 @@ async function main(): Promise<void> {
     await imagesSettled(admin, 'bench');
     const total = (await usedMemory(admin)) - baseline;
     const keys = storeKeys('bench');
-    const versions = Number(await admin.memory('USAGE', keys.versions, 'SAMPLES', '0'));
+    const versions =
+      Number(await admin.memory('USAGE', keys.versions, 'SAMPLES', '0')) +
+      Number((await admin.memory('USAGE', keys.previousVersions, 'SAMPLES', '0')) ?? 0);
+    const versionFields = (await admin.hlen(keys.versions)) + (await admin.hlen(keys.previousVersions));
     const changelog = Number(await admin.memory('USAGE', keys.changelog, 'SAMPLES', '0'));
     const images = await usageOf(admin, '{gatehouse:bench}:image:*');
     const imageCount = await admin.zcard(keys.images);
     const logLength = await admin.xlen(keys.changelog);
     const per = (bytes: number): string => `${mb(bytes)} = ${Math.round(bytes / loaded)} B/relationship`;
     console.log(`used_memory growth: ${per(total)}`);
-    console.log(`  versions hash ${per(versions)} (${await admin.hlen(keys.versions)} fields)`);
+    console.log(`  versions, both generations ${per(versions)} (${versionFields} fields)`);
     console.log(`  changelog stream ${per(changelog)}, holding ${logLength} change sets`);
     console.log(`  relationship images ${per(images.bytes)} (${imageCount} kept, ${images.keys} keys)`);
 

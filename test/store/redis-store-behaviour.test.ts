@@ -227,6 +227,24 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).not.toMatch(/:9$/);
   });
 
+  it('a mirror that finds a change set does not apply to it is dropped and rebuilt, never served', async () => {
+    const a = await connect();
+    const b = await connect({ storeName: `t${storeCount}` });
+    await a.write([touch('doc:x#viewer@user:x')]);
+    // A copy that went wrong on its own (a bug): revision 2 with a relationship the store never had.
+    const mirror = (a as unknown as { mirror: { current?: { copy: Store } } }).mirror;
+    await mirror.current?.copy.write([touch('doc:bogus#viewer@user:x')]);
+    // The store's revision 2 does not follow the copy's: the copy is rebuilt from Redis.
+    await b.write([touch('doc:y#viewer@user:y')]);
+    await vi.waitFor(async () => {
+      const page = await a.read({}, { limit: 10 });
+      expect(page.relationships.map(formatRelationship)).toEqual([
+        'doc:x#viewer@user:x',
+        'doc:y#viewer@user:y',
+      ]);
+    }, PATIENCE);
+  });
+
   it('converts a store an older build wrote (relationships in two indexes) into an image, then drops the indexes', async () => {
     const tag = `{gatehouse:t${storeCount + 1}}`;
     // What an older build left: revision 2, its epoch, both indexes and the attributes hash.

@@ -43,6 +43,13 @@ const MAX_BACKOFF_MS = 2000;
 /** A hold nobody released (a snapshot abandoned half-read) ends after this long. */
 const MAX_HOLD_MS = 60_000;
 
+/** A change set from the changelog did not apply to the copy (the copy is dropped and reloaded). */
+class DivergedError extends Error {
+  constructor(cause: unknown) {
+    super('the change set does not apply to this copy', { cause });
+  }
+}
+
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
@@ -155,7 +162,12 @@ export class RedisMirror {
         for await (const changeSet of this.#source.follow(epoch, copy.latestRevision, this.#stop.signal)) {
           await this.#whileHeld();
           if (this.#closed) return;
-          copy.applyCommitted(changeSet, this.#source.plannedOn?.(changeSet, copy) === true);
+          try {
+            copy.applyCommitted(changeSet, this.#source.plannedOn?.(changeSet, copy) === true);
+          } catch (err) {
+            // The change set does not apply: this copy is not the store's history. Never serve it.
+            throw new DivergedError(err);
+          }
           backoff = MIN_BACKOFF_MS;
           this.#settle();
           this.#source.applied?.(copy, epoch);
@@ -170,6 +182,16 @@ export class RedisMirror {
           );
           this.#rejectWaiters(err);
           await this.#untilEpochMoves(err.previousEpoch);
+          continue;
+        }
+        if (err instanceof DivergedError) {
+          log?.error(
+            { err: err.cause, store: this.#source.storeName },
+            "this replica's copy of the Redis store diverged from it: reloading it from the newest image",
+          );
+          this.#copy = undefined;
+          await pause(backoff);
+          backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
           continue;
         }
         if (err instanceof ChangelogTruncatedError) {

@@ -644,7 +644,7 @@ export class RedisStore implements Store {
         if (image.status === 'corrupt') continue; // removed; the next older one is tried
         if (image.status === 'miss') break;
         const copy = await MemoryStore.atRevision(decodeImage(image.chunks), image.key.revision, options);
-        this.imageSchedule ??= this.newImageSchedule(image.key.revision);
+        this.imageSchedule = this.newImageSchedule(image.key.revision);
         this.options.logger?.info(
           { store: this.options.storeName, revision: image.key.revision, relationships: copy.size },
           "loaded this replica's copy of the Redis store from its image",
@@ -657,7 +657,7 @@ export class RedisStore implements Store {
       );
       if (legacy === 1) return this.convertLegacy(epoch, head);
     }
-    this.imageSchedule ??= this.newImageSchedule(0);
+    this.imageSchedule = this.newImageSchedule(0);
     return new MemoryStore(options);
   }
 
@@ -759,7 +759,7 @@ export class RedisStore implements Store {
       { store: this.options.storeName, revision, relationships: copy.size, image: published },
       'converted a Redis store an older build wrote: its relationships are now an image; dropping its indexes',
     );
-    this.imageSchedule ??= this.newImageSchedule(revision);
+    this.imageSchedule = this.newImageSchedule(revision);
     if (published !== 'lease-held') await this.dropLegacy(epoch);
     return copy;
   }

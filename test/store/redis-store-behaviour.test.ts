@@ -227,6 +227,38 @@ describe('RedisStore on a standalone redis-server', () => {
     expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).not.toMatch(/:9$/);
   });
 
+  it('version fields move to a previous generation when full; a plan older than both is refused, not committed unchecked', async () => {
+    const a = await connect();
+    const late = await connect({ storeName: `t${storeCount}` });
+    await late.read({}, { limit: 1 }); // its mirror holds the empty store, revision 0
+    const release = (late as unknown as { mirror: { hold(): () => void } }).mirror.hold();
+    // Four writes of 60,000 relationships: each stamps ~120,000 fields (its relationships and
+    // their resource objects), more than a generation holds, so each write ends one: after the
+    // fourth the previous generation starts at revision 4, and revision 1's stamps are gone.
+    for (let w = 0; w < 4; w++) {
+      await a.write(
+        Array.from({ length: 60_000 }, (_, i) => touch(`doc:w${w}r${i}#viewer@user:u${i % 100}`)),
+      );
+    }
+    const tag = `{gatehouse:t${storeCount - 1}}`;
+    expect(Number(await server.cli('HGET', `${tag}:versions:previous`, '!since'))).toBe(4);
+    // Planned on the empty copy: creating doc:w0r0 looks fine there; its stamp (revision 1) is
+    // no longer recorded, so only the floor can refuse it.
+    const create = rejection(
+      late.write([{ operation: 'create', relationship: parseRelationship('doc:w0r0#viewer@user:u0') }]),
+    );
+    await vi.waitFor(
+      async () =>
+        expect(
+          Number(/cmdstat_evalsha:calls=(\d+)/.exec(await server.cli('INFO', 'commandstats'))?.[1]),
+        ).toBeGreaterThan(4),
+      PATIENCE,
+    );
+    release();
+    expect(await create).toBeInstanceOf(AlreadyExistsError);
+    expect(await late.revision()).toBe(4);
+  }, 60_000);
+
   it('a mirror that finds a change set does not apply to it is dropped and rebuilt, never served', async () => {
     const a = await connect();
     const b = await connect({ storeName: `t${storeCount}` });

@@ -967,7 +967,7 @@ export class RedisStore implements Store {
         const [command, first] = withSource
           ? (['eval', this.scripts.scripts[name].lua] as const)
           : (['evalsha', this.scripts.shas[name]] as const);
-        pipeline[command](first, this.scripts.scripts[name].numberOfKeys, ...keyList(this.keys), ...args);
+        pipeline[command](first, this.scripts.scripts[name].numberOfKeys, scriptArgs(this.keys, args));
         pipeline.wait(waitReplicas, waitMs);
         return ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
       });
@@ -1059,6 +1059,17 @@ function isNoScript(err: unknown): boolean {
 }
 
 /**
+ * A script's keys and arguments as one array, which ioredis flattens: spread into the call, a
+ * write of tens of thousands of relationships (two arguments each, or more) would overflow the
+ * call stack.
+ */
+function scriptArgs(keys: StoreKeys, args: readonly (string | number)[]): string[] {
+  const all = keyList(keys);
+  for (const a of args) all.push(typeof a === 'string' ? a : String(a));
+  return all;
+}
+
+/**
  * Calls a script by EVALSHA, sending its source (EVAL) only when this Redis does not have it
  * yet (NOSCRIPT). Not ioredis's defineCommand: with auto-pipelining it sends the whole source
  * (EVAL, ~20 KB) on every call, which Redis then hashes again, every write.
@@ -1071,11 +1082,10 @@ async function invoke(
   args: readonly (string | number)[],
 ): Promise<unknown> {
   const script = set.scripts[name];
-  const keyArgs = keyList(keys);
   try {
-    return await client.evalsha(set.shas[name], script.numberOfKeys, ...keyArgs, ...args);
+    return await client.evalsha(set.shas[name], script.numberOfKeys, scriptArgs(keys, args));
   } catch (err) {
     if (!isNoScript(err)) throw err;
-    return client.eval(script.lua, script.numberOfKeys, ...keyArgs, ...args);
+    return client.eval(script.lua, script.numberOfKeys, scriptArgs(keys, args));
   }
 }

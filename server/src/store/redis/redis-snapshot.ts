@@ -1,5 +1,7 @@
-// RedisStore snapshots: the relationship set at one revision R, read in bounded chunks while
-// writers carry on, without copying anything in Redis and without blocking it.
+// The relationship set of a store an older build wrote (two indexes in Redis) at one revision R,
+// read in bounded chunks while writers carry on, without copying anything in Redis and without
+// blocking it: how RedisStore converts such a store into its first relationship image. (Stores
+// in today's layout hold no relationships in Redis; their snapshots come from the mirror.)
 //
 // Each chunk is read atomically together with the revision Ri it reflects (Ri >= R). Before a
 // chunk is handed out, the changelog (R, Ri] is read and every relationship it touched is put

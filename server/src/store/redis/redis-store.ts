@@ -640,7 +640,9 @@ export class RedisStore implements Store {
     const options = this.copyOptions(epoch);
     if (head > 0) {
       for (;;) {
-        const image = await this.images.loadNewest(IMAGE_SCHEMA_HASH, epoch, head);
+        const image = await this.call('loading a relationship image', () =>
+          this.images.loadNewest(IMAGE_SCHEMA_HASH, epoch, head),
+        );
         if (image.status === 'corrupt') continue; // removed; the next older one is tried
         if (image.status === 'miss') break;
         const copy = await MemoryStore.atRevision(decodeImage(image.chunks), image.key.revision, options);
@@ -705,9 +707,11 @@ export class RedisStore implements Store {
     const release = this.mirror.hold();
     try {
       const snapshot = await copy.snapshot();
-      return await this.images.publish(
-        { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: snapshot.revision },
-        encodeImage(snapshot),
+      return await this.call('publishing a relationship image', () =>
+        this.images.publish(
+          { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: snapshot.revision },
+          encodeImage(snapshot),
+        ),
       );
     } finally {
       release();
@@ -821,10 +825,11 @@ export class RedisStore implements Store {
       const seed = MemoryStore.withRelationships(relationships, this.copyOptions(epoch));
       const key = { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: 1 };
       // A seeder that died after publishing left an image of revision 1 (perhaps of another file).
-      await this.images.remove(key);
+      await this.call('seeding', () => this.images.remove(key));
       for (;;) {
         this.assertOpen();
-        const published = await this.images.publish(key, encodeImage(await seed.snapshot()));
+        const snapshot = await seed.snapshot();
+        const published = await this.call('seeding', () => this.images.publish(key, encodeImage(snapshot)));
         if (published !== 'lease-held') break;
         // Another replica is publishing an image (of the previous epoch's data): wait for it.
         await new Promise((resolve) => setTimeout(resolve, SEED_WAIT_MS));

@@ -7,7 +7,13 @@
 // so concurrent writes to one busy object (members joining one group) do not refuse each other;
 // filters read coarser fields. A false conflict costs one replan, a missed one a wrong answer.
 import type { Relationship } from '../model/relationship.js';
-import type { Precondition, RelationshipChange, RelationshipFilter, RelationshipUpdate } from './store.js';
+import type {
+  Precondition,
+  RelationshipChange,
+  RelationshipFilter,
+  RelationshipUpdate,
+  Revision,
+} from './store.js';
 
 /** Stamped by every change: read by a filter that names no type (it could match anything). */
 export const ANY_CHANGE_FIELD = '*';
@@ -198,7 +204,7 @@ class ObjectsByType {
 /** A write decided against the relationship set at `revision`, not yet committed. */
 export interface WritePlan {
   /** The revision the plan was made at. */
-  readonly revision: number;
+  readonly revision: Revision;
   /** What committing it changes, in order (may be empty: the commit is still a revision). */
   readonly changes: readonly RelationshipChange[];
   /** The fields whose state decided it (fieldsRead). */

@@ -290,12 +290,15 @@ export class MemoryStore implements Store {
   /**
    * What `write` would commit now, and which version fields decided it, without committing:
    * how a store that commits elsewhere (RedisStore, docs/design/redis-changelog-store.md) plans
-   * on its copy. Throws what `write` would throw, and commits nothing either way.
+   * on its copy. Throws what `write` would throw, and commits nothing either way. `eachOnce`: the
+   * caller knows no relationship comes twice among `updates` (their updateFields are as many as
+   * they are), so the plan need not track what earlier updates left.
    */
   planWrite(
     updates: readonly RelationshipUpdate[],
     preconditions: readonly Precondition[] = [],
     options: WriteOptions = {},
+    eachOnce = false,
   ): WritePlan {
     this.assertOpen();
     checkUpdateOperations(updates);
@@ -307,7 +310,9 @@ export class MemoryStore implements Store {
       );
     }
     this.checkPreconditions(preconditions);
-    return plannedAt(this.current, this.planUpdates(updates), () => fieldsRead(updates, preconditions));
+    return plannedAt(this.current, this.planUpdates(updates, eachOnce), () =>
+      fieldsRead(updates, preconditions),
+    );
   }
 
   /** As planWrite, for `deleteByFilter`. */
@@ -531,25 +536,27 @@ export class MemoryStore implements Store {
    * the old one then the insert of the new, so a consumer applying changes in order ends up with
    * the new attributes.
    */
-  private planUpdates(updates: readonly RelationshipUpdate[]): RelationshipChange[] {
-    // key → the relationship as the updates so far leave it (null: absent).
-    const overlay = new Map<string, Relationship | null>();
+  private planUpdates(updates: readonly RelationshipUpdate[], eachOnce: boolean): RelationshipChange[] {
+    // key → the relationship as the updates so far leave it (null: absent). Only needed when a
+    // relationship may come twice: a batch known to name each once (a bulk load through a
+    // RedisStore) skips building a key string per update.
+    const overlay = eachOnce ? undefined : new Map<string, Relationship | null>();
     const changes: RelationshipChange[] = [];
     updates.forEach((u, i) => {
-      const key = relationshipKey(u.relationship);
-      let present = overlay.get(key);
+      const key = overlay === undefined ? undefined : relationshipKey(u.relationship);
+      let present = key === undefined ? undefined : overlay?.get(key);
       if (present === undefined) {
         const row = this.index.find(u.relationship);
         present = row < 0 ? null : this.index.rows.relationship(row);
       }
       if (u.operation === 'delete') {
         if (present !== null) changes.push({ operation: 'delete', relationship: present });
-        overlay.set(key, null);
+        if (key !== undefined) overlay?.set(key, null);
         return;
       }
       if (present !== null && u.operation === 'create') {
         throw new AlreadyExistsError(
-          `relationship '${key}' already exists: use operation 'touch' to write it whether or not it exists`,
+          `relationship '${key ?? relationshipKey(u.relationship)}' already exists: use operation 'touch' to write it whether or not it exists`,
           { field: `updates[${i}]` },
         );
       }
@@ -559,7 +566,7 @@ export class MemoryStore implements Store {
         changes.push({ operation: 'delete', relationship: present });
       }
       changes.push({ operation: 'insert', relationship: written });
-      overlay.set(key, written);
+      if (key !== undefined) overlay?.set(key, written);
     });
     return changes;
   }

@@ -40,7 +40,67 @@ export function relationshipField(
   mix(subjectType);
   mix(subjectId);
   mix(subjectRelation ?? '');
-  return `k:${(lanes[0] as number).toString(36)}.${(lanes[1] as number).toString(36)}`;
+  return `k:${base36(lanes[0] as number)}.${base36(lanes[1] as number)}`;
+}
+
+const BASE36_DIGITS = new Uint16Array(
+  [...'0123456789abcdefghijklmnopqrstuvwxyz'].map((c) => c.charCodeAt(0)),
+);
+/** The digits of the number base36 is writing, least significant first. */
+const digits = new Uint16Array(7);
+
+/**
+ * `n.toString(36)` for an unsigned 32-bit `n`, the same string at a third of the cost: every
+ * relationship of a write is hashed, and Number's radix conversion (a general double-to-string
+ * path) was most of the hash's cost. The fields name versions other replicas stamp, so the
+ * digits must stay exactly these.
+ */
+export function base36(n: number): string {
+  let count = 0;
+  let rest = n;
+  do {
+    const quotient = Math.floor(rest / 36);
+    digits[count++] = BASE36_DIGITS[rest - quotient * 36] as number;
+    rest = quotient;
+  } while (rest > 0);
+  const d = digits;
+  switch (count) {
+    case 1:
+      return String.fromCharCode(d[0] as number);
+    case 2:
+      return String.fromCharCode(d[1] as number, d[0] as number);
+    case 3:
+      return String.fromCharCode(d[2] as number, d[1] as number, d[0] as number);
+    case 4:
+      return String.fromCharCode(d[3] as number, d[2] as number, d[1] as number, d[0] as number);
+    case 5:
+      return String.fromCharCode(
+        d[4] as number,
+        d[3] as number,
+        d[2] as number,
+        d[1] as number,
+        d[0] as number,
+      );
+    case 6:
+      return String.fromCharCode(
+        d[5] as number,
+        d[4] as number,
+        d[3] as number,
+        d[2] as number,
+        d[1] as number,
+        d[0] as number,
+      );
+    default:
+      return String.fromCharCode(
+        d[6] as number,
+        d[5] as number,
+        d[4] as number,
+        d[3] as number,
+        d[2] as number,
+        d[1] as number,
+        d[0] as number,
+      );
+  }
 }
 
 /** The hash's two 32-bit lanes, as relationshipField mixes each part in (no closure per call). */
@@ -122,34 +182,59 @@ export function filterField(filter: RelationshipFilter): string {
   return ANY_CHANGE_FIELD;
 }
 
-/**
- * The fields whose state decided a write of `updates` under `preconditions` (and, for a delete
- * by filter, `filter`): each update's presence and attributes are its relationship's own field;
- * each filter's matches are its filterField's. Each field once.
- */
-export function fieldsRead(
-  updates: readonly RelationshipUpdate[],
-  preconditions: readonly Precondition[],
-  filter?: RelationshipFilter,
-): string[] {
+/** Each update's own relationship field (what its presence and attributes are), once each, in order. */
+export function updateFields(updates: readonly RelationshipUpdate[]): string[] {
   const fields = new Set<string>();
-  for (const p of preconditions) fields.add(filterField(p.filter));
-  if (filter !== undefined) fields.add(filterField(filter));
   for (const u of updates) fields.add(fieldOf(u.relationship));
   return [...fields];
 }
 
 /**
- * The fields a committed set of changes stamps: every field a read of any changed relationship
- * could name. `relationshipFields`, when given, stands for the changes' own relationship fields:
- * the fields of the updates the changes came from (fieldsRead's), a superset (an update that
- * changed nothing stamps its field too, which can only cost another plan a replan), so a write
- * does not hash each relationship twice.
+ * The fields whose state decided a write of `updates` under `preconditions` (and, for a delete
+ * by filter, `filter`): each update's presence and attributes are its relationship's own field;
+ * each filter's matches are its filterField's. Each field once, the updates' own first (`own`,
+ * updateFields(updates), when the caller has it already): a commit stamps those too, so a
+ * store can send them once (RedisStore's COMMIT stamps the first `own.length` fields it read).
  */
-export function fieldsChanged(
-  changes: readonly RelationshipChange[],
-  relationshipFields?: Iterable<string>,
+export function fieldsRead(
+  updates: readonly RelationshipUpdate[],
+  preconditions: readonly Precondition[],
+  filter?: RelationshipFilter,
+  own: readonly string[] = updateFields(updates),
 ): string[] {
+  const fields = [...own];
+  if (preconditions.length === 0 && filter === undefined) return fields;
+  const seen = new Set(own);
+  const add = (f: RelationshipFilter): void => {
+    const field = filterField(f);
+    if (seen.has(field)) return;
+    seen.add(field);
+    fields.push(field);
+  };
+  for (const p of preconditions) add(p.filter);
+  if (filter !== undefined) add(filter);
+  return fields;
+}
+
+/**
+ * The fields a committed set of changes stamps: every field a read of any changed relationship
+ * could name. Its relationships' own fields are the last `changes.length` or fewer (one per
+ * distinct relationship); objectFieldsChanged is the rest.
+ */
+export function fieldsChanged(changes: readonly RelationshipChange[]): string[] {
+  const fields = objectFieldsChanged(changes);
+  const relationships = new Set<string>();
+  for (const { relationship } of changes) relationships.add(fieldOf(relationship));
+  for (const field of relationships) fields.push(field);
+  return fields;
+}
+
+/**
+ * The fields a committed set of changes stamps other than its relationships' own: what filters
+ * read (objects, types, anything). A write's changes are its updates' relationships, whose own
+ * fields its plan read already (updateFields), so it need not hash them again.
+ */
+export function objectFieldsChanged(changes: readonly RelationshipChange[]): string[] {
   if (changes.length === 0) return [];
   const resources = new ObjectsByType();
   const subjects = new ObjectsByType();
@@ -158,13 +243,6 @@ export function fieldsChanged(
     subjects.add(r.subject.type, r.subject.id);
   }
   const fields = [ANY_CHANGE_FIELD];
-  if (relationshipFields !== undefined) {
-    for (const field of relationshipFields) if (field.startsWith('k:')) fields.push(field);
-  } else {
-    const relationships = new Set<string>();
-    for (const { relationship } of changes) relationships.add(fieldOf(relationship));
-    for (const field of relationships) fields.push(field);
-  }
   for (const type of resources.types()) fields.push(resourceTypeField(type));
   for (const type of subjects.types()) fields.push(subjectTypeField(type));
   resources.each((type, id) => {

@@ -152,8 +152,10 @@ const reading = (body: string): ScriptDefinition => ({
  * commit: concurrent writes of one replica share one script call and one round trip).
  * ARGV: epoch, retention, then per write: the count of its args that follow, expectRevision
  * ('' = any), the revision it was planned at, the count of version fields its plan read, those
- * fields, the count of fields its changes stamp, those fields, then its changes as the
- * changelog holds them ('+member[attributes]' / '-member[attributes]' lines).
+ * fields, how many of them (from the first) its changes stamp too (the relationship fields of
+ * the updates it wrote: sent once), the count of the other fields its changes stamp, those
+ * fields, then its changes as the changelog holds them ('+member[attributes]' /
+ * '-member[attributes]' lines).
  * Reply: one per write, in order: {'ok', revision, committedAtMs}, {'conflict', the newest
  * revision among the fields it read} (replan on a mirror at least that fresh and retry),
  * {'revision', the store's revision} (expectRevision passed), {'epoch', e} or {'seeding'}. A
@@ -202,13 +204,28 @@ local function newest_in(key, from, to)
   end
   return newest
 end
+-- Stamps 'rev' on the 'count' fields from ARGV[from] on, 500 per HSET.
+local function stamp(from, count, rev)
+  local args = {}
+  for k = from, from + count - 1, 500 do
+    local last = math.min(k + 499, from + count - 1)
+    local n = 0
+    for a = k, last do
+      args[n + 1] = ARGV[a]
+      args[n + 2] = rev
+      n = n + 2
+    end
+    redis.call('HSET', KEYS[9], unpack(args, 1, n))
+  end
+end
 while i <= #ARGV do
   local j = i + 1
   local expect, planned = ARGV[j], tonumber(ARGV[j + 1])
   local reads = tonumber(ARGV[j + 2])
   local first_read = j + 3
-  local bumps = tonumber(ARGV[first_read + reads])
-  local first_bump = first_read + reads + 1
+  local own = tonumber(ARGV[first_read + reads])
+  local bumps = tonumber(ARGV[first_read + reads + 1])
+  local first_bump = first_read + reads + 2
   local changes = ARGV[first_bump + bumps]
   local reply
   if expect ~= '' and tonumber(expect) ~= rev then
@@ -232,15 +249,8 @@ while i <= #ARGV do
       reply = {'conflict', newest}
     else
       rev = redis.call('INCR', KEYS[3])
-      for k = first_bump, first_bump + bumps - 1, 500 do
-        local last = math.min(k + 499, first_bump + bumps - 1)
-        local args = {}
-        for n = k, last do
-          args[#args + 1] = ARGV[n]
-          args[#args + 1] = rev
-        end
-        redis.call('HSET', KEYS[9], unpack(args))
-      end
+      stamp(first_read, own, rev)
+      stamp(first_bump, bumps, rev)
       append_change(ARGV[2], ARGV[1], rev, {'e', ARGV[1], 't', at, 'c', changes}, changes)
       publish(rev .. ' ' .. ARGV[1] .. ' ' .. at .. '\\n' .. changes)
       reply = {'ok', rev, at}

@@ -42,7 +42,13 @@ import {
   checkUpdateOperations,
   DEFAULT_MAX_READ_LIMIT,
 } from '../store-arguments.js';
-import { fieldsChanged, fieldsRead, type WritePlan } from '../write-versions.js';
+import {
+  fieldsChanged,
+  fieldsRead,
+  objectFieldsChanged,
+  updateFields,
+  type WritePlan,
+} from '../write-versions.js';
 import { GraphSnapshotCache, SnapshotSchedule } from './graph-snapshot-cache.js';
 import { bulkEndpoint } from './open-graph-source.js';
 import { epochChanged, type StreamEntry } from './redis-changelog.js';
@@ -384,10 +390,12 @@ export class RedisStore implements Store {
     checkPreconditionOperations(preconditions);
     const expect = options.expectRevision;
     checkExpectRevision(expect);
+    const own = updateFields(updates);
     return this.commitPlanned(
-      (copy) => copy.planWrite(updates, preconditions, options),
-      fieldsRead(updates, preconditions),
-      true,
+      // Distinct fields, distinct relationships: the plan need not look for repeats.
+      (copy) => copy.planWrite(updates, preconditions, options, own.length === updates.length),
+      fieldsRead(updates, preconditions, undefined, own),
+      own.length,
       expect,
     );
   }
@@ -404,7 +412,7 @@ export class RedisStore implements Store {
     return this.commitPlanned(
       (copy) => copy.planDeleteByFilter(filter, preconditions, limit),
       fieldsRead([], preconditions, filter),
-      false,
+      0,
       undefined,
     );
   }
@@ -415,14 +423,15 @@ export class RedisStore implements Store {
    * plan that fails (a precondition, a `create` of a present relationship) is reported only from
    * a mirror at least as fresh as a revision read from Redis after the call began, so a refusal,
    * like a commit, is the store's answer at one revision during the call. `reads`: the fields the
-   * plan will read (fieldsRead of the same arguments), known before it is made; `writesUpdates`:
-   * the plan's changes come from updates, whose fields are among `reads` (a delete by filter's
-   * are not).
+   * plan will read (fieldsRead of the same arguments), known before it is made; `ownReads`: how
+   * many of them, from the first, are the relationship fields of the updates the plan's changes
+   * come from, which the commit stamps too (0 for a delete by filter, whose changes are found by
+   * the plan).
    */
   private async commitPlanned(
     plan: (copy: MemoryStore) => WritePlan,
     reads: readonly string[],
-    writesUpdates: boolean,
+    ownReads: number,
     expect: Revision | undefined,
   ): Promise<ChangeSet> {
     const epoch = this.epoch;
@@ -445,14 +454,15 @@ export class RedisStore implements Store {
         copy = await this.mirror.waitFor(epoch, confirmedAt, mirrorWaitMs);
         continue;
       }
-      // A write's changes are its updates' relationships: their fields are among `reads` already.
-      const stamps = fieldsChanged(planned.changes, writesUpdates ? reads : undefined);
-      const landed = this.onTheWay(stamps);
+      // A write's changes are its updates' relationships: their fields lead `reads` already, and
+      // COMMIT stamps them from there (sent once, hashed once).
+      const stamps = ownReads > 0 ? objectFieldsChanged(planned.changes) : fieldsChanged(planned.changes);
+      const landed = this.onTheWay(reads, ownReads, stamps);
       let committed: Revision | undefined;
       try {
         const { reply, acknowledged } = await this.batcher.submit(
           epoch,
-          commitArgs(planned.revision, reads, stamps, planned.changes, expect),
+          commitArgs(planned.revision, reads, ownReads, stamps, planned.changes, expect),
         );
         const [status] = reply;
         if (status === 'conflict') {
@@ -497,15 +507,24 @@ export class RedisStore implements Store {
     }
   }
 
-  /** Registers `fields` as stamped by a write on its way; the returned function takes them off. */
-  private onTheWay(fields: readonly string[]): () => void {
+  /**
+   * Registers the fields a write on its way stamps (the first `ownReads` of `reads`, and
+   * `stamps`); the returned function takes them off.
+   */
+  private onTheWay(reads: readonly string[], ownReads: number, stamps: readonly string[]): () => void {
     let landed!: () => void;
     const done = new Promise<void>((resolve) => {
       landed = resolve;
     });
-    for (const f of fields) this.writesOnTheWay.set(f, done);
+    const { writesOnTheWay } = this;
+    for (let i = 0; i < ownReads; i++) writesOnTheWay.set(reads[i] as string, done);
+    for (const f of stamps) writesOnTheWay.set(f, done);
     return () => {
-      for (const f of fields) if (this.writesOnTheWay.get(f) === done) this.writesOnTheWay.delete(f);
+      for (let i = 0; i < ownReads; i++) {
+        const f = reads[i] as string;
+        if (writesOnTheWay.get(f) === done) writesOnTheWay.delete(f);
+      }
+      for (const f of stamps) if (writesOnTheWay.get(f) === done) writesOnTheWay.delete(f);
       landed();
     };
   }
@@ -1029,15 +1048,24 @@ function answered(replies: unknown, writes: number): Reply[] {
   return replies as Reply[];
 }
 
-/** A planned write as COMMIT takes it (see redis-scripts.ts): the fields its plan read and those its changes stamp. */
+/**
+ * A planned write as COMMIT takes it (see redis-scripts.ts): the fields its plan read, how many
+ * of those its changes stamp too, and the other fields its changes stamp.
+ */
 function commitArgs(
   plannedAt: Revision,
   reads: readonly string[],
+  ownReads: number,
   stamps: readonly string[],
   changes: readonly RelationshipChange[],
   expect: Revision | undefined,
 ): (string | number)[] {
-  return [expect ?? '', plannedAt, reads.length, ...reads, stamps.length, ...stamps, encodeChanges(changes)];
+  const args: (string | number)[] = [expect ?? '', plannedAt, reads.length];
+  for (const f of reads) args.push(f);
+  args.push(ownReads, stamps.length);
+  for (const f of stamps) args.push(f);
+  args.push(encodeChanges(changes));
+  return args;
 }
 
 /** A set of the store's scripts and their SHA-1s (what EVALSHA names them by). */

@@ -83,6 +83,31 @@ async function imagesReach(server: RedisServer, storeName: string, revision: num
   }, PATIENCE);
 }
 
+/**
+ * Writes through `store`, then waits until Redis holds an image of that write's revision: with
+ * imageEveryChanges 1, an image of every revision (a replica publishes the image of its copy as
+ * it stands when one is due, so writes made while one is published share the next).
+ */
+async function writeImaged(
+  server: RedisServer,
+  store: RedisStore,
+  storeName: string,
+  updates: RelationshipUpdate[],
+): Promise<ChangeSet> {
+  const written = await store.write(updates);
+  await vi.waitFor(async () => {
+    const newest = await server.cli(
+      'ZRANGE',
+      `{gatehouse:${storeName}}:image:relationships-1:revs`,
+      '-1',
+      '-1',
+      'WITHSCORES',
+    );
+    expect(Number(newest.split('\n')[1] ?? -1)).toBeGreaterThanOrEqual(written.revision);
+  }, PATIENCE);
+  return written;
+}
+
 /** Stops `store`'s mirror applying changes (its next plans are made where it stands); returns the release. */
 function holdMirror(store: RedisStore): () => void {
   return (store as unknown as { mirror: { hold(): () => void } }).mirror.hold();
@@ -222,20 +247,19 @@ describe('RedisStore on a standalone redis-server', () => {
   });
 
   it('a new instance starts its mirror from the newest image; a corrupt one is dropped for the one before', async () => {
-    const writer = await connect({ imageEveryChanges: 3 });
-    const tag = `{gatehouse:t${storeCount}}`;
-    for (let i = 0; i < 10; i++) await writer.write([touch(`doc:d${i}#viewer@user:x`)]);
-    // Images at 3, 6, 9 (two kept), published in the background by the writer's mirror.
-    await vi.waitFor(async () => {
-      expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).toMatch(/:6\n.*:9$/);
-    }, PATIENCE);
+    const writer = await connect({ imageEveryChanges: 1 });
+    const name = `t${storeCount}`;
+    const tag = `{gatehouse:${name}}`;
+    for (let i = 0; i < 10; i++) await writeImaged(server, writer, name, [touch(`doc:d${i}#viewer@user:x`)]);
+    // Images at 9 and 10 (two kept), published in the background by the writer's mirror.
+    expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).toMatch(/:9\n.*:10$/);
     const epoch = (await writer.identity()).epoch;
-    await server.cli('SET', `${tag}:image:relationships-1:${epoch}:9:c:0`, 'not deflate');
+    await server.cli('SET', `${tag}:image:relationships-1:${epoch}:10:c:0`, 'not deflate');
     const reader = await connect({ storeName: `t${storeCount}` });
     const page = await reader.read({ resourceType: 'doc' }, { limit: 100 });
     expect(page.relationships).toHaveLength(10);
-    // The corrupt image is gone; the one at 6 served, and the changelog after it.
-    expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).not.toMatch(/:9$/);
+    // The corrupt image is gone; the one at 9 served, and the changelog after it.
+    expect(await server.cli('ZRANGE', `${tag}:image:relationships-1:revs`, '0', '-1')).not.toMatch(/:10$/);
   });
 
   it('version fields move to a previous generation when full; a plan older than both is refused, not committed unchecked', async () => {
@@ -368,8 +392,9 @@ describe('RedisStore on a standalone redis-server', () => {
 
   it('watch after a trimmed revision fails with ChangelogTruncatedError naming the oldest watchable', async () => {
     const store = await connect({ changelogRetention: 3, imageEveryChanges: 1 });
-    for (let i = 0; i < 6; i++) await store.write([touch(`doc:d${i}#viewer@user:x`)]);
-    await imagesReach(server, `t${storeCount}`, 5);
+    const name = `t${storeCount}`;
+    for (let i = 0; i < 6; i++) await writeImaged(server, store, name, [touch(`doc:d${i}#viewer@user:x`)]);
+    await imagesReach(server, name, 5);
     // Revision 7 trims by count to 4, which the oldest image (5) allows.
     await store.write([touch('doc:d6#viewer@user:x')]);
     const w = record(store, 1);
@@ -726,9 +751,10 @@ describe('RedisStore on a standalone redis-server', () => {
       }));
     try {
       // 11 writes of a 25-byte line each (`+doc:dN#viewer@user:xxxxx`): 275 bytes in all, 8 fit.
-      for (let i = 0; i < 10; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
+      for (let i = 0; i < 10; i++)
+        await writeImaged(server, store, name, [touch(`doc:d${i}#viewer@user:xxxxx`)]);
       await imagesReach(server, name, 9);
-      await store.write([touch('doc:dx#viewer@user:xxxxx')]);
+      await writeImaged(server, store, name, [touch('doc:dx#viewer@user:xxxxx')]);
       let kept = await entries();
       expect(kept.map((e) => e.revision)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
       expect(kept.reduce((n, e) => n + e.bytes, 0)).toBeLessThanOrEqual(200);
@@ -738,7 +764,7 @@ describe('RedisStore on a standalone redis-server', () => {
       // One change set larger than the bound stays, with what follows it (the oldest image kept
       // is the one just before it, as far as the changelog may be trimmed)...
       const big = Array.from({ length: 20 }, (_, i) => touch(`doc:big${i}#viewer@user:xxxxx`));
-      const bigSet = await store.write(big);
+      const bigSet = await writeImaged(server, store, name, big);
       await imagesReach(server, name, bigSet.revision - 1);
       await store.write([touch('doc:dy#viewer@user:xxxxx')]);
       kept = await entries();
@@ -780,7 +806,8 @@ describe('RedisStore on a standalone redis-server', () => {
       for (let i = 0; i < 2; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
       expect(await revisions()).toEqual([1, 2, 3, 4, 5]);
       // Once the count bound has trimmed the old entries, the byte bound applies: 50 bytes, two entries.
-      for (let i = 2; i < 5; i++) await store.write([touch(`doc:d${i}#viewer@user:xxxxx`)]);
+      for (let i = 2; i < 5; i++)
+        await writeImaged(server, store, name, [touch(`doc:d${i}#viewer@user:xxxxx`)]);
       await imagesReach(server, name, 7);
       await store.write([touch('doc:d5#viewer@user:xxxxx')]);
       expect(await revisions()).toEqual([8, 9]);

@@ -21,6 +21,7 @@ import { attributesOf, sameAttributes } from './relationship-attributes.js';
 import { describeFilter } from './relationship-filter.js';
 import { RelationshipIndex } from './relationship-index.js';
 import { freezeRelationship, PACKED_DELETE, PACKED_INSERT, PACKED_WIDTH } from './relationship-table.js';
+import { SnapshotRows } from './snapshot-rows.js';
 import type {
   ChangeSet,
   Precondition,
@@ -101,6 +102,14 @@ function checkCount(name: string, value: number, min: number): void {
   }
 }
 
+/** A snapshot still being read, as commits tell it what they change. */
+interface OpenSnapshot {
+  /** Before each commit. */
+  beforeCommit(): void;
+  /** Before the commit removes `row`. */
+  rowRemoving(row: number): void;
+}
+
 /** A WritePlan whose read fields are named only when asked (a caller that knows them already does not ask). */
 function plannedAt(
   revision: Revision,
@@ -130,8 +139,8 @@ export class MemoryStore implements Store {
   private readonly clock: () => number;
   private readonly storeIdentity: StoreIdentity;
   private readonly watchers = new Set<WatchQueue>();
-  /** Open snapshots, told before a commit changes the rows they read (see `snapshot`). */
-  private readonly beforeCommit = new Set<() => void>();
+  /** Open snapshots, told before each commit and before it removes each row (see `snapshot`). */
+  private readonly openSnapshots = new Set<OpenSnapshot>();
   private current: Revision = 0;
   private closed = false;
   /** Revision 1 of a loaded store, replayed from the rows (see `loaded`); told of every removal. */
@@ -408,35 +417,38 @@ export class MemoryStore implements Store {
     return { relationships, nextCursor, revision: this.current };
   }
 
-  /** The set as it stands now, copied out, so later writes never show through. */
   /**
-   * Holds only the row numbers in key order (4 bytes a relationship) and builds each chunk's
-   * objects as it is read, so a snapshot of millions costs no object graph of millions. The
-   * next commit would change the rows, so it first turns them into objects if an iteration is
-   * in progress or none has completed yet (the reader still gets the snapshot's revision);
-   * a snapshot already read through and idle fails its next iteration with
-   * ChangelogTruncatedError instead (take a new one), as the contract allows.
+   * The set as it stands now, so later writes never show through. Holds the live row numbers
+   * (4 bytes a relationship, in row order: a graph build or an image needs no key order, and
+   * asking for it would build the key ordering and keep it up to date on every later write) and
+   * builds each chunk's objects as it is read. A commit that removes a row the snapshot still
+   * needs copies that one row out first (SnapshotRows), so writes go on while it is read. Once an
+   * iteration has completed and none is in progress, the next commit ends it: its next iteration
+   * fails with ChangelogTruncatedError instead (take a new one), as the contract allows.
    */
   async snapshot(): Promise<StoreSnapshot> {
     this.assertOpen();
-    const { index, chunkSize: size } = this;
+    const { chunkSize: size } = this;
     const revision = this.current;
-    const rows = index.orderedRows();
-    let frozen: Relationship[] | undefined;
+    const kept = new SnapshotRows(this.index, this.index.rows.liveRows());
+    const { rows } = kept;
     let stale = false;
     let reading = 0;
     let completed = false;
-    const beforeCommit = (): void => {
-      if (reading > 0 || !completed) frozen = Array.from(rows, (row) => index.relationshipAt(row));
-      else stale = true;
-      this.beforeCommit.delete(beforeCommit);
+    const open: OpenSnapshot = {
+      beforeCommit: () => {
+        if (reading > 0 || !completed) return;
+        stale = true;
+        this.openSnapshots.delete(open);
+      },
+      rowRemoving: (row) => kept.rowRemoving(row),
     };
-    this.beforeCommit.add(beforeCommit);
+    this.openSnapshots.add(open);
     const current = (): Revision => this.current;
     return {
       revision,
       async *chunks(): AsyncIterable<readonly Relationship[]> {
-        if (stale && frozen === undefined) {
+        if (stale) {
           throw new ChangelogTruncatedError(
             `the snapshot at revision ${revision} is no longer readable: the store has moved on to ${current()}; take a new snapshot`,
             current(),
@@ -447,8 +459,7 @@ export class MemoryStore implements Store {
           for (let i = 0; i < rows.length; i += size) {
             const end = Math.min(rows.length, i + size);
             const chunk: Relationship[] = [];
-            if (frozen !== undefined) for (let j = i; j < end; j++) chunk.push(frozen[j]!);
-            else for (let j = i; j < end; j++) chunk.push(index.relationshipAt(rows[j]!));
+            for (let j = i; j < end; j++) chunk.push(kept.relationshipAt(rows[j] as number));
             yield chunk;
           }
           completed = true;
@@ -576,7 +587,8 @@ export class MemoryStore implements Store {
    * (a delete is packed before its row is released), and hands the ChangeSet to watchers.
    */
   private commit(changes: readonly RelationshipChange[], committedAt: number = this.clock()): ChangeSet {
-    for (const hook of [...this.beforeCommit]) hook();
+    for (const open of [...this.openSnapshots]) open.beforeCommit();
+    const { openSnapshots } = this;
     const { index } = this;
     const retains = this.feed.retains && changes.length > 0;
     const packed = retains ? new Int32Array(changes.length * PACKED_WIDTH) : NO_CHANGES;
@@ -594,6 +606,7 @@ export class MemoryStore implements Store {
       const row = index.find(change.relationship);
       if (retains) index.rows.pack(packed, i, PACKED_DELETE, row);
       this.loadedRevision?.rowRemoving(row);
+      for (const open of openSnapshots) open.rowRemoving(row);
       doomed.push(row);
     });
     index.removeAll(doomed);

@@ -40,7 +40,7 @@ interface Waiter {
 
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 2000;
-/** A hold nobody released (a snapshot abandoned half-read) ends after this long. */
+/** A hold nobody released ends after this long. */
 const MAX_HOLD_MS = 60_000;
 
 /** A change set from the changelog did not apply to the copy (the copy is dropped and reloaded). */
@@ -115,8 +115,9 @@ export class RedisMirror {
 
   /**
    * Stops applying changes (and replacing the copy) until the returned function is called (or
-   * MAX_HOLD_MS passes): while a snapshot of the copy is read, so its rows do not change under
-   * the reader.
+   * MAX_HOLD_MS passes). Nothing in the store needs it since snapshots keep the rows later
+   * changes remove (snapshot-rows.ts); the behaviour tests use it to keep a mirror behind the
+   * store, as a slow one would be.
    */
   hold(): () => void {
     this.#holds += 1;

@@ -693,8 +693,9 @@ export class RedisStore implements Store {
 
   /**
    * Told after the mirror applied a change set: when an image is due, offers one of the copy at
-   * its revision (the lease picks one replica; the others carry on). The mirror applies nothing
-   * while the image is read, so it is exact at that revision and copies nothing.
+   * its revision (the lease picks one replica; the others carry on). The mirror goes on applying
+   * changes while the image is read: the copy's snapshot keeps the rows they remove (one object
+   * each), so writes and reads through this replica do not wait for the publish.
    */
   private offerImage(copy: MemoryStore, epoch: string): void {
     const schedule = this.imageSchedule;
@@ -723,18 +724,13 @@ export class RedisStore implements Store {
   }
 
   private async publishImage(copy: MemoryStore, epoch: string): Promise<string> {
-    const release = this.mirror.hold();
-    try {
-      const snapshot = await copy.snapshot();
-      return await this.call('publishing a relationship image', () =>
-        this.images.publish(
-          { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: snapshot.revision },
-          encodeImage(snapshot),
-        ),
-      );
-    } finally {
-      release();
-    }
+    const snapshot = await copy.snapshot();
+    return await this.call('publishing a relationship image', () =>
+      this.images.publish(
+        { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: snapshot.revision },
+        encodeImage(snapshot),
+      ),
+    );
   }
 
   /**

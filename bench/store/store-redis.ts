@@ -9,6 +9,8 @@
 //      [--inflight 1] [--singles 20000] [--retention 10000] [--aof no|everysec|always] [--seed 1]
 //      [--image-every 50000]   (relationship images every N revisions: the store's default; with
 //      fewer revisions than that in the load no image exists, and the changelog keeps every change)
+//      [--probe-reads MS]      (during the load, read one object through the writing store every MS
+//      ms and report those reads' latency: what images published meanwhile cost its readers)
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Relationship } from '../../server/src/model/relationship.js';
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     retention: { type: 'string', default: '10000' },
     aof: { type: 'string', default: 'no' },
     'image-every': { type: 'string', default: '50000' },
+    'probe-reads': { type: 'string', default: '0' },
   },
 });
 
@@ -119,6 +122,17 @@ async function main(): Promise<void> {
       running.add(p);
       if (running.size >= inflight) await Promise.race(running);
     };
+    const probeMs = Number(values['probe-reads']);
+    const readLatencies: number[] = [];
+    let probing = probeMs > 0;
+    const prober = (async (): Promise<void> => {
+      while (probing) {
+        const t = performance.now();
+        await store.read({ resourceType: 'document', resourceId: 'd1' }, { limit: 10 });
+        readLatencies.push(performance.now() - t);
+        await new Promise((resolve) => setTimeout(resolve, probeMs));
+      }
+    })();
     const redisCpu0 = await redisCpuSeconds(admin);
     const clientCpu0 = clientCpu();
     const started = performance.now();
@@ -138,6 +152,16 @@ async function main(): Promise<void> {
       `batches of ${batch} (${inflight} in flight): ${loaded} relationships in ${writes} writes, ${batchSeconds.toFixed(1)} s = ${Math.round(loaded / batchSeconds)} relationships/s`,
     );
     console.log(cpuLine(loaded, 'relationship', batchRedisCpu, batchClientCpu));
+    probing = false;
+    await prober;
+    if (readLatencies.length > 0) {
+      const sorted = readLatencies.sort((a, b) => a - b);
+      const at = (q: number): string =>
+        (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number).toFixed(1);
+      console.log(
+        `  reads through the writing store during the load (one every ${probeMs} ms): ${sorted.length}, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`,
+      );
+    }
 
     // 2. Memory, as Redis accounts it, once the images published during the load have settled.
     // The changelog is as the load left it: trimmed only behind the images, when a write crosses

@@ -150,12 +150,15 @@ const reading = (body: string): ScriptDefinition => ({
 /**
  * A batch of writes planned by replicas, each atomic on its own, committed in order (group
  * commit: concurrent writes of one replica share one script call and one round trip).
- * ARGV: epoch, retention, then per write: the count of its args that follow, expectRevision
- * ('' = any), the revision it was planned at, the count of version fields its plan read, those
- * fields, how many of them (from the first) its changes stamp too (the relationship fields of
- * the updates it wrote: sent once), the count of the other fields its changes stamp, those
- * fields, then its changes as the changelog holds them ('+member[attributes]' /
- * '-member[attributes]' lines).
+ * ARGV: epoch, retention, then per write: the count of its args that follow (5), expectRevision
+ * ('' = any), the revision it was planned at, the version fields its plan read (one per line),
+ * how many of them (from the first) its changes stamp too (the relationship fields of the
+ * updates it wrote: sent once), the other fields its changes stamp (one per line), then its
+ * changes as the changelog holds them ('+member[attributes]' / '-member[attributes]' lines).
+ * Fields travel as one argument per list, not one each: no field holds a newline (write-versions.ts
+ * builds them from names and ids that cannot), and a batch of 1,000 relationships names about
+ * 2,000 of them, whose encoding as separate arguments cost the client more than splitting them
+ * costs Redis.
  * Reply: one per write, in order: {'ok', revision, committedAtMs}, {'conflict', the newest
  * revision among the fields it read} (replan on a mirror at least that fresh and retry),
  * {'revision', the store's revision} (expectRevision passed), {'epoch', e} or {'seeding'}. A
@@ -191,12 +194,27 @@ local has_old = redis.call('EXISTS', KEYS[11]) == 1
 local old_since = since
 if has_old then old_since = tonumber(redis.call('HGET', KEYS[11], '${SINCE_FIELD}') or '0') end
 local floor = old_since - 1
--- The newest stamp among the fields ARGV[from..to] in one generation (0 for none).
-local function newest_in(key, from, to)
+-- The fields of a newline-separated list ('' for none), as a table.
+local function lines(text)
+  local out, n, from = {}, 0, 1
+  if text == '' then return out end
+  while true do
+    local to = string.find(text, '\\n', from, true)
+    n = n + 1
+    if to == nil then
+      out[n] = string.sub(text, from)
+      return out
+    end
+    out[n] = string.sub(text, from, to - 1)
+    from = to + 1
+  end
+end
+-- The newest stamp among the fields in one generation (0 for none).
+local function newest_in(key, fields)
   local newest = 0
-  for k = from, to, 1000 do
-    local last = math.min(k + 999, to)
-    local seen = redis.call('HMGET', key, unpack(ARGV, k, last))
+  for k = 1, #fields, 1000 do
+    local last = math.min(k + 999, #fields)
+    local seen = redis.call('HMGET', key, unpack(fields, k, last))
     for n = 1, #seen do
       local v = tonumber(seen[n] or '0')
       if v > newest then newest = v end
@@ -204,14 +222,14 @@ local function newest_in(key, from, to)
   end
   return newest
 end
--- Stamps 'rev' on the 'count' fields from ARGV[from] on, 500 per HSET.
-local function stamp(from, count, rev)
+-- Stamps 'rev' on the first 'count' of 'fields', 500 per HSET.
+local function stamp(fields, count, rev)
   local args = {}
-  for k = from, from + count - 1, 500 do
-    local last = math.min(k + 499, from + count - 1)
+  for k = 1, count, 500 do
+    local last = math.min(k + 499, count)
     local n = 0
     for a = k, last do
-      args[n + 1] = ARGV[a]
+      args[n + 1] = fields[a]
       args[n + 2] = rev
       n = n + 2
     end
@@ -221,12 +239,10 @@ end
 while i <= #ARGV do
   local j = i + 1
   local expect, planned = ARGV[j], tonumber(ARGV[j + 1])
-  local reads = tonumber(ARGV[j + 2])
-  local first_read = j + 3
-  local own = tonumber(ARGV[first_read + reads])
-  local bumps = tonumber(ARGV[first_read + reads + 1])
-  local first_bump = first_read + reads + 2
-  local changes = ARGV[first_bump + bumps]
+  local reads = lines(ARGV[j + 2])
+  local own = tonumber(ARGV[j + 3])
+  local bumps = lines(ARGV[j + 4])
+  local changes = ARGV[j + 5]
   local reply
   if expect ~= '' and tonumber(expect) ~= rev then
     reply = {'revision', rev}
@@ -238,10 +254,10 @@ while i <= #ARGV do
       newest = planned
     elseif planned < floor then
       newest = floor
-    elseif reads > 0 then
-      newest = newest_in(KEYS[9], first_read, first_read + reads - 1)
+    elseif #reads > 0 then
+      newest = newest_in(KEYS[9], reads)
       if has_old and planned + 1 < since then
-        newest = math.max(newest, newest_in(KEYS[11], first_read, first_read + reads - 1))
+        newest = math.max(newest, newest_in(KEYS[11], reads))
       end
       if newest <= planned then newest = 0 end
     end
@@ -249,8 +265,8 @@ while i <= #ARGV do
       reply = {'conflict', newest}
     else
       rev = redis.call('INCR', KEYS[3])
-      stamp(first_read, own, rev)
-      stamp(first_bump, bumps, rev)
+      stamp(reads, own, rev)
+      stamp(bumps, #bumps, rev)
       append_change(ARGV[2], ARGV[1], rev, {'e', ARGV[1], 't', at, 'c', changes}, changes)
       publish(rev .. ' ' .. ARGV[1] .. ' ' .. at .. '\\n' .. changes)
       reply = {'ok', rev, at}

@@ -1056,12 +1056,8 @@ function commitArgs(
   changes: readonly RelationshipChange[],
   expect: Revision | undefined,
 ): (string | number)[] {
-  const args: (string | number)[] = [expect ?? '', plannedAt, reads.length];
-  for (const f of reads) args.push(f);
-  args.push(ownReads, stamps.length);
-  for (const f of stamps) args.push(f);
-  args.push(encodeChanges(changes));
-  return args;
+  // One argument per list of fields, newline-separated (no field holds a newline): see COMMIT.
+  return [expect ?? '', plannedAt, reads.join('\n'), ownReads, stamps.join('\n'), encodeChanges(changes)];
 }
 
 /** A set of the store's scripts and their SHA-1s (what EVALSHA names them by). */

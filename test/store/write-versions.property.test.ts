@@ -113,7 +113,7 @@ function plan(store: MemoryStore, op: Op): Outcome {
 
 /** As RedisStore tells planWrite: the updates' relationship fields are as many as they are. */
 function eachOnce(updates: readonly RelationshipUpdate[]): boolean {
-  return updateFields(updates).length === updates.length;
+  return updateFields(updates).size === updates.length;
 }
 
 async function storeWith(initial: readonly RelationshipUpdate[]): Promise<MemoryStore> {
@@ -185,7 +185,7 @@ describe('planning on a copy, committing by version fields', () => {
         if (!('plan' in planned)) return;
         // What RedisStore's COMMIT stamps for a write: the first updateFields(updates).length
         // fields it read, and objectFieldsChanged.
-        const own = updateFields(op.updates);
+        const own = [...updateFields(op.updates)];
         expect(planned.plan.reads.slice(0, own.length)).toEqual(own);
         const cheap = new Set([...own, ...objectFieldsChanged(planned.plan.changes)]);
         for (const field of fieldsChanged(planned.plan.changes)) expect(cheap.has(field)).toBe(true);

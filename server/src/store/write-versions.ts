@@ -183,10 +183,10 @@ export function filterField(filter: RelationshipFilter): string {
 }
 
 /** Each update's own relationship field (what its presence and attributes are), once each, in order. */
-export function updateFields(updates: readonly RelationshipUpdate[]): string[] {
+export function updateFields(updates: readonly RelationshipUpdate[]): Set<string> {
   const fields = new Set<string>();
   for (const u of updates) fields.add(fieldOf(u.relationship));
-  return [...fields];
+  return fields;
 }
 
 /**
@@ -194,21 +194,19 @@ export function updateFields(updates: readonly RelationshipUpdate[]): string[] {
  * by filter, `filter`): each update's presence and attributes are its relationship's own field;
  * each filter's matches are its filterField's. Each field once, the updates' own first (`own`,
  * updateFields(updates), when the caller has it already): a commit stamps those too, so a
- * store can send them once (RedisStore's COMMIT stamps the first `own.length` fields it read).
+ * store can send them once (RedisStore's COMMIT stamps the first `own.size` fields it read).
  */
 export function fieldsRead(
   updates: readonly RelationshipUpdate[],
   preconditions: readonly Precondition[],
   filter?: RelationshipFilter,
-  own: readonly string[] = updateFields(updates),
+  own: ReadonlySet<string> = updateFields(updates),
 ): string[] {
   const fields = [...own];
   if (preconditions.length === 0 && filter === undefined) return fields;
-  const seen = new Set(own);
   const add = (f: RelationshipFilter): void => {
     const field = filterField(f);
-    if (seen.has(field)) return;
-    seen.add(field);
+    if (own.has(field) || fields.includes(field, own.size)) return;
     fields.push(field);
   };
   for (const p of preconditions) add(p.filter);

@@ -238,8 +238,8 @@ export class RedisStore implements Store {
   private imageTimer: NodeJS.Timeout | undefined;
   /** The change sets this instance committed, with the copy each was planned on. */
   private readonly ownCommits = new WeakMap<ChangeSet, MemoryStore>();
-  /** Fields stamped by this instance's writes on their way (committing, or not yet in the mirror). */
-  private readonly writesOnTheWay = new Map<string, Promise<void>>();
+  /** This instance's writes on their way (committing, or not yet in the mirror). */
+  private readonly writesOnTheWay = new Set<WriteOnTheWay>();
 
   private constructor(
     private readonly client: RedisClient,
@@ -393,9 +393,9 @@ export class RedisStore implements Store {
     const own = updateFields(updates);
     return this.commitPlanned(
       // Distinct fields, distinct relationships: the plan need not look for repeats.
-      (copy) => copy.planWrite(updates, preconditions, options, own.length === updates.length),
+      (copy) => copy.planWrite(updates, preconditions, options, own.size === updates.length),
       fieldsRead(updates, preconditions, undefined, own),
-      own.length,
+      own,
       expect,
     );
   }
@@ -412,7 +412,7 @@ export class RedisStore implements Store {
     return this.commitPlanned(
       (copy) => copy.planDeleteByFilter(filter, preconditions, limit),
       fieldsRead([], preconditions, filter),
-      0,
+      NO_FIELDS,
       undefined,
     );
   }
@@ -423,15 +423,14 @@ export class RedisStore implements Store {
    * plan that fails (a precondition, a `create` of a present relationship) is reported only from
    * a mirror at least as fresh as a revision read from Redis after the call began, so a refusal,
    * like a commit, is the store's answer at one revision during the call. `reads`: the fields the
-   * plan will read (fieldsRead of the same arguments), known before it is made; `ownReads`: how
-   * many of them, from the first, are the relationship fields of the updates the plan's changes
-   * come from, which the commit stamps too (0 for a delete by filter, whose changes are found by
-   * the plan).
+   * plan will read (fieldsRead of the same arguments), known before it is made; `own`: the first
+   * of them, the relationship fields of the updates the plan's changes come from, which the
+   * commit stamps too (none for a delete by filter, whose changes are found by the plan).
    */
   private async commitPlanned(
     plan: (copy: MemoryStore) => WritePlan,
     reads: readonly string[],
-    ownReads: number,
+    own: ReadonlySet<string>,
     expect: Revision | undefined,
   ): Promise<ChangeSet> {
     const epoch = this.epoch;
@@ -456,13 +455,13 @@ export class RedisStore implements Store {
       }
       // A write's changes are its updates' relationships: their fields lead `reads` already, and
       // COMMIT stamps them from there (sent once, hashed once).
-      const stamps = ownReads > 0 ? objectFieldsChanged(planned.changes) : fieldsChanged(planned.changes);
-      const landed = this.onTheWay(reads, ownReads, stamps);
+      const stamps = own.size > 0 ? objectFieldsChanged(planned.changes) : fieldsChanged(planned.changes);
+      const landed = this.onTheWay(own, stamps);
       let committed: Revision | undefined;
       try {
         const { reply, acknowledged } = await this.batcher.submit(
           epoch,
-          commitArgs(planned.revision, reads, ownReads, stamps, planned.changes, expect),
+          commitArgs(planned.revision, reads, own.size, stamps, planned.changes, expect),
         );
         const [status] = reply;
         if (status === 'conflict') {
@@ -491,40 +490,34 @@ export class RedisStore implements Store {
 
   /**
    * Waits until no write of this instance still on its way stamps one of `fields`; true if it
-   * waited. (Fields are registered by onTheWay.)
+   * waited. (Writes are registered by onTheWay.)
    */
   private async afterOwnWritesTo(fields: readonly string[]): Promise<boolean> {
     let waited = false;
     for (;;) {
-      const waits = new Set<Promise<void>>();
-      for (const f of fields) {
-        const w = this.writesOnTheWay.get(f);
-        if (w !== undefined) waits.add(w);
+      const waits: Promise<void>[] = [];
+      for (const w of this.writesOnTheWay) {
+        if (fields.some((f) => w.own.has(f) || w.stamps.has(f))) waits.push(w.landed);
       }
-      if (waits.size === 0) return waited;
+      if (waits.length === 0) return waited;
       waited = true;
       await Promise.all(waits);
     }
   }
 
   /**
-   * Registers the fields a write on its way stamps (the first `ownReads` of `reads`, and
-   * `stamps`); the returned function takes them off.
+   * Registers a write on its way, stamping `own` and `stamps`; the returned function takes it off.
+   * One entry per write, not per field: a batch of 1,000 relationships stamps ~2,000 fields.
    */
-  private onTheWay(reads: readonly string[], ownReads: number, stamps: readonly string[]): () => void {
+  private onTheWay(own: ReadonlySet<string>, stamps: readonly string[]): () => void {
     let landed!: () => void;
     const done = new Promise<void>((resolve) => {
       landed = resolve;
     });
-    const { writesOnTheWay } = this;
-    for (let i = 0; i < ownReads; i++) writesOnTheWay.set(reads[i] as string, done);
-    for (const f of stamps) writesOnTheWay.set(f, done);
+    const write: WriteOnTheWay = { own, stamps: new Set(stamps), landed: done };
+    this.writesOnTheWay.add(write);
     return () => {
-      for (let i = 0; i < ownReads; i++) {
-        const f = reads[i] as string;
-        if (writesOnTheWay.get(f) === done) writesOnTheWay.delete(f);
-      }
-      for (const f of stamps) if (writesOnTheWay.get(f) === done) writesOnTheWay.delete(f);
+      this.writesOnTheWay.delete(write);
       landed();
     };
   }
@@ -1043,6 +1036,15 @@ function answered(replies: unknown, writes: number): Reply[] {
   }
   return replies as Reply[];
 }
+
+/** A write of this instance on its way: the fields it stamps, and when it lands in the mirror. */
+interface WriteOnTheWay {
+  readonly own: ReadonlySet<string>;
+  readonly stamps: ReadonlySet<string>;
+  readonly landed: Promise<void>;
+}
+
+const NO_FIELDS: ReadonlySet<string> = new Set();
 
 /**
  * A planned write as COMMIT takes it (see redis-scripts.ts): the fields its plan read, how many

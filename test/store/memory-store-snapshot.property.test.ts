@@ -4,7 +4,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChangelogTruncatedError } from '../../server/src/errors.js';
-import { formatRelationship, parseRelationship } from '../../server/src/model/relationship.js';
+import {
+  formatRelationship,
+  parseRelationship,
+  type Relationship,
+} from '../../server/src/model/relationship.js';
 import { MemoryStore, type RelationshipUpdate } from '../../server/src/store/index.js';
 import { RelationshipIndex } from '../../server/src/store/relationship-index.js';
 import { SnapshotRows } from '../../server/src/store/snapshot-rows.js';
@@ -93,6 +97,49 @@ describe('MemoryStore snapshot under writes', () => {
     }).rejects.toBeInstanceOf(ChangelogTruncatedError);
   });
 });
+
+describe('MemoryStore snapshot lifetime', () => {
+  const touchText = (text: string): RelationshipUpdate => ({
+    operation: 'touch',
+    relationship: parseRelationship(text),
+  });
+  const open = (store: MemoryStore): Set<unknown> =>
+    (store as unknown as { openSnapshots: Set<unknown> }).openSnapshots;
+
+  it('ends at the next write once an iteration was abandoned, so a failed reader leaks nothing', async () => {
+    const store = new MemoryStore({ snapshotChunkSize: 1 });
+    await store.write([touchText('doc:a#viewer@user:x'), touchText('doc:b#viewer@user:x')]);
+    const snapshot = await store.snapshot();
+    for await (const _ of snapshot.chunks()) break; // a reader that gave up after one chunk
+    expect(open(store).size).toBe(1);
+    await store.write([touchText('doc:c#viewer@user:x')]);
+    expect(open(store).size).toBe(0);
+    await expect(collectAll(snapshot)).rejects.toThrow(/no longer readable/);
+  });
+
+  it('keeps an unread snapshot readable through writes until it is released', async () => {
+    const store = new MemoryStore();
+    await store.write([touchText('doc:a#viewer@user:x')]);
+    const snapshot = await store.snapshot();
+    await store.write([{ operation: 'delete', relationship: parseRelationship('doc:a#viewer@user:x') }]);
+    await store.write([touchText('doc:b#viewer@user:x')]);
+    expect((await collectAll(snapshot)).map(formatRelationship)).toEqual(['doc:a#viewer@user:x']);
+    const unread = await store.snapshot();
+    unread.release();
+    expect(open(store).size).toBe(1); // the first one, read through: it ends at the next write
+    await store.write([touchText('doc:c#viewer@user:x')]);
+    expect(open(store).size).toBe(0);
+    await expect(collectAll(unread)).rejects.toThrow(/was released/);
+  });
+});
+
+async function collectAll(snapshot: {
+  chunks(): AsyncIterable<readonly Relationship[]>;
+}): Promise<Relationship[]> {
+  const out: Relationship[] = [];
+  for await (const chunk of snapshot.chunks()) out.push(...chunk);
+  return out;
+}
 
 describe('SnapshotRows', () => {
   it('copies out a row of the snapshot once, before its removal, and nothing else', () => {

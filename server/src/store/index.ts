@@ -3,7 +3,7 @@
 
 export type { ListenerErrorHandler, Unsubscribe } from './change-feed.js';
 export { collectSnapshot } from './collect-snapshot.js';
-export type { MemoryStoreOptions } from './memory-store.js';
+export type { MemoryStoreOptions, MemoryStoreSnapshot } from './memory-store.js';
 export { DEFAULT_CHANGELOG_RETENTION, MemoryStore, randomEpoch } from './memory-store.js';
 export { decodeReadCursor, encodeReadCursor } from './read-cursor.js';
 export { canonicalFilter, describeFilter, isEmptyFilter, matchesFilter } from './relationship-filter.js';

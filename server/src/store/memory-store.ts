@@ -102,6 +102,16 @@ function checkCount(name: string, value: number, min: number): void {
   }
 }
 
+/**
+ * A memory store's snapshot, which its taker can also release: a snapshot taken and then not
+ * read (an image whose lease another replica holds) keeps copying the rows commits remove until
+ * it is read through or released.
+ */
+export interface MemoryStoreSnapshot extends StoreSnapshot {
+  /** Ends the snapshot: the store stops keeping its rows, and it can no longer be read. */
+  release(): void;
+}
+
 /** A snapshot still being read, as commits tell it what they change. */
 interface OpenSnapshot {
   /** Before each commit. */
@@ -423,10 +433,11 @@ export class MemoryStore implements Store {
    * asking for it would build the key ordering and keep it up to date on every later write) and
    * builds each chunk's objects as it is read. A commit that removes a row the snapshot still
    * needs copies that one row out first (SnapshotRows), so writes go on while it is read. Once an
-   * iteration has completed and none is in progress, the next commit ends it: its next iteration
-   * fails with ChangelogTruncatedError instead (take a new one), as the contract allows.
+   * iteration has ended (read through or abandoned) and none is in progress, the next commit
+   * ends it: its next iteration fails with ChangelogTruncatedError instead (take a new one), as
+   * the contract allows. One never read keeps its rows until it is released.
    */
-  async snapshot(): Promise<StoreSnapshot> {
+  async snapshot(): Promise<MemoryStoreSnapshot> {
     this.assertOpen();
     const { chunkSize: size } = this;
     const revision = this.current;
@@ -434,12 +445,15 @@ export class MemoryStore implements Store {
     const { rows } = kept;
     let stale = false;
     let reading = 0;
-    let completed = false;
+    let iterated = false;
+    let released = false;
+    const end = (): void => {
+      stale = true;
+      this.openSnapshots.delete(open);
+    };
     const open: OpenSnapshot = {
       beforeCommit: () => {
-        if (reading > 0 || !completed) return;
-        stale = true;
-        this.openSnapshots.delete(open);
+        if (reading === 0 && iterated) end();
       },
       rowRemoving: (row) => kept.rowRemoving(row),
     };
@@ -447,22 +461,28 @@ export class MemoryStore implements Store {
     const current = (): Revision => this.current;
     return {
       revision,
+      release: () => {
+        released = true;
+        end();
+      },
       async *chunks(): AsyncIterable<readonly Relationship[]> {
         if (stale) {
           throw new ChangelogTruncatedError(
-            `the snapshot at revision ${revision} is no longer readable: the store has moved on to ${current()}; take a new snapshot`,
+            released
+              ? `the snapshot at revision ${revision} was released; take a new snapshot`
+              : `the snapshot at revision ${revision} is no longer readable: the store has moved on to ${current()}; take a new snapshot`,
             current(),
           );
         }
         reading++;
+        iterated = true;
         try {
           for (let i = 0; i < rows.length; i += size) {
-            const end = Math.min(rows.length, i + size);
+            const last = Math.min(rows.length, i + size);
             const chunk: Relationship[] = [];
-            for (let j = i; j < end; j++) chunk.push(kept.relationshipAt(rows[j] as number));
+            for (let j = i; j < last; j++) chunk.push(kept.relationshipAt(rows[j] as number));
             yield chunk;
           }
-          completed = true;
         } finally {
           reading--;
         }

@@ -718,12 +718,17 @@ export class RedisStore implements Store {
 
   private async publishImage(copy: MemoryStore, epoch: string): Promise<string> {
     const snapshot = await copy.snapshot();
-    return await this.call('publishing a relationship image', () =>
-      this.images.publish(
-        { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: snapshot.revision },
-        encodeImage(snapshot),
-      ),
-    );
+    try {
+      return await this.call('publishing a relationship image', () =>
+        this.images.publish(
+          { schemaHash: IMAGE_SCHEMA_HASH, epoch, revision: snapshot.revision },
+          encodeImage(snapshot),
+        ),
+      );
+    } finally {
+      // Read through, or never read (another replica holds the lease): either way, done with.
+      snapshot.release();
+    }
   }
 
   /**

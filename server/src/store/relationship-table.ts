@@ -207,7 +207,7 @@ export class RelationshipTable {
 
   /** The row holding exactly this relationship, or -1; never interns. */
   find(r: Relationship): number {
-    return this.resolve(r) ? this.lookup(this.scratch) : -1;
+    return this.resolve(r, 'find') ? this.lookup(this.scratch) : -1;
   }
 
   /**
@@ -217,7 +217,7 @@ export class RelationshipTable {
   insert(r: Relationship): number {
     // Built before a row is taken: building indexes every live row, and the new one is not yet.
     this.indexed();
-    if (this.resolve(r)) {
+    if (this.resolve(r, 'insert')) {
       const present = this.lookup(this.scratch);
       if (present >= 0) return -1 - present;
     }
@@ -583,8 +583,15 @@ export class RelationshipTable {
     return assemble(resource, pool.get(rel), subject, attributes);
   }
 
-  /** Fills `scratch` with `r`'s numbers (NOT_HELD for strings not in the pool); true if all are held. */
-  private resolve(r: Relationship): boolean {
+  /**
+   * Fills `scratch` with `r`'s numbers (NOT_HELD for strings not held); true if all are held.
+   * For a `find`, returns false at the first string not held, leaving the rest unfilled (a
+   * relationship with a string never seen is not stored). For an `insert`, numbers its types and
+   * ids as it goes: they are never released, so numbering one now costs nothing if `r` turns out
+   * present, and a new id is hashed once instead of looked up and then numbered.
+   */
+  private resolve(r: Relationship, purpose: 'find' | 'insert'): boolean {
+    const inserting = purpose === 'insert';
     const { scratch, pool, recentStrings, recentIds, ids } = this;
     // Types and relations repeat from one relationship to the next: remember the last of each
     // field, for as long as the pool has forgotten nothing (type numbers are never forgotten).
@@ -607,16 +614,19 @@ export class RelationshipTable {
             ? WILDCARD_NUMBER
             : type < 0
               ? NOT_INTERNED
-              : ids.internerOf(type).lookup(s);
+              : inserting
+                ? ids.internerOf(type).intern(s)
+                : ids.internerOf(type).lookup(s);
       } else if (s === recentStrings[f]) id = recentIds[f] as number;
       else {
-        id = pooled(f) ? pool.idOf(s) : ids.typeNumber(s);
+        id = pooled(f) ? pool.idOf(s) : inserting ? ids.internType(s) : ids.typeNumber(s);
         if (id >= 0) {
           recentStrings[f] = s;
           recentIds[f] = id;
         }
       }
       if (id === -1) {
+        if (!inserting) return false;
         scratch[f] = NOT_HELD;
         held = false;
       } else scratch[f] = id;

@@ -46,7 +46,7 @@ export function relationshipField(
 const BASE36_DIGITS = new Uint16Array(
   [...'0123456789abcdefghijklmnopqrstuvwxyz'].map((c) => c.charCodeAt(0)),
 );
-/** The digits of the number base36 is writing, least significant first. */
+/** The digits base36 is writing, filled from the end (a 32-bit number has at most seven). */
 const digits = new Uint16Array(7);
 
 /**
@@ -56,51 +56,24 @@ const digits = new Uint16Array(7);
  * digits must stay exactly these.
  */
 export function base36(n: number): string {
-  let count = 0;
+  let first = digits.length;
   let rest = n;
   do {
     const quotient = Math.floor(rest / 36);
-    digits[count++] = BASE36_DIGITS[rest - quotient * 36] as number;
+    digits[--first] = BASE36_DIGITS[rest - quotient * 36] as number;
     rest = quotient;
   } while (rest > 0);
   const d = digits;
-  switch (count) {
-    case 1:
-      return String.fromCharCode(d[0] as number);
-    case 2:
-      return String.fromCharCode(d[1] as number, d[0] as number);
-    case 3:
-      return String.fromCharCode(d[2] as number, d[1] as number, d[0] as number);
-    case 4:
-      return String.fromCharCode(d[3] as number, d[2] as number, d[1] as number, d[0] as number);
-    case 5:
-      return String.fromCharCode(
-        d[4] as number,
-        d[3] as number,
-        d[2] as number,
-        d[1] as number,
-        d[0] as number,
-      );
-    case 6:
-      return String.fromCharCode(
-        d[5] as number,
-        d[4] as number,
-        d[3] as number,
-        d[2] as number,
-        d[1] as number,
-        d[0] as number,
-      );
-    default:
-      return String.fromCharCode(
-        d[6] as number,
-        d[5] as number,
-        d[4] as number,
-        d[3] as number,
-        d[2] as number,
-        d[1] as number,
-        d[0] as number,
-      );
-  }
+  const all = String.fromCharCode(
+    d[0] as number,
+    d[1] as number,
+    d[2] as number,
+    d[3] as number,
+    d[4] as number,
+    d[5] as number,
+    d[6] as number,
+  );
+  return first === 0 ? all : all.slice(first);
 }
 
 /** The hash's two 32-bit lanes, as relationshipField mixes each part in (no closure per call). */

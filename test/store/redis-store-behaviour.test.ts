@@ -108,6 +108,25 @@ async function writeImaged(
   return written;
 }
 
+/**
+ * Resets Redis's command stats, starts `call`, and returns once Redis has run a script for it
+ * (`scripts` of them, or any): `refused` is how the call then fails (see rejection).
+ */
+async function rejectionAfterScripts(
+  server: RedisServer,
+  call: () => Promise<unknown>,
+  scripts?: number,
+): Promise<{ refused: Promise<GatehouseError> }> {
+  await server.cli('CONFIG', 'RESETSTAT');
+  const refused = rejection(call());
+  await vi.waitFor(async () => {
+    const calls = await scriptCalls(server);
+    if (scripts === undefined) expect(calls).toBeGreaterThan(0);
+    else expect(calls).toBe(scripts);
+  }, PATIENCE);
+  return { refused };
+}
+
 /** Stops `store`'s mirror applying changes (its next plans are made where it stands); returns the release. */
 function holdMirror(store: RedisStore): () => void {
   return (store as unknown as { mirror: { hold(): () => void } }).mirror.hold();
@@ -277,15 +296,13 @@ describe('RedisStore on a standalone redis-server', () => {
     }
     const tag = `{gatehouse:t${storeCount - 1}}`;
     expect(Number(await server.cli('HGET', `${tag}:versions:previous`, '!since'))).toBe(4);
-    await server.cli('CONFIG', 'RESETSTAT');
     // Planned on the empty copy: creating doc:w0r0 looks fine there; its stamp (revision 1) is
     // no longer recorded, so only the floor can refuse it.
-    const create = rejection(
+    const create = await rejectionAfterScripts(server, () =>
       late.write([{ operation: 'create', relationship: parseRelationship('doc:w0r0#viewer@user:u0') }]),
     );
-    await vi.waitFor(async () => expect(await scriptCalls(server)).toBeGreaterThan(0), PATIENCE);
     release();
-    expect(await create).toBeInstanceOf(AlreadyExistsError);
+    expect(await create.refused).toBeInstanceOf(AlreadyExistsError);
     expect(await late.revision()).toBe(4);
   }, 60_000);
 
@@ -550,15 +567,13 @@ describe('RedisStore on a standalone redis-server', () => {
     await late.read({}, { limit: 1 }); // its mirror holds the empty store, revision 0
     const release = holdMirror(late);
     expect(await seeder.seedIfEmpty([parseRelationship('doc:a#viewer@user:x')])).toBe(true);
-    await server.cli('CONFIG', 'RESETSTAT');
     // Planned on the empty copy: the create looks fine there. The seed stamped no object, but
     // it raised the floor below which plans are refused.
-    const create = rejection(
+    const create = await rejectionAfterScripts(server, () =>
       late.write([{ operation: 'create', relationship: parseRelationship('doc:a#viewer@user:x') }]),
     );
-    await vi.waitFor(async () => expect(await scriptCalls(server)).toBeGreaterThan(0), PATIENCE);
     release();
-    expect(await create).toBeInstanceOf(AlreadyExistsError);
+    expect(await create.refused).toBeInstanceOf(AlreadyExistsError);
     expect(await late.revision()).toBe(1);
   });
 
@@ -566,12 +581,12 @@ describe('RedisStore on a standalone redis-server', () => {
     const store = await connect();
     const tag = `{gatehouse:t${storeCount}}`;
     await server.cli('SET', `${tag}:seed`, 'busy-seeder', 'PX', '60000');
-    await server.cli('CONFIG', 'RESETSTAT');
-    const waiting = rejection(store.seedIfEmpty([parseRelationship('doc:a#viewer@user:x')]));
-    // It has asked for the lease and been told to wait.
-    await vi.waitFor(async () => expect(await scriptCalls(server)).toBeGreaterThan(0), PATIENCE);
+    // Once it has asked for the lease and been told to wait:
+    const waiting = await rejectionAfterScripts(server, () =>
+      store.seedIfEmpty([parseRelationship('doc:a#viewer@user:x')]),
+    );
     await store.close();
-    expect(await waiting).toBeInstanceOf(UnavailableError);
+    expect(await waiting.refused).toBeInstanceOf(UnavailableError);
     expect(await server.cli('GET', `${tag}:seed`)).toBe('busy-seeder');
     expect(await server.cli('EXISTS', `${tag}:rels`)).toBe('0');
   });
@@ -612,19 +627,20 @@ describe('RedisStore on a standalone redis-server', () => {
     // b's mirror applies nothing until released: its next plan is made at revision 1.
     const release = holdMirror(b);
     await a.write([del('doc:a#owner@user:x')]);
-    await server.cli('CONFIG', 'RESETSTAT');
-    const late = rejection(
-      b.write(
-        [touch('doc:d#owner@user:x')],
-        [{ operation: 'must_match', filter: { resourceType: 'doc', resourceId: 'a' } }],
-      ),
-    );
-    // Its commit went to Redis and was refused (doc:a changed at revision 2); it now waits for
+    // Once its commit went to Redis and was refused (doc:a changed at revision 2), it waits for
     // the mirror to apply revision 2 before it plans again.
-    await vi.waitFor(async () => expect(await scriptCalls(server)).toBe(1), PATIENCE);
+    const late = await rejectionAfterScripts(
+      server,
+      () =>
+        b.write(
+          [touch('doc:d#owner@user:x')],
+          [{ operation: 'must_match', filter: { resourceType: 'doc', resourceId: 'a' } }],
+        ),
+      1,
+    );
     expect(await a.revision()).toBe(2);
     release();
-    expect(await late).toBeInstanceOf(FailedPreconditionError);
+    expect(await late.refused).toBeInstanceOf(FailedPreconditionError);
     expect(await scriptCalls(server)).toBe(1);
     // The same write without the precondition commits once replanned.
     expect((await b.write([touch('doc:d#owner@user:x')])).revision).toBe(3);

@@ -144,10 +144,11 @@ export const DEFAULT_REDIS_CHANGELOG_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_IMAGE_EVERY_CHANGES = 50_000;
 export const DEFAULT_IMAGE_EVERY_MS = 10 * 60_000;
 /**
- * Group commit limits: writes per script call, script args per call (a write of 1,000 updates
- * is ~3,000), and calls in flight (more writes queue for the next call meanwhile).
+ * Group commit limits: writes per script call; characters of args per call (a write of 1,000
+ * updates is ~60,000, and goes alone); and calls in flight: two, so the next call is on its way
+ * while Redis runs one (more writes queue for the next call meanwhile).
  */
-const BATCH_LIMITS = { maxWrites: 64, maxArgs: 20_000, maxInFlight: 1 } as const;
+const BATCH_LIMITS = { maxWrites: 64, maxChars: 32_768, maxInFlight: 2 } as const;
 /**
  * A write replanned this many times, each because another write changed what it read, gives up
  * (UNAVAILABLE): only a hot spot written without pause gets there.

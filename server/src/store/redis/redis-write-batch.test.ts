@@ -5,7 +5,7 @@ import { type BatchResult, WriteBatcher } from './redis-write-batch.js';
 type Args = readonly (string | number)[];
 
 /** A batcher whose sends are recorded and answered by hand. */
-function harness(limits = { maxWrites: 64, maxArgs: 1000, maxInFlight: 1 }) {
+function harness(limits = { maxWrites: 64, maxChars: 1000, maxInFlight: 1 }) {
   const sent: {
     epoch: string;
     writes: readonly Args[];
@@ -55,24 +55,48 @@ describe('WriteBatcher', () => {
     expect(batcher.pending).toBe(0);
   });
 
-  it('keeps epochs apart and respects the write and argument limits', async () => {
-    const { batcher, sent } = harness({ maxWrites: 2, maxArgs: 6, maxInFlight: 8 });
+  it('keeps epochs apart and respects the write and size limits', async () => {
+    const { batcher, sent } = harness({ maxWrites: 2, maxChars: 6, maxInFlight: 8 });
     const all = [
       batcher.submit('e1', ['a']),
       batcher.submit('e1', ['b']),
       batcher.submit('e1', ['c']),
-      batcher.submit('e2', ['d']),
-      batcher.submit('e2', ['x', 'x', 'x', 'x', 'x', 'x', 'x']),
+      batcher.submit('e2', ['d', 'dd']),
+      batcher.submit('e2', ['long', 'long']),
+      batcher.submit('e2', ['toolong']),
     ];
-    await turn();
-    expect(sent.map((s) => [s.epoch, s.writes.length])).toEqual([
-      ['e1', 2],
-      ['e1', 1],
-      ['e2', 1],
-      ['e2', 1],
+    for (let i = 0; i < 5; i++) await turn();
+    expect(sent.map((s) => [s.epoch, s.writes.map((w) => w.join(''))])).toEqual([
+      ['e1', ['a', 'b']],
+      ['e1', ['c']],
+      ['e2', ['ddd']], // 3 characters, and the next write's 8 would pass 6
+      ['e2', ['longlong']], // over the limit alone: sent alone
+      ['e2', ['toolong']],
     ]);
     for (const s of sent) s.answer({ replies: s.writes.map((w) => String(w[0])) });
-    expect((await Promise.all(all)).map((o) => o.reply)).toEqual(['a', 'b', 'c', 'd', 'x']);
+    expect((await Promise.all(all)).map((o) => o.reply)).toEqual(['a', 'b', 'c', 'd', 'long', 'toolong']);
+  });
+
+  it('sends one call per event-loop turn, so Redis answers the first before it reads the next', async () => {
+    // Two calls written at once reach Redis together, and it answers both only after running
+    // both: the caller waits for the pair, and Redis for the caller, in lockstep.
+    const { batcher, sent } = harness({ maxWrites: 64, maxChars: 10, maxInFlight: 2 });
+    const big = ['0123456789', 'abcdefghij', 'ABCDEFGHIJ'].map((w) => batcher.submit('e1', [w]));
+    await turn();
+    expect(sent.map((s) => s.writes)).toEqual([[['0123456789']]]);
+    await turn();
+    expect(sent.map((s) => s.writes)).toEqual([[['0123456789']], [['abcdefghij']]]);
+    // Two in flight: the third waits for a call to return.
+    await turn();
+    expect(sent).toHaveLength(2);
+    expect(batcher.pending).toBe(3);
+    sent[0]?.answer({ replies: ['r0'] });
+    expect((await big[0])?.reply).toBe('r0');
+    await turn();
+    expect(sent.map((s) => s.writes[0]?.[0])).toEqual(['0123456789', 'abcdefghij', 'ABCDEFGHIJ']);
+    sent[1]?.answer({ replies: ['r1'] });
+    sent[2]?.answer({ replies: ['r2'] });
+    expect((await Promise.all(big)).map((o) => o.reply)).toEqual(['r0', 'r1', 'r2']);
   });
 
   it('fails every write of a batch whose call failed, and a write the batch did not answer', async () => {

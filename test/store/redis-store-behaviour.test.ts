@@ -132,6 +132,12 @@ function holdMirror(store: RedisStore): () => void {
   return (store as unknown as { mirror: { hold(): () => void } }).mirror.hold();
 }
 
+/** Calls of `command` Redis ran since its stats were last reset. */
+async function commandCalls(server: RedisServer, command: string): Promise<number> {
+  const stats = await server.cli('INFO', 'commandstats');
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+}
+
 /** EVALSHA calls Redis ran since its stats were last reset: the commits sent, refused ones included. */
 async function scriptCalls(server: RedisServer): Promise<number> {
   const stats = await server.cli('INFO', 'commandstats');
@@ -685,11 +691,7 @@ describe('RedisStore on a standalone redis-server', () => {
     });
     open.push(b);
     await b.write([touch('doc:before#viewer@user:x')]); // committed before the watch: read from the changelog
-    const calls = async (command: string): Promise<number> =>
-      Number(
-        new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await server.cli('INFO', 'commandstats'))?.[1] ??
-          0,
-      );
+    const calls = (command: string): Promise<number> => commandCalls(server, command);
     const log = record(a, 0);
     await vi.waitFor(() => expect(log.received).toHaveLength(1), PATIENCE);
     const [xreads, publishes] = [await calls('xread'), await calls('publish')];
@@ -700,6 +702,57 @@ describe('RedisStore on a standalone redis-server', () => {
     // One PUBLISH per write (from the script), and not one XREAD.
     expect(await calls('publish')).toBe(publishes + 20);
     expect(await calls('xread')).toBe(xreads);
+    log.stop();
+    expect(await log.ended).toBeUndefined();
+  });
+
+  it('a watcher of the writing instance is handed its commits as written, not decoded again from the feed', async () => {
+    // The feed often brings a commit before its reply does; the watcher waits for the reply.
+    const store = await connect({ watchBlockMs: 600_000, ownReplyWaitMs: 600_000 });
+    await store.write([touch('doc:first#viewer@user:x')]);
+    const log = record(store, 0);
+    await vi.waitFor(() => expect(log.received).toHaveLength(1), PATIENCE);
+    // Replies wait unread on the command connection: the feed brings each commit first.
+    const commands = (store as unknown as { client: { stream: NodeJS.ReadableStream } }).client.stream;
+    await server.cli('CONFIG', 'RESETSTAT');
+    commands.pause();
+    const writing = Promise.all([1, 2, 3].map((i) => store.write([touch(`doc:c${i}#viewer@user:x`)])));
+    await vi.waitFor(async () => expect(await scriptCalls(server)).toBe(1), PATIENCE);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the feed's messages arrive meanwhile
+    expect(log.received).toHaveLength(1);
+    commands.resume();
+    const written = await writing;
+    await vi.waitFor(() => expect(log.received).toHaveLength(4), PATIENCE);
+    for (const [i, changeSet] of written.entries()) expect(log.received[i + 1]).toBe(changeSet);
+    log.stop();
+    expect(await log.ended).toBeUndefined();
+  });
+
+  it('a feed message naming the watching instance whose reply went elsewhere is delivered from the feed', async () => {
+    // No idle check while the test runs: only the feed can bring the change set.
+    const a = await connect({ watchBlockMs: 600_000 });
+    const b = await RedisStore.connect({
+      url: server.url,
+      storeName: `t${storeCount}`,
+      commandTimeoutMs: 10_000,
+    });
+    open.push(b);
+    // b commits under a's name: a's watcher finds itself named as the writer, and no reply comes to a.
+    (b as unknown as { writerId: string }).writerId = (a as unknown as { writerId: string }).writerId;
+    await a.write([touch('doc:first#viewer@user:x')]);
+    const log = record(a, 0);
+    await vi.waitFor(() => expect(log.received).toHaveLength(1), PATIENCE);
+    await b.read({}, { limit: 1 }); // b's mirror has caught up (reading the changelog to do so)
+    const xreads = await commandCalls(server, 'xread');
+    const elsewhere = await b.write([touch('doc:elsewhere#viewer@user:x')]);
+    await vi.waitFor(() => expect(log.received).toHaveLength(2), PATIENCE);
+    expect(log.received[1]?.revision).toBe(elsewhere.revision);
+    expect(formatRelationship(log.received[1]!.changes[0]!.relationship)).toBe('doc:elsewhere#viewer@user:x');
+    expect(await commandCalls(server, 'xread')).toBe(xreads);
+    // a's mirror took it the same way: a reads it.
+    expect(
+      (await a.read({ resourceType: 'doc', resourceId: 'elsewhere' }, { limit: 5 })).relationships,
+    ).toHaveLength(1);
     log.stop();
     expect(await log.ended).toBeUndefined();
   });

@@ -82,11 +82,14 @@ export interface FeedMessage {
   readonly committedAt: number;
   /** The change lines as the changelog entry holds them; undefined for a seed, which carries none. */
   readonly changes: string | undefined;
+  /** The RedisStore instance that committed it (undefined: a build that did not say). */
+  readonly writer?: string | undefined;
 }
 
 /**
- * Parses `<revision> <epoch> <commit ms>\n<changes>` or `<revision> <epoch> <commit ms> s`;
- * undefined for anything else (a reader then falls back to the changelog).
+ * Parses `<revision> <epoch> <commit ms> <writer>\n<changes>` (or, from an earlier build,
+ * without the writer) or `<revision> <epoch> <commit ms> s`; undefined for anything else (a
+ * reader then falls back to the changelog, as an earlier build does with a writer's message).
  */
 export function parseFeedMessage(message: string): FeedMessage | undefined {
   const newline = message.indexOf('\n');
@@ -102,8 +105,8 @@ export function parseFeedMessage(message: string): FeedMessage | undefined {
   ) {
     return undefined;
   }
-  if (newline >= 0 && head.length === 3) {
-    return { revision, epoch, committedAt, changes: message.slice(newline + 1) };
+  if (newline >= 0 && (head.length === 3 || (head.length === 4 && head[3] !== ''))) {
+    return { revision, epoch, committedAt, changes: message.slice(newline + 1), writer: head[3] };
   }
   if (newline < 0 && head.length === 4 && head[3] === 's')
     return { revision, epoch, committedAt, changes: undefined };

@@ -150,7 +150,9 @@ const reading = (body: string): ScriptDefinition => ({
 /**
  * A batch of writes planned by replicas, each atomic on its own, committed in order (group
  * commit: concurrent writes of one replica share one script call and one round trip).
- * ARGV: epoch, retention, then per write: the count of its args that follow (5), expectRevision
+ * ARGV: epoch, retention, the writer (the committing RedisStore instance's id, named in each
+ * change set's feed message so its own watchers can wait for the reply that brings the set
+ * decoded), then per write: the count of its args that follow (5), expectRevision
  * ('' = any), the revision it was planned at, the version fields its plan read (one per line),
  * how many of them (from the first) its changes stamp too (the relationship fields of the
  * updates it wrote: sent once), the other fields its changes stamp (one per line), then its
@@ -174,7 +176,7 @@ const reading = (body: string): ScriptDefinition => ({
 const COMMIT = writing(`
 local er = redis.call('MGET', KEYS[4], KEYS[3])
 local replies = {}
-local i = 3
+local i = 4
 local function refuse_all(reply)
   while i <= #ARGV do
     replies[#replies + 1] = reply
@@ -268,7 +270,7 @@ while i <= #ARGV do
       stamp(reads, own, rev)
       stamp(bumps, #bumps, rev)
       append_change(ARGV[2], ARGV[1], rev, {'e', ARGV[1], 't', at, 'c', changes}, changes)
-      publish(rev .. ' ' .. ARGV[1] .. ' ' .. at .. '\\n' .. changes)
+      publish(rev .. ' ' .. ARGV[1] .. ' ' .. at .. ' ' .. ARGV[3] .. '\\n' .. changes)
       reply = {'ok', rev, at}
       -- A full generation becomes the previous one (its predecessor freed in the background).
       if redis.call('HLEN', KEYS[9]) > ${VERSIONS_PER_GENERATION} then

@@ -99,6 +99,12 @@ export interface RedisStoreOptions {
   readonly snapshotChunkSize?: number | undefined;
   /** How long a watcher waits with nothing new before it checks the epoch and revision. Default 1000 ms. */
   readonly watchBlockMs?: number | undefined;
+  /**
+   * How long this instance's watchers (its mirror's among them) wait for the reply of one of its
+   * own commits whose feed message came first, before decoding the message instead; the reply
+   * brings the change set decoded already. Default 250 ms.
+   */
+  readonly ownReplyWaitMs?: number | undefined;
   /** The largest page `read` serves. Default 10 000. */
   readonly maxReadLimit?: number | undefined;
   /**
@@ -189,6 +195,7 @@ interface Settings {
   readonly retention: string;
   readonly chunkSize: number;
   readonly watchBlockMs: number;
+  readonly ownReplyWaitMs: number;
   readonly maxReadLimit: number;
   readonly imageEveryChanges: number;
   readonly imageEveryMs: number;
@@ -204,6 +211,7 @@ function settingsOf(o: RedisStoreOptions): Settings {
     retention: `${positiveInteger('changelogRetention', o.changelogRetention, DEFAULT_REDIS_CHANGELOG_RETENTION)} ${positiveInteger('changelogMaxBytes', o.changelogMaxBytes, DEFAULT_REDIS_CHANGELOG_MAX_BYTES, 0)}`,
     chunkSize: positiveInteger('snapshotChunkSize', o.snapshotChunkSize, 5000),
     watchBlockMs: positiveInteger('watchBlockMs', o.watchBlockMs, 1000),
+    ownReplyWaitMs: positiveInteger('ownReplyWaitMs', o.ownReplyWaitMs, 250),
     maxReadLimit: positiveInteger('maxReadLimit', o.maxReadLimit, DEFAULT_MAX_READ_LIMIT),
     imageEveryChanges: positiveInteger('imageEveryChanges', o.imageEveryChanges, DEFAULT_IMAGE_EVERY_CHANGES),
     imageEveryMs: positiveInteger('imageEveryMs', o.imageEveryMs, DEFAULT_IMAGE_EVERY_MS),
@@ -227,6 +235,11 @@ export class RedisStore implements Store {
   private reconnects = 0;
   /** This instance's watchers, told of each change set it commits (see redis-watch.ts). */
   private readonly commitListeners = new Set<CommitListener>();
+  /**
+   * Names this instance in the feed message of each change set it commits, so its watchers wait
+   * for the commit's reply instead of decoding the message (which often comes first).
+   */
+  private readonly writerId = randomBytes(6).toString('hex');
   private readonly batcher = new WriteBatcher<Reply>(
     (epoch, writes) => this.sendWrites(epoch, writes),
     BATCH_LIMITS,
@@ -531,7 +544,7 @@ export class RedisStore implements Store {
     epoch: string,
     writes: readonly (readonly (string | number)[])[],
   ): Promise<BatchResult<Reply>> {
-    const args: (string | number)[] = [epoch, this.settings.retention];
+    const args: (string | number)[] = [epoch, this.settings.retention, this.writerId];
     for (const w of writes) {
       args.push(w.length);
       for (const a of w) args.push(a);
@@ -615,6 +628,8 @@ export class RedisStore implements Store {
         ),
       blockMs: this.settings.watchBlockMs,
       batch: 1000,
+      writer: this.writerId,
+      ownReplyWaitMs: this.settings.ownReplyWaitMs,
       subscribe: (listener) => {
         this.commitListeners.add(listener);
         return () => this.commitListeners.delete(listener);

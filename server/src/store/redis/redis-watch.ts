@@ -42,6 +42,16 @@ export interface WatchParams {
   readonly blockMs: number;
   /** Entries fetched per changelog read. */
   readonly batch: number;
+  /**
+   * The store instance's writer id, which its commits' feed messages name. The feed often brings
+   * such a commit before its reply does (Redis sends both at once); the reply brings the change
+   * set decoded already, and planned on the mirror's copy, which then applies it unchecked.
+   * Decoding and checking the message instead cost a bulk load about a tenth of its client CPU.
+   * So the message waits up to `ownReplyWaitMs` for the reply; one that never comes (its
+   * connection lost) leaves the message to be decoded after that.
+   */
+  readonly writer?: string | undefined;
+  readonly ownReplyWaitMs?: number | undefined;
   /** The highest revision the store instance has seen in this epoch, and telling it of a new one. */
   readonly highWater: () => Revision;
   readonly saw: (revision: Revision) => void;
@@ -70,7 +80,16 @@ const MAX_AHEAD_CHARS = 8 * 1024 * 1024;
 
 /** A change set held until the sequence reaches it: an own commit, or a feed message decoded on delivery. */
 type Held = ChangeSet | FeedChanges;
-type FeedChanges = FeedMessage & { readonly changes: string };
+type FeedChanges = FeedMessage & {
+  readonly changes: string;
+  /** For an own commit's message: until when it waits for the commit's reply (ms since the epoch). */
+  readonly replyDue?: number | undefined;
+};
+
+/** When a held feed message of an own commit stops waiting for its reply; undefined for anything else. */
+function replyDueOf(held: Held): number | undefined {
+  return typeof held.changes === 'string' ? (held as FeedChanges).replyDue : undefined;
+}
 
 /** What a held change set counts against MAX_AHEAD_CHARS. */
 function heldChars(held: Held): number {
@@ -105,8 +124,16 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
     /** Why the watch must end, found by a listener between turns of the loop. */
     let failure: Error | undefined;
     const hold = (held: Held): void => {
-      const chars = heldChars(held);
-      if (held.revision <= last || ahead.has(held.revision) || aheadChars + chars > MAX_AHEAD_CHARS) return;
+      if (held.revision <= last) return;
+      const before = ahead.get(held.revision);
+      // The feed often brings an own commit before its reply does: the commit's change set, decoded
+      // already (and planned on the mirror's copy, which then applies it unchecked), replaces the
+      // feed's text of it. Anything else held first stays.
+      if (before !== undefined && (typeof before.changes !== 'string' || typeof held.changes === 'string')) {
+        return;
+      }
+      const chars = heldChars(held) - (before === undefined ? 0 : heldChars(before));
+      if (aheadChars + chars > MAX_AHEAD_CHARS) return;
       ahead.set(held.revision, held);
       aheadChars += chars;
     };
@@ -122,7 +149,9 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
         if (m.revision > feedHigh) feedHigh = m.revision;
         // A seed carries no changes: the changelog's entry for it says what to do (resync).
         if (m.changes === undefined) needRead = true;
-        else hold(m as FeedChanges);
+        else if (m.writer !== undefined && m.writer === p.writer) {
+          hold({ ...(m as FeedChanges), replyDue: Date.now() + (p.ownReplyWaitMs ?? 0) });
+        } else hold(m as FeedChanges);
       }
       poke();
     });
@@ -173,7 +202,14 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
     let checkedAt = Date.now();
     while (!aborted(p)) {
       if (failure !== undefined) throw failure;
+      /** Set when the next revision is an own commit's feed message waiting for its reply. */
+      let replyDue: number | undefined;
       for (let next = ahead.get(last + 1); next !== undefined; next = ahead.get(last + 1)) {
+        const due = replyDueOf(next);
+        if (due !== undefined && Date.now() < due) {
+          replyDue = due;
+          break;
+        }
         ahead.delete(next.revision);
         aheadChars -= heldChars(next);
         const changeSet =
@@ -222,10 +258,13 @@ export async function* watchChangelog(p: WatchParams): AsyncGenerator<ChangeSet,
         else if (!blocking && entries.length === 0) feedHigh = last;
         if (!blocking || reply !== null) continue;
       } else {
-        // Wait for the feed or an own commit. With nothing delivered for blockMs (an idle store,
-        // or a gap the feed does not fill), ask the store where it stands.
+        // Wait for the feed or an own commit (or, for an own commit's feed message, until it
+        // stops waiting for the reply). With nothing delivered for blockMs (an idle store, or a
+        // gap the feed does not fill), ask the store where it stands.
+        const idleAt = checkedAt + p.blockMs;
+        const until = replyDue === undefined ? idleAt : Math.min(idleAt, replyDue);
         const woken = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), Math.max(0, checkedAt + p.blockMs - Date.now()));
+          const timer = setTimeout(() => resolve(until < idleAt), Math.max(0, until - Date.now()));
           wake = () => {
             clearTimeout(timer);
             resolve(true);

@@ -69,6 +69,7 @@ import { parseRedisUrl, type RedisTarget, redactRedisUrl, type StandaloneTarget 
 import { type CommitListener, watchChangelog } from './redis-watch.js';
 import { type BatchResult, WriteBatcher } from './redis-write-batch.js';
 import { decodeImage, encodeImage, IMAGE_NAMESPACE, IMAGE_SCHEMA_HASH } from './relationship-image.js';
+import { WritesOnTheWay } from './writes-on-the-way.js';
 
 export interface RedisStoreOptions {
   /** redis://, rediss://, redis+sentinel://…/master or redis+cluster://… (see docs/redis.md). */
@@ -253,7 +254,7 @@ export class RedisStore implements Store {
   /** The change sets this instance committed, with the copy each was planned on. */
   private readonly ownCommits = new WeakMap<ChangeSet, MemoryStore>();
   /** This instance's writes on their way (committing, or not yet in the mirror). */
-  private readonly writesOnTheWay = new Set<WriteOnTheWay>();
+  private readonly writesOnTheWay = new WritesOnTheWay();
 
   private constructor(
     private readonly client: RedisClient,
@@ -455,7 +456,7 @@ export class RedisStore implements Store {
     for (let attempt = 1; ; attempt++) {
       // A write of this instance still on its way changes what this one reads: planned now, it
       // would only be refused at commit. Plan once that write is in the mirror.
-      if (await this.afterOwnWritesTo(reads)) copy = this.mirror.current?.copy ?? copy;
+      if (await this.writesOnTheWay.landedBefore(reads, own.size)) copy = this.mirror.current?.copy ?? copy;
       let planned: WritePlan;
       try {
         planned = plan(copy);
@@ -470,7 +471,7 @@ export class RedisStore implements Store {
       // A write's changes are its updates' relationships: their fields lead `reads` already, and
       // COMMIT stamps them from there (sent once, hashed once).
       const stamps = own.size > 0 ? objectFieldsChanged(planned.changes) : fieldsChanged(planned.changes);
-      const landed = this.onTheWay(own, stamps);
+      const landed = this.writesOnTheWay.add(own, stamps);
       let committed: Revision | undefined;
       try {
         const { reply, acknowledged } = await this.batcher.submit(
@@ -500,40 +501,6 @@ export class RedisStore implements Store {
         else void this.mirror.waitFor(epoch, committed, mirrorWaitMs).then(landed, landed);
       }
     }
-  }
-
-  /**
-   * Waits until no write of this instance still on its way stamps one of `fields`; true if it
-   * waited. (Writes are registered by onTheWay.)
-   */
-  private async afterOwnWritesTo(fields: readonly string[]): Promise<boolean> {
-    let waited = false;
-    for (;;) {
-      const waits: Promise<void>[] = [];
-      for (const w of this.writesOnTheWay) {
-        if (fields.some((f) => w.own.has(f) || w.stamps.has(f))) waits.push(w.landed);
-      }
-      if (waits.length === 0) return waited;
-      waited = true;
-      await Promise.all(waits);
-    }
-  }
-
-  /**
-   * Registers a write on its way, stamping `own` and `stamps`; the returned function takes it off.
-   * One entry per write, not per field: a batch of 1,000 relationships stamps ~2,000 fields.
-   */
-  private onTheWay(own: ReadonlySet<string>, stamps: readonly string[]): () => void {
-    let landed!: () => void;
-    const done = new Promise<void>((resolve) => {
-      landed = resolve;
-    });
-    const write: WriteOnTheWay = { own, stamps: new Set(stamps), landed: done };
-    this.writesOnTheWay.add(write);
-    return () => {
-      this.writesOnTheWay.delete(write);
-      landed();
-    };
   }
 
   /**
@@ -1056,13 +1023,6 @@ function answered(replies: unknown, writes: number): Reply[] {
     );
   }
   return replies as Reply[];
-}
-
-/** A write of this instance on its way: the fields it stamps, and when it lands in the mirror. */
-interface WriteOnTheWay {
-  readonly own: ReadonlySet<string>;
-  readonly stamps: ReadonlySet<string>;
-  readonly landed: Promise<void>;
 }
 
 const NO_FIELDS: ReadonlySet<string> = new Set();

@@ -11,6 +11,7 @@
 //      fewer revisions than that in the load no image exists, and the changelog keeps every change)
 //      [--probe-reads MS]      (during the load, read one object through the writing store every MS
 //      ms and report those reads' latency: what images published meanwhile cost its readers)
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Relationship } from '../../server/src/model/relationship.js';
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
     const redisCpu0 = await redisCpuSeconds(admin);
     const clientCpu0 = clientCpu();
     const started = performance.now();
+    const loop0 = performance.eventLoopUtilization();
     for (const r of relationships) {
       pending.push(touch(r));
       if (pending.length === batch) {
@@ -152,6 +154,10 @@ async function main(): Promise<void> {
       `batches of ${batch} (${inflight} in flight): ${loaded} relationships in ${writes} writes, ${batchSeconds.toFixed(1)} s = ${Math.round(loaded / batchSeconds)} relationships/s`,
     );
     console.log(cpuLine(loaded, 'relationship', batchRedisCpu, batchClientCpu));
+    // Near 1: the writing process is the bottleneck. Well below it with Redis's CPU low too: the
+    // two wait for each other (what pipelining with --inflight 2 or more is for).
+    const loop = performance.eventLoopUtilization(loop0).utilization;
+    console.log(`  event loop busy ${(loop * 100).toFixed(0)}% of the load (the writing process)`);
     probing = false;
     await prober;
     if (readLatencies.length > 0) {

@@ -162,6 +162,19 @@ describe('RedisStore on a standalone redis-server', () => {
     open.push(store);
     return store;
   };
+  /**
+   * Another instance of the store `connect` opened last, with the default idle check (1 s, not
+   * connect's 100 ms): its own watchers then read the changelog only for a gap.
+   */
+  const anotherInstance = async (): Promise<RedisStore> => {
+    const store = await RedisStore.connect({
+      url: server.url,
+      storeName: `t${storeCount}`,
+      commandTimeoutMs: 10_000,
+    });
+    open.push(store);
+    return store;
+  };
 
   beforeAll(async () => {
     server = await RedisServer.start({ config: { appendonly: 'yes', appendfsync: 'always' } });
@@ -654,12 +667,7 @@ describe('RedisStore on a standalone redis-server', () => {
 
   it('a watcher delivers each revision once and in order, its own writes and another instance’s interleaved', async () => {
     const a = await connect();
-    const b = await RedisStore.connect({
-      url: server.url,
-      storeName: `t${storeCount}`,
-      commandTimeoutMs: 10_000,
-    });
-    open.push(b);
+    const b = await anotherInstance();
     const log = record(a, 0);
     const written: ChangeSet[] = [];
     for (let round = 0; round < 10; round++) {
@@ -684,12 +692,7 @@ describe('RedisStore on a standalone redis-server', () => {
   it('a watcher follows the change feed: another instance’s writes reach it with no changelog read', async () => {
     // No idle check while the test runs (it would be a legitimate read on a stalled machine).
     const a = await connect({ watchBlockMs: 600_000 });
-    const b = await RedisStore.connect({
-      url: server.url,
-      storeName: `t${storeCount}`,
-      commandTimeoutMs: 10_000,
-    });
-    open.push(b);
+    const b = await anotherInstance();
     await b.write([touch('doc:before#viewer@user:x')]); // committed before the watch: read from the changelog
     const calls = (command: string): Promise<number> => commandCalls(server, command);
     const log = record(a, 0);
@@ -731,12 +734,7 @@ describe('RedisStore on a standalone redis-server', () => {
   it('a feed message naming the watching instance whose reply went elsewhere is delivered from the feed', async () => {
     // No idle check while the test runs: only the feed can bring the change set.
     const a = await connect({ watchBlockMs: 600_000 });
-    const b = await RedisStore.connect({
-      url: server.url,
-      storeName: `t${storeCount}`,
-      commandTimeoutMs: 10_000,
-    });
-    open.push(b);
+    const b = await anotherInstance();
     // b commits under a's name: a's watcher finds itself named as the writer, and no reply comes to a.
     (b as unknown as { writerId: string }).writerId = (a as unknown as { writerId: string }).writerId;
     await a.write([touch('doc:first#viewer@user:x')]);

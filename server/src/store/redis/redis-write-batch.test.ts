@@ -47,6 +47,7 @@ describe('WriteBatcher', () => {
     expect(batcher.pending).toBe(3);
     sent[0]?.answer({ replies: ['r1'] });
     await first;
+    await turn(); // the call returned in this turn; the next leaves at its end
     await turn();
     expect(sent).toHaveLength(2);
     expect(sent[1]?.writes).toEqual([['2'], ['3']]);
@@ -93,10 +94,35 @@ describe('WriteBatcher', () => {
     sent[0]?.answer({ replies: ['r0'] });
     expect((await big[0])?.reply).toBe('r0');
     await turn();
+    await turn();
     expect(sent.map((s) => s.writes[0]?.[0])).toEqual(['0123456789', 'abcdefghij', 'ABCDEFGHIJ']);
     sent[1]?.answer({ replies: ['r1'] });
     sent[2]?.answer({ replies: ['r2'] });
     expect((await Promise.all(big)).map((o) => o.reply)).toEqual(['r0', 'r1', 'r2']);
+  });
+
+  it('sends the successors of two calls answered in the same turn in two turns, not together', async () => {
+    const { batcher, sent } = harness({ maxWrites: 64, maxChars: 10, maxInFlight: 2 });
+    const all = ['0123456789', 'abcdefghij', 'ABCDEFGHIJ', 'KLMNOPQRST'].map((w) =>
+      batcher.submit('e1', [w]),
+    );
+    await turn();
+    await turn();
+    expect(sent).toHaveLength(2);
+    sent[0]?.answer({ replies: ['r0'] });
+    sent[1]?.answer({ replies: ['r1'] });
+    await Promise.all(all.slice(0, 2));
+    // Calls sent, counted after each turn: one of those turns ends with the third alone.
+    const counts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await turn();
+      counts.push(sent.length);
+    }
+    expect(counts).toContain(3);
+    expect(sent).toHaveLength(4);
+    sent[2]?.answer({ replies: ['r2'] });
+    sent[3]?.answer({ replies: ['r3'] });
+    expect((await Promise.all(all)).map((o) => o.reply)).toEqual(['r0', 'r1', 'r2', 'r3']);
   });
 
   it('fails every write of a batch whose call failed, and a write the batch did not answer', async () => {

@@ -97,8 +97,9 @@ export class WriteBatcher<R> {
       this.#inFlight++;
       void this.#run(batch).finally(() => {
         this.#inFlight--;
-        // What queued meanwhile has waited a whole round trip already: send it now.
-        this.#flush();
+        // What queued meanwhile goes at the end of this turn, one call per turn as ever: two
+        // calls answered in one read would otherwise send their successors together.
+        this.#schedule();
       });
       if (this.#queue.length > 0) this.#schedule();
     }

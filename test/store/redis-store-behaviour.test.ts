@@ -65,22 +65,33 @@ function record(
   return { received, stop: () => abort.abort(), ended };
 }
 
+/** Waits until the oldest (or newest) relationship image Redis keeps of `storeName` is at least at `revision`. */
+async function imageReaches(
+  server: RedisServer,
+  storeName: string,
+  which: 'oldest' | 'newest',
+  revision: number,
+): Promise<void> {
+  const at = which === 'oldest' ? '0' : '-1';
+  await vi.waitFor(async () => {
+    const image = await server.cli(
+      'ZRANGE',
+      `{gatehouse:${storeName}}:image:relationships-1:revs`,
+      at,
+      at,
+      'WITHSCORES',
+    );
+    expect(Number(image.split('\n')[1] ?? -1)).toBeGreaterThanOrEqual(revision);
+  }, PATIENCE);
+}
+
 /**
  * The changelog is trimmed only behind the oldest relationship image kept (two are), and images
  * are published in the background: waits until the oldest kept image of `store` is at least at
  * `revision`, so the next write trims as far as its bounds say.
  */
-async function imagesReach(server: RedisServer, storeName: string, revision: number): Promise<void> {
-  await vi.waitFor(async () => {
-    const oldest = await server.cli(
-      'ZRANGE',
-      `{gatehouse:${storeName}}:image:relationships-1:revs`,
-      '0',
-      '0',
-      'WITHSCORES',
-    );
-    expect(Number(oldest.split('\n')[1] ?? -1)).toBeGreaterThanOrEqual(revision);
-  }, PATIENCE);
+function imagesReach(server: RedisServer, storeName: string, revision: number): Promise<void> {
+  return imageReaches(server, storeName, 'oldest', revision);
 }
 
 /**
@@ -95,16 +106,7 @@ async function writeImaged(
   updates: RelationshipUpdate[],
 ): Promise<ChangeSet> {
   const written = await store.write(updates);
-  await vi.waitFor(async () => {
-    const newest = await server.cli(
-      'ZRANGE',
-      `{gatehouse:${storeName}}:image:relationships-1:revs`,
-      '-1',
-      '-1',
-      'WITHSCORES',
-    );
-    expect(Number(newest.split('\n')[1] ?? -1)).toBeGreaterThanOrEqual(written.revision);
-  }, PATIENCE);
+  await imageReaches(server, storeName, 'newest', written.revision);
   return written;
 }
 

@@ -73,6 +73,7 @@ export class WritesOnTheWay {
     }
   }
 
+  /** Writes on their way now. */
   get size(): number {
     return this.#writes.size;
   }
